@@ -1,0 +1,123 @@
+# Ingenium - GNU make build. Out-of-tree objects under build/<variant>/.
+#
+#   make            build build/ingenium
+#   make run        install deps, build, paper-trade the bundled data
+#   make test       install deps, build, run the whole test suite
+#   make asan/tsan  the test suite under ASan+UBSan / TSan
+#   make bench      latency and throughput benchmarks (bench/results/latest.json)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+
+CC      ?= gcc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VARIANT ?= release
+
+PKGS    := ck liburcu yaml-0.1 jansson libcurl libmicrohttpd
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
+           -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wcast-qual \
+           -Wwrite-strings -Wundef -Wformat=2 -Wimplicit-fallthrough -Wvla \
+           -Wlogical-op -Wduplicated-cond -Werror
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -pthread $(WARN) -Iinclude -Isrc -MMD -MP
+
+ifeq ($(VARIANT),release)
+  BUILD := build
+  VFLAGS := -O2
+else ifeq ($(VARIANT),asan)
+  BUILD := build/asan
+  VFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else ifeq ($(VARIANT),tsan)
+  BUILD := build/tsan
+  VFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=thread -DIG_TSAN=1
+else
+  $(error unknown VARIANT $(VARIANT))
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  += $(BASE_CFLAGS) $(VFLAGS) $(PKG_CFLAGS)
+LDFLAGS += $(VFLAGS) -pthread
+LDLIBS  += $(PKG_LIBS) -lm
+
+LIB_SRCS   := $(shell find src -name '*.c' ! -path 'src/app/main.c' | sort) \
+              $(sort $(wildcard strategies/*_strategy.c))
+APP_SRCS   := src/app/main.c
+TEST_SRCS  := $(shell find test -name 'test_*.c' 2>/dev/null | sort)
+TEST_SUPPORT := $(filter-out $(TEST_SRCS),$(shell find test -name '*.c' 2>/dev/null | sort))
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+APP_OBJS   := $(APP_SRCS:%.c=$(BUILD)/obj/%.o)
+TEST_OBJS  := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o)
+SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
+TEST_BINS  := $(TEST_SRCS:%.c=$(BUILD)/%)
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o)
+
+LIB := $(BUILD)/libingenium.a
+BIN := $(BUILD)/ingenium
+BENCH_BIN := $(BUILD)/ingenium-bench
+
+.PHONY: all run test asan tsan bench bench-quick install clean deps build-tests soak
+
+all: $(BIN)
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BIN): $(APP_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(APP_OBJS) $(LIB) $(LDLIBS)
+
+$(BUILD)/test/%: $(BUILD)/obj/test/%.o $(SUPPORT_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(SUPPORT_OBJS) $(LIB) $(LDLIBS) -lcmocka
+
+$(BENCH_BIN): $(BENCH_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJS) $(LIB) $(LDLIBS)
+
+build-tests: $(BIN) $(TEST_BINS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(BIN) run -c config/ingenium.yaml --summary-json $(BUILD)/summary.json
+
+test: deps
+	@$(MAKE) --no-print-directory build-tests
+	@./scripts/run-tests.sh $(BUILD)
+
+asan: deps
+	@$(MAKE) --no-print-directory VARIANT=asan build-tests
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		IG_SANITIZER=asan ./scripts/run-tests.sh build/asan
+
+tsan: deps
+	@$(MAKE) --no-print-directory VARIANT=tsan build-tests
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+		IG_SANITIZER=tsan ./scripts/run-tests.sh build/tsan
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	./$(BENCH_BIN) --out bench/results/latest.json
+
+bench-quick: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	./$(BENCH_BIN) --quick --out bench/results/quick.json
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/ingenium \
+		$(DESTDIR)$(PREFIX)/share/ingenium/config
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ingenium
+	install -m 0644 include/ingenium/*.h $(DESTDIR)$(PREFIX)/include/ingenium/
+	install -m 0644 config/*.yaml $(DESTDIR)$(PREFIX)/share/ingenium/config/
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

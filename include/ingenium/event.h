@@ -1,0 +1,304 @@
+/*
+ * event.h - the one event struct that crosses every ring.
+ *
+ * Design
+ * ------
+ * struct ig_event is a fixed-size tagged union: a 40-byte header and an
+ * 88-byte body, 128 bytes in all (two cache lines), aligned to 64 bytes.
+ * Events are copied by value into and out of rings; they hold no pointers,
+ * so nothing but values ever crosses a thread boundary.
+ *
+ * The header's first field, seq, is owned by the ring the event travels
+ * through: the slot-sequence ring (src/core/ring.h) writes the slot's
+ * sequence number there, so a consumer polls the slot itself and an event
+ * moves with no separate index cache line. Application code must not rely
+ * on seq surviving a hop.
+ *
+ * Timestamps: ts_origin_ns is the CLOCK_MONOTONIC ingress time of the
+ * market-data event that caused this one, carried unchanged through every
+ * stage so that tick-to-order latency is measured on real traffic.
+ * ts_emit_ns is rewritten by each producer when it emits, so each consumer
+ * can measure the hop it just crossed. ts_event_ns is the data's own time
+ * (exchange or file time, Unix epoch ns); backtests use it as "now".
+ *
+ * Money fields are int64 fixed-point, 1e-8 (include/ingenium/fixed.h).
+ */
+#ifndef INGENIUM_EVENT_H
+#define INGENIUM_EVENT_H
+
+#include <stdint.h>
+
+#define IG_CACHELINE 64
+#define IG_STRATEGY_NONE UINT16_C(0xFFFF)
+#define IG_MAX_STRATEGIES 64
+#define IG_MAX_INSTRUMENTS 16
+#define IG_MAX_STRATEGY_THREADS 16
+
+enum ig_event_type {
+	IG_EV_NONE = 0,
+	/* market data */
+	IG_EV_QUOTE,        /* top of book: body.quote */
+	IG_EV_TRADE,        /* one print: body.trade */
+	IG_EV_BAR,          /* OHLCV bar: body.bar */
+	IG_EV_TIMER,        /* heartbeat: body.timer */
+	/* signal / order: strategy -> OMS -> executor */
+	IG_EV_ORDER,        /* order intent: body.order */
+	IG_EV_CANCEL,       /* cancel request: body.cancel */
+	/* execution: executor -> OMS -> strategy */
+	IG_EV_ORDER_UPDATE, /* order state change: body.update */
+	IG_EV_FILL,         /* one execution: body.fill */
+	IG_EV_REJECT,       /* risk denial or venue rejection: body.reject */
+	IG_EV_POSITION,     /* position/cash snapshot after a fill: body.position */
+	IG_EV_CONTROL,      /* engine control: body.control */
+	IG_EV__COUNT
+};
+
+/* Pipeline stages; also the source tag in the event header. */
+enum ig_stage {
+	IG_STAGE_TICK = 0,
+	IG_STAGE_STRATEGY,
+	IG_STAGE_OMS,
+	IG_STAGE_EXEC,
+	IG_STAGE__COUNT
+};
+
+enum ig_side {
+	IG_SIDE_NONE = 0,
+	IG_SIDE_BUY = 1,
+	IG_SIDE_SELL = 2,
+};
+
+enum ig_ord_type {
+	IG_ORD_MARKET = 0,
+	IG_ORD_LIMIT,
+	IG_ORD_STOP_MARKET,
+	IG_ORD_STOP_LIMIT,
+	IG_ORD_TAKE_PROFIT,
+	IG_ORD_TRAILING_STOP,
+	IG_ORD__COUNT
+};
+
+enum ig_tif {
+	IG_TIF_GTC = 0,
+	IG_TIF_IOC,
+	IG_TIF_FOK,
+	IG_TIF_DAY,
+};
+
+/* Order flags (struct ig_order.flags). */
+#define IG_ORDF_POST_ONLY 0x01u
+#define IG_ORDF_REDUCE_ONLY 0x02u
+#define IG_ORDF_TRAIL_BPS 0x04u /* trail is in bps of price, not a price offset */
+
+/* Order lifecycle states. The legal transitions live in one table in
+ * src/oms/order.c. */
+#define IG_ORD_STATE_MAP(XX)             \
+	XX(INITIALIZED, "initialized")   \
+	XX(DENIED, "denied")             \
+	XX(SUBMITTED, "submitted")       \
+	XX(ACCEPTED, "accepted")         \
+	XX(PARTIALLY_FILLED, "partially_filled") \
+	XX(FILLED, "filled")             \
+	XX(PENDING_CANCEL, "pending_cancel") \
+	XX(CANCELED, "canceled")         \
+	XX(REJECTED, "rejected")         \
+	XX(EXPIRED, "expired")           \
+	XX(IN_DOUBT, "in_doubt")
+
+enum ig_ord_state {
+#define IG__ST_ENUM(name, str) IG_OS_##name,
+	IG_ORD_STATE_MAP(IG__ST_ENUM)
+#undef IG__ST_ENUM
+	IG_OS__COUNT
+};
+
+/* Why an order was denied by risk or rejected by the venue. The string is
+ * the key used in logs and in the summary's rejects{reason: n}. */
+#define IG_REJECT_MAP(XX)                               \
+	XX(NONE, "none")                                \
+	XX(MAX_ORDER_QTY, "max_order_qty")              \
+	XX(MAX_ORDER_NOTIONAL, "max_order_notional")    \
+	XX(MAX_POSITION, "max_position_qty")            \
+	XX(MAX_OPEN_ORDERS, "max_open_orders")          \
+	XX(RATE_LIMIT, "max_orders_per_sec")            \
+	XX(PRICE_COLLAR, "price_collar")                \
+	XX(STALE_DATA, "stale_data")                    \
+	XX(NO_MARK, "no_mark")                          \
+	XX(INSUFFICIENT_CASH, "insufficient_cash")      \
+	XX(INSUFFICIENT_POSITION, "insufficient_position") \
+	XX(DUPLICATE, "duplicate_intent")               \
+	XX(DAILY_LOSS, "daily_loss_limit")              \
+	XX(DRAWDOWN, "max_drawdown")                    \
+	XX(KILL_SWITCH, "kill_switch")                  \
+	XX(HALTED, "halted")                            \
+	XX(REDUCE_ONLY, "reduce_only")                  \
+	XX(INVALID, "invalid_order")                    \
+	XX(NOT_RECONCILED, "not_reconciled")            \
+	XX(UNKNOWN_ORDER, "unknown_order")              \
+	XX(VENUE, "venue_rejected")                     \
+	XX(VENUE_NO_LIQUIDITY, "venue_no_liquidity")    \
+	XX(VENUE_POST_ONLY, "venue_post_only")          \
+	XX(VENUE_INSUFFICIENT_BALANCE, "venue_insufficient_balance")
+
+enum ig_reject_reason {
+#define IG__RJ_ENUM(name, str) IG_RJ_##name,
+	IG_REJECT_MAP(IG__RJ_ENUM)
+#undef IG__RJ_ENUM
+	IG_RJ__COUNT
+};
+
+enum ig_control_cmd {
+	IG_CTL_NONE = 0,
+	IG_CTL_STOP,        /* drain and stop */
+	IG_CTL_KILL_SWITCH, /* arg: 1 = engage, 0 = clear */
+	IG_CTL_FEED_END,    /* the feed has no more events */
+};
+
+enum ig_liquidity {
+	IG_LIQ_NONE = 0,
+	IG_LIQ_MAKER,
+	IG_LIQ_TAKER,
+};
+
+struct ig_event_hdr {
+	uint64_t seq;           /* ring slot sequence; owned by the ring, first */
+	uint16_t type;          /* enum ig_event_type */
+	uint8_t src;            /* enum ig_stage that emitted it */
+	uint8_t flags;          /* type-specific */
+	uint16_t strategy_id;   /* owning strategy, or IG_STRATEGY_NONE */
+	uint16_t instrument_id; /* index into the instrument table */
+	int64_t ts_origin_ns;   /* CLOCK_MONOTONIC ingress of the causing tick */
+	int64_t ts_event_ns;    /* data/exchange time, Unix epoch ns */
+	int64_t ts_emit_ns;     /* CLOCK_MONOTONIC when last emitted (per hop) */
+};
+
+struct ig_quote {
+	int64_t bid_px;  /* 1e-8 */
+	int64_t bid_qty; /* 1e-8 */
+	int64_t ask_px;  /* 1e-8 */
+	int64_t ask_qty; /* 1e-8 */
+};
+
+struct ig_trade {
+	int64_t px;  /* 1e-8 */
+	int64_t qty; /* 1e-8 */
+	uint8_t aggressor; /* enum ig_side, NONE if unknown */
+};
+
+struct ig_bar {
+	int64_t open_px;   /* 1e-8 */
+	int64_t high_px;   /* 1e-8 */
+	int64_t low_px;    /* 1e-8 */
+	int64_t close_px;  /* 1e-8 */
+	int64_t volume;    /* 1e-8, base units */
+	int64_t period_ns; /* bar length */
+};
+
+struct ig_timer {
+	int64_t now_ns;    /* CLOCK_MONOTONIC at the heartbeat */
+	uint64_t count;    /* heartbeats so far */
+};
+
+struct ig_order {
+	uint64_t client_id;  /* deterministic: strategy, run epoch, sequence */
+	int64_t px;          /* limit price, 1e-8; 0 for market */
+	int64_t qty;         /* > 0, 1e-8 */
+	int64_t stop_px;     /* trigger for stop/take-profit, 1e-8 */
+	int64_t trail;       /* trailing offset: price (1e-8) or bps */
+	int64_t sl_px;       /* attached stop-loss trigger, 0 if none */
+	uint64_t replaces;   /* client_id this one replaces, 0 if none */
+	uint8_t side;        /* enum ig_side */
+	uint8_t type;        /* enum ig_ord_type */
+	uint8_t tif;         /* enum ig_tif */
+	uint8_t flags;       /* IG_ORDF_* */
+};
+
+struct ig_cancel {
+	uint64_t client_id;  /* order to cancel; 0 with flags=1: cancel all */
+};
+
+struct ig_order_update {
+	uint64_t client_id;
+	uint64_t venue_order_id;
+	int64_t filled_qty;  /* cumulative, 1e-8 */
+	int64_t leaves_qty;  /* still open, 1e-8 */
+	int64_t avg_px;      /* average fill price, 1e-8 */
+	int64_t px;          /* order limit price, 1e-8 */
+	uint8_t state;       /* enum ig_ord_state */
+	uint8_t prev_state;  /* enum ig_ord_state */
+	uint8_t side;        /* enum ig_side */
+	uint8_t reason;      /* enum ig_reject_reason, for terminal states */
+};
+
+struct ig_fill {
+	uint64_t client_id;
+	uint64_t venue_order_id;
+	uint64_t trade_id;   /* venue trade sequence: fills apply once by this */
+	int64_t px;          /* 1e-8 */
+	int64_t qty;         /* > 0, 1e-8 */
+	int64_t fee;         /* quote currency, 1e-8, >= 0 paid */
+	uint8_t side;        /* enum ig_side */
+	uint8_t liquidity;   /* enum ig_liquidity */
+	uint8_t last;        /* 1 if the order is now fully filled */
+};
+
+struct ig_reject {
+	uint64_t client_id;
+	int64_t px;          /* 1e-8 */
+	int64_t qty;         /* 1e-8 */
+	uint16_t reason;     /* enum ig_reject_reason */
+	uint8_t side;        /* enum ig_side */
+	uint8_t by_venue;    /* 0 = risk denial, 1 = venue rejection */
+};
+
+struct ig_position {
+	int64_t qty;          /* signed net position, 1e-8 */
+	int64_t avg_px;       /* average entry price, 1e-8 */
+	int64_t realized_pnl; /* 1e-8 quote */
+	int64_t fees;         /* cumulative fees paid, 1e-8 quote */
+	int64_t cash;         /* 1e-8 quote */
+	int64_t open_buy_qty; /* open + in-flight buy quantity, 1e-8 */
+	int64_t open_sell_qty;/* open + in-flight sell quantity, 1e-8 */
+	uint8_t trading_state;/* enum ig_trading_state (src/oms) */
+};
+
+struct ig_control {
+	uint16_t cmd;         /* enum ig_control_cmd */
+	int64_t arg;
+};
+
+#define IG_EVENT_SIZE 128
+
+struct ig_event {
+	_Alignas(IG_CACHELINE) struct ig_event_hdr hdr;
+	union {
+		struct ig_quote quote;
+		struct ig_trade trade;
+		struct ig_bar bar;
+		struct ig_timer timer;
+		struct ig_order order;
+		struct ig_cancel cancel;
+		struct ig_order_update update;
+		struct ig_fill fill;
+		struct ig_reject reject;
+		struct ig_position position;
+		struct ig_control control;
+		uint8_t raw[IG_EVENT_SIZE - sizeof(struct ig_event_hdr)];
+	} body;
+};
+
+_Static_assert(sizeof(struct ig_event_hdr) == 40, "event header is 40 bytes");
+_Static_assert(sizeof(struct ig_event) == IG_EVENT_SIZE, "event is 128 bytes");
+_Static_assert(sizeof(struct ig_event) % IG_CACHELINE == 0,
+	       "event size is a multiple of the cache line");
+_Static_assert(_Alignof(struct ig_event) == IG_CACHELINE, "event is cache-line aligned");
+_Static_assert(sizeof(struct ig_order) <= sizeof(((struct ig_event *)0)->body),
+	       "order fits the body");
+
+/* Names for logs and JSON. Return static strings; any thread. */
+const char *ig_event_type_name(enum ig_event_type t);
+const char *ig_ord_state_name(enum ig_ord_state s);
+const char *ig_reject_reason_name(enum ig_reject_reason r);
+const char *ig_side_name(enum ig_side s);
+
+#endif

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Install the Debian packages Ingenium needs to build and test, and nothing
+# else. Idempotent: each package is checked with dpkg first, and apt-get runs
+# only when something is missing. Safe to call from every make target.
+set -eu
+
+PKGS="build-essential pkg-config libck-dev liburcu-dev libyaml-dev libcmocka-dev
+libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing:$missing" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+		echo "install-deps: need root (or sudo) to install:$missing" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

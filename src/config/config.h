@@ -1,0 +1,191 @@
+/*
+ * config.h - the validated, immutable engine configuration.
+ *
+ * Design
+ * ------
+ * ig_config_load() parses a YAML file with libyaml into struct ig_config,
+ * applies --set overrides (dotted paths, list items by index), and
+ * validates everything. After load the struct is never written again: the
+ * engine publishes it read-only (liburcu) and every thread may read it.
+ * All storage is inline (fixed-size arrays and strings), so a config is one
+ * flat block with no pointers to free.
+ *
+ * Errors read like a trace: "config/x.yaml:12:5: risk.max_order_qty: not a
+ * decimal". Unknown keys, wrong types, bad values and missing required keys
+ * are refused. Money values are decimal strings (or plain YAML numbers),
+ * parsed exactly with ig_fixed_parse().
+ *
+ * Owner: main thread builds it; read-only afterwards.
+ */
+#ifndef IG_CONFIG_CONFIG_H
+#define IG_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ingenium/event.h"
+
+#define IG_CFG_NAME_MAX 48
+#define IG_CFG_PATH_MAX 256
+#define IG_CFG_MAX_PARAMS 32
+#define IG_CFG_MAX_SYMBOLS 8
+#define IG_CFG_ERR_MAX 512
+
+enum ig_threading {
+	IG_THREADING_DEDICATED = 0,
+	IG_THREADING_SHARED,
+	IG_THREADING_INLINE,
+};
+
+enum ig_feed_source {
+	IG_FEED_CSV = 0,
+	IG_FEED_SYNTHETIC,
+	IG_FEED_LUNO,
+};
+
+enum ig_venue_kind {
+	IG_VENUE_PAPER = 0,
+	IG_VENUE_LUNO,
+};
+
+enum ig_journal_sync {
+	IG_JOURNAL_SYNC_ORDER = 0,
+	IG_JOURNAL_SYNC_BATCH,
+};
+
+enum ig_breach_action {
+	IG_BREACH_REDUCING = 0,
+	IG_BREACH_HALTED,
+};
+
+struct ig_cfg_engine {
+	int threading;            /* enum ig_threading; default dedicated */
+	int wait;                 /* enum ig_wait_kind; default adaptive */
+	uint32_t ring_size;       /* slots per ring, power of two; default 4096 */
+	uint32_t strategy_threads;/* default 1 */
+	uint32_t workers;         /* shared mode: worker threads for strategy/OMS/exec; default 1 */
+	bool tick_shares_worker;  /* shared mode: tick runs on worker 0 too; default false */
+	int cpu_tick;             /* CPU to pin the tick thread to, -1 = none */
+	int cpu_oms;              /* -1 = none */
+	int cpu_exec;             /* -1 = none */
+	int cpu_strategy[IG_MAX_STRATEGY_THREADS]; /* -1 = none */
+	int cpu_workers[IG_MAX_STRATEGY_THREADS];  /* shared mode; -1 = none */
+};
+
+struct ig_cfg_feed {
+	int source;               /* enum ig_feed_source; required */
+	char path[IG_CFG_PATH_MAX];/* csv: required */
+	int64_t speed;            /* 0 = as fast as possible, 1 = real time, k = k x; default 0 */
+	int64_t heartbeat_ms;     /* default 1000; 0 = no heartbeat */
+	char symbol[IG_CFG_NAME_MAX]; /* default "XBTZAR" */
+	bool strict;              /* refuse the run on a malformed row; default false */
+	/* synthetic */
+	uint64_t seed;            /* default 1 */
+	int64_t rate;             /* events per second, 0 = as fast as possible; default 0 */
+	int64_t count;            /* events to generate, 0 = unbounded; default 100000 */
+	int64_t start_px;         /* 1e-8; default 100 */
+	int64_t tick_size;        /* 1e-8; default 0.01 */
+	int64_t spread_bps;       /* default 10 */
+	int64_t qty;              /* displayed size per side, 1e-8; default 1 */
+};
+
+struct ig_cfg_venue {
+	int kind;                 /* enum ig_venue_kind; default paper */
+	char base_url[IG_CFG_PATH_MAX]; /* default https://api.luno.com */
+	char key_id_env[IG_CFG_NAME_MAX];   /* default LUNO_API_KEY_ID */
+	char secret_env[IG_CFG_NAME_MAX];   /* default LUNO_API_KEY_SECRET */
+	int64_t maker_fee_bps;    /* default 0 */
+	int64_t taker_fee_bps;    /* default 10 */
+	int64_t connect_timeout_ms; /* default 3000 */
+	int64_t timeout_ms;         /* default 10000 */
+};
+
+/* Risk limits. A field equal to IG_RISK_UNSET is "no limit" (global) or
+ * "inherit the global value" (per strategy). Money is 1e-8. */
+#define IG_RISK_UNSET INT64_MIN
+struct ig_cfg_risk {
+	int64_t max_order_qty;
+	int64_t max_order_notional;
+	int64_t max_position_qty;
+	int64_t max_open_orders;
+	int64_t max_orders_per_sec;
+	int64_t price_collar_bps;
+	int64_t stale_data_ms;
+	int64_t daily_loss_limit;
+	int64_t max_drawdown_pct;  /* percent, 1e-8 fixed (e.g. "5" = 5%) */
+	int64_t duplicate_window_ms;
+	int64_t tax_rate_pct;      /* percent, 1e-8 fixed, on realized gains */
+	int drawdown_action;       /* enum ig_breach_action; default reducing */
+};
+
+struct ig_cfg_param {
+	char key[IG_CFG_NAME_MAX];
+	char value[IG_CFG_NAME_MAX * 2]; /* scalar text as written */
+	int line;                  /* 1-based, for error messages */
+	int col;
+};
+
+struct ig_cfg_strategy {
+	char name[IG_CFG_NAME_MAX];    /* required, unique */
+	char type[IG_CFG_NAME_MAX];    /* required: a registered strategy type */
+	uint32_t thread;               /* strategy thread index; default 0 */
+	char symbols[IG_CFG_MAX_SYMBOLS][IG_CFG_NAME_MAX]; /* default [feed.symbol] */
+	uint32_t nsymbols;
+	int64_t capital;               /* starting cash, 1e-8; default 100000 */
+	struct ig_cfg_param params[IG_CFG_MAX_PARAMS];
+	uint32_t nparams;
+	struct ig_cfg_risk risk;       /* overrides; IG_RISK_UNSET = inherit */
+	int line;                      /* where the entry starts in the file */
+	int col;
+};
+
+struct ig_cfg_journal {
+	char path[IG_CFG_PATH_MAX];    /* default var/ingenium.journal */
+	int sync;                      /* enum ig_journal_sync; default order */
+	bool enabled;                  /* default false until the journal lands */
+};
+
+struct ig_config {
+	char file[IG_CFG_PATH_MAX];    /* the path it was loaded from */
+	struct ig_cfg_engine engine;
+	struct ig_cfg_feed feed;
+	struct ig_cfg_venue venue;
+	struct ig_cfg_risk risk;
+	struct ig_cfg_journal journal;
+	struct ig_cfg_strategy strategies[IG_MAX_STRATEGIES];
+	uint32_t nstrategies;
+};
+
+/* One --set KEY=VALUE override. */
+struct ig_cfg_override {
+	const char *key;   /* dotted path, e.g. "strategies.0.params.fast" */
+	const char *value; /* scalar text */
+};
+
+/* Fills cfg with defaults (no strategies, feed.source unset). */
+void ig_config_defaults(struct ig_config *cfg);
+
+/*
+ * Loads path into cfg, applies the overrides in order, validates.
+ * Returns 0, or:
+ *   IG_ENOENT / IG_EIO  the file is missing or unreadable (exit 2)
+ *   IG_ECONFIG          invalid content (exit 1)
+ * On error err (capacity errlen) holds "file:line:col: key: message"; for
+ * an override the location is "--set KEY". cfg is then unspecified.
+ * Main thread only (libyaml parser state is local).
+ */
+int ig_config_load(struct ig_config *cfg, const char *path,
+		   const struct ig_cfg_override *ovr, size_t novr, char *err, size_t errlen);
+
+/* Validates an already-filled cfg (called by load). Returns 0 or
+ * IG_ECONFIG with err set. */
+int ig_config_validate(const struct ig_config *cfg, char *err, size_t errlen);
+
+/* Strategy parameter access for strategy init. Each returns 0 and stores
+ * the value, IG_ENOTFOUND if the key is absent (out keeps its default), or
+ * IG_ECONFIG with err = "file:line:col: strategies.N.params.KEY: ..." when
+ * the value has the wrong type. */
+const struct ig_cfg_param *ig_config_param(const struct ig_cfg_strategy *s, const char *key);
+
+#endif

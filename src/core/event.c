@@ -1,0 +1,49 @@
+/* event.c - names of event kinds, order states and reject reasons. */
+#include "ingenium/event.h"
+
+const char *ig_event_type_name(enum ig_event_type t)
+{
+	static const char *const names[IG_EV__COUNT] = {
+		"none", "quote", "trade", "bar", "timer", "order", "cancel",
+		"order_update", "fill", "reject", "position", "control",
+	};
+	if ((unsigned)t >= IG_EV__COUNT)
+		return "unknown";
+	return names[t];
+}
+
+const char *ig_ord_state_name(enum ig_ord_state s)
+{
+	static const char *const names[IG_OS__COUNT] = {
+#define IG__ST_STR(name, str) str,
+		IG_ORD_STATE_MAP(IG__ST_STR)
+#undef IG__ST_STR
+	};
+	if ((unsigned)s >= IG_OS__COUNT)
+		return "unknown";
+	return names[s];
+}
+
+const char *ig_reject_reason_name(enum ig_reject_reason r)
+{
+	static const char *const names[IG_RJ__COUNT] = {
+#define IG__RJ_STR(name, str) str,
+		IG_REJECT_MAP(IG__RJ_STR)
+#undef IG__RJ_STR
+	};
+	if ((unsigned)r >= IG_RJ__COUNT)
+		return "unknown";
+	return names[r];
+}
+
+const char *ig_side_name(enum ig_side s)
+{
+	switch (s) {
+	case IG_SIDE_BUY:
+		return "buy";
+	case IG_SIDE_SELL:
+		return "sell";
+	default:
+		return "none";
+	}
+}

@@ -1,0 +1,254 @@
+/*
+ * fixed.c - exact decimal parsing, formatting and arithmetic on int64
+ * fixed-point (1e-8). See include/ingenium/fixed.h for the rounding rule.
+ */
+#include "ingenium/fixed.h"
+
+#include "ingenium/error.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+static const int64_t pow10_tab[19] = {
+	INT64_C(1),
+	INT64_C(10),
+	INT64_C(100),
+	INT64_C(1000),
+	INT64_C(10000),
+	INT64_C(100000),
+	INT64_C(1000000),
+	INT64_C(10000000),
+	INT64_C(100000000),
+	INT64_C(1000000000),
+	INT64_C(10000000000),
+	INT64_C(100000000000),
+	INT64_C(1000000000000),
+	INT64_C(10000000000000),
+	INT64_C(100000000000000),
+	INT64_C(1000000000000000),
+	INT64_C(10000000000000000),
+	INT64_C(100000000000000000),
+	INT64_C(1000000000000000000),
+};
+
+int ig_fixed_round_wide(ig_i128 v, int extra_decimals, int64_t *out)
+{
+	ig_i128 q, r, div, half;
+	bool neg = v < 0;
+
+	if (extra_decimals < 0 || extra_decimals > 18)
+		return IG_EINVAL;
+	div = pow10_tab[extra_decimals];
+	/* Work on the magnitude so that "halves away from zero" is symmetric. */
+	if (neg)
+		v = -v;
+	q = v / div;
+	r = v % div;
+	half = div / 2;
+	if (div > 1 && r >= half)
+		q += 1;
+	if (neg)
+		q = -q;
+	if (q > INT64_MAX || q < INT64_MIN)
+		return IG_EOVERFLOW;
+	*out = (int64_t)q;
+	return 0;
+}
+
+/* Shared parser. round: false = exact (refuse lost digits), true = round. */
+static int parse(const char *s, size_t len, bool round, int64_t *out)
+{
+	size_t i = 0;
+	bool neg = false, seen_digit = false, seen_point = false;
+	ig_i128 mag = 0;        /* magnitude scaled by 10^(decimals seen) */
+	int decimals = 0;       /* digits seen after the point */
+	ig_i128 limit;
+
+	if (s == NULL || len == 0)
+		return IG_ESYNTAX;
+	if (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	/* 2^63 at scale 1e-18 needs ~82 bits: the accumulator cannot overflow
+	 * while it stays under this bound, which is checked per digit. */
+	limit = (ig_i128)INT64_MAX * pow10_tab[10] + 1;
+	for (; i < len; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (seen_point)
+				return IG_ESYNTAX;
+			seen_point = true;
+			continue;
+		}
+		if (c < '0' || c > '9')
+			return IG_ESYNTAX;
+		seen_digit = true;
+		if (seen_point) {
+			if (decimals == IG_FIXED_MAX_INPUT_DECIMALS)
+				return IG_EPRECISION;
+			decimals++;
+		}
+		mag = mag * 10 + (c - '0');
+		if (mag > limit * pow10_tab[8])
+			return IG_ERANGE;
+	}
+	if (!seen_digit)
+		return IG_ESYNTAX;
+
+	/* Bring mag to scale 1e-8. */
+	if (decimals <= IG_FIXED_DECIMALS) {
+		mag *= pow10_tab[IG_FIXED_DECIMALS - decimals];
+	} else {
+		int extra = decimals - IG_FIXED_DECIMALS;
+		ig_i128 div = pow10_tab[extra];
+		if (!round && mag % div != 0)
+			return IG_EPRECISION;
+		int64_t r;
+		if (mag / div > (ig_i128)INT64_MAX + 1)
+			return IG_ERANGE;
+		if (ig_fixed_round_wide(neg ? -mag : mag, extra, &r) != 0)
+			return IG_ERANGE;
+		*out = r;
+		return 0;
+	}
+	if (neg) {
+		if (mag > (ig_i128)INT64_MAX + 1)
+			return IG_ERANGE;
+		*out = (int64_t)(-mag);
+	} else {
+		if (mag > INT64_MAX)
+			return IG_ERANGE;
+		*out = (int64_t)mag;
+	}
+	return 0;
+}
+
+int ig_fixed_parse(const char *s, size_t len, int64_t *out)
+{
+	return parse(s, len, false, out);
+}
+
+int ig_fixed_parse_round(const char *s, size_t len, int64_t *out)
+{
+	return parse(s, len, true, out);
+}
+
+int ig_fixed_parse_cstr(const char *s, int64_t *out)
+{
+	if (s == NULL)
+		return IG_ESYNTAX;
+	return parse(s, strlen(s), false, out);
+}
+
+/* Writes the decimal digits of u into tmp from the end; returns the count. */
+static int utoa_rev(uint64_t u, char *end)
+{
+	int n = 0;
+	do {
+		*--end = (char)('0' + (u % 10));
+		u /= 10;
+		n++;
+	} while (u != 0);
+	return n;
+}
+
+static int format(int64_t v, int dp, bool trim, char *buf, size_t cap)
+{
+	char tmp[40];
+	char *end = tmp + sizeof(tmp);
+	uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	uint64_t ip = mag / (uint64_t)IG_FIXED_SCALE;
+	uint64_t fp = mag % (uint64_t)IG_FIXED_SCALE;
+	char frac[IG_FIXED_DECIMALS];
+	int nfrac = dp, n, len;
+	char *p;
+
+	for (int k = IG_FIXED_DECIMALS - 1; k >= 0; k--) {
+		frac[k] = (char)('0' + (fp % 10));
+		fp /= 10;
+	}
+	if (trim)
+		while (nfrac > 0 && frac[nfrac - 1] == '0')
+			nfrac--;
+	n = utoa_rev(ip, end);
+	p = end - n;
+	len = n + (v < 0 ? 1 : 0) + (nfrac > 0 ? nfrac + 1 : 0);
+	if ((size_t)len + 1 > cap)
+		return IG_ERANGE;
+	{
+		char *o = buf;
+		if (v < 0)
+			*o++ = '-';
+		memcpy(o, p, (size_t)n);
+		o += n;
+		if (nfrac > 0) {
+			*o++ = '.';
+			memcpy(o, frac, (size_t)nfrac);
+			o += nfrac;
+		}
+		*o = '\0';
+	}
+	return len;
+}
+
+int ig_fixed_format(int64_t v, char *buf, size_t cap)
+{
+	return format(v, IG_FIXED_DECIMALS, true, buf, cap);
+}
+
+int ig_fixed_format_dp(int64_t v, int dp, char *buf, size_t cap)
+{
+	int64_t r;
+
+	if (dp < 0 || dp > IG_FIXED_DECIMALS)
+		return IG_EINVAL;
+	/* Round to dp decimals first, then print exactly dp digits. */
+	if (ig_fixed_round_wide(v, IG_FIXED_DECIMALS - dp, &r) != 0)
+		return IG_ERANGE;
+	r *= pow10_tab[IG_FIXED_DECIMALS - dp];
+	return format(r, dp, false, buf, cap);
+}
+
+int ig_fixed_mul(int64_t a, int64_t b, int64_t *out)
+{
+	return ig_fixed_round_wide((ig_i128)a * b, IG_FIXED_DECIMALS, out);
+}
+
+int ig_fixed_div(int64_t a, int64_t b, int64_t *out)
+{
+	ig_i128 num, q, r;
+	bool neg;
+
+	if (b == 0)
+		return IG_EINVAL;
+	/* Scale by 10 once more than needed, then round the last digit. */
+	num = (ig_i128)a * IG_FIXED_SCALE * 10;
+	neg = (num < 0) != (b < 0);
+	if (num < 0)
+		num = -num;
+	q = num / (b < 0 ? -(ig_i128)b : (ig_i128)b);
+	r = q % 10;
+	q /= 10;
+	if (r >= 5)
+		q += 1;
+	if (neg)
+		q = -q;
+	if (q > INT64_MAX || q < INT64_MIN)
+		return IG_EOVERFLOW;
+	*out = (int64_t)q;
+	return 0;
+}
+
+int ig_fixed_bps(int64_t v, int64_t bps, int64_t *out)
+{
+	/* v * bps / 10^4: the product has 4 extra decimals. */
+	return ig_fixed_round_wide((ig_i128)v * bps, 4, out);
+}
+
+int64_t ig_fixed_floor_step(int64_t v, int64_t step)
+{
+	if (step <= 0)
+		return v;
+	return v - v % step;
+}
