@@ -1,0 +1,94 @@
+/*
+ * emit.h - how a stage handler's output reaches the next stage.
+ *
+ * Design
+ * ------
+ * Stage handlers (tick routing, strategy host, OMS, executor) know nothing of
+ * threads or rings (design.md §2). They call ig_emit(out, dst, idx, ev) and
+ * the driver decides what that means:
+ *
+ *   threaded  each (producer agent, destination) pair has an outbox: the SPSC
+ *             ring to the destination plus a preallocated spill queue. If
+ *             the ring is full the event goes to the spill (in order) and
+ *             the back-pressure counter ticks; the agent flushes its spills
+ *             at the start of each duty cycle and stops consuming *forward*
+ *             inputs while a spill is non-empty, so pressure travels back to
+ *             the feed. Nothing is ever dropped, and a handler never blocks
+ *             mid-event (which could deadlock two stages on one thread).
+ *             Only if a spill itself fills does the producer wait in place.
+ *   inline    every emit appends to one FIFO that a single loop drains stage
+ *             by stage: deterministic, for backtests and tests.
+ *
+ * dst is an enum ig_stage; idx selects the strategy thread for
+ * IG_STAGE_STRATEGY and is 0 otherwise. ig_emit stamps hdr.src and
+ * hdr.ts_emit_ns.
+ */
+#ifndef IG_CORE_EMIT_H
+#define IG_CORE_EMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/ring.h"
+#include "core/wait.h"
+#include "ingenium/event.h"
+
+struct ig_emit {
+	void (*fn)(struct ig_emit *self, enum ig_stage dst, uint32_t idx, struct ig_event *ev);
+	uint8_t src;        /* enum ig_stage of the producer */
+	bool stamp;         /* stamp ts_emit_ns with the monotonic clock */
+};
+
+void ig__emit_stamp(struct ig_emit *e, struct ig_event *ev);
+
+static inline void ig_emit(struct ig_emit *e, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
+{
+	ig__emit_stamp(e, ev);
+	e->fn(e, dst, idx, ev);
+}
+
+/*
+ * Outbox: one producer's path into one ring. Owner: the producer thread.
+ */
+struct ig_outbox {
+	struct ig_ring *ring;       /* destination ring (shared with its consumer) */
+	struct ig_waiter *waiter;   /* the consumer thread's waiter */
+	struct ig_event *spill;     /* spill_cap events, preallocated */
+	uint32_t spill_cap;         /* power of two */
+	uint32_t spill_head;        /* next to write */
+	uint32_t spill_tail;        /* next to flush */
+	bool dirty;                 /* pushed since the last notify */
+	uint64_t pushed;            /* events that entered the ring */
+	uint64_t spilled;           /* events that had to wait in the spill (back-pressure) */
+	uint64_t blocked;           /* times the spill was full and we waited in place */
+	uint32_t spill_max;         /* high-water mark of the spill */
+};
+
+/* Allocates the spill. Returns 0 or IG_ENOMEM (nothing to undo). */
+int ig_outbox_init(struct ig_outbox *ob, struct ig_ring *ring, uint32_t spill_cap);
+void ig_outbox_destroy(struct ig_outbox *ob);
+
+static inline uint32_t ig_outbox_pending(const struct ig_outbox *ob)
+{
+	return ob->spill_head - ob->spill_tail;
+}
+
+/* Puts ev on the ring, or on the spill if the ring is full or the spill is
+ * not empty (order is kept). */
+void ig_outbox_put(struct ig_outbox *ob, const struct ig_event *ev);
+
+/* Moves spilled events into the ring while it has room. Returns the events
+ * still spilled. */
+uint32_t ig_outbox_flush(struct ig_outbox *ob);
+
+/* Wakes the consumer if anything was pushed since the last call. Call once
+ * per duty cycle: one wake per batch, never per event. */
+static inline void ig_outbox_notify(struct ig_outbox *ob)
+{
+	if (ob->dirty) {
+		ob->dirty = false;
+		ig_waiter_notify(ob->waiter);
+	}
+}
+
+#endif
