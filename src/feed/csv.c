@@ -1,0 +1,378 @@
+/* csv.c - CSV market data: header detection, row parsing, preloading. */
+#include "feed/feed.h"
+
+#include "core/log.h"
+#include "ingenium/error.h"
+#include "ingenium/fixed.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_COLS 16
+
+enum col_role {
+	COL_NONE = 0,
+	COL_TS,
+	COL_BID,
+	COL_ASK,
+	COL_BID_QTY,
+	COL_ASK_QTY,
+	COL_PRICE,
+	COL_QTY,
+	COL_OPEN,
+	COL_HIGH,
+	COL_LOW,
+	COL_CLOSE,
+	COL_VOLUME,
+	COL__COUNT
+};
+
+static const struct {
+	const char *name;
+	enum col_role role;
+} col_names[] = {
+	{ "ts", COL_TS },           { "ts_unix", COL_TS },       { "timestamp", COL_TS },
+	{ "time", COL_TS },         { "utc_time", COL_TS },      { "bid", COL_BID },
+	{ "bid_px", COL_BID },      { "bid_close", COL_BID },    { "ask", COL_ASK },
+	{ "ask_px", COL_ASK },      { "ask_close", COL_ASK },    { "bid_qty", COL_BID_QTY },
+	{ "bid_size", COL_BID_QTY },{ "last_bid_size", COL_BID_QTY }, { "ask_qty", COL_ASK_QTY },
+	{ "ask_size", COL_ASK_QTY },{ "last_ask_size", COL_ASK_QTY }, { "price", COL_PRICE },
+	{ "px", COL_PRICE },        { "amount", COL_QTY },       { "qty", COL_QTY },
+	{ "size", COL_QTY },        { "open", COL_OPEN },        { "high", COL_HIGH },
+	{ "low", COL_LOW },         { "close", COL_CLOSE },      { "volume", COL_VOLUME },
+};
+
+struct cell {
+	const char *p;
+	size_t len;
+};
+
+/* Splits line[0..len) at commas into at most MAX_COLS cells; trims spaces
+ * and a trailing CR. Returns the number of cells. */
+static int split(const char *line, size_t len, struct cell *cells)
+{
+	int n = 0;
+	size_t start = 0;
+
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
+		len--;
+	for (size_t i = 0; i <= len && n < MAX_COLS; i++) {
+		if (i == len || line[i] == ',') {
+			size_t a = start, b = i;
+			while (a < b && line[a] == ' ')
+				a++;
+			while (b > a && line[b - 1] == ' ')
+				b--;
+			cells[n].p = line + a;
+			cells[n].len = b - a;
+			n++;
+			start = i + 1;
+		}
+	}
+	return n;
+}
+
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	/* Howard Hinnant's days-from-civil, proleptic Gregorian. */
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int parse_uint(const char *s, size_t len, int64_t *out)
+{
+	int64_t v = 0;
+	if (len == 0 || len > 18)
+		return IG_ESYNTAX;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return IG_ESYNTAX;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int ig_feed_parse_ts(const char *s, size_t len, int64_t *out_ns)
+{
+	int64_t v, y, mo, d, h, mi, sec, frac_ns = 0;
+
+	if (len >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ')) {
+		/* YYYY-MM-DDTHH:MM:SS[.fff][Z] */
+		if (parse_uint(s, 4, &y) || parse_uint(s + 5, 2, &mo) || parse_uint(s + 8, 2, &d) ||
+		    parse_uint(s + 11, 2, &h) || s[13] != ':' || parse_uint(s + 14, 2, &mi) ||
+		    s[16] != ':' || parse_uint(s + 17, 2, &sec))
+			return IG_ESYNTAX;
+		size_t i = 19;
+		if (i < len && s[i] == '.') {
+			int64_t scale = 100000000;
+			for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+				frac_ns += (s[i] - '0') * scale;
+				scale /= 10;
+			}
+		}
+		if (i < len && s[i] == 'Z')
+			i++;
+		if (i != len || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+			return IG_ESYNTAX;
+		*out_ns = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) *
+			   1000000000) + frac_ns;
+		return 0;
+	}
+	/* Unix time: seconds, ms, us or ns by magnitude; seconds may have a
+	 * fraction. */
+	{
+		int64_t fx;
+		if (ig_fixed_parse_round(s, len, &fx) == 0 && fx >= 0 && memchr(s, '.', len) != NULL) {
+			/* fractional seconds: fx is seconds * 1e8 */
+			*out_ns = fx * 10;
+			return 0;
+		}
+	}
+	if (parse_uint(s, len, &v) != 0)
+		return IG_ESYNTAX;
+	if (v < INT64_C(100000000000)) /* < 1e11: seconds */
+		*out_ns = v * 1000000000;
+	else if (v < INT64_C(100000000000000)) /* ms */
+		*out_ns = v * 1000000;
+	else if (v < INT64_C(100000000000000000)) /* us */
+		*out_ns = v * 1000;
+	else
+		*out_ns = v;
+	return 0;
+}
+
+struct layout {
+	int kind;
+	int col[COL__COUNT]; /* column index per role, -1 = absent */
+	int ncols;
+};
+
+static int detect(struct cell *cells, int n, struct layout *lay)
+{
+	for (int r = 0; r < COL__COUNT; r++)
+		lay->col[r] = -1;
+	lay->ncols = n;
+	for (int i = 0; i < n; i++) {
+		for (size_t k = 0; k < sizeof(col_names) / sizeof(col_names[0]); k++) {
+			if (strlen(col_names[k].name) == cells[i].len &&
+			    strncasecmp(col_names[k].name, cells[i].p, cells[i].len) == 0) {
+				if (lay->col[col_names[k].role] < 0)
+					lay->col[col_names[k].role] = i;
+			}
+		}
+	}
+	if (lay->col[COL_TS] < 0)
+		return IG_EPARSE;
+	if (lay->col[COL_BID] >= 0 && lay->col[COL_ASK] >= 0) {
+		lay->kind = IG_CSV_QUOTES;
+		return 0;
+	}
+	if (lay->col[COL_OPEN] >= 0 && lay->col[COL_HIGH] >= 0 && lay->col[COL_LOW] >= 0 &&
+	    lay->col[COL_CLOSE] >= 0) {
+		lay->kind = IG_CSV_BARS;
+		return 0;
+	}
+	if (lay->col[COL_PRICE] >= 0) {
+		lay->kind = IG_CSV_TRADES;
+		return 0;
+	}
+	return IG_EPARSE;
+}
+
+/* Parses a money cell of role r; absent optional columns give dflt. */
+static const char *money(const struct layout *lay, struct cell *cells, int n, enum col_role r,
+			 bool required, int64_t dflt, int64_t *out)
+{
+	int c = lay->col[r];
+	if (c < 0) {
+		if (required)
+			return "missing column";
+		*out = dflt;
+		return NULL;
+	}
+	if (c >= n || cells[c].len == 0)
+		return "missing field";
+	if (ig_fixed_parse_round(cells[c].p, cells[c].len, out) != 0)
+		return "not a number";
+	return NULL;
+}
+
+/* Parses one data row into ev. Returns NULL or a message. */
+static const char *parse_row(const struct layout *lay, struct cell *cells, int n,
+			     struct ig_event *ev, int64_t prev_ts)
+{
+	const char *e;
+	int64_t ts;
+	int tc = lay->col[COL_TS];
+
+	if (n < lay->ncols)
+		return "missing fields";
+	if (ig_feed_parse_ts(cells[tc].p, cells[tc].len, &ts) != 0)
+		return "bad timestamp";
+	if (ts < prev_ts)
+		return "timestamp goes backwards";
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.ts_event_ns = ts;
+	switch (lay->kind) {
+	case IG_CSV_QUOTES: {
+		struct ig_quote *q = &ev->body.quote;
+		ev->hdr.type = IG_EV_QUOTE;
+		if ((e = money(lay, cells, n, COL_BID, true, 0, &q->bid_px)) ||
+		    (e = money(lay, cells, n, COL_ASK, true, 0, &q->ask_px)) ||
+		    (e = money(lay, cells, n, COL_BID_QTY, false, IG_FIXED(1), &q->bid_qty)) ||
+		    (e = money(lay, cells, n, COL_ASK_QTY, false, IG_FIXED(1), &q->ask_qty)))
+			return e;
+		if (q->bid_px <= 0 || q->ask_px <= 0 || q->bid_qty < 0 || q->ask_qty < 0)
+			return "non-positive price or negative size";
+		if (q->bid_px > q->ask_px)
+			return "crossed quote (bid > ask)";
+		return NULL;
+	}
+	case IG_CSV_TRADES: {
+		struct ig_trade *t = &ev->body.trade;
+		ev->hdr.type = IG_EV_TRADE;
+		if ((e = money(lay, cells, n, COL_PRICE, true, 0, &t->px)) ||
+		    (e = money(lay, cells, n, COL_QTY, false, IG_FIXED(1), &t->qty)))
+			return e;
+		if (t->px <= 0 || t->qty < 0)
+			return "non-positive price or negative size";
+		return NULL;
+	}
+	default: {
+		struct ig_bar *b = &ev->body.bar;
+		ev->hdr.type = IG_EV_BAR;
+		if ((e = money(lay, cells, n, COL_OPEN, true, 0, &b->open_px)) ||
+		    (e = money(lay, cells, n, COL_HIGH, true, 0, &b->high_px)) ||
+		    (e = money(lay, cells, n, COL_LOW, true, 0, &b->low_px)) ||
+		    (e = money(lay, cells, n, COL_CLOSE, true, 0, &b->close_px)) ||
+		    (e = money(lay, cells, n, COL_VOLUME, false, 0, &b->volume)))
+			return e;
+		if (b->low_px <= 0 || b->high_px < b->low_px || b->volume < 0)
+			return "inconsistent bar (low <= 0, high < low or volume < 0)";
+		b->period_ns = prev_ts > 0 && ts > prev_ts && ts - prev_ts <= INT64_C(86400000000000)
+				       ? ts - prev_ts
+				       : INT64_C(60000000000);
+		return NULL;
+	}
+	}
+}
+
+/* Reads the whole file into a NUL-terminated heap buffer. */
+static int slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "rb");
+	long sz;
+
+	if (fp == NULL) {
+		int e = errno;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+		return e == ENOENT ? IG_ENOENT : IG_EIO;
+	}
+	if (fseek(fp, 0, SEEK_END) != 0 || (sz = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		fclose(fp);
+		return IG_EIO;
+	}
+	*buf = malloc((size_t)sz + 1);
+	if (*buf == NULL) {
+		fclose(fp);
+		return IG_ENOMEM;
+	}
+	if (fread(*buf, 1, (size_t)sz, fp) != (size_t)sz) {
+		snprintf(err, errlen, "%s: short read", path);
+		free(*buf);
+		fclose(fp);
+		return IG_EIO;
+	}
+	(*buf)[sz] = '\0';
+	*len = (size_t)sz;
+	fclose(fp);
+	return 0;
+}
+
+int ig__feed_csv_open(struct ig_feed *f, const struct ig_cfg_feed *cfg, char *err, size_t errlen);
+
+int ig__feed_csv_open(struct ig_feed *f, const struct ig_cfg_feed *cfg, char *err, size_t errlen)
+{
+	char *buf;
+	size_t len, lines = 0, off = 0;
+	struct layout lay = { 0 };
+	struct cell cells[MAX_COLS];
+	int rc, lineno = 0;
+	bool have_header = false;
+	int64_t prev_ts = 0;
+
+	if ((rc = slurp(cfg->path, &buf, &len, err, errlen)) != 0)
+		return rc;
+	for (size_t i = 0; i < len; i++)
+		lines += buf[i] == '\n';
+	f->events = aligned_alloc(IG_CACHELINE, (lines + 1) * sizeof(struct ig_event));
+	if (f->events == NULL) {
+		free(buf);
+		return IG_ENOMEM;
+	}
+	while (off < len) {
+		char *nl = memchr(buf + off, '\n', len - off);
+		size_t llen = nl ? (size_t)(nl - (buf + off)) : len - off;
+		const char *line = buf + off;
+		int n;
+
+		off += llen + 1;
+		lineno++;
+		if (llen == 0 || (llen == 1 && line[0] == '\r') || line[0] == '#')
+			continue;
+		n = split(line, llen, cells);
+		if (!have_header) {
+			if (detect(cells, n, &lay) != 0) {
+				snprintf(err, errlen,
+					 "%s:%d: unrecognised CSV header (want ts + bid/ask, "
+					 "price/amount, or open/high/low/close/volume)",
+					 cfg->path, lineno);
+				free(buf);
+				free(f->events);
+				f->events = NULL;
+				return IG_EPARSE;
+			}
+			have_header = true;
+			continue;
+		}
+		f->rows++;
+		const char *msg = parse_row(&lay, cells, n, &f->events[f->nevents], prev_ts);
+		if (msg != NULL) {
+			f->bad_rows++;
+			if (cfg->strict) {
+				snprintf(err, errlen, "%s:%d: %s (feed.strict is on)", cfg->path, lineno,
+					 msg);
+				free(buf);
+				free(f->events);
+				f->events = NULL;
+				return IG_EPARSE;
+			}
+			ig_log_warn("%s:%d: %s; row skipped", cfg->path, lineno, msg);
+			continue;
+		}
+		prev_ts = f->events[f->nevents].hdr.ts_event_ns;
+		f->nevents++;
+	}
+	free(buf);
+	if (!have_header) {
+		snprintf(err, errlen, "%s: empty file (no CSV header)", cfg->path);
+		free(f->events);
+		f->events = NULL;
+		return IG_EPARSE;
+	}
+	f->csv_kind = lay.kind;
+	if (f->bad_rows > 0)
+		ig_log_warn("%s: %llu of %llu rows skipped as malformed", cfg->path,
+			    (unsigned long long)f->bad_rows, (unsigned long long)f->rows);
+	return 0;
+}
