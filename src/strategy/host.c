@@ -1,0 +1,364 @@
+/* host.c - strategy stage handler and the strategy ctx API. */
+#include "strategy/host.h"
+
+#include "core/log.h"
+#include "ingenium/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cfg,
+			  uint32_t thread_index, uint16_t epoch,
+			  int (*instrument_of)(const char *symbol, void *arg), void *arg,
+			  char *err, size_t errlen)
+{
+	memset(h, 0, sizeof(*h));
+	h->thread_index = thread_index;
+	for (uint32_t i = 0; i < cfg->nstrategies; i++) {
+		const struct ig_cfg_strategy *sc = &cfg->strategies[i];
+		const struct ig_strategy_type *t;
+		struct ig_strategy_ctx *c;
+		char msg[256] = "";
+		int rc;
+
+		if (sc->thread != thread_index)
+			continue;
+		t = ig_strategy_find(sc->type);
+		if (t == NULL) {
+			snprintf(err, errlen, "%s:%d:%d: strategies.%u.type: unknown strategy type \"%s\" (known: %s)",
+				 cfg->file, sc->line, sc->col, i, sc->type, ig_strategy_type_list());
+			ig_strategy_host_destroy(h);
+			return IG_ECONFIG;
+		}
+		c = calloc(1, sizeof(*c));
+		if (c == NULL || (c->state = calloc(1, t->state_size ? t->state_size : 1)) == NULL) {
+			free(c);
+			ig_strategy_host_destroy(h);
+			return IG_ENOMEM;
+		}
+		h->ctx[h->n++] = c;
+		c->type = t;
+		c->cfg = sc;
+		c->id = (uint16_t)i;
+		c->epoch = epoch;
+		for (uint32_t k = 0; k < sc->nsymbols; k++) {
+			int id = instrument_of(sc->symbols[k], arg);
+			if (id < 0 || id >= IG_MAX_INSTRUMENTS) {
+				snprintf(err, errlen, "%s:%d:%d: strategies.%u.symbols.%u: unknown symbol \"%s\"",
+					 cfg->file, sc->line, sc->col, i, k, sc->symbols[k]);
+				ig_strategy_host_destroy(h);
+				return IG_ECONFIG;
+			}
+			c->subscribed[id] = true;
+		}
+		for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++)
+			c->pos[k].cash = sc->capital;
+		rc = t->init != NULL ? t->init(c->state, c, sc, msg, sizeof(msg)) : 0;
+		if (rc != 0) {
+			snprintf(err, errlen, "%s: strategies.%u (%s): %s", cfg->file, i, sc->name, msg);
+			ig_strategy_host_destroy(h);
+			return IG_ECONFIG;
+		}
+	}
+	return 0;
+}
+
+void ig_strategy_host_destroy(struct ig_strategy_host *h)
+{
+	for (uint32_t i = 0; i < h->n; i++) {
+		free(h->ctx[i]->state);
+		free(h->ctx[i]);
+		h->ctx[i] = NULL;
+	}
+	h->n = 0;
+}
+
+static struct ig_open_mirror *mirror_find(struct ig_strategy_ctx *c, uint64_t client_id)
+{
+	for (uint32_t i = 0; i < IG_CTX_MAX_OPEN; i++)
+		if (c->open[i].client_id == client_id)
+			return &c->open[i];
+	return NULL;
+}
+
+static void mirror_remove(struct ig_strategy_ctx *c, uint64_t client_id)
+{
+	struct ig_open_mirror *m = mirror_find(c, client_id);
+	if (m != NULL)
+		memset(m, 0, sizeof(*m));
+}
+
+/* Applies an OMS event to the strategy's mirror before its callback. */
+static void mirror_apply(struct ig_strategy_ctx *c, const struct ig_event *ev)
+{
+	uint16_t in = ev->hdr.instrument_id;
+
+	switch (ev->hdr.type) {
+	case IG_EV_POSITION:
+		if (in < IG_MAX_INSTRUMENTS)
+			c->pos[in] = ev->body.position;
+		break;
+	case IG_EV_FILL: {
+		struct ig_open_mirror *m = mirror_find(c, ev->body.fill.client_id);
+		if (m != NULL) {
+			m->leaves_qty -= ev->body.fill.qty;
+			if (m->leaves_qty <= 0 || ev->body.fill.last)
+				memset(m, 0, sizeof(*m));
+		}
+		break;
+	}
+	case IG_EV_REJECT:
+		mirror_remove(c, ev->body.reject.client_id);
+		break;
+	case IG_EV_ORDER_UPDATE:
+		switch (ev->body.update.state) {
+		case IG_OS_FILLED:
+		case IG_OS_CANCELED:
+		case IG_OS_REJECTED:
+		case IG_OS_EXPIRED:
+		case IG_OS_DENIED:
+			mirror_remove(c, ev->body.update.client_id);
+			break;
+		default:
+			break;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void call(struct ig_strategy_ctx *c, const struct ig_event *ev, struct ig_emit *out,
+		 void (*fn)(void *, struct ig_strategy_ctx *, const struct ig_event *))
+{
+	if (fn == NULL)
+		return;
+	c->out = out;
+	c->cur = ev;
+	if (ev->hdr.ts_event_ns != 0)
+		c->now_ns = ev->hdr.ts_event_ns;
+	fn(c->state, c, ev);
+	c->out = NULL;
+	c->cur = NULL;
+}
+
+void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *ev,
+			     struct ig_emit *out)
+{
+	const struct ig_strategy_type *t;
+
+	switch (ev->hdr.type) {
+	case IG_EV_QUOTE:
+	case IG_EV_TRADE:
+	case IG_EV_BAR:
+		for (uint32_t i = 0; i < h->n; i++) {
+			struct ig_strategy_ctx *c = h->ctx[i];
+			if (ev->hdr.instrument_id >= IG_MAX_INSTRUMENTS || !c->subscribed[ev->hdr.instrument_id])
+				continue;
+			t = c->type;
+			call(c, ev, out,
+			     ev->hdr.type == IG_EV_QUOTE   ? t->on_quote
+			     : ev->hdr.type == IG_EV_TRADE ? t->on_trade
+							   : t->on_bar);
+		}
+		return;
+	case IG_EV_TIMER:
+		for (uint32_t i = 0; i < h->n; i++)
+			call(h->ctx[i], ev, out, h->ctx[i]->type->on_timer);
+		return;
+	case IG_EV_CONTROL:
+		if (ev->body.control.cmd == IG_CTL_FEED_END) {
+			struct ig_event fwd = *ev;
+			if (!h->stopped) {
+				h->stopped = true;
+				for (uint32_t i = 0; i < h->n; i++) {
+					struct ig_strategy_ctx *c = h->ctx[i];
+					if (c->type->on_stop != NULL) {
+						c->out = out;
+						c->type->on_stop(c->state, c);
+						c->out = NULL;
+					}
+				}
+			}
+			fwd.hdr.strategy_id = IG_STRATEGY_NONE;
+			fwd.body.control.arg = (int64_t)h->thread_index;
+			ig_emit(out, IG_STAGE_OMS, 0, &fwd);
+		}
+		return;
+	default:
+		break;
+	}
+	/* Order events: to their own strategy. */
+	for (uint32_t i = 0; i < h->n; i++) {
+		struct ig_strategy_ctx *c = h->ctx[i];
+		if (c->id != ev->hdr.strategy_id)
+			continue;
+		mirror_apply(c, ev);
+		t = c->type;
+		switch (ev->hdr.type) {
+		case IG_EV_ORDER_UPDATE:
+			call(c, ev, out, t->on_order_update);
+			break;
+		case IG_EV_FILL:
+			call(c, ev, out, t->on_fill);
+			break;
+		case IG_EV_REJECT:
+			call(c, ev, out, t->on_reject);
+			break;
+		default:
+			break;
+		}
+		return;
+	}
+}
+
+/* ---- ctx API (include/ingenium/strategy.h) ---- */
+
+static bool order_valid(const struct ig_order *o)
+{
+	if (o->side != IG_SIDE_BUY && o->side != IG_SIDE_SELL)
+		return false;
+	if (o->qty <= 0 || o->type >= IG_ORD__COUNT || o->tif > IG_TIF_DAY)
+		return false;
+	if (o->type == IG_ORD_LIMIT || o->type == IG_ORD_STOP_LIMIT)
+		if (o->px <= 0)
+			return false;
+	if (o->px < 0 || o->stop_px < 0 || o->trail < 0 || o->sl_px < 0)
+		return false;
+	return true;
+}
+
+static void init_event(struct ig_strategy_ctx *c, struct ig_event *ev, enum ig_event_type type,
+		       uint16_t instrument_id)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = (uint16_t)type;
+	ev->hdr.strategy_id = c->id;
+	ev->hdr.instrument_id = instrument_id;
+	if (c->cur != NULL) {
+		ev->hdr.ts_origin_ns = c->cur->hdr.ts_origin_ns;
+		ev->hdr.ts_event_ns = c->cur->hdr.ts_event_ns;
+	}
+}
+
+uint64_t ig_ctx_submit(struct ig_strategy_ctx *c, uint16_t instrument_id, const struct ig_order *o)
+{
+	struct ig_event ev;
+	struct ig_open_mirror *m;
+
+	if (c->out == NULL)
+		return 0; /* outside a callback: nothing to emit through */
+	c->seq++;
+	init_event(c, &ev, IG_EV_ORDER, instrument_id);
+	ev.body.order = *o;
+	ev.body.order.client_id = ((uint64_t)c->id << 48) | ((uint64_t)c->epoch << 32) | c->seq;
+	if (instrument_id >= IG_MAX_INSTRUMENTS || !order_valid(o)) {
+		/* Tell the strategy at once, as the OMS would. */
+		struct ig_event rj;
+		init_event(c, &rj, IG_EV_REJECT, instrument_id);
+		rj.body.reject.client_id = ev.body.order.client_id;
+		rj.body.reject.reason = IG_RJ_INVALID;
+		rj.body.reject.side = o->side;
+		rj.body.reject.qty = o->qty;
+		rj.body.reject.px = o->px;
+		if (c->type->on_reject != NULL)
+			c->type->on_reject(c->state, c, &rj);
+		return 0;
+	}
+	m = mirror_find(c, 0);
+	if (m != NULL) {
+		m->client_id = ev.body.order.client_id;
+		m->leaves_qty = o->qty;
+		m->side = o->side;
+		m->instrument_id = instrument_id;
+	} else {
+		c->mirror_overflow++;
+	}
+	c->intents++;
+	ig_emit(c->out, IG_STAGE_OMS, 0, &ev);
+	return ev.body.order.client_id;
+}
+
+uint64_t ig_ctx_market(struct ig_strategy_ctx *c, uint16_t instrument_id, enum ig_side side,
+		       int64_t qty)
+{
+	struct ig_order o;
+	memset(&o, 0, sizeof(o));
+	o.side = (uint8_t)side;
+	o.type = IG_ORD_MARKET;
+	o.tif = IG_TIF_GTC;
+	o.qty = qty;
+	return ig_ctx_submit(c, instrument_id, &o);
+}
+
+uint64_t ig_ctx_limit(struct ig_strategy_ctx *c, uint16_t instrument_id, enum ig_side side,
+		      int64_t px, int64_t qty, enum ig_tif tif)
+{
+	struct ig_order o;
+	memset(&o, 0, sizeof(o));
+	o.side = (uint8_t)side;
+	o.type = IG_ORD_LIMIT;
+	o.tif = (uint8_t)tif;
+	o.px = px;
+	o.qty = qty;
+	return ig_ctx_submit(c, instrument_id, &o);
+}
+
+void ig_ctx_cancel(struct ig_strategy_ctx *c, uint64_t client_id)
+{
+	struct ig_event ev;
+	struct ig_open_mirror *m;
+
+	if (c->out == NULL)
+		return;
+	m = mirror_find(c, client_id);
+	init_event(c, &ev, IG_EV_CANCEL, m != NULL ? m->instrument_id : 0);
+	ev.body.cancel.client_id = client_id;
+	c->cancels++;
+	ig_emit(c->out, IG_STAGE_OMS, 0, &ev);
+}
+
+const struct ig_position *ig_ctx_position(const struct ig_strategy_ctx *c, uint16_t instrument_id)
+{
+	static const struct ig_position none;
+	if (instrument_id >= IG_MAX_INSTRUMENTS)
+		return &none;
+	return &c->pos[instrument_id];
+}
+
+int64_t ig_ctx_pending_qty(const struct ig_strategy_ctx *c, uint16_t instrument_id, enum ig_side side)
+{
+	int64_t q = 0;
+	for (uint32_t i = 0; i < IG_CTX_MAX_OPEN; i++)
+		if (c->open[i].client_id != 0 && c->open[i].instrument_id == instrument_id &&
+		    c->open[i].side == side)
+			q += c->open[i].leaves_qty;
+	return q;
+}
+
+int64_t ig_ctx_now_ns(const struct ig_strategy_ctx *c)
+{
+	return c->now_ns;
+}
+
+const char *ig_ctx_name(const struct ig_strategy_ctx *c)
+{
+	return c->cfg->name;
+}
+
+uint16_t ig_ctx_strategy_id(const struct ig_strategy_ctx *c)
+{
+	return c->id;
+}
+
+void ig_ctx_log(struct ig_strategy_ctx *c, const char *fmt, ...)
+{
+	char buf[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ig_log_info("%s: %s", c->cfg->name, buf);
+}
