@@ -1,0 +1,94 @@
+/*
+ * oms.h - the OMS/risk stage: per-strategy order and position managers, the
+ * risk engine, and the truth about every order and fill.
+ *
+ * Design
+ * ------
+ * One struct ig_oms_strategy per configured strategy holds its order
+ * manager (order.h), its positions per instrument (position.h), its cash,
+ * its effective risk limits and counters. Intents from strategies pass the
+ * risk check (risk.h) and go to the executor, or are denied with a reason
+ * that travels back to the strategy as IG_EV_REJECT. Venue reports
+ * (updates, fills, rejects) move orders through the one transition table
+ * and are mirrored to the strategy, followed by an IG_EV_POSITION after
+ * each fill. A fill is applied once: it must belong to a live order, carry
+ * a trade id above the order's last applied one, and not overfill it;
+ * anything else is refused, logged and counted.
+ *
+ * Shutdown is a token: FEED_END arrives from the tick stage and from every
+ * strategy thread; then the OMS sends it to the executor, and when the
+ * executor echoes it back every report before it has been applied and
+ * ig_oms_done() turns true.
+ *
+ * Owner: the OMS thread (or the inline driver). Pure stage handler.
+ */
+#ifndef IG_OMS_OMS_H
+#define IG_OMS_OMS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "core/emit.h"
+#include "oms/order.h"
+#include "oms/position.h"
+#include "oms/risk.h"
+
+struct ig_oms_strategy {
+	struct ig_order_mgr om;
+	struct ig_pos pos[IG_MAX_INSTRUMENTS];
+	int64_t cash;                         /* 1e-8 quote */
+	int64_t capital;                      /* starting cash, 1e-8 */
+	int64_t open_buy_qty[IG_MAX_INSTRUMENTS];  /* 1e-8 */
+	int64_t open_sell_qty[IG_MAX_INSTRUMENTS]; /* 1e-8 */
+	int64_t open_buy_notional;            /* cash reserved for open buys, 1e-8 */
+	struct ig_cfg_risk lim;               /* effective limits */
+	struct ig_bucket bucket;              /* per-strategy order rate */
+	uint32_t thread;                      /* its strategy thread */
+	uint64_t orders;                      /* intents sent to the venue */
+	uint64_t fills;
+	uint64_t rejects[IG_RJ__COUNT];       /* by reason, risk and venue */
+	uint64_t refused_fills;               /* duplicate, unknown or overfilling */
+	uint64_t cancels;
+};
+
+struct ig_mark {
+	int64_t px;           /* 1e-8, 0 = none */
+	int64_t ts_event_ns;  /* data time */
+};
+
+struct ig_oms {
+	const struct ig_config *cfg;
+	uint32_t nstrategies;
+	struct ig_oms_strategy *s;            /* nstrategies */
+	struct ig_mark marks[IG_MAX_INSTRUMENTS];
+	struct ig_bucket global_bucket;       /* all strategies: one venue */
+	uint32_t feed_end_needed;             /* tick + strategy threads */
+	uint32_t feed_end_seen;
+	bool exec_drained;                    /* FEED_END echoed by the executor */
+	bool status_lines;                    /* log a status line each second */
+	int64_t last_status_ns;               /* monotonic */
+	uint64_t events;                      /* events handled */
+	uint64_t md_events;
+	uint64_t last_status_events;
+	uint64_t unknown_reports;             /* reports for orders we do not know */
+};
+
+/* Builds the per-strategy managers. Returns 0 or IG_ENOMEM (nothing to
+ * undo). cfg must outlive the OMS. */
+int ig_oms_init(struct ig_oms *oms, const struct ig_config *cfg, uint32_t strategy_threads);
+void ig_oms_destroy(struct ig_oms *oms);
+
+/* The stage handler. */
+void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out);
+
+/* True once the shutdown token has made its round trip. */
+static inline bool ig_oms_done(const struct ig_oms *oms)
+{
+	return oms->exec_drained;
+}
+
+/* Strategy equity at the marks: cash + sum of position values. */
+int64_t ig_oms_equity(const struct ig_oms *oms, uint32_t strategy);
+
+#endif
