@@ -1,0 +1,38 @@
+/*
+ * exec.h - the executor stage: hands accepted orders and cancels to the
+ * venue and passes its reports back to the OMS.
+ *
+ * It also measures tick-to-order latency: for every order it dequeues, the
+ * time from the causing tick's ts_origin_ns to now.
+ *
+ * Owner: the executor thread (or the inline driver). Venue state (paper
+ * book, later libcurl handles) never leaves it.
+ */
+#ifndef IG_EXEC_EXEC_H
+#define IG_EXEC_EXEC_H
+
+#include <stdbool.h>
+
+#include "config/config.h"
+#include "core/emit.h"
+#include "core/hist.h"
+#include "exec/paper.h"
+
+struct ig_exec {
+	int venue_kind;          /* enum ig_venue_kind */
+	struct ig_paper paper;
+	struct ig_hist tick_to_order; /* ns */
+	bool measure;            /* record latency (off for deterministic replays) */
+	uint64_t orders;
+	uint64_t cancels;
+};
+
+int ig_exec_init(struct ig_exec *x, const struct ig_config *cfg);
+void ig_exec_destroy(struct ig_exec *x);
+
+/* True if the venue needs the feed's market data (paper matching). */
+bool ig_exec_wants_md(const struct ig_exec *x);
+
+void ig_exec_handle(struct ig_exec *x, const struct ig_event *in, struct ig_emit *out);
+
+#endif
