@@ -122,7 +122,7 @@ struct ig_cfg_risk {
 struct ig_cfg_param {
 	char key[IG_CFG_NAME_MAX];
 	char value[IG_CFG_NAME_MAX * 2]; /* scalar text as written */
-	int line;                  /* 1-based, for error messages */
+	int line;                  /* 1-based, for error messages; 0 = set by --set */
 	int col;
 };
 
@@ -138,6 +138,7 @@ struct ig_cfg_strategy {
 	struct ig_cfg_risk risk;       /* overrides; IG_RISK_UNSET = inherit */
 	int line;                      /* where the entry starts in the file */
 	int col;
+	uint32_t index;                /* position in ig_config.strategies[], for messages */
 };
 
 struct ig_cfg_journal {
@@ -185,7 +186,28 @@ int ig_config_validate(const struct ig_config *cfg, char *err, size_t errlen);
 /* Strategy parameter access for strategy init. Each returns 0 and stores
  * the value, IG_ENOTFOUND if the key is absent (out keeps its default), or
  * IG_ECONFIG with err = "file:line:col: strategies.N.params.KEY: ..." when
- * the value has the wrong type. */
+ * the value has the wrong type.
+ *
+ * ig_param_i64/_fixed/_bool (strategy.h) cannot see the file name, so they
+ * write "LINE:COL: strategies.N.params.KEY: MESSAGE" and the caller prefixes
+ * "FILE:" (cfg->file) to get the full form above. A param that came from
+ * --set (line 0) gets the complete "--set strategies.N.params.KEY: MESSAGE",
+ * which needs no prefix.
+ *
+ * ig_config_param returns the param named key, or NULL. */
 const struct ig_cfg_param *ig_config_param(const struct ig_cfg_strategy *s, const char *key);
+
+/* Module-internal (src/config/ only): shared by config.c and params.c. */
+
+/* Parses a decimal integer (optional sign, digits; no spaces, no exponent).
+ * Returns 0, IG_ESYNTAX or IG_ERANGE; *out is untouched on error. */
+int ig__config_parse_i64(const char *s, size_t len, int64_t *out);
+
+/* Parses true|false|yes|no|on|off (any case). Returns 0 or IG_ESYNTAX. */
+int ig__config_parse_bool(const char *s, bool *out);
+
+/* The message phrase for a failed parse: "not an integer", "not a decimal"
+ * (fixed), "too many decimals" or "out of range". */
+const char *ig__config_parse_problem(int rc, bool fixed);
 
 #endif

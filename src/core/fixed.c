@@ -62,6 +62,7 @@ static int parse(const char *s, size_t len, bool round, int64_t *out)
 	bool neg = false, seen_digit = false, seen_point = false;
 	ig_i128 mag = 0;        /* magnitude scaled by 10^(decimals seen) */
 	int decimals = 0;       /* digits seen after the point */
+	int err = 0;            /* range/precision error, reported after syntax */
 	ig_i128 limit;
 
 	if (s == NULL || len == 0)
@@ -70,9 +71,11 @@ static int parse(const char *s, size_t len, bool round, int64_t *out)
 		neg = s[0] == '-';
 		i = 1;
 	}
-	/* 2^63 at scale 1e-18 needs ~82 bits: the accumulator cannot overflow
-	 * while it stays under this bound, which is checked per digit. */
-	limit = (ig_i128)INT64_MAX * pow10_tab[10] + 1;
+	/* Any value whose magnitude exceeds 2^63 + 1 units (1e-8) is out of
+	 * range for both signs even after rounding. With at most 18 decimals
+	 * that is mag > (2^63 + 1) * 10^10 (~97 bits), checked per digit, so
+	 * mag * 10 and the final mag * 10^(8 - decimals) cannot overflow. */
+	limit = ((ig_i128)INT64_MAX + 2) * pow10_tab[10];
 	for (; i < len; i++) {
 		char c = s[i];
 		if (c == '.') {
@@ -84,17 +87,25 @@ static int parse(const char *s, size_t len, bool round, int64_t *out)
 		if (c < '0' || c > '9')
 			return IG_ESYNTAX;
 		seen_digit = true;
+		/* Keep scanning after a range or precision error: a string
+		 * that is not a number at all is IG_ESYNTAX. */
+		if (err != 0)
+			continue;
 		if (seen_point) {
-			if (decimals == IG_FIXED_MAX_INPUT_DECIMALS)
-				return IG_EPRECISION;
+			if (decimals == IG_FIXED_MAX_INPUT_DECIMALS) {
+				err = IG_EPRECISION;
+				continue;
+			}
 			decimals++;
 		}
 		mag = mag * 10 + (c - '0');
-		if (mag > limit * pow10_tab[8])
-			return IG_ERANGE;
+		if (mag > limit)
+			err = IG_ERANGE;
 	}
 	if (!seen_digit)
 		return IG_ESYNTAX;
+	if (err != 0)
+		return err;
 
 	/* Bring mag to scale 1e-8. */
 	if (decimals <= IG_FIXED_DECIMALS) {
@@ -153,11 +164,12 @@ static int utoa_rev(uint64_t u, char *end)
 	return n;
 }
 
-static int format(int64_t v, int dp, bool trim, char *buf, size_t cap)
+/* Formats the value -mag (neg) or mag, in units of 1e-8. The magnitude is
+ * unsigned so that format_dp can print a rounded value past INT64_MAX. */
+static int format(bool neg, uint64_t mag, int dp, bool trim, char *buf, size_t cap)
 {
 	char tmp[40];
 	char *end = tmp + sizeof(tmp);
-	uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 	uint64_t ip = mag / (uint64_t)IG_FIXED_SCALE;
 	uint64_t fp = mag % (uint64_t)IG_FIXED_SCALE;
 	char frac[IG_FIXED_DECIMALS];
@@ -173,12 +185,12 @@ static int format(int64_t v, int dp, bool trim, char *buf, size_t cap)
 			nfrac--;
 	n = utoa_rev(ip, end);
 	p = end - n;
-	len = n + (v < 0 ? 1 : 0) + (nfrac > 0 ? nfrac + 1 : 0);
+	len = n + (neg ? 1 : 0) + (nfrac > 0 ? nfrac + 1 : 0);
 	if ((size_t)len + 1 > cap)
 		return IG_ERANGE;
 	{
 		char *o = buf;
-		if (v < 0)
+		if (neg)
 			*o++ = '-';
 		memcpy(o, p, (size_t)n);
 		o += n;
@@ -194,20 +206,26 @@ static int format(int64_t v, int dp, bool trim, char *buf, size_t cap)
 
 int ig_fixed_format(int64_t v, char *buf, size_t cap)
 {
-	return format(v, IG_FIXED_DECIMALS, true, buf, cap);
+	uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	return format(v < 0, mag, IG_FIXED_DECIMALS, true, buf, cap);
 }
 
 int ig_fixed_format_dp(int64_t v, int dp, char *buf, size_t cap)
 {
 	int64_t r;
+	uint64_t mag;
 
 	if (dp < 0 || dp > IG_FIXED_DECIMALS)
 		return IG_EINVAL;
 	/* Round to dp decimals first, then print exactly dp digits. */
 	if (ig_fixed_round_wide(v, IG_FIXED_DECIMALS - dp, &r) != 0)
 		return IG_ERANGE;
-	r *= pow10_tab[IG_FIXED_DECIMALS - dp];
-	return format(r, dp, false, buf, cap);
+	/* Scale back in uint64: rounding INT64_MAX up (e.g. to 2 dp) gives
+	 * 9223372036855000000, past INT64_MAX but within UINT64_MAX. */
+	mag = r < 0 ? (uint64_t)0 - (uint64_t)r : (uint64_t)r;
+	mag *= (uint64_t)pow10_tab[IG_FIXED_DECIMALS - dp];
+	return format(r < 0, mag, dp, false, buf, cap);
 }
 
 int ig_fixed_mul(int64_t a, int64_t b, int64_t *out)

@@ -15,6 +15,20 @@
 #define IG_ADAPTIVE_SPINS 200u
 #define IG_ADAPTIVE_YIELDS 50u
 
+/*
+ * The park/notify handshake needs a StoreLoad barrier on each side. GCC
+ * rejects __atomic_thread_fence under -fsanitize=thread (-Werror=tsan), and
+ * TSan does not model fences anyway. So the TSan build does the same
+ * handshake with seq_cst read-modify-writes on the state word itself: both
+ * sides then touch one location, whose modification order decides who saw
+ * whom (the parker's exchange acquires the notifier's release, or the
+ * notifier's RMW reads PARKED). It makes notify write the waiter's line,
+ * so it is used only under TSan.
+ */
+#if defined(IG_TSAN) || defined(__SANITIZE_THREAD__)
+#define IG_WAIT_RMW_HANDSHAKE 1
+#endif
+
 int ig_wait_parse(const char *s)
 {
 	if (strcmp(s, "spin") == 0)
@@ -51,11 +65,16 @@ static long futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *
 
 void ig_waiter_notify(struct ig_waiter *w)
 {
+#ifdef IG_WAIT_RMW_HANDSHAKE
+	if (__atomic_fetch_or(&w->state, 0u, __ATOMIC_SEQ_CST) != IG_WAITER_PARKED)
+		return;
+#else
 	/* Full fence: our slot stores (already released) are ordered before
 	 * the read of state. Pairs with the fence in park(). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&w->state, __ATOMIC_RELAXED) != IG_WAITER_PARKED)
 		return;
+#endif
 	if (__atomic_exchange_n(&w->state, IG_WAITER_RUNNING, __ATOMIC_SEQ_CST) ==
 	    IG_WAITER_PARKED) {
 		__atomic_fetch_add(&w->wakes, 1, __ATOMIC_RELAXED);
@@ -67,11 +86,15 @@ static void park(struct ig_waiter *w, int64_t deadline_ns, bool (*has_work)(void
 {
 	struct timespec ts, *tsp = NULL;
 
+#ifdef IG_WAIT_RMW_HANDSHAKE
+	(void)__atomic_exchange_n(&w->state, IG_WAITER_PARKED, __ATOMIC_SEQ_CST);
+#else
 	__atomic_store_n(&w->state, IG_WAITER_PARKED, __ATOMIC_SEQ_CST);
 	/* Full fence: PARKED is visible before we re-check the inputs, so a
 	 * producer that pushed before our check is seen by it, and one that
 	 * pushes after sees PARKED and wakes us. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
 	if (has_work != NULL && has_work(arg))
 		goto out;
 	if (deadline_ns != INT64_MAX) {

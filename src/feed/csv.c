@@ -201,6 +201,18 @@ static const char *money(const struct layout *lay, struct cell *cells, int n, en
 	}
 	if (c >= n || cells[c].len == 0)
 		return "missing field";
+	{
+		/* Float artefacts can carry 19+ decimals. Rounding halves away
+		 * from zero depends only on the 9th decimal, so digits past the
+		 * 18th cannot change the result: drop them. */
+		const char *dot = memchr(cells[c].p, '.', cells[c].len);
+		size_t len = cells[c].len;
+		if (dot != NULL && len - (size_t)(dot - cells[c].p) - 1 > IG_FIXED_MAX_INPUT_DECIMALS)
+			len = (size_t)(dot - cells[c].p) + 1 + IG_FIXED_MAX_INPUT_DECIMALS;
+		if (ig_fixed_parse_round(cells[c].p, len, out) != 0)
+			return "not a number";
+		return NULL;
+	}
 	if (ig_fixed_parse_round(cells[c].p, cells[c].len, out) != 0)
 		return "not a number";
 	return NULL;

@@ -28,6 +28,7 @@ int ig_feed_open(struct ig_feed *f, const struct ig_config *cfg, uint16_t instru
 		rc = ig__feed_csv_open(f, fc, err, errlen);
 		if (rc != 0)
 			return rc;
+		f->rate = fc->rate;
 		for (uint64_t i = 0; i < f->nevents; i++)
 			f->events[i].hdr.instrument_id = instrument_id;
 		return 0;
@@ -99,7 +100,18 @@ int ig_feed_next(struct ig_feed *f, int64_t now_ns, struct ig_event *ev, int64_t
 		if (f->pos >= f->nevents)
 			return IG_EEOF;
 		src = &f->events[f->pos];
-		if (f->speed > 0) {
+		if (f->speed == 0 && f->rate > 0) {
+			/* Fixed event rate, whatever the data's timestamps. */
+			if (f->pos == 0) {
+				f->t0_wall_ns = now_ns;
+			} else {
+				int64_t due = f->t0_wall_ns + (int64_t)((ig_i128)f->pos * 1000000000 / f->rate);
+				if (due > now_ns) {
+					*due_ns = due;
+					return 0;
+				}
+			}
+		} else if (f->speed > 0) {
 			if (f->pos == 0) {
 				f->t0_data_ns = src->hdr.ts_event_ns;
 				f->t0_wall_ns = now_ns;

@@ -20,8 +20,9 @@
  * Prices and sizes are parsed with ig_fixed_parse_round: float artefacts in
  * published data ("9.342381490000001") round to 1e-8 by the engine's rule.
  *
- * Pacing: speed 0 replays as fast as possible; speed k > 0 replays k times
- * faster than the data's own clock, measured from the first row.
+ * Pacing: speed 0 replays as fast as possible, or at feed.rate events per
+ * second when that is set; speed k > 0 replays k times faster than the
+ * data's own clock, measured from the first row.
  *
  * Owner: the tick thread (or the inline driver).
  */

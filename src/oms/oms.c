@@ -162,8 +162,14 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	v.cash = s->cash;
 	v.open_orders = s->om.open;
 	v.mark_px = oms->marks[in_id].px;
-	v.mark_ts_ns = oms->marks[in_id].ts_event_ns;
-	reason = ig_risk_check(&s->lim, o, in->hdr.ts_event_ns, &v, oms->cfg->venue.taker_fee_bps);
+	/* Staleness needs a clock both sides share. Inline (backtests) that is
+	 * data time. Threaded, the OMS may lag the strategy by many rows of a
+	 * fast replay, so data time would flag lag, not a dead feed: there it
+	 * is the monotonic ingress time of the mark and of the intent's tick. */
+	v.mark_ts_ns = oms->data_clock ? oms->marks[in_id].ts_event_ns : oms->marks[in_id].ts_origin_ns;
+	reason = ig_risk_check(&s->lim, o,
+			       oms->data_clock ? in->hdr.ts_event_ns : in->hdr.ts_origin_ns, &v,
+			       oms->cfg->venue.taker_fee_bps);
 	if (reason == IG_RJ_NONE && !ig_bucket_take(&s->bucket, in->hdr.ts_event_ns))
 		reason = IG_RJ_RATE_LIMIT;
 	if (reason == IG_RJ_NONE && !ig_bucket_take(&oms->global_bucket, in->hdr.ts_event_ns))
@@ -350,7 +356,7 @@ static void status_line(struct ig_oms *oms)
 	int64_t now = ig_clock_mono_ns();
 	double secs;
 
-	if (!oms->status_lines || now - oms->last_status_ns < 1000000000)
+	if (!oms->status_lines || now - oms->last_status_ns < 950000000)
 		return;
 	secs = oms->last_status_ns == 0 ? 1.0 : (double)(now - oms->last_status_ns) / 1e9;
 	for (uint32_t i = 0; i < oms->nstrategies; i++) {
@@ -389,6 +395,7 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 		if (k < IG_MAX_INSTRUMENTS) {
 			oms->marks[k].px = px;
 			oms->marks[k].ts_event_ns = in->hdr.ts_event_ns;
+			oms->marks[k].ts_origin_ns = in->hdr.ts_origin_ns;
 			for (uint32_t i = 0; i < oms->nstrategies; i++)
 				oms->s[i].pos[k].mark_px = px;
 		}

@@ -55,6 +55,7 @@ struct ig_oms_strategy {
 struct ig_mark {
 	int64_t px;           /* 1e-8, 0 = none */
 	int64_t ts_event_ns;  /* data time */
+	int64_t ts_origin_ns; /* monotonic ingress time */
 };
 
 struct ig_oms {
@@ -67,6 +68,7 @@ struct ig_oms {
 	uint32_t feed_end_seen;
 	bool exec_drained;                    /* FEED_END echoed by the executor */
 	bool status_lines;                    /* log a status line each second */
+	bool data_clock;                      /* stale data by data time (inline) or ingress time */
 	int64_t last_status_ns;               /* monotonic */
 	uint64_t events;                      /* events handled */
 	uint64_t md_events;

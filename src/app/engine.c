@@ -1,0 +1,755 @@
+/* engine.c - pipeline assembly, threaded and inline drivers (see engine.h). */
+#include "app/engine.h"
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "ingenium/error.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#define BATCH 256
+#define SPILL_RETRY_NS 20000 /* re-try a spilling outbox after 20 us */
+
+/* ---------------------------------------------------------------- setup */
+
+static int instrument_of(const char *symbol, void *arg)
+{
+	struct ig_engine *e = arg;
+	for (uint16_t i = 0; i < e->ninstruments; i++)
+		if (strcmp(e->symbols[i], symbol) == 0)
+			return i;
+	return -1;
+}
+
+static int add_instrument(struct ig_engine *e, const char *symbol)
+{
+	int id = instrument_of(symbol, e);
+	if (id >= 0)
+		return id;
+	if (e->ninstruments >= IG_MAX_INSTRUMENTS)
+		return -1;
+	snprintf(e->symbols[e->ninstruments], IG_CFG_NAME_MAX, "%s", symbol);
+	e->symbol_names[e->ninstruments] = e->symbols[e->ninstruments];
+	return e->ninstruments++;
+}
+
+int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
+		   const struct ig_engine_opts *opts, char *err, size_t errlen)
+{
+	int rc;
+	uint32_t h = 0;
+
+	memset(e, 0, sizeof(*e));
+	e->cfg = cfg;
+	e->opts = *opts;
+	e->nthreads = cfg->engine.strategy_threads ? cfg->engine.strategy_threads : 1;
+	if (e->nthreads > IG_MAX_STRATEGY_THREADS) {
+		snprintf(err, errlen, "%s: engine.strategy_threads: at most %d", cfg->file,
+			 IG_MAX_STRATEGY_THREADS);
+		return IG_ECONFIG;
+	}
+	/* The feed's symbol is instrument 0. Strategies may only trade what
+	 * the feed carries (one feed, one symbol, in this version). */
+	add_instrument(e, cfg->feed.symbol);
+	for (uint32_t i = 0; i < cfg->nstrategies; i++) {
+		const struct ig_cfg_strategy *s = &cfg->strategies[i];
+		e->strategy_names[i] = s->name;
+		for (uint32_t k = 0; k < s->nsymbols; k++) {
+			int id = instrument_of(s->symbols[k], e);
+			if (id < 0) {
+				snprintf(err, errlen,
+					 "%s:%d:%d: strategies.%u.symbols.%u: \"%s\" is not carried by the feed (feed.symbol is \"%s\")",
+					 cfg->file, s->line, s->col, i, k, s->symbols[k], cfg->feed.symbol);
+				return IG_ECONFIG;
+			}
+			e->strat_mask[id] |= 1u << s->thread;
+		}
+	}
+	ig_log_set_names(e->strategy_names, cfg->nstrategies, e->symbol_names, e->ninstruments);
+
+	rc = ig_feed_open(&e->feed, cfg, 0, err, errlen);
+	if (rc != 0)
+		return rc;
+	for (h = 0; h < e->nthreads; h++) {
+		rc = ig_strategy_host_init(&e->hosts[h], cfg, h, opts->epoch, instrument_of, e, err,
+					   errlen);
+		if (rc != 0)
+			goto out_hosts;
+	}
+	rc = ig_oms_init(&e->oms, cfg, e->nthreads);
+	if (rc != 0)
+		goto out_hosts;
+	e->oms.status_lines = opts->status_lines;
+	e->oms.data_clock = cfg->engine.threading == IG_THREADING_INLINE;
+	rc = ig_exec_init(&e->exec, cfg);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: venue.kind: only the paper venue is available in this build",
+			 cfg->file);
+		goto out_oms;
+	}
+	return 0;
+
+out_oms:
+	ig_oms_destroy(&e->oms);
+out_hosts:
+	while (h-- > 0)
+		ig_strategy_host_destroy(&e->hosts[h]);
+	ig_feed_close(&e->feed);
+	return rc;
+}
+
+void ig_engine_destroy(struct ig_engine *e)
+{
+	ig_exec_destroy(&e->exec);
+	ig_oms_destroy(&e->oms);
+	for (uint32_t h = 0; h < e->nthreads; h++)
+		ig_strategy_host_destroy(&e->hosts[h]);
+	ig_feed_close(&e->feed);
+	for (uint32_t a = 0; a < e->nagents; a++)
+		for (uint32_t b = 0; b < e->agents[a].nbox; b++)
+			ig_outbox_destroy(&e->agents[a].box[b]);
+	for (uint32_t r = 0; r < e->nrings; r++)
+		ig_ring_destroy(&e->rings[r]);
+	free(e->agents);
+	free(e->threads);
+	free(e->q);
+	e->agents = NULL;
+	e->threads = NULL;
+	e->q = NULL;
+	e->nagents = e->nrings = 0;
+}
+
+void ig_engine_request_stop(struct ig_engine *e)
+{
+	__atomic_store_n(&e->stop_requested, true, __ATOMIC_RELEASE);
+	if (e->threads != NULL && e->agents != NULL && e->agents[0].thread != NULL)
+		ig_waiter_notify(&e->agents[0].thread->waiter);
+}
+
+/* ------------------------------------------------------------ routing */
+
+/* Routes one market-data or timer event from the tick stage. */
+static void tick_route(struct ig_engine *e, struct ig_event *ev, struct ig_emit *out)
+{
+	uint16_t k = ev->hdr.instrument_id;
+	uint32_t mask = ev->hdr.type == IG_EV_TIMER || ev->hdr.type == IG_EV_CONTROL
+				? (uint32_t)((1ull << e->nthreads) - 1)
+				: (k < IG_MAX_INSTRUMENTS ? e->strat_mask[k] : 0);
+
+	ev->hdr.strategy_id = IG_STRATEGY_NONE;
+	for (uint32_t t = 0; t < e->nthreads; t++)
+		if (mask & (1u << t))
+			ig_emit(out, IG_STAGE_STRATEGY, t, ev);
+	ig_emit(out, IG_STAGE_OMS, 0, ev);
+	if (ev->hdr.type != IG_EV_TIMER && ev->hdr.type != IG_EV_CONTROL && ig_exec_wants_md(&e->exec))
+		ig_emit(out, IG_STAGE_EXEC, 0, ev);
+}
+
+static void make_control(struct ig_event *ev, enum ig_control_cmd cmd)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = IG_EV_CONTROL;
+	ev->hdr.strategy_id = IG_STRATEGY_NONE;
+	ev->body.control.cmd = (uint16_t)cmd;
+}
+
+static void make_timer(struct ig_event *ev, int64_t now_ns, uint64_t count, int64_t data_ns)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = IG_EV_TIMER;
+	ev->hdr.ts_origin_ns = now_ns;
+	ev->hdr.ts_event_ns = data_ns;
+	ev->body.timer.now_ns = now_ns;
+	ev->body.timer.count = count;
+}
+
+/* Dispatches one event to the stage handler it is addressed to. */
+static void dispatch(struct ig_engine *e, enum ig_stage dst, uint32_t idx, const struct ig_event *ev,
+		     struct ig_emit *out)
+{
+	switch (dst) {
+	case IG_STAGE_STRATEGY:
+		ig_strategy_host_handle(&e->hosts[idx], ev, out);
+		break;
+	case IG_STAGE_OMS:
+		ig_oms_handle(&e->oms, ev, out);
+		break;
+	case IG_STAGE_EXEC:
+		ig_exec_handle(&e->exec, ev, out);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------- inline driver */
+
+struct ig_inline_item {
+	struct ig_event ev;
+	uint8_t dst;
+	uint8_t idx;
+};
+
+#define IG_INLINE_Q 65536u
+
+/* The inline driver's FIFO. Owner: the thread running the inline driver. */
+struct ig_inline_q {
+	struct ig_emit emit[IG_STAGE__COUNT]; /* one per producing stage, for src stamping */
+	struct ig_engine *eng;
+	uint32_t head, tail;
+	uint32_t max_depth;
+	struct ig_inline_item items[IG_INLINE_Q];
+};
+
+static struct ig_inline_q *q_of(struct ig_emit *em)
+{
+	/* emit[] is the first member; em points at emit[src]. */
+	return (struct ig_inline_q *)(void *)(em - em->src);
+}
+
+static void inline_emit(struct ig_emit *em, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
+{
+	struct ig_inline_q *q = q_of(em);
+	struct ig_inline_item *it;
+
+	if (q->head - q->tail == IG_INLINE_Q) {
+		/* A cascade of 64K events from one input is a bug in a stage;
+		 * refuse loudly rather than drop silently. */
+		ig_log_error("inline queue overflow: stage cascade over %u events", IG_INLINE_Q);
+		abort();
+	}
+	it = &q->items[q->head++ & (IG_INLINE_Q - 1)];
+	it->ev = *ev;
+	it->dst = (uint8_t)dst;
+	it->idx = (uint8_t)idx;
+	if (q->head - q->tail > q->max_depth)
+		q->max_depth = q->head - q->tail;
+}
+
+static void inline_drain(struct ig_engine *e)
+{
+	struct ig_inline_q *q = e->q;
+	while (q->tail != q->head) {
+		struct ig_inline_item *it = &q->items[q->tail++ & (IG_INLINE_Q - 1)];
+		struct ig_event ev = it->ev;
+		e->events++;
+		dispatch(e, (enum ig_stage)it->dst, it->idx, &ev, &q->emit[it->dst]);
+	}
+}
+
+static int inline_setup(struct ig_engine *e, bool stamp)
+{
+	e->q = aligned_alloc(IG_CACHELINE, (sizeof(struct ig_inline_q) + IG_CACHELINE - 1) /
+						   IG_CACHELINE * IG_CACHELINE);
+	if (e->q == NULL)
+		return IG_ENOMEM;
+	e->q->head = e->q->tail = e->q->max_depth = 0;
+	e->q->eng = e;
+	for (int s = 0; s < IG_STAGE__COUNT; s++) {
+		e->q->emit[s].fn = inline_emit;
+		e->q->emit[s].src = (uint8_t)s;
+		e->q->emit[s].stamp = stamp;
+	}
+	return 0;
+}
+
+static int run_inline(struct ig_engine *e)
+{
+	struct ig_event ev;
+	int64_t hb_ns = e->cfg->feed.heartbeat_ms * 1000000, next_hb = 0, due;
+	uint64_t hb_count = 0;
+	int rc;
+
+	if ((rc = inline_setup(e, false)) != 0)
+		return rc;
+	/* Deterministic: data time drives timers; nothing reads the clock
+	 * except latency measurement, which no result depends on. */
+	e->feed.speed = 0;
+	e->feed.rate = 0;
+	for (;;) {
+		if (__atomic_load_n(&e->stop_requested, __ATOMIC_ACQUIRE))
+			break;
+		rc = ig_feed_next(&e->feed, 0, &ev, &due);
+		if (rc != 1)
+			break;
+		ev.hdr.ts_origin_ns = e->exec.measure ? ig_clock_mono_ns() : 0;
+		e->md_events++;
+		if (hb_ns > 0 && ev.hdr.ts_event_ns >= next_hb) {
+			struct ig_event t;
+			if (next_hb != 0) {
+				make_timer(&t, ev.hdr.ts_origin_ns, ++hb_count, ev.hdr.ts_event_ns);
+				tick_route(e, &t, &e->q->emit[IG_STAGE_TICK]);
+			}
+			next_hb = ev.hdr.ts_event_ns + hb_ns;
+		}
+		tick_route(e, &ev, &e->q->emit[IG_STAGE_TICK]);
+		inline_drain(e);
+	}
+	make_control(&ev, IG_CTL_FEED_END);
+	tick_route(e, &ev, &e->q->emit[IG_STAGE_TICK]);
+	inline_drain(e);
+	return 0;
+}
+
+/* ----------------------------------------------------- threaded driver */
+
+static struct ig_stage_agent *agent_of(struct ig_emit *em)
+{
+	return (struct ig_stage_agent *)(void *)em;
+}
+
+static void threaded_emit(struct ig_emit *em, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
+{
+	struct ig_stage_agent *a = agent_of(em);
+	struct ig_outbox *ob = a->route[dst][idx];
+	ig_outbox_put(ob, ev);
+}
+
+static uint32_t flush_all(struct ig_stage_agent *a)
+{
+	uint32_t pending = 0;
+	for (uint32_t b = 0; b < a->nbox; b++)
+		pending += ig_outbox_flush(&a->box[b]);
+	return pending;
+}
+
+static void notify_all(struct ig_stage_agent *a)
+{
+	for (uint32_t b = 0; b < a->nbox; b++)
+		ig_outbox_notify(&a->box[b]);
+}
+
+static uint32_t pending_all(const struct ig_stage_agent *a)
+{
+	uint32_t pending = 0;
+	for (uint32_t b = 0; b < a->nbox; b++)
+		pending += ig_outbox_pending(&a->box[b]);
+	return pending;
+}
+
+static int consume(struct ig_stage_agent *a, struct ig_input *in)
+{
+	struct ig_event ev;
+	int n = 0;
+	int64_t now;
+
+	while (n < BATCH) {
+		if (!in->feedback && n > 0 && pending_all(a) > 0)
+			break;
+		if (!ig_ring_pop_ev(in->ring, &ev))
+			break;
+		now = ig_clock_mono_ns();
+		ig_hist_record(&in->hop_ns, now - ev.hdr.ts_emit_ns);
+		in->events++;
+		dispatch(a->eng, a->stage, a->idx, &ev, &a->emit);
+		n++;
+	}
+	return n;
+}
+
+static int stage_do_work(void *self)
+{
+	struct ig_stage_agent *a = self;
+	int work = 0;
+	uint32_t pending = flush_all(a);
+
+	for (uint32_t i = 0; i < a->nin; i++)
+		if (a->in[i].feedback)
+			work += consume(a, &a->in[i]);
+	if (pending == 0 && pending_all(a) == 0) {
+		for (uint32_t i = 0; i < a->nin; i++)
+			if (!a->in[i].feedback)
+				work += consume(a, &a->in[i]);
+	} else {
+		a->stalls++;
+	}
+	notify_all(a);
+	if (a->stage == IG_STAGE_OMS && ig_oms_done(&a->eng->oms) &&
+	    !__atomic_load_n(&a->eng->done, __ATOMIC_RELAXED))
+		__atomic_store_n(&a->eng->done, true, __ATOMIC_RELEASE);
+	return work;
+}
+
+static bool stage_has_work(void *self)
+{
+	struct ig_stage_agent *a = self;
+	for (uint32_t i = 0; i < a->nin; i++)
+		if (ig_ring_readable(a->in[i].ring))
+			return true;
+	return false;
+}
+
+static int64_t stage_deadline(void *self)
+{
+	struct ig_stage_agent *a = self;
+	return pending_all(a) > 0 ? ig_clock_mono_ns() + SPILL_RETRY_NS : INT64_MAX;
+}
+
+static int tick_do_work(void *self)
+{
+	struct ig_stage_agent *a = self;
+	struct ig_engine *e = a->eng;
+	int64_t now = ig_clock_mono_ns(), hb_ns = e->cfg->feed.heartbeat_ms * 1000000;
+	struct ig_event ev;
+	int work = 0;
+
+	if (flush_all(a) > 0) {
+		a->stalls++;
+		notify_all(a);
+		return 0; /* back-pressure: do not read the feed */
+	}
+	if (a->feed_done)
+		return 0;
+	if (hb_ns > 0 && now >= a->next_hb_ns) {
+		if (a->next_hb_ns != 0) {
+			make_timer(&ev, now, ++a->hb_count, 0);
+			tick_route(e, &ev, &a->emit);
+			work++;
+		}
+		a->next_hb_ns = now + hb_ns;
+	}
+	a->due_ns = INT64_MAX;
+	while (work < BATCH) {
+		int rc;
+		if (__atomic_load_n(&e->stop_requested, __ATOMIC_ACQUIRE)) {
+			rc = IG_EEOF;
+		} else {
+			rc = ig_feed_next(&e->feed, now, &ev, &a->due_ns);
+		}
+		if (rc == 1) {
+			ev.hdr.ts_origin_ns = ig_clock_mono_ns();
+			e->md_events++;
+			tick_route(e, &ev, &a->emit);
+			work++;
+			if (pending_all(a) > 0)
+				break;
+			continue;
+		}
+		if (rc == 0)
+			break;
+		/* End of feed, or stop requested: start the shutdown token. */
+		make_control(&ev, IG_CTL_FEED_END);
+		tick_route(e, &ev, &a->emit);
+		a->feed_done = true;
+		work++;
+		break;
+	}
+	notify_all(a);
+	return work;
+}
+
+static bool tick_has_work(void *self)
+{
+	struct ig_stage_agent *a = self;
+	return __atomic_load_n(&a->eng->stop_requested, __ATOMIC_ACQUIRE) && !a->feed_done;
+}
+
+static int64_t tick_deadline(void *self)
+{
+	struct ig_stage_agent *a = self;
+	int64_t d = a->due_ns;
+	if (a->feed_done)
+		return INT64_MAX;
+	if (pending_all(a) > 0)
+		return ig_clock_mono_ns() + SPILL_RETRY_NS;
+	if (a->eng->cfg->feed.heartbeat_ms > 0 && a->next_hb_ns < d)
+		d = a->next_hb_ns;
+	return d;
+}
+
+/* Creates a ring from producer agent p to consumer agent c and wires the
+ * outbox and input. */
+static int connect(struct ig_engine *e, struct ig_stage_agent *p, struct ig_stage_agent *c,
+		   bool feedback)
+{
+	struct ig_ring *r;
+	struct ig_outbox *ob;
+	struct ig_input *in;
+	uint32_t size = e->cfg->engine.ring_size ? e->cfg->engine.ring_size : 4096;
+	int rc;
+
+	if (e->nrings >= IG_ENGINE_MAX_RINGS || p->nbox >= IG_AGENT_MAX_OUTBOXES ||
+	    c->nin >= IG_AGENT_MAX_INPUTS)
+		return IG_ELIMIT;
+	r = &e->rings[e->nrings];
+	if ((rc = ig_ring_init(r, size, sizeof(struct ig_event))) != 0)
+		return rc;
+	e->nrings++;
+	ob = &p->box[p->nbox];
+	if ((rc = ig_outbox_init(ob, r, size * 4)) != 0)
+		return rc;
+	p->nbox++;
+	p->route[c->stage][c->idx] = ob;
+	in = &c->in[c->nin++];
+	in->ring = r;
+	in->feedback = feedback;
+	ig_hist_init(&in->hop_ns);
+	snprintf(in->name, sizeof(in->name), "%s->%s",
+		 p->stage == IG_STAGE_TICK       ? "tick"
+		 : p->stage == IG_STAGE_STRATEGY ? "strategy"
+		 : p->stage == IG_STAGE_OMS      ? "oms"
+						 : "exec",
+		 c->stage == IG_STAGE_STRATEGY ? "strategy"
+		 : c->stage == IG_STAGE_OMS    ? "oms"
+					       : "exec");
+	return 0;
+}
+
+static void agent_setup(struct ig_stage_agent *a, struct ig_engine *e, enum ig_stage st,
+			uint32_t idx)
+{
+	memset(a, 0, sizeof(*a));
+	a->emit.fn = threaded_emit;
+	a->emit.src = (uint8_t)st;
+	a->emit.stamp = true;
+	a->eng = e;
+	a->stage = st;
+	a->idx = idx;
+	a->due_ns = INT64_MAX;
+}
+
+static struct ig_agent agent_iface(struct ig_stage_agent *a)
+{
+	struct ig_agent ag;
+	memset(&ag, 0, sizeof(ag));
+	ag.self = a;
+	if (a->stage == IG_STAGE_TICK) {
+		ag.name = "tick";
+		ag.do_work = tick_do_work;
+		ag.has_work = tick_has_work;
+		ag.deadline_ns = tick_deadline;
+	} else {
+		ag.name = a->stage == IG_STAGE_STRATEGY ? "strategy" : a->stage == IG_STAGE_OMS ? "oms" : "exec";
+		ag.do_work = stage_do_work;
+		ag.has_work = stage_has_work;
+		ag.deadline_ns = stage_deadline;
+	}
+	return ag;
+}
+
+static int build_threaded(struct ig_engine *e)
+{
+	const struct ig_cfg_engine *ec = &e->cfg->engine;
+	uint32_t n = e->nthreads;
+	struct ig_stage_agent *tick, *oms, *exec;
+	int rc;
+
+	e->nagents = n + 3;
+	e->agents = aligned_alloc(IG_CACHELINE, (e->nagents * sizeof(struct ig_stage_agent) +
+						 IG_CACHELINE - 1) / IG_CACHELINE * IG_CACHELINE);
+	e->threads = aligned_alloc(IG_CACHELINE, (e->nagents * sizeof(struct ig_agent_thread) +
+						  IG_CACHELINE - 1) / IG_CACHELINE * IG_CACHELINE);
+	if (e->agents == NULL || e->threads == NULL)
+		return IG_ENOMEM;
+	tick = &e->agents[0];
+	oms = &e->agents[n + 1];
+	exec = &e->agents[n + 2];
+	agent_setup(tick, e, IG_STAGE_TICK, 0);
+	for (uint32_t k = 0; k < n; k++)
+		agent_setup(&e->agents[1 + k], e, IG_STAGE_STRATEGY, k);
+	agent_setup(oms, e, IG_STAGE_OMS, 0);
+	agent_setup(exec, e, IG_STAGE_EXEC, 0);
+
+	/* Feedback inputs first: they are consumed before forward ones. The
+	 * OMS reads marks before intents, so its marks lag the strategies'
+	 * view as little as possible. */
+	if ((rc = connect(e, exec, oms, true)) != 0 || (rc = connect(e, tick, oms, false)) != 0)
+		return rc;
+	for (uint32_t k = 0; k < n; k++) {
+		struct ig_stage_agent *s = &e->agents[1 + k];
+		if ((rc = connect(e, oms, s, true)) != 0 || (rc = connect(e, tick, s, false)) != 0 ||
+		    (rc = connect(e, s, oms, false)) != 0)
+			return rc;
+	}
+	if ((rc = connect(e, oms, exec, false)) != 0)
+		return rc;
+	if (ig_exec_wants_md(&e->exec) && (rc = connect(e, tick, exec, false)) != 0)
+		return rc;
+
+	/* Threads. */
+	e->nthreads_run = 0;
+	if (ec->threading == IG_THREADING_SHARED) {
+		uint32_t w = ec->workers ? ec->workers : 1;
+		uint32_t rest = n + 2; /* strategies, oms, exec */
+		if (w > rest)
+			w = rest;
+		if (!ec->tick_shares_worker) {
+			ig_agent_thread_init(&e->threads[e->nthreads_run++], "ig-tick",
+					     (enum ig_wait_kind)ec->wait, ec->cpu_tick);
+		}
+		for (uint32_t i = 0; i < w; i++) {
+			char name[16];
+			snprintf(name, sizeof(name), "ig-worker%u", i % 100u);
+			ig_agent_thread_init(&e->threads[e->nthreads_run++], name,
+					     (enum ig_wait_kind)ec->wait,
+					     i < IG_MAX_STRATEGY_THREADS ? ec->cpu_workers[i] : -1);
+		}
+		{
+			uint32_t base = ec->tick_shares_worker ? 0 : 1;
+			/* Own thread, or worker 0 when tick_shares_worker. */
+			tick->thread = &e->threads[0];
+			/* Contiguous groups in pipeline order. */
+			for (uint32_t i = 0; i < rest; i++) {
+				uint32_t g = i * w / rest;
+				e->agents[1 + i].thread = &e->threads[base + g];
+			}
+		}
+	} else {
+		ig_agent_thread_init(&e->threads[e->nthreads_run], "ig-tick",
+				     (enum ig_wait_kind)ec->wait, ec->cpu_tick);
+		tick->thread = &e->threads[e->nthreads_run++];
+		for (uint32_t k = 0; k < n; k++) {
+			char name[16];
+			snprintf(name, sizeof(name), "ig-strat%u", k % 100u);
+			ig_agent_thread_init(&e->threads[e->nthreads_run], name,
+					     (enum ig_wait_kind)ec->wait, ec->cpu_strategy[k]);
+			e->agents[1 + k].thread = &e->threads[e->nthreads_run++];
+		}
+		ig_agent_thread_init(&e->threads[e->nthreads_run], "ig-oms", (enum ig_wait_kind)ec->wait,
+				     ec->cpu_oms);
+		oms->thread = &e->threads[e->nthreads_run++];
+		ig_agent_thread_init(&e->threads[e->nthreads_run], "ig-exec",
+				     (enum ig_wait_kind)ec->wait, ec->cpu_exec);
+		exec->thread = &e->threads[e->nthreads_run++];
+	}
+	/* Agents onto their threads, in pipeline order; each outbox wakes the
+	 * thread of the agent consuming its ring. */
+	for (uint32_t a = 0; a < e->nagents; a++) {
+		struct ig_agent ag = agent_iface(&e->agents[a]);
+		if ((rc = ig_agent_thread_add(e->agents[a].thread, &ag)) != 0)
+			return rc;
+	}
+	for (uint32_t a = 0; a < e->nagents; a++) {
+		struct ig_stage_agent *p = &e->agents[a];
+		for (uint32_t b = 0; b < p->nbox; b++) {
+			for (uint32_t c = 0; c < e->nagents; c++)
+				for (uint32_t i = 0; i < e->agents[c].nin; i++)
+					if (e->agents[c].in[i].ring == p->box[b].ring)
+						p->box[b].waiter = &e->agents[c].thread->waiter;
+		}
+	}
+	return 0;
+}
+
+/* After join: everything left in rings and spills is handled inline. */
+static void final_drain(struct ig_engine *e)
+{
+	bool any = true;
+	uint64_t before = e->events;
+
+	if (e->q == NULL && inline_setup(e, false) != 0)
+		return;
+	while (any) {
+		any = false;
+		for (uint32_t a = 0; a < e->nagents; a++) {
+			struct ig_stage_agent *p = &e->agents[a];
+			for (uint32_t b = 0; b < p->nbox; b++) {
+				struct ig_outbox *ob = &p->box[b];
+				while (ob->spill_tail != ob->spill_head) {
+					struct ig_event *ev = &ob->spill[ob->spill_tail++ & (ob->spill_cap - 1)];
+					/* Spills are behind their ring: drain the ring first. */
+					struct ig_event r;
+					for (uint32_t c = 0; c < e->nagents; c++)
+						for (uint32_t i = 0; i < e->agents[c].nin; i++)
+							if (e->agents[c].in[i].ring == ob->ring)
+								while (ig_ring_pop_ev(ob->ring, &r))
+									inline_emit(&e->q->emit[p->stage],
+										    e->agents[c].stage,
+										    e->agents[c].idx, &r);
+					any = true;
+					for (uint32_t c = 0; c < e->nagents; c++)
+						for (uint32_t i = 0; i < e->agents[c].nin; i++)
+							if (e->agents[c].in[i].ring == ob->ring)
+								inline_emit(&e->q->emit[p->stage],
+									    e->agents[c].stage,
+									    e->agents[c].idx, ev);
+				}
+			}
+		}
+		for (uint32_t c = 0; c < e->nagents; c++) {
+			struct ig_stage_agent *a = &e->agents[c];
+			for (uint32_t i = 0; i < a->nin; i++) {
+				struct ig_event ev;
+				while (ig_ring_pop_ev(a->in[i].ring, &ev)) {
+					inline_emit(&e->q->emit[ev.hdr.src], a->stage, a->idx, &ev);
+					any = true;
+				}
+			}
+		}
+		inline_drain(e);
+	}
+	e->drained_after_stop = e->events - before;
+}
+
+static int run_threaded(struct ig_engine *e)
+{
+	int rc = build_threaded(e);
+	sigset_t set;
+
+	if (rc != 0)
+		return rc;
+	/* Trading threads never take signals: the main thread waits for them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	for (uint32_t t = 0; t < e->nthreads_run; t++) {
+		if ((rc = ig_agent_thread_start(&e->threads[t])) != 0) {
+			for (uint32_t u = 0; u < t; u++)
+				ig_agent_thread_stop(&e->threads[u]);
+			for (uint32_t u = 0; u < t; u++)
+				ig_agent_thread_join(&e->threads[u]);
+			return rc;
+		}
+	}
+	while (!__atomic_load_n(&e->done, __ATOMIC_ACQUIRE)) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		int sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGINT || sig == SIGTERM) {
+			ig_log_info("signal %d: stopping the feed and draining", sig);
+			ig_engine_request_stop(e);
+		} else if (sig == SIGUSR1) {
+			__atomic_store_n(&e->kill_switch, true, __ATOMIC_RELEASE);
+			ig_log_warn("SIGUSR1: kill switch requested");
+		}
+	}
+	for (uint32_t t = 0; t < e->nthreads_run; t++)
+		ig_agent_thread_stop(&e->threads[t]);
+	for (uint32_t t = 0; t < e->nthreads_run; t++)
+		ig_agent_thread_join(&e->threads[t]);
+	for (uint32_t a = 0; a < e->nagents; a++) {
+		for (uint32_t b = 0; b < e->agents[a].nbox; b++)
+			e->backpressure += e->agents[a].box[b].spilled;
+		for (uint32_t i = 0; i < e->agents[a].nin; i++)
+			e->events += e->agents[a].in[i].events;
+	}
+	final_drain(e);
+	return 0;
+}
+
+static int64_t process_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int ig_engine_run(struct ig_engine *e)
+{
+	int rc;
+	int64_t cpu0 = process_cpu_ns();
+
+	e->t_start_ns = ig_clock_mono_ns();
+	if (e->cfg->engine.threading == IG_THREADING_INLINE)
+		rc = run_inline(e);
+	else
+		rc = run_threaded(e);
+	e->t_end_ns = ig_clock_mono_ns();
+	e->cpu_ns = process_cpu_ns() - cpu0;
+	return rc;
+}

@@ -1,0 +1,1345 @@
+/*
+ * config.c - the YAML config loader, --set overrides and validation.
+ *
+ * Design
+ * ------
+ * The file is read with libyaml's document API (yaml_parser_load), so every
+ * node carries its start mark; marks are 0-based and printed 1-based. The
+ * schema is a set of constant tables: one per flat section (engine, feed,
+ * venue, journal), one for a risk block (used by the global section and by
+ * each strategy's overrides) and one for the scalar keys of a strategy
+ * entry. A table row names the key, its type, its range and where it lives.
+ *
+ * Every value, from the file or from --set, goes through one function,
+ * apply_scalar(): it resolves a path (the dotted key split into components)
+ * against the schema, parses the text and stores it. The YAML walker only
+ * checks shape (mapping / sequence / scalar, unknown and duplicate keys) and
+ * calls apply_scalar() on each scalar leaf, so a value is validated the same
+ * way whichever way it arrives.
+ *
+ * Order: defaults, file, overrides (in order), default symbols
+ * ([feed.symbol] for a strategy with none), then cross-field validation.
+ * The loader remembers where the values validation cares about were last
+ * set (struct marks), so a cross-field error points at the file position or
+ * names the --set that caused it.
+ *
+ * Errors are "FILE:LINE:COL: KEY: MESSAGE" or "--set KEY: MESSAGE". A bad
+ * value points at the value, an unknown or duplicate key at the key, a
+ * missing key at the enclosing mapping. The loader stops at the first error.
+ *
+ * Lists: strategies can only be created by the file; an override must name
+ * an existing index. A strategy's symbols may be extended by one past the
+ * end (strategies.N.symbols.K with K == count), so a strategy that had no
+ * symbols in the file can be given some from the command line. Params are
+ * keyed: setting an absent one adds it.
+ *
+ * No allocation beyond libyaml's own document, which is freed before
+ * returning. Main thread only.
+ */
+#include "config/config.h"
+
+#include "core/wait.h"
+#include "ingenium/error.h"
+#include "ingenium/fixed.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <yaml.h>
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+#define MAX_DEPTH 8               /* path components; the schema needs 5 */
+#define KEY_MAX 256               /* a dotted key in a message */
+#define SHOW_MAX 64               /* value characters quoted in a message */
+#define CPU_MAX 1023              /* highest CPU number a pin may name */
+#define RING_MAX (UINT32_C(1) << 30)
+#define MS_MAX (INT64_MAX / 1000000) /* milliseconds that still fit in ns */
+#define BPS_MAX 10000
+
+/* A value quoted in a message: at most SHOW_MAX characters, then "...". */
+#define SHOW_FMT "\"%.*s%s\""
+#define SHOW(v, len) (int)((len) > SHOW_MAX ? SHOW_MAX : (len)), (v), ((len) > SHOW_MAX ? "..." : "")
+
+enum ftype {
+	FT_INT,   /* int (CPU pins) */
+	FT_I64,   /* int64_t */
+	FT_U32,   /* uint32_t */
+	FT_U64,   /* uint64_t, full range */
+	FT_FIXED, /* int64_t fixed-point 1e-8 */
+	FT_BOOL,  /* bool */
+	FT_STR,   /* char[size] */
+	FT_ENUM,  /* int holding an enum value */
+	FT_CPUS,  /* int[IG_MAX_STRATEGY_THREADS]: a sequence of CPU pins */
+};
+
+#define F_POW2 1u     /* a power of two >= 2 */
+#define F_NONEMPTY 2u /* a string that must not be empty */
+
+/* One key of the schema. Owner: constant tables. */
+struct field {
+	const char *name;          /* the YAML key */
+	enum ftype type;
+	size_t off;                /* offset in the struct that holds it */
+	size_t size;               /* sizeof the member (FT_STR: buffer size) */
+	int64_t min;               /* integer / fixed (1e-8) range, inclusive */
+	int64_t max;
+	const char *const *names;  /* FT_ENUM: names indexed by value, NULL-ended */
+	int (*parse)(const char *s); /* FT_ENUM: optional parser, else names */
+	unsigned flags;            /* F_* */
+};
+
+#define FIELD(st, m, t) \
+	.name = #m, .type = (t), .off = offsetof(struct st, m), .size = sizeof(((struct st *)0)->m)
+
+static const char *const threading_names[] = { "dedicated", "shared", "inline", NULL };
+static const char *const wait_names[] = { "spin", "yield", "adaptive", NULL };
+static const char *const source_names[] = { "csv", "synthetic", "luno", NULL };
+static const char *const venue_names[] = { "paper", "luno", NULL };
+static const char *const sync_names[] = { "order", "batch", NULL };
+static const char *const breach_names[] = { "reducing", "halted", NULL };
+
+_Static_assert(IG_THREADING_INLINE == 2, "threading_names follows enum ig_threading");
+_Static_assert(IG_WAIT_ADAPTIVE == 2, "wait_names follows enum ig_wait_kind");
+_Static_assert(IG_FEED_LUNO == 2, "source_names follows enum ig_feed_source");
+_Static_assert(IG_VENUE_LUNO == 1, "venue_names follows enum ig_venue_kind");
+_Static_assert(IG_JOURNAL_SYNC_BATCH == 1, "sync_names follows enum ig_journal_sync");
+_Static_assert(IG_BREACH_HALTED == 1, "breach_names follows enum ig_breach_action");
+
+static const struct field engine_fields[] = {
+	{ FIELD(ig_cfg_engine, threading, FT_ENUM), .names = threading_names },
+	{ FIELD(ig_cfg_engine, wait, FT_ENUM), .names = wait_names, .parse = ig_wait_parse },
+	{ FIELD(ig_cfg_engine, ring_size, FT_U32), .min = 2, .max = RING_MAX, .flags = F_POW2 },
+	{ FIELD(ig_cfg_engine, strategy_threads, FT_U32), .min = 1, .max = IG_MAX_STRATEGY_THREADS },
+	{ FIELD(ig_cfg_engine, workers, FT_U32), .min = 1, .max = IG_MAX_STRATEGY_THREADS },
+	{ FIELD(ig_cfg_engine, tick_shares_worker, FT_BOOL) },
+	{ FIELD(ig_cfg_engine, cpu_tick, FT_INT), .min = -1, .max = CPU_MAX },
+	{ FIELD(ig_cfg_engine, cpu_oms, FT_INT), .min = -1, .max = CPU_MAX },
+	{ FIELD(ig_cfg_engine, cpu_exec, FT_INT), .min = -1, .max = CPU_MAX },
+	{ FIELD(ig_cfg_engine, cpu_strategy, FT_CPUS), .min = -1, .max = CPU_MAX },
+	{ FIELD(ig_cfg_engine, cpu_workers, FT_CPUS), .min = -1, .max = CPU_MAX },
+};
+
+static const struct field feed_fields[] = {
+	{ FIELD(ig_cfg_feed, source, FT_ENUM), .names = source_names },
+	{ FIELD(ig_cfg_feed, path, FT_STR) },
+	{ FIELD(ig_cfg_feed, speed, FT_I64), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_feed, heartbeat_ms, FT_I64), .min = 0, .max = MS_MAX },
+	{ FIELD(ig_cfg_feed, symbol, FT_STR), .flags = F_NONEMPTY },
+	{ FIELD(ig_cfg_feed, strict, FT_BOOL) },
+	{ FIELD(ig_cfg_feed, seed, FT_U64) },
+	{ FIELD(ig_cfg_feed, rate, FT_I64), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_feed, count, FT_I64), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_feed, start_px, FT_FIXED), .min = 1, .max = INT64_MAX },
+	{ FIELD(ig_cfg_feed, tick_size, FT_FIXED), .min = 1, .max = INT64_MAX },
+	{ FIELD(ig_cfg_feed, spread_bps, FT_I64), .min = 0, .max = BPS_MAX },
+	{ FIELD(ig_cfg_feed, qty, FT_FIXED), .min = 1, .max = INT64_MAX },
+};
+
+static const struct field venue_fields[] = {
+	{ FIELD(ig_cfg_venue, kind, FT_ENUM), .names = venue_names },
+	{ FIELD(ig_cfg_venue, base_url, FT_STR) },
+	{ FIELD(ig_cfg_venue, key_id_env, FT_STR) },
+	{ FIELD(ig_cfg_venue, secret_env, FT_STR) },
+	{ FIELD(ig_cfg_venue, maker_fee_bps, FT_I64), .min = -BPS_MAX, .max = BPS_MAX },
+	{ FIELD(ig_cfg_venue, taker_fee_bps, FT_I64), .min = -BPS_MAX, .max = BPS_MAX },
+	{ FIELD(ig_cfg_venue, connect_timeout_ms, FT_I64), .min = 0, .max = MS_MAX },
+	{ FIELD(ig_cfg_venue, timeout_ms, FT_I64), .min = 0, .max = MS_MAX },
+};
+
+static const struct field risk_fields[] = {
+	{ FIELD(ig_cfg_risk, max_order_qty, FT_FIXED), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_risk, max_order_notional, FT_FIXED), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_risk, max_position_qty, FT_FIXED), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_risk, max_open_orders, FT_I64), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_risk, max_orders_per_sec, FT_I64), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_risk, price_collar_bps, FT_I64), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_risk, stale_data_ms, FT_I64), .min = 0, .max = MS_MAX },
+	{ FIELD(ig_cfg_risk, daily_loss_limit, FT_FIXED), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_risk, max_drawdown_pct, FT_FIXED), .min = 0, .max = IG_FIXED(100) },
+	{ FIELD(ig_cfg_risk, duplicate_window_ms, FT_I64), .min = 0, .max = MS_MAX },
+	{ FIELD(ig_cfg_risk, tax_rate_pct, FT_FIXED), .min = 0, .max = IG_FIXED(100) },
+	{ FIELD(ig_cfg_risk, drawdown_action, FT_ENUM), .names = breach_names },
+};
+
+static const struct field journal_fields[] = {
+	{ FIELD(ig_cfg_journal, path, FT_STR), .flags = F_NONEMPTY },
+	{ FIELD(ig_cfg_journal, sync, FT_ENUM), .names = sync_names },
+	{ FIELD(ig_cfg_journal, enabled, FT_BOOL) },
+};
+
+/* The scalar keys of a strategy entry; symbols, params and risk are
+ * containers handled in resolve_strategy(). */
+static const struct field strategy_fields[] = {
+	{ FIELD(ig_cfg_strategy, name, FT_STR), .flags = F_NONEMPTY },
+	{ FIELD(ig_cfg_strategy, type, FT_STR), .flags = F_NONEMPTY },
+	{ FIELD(ig_cfg_strategy, thread, FT_U32), .min = 0, .max = IG_MAX_STRATEGY_THREADS - 1 },
+	{ FIELD(ig_cfg_strategy, capital, FT_FIXED), .min = 0, .max = INT64_MAX },
+};
+
+/* A top-level section that is one flat struct. */
+struct section {
+	const char *name;
+	const struct field *fields;
+	size_t nfields;
+	size_t off;                /* offset of the section in struct ig_config */
+};
+
+static const struct section sections[] = {
+	{ "engine", engine_fields, NELEM(engine_fields), offsetof(struct ig_config, engine) },
+	{ "feed", feed_fields, NELEM(feed_fields), offsetof(struct ig_config, feed) },
+	{ "venue", venue_fields, NELEM(venue_fields), offsetof(struct ig_config, venue) },
+	{ "risk", risk_fields, NELEM(risk_fields), offsetof(struct ig_config, risk) },
+	{ "journal", journal_fields, NELEM(journal_fields), offsetof(struct ig_config, journal) },
+};
+
+/* Where a value came from: a file position (1-based) or a --set key. */
+struct where {
+	int line;
+	int col;
+	const char *set_key;       /* non-NULL: from --set, the key as given */
+};
+
+/* Error sink. */
+struct errctx {
+	const char *file;
+	char *err;
+	size_t errlen;
+};
+
+/* Where the values cross-field validation reports on were last set. A mark
+ * with line 0 and no set_key is unknown. */
+struct marks {
+	struct where root;                       /* the document's root mapping */
+	struct where feed;                       /* the feed mapping, else root */
+	struct where name[IG_MAX_STRATEGIES];    /* strategies.N.name */
+	struct where thread[IG_MAX_STRATEGIES];  /* strategies.N.thread */
+};
+
+/* Loader state for one ig_config_load() call. Owner: the calling thread. */
+struct loader {
+	struct ig_config *cfg;
+	struct errctx ec;
+	struct marks m;
+	yaml_document_t *doc;
+	char idx[MAX_DEPTH][24];   /* text of index components, by depth */
+};
+
+/* What a path names. */
+enum shape {
+	SH_SCALAR,   /* a leaf */
+	SH_MAP,      /* a mapping */
+	SH_SEQ,      /* a sequence of scalars */
+	SH_SEQ_MAP,  /* a sequence of mappings (strategies) */
+};
+
+enum leaf {
+	LEAF_FIELD,  /* a schema field at p */
+	LEAF_SYMBOL, /* s->symbols[item] (item may equal nsymbols: append) */
+	LEAF_PARAM,  /* s->params entry named key */
+};
+
+struct target {
+	enum shape shape;
+	enum leaf leaf;
+	const struct field *f;          /* LEAF_FIELD; SH_SEQ of CPUs */
+	void *p;                        /* LEAF_FIELD: the storage */
+	struct ig_cfg_strategy *s;      /* strategy paths */
+	uint32_t sidx;                  /* strategy index */
+	uint32_t item;                  /* LEAF_SYMBOL: symbol index */
+	const char *key;                /* LEAF_PARAM: the param key */
+	bool strategy_field;            /* f is from strategy_fields */
+};
+
+/* ---- messages ---------------------------------------------------------- */
+
+/* Joins comp[0..n) with '.' into buf; "(root)" for n == 0. */
+static void join(const char *const *comp, size_t n, char *buf, size_t cap)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (n == 0) {
+		snprintf(buf, cap, "(root)");
+		return;
+	}
+	for (size_t i = 0; i < n && used < cap; i++) {
+		int w = snprintf(buf + used, cap - used, "%s%s", i ? "." : "", comp[i]);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* Writes "FILE:LINE:COL: KEY: MESSAGE" (KEY = comp[0..n) joined) or, for a
+ * value from --set, "--set KEY: MESSAGE" with the key as given. Returns
+ * IG_ECONFIG. */
+__attribute__((format(printf, 5, 6)))
+static int fail(const struct errctx *ec, const struct where *at, const char *const *comp, size_t n,
+		const char *fmt, ...)
+{
+	char key[KEY_MAX];
+	char msg[IG_CFG_ERR_MAX];
+	va_list ap;
+
+	if (ec->err == NULL || ec->errlen == 0)
+		return IG_ECONFIG;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (at->set_key != NULL) {
+		snprintf(ec->err, ec->errlen, "--set %s: %s", at->set_key, msg);
+	} else {
+		join(comp, n, key, sizeof(key));
+		snprintf(ec->err, ec->errlen, "%s:%d:%d: %s: %s", ec->file, at->line, at->col, key,
+			 msg);
+	}
+	return IG_ECONFIG;
+}
+
+const char *ig__config_parse_problem(int rc, bool fixed)
+{
+	switch (rc) {
+	case IG_ERANGE:
+		return "out of range";
+	case IG_EPRECISION:
+		return "too many decimals";
+	default:
+		return fixed ? "not a decimal" : "not an integer";
+	}
+}
+
+/* ---- scalar parsing ---------------------------------------------------- */
+
+/* Splits an integer literal into sign and magnitude. Returns 0, IG_ESYNTAX,
+ * or IG_ERANGE if the magnitude exceeds UINT64_MAX. */
+static int parse_mag(const char *s, size_t len, bool *neg, uint64_t *mag)
+{
+	size_t i = 0;
+	uint64_t m = 0;
+	bool range = false;
+
+	*neg = false;
+	if (len > 0 && (s[0] == '-' || s[0] == '+')) {
+		*neg = s[0] == '-';
+		i = 1;
+	}
+	if (i == len)
+		return IG_ESYNTAX;
+	for (; i < len; i++) {
+		uint64_t d;
+		if (s[i] < '0' || s[i] > '9')
+			return IG_ESYNTAX;
+		d = (uint64_t)(s[i] - '0');
+		if (m > (UINT64_MAX - d) / 10)
+			range = true; /* keep scanning: syntax errors win */
+		else
+			m = m * 10 + d;
+	}
+	if (range)
+		return IG_ERANGE;
+	*mag = m;
+	return 0;
+}
+
+int ig__config_parse_i64(const char *s, size_t len, int64_t *out)
+{
+	bool neg;
+	uint64_t mag;
+	int rc = parse_mag(s, len, &neg, &mag);
+
+	if (rc != 0)
+		return rc;
+	if (neg) {
+		if (mag > (uint64_t)INT64_MAX + 1u)
+			return IG_ERANGE;
+		*out = mag == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)mag;
+	} else {
+		if (mag > (uint64_t)INT64_MAX)
+			return IG_ERANGE;
+		*out = (int64_t)mag;
+	}
+	return 0;
+}
+
+int ig__config_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on" };
+	static const char *const no[] = { "false", "no", "off" };
+
+	for (size_t i = 0; i < NELEM(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return IG_ESYNTAX;
+}
+
+/* Reports a value outside f's range. Returns IG_ECONFIG. */
+static int fail_range(const struct errctx *ec, const struct where *at, const char *const *comp,
+		      size_t n, const struct field *f, const char *val, size_t len)
+{
+	char lo[IG_FIXED_STRLEN], hi[IG_FIXED_STRLEN];
+
+	if (f->type == FT_U64)
+		return fail(ec, at, comp, n, "out of range: " SHOW_FMT " (must be 0..%" PRIu64 ")",
+			    SHOW(val, len), UINT64_MAX);
+	if (f->type == FT_FIXED) {
+		if (f->min == 1 && f->max == INT64_MAX)
+			return fail(ec, at, comp, n, "out of range: " SHOW_FMT " (must be > 0)",
+				    SHOW(val, len));
+		ig_fixed_format(f->min, lo, sizeof(lo));
+		ig_fixed_format(f->max, hi, sizeof(hi));
+	} else {
+		snprintf(lo, sizeof(lo), "%" PRId64, f->min);
+		snprintf(hi, sizeof(hi), "%" PRId64, f->max);
+	}
+	if (f->max == INT64_MAX)
+		return fail(ec, at, comp, n, "out of range: " SHOW_FMT " (must be >= %s)", SHOW(val, len),
+			    lo);
+	return fail(ec, at, comp, n, "out of range: " SHOW_FMT " (must be %s..%s)", SHOW(val, len), lo,
+		    hi);
+}
+
+/* Reports an unknown enum value, listing the accepted names. */
+static int fail_enum(const struct errctx *ec, const struct where *at, const char *const *comp,
+		     size_t n, const struct field *f, const char *val, size_t len)
+{
+	char list[128];
+	size_t used = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; f->names[i] != NULL && used < sizeof(list); i++) {
+		int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? "|" : "", f->names[i]);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	return fail(ec, at, comp, n, "unknown value " SHOW_FMT " (expected %s)", SHOW(val, len), list);
+}
+
+/* Copies val into a char[cap] buffer. Returns 0 or IG_ECONFIG. */
+static int set_string(const struct errctx *ec, const struct where *at, const char *const *comp,
+		      size_t n, char *dst, size_t cap, bool nonempty, const char *val)
+{
+	size_t len = strlen(val);
+
+	if (len >= cap)
+		return fail(ec, at, comp, n, "too long: %zu chars (max %zu)", len, cap - 1);
+	if (nonempty && len == 0)
+		return fail(ec, at, comp, n, "must not be empty");
+	memcpy(dst, val, len + 1);
+	return 0;
+}
+
+/* Parses val as field f and stores it at p. Returns 0 or IG_ECONFIG. */
+static int set_field(const struct errctx *ec, const struct where *at, const char *const *comp,
+		     size_t n, const struct field *f, void *p, const char *val)
+{
+	size_t len = strlen(val);
+	int64_t v = 0;
+	int rc;
+
+	switch (f->type) {
+	case FT_INT:
+	case FT_CPUS:
+	case FT_I64:
+	case FT_U32:
+		rc = ig__config_parse_i64(val, len, &v);
+		if (rc == IG_ESYNTAX)
+			return fail(ec, at, comp, n, "not an integer: " SHOW_FMT, SHOW(val, len));
+		if ((f->flags & F_POW2) && rc == 0 && (v < 2 || (v & (v - 1)) != 0))
+			return fail(ec, at, comp, n, "not a power of two >= 2: " SHOW_FMT,
+				    SHOW(val, len));
+		if (rc != 0 || v < f->min || v > f->max)
+			return fail_range(ec, at, comp, n, f, val, len);
+		if (f->type == FT_I64) {
+			*(int64_t *)p = v;
+		} else if (f->type == FT_U32) {
+			*(uint32_t *)p = (uint32_t)v;
+		} else {
+			*(int *)p = (int)v;
+		}
+		return 0;
+	case FT_U64: {
+		bool neg;
+		uint64_t u;
+		rc = parse_mag(val, len, &neg, &u);
+		if (rc == IG_ESYNTAX)
+			return fail(ec, at, comp, n, "not an integer: " SHOW_FMT, SHOW(val, len));
+		if (rc != 0 || (neg && u != 0))
+			return fail_range(ec, at, comp, n, f, val, len);
+		*(uint64_t *)p = u;
+		return 0;
+	}
+	case FT_FIXED:
+		rc = ig_fixed_parse(val, len, &v);
+		if (rc == IG_ERANGE || (rc == 0 && (v < f->min || v > f->max)))
+			return fail_range(ec, at, comp, n, f, val, len);
+		if (rc == IG_EPRECISION)
+			return fail(ec, at, comp, n, "too many decimals: " SHOW_FMT " (max %d)",
+				    SHOW(val, len), IG_FIXED_DECIMALS);
+		if (rc != 0)
+			return fail(ec, at, comp, n, "not a decimal: " SHOW_FMT, SHOW(val, len));
+		*(int64_t *)p = v;
+		return 0;
+	case FT_BOOL: {
+		bool b;
+		if (ig__config_parse_bool(val, &b) != 0)
+			return fail(ec, at, comp, n, "not a boolean: " SHOW_FMT " (expected true|false)",
+				    SHOW(val, len));
+		*(bool *)p = b;
+		return 0;
+	}
+	case FT_STR:
+		return set_string(ec, at, comp, n, p, f->size, (f->flags & F_NONEMPTY) != 0, val);
+	case FT_ENUM: {
+		int e = -1;
+		if (f->parse != NULL) {
+			e = f->parse(val);
+		} else {
+			for (int i = 0; f->names[i] != NULL; i++)
+				if (strcmp(val, f->names[i]) == 0)
+					e = i;
+		}
+		if (e < 0)
+			return fail_enum(ec, at, comp, n, f, val, len);
+		*(int *)p = e;
+		return 0;
+	}
+	}
+	return fail(ec, at, comp, n, "internal error: unknown field type");
+}
+
+/* ---- path resolution --------------------------------------------------- */
+
+/* Parses a list index component: digits only. Returns 0 or -1. */
+static int parse_index(const char *s, uint32_t *out)
+{
+	int64_t v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	if (ig__config_parse_i64(s, strlen(s), &v) != 0 || v > (int64_t)UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static const struct field *find_field(const struct field *fields, size_t nfields, const char *name)
+{
+	for (size_t i = 0; i < nfields; i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+/* Resolves comp[k..n) against the fields of the struct at base. Returns 0
+ * and fills *t, or IG_ECONFIG. */
+static int resolve_field(const struct errctx *ec, const struct where *at, const char *const *comp,
+			 size_t n, size_t k, const struct field *fields, size_t nfields, void *base,
+			 struct target *t)
+{
+	const struct field *f = find_field(fields, nfields, comp[k]);
+	uint32_t i;
+
+	if (f == NULL)
+		return fail(ec, at, comp, k + 1, "unknown key");
+	t->f = f;
+	if (f->type == FT_CPUS) {
+		if (n == k + 1) {
+			t->shape = SH_SEQ;
+			return 0;
+		}
+		if (parse_index(comp[k + 1], &i) != 0)
+			return fail(ec, at, comp, k + 2, "not an index");
+		if (i >= IG_MAX_STRATEGY_THREADS)
+			return fail(ec, at, comp, k + 2, "too many items (max %d)",
+				    IG_MAX_STRATEGY_THREADS);
+		if (n > k + 2)
+			return fail(ec, at, comp, k + 3, "unknown key");
+		t->shape = SH_SCALAR;
+		t->leaf = LEAF_FIELD;
+		t->p = (int *)(void *)((char *)base + f->off) + i;
+		return 0;
+	}
+	if (n > k + 1)
+		return fail(ec, at, comp, k + 2, "unknown key");
+	t->shape = SH_SCALAR;
+	t->leaf = LEAF_FIELD;
+	t->p = (char *)base + f->off;
+	return 0;
+}
+
+/* Resolves strategies.comp[1..n). */
+static int resolve_strategy(struct loader *ld, const struct where *at, const char *const *comp,
+			    size_t n, struct target *t)
+{
+	struct ig_config *cfg = ld->cfg;
+	struct ig_cfg_strategy *s;
+	uint32_t i;
+
+	if (n == 1) {
+		t->shape = SH_SEQ_MAP;
+		return 0;
+	}
+	if (parse_index(comp[1], &i) != 0)
+		return fail(&ld->ec, at, comp, 2, "not an index");
+	if (i >= cfg->nstrategies)
+		return fail(&ld->ec, at, comp, 2, "index %" PRIu32 " out of range (%" PRIu32
+			    " strategies)", i, cfg->nstrategies);
+	s = &cfg->strategies[i];
+	t->s = s;
+	t->sidx = i;
+	if (n == 2) {
+		t->shape = SH_MAP;
+		return 0;
+	}
+	if (strcmp(comp[2], "symbols") == 0) {
+		uint32_t k;
+		if (n == 3) {
+			t->shape = SH_SEQ;
+			return 0;
+		}
+		if (parse_index(comp[3], &k) != 0)
+			return fail(&ld->ec, at, comp, 4, "not an index");
+		if (k > s->nsymbols)
+			return fail(&ld->ec, at, comp, 4, "index %" PRIu32 " out of range (%" PRIu32
+				    " symbols)", k, s->nsymbols);
+		if (k >= IG_CFG_MAX_SYMBOLS)
+			return fail(&ld->ec, at, comp, 4, "too many symbols (max %d)",
+				    IG_CFG_MAX_SYMBOLS);
+		if (n > 4)
+			return fail(&ld->ec, at, comp, 5, "unknown key");
+		t->shape = SH_SCALAR;
+		t->leaf = LEAF_SYMBOL;
+		t->item = k;
+		return 0;
+	}
+	if (strcmp(comp[2], "params") == 0) {
+		if (n == 3) {
+			t->shape = SH_MAP;
+			return 0;
+		}
+		if (n > 4)
+			return fail(&ld->ec, at, comp, 5, "unknown key");
+		t->shape = SH_SCALAR;
+		t->leaf = LEAF_PARAM;
+		t->key = comp[3];
+		return 0;
+	}
+	if (strcmp(comp[2], "risk") == 0) {
+		if (n == 3) {
+			t->shape = SH_MAP;
+			return 0;
+		}
+		return resolve_field(&ld->ec, at, comp, n, 3, risk_fields, NELEM(risk_fields),
+				     &s->risk, t);
+	}
+	t->strategy_field = true;
+	return resolve_field(&ld->ec, at, comp, n, 2, strategy_fields, NELEM(strategy_fields), s, t);
+}
+
+/* Resolves the path comp[0..n) to what it names. Returns 0 and fills *t, or
+ * IG_ECONFIG (unknown key, bad or out-of-range index) reported at `at`. */
+static int resolve(struct loader *ld, const struct where *at, const char *const *comp, size_t n,
+		   struct target *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (n == 0) {
+		t->shape = SH_MAP;
+		return 0;
+	}
+	for (size_t i = 0; i < NELEM(sections); i++) {
+		if (strcmp(comp[0], sections[i].name) != 0)
+			continue;
+		if (n == 1) {
+			t->shape = SH_MAP;
+			return 0;
+		}
+		return resolve_field(&ld->ec, at, comp, n, 1, sections[i].fields, sections[i].nfields,
+				     (char *)ld->cfg + sections[i].off, t);
+	}
+	if (strcmp(comp[0], "strategies") == 0)
+		return resolve_strategy(ld, at, comp, n, t);
+	return fail(&ld->ec, at, comp, 1, "unknown key");
+}
+
+/* Stores a param (adding it if absent). Returns 0 or IG_ECONFIG. */
+static int set_param(struct loader *ld, const struct where *at, const char *const *comp, size_t n,
+		     struct ig_cfg_strategy *s, const char *key, const char *val)
+{
+	struct ig_cfg_param *p = NULL;
+	size_t klen = strlen(key), vlen = strlen(val);
+
+	if (klen == 0)
+		return fail(&ld->ec, at, comp, n, "empty param name");
+	if (klen >= sizeof(p->key))
+		return fail(&ld->ec, at, comp, n, "param name too long: %zu chars (max %zu)", klen,
+			    sizeof(p->key) - 1);
+	if (vlen >= sizeof(p->value))
+		return fail(&ld->ec, at, comp, n, "too long: %zu chars (max %zu)", vlen,
+			    sizeof(p->value) - 1);
+	for (uint32_t i = 0; i < s->nparams; i++)
+		if (strcmp(s->params[i].key, key) == 0)
+			p = &s->params[i];
+	if (p == NULL) {
+		if (s->nparams >= IG_CFG_MAX_PARAMS)
+			return fail(&ld->ec, at, comp, n, "too many params (max %d)",
+				    IG_CFG_MAX_PARAMS);
+		p = &s->params[s->nparams++];
+		memcpy(p->key, key, klen + 1);
+	}
+	memcpy(p->value, val, vlen + 1);
+	p->line = at->set_key != NULL ? 0 : at->line;
+	p->col = at->set_key != NULL ? 0 : at->col;
+	return 0;
+}
+
+/*
+ * The one place a scalar value is parsed and stored, for the file and for
+ * --set alike: resolves comp[0..n), checks it names a scalar leaf, parses
+ * val (a NUL-terminated string) and stores it. Returns 0 or IG_ECONFIG with
+ * the message reported at `at`.
+ */
+static int apply_scalar(struct loader *ld, const char *const *comp, size_t n, const char *val,
+			const struct where *at)
+{
+	struct target t;
+	int rc = resolve(ld, at, comp, n, &t);
+
+	if (rc != 0)
+		return rc;
+	switch (t.shape) {
+	case SH_SCALAR:
+		break;
+	case SH_MAP:
+		return fail(&ld->ec, at, comp, n, "is a mapping, not a scalar: set one of its keys");
+	case SH_SEQ:
+	case SH_SEQ_MAP:
+		return fail(&ld->ec, at, comp, n, "is a sequence, not a scalar: set an item by index");
+	}
+	switch (t.leaf) {
+	case LEAF_SYMBOL:
+		rc = set_string(&ld->ec, at, comp, n, t.s->symbols[t.item], IG_CFG_NAME_MAX, true, val);
+		if (rc == 0 && t.item == t.s->nsymbols)
+			t.s->nsymbols++;
+		return rc;
+	case LEAF_PARAM:
+		return set_param(ld, at, comp, n, t.s, t.key, val);
+	case LEAF_FIELD:
+		break;
+	}
+	rc = set_field(&ld->ec, at, comp, n, t.f, t.p, val);
+	if (rc == 0 && t.strategy_field) {
+		if (t.p == (void *)t.s->name)
+			ld->m.name[t.sidx] = *at;
+		else if (t.p == (void *)&t.s->thread)
+			ld->m.thread[t.sidx] = *at;
+	}
+	return rc;
+}
+
+/* ---- the YAML walker --------------------------------------------------- */
+
+static struct where mark_at(yaml_mark_t m)
+{
+	struct where w = { (int)m.line + 1, (int)m.column + 1, NULL };
+	return w;
+}
+
+static const char *node_kind(const yaml_node_t *v)
+{
+	switch (v->type) {
+	case YAML_SCALAR_NODE:
+		return "scalar";
+	case YAML_SEQUENCE_NODE:
+		return "sequence";
+	case YAML_MAPPING_NODE:
+		return "mapping";
+	case YAML_NO_NODE:
+		break;
+	}
+	return "empty node";
+}
+
+static const char *scalar_text(const yaml_node_t *v)
+{
+	return (const char *)v->data.scalar.value;
+}
+
+/* A plain empty, "~" or "null" scalar: accepted as an empty container. */
+static bool is_null(const yaml_node_t *v)
+{
+	const char *s;
+
+	if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	s = scalar_text(v);
+	return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+	       strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+/* Refuses a scalar with an embedded NUL ("\0" escape): it would be cut. */
+static int check_scalar(struct loader *ld, const yaml_node_t *v, const char *const *comp, size_t n)
+{
+	struct where at = mark_at(v->start_mark);
+
+	if (strlen(scalar_text(v)) != v->data.scalar.length)
+		return fail(&ld->ec, &at, comp, n, "contains a NUL byte");
+	return 0;
+}
+
+static int walk_value(struct loader *ld, yaml_node_t *v, const char **comp, size_t n,
+		      const struct where *key_at);
+
+/* Walks the pairs of mapping node map at path comp[0..n). */
+static int walk_map(struct loader *ld, yaml_node_t *map, const char **comp, size_t n)
+{
+	yaml_node_pair_t *start = map->data.mapping.pairs.start;
+	yaml_node_pair_t *top = map->data.mapping.pairs.top;
+
+	/* The schema bounds the depth (aliases cannot make it recurse); this
+	 * only guards comp[]. */
+	if (n >= MAX_DEPTH)
+		return fail(&ld->ec, &(struct where){ (int)map->start_mark.line + 1,
+						      (int)map->start_mark.column + 1, NULL },
+			    (const char *const *)comp, n, "nested too deep");
+	for (yaml_node_pair_t *pair = start; pair < top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(ld->doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(ld->doc, pair->value);
+		struct where at;
+		int rc;
+
+		if (k == NULL || v == NULL)
+			continue;
+		at = mark_at(k->start_mark);
+		if (k->type != YAML_SCALAR_NODE)
+			return fail(&ld->ec, &at, (const char *const *)comp, n,
+				    "expected a scalar key, got a %s", node_kind(k));
+		comp[n] = scalar_text(k);
+		rc = check_scalar(ld, k, (const char *const *)comp, n + 1);
+		if (rc != 0)
+			return rc;
+		for (yaml_node_pair_t *q = start; q < pair; q++) {
+			yaml_node_t *qk = yaml_document_get_node(ld->doc, q->key);
+			if (qk != NULL && qk->type == YAML_SCALAR_NODE &&
+			    strcmp(scalar_text(qk), comp[n]) == 0)
+				return fail(&ld->ec, &at, (const char *const *)comp, n + 1,
+					    "duplicate key (first at line %d)",
+					    (int)qk->start_mark.line + 1);
+		}
+		rc = walk_value(ld, v, comp, n + 1, &at);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Walks the items of a sequence at comp[0..n): items are checked and
+ * applied through walk_value (scalars) or walk_map (strategy entries). */
+static int walk_seq(struct loader *ld, yaml_node_t *seq, const char **comp, size_t n,
+		    const struct target *t)
+{
+	yaml_node_item_t *start = seq->data.sequence.items.start;
+	yaml_node_item_t *top = seq->data.sequence.items.top;
+
+	if (n >= MAX_DEPTH)
+		return fail(&ld->ec, &(struct where){ (int)seq->start_mark.line + 1,
+						      (int)seq->start_mark.column + 1, NULL },
+			    (const char *const *)comp, n, "nested too deep");
+	for (yaml_node_item_t *it = start; it < top; it++) {
+		yaml_node_t *v = yaml_document_get_node(ld->doc, *it);
+		struct where at;
+		int rc;
+
+		if (v == NULL)
+			continue;
+		at = mark_at(v->start_mark);
+		snprintf(ld->idx[n], sizeof(ld->idx[n]), "%td", it - start);
+		comp[n] = ld->idx[n];
+		if (t->shape == SH_SEQ_MAP) {
+			struct ig_cfg_strategy *s;
+			uint32_t i = ld->cfg->nstrategies;
+			if (i >= IG_MAX_STRATEGIES)
+				return fail(&ld->ec, &at, (const char *const *)comp, n,
+					    "too many strategies (max %d)", IG_MAX_STRATEGIES);
+			if (v->type != YAML_MAPPING_NODE)
+				return fail(&ld->ec, &at, (const char *const *)comp, n + 1,
+					    "expected a mapping, got a %s", node_kind(v));
+			s = &ld->cfg->strategies[i];
+			ld->cfg->nstrategies = i + 1;
+			s->line = at.line;
+			s->col = at.col;
+			ld->m.name[i] = at;
+			ld->m.thread[i] = at;
+			rc = walk_map(ld, v, comp, n + 1);
+		} else {
+			rc = walk_value(ld, v, comp, n + 1, &at);
+		}
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Checks node v against what comp[0..n) names and applies it. Unknown keys
+ * are reported at key_at (the key's position), bad values at v. */
+static int walk_value(struct loader *ld, yaml_node_t *v, const char **comp, size_t n,
+		      const struct where *key_at)
+{
+	const char *const *cc = (const char *const *)comp;
+	struct where at = mark_at(v->start_mark);
+	struct target t;
+	int rc;
+
+	if (n >= MAX_DEPTH)
+		return fail(&ld->ec, key_at, cc, n, "nested too deep");
+	rc = resolve(ld, key_at, cc, n, &t);
+	if (rc != 0)
+		return rc;
+	switch (t.shape) {
+	case SH_SCALAR:
+		if (v->type != YAML_SCALAR_NODE)
+			return fail(&ld->ec, &at, cc, n, "expected a scalar, got a %s", node_kind(v));
+		rc = check_scalar(ld, v, cc, n);
+		if (rc != 0)
+			return rc;
+		return apply_scalar(ld, cc, n, scalar_text(v), &at);
+	case SH_MAP:
+		if (n == 1 && strcmp(comp[0], "feed") == 0)
+			ld->m.feed = at;
+		if (is_null(v))
+			return 0;
+		if (v->type != YAML_MAPPING_NODE)
+			return fail(&ld->ec, &at, cc, n, "expected a mapping, got a %s", node_kind(v));
+		return walk_map(ld, v, comp, n);
+	case SH_SEQ:
+	case SH_SEQ_MAP:
+		if (is_null(v))
+			return 0;
+		if (v->type != YAML_SEQUENCE_NODE)
+			return fail(&ld->ec, &at, cc, n, "expected a sequence, got a %s", node_kind(v));
+		if (t.shape == SH_SEQ && t.s != NULL)
+			t.s->nsymbols = 0; /* the file's list replaces, never appends */
+		return walk_seq(ld, v, comp, n, &t);
+	}
+	return 0;
+}
+
+/* The line:col of byte offset off in f: libyaml's reader errors (bad
+ * UTF-8) carry only an offset. Falls back to 1:1 if f cannot be re-read. */
+static struct where offset_where(FILE *f, size_t off)
+{
+	struct where w = { 1, 1, NULL };
+	size_t pos = 0;
+	int c;
+
+	if (fseek(f, 0, SEEK_SET) != 0)
+		return w;
+	while (pos < off && (c = getc(f)) != EOF) {
+		pos++;
+		if (c == '\n') {
+			w.line++;
+			w.col = 1;
+		} else if ((c & 0xC0) != 0x80) {
+			w.col++; /* count characters, not UTF-8 continuation bytes */
+		}
+	}
+	return w;
+}
+
+/* Reports a libyaml parser failure. Returns IG_ECONFIG, IG_EIO or
+ * IG_ENOMEM. */
+static int yaml_fail(struct loader *ld, const yaml_parser_t *p, FILE *f)
+{
+	const struct errctx *ec = &ld->ec;
+	char *err = ec->err;
+	size_t cap = ec->errlen;
+	char ctx[160] = "";
+	struct where at;
+
+	if (p->error == YAML_MEMORY_ERROR) {
+		if (err && cap)
+			snprintf(err, cap, "%s: out of memory while parsing", ec->file);
+		return IG_ENOMEM;
+	}
+	if (p->error == YAML_READER_ERROR && ferror(f)) {
+		int e = errno;
+		if (err && cap)
+			snprintf(err, cap, "%s: cannot read: %s", ec->file, strerror(e));
+		return IG_EIO;
+	}
+	if (err == NULL || cap == 0)
+		return IG_ECONFIG;
+	if (p->error == YAML_READER_ERROR) {
+		at = offset_where(f, p->problem_offset);
+		snprintf(err, cap, "%s:%d:%d: syntax error: %s (at byte %zu)", ec->file, at.line,
+			 at.col, p->problem ? p->problem : "unreadable input", p->problem_offset);
+		return IG_ECONFIG;
+	}
+	at = mark_at(p->problem_mark);
+	if (p->context != NULL) {
+		struct where cat = mark_at(p->context_mark);
+		snprintf(ctx, sizeof(ctx), " (%s at %d:%d)", p->context, cat.line, cat.col);
+	}
+	snprintf(err, cap, "%s:%d:%d: syntax error: %s%s", ec->file, at.line, at.col,
+		 p->problem ? p->problem : "invalid YAML", ctx);
+	return IG_ECONFIG;
+}
+
+/* Parses the open file f and walks it into ld->cfg. Returns 0 or an IG_E*
+ * code with the message set. */
+static int load_file(struct loader *ld, FILE *f)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc, extra;
+	yaml_node_t *root;
+	const char *comp[MAX_DEPTH];
+	int rc = 0;
+
+	if (!yaml_parser_initialize(&parser)) {
+		if (ld->ec.err && ld->ec.errlen)
+			snprintf(ld->ec.err, ld->ec.errlen, "%s: out of memory", ld->ec.file);
+		return IG_ENOMEM;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		rc = yaml_fail(ld, &parser, f);
+		goto out_delete_parser;
+	}
+	/* A second document would be silently ignored: refuse it. */
+	if (!yaml_parser_load(&parser, &extra)) {
+		rc = yaml_fail(ld, &parser, f);
+		goto out_delete_doc;
+	}
+	root = yaml_document_get_root_node(&extra);
+	if (root != NULL) {
+		struct where at = mark_at(root->start_mark);
+		rc = fail(&ld->ec, &at, comp, 0, "more than one YAML document");
+	}
+	yaml_document_delete(&extra);
+	if (rc != 0)
+		goto out_delete_doc;
+
+	ld->doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (root != NULL) {
+		struct where at = mark_at(root->start_mark);
+		ld->m.root = at;
+		ld->m.feed = at;
+		if (!is_null(root)) {
+			if (root->type != YAML_MAPPING_NODE)
+				rc = fail(&ld->ec, &at, comp, 0, "expected a mapping, got a %s",
+					  node_kind(root));
+			else
+				rc = walk_map(ld, root, comp, 0);
+		}
+	}
+	ld->doc = NULL;
+out_delete_doc:
+	yaml_document_delete(&doc);
+out_delete_parser:
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+/* Applies one --set override. Returns 0 or IG_ECONFIG. */
+static int apply_override(struct loader *ld, const struct ig_cfg_override *o)
+{
+	char buf[KEY_MAX];
+	const char *comp[MAX_DEPTH];
+	const char *key = o->key != NULL ? o->key : "";
+	struct where at = { 0, 0, key };
+	size_t n = 0, len = strlen(key);
+	char *p;
+
+	if (len == 0)
+		return fail(&ld->ec, &at, comp, 0, "missing key (use KEY=VALUE)");
+	if (len >= sizeof(buf))
+		return fail(&ld->ec, &at, comp, 0, "key too long");
+	if (o->value == NULL)
+		return fail(&ld->ec, &at, comp, 0, "missing value (use KEY=VALUE)");
+	memcpy(buf, key, len + 1);
+	p = buf;
+	for (;;) {
+		char *dot = strchr(p, '.');
+		if (n == MAX_DEPTH)
+			return fail(&ld->ec, &at, comp, n, "unknown key");
+		comp[n++] = p;
+		if (dot == NULL)
+			break;
+		*dot = '\0';
+		p = dot + 1;
+	}
+	return apply_scalar(ld, comp, n, o->value, &at);
+}
+
+/* ---- validation -------------------------------------------------------- */
+
+/* The mark m if known, else the strategy entry's position, else 1:1. */
+static struct where strategy_where(const struct marks *m, const struct where *mark,
+				   const struct ig_cfg_strategy *s)
+{
+	struct where w = { 1, 1, NULL };
+
+	if (m != NULL && (mark->line > 0 || mark->set_key != NULL))
+		return *mark;
+	if (s->line > 0) {
+		w.line = s->line;
+		w.col = s->col;
+	}
+	return w;
+}
+
+/* Cross-field checks; m (may be NULL) says where values were set. Returns 0
+ * or IG_ECONFIG. */
+static int validate(const struct ig_config *cfg, const struct marks *m, const struct errctx *ec)
+{
+	const struct where top = { 1, 1, NULL };
+	const struct where *feed_at = m ? &m->feed : &top;
+	const char *comp[4];
+	char idx[12];
+
+	comp[0] = "engine";
+	comp[1] = "ring_size";
+	if (cfg->engine.ring_size < 2 || (cfg->engine.ring_size & (cfg->engine.ring_size - 1)) != 0)
+		return fail(ec, m ? &m->root : &top, comp, 2, "not a power of two >= 2: %" PRIu32,
+			    cfg->engine.ring_size);
+	comp[1] = "strategy_threads";
+	if (cfg->engine.strategy_threads < 1 ||
+	    cfg->engine.strategy_threads > IG_MAX_STRATEGY_THREADS)
+		return fail(ec, m ? &m->root : &top, comp, 2, "out of range: %" PRIu32
+			    " (must be 1..%d)", cfg->engine.strategy_threads, IG_MAX_STRATEGY_THREADS);
+
+	comp[0] = "feed";
+	comp[1] = "source";
+	if (cfg->feed.source < 0)
+		return fail(ec, feed_at, comp, 2, "missing required key");
+	if (cfg->feed.source > IG_FEED_LUNO)
+		return fail(ec, feed_at, comp, 2, "invalid value %d", cfg->feed.source);
+	comp[1] = "path";
+	if (cfg->feed.source == IG_FEED_CSV && cfg->feed.path[0] == '\0')
+		return fail(ec, feed_at, comp, 2, "missing required key (feed.source is csv)");
+
+	comp[0] = "strategies";
+	comp[1] = idx;
+	if (cfg->nstrategies > IG_MAX_STRATEGIES)
+		return fail(ec, &top, comp, 1, "too many strategies (max %d)", IG_MAX_STRATEGIES);
+	for (uint32_t i = 0; i < cfg->nstrategies; i++) {
+		const struct ig_cfg_strategy *s = &cfg->strategies[i];
+		const struct where none = { 0, 0, NULL };
+		struct where entry = strategy_where(NULL, &none, s);
+		struct where at;
+
+		snprintf(idx, sizeof(idx), "%" PRIu32, i);
+		comp[2] = "name";
+		if (s->name[0] == '\0')
+			return fail(ec, &entry, comp, 3, "missing required key");
+		comp[2] = "type";
+		if (s->type[0] == '\0')
+			return fail(ec, &entry, comp, 3, "missing required key");
+		comp[2] = "thread";
+		if (s->thread >= cfg->engine.strategy_threads) {
+			at = strategy_where(m, m ? &m->thread[i] : &none, s);
+			return fail(ec, &at, comp, 3, "%" PRIu32 " is out of range "
+				    "(engine.strategy_threads is %" PRIu32 ")", s->thread,
+				    cfg->engine.strategy_threads);
+		}
+		comp[2] = "name";
+		for (uint32_t j = 0; j < i; j++) {
+			if (strcmp(cfg->strategies[j].name, s->name) != 0)
+				continue;
+			at = strategy_where(m, m ? &m->name[i] : &none, s);
+			return fail(ec, &at, comp, 3, "duplicate strategy name \"%s\" (also "
+				    "strategies.%" PRIu32 ")", s->name, j);
+		}
+		comp[2] = "symbols";
+		if (s->nsymbols > IG_CFG_MAX_SYMBOLS)
+			return fail(ec, &entry, comp, 3, "too many symbols (max %d)",
+				    IG_CFG_MAX_SYMBOLS);
+		for (uint32_t a = 0; a < s->nsymbols; a++)
+			for (uint32_t b = 0; b < a; b++)
+				if (strcmp(s->symbols[a], s->symbols[b]) == 0)
+					return fail(ec, &entry, comp, 3, "duplicate symbol \"%s\"",
+						    s->symbols[a]);
+		comp[2] = "params";
+		if (s->nparams > IG_CFG_MAX_PARAMS)
+			return fail(ec, &entry, comp, 3, "too many params (max %d)",
+				    IG_CFG_MAX_PARAMS);
+	}
+	return 0;
+}
+
+/* ---- public API -------------------------------------------------------- */
+
+static void risk_defaults(struct ig_cfg_risk *r)
+{
+	r->max_order_qty = IG_RISK_UNSET;
+	r->max_order_notional = IG_RISK_UNSET;
+	r->max_position_qty = IG_RISK_UNSET;
+	r->max_open_orders = IG_RISK_UNSET;
+	r->max_orders_per_sec = IG_RISK_UNSET;
+	r->price_collar_bps = IG_RISK_UNSET;
+	r->stale_data_ms = IG_RISK_UNSET;
+	r->daily_loss_limit = IG_RISK_UNSET;
+	r->max_drawdown_pct = IG_RISK_UNSET;
+	r->duplicate_window_ms = IG_RISK_UNSET;
+	r->tax_rate_pct = IG_RISK_UNSET;
+	r->drawdown_action = IG_BREACH_REDUCING;
+}
+
+void ig_config_defaults(struct ig_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+
+	cfg->engine.threading = IG_THREADING_DEDICATED;
+	cfg->engine.wait = IG_WAIT_ADAPTIVE;
+	cfg->engine.ring_size = 4096;
+	cfg->engine.strategy_threads = 1;
+	cfg->engine.workers = 1;
+	cfg->engine.tick_shares_worker = false;
+	cfg->engine.cpu_tick = -1;
+	cfg->engine.cpu_oms = -1;
+	cfg->engine.cpu_exec = -1;
+	for (size_t i = 0; i < IG_MAX_STRATEGY_THREADS; i++) {
+		cfg->engine.cpu_strategy[i] = -1;
+		cfg->engine.cpu_workers[i] = -1;
+	}
+
+	cfg->feed.source = -1;
+	cfg->feed.speed = 0;
+	cfg->feed.heartbeat_ms = 1000;
+	snprintf(cfg->feed.symbol, sizeof(cfg->feed.symbol), "XBTZAR");
+	cfg->feed.strict = false;
+	cfg->feed.seed = 1;
+	cfg->feed.rate = 0;
+	cfg->feed.count = 100000;
+	cfg->feed.start_px = IG_FIXED(100);
+	cfg->feed.tick_size = IG_FIXED_SCALE / 100;
+	cfg->feed.spread_bps = 10;
+	cfg->feed.qty = IG_FIXED(1);
+
+	cfg->venue.kind = IG_VENUE_PAPER;
+	snprintf(cfg->venue.base_url, sizeof(cfg->venue.base_url), "https://api.luno.com");
+	snprintf(cfg->venue.key_id_env, sizeof(cfg->venue.key_id_env), "LUNO_API_KEY_ID");
+	snprintf(cfg->venue.secret_env, sizeof(cfg->venue.secret_env), "LUNO_API_KEY_SECRET");
+	cfg->venue.maker_fee_bps = 0;
+	cfg->venue.taker_fee_bps = 10;
+	cfg->venue.connect_timeout_ms = 3000;
+	cfg->venue.timeout_ms = 10000;
+
+	risk_defaults(&cfg->risk);
+
+	snprintf(cfg->journal.path, sizeof(cfg->journal.path), "var/ingenium.journal");
+	cfg->journal.sync = IG_JOURNAL_SYNC_ORDER;
+	cfg->journal.enabled = false;
+
+	for (uint32_t i = 0; i < IG_MAX_STRATEGIES; i++) {
+		struct ig_cfg_strategy *s = &cfg->strategies[i];
+		s->thread = 0;
+		s->capital = IG_FIXED(100000);
+		s->nsymbols = 0;
+		s->nparams = 0;
+		risk_defaults(&s->risk);
+		s->index = i;
+	}
+	cfg->nstrategies = 0;
+}
+
+int ig_config_load(struct ig_config *cfg, const char *path, const struct ig_cfg_override *ovr,
+		   size_t novr, char *err, size_t errlen)
+{
+	struct loader ld;
+	struct stat st;
+	FILE *f;
+	int rc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (cfg == NULL || path == NULL) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "ig_config_load: no config or path");
+		return IG_EINVAL;
+	}
+	ig_config_defaults(cfg);
+	memset(&ld, 0, sizeof(ld));
+	ld.cfg = cfg;
+	ld.ec.file = path;
+	ld.ec.err = err;
+	ld.ec.errlen = errlen;
+	ld.m.root = (struct where){ 1, 1, NULL };
+	ld.m.feed = ld.m.root;
+
+	if (strlen(path) >= sizeof(cfg->file)) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: path too long (max %zu chars)", path,
+				 sizeof(cfg->file) - 1);
+		return IG_ECONFIG;
+	}
+	memcpy(cfg->file, path, strlen(path) + 1);
+
+	f = fopen(path, "rb");
+	if (f == NULL) {
+		int e = errno;
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+		return e == ENOENT || e == ENOTDIR ? IG_ENOENT : IG_EIO;
+	}
+	/* fopen() accepts a directory on Linux; reading it fails later with a
+	 * confusing libyaml message. */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(EISDIR));
+		fclose(f);
+		return IG_EIO;
+	}
+	rc = load_file(&ld, f);
+	fclose(f);
+	if (rc != 0)
+		return rc;
+
+	for (size_t i = 0; i < novr; i++) {
+		rc = apply_override(&ld, &ovr[i]);
+		if (rc != 0)
+			return rc;
+	}
+
+	for (uint32_t i = 0; i < cfg->nstrategies; i++) {
+		struct ig_cfg_strategy *s = &cfg->strategies[i];
+		if (s->nsymbols == 0) {
+			memcpy(s->symbols[0], cfg->feed.symbol, sizeof(s->symbols[0]));
+			s->nsymbols = 1;
+		}
+	}
+	return validate(cfg, &ld.m, &ld.ec);
+}
+
+int ig_config_validate(const struct ig_config *cfg, char *err, size_t errlen)
+{
+	struct errctx ec = { cfg->file[0] ? cfg->file : "(config)", err, errlen };
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	return validate(cfg, NULL, &ec);
+}
+
+const struct ig_cfg_param *ig_config_param(const struct ig_cfg_strategy *s, const char *key)
+{
+	if (s == NULL || key == NULL)
+		return NULL;
+	for (uint32_t i = 0; i < s->nparams && i < IG_CFG_MAX_PARAMS; i++)
+		if (strcmp(s->params[i].key, key) == 0)
+			return &s->params[i];
+	return NULL;
+}
