@@ -54,12 +54,12 @@ static int sma_init(void *state, struct ig_strategy_ctx *ctx, const struct ig_cf
 	    rc != IG_ENOTFOUND)
 		return rc;
 	if (s->fast < 1 || s->slow <= s->fast || s->slow > SMA_MAX_WINDOW) {
-		snprintf(err, errlen, "params: need 1 <= fast < slow <= %d (fast=%lld slow=%lld)",
+		snprintf(err, errlen, "need 1 <= fast < slow <= %d (fast=%lld slow=%lld)",
 			 SMA_MAX_WINDOW, (long long)s->fast, (long long)s->slow);
 		return IG_ECONFIG;
 	}
 	if (s->qty <= 0) {
-		snprintf(err, errlen, "params.qty: must be > 0");
+		snprintf(err, errlen, "qty must be > 0");
 		return IG_ECONFIG;
 	}
 	return 0;

@@ -141,9 +141,9 @@ static int cmd_run(const struct args *a, bool backtest)
 	opts.log_orders = true;
 	/* Run epoch: minutes since 2020 (wraps every ~45 days), so client
 	 * order ids differ between runs; backtests use 0 to stay identical. */
-	opts.epoch = cfg.engine.threading == IG_THREADING_INLINE
-			     ? 0
-			     : (uint16_t)((ig_clock_real_ns() / 60000000000LL) & 0xFFFF);
+	opts.epoch = 0;
+	if (cfg.engine.threading != IG_THREADING_INLINE)
+		opts.epoch = (uint16_t)((ig_clock_real_ns() / 60000000000LL) & 0xFFFF);
 	rc = ig_engine_init(&eng, &cfg, &opts, err, sizeof(err));
 	if (rc != 0) {
 		ig_log_stop();
@@ -183,6 +183,30 @@ static int cmd_run(const struct args *a, bool backtest)
 	return rc == 0 ? 0 : 1;
 }
 
+static int symbol_index(const char *symbol, void *arg)
+{
+	const struct ig_config *cfg = arg;
+	return strcmp(symbol, cfg->feed.symbol) == 0 ? 0 : -1;
+}
+
+/* Validates strategy types and params as a run would, without running.
+ * Returns 0 or 1 (message printed). */
+static int check_strategies(const struct ig_config *cfg)
+{
+	static struct ig_strategy_host host;
+	char err[IG_CFG_ERR_MAX];
+
+	for (uint32_t t = 0; t < cfg->engine.strategy_threads; t++) {
+		if (ig_strategy_host_init(&host, cfg, t, 0, symbol_index, (void *)(uintptr_t)cfg, err,
+					  sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		ig_strategy_host_destroy(&host);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct args a;
@@ -200,6 +224,8 @@ int main(int argc, char **argv)
 		return cmd_run(&a, true);
 	if (strcmp(a.cmd, "check-config") == 0) {
 		rc = load(&cfg, &a);
+		if (rc == 0)
+			rc = check_strategies(&cfg);
 		if (rc == 0)
 			printf("%s: ok (%u strategies)\n", a.config, cfg.nstrategies);
 		return rc;

@@ -57,7 +57,15 @@ int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cf
 			c->pos[k].cash = sc->capital;
 		rc = t->init != NULL ? t->init(c->state, c, sc, msg, sizeof(msg)) : 0;
 		if (rc != 0) {
-			snprintf(err, errlen, "%s: strategies.%u (%s): %s", cfg->file, i, sc->name, msg);
+			/* Param errors come as "LINE:COL: strategies.N.params.KEY: ..."
+			 * (or a complete "--set ..." message); others are bare. */
+			if (msg[0] >= '0' && msg[0] <= '9')
+				snprintf(err, errlen, "%s:%s", cfg->file, msg);
+			else if (strncmp(msg, "--set", 5) == 0)
+				snprintf(err, errlen, "%s", msg);
+			else
+				snprintf(err, errlen, "%s:%d:%d: strategies.%u.params: %s", cfg->file,
+					 sc->line, sc->col, i, msg);
 			ig_strategy_host_destroy(h);
 			return IG_ECONFIG;
 		}
