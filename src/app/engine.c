@@ -12,6 +12,8 @@
 #include <time.h>
 
 #define BATCH 256
+static int inline_setup(struct ig_engine *e, bool stamp);
+
 #define SPILL_RETRY_NS 20000 /* re-try a spilling outbox after 20 us */
 
 /* ---------------------------------------------------------------- setup */
@@ -85,6 +87,10 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 		goto out_hosts;
 	e->oms.status_lines = opts->status_lines;
 	e->oms.data_clock = cfg->engine.threading == IG_THREADING_INLINE;
+	/* The inline queue is also used by the threaded driver's final drain. */
+	rc = inline_setup(e, false);
+	if (rc != 0)
+		goto out_exec;
 	rc = ig_exec_init(&e->exec, cfg);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: venue.kind: only the paper venue is available in this build",
@@ -93,6 +99,8 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 	}
 	return 0;
 
+out_exec:
+	ig_exec_destroy(&e->exec);
 out_oms:
 	ig_oms_destroy(&e->oms);
 out_hosts:
@@ -239,10 +247,15 @@ static void inline_drain(struct ig_engine *e)
 		e->events++;
 		dispatch(e, (enum ig_stage)it->dst, it->idx, &ev, &q->emit[it->dst]);
 	}
+	/* Empty: restart at the front so the queue stays in a few hot lines
+	 * instead of walking its whole array. */
+	q->head = q->tail = 0;
 }
 
 static int inline_setup(struct ig_engine *e, bool stamp)
 {
+	if (e->q != NULL)
+		return 0;
 	e->q = aligned_alloc(IG_CACHELINE, (sizeof(struct ig_inline_q) + IG_CACHELINE - 1) /
 						   IG_CACHELINE * IG_CACHELINE);
 	if (e->q == NULL)
@@ -264,8 +277,6 @@ static int run_inline(struct ig_engine *e)
 	uint64_t hb_count = 0;
 	int rc;
 
-	if ((rc = inline_setup(e, false)) != 0)
-		return rc;
 	/* Deterministic: data time drives timers; nothing reads the clock
 	 * except latency measurement, which no result depends on. */
 	e->feed.speed = 0;
@@ -641,8 +652,6 @@ static void final_drain(struct ig_engine *e)
 	bool any = true;
 	uint64_t before = e->events;
 
-	if (e->q == NULL && inline_setup(e, false) != 0)
-		return;
 	while (any) {
 		any = false;
 		for (uint32_t a = 0; a < e->nagents; a++) {
