@@ -27,7 +27,7 @@ int64_t ig_hist_quantile(const struct ig_hist *h, double q)
 {
 	uint64_t rank, seen = 0;
 
-	if (h->count == 0)
+	if (h->count == 0 || q != q) /* empty, or q is NaN */
 		return 0;
 	if (q <= 0.0)
 		return h->min;
@@ -61,5 +61,6 @@ void ig_hist_merge(struct ig_hist *dst, const struct ig_hist *src)
 	if (src->max > dst->max)
 		dst->max = src->max;
 	dst->count += src->count;
-	dst->sum += src->sum;
+	if (__builtin_add_overflow(dst->sum, src->sum, &dst->sum))
+		dst->sum = INT64_MAX;
 }

@@ -27,7 +27,7 @@ struct ig_hist {
 	uint64_t count;
 	int64_t min;
 	int64_t max;
-	int64_t sum;     /* saturating is not needed: 2^63 ns is 292 years */
+	int64_t sum;     /* saturates at INT64_MAX */
 	uint64_t buckets[IG_HIST_BUCKETS];
 };
 
@@ -54,7 +54,8 @@ static inline void ig_hist_record(struct ig_hist *h, int64_t v)
 	if (v > h->max)
 		h->max = v;
 	h->count++;
-	h->sum += v;
+	if (__builtin_add_overflow(h->sum, v, &h->sum))
+		h->sum = INT64_MAX;
 }
 
 /* Returns the value at quantile q in [0, 1] (the upper edge of the bucket
