@@ -92,6 +92,14 @@ static int64_t fill(struct ig_paper *p, struct ig_paper_order *po, const struct 
 	ev.body.fill.liquidity = maker ? IG_LIQ_MAKER : IG_LIQ_TAKER;
 	ev.body.fill.last = po->leaves_qty == 0;
 	p->fills++;
+	if (po->ev.hdr.strategy_id < IG_MAX_STRATEGIES) {
+		struct ig_paper_ledger *l = &p->ledger[po->ev.hdr.strategy_id];
+		bool buy = po->ev.body.order.side == IG_SIDE_BUY;
+		l->net_qty[po->ev.hdr.instrument_id] += buy ? qty : -qty;
+		l->cash_delta += (buy ? -notional : notional) - fee;
+		l->fees += fee;
+		l->fills++;
+	}
 	ig_emit(out, IG_STAGE_OMS, 0, &ev);
 	return qty;
 }

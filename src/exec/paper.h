@@ -48,6 +48,16 @@ struct ig_paper_book {
 	bool from_trades;           /* touch derived from trades/bars */
 };
 
+/* What the venue itself filled for one strategy: an account kept apart from
+ * the OMS's books, so the two can be compared (the paper counterpart of an
+ * exchange's balances). */
+struct ig_paper_ledger {
+	int64_t net_qty[IG_MAX_INSTRUMENTS]; /* signed, 1e-8 */
+	int64_t cash_delta;   /* -sum(signed qty * px, each rounded) - fees, 1e-8 */
+	int64_t fees;         /* 1e-8 */
+	uint64_t fills;
+};
+
 struct ig_paper {
 	int64_t maker_fee_bps;
 	int64_t taker_fee_bps;
@@ -59,6 +69,7 @@ struct ig_paper {
 	uint64_t next_trade_id;
 	uint64_t fills;
 	uint64_t rejects;
+	struct ig_paper_ledger ledger[IG_MAX_STRATEGIES];
 };
 
 int ig_paper_init(struct ig_paper *p, int64_t maker_fee_bps, int64_t taker_fee_bps);
