@@ -51,17 +51,10 @@ struct bench_section {
 static const struct bench_section sections[] = {
 	{"floor", bench_floor, "cache-line ping-pong between two pinned threads"},
 	{"rings", bench_rings, "engine ring vs ck_ring, mutex+condvar, pipe(2)"},
-	/*
-	 * Pipeline, threading modes, inline backtest and risk sections go
-	 * here, when they are written (issue 6 items 3-6):
-	 *   {"pipeline", bench_pipeline, "tick-to-order through the engine"},
-	 *   {"inline",   bench_inline,   "backtest events/s, sma_cross"},
-	 *   {"risk",     bench_risk,     "risk check per order"},
-	 * Their result names are fixed by issue 6 (pipeline.<mode>.<wait>.
-	 * <rate>.tick_to_order_p50_ns, inline.sma_cross.events_per_s,
-	 * risk.check_p99_ns). Their targets go in the targets[] table below.
-	 */
 	{"fixed", bench_fixed, "fixed-point parse/format cost per call"},
+	{"risk", bench_risk, "risk check, OMS order and fill cost per call"},
+	{"inline", bench_inline, "backtest events/s, sma_cross on the sample data"},
+	{"pipeline", bench_pipeline, "tick-to-order through the real engine, per mode/wait/rate"},
 };
 
 struct bench_target_def {
@@ -84,14 +77,36 @@ static const struct bench_target_def targets[] = {
 	{"ring.engine.rtt_p50_vs_mutex",
 	 "engine ring round trip p50 >= 20x better than mutex+condvar (ratio <= 1/20)",
 	 "ring.engine.rtt_p50_ns", "ring.mutex.rtt_p50_ns", BENCH_LE, 1.0 / 20.0},
-	/*
-	 * Pipeline targets go here with the pipeline section, e.g.
-	 *   {"pipeline.shared.spin.vs_floor", "... p50 <= 4x one-way floor",
-	 *    "pipeline.shared.spin.max.tick_to_order_p50_ns",
-	 *    "floor.oneway_p50_ns", BENCH_LE, 4.0},
-	 *   {"pipeline.shared.10k.p50", "... p50 <= 2 us", "<name>", NULL,
-	 *    BENCH_LE, 2000.0},
-	 */
+	{"pipeline.shared.10k.p50",
+	 "shared, 10k/s, tick blocking + one spinning worker: tick-to-order p50 <= 2 us",
+	 "pipeline.shared.spin.10k.tick_to_order_p50_ns", NULL, BENCH_LE, 2000.0},
+	{"pipeline.shared.10k.p99",
+	 "shared, 10k/s, tick blocking + one spinning worker: tick-to-order p99 <= 20 us",
+	 "pipeline.shared.spin.10k.tick_to_order_p99_ns", NULL, BENCH_LE, 20000.0},
+	{"pipeline.shared.10k.cores", "shared, 10k/s, spinning worker: under 1.5 cores",
+	 "pipeline.shared.spin.10k.cores", NULL, BENCH_LE, 1.5},
+	{"pipeline.dedicated.adaptive.10k.p50",
+	 "dedicated + adaptive, 10k/s, 4 threads on 2 cores: p50 <= 40 us",
+	 "pipeline.dedicated.adaptive.10k.tick_to_order_p50_ns", NULL, BENCH_LE, 40000.0},
+	{"pipeline.dedicated.adaptive.10k.p99",
+	 "dedicated + adaptive, 10k/s, 4 threads on 2 cores: p99 <= 200 us",
+	 "pipeline.dedicated.adaptive.10k.tick_to_order_p99_ns", NULL, BENCH_LE, 200000.0},
+	{"pipeline.dedicated.adaptive.10k.cores", "dedicated + adaptive, 10k/s: under 1.5 cores",
+	 "pipeline.dedicated.adaptive.10k.cores", NULL, BENCH_LE, 1.5},
+	{"pipeline.shared_vs_dedicated.p50",
+	 "shared beats oversubscribed dedicated on latency (adaptive, 10k/s, p50 ratio <= 1)",
+	 "pipeline.shared.adaptive.10k.tick_to_order_p50_ns",
+	 "pipeline.dedicated.adaptive.10k.tick_to_order_p50_ns", BENCH_LE, 1.0},
+	{"pipeline.shared_vs_dedicated.cores",
+	 "shared beats oversubscribed dedicated on CPU (adaptive, 10k/s, cores ratio <= 1)",
+	 "pipeline.shared.adaptive.10k.cores", "pipeline.dedicated.adaptive.10k.cores", BENCH_LE, 1.0},
+	{"pipeline.shared2.spin.vs_floor",
+	 "shared, 2 pinned spinning threads, 10k/s: tick-to-order p50 <= 4x the one-way floor",
+	 "pipeline.shared2.spin.10k.tick_to_order_p50_ns", "floor.oneway_p50_ns", BENCH_LE, 4.0},
+	{"inline.sma_cross", "inline backtest >= 10 M events/s with sma_cross on the sample data",
+	 "inline.sma_cross.events_per_s", NULL, BENCH_GE, 10e6},
+	{"risk.check_p99", "risk check p99 < 100 ns (issue 3)", "risk.check_p99_ns", NULL, BENCH_LE,
+	 100.0},
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -368,6 +368,13 @@ static int stage_do_work(void *self)
 	int work = 0;
 	uint32_t pending = flush_all(a);
 
+	if (a->stage == IG_STAGE_OMS &&
+	    __atomic_load_n(&a->eng->kill_switch, __ATOMIC_ACQUIRE) != a->eng->oms.kill_switch) {
+		/* Signals reach the OMS only through this flag: the handler
+		 * runs here, on the OMS's own thread. */
+		ig_oms_kill_switch(&a->eng->oms, !a->eng->oms.kill_switch, &a->emit);
+		work++;
+	}
 	for (uint32_t i = 0; i < a->nin; i++)
 		if (a->in[i].feedback)
 			work += consume(a, &a->in[i]);
@@ -388,6 +395,9 @@ static int stage_do_work(void *self)
 static bool stage_has_work(void *self)
 {
 	struct ig_stage_agent *a = self;
+	if (a->stage == IG_STAGE_OMS &&
+	    __atomic_load_n(&a->eng->kill_switch, __ATOMIC_ACQUIRE) != a->eng->oms.kill_switch)
+		return true;
 	for (uint32_t i = 0; i < a->nin; i++)
 		if (ig_ring_readable(a->in[i].ring))
 			return true;
@@ -706,6 +716,7 @@ static int run_threaded(struct ig_engine *e)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	for (uint32_t t = 0; t < e->nthreads_run; t++) {
 		if ((rc = ig_agent_thread_start(&e->threads[t])) != 0) {
@@ -722,9 +733,12 @@ static int run_threaded(struct ig_engine *e)
 		if (sig == SIGINT || sig == SIGTERM) {
 			ig_log_info("signal %d: stopping the feed and draining", sig);
 			ig_engine_request_stop(e);
-		} else if (sig == SIGUSR1) {
-			__atomic_store_n(&e->kill_switch, true, __ATOMIC_RELEASE);
-			ig_log_warn("SIGUSR1: kill switch requested");
+		} else if (sig == SIGUSR1 || sig == SIGUSR2) {
+			struct ig_stage_agent *oms = &e->agents[e->nthreads + 1];
+			__atomic_store_n(&e->kill_switch, sig == SIGUSR1, __ATOMIC_RELEASE);
+			ig_log_warn("%s: kill switch %s requested", sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2",
+				    sig == SIGUSR1 ? "engage" : "clear");
+			ig_waiter_notify(&oms->thread->waiter);
 		}
 	}
 	for (uint32_t t = 0; t < e->nthreads_run; t++)

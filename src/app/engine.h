@@ -108,7 +108,7 @@ struct ig_engine {
 	uint32_t nthreads_run;
 	bool stop_requested;                    /* atomic: stop the feed */
 	bool done;                              /* atomic: shutdown token came back */
-	bool kill_switch;                       /* atomic: reserved for the risk issue */
+	bool kill_switch;                       /* atomic: SIGUSR1 sets, SIGUSR2 clears; the OMS agent applies it */
 
 	/* inline driver */
 	struct ig_inline_q *q;

@@ -162,8 +162,8 @@ void ig_paper_submit(struct ig_paper *p, const struct ig_event *order, struct ig
 		send_reject(p, order, IG_RJ_VENUE_POST_ONLY, out);
 		return;
 	}
-	if (o->tif == IG_TIF_FOK && (buy ? b->ask_avail : b->bid_avail) < o->qty &&
-	    o->type == IG_ORD_MARKET) {
+	/* Fill-or-kill: all of it now at the touch, or nothing. */
+	if (o->tif == IG_TIF_FOK && (!marketable || (buy ? b->ask_avail : b->bid_avail) < o->qty)) {
 		memset(po, 0, sizeof(*po));
 		po->ev = *order;
 		po->venue_order_id = p->next_order_id++;

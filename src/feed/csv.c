@@ -90,12 +90,13 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
 static int parse_uint(const char *s, size_t len, int64_t *out)
 {
 	int64_t v = 0;
-	if (len == 0 || len > 18)
+	if (len == 0 || len > 19)
 		return IG_ESYNTAX;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return IG_ESYNTAX;
-		v = v * 10 + (s[i] - '0');
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, s[i] - '0', &v))
+			return IG_ERANGE;
 	}
 	*out = v;
 	return 0;
@@ -123,8 +124,10 @@ int ig_feed_parse_ts(const char *s, size_t len, int64_t *out_ns)
 			i++;
 		if (i != len || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 			return IG_ESYNTAX;
-		*out_ns = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) *
-			   1000000000) + frac_ns;
+		v = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+		if (__builtin_mul_overflow(v, 1000000000, &v) || __builtin_add_overflow(v, frac_ns, &v))
+			return IG_ERANGE;
+		*out_ns = v;
 		return 0;
 	}
 	/* Unix time: seconds, ms, us or ns by magnitude; seconds may have a
@@ -137,17 +140,20 @@ int ig_feed_parse_ts(const char *s, size_t len, int64_t *out_ns)
 			return 0;
 		}
 	}
-	if (parse_uint(s, len, &v) != 0)
-		return IG_ESYNTAX;
-	if (v < INT64_C(100000000000)) /* < 1e11: seconds */
-		*out_ns = v * 1000000000;
-	else if (v < INT64_C(100000000000000)) /* ms */
-		*out_ns = v * 1000000;
-	else if (v < INT64_C(100000000000000000)) /* us */
-		*out_ns = v * 1000;
-	else
+	{
+		int rc = parse_uint(s, len, &v);
+		int64_t mul;
+		if (rc != 0)
+			return rc;
+		mul = v < INT64_C(100000000000)      ? 1000000000 /* < 1e11: seconds */
+		      : v < INT64_C(100000000000000) ? 1000000    /* ms */
+		      : v < INT64_C(100000000000000000) ? 1000    /* us */
+							: 1;      /* ns */
+		if (__builtin_mul_overflow(v, mul, &v))
+			return IG_ERANGE;
 		*out_ns = v;
-	return 0;
+		return 0;
+	}
 }
 
 struct layout {

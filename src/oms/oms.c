@@ -9,6 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define NS_PER_DAY INT64_C(86400000000000)
+#define CHILD_SEQ_BIT UINT32_C(0x80000000)
+
+const char *ig_trading_state_name(enum ig_trading_state s)
+{
+	switch (s) {
+	case IG_TS_ACTIVE:
+		return "active";
+	case IG_TS_REDUCING:
+		return "reducing";
+	case IG_TS_HALTED:
+		return "halted";
+	}
+	return "unknown";
+}
+
 int ig_oms_init(struct ig_oms *oms, const struct ig_config *cfg, uint32_t strategy_threads)
 {
 	memset(oms, 0, sizeof(*oms));
@@ -29,8 +45,12 @@ int ig_oms_init(struct ig_oms *oms, const struct ig_config *cfg, uint32_t strate
 		}
 		s->capital = cfg->strategies[i].capital;
 		s->cash = s->capital;
+		s->equity = s->capital;
+		s->equity_hwm = s->capital;
+		s->day = INT64_MIN;
 		s->thread = cfg->strategies[i].thread;
 		ig_risk_effective(&cfg->risk, &cfg->strategies[i].risk, &s->lim);
+		s->lim.drawdown_action = cfg->strategies[i].risk.drawdown_action;
 		ig_bucket_init(&s->bucket, s->lim.max_orders_per_sec);
 	}
 	ig_bucket_init(&oms->global_bucket, cfg->risk.max_orders_per_sec);
@@ -56,6 +76,11 @@ int64_t ig_oms_equity(const struct ig_oms *oms, uint32_t strategy)
 	return eq;
 }
 
+static uint16_t sid_of(const struct ig_oms *oms, const struct ig_oms_strategy *s)
+{
+	return (uint16_t)(s - oms->s);
+}
+
 static void to_strategy(struct ig_oms *oms, struct ig_emit *out, uint16_t sid, struct ig_event *ev)
 {
 	ev->hdr.strategy_id = sid;
@@ -70,6 +95,12 @@ static void reply_init(struct ig_event *ev, const struct ig_event *cause, enum i
 	ev->hdr.instrument_id = cause->hdr.instrument_id;
 	ev->hdr.ts_origin_ns = cause->hdr.ts_origin_ns;
 	ev->hdr.ts_event_ns = cause->hdr.ts_event_ns;
+}
+
+/* The clock risk uses: data time inline, ingress time threaded (oms.h). */
+static int64_t risk_now(const struct ig_oms *oms, const struct ig_event *ev)
+{
+	return oms->data_clock ? ev->hdr.ts_event_ns : ev->hdr.ts_origin_ns;
 }
 
 static void deny(struct ig_oms *oms, const struct ig_event *in, int reason, struct ig_emit *out)
@@ -89,8 +120,8 @@ static void deny(struct ig_oms *oms, const struct ig_event *in, int reason, stru
 	to_strategy(oms, out, in->hdr.strategy_id, &ev);
 }
 
-static void send_update(struct ig_oms *oms, const struct ig_event *cause, struct ig_order_rec *r,
-			uint8_t prev, uint8_t reason, struct ig_emit *out)
+static void send_update(struct ig_oms *oms, const struct ig_event *cause, uint16_t sid,
+			struct ig_order_rec *r, uint8_t prev, uint8_t reason, struct ig_emit *out)
 {
 	struct ig_event ev;
 	struct ig_order_update *u = &ev.body.update;
@@ -108,7 +139,7 @@ static void send_update(struct ig_oms *oms, const struct ig_event *cause, struct
 	u->prev_state = prev;
 	u->side = r->side;
 	u->reason = reason;
-	to_strategy(oms, out, cause->hdr.strategy_id, &ev);
+	to_strategy(oms, out, sid, &ev);
 }
 
 /* Releases what an order still holds in the open-order totals. */
@@ -124,22 +155,162 @@ static void release_open(struct ig_oms_strategy *s, struct ig_order_rec *r)
 	}
 }
 
-/* Moves r to `to`, mirrors it, and retires it if terminal. */
-static void move(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
-		 struct ig_order_rec *r, enum ig_ord_state to, uint8_t reason, struct ig_emit *out)
+/* Cash a buy of qty at px holds while open: notional plus the taker fee,
+ * the most it can cost. */
+static int64_t reserve_for(const struct ig_oms *oms, int64_t px, int64_t qty)
+{
+	int64_t notional = 0, fee = 0;
+	ig_fixed_mul(px, qty, &notional);
+	ig_fixed_bps(notional, oms->cfg->venue.taker_fee_bps, &fee);
+	return notional + fee;
+}
+
+static void list_remove(uint32_t *list, uint32_t *n, uint32_t idx1)
+{
+	for (uint32_t i = 0; i < *n; i++) {
+		if (list[i] == idx1) {
+			list[i] = list[--*n];
+			return;
+		}
+	}
+}
+
+static uint32_t idx1_of(const struct ig_oms_strategy *s, const struct ig_order_rec *r)
+{
+	return (uint32_t)(r - s->om.pool) + 1;
+}
+
+static void on_terminal(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+			struct ig_order_rec *r, struct ig_emit *out);
+static void cancel_order(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+			 struct ig_order_rec *r, struct ig_emit *out);
+
+/* Moves r to `to` through the transition table, mirrors it to the
+ * strategy, and retires it if terminal. Returns 0 or IG_ESTATE. */
+static int move(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+		struct ig_order_rec *r, enum ig_ord_state to, uint8_t reason, struct ig_emit *out)
 {
 	uint8_t prev = r->state;
 	if (ig_order_transition(&s->om, r, to) != 0) {
 		ig_log_warn("illegal transition %s -> %s refused for order %016llx",
 			    ig_ord_state_name((enum ig_ord_state)prev), ig_ord_state_name(to),
 			    (unsigned long long)r->client_id);
-		return;
+		return IG_ESTATE;
 	}
 	if (ig_order_terminal(to) && to != IG_OS_FILLED)
 		release_open(s, r);
-	send_update(oms, cause, r, prev, reason, out);
-	if (ig_order_terminal(to))
+	send_update(oms, cause, sid_of(oms, s), r, prev, reason, out);
+	if (ig_order_terminal(to)) {
+		if (r->armed)
+			list_remove(s->armed, &s->narmed, idx1_of(s, r));
+		if (r->held)
+			list_remove(s->held, &s->nheld, idx1_of(s, r));
+		on_terminal(oms, s, cause, r, out);
 		ig_order_retire(&s->om, r);
+	}
+	return 0;
+}
+
+/* Sends an accepted order to the executor. */
+static void release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+		    struct ig_order_rec *r, struct ig_emit *out)
+{
+	struct ig_event ev;
+	reply_init(&ev, cause, IG_EV_ORDER);
+	ev.hdr.strategy_id = sid_of(oms, s);
+	ev.hdr.instrument_id = r->instrument_id;
+	ev.body.order.client_id = r->client_id;
+	ev.body.order.px = r->px;
+	ev.body.order.qty = r->qty - r->filled_qty;
+	ev.body.order.side = r->side;
+	ev.body.order.type = r->type;
+	ev.body.order.tif = r->tif;
+	ev.body.order.flags = r->flags;
+	s->orders++;
+	ig_log_event(IG_LOG_INFO, &ev);
+	ig_emit(out, IG_STAGE_EXEC, 0, &ev);
+}
+
+/* A replacement waits for its predecessor: released when that is
+ * cancelled, cancelled itself if the predecessor ended any other way. */
+static void on_terminal(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+			struct ig_order_rec *r, struct ig_emit *out)
+{
+	for (uint32_t i = 0; i < s->nheld; i++) {
+		struct ig_order_rec *h = &s->om.pool[s->held[i] - 1];
+		if (h->replaces != r->client_id)
+			continue;
+		list_remove(s->held, &s->nheld, s->held[i]);
+		h->held = false;
+		if (r->state == IG_OS_CANCELED) {
+			release(oms, s, cause, h, out);
+		} else {
+			/* The old order filled (or was rejected) before the
+			 * cancel: the replacement must not go out. */
+			ig_order_transition(&s->om, h, IG_OS_ACCEPTED);
+			move(oms, s, cause, h, IG_OS_CANCELED, IG_RJ_UNKNOWN_ORDER, out);
+		}
+		return;
+	}
+}
+
+/* True if an order of side/qty only reduces the position (counting open
+ * orders that already reduce it). */
+static bool reduces(const struct ig_oms_strategy *s, uint16_t k, uint8_t side, int64_t qty)
+{
+	int64_t pos = s->pos[k].qty;
+	if (side == IG_SIDE_SELL)
+		return pos > 0 && qty <= pos - s->open_sell_qty[k];
+	return pos < 0 && qty <= -pos - s->open_buy_qty[k];
+}
+
+static bool is_conditional(uint8_t type)
+{
+	return type == IG_ORD_STOP_MARKET || type == IG_ORD_STOP_LIMIT ||
+	       type == IG_ORD_TAKE_PROFIT || type == IG_ORD_TRAILING_STOP;
+}
+
+static bool duplicate(struct ig_oms_strategy *s, const struct ig_event *in, int64_t now)
+{
+	const struct ig_order *o = &in->body.order;
+	if (s->lim.duplicate_window_ms == IG_RISK_UNSET)
+		return false;
+	for (uint32_t i = 0; i < IG_OMS_RECENT && i < s->recent_n; i++) {
+		const struct ig_recent_intent *ri = &s->recent[i];
+		if (ri->side == o->side && ri->px == o->px && ri->qty == o->qty &&
+		    ri->instrument_id == in->hdr.instrument_id &&
+		    now - ri->ts_ns <= s->lim.duplicate_window_ms * 1000000)
+			return true;
+	}
+	return false;
+}
+
+static void remember(struct ig_oms_strategy *s, const struct ig_event *in, int64_t now)
+{
+	struct ig_recent_intent *ri = &s->recent[s->recent_n++ % IG_OMS_RECENT];
+	ri->ts_ns = now;
+	ri->px = in->body.order.px;
+	ri->qty = in->body.order.qty;
+	ri->side = in->body.order.side;
+	ri->instrument_id = in->hdr.instrument_id;
+}
+
+/* The checks that depend on trading state rather than on numbers. */
+static int state_check(const struct ig_oms *oms, const struct ig_oms_strategy *s,
+		       const struct ig_event *in)
+{
+	const struct ig_order *o = &in->body.order;
+	bool red = reduces(s, in->hdr.instrument_id, o->side, o->qty);
+
+	if (oms->trading_state == IG_TS_HALTED || s->trading_state == IG_TS_HALTED)
+		return IG_RJ_HALTED;
+	if (oms->kill_switch && !red)
+		return IG_RJ_KILL_SWITCH;
+	if ((oms->trading_state == IG_TS_REDUCING || s->trading_state == IG_TS_REDUCING) && !red)
+		return s->breach_reason != IG_RJ_NONE ? s->breach_reason : IG_RJ_REDUCE_ONLY;
+	if ((o->flags & IG_ORDF_REDUCE_ONLY) && !red)
+		return IG_RJ_REDUCE_ONLY;
+	return IG_RJ_NONE;
 }
 
 static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
@@ -148,28 +319,59 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	const struct ig_order *o = &in->body.order;
 	uint16_t in_id = in->hdr.instrument_id;
 	struct ig_risk_view v;
-	struct ig_order_rec *r;
-	struct ig_event fwd;
+	struct ig_order_rec *r, *old = NULL;
+	struct ig_order chk;
+	int64_t now;
 	int reason;
 
 	if (in->hdr.strategy_id >= oms->nstrategies || in_id >= IG_MAX_INSTRUMENTS)
 		return;
 	s = &oms->s[in->hdr.strategy_id];
-	v.position_qty = s->pos[in_id].qty;
-	v.open_buy_qty = s->open_buy_qty[in_id];
-	v.open_sell_qty = s->open_sell_qty[in_id];
-	v.open_buy_notional = s->open_buy_notional;
-	v.cash = s->cash;
-	v.open_orders = s->om.open;
-	v.mark_px = oms->marks[in_id].px;
-	/* Staleness needs a clock both sides share. Inline (backtests) that is
-	 * data time. Threaded, the OMS may lag the strategy by many rows of a
-	 * fast replay, so data time would flag lag, not a dead feed: there it
-	 * is the monotonic ingress time of the mark and of the intent's tick. */
-	v.mark_ts_ns = oms->data_clock ? oms->marks[in_id].ts_event_ns : oms->marks[in_id].ts_origin_ns;
-	reason = ig_risk_check(&s->lim, o,
-			       oms->data_clock ? in->hdr.ts_event_ns : in->hdr.ts_origin_ns, &v,
-			       oms->cfg->venue.taker_fee_bps);
+	now = risk_now(oms, in);
+	reason = state_check(oms, s, in);
+	if (reason == IG_RJ_NONE && o->replaces != 0) {
+		old = ig_order_find(&s->om, o->replaces);
+		if (old == NULL || old->state == IG_OS_PENDING_CANCEL)
+			reason = IG_RJ_UNKNOWN_ORDER;
+	}
+	if (reason == IG_RJ_NONE && is_conditional(o->type) &&
+	    ((o->type != IG_ORD_TRAILING_STOP && o->stop_px <= 0) ||
+	     (o->type == IG_ORD_TRAILING_STOP && o->trail <= 0)))
+		reason = IG_RJ_INVALID;
+	if (reason == IG_RJ_NONE && duplicate(s, in, now))
+		reason = IG_RJ_DUPLICATE;
+	if (reason == IG_RJ_NONE) {
+		v.position_qty = s->pos[in_id].qty;
+		v.open_buy_qty = s->open_buy_qty[in_id];
+		v.open_sell_qty = s->open_sell_qty[in_id];
+		v.open_buy_notional = s->open_buy_notional;
+		v.cash = s->cash;
+		v.open_orders = s->om.open;
+		v.mark_px = oms->marks[in_id].px;
+		/* Staleness needs a clock both sides share. Inline (backtests)
+		 * that is data time. Threaded, the OMS may lag the strategy by
+		 * many rows of a fast replay, so data time would flag lag, not a
+		 * dead feed: there it is the monotonic ingress time of the mark
+		 * and of the intent's tick. */
+		v.mark_ts_ns = oms->data_clock ? oms->marks[in_id].ts_event_ns
+					       : oms->marks[in_id].ts_origin_ns;
+		/* A replacement is checked without the order it replaces. */
+		if (old != NULL) {
+			int64_t leaves = old->qty - old->filled_qty;
+			if (old->side == IG_SIDE_BUY) {
+				v.open_buy_qty -= leaves;
+				v.open_buy_notional -= old->reserved;
+			} else {
+				v.open_sell_qty -= leaves;
+			}
+			v.open_orders--;
+		}
+		/* Conditional orders are valued at their trigger. */
+		chk = *o;
+		if (o->type == IG_ORD_STOP_MARKET || o->type == IG_ORD_TAKE_PROFIT)
+			chk.type = IG_ORD_LIMIT, chk.px = o->stop_px;
+		reason = ig_risk_check(&s->lim, &chk, now, &v, oms->cfg->venue.taker_fee_bps);
+	}
 	if (reason == IG_RJ_NONE && !ig_bucket_take(&s->bucket, in->hdr.ts_event_ns))
 		reason = IG_RJ_RATE_LIMIT;
 	if (reason == IG_RJ_NONE && !ig_bucket_take(&oms->global_bucket, in->hdr.ts_event_ns))
@@ -183,28 +385,89 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 		deny(oms, in, IG_RJ_MAX_OPEN_ORDERS, out);
 		return;
 	}
+	remember(s, in, now);
 	r->ts_event_ns = in->hdr.ts_event_ns;
-	r->ref_px = o->type == IG_ORD_LIMIT ? o->px : v.mark_px;
+	r->orig_type = o->type;
+	r->stop_px = o->stop_px;
+	r->trail = o->trail;
+	r->sl_px = o->sl_px;
+	r->replaces = o->replaces;
+	r->trail_ref_px = oms->marks[in_id].px;
+	r->ref_px = o->type == IG_ORD_LIMIT || o->type == IG_ORD_STOP_LIMIT ? o->px
+		    : o->stop_px > 0 ? o->stop_px
+				     : oms->marks[in_id].px;
 	if (o->side == IG_SIDE_BUY) {
-		ig_fixed_mul(r->ref_px, o->qty, &r->reserved);
+		r->reserved = reserve_for(oms, r->ref_px, o->qty);
 		s->open_buy_qty[in_id] += o->qty;
 		s->open_buy_notional += r->reserved;
 	} else {
 		s->open_sell_qty[in_id] += o->qty;
 	}
 	ig_order_transition(&s->om, r, IG_OS_SUBMITTED);
-	s->orders++;
-	fwd = *in;
-	ig_log_event(IG_LOG_INFO, &fwd);
+	if (!is_conditional(o->type) && old == NULL) {
+		/* The common path: the intent goes to the executor first (it is
+		 * the latency-critical hop), then the strategy's mirror. */
+		struct ig_event fwd = *in;
+		s->orders++;
+		ig_log_event(IG_LOG_INFO, &fwd);
+		ig_emit(out, IG_STAGE_EXEC, 0, &fwd);
+		send_update(oms, in, in->hdr.strategy_id, r, IG_OS_INITIALIZED, 0, out);
+		return;
+	}
+	send_update(oms, in, in->hdr.strategy_id, r, IG_OS_INITIALIZED, 0, out);
+	if (is_conditional(o->type)) {
+		/* Held here until the market triggers it. */
+		if (s->narmed == IG_OMS_MAX_CONDITIONAL) {
+			move(oms, s, in, r, IG_OS_REJECTED, IG_RJ_MAX_OPEN_ORDERS, out);
+			s->rejects[IG_RJ_MAX_OPEN_ORDERS]++;
+			return;
+		}
+		r->armed = true;
+		s->armed[s->narmed++] = idx1_of(s, r);
+		move(oms, s, in, r, IG_OS_ACCEPTED, 0, out);
+		return;
+	}
+	/* Cancel-replace: hold the new order until the old one's cancel is
+	 * confirmed (on_terminal releases it, or cancels it if the old order
+	 * filled first). An OMS-held old order is cancelled at once. */
+	if (s->nheld == IG_OMS_MAX_CONDITIONAL) {
+		ig_order_transition(&s->om, r, IG_OS_ACCEPTED);
+		move(oms, s, in, r, IG_OS_CANCELED, IG_RJ_MAX_OPEN_ORDERS, out);
+		return;
+	}
+	r->held = true;
+	s->held[s->nheld++] = idx1_of(s, r);
+	cancel_order(oms, s, in, old, out);
+}
+
+/* Cancels r: locally if the OMS holds it, else through the venue. */
+static void cancel_order(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+			 struct ig_order_rec *r, struct ig_emit *out)
+{
+	struct ig_event fwd;
+
+	if (r->state == IG_OS_PENDING_CANCEL || ig_order_terminal((enum ig_ord_state)r->state))
+		return;
+	s->cancels++;
+	if (r->armed || r->held) {
+		if (r->state == IG_OS_SUBMITTED)
+			ig_order_transition(&s->om, r, IG_OS_ACCEPTED);
+		if (move(oms, s, cause, r, IG_OS_PENDING_CANCEL, 0, out) == 0)
+			move(oms, s, cause, r, IG_OS_CANCELED, 0, out);
+		return;
+	}
+	reply_init(&fwd, cause, IG_EV_CANCEL);
+	fwd.hdr.strategy_id = sid_of(oms, s);
+	fwd.hdr.instrument_id = r->instrument_id;
+	fwd.body.cancel.client_id = r->client_id;
+	move(oms, s, cause, r, IG_OS_PENDING_CANCEL, 0, out);
 	ig_emit(out, IG_STAGE_EXEC, 0, &fwd);
-	send_update(oms, in, r, IG_OS_INITIALIZED, 0, out);
 }
 
 static void on_cancel(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
 {
 	struct ig_oms_strategy *s;
 	struct ig_order_rec *r;
-	struct ig_event fwd;
 
 	if (in->hdr.strategy_id >= oms->nstrategies)
 		return;
@@ -219,13 +482,7 @@ static void on_cancel(struct ig_oms *oms, const struct ig_event *in, struct ig_e
 		to_strategy(oms, out, in->hdr.strategy_id, &ev);
 		return;
 	}
-	if (r->state == IG_OS_PENDING_CANCEL)
-		return; /* already asked */
-	s->cancels++;
-	move(oms, s, in, r, IG_OS_PENDING_CANCEL, 0, out);
-	fwd = *in;
-	fwd.hdr.instrument_id = r->instrument_id;
-	ig_emit(out, IG_STAGE_EXEC, 0, &fwd);
+	cancel_order(oms, s, in, r, out);
 }
 
 static void send_position(struct ig_oms *oms, const struct ig_event *cause,
@@ -243,7 +500,96 @@ static void send_position(struct ig_oms *oms, const struct ig_event *cause,
 	p->cash = s->cash;
 	p->open_buy_qty = s->open_buy_qty[in_id];
 	p->open_sell_qty = s->open_sell_qty[in_id];
-	to_strategy(oms, out, cause->hdr.strategy_id, &ev);
+	p->trading_state = (uint8_t)(oms->trading_state > s->trading_state ? oms->trading_state
+									   : s->trading_state);
+	to_strategy(oms, out, sid_of(oms, s), &ev);
+}
+
+static int64_t net_realized(const struct ig_oms_strategy *s)
+{
+	int64_t n = 0;
+	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++)
+		n += s->pos[k].realized_pnl - s->pos[k].fees;
+	return n;
+}
+
+static void breach(struct ig_oms *oms, struct ig_oms_strategy *s, enum ig_trading_state to,
+		   enum ig_reject_reason why)
+{
+	if (to <= s->trading_state)
+		return;
+	s->trading_state = (uint8_t)to;
+	s->breach_reason = (uint8_t)why;
+	ig_log_warn("strategy %s: %s breached, trading state now %s",
+		    oms->cfg->strategies[sid_of(oms, s)].name, ig_reject_reason_name(why),
+		    ig_trading_state_name(to));
+}
+
+/* Re-values the strategy and applies the loss and drawdown limits. */
+static void revalue(struct ig_oms *oms, struct ig_oms_strategy *s, int64_t data_ns)
+{
+	int64_t net = net_realized(s);
+	int64_t day = data_ns / NS_PER_DAY;
+
+	s->equity = ig_oms_equity(oms, sid_of(oms, s));
+	if (s->equity > s->equity_hwm)
+		s->equity_hwm = s->equity;
+	s->drawdown_pct = 0;
+	if (s->equity_hwm > 0 && s->equity < s->equity_hwm)
+		ig_fixed_round_wide((ig_i128)(s->equity_hwm - s->equity) * IG_FIXED(100) / s->equity_hwm, 0,
+				    &s->drawdown_pct);
+	if (s->drawdown_pct > s->max_drawdown_seen_pct)
+		s->max_drawdown_seen_pct = s->drawdown_pct;
+	if (s->lim.max_drawdown_pct != IG_RISK_UNSET && s->drawdown_pct > s->lim.max_drawdown_pct)
+		breach(oms, s, s->lim.drawdown_action == IG_BREACH_HALTED ? IG_TS_HALTED : IG_TS_REDUCING,
+		       IG_RJ_DRAWDOWN);
+	if (day != s->day) {
+		s->day = day;
+		s->day_start_net_pnl = net;
+	}
+	if (s->lim.daily_loss_limit != IG_RISK_UNSET && s->day_start_net_pnl - net > s->lim.daily_loss_limit)
+		breach(oms, s, IG_TS_REDUCING, IG_RJ_DAILY_LOSS);
+	s->tax = 0;
+	if (s->lim.tax_rate_pct != IG_RISK_UNSET && net > 0)
+		ig_fixed_round_wide((ig_i128)net * s->lim.tax_rate_pct, IG_FIXED_DECIMALS + 2, &s->tax);
+}
+
+/* After a fill of an entry with a stop-loss: arm a reduce-only stop-market
+ * child for the filled quantity. */
+static void attach_stop_loss(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+			     const struct ig_order_rec *parent, int64_t qty, struct ig_emit *out)
+{
+	struct ig_order o;
+	struct ig_order_rec *c;
+
+	if (s->narmed == IG_OMS_MAX_CONDITIONAL)
+		return;
+	memset(&o, 0, sizeof(o));
+	o.client_id = (parent->client_id & ~UINT64_C(0xFFFFFFFF)) | CHILD_SEQ_BIT | ++s->child_seq;
+	o.side = parent->side == IG_SIDE_BUY ? IG_SIDE_SELL : IG_SIDE_BUY;
+	o.type = IG_ORD_STOP_MARKET;
+	o.qty = qty;
+	o.stop_px = parent->sl_px;
+	o.flags = IG_ORDF_REDUCE_ONLY;
+	c = ig_order_new(&s->om, &o, parent->instrument_id);
+	if (c == NULL)
+		return;
+	c->orig_type = IG_ORD_STOP_MARKET;
+	c->stop_px = o.stop_px;
+	c->parent_id = parent->client_id;
+	c->ref_px = o.stop_px;
+	if (o.side == IG_SIDE_BUY) {
+		c->reserved = reserve_for(oms, c->ref_px, qty);
+		s->open_buy_qty[c->instrument_id] += qty;
+		s->open_buy_notional += c->reserved;
+	} else {
+		s->open_sell_qty[c->instrument_id] += qty;
+	}
+	ig_order_transition(&s->om, c, IG_OS_SUBMITTED);
+	send_update(oms, cause, sid_of(oms, s), c, IG_OS_INITIALIZED, 0, out);
+	c->armed = true;
+	s->armed[s->narmed++] = idx1_of(s, c);
+	move(oms, s, cause, c, IG_OS_ACCEPTED, 0, out);
 }
 
 static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
@@ -253,6 +599,7 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	struct ig_order_rec *r;
 	int64_t leaves, notional, new_reserved;
 	struct ig_event ev;
+	uint16_t k;
 
 	if (in->hdr.strategy_id >= oms->nstrategies) {
 		oms->unknown_reports++;
@@ -262,19 +609,19 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	r = ig_order_find(&s->om, f->client_id);
 	leaves = r != NULL ? r->qty - r->filled_qty : 0;
 	if (r == NULL || f->trade_id <= r->last_trade_id || f->qty <= 0 || f->qty > leaves ||
-	    f->side != r->side || f->px <= 0) {
+	    f->side != r->side || f->px <= 0 || f->fee < 0 || r->armed) {
 		s->refused_fills++;
 		ig_log_warn("fill refused (%s): order %016llx trade %llu qty %lld",
-			    r == NULL                      ? "unknown order"
+			    r == NULL                         ? "unknown order"
 			    : f->trade_id <= r->last_trade_id ? "duplicate trade id"
-			    : f->qty > leaves              ? "overfill"
-							   : "malformed",
+			    : f->qty > leaves                 ? "overfill"
+							      : "malformed",
 			    (unsigned long long)f->client_id, (unsigned long long)f->trade_id,
 			    (long long)f->qty);
 		return;
 	}
-	if (ig_pos_apply_fill(&s->pos[r->instrument_id], &s->cash, (enum ig_side)f->side, f->px,
-			      f->qty, f->fee) != 0) {
+	k = r->instrument_id;
+	if (ig_pos_apply_fill(&s->pos[k], &s->cash, (enum ig_side)f->side, f->px, f->qty, f->fee) != 0) {
 		s->refused_fills++;
 		ig_log_error("fill refused (arithmetic overflow): order %016llx",
 			     (unsigned long long)f->client_id);
@@ -286,20 +633,25 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	r->fees += f->fee;
 	r->last_trade_id = f->trade_id;
 	if (r->side == IG_SIDE_BUY) {
-		s->open_buy_qty[r->instrument_id] -= f->qty;
-		ig_fixed_mul(r->ref_px, r->qty - r->filled_qty, &new_reserved);
+		s->open_buy_qty[k] -= f->qty;
+		new_reserved = reserve_for(oms, r->ref_px, r->qty - r->filled_qty);
 		s->open_buy_notional -= r->reserved - new_reserved;
 		r->reserved = new_reserved;
 	} else {
-		s->open_sell_qty[r->instrument_id] -= f->qty;
+		s->open_sell_qty[k] -= f->qty;
 	}
 	s->fills++;
 	ev = *in;
-	ev.hdr.instrument_id = r->instrument_id;
+	ev.hdr.instrument_id = k;
 	ev.body.fill.last = r->filled_qty == r->qty;
 	ig_log_event(IG_LOG_INFO, &ev);
 	to_strategy(oms, out, in->hdr.strategy_id, &ev);
-	send_position(oms, in, s, r->instrument_id, out);
+	if (s->pos[k].mark_px == 0)
+		s->pos[k].mark_px = f->px;
+	revalue(oms, s, in->hdr.ts_event_ns);
+	send_position(oms, in, s, k, out);
+	if (r->sl_px > 0)
+		attach_stop_loss(oms, s, in, r, f->qty, out);
 	move(oms, s, in, r, r->filled_qty == r->qty ? IG_OS_FILLED : IG_OS_PARTIALLY_FILLED, 0, out);
 }
 
@@ -351,6 +703,54 @@ static void on_venue_reject(struct ig_oms *oms, const struct ig_event *in, struc
 	move(oms, s, in, r, IG_OS_REJECTED, (uint8_t)in->body.reject.reason, out);
 }
 
+/* True if the armed order r triggers at mark px (updating trailing refs). */
+static bool triggers(struct ig_order_rec *r, int64_t px)
+{
+	bool buy = r->side == IG_SIDE_BUY;
+	switch (r->orig_type) {
+	case IG_ORD_STOP_MARKET:
+	case IG_ORD_STOP_LIMIT:
+		return buy ? px >= r->stop_px : px <= r->stop_px;
+	case IG_ORD_TAKE_PROFIT:
+		return buy ? px <= r->stop_px : px >= r->stop_px;
+	case IG_ORD_TRAILING_STOP: {
+		int64_t off = r->trail;
+		if (r->trail_ref_px == 0 || (buy ? px < r->trail_ref_px : px > r->trail_ref_px))
+			r->trail_ref_px = px; /* the best price since placement */
+		if (r->flags & IG_ORDF_TRAIL_BPS)
+			ig_fixed_bps(r->trail_ref_px, r->trail, &off);
+		r->stop_px = buy ? r->trail_ref_px + off : r->trail_ref_px - off;
+		return buy ? px >= r->stop_px : px <= r->stop_px;
+	}
+	default:
+		return false;
+	}
+}
+
+/* Releases armed conditional orders that the new mark triggers. */
+static void check_triggers(struct ig_oms *oms, const struct ig_event *md, uint16_t k, int64_t px,
+			   struct ig_emit *out)
+{
+	for (uint32_t i = 0; i < oms->nstrategies; i++) {
+		struct ig_oms_strategy *s = &oms->s[i];
+		for (uint32_t a = 0; a < s->narmed;) {
+			struct ig_order_rec *r = &s->om.pool[s->armed[a] - 1];
+			struct ig_event cause;
+			if (r->instrument_id != k || !triggers(r, px)) {
+				a++;
+				continue;
+			}
+			list_remove(s->armed, &s->narmed, s->armed[a]);
+			r->armed = false;
+			r->type = r->orig_type == IG_ORD_STOP_LIMIT ? IG_ORD_LIMIT : IG_ORD_MARKET;
+			s->triggered++;
+			cause = *md;
+			cause.hdr.strategy_id = (uint16_t)i;
+			release(oms, s, &cause, r, out);
+		}
+	}
+}
+
 static void status_line(struct ig_oms *oms)
 {
 	int64_t now = ig_clock_mono_ns();
@@ -362,21 +762,48 @@ static void status_line(struct ig_oms *oms)
 	for (uint32_t i = 0; i < oms->nstrategies; i++) {
 		struct ig_oms_strategy *s = &oms->s[i];
 		char pnl[IG_FIXED_STRLEN], pos[IG_FIXED_STRLEN];
-		int64_t realized = 0, unreal = 0, qty = 0;
+		int64_t unreal = 0, qty = 0;
 		for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++) {
-			realized += s->pos[k].realized_pnl - s->pos[k].fees;
 			unreal += ig_pos_unrealized(&s->pos[k]);
 			qty += s->pos[k].qty;
 		}
-		ig_fixed_format(realized + unreal, pnl, sizeof(pnl));
+		ig_fixed_format(net_realized(s) + unreal, pnl, sizeof(pnl));
 		ig_fixed_format(qty, pos, sizeof(pos));
-		ig_log_info("status %s: %.0f events/s, orders=%llu fills=%llu position=%s pnl=%s",
+		ig_log_info("status %s: %.0f events/s, orders=%llu fills=%llu position=%s pnl=%s state=%s",
 			    oms->cfg->strategies[i].name,
 			    (double)(oms->events - oms->last_status_events) / secs,
-			    (unsigned long long)s->orders, (unsigned long long)s->fills, pos, pnl);
+			    (unsigned long long)s->orders, (unsigned long long)s->fills, pos, pnl,
+			    ig_trading_state_name((enum ig_trading_state)s->trading_state));
 	}
 	oms->last_status_events = oms->events;
 	oms->last_status_ns = now;
+}
+
+void ig_oms_kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
+{
+	struct ig_event cause;
+
+	if (on == oms->kill_switch)
+		return;
+	oms->kill_switch = on;
+	ig_log_warn("kill switch %s", on ? "ENGAGED: cancelling all open orders" : "cleared");
+	if (!on)
+		return;
+	memset(&cause, 0, sizeof(cause));
+	cause.hdr.type = IG_EV_CONTROL;
+	for (uint32_t i = 0; i < oms->nstrategies; i++) {
+		struct ig_oms_strategy *s = &oms->s[i];
+		cause.hdr.strategy_id = (uint16_t)i;
+		for (uint32_t p = 0; p < IG_OM_CAPACITY; p++) {
+			struct ig_order_rec *r = &s->om.pool[p];
+			if (r->client_id == 0 || ig_order_terminal((enum ig_ord_state)r->state) ||
+			    r->state == IG_OS_PENDING_CANCEL)
+				continue;
+			cause.hdr.instrument_id = r->instrument_id;
+			oms->kill_cancels++;
+			cancel_order(oms, s, &cause, r, out);
+		}
+	}
 }
 
 void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
@@ -392,13 +819,18 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 			     : in->hdr.type == IG_EV_TRADE ? in->body.trade.px
 							   : in->body.bar.close_px;
 		oms->md_events++;
-		if (k < IG_MAX_INSTRUMENTS) {
-			oms->marks[k].px = px;
-			oms->marks[k].ts_event_ns = in->hdr.ts_event_ns;
-			oms->marks[k].ts_origin_ns = in->hdr.ts_origin_ns;
-			for (uint32_t i = 0; i < oms->nstrategies; i++)
-				oms->s[i].pos[k].mark_px = px;
+		if (k >= IG_MAX_INSTRUMENTS)
+			return;
+		oms->marks[k].px = px;
+		oms->marks[k].ts_event_ns = in->hdr.ts_event_ns;
+		oms->marks[k].ts_origin_ns = in->hdr.ts_origin_ns;
+		for (uint32_t i = 0; i < oms->nstrategies; i++) {
+			struct ig_oms_strategy *s = &oms->s[i];
+			s->pos[k].mark_px = px;
+			if (s->pos[k].qty != 0 || s->day == INT64_MIN)
+				revalue(oms, s, in->hdr.ts_event_ns);
 		}
+		check_triggers(oms, in, k, px, out);
 		return;
 	}
 	case IG_EV_TIMER:
@@ -420,7 +852,9 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 		on_venue_reject(oms, in, out);
 		return;
 	case IG_EV_CONTROL:
-		if (in->body.control.cmd == IG_CTL_FEED_END) {
+		if (in->body.control.cmd == IG_CTL_KILL_SWITCH) {
+			ig_oms_kill_switch(oms, in->body.control.arg != 0, out);
+		} else if (in->body.control.cmd == IG_CTL_FEED_END) {
 			if (in->hdr.src == IG_STAGE_EXEC) {
 				oms->exec_drained = true;
 			} else if (++oms->feed_end_seen == oms->feed_end_needed) {

@@ -15,6 +15,28 @@
  * a trade id above the order's last applied one, and not overfill it;
  * anything else is refused, logged and counted.
  *
+ * Conditional orders (stop-market, stop-limit, take-profit, trailing stop,
+ * and the stop-loss attached to an entry) are emulated here from the marks,
+ * so they work on any venue: they pass risk when placed, wait ARMED in
+ * state ACCEPTED, and when triggered go to the executor under the same
+ * client id as a market (or, for stop-limit, limit) order. A stop-loss
+ * attached to an entry (order.sl_px) becomes, at each fill of the entry, a
+ * reduce-only stop-market child for the filled quantity.
+ *
+ * Cancel-replace: an order with `replaces` set passes risk, is held, and
+ * the old order is cancelled; the new one is released only when the venue
+ * confirms the cancel, and is cancelled itself if the old one fills first.
+ *
+ * Trading states ACTIVE / REDUCING / HALTED are kept per strategy and
+ * globally. A daily realized loss beyond risk.daily_loss_limit moves the
+ * strategy to REDUCING; a drawdown beyond risk.max_drawdown_pct to REDUCING
+ * or HALTED (risk.drawdown_action). The kill switch (SIGUSR1, or an
+ * IG_CTL_KILL_SWITCH event) cancels every open order and lets only
+ * reductions through until it is cleared (SIGUSR2 or the event with arg 0).
+ *
+ * Tax: risk.tax_rate_pct of net realized gains (realized PnL less fees,
+ * when positive) is owed; it is reported, not taken from cash.
+ *
  * Shutdown is a token: FEED_END arrives from the tick stage and from every
  * strategy thread; then the OMS sends it to the executor, and when the
  * executor echoes it back every report before it has been applied and
@@ -34,6 +56,26 @@
 #include "oms/position.h"
 #include "oms/risk.h"
 
+/* Trading states, per strategy and global. Cancels are never blocked. */
+enum ig_trading_state {
+	IG_TS_ACTIVE = 0, /* everything risk allows */
+	IG_TS_REDUCING,   /* only orders that reduce the position */
+	IG_TS_HALTED,     /* no new orders */
+};
+
+const char *ig_trading_state_name(enum ig_trading_state s);
+
+#define IG_OMS_RECENT 16        /* intents remembered for duplicate detection */
+#define IG_OMS_MAX_CONDITIONAL 256 /* armed conditional orders per strategy */
+
+struct ig_recent_intent {
+	int64_t ts_ns;
+	int64_t px;
+	int64_t qty;
+	uint8_t side;
+	uint16_t instrument_id;
+};
+
 struct ig_oms_strategy {
 	struct ig_order_mgr om;
 	struct ig_pos pos[IG_MAX_INSTRUMENTS];
@@ -50,6 +92,23 @@ struct ig_oms_strategy {
 	uint64_t rejects[IG_RJ__COUNT];       /* by reason, risk and venue */
 	uint64_t refused_fills;               /* duplicate, unknown or overfilling */
 	uint64_t cancels;
+	uint8_t trading_state;                /* enum ig_trading_state */
+	uint8_t breach_reason;                /* enum ig_reject_reason that set it */
+	int64_t equity;                       /* cash + positions at mark, 1e-8 */
+	int64_t equity_hwm;                   /* high-water mark of equity, 1e-8 */
+	int64_t drawdown_pct;                 /* current drawdown from the HWM, percent 1e-8 */
+	int64_t max_drawdown_seen_pct;        /* worst drawdown so far, percent 1e-8 */
+	int64_t day;                          /* data day (UTC) of the daily-loss window */
+	int64_t day_start_net_pnl;            /* realized - fees at the start of the day, 1e-8 */
+	int64_t tax;                          /* tax owed on net realized gains, 1e-8 */
+	struct ig_recent_intent recent[IG_OMS_RECENT]; /* ring */
+	uint32_t recent_n;
+	uint32_t child_seq;                   /* OMS-made ids (stop-loss children) */
+	uint32_t armed[IG_OMS_MAX_CONDITIONAL]; /* pool index + 1 of armed conditional orders */
+	uint32_t narmed;
+	uint32_t held[IG_OMS_MAX_CONDITIONAL];  /* pool index + 1 of held replacements */
+	uint32_t nheld;
+	uint64_t triggered;                   /* conditional orders released */
 };
 
 struct ig_mark {
@@ -74,6 +133,9 @@ struct ig_oms {
 	uint64_t md_events;
 	uint64_t last_status_events;
 	uint64_t unknown_reports;             /* reports for orders we do not know */
+	uint8_t trading_state;                /* global enum ig_trading_state */
+	bool kill_switch;                     /* engaged: cancel all, reductions only */
+	uint64_t kill_cancels;                /* cancels sent by the kill switch */
 };
 
 /* Builds the per-strategy managers. Returns 0 or IG_ENOMEM (nothing to
@@ -92,5 +154,10 @@ static inline bool ig_oms_done(const struct ig_oms *oms)
 
 /* Strategy equity at the marks: cash + sum of position values. */
 int64_t ig_oms_equity(const struct ig_oms *oms, uint32_t strategy);
+
+/* Engages (on = true) or clears the kill switch, as an IG_CTL_KILL_SWITCH
+ * control event would: engaging cancels every open order of every
+ * strategy. Emits through out. OMS thread. */
+void ig_oms_kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out);
 
 #endif

@@ -54,7 +54,8 @@ int ig_order_mgr_init(struct ig_order_mgr *m)
 	m->pool = calloc(IG_OM_CAPACITY, sizeof(*m->pool));
 	m->by_client = calloc(IG_OM_HASH, sizeof(uint32_t));
 	m->by_venue = calloc(IG_OM_HASH, sizeof(uint32_t));
-	if (m->pool == NULL || m->by_client == NULL || m->by_venue == NULL) {
+	m->history = calloc(IG_OM_HISTORY, sizeof(*m->history));
+	if (m->pool == NULL || m->by_client == NULL || m->by_venue == NULL || m->history == NULL) {
 		ig_order_mgr_destroy(m);
 		return IG_ENOMEM;
 	}
@@ -69,6 +70,8 @@ void ig_order_mgr_destroy(struct ig_order_mgr *m)
 	free(m->pool);
 	free(m->by_client);
 	free(m->by_venue);
+	free(m->history);
+	m->history = NULL;
 	m->pool = NULL;
 	m->by_client = m->by_venue = NULL;
 }
@@ -105,6 +108,22 @@ static void insert(uint32_t *tab, uint64_t key, uint32_t idx1)
 	while (tab[h] != 0 && tab[h] != TOMB)
 		h = (h + 1) & (IG_OM_HASH - 1u);
 	tab[h] = idx1;
+}
+
+/* Rebuilds both tables from the live records, dropping tombstones. */
+static void rehash(struct ig_order_mgr *m)
+{
+	memset(m->by_client, 0, IG_OM_HASH * sizeof(uint32_t));
+	memset(m->by_venue, 0, IG_OM_HASH * sizeof(uint32_t));
+	for (uint32_t i = 0; i < IG_OM_CAPACITY; i++) {
+		const struct ig_order_rec *r = &m->pool[i];
+		if (r->client_id == 0)
+			continue;
+		insert(m->by_client, r->client_id, i + 1);
+		if (r->venue_order_id != 0)
+			insert(m->by_venue, r->venue_order_id, i + 1);
+	}
+	m->tombs = 0;
 }
 
 struct ig_order_rec *ig_order_find(struct ig_order_mgr *m, uint64_t client_id)
@@ -173,21 +192,30 @@ void ig_order_retire(struct ig_order_mgr *m, struct ig_order_rec *r)
 	uint32_t idx1 = (uint32_t)(r - m->pool) + 1;
 	uint32_t *s = lookup_slot(m, m->by_client, r->client_id, false);
 
-	if (s != NULL)
+	if (s != NULL) {
 		*s = TOMB;
-	if (r->venue_order_id != 0 && (s = lookup_slot(m, m->by_venue, r->venue_order_id, true)) != NULL)
+		m->tombs++;
+	}
+	if (r->venue_order_id != 0 && (s = lookup_slot(m, m->by_venue, r->venue_order_id, true)) != NULL) {
 		*s = TOMB;
+		m->tombs++;
+	}
 	if (!ig_order_terminal((enum ig_ord_state)r->state))
 		m->open--;
+	m->history[m->history_n++ % IG_OM_HISTORY] = *r;
 	memset(r, 0, sizeof(*r));
 	r->next_free = m->free_head;
 	m->free_head = idx1;
 	m->live--;
 	m->retired++;
-	/* Tombstones accumulate; when the table is empty, reset it cheaply. */
+	/* Tombstones lengthen probes: when the table is empty reset it, and
+	 * when they pile up rebuild it (amortised O(1) per retire). */
 	if (m->live == 0) {
 		memset(m->by_client, 0, IG_OM_HASH * sizeof(uint32_t));
 		memset(m->by_venue, 0, IG_OM_HASH * sizeof(uint32_t));
+		m->tombs = 0;
+	} else if (m->tombs > IG_OM_HASH / 4) {
+		rehash(m);
 	}
 }
 

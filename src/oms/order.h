@@ -8,8 +8,10 @@
  * pool slot, both allocated at init: O(1) lookup, no allocation after start.
  * Venue order ids are looked up through a second table of the same shape.
  * When an order reaches a terminal state it is retired: its slot returns
- * to the free list and the manager keeps only counters, so memory stays
- * flat however long the daemon runs.
+ * to the free list and a copy goes into a bounded ring of the last
+ * IG_OM_HISTORY finished orders, so memory stays flat however long the
+ * daemon runs. Tombstones in the hash tables are swept by a rebuild when
+ * they would lengthen probes (more than a quarter of the table).
  *
  * Every state change goes through ig_order_transition(), which consults the
  * one table of legal transitions (order.c). An illegal transition is
@@ -40,6 +42,15 @@ struct ig_order_rec {
 	int64_t reserved;     /* cash reserved for the open part of a buy, 1e-8 */
 	int64_t ts_event_ns;  /* data time when accepted by risk */
 	uint64_t last_trade_id; /* highest venue trade id applied */
+	int64_t stop_px;      /* trigger price for conditional orders, 1e-8 */
+	int64_t trail;        /* trailing offset: price (1e-8) or bps (IG_ORDF_TRAIL_BPS) */
+	int64_t trail_ref_px; /* best mark since placement (trailing stops), 1e-8 */
+	int64_t sl_px;        /* stop-loss to attach to each fill, 1e-8; 0 = none */
+	uint64_t replaces;    /* client id this order replaces (held until it is cancelled) */
+	uint64_t parent_id;   /* entry order this stop-loss child belongs to */
+	uint8_t orig_type;    /* type as submitted (a triggered stop becomes market/limit) */
+	bool armed;           /* conditional order held by the OMS, not yet triggered */
+	bool held;            /* replacement waiting for its predecessor's cancel */
 	uint16_t instrument_id;
 	uint8_t side;         /* enum ig_side */
 	uint8_t type;         /* enum ig_ord_type */
@@ -49,6 +60,8 @@ struct ig_order_rec {
 	uint32_t next_free;   /* free-list link when unused */
 };
 
+#define IG_OM_HISTORY 256u   /* finished orders kept per strategy */
+
 struct ig_order_mgr {
 	struct ig_order_rec *pool;  /* IG_OM_CAPACITY */
 	uint32_t *by_client;        /* IG_OM_HASH slots: pool index + 1, 0 empty, UINT32_MAX tombstone */
@@ -56,8 +69,11 @@ struct ig_order_mgr {
 	uint32_t free_head;         /* pool index + 1, 0 = none */
 	uint32_t live;              /* records in use */
 	uint32_t open;              /* live and not terminal: counts toward max_open_orders */
+	uint32_t tombs;             /* tombstones in by_client + by_venue */
 	uint64_t retired;           /* orders finished and recycled */
 	uint64_t illegal;           /* refused transitions */
+	struct ig_order_rec *history; /* IG_OM_HISTORY most recently finished, a ring */
+	uint64_t history_n;         /* finished orders recorded (ring index = n % size) */
 };
 
 /* Allocates the pool and tables. Returns 0 or IG_ENOMEM (nothing to undo). */
@@ -85,7 +101,7 @@ bool ig_order_terminal(enum ig_ord_state s);
  * r unchanged). */
 int ig_order_transition(struct ig_order_mgr *m, struct ig_order_rec *r, enum ig_ord_state to);
 
-/* Returns a terminal record's slot to the pool. */
+/* Returns a record's slot to the pool; a copy goes to the bounded history. */
 void ig_order_retire(struct ig_order_mgr *m, struct ig_order_rec *r);
 
 /* assert()-only consistency check: counts, free list and hash agree. */
