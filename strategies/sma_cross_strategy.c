@@ -28,6 +28,8 @@ struct sma_state {
 	bool allow_short;
 	int64_t prices[SMA_MAX_WINDOW]; /* ring of the last `slow` prices, 1e-8 */
 	uint64_t n;                /* prices seen */
+	uint32_t head;             /* ring slot of the next price (n mod slow) */
+	uint32_t fast_tail;        /* ring slot of the price leaving the fast window */
 	int64_t fast_sum;          /* sum of the last `fast` prices */
 	int64_t slow_sum;          /* sum of the last `slow` prices */
 	int trend;                 /* +1 fast above, -1 below, 0 unknown */
@@ -67,18 +69,24 @@ static int sma_init(void *state, struct ig_strategy_ctx *ctx, const struct ig_cf
 
 static void on_price(struct sma_state *s, struct ig_strategy_ctx *ctx, uint16_t instr, int64_t px)
 {
-	uint64_t i = s->n % (uint64_t)s->slow;
+	uint32_t i = s->head;
 	int trend;
 
-	/* Slide both windows. The ring holds the last `slow` prices. */
+	/* Slide both windows. The ring holds the last `slow` prices; indices
+	 * advance by one and wrap, so there is no division per price. */
 	if (s->n >= (uint64_t)s->slow)
 		s->slow_sum -= s->prices[i];
-	if (s->n >= (uint64_t)s->fast)
-		s->fast_sum -= s->prices[(s->n - (uint64_t)s->fast) % (uint64_t)s->slow];
+	if (s->n >= (uint64_t)s->fast) {
+		s->fast_sum -= s->prices[s->fast_tail];
+		if (++s->fast_tail == (uint32_t)s->slow)
+			s->fast_tail = 0;
+	}
 	s->prices[i] = px;
 	s->slow_sum += px;
 	s->fast_sum += px;
 	s->n++;
+	if (++s->head == (uint32_t)s->slow)
+		s->head = 0;
 	if (s->n < (uint64_t)s->slow)
 		return;
 

@@ -242,10 +242,11 @@ static void inline_drain(struct ig_engine *e)
 {
 	struct ig_inline_q *q = e->q;
 	while (q->tail != q->head) {
+		/* Handled in place: emits append at head, far from this slot
+		 * (the queue never wraps onto an item being handled). */
 		struct ig_inline_item *it = &q->items[q->tail++ & (IG_INLINE_Q - 1)];
-		struct ig_event ev = it->ev;
 		e->events++;
-		dispatch(e, (enum ig_stage)it->dst, it->idx, &ev, &q->emit[it->dst]);
+		dispatch(e, (enum ig_stage)it->dst, it->idx, &it->ev, &q->emit[it->dst]);
 	}
 	/* Empty: restart at the front so the queue stays in a few hot lines
 	 * instead of walking its whole array. */

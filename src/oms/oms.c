@@ -753,10 +753,13 @@ static void check_triggers(struct ig_oms *oms, const struct ig_event *md, uint16
 
 static void status_line(struct ig_oms *oms)
 {
-	int64_t now = ig_clock_mono_ns();
+	int64_t now;
 	double secs;
 
-	if (!oms->status_lines || now - oms->last_status_ns < 950000000)
+	if (!oms->status_lines)
+		return;
+	now = ig_clock_mono_ns();
+	if (now - oms->last_status_ns < 950000000)
 		return;
 	secs = oms->last_status_ns == 0 ? 1.0 : (double)(now - oms->last_status_ns) / 1e9;
 	for (uint32_t i = 0; i < oms->nstrategies; i++) {
@@ -827,7 +830,11 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 		for (uint32_t i = 0; i < oms->nstrategies; i++) {
 			struct ig_oms_strategy *s = &oms->s[i];
 			s->pos[k].mark_px = px;
-			if (s->pos[k].qty != 0 || s->day == INT64_MIN)
+			/* Equity moves with every mark, but re-valuing costs a
+			 * 128-bit multiply per instrument: do it per mark only
+			 * where a drawdown limit watches it, else at fills. */
+			if (s->day == INT64_MIN ||
+			    (s->pos[k].qty != 0 && s->lim.max_drawdown_pct != IG_RISK_UNSET))
 				revalue(oms, s, in->hdr.ts_event_ns);
 		}
 		check_triggers(oms, in, k, px, out);
