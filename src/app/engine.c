@@ -600,8 +600,13 @@ static int build_threaded(struct ig_engine *e)
 		if (w > rest)
 			w = rest;
 		if (!ec->tick_shares_worker) {
-			ig_agent_thread_init(&e->threads[e->nthreads_run++], "ig-tick",
-					     (enum ig_wait_kind)ec->wait, ec->cpu_tick);
+			/* A thread that runs only the tick agent is woken by
+			 * nothing but its source's clock: it blocks on the source
+			 * (parks until the next event is due), whatever the wait
+			 * strategy of the workers. */
+			ig_agent_thread_init(&e->threads[e->nthreads_run], "ig-tick",
+					     IG_WAIT_ADAPTIVE, ec->cpu_tick);
+			e->threads[e->nthreads_run++].park_to_deadline = true;
 		}
 		for (uint32_t i = 0; i < w; i++) {
 			char name[16];
@@ -621,8 +626,9 @@ static int build_threaded(struct ig_engine *e)
 			}
 		}
 	} else {
-		ig_agent_thread_init(&e->threads[e->nthreads_run], "ig-tick",
-				     (enum ig_wait_kind)ec->wait, ec->cpu_tick);
+		ig_agent_thread_init(&e->threads[e->nthreads_run], "ig-tick", IG_WAIT_ADAPTIVE,
+				     ec->cpu_tick);
+		e->threads[e->nthreads_run].park_to_deadline = true;
 		tick->thread = &e->threads[e->nthreads_run++];
 		for (uint32_t k = 0; k < n; k++) {
 			char name[16];

@@ -6,6 +6,7 @@
 #include "ingenium/error.h"
 
 #include <sched.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -58,6 +59,9 @@ static void *thread_main(void *arg)
 	struct timespec ts;
 
 	pthread_setname_np(pthread_self(), t->name);
+	/* 1 us timer slack (default 50 us): parks with a deadline, such as a
+	 * paced feed's next event, wake on time. */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
 	ig_log_attach(t->name);
 	if (t->cpu >= 0 && ig_pin_self(t->cpu) != 0)
 		ig_log_warn("%s: could not pin to cpu %d", t->name, t->cpu);
@@ -80,7 +84,10 @@ static void *thread_main(void *arg)
 				}
 			}
 		}
-		ig_idle_wait(&t->idle, &t->waiter, work, deadline, thread_has_work, t);
+		if (work == 0 && t->park_to_deadline && deadline != INT64_MAX)
+			ig_idle_park(&t->waiter, deadline, thread_has_work, t);
+		else
+			ig_idle_wait(&t->idle, &t->waiter, work, deadline, thread_has_work, t);
 	}
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
 		t->cpu_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;

@@ -42,6 +42,7 @@ struct ig_agent_thread {
 	struct ig_waiter waiter;   /* producers into our agents' rings wake this */
 	struct ig_idle idle;
 	int cpu;                   /* pin to this CPU, -1 = no pinning */
+	bool park_to_deadline;     /* idle with a deadline: park at once (clock-driven source) */
 	bool stop;                 /* atomic: set by the creator */
 	bool started;
 	pthread_t tid;

@@ -111,6 +111,11 @@ out:
 	__atomic_store_n(&w->state, IG_WAITER_RUNNING, __ATOMIC_SEQ_CST);
 }
 
+void ig_idle_park(struct ig_waiter *w, int64_t deadline_ns, bool (*has_work)(void *arg), void *arg)
+{
+	park(w, deadline_ns, has_work, arg);
+}
+
 void ig_idle_init(struct ig_idle *idle, enum ig_wait_kind kind)
 {
 	memset(idle, 0, sizeof(*idle));

@@ -77,6 +77,12 @@ void ig_idle_init(struct ig_idle *idle, enum ig_wait_kind kind);
 void ig_idle_wait(struct ig_idle *idle, struct ig_waiter *w, int work, int64_t deadline_ns,
 		  bool (*has_work)(void *arg), void *arg);
 
+/* Parks the calling (owner) thread at once, as adaptive's last phase does:
+ * until notified, has_work(arg) turns true, or deadline_ns passes. For a
+ * thread whose only source of work is a clock (a paced feed), spinning
+ * first would only burn the core. */
+void ig_idle_park(struct ig_waiter *w, int64_t deadline_ns, bool (*has_work)(void *arg), void *arg);
+
 static inline void ig_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
