@@ -82,6 +82,10 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 		if (rc != 0)
 			goto out_hosts;
 	}
+	for (h = 0; h < e->nthreads; h++)
+		for (uint32_t i = 0; i < e->hosts[h].n; i++)
+			if (e->hosts[h].ctx[i]->type->on_timer != NULL)
+				e->timer_mask |= 1u << h;
 	rc = ig_oms_init(&e->oms, cfg, e->nthreads);
 	if (rc != 0)
 		goto out_hosts;
@@ -144,15 +148,18 @@ void ig_engine_request_stop(struct ig_engine *e)
 static void tick_route(struct ig_engine *e, struct ig_event *ev, struct ig_emit *out)
 {
 	uint16_t k = ev->hdr.instrument_id;
-	uint32_t mask = ev->hdr.type == IG_EV_TIMER || ev->hdr.type == IG_EV_CONTROL
-				? (uint32_t)((1ull << e->nthreads) - 1)
-				: (k < IG_MAX_INSTRUMENTS ? e->strat_mask[k] : 0);
+	/* Timers go only where something uses them: threads with an on_timer
+	 * strategy, and the OMS when it prints status lines. */
+	uint32_t mask = ev->hdr.type == IG_EV_CONTROL ? (uint32_t)((1ull << e->nthreads) - 1)
+			: ev->hdr.type == IG_EV_TIMER ? e->timer_mask
+			: (k < IG_MAX_INSTRUMENTS ? e->strat_mask[k] : 0);
 
 	ev->hdr.strategy_id = IG_STRATEGY_NONE;
 	for (uint32_t t = 0; t < e->nthreads; t++)
 		if (mask & (1u << t))
 			ig_emit(out, IG_STAGE_STRATEGY, t, ev);
-	ig_emit(out, IG_STAGE_OMS, 0, ev);
+	if (ev->hdr.type != IG_EV_TIMER || e->oms.status_lines)
+		ig_emit(out, IG_STAGE_OMS, 0, ev);
 	if (ev->hdr.type != IG_EV_TIMER && ev->hdr.type != IG_EV_CONTROL && ig_exec_wants_md(&e->exec))
 		ig_emit(out, IG_STAGE_EXEC, 0, ev);
 }
@@ -209,7 +216,6 @@ struct ig_inline_q {
 	struct ig_emit emit[IG_STAGE__COUNT]; /* one per producing stage, for src stamping */
 	struct ig_engine *eng;
 	uint32_t head, tail;
-	uint32_t max_depth;
 	struct ig_inline_item items[IG_INLINE_Q];
 };
 
@@ -234,8 +240,6 @@ static void inline_emit(struct ig_emit *em, enum ig_stage dst, uint32_t idx, str
 	it->ev = *ev;
 	it->dst = (uint8_t)dst;
 	it->idx = (uint8_t)idx;
-	if (q->head - q->tail > q->max_depth)
-		q->max_depth = q->head - q->tail;
 }
 
 static void inline_drain(struct ig_engine *e)
@@ -261,7 +265,7 @@ static int inline_setup(struct ig_engine *e, bool stamp)
 						   IG_CACHELINE * IG_CACHELINE);
 	if (e->q == NULL)
 		return IG_ENOMEM;
-	e->q->head = e->q->tail = e->q->max_depth = 0;
+	e->q->head = e->q->tail = 0;
 	e->q->eng = e;
 	for (int s = 0; s < IG_STAGE__COUNT; s++) {
 		e->q->emit[s].fn = inline_emit;

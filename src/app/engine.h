@@ -93,6 +93,7 @@ struct ig_engine {
 	uint16_t ninstruments;
 	uint32_t nthreads;                     /* strategy threads */
 	uint32_t strat_mask[IG_MAX_INSTRUMENTS]; /* strategy threads subscribed per instrument */
+	uint32_t timer_mask;                   /* strategy threads with an on_timer strategy */
 
 	struct ig_feed feed;
 	struct ig_strategy_host hosts[IG_MAX_STRATEGY_THREADS];

@@ -8,13 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ig__emit_stamp(struct ig_emit *e, struct ig_event *ev)
-{
-	ev->hdr.src = e->src;
-	if (e->stamp)
-		ev->hdr.ts_emit_ns = ig_clock_mono_ns();
-}
-
 int ig_outbox_init(struct ig_outbox *ob, struct ig_ring *ring, uint32_t spill_cap)
 {
 	memset(ob, 0, sizeof(*ob));

@@ -28,7 +28,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-
+#include "core/clock.h"
 #include "core/ring.h"
 #include "core/wait.h"
 #include "ingenium/event.h"
@@ -39,7 +39,12 @@ struct ig_emit {
 	bool stamp;         /* stamp ts_emit_ns with the monotonic clock */
 };
 
-void ig__emit_stamp(struct ig_emit *e, struct ig_event *ev);
+static inline void ig__emit_stamp(struct ig_emit *e, struct ig_event *ev)
+{
+	ev->hdr.src = e->src;
+	if (e->stamp)
+		ev->hdr.ts_emit_ns = ig_clock_mono_ns();
+}
 
 static inline void ig_emit(struct ig_emit *e, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
 {

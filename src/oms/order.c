@@ -208,15 +208,10 @@ void ig_order_retire(struct ig_order_mgr *m, struct ig_order_rec *r)
 	m->free_head = idx1;
 	m->live--;
 	m->retired++;
-	/* Tombstones lengthen probes: when the table is empty reset it, and
-	 * when they pile up rebuild it (amortised O(1) per retire). */
-	if (m->live == 0) {
-		memset(m->by_client, 0, IG_OM_HASH * sizeof(uint32_t));
-		memset(m->by_venue, 0, IG_OM_HASH * sizeof(uint32_t));
-		m->tombs = 0;
-	} else if (m->tombs > IG_OM_HASH / 4) {
+	/* Tombstones lengthen probes: when they pile up, rebuild the tables
+	 * (amortised O(1) per retire). */
+	if (m->tombs > IG_OM_HASH / 4)
 		rehash(m);
-	}
 }
 
 bool ig_order_mgr_sanity(const struct ig_order_mgr *m)
