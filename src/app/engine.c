@@ -380,6 +380,8 @@ static int stage_do_work(void *self)
 		ig_oms_kill_switch(&a->eng->oms, !a->eng->oms.kill_switch, &a->emit);
 		work++;
 	}
+	if (a->stage == IG_STAGE_EXEC)
+		work += ig_exec_poll(&a->eng->exec, ig_clock_mono_ns(), &a->emit);
 	for (uint32_t i = 0; i < a->nin; i++)
 		if (a->in[i].feedback)
 			work += consume(a, &a->in[i]);
@@ -412,7 +414,9 @@ static bool stage_has_work(void *self)
 static int64_t stage_deadline(void *self)
 {
 	struct ig_stage_agent *a = self;
-	return pending_all(a) > 0 ? ig_clock_mono_ns() + SPILL_RETRY_NS : INT64_MAX;
+	if (pending_all(a) > 0)
+		return ig_clock_mono_ns() + SPILL_RETRY_NS;
+	return a->stage == IG_STAGE_EXEC ? ig_exec_deadline_ns(&a->eng->exec) : INT64_MAX;
 }
 
 static int tick_do_work(void *self)

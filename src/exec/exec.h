@@ -17,9 +17,12 @@
 #include "core/emit.h"
 #include "core/hist.h"
 #include "exec/paper.h"
+#include "exec/venue.h"
 
 struct ig_exec {
 	int venue_kind;          /* enum ig_venue_kind */
+	const struct ig_venue_ops *ops; /* the venue's interface */
+	void *venue;             /* the venue's state (&paper for the paper venue) */
 	struct ig_paper paper;
 	struct ig_hist tick_to_order; /* ns */
 	bool measure;            /* record latency (off for deterministic replays) */
@@ -34,5 +37,11 @@ void ig_exec_destroy(struct ig_exec *x);
 bool ig_exec_wants_md(const struct ig_exec *x);
 
 void ig_exec_handle(struct ig_exec *x, const struct ig_event *in, struct ig_emit *out);
+
+/* Drives the venue's asynchronous work; returns work done. Executor thread. */
+int ig_exec_poll(struct ig_exec *x, int64_t now_ns, struct ig_emit *out);
+
+/* Earliest time ig_exec_poll must run again (INT64_MAX = none). */
+int64_t ig_exec_deadline_ns(const struct ig_exec *x);
 
 #endif
