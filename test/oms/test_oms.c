@@ -1,0 +1,1194 @@
+/*
+ * test_oms.c - the OMS/risk stage handler (src/oms/oms.c, risk.c), driven
+ * directly with hand-made events (design.md §2: "tests drive handlers
+ * directly"). Output is captured by an ig_emit whose fn appends to an
+ * array, so every test checks exactly what the stage emitted, to whom.
+ *
+ * The OMS runs on the data clock (as in the inline driver) unless a test
+ * says otherwise: times below are data times in ms from T0.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "core/emit.h"
+#include "core/log.h"
+#include "ingenium/error.h"
+#include "ingenium/fixed.h"
+#include "oms/oms.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define T0 INT64_C(1600000000000000000) /* data time origin, ns */
+#define MS INT64_C(1000000)
+#define CAP_MAX 64
+
+struct cap_item {
+	struct ig_event ev;
+	enum ig_stage dst;
+	uint32_t idx;
+};
+
+/* Capturing emit: emit must be first (fn casts back). */
+struct cap {
+	struct ig_emit emit;
+	uint32_t n;
+	struct cap_item it[CAP_MAX];
+};
+
+static void cap_fn(struct ig_emit *e, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
+{
+	struct cap *c = (struct cap *)(void *)e;
+	if (c->n >= CAP_MAX)
+		fail_msg("stage emitted more than %d events", CAP_MAX);
+	c->it[c->n].ev = *ev;
+	c->it[c->n].dst = dst;
+	c->it[c->n].idx = idx;
+	c->n++;
+}
+
+static struct ig_config cfg; /* large: static */
+static struct ig_oms oms;
+static struct cap out;
+static bool oms_up;
+
+static int64_t D(const char *s)
+{
+	int64_t v = 0;
+	if (ig_fixed_parse_cstr(s, &v) != 0)
+		fail_msg("bad decimal literal %s", s);
+	return v;
+}
+
+/* Config: two strategies (s0 on thread 0, s1 on thread 1), capital 1000
+ * each, taker fee 10 bps, every risk limit unset. Tests set limits in
+ * cfg.risk / cfg.strategies[i].risk and then call start(). */
+static int setup(void **state)
+{
+	(void)state;
+	ig_log_set_level(IG_LOG_ERROR);
+	ig_config_defaults(&cfg);
+	snprintf(cfg.file, sizeof(cfg.file), "test_oms");
+	cfg.feed.source = IG_FEED_SYNTHETIC;
+	cfg.engine.threading = IG_THREADING_INLINE;
+	cfg.engine.strategy_threads = 2;
+	cfg.nstrategies = 2;
+	for (uint32_t i = 0; i < 2; i++) {
+		snprintf(cfg.strategies[i].name, IG_CFG_NAME_MAX, "s%u", i);
+		snprintf(cfg.strategies[i].type, IG_CFG_NAME_MAX, "sma_cross");
+		cfg.strategies[i].thread = i;
+		cfg.strategies[i].capital = D("1000");
+	}
+	cfg.venue.taker_fee_bps = 10;
+	cfg.venue.maker_fee_bps = 0;
+	memset(&out, 0, sizeof(out));
+	out.emit.fn = cap_fn;
+	out.emit.src = IG_STAGE_OMS;
+	out.emit.stamp = false;
+	oms_up = false;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (oms_up)
+		ig_oms_destroy(&oms);
+	oms_up = false;
+	return 0;
+}
+
+static void start(void)
+{
+	assert_int_equal(ig_oms_init(&oms, &cfg, 2), 0);
+	oms.data_clock = true;
+	oms_up = true;
+}
+
+/* Hands one event to the OMS with a fresh capture. */
+static void handle(struct ig_event *ev)
+{
+	out.n = 0;
+	ig_oms_handle(&oms, ev, &out.emit);
+}
+
+static void quote_at(int64_t t_ms, const char *bid, const char *ask)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_QUOTE;
+	ev.hdr.src = IG_STAGE_TICK;
+	ev.hdr.strategy_id = IG_STRATEGY_NONE;
+	ev.hdr.ts_event_ns = T0 + t_ms * MS;
+	ev.hdr.ts_origin_ns = 1000 + t_ms * MS;
+	ev.body.quote.bid_px = D(bid);
+	ev.body.quote.ask_px = D(ask);
+	ev.body.quote.bid_qty = D("5");
+	ev.body.quote.ask_qty = D("5");
+	handle(&ev);
+	assert_int_equal(out.n, 0); /* marks emit nothing */
+}
+
+static struct ig_event order_ev(uint16_t sid, uint64_t cid, enum ig_side side, enum ig_ord_type type,
+				const char *px, const char *qty, int64_t t_ms)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_ORDER;
+	ev.hdr.src = IG_STAGE_STRATEGY;
+	ev.hdr.strategy_id = sid;
+	ev.hdr.ts_event_ns = T0 + t_ms * MS;
+	ev.hdr.ts_origin_ns = 1000 + t_ms * MS;
+	ev.body.order.client_id = cid;
+	ev.body.order.side = (uint8_t)side;
+	ev.body.order.type = (uint8_t)type;
+	ev.body.order.px = px != NULL ? D(px) : 0;
+	ev.body.order.qty = D(qty);
+	return ev;
+}
+
+/* Sends an intent; returns 1 if accepted, 0 if denied (and the reason). */
+static int send_order(uint16_t sid, uint64_t cid, enum ig_side side, enum ig_ord_type type,
+		      const char *px, const char *qty, int64_t t_ms, int *reason)
+{
+	struct ig_event ev = order_ev(sid, cid, side, type, px, qty, t_ms);
+	handle(&ev);
+	if (out.n == 1) {
+		const struct ig_event *r = &out.it[0].ev;
+		assert_int_equal(out.it[0].dst, IG_STAGE_STRATEGY);
+		assert_int_equal(out.it[0].idx, cfg.strategies[sid].thread);
+		assert_int_equal(r->hdr.type, IG_EV_REJECT);
+		assert_int_equal(r->hdr.strategy_id, sid);
+		assert_int_equal(r->body.reject.client_id, cid);
+		assert_int_equal(r->body.reject.by_venue, 0);
+		assert_int_equal(r->body.reject.side, side);
+		assert_int_equal(r->body.reject.qty, D(qty));
+		*reason = r->body.reject.reason;
+		return 0;
+	}
+	assert_int_equal(out.n, 2);
+	/* Forwarded to the executor unchanged ... */
+	assert_int_equal(out.it[0].dst, IG_STAGE_EXEC);
+	assert_int_equal(out.it[0].idx, 0);
+	assert_int_equal(out.it[0].ev.hdr.type, IG_EV_ORDER);
+	assert_memory_equal(&out.it[0].ev.body.order, &ev.body.order, sizeof(ev.body.order));
+	assert_int_equal(out.it[0].ev.hdr.strategy_id, sid);
+	/* ... and the strategy hears SUBMITTED. */
+	assert_int_equal(out.it[1].dst, IG_STAGE_STRATEGY);
+	assert_int_equal(out.it[1].idx, cfg.strategies[sid].thread);
+	assert_int_equal(out.it[1].ev.hdr.type, IG_EV_ORDER_UPDATE);
+	assert_int_equal(out.it[1].ev.body.update.client_id, cid);
+	assert_int_equal(out.it[1].ev.body.update.state, IG_OS_SUBMITTED);
+	assert_int_equal(out.it[1].ev.body.update.prev_state, IG_OS_INITIALIZED);
+	assert_int_equal(out.it[1].ev.body.update.leaves_qty, D(qty));
+	*reason = IG_RJ_NONE;
+	return 1;
+}
+
+static void expect_ok(uint16_t sid, uint64_t cid, enum ig_side side, enum ig_ord_type type,
+		      const char *px, const char *qty, int64_t t_ms)
+{
+	int reason = -1;
+	if (!send_order(sid, cid, side, type, px, qty, t_ms, &reason))
+		fail_msg("order %llu (%s %s @ %s) denied: %s", (unsigned long long)cid,
+			 ig_side_name(side), qty, px ? px : "mkt",
+			 ig_reject_reason_name((enum ig_reject_reason)reason));
+	assert_true(ig_order_mgr_sanity(&oms.s[sid].om));
+}
+
+static void expect_denied(uint16_t sid, uint64_t cid, enum ig_side side, enum ig_ord_type type,
+			  const char *px, const char *qty, int64_t t_ms, enum ig_reject_reason want)
+{
+	int reason = -1;
+	uint64_t before = oms.s[sid].rejects[want], orders = oms.s[sid].orders;
+	uint32_t open = oms.s[sid].om.open;
+	if (send_order(sid, cid, side, type, px, qty, t_ms, &reason))
+		fail_msg("order %llu (%s %s @ %s) accepted, want denial %s", (unsigned long long)cid,
+			 ig_side_name(side), qty, px ? px : "mkt", ig_reject_reason_name(want));
+	if (reason != (int)want)
+		fail_msg("order %llu denied for %s, want %s", (unsigned long long)cid,
+			 ig_reject_reason_name((enum ig_reject_reason)reason), ig_reject_reason_name(want));
+	assert_int_equal(oms.s[sid].rejects[want], before + 1);
+	/* A denial leaves no order behind. */
+	assert_int_equal(oms.s[sid].orders, orders);
+	assert_int_equal(oms.s[sid].om.open, open);
+	assert_null(ig_order_find(&oms.s[sid].om, cid));
+}
+
+static struct ig_event fill_ev(uint16_t sid, uint64_t cid, uint64_t trade_id, enum ig_side side,
+			       const char *px, const char *qty, const char *fee)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_FILL;
+	ev.hdr.src = IG_STAGE_EXEC;
+	ev.hdr.strategy_id = sid;
+	ev.body.fill.client_id = cid;
+	ev.body.fill.venue_order_id = 500 + cid;
+	ev.body.fill.trade_id = trade_id;
+	ev.body.fill.side = (uint8_t)side;
+	ev.body.fill.px = D(px);
+	ev.body.fill.qty = D(qty);
+	ev.body.fill.fee = D(fee);
+	ev.body.fill.liquidity = IG_LIQ_TAKER;
+	return ev;
+}
+
+static void send_update(uint16_t sid, uint64_t cid, enum ig_ord_state st)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_ORDER_UPDATE;
+	ev.hdr.src = IG_STAGE_EXEC;
+	ev.hdr.strategy_id = sid;
+	ev.body.update.client_id = cid;
+	ev.body.update.venue_order_id = 500 + cid;
+	ev.body.update.state = (uint8_t)st;
+	handle(&ev);
+}
+
+/* A fill the OMS must refuse: nothing emitted, nothing changed. */
+static void expect_fill_refused(struct ig_event *f)
+{
+	uint16_t sid = f->hdr.strategy_id;
+	struct ig_oms_strategy before = oms.s[sid];
+	handle(f);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(oms.s[sid].refused_fills, before.refused_fills + 1);
+	assert_int_equal(oms.s[sid].fills, before.fills);
+	assert_int_equal(oms.s[sid].cash, before.cash);
+	assert_memory_equal(oms.s[sid].pos, before.pos, sizeof(before.pos));
+	assert_int_equal(oms.s[sid].open_buy_notional, before.open_buy_notional);
+}
+
+/* ------------------------------------------------------------- marks */
+
+static void test_market_data_sets_mark(void **state)
+{
+	struct ig_event ev;
+	(void)state;
+	start();
+	assert_int_equal(oms.marks[0].px, 0);
+	quote_at(0, "99", "101.00000001");
+	/* mid = (99 + 101.00000001) / 2 = 100.000000005, truncated to 1e-8 */
+	assert_int_equal(oms.marks[0].px, D("100"));
+	assert_int_equal(oms.marks[0].ts_event_ns, T0);
+	assert_int_equal(oms.s[0].pos[0].mark_px, D("100"));
+	assert_int_equal(oms.s[1].pos[0].mark_px, D("100"));
+
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_TRADE;
+	ev.hdr.instrument_id = 2;
+	ev.hdr.ts_event_ns = T0 + 5 * MS;
+	ev.body.trade.px = D("42.5");
+	ev.body.trade.qty = D("1");
+	handle(&ev);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(oms.marks[2].px, D("42.5"));
+	assert_int_equal(oms.s[1].pos[2].mark_px, D("42.5"));
+	assert_int_equal(oms.marks[0].px, D("100")); /* other instruments untouched */
+
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_BAR;
+	ev.hdr.instrument_id = 0;
+	ev.hdr.ts_event_ns = T0 + 60000 * MS;
+	ev.body.bar.open_px = D("1");
+	ev.body.bar.high_px = D("3");
+	ev.body.bar.low_px = D("0.5");
+	ev.body.bar.close_px = D("2");
+	handle(&ev);
+	assert_int_equal(oms.marks[0].px, D("2"));
+	assert_int_equal(oms.marks[0].ts_event_ns, T0 + 60000 * MS);
+	assert_int_equal(oms.md_events, 3);
+}
+
+/* ------------------------------------------------------------- intents */
+
+static void test_order_within_limits_forwarded(void **state)
+{
+	struct ig_oms_strategy *s;
+	(void)state;
+	cfg.risk.max_order_qty = D("5");
+	cfg.risk.max_order_notional = D("1000");
+	cfg.risk.max_position_qty = D("5");
+	cfg.risk.max_open_orders = 5;
+	cfg.risk.max_orders_per_sec = 5;
+	cfg.risk.price_collar_bps = 500;
+	cfg.risk.stale_data_ms = 1000;
+	start();
+	s = &oms.s[1];
+	quote_at(0, "99.95", "100.05");
+	expect_ok(1, 7, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "2", 10);
+	assert_int_equal(s->orders, 1);
+	assert_int_equal(s->om.open, 1);
+	assert_int_equal(s->open_buy_qty[0], D("2"));
+	/* Cash reserved at the limit price plus the taker fee:
+	 * 2 * 99 = 198, + 10 bps = 198.198. */
+	assert_int_equal(s->open_buy_notional, D("198.198"));
+	assert_int_equal(ig_order_find(&s->om, 7)->state, IG_OS_SUBMITTED);
+	/* A market buy is reserved at the mark: 1 * 100 + 0.1. */
+	expect_ok(1, 8, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 10);
+	assert_int_equal(s->open_buy_notional, D("298.298"));
+	assert_int_equal(s->open_buy_qty[0], D("3"));
+	/* Nothing happened to the other strategy. */
+	assert_int_equal(oms.s[0].orders, 0);
+	assert_int_equal(oms.s[0].om.live, 0);
+}
+
+static void test_deny_invalid_and_no_mark(void **state)
+{
+	(void)state;
+	start();
+	/* No quote yet. */
+	expect_denied(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 0, IG_RJ_NO_MARK);
+	quote_at(0, "99", "101");
+	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 0);
+	/* Malformed intents that slipped past the host. */
+	expect_denied(0, 3, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0", 0, IG_RJ_INVALID);
+	expect_denied(0, 4, IG_SIDE_NONE, IG_ORD_MARKET, NULL, "1", 0, IG_RJ_INVALID);
+	/* A client id already live cannot be reused. */
+	{
+		int reason;
+		assert_int_equal(send_order(0, 2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 0, &reason), 0);
+		assert_int_not_equal(reason, IG_RJ_NONE);
+		assert_int_equal(oms.s[0].orders, 1);
+	}
+}
+
+static void test_deny_max_order_qty(void **state)
+{
+	(void)state;
+	cfg.risk.max_order_qty = D("1");
+	cfg.strategies[1].risk.max_order_qty = D("0.5"); /* per-strategy override */
+	start();
+	quote_at(0, "99", "101");
+	expect_denied(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1.00000001", 0, IG_RJ_MAX_ORDER_QTY);
+	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 0);
+	expect_denied(1, 3, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.50000001", 0, IG_RJ_MAX_ORDER_QTY);
+	expect_ok(1, 4, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.5", 0);
+	/* Checked before the mark: even without data the reason is the size. */
+	expect_denied(1, 5, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "7", 0, IG_RJ_MAX_ORDER_QTY);
+}
+
+static void test_deny_max_order_notional(void **state)
+{
+	(void)state;
+	cfg.risk.max_order_notional = D("500");
+	cfg.strategies[0].capital = D("100000");
+	start();
+	quote_at(0, "99.95", "100.05"); /* mark 100 */
+	/* Market orders are valued at the mark: 5.00000001 * 100 > 500. */
+	expect_denied(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "5.00000001", 0, IG_RJ_MAX_ORDER_NOTIONAL);
+	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "5", 0);
+	/* Limit orders at their price: 4 * 125.00000001 > 500, 4 * 125 = 500. */
+	expect_denied(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "125.00000001", "4", 0, IG_RJ_MAX_ORDER_NOTIONAL);
+	expect_ok(0, 4, IG_SIDE_BUY, IG_ORD_LIMIT, "125", "4", 0);
+}
+
+static void test_deny_max_position_counts_open_orders(void **state)
+{
+	struct ig_event f;
+	(void)state;
+	cfg.risk.max_position_qty = D("2");
+	cfg.strategies[0].capital = D("100000");
+	start();
+	quote_at(0, "99", "101");
+	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1.5", 0);
+	/* 1.5 open + 0.50000001 > 2, though the position is still 0. */
+	expect_denied(0, 2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.50000001", 0, IG_RJ_MAX_POSITION);
+	expect_ok(0, 3, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.5", 0);
+	expect_denied(0, 4, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.00000001", 0, IG_RJ_MAX_POSITION);
+	/* Fills move quantity from open to position; the sum stays at 2. */
+	f = fill_ev(0, 1, 1, IG_SIDE_BUY, "101", "1.5", "0");
+	handle(&f);
+	assert_int_equal(oms.s[0].pos[0].qty, D("1.5"));
+	assert_int_equal(oms.s[0].open_buy_qty[0], D("0.5"));
+	expect_denied(0, 5, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.00000001", 0, IG_RJ_MAX_POSITION);
+	/* Selling reduces exposure and is allowed. */
+	expect_ok(0, 6, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1.5", 0);
+	/* Sell side: -(pos - open sells - qty) = -(1.5 - 1.5 - 2.00000001) > 2. */
+	expect_denied(0, 7, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "2.00000001", 0, IG_RJ_MAX_POSITION);
+}
+
+static void test_deny_max_open_orders(void **state)
+{
+	(void)state;
+	cfg.risk.max_open_orders = 3;
+	start();
+	quote_at(0, "99", "101");
+	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 0);
+	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 0);
+	expect_ok(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 0);
+	expect_denied(0, 4, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 0, IG_RJ_MAX_OPEN_ORDERS);
+	/* Per strategy: s1 is not affected. */
+	expect_ok(1, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 0);
+	/* A finished order frees its place. */
+	send_update(0, 2, IG_OS_CANCELED);
+	assert_int_equal(oms.s[0].om.open, 2);
+	expect_ok(0, 6, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 0);
+	expect_denied(0, 7, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 0, IG_RJ_MAX_OPEN_ORDERS);
+}
+
+static void test_deny_rate_limit(void **state)
+{
+	(void)state;
+	cfg.risk.max_orders_per_sec = 5;
+	start();
+	quote_at(0, "99", "101");
+	for (uint64_t i = 1; i <= 5; i++)
+		expect_ok(0, i, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 100);
+	expect_denied(0, 6, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 100, IG_RJ_RATE_LIMIT);
+	/* 199 ms later: 0.995 of a token, not enough. */
+	expect_denied(0, 7, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 299, IG_RJ_RATE_LIMIT);
+	/* 200 ms after the last refill point: one token. */
+	expect_ok(0, 8, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 300);
+	expect_denied(0, 9, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 300, IG_RJ_RATE_LIMIT);
+	/* A second later the bucket is full again: 5 more. */
+	for (uint64_t i = 10; i < 15; i++)
+		expect_ok(0, i, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 1300);
+	expect_denied(0, 15, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 1300, IG_RJ_RATE_LIMIT);
+}
+
+static void test_deny_global_rate_limit_across_strategies(void **state)
+{
+	(void)state;
+	/* One venue: the global bucket is shared; s0 may send up to 10 itself. */
+	cfg.risk.max_orders_per_sec = 3;
+	cfg.strategies[0].risk.max_orders_per_sec = 10;
+	cfg.strategies[1].risk.max_orders_per_sec = 10;
+	start();
+	quote_at(0, "99", "101");
+	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 0);
+	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 0);
+	expect_ok(1, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 0);
+	expect_denied(1, 4, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 0, IG_RJ_RATE_LIMIT);
+	expect_denied(0, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 0, IG_RJ_RATE_LIMIT);
+}
+
+static void test_deny_price_collar(void **state)
+{
+	(void)state;
+	cfg.risk.price_collar_bps = 100; /* 1% of the mark: 100 +/- 1 */
+	start();
+	quote_at(0, "99.95", "100.05");
+	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "101", "1", 0);
+	expect_denied(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "101.00000001", "1", 0, IG_RJ_PRICE_COLLAR);
+	expect_ok(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 0);
+	expect_denied(0, 4, IG_SIDE_BUY, IG_ORD_LIMIT, "98.99999999", "1", 0, IG_RJ_PRICE_COLLAR);
+	/* Market orders have no price to collar. */
+	expect_ok(0, 5, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 0);
+}
+
+static void test_deny_stale_data_data_clock(void **state)
+{
+	(void)state;
+	cfg.risk.stale_data_ms = 1000;
+	start();
+	quote_at(0, "99", "101");
+	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 1000);
+	{
+		/* 1 ns past the limit. */
+		struct ig_event ev = order_ev(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 1000);
+		ev.hdr.ts_event_ns += 1;
+		handle(&ev);
+		assert_int_equal(out.n, 1);
+		assert_int_equal(out.it[0].ev.hdr.type, IG_EV_REJECT);
+		assert_int_equal(out.it[0].ev.body.reject.reason, IG_RJ_STALE_DATA);
+	}
+	/* A new quote makes the data fresh again. */
+	quote_at(1500, "99", "101");
+	expect_ok(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 2000);
+	expect_denied(0, 4, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 2501, IG_RJ_STALE_DATA);
+}
+
+static void test_deny_stale_data_ingress_clock(void **state)
+{
+	struct ig_event ev;
+	(void)state;
+	cfg.risk.stale_data_ms = 1000;
+	start();
+	oms.data_clock = false; /* threaded: the monotonic ingress clock */
+	quote_at(0, "99", "101");
+	/* Data time far ahead (a fast replay), ingress time within the limit. */
+	ev = order_ev(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 0);
+	ev.hdr.ts_event_ns += 3600 * 1000 * MS;
+	ev.hdr.ts_origin_ns += 1000 * MS;
+	handle(&ev);
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.it[0].ev.hdr.type, IG_EV_ORDER);
+	/* Ingress time past the limit. */
+	ev = order_ev(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 0);
+	ev.hdr.ts_origin_ns += 1000 * MS + 1;
+	handle(&ev);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.it[0].ev.body.reject.reason, IG_RJ_STALE_DATA);
+}
+
+static void test_deny_insufficient_cash(void **state)
+{
+	(void)state;
+	start(); /* capital 1000, taker fee 10 bps */
+	quote_at(0, "99.95", "100.05"); /* mark 100 */
+	/* 9.99001 * 100 = 999.001, fee 0.999001: 1000.000001 > 1000. */
+	expect_denied(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "9.99001", 0, IG_RJ_INSUFFICIENT_CASH);
+	/* 9.99000999 * 100 = 999.000999, fee 0.9990009990 -> 0.99900100:
+	 * exactly 1000. */
+	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "9.99000999", 0);
+	/* Open buys hold their cash: 1 @ 1 (+ fee) no longer fits. */
+	expect_denied(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "1", "1", 0, IG_RJ_INSUFFICIENT_CASH);
+	/* Cancel it: the reservation is released. */
+	send_update(0, 2, IG_OS_CANCELED);
+	assert_int_equal(oms.s[0].open_buy_notional, 0);
+	assert_int_equal(oms.s[0].open_buy_qty[0], 0);
+	/* Limit orders reserve at their price: 10 @ 99.9 = 999, fee 0.999. */
+	expect_ok(0, 4, IG_SIDE_BUY, IG_ORD_LIMIT, "99.9", "10", 0);
+	assert_int_equal(oms.s[0].open_buy_notional, D("999.999"));
+	/* 0.001 is left: 0.02 @ 99.9 = 1.998 does not fit. */
+	expect_denied(0, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "99.9", "0.02", 0, IG_RJ_INSUFFICIENT_CASH);
+	/* The other strategy has its own cash. */
+	expect_ok(1, 6, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "9", 0);
+	/* Sells need no cash. */
+}
+
+/*
+ * Regression: the cash check charges the taker fee of the new order, so the
+ * reservation kept for an open buy must include that fee too. When it held
+ * the notional only, a first buy that used all the cash including its fee
+ * left exactly its fee "free" for a second buy, and two buys together could
+ * spend more than the strategy had.
+ */
+static void test_open_buy_reservation_includes_fee(void **state)
+{
+	(void)state;
+	start(); /* capital 1000, taker fee 10 bps */
+	quote_at(0, "99.95", "100.05"); /* mark 100 */
+	/* 999.000999 + fee 0.999001 = 1000: all the cash. */
+	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "9.99000999", 0);
+	/* 0.5 @ 1 + fee 0.0005: there is no cash left for it. */
+	expect_denied(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "1", "0.5", 0, IG_RJ_INSUFFICIENT_CASH);
+}
+
+static void test_deny_insufficient_position(void **state)
+{
+	struct ig_event f;
+	(void)state;
+	start();
+	quote_at(0, "99", "101");
+	/* Spot: nothing held, nothing to sell. */
+	expect_denied(0, 1, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.00000001", 0, IG_RJ_INSUFFICIENT_POSITION);
+	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 0);
+	f = fill_ev(0, 2, 1, IG_SIDE_BUY, "101", "1", "0.101");
+	handle(&f);
+	expect_denied(0, 3, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1.00000001", 0, IG_RJ_INSUFFICIENT_POSITION);
+	expect_ok(0, 4, IG_SIDE_SELL, IG_ORD_LIMIT, "100", "0.6", 0);
+	/* 0.6 is already offered: 0.4 is left. */
+	expect_denied(0, 5, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.40000001", 0, IG_RJ_INSUFFICIENT_POSITION);
+	expect_ok(0, 6, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.4", 0);
+	assert_int_equal(oms.s[0].open_sell_qty[0], D("1"));
+}
+
+/* ------------------------------------------------------------- fills */
+
+static void test_partial_then_final_fill(void **state)
+{
+	struct ig_event f;
+	struct ig_oms_strategy *s;
+	struct ig_order_rec *r;
+	(void)state;
+	start();
+	s = &oms.s[1];
+	quote_at(0, "99", "101");
+	expect_ok(1, 9, IG_SIDE_BUY, IG_ORD_LIMIT, "101", "3", 0);
+	assert_int_equal(s->open_buy_notional, D("303.303")); /* 3 * 101 + 10 bps */
+	send_update(1, 9, IG_OS_ACCEPTED);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.it[0].ev.body.update.state, IG_OS_ACCEPTED);
+	assert_int_equal(out.it[0].ev.body.update.venue_order_id, 509);
+	r = ig_order_find(&s->om, 9);
+	assert_ptr_equal(ig_order_find_venue(&s->om, 509), r);
+
+	/* Partial: 1 @ 100.5, fee 0.1005. */
+	f = fill_ev(1, 9, 17, IG_SIDE_BUY, "100.5", "1", "0.1005");
+	handle(&f);
+	assert_int_equal(out.n, 3);
+	/* fill, then position, then the state change, all to thread 1 */
+	for (uint32_t i = 0; i < 3; i++) {
+		assert_int_equal(out.it[i].dst, IG_STAGE_STRATEGY);
+		assert_int_equal(out.it[i].idx, 1);
+		assert_int_equal(out.it[i].ev.hdr.strategy_id, 1);
+	}
+	assert_int_equal(out.it[0].ev.hdr.type, IG_EV_FILL);
+	assert_int_equal(out.it[0].ev.body.fill.qty, D("1"));
+	assert_int_equal(out.it[0].ev.body.fill.last, 0);
+	assert_int_equal(out.it[1].ev.hdr.type, IG_EV_POSITION);
+	assert_int_equal(out.it[1].ev.body.position.qty, D("1"));
+	assert_int_equal(out.it[1].ev.body.position.avg_px, D("100.5"));
+	/* cash 1000 - 100.5 - 0.1005 */
+	assert_int_equal(out.it[1].ev.body.position.cash, D("899.3995"));
+	assert_int_equal(out.it[1].ev.body.position.fees, D("0.1005"));
+	assert_int_equal(out.it[1].ev.body.position.open_buy_qty, D("2"));
+	assert_int_equal(out.it[2].ev.hdr.type, IG_EV_ORDER_UPDATE);
+	assert_int_equal(out.it[2].ev.body.update.state, IG_OS_PARTIALLY_FILLED);
+	assert_int_equal(out.it[2].ev.body.update.prev_state, IG_OS_ACCEPTED);
+	assert_int_equal(out.it[2].ev.body.update.filled_qty, D("1"));
+	assert_int_equal(out.it[2].ev.body.update.leaves_qty, D("2"));
+	assert_int_equal(out.it[2].ev.body.update.avg_px, D("100.5"));
+	assert_int_equal(s->fills, 1);
+	assert_int_equal(s->open_buy_qty[0], D("2"));
+	assert_int_equal(s->open_buy_notional, D("202.202")); /* 2 left at the limit 101, + fee */
+	assert_int_equal(r->state, IG_OS_PARTIALLY_FILLED);
+
+	/* Final: 2 @ 101, fee 0.202. */
+	f = fill_ev(1, 9, 18, IG_SIDE_BUY, "101", "2", "0.202");
+	handle(&f);
+	assert_int_equal(out.n, 3);
+	assert_int_equal(out.it[0].ev.body.fill.last, 1);
+	assert_int_equal(out.it[2].ev.body.update.state, IG_OS_FILLED);
+	assert_int_equal(out.it[2].ev.body.update.leaves_qty, 0);
+	/* avg of the order: (100.5 + 202) / 3 = 100.83333333 */
+	assert_int_equal(out.it[2].ev.body.update.avg_px, D("100.83333333"));
+	assert_int_equal(s->fills, 2);
+	assert_int_equal(s->pos[0].qty, D("3"));
+	assert_int_equal(s->pos[0].bought_qty, D("3"));
+	/* avg (100.5 + 202) / 3 = 100.8333333333 -> 100.83333333 */
+	assert_int_equal(s->pos[0].avg_px, D("100.83333333"));
+	/* cash 899.3995 - 202 - 0.202 = 697.1975 */
+	assert_int_equal(s->cash, D("697.1975"));
+	assert_int_equal(s->pos[0].fees, D("0.3025"));
+	assert_int_equal(s->open_buy_qty[0], 0);
+	assert_int_equal(s->open_buy_notional, 0);
+	assert_int_equal(s->om.open, 0);
+	assert_int_equal(s->om.live, 0);
+	/* Retired: no longer found by either id. */
+	assert_null(ig_order_find(&s->om, 9));
+	assert_null(ig_order_find_venue(&s->om, 509));
+	assert_true(ig_order_mgr_sanity(&s->om));
+	/* Equity at the mark 100: 697.1975 + 300. */
+	assert_int_equal(ig_oms_equity(&oms, 1), D("997.1975"));
+	/* The other strategy's books are untouched. */
+	assert_int_equal(oms.s[0].cash, D("1000"));
+	assert_int_equal(oms.s[0].pos[0].qty, 0);
+}
+
+static void test_fill_refusals(void **state)
+{
+	struct ig_event f;
+	(void)state;
+	start();
+	quote_at(0, "99", "101");
+	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "2", 0);
+	f = fill_ev(0, 1, 5, IG_SIDE_BUY, "101", "1", "0.101");
+	handle(&f);
+	assert_int_equal(oms.s[0].fills, 1);
+
+	/* The same trade again, and an older one: duplicates. */
+	f = fill_ev(0, 1, 5, IG_SIDE_BUY, "101", "1", "0.101");
+	expect_fill_refused(&f);
+	f = fill_ev(0, 1, 4, IG_SIDE_BUY, "101", "0.5", "0");
+	expect_fill_refused(&f);
+	/* More than the 1 left: overfill. */
+	f = fill_ev(0, 1, 6, IG_SIDE_BUY, "101", "1.00000001", "0");
+	expect_fill_refused(&f);
+	/* Wrong side, zero quantity, bad price: malformed. */
+	f = fill_ev(0, 1, 7, IG_SIDE_SELL, "101", "0.5", "0");
+	expect_fill_refused(&f);
+	f = fill_ev(0, 1, 8, IG_SIDE_BUY, "101", "0", "0");
+	expect_fill_refused(&f);
+	f = fill_ev(0, 1, 9, IG_SIDE_BUY, "0", "0.5", "0");
+	expect_fill_refused(&f);
+	/* Unknown order, and the right order under the wrong strategy. */
+	f = fill_ev(0, 99, 10, IG_SIDE_BUY, "101", "0.5", "0");
+	expect_fill_refused(&f);
+	f = fill_ev(1, 1, 11, IG_SIDE_BUY, "101", "0.5", "0");
+	expect_fill_refused(&f);
+	/* A strategy id out of range is counted as an unknown report. */
+	f = fill_ev(0, 1, 12, IG_SIDE_BUY, "101", "0.5", "0");
+	f.hdr.strategy_id = 40;
+	handle(&f);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(oms.unknown_reports, 1);
+
+	/* The order still completes normally. */
+	f = fill_ev(0, 1, 13, IG_SIDE_BUY, "101", "1", "0.101");
+	handle(&f);
+	assert_int_equal(oms.s[0].fills, 2);
+	assert_int_equal(oms.s[0].pos[0].qty, D("2"));
+	assert_int_equal(oms.s[0].refused_fills, 7);
+	assert_int_equal(oms.s[1].refused_fills, 1);
+	/* Filled and retired: a late fill is for an unknown order now. */
+	f = fill_ev(0, 1, 14, IG_SIDE_BUY, "101", "0.1", "0");
+	expect_fill_refused(&f);
+	assert_int_equal(oms.s[0].om.illegal, 0);
+}
+
+static void test_fill_after_cancel_request(void **state)
+{
+	struct ig_event c, f;
+	struct ig_oms_strategy *s;
+	(void)state;
+	start();
+	s = &oms.s[0];
+	quote_at(0, "99", "101");
+	expect_ok(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "2", 0);
+	send_update(0, 3, IG_OS_ACCEPTED);
+
+	memset(&c, 0, sizeof(c));
+	c.hdr.type = IG_EV_CANCEL;
+	c.hdr.src = IG_STAGE_STRATEGY;
+	c.hdr.strategy_id = 0;
+	c.hdr.instrument_id = 0;
+	c.body.cancel.client_id = 3;
+	handle(&c);
+	/* The strategy hears PENDING_CANCEL, the executor gets the cancel. */
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.it[0].dst, IG_STAGE_STRATEGY);
+	assert_int_equal(out.it[0].ev.body.update.state, IG_OS_PENDING_CANCEL);
+	assert_int_equal(out.it[1].dst, IG_STAGE_EXEC);
+	assert_int_equal(out.it[1].ev.hdr.type, IG_EV_CANCEL);
+	assert_int_equal(out.it[1].ev.body.cancel.client_id, 3);
+	assert_int_equal(s->cancels, 1);
+	/* Asking again does nothing. */
+	handle(&c);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(s->cancels, 1);
+
+	/* The venue filled it before the cancel arrived: the venue wins. */
+	f = fill_ev(0, 3, 1, IG_SIDE_BUY, "100", "0.5", "0");
+	handle(&f);
+	assert_int_equal(out.n, 3);
+	assert_int_equal(out.it[2].ev.body.update.state, IG_OS_PARTIALLY_FILLED);
+	assert_int_equal(out.it[2].ev.body.update.prev_state, IG_OS_PENDING_CANCEL);
+	f = fill_ev(0, 3, 2, IG_SIDE_BUY, "100", "1.5", "0");
+	handle(&f);
+	assert_int_equal(out.it[2].ev.body.update.state, IG_OS_FILLED);
+	assert_int_equal(s->pos[0].qty, D("2"));
+	assert_int_equal(s->cash, D("800"));
+	assert_int_equal(s->om.open, 0);
+	assert_int_equal(s->om.live, 0);
+	assert_int_equal(s->open_buy_notional, 0);
+	assert_int_equal(s->om.illegal, 0);
+	assert_int_equal(s->refused_fills, 0);
+	/* The venue's late CANCELED for a finished order is an unknown report. */
+	send_update(0, 3, IG_OS_CANCELED);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(oms.unknown_reports, 1);
+}
+
+static void test_cancel_after_partial_releases_rest(void **state)
+{
+	struct ig_event c, f;
+	struct ig_oms_strategy *s;
+	(void)state;
+	start();
+	s = &oms.s[0];
+	quote_at(0, "99", "101");
+	expect_ok(0, 4, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "2", 0);
+	f = fill_ev(0, 4, 1, IG_SIDE_BUY, "100", "0.5", "0");
+	handle(&f);
+	assert_int_equal(s->open_buy_notional, D("150.15")); /* 1.5 left at 100, + fee */
+	memset(&c, 0, sizeof(c));
+	c.hdr.type = IG_EV_CANCEL;
+	c.hdr.strategy_id = 0;
+	c.body.cancel.client_id = 4;
+	handle(&c);
+	send_update(0, 4, IG_OS_CANCELED);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.it[0].ev.body.update.state, IG_OS_CANCELED);
+	assert_int_equal(out.it[0].ev.body.update.leaves_qty, 0);
+	assert_int_equal(out.it[0].ev.body.update.filled_qty, D("0.5"));
+	assert_int_equal(s->open_buy_qty[0], 0);
+	assert_int_equal(s->open_buy_notional, 0);
+	assert_int_equal(s->pos[0].qty, D("0.5"));
+	assert_int_equal(s->om.live, 0);
+}
+
+static void test_cancel_unknown_order(void **state)
+{
+	struct ig_event c;
+	(void)state;
+	start();
+	memset(&c, 0, sizeof(c));
+	c.hdr.type = IG_EV_CANCEL;
+	c.hdr.src = IG_STAGE_STRATEGY;
+	c.hdr.strategy_id = 1;
+	c.body.cancel.client_id = 12345;
+	handle(&c);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.it[0].dst, IG_STAGE_STRATEGY);
+	assert_int_equal(out.it[0].idx, 1);
+	assert_int_equal(out.it[0].ev.hdr.type, IG_EV_REJECT);
+	assert_int_equal(out.it[0].ev.hdr.strategy_id, 1);
+	assert_int_equal(out.it[0].ev.body.reject.client_id, 12345);
+	assert_int_equal(out.it[0].ev.body.reject.reason, IG_RJ_UNKNOWN_ORDER);
+	assert_int_equal(out.it[0].ev.body.reject.by_venue, 0);
+	assert_int_equal(oms.s[1].rejects[IG_RJ_UNKNOWN_ORDER], 1);
+	assert_string_equal(ig_reject_reason_name(IG_RJ_UNKNOWN_ORDER), "unknown_order");
+}
+
+static void test_venue_reject_and_expiry_release(void **state)
+{
+	struct ig_event rj;
+	struct ig_oms_strategy *s;
+	(void)state;
+	start();
+	s = &oms.s[0];
+	quote_at(0, "99", "101");
+	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", 0);
+	memset(&rj, 0, sizeof(rj));
+	rj.hdr.type = IG_EV_REJECT;
+	rj.hdr.src = IG_STAGE_EXEC;
+	rj.hdr.strategy_id = 0;
+	rj.body.reject.client_id = 1;
+	rj.body.reject.reason = IG_RJ_VENUE_POST_ONLY;
+	rj.body.reject.by_venue = 1;
+	handle(&rj);
+	/* The reject goes to the strategy, then the REJECTED update. */
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.it[0].ev.hdr.type, IG_EV_REJECT);
+	assert_int_equal(out.it[0].ev.body.reject.by_venue, 1);
+	assert_int_equal(out.it[1].ev.body.update.state, IG_OS_REJECTED);
+	assert_int_equal(out.it[1].ev.body.update.reason, IG_RJ_VENUE_POST_ONLY);
+	assert_int_equal(s->rejects[IG_RJ_VENUE_POST_ONLY], 1);
+	assert_int_equal(s->open_buy_notional, 0);
+	assert_int_equal(s->open_buy_qty[0], 0);
+	assert_int_equal(s->om.live, 0);
+
+	/* FOK that found no liquidity: ACCEPTED then EXPIRED. */
+	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 0);
+	send_update(0, 2, IG_OS_ACCEPTED);
+	send_update(0, 2, IG_OS_EXPIRED);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.it[0].ev.body.update.state, IG_OS_EXPIRED);
+	assert_int_equal(s->open_buy_notional, 0);
+	assert_int_equal(s->open_buy_qty[0], 0);
+	assert_int_equal(s->om.live, 0);
+	assert_int_equal(s->om.illegal, 0);
+	/* A report for an order the OMS never saw. */
+	send_update(0, 77, IG_OS_ACCEPTED);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(oms.unknown_reports, 1);
+}
+
+/* A late ACCEPTED (after a fill or a cancel request) adds nothing. */
+static void test_late_accepted_ignored(void **state)
+{
+	struct ig_event f;
+	(void)state;
+	start();
+	quote_at(0, "99", "101");
+	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "2", 0);
+	f = fill_ev(0, 1, 1, IG_SIDE_BUY, "101", "1", "0");
+	handle(&f);
+	send_update(0, 1, IG_OS_ACCEPTED);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(ig_order_find(&oms.s[0].om, 1)->state, IG_OS_PARTIALLY_FILLED);
+	assert_int_equal(oms.s[0].om.illegal, 0);
+}
+
+/* An impossible report is refused by the transition table and counted. */
+static void test_illegal_report_counted(void **state)
+{
+	(void)state;
+	start();
+	quote_at(0, "99", "101");
+	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "2", 0);
+	send_update(0, 1, IG_OS_INITIALIZED);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(oms.s[0].om.illegal, 1);
+	assert_int_equal(ig_order_find(&oms.s[0].om, 1)->state, IG_OS_SUBMITTED);
+}
+
+/* The shutdown token: FEED_END from the tick stage and every strategy
+ * thread goes once to the executor; its echo marks the OMS done. */
+static void test_feed_end_token(void **state)
+{
+	struct ig_event ev;
+	(void)state;
+	start();
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_CONTROL;
+	ev.hdr.strategy_id = IG_STRATEGY_NONE;
+	ev.body.control.cmd = IG_CTL_FEED_END;
+	ev.hdr.src = IG_STAGE_TICK;
+	handle(&ev);
+	assert_int_equal(out.n, 0);
+	ev.hdr.src = IG_STAGE_STRATEGY;
+	handle(&ev);
+	assert_int_equal(out.n, 0);
+	assert_false(ig_oms_done(&oms));
+	handle(&ev); /* the second strategy thread */
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.it[0].dst, IG_STAGE_EXEC);
+	assert_int_equal(out.it[0].ev.hdr.type, IG_EV_CONTROL);
+	assert_int_equal(out.it[0].ev.body.control.cmd, IG_CTL_FEED_END);
+	assert_false(ig_oms_done(&oms));
+	ev.hdr.src = IG_STAGE_EXEC;
+	handle(&ev);
+	assert_int_equal(out.n, 0);
+	assert_true(ig_oms_done(&oms));
+}
+
+/* ------------------------------------------------- trading states
+ * (conditional orders and cancel-replace: test_oms_conditional.c) */
+
+/* How many of the captured events went to the executor. */
+static uint32_t to_exec_count(void)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < out.n; i++)
+		n += out.it[i].dst == IG_STAGE_EXEC;
+	return n;
+}
+
+static const struct ig_event *find_out(enum ig_stage dst, enum ig_event_type type, uint64_t cid)
+{
+	for (uint32_t i = 0; i < out.n; i++) {
+		const struct ig_event *e = &out.it[i].ev;
+		uint64_t id = type == IG_EV_ORDER	   ? e->body.order.client_id
+			      : type == IG_EV_CANCEL	   ? e->body.cancel.client_id
+			      : type == IG_EV_ORDER_UPDATE ? e->body.update.client_id
+			      : type == IG_EV_REJECT	   ? e->body.reject.client_id
+			      : type == IG_EV_FILL	   ? e->body.fill.client_id
+							   : 0;
+		if (out.it[i].dst == dst && e->hdr.type == type && id == cid)
+			return e;
+	}
+	return NULL;
+}
+
+/* Long qty at px for strategy 0, through an order and its fill. */
+static void go_long(uint64_t cid, const char *px, const char *qty, int64_t t_ms)
+{
+	struct ig_event f;
+	expect_ok(0, cid, IG_SIDE_BUY, IG_ORD_MARKET, NULL, qty, t_ms);
+	f = fill_ev(0, cid, cid * 100, IG_SIDE_BUY, px, qty, "0");
+	f.hdr.ts_event_ns = T0 + t_ms * MS;
+	handle(&f);
+	assert_int_equal(oms.s[0].refused_fills, 0);
+}
+
+static void test_kill_switch(void **state)
+{
+	struct ig_event k;
+	(void)state;
+	start();
+	quote_at(0, "99.99", "100.01");
+	go_long(1, "100", "2", 0);
+	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 0);
+	expect_ok(1, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 0);
+	memset(&k, 0, sizeof(k));
+	k.hdr.type = IG_EV_CONTROL;
+	k.hdr.strategy_id = IG_STRATEGY_NONE;
+	k.body.control.cmd = IG_CTL_KILL_SWITCH;
+	k.body.control.arg = 1;
+	handle(&k);
+	/* Every open order of every strategy is cancelled at the venue. */
+	assert_non_null(find_out(IG_STAGE_EXEC, IG_EV_CANCEL, 2));
+	assert_non_null(find_out(IG_STAGE_EXEC, IG_EV_CANCEL, 3));
+	assert_int_equal(oms.kill_cancels, 2);
+	assert_int_equal(to_exec_count(), 2);
+	/* New exposure is refused; reducing is allowed. */
+	expect_denied(0, 4, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.1", 0, IG_RJ_KILL_SWITCH);
+	expect_ok(0, 5, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 0);
+	expect_denied(0, 6, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1.5", 0, IG_RJ_KILL_SWITCH);
+	/* Cleared: back to normal. */
+	k.body.control.arg = 0;
+	handle(&k);
+	assert_int_equal(out.n, 0);
+	expect_ok(0, 7, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.1", 0);
+}
+
+static void test_duplicate_and_reduce_only(void **state)
+{
+	struct ig_event ev;
+	(void)state;
+	cfg.risk.duplicate_window_ms = 1000;
+	start();
+	quote_at(0, "99.99", "100.01");
+	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 0);
+	/* Same side, price and size within the window. */
+	expect_denied(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1000, IG_RJ_DUPLICATE);
+	/* A different size, or after the window, is not a duplicate. */
+	expect_ok(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1.1", 1000);
+	expect_ok(0, 4, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1001);
+	/* Reduce-only with nothing to reduce. */
+	ev = order_ev(0, 5, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 2000);
+	ev.body.order.flags = IG_ORDF_REDUCE_ONLY;
+	handle(&ev);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.it[0].ev.body.reject.reason, IG_RJ_REDUCE_ONLY);
+}
+
+static void test_daily_loss_same_day(void **state)
+{
+	struct ig_event f;
+	(void)state;
+	cfg.risk.daily_loss_limit = D("10");
+	start();
+	quote_at(0, "99.99", "100.01");
+	go_long(1, "100", "1", 0);
+	/* Sell at 89.99: realized -10.01 on the day. */
+	expect_ok(0, 2, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.5", 10);
+	f = fill_ev(0, 2, 7, IG_SIDE_SELL, "79.98", "0.5", "0");
+	f.hdr.ts_event_ns = T0 + 10 * MS;
+	handle(&f);
+	assert_int_equal(oms.s[0].trading_state, IG_TS_REDUCING);
+	/* Reducing: buys denied with the breach as reason, sells allowed. */
+	expect_denied(0, 3, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.1", 20, IG_RJ_DAILY_LOSS);
+	expect_ok(0, 4, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.5", 20);
+	/* The position event tells the strategy. */
+	f = fill_ev(0, 4, 8, IG_SIDE_SELL, "80", "0.5", "0");
+	handle(&f);
+	assert_non_null(find_out(IG_STAGE_STRATEGY, IG_EV_POSITION, 0));
+	for (uint32_t i = 0; i < out.n; i++)
+		if (out.it[i].ev.hdr.type == IG_EV_POSITION)
+			assert_int_equal(out.it[i].ev.body.position.trading_state, IG_TS_REDUCING);
+}
+
+/*
+ * KNOWN BUG (src/oms/oms.c revalue(), "if (day != s->day)", with the
+ * per-mark revalue gated in ig_oms_handle): the daily loss window opens on
+ * the data day of the first event the OMS re-values on. Marks re-value only under a drawdown limit, so with only a
+ * daily_loss_limit the new day is noticed at its first fill, after that
+ * fill's PnL is in: a loss taken by the first fill of a day is not counted
+ * against that day. Here the whole loss (-50 against a limit of 10) is the
+ * first fill of day 2.
+ */
+static void test_daily_loss_first_fill_of_day(void **state)
+{
+	struct ig_event f;
+	const int64_t day_ms = INT64_C(86400000);
+	(void)state;
+	cfg.risk.daily_loss_limit = D("10");
+	start();
+	quote_at(0, "99.99", "100.01");
+	go_long(1, "100", "1", 0);
+	quote_at(day_ms + 5, "49.99", "50.01"); /* the next day */
+	expect_ok(0, 2, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", day_ms + 5);
+	f = fill_ev(0, 2, 7, IG_SIDE_SELL, "50", "1", "0");
+	f.hdr.ts_event_ns = T0 + (day_ms + 5) * MS;
+	handle(&f);
+	assert_int_equal(oms.s[0].pos[0].realized_pnl, D("-50"));
+	if (oms.s[0].trading_state != IG_TS_REDUCING)
+		fail_msg("a loss of 50 against a daily limit of 10 left the strategy %s: the first "
+			 "fill of a day is not counted in that day's loss",
+			 ig_trading_state_name((enum ig_trading_state)oms.s[0].trading_state));
+}
+
+static void test_drawdown_reducing(void **state)
+{
+	(void)state;
+	cfg.risk.max_drawdown_pct = D("10");
+	start(); /* capital 1000 */
+	quote_at(0, "99.99", "100.01");
+	go_long(1, "100", "5", 0); /* cash 500, 5 @ 100 */
+	assert_int_equal(oms.s[0].equity_hwm, D("1000"));
+	/* Equity 500 + 5 * 80.01 = 900.05: 9.995% down, within the limit. */
+	quote_at(1, "80", "80.02");
+	assert_int_equal(oms.s[0].trading_state, IG_TS_ACTIVE);
+	/* 500 + 5 * 79.99 = 899.95: 10.005% down. */
+	quote_at(2, "79.98", "80");
+	assert_int_equal(oms.s[0].trading_state, IG_TS_REDUCING);
+	assert_int_equal(oms.s[0].drawdown_pct, D("10.005"));
+	expect_denied(0, 2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.1", 3, IG_RJ_DRAWDOWN);
+	expect_ok(0, 3, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 3);
+	/* The other strategy is not affected. */
+	expect_ok(1, 4, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.1", 3);
+}
+
+static void test_drawdown_halted_per_strategy(void **state)
+{
+	(void)state;
+	cfg.risk.max_drawdown_pct = D("10");
+	cfg.strategies[0].risk.drawdown_action = IG_BREACH_HALTED;
+	start();
+	quote_at(0, "99.99", "100.01");
+	go_long(1, "100", "5", 0);
+	quote_at(2, "79.98", "80");
+	assert_int_equal(oms.s[0].trading_state, IG_TS_HALTED);
+	/* Halted: nothing, not even a reduction. */
+	expect_denied(0, 3, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 3, IG_RJ_HALTED);
+}
+
+/* KNOWN BUG (src/oms/oms.c ig_oms_init: "s->lim.drawdown_action =
+ * cfg->strategies[i].risk.drawdown_action"): risk.drawdown_action in the
+ * global section must apply to every strategy that does not override it
+ * (config.h: per-strategy risk overrides the global one). The per-strategy
+ * field defaults to "reducing" rather than "unset", so the global value is
+ * never used. */
+static void test_drawdown_action_global(void **state)
+{
+	(void)state;
+	cfg.risk.max_drawdown_pct = D("10");
+	cfg.risk.drawdown_action = IG_BREACH_HALTED;
+	start();
+	quote_at(0, "99.99", "100.01");
+	go_long(1, "100", "5", 0);
+	quote_at(2, "79.98", "80");
+	if (oms.s[0].trading_state != IG_TS_HALTED)
+		fail_msg("global risk.drawdown_action=halted, no override: state is %s",
+			 ig_trading_state_name((enum ig_trading_state)oms.s[0].trading_state));
+}
+
+static void test_tax_on_net_gains(void **state)
+{
+	struct ig_event f;
+	(void)state;
+	cfg.risk.tax_rate_pct = D("25");
+	start();
+	quote_at(0, "99.99", "100.01");
+	go_long(1, "100", "1", 0);
+	expect_ok(0, 2, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 1);
+	/* Realized 10, fee 0.11: net 9.89, 25% = 2.4725. */
+	f = fill_ev(0, 2, 9, IG_SIDE_SELL, "110", "1", "0.11");
+	handle(&f);
+	assert_int_equal(oms.s[0].tax, D("2.4725"));
+	/* Taxes are reported, not taken from cash: 1000 - 100 + 110 - 0.11. */
+	assert_int_equal(oms.s[0].cash, D("1009.89"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_market_data_sets_mark),
+		T(test_order_within_limits_forwarded),
+		T(test_deny_invalid_and_no_mark),
+		T(test_deny_max_order_qty),
+		T(test_deny_max_order_notional),
+		T(test_deny_max_position_counts_open_orders),
+		T(test_deny_max_open_orders),
+		T(test_deny_rate_limit),
+		T(test_deny_global_rate_limit_across_strategies),
+		T(test_deny_price_collar),
+		T(test_deny_stale_data_data_clock),
+		T(test_deny_stale_data_ingress_clock),
+		T(test_deny_insufficient_cash),
+		T(test_deny_insufficient_position),
+		T(test_open_buy_reservation_includes_fee),
+		T(test_partial_then_final_fill),
+		T(test_fill_refusals),
+		T(test_fill_after_cancel_request),
+		T(test_cancel_after_partial_releases_rest),
+		T(test_cancel_unknown_order),
+		T(test_venue_reject_and_expiry_release),
+		T(test_late_accepted_ignored),
+		T(test_illegal_report_counted),
+		T(test_feed_end_token),
+		T(test_kill_switch),
+		T(test_duplicate_and_reduce_only),
+		T(test_daily_loss_same_day),
+		T(test_daily_loss_first_fill_of_day),
+		T(test_drawdown_reducing),
+		T(test_drawdown_halted_per_strategy),
+		T(test_drawdown_action_global),
+		T(test_tax_on_net_gains),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
