@@ -1252,6 +1252,7 @@ void ig_config_defaults(struct ig_config *cfg)
 		s->nsymbols = 0;
 		s->nparams = 0;
 		risk_defaults(&s->risk);
+		s->risk.drawdown_action = IG_BREACH_INHERIT;
 		s->index = i;
 	}
 	cfg->nstrategies = 0;

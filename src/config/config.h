@@ -55,6 +55,7 @@ enum ig_journal_sync {
 };
 
 enum ig_breach_action {
+	IG_BREACH_INHERIT = -1, /* per strategy: use the global risk.drawdown_action */
 	IG_BREACH_REDUCING = 0,
 	IG_BREACH_HALTED,
 };
@@ -116,7 +117,7 @@ struct ig_cfg_risk {
 	int64_t max_drawdown_pct;  /* percent, 1e-8 fixed (e.g. "5" = 5%) */
 	int64_t duplicate_window_ms;
 	int64_t tax_rate_pct;      /* percent, 1e-8 fixed, on realized gains */
-	int drawdown_action;       /* enum ig_breach_action; default reducing */
+	int drawdown_action;       /* enum ig_breach_action; global default reducing, per strategy inherit */
 };
 
 struct ig_cfg_param {

@@ -50,7 +50,6 @@ int ig_oms_init(struct ig_oms *oms, const struct ig_config *cfg, uint32_t strate
 		s->day = INT64_MIN;
 		s->thread = cfg->strategies[i].thread;
 		ig_risk_effective(&cfg->risk, &cfg->strategies[i].risk, &s->lim);
-		s->lim.drawdown_action = cfg->strategies[i].risk.drawdown_action;
 		ig_bucket_init(&s->bucket, s->lim.max_orders_per_sec);
 	}
 	ig_bucket_init(&oms->global_bucket, cfg->risk.max_orders_per_sec);
@@ -184,6 +183,12 @@ static void on_terminal(struct ig_oms *oms, struct ig_oms_strategy *s, const str
 			struct ig_order_rec *r, struct ig_emit *out);
 static void cancel_order(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
 			 struct ig_order_rec *r, struct ig_emit *out);
+static bool is_conditional(uint8_t type);
+static void risk_view(const struct ig_oms *oms, const struct ig_oms_strategy *s, uint16_t k,
+		      const struct ig_order_rec *skip, struct ig_risk_view *v);
+static struct ig_order risk_order(const struct ig_order *o);
+static void arm(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+		struct ig_order_rec *r, struct ig_emit *out);
 
 /* Moves r to `to` through the transition table, mirrors it to the
  * strategy, and retires it if terminal. Returns 0 or IG_ESTATE. */
@@ -243,7 +248,31 @@ static void on_terminal(struct ig_oms *oms, struct ig_oms_strategy *s, const str
 		list_remove(s->held, &s->nheld, s->held[i]);
 		h->held = false;
 		if (r->state == IG_OS_CANCELED) {
-			release(oms, s, cause, h, out);
+			/* The book moved while the cancel was in flight (the old
+			 * order may have filled in part): check again. */
+			struct ig_risk_view v;
+			struct ig_order o;
+			int reason;
+			memset(&o, 0, sizeof(o));
+			o.side = h->side;
+			o.type = h->orig_type;
+			o.px = h->px;
+			o.qty = h->qty;
+			o.stop_px = h->stop_px;
+			o.flags = h->flags;
+			o = risk_order(&o);
+			risk_view(oms, s, h->instrument_id, h, &v);
+			reason = ig_risk_check(&s->lim, &o, risk_now(oms, cause), &v,
+					       oms->cfg->venue.taker_fee_bps);
+			if (reason != IG_RJ_NONE) {
+				s->rejects[reason]++;
+				ig_order_transition(&s->om, h, IG_OS_ACCEPTED);
+				move(oms, s, cause, h, IG_OS_CANCELED, (uint8_t)reason, out);
+			} else if (is_conditional(h->orig_type)) {
+				arm(oms, s, cause, h, out);
+			} else {
+				release(oms, s, cause, h, out);
+			}
 		} else {
 			/* The old order filled (or was rejected) before the
 			 * cancel: the replacement must not go out. */
@@ -278,6 +307,7 @@ static bool duplicate(struct ig_oms_strategy *s, const struct ig_event *in, int6
 	for (uint32_t i = 0; i < IG_OMS_RECENT && i < s->recent_n; i++) {
 		const struct ig_recent_intent *ri = &s->recent[i];
 		if (ri->side == o->side && ri->px == o->px && ri->qty == o->qty &&
+		    ri->type == o->type && ri->stop_px == o->stop_px && ri->trail == o->trail &&
 		    ri->instrument_id == in->hdr.instrument_id &&
 		    now - ri->ts_ns <= s->lim.duplicate_window_ms * 1000000)
 			return true;
@@ -292,7 +322,67 @@ static void remember(struct ig_oms_strategy *s, const struct ig_event *in, int64
 	ri->px = in->body.order.px;
 	ri->qty = in->body.order.qty;
 	ri->side = in->body.order.side;
+	ri->type = in->body.order.type;
+	ri->stop_px = in->body.order.stop_px;
+	ri->trail = in->body.order.trail;
 	ri->instrument_id = in->hdr.instrument_id;
+}
+
+/* The risk check's view of strategy s on instrument k, leaving out the
+ * open quantity and reserve of `skip` (an order being replaced or
+ * re-checked), if given. */
+static void risk_view(const struct ig_oms *oms, const struct ig_oms_strategy *s, uint16_t k,
+		      const struct ig_order_rec *skip, struct ig_risk_view *v)
+{
+	v->position_qty = s->pos[k].qty;
+	v->open_buy_qty = s->open_buy_qty[k];
+	v->open_sell_qty = s->open_sell_qty[k];
+	v->open_buy_notional = s->open_buy_notional;
+	v->cash = s->cash;
+	v->open_orders = s->om.open;
+	v->mark_px = oms->marks[k].px;
+	/* Staleness needs a clock both sides share. Inline (backtests) that is
+	 * data time. Threaded, the OMS may lag the strategy by many rows of a
+	 * fast replay, so data time would flag lag, not a dead feed: there it
+	 * is the monotonic ingress time of the mark and of the intent's tick. */
+	v->mark_ts_ns = oms->data_clock ? oms->marks[k].ts_event_ns : oms->marks[k].ts_origin_ns;
+	if (skip != NULL) {
+		int64_t leaves = skip->qty - skip->filled_qty;
+		if (skip->side == IG_SIDE_BUY) {
+			v->open_buy_qty -= leaves;
+			v->open_buy_notional -= skip->reserved;
+		} else {
+			v->open_sell_qty -= leaves;
+		}
+		if (!ig_order_terminal((enum ig_ord_state)skip->state))
+			v->open_orders--;
+	}
+}
+
+/* The order a conditional intent is valued as: its trigger price. */
+static struct ig_order risk_order(const struct ig_order *o)
+{
+	struct ig_order chk = *o;
+	if (o->type == IG_ORD_STOP_MARKET || o->type == IG_ORD_TAKE_PROFIT) {
+		chk.type = IG_ORD_LIMIT;
+		chk.px = o->stop_px;
+	}
+	return chk;
+}
+
+/* Arms a conditional order (ACCEPTED, held by the OMS until triggered).
+ * Past IG_OMS_MAX_CONDITIONAL it is rejected instead. */
+static void arm(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+		struct ig_order_rec *r, struct ig_emit *out)
+{
+	if (s->narmed == IG_OMS_MAX_CONDITIONAL) {
+		s->rejects[IG_RJ_MAX_OPEN_ORDERS]++;
+		move(oms, s, cause, r, IG_OS_REJECTED, IG_RJ_MAX_OPEN_ORDERS, out);
+		return;
+	}
+	r->armed = true;
+	s->armed[s->narmed++] = idx1_of(s, r);
+	move(oms, s, cause, r, IG_OS_ACCEPTED, 0, out);
 }
 
 /* The checks that depend on trading state rather than on numbers. */
@@ -341,35 +431,10 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	if (reason == IG_RJ_NONE && duplicate(s, in, now))
 		reason = IG_RJ_DUPLICATE;
 	if (reason == IG_RJ_NONE) {
-		v.position_qty = s->pos[in_id].qty;
-		v.open_buy_qty = s->open_buy_qty[in_id];
-		v.open_sell_qty = s->open_sell_qty[in_id];
-		v.open_buy_notional = s->open_buy_notional;
-		v.cash = s->cash;
-		v.open_orders = s->om.open;
-		v.mark_px = oms->marks[in_id].px;
-		/* Staleness needs a clock both sides share. Inline (backtests)
-		 * that is data time. Threaded, the OMS may lag the strategy by
-		 * many rows of a fast replay, so data time would flag lag, not a
-		 * dead feed: there it is the monotonic ingress time of the mark
-		 * and of the intent's tick. */
-		v.mark_ts_ns = oms->data_clock ? oms->marks[in_id].ts_event_ns
-					       : oms->marks[in_id].ts_origin_ns;
-		/* A replacement is checked without the order it replaces. */
-		if (old != NULL) {
-			int64_t leaves = old->qty - old->filled_qty;
-			if (old->side == IG_SIDE_BUY) {
-				v.open_buy_qty -= leaves;
-				v.open_buy_notional -= old->reserved;
-			} else {
-				v.open_sell_qty -= leaves;
-			}
-			v.open_orders--;
-		}
-		/* Conditional orders are valued at their trigger. */
-		chk = *o;
-		if (o->type == IG_ORD_STOP_MARKET || o->type == IG_ORD_TAKE_PROFIT)
-			chk.type = IG_ORD_LIMIT, chk.px = o->stop_px;
+		/* A replacement is checked without the order it replaces;
+		 * conditional orders are valued at their trigger. */
+		risk_view(oms, s, in_id, old, &v);
+		chk = risk_order(o);
 		reason = ig_risk_check(&s->lim, &chk, now, &v, oms->cfg->venue.taker_fee_bps);
 	}
 	if (reason == IG_RJ_NONE && !ig_bucket_take(&s->bucket, in->hdr.ts_event_ns))
@@ -415,21 +480,15 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 		return;
 	}
 	send_update(oms, in, in->hdr.strategy_id, r, IG_OS_INITIALIZED, 0, out);
-	if (is_conditional(o->type)) {
-		/* Held here until the market triggers it. */
-		if (s->narmed == IG_OMS_MAX_CONDITIONAL) {
-			move(oms, s, in, r, IG_OS_REJECTED, IG_RJ_MAX_OPEN_ORDERS, out);
-			s->rejects[IG_RJ_MAX_OPEN_ORDERS]++;
-			return;
-		}
-		r->armed = true;
-		s->armed[s->narmed++] = idx1_of(s, r);
-		move(oms, s, in, r, IG_OS_ACCEPTED, 0, out);
+	if (old == NULL) {
+		arm(oms, s, in, r, out); /* conditional: held until triggered */
 		return;
 	}
 	/* Cancel-replace: hold the new order until the old one's cancel is
 	 * confirmed (on_terminal releases it, or cancels it if the old order
-	 * filled first). An OMS-held old order is cancelled at once. */
+	 * filled first). An OMS-held old order is cancelled at once. If the
+	 * old order is itself a held replacement, the new one takes its place
+	 * in the chain and waits for the order at the venue. */
 	if (s->nheld == IG_OMS_MAX_CONDITIONAL) {
 		ig_order_transition(&s->om, r, IG_OS_ACCEPTED);
 		move(oms, s, in, r, IG_OS_CANCELED, IG_RJ_MAX_OPEN_ORDERS, out);
@@ -437,6 +496,8 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	}
 	r->held = true;
 	s->held[s->nheld++] = idx1_of(s, r);
+	if (old->held)
+		r->replaces = old->replaces;
 	cancel_order(oms, s, in, old, out);
 }
 
@@ -525,11 +586,22 @@ static void breach(struct ig_oms *oms, struct ig_oms_strategy *s, enum ig_tradin
 		    ig_trading_state_name(to));
 }
 
+/* Opens a new daily-loss window when data time enters a new UTC day. Called
+ * for every mark and before a fill's PnL is applied, so the window's
+ * baseline never includes that day's own fills. */
+static void roll_day(struct ig_oms_strategy *s, int64_t data_ns)
+{
+	int64_t day = data_ns / NS_PER_DAY;
+	if (day != s->day) {
+		s->day = day;
+		s->day_start_net_pnl = net_realized(s);
+	}
+}
+
 /* Re-values the strategy and applies the loss and drawdown limits. */
 static void revalue(struct ig_oms *oms, struct ig_oms_strategy *s, int64_t data_ns)
 {
 	int64_t net = net_realized(s);
-	int64_t day = data_ns / NS_PER_DAY;
 
 	s->equity = ig_oms_equity(oms, sid_of(oms, s));
 	if (s->equity > s->equity_hwm)
@@ -543,10 +615,7 @@ static void revalue(struct ig_oms *oms, struct ig_oms_strategy *s, int64_t data_
 	if (s->lim.max_drawdown_pct != IG_RISK_UNSET && s->drawdown_pct > s->lim.max_drawdown_pct)
 		breach(oms, s, s->lim.drawdown_action == IG_BREACH_HALTED ? IG_TS_HALTED : IG_TS_REDUCING,
 		       IG_RJ_DRAWDOWN);
-	if (day != s->day) {
-		s->day = day;
-		s->day_start_net_pnl = net;
-	}
+	roll_day(s, data_ns);
 	if (s->lim.daily_loss_limit != IG_RISK_UNSET && s->day_start_net_pnl - net > s->lim.daily_loss_limit)
 		breach(oms, s, IG_TS_REDUCING, IG_RJ_DAILY_LOSS);
 	s->tax = 0;
@@ -621,6 +690,7 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 		return;
 	}
 	k = r->instrument_id;
+	roll_day(s, in->hdr.ts_event_ns);
 	if (ig_pos_apply_fill(&s->pos[k], &s->cash, (enum ig_side)f->side, f->px, f->qty, f->fee) != 0) {
 		s->refused_fills++;
 		ig_log_error("fill refused (arithmetic overflow): order %016llx",
@@ -830,11 +900,11 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 		for (uint32_t i = 0; i < oms->nstrategies; i++) {
 			struct ig_oms_strategy *s = &oms->s[i];
 			s->pos[k].mark_px = px;
+			roll_day(s, in->hdr.ts_event_ns);
 			/* Equity moves with every mark, but re-valuing costs a
 			 * 128-bit multiply per instrument: do it per mark only
 			 * where a drawdown limit watches it, else at fills. */
-			if (s->day == INT64_MIN ||
-			    (s->pos[k].qty != 0 && s->lim.max_drawdown_pct != IG_RISK_UNSET))
+			if (s->pos[k].qty != 0 && s->lim.max_drawdown_pct != IG_RISK_UNSET)
 				revalue(oms, s, in->hdr.ts_event_ns);
 		}
 		check_triggers(oms, in, k, px, out);

@@ -72,7 +72,10 @@ struct ig_recent_intent {
 	int64_t ts_ns;
 	int64_t px;
 	int64_t qty;
+	int64_t stop_px;
+	int64_t trail;
 	uint8_t side;
+	uint8_t type;
 	uint16_t instrument_id;
 };
 

@@ -53,7 +53,8 @@ void ig_risk_effective(const struct ig_cfg_risk *g, const struct ig_cfg_risk *o,
 	out->max_drawdown_pct = pick(g->max_drawdown_pct, o->max_drawdown_pct);
 	out->duplicate_window_ms = pick(g->duplicate_window_ms, o->duplicate_window_ms);
 	out->tax_rate_pct = pick(g->tax_rate_pct, o->tax_rate_pct);
-	out->drawdown_action = g->drawdown_action;
+	out->drawdown_action = o->drawdown_action != IG_BREACH_INHERIT ? o->drawdown_action
+								       : g->drawdown_action;
 }
 
 int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64_t now_ns,

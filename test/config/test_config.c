@@ -317,7 +317,7 @@ static void test_full_config(void **state)
 	assert_int_equal(s->col, 5);
 	assert_int_equal(s->index, 1);
 	assert_true(s->risk.max_position_qty == IG_RISK_UNSET);
-	assert_int_equal(s->risk.drawdown_action, IG_BREACH_REDUCING);
+	assert_int_equal(s->risk.drawdown_action, IG_BREACH_INHERIT);
 
 	assert_int_equal(ig_config_validate(&cfg, err, sizeof(err)), 0);
 }
