@@ -1,0 +1,651 @@
+/*
+ * test_host.c - the strategy stage (src/strategy/host.c) and the sma_cross
+ * strategy (strategies/sma_cross_strategy.c), driven directly with
+ * hand-made events and a capturing ig_emit.
+ *
+ * Covered: which strategies a host runs, client order ids, the ctx API
+ * (submit, market, limit, cancel, position, pending), invalid intents,
+ * the read-only mirror of the OMS's books, routing of market data by
+ * subscription and of order events by strategy id, timers, FEED_END and
+ * on_stop, init errors, and sma_cross's exact crossover signals.
+ *
+ * A test-only strategy type ("probe") is installed by replacing a ctx's
+ * type after init, as test/app/test_engine.c does (no plugin API yet).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "core/emit.h"
+#include "core/log.h"
+#include "ingenium/error.h"
+#include "ingenium/fixed.h"
+#include "ingenium/strategy.h"
+#include "strategy/host.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define CAP_MAX 80
+#define EPOCH 7
+#define T0 INT64_C(1600000000000000000)
+
+struct cap_item {
+	struct ig_event ev;
+	enum ig_stage dst;
+	uint32_t idx;
+};
+
+struct cap {
+	struct ig_emit emit; /* first: fn casts back */
+	uint32_t n;
+	struct cap_item it[CAP_MAX];
+};
+
+static void cap_fn(struct ig_emit *e, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
+{
+	struct cap *c = (struct cap *)(void *)e;
+	if (c->n >= CAP_MAX)
+		fail_msg("host emitted more than %d events", CAP_MAX);
+	c->it[c->n].ev = *ev;
+	c->it[c->n].dst = dst;
+	c->it[c->n].idx = idx;
+	c->n++;
+}
+
+static struct ig_config cfg; /* large: static */
+static struct ig_strategy_host host0, host1;
+static bool hosts_up;
+static struct cap out;
+static char err[IG_CFG_ERR_MAX];
+static int64_t t_ms;
+
+static int64_t D(const char *s)
+{
+	int64_t v = 0;
+	if (ig_fixed_parse_cstr(s, &v) != 0)
+		fail_msg("bad decimal literal %s", s);
+	return v;
+}
+
+static int instrument_of(const char *symbol, void *arg)
+{
+	(void)arg;
+	return strcmp(symbol, "BTCUSD") == 0 ? 0 : strcmp(symbol, "ETHUSD") == 0 ? 1 : -1;
+}
+
+static void param(struct ig_cfg_strategy *s, const char *key, const char *value)
+{
+	struct ig_cfg_param *p = &s->params[s->nparams++];
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	snprintf(p->value, sizeof(p->value), "%s", value);
+	p->line = 10 + (int)s->nparams;
+	p->col = 5;
+}
+
+static void strategy(uint32_t i, const char *name, uint32_t thread, const char *symbol,
+		     const char *qty)
+{
+	struct ig_cfg_strategy *s = &cfg.strategies[i];
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	snprintf(s->type, sizeof(s->type), "sma_cross");
+	s->thread = thread;
+	snprintf(s->symbols[0], sizeof(s->symbols[0]), "%s", symbol);
+	s->nsymbols = 1;
+	s->capital = D("1000");
+	s->line = 3 + (int)i;
+	s->col = 5;
+	param(s, "fast", "2");
+	param(s, "slow", "4");
+	param(s, "qty", qty);
+}
+
+/* Three strategies: a (thread 0, BTCUSD), b (thread 1, BTCUSD) and c
+ * (thread 0, ETHUSD, allow_short). */
+static int setup(void **state)
+{
+	(void)state;
+	ig_log_set_level(IG_LOG_ERROR);
+	ig_config_defaults(&cfg);
+	snprintf(cfg.file, sizeof(cfg.file), "test_host.yaml");
+	cfg.feed.source = IG_FEED_SYNTHETIC;
+	snprintf(cfg.feed.symbol, sizeof(cfg.feed.symbol), "BTCUSD");
+	cfg.engine.strategy_threads = 2;
+	cfg.nstrategies = 3;
+	strategy(0, "a", 0, "BTCUSD", "1");
+	strategy(1, "b", 1, "BTCUSD", "1");
+	strategy(2, "c", 0, "ETHUSD", "0.5");
+	param(&cfg.strategies[2], "allow_short", "true");
+	memset(&out, 0, sizeof(out));
+	out.emit.fn = cap_fn;
+	out.emit.src = IG_STAGE_STRATEGY;
+	hosts_up = false;
+	t_ms = 0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (hosts_up) {
+		ig_strategy_host_destroy(&host0);
+		ig_strategy_host_destroy(&host1);
+	}
+	hosts_up = false;
+	return 0;
+}
+
+static void start(void)
+{
+	assert_int_equal(ig_strategy_host_init(&host0, &cfg, 0, EPOCH, instrument_of, NULL, err,
+					       sizeof(err)),
+			 0);
+	assert_int_equal(ig_strategy_host_init(&host1, &cfg, 1, EPOCH, instrument_of, NULL, err,
+					       sizeof(err)),
+			 0);
+	hosts_up = true;
+}
+
+static struct ig_strategy_ctx *ctx_of(struct ig_strategy_host *h, uint16_t id)
+{
+	for (uint32_t i = 0; i < h->n; i++)
+		if (h->ctx[i]->id == id)
+			return h->ctx[i];
+	fail_msg("strategy %u is not on this host", id);
+	return NULL;
+}
+
+static void handle(struct ig_strategy_host *h, const struct ig_event *ev)
+{
+	out.n = 0;
+	ig_strategy_host_handle(h, ev, &out.emit);
+}
+
+/* A quote with the given mid (spread 0.02) on instrument k. */
+static void quote(struct ig_strategy_host *h, uint16_t k, const char *mid)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_QUOTE;
+	ev.hdr.src = IG_STAGE_TICK;
+	ev.hdr.strategy_id = IG_STRATEGY_NONE;
+	ev.hdr.instrument_id = k;
+	ev.hdr.ts_event_ns = T0 + ++t_ms * 1000000;
+	ev.hdr.ts_origin_ns = 5000 + t_ms;
+	ev.body.quote.bid_px = D(mid) - D("0.01");
+	ev.body.quote.ask_px = D(mid) + D("0.01");
+	ev.body.quote.bid_qty = D("1");
+	ev.body.quote.ask_qty = D("1");
+	handle(h, &ev);
+}
+
+static uint64_t cid(uint16_t sid, uint32_t seq)
+{
+	return ((uint64_t)sid << 48) | ((uint64_t)EPOCH << 32) | seq;
+}
+
+/* The one intent the last call emitted. */
+static const struct ig_event *intent(void)
+{
+	if (out.n != 1)
+		fail_msg("%u events emitted, want one intent", out.n);
+	assert_int_equal(out.it[0].dst, IG_STAGE_OMS);
+	assert_int_equal(out.it[0].idx, 0);
+	assert_int_equal(out.it[0].ev.hdr.src, IG_STAGE_STRATEGY);
+	return &out.it[0].ev;
+}
+
+/* OMS -> strategy events. */
+static void oms_event(struct ig_strategy_host *h, struct ig_event *ev, uint16_t sid, uint16_t type)
+{
+	ev->hdr.type = type;
+	ev->hdr.src = IG_STAGE_OMS;
+	ev->hdr.strategy_id = sid;
+	handle(h, ev);
+}
+
+static void fill_and_position(struct ig_strategy_host *h, uint16_t sid, uint16_t k, uint64_t id,
+			      enum ig_side side, const char *px, const char *qty, const char *pos_qty,
+			      const char *cash)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.instrument_id = k;
+	ev.body.fill.client_id = id;
+	ev.body.fill.side = (uint8_t)side;
+	ev.body.fill.px = D(px);
+	ev.body.fill.qty = D(qty);
+	ev.body.fill.trade_id = 1;
+	ev.body.fill.last = 1;
+	oms_event(h, &ev, sid, IG_EV_FILL);
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.instrument_id = k;
+	ev.body.position.qty = D(pos_qty);
+	ev.body.position.avg_px = D(px);
+	ev.body.position.cash = D(cash);
+	oms_event(h, &ev, sid, IG_EV_POSITION);
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.instrument_id = k;
+	ev.body.update.client_id = id;
+	ev.body.update.state = IG_OS_FILLED;
+	ev.body.update.filled_qty = D(qty);
+	oms_event(h, &ev, sid, IG_EV_ORDER_UPDATE);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_hosts_take_their_strategies(void **state)
+{
+	struct ig_strategy_ctx *a, *b, *c;
+	(void)state;
+	start();
+	assert_int_equal(host0.n, 2);
+	assert_int_equal(host1.n, 1);
+	a = ctx_of(&host0, 0);
+	c = ctx_of(&host0, 2);
+	b = ctx_of(&host1, 1);
+	assert_string_equal(ig_ctx_name(a), "a");
+	assert_string_equal(ig_ctx_name(b), "b");
+	assert_int_equal(ig_ctx_strategy_id(c), 2);
+	assert_true(a->subscribed[0] && !a->subscribed[1]);
+	assert_true(c->subscribed[1] && !c->subscribed[0]);
+	/* The mirror starts flat with the capital as cash. */
+	assert_int_equal(ig_ctx_position(a, 0)->cash, D("1000"));
+	assert_int_equal(ig_ctx_position(a, 0)->qty, 0);
+	/* Out of range instruments read as an empty position. */
+	assert_int_equal(ig_ctx_position(a, 200)->qty, 0);
+	assert_int_equal(ig_ctx_position(a, 200)->cash, 0);
+}
+
+/* sma_cross with fast 2, slow 4: exact integer averages, one market order
+ * per crossing, nothing while an order is working. */
+static void test_sma_cross_signals_and_mirror(void **state)
+{
+	const struct ig_event *o;
+	struct ig_strategy_ctx *a;
+	(void)state;
+	start();
+	a = ctx_of(&host0, 0);
+
+	/* 10, 10, 10, 10: averages equal, no trend yet. */
+	for (int i = 0; i < 4; i++) {
+		quote(&host0, 0, "10");
+		assert_int_equal(out.n, 0);
+	}
+	/* 11: fast (10 + 11) / 2 = 10.5 > slow 41 / 4 = 10.25: buy 1. */
+	quote(&host0, 0, "11");
+	o = intent();
+	assert_int_equal(o->hdr.type, IG_EV_ORDER);
+	assert_int_equal(o->hdr.strategy_id, 0);
+	assert_int_equal(o->hdr.instrument_id, 0);
+	assert_int_equal(o->hdr.ts_event_ns, T0 + t_ms * 1000000);
+	assert_int_equal(o->hdr.ts_origin_ns, 5000 + t_ms); /* the causing tick's */
+	assert_int_equal(o->body.order.client_id, cid(0, 1));
+	assert_int_equal(o->body.order.side, IG_SIDE_BUY);
+	assert_int_equal(o->body.order.type, IG_ORD_MARKET);
+	assert_int_equal(o->body.order.qty, D("1"));
+	assert_int_equal(ig_ctx_pending_qty(a, 0, IG_SIDE_BUY), D("1"));
+	assert_int_equal(a->intents, 1);
+	assert_int_equal(ig_ctx_now_ns(a), T0 + t_ms * 1000000);
+
+	/* 9: fast 10 = slow 10: equal keeps the trend. 7: fast 8 < slow 9.25:
+	 * a cross down, but the buy is still working: nothing. */
+	quote(&host0, 0, "9");
+	assert_int_equal(out.n, 0);
+	quote(&host0, 0, "7");
+	assert_int_equal(out.n, 0);
+
+	/* The OMS fills it: the mirror follows. */
+	fill_and_position(&host0, 0, 0, cid(0, 1), IG_SIDE_BUY, "11.01", "1", "1", "988.99");
+	assert_int_equal(out.n, 0); /* sma_cross does not react to fills */
+	assert_int_equal(ig_ctx_pending_qty(a, 0, IG_SIDE_BUY), 0);
+	assert_int_equal(ig_ctx_position(a, 0)->qty, D("1"));
+	assert_int_equal(ig_ctx_position(a, 0)->cash, D("988.99"));
+
+	/* Up again (target 1, held 1: nothing), then down: sell 1. */
+	quote(&host0, 0, "12"); /* fast 9.5 vs slow (11+9+7+12)/4 = 9.75: still down */
+	assert_int_equal(out.n, 0);
+	quote(&host0, 0, "14"); /* fast 13 > slow 10.5: up, already long */
+	assert_int_equal(out.n, 0);
+	quote(&host0, 0, "5"); /* fast 9.5 < slow 9.5? (7+12+14+5)/4 = 9.5: equal */
+	assert_int_equal(out.n, 0);
+	quote(&host0, 0, "4"); /* fast 4.5 < slow 8.75: down, sell what we hold */
+	o = intent();
+	assert_int_equal(o->body.order.side, IG_SIDE_SELL);
+	assert_int_equal(o->body.order.qty, D("1"));
+	assert_int_equal(o->body.order.client_id, cid(0, 2));
+
+	/* The other host's copy of the same data makes its own decision. */
+	for (int i = 0; i < 4; i++)
+		quote(&host1, 0, "10");
+	quote(&host1, 0, "11");
+	o = intent();
+	assert_int_equal(o->hdr.strategy_id, 1);
+	assert_int_equal(o->body.order.client_id, cid(1, 1));
+}
+
+static void test_sma_cross_allow_short_and_subscription(void **state)
+{
+	const struct ig_event *o;
+	(void)state;
+	start();
+	/* Instrument 0 data does not reach c; instrument 1 data reaches only c. */
+	for (int i = 0; i < 4; i++) {
+		quote(&host0, 1, "100");
+		assert_int_equal(out.n, 0);
+	}
+	quote(&host0, 1, "99");
+	/* c: cross down with allow_short: sell 0.5 from flat. a saw nothing. */
+	o = intent();
+	assert_int_equal(o->hdr.strategy_id, 2);
+	assert_int_equal(o->hdr.instrument_id, 1);
+	assert_int_equal(o->body.order.side, IG_SIDE_SELL);
+	assert_int_equal(o->body.order.qty, D("0.5"));
+	assert_int_equal(ctx_of(&host0, 0)->intents, 0);
+	/* Data for an instrument nobody trades reaches nobody. */
+	quote(&host0, 5, "1");
+	assert_int_equal(out.n, 0);
+}
+
+/* ----------------------------------------------------- probe strategy */
+
+struct probe {
+	uint64_t quotes, timers, updates, fills, rejects, positions, stops;
+	uint64_t last_reject_cid;
+	uint16_t last_reject_reason;
+	uint64_t ids[8];
+	int mode; /* what on_quote does */
+};
+
+static struct probe probes[IG_MAX_STRATEGIES];
+
+static void probe_quote(void *st, struct ig_strategy_ctx *ctx, const struct ig_event *ev)
+{
+	struct probe *p = &probes[ig_ctx_strategy_id(ctx)];
+	struct ig_order o;
+	(void)st;
+	p->quotes++;
+	switch (p->mode) {
+	case 1: /* invalid intents, then a valid one */
+		memset(&o, 0, sizeof(o));
+		o.side = IG_SIDE_BUY;
+		o.type = IG_ORD_MARKET;
+		o.qty = 0;
+		p->ids[0] = ig_ctx_submit(ctx, 0, &o); /* no size */
+		o.qty = D("1");
+		o.side = IG_SIDE_NONE;
+		p->ids[1] = ig_ctx_submit(ctx, 0, &o); /* no side */
+		o.side = IG_SIDE_BUY;
+		p->ids[2] = ig_ctx_limit(ctx, 0, IG_SIDE_BUY, 0, D("1"), IG_TIF_GTC); /* no price */
+		p->ids[3] = ig_ctx_market(ctx, IG_MAX_INSTRUMENTS, IG_SIDE_BUY, D("1"));
+		o.tif = 9;
+		p->ids[4] = ig_ctx_submit(ctx, 0, &o); /* bad tif */
+		p->ids[5] = ig_ctx_limit(ctx, 0, IG_SIDE_SELL, D("101"), D("2"), IG_TIF_IOC);
+		break;
+	case 2: /* one limit order, then cancel it */
+		p->ids[0] = ig_ctx_limit(ctx, ev->hdr.instrument_id, IG_SIDE_BUY, D("99"), D("3"),
+					 IG_TIF_GTC);
+		ig_ctx_cancel(ctx, p->ids[0]);
+		break;
+	case 3: /* open orders beyond the mirror's capacity */
+		for (int i = 0; i < IG_CTX_MAX_OPEN + 1; i++)
+			ig_ctx_limit(ctx, 0, IG_SIDE_BUY, D("1"), D("1"), IG_TIF_GTC);
+		break;
+	default:
+		break;
+	}
+}
+
+static void probe_timer(void *st, struct ig_strategy_ctx *ctx, const struct ig_event *ev)
+{
+	(void)st;
+	(void)ev;
+	probes[ig_ctx_strategy_id(ctx)].timers++;
+}
+
+static void probe_update(void *st, struct ig_strategy_ctx *ctx, const struct ig_event *ev)
+{
+	(void)st;
+	(void)ev;
+	probes[ig_ctx_strategy_id(ctx)].updates++;
+}
+
+static void probe_fill(void *st, struct ig_strategy_ctx *ctx, const struct ig_event *ev)
+{
+	(void)st;
+	(void)ev;
+	probes[ig_ctx_strategy_id(ctx)].fills++;
+}
+
+static void probe_reject(void *st, struct ig_strategy_ctx *ctx, const struct ig_event *ev)
+{
+	struct probe *p = &probes[ig_ctx_strategy_id(ctx)];
+	(void)st;
+	p->rejects++;
+	p->last_reject_cid = ev->body.reject.client_id;
+	p->last_reject_reason = ev->body.reject.reason;
+}
+
+static void probe_stop(void *st, struct ig_strategy_ctx *ctx)
+{
+	(void)st;
+	probes[ig_ctx_strategy_id(ctx)].stops++;
+	/* Still allowed to act on the way out. */
+	ig_ctx_market(ctx, 0, IG_SIDE_SELL, D("1"));
+}
+
+static const struct ig_strategy_type probe_type = {
+	.name = "probe",
+	.on_quote = probe_quote,
+	.on_timer = probe_timer,
+	.on_order_update = probe_update,
+	.on_fill = probe_fill,
+	.on_reject = probe_reject,
+	.on_stop = probe_stop,
+};
+
+static void install_probes(void)
+{
+	memset(probes, 0, sizeof(probes));
+	for (uint32_t i = 0; i < host0.n; i++)
+		host0.ctx[i]->type = &probe_type;
+	for (uint32_t i = 0; i < host1.n; i++)
+		host1.ctx[i]->type = &probe_type;
+}
+
+static void test_invalid_intents(void **state)
+{
+	struct ig_strategy_ctx *a;
+	const struct ig_event *o;
+	(void)state;
+	start();
+	install_probes();
+	a = ctx_of(&host0, 0);
+	probes[0].mode = 1;
+	quote(&host0, 0, "100");
+	/* Five malformed intents: 0 returned, on_reject(invalid_order) at
+	 * once, nothing emitted; the valid one goes out. */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(probes[0].ids[i], 0);
+	assert_int_equal(probes[0].rejects, 5);
+	assert_int_equal(probes[0].last_reject_reason, IG_RJ_INVALID);
+	o = intent();
+	assert_int_equal(o->body.order.client_id, probes[0].ids[5]);
+	assert_int_equal(o->body.order.type, IG_ORD_LIMIT);
+	assert_int_equal(o->body.order.tif, IG_TIF_IOC);
+	assert_int_equal(o->body.order.px, D("101"));
+	/* Malformed intents use up a sequence number each: ids stay unique. */
+	assert_int_equal(probes[0].ids[5], cid(0, 6));
+	assert_int_equal(a->intents, 1);
+	assert_int_equal(ig_ctx_pending_qty(a, 0, IG_SIDE_SELL), D("2"));
+	/* Outside a callback there is nothing to emit through. */
+	assert_int_equal(ig_ctx_market(a, 0, IG_SIDE_BUY, D("1")), 0);
+	assert_int_equal(a->intents, 1);
+}
+
+static void test_cancel_and_order_event_routing(void **state)
+{
+	struct ig_event ev;
+	struct ig_strategy_ctx *c;
+	(void)state;
+	start();
+	install_probes();
+	c = ctx_of(&host0, 2);
+	probes[2].mode = 2;
+	quote(&host0, 1, "100");
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.it[0].ev.hdr.type, IG_EV_ORDER);
+	assert_int_equal(out.it[1].ev.hdr.type, IG_EV_CANCEL);
+	assert_int_equal(out.it[1].ev.hdr.strategy_id, 2);
+	assert_int_equal(out.it[1].ev.hdr.instrument_id, 1); /* from the mirror */
+	assert_int_equal(out.it[1].ev.body.cancel.client_id, probes[2].ids[0]);
+	assert_int_equal(c->cancels, 1);
+	assert_int_equal(ig_ctx_pending_qty(c, 1, IG_SIDE_BUY), D("3"));
+
+	/* Order events reach their own strategy only. */
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.instrument_id = 1;
+	ev.body.update.client_id = probes[2].ids[0];
+	ev.body.update.state = IG_OS_PARTIALLY_FILLED;
+	oms_event(&host0, &ev, 2, IG_EV_ORDER_UPDATE);
+	assert_int_equal(probes[2].updates, 1);
+	assert_int_equal(probes[0].updates, 0);
+	/* A partial fill reduces what is pending. */
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.instrument_id = 1;
+	ev.body.fill.client_id = probes[2].ids[0];
+	ev.body.fill.qty = D("1");
+	ev.body.fill.side = IG_SIDE_BUY;
+	oms_event(&host0, &ev, 2, IG_EV_FILL);
+	assert_int_equal(probes[2].fills, 1);
+	assert_int_equal(ig_ctx_pending_qty(c, 1, IG_SIDE_BUY), D("2"));
+	/* CANCELED ends it. */
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.instrument_id = 1;
+	ev.body.update.client_id = probes[2].ids[0];
+	ev.body.update.state = IG_OS_CANCELED;
+	oms_event(&host0, &ev, 2, IG_EV_ORDER_UPDATE);
+	assert_int_equal(ig_ctx_pending_qty(c, 1, IG_SIDE_BUY), 0);
+	/* Events for a strategy that is not on this host are dropped. */
+	oms_event(&host0, &ev, 1, IG_EV_ORDER_UPDATE);
+	assert_int_equal(probes[1].updates, 0);
+	assert_int_equal(out.n, 0);
+	/* A reject ends a pending intent too. */
+	probes[0].mode = 2;
+	quote(&host0, 0, "100");
+	memset(&ev, 0, sizeof(ev));
+	ev.body.reject.client_id = probes[0].ids[0];
+	ev.body.reject.reason = IG_RJ_MAX_ORDER_QTY;
+	oms_event(&host0, &ev, 0, IG_EV_REJECT);
+	assert_int_equal(probes[0].rejects, 1);
+	assert_int_equal(probes[0].last_reject_reason, IG_RJ_MAX_ORDER_QTY);
+	assert_int_equal(ig_ctx_pending_qty(ctx_of(&host0, 0), 0, IG_SIDE_BUY), 0);
+}
+
+static void test_mirror_overflow_counted(void **state)
+{
+	struct ig_strategy_ctx *a;
+	(void)state;
+	start();
+	install_probes();
+	a = ctx_of(&host0, 0);
+	probes[0].mode = 3;
+	quote(&host0, 0, "100");
+	/* Every intent still goes out; the one the mirror cannot hold is
+	 * counted. */
+	assert_int_equal(out.n, IG_CTX_MAX_OPEN + 1);
+	assert_int_equal(a->mirror_overflow, 1);
+	assert_int_equal(ig_ctx_pending_qty(a, 0, IG_SIDE_BUY), IG_FIXED(IG_CTX_MAX_OPEN));
+}
+
+static void test_timer_and_feed_end(void **state)
+{
+	struct ig_event ev;
+	(void)state;
+	start();
+	install_probes();
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_TIMER;
+	ev.hdr.strategy_id = IG_STRATEGY_NONE;
+	ev.body.timer.count = 1;
+	handle(&host0, &ev);
+	assert_int_equal(probes[0].timers, 1);
+	assert_int_equal(probes[2].timers, 1);
+	assert_int_equal(probes[1].timers, 0);
+	assert_int_equal(out.n, 0);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_CONTROL;
+	ev.hdr.src = IG_STAGE_TICK;
+	ev.hdr.strategy_id = IG_STRATEGY_NONE;
+	ev.body.control.cmd = IG_CTL_FEED_END;
+	handle(&host1, &ev);
+	/* on_stop ran (and its last order went out before the token), then
+	 * the token goes to the OMS tagged with the thread. */
+	assert_int_equal(probes[1].stops, 1);
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.it[0].ev.hdr.type, IG_EV_ORDER);
+	assert_int_equal(out.it[1].dst, IG_STAGE_OMS);
+	assert_int_equal(out.it[1].ev.hdr.type, IG_EV_CONTROL);
+	assert_int_equal(out.it[1].ev.body.control.cmd, IG_CTL_FEED_END);
+	assert_int_equal(out.it[1].ev.body.control.arg, 1);
+	assert_int_equal(out.it[1].ev.hdr.strategy_id, IG_STRATEGY_NONE);
+	assert_true(host1.stopped);
+	/* A second token is passed on, without a second on_stop. */
+	handle(&host1, &ev);
+	assert_int_equal(probes[1].stops, 1);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.it[0].ev.body.control.cmd, IG_CTL_FEED_END);
+}
+
+static void expect_init_error(const char *want)
+{
+	int rc = ig_strategy_host_init(&host0, &cfg, 0, EPOCH, instrument_of, NULL, err, sizeof(err));
+	assert_int_equal(rc, IG_ECONFIG);
+	if (strstr(err, want) == NULL)
+		fail_msg("init error \"%s\" does not contain \"%s\"", err, want);
+	assert_int_equal(host0.n, 0); /* nothing left to undo */
+}
+
+static void test_init_errors(void **state)
+{
+	(void)state;
+	snprintf(cfg.strategies[2].type, IG_CFG_NAME_MAX, "no_such_type");
+	expect_init_error("test_host.yaml:5:5: strategies.2.type: unknown strategy type \"no_such_type\"");
+	snprintf(cfg.strategies[2].type, IG_CFG_NAME_MAX, "sma_cross");
+
+	snprintf(cfg.strategies[2].symbols[0], IG_CFG_NAME_MAX, "XRPUSD");
+	expect_init_error("strategies.2.symbols.0: unknown symbol \"XRPUSD\"");
+	snprintf(cfg.strategies[2].symbols[0], IG_CFG_NAME_MAX, "ETHUSD");
+
+	/* fast >= slow: the strategy's own check, located at the entry. */
+	snprintf(cfg.strategies[0].params[0].value, sizeof(cfg.strategies[0].params[0].value), "4");
+	expect_init_error("test_host.yaml:3:5: strategies.0.params: need 1 <= fast < slow");
+	/* A param of the wrong type: located at the param. */
+	snprintf(cfg.strategies[0].params[0].value, sizeof(cfg.strategies[0].params[0].value), "x");
+	expect_init_error("test_host.yaml:11:5: strategies.0.params.fast");
+	snprintf(cfg.strategies[0].params[0].value, sizeof(cfg.strategies[0].params[0].value), "2");
+	snprintf(cfg.strategies[0].params[2].value, sizeof(cfg.strategies[0].params[2].value), "0");
+	expect_init_error("qty must be > 0");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_hosts_take_their_strategies),
+		T(test_sma_cross_signals_and_mirror),
+		T(test_sma_cross_allow_short_and_subscription),
+		T(test_invalid_intents),
+		T(test_cancel_and_order_event_routing),
+		T(test_mirror_overflow_counted),
+		T(test_timer_and_feed_end),
+		T(test_init_errors),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
