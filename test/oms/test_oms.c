@@ -1051,9 +1051,8 @@ static void test_daily_loss_same_day(void **state)
 }
 
 /*
- * KNOWN BUG (src/oms/oms.c revalue(), "if (day != s->day)", with the
- * per-mark revalue gated in ig_oms_handle): the daily loss window opens on
- * the data day of the first event the OMS re-values on. Marks re-value only under a drawdown limit, so with only a
+ * Regression (fixed in a84f3c2): the daily loss window opened on the data
+ * day of the first event the OMS re-valued on. Marks re-value only under a drawdown limit, so with only a
  * daily_loss_limit the new day is noticed at its first fill, after that
  * fill's PnL is in: a loss taken by the first fill of a day is not counted
  * against that day. Here the whole loss (-50 against a limit of 10) is the
@@ -1115,12 +1114,10 @@ static void test_drawdown_halted_per_strategy(void **state)
 	expect_denied(0, 3, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 3, IG_RJ_HALTED);
 }
 
-/* KNOWN BUG (src/oms/oms.c ig_oms_init: "s->lim.drawdown_action =
- * cfg->strategies[i].risk.drawdown_action"): risk.drawdown_action in the
- * global section must apply to every strategy that does not override it
- * (config.h: per-strategy risk overrides the global one). The per-strategy
- * field defaults to "reducing" rather than "unset", so the global value is
- * never used. */
+/* Regression (fixed in a84f3c2): risk.drawdown_action in the global section
+ * applies to every strategy that does not override it (config.h: per-strategy
+ * risk overrides the global one). The per-strategy field used to default to
+ * "reducing" rather than "unset", so the global value was never used. */
 static void test_drawdown_action_global(void **state)
 {
 	(void)state;
