@@ -1052,11 +1052,11 @@ static void test_daily_loss_same_day(void **state)
 
 /*
  * Regression (fixed in a84f3c2): the daily loss window opened on the data
- * day of the first event the OMS re-valued on. Marks re-value only under a drawdown limit, so with only a
- * daily_loss_limit the new day is noticed at its first fill, after that
- * fill's PnL is in: a loss taken by the first fill of a day is not counted
- * against that day. Here the whole loss (-50 against a limit of 10) is the
- * first fill of day 2.
+ * day of the first event the OMS re-valued on. Marks re-value only under a
+ * drawdown limit, so with only a daily_loss_limit the new day was noticed
+ * at its first fill, after that fill's PnL was in: a loss taken by the
+ * first fill of a day was not counted against that day. Here the whole
+ * loss (-50 against a limit of 10) is the first fill of day 2.
  */
 static void test_daily_loss_first_fill_of_day(void **state)
 {
