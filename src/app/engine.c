@@ -138,7 +138,10 @@ void ig_engine_destroy(struct ig_engine *e)
 void ig_engine_request_stop(struct ig_engine *e)
 {
 	__atomic_store_n(&e->stop_requested, true, __ATOMIC_RELEASE);
-	if (e->threads != NULL && e->agents != NULL && e->agents[0].thread != NULL)
+	/* The agents exist only once `started` is published (release, after
+	 * build_threaded); before that the flag alone is enough, since the
+	 * tick agent reads it on its first duty cycle. */
+	if (__atomic_load_n(&e->started, __ATOMIC_ACQUIRE))
 		ig_waiter_notify(&e->agents[0].thread->waiter);
 }
 
@@ -733,6 +736,7 @@ static int run_threaded(struct ig_engine *e)
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	__atomic_store_n(&e->started, true, __ATOMIC_RELEASE);
 	for (uint32_t t = 0; t < e->nthreads_run; t++) {
 		if ((rc = ig_agent_thread_start(&e->threads[t])) != 0) {
 			for (uint32_t u = 0; u < t; u++)

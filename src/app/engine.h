@@ -108,6 +108,7 @@ struct ig_engine {
 	struct ig_agent_thread *threads;
 	uint32_t nthreads_run;
 	bool stop_requested;                    /* atomic: stop the feed */
+	bool started;                           /* atomic: agents built (release) */
 	bool done;                              /* atomic: shutdown token came back */
 	bool kill_switch;                       /* atomic: SIGUSR1 sets, SIGUSR2 clears; the OMS agent applies it */
 

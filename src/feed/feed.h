@@ -89,7 +89,8 @@ int ig_feed_next(struct ig_feed *f, int64_t now_ns, struct ig_event *ev, int64_t
 /* Total events the source will produce, 0 if unbounded. */
 uint64_t ig_feed_size(const struct ig_feed *f);
 
-/* Parses a CSV timestamp cell into Unix ns. Returns 0 or IG_ESYNTAX. */
+/* Parses a CSV timestamp cell into Unix ns. Returns 0, IG_ESYNTAX, or
+ * IG_ERANGE when the time does not fit int64 ns (after 2262). */
 int ig_feed_parse_ts(const char *s, size_t len, int64_t *out_ns);
 
 #endif

@@ -1,0 +1,317 @@
+/*
+ * luno.h - the Luno venue: orders over the Luno REST API with libcurl, on
+ * the executor thread, never blocking it (design.md §7-§8).
+ *
+ * Design
+ * ------
+ * One libcurl multi handle with IG_LUNO_SLOTS reusable easy handles
+ * (keep-alive: connections stay in the multi's cache between requests;
+ * CURLOPT_NOSIGNAL; connect and total timeouts from the config). submit()
+ * and cancel() only queue work; poll(), called on every executor duty
+ * cycle, drives curl_multi_perform / curl_multi_info_read, handles the
+ * completed requests and starts queued ones. Nothing waits on a socket.
+ *
+ * Request queue. Every call goes through one queue and one budget
+ * (luno_budget.h, shared with the luno market-data poller). The queue
+ * starts requests by class, then age:
+ *   cancel < submit < in-doubt lookup < markets < listtrades < status
+ * Order traffic (the first four) may spend the whole budget; periodic polls
+ * (listtrades, status) leave `poll_reserve` calls free for it.
+ *
+ * Order records. Each order the OMS sends gets a record (fixed table of
+ * IG_LUNO_MAX_ORDERS) keyed by the engine's client id, which also names
+ * its strategy, instrument and side, so a venue trade found by
+ * client_order_id (or order_id) maps back to its owner. The client id goes
+ * to Luno as client_order_id = "ig-%016llx": Luno refuses a repeat with
+ * HTTP 409, which makes it the idempotency key. Record states:
+ *
+ *   QUEUED    submit waiting for the budget (a cancel now is local)
+ *   SENDING   submit in flight
+ *   OPEN      accepted: the venue's order id is known
+ *   IN_DOUBT  outcome unknown (5xx, timeout, reset, malformed 2xx, 409):
+ *             resolved only by GET /api/exchange/3/order?client_order_id=;
+ *             found -> ACCEPTED, not found once `in_doubt_window_ms` has
+ *             passed since the send -> REJECTED. Never sent again.
+ *
+ * A submit whose connection never opened (refused, unresolvable) was not
+ * sent: it is retried up to max_send_attempts times, then rejected. HTTP
+ * 429 means "not processed": the same request goes again after the backoff.
+ *
+ * Fills. Every status_ms the venue reads GET /api/1/listtrades?pair=&
+ * after_seq=<last sequence seen> (while it has live orders) and asks for
+ * the status of the orders that need it: in doubt, cancel sent, IOC/FOK/
+ * market, and resting GTC orders at a slower round-robin pace that keeps
+ * them to a quarter of the budget. Each new trade is one IG_EV_FILL with
+ * trade_id = its sequence (so the OMS applies it once), px = price, qty =
+ * volume, fee = fee_counter + round(fee_base * price) (exchange-sim charges
+ * in counter; a base fee is converted at the trade price), liquidity =
+ * taker when is_buy matches our side. A sequence at or below the last one
+ * seen is skipped, so a page served twice fills nothing twice. A trade of
+ * a client_order_id we do not know is counted as foreign and skipped, but
+ * only once no submit of ours is still without an order id (it could be
+ * that order's).
+ *
+ * Terminal states. FILLED is the OMS's own conclusion from the fills. When
+ * Luno says COMPLETE and the trades we applied add up to its `base`, the
+ * unfilled rest is reported CANCELED (EXPIRED for an unfilled FOK). A
+ * CANCELED is therefore never ahead of a fill.
+ *
+ * Market orders. A SELL sends base_volume = qty. A BUY must be sized in
+ * counter currency: counter_volume = qty * ref, ref = the order's px if set
+ * (an upper bound the strategy accepts), else the latest ask the executor
+ * saw (the venue asks for market data), rounded down at the price scale;
+ * with neither it is rejected (no_mark). The base bought can differ from qty
+ * if the book moves: less is reported CANCELED at COMPLETE; more than qty
+ * is clamped to qty, logged and counted as an overfill (the OMS would refuse
+ * the whole fill). market_buy_ioc_bps >= 0 instead sends a market BUY as a
+ * BID IOC limit at ask * (1 + bps/10000) for exactly qty.
+ *
+ * Rounding. Prices go out at the pair's price scale, bids rounded down and
+ * asks up (never worse than the strategy asked); volumes at the volume
+ * scale, rounded down. Scales come from the options or, when -1, from GET
+ * /api/exchange/1/markets before the first order on that pair.
+ *
+ * Secrets. The key id and secret are read from the environment at init
+ * (the variable names come from the config); init fails, naming the
+ * variable, when either is unset or empty. They go to libcurl only as
+ * CURLOPT_USERNAME/PASSWORD. Any text that reaches a log line from outside
+ * (server error messages, curl errors) is scrubbed of both and of the
+ * basic-auth token, and base_url may not carry credentials.
+ *
+ * Owner: the executor thread (every function here), except that the budget
+ * is shared (atomics).
+ */
+#ifndef IG_EXEC_LUNO_H
+#define IG_EXEC_LUNO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "core/emit.h"
+#include "core/hist.h"
+#include "exec/luno_budget.h"
+#include "exec/luno_json.h"
+#include "exec/venue.h"
+
+#define IG_LUNO_MAX_ORDERS 1024   /* live order records */
+#define IG_LUNO_RECENT 1024       /* finished orders remembered for late trades */
+#define IG_LUNO_QUEUE (2 * IG_LUNO_MAX_ORDERS + 4 * IG_MAX_INSTRUMENTS)
+#define IG_LUNO_SLOTS 4           /* concurrent HTTP requests */
+#define IG_LUNO_TRADES_PAGE 100   /* listtrades limit */
+#define IG_LUNO_BODY_MAX (256 * 1024) /* largest reply accepted, bytes */
+#define IG_LUNO_URL_MAX 512
+#define IG_LUNO_SECRET_MAX 256
+
+/* Everything the venue needs; ig_luno_opts_from_config() fills it from the
+ * config, tests fill it directly. Strings are copied at init. */
+struct ig_luno_opts {
+	const char *base_url;       /* "https://api.luno.com" */
+	const char *key_id_env;     /* name of the env variable with the key id */
+	const char *secret_env;     /* name of the env variable with the secret */
+	const char *pairs[IG_MAX_INSTRUMENTS]; /* Luno pair per instrument id */
+	uint32_t npairs;
+	int price_scale[IG_MAX_INSTRUMENTS];  /* decimals; -1 = from /markets */
+	int volume_scale[IG_MAX_INSTRUMENTS]; /* decimals; -1 = from /markets */
+	int64_t connect_timeout_ms; /* default 3000 */
+	int64_t timeout_ms;         /* total per request; default 10000 */
+	int64_t status_ms;          /* listtrades / status cadence; default 1000 */
+	int64_t in_doubt_window_ms; /* not-found is final only after send + this; default timeout_ms + 2000 */
+	int64_t market_buy_ioc_bps; /* -1 (default): marketorder counter_volume */
+	int64_t io_poll_us;         /* poll spacing while HTTP is in flight; default 200 */
+	int64_t max_send_attempts;  /* for submits whose connection never opened; default 3 */
+	int64_t poll_reserve;       /* budget calls periodic polls leave free; -1 = burst / 3 */
+	struct ig_luno_budget *budget; /* shared budget; NULL = an own one: */
+	int64_t requests_per_min;   /*   its calls a minute; default 300 */
+	int64_t backoff_base_ms;    /*   its first 429 backoff; default 500 */
+	int64_t since_ms;           /* listtrades since= (Unix ms); 0 = init time - 60 s */
+};
+
+/* Counters for the closing note. Owner: executor thread. */
+struct ig_luno_stats {
+	uint64_t requests;          /* HTTP requests started */
+	uint64_t submits;           /* postorder/marketorder sent (incl. retries) */
+	uint64_t cancels;           /* stoporder sent */
+	uint64_t lookups;           /* exchange/3/order sent (in-doubt and status) */
+	uint64_t trade_polls;       /* listtrades sent */
+	uint64_t http_2xx;          /* responses by status class */
+	uint64_t http_3xx;
+	uint64_t http_4xx;
+	uint64_t http_5xx;
+	uint64_t transport_errors;  /* no HTTP status: refused, reset, timed out */
+	uint64_t timeouts;          /* of which timed out */
+	uint64_t http_429;
+	uint64_t retries;           /* requests sent again (429, unsent, failed cancel) */
+	uint64_t budget_waits;      /* times the queue had to wait for the budget */
+	uint64_t malformed;         /* replies that did not parse */
+	uint64_t accepted;
+	uint64_t rejected;          /* venue rejects (incl. in-doubt not found) */
+	uint64_t canceled;
+	uint64_t expired;
+	uint64_t in_doubt;          /* orders whose outcome was unknown */
+	uint64_t in_doubt_found;    /*   resolved: found by lookup -> ACCEPTED */
+	uint64_t in_doubt_by_trade; /*   resolved: a trade showed it exists */
+	uint64_t in_doubt_not_found;/*   resolved: not found after the window -> REJECTED */
+	uint64_t duplicate_409;     /* ErrDuplicateClientOrderID answers */
+	uint64_t fills;             /* IG_EV_FILL emitted */
+	uint64_t duplicate_trades;  /* trades skipped: already seen, or of a finished order */
+	uint64_t foreign_trades;    /* trades of orders this venue never sent */
+	uint64_t overfills;         /* market-buy trades clamped to the order's qty */
+	struct ig_hist rtt_ns;      /* REST round trip (curl total time), ns */
+};
+
+/* Venue-side order record. Owner: executor thread. */
+struct ig_luno_rec {
+	uint64_t client_id;        /* 0 = free */
+	uint64_t venue_id;         /* numeric form of order_id for the OMS */
+	char order_id[IG_LUNO_ID_MAX]; /* Luno's id, "" until known */
+	int64_t qty;               /* as the OMS sent it, 1e-8 */
+	int64_t px;                /* limit price (or market-buy reference), 1e-8 */
+	int64_t ref_px;            /* market buy: price that sized counter_volume, 1e-8 */
+	int64_t filled_qty;        /* emitted in fills, 1e-8 */
+	int64_t venue_base;        /* base of all venue trades applied (before clamping), 1e-8 */
+	int64_t status_base;       /* base filled per the last status, 1e-8 */
+	int64_t sent_ns;           /* first send, CLOCK_MONOTONIC */
+	int64_t next_lookup_ns;    /* in doubt: next lookup not before */
+	int64_t last_status_ns;    /* last status answer */
+	int64_t ts_origin_ns;      /* of the order event */
+	int64_t ts_event_ns;
+	uint64_t last_seq;         /* last trade sequence applied */
+	uint16_t strategy_id;
+	uint16_t instrument_id;
+	uint8_t side;              /* enum ig_side */
+	uint8_t type;              /* IG_ORD_MARKET or IG_ORD_LIMIT */
+	uint8_t tif;               /* enum ig_tif */
+	uint8_t flags;             /* IG_ORDF_* */
+	uint8_t state;             /* QUEUED, SENDING, OPEN, IN_DOUBT (luno.c) */
+	uint8_t send_attempts;     /* unsent attempts so far */
+	uint8_t cancel_attempts;
+	bool announced;            /* IN_DOUBT was emitted */
+	bool complete;             /* Luno said COMPLETE */
+	bool cancel_wanted;        /* the OMS asked to cancel */
+	bool cancel_done;          /* Luno accepted the stoporder */
+	bool rq_submit;            /* a submit is queued or in flight */
+	bool rq_cancel;            /* a cancel is queued or in flight */
+	bool rq_lookup;            /* a lookup/status is queued or in flight */
+};
+
+struct ig_luno_req {
+	uint8_t kind;              /* luno.c enum */
+	uint16_t instrument_id;
+	uint32_t rec;              /* record index + 1, 0 = none */
+	uint64_t client_id;        /* the record's client id when queued */
+	uint64_t seq;              /* queue order */
+	int64_t not_before_ns;
+};
+
+struct ig_luno_inst {
+	char pair[IG_LUNO_PAIR_MAX];
+	int price_scale;           /* -1 until known */
+	int volume_scale;
+	bool invalid;              /* /markets does not list it */
+	bool rq_markets;
+	bool rq_trades;
+	bool more_trades;          /* last page was full */
+	int64_t next_markets_ns;
+	uint64_t last_seq;         /* trades cursor: highest sequence applied */
+	int64_t bid_px;            /* latest market data, 1e-8 */
+	int64_t ask_px;
+};
+
+struct ig_luno_slot {
+	void *easy;                /* CURL * */
+	bool busy;
+	bool overflow;             /* reply larger than IG_LUNO_BODY_MAX */
+	struct ig_luno_req req;
+	char *body;                /* IG_LUNO_BODY_MAX + 1 */
+	size_t len;
+	char url[IG_LUNO_URL_MAX];
+	char post[IG_LUNO_URL_MAX];
+	char errbuf[256];          /* CURL_ERROR_SIZE */
+};
+
+struct ig_luno {
+	char base_url[IG_CFG_PATH_MAX];
+	char key_id[IG_LUNO_SECRET_MAX];
+	char secret[IG_LUNO_SECRET_MAX];
+	char auth_b64[IG_LUNO_SECRET_MAX * 2]; /* base64("key:secret"), for scrubbing */
+	struct ig_luno_inst inst[IG_MAX_INSTRUMENTS];
+	uint32_t ninst;
+	int64_t connect_timeout_ms;
+	int64_t timeout_ms;
+	int64_t status_ns;
+	int64_t in_doubt_window_ns;
+	int64_t market_buy_ioc_bps;
+	int64_t io_poll_ns;
+	int64_t max_send_attempts;
+	int64_t poll_reserve;
+	int64_t since_ms;
+	struct ig_luno_budget *budget; /* shared or &own_budget */
+	struct ig_luno_budget own_budget;
+	void *multi;               /* CURLM * */
+	struct ig_luno_slot slots[IG_LUNO_SLOTS];
+	uint32_t nbusy;
+	struct ig_luno_rec *recs;  /* IG_LUNO_MAX_ORDERS */
+	uint32_t nrecs;            /* high-water index in use */
+	uint32_t live;
+	uint64_t *recent;          /* IG_LUNO_RECENT finished client ids (ring) */
+	uint32_t recent_head;
+	struct ig_luno_req *queue; /* IG_LUNO_QUEUE, unordered; picked by class then seq */
+	uint32_t nq;
+	uint64_t next_seq;
+	struct ig_luno_trade *page; /* IG_LUNO_TRADES_PAGE scratch */
+	int64_t next_status_ns;
+	int64_t budget_retry_ns;   /* the budget said "not before"; 0 = not waiting */
+	uint64_t rng;              /* jitter */
+	struct ig_luno_stats stats;
+};
+
+/* The venue interface (venue.h); the venue pointer is a struct ig_luno *. */
+extern const struct ig_venue_ops ig_luno_ops;
+
+/* Defaults for every option (no pairs). */
+void ig_luno_opts_default(struct ig_luno_opts *o);
+
+/* Options from the config: venue.* keys; instrument 0 is feed.symbol (one
+ * feed, one symbol in this version); the shared budget is
+ * ig_luno_budget_global(cfg). Pointers into cfg must outlive init. */
+void ig_luno_opts_from_config(struct ig_luno_opts *o, const struct ig_config *cfg);
+
+/*
+ * Sets up the venue on caller-owned memory: reads the key id and secret
+ * from the environment, allocates every table and the curl handles.
+ * curl_global_init() must already have run (main thread, before threads).
+ * Returns 0, or IG_ECONFIG (err says which option or variable) or IG_ENOMEM;
+ * on failure nothing is left to undo. Call on the executor thread, or
+ * before it starts.
+ */
+int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, size_t errlen);
+
+/* Frees everything and wipes the credentials. Outstanding requests are
+ * abandoned (call while busy() is false to lose nothing). */
+void ig_luno_destroy(struct ig_luno *v);
+
+/* The venue entry points, also reachable through ig_luno_ops. Executor
+ * thread only. */
+void ig_luno_submit(struct ig_luno *v, const struct ig_event *order, struct ig_emit *out);
+void ig_luno_cancel(struct ig_luno *v, const struct ig_event *cancel, struct ig_emit *out);
+void ig_luno_market_data(struct ig_luno *v, const struct ig_event *md, struct ig_emit *out);
+int ig_luno_poll(struct ig_luno *v, int64_t now_ns, struct ig_emit *out);
+int64_t ig_luno_deadline_ns(const struct ig_luno *v);
+/* True while an order's outcome is still open: a submit or cancel queued
+ * or in flight, or an order in doubt. */
+bool ig_luno_busy(const struct ig_luno *v);
+
+/* Logs the counters as one line (for the closing note). */
+void ig_luno_log_stats(const struct ig_luno *v);
+
+/* The client_order_id for a client id: "ig-%016llx". buf >= 20 bytes. */
+void ig_luno_client_order_id(uint64_t client_id, char *buf, size_t cap);
+
+/* The numeric venue order id the OMS sees for Luno's order id: the number
+ * itself when it is all digits (exchange-sim), else a 64-bit FNV-1a hash;
+ * never 0. */
+uint64_t ig_luno_venue_id(const char *order_id);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * luno_budget.h - the one request budget every Luno call draws from.
+ *
+ * Design
+ * ------
+ * Luno allows 300 calls a minute and answers HTTP 429 beyond. The market
+ * data poller (tick thread) and the venue (executor thread) share one
+ * budget, so it is a lock-free GCRA (generic cell rate algorithm, the
+ * token bucket written as one "theoretical arrival time", tat_ns):
+ *
+ *   interval_ns  = 60 s / (per_min - burst + 1)
+ *   tolerance_ns = (burst - 1) * interval_ns
+ *   a call may go at `now` iff tat_ns - tolerance_ns <= now,
+ *   and then tat_ns = max(tat_ns, now) + interval_ns.
+ *
+ * From idle that admits `burst` calls at once and one per interval after,
+ * so no 60 s window ever holds more than per_min calls.
+ *
+ * Priority without a queue: a caller asks with a reserve r (in calls) and
+ * is admitted only if r + 1 calls are available. Order traffic (cancels,
+ * submits, in-doubt lookups) asks with reserve 0; periodic polls (ticker,
+ * listtrades, status) ask with a reserve, so under pressure the periodic
+ * traffic waits and order traffic goes first. Within the venue, cancels
+ * are also ahead of everything in its own queue.
+ *
+ * HTTP 429: ig_luno_budget_throttled() starts an exponential backoff with
+ * jitter (base * 2^n, n capped, each delay drawn from [d/2, d)) that stops
+ * every caller, and leaves the bucket empty when it ends, so traffic
+ * resumes at the steady rate rather than in a burst. The first success
+ * after it resets n.
+ *
+ * Owner: shared by the tick and executor threads; every field is accessed
+ * with __atomic builtins (relaxed is enough: each field is a self-contained
+ * number and no other memory is published through it).
+ */
+#ifndef IG_EXEC_LUNO_BUDGET_H
+#define IG_EXEC_LUNO_BUDGET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+
+#define IG_LUNO_BUDGET_MAX_LEVEL 6 /* backoff stops doubling at base * 64 */
+
+struct ig_luno_budget {
+	int64_t per_min;          /* calls per minute */
+	int64_t burst;            /* calls admitted at once from idle */
+	int64_t interval_ns;      /* steady spacing */
+	int64_t tolerance_ns;     /* (burst - 1) * interval */
+	int64_t backoff_base_ns;  /* first 429 backoff (before jitter) */
+	int64_t backoff_max_ns;   /* cap */
+	int64_t tat_ns;           /* atomic: theoretical arrival time */
+	int64_t backoff_until_ns; /* atomic: nothing goes before this */
+	uint32_t level;           /* atomic: consecutive 429s */
+	uint64_t taken;           /* atomic: calls admitted */
+	uint64_t throttled;       /* atomic: 429s reported */
+};
+
+/* Sets up a budget of per_min calls a minute (>= 1) with the given burst
+ * (clamped to 1..per_min; 0 picks per_min / 30, at least 1) and a 429
+ * backoff starting at backoff_base_ms (0 picks 500 ms), capped at 30 s. */
+void ig_luno_budget_init(struct ig_luno_budget *b, int64_t per_min, int64_t burst,
+			 int64_t backoff_base_ms);
+
+/* Takes one call if at least reserve + 1 are available at now_ns
+ * (CLOCK_MONOTONIC) and no backoff is running. Returns true if taken;
+ * otherwise false with *retry_ns set to the earliest time to ask again.
+ * Any thread. */
+bool ig_luno_budget_take(struct ig_luno_budget *b, int64_t now_ns, int64_t reserve,
+			 int64_t *retry_ns);
+
+/* Reports an HTTP 429 at now_ns; rng is the caller's xorshift state for
+ * the jitter. Returns the backoff chosen (ns). Any thread. */
+int64_t ig_luno_budget_throttled(struct ig_luno_budget *b, int64_t now_ns, uint64_t *rng);
+
+/* Reports a successful call (resets the backoff level). Any thread. */
+void ig_luno_budget_ok(struct ig_luno_budget *b);
+
+/* True while a 429 backoff is running at now_ns. */
+bool ig_luno_budget_backing_off(const struct ig_luno_budget *b, int64_t now_ns);
+
+/*
+ * The process-wide budget for the configured Luno account: the venue and
+ * the luno feed both default to it, so the daemon has one budget. Set up
+ * on first use from cfg (venue request budget), later calls return the same
+ * object. Call it on the main thread during start-up.
+ */
+struct ig_luno_budget *ig_luno_budget_global(const struct ig_config *cfg);
+
+/* The configured budget (calls a minute); 300 unless the config says. */
+int64_t ig_luno_budget_per_min(const struct ig_config *cfg);
+
+#endif
