@@ -1,0 +1,177 @@
+/*
+ * flow.c - the seeded synthetic order flow that moves exchange-sim's market.
+ *
+ * Each tick (every flow_ms on the flow thread, or on demand in tests), under
+ * the state mutex:
+ *   1. the mid takes a random-walk step of -3.0..+3.0 bps, snapped to the
+ *      price tick and kept within [2 * min_price, max_price / 2];
+ *   2. the market maker (account 2) cancels its quotes on the wrong side of
+ *      the new mid or beyond its ladder, and one quote at random one tick in
+ *      eight;
+ *   3. it requotes a ladder of FLOW_LEVELS bids and asks FLOW_SPACING_BPS
+ *      apart around the mid, 1..100 x min_volume each, as plain GTC limits:
+ *      when the mid has moved through a resting user order, the new quote
+ *      crosses it and trades with it at the user's price;
+ *   4. one tick in four, the taker (account 3) sends a market order of
+ *      1..40 x min_volume, buying (by counter volume) or selling at random,
+ *      which eats the top of the book - the user's orders among it.
+ * Every draw comes from one splitmix64 stream seeded by --seed, so a given
+ * seed gives the same flow; only the interleaving with HTTP requests
+ * depends on timing. The synthetic accounts' refusals (say, out of funds)
+ * are ignored.
+ *
+ * Owner: whoever holds the server's state mutex.
+ */
+#include "sim/sim_internal.h"
+
+#include "ingenium/fixed.h"
+
+#include <string.h>
+
+#define FLOW_LEVELS 5
+#define FLOW_SPACING_BPS 5
+
+static uint64_t draw(struct ig_sim_server *s, uint64_t n)
+{
+	return ig__sim_rng(&s->flow.rng) % n;
+}
+
+/* Forgets market-maker orders that have left the book. */
+static void prune(struct ig_sim_server *s)
+{
+	struct ig__sim_flow *f = &s->flow;
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < f->nids; i++)
+		if (ig_book_find(&s->book, f->ids[i]) != NULL)
+			f->ids[k++] = f->ids[i];
+	f->nids = k;
+}
+
+static void cancel_at(struct ig_sim_server *s, uint32_t i)
+{
+	struct ig__sim_flow *f = &s->flow;
+
+	ig_book_cancel(&s->book, f->ids[i], NULL);
+	memmove(&f->ids[i], &f->ids[i + 1], (size_t)(f->nids - i - 1) * sizeof(f->ids[0]));
+	f->nids--;
+}
+
+static bool mm_has(struct ig_sim_server *s, enum ig_book_side side, int64_t px)
+{
+	for (uint32_t i = 0; i < s->flow.nids; i++) {
+		const struct ig_book_order *o = ig_book_find(&s->book, s->flow.ids[i]);
+		if (o != NULL && o->side == side && o->px == px)
+			return true;
+	}
+	return false;
+}
+
+static void place(struct ig_sim_server *s, uint32_t account, enum ig_book_kind kind,
+		  enum ig_book_side side, int64_t px, int64_t qty, int64_t counter_qty)
+{
+	struct ig__sim_flow *f = &s->flow;
+	struct ig_book_req req;
+	struct ig_book_result res;
+
+	if (account == IG__SIM_ACCT_MM && f->nids == IG__SIM_FLOW_MAX_IDS)
+		cancel_at(s, 0);
+	memset(&req, 0, sizeof(req));
+	req.order_id = s->next_order_id++;
+	req.account = account;
+	req.kind = kind;
+	req.side = side;
+	req.tif = IG_BOOK_GTC;
+	req.px = px;
+	req.qty = qty;
+	req.counter_qty = counter_qty;
+	req.ts_ms = ig__sim_now_ms();
+	if (ig_book_place(&s->book, &req, &res) == 0 && res.rested && account == IG__SIM_ACCT_MM)
+		f->ids[f->nids++] = req.order_id;
+}
+
+/* The ladder's i-th price (i >= 1) on side s: outward from the mid. */
+static int64_t ladder_px(const struct ig_sim_server *s, enum ig_book_side side, int i)
+{
+	int64_t tick = s->book.tick, mid = s->flow.mid;
+	int64_t off = (int64_t)((ig_i128)mid * i * FLOW_SPACING_BPS / 10000);
+
+	if (off < tick)
+		off = tick * i;
+	if (side == IG_BOOK_BID)
+		return ig_fixed_floor_step(mid - off, tick);
+	return ig_fixed_floor_step(mid + off + tick - 1, tick);
+}
+
+/* 1..n times the minimum volume, within the maximum. */
+static int64_t volume(struct ig_sim_server *s, uint64_t n)
+{
+	int64_t q = s->book.cfg.min_volume * (int64_t)(1 + draw(s, n));
+	return q < s->book.cfg.max_volume ? q : s->book.cfg.max_volume;
+}
+
+static void quote(struct ig_sim_server *s)
+{
+
+	for (int i = 1; i <= FLOW_LEVELS; i++) {
+		int64_t bid = ladder_px(s, IG_BOOK_BID, i), ask = ladder_px(s, IG_BOOK_ASK, i);
+		if (bid >= s->book.cfg.min_price && !mm_has(s, IG_BOOK_BID, bid))
+			place(s, IG__SIM_ACCT_MM, IG_BOOK_LIMIT, IG_BOOK_BID, bid, volume(s, 100), 0);
+		if (ask <= s->book.cfg.max_price && !mm_has(s, IG_BOOK_ASK, ask))
+			place(s, IG__SIM_ACCT_MM, IG_BOOK_LIMIT, IG_BOOK_ASK, ask, volume(s, 100), 0);
+	}
+}
+
+void ig__sim_flow_init(struct ig_sim_server *s)
+{
+	struct ig__sim_flow *f = &s->flow;
+
+	memset(f, 0, sizeof(*f));
+	f->rng = s->cfg.seed;
+	f->mid = s->cfg.start_price;
+	quote(s);
+}
+
+void ig__sim_flow_tick(struct ig_sim_server *s)
+{
+	struct ig__sim_flow *f = &s->flow;
+	const struct ig_book_cfg *c = &s->book.cfg;
+	int64_t d = (int64_t)draw(s, 61) - 30; /* tenths of a bp */
+	int64_t lo = c->min_price * 2, hi = c->max_price / 2;
+	int64_t far_bid, far_ask;
+
+	f->ticks++;
+	f->mid += (int64_t)((ig_i128)f->mid * d / 100000);
+	f->mid = ig_fixed_floor_step(f->mid, s->book.tick);
+	if (f->mid < lo)
+		f->mid = ig_fixed_floor_step(lo, s->book.tick);
+	if (f->mid > hi)
+		f->mid = ig_fixed_floor_step(hi, s->book.tick);
+	far_bid = ladder_px(s, IG_BOOK_BID, FLOW_LEVELS + 2);
+	far_ask = ladder_px(s, IG_BOOK_ASK, FLOW_LEVELS + 2);
+
+	prune(s);
+	for (uint32_t i = 0; i < f->nids;) {
+		const struct ig_book_order *o = ig_book_find(&s->book, f->ids[i]);
+		bool stale = o->side == IG_BOOK_BID ? (o->px >= f->mid || o->px < far_bid)
+						    : (o->px <= f->mid || o->px > far_ask);
+		if (stale)
+			cancel_at(s, i);
+		else
+			i++;
+	}
+	if (f->nids > 0 && draw(s, 8) == 0)
+		cancel_at(s, (uint32_t)draw(s, f->nids));
+	quote(s);
+
+	if (draw(s, 4) == 0) {
+		int64_t qty = volume(s, 40);
+		if (draw(s, 2) == 0) {
+			int64_t counter;
+			if (ig_fixed_mul(f->mid, qty, &counter) == 0)
+				place(s, IG__SIM_ACCT_TAKER, IG_BOOK_MARKET, IG_BOOK_BID, 0, 0, counter);
+		} else {
+			place(s, IG__SIM_ACCT_TAKER, IG_BOOK_MARKET, IG_BOOK_ASK, 0, qty, 0);
+		}
+	}
+}
