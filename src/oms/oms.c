@@ -189,6 +189,8 @@ static void risk_view(const struct ig_oms *oms, const struct ig_oms_strategy *s,
 static struct ig_order risk_order(const struct ig_order *o);
 static void arm(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
 		struct ig_order_rec *r, struct ig_emit *out);
+static int state_check_rec(const struct ig_oms *oms, const struct ig_oms_strategy *s,
+			   const struct ig_order_rec *r);
 
 /* Moves r to `to` through the transition table, mirrors it to the
  * strategy, and retires it if terminal. Returns 0 or IG_ESTATE. */
@@ -237,22 +239,33 @@ static void release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct 
 }
 
 /* A replacement waits for its predecessor: released when that is
- * cancelled, cancelled itself if the predecessor ended any other way. */
+ * cancelled (after the same checks a new order gets, against the book as it
+ * is now), cancelled itself if the predecessor ended any other way. */
 static void on_terminal(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
 			struct ig_order_rec *r, struct ig_emit *out)
 {
-	for (uint32_t i = 0; i < s->nheld; i++) {
-		struct ig_order_rec *h = &s->om.pool[s->held[i] - 1];
-		if (h->replaces != r->client_id)
-			continue;
-		list_remove(s->held, &s->nheld, s->held[i]);
+	uint32_t waiting[IG_OMS_MAX_CONDITIONAL], n = 0;
+
+	/* Collect first: releasing or cancelling edits s->held. */
+	for (uint32_t i = 0; i < s->nheld; i++)
+		if (s->om.pool[s->held[i] - 1].replaces == r->client_id)
+			waiting[n++] = s->held[i];
+	for (uint32_t w = 0; w < n; w++) {
+		struct ig_order_rec *h = &s->om.pool[waiting[w] - 1];
+		int reason = IG_RJ_UNKNOWN_ORDER;
+		list_remove(s->held, &s->nheld, waiting[w]);
 		h->held = false;
 		if (r->state == IG_OS_CANCELED) {
-			/* The book moved while the cancel was in flight (the old
-			 * order may have filled in part): check again. */
 			struct ig_risk_view v;
 			struct ig_order o;
-			int reason;
+			int64_t mark = oms->marks[h->instrument_id].px;
+			/* A market order costs what the market is now. */
+			if (h->orig_type == IG_ORD_MARKET && h->side == IG_SIDE_BUY && mark > 0) {
+				int64_t res = reserve_for(oms, mark, h->qty - h->filled_qty);
+				s->open_buy_notional += res - h->reserved;
+				h->reserved = res;
+				h->ref_px = mark;
+			}
 			memset(&o, 0, sizeof(o));
 			o.side = h->side;
 			o.type = h->orig_type;
@@ -262,24 +275,23 @@ static void on_terminal(struct ig_oms *oms, struct ig_oms_strategy *s, const str
 			o.flags = h->flags;
 			o = risk_order(&o);
 			risk_view(oms, s, h->instrument_id, h, &v);
-			reason = ig_risk_check(&s->lim, &o, risk_now(oms, cause), &v,
-					       oms->cfg->venue.taker_fee_bps);
-			if (reason != IG_RJ_NONE) {
-				s->rejects[reason]++;
-				ig_order_transition(&s->om, h, IG_OS_ACCEPTED);
-				move(oms, s, cause, h, IG_OS_CANCELED, (uint8_t)reason, out);
-			} else if (is_conditional(h->orig_type)) {
-				arm(oms, s, cause, h, out);
-			} else {
-				release(oms, s, cause, h, out);
+			reason = state_check_rec(oms, s, h);
+			if (reason == IG_RJ_NONE)
+				reason = ig_risk_check(&s->lim, &o, risk_now(oms, cause), &v,
+						       oms->cfg->venue.taker_fee_bps);
+			if (reason == IG_RJ_NONE) {
+				if (is_conditional(h->orig_type))
+					arm(oms, s, cause, h, out);
+				else
+					release(oms, s, cause, h, out);
+				continue;
 			}
-		} else {
-			/* The old order filled (or was rejected) before the
-			 * cancel: the replacement must not go out. */
-			ig_order_transition(&s->om, h, IG_OS_ACCEPTED);
-			move(oms, s, cause, h, IG_OS_CANCELED, IG_RJ_UNKNOWN_ORDER, out);
+			s->rejects[reason]++;
 		}
-		return;
+		/* The old order filled or was rejected before the cancel, or
+		 * the book no longer allows the replacement: it must not go. */
+		ig_order_transition(&s->om, h, IG_OS_ACCEPTED);
+		move(oms, s, cause, h, IG_OS_CANCELED, (uint8_t)reason, out);
 	}
 }
 
@@ -385,6 +397,28 @@ static void arm(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_e
 	move(oms, s, cause, r, IG_OS_ACCEPTED, 0, out);
 }
 
+/* The trading-state check for an order already on the books (a triggered
+ * conditional, a released replacement): its own open quantity does not
+ * count against "reduces". Returns IG_RJ_NONE or the reason. */
+static int state_check_rec(const struct ig_oms *oms, const struct ig_oms_strategy *s,
+			   const struct ig_order_rec *r)
+{
+	int64_t leaves = r->qty - r->filled_qty, pos = s->pos[r->instrument_id].qty;
+	bool red = r->side == IG_SIDE_SELL
+			   ? pos > 0 && leaves <= pos - (s->open_sell_qty[r->instrument_id] - leaves)
+			   : pos < 0 && leaves <= -pos - (s->open_buy_qty[r->instrument_id] - leaves);
+
+	if (oms->trading_state == IG_TS_HALTED || s->trading_state == IG_TS_HALTED)
+		return IG_RJ_HALTED;
+	if (oms->kill_switch && !red)
+		return IG_RJ_KILL_SWITCH;
+	if ((oms->trading_state == IG_TS_REDUCING || s->trading_state == IG_TS_REDUCING) && !red)
+		return s->breach_reason != IG_RJ_NONE ? s->breach_reason : IG_RJ_REDUCE_ONLY;
+	if ((r->flags & IG_ORDF_REDUCE_ONLY) && !red)
+		return IG_RJ_REDUCE_ONLY;
+	return IG_RJ_NONE;
+}
+
 /* The checks that depend on trading state rather than on numbers. */
 static int state_check(const struct ig_oms *oms, const struct ig_oms_strategy *s,
 		       const struct ig_event *in)
@@ -421,7 +455,17 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	reason = state_check(oms, s, in);
 	if (reason == IG_RJ_NONE && o->replaces != 0) {
 		old = ig_order_find(&s->om, o->replaces);
-		if (old == NULL || old->state == IG_OS_PENDING_CANCEL)
+		if (old != NULL && old->cancel_requested) {
+			/* Already being replaced: this one replaces that
+			 * replacement (and so waits for the same cancel). A
+			 * plain cancel in flight leaves nothing to replace. */
+			struct ig_order_rec *h = NULL;
+			for (uint32_t i = 0; i < s->nheld && h == NULL; i++)
+				if (s->om.pool[s->held[i] - 1].replaces == old->client_id)
+					h = &s->om.pool[s->held[i] - 1];
+			old = h;
+		}
+		if (old == NULL)
 			reason = IG_RJ_UNKNOWN_ORDER;
 	}
 	if (reason == IG_RJ_NONE && is_conditional(o->type) &&
@@ -507,7 +551,8 @@ static void cancel_order(struct ig_oms *oms, struct ig_oms_strategy *s, const st
 {
 	struct ig_event fwd;
 
-	if (r->state == IG_OS_PENDING_CANCEL || ig_order_terminal((enum ig_ord_state)r->state))
+	if (r->state == IG_OS_PENDING_CANCEL || r->cancel_requested ||
+	    ig_order_terminal((enum ig_ord_state)r->state))
 		return;
 	s->cancels++;
 	if (r->armed || r->held) {
@@ -521,6 +566,7 @@ static void cancel_order(struct ig_oms *oms, struct ig_oms_strategy *s, const st
 	fwd.hdr.strategy_id = sid_of(oms, s);
 	fwd.hdr.instrument_id = r->instrument_id;
 	fwd.body.cancel.client_id = r->client_id;
+	r->cancel_requested = true;
 	move(oms, s, cause, r, IG_OS_PENDING_CANCEL, 0, out);
 	ig_emit(out, IG_STAGE_EXEC, 0, &fwd);
 }
@@ -592,9 +638,18 @@ static void breach(struct ig_oms *oms, struct ig_oms_strategy *s, enum ig_tradin
 static void roll_day(struct ig_oms_strategy *s, int64_t data_ns)
 {
 	int64_t day = data_ns / NS_PER_DAY;
-	if (day != s->day) {
-		s->day = day;
-		s->day_start_net_pnl = net_realized(s);
+	/* Forward only: a late report stamped with yesterday's data time
+	 * must not reopen yesterday's window. */
+	if (s->day != INT64_MIN && day <= s->day)
+		return;
+	s->day = day;
+	s->day_start_net_pnl = net_realized(s);
+	/* A daily loss limit is a daily one: a new day restores trading. A
+	 * drawdown breach or a halt stays until cleared by hand. */
+	if (s->trading_state == IG_TS_REDUCING && s->breach_reason == IG_RJ_DAILY_LOSS) {
+		s->trading_state = IG_TS_ACTIVE;
+		s->breach_reason = IG_RJ_NONE;
+		ig_log_info("daily loss window reset: trading state back to active");
 	}
 }
 
@@ -608,8 +663,13 @@ static void revalue(struct ig_oms *oms, struct ig_oms_strategy *s, int64_t data_
 		s->equity_hwm = s->equity;
 	s->drawdown_pct = 0;
 	if (s->equity_hwm > 0 && s->equity < s->equity_hwm)
-		ig_fixed_round_wide((ig_i128)(s->equity_hwm - s->equity) * IG_FIXED(100) / s->equity_hwm, 0,
-				    &s->drawdown_pct);
+	{
+		/* (hwm - equity) / hwm in percent at 1e-8, rounded by the
+		 * engine's rule: divide at 16 decimals, then round 8 away. */
+		ig_i128 q = (ig_i128)(s->equity_hwm - s->equity) * IG_FIXED(100) * IG_FIXED_SCALE /
+			    s->equity_hwm;
+		ig_fixed_round_wide(q, IG_FIXED_DECIMALS, &s->drawdown_pct);
+	}
 	if (s->drawdown_pct > s->max_drawdown_seen_pct)
 		s->max_drawdown_seen_pct = s->drawdown_pct;
 	if (s->lim.max_drawdown_pct != IG_RISK_UNSET && s->drawdown_pct > s->lim.max_drawdown_pct)
@@ -816,6 +876,17 @@ static void check_triggers(struct ig_oms *oms, const struct ig_event *md, uint16
 			s->triggered++;
 			cause = *md;
 			cause.hdr.strategy_id = (uint16_t)i;
+			{
+				/* The trading state may have changed since it was
+				 * placed: a triggered order obeys it like a new one. */
+				int reason = state_check_rec(oms, s, r);
+				if (reason != IG_RJ_NONE) {
+					s->rejects[reason]++;
+					if (move(oms, s, &cause, r, IG_OS_PENDING_CANCEL, 0, out) == 0)
+						move(oms, s, &cause, r, IG_OS_CANCELED, (uint8_t)reason, out);
+					continue;
+				}
+			}
 			release(oms, s, &cause, r, out);
 		}
 	}
@@ -870,7 +941,12 @@ void ig_oms_kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
 		for (uint32_t p = 0; p < IG_OM_CAPACITY; p++) {
 			struct ig_order_rec *r = &s->om.pool[p];
 			if (r->client_id == 0 || ig_order_terminal((enum ig_ord_state)r->state) ||
-			    r->state == IG_OS_PENDING_CANCEL)
+			    r->state == IG_OS_PENDING_CANCEL || r->cancel_requested)
+				continue;
+			/* Armed reduce-only stops (attached stop-losses) stay:
+			 * they can only reduce, and they protect the position
+			 * the kill switch leaves open. */
+			if (r->armed && (r->flags & IG_ORDF_REDUCE_ONLY))
 				continue;
 			cause.hdr.instrument_id = r->instrument_id;
 			oms->kill_cancels++;

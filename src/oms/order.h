@@ -51,6 +51,7 @@ struct ig_order_rec {
 	uint8_t orig_type;    /* type as submitted (a triggered stop becomes market/limit) */
 	bool armed;           /* conditional order held by the OMS, not yet triggered */
 	bool held;            /* replacement waiting for its predecessor's cancel */
+	bool cancel_requested;/* a cancel went to the venue (survives partial fills) */
 	uint16_t instrument_id;
 	uint8_t side;         /* enum ig_side */
 	uint8_t type;         /* enum ig_ord_type */

@@ -9,7 +9,7 @@
  * was emitted, to which stage. The OMS runs on the data clock; times are
  * ms from T0. Marks are quotes with bid == ask, so the mark is that price.
  *
- * Tests named test_bug_* expose defects found in src/oms (see the comment
+ * Tests named test_regression_* expose defects found in src/oms (see the comment
  * above each); they fail until the OMS is fixed. Tests whose comment says
  * "Regression" exposed defects that are fixed now.
  */
@@ -1010,7 +1010,7 @@ static void test_duplicate_key_includes_stop_px(void **state)
 
 
 /*
- * BUG (src/oms/oms.c, on_fill/move and cancel_order): a fill that arrives
+ * Regression (fixed; was: src/oms/oms.c, on_fill/move and cancel_order): a fill that arrives
  * while a cancel is in flight moves the order PENDING_CANCEL ->
  * PARTIALLY_FILLED, and the OMS forgets that a cancel is pending. Then
  * (a) a second cancel request sends a second CANCEL to the venue, and (b)
@@ -1023,7 +1023,7 @@ static void test_duplicate_key_includes_stop_px(void **state)
  * like PENDING_CANCEL in cancel_order / replace / the kill switch; and let
  * on_terminal handle every held replacement of the finished order.
  */
-static void test_bug_fill_during_cancel_forgets_cancel(void **state)
+static void test_regression_fill_during_cancel_forgets_cancel(void **state)
 {
 	(void)state;
 	start();
@@ -1042,7 +1042,7 @@ static void test_bug_fill_during_cancel_forgets_cancel(void **state)
 		fail_msg("a second CANCEL for order 90 went to the venue");
 }
 
-static void test_bug_second_replace_after_partial_fill_orphaned(void **state)
+static void test_regression_second_replace_after_partial_fill_orphaned(void **state)
 {
 	struct ig_oms_strategy *s;
 	struct ig_event ev;
@@ -1074,7 +1074,7 @@ static void test_bug_second_replace_after_partial_fill_orphaned(void **state)
 }
 
 /*
- * BUG (minor; src/oms/oms.c, on_order/on_terminal): a market replacement
+ * Regression (fixed; was: minor; src/oms/oms.c, on_order/on_terminal): a market replacement
  * reserves cash at the mark of its intent (r->ref_px), but is checked and
  * sent at the mark when the old order's cancel is confirmed. If the mark
  * rose meanwhile, open_buy_notional understates what the order can cost,
@@ -1082,7 +1082,7 @@ static void test_bug_second_replace_after_partial_fill_orphaned(void **state)
  * release refresh ref_px to the mark used by the release-time check and
  * re-reserve.
  */
-static void test_bug_market_replacement_reserved_at_intent_mark(void **state)
+static void test_regression_market_replacement_reserved_at_intent_mark(void **state)
 {
 	struct ig_oms_strategy *s;
 	struct ig_event ev;
@@ -1122,9 +1122,9 @@ int main(void)
 		T(test_chained_replace_waits_for_venue_cancel),
 		T(test_replace_rechecked_after_partial_fill),
 		T(test_duplicate_key_includes_stop_px),
-		T(test_bug_fill_during_cancel_forgets_cancel),
-		T(test_bug_second_replace_after_partial_fill_orphaned),
-		T(test_bug_market_replacement_reserved_at_intent_mark),
+		T(test_regression_fill_during_cancel_forgets_cancel),
+		T(test_regression_second_replace_after_partial_fill_orphaned),
+		T(test_regression_market_replacement_reserved_at_intent_mark),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

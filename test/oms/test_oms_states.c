@@ -10,7 +10,7 @@
  * 2020-09-14, times are ms from T0, and the next data day starts at
  * NEXT_DAY_MS. Marks are quotes with bid == ask.
  *
- * Tests named test_bug_* expose defects found in src/oms (see the comment
+ * Tests named test_regression_* expose defects found in src/oms (see the comment
  * above each); they fail until the OMS is fixed. Tests whose comment says
  * "Regression" exposed defects that are fixed now.
  */
@@ -510,14 +510,16 @@ static void test_new_day_resets_baseline(void **state)
 	assert_int_equal(s->trading_state, IG_TS_REDUCING);
 	assert_int_equal(s->breach_reason, IG_RJ_DAILY_LOSS);
 
-	/* Day 2: the baseline resets; the state does not. */
+	/* Day 1, still: increasing orders are denied, reductions pass. */
+	send_denied(ord(0, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "80", "0.1", NEXT_DAY_MS + 7 * H_MS),
+		    IG_RJ_DAILY_LOSS);
+	/* Day 2: the baseline resets, and a daily limit is a daily one: the
+	 * strategy is ACTIVE again (a drawdown breach would stay). */
 	mark(NEXT_DAY_MS + DAY_MS + 5 * H_MS, "80");
 	assert_int_equal(s->day, day0 + 2);
 	assert_int_equal(s->day_start_net_pnl, D("-100"));
-	assert_int_equal(s->trading_state, IG_TS_REDUCING);
-	send_denied(ord(0, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "80", "0.1", NEXT_DAY_MS + DAY_MS + 6 * H_MS),
-		    IG_RJ_DAILY_LOSS);
-	send_ok(ord(0, 6, IG_SIDE_SELL, IG_ORD_LIMIT, "81", "1", NEXT_DAY_MS + DAY_MS + 6 * H_MS));
+	assert_int_equal(s->trading_state, IG_TS_ACTIVE);
+	send_ok(ord(0, 6, IG_SIDE_BUY, IG_ORD_LIMIT, "80", "0.1", NEXT_DAY_MS + DAY_MS + 6 * H_MS));
 }
 
 /*
@@ -547,7 +549,7 @@ static void test_daily_loss_first_fill_of_day_counts(void **state)
 }
 
 /*
- * BUG (src/oms/oms.c, revalue): the day changes on `day != s->day`, so an
+ * Regression (fixed; was: src/oms/oms.c, revalue): the day changes on `day != s->day`, so an
  * event stamped with an earlier data day moves the window backwards and
  * resets the baseline again. Fills do arrive stamped earlier than the
  * latest mark: the paper venue stamps a fill with its order's
@@ -555,7 +557,7 @@ static void test_daily_loss_first_fill_of_day_counts(void **state)
  * baseline twice, and a day-1 loss of 80 (limit 50) goes unseen. Fix:
  * only roll forward (day > s->day).
  */
-static void test_bug_daily_loss_day_moves_backwards(void **state)
+static void test_regression_daily_loss_day_moves_backwards(void **state)
 {
 	struct ig_oms_strategy *s;
 	int64_t day0;
@@ -685,14 +687,14 @@ static void test_global_drawdown_action_inherited(void **state)
 }
 
 /*
- * BUG (minor; src/oms/oms.c, revalue): drawdown_pct is computed as
+ * Regression (fixed; was: minor; src/oms/oms.c, revalue): drawdown_pct is computed as
  * (hwm - equity) * 100e8 / hwm with an integer division (truncation) and
  * then ig_fixed_round_wide(..., 0, ...), which rounds nothing. Everywhere
  * else a quotient is rounded half away from zero (position.h). Here
  * (1050 - 944) / 1050 = 10.095238095...%, which must be 10.0952381, not
  * 10.09523809.
  */
-static void test_bug_drawdown_pct_truncated(void **state)
+static void test_regression_drawdown_pct_truncated(void **state)
 {
 	(void)state;
 	cfg.strategies[0].capital = D("1000");
@@ -922,7 +924,7 @@ static void test_equity_and_hwm(void **state)
 /* ------------------------------------------------------ triggers vs state */
 
 /*
- * BUG (src/oms/oms.c, check_triggers/release): an armed conditional order
+ * Regression (fixed; was: src/oms/oms.c, check_triggers/release): an armed conditional order
  * passed risk when placed, but when it triggers it is released with no
  * look at the trading state. A stop-market buy (an entry: it increases
  * the position) placed while ACTIVE still goes to the venue after a daily
@@ -930,7 +932,7 @@ static void test_equity_and_hwm(void **state)
  * state_check (and the kill switch); cancel it with the reason if it no
  * longer passes (or cancel increasing armed orders on the breach).
  */
-static void test_bug_trigger_ignores_reducing(void **state)
+static void test_regression_trigger_ignores_reducing(void **state)
 {
 	struct ig_event ev;
 	(void)state;
@@ -951,7 +953,7 @@ static void test_bug_trigger_ignores_reducing(void **state)
 
 /* Same with HALTED (drawdown_action halted): a take-profit buy triggers
  * after the halt and is sent to the venue. */
-static void test_bug_trigger_ignores_halted(void **state)
+static void test_regression_trigger_ignores_halted(void **state)
 {
 	struct ig_event ev;
 	(void)state;
@@ -975,14 +977,14 @@ static void test_bug_trigger_ignores_halted(void **state)
 
 
 /*
- * BUG (src/oms/oms.c, on_terminal): a held replacement is released when
+ * Regression (fixed; was: src/oms/oms.c, on_terminal): a held replacement is released when
  * the venue confirms its predecessor's cancel. The release re-runs the
  * numeric risk check but not the trading state: an increasing buy,
  * accepted while ACTIVE, goes to the venue after a daily-loss breach has
  * put the strategy in REDUCING. Fix: run state_check (trading states, kill
  * switch, reduce-only) at release too, and cancel it with the reason.
  */
-static void test_bug_held_replacement_ignores_reducing(void **state)
+static void test_regression_held_replacement_ignores_reducing(void **state)
 {
 	struct ig_event ev;
 	(void)state;
@@ -1019,12 +1021,12 @@ int main(void)
 		T(test_tax),
 		T(test_equity_and_hwm),
 		T(test_daily_loss_first_fill_of_day_counts),
-		T(test_bug_daily_loss_day_moves_backwards),
+		T(test_regression_daily_loss_day_moves_backwards),
 		T(test_global_drawdown_action_inherited),
-		T(test_bug_drawdown_pct_truncated),
-		T(test_bug_trigger_ignores_reducing),
-		T(test_bug_trigger_ignores_halted),
-		T(test_bug_held_replacement_ignores_reducing),
+		T(test_regression_drawdown_pct_truncated),
+		T(test_regression_trigger_ignores_reducing),
+		T(test_regression_trigger_ignores_halted),
+		T(test_regression_held_replacement_ignores_reducing),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
