@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "ingenium/error.h"
+#include "journal/journal.h"
 #include "sim/sim.h"
 
 #include <curl/curl.h>
@@ -217,6 +218,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 2 && strcmp(argv[1], "exchange-sim") == 0)
 		return ig_exchange_sim_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "journal") == 0)
+		return ig_journal_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &a) != 0) {
 		usage(stderr);
 		return 2;
