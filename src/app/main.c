@@ -4,6 +4,8 @@
  *   ingenium run -c FILE [--summary-json FILE] [--set KEY=VALUE]...
  *   ingenium backtest -c FILE [--report DIR] [--set KEY=VALUE]...
  *   ingenium check-config -c FILE [--set KEY=VALUE]...
+ *   ingenium exchange-sim --listen 127.0.0.1:PORT [...]
+ *   ingenium journal verify|dump FILE [--json]
  *   ingenium version
  *
  * Exit codes: 0 ok, 1 invalid config or run failure, 2 usage error or a
@@ -36,6 +38,9 @@ static void usage(FILE *out)
 		"  run -c FILE [--summary-json FILE] [--set KEY=VALUE]...  run the daemon\n"
 		"  backtest -c FILE [--report DIR] [--set KEY=VALUE]...    inline, deterministic run\n"
 		"  check-config -c FILE [--set KEY=VALUE]...               validate a config\n"
+		"  exchange-sim --listen 127.0.0.1:PORT [options]          Luno-compatible exchange on loopback\n"
+		"                                                          (exchange-sim --help for its options)\n"
+		"  journal verify|dump FILE [--json]                       check or print a journal\n"
 		"  version                                                 print the version\n"
 		"\n"
 		"--set takes a dotted path (list items by index), e.g.\n"
