@@ -16,7 +16,11 @@
  * starts requests by class, then age:
  *   cancel < submit < in-doubt lookup < markets < listtrades < status
  * Order traffic (the first four) may spend the whole budget; periodic polls
- * (listtrades, status) leave `poll_reserve` calls free for it.
+ * (listtrades, status) leave `poll_reserve` calls free for it. A periodic
+ * poll that has waited more than two status periods moves up between
+ * cancels and submits and drops its reserve (but never twice in a row), so
+ * a steady stream of orders cannot starve the reading of fills, nor the
+ * polls the orders.
  *
  * Order records. Each order the OMS sends gets a record (fixed table of
  * IG_LUNO_MAX_ORDERS) keyed by the engine's client id, which also names
@@ -56,15 +60,25 @@
  * unfilled rest is reported CANCELED (EXPIRED for an unfilled FOK). A
  * CANCELED is therefore never ahead of a fill.
  *
- * Market orders. A SELL sends base_volume = qty. A BUY must be sized in
- * counter currency: counter_volume = qty * ref, ref = the order's px if set
- * (an upper bound the strategy accepts), else the latest ask the executor
- * saw (the venue asks for market data), rounded down at the price scale;
- * with neither it is rejected (no_mark). The base bought can differ from qty
- * if the book moves: less is reported CANCELED at COMPLETE; more than qty
- * is clamped to qty, logged and counted as an overfill (the OMS would refuse
- * the whole fill). market_buy_ioc_bps >= 0 instead sends a market BUY as a
- * BID IOC limit at ask * (1 + bps/10000) for exactly qty.
+ * Market orders. A SELL is POST /api/1/marketorder with base_volume = qty:
+ * exact. A BUY has a reference price ref = the order's px if set, else the
+ * latest ask the executor saw (the venue asks for market data); with
+ * neither it is rejected (no_mark). Then, by market_buy_ioc_bps:
+ *   >= 0 (default 50)  POST /api/1/postorder BID, time_in_force IOC, volume
+ *                      = qty, price = ref * (1 + bps/10000): exactly qty at
+ *                      most, at a bounded price; what the book cannot fill
+ *                      now is reported CANCELED.
+ *   -1                 POST /api/1/marketorder with counter_volume = qty *
+ *                      ref (rounded down at the price scale), as Luno sizes
+ *                      market buys. The base bought then depends on where
+ *                      the book is when it executes: less than qty is
+ *                      reported CANCELED; more than qty (the ask fell after
+ *                      the quote) cannot be reported, because the OMS
+ *                      refuses a fill beyond an order's quantity: it is
+ *                      clamped to qty, logged as an error and counted
+ *                      (stats.overfills), and the books then differ from
+ *                      the venue by the excess. A run against exchange-sim
+ *                      with faults showed exactly that, hence the default.
  *
  * Rounding. Prices go out at the pair's price scale, bids rounded down and
  * asks up (never worse than the strategy asked); volumes at the volume
@@ -118,7 +132,7 @@ struct ig_luno_opts {
 	int64_t timeout_ms;         /* total per request; default 10000 */
 	int64_t status_ms;          /* listtrades / status cadence; default 1000 */
 	int64_t in_doubt_window_ms; /* not-found is final only after send + this; default timeout_ms + 2000 */
-	int64_t market_buy_ioc_bps; /* -1 (default): marketorder counter_volume */
+	int64_t market_buy_ioc_bps; /* market BUY as BID IOC at ref + bps (default 50); -1: marketorder counter_volume */
 	int64_t io_poll_us;         /* poll spacing while HTTP is in flight; default 200 */
 	int64_t max_send_attempts;  /* for submits whose connection never opened; default 3 */
 	int64_t poll_reserve;       /* budget calls periodic polls leave free; -1 = burst / 3 */
@@ -203,6 +217,7 @@ struct ig_luno_req {
 	uint64_t client_id;        /* the record's client id when queued */
 	uint64_t seq;              /* queue order */
 	int64_t not_before_ns;
+	int64_t queued_ns;         /* when it was first queued */
 };
 
 struct ig_luno_inst {
@@ -263,6 +278,7 @@ struct ig_luno {
 	struct ig_luno_trade *page; /* IG_LUNO_TRADES_PAGE scratch */
 	int64_t next_status_ns;
 	int64_t budget_retry_ns;   /* the budget said "not before"; 0 = not waiting */
+	bool promoted_last;        /* the last request started was an aged poll */
 	uint64_t rng;              /* jitter */
 	struct ig_luno_stats stats;
 };

@@ -8,13 +8,14 @@
  * budget, so it is a lock-free GCRA (generic cell rate algorithm, the
  * token bucket written as one "theoretical arrival time", tat_ns):
  *
- *   interval_ns  = 60 s / (per_min - burst + 1)
+ *   interval_ns  = 60 s / (per_min - burst)
  *   tolerance_ns = (burst - 1) * interval_ns
  *   a call may go at `now` iff tat_ns - tolerance_ns <= now,
  *   and then tat_ns = max(tat_ns, now) + interval_ns.
  *
  * From idle that admits `burst` calls at once and one per interval after,
- * so no 60 s window ever holds more than per_min calls.
+ * so no 60 s window holds more than per_min - 1 calls (one call of margin
+ * for the skew between our send times and the venue's arrival times).
  *
  * Priority without a queue: a caller asks with a reserve r (in calls) and
  * is admitted only if r + 1 calls are available. Order traffic (cancels,
@@ -28,6 +29,21 @@
  * every caller, and leaves the bucket empty when it ends, so traffic
  * resumes at the steady rate rather than in a burst. The first success
  * after it resets n.
+ *
+ * Learning the venue's limit. If the venue's real limit is below per_min
+ * (another client on the key, a stricter venue), backoff alone would hit
+ * 429 again every minute. So the budget remembers when its last
+ * IG_LUNO_BUDGET_RING calls went. On a 429, the n calls of the last 60 s
+ * (the refused one included) show that the venue admits at most n - 1 a
+ * minute: the rate drops to 90% of that (never below per_min / 10), and
+ * while it is below per_min the budget also counts its own calls in every
+ * sliding 60 s window, as the venue does (else the calls made before the
+ * 429 keep the venue's window full for up to a minute, and every call
+ * then is refused). A 429 after fewer than 10 calls in the minute teaches
+ * nothing (a restart into a window still full of the previous run's calls,
+ * a burst limit): backoff alone handles it. After ten minutes without a
+ * 429 the rate creeps back up by per_min / 20 a minute, up to per_min
+ * (probing, so a limit learned from a transient does not stay forever).
  *
  * Owner: shared by the tick and executor threads; every field is accessed
  * with __atomic builtins (relaxed is enough: each field is a self-contained
@@ -43,18 +59,24 @@
 
 #define IG_LUNO_BUDGET_MAX_LEVEL 6 /* backoff stops doubling at base * 64 */
 
+#define IG_LUNO_BUDGET_RING 1024  /* call times remembered for learning */
+
 struct ig_luno_budget {
-	int64_t per_min;          /* calls per minute */
-	int64_t burst;            /* calls admitted at once from idle */
-	int64_t interval_ns;      /* steady spacing */
-	int64_t tolerance_ns;     /* (burst - 1) * interval */
+	int64_t per_min;          /* configured calls per minute */
+	int64_t burst;            /* configured calls admitted at once from idle */
+	int64_t limit;            /* atomic: calls per minute now (<= per_min, learned) */
+	int64_t interval_ns;      /* atomic: steady spacing at `limit` */
+	int64_t tolerance_ns;     /* atomic: (burst - 1) * interval */
 	int64_t backoff_base_ns;  /* first 429 backoff (before jitter) */
 	int64_t backoff_max_ns;   /* cap */
 	int64_t tat_ns;           /* atomic: theoretical arrival time */
 	int64_t backoff_until_ns; /* atomic: nothing goes before this */
+	int64_t last_429_ns;      /* atomic: when the last 429 came, 0 = never */
+	int64_t last_raise_ns;    /* atomic: when the limit last changed */
 	uint32_t level;           /* atomic: consecutive 429s */
-	uint64_t taken;           /* atomic: calls admitted */
+	uint64_t taken;           /* atomic: calls admitted (also the ring's head) */
 	uint64_t throttled;       /* atomic: 429s reported */
+	int64_t ring[IG_LUNO_BUDGET_RING]; /* atomic slots: times of the last calls */
 };
 
 /* Sets up a budget of per_min calls a minute (>= 1) with the given burst
@@ -76,6 +98,10 @@ int64_t ig_luno_budget_throttled(struct ig_luno_budget *b, int64_t now_ns, uint6
 
 /* Reports a successful call (resets the backoff level). Any thread. */
 void ig_luno_budget_ok(struct ig_luno_budget *b);
+
+/* The rate the budget allows now (calls a minute): per_min unless a 429
+ * taught it less. Any thread. */
+int64_t ig_luno_budget_limit(const struct ig_luno_budget *b);
 
 /* True while a 429 backoff is running at now_ns. */
 bool ig_luno_budget_backing_off(const struct ig_luno_budget *b, int64_t now_ns);

@@ -1,0 +1,1809 @@
+/* luno.c - the Luno REST venue on one curl multi handle (see luno.h). */
+#include "exec/luno.h"
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "ingenium/error.h"
+#include "ingenium/fixed.h"
+
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Record states (struct ig_luno_rec.state). */
+enum { RS_FREE = 0, RS_QUEUED, RS_SENDING, RS_OPEN, RS_IN_DOUBT };
+
+/* Request kinds, in the order the queue starts them. */
+enum { RQ_NONE = 0, RQ_CANCEL, RQ_SUBMIT, RQ_LOOKUP, RQ_MARKETS, RQ_TRADES, RQ_STATUS };
+
+static const char *const rq_name[] = { "none", "stoporder", "submit", "lookup", "markets",
+				       "listtrades", "status" };
+
+#define NS_PER_MS INT64_C(1000000)
+#define MAX_CANCEL_ATTEMPTS 5
+
+/* ------------------------------------------------------------- utilities */
+
+void ig_luno_client_order_id(uint64_t client_id, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "ig-%016llx", (unsigned long long)client_id);
+}
+
+/* Parses "ig-%016llx" back; 0 if s is not one of ours. */
+static uint64_t client_id_of(const char *s)
+{
+	uint64_t x = 0;
+	if (strncmp(s, "ig-", 3) != 0 || strlen(s) != 19)
+		return 0;
+	for (int i = 3; i < 19; i++) {
+		char c = s[i];
+		uint64_t d;
+		if (c >= '0' && c <= '9')
+			d = (uint64_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (uint64_t)(c - 'a' + 10);
+		else
+			return 0;
+		x = x << 4 | d;
+	}
+	return x;
+}
+
+uint64_t ig_luno_venue_id(const char *order_id)
+{
+	uint64_t h = UINT64_C(14695981039346656037), n = 0;
+	bool digits = order_id[0] != '\0';
+	size_t len = strlen(order_id);
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)order_id[i];
+		h = (h ^ c) * UINT64_C(1099511628211);
+		if (c < '0' || c > '9' || n > (UINT64_MAX - 9) / 10)
+			digits = false;
+		else
+			n = n * 10 + (uint64_t)(c - '0');
+	}
+	if (digits && n != 0)
+		return n;
+	return h != 0 ? h : 1;
+}
+
+/* Replaces every occurrence of needle (if non-empty) in buf with "***". */
+static void redact(char *buf, size_t cap, const char *needle)
+{
+	size_t nl = strlen(needle);
+	char *p;
+
+	if (nl == 0)
+		return;
+	while ((p = strstr(buf, needle)) != NULL) {
+		size_t tail = strlen(p + nl);
+		if (3 + tail + (size_t)(p - buf) >= cap)
+			tail = cap - (size_t)(p - buf) - 4;
+		memmove(p + 3, p + nl, tail);
+		memcpy(p, "***", 3);
+		p[3 + tail] = '\0';
+	}
+}
+
+/* Copies outside text (server message, curl error, parser detail) for a
+ * log line: printable ASCII only, truncated, credentials scrubbed. */
+static const char *scrub(const struct ig_luno *v, const char *src, char *dst, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; src != NULL && src[i] != '\0' && n + 1 < cap; i++) {
+		unsigned char c = (unsigned char)src[i];
+		dst[n++] = (char)(c >= 0x20 && c < 0x7f ? c : '?');
+	}
+	dst[n] = '\0';
+	redact(dst, cap, v->secret);
+	redact(dst, cap, v->key_id);
+	redact(dst, cap, v->auth_b64);
+	return dst;
+}
+
+static void base64(const unsigned char *in, size_t len, char *out, size_t cap)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 5 < cap; i += 3) {
+		uint32_t b = (uint32_t)in[i] << 16;
+		if (i + 1 < len)
+			b |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < len)
+			b |= in[i + 2];
+		out[o++] = tab[(b >> 18) & 63];
+		out[o++] = tab[(b >> 12) & 63];
+		out[o++] = i + 1 < len ? tab[(b >> 6) & 63] : '=';
+		out[o++] = i + 2 < len ? tab[b & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+static int64_t pow10_i64(int n)
+{
+	int64_t p = 1;
+	while (n-- > 0)
+		p *= 10;
+	return p;
+}
+
+/* Formats v (1e-8) at dp decimals, rounding down (toward -inf) or up. */
+static void fmt_scaled(int64_t v, int dp, bool up, char *buf, size_t cap)
+{
+	int64_t step = pow10_i64(IG_FIXED_DECIMALS - dp), r = v % step;
+
+	if (r != 0) {
+		v -= r;
+		if (r < 0)
+			v -= step;
+		if (up)
+			v += step;
+	}
+	ig_fixed_format_dp(v, dp, buf, cap);
+}
+
+static int64_t floor_scaled(int64_t v, int dp)
+{
+	int64_t step = pow10_i64(IG_FIXED_DECIMALS - dp);
+	return v - v % step;
+}
+
+/* ------------------------------------------------------------ options */
+
+void ig_luno_opts_default(struct ig_luno_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->base_url = "https://api.luno.com";
+	o->key_id_env = "LUNO_API_KEY_ID";
+	o->secret_env = "LUNO_API_KEY_SECRET";
+	for (int i = 0; i < IG_MAX_INSTRUMENTS; i++)
+		o->price_scale[i] = o->volume_scale[i] = -1;
+	o->connect_timeout_ms = 3000;
+	o->timeout_ms = 10000;
+	o->status_ms = 1000;
+	o->in_doubt_window_ms = -1;
+	o->market_buy_ioc_bps = 50;
+	o->io_poll_us = 200;
+	o->max_send_attempts = 3;
+	o->poll_reserve = -1;
+	o->requests_per_min = 300;
+	o->backoff_base_ms = 500;
+}
+
+void ig_luno_opts_from_config(struct ig_luno_opts *o, const struct ig_config *cfg)
+{
+	ig_luno_opts_default(o);
+	o->base_url = cfg->venue.base_url;
+	o->key_id_env = cfg->venue.key_id_env;
+	o->secret_env = cfg->venue.secret_env;
+	o->pairs[0] = cfg->feed.symbol;
+	o->npairs = 1;
+	o->connect_timeout_ms = cfg->venue.connect_timeout_ms;
+	o->timeout_ms = cfg->venue.timeout_ms;
+	/* TODO(config): venue.status_ms when the key exists; until then the
+	 * feed heartbeat, as the design says. */
+	o->status_ms = cfg->feed.heartbeat_ms > 0 ? cfg->feed.heartbeat_ms : 1000;
+	/* TODO(config): venue.price_scale / venue.volume_scale,
+	 * venue.in_doubt_window_ms, venue.market_buy_ioc_bps. */
+	o->budget = ig_luno_budget_global(cfg);
+	o->requests_per_min = ig_luno_budget_per_min(cfg);
+}
+
+/* ---------------------------------------------------------- init/destroy */
+
+__attribute__((format(printf, 4, 5))) static int errf(char *err, size_t errlen, int rc,
+							const char *fmt, ...)
+{
+	va_list ap;
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* http(s)://host[:port][/prefix], no credentials, no spaces. */
+static int check_url(const char *url, char *err, size_t errlen)
+{
+	const char *p;
+	size_t auth_len;
+
+	if (strncmp(url, "http://", 7) == 0)
+		p = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		p = url + 8;
+	else
+		return errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" is not an http(s) URL", url);
+	auth_len = strcspn(p, "/?#");
+	if (auth_len == 0)
+		return errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" has no host", url);
+	if (memchr(p, '@', auth_len) != NULL)
+		return errf(err, errlen, IG_ECONFIG, "%s",
+			    "venue.base_url: must not carry credentials; use venue.key_id_env and venue.secret_env");
+	for (const char *c = url; *c != '\0'; c++)
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f || *c == '?' || *c == '#')
+			return errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" has an invalid character",
+				    url);
+	if (strlen(url) + 64 >= IG_LUNO_URL_MAX / 2)
+		return errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" is too long", url);
+	return 0;
+}
+
+static int read_env(const char *key, const char *name, char *dst, size_t cap, char *err,
+		    size_t errlen)
+{
+	const char *val;
+
+	if (name == NULL || name[0] == '\0') {
+		snprintf(err, errlen, "venue.%s: no environment variable named", key);
+		return IG_ECONFIG;
+	}
+	val = getenv(name);
+	if (val == NULL || val[0] == '\0') {
+		snprintf(err, errlen, "venue.%s: environment variable %s is %s", key, name,
+			 val == NULL ? "not set" : "empty");
+		return IG_ECONFIG;
+	}
+	/* The value is never echoed, not even in this error. */
+	if (strlen(val) >= cap) {
+		snprintf(err, errlen, "venue.%s: the value of %s is longer than %zu bytes", key, name,
+			 cap - 1);
+		return IG_ECONFIG;
+	}
+	snprintf(dst, cap, "%s", val);
+	return 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct ig_luno_slot *s = userp;
+	size_t n = size * nmemb;
+
+	if (n > IG_LUNO_BODY_MAX - s->len) {
+		s->overflow = true;
+		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+	}
+	memcpy(s->body + s->len, data, n);
+	s->len += n;
+	return n;
+}
+
+static void queue_push(struct ig_luno *v, uint8_t kind, uint16_t inst, uint32_t rec,
+		       int64_t not_before_ns);
+
+int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, size_t errlen)
+{
+	char userpwd[2 * IG_LUNO_SECRET_MAX + 2];
+	int rc;
+	uint32_t s = 0;
+
+	memset(v, 0, sizeof(*v));
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (o->base_url == NULL)
+		return errf(err, errlen, IG_ECONFIG, "%s", "venue.base_url: missing");
+	rc = check_url(o->base_url, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (o->npairs == 0 || o->npairs > IG_MAX_INSTRUMENTS)
+		return errf(err, errlen, IG_ECONFIG, "%s", "venue: no pair to trade");
+	for (uint32_t i = 0; i < o->npairs; i++) {
+		const char *p = o->pairs[i];
+		size_t n = p != NULL ? strlen(p) : 0;
+		if (n == 0 || n >= IG_LUNO_PAIR_MAX || strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != n)
+			return errf(err, errlen, IG_ECONFIG, "venue: \"%s\" is not a Luno pair name",
+				    p != NULL ? p : "");
+		if ((o->price_scale[i] > IG_FIXED_DECIMALS) || (o->volume_scale[i] > IG_FIXED_DECIMALS))
+			return errf(err, errlen, IG_ECONFIG, "venue: %s: scales above 8 decimals", p);
+	}
+	rc = read_env("key_id_env", o->key_id_env, v->key_id, sizeof(v->key_id), err, errlen);
+	if (rc == 0)
+		rc = read_env("secret_env", o->secret_env, v->secret, sizeof(v->secret), err, errlen);
+	if (rc == 0 && strchr(v->key_id, ':') != NULL)
+		rc = errf(err, errlen, IG_ECONFIG, "venue.key_id_env: the key id in %s contains ':'",
+			  o->key_id_env);
+	if (rc != 0)
+		goto out_wipe;
+	snprintf(userpwd, sizeof(userpwd), "%s:%s", v->key_id, v->secret);
+	base64((const unsigned char *)userpwd, strlen(userpwd), v->auth_b64, sizeof(v->auth_b64));
+	explicit_bzero(userpwd, sizeof(userpwd));
+
+	snprintf(v->base_url, sizeof(v->base_url), "%s", o->base_url);
+	while (strlen(v->base_url) > 0 && v->base_url[strlen(v->base_url) - 1] == '/')
+		v->base_url[strlen(v->base_url) - 1] = '\0';
+	v->ninst = o->npairs;
+	for (uint32_t i = 0; i < o->npairs; i++) {
+		struct ig_luno_inst *in = &v->inst[i];
+		snprintf(in->pair, sizeof(in->pair), "%s", o->pairs[i]);
+		in->price_scale = o->price_scale[i] >= 0 && o->volume_scale[i] >= 0 ? o->price_scale[i] : -1;
+		in->volume_scale = in->price_scale >= 0 ? o->volume_scale[i] : -1;
+	}
+	v->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 3000;
+	v->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
+	v->status_ns = (o->status_ms > 0 ? o->status_ms : 1000) * NS_PER_MS;
+	v->in_doubt_window_ns = (o->in_doubt_window_ms >= 0 ? o->in_doubt_window_ms
+							     : v->timeout_ms + 2000) * NS_PER_MS;
+	v->market_buy_ioc_bps = o->market_buy_ioc_bps;
+	v->io_poll_ns = (o->io_poll_us > 0 ? o->io_poll_us : 200) * 1000;
+	v->max_send_attempts = o->max_send_attempts > 0 ? o->max_send_attempts : 1;
+	if (o->budget != NULL) {
+		v->budget = o->budget;
+	} else {
+		ig_luno_budget_init(&v->own_budget, o->requests_per_min > 0 ? o->requests_per_min : 300,
+				    0, o->backoff_base_ms);
+		v->budget = &v->own_budget;
+	}
+	v->poll_reserve = o->poll_reserve >= 0 ? o->poll_reserve : v->budget->burst / 3;
+	v->since_ms = o->since_ms > 0 ? o->since_ms : ig_clock_real_ns() / NS_PER_MS - 60000;
+	v->rng = (uint64_t)ig_clock_mono_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)v;
+	if (v->rng == 0)
+		v->rng = 1;
+	ig_hist_init(&v->stats.rtt_ns);
+
+	rc = IG_ENOMEM;
+	v->recs = calloc(IG_LUNO_MAX_ORDERS, sizeof(*v->recs));
+	v->recent = calloc(IG_LUNO_RECENT, sizeof(*v->recent));
+	v->queue = calloc(IG_LUNO_QUEUE, sizeof(*v->queue));
+	v->page = calloc(IG_LUNO_TRADES_PAGE, sizeof(*v->page));
+	if (v->recs == NULL || v->recent == NULL || v->queue == NULL || v->page == NULL)
+		goto out_free;
+	v->multi = curl_multi_init();
+	if (v->multi == NULL)
+		goto out_free;
+	curl_multi_setopt(v->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)IG_LUNO_SLOTS);
+	for (s = 0; s < IG_LUNO_SLOTS; s++) {
+		struct ig_luno_slot *sl = &v->slots[s];
+		sl->body = malloc(IG_LUNO_BODY_MAX + 1);
+		sl->easy = curl_easy_init();
+		if (sl->body == NULL || sl->easy == NULL) {
+			s++;
+			goto out_slots;
+		}
+	}
+	for (uint32_t i = 0; i < v->ninst; i++)
+		if (v->inst[i].price_scale < 0)
+			queue_push(v, RQ_MARKETS, (uint16_t)i, 0, 0);
+	v->next_status_ns = ig_clock_mono_ns() + v->status_ns;
+	return 0;
+
+out_slots:
+	while (s-- > 0) {
+		curl_easy_cleanup(v->slots[s].easy);
+		free(v->slots[s].body);
+	}
+	curl_multi_cleanup(v->multi);
+out_free:
+	free(v->recs);
+	free(v->recent);
+	free(v->queue);
+	free(v->page);
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "venue: out of memory");
+out_wipe:
+	explicit_bzero(v->key_id, sizeof(v->key_id));
+	explicit_bzero(v->secret, sizeof(v->secret));
+	explicit_bzero(v->auth_b64, sizeof(v->auth_b64));
+	v->recs = NULL;
+	v->recent = NULL;
+	v->queue = NULL;
+	v->page = NULL;
+	v->multi = NULL;
+	return rc;
+}
+
+void ig_luno_destroy(struct ig_luno *v)
+{
+	if (v->multi == NULL)
+		return;
+	for (uint32_t s = 0; s < IG_LUNO_SLOTS; s++) {
+		struct ig_luno_slot *sl = &v->slots[s];
+		if (sl->busy)
+			curl_multi_remove_handle(v->multi, sl->easy);
+		curl_easy_cleanup(sl->easy);
+		free(sl->body);
+		sl->easy = NULL;
+		sl->body = NULL;
+	}
+	curl_multi_cleanup(v->multi);
+	v->multi = NULL;
+	free(v->recs);
+	free(v->recent);
+	free(v->queue);
+	free(v->page);
+	v->recs = NULL;
+	v->recent = NULL;
+	v->queue = NULL;
+	v->page = NULL;
+	explicit_bzero(v->key_id, sizeof(v->key_id));
+	explicit_bzero(v->secret, sizeof(v->secret));
+	explicit_bzero(v->auth_b64, sizeof(v->auth_b64));
+}
+
+/* ----------------------------------------------------------------- queue */
+
+static void queue_push(struct ig_luno *v, uint8_t kind, uint16_t inst, uint32_t rec,
+		       int64_t not_before_ns)
+{
+	struct ig_luno_req *q;
+
+	/* The queue holds at most a submit, a cancel and a lookup per record
+	 * plus a few per instrument, and each is deduplicated by its flag, so
+	 * it cannot fill; the check is belt and braces. */
+	if (v->nq == IG_LUNO_QUEUE) {
+		ig_log_error("luno: request queue full, %s dropped", rq_name[kind]);
+		return;
+	}
+	q = &v->queue[v->nq++];
+	memset(q, 0, sizeof(*q));
+	q->kind = kind;
+	q->instrument_id = inst;
+	q->rec = rec;
+	q->client_id = rec != 0 ? v->recs[rec - 1].client_id : 0;
+	q->seq = v->next_seq++;
+	q->not_before_ns = not_before_ns;
+	q->queued_ns = ig_clock_mono_ns();
+	switch (kind) {
+	case RQ_SUBMIT:
+		v->recs[rec - 1].rq_submit = true;
+		break;
+	case RQ_CANCEL:
+		v->recs[rec - 1].rq_cancel = true;
+		break;
+	case RQ_LOOKUP:
+	case RQ_STATUS:
+		v->recs[rec - 1].rq_lookup = true;
+		break;
+	case RQ_TRADES:
+		v->inst[inst].rq_trades = true;
+		break;
+	case RQ_MARKETS:
+		v->inst[inst].rq_markets = true;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Puts a request back after a 429 or a retryable failure. */
+static void requeue(struct ig_luno *v, const struct ig_luno_req *r, int64_t not_before_ns)
+{
+	struct ig_luno_req *q;
+	if (v->nq == IG_LUNO_QUEUE)
+		return;
+	q = &v->queue[v->nq++];
+	*q = *r;
+	q->not_before_ns = not_before_ns;
+	/* Same seq: it keeps its place in its class. */
+}
+
+static void queue_remove(struct ig_luno *v, uint32_t i)
+{
+	v->queue[i] = v->queue[--v->nq];
+}
+
+/* ---------------------------------------------------------------- records */
+
+static struct ig_luno_rec *rec_at(struct ig_luno *v, uint32_t idx1)
+{
+	return idx1 != 0 ? &v->recs[idx1 - 1] : NULL;
+}
+
+static uint32_t idx1_of(const struct ig_luno *v, const struct ig_luno_rec *r)
+{
+	return (uint32_t)(r - v->recs) + 1;
+}
+
+static struct ig_luno_rec *find_client(struct ig_luno *v, uint64_t client_id)
+{
+	if (client_id == 0)
+		return NULL;
+	for (uint32_t i = 0; i < v->nrecs; i++)
+		if (v->recs[i].client_id == client_id)
+			return &v->recs[i];
+	return NULL;
+}
+
+static struct ig_luno_rec *find_order_id(struct ig_luno *v, const char *order_id)
+{
+	for (uint32_t i = 0; i < v->nrecs; i++)
+		if (v->recs[i].client_id != 0 && strcmp(v->recs[i].order_id, order_id) == 0)
+			return &v->recs[i];
+	return NULL;
+}
+
+static bool recently_finished(const struct ig_luno *v, uint64_t client_id)
+{
+	if (client_id == 0)
+		return false;
+	for (uint32_t i = 0; i < IG_LUNO_RECENT; i++)
+		if (v->recent[i] == client_id)
+			return true;
+	return false;
+}
+
+static struct ig_luno_rec *rec_alloc(struct ig_luno *v)
+{
+	for (uint32_t i = 0; i < IG_LUNO_MAX_ORDERS; i++) {
+		if (v->recs[i].client_id == 0) {
+			if (i + 1 > v->nrecs)
+				v->nrecs = i + 1;
+			v->live++;
+			return &v->recs[i];
+		}
+	}
+	return NULL;
+}
+
+/* The order is finished for the venue: forget it (queued requests for it
+ * are dropped when they come up) and remember its id for late trades. */
+static void retire(struct ig_luno *v, struct ig_luno_rec *r)
+{
+	v->recent[v->recent_head++ % IG_LUNO_RECENT] = r->client_id;
+	memset(r, 0, sizeof(*r));
+	v->live--;
+	while (v->nrecs > 0 && v->recs[v->nrecs - 1].client_id == 0)
+		v->nrecs--;
+}
+
+static void set_order_id(struct ig_luno_rec *r, const char *order_id)
+{
+	if (r->order_id[0] != '\0' || order_id[0] == '\0')
+		return;
+	snprintf(r->order_id, sizeof(r->order_id), "%s", order_id);
+	r->venue_id = ig_luno_venue_id(r->order_id);
+}
+
+/* --------------------------------------------------------------- reports */
+
+static void report_init(struct ig_event *ev, const struct ig_luno_rec *r, enum ig_event_type t)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = (uint16_t)t;
+	ev->hdr.strategy_id = r->strategy_id;
+	ev->hdr.instrument_id = r->instrument_id;
+	ev->hdr.ts_origin_ns = r->ts_origin_ns;
+	ev->hdr.ts_event_ns = r->ts_event_ns;
+}
+
+static void send_state(struct ig_luno_rec *r, enum ig_ord_state st, int reason, struct ig_emit *out)
+{
+	struct ig_event ev;
+	report_init(&ev, r, IG_EV_ORDER_UPDATE);
+	ev.body.update.client_id = r->client_id;
+	ev.body.update.venue_order_id = r->venue_id;
+	ev.body.update.filled_qty = r->filled_qty;
+	ev.body.update.leaves_qty = st == IG_OS_ACCEPTED || st == IG_OS_IN_DOUBT ? r->qty - r->filled_qty : 0;
+	ev.body.update.px = r->type == IG_ORD_LIMIT ? r->px : 0;
+	ev.body.update.state = (uint8_t)st;
+	ev.body.update.side = r->side;
+	ev.body.update.reason = (uint8_t)reason;
+	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+}
+
+/* Rejects an order that never got a record. */
+static void reject_event(struct ig_luno *v, const struct ig_event *order, int reason,
+			 struct ig_emit *out)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_REJECT;
+	ev.hdr.strategy_id = order->hdr.strategy_id;
+	ev.hdr.instrument_id = order->hdr.instrument_id;
+	ev.hdr.ts_origin_ns = order->hdr.ts_origin_ns;
+	ev.hdr.ts_event_ns = order->hdr.ts_event_ns;
+	ev.body.reject.client_id = order->body.order.client_id;
+	ev.body.reject.px = order->body.order.px;
+	ev.body.reject.qty = order->body.order.qty;
+	ev.body.reject.side = order->body.order.side;
+	ev.body.reject.reason = (uint16_t)reason;
+	ev.body.reject.by_venue = 1;
+	v->stats.rejected++;
+	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+}
+
+/* Rejects a recorded order and retires it. */
+static void reject_rec(struct ig_luno *v, struct ig_luno_rec *r, int reason, struct ig_emit *out)
+{
+	struct ig_event ev;
+	report_init(&ev, r, IG_EV_REJECT);
+	ev.body.reject.client_id = r->client_id;
+	ev.body.reject.px = r->px;
+	ev.body.reject.qty = r->qty;
+	ev.body.reject.side = r->side;
+	ev.body.reject.reason = (uint16_t)reason;
+	ev.body.reject.by_venue = 1;
+	v->stats.rejected++;
+	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+	retire(v, r);
+}
+
+/* If Luno has finished the order and every trade it made is applied,
+ * reports the unfilled rest and retires the record. */
+static void maybe_finish(struct ig_luno *v, struct ig_luno_rec *r, struct ig_emit *out)
+{
+	enum ig_ord_state st;
+
+	if (r->client_id == 0)
+		return;
+	if (r->filled_qty >= r->qty) {
+		retire(v, r); /* the OMS concluded FILLED from the last fill */
+		return;
+	}
+	if (!r->complete || r->venue_base < r->status_base)
+		return;
+	st = r->tif == IG_TIF_FOK && r->filled_qty == 0 && !r->cancel_wanted ? IG_OS_EXPIRED
+										: IG_OS_CANCELED;
+	if (st == IG_OS_EXPIRED)
+		v->stats.expired++;
+	else
+		v->stats.canceled++;
+	send_state(r, st, 0, out);
+	retire(v, r);
+}
+
+/* The order exists at Luno (answer, lookup or trade): OPEN, and the OMS
+ * hears ACCEPTED. */
+static void opened(struct ig_luno *v, struct ig_luno_rec *r, struct ig_emit *out)
+{
+	int64_t now = ig_clock_mono_ns();
+
+	if (r->state == RS_OPEN)
+		return;
+	r->state = RS_OPEN;
+	v->stats.accepted++;
+	send_state(r, IG_OS_ACCEPTED, 0, out);
+	if (r->cancel_wanted && !r->rq_cancel && !r->complete)
+		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r), 0);
+	/* IOC, FOK and market orders finish at once: learn how, now. */
+	if (r->tif == IG_TIF_IOC || r->tif == IG_TIF_FOK || r->type == IG_ORD_MARKET) {
+		if (!r->rq_lookup)
+			queue_push(v, RQ_STATUS, r->instrument_id, idx1_of(v, r), now);
+		if (!v->inst[r->instrument_id].rq_trades)
+			queue_push(v, RQ_TRADES, r->instrument_id, 0, now);
+	}
+}
+
+/* The submit's outcome is unknown: find out by looking the order up. */
+static void in_doubt(struct ig_luno *v, struct ig_luno_rec *r, bool announce, struct ig_emit *out)
+{
+	r->state = RS_IN_DOUBT;
+	v->stats.in_doubt++;
+	/* With a cancel already asked the OMS holds it PENDING_CANCEL, which
+	 * cannot go IN_DOUBT; the lookup resolves it all the same. */
+	if (announce && !r->cancel_wanted) {
+		r->announced = true;
+		send_state(r, IG_OS_IN_DOUBT, 0, out);
+	}
+	r->next_lookup_ns = 0;
+	if (!r->rq_lookup)
+		queue_push(v, RQ_LOOKUP, r->instrument_id, idx1_of(v, r), 0);
+}
+
+/* ---------------------------------------------------------- submit/cancel */
+
+void ig_luno_submit(struct ig_luno *v, const struct ig_event *order, struct ig_emit *out)
+{
+	const struct ig_order *o = &order->body.order;
+	struct ig_luno_rec *r;
+	uint16_t k = order->hdr.instrument_id;
+	int64_t ref = 0;
+
+	if (k >= v->ninst || (o->type != IG_ORD_MARKET && o->type != IG_ORD_LIMIT) ||
+	    (o->side != IG_SIDE_BUY && o->side != IG_SIDE_SELL) || o->qty <= 0 ||
+	    (o->type == IG_ORD_LIMIT && o->px <= 0) || o->client_id == 0) {
+		ig_log_warn("luno: order %016llx refused: not an order Luno can take",
+			    (unsigned long long)o->client_id);
+		reject_event(v, order, IG_RJ_INVALID, out);
+		return;
+	}
+	if (find_client(v, o->client_id) != NULL || recently_finished(v, o->client_id)) {
+		/* The same intent twice: the first one stands. */
+		ig_log_warn("luno: order %016llx submitted twice; the repeat is ignored",
+			    (unsigned long long)o->client_id);
+		return;
+	}
+	if (o->type == IG_ORD_MARKET && o->side == IG_SIDE_BUY) {
+		ref = o->px > 0 ? o->px : v->inst[k].ask_px;
+		if (ref <= 0) {
+			ig_log_warn("luno: market buy %016llx refused: no price to size it",
+				    (unsigned long long)o->client_id);
+			reject_event(v, order, IG_RJ_NO_MARK, out);
+			return;
+		}
+	}
+	r = rec_alloc(v);
+	if (r == NULL) {
+		ig_log_error("luno: order table full (%d live); order %016llx refused", IG_LUNO_MAX_ORDERS,
+			     (unsigned long long)o->client_id);
+		reject_event(v, order, IG_RJ_VENUE, out);
+		return;
+	}
+	r->client_id = o->client_id;
+	r->qty = o->qty;
+	r->px = o->px;
+	r->ref_px = ref;
+	r->ts_origin_ns = order->hdr.ts_origin_ns;
+	r->ts_event_ns = order->hdr.ts_event_ns;
+	r->strategy_id = order->hdr.strategy_id;
+	r->instrument_id = k;
+	r->side = o->side;
+	r->type = o->type;
+	r->tif = o->tif;
+	r->flags = o->flags;
+	r->state = RS_QUEUED;
+	queue_push(v, RQ_SUBMIT, k, idx1_of(v, r), 0);
+	ig_luno_poll(v, ig_clock_mono_ns(), out); /* start it now if the budget allows */
+}
+
+/* Takes r's queued submit out of the queue (it will not be sent). */
+static void unqueue_submit(struct ig_luno *v, struct ig_luno_rec *r)
+{
+	for (uint32_t i = 0; i < v->nq; i++) {
+		if (v->queue[i].kind == RQ_SUBMIT && v->queue[i].rec == idx1_of(v, r)) {
+			queue_remove(v, i);
+			break;
+		}
+	}
+	r->rq_submit = false;
+}
+
+static void cancel_one(struct ig_luno *v, struct ig_luno_rec *r, struct ig_emit *out)
+{
+	if (r->cancel_wanted)
+		return;
+	r->cancel_wanted = true;
+	switch (r->state) {
+	case RS_QUEUED:
+		/* Never sent: nothing exists at Luno to cancel. */
+		unqueue_submit(v, r);
+		v->stats.canceled++;
+		send_state(r, IG_OS_CANCELED, 0, out);
+		retire(v, r);
+		return;
+	case RS_OPEN:
+		if (!r->complete && !r->rq_cancel)
+			queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r), 0);
+		return;
+	default:
+		/* SENDING or IN_DOUBT: sent once the order id is known. */
+		return;
+	}
+}
+
+void ig_luno_cancel(struct ig_luno *v, const struct ig_event *cancel, struct ig_emit *out)
+{
+	if (cancel->body.cancel.client_id == 0) {
+		/* Cancel all of the strategy's orders. */
+		for (uint32_t i = 0; i < v->nrecs; i++) {
+			struct ig_luno_rec *r = &v->recs[i];
+			if (r->client_id != 0 && r->strategy_id == cancel->hdr.strategy_id)
+				cancel_one(v, r, out);
+		}
+	} else {
+		struct ig_luno_rec *r = find_client(v, cancel->body.cancel.client_id);
+		/* Unknown or finished: whatever finished it is already on its
+		 * way to the OMS, which resolves the race. */
+		if (r != NULL)
+			cancel_one(v, r, out);
+	}
+	ig_luno_poll(v, ig_clock_mono_ns(), out);
+}
+
+void ig_luno_market_data(struct ig_luno *v, const struct ig_event *md, struct ig_emit *out)
+{
+	struct ig_luno_inst *in;
+	(void)out;
+	if (md->hdr.instrument_id >= v->ninst)
+		return;
+	in = &v->inst[md->hdr.instrument_id];
+	if (md->hdr.type == IG_EV_QUOTE) {
+		if (md->body.quote.bid_px > 0)
+			in->bid_px = md->body.quote.bid_px;
+		if (md->body.quote.ask_px > 0)
+			in->ask_px = md->body.quote.ask_px;
+	} else if (md->hdr.type == IG_EV_TRADE && md->body.trade.px > 0) {
+		in->bid_px = in->ask_px = md->body.trade.px;
+	} else if (md->hdr.type == IG_EV_BAR && md->body.bar.close_px > 0) {
+		in->bid_px = in->ask_px = md->body.bar.close_px;
+	}
+}
+
+/* ------------------------------------------------------- building requests */
+
+__attribute__((format(printf, 3, 4))) static void append(char *buf, size_t cap, const char *fmt,
+							 ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+	if (n >= cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, cap - n, fmt, ap);
+	va_end(ap);
+}
+
+/* Fills the slot's URL and (for POSTs) body. Returns false if the request
+ * should not go (the caller has already dealt with the record). */
+static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *out, bool *post)
+{
+	struct ig_luno_req *q = &sl->req;
+	struct ig_luno_rec *r = rec_at(v, q->rec);
+	struct ig_luno_inst *in = &v->inst[q->instrument_id];
+	char coid[24], num[IG_FIXED_STRLEN + 4];
+
+	*post = false;
+	sl->post[0] = '\0';
+	switch (q->kind) {
+	case RQ_SUBMIT: {
+		bool buy = r->side == IG_SIDE_BUY;
+		int64_t vol = floor_scaled(r->qty, in->volume_scale);
+		ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
+		*post = true;
+		append(sl->post, sizeof(sl->post), "pair=%s", in->pair);
+		if (r->type == IG_ORD_MARKET && !(buy && v->market_buy_ioc_bps >= 0)) {
+			snprintf(sl->url, sizeof(sl->url), "%s/api/1/marketorder", v->base_url);
+			append(sl->post, sizeof(sl->post), "&type=%s", buy ? "BUY" : "SELL");
+			if (buy) {
+				int64_t counter = 0;
+				if (ig_fixed_mul(r->qty, r->ref_px, &counter) != 0 || counter <= 0) {
+					reject_rec(v, r, IG_RJ_INVALID, out);
+					return false;
+				}
+				/* Rounded down: never spend more than qty at ref. */
+				fmt_scaled(counter, in->price_scale, false, num, sizeof(num));
+				append(sl->post, sizeof(sl->post), "&counter_volume=%s", num);
+			} else {
+				if (vol <= 0) {
+					reject_rec(v, r, IG_RJ_VENUE, out);
+					return false;
+				}
+				fmt_scaled(vol, in->volume_scale, false, num, sizeof(num));
+				append(sl->post, sizeof(sl->post), "&base_volume=%s", num);
+			}
+		} else {
+			int64_t px = r->px;
+			const char *tif = r->tif == IG_TIF_IOC ? "IOC" : r->tif == IG_TIF_FOK ? "FOK" : "GTC";
+			if (r->type == IG_ORD_MARKET) {
+				/* Market buy as a BID IOC at ask + collar. */
+				int64_t add = 0;
+				ig_fixed_bps(r->ref_px, v->market_buy_ioc_bps, &add);
+				px = r->ref_px + add;
+				tif = "IOC";
+			}
+			if (vol <= 0) {
+				ig_log_warn("luno: order %016llx: qty below the volume scale of %s",
+					    (unsigned long long)r->client_id, in->pair);
+				reject_rec(v, r, IG_RJ_VENUE, out);
+				return false;
+			}
+			snprintf(sl->url, sizeof(sl->url), "%s/api/1/postorder", v->base_url);
+			append(sl->post, sizeof(sl->post), "&type=%s", buy ? "BID" : "ASK");
+			fmt_scaled(vol, in->volume_scale, false, num, sizeof(num));
+			append(sl->post, sizeof(sl->post), "&volume=%s", num);
+			/* Bids round down and asks up: never a worse price. */
+			fmt_scaled(px, in->price_scale, !buy, num, sizeof(num));
+			append(sl->post, sizeof(sl->post), "&price=%s", num);
+			if (r->flags & IG_ORDF_POST_ONLY)
+				append(sl->post, sizeof(sl->post), "%s", "&post_only=true");
+			append(sl->post, sizeof(sl->post), "&time_in_force=%s", tif);
+		}
+		append(sl->post, sizeof(sl->post), "&client_order_id=%s", coid);
+		return true;
+	}
+	case RQ_CANCEL:
+		*post = true;
+		snprintf(sl->url, sizeof(sl->url), "%s/api/1/stoporder", v->base_url);
+		append(sl->post, sizeof(sl->post), "order_id=%s", r->order_id);
+		return true;
+	case RQ_LOOKUP:
+	case RQ_STATUS:
+		ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
+		snprintf(sl->url, sizeof(sl->url), "%s/api/exchange/3/order?client_order_id=%s", v->base_url,
+			 coid);
+		return true;
+	case RQ_TRADES:
+		snprintf(sl->url, sizeof(sl->url), "%s/api/1/listtrades?pair=%s&limit=%d&since=%lld",
+			 v->base_url, in->pair, IG_LUNO_TRADES_PAGE, (long long)v->since_ms);
+		/* after_seq is inclusive at Luno; the cursor skips what it has
+		 * already applied, so either reading is safe. */
+		if (in->last_seq > 0) {
+			snprintf(num, sizeof(num), "%llu", (unsigned long long)in->last_seq);
+			append(sl->url, sizeof(sl->url), "&after_seq=%s", num);
+		}
+		return true;
+	case RQ_MARKETS:
+		snprintf(sl->url, sizeof(sl->url), "%s/api/exchange/1/markets?pair=%s", v->base_url, in->pair);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Starts the request in sl->req. Returns 1 if started, 0 if it was
+ * dropped (its record already dealt with), -1 if it went back in the queue. */
+static int start(struct ig_luno *v, struct ig_luno_slot *sl, int64_t now, struct ig_emit *out)
+{
+	CURL *e = sl->easy;
+	struct ig_luno_rec *r = rec_at(v, sl->req.rec);
+	bool post;
+
+	if (!build(v, sl, out, &post))
+		return 0;
+	curl_easy_reset(e);
+	curl_easy_setopt(e, CURLOPT_URL, sl->url);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)v->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)v->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	curl_easy_setopt(e, CURLOPT_USERNAME, v->key_id);
+	curl_easy_setopt(e, CURLOPT_PASSWORD, v->secret);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "ingenium/1");
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, sl);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, sl->errbuf);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, sl);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (post) {
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(sl->post));
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, sl->post);
+	}
+	sl->len = 0;
+	sl->overflow = false;
+	sl->errbuf[0] = '\0';
+	if (curl_multi_add_handle(v->multi, e) != CURLM_OK) {
+		ig_log_error("luno: cannot start a %s request", rq_name[sl->req.kind]);
+		requeue(v, &sl->req, now + v->status_ns);
+		return -1;
+	}
+	sl->busy = true;
+	v->nbusy++;
+	v->stats.requests++;
+	switch (sl->req.kind) {
+	case RQ_SUBMIT:
+		v->stats.submits++;
+		r->state = RS_SENDING;
+		if (r->sent_ns == 0)
+			r->sent_ns = now;
+		break;
+	case RQ_CANCEL:
+		v->stats.cancels++;
+		break;
+	case RQ_LOOKUP:
+	case RQ_STATUS:
+		v->stats.lookups++;
+		break;
+	case RQ_TRADES:
+		v->stats.trade_polls++;
+		break;
+	default:
+		break;
+	}
+	ig_log(IG_LOG_DEBUG, "luno: %s %s", post ? "POST" : "GET", sl->url + strlen(v->base_url));
+	return 1;
+}
+
+/* True if the queued request q may start now (ignoring the budget). */
+static bool eligible(struct ig_luno *v, const struct ig_luno_req *q, int64_t now)
+{
+	if (q->not_before_ns > now)
+		return false;
+	if (q->kind == RQ_SUBMIT && v->inst[q->instrument_id].price_scale < 0)
+		return false; /* waits for /markets */
+	return true;
+}
+
+/* Drops a queued request whose record is gone; true if dropped. */
+static bool stale(struct ig_luno *v, const struct ig_luno_req *q)
+{
+	struct ig_luno_rec *r = rec_at(v, q->rec);
+	return q->rec != 0 && (r->client_id == 0 || r->client_id != q->client_id);
+}
+
+static void clear_flag(struct ig_luno *v, const struct ig_luno_req *q)
+{
+	struct ig_luno_rec *r = stale(v, q) ? NULL : rec_at(v, q->rec);
+	switch (q->kind) {
+	case RQ_SUBMIT:
+		if (r != NULL)
+			r->rq_submit = false;
+		break;
+	case RQ_CANCEL:
+		if (r != NULL)
+			r->rq_cancel = false;
+		break;
+	case RQ_LOOKUP:
+	case RQ_STATUS:
+		if (r != NULL)
+			r->rq_lookup = false;
+		break;
+	case RQ_TRADES:
+		v->inst[q->instrument_id].rq_trades = false;
+		break;
+	case RQ_MARKETS:
+		v->inst[q->instrument_id].rq_markets = false;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Where q stands in the queue (lower goes first): its kind, doubled, except
+ * that a periodic poll kept waiting two status periods goes between
+ * cancels and submits. */
+static int rank(const struct ig_luno *v, const struct ig_luno_req *q, int64_t now)
+{
+	/* Not twice in a row: under a full queue, promoted polls get at most
+	 * every other call and order traffic the rest. */
+	if (q->kind >= RQ_TRADES && !v->promoted_last && now - q->queued_ns > 2 * v->status_ns)
+		return 2 * RQ_CANCEL + 1;
+	return 2 * q->kind;
+}
+
+/* Starts queued requests while slots and budget allow. Returns how many. */
+static int dispatch(struct ig_luno *v, int64_t now, struct ig_emit *out)
+{
+	int started = 0;
+
+	while (v->nbusy < IG_LUNO_SLOTS && v->nq > 0) {
+		struct ig_luno_slot *sl = NULL;
+		uint32_t best = UINT32_MAX;
+		int64_t retry;
+
+		for (uint32_t i = 0; i < v->nq;) {
+			const struct ig_luno_req *q = &v->queue[i];
+			if (stale(v, q)) {
+				queue_remove(v, i);
+				continue;
+			}
+			if (eligible(v, q, now) &&
+			    (best == UINT32_MAX || rank(v, q, now) < rank(v, &v->queue[best], now) ||
+			     (rank(v, q, now) == rank(v, &v->queue[best], now) &&
+			      q->seq < v->queue[best].seq)))
+				best = i;
+			i++;
+		}
+		if (best == UINT32_MAX)
+			break;
+		if (!ig_luno_budget_take(v->budget, now,
+					 rank(v, &v->queue[best], now) >= 2 * RQ_TRADES ? v->poll_reserve : 0,
+					 &retry)) {
+			if (v->budget_retry_ns == 0)
+				v->stats.budget_waits++;
+			v->budget_retry_ns = retry;
+			break;
+		}
+		v->budget_retry_ns = 0;
+		v->promoted_last = rank(v, &v->queue[best], now) == 2 * RQ_CANCEL + 1;
+		for (uint32_t s = 0; s < IG_LUNO_SLOTS; s++)
+			if (!v->slots[s].busy)
+				sl = &v->slots[s];
+		sl->req = v->queue[best];
+		queue_remove(v, best);
+		if (sl->req.kind == RQ_SUBMIT && v->inst[sl->req.instrument_id].invalid) {
+			clear_flag(v, &sl->req);
+			reject_rec(v, rec_at(v, sl->req.rec), IG_RJ_VENUE, out);
+			continue;
+		}
+		if (start(v, sl, now, out) == 0)
+			clear_flag(v, &sl->req);
+		started++;
+	}
+	if (started > 0) {
+		int running;
+		curl_multi_perform(v->multi, &running); /* opens the connections now */
+	}
+	return started;
+}
+
+/* ------------------------------------------------------ handling replies */
+
+/* What came back, in the terms the handlers need. */
+struct reply {
+	CURLcode res;
+	long status;            /* HTTP status, 0 if none */
+	bool sent;              /* the request may have reached Luno */
+	bool parsed_err;        /* err holds a parsed Luno error body */
+	struct ig_luno_error err;
+	const char *body;
+	size_t len;
+};
+
+static void log_failure(struct ig_luno *v, const struct ig_luno_slot *sl, const struct reply *rp,
+			const char *what)
+{
+	char a[192], b[192];
+	const struct ig_luno_rec *r = rec_at(v, sl->req.rec);
+	unsigned long long id = r != NULL ? (unsigned long long)sl->req.client_id : 0;
+
+	if (rp->res != CURLE_OK)
+		ig_log_warn("luno: %s %016llx: %s (%s)%s", rq_name[sl->req.kind], id,
+			    curl_easy_strerror(rp->res), scrub(v, sl->errbuf, a, sizeof(a)), what);
+	else if (rp->parsed_err)
+		ig_log_warn("luno: %s %016llx: HTTP %ld %s: %s%s", rq_name[sl->req.kind], id, rp->status,
+			    scrub(v, rp->err.code_str, a, sizeof(a)), scrub(v, rp->err.message, b, sizeof(b)),
+			    what);
+	else
+		ig_log_warn("luno: %s %016llx: HTTP %ld%s", rq_name[sl->req.kind], id, rp->status, what);
+}
+
+static void malformed(struct ig_luno *v, const struct ig_luno_slot *sl, const char *what)
+{
+	char a[200];
+	v->stats.malformed++;
+	ig_log_warn("luno: %s: malformed reply (%s)%s", rq_name[sl->req.kind],
+		    scrub(v, ig_luno_json_error(), a, sizeof(a)), what);
+}
+
+/* HTTP 429 or ErrTooManyRequests: back off (every caller) and go again. */
+static bool throttled(struct ig_luno *v, const struct ig_luno_slot *sl, const struct reply *rp,
+		      int64_t now)
+{
+	if (rp->status != 429 &&
+	    !(rp->parsed_err && ig_luno_err_action(rp->err.code) == IG_LUNO_ACT_RETRY))
+		return false;
+	v->stats.http_429++;
+	v->stats.retries++;
+	{
+		int64_t d = ig_luno_budget_throttled(v->budget, now, &v->rng);
+		ig_log_warn("luno: %s: rate limited (HTTP %ld); backing off %lld ms", rq_name[sl->req.kind],
+			    rp->status, (long long)(d / NS_PER_MS));
+	}
+	requeue(v, &sl->req, 0);
+	return true;
+}
+
+/* A submit that never reached Luno (429, no connection) with a cancel
+ * waiting: nothing to cancel there, so it is cancelled here. */
+static void canceled_unsent(struct ig_luno *v, struct ig_luno_rec *r, struct ig_emit *out)
+{
+	v->stats.canceled++;
+	send_state(r, IG_OS_CANCELED, 0, out);
+	retire(v, r);
+}
+
+static void on_submit(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
+		      struct ig_emit *out)
+{
+	struct ig_luno_rec *r = rec_at(v, sl->req.rec);
+	char oid[IG_LUNO_ID_MAX];
+
+	if (rp->res != CURLE_OK && sl->overflow) {
+		malformed(v, sl, ": reply too large; looking the order up");
+		in_doubt(v, r, true, out);
+		return;
+	}
+	if (rp->res != CURLE_OK) {
+		if (!rp->sent && r->cancel_wanted) {
+			canceled_unsent(v, r, out);
+			return;
+		}
+		if (!rp->sent && ++r->send_attempts < v->max_send_attempts) {
+			/* The connection never opened: nothing reached Luno. */
+			log_failure(v, sl, rp, "; not sent, trying again");
+			v->stats.retries++;
+			r->state = RS_QUEUED;
+			requeue(v, &sl->req, now + (v->status_ns << (r->send_attempts - 1)));
+			r->rq_submit = true;
+			return;
+		}
+		if (!rp->sent) {
+			log_failure(v, sl, rp, "; not sent, giving up");
+			reject_rec(v, r, IG_RJ_VENUE, out);
+			return;
+		}
+		log_failure(v, sl, rp, "; outcome unknown, looking the order up");
+		in_doubt(v, r, true, out);
+		return;
+	}
+	if (throttled(v, sl, rp, now)) {
+		r->state = RS_QUEUED;
+		r->rq_submit = true;
+		if (r->cancel_wanted) {
+			unqueue_submit(v, r);
+			canceled_unsent(v, r, out);
+		}
+		return;
+	}
+	if (rp->status >= 200 && rp->status < 300) {
+		if (ig_luno_parse_order_id(rp->body, rp->len, oid, sizeof(oid)) != 0) {
+			malformed(v, sl, "; looking the order up");
+			in_doubt(v, r, true, out);
+			return;
+		}
+		set_order_id(r, oid);
+		opened(v, r, out);
+		return;
+	}
+	if (rp->status == 409 ||
+	    (rp->parsed_err && ig_luno_err_action(rp->err.code) == IG_LUNO_ACT_EXISTS)) {
+		/* The client_order_id is taken: our earlier send got there. */
+		v->stats.duplicate_409++;
+		log_failure(v, sl, rp, "; the order exists, looking it up");
+		in_doubt(v, r, false, out);
+		return;
+	}
+	if (rp->status >= 400 && rp->status < 500) {
+		int reason = rp->parsed_err ? ig_luno_err_reason(rp->err.code) : IG_RJ_VENUE;
+		if (!rp->parsed_err)
+			malformed(v, sl, "; rejecting on the HTTP status");
+		log_failure(v, sl, rp, "; rejected");
+		reject_rec(v, r, reason, out);
+		return;
+	}
+	/* 5xx, or anything else: it may have been placed. */
+	log_failure(v, sl, rp, "; outcome unknown, looking the order up");
+	in_doubt(v, r, true, out);
+}
+
+static void on_cancel(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
+		      struct ig_emit *out)
+{
+	struct ig_luno_rec *r = rec_at(v, sl->req.rec);
+	(void)out;
+
+	if (rp->res == CURLE_OK && throttled(v, sl, rp, now)) {
+		r->rq_cancel = true;
+		return;
+	}
+	if (rp->res == CURLE_OK && rp->status >= 200 && rp->status < 300) {
+		bool ok = false;
+		if (ig_luno_parse_success(rp->body, rp->len, &ok) != 0)
+			malformed(v, sl, "; checking the order");
+		r->cancel_done = ok;
+	} else if (rp->res == CURLE_OK && rp->parsed_err &&
+		   ig_luno_err_action(rp->err.code) == IG_LUNO_ACT_GONE) {
+		/* Already finished: its status says how. */
+	} else if (++r->cancel_attempts < MAX_CANCEL_ATTEMPTS) {
+		/* Cancels are idempotent: send it again. */
+		log_failure(v, sl, rp, "; sending the cancel again");
+		v->stats.retries++;
+		requeue(v, &sl->req, now + v->status_ns);
+		r->rq_cancel = true;
+		return;
+	} else {
+		log_failure(v, sl, rp, "; giving up the cancel, watching the order");
+	}
+	/* Learn the outcome now rather than at the next status round. */
+	if (!r->rq_lookup)
+		queue_push(v, RQ_STATUS, r->instrument_id, idx1_of(v, r), now);
+	if (!v->inst[r->instrument_id].rq_trades)
+		queue_push(v, RQ_TRADES, r->instrument_id, 0, now);
+}
+
+static void not_found(struct ig_luno *v, struct ig_luno_rec *r, int64_t now, struct ig_emit *out)
+{
+	char coid[24];
+
+	if (r->state != RS_IN_DOUBT) {
+		ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
+		ig_log_warn("luno: order %s (%s) accepted earlier but now not found", coid, r->order_id);
+		return;
+	}
+	if (now < r->sent_ns + v->in_doubt_window_ns) {
+		r->next_lookup_ns = now + v->status_ns; /* may not be visible yet */
+		return;
+	}
+	ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
+	ig_log_warn("luno: order %s not found at the venue: it was never placed", coid);
+	v->stats.in_doubt_not_found++;
+	reject_rec(v, r, IG_RJ_VENUE, out);
+}
+
+static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
+			 const struct ig_luno_order_status *st, int64_t now, struct ig_emit *out)
+{
+	set_order_id(r, st->order_id);
+	r->last_status_ns = now;
+	if (st->status == IG_LUNO_ST_COMPLETE)
+		r->complete = true;
+	if (st->base > r->status_base)
+		r->status_base = st->base;
+	if (r->state == RS_IN_DOUBT) {
+		v->stats.in_doubt_found++;
+		opened(v, r, out);
+	}
+	if (r->complete && r->venue_base < r->status_base && !v->inst[r->instrument_id].rq_trades)
+		queue_push(v, RQ_TRADES, r->instrument_id, 0, now);
+	maybe_finish(v, r, out);
+}
+
+static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
+		      struct ig_emit *out)
+{
+	struct ig_luno_rec *r = rec_at(v, sl->req.rec);
+	struct ig_luno_order_status st;
+	uint64_t cid;
+
+	if (rp->res != CURLE_OK) {
+		if (sl->overflow)
+			malformed(v, sl, "; asking again later");
+		else
+			log_failure(v, sl, rp, "; asking again later");
+		r->next_lookup_ns = now + v->status_ns;
+		return;
+	}
+	if (throttled(v, sl, rp, now)) {
+		r->rq_lookup = true;
+		return;
+	}
+	if (rp->status == 404 ||
+	    (rp->parsed_err && rp->err.code == IG_LUNO_ERR_ORDER_NOT_FOUND)) {
+		not_found(v, r, now, out);
+		return;
+	}
+	if (rp->status < 200 || rp->status >= 300) {
+		log_failure(v, sl, rp, "; asking again later");
+		r->next_lookup_ns = now + v->status_ns;
+		return;
+	}
+	if (ig_luno_parse_order(rp->body, rp->len, &st) != 0) {
+		malformed(v, sl, "; asking again later");
+		r->next_lookup_ns = now + v->status_ns;
+		return;
+	}
+	cid = client_id_of(st.client_order_id);
+	if ((st.client_order_id[0] != '\0' && cid != r->client_id) ||
+	    (r->order_id[0] != '\0' && strcmp(st.order_id, r->order_id) != 0)) {
+		v->stats.malformed++;
+		ig_log_warn("luno: status for %016llx describes another order; ignored",
+			    (unsigned long long)r->client_id);
+		r->next_lookup_ns = now + v->status_ns;
+		return;
+	}
+	apply_status(v, r, &st, now, out);
+}
+
+/* One venue trade of ours: one IG_EV_FILL. */
+static void apply_trade(struct ig_luno *v, struct ig_luno_rec *r, const struct ig_luno_trade *t,
+			struct ig_emit *out)
+{
+	struct ig_event ev;
+	int64_t qty = t->volume, leaves, fee = t->fee_counter, base_fee = 0;
+
+	set_order_id(r, t->order_id);
+	if (r->state == RS_IN_DOUBT || r->state == RS_QUEUED) {
+		/* A trade proves the order exists (even one we meant to send
+		 * again after a 429: then it must not go). */
+		if (r->state == RS_IN_DOUBT)
+			v->stats.in_doubt_by_trade++;
+		else
+			unqueue_submit(v, r);
+		opened(v, r, out);
+	}
+	if (t->side != IG_SIDE_NONE && t->side != r->side) {
+		v->stats.malformed++;
+		ig_log_error("luno: trade %llu of order %016llx has the wrong side; not applied",
+			     (unsigned long long)t->sequence, (unsigned long long)r->client_id);
+		return;
+	}
+	r->venue_base += t->volume;
+	leaves = r->qty - r->filled_qty;
+	if (qty > leaves) {
+		v->stats.overfills++;
+		ig_log_error("luno: trade %llu fills order %016llx beyond its quantity; %lld of %lld (1e-8) applied",
+			     (unsigned long long)t->sequence, (unsigned long long)r->client_id,
+			     (long long)leaves, (long long)qty);
+		qty = leaves;
+	}
+	/* exchange-sim charges fees in counter; a base fee (Luno charges
+	 * buyers in base) is converted at the trade price and counted too. */
+	if (t->fee_base > 0 && (ig_fixed_mul(t->fee_base, t->price, &base_fee) != 0 ||
+				__builtin_add_overflow(fee, base_fee, &fee))) {
+		v->stats.malformed++;
+		ig_log_error("luno: trade %llu: fee out of range; not applied", (unsigned long long)t->sequence);
+		return;
+	}
+	r->last_seq = t->sequence;
+	if (qty <= 0)
+		return;
+	r->filled_qty += qty;
+	report_init(&ev, r, IG_EV_FILL);
+	if (t->timestamp_ms > 0)
+		ev.hdr.ts_event_ns = t->timestamp_ms * NS_PER_MS;
+	else
+		ev.hdr.ts_event_ns = ig_clock_real_ns();
+	ev.body.fill.client_id = r->client_id;
+	ev.body.fill.venue_order_id = r->venue_id;
+	ev.body.fill.trade_id = t->sequence;
+	ev.body.fill.px = t->price;
+	ev.body.fill.qty = qty;
+	ev.body.fill.fee = fee;
+	ev.body.fill.side = r->side;
+	ev.body.fill.liquidity = t->is_buy < 0 ? IG_LIQ_NONE
+				 : (t->is_buy == 1) == (r->side == IG_SIDE_BUY) ? IG_LIQ_TAKER
+										: IG_LIQ_MAKER;
+	ev.body.fill.last = r->filled_qty == r->qty;
+	v->stats.fills++;
+	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+	maybe_finish(v, r, out);
+}
+
+/* True if a trade we cannot map might still be one of ours: some submit
+ * on this pair has no order id yet. */
+static bool unmapped_orders(const struct ig_luno *v, uint16_t k)
+{
+	for (uint32_t i = 0; i < v->nrecs; i++) {
+		const struct ig_luno_rec *r = &v->recs[i];
+		if (r->client_id != 0 && r->instrument_id == k && r->order_id[0] == '\0' &&
+		    (r->state == RS_SENDING || r->state == RS_IN_DOUBT))
+			return true;
+	}
+	return false;
+}
+
+static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
+		      struct ig_emit *out)
+{
+	uint16_t k = sl->req.instrument_id;
+	struct ig_luno_inst *in = &v->inst[k];
+	size_t n = 0;
+
+	in->more_trades = false;
+	if (rp->res != CURLE_OK) {
+		if (sl->overflow)
+			malformed(v, sl, "; read again next round");
+		else
+			log_failure(v, sl, rp, "; read again next round");
+		return;
+	}
+	if (throttled(v, sl, rp, now)) {
+		in->rq_trades = true;
+		return;
+	}
+	if (rp->status < 200 || rp->status >= 300) {
+		log_failure(v, sl, rp, "; read again next round");
+		return;
+	}
+	if (ig_luno_parse_trades(rp->body, rp->len, v->page, IG_LUNO_TRADES_PAGE, &n) != 0) {
+		/* Nothing of the page is applied; the cursor stays, so the
+		 * same trades are read again: no fill is lost or doubled. */
+		malformed(v, sl, "; read again next round");
+		return;
+	}
+	/* Apply in sequence order whatever order the page came in. */
+	for (size_t i = 1; i < n; i++) {
+		struct ig_luno_trade t = v->page[i];
+		size_t j = i;
+		while (j > 0 && v->page[j - 1].sequence > t.sequence) {
+			v->page[j] = v->page[j - 1];
+			j--;
+		}
+		v->page[j] = t;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ig_luno_trade *t = &v->page[i];
+		uint64_t cid = client_id_of(t->client_order_id);
+		struct ig_luno_rec *r;
+
+		if (t->sequence <= in->last_seq) {
+			v->stats.duplicate_trades++;
+			continue;
+		}
+		r = cid != 0 ? find_client(v, cid) : find_order_id(v, t->order_id);
+		if (r != NULL && r->instrument_id != k)
+			r = NULL;
+		if (r == NULL) {
+			if (recently_finished(v, cid)) {
+				v->stats.duplicate_trades++;
+			} else if (cid == 0 && unmapped_orders(v, k)) {
+				/* Could be ours once that order id is known:
+				 * stop here and read it again later. */
+				break;
+			} else {
+				v->stats.foreign_trades++;
+				ig_log(IG_LOG_DEBUG, "luno: trade %llu is not of an order of ours",
+				       (unsigned long long)t->sequence);
+			}
+		} else if (t->sequence <= r->last_seq) {
+			v->stats.duplicate_trades++;
+		} else {
+			apply_trade(v, r, t, out);
+		}
+		in->last_seq = t->sequence;
+	}
+	if (n == IG_LUNO_TRADES_PAGE) {
+		in->more_trades = true;
+		if (!in->rq_trades)
+			queue_push(v, RQ_TRADES, k, 0, now);
+	}
+}
+
+static void on_markets(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
+		       struct ig_emit *out)
+{
+	uint16_t k = sl->req.instrument_id;
+	struct ig_luno_inst *in = &v->inst[k];
+	struct ig_luno_market m;
+	int rc;
+	(void)out;
+
+	if (rp->res == CURLE_OK && throttled(v, sl, rp, now)) {
+		in->rq_markets = true;
+		return;
+	}
+	if (rp->res != CURLE_OK || rp->status < 200 || rp->status >= 300) {
+		log_failure(v, sl, rp, "; asking again");
+		in->next_markets_ns = now + v->status_ns;
+		return;
+	}
+	rc = ig_luno_parse_markets(rp->body, rp->len, in->pair, &m);
+	if (rc == IG_ENOTFOUND) {
+		ig_log_error("luno: %s is not a market at %s; its orders are rejected", in->pair,
+			     v->base_url);
+		in->invalid = true;
+		in->price_scale = 8;
+		in->volume_scale = 8;
+		return;
+	}
+	if (rc != 0) {
+		malformed(v, sl, "; asking again");
+		in->next_markets_ns = now + v->status_ns;
+		return;
+	}
+	in->price_scale = m.price_scale;
+	in->volume_scale = m.volume_scale;
+	ig_log_info("luno: %s: price scale %d, volume scale %d", in->pair, m.price_scale, m.volume_scale);
+}
+
+/* A finished transfer. */
+static void complete(struct ig_luno *v, struct ig_luno_slot *sl, CURLcode res, int64_t now,
+		     struct ig_emit *out)
+{
+	struct reply rp;
+	curl_off_t total_us = 0;
+
+	memset(&rp, 0, sizeof(rp));
+	curl_multi_remove_handle(v->multi, sl->easy);
+	sl->busy = false;
+	v->nbusy--;
+	clear_flag(v, &sl->req);
+	sl->body[sl->len] = '\0';
+	rp.res = res;
+	rp.body = sl->body;
+	rp.len = sl->len;
+	if (res == CURLE_OK) {
+		curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &rp.status);
+		if (curl_easy_getinfo(sl->easy, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
+			ig_hist_record(&v->stats.rtt_ns, (int64_t)total_us * 1000);
+		rp.sent = true;
+		if (rp.status >= 500)
+			v->stats.http_5xx++;
+		else if (rp.status >= 400)
+			v->stats.http_4xx++;
+		else if (rp.status >= 300)
+			v->stats.http_3xx++;
+		else
+			v->stats.http_2xx++;
+		if (rp.status >= 200 && rp.status < 300)
+			ig_luno_budget_ok(v->budget);
+		if (rp.status >= 400 && ig_luno_parse_error(rp.body, rp.len, &rp.err) == 0)
+			rp.parsed_err = true;
+	} else {
+		v->stats.transport_errors++;
+		if (res == CURLE_OPERATION_TIMEDOUT)
+			v->stats.timeouts++;
+		/* Only a connection that never opened is certainly unsent. */
+		rp.sent = !(res == CURLE_COULDNT_CONNECT || res == CURLE_COULDNT_RESOLVE_HOST ||
+			    res == CURLE_COULDNT_RESOLVE_PROXY);
+	}
+	if (stale(v, &sl->req))
+		return; /* the order finished meanwhile */
+	switch (sl->req.kind) {
+	case RQ_SUBMIT:
+		on_submit(v, sl, &rp, now, out);
+		break;
+	case RQ_CANCEL:
+		on_cancel(v, sl, &rp, now, out);
+		break;
+	case RQ_LOOKUP:
+	case RQ_STATUS:
+		on_lookup(v, sl, &rp, now, out);
+		break;
+	case RQ_TRADES:
+		on_trades(v, sl, &rp, now, out);
+		break;
+	case RQ_MARKETS:
+		on_markets(v, sl, &rp, now, out);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ----------------------------------------------------------- status round */
+
+/* Every status_ms: read new trades and ask for the status of the orders
+ * that need it. */
+static void status_round(struct ig_luno *v, int64_t now)
+{
+	uint32_t resting = 0;
+	int64_t resting_ns;
+	bool any[IG_MAX_INSTRUMENTS] = { false };
+
+	for (uint32_t i = 0; i < v->nrecs; i++) {
+		const struct ig_luno_rec *r = &v->recs[i];
+		if (r->client_id == 0)
+			continue;
+		if (r->state != RS_QUEUED)
+			any[r->instrument_id] = true;
+		if (r->state == RS_OPEN && r->tif != IG_TIF_IOC && r->tif != IG_TIF_FOK &&
+		    r->type == IG_ORD_LIMIT && !r->cancel_wanted && !r->complete)
+			resting++;
+	}
+	/* Resting GTC orders: checked in turn at a pace that spends at most a
+	 * quarter of the budget on them (their fills come from listtrades). */
+	resting_ns = (int64_t)resting * (INT64_C(240000000000) / ig_luno_budget_limit(v->budget));
+	if (resting_ns < v->status_ns)
+		resting_ns = v->status_ns;
+	for (uint32_t k = 0; k < v->ninst; k++) {
+		struct ig_luno_inst *in = &v->inst[k];
+		if (any[k] && !in->rq_trades && in->price_scale >= 0)
+			queue_push(v, RQ_TRADES, (uint16_t)k, 0, now);
+		if (in->price_scale < 0 && !in->rq_markets && now >= in->next_markets_ns)
+			queue_push(v, RQ_MARKETS, (uint16_t)k, 0, now);
+	}
+	for (uint32_t i = 0; i < v->nrecs; i++) {
+		struct ig_luno_rec *r = &v->recs[i];
+		if (r->client_id == 0 || r->rq_lookup)
+			continue;
+		if (r->state == RS_IN_DOUBT) {
+			if (now >= r->next_lookup_ns)
+				queue_push(v, RQ_LOOKUP, r->instrument_id, i + 1, now);
+		} else if (r->state == RS_OPEN && !r->complete) {
+			bool urgent = r->cancel_wanted || r->tif == IG_TIF_IOC || r->tif == IG_TIF_FOK ||
+				      r->type == IG_ORD_MARKET;
+			if (urgent || now - r->last_status_ns >= resting_ns) {
+				r->last_status_ns = now; /* its turn is taken */
+				queue_push(v, RQ_STATUS, r->instrument_id, i + 1, now);
+			}
+		}
+	}
+}
+
+/* ------------------------------------------------------------ poll/deadline */
+
+int ig_luno_poll(struct ig_luno *v, int64_t now_ns, struct ig_emit *out)
+{
+	int work = 0, running = 0, left = 0;
+	CURLMsg *m;
+
+	if (v->nbusy > 0) {
+		curl_multi_perform(v->multi, &running);
+		while ((m = curl_multi_info_read(v->multi, &left)) != NULL) {
+			struct ig_luno_slot *sl;
+			char *priv = NULL;
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+			sl = (struct ig_luno_slot *)(void *)priv;
+			if (sl == NULL || !sl->busy)
+				continue;
+			complete(v, sl, m->data.result, now_ns, out);
+			work++;
+		}
+	}
+	if (now_ns >= v->next_status_ns) {
+		status_round(v, now_ns);
+		v->next_status_ns = now_ns + v->status_ns;
+	}
+	work += dispatch(v, now_ns, out);
+	return work;
+}
+
+int64_t ig_luno_deadline_ns(const struct ig_luno *v)
+{
+	int64_t now = ig_clock_mono_ns(), d = v->next_status_ns, q = INT64_MAX;
+
+	/* Sockets are not part of the executor's wait: while a request is
+	 * in flight, come back soon to read it. */
+	if (v->nbusy > 0)
+		return now + v->io_poll_ns;
+	for (uint32_t i = 0; i < v->nq; i++) {
+		const struct ig_luno_req *r = &v->queue[i];
+		if (r->kind == RQ_SUBMIT && v->inst[r->instrument_id].price_scale < 0)
+			continue;
+		if (r->not_before_ns < q)
+			q = r->not_before_ns;
+	}
+	if (q != INT64_MAX && v->budget_retry_ns > q)
+		q = v->budget_retry_ns;
+	return q < d ? q : d;
+}
+
+bool ig_luno_busy(const struct ig_luno *v)
+{
+	for (uint32_t i = 0; i < v->nrecs; i++) {
+		const struct ig_luno_rec *r = &v->recs[i];
+		if (r->client_id != 0 &&
+		    (r->state == RS_QUEUED || r->state == RS_SENDING || r->state == RS_IN_DOUBT ||
+		     r->rq_cancel))
+			return true;
+	}
+	return false;
+}
+
+void ig_luno_log_stats(const struct ig_luno *v)
+{
+	const struct ig_luno_stats *s = &v->stats;
+	ig_log_info("luno: requests=%llu (submit=%llu cancel=%llu lookup=%llu listtrades=%llu) "
+		    "http 2xx=%llu 3xx=%llu 4xx=%llu 5xx=%llu transport=%llu (timeouts=%llu) "
+		    "429=%llu retries=%llu budget_waits=%llu malformed=%llu",
+		    (unsigned long long)s->requests, (unsigned long long)s->submits,
+		    (unsigned long long)s->cancels, (unsigned long long)s->lookups,
+		    (unsigned long long)s->trade_polls, (unsigned long long)s->http_2xx,
+		    (unsigned long long)s->http_3xx, (unsigned long long)s->http_4xx,
+		    (unsigned long long)s->http_5xx, (unsigned long long)s->transport_errors,
+		    (unsigned long long)s->timeouts, (unsigned long long)s->http_429,
+		    (unsigned long long)s->retries, (unsigned long long)s->budget_waits,
+		    (unsigned long long)s->malformed);
+	ig_log_info("luno: accepted=%llu rejected=%llu canceled=%llu expired=%llu fills=%llu "
+		    "in_doubt=%llu (found=%llu by_trade=%llu not_found=%llu) dup409=%llu "
+		    "dup_trades=%llu foreign_trades=%llu overfills=%llu rtt_us p50=%lld p99=%lld max=%lld",
+		    (unsigned long long)s->accepted, (unsigned long long)s->rejected,
+		    (unsigned long long)s->canceled, (unsigned long long)s->expired,
+		    (unsigned long long)s->fills, (unsigned long long)s->in_doubt,
+		    (unsigned long long)s->in_doubt_found, (unsigned long long)s->in_doubt_by_trade,
+		    (unsigned long long)s->in_doubt_not_found, (unsigned long long)s->duplicate_409,
+		    (unsigned long long)s->duplicate_trades, (unsigned long long)s->foreign_trades,
+		    (unsigned long long)s->overfills,
+		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.5) / 1000),
+		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.99) / 1000), (long long)(s->rtt_ns.max / 1000));
+}
+
+/* ------------------------------------------------------------------- ops */
+
+static void op_submit(void *v, const struct ig_event *order, struct ig_emit *out)
+{
+	ig_luno_submit(v, order, out);
+}
+
+static void op_cancel(void *v, const struct ig_event *cancel, struct ig_emit *out)
+{
+	ig_luno_cancel(v, cancel, out);
+}
+
+static void op_md(void *v, const struct ig_event *md, struct ig_emit *out)
+{
+	ig_luno_market_data(v, md, out);
+}
+
+static int op_poll(void *v, int64_t now_ns, struct ig_emit *out)
+{
+	return ig_luno_poll(v, now_ns, out);
+}
+
+static int64_t op_deadline(void *v)
+{
+	return ig_luno_deadline_ns(v);
+}
+
+static bool op_busy(void *v)
+{
+	return ig_luno_busy(v);
+}
+
+static void op_destroy(void *v)
+{
+	ig_luno_destroy(v);
+}
+
+const struct ig_venue_ops ig_luno_ops = {
+	.name = "luno",
+	.wants_md = true, /* the latest ask sizes market buys */
+	.submit = op_submit,
+	.cancel = op_cancel,
+	.market_data = op_md,
+	.poll = op_poll,
+	.deadline_ns = op_deadline,
+	.busy = op_busy,
+	.destroy = op_destroy,
+};

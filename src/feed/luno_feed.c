@@ -1,0 +1,311 @@
+/* luno_feed.c - Luno ticker / orderbook_top poller (see luno_feed.h). */
+#include "feed/luno_feed.h"
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "exec/luno_json.h"
+#include "ingenium/error.h"
+#include "ingenium/fixed.h"
+
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_PER_MS INT64_C(1000000)
+
+/* Failure kinds, for logging once per change. */
+enum { P_NONE = 0, P_TRANSPORT, P_HTTP, P_MALFORMED, P_EMPTY };
+
+void ig_luno_feed_opts_from_config(struct ig_luno_feed_opts *o, const struct ig_config *cfg,
+				   uint16_t instrument_id)
+{
+	memset(o, 0, sizeof(*o));
+	o->base_url = cfg->venue.base_url;
+	o->pair = cfg->feed.symbol;
+	o->instrument_id = instrument_id;
+	o->interval_ms = cfg->feed.heartbeat_ms > 0 ? cfg->feed.heartbeat_ms : 1000;
+	/* TODO(config): o->orderbook_top = cfg->feed.<key> == orderbook_top. */
+	o->orderbook_top = false;
+	o->connect_timeout_ms = cfg->venue.connect_timeout_ms;
+	o->timeout_ms = 0;
+	o->io_poll_us = 0;
+	o->budget = ig_luno_budget_global(cfg);
+	o->reserve = -1;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct ig_luno_feed *f = userp;
+	size_t n = size * nmemb;
+
+	if (n > IG_LUNO_FEED_BODY_MAX - f->len) {
+		f->overflow = true;
+		return 0;
+	}
+	memcpy(f->body + f->len, data, n);
+	f->len += n;
+	return n;
+}
+
+int ig_luno_feed_open(struct ig_luno_feed *f, const struct ig_luno_feed_opts *o, char *err,
+		      size_t errlen)
+{
+	const char *base = o->base_url;
+	size_t blen, plen;
+
+	memset(f, 0, sizeof(*f));
+	if (base == NULL || (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0) ||
+	    strpbrk(base, " \t\r\n?#@") != NULL) {
+		snprintf(err, errlen, "venue.base_url: \"%s\" is not a plain http(s) URL",
+			 base != NULL ? base : "");
+		return IG_ECONFIG;
+	}
+	plen = o->pair != NULL ? strlen(o->pair) : 0;
+	if (plen == 0 || plen >= IG_LUNO_PAIR_MAX ||
+	    strspn(o->pair, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != plen) {
+		snprintf(err, errlen, "feed.symbol: \"%s\" is not a Luno pair name",
+			 o->pair != NULL ? o->pair : "");
+		return IG_ECONFIG;
+	}
+	blen = strlen(base);
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	if (blen + plen + 48 >= sizeof(f->url)) {
+		snprintf(err, errlen, "venue.base_url: too long");
+		return IG_ECONFIG;
+	}
+	snprintf(f->url, sizeof(f->url), "%.*s/api/1/%s?pair=%s", (int)blen, base,
+		 o->orderbook_top ? "orderbook_top" : "ticker", o->pair);
+	f->top = o->orderbook_top;
+	f->instrument_id = o->instrument_id;
+	f->interval_ns = (o->interval_ms > 0 ? o->interval_ms : 1000) * NS_PER_MS;
+	f->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 3000;
+	f->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : f->interval_ns / NS_PER_MS;
+	if (f->timeout_ms > 10000)
+		f->timeout_ms = 10000;
+	if (f->timeout_ms < 100)
+		f->timeout_ms = 100;
+	f->io_poll_ns = (o->io_poll_us > 0 ? o->io_poll_us : 250) * 1000;
+	if (o->budget != NULL) {
+		f->budget = o->budget;
+	} else {
+		ig_luno_budget_init(&f->own_budget, 300, 0, 0);
+		f->budget = &f->own_budget;
+	}
+	f->reserve = o->reserve >= 0 ? o->reserve : f->budget->burst / 3;
+	f->rng = (uint64_t)ig_clock_mono_ns() | 1;
+	ig_hist_init(&f->stats.rtt_ns);
+	f->body = malloc(IG_LUNO_FEED_BODY_MAX + 1);
+	f->multi = curl_multi_init();
+	f->easy = curl_easy_init();
+	if (f->body == NULL || f->multi == NULL || f->easy == NULL) {
+		curl_easy_cleanup(f->easy);
+		curl_multi_cleanup(f->multi);
+		free(f->body);
+		memset(f, 0, sizeof(*f));
+		snprintf(err, errlen, "feed: out of memory");
+		return IG_ENOMEM;
+	}
+	return 0;
+}
+
+void ig_luno_feed_close(struct ig_luno_feed *f)
+{
+	if (f->multi == NULL)
+		return;
+	if (f->inflight)
+		curl_multi_remove_handle(f->multi, f->easy);
+	curl_easy_cleanup(f->easy);
+	curl_multi_cleanup(f->multi);
+	free(f->body);
+	f->easy = NULL;
+	f->multi = NULL;
+	f->body = NULL;
+}
+
+void ig_luno_feed_stop(struct ig_luno_feed *f)
+{
+	f->stopped = true;
+}
+
+/* Logs a failure once per change of kind (a dead feed is one line, not
+ * one per poll). */
+__attribute__((format(printf, 3, 4))) static void problem(struct ig_luno_feed *f, int kind,
+							 const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (kind == f->last_problem)
+		return;
+	f->last_problem = kind;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ig_log_warn("luno feed: %s", msg);
+}
+
+static bool start(struct ig_luno_feed *f)
+{
+	CURL *e = f->easy;
+
+	curl_easy_reset(e);
+	curl_easy_setopt(e, CURLOPT_URL, f->url);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)f->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)f->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "ingenium/1");
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	f->len = 0;
+	f->overflow = false;
+	if (curl_multi_add_handle(f->multi, e) != CURLM_OK)
+		return false;
+	f->inflight = true;
+	f->stats.requests++;
+	return true;
+}
+
+/* Turns the finished request into a quote. Returns 1 if ev holds one. */
+static int finish(struct ig_luno_feed *f, CURLcode res, int64_t now, struct ig_event *ev)
+{
+	long status = 0;
+	curl_off_t total_us = 0;
+	int64_t bid = 0, ask = 0, bid_qty = 0, ask_qty = 0, ts_ms = 0;
+	int rc;
+
+	curl_multi_remove_handle(f->multi, f->easy);
+	f->inflight = false;
+	f->body[f->len] = '\0';
+	if (res != CURLE_OK && !f->overflow) {
+		f->stats.transport_errors++;
+		problem(f, P_TRANSPORT, "%s", curl_easy_strerror(res));
+		return 0;
+	}
+	if (res == CURLE_OK) {
+		curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (curl_easy_getinfo(f->easy, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
+			ig_hist_record(&f->stats.rtt_ns, (int64_t)total_us * 1000);
+		if (status == 429) {
+			f->stats.http_errors++;
+			f->stats.http_429++;
+			ig_luno_budget_throttled(f->budget, now, &f->rng);
+			problem(f, P_HTTP, "rate limited (HTTP %ld)", status);
+			return 0;
+		}
+		if (status < 200 || status >= 300) {
+			f->stats.http_errors++;
+			problem(f, P_HTTP, "%s answered HTTP %ld", f->top ? "orderbook_top" : "ticker", status);
+			return 0;
+		}
+		ig_luno_budget_ok(f->budget);
+	}
+	if (f->overflow) {
+		rc = IG_EPARSE;
+	} else if (f->top) {
+		struct ig_luno_top t;
+		rc = ig_luno_parse_top(f->body, f->len, &t);
+		bid = t.bid_px;
+		ask = t.ask_px;
+		bid_qty = t.bid_qty;
+		ask_qty = t.ask_qty;
+		ts_ms = t.timestamp_ms;
+	} else {
+		struct ig_luno_ticker t;
+		rc = ig_luno_parse_ticker(f->body, f->len, &t);
+		bid = t.bid;
+		ask = t.ask;
+		bid_qty = ask_qty = IG_FIXED(1); /* the ticker has no sizes */
+		ts_ms = t.timestamp_ms;
+	}
+	if (rc != 0) {
+		f->stats.malformed++;
+		problem(f, P_MALFORMED, "malformed reply (%.120s)",
+			f->overflow ? "too large" : ig_luno_json_error());
+		return 0;
+	}
+	if (bid <= 0 || ask <= 0) {
+		f->stats.empty_book++;
+		problem(f, P_EMPTY, "the %s side of the book is empty", bid <= 0 ? "bid" : "ask");
+		return 0;
+	}
+	if (f->last_problem != P_NONE) {
+		ig_log_info("luno feed: quotes again");
+		f->last_problem = P_NONE;
+	}
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = IG_EV_QUOTE;
+	ev->hdr.strategy_id = IG_STRATEGY_NONE;
+	ev->hdr.instrument_id = f->instrument_id;
+	ev->hdr.ts_event_ns = ts_ms > 0 ? ts_ms * NS_PER_MS : ig_clock_real_ns();
+	ev->body.quote.bid_px = bid;
+	ev->body.quote.ask_px = ask;
+	ev->body.quote.bid_qty = bid_qty;
+	ev->body.quote.ask_qty = ask_qty;
+	f->stats.quotes++;
+	return 1;
+}
+
+int ig_luno_feed_next(struct ig_luno_feed *f, int64_t now_ns, struct ig_event *ev, int64_t *due_ns)
+{
+	int64_t retry;
+	int running = 0, left = 0;
+
+	if (now_ns <= 0)
+		now_ns = ig_clock_mono_ns();
+	if (f->stopped)
+		return IG_EEOF;
+	if (f->inflight) {
+		CURLMsg *m;
+		curl_multi_perform(f->multi, &running);
+		while ((m = curl_multi_info_read(f->multi, &left)) != NULL) {
+			if (m->msg == CURLMSG_DONE && m->easy_handle == f->easy) {
+				if (finish(f, m->data.result, now_ns, ev) == 1)
+					return 1;
+				break;
+			}
+		}
+		if (f->inflight) {
+			*due_ns = now_ns + f->io_poll_ns;
+			return 0;
+		}
+	}
+	if (now_ns < f->next_ns) {
+		*due_ns = f->next_ns;
+		return 0;
+	}
+	if (!ig_luno_budget_take(f->budget, now_ns, f->reserve, &retry)) {
+		if (!f->waiting)
+			f->stats.budget_waits++;
+		f->waiting = true;
+		*due_ns = retry;
+		return 0;
+	}
+	f->waiting = false;
+	/* The cadence counts from the start of each poll. */
+	f->next_ns = now_ns + f->interval_ns;
+	if (!start(f)) {
+		*due_ns = f->next_ns;
+		return 0;
+	}
+	curl_multi_perform(f->multi, &running);
+	*due_ns = now_ns + f->io_poll_ns;
+	return 0;
+}
+
+void ig_luno_feed_log_stats(const struct ig_luno_feed *f)
+{
+	const struct ig_luno_feed_stats *s = &f->stats;
+	ig_log_info("luno feed: requests=%llu quotes=%llu http_errors=%llu (429=%llu) transport=%llu "
+		    "malformed=%llu empty_book=%llu budget_waits=%llu rtt_us p50=%lld p99=%lld",
+		    (unsigned long long)s->requests, (unsigned long long)s->quotes,
+		    (unsigned long long)s->http_errors, (unsigned long long)s->http_429,
+		    (unsigned long long)s->transport_errors, (unsigned long long)s->malformed,
+		    (unsigned long long)s->empty_book, (unsigned long long)s->budget_waits,
+		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.5) / 1000),
+		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.99) / 1000));
+}

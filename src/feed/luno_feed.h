@@ -1,0 +1,123 @@
+/*
+ * luno_feed.h - market data from the Luno REST API for the tick thread
+ * (feed.source: luno).
+ *
+ * Design
+ * ------
+ * Every interval (feed.heartbeat_ms) the feed asks GET /api/1/ticker?pair=
+ * (or GET /api/1/orderbook_top?pair= when configured) and turns each good
+ * answer into one IG_EV_QUOTE: bid/ask prices; sizes from the top of the
+ * book, or 1 for the ticker, which has none. ts_event_ns is the exchange's
+ * timestamp (Unix ms) when it sends one, else the wall clock at receipt;
+ * the caller stamps ts_origin_ns, as for every feed.
+ *
+ * It never blocks the tick thread: one curl easy handle on a private multi
+ * handle, driven from next(). next() returns 0 ("not due") with *due_ns
+ * set to the next poll time, or, while a request is in flight, to now +
+ * io_poll_us so the thread comes back to read the answer. A poll that is
+ * due waits for the shared request budget (luno_budget.h), asking with a
+ * reserve so that order traffic goes first; a 429 backs every caller off.
+ *
+ * A failed or malformed answer (transport error, non-2xx, bad JSON, an
+ * empty side of the book) produces no event; it is counted and logged
+ * (one line per failure kind change, not per poll) and the next poll is at
+ * the usual time. The feed never ends by itself: next() returns IG_EEOF
+ * only after ig_luno_feed_stop().
+ *
+ * No credentials: these are public endpoints.
+ *
+ * Owner: the tick thread (the budget is shared, atomics).
+ */
+#ifndef IG_FEED_LUNO_FEED_H
+#define IG_FEED_LUNO_FEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "core/hist.h"
+#include "exec/luno_budget.h"
+#include "ingenium/event.h"
+
+#define IG_LUNO_FEED_BODY_MAX (64 * 1024)
+
+struct ig_luno_feed_opts {
+	const char *base_url;        /* "https://api.luno.com" */
+	const char *pair;            /* "XBTZAR" */
+	uint16_t instrument_id;
+	int64_t interval_ms;         /* poll spacing; default 1000 */
+	bool orderbook_top;          /* poll orderbook_top instead of ticker */
+	int64_t connect_timeout_ms;  /* default 3000 */
+	int64_t timeout_ms;          /* default: interval, at most 10000 */
+	int64_t io_poll_us;          /* re-check spacing while in flight; default 250 */
+	struct ig_luno_budget *budget; /* shared; NULL = an own one of 300 a minute */
+	int64_t reserve;             /* budget calls left free for orders; -1 = burst / 3 */
+};
+
+struct ig_luno_feed_stats {
+	uint64_t requests;
+	uint64_t quotes;             /* events produced */
+	uint64_t http_errors;        /* non-2xx answers (429 included) */
+	uint64_t http_429;
+	uint64_t transport_errors;   /* refused, reset, timed out */
+	uint64_t malformed;          /* 2xx with a body that did not parse */
+	uint64_t empty_book;         /* a side without a price: no quote */
+	uint64_t budget_waits;       /* polls that had to wait for the budget */
+	struct ig_hist rtt_ns;       /* request round trip */
+};
+
+struct ig_luno_feed {
+	void *multi;                 /* CURLM * */
+	void *easy;                  /* CURL * */
+	char url[512];
+	char *body;                  /* IG_LUNO_FEED_BODY_MAX + 1 */
+	size_t len;
+	bool overflow;
+	bool inflight;
+	bool stopped;
+	bool top;
+	bool waiting;                /* the last poll waited for the budget */
+	uint16_t instrument_id;
+	int64_t interval_ns;
+	int64_t connect_timeout_ms;
+	int64_t timeout_ms;
+	int64_t io_poll_ns;
+	int64_t next_ns;             /* next poll, CLOCK_MONOTONIC */
+	int64_t reserve;
+	int last_problem;            /* last failure kind logged (log once per change) */
+	uint64_t rng;
+	struct ig_luno_budget *budget;
+	struct ig_luno_budget own_budget;
+	struct ig_luno_feed_stats stats;
+};
+
+/* Options from the config: feed.symbol, feed.heartbeat_ms, venue.base_url
+ * and timeouts, and the process-wide budget. */
+void ig_luno_feed_opts_from_config(struct ig_luno_feed_opts *o, const struct ig_config *cfg,
+				   uint16_t instrument_id);
+
+/* Sets up the feed on caller-owned memory (no request yet). curl_global_init
+ * must have run. Returns 0, IG_ECONFIG (err says why) or IG_ENOMEM; on
+ * failure nothing is left to undo. */
+int ig_luno_feed_open(struct ig_luno_feed *f, const struct ig_luno_feed_opts *o, char *err,
+		      size_t errlen);
+
+/* Frees everything (an in-flight request is abandoned). */
+void ig_luno_feed_close(struct ig_luno_feed *f);
+
+/*
+ * As ig_feed_next(): returns 1 with a quote in ev (type, instrument,
+ * ts_event_ns, body), 0 if nothing is due yet (*due_ns = when to call
+ * again, CLOCK_MONOTONIC), or IG_EEOF after ig_luno_feed_stop(). now_ns
+ * <= 0 reads the clock. Tick thread only.
+ */
+int ig_luno_feed_next(struct ig_luno_feed *f, int64_t now_ns, struct ig_event *ev, int64_t *due_ns);
+
+/* Makes next() return IG_EEOF from now on. */
+void ig_luno_feed_stop(struct ig_luno_feed *f);
+
+/* Logs the counters as one line. */
+void ig_luno_feed_log_stats(const struct ig_luno_feed *f);
+
+#endif

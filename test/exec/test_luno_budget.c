@@ -1,0 +1,240 @@
+/*
+ * test_luno_budget.c - the shared Luno request budget (src/exec/
+ * luno_budget.c): the GCRA admits a burst then one call per interval, no
+ * 60 s window exceeds per_min - 1, a reserve keeps calls free for order
+ * traffic, a 429 stops everyone with a jittered exponential backoff and
+ * leaves the bucket empty, and two threads drawing at once never overdraw.
+ * Time is simulated (now_ns is a parameter) except in the thread test.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "exec/luno_budget.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#define MS INT64_C(1000000)
+#define SEC INT64_C(1000000000)
+
+static void test_burst_then_spaced(void **state)
+{
+	struct ig_luno_budget b;
+	int64_t retry = 0, t = 1000 * SEC;
+	int n = 0;
+	(void)state;
+
+	ig_luno_budget_init(&b, 300, 0, 0);
+	assert_int_equal(b.burst, 10);
+	assert_int_equal(b.interval_ns, 60 * SEC / 290);
+	while (ig_luno_budget_take(&b, t, 0, &retry))
+		n++;
+	assert_int_equal(n, 10);
+	assert_true(retry > t);
+	assert_int_equal(retry - t, b.interval_ns);
+	/* Not before retry, then exactly one. */
+	assert_false(ig_luno_budget_take(&b, retry - 1, 0, &retry));
+	assert_true(ig_luno_budget_take(&b, retry, 0, &retry));
+	assert_false(ig_luno_budget_take(&b, retry - 1, 0, &retry));
+}
+
+/* Greedy caller, 1 ms steps for 3 minutes: every 60 s window holds at most
+ * per_min - 1 calls. */
+static void test_no_window_over_limit(void **state)
+{
+	static int64_t times[2000];
+	struct ig_luno_budget b;
+	int64_t retry, t0 = 5 * SEC;
+	unsigned n = 0;
+	(void)state;
+
+	ig_luno_budget_init(&b, 300, 0, 0);
+	for (int64_t t = t0; t < t0 + 180 * SEC; t += MS)
+		if (ig_luno_budget_take(&b, t, 0, &retry))
+			times[n++] = t;
+	assert_true(n > 800);
+	for (unsigned i = 0, j = 0; i < n; i++) {
+		while (times[i] - times[j] >= 60 * SEC)
+			j++;
+		assert_true(i - j + 1 <= 299);
+	}
+	assert_int_equal(b.taken, n);
+}
+
+static void test_reserve(void **state)
+{
+	struct ig_luno_budget b;
+	int64_t retry, t = 10 * SEC;
+	(void)state;
+
+	ig_luno_budget_init(&b, 600, 4, 0);
+	/* A caller with reserve 2 stops when 2 calls are left... */
+	assert_true(ig_luno_budget_take(&b, t, 2, &retry));
+	assert_true(ig_luno_budget_take(&b, t, 2, &retry));
+	assert_false(ig_luno_budget_take(&b, t, 2, &retry));
+	/* ...which order traffic (reserve 0) can still spend. */
+	assert_true(ig_luno_budget_take(&b, t, 0, &retry));
+	assert_true(ig_luno_budget_take(&b, t, 0, &retry));
+	assert_false(ig_luno_budget_take(&b, t, 0, &retry));
+	/* A reserve above the burst is clamped: it still gets a call. */
+	assert_true(ig_luno_budget_take(&b, t + 60 * SEC, 99, &retry));
+}
+
+static void test_throttled_backoff(void **state)
+{
+	struct ig_luno_budget b;
+	int64_t retry = 0, t = 100 * SEC, d1, d2, d3;
+	uint64_t rng = 42;
+	(void)state;
+
+	ig_luno_budget_init(&b, 300, 0, 100);
+	assert_true(ig_luno_budget_take(&b, t, 0, &retry));
+	d1 = ig_luno_budget_throttled(&b, t, &rng);
+	assert_true(d1 >= 50 * MS && d1 < 100 * MS);
+	assert_true(ig_luno_budget_backing_off(&b, t + d1 - 1));
+	assert_false(ig_luno_budget_take(&b, t + d1 - 1, 0, &retry));
+	assert_int_equal(retry, t + d1);
+	/* After the backoff the bucket is empty: one call, then spacing. */
+	assert_true(ig_luno_budget_take(&b, t + d1, 0, &retry));
+	assert_false(ig_luno_budget_take(&b, t + d1, 0, &retry));
+	assert_int_equal(retry, t + d1 + b.interval_ns);
+	/* Consecutive 429s double the delay, up to the cap. */
+	d2 = ig_luno_budget_throttled(&b, t + SEC, &rng);
+	assert_true(d2 >= 100 * MS && d2 < 200 * MS);
+	d3 = ig_luno_budget_throttled(&b, t + 2 * SEC, &rng);
+	assert_true(d3 >= 200 * MS && d3 < 400 * MS);
+	for (int i = 0; i < 20; i++)
+		d3 = ig_luno_budget_throttled(&b, t + 3 * SEC, &rng);
+	assert_true(d3 >= 3200 * MS && d3 < 6400 * MS);
+	assert_int_equal(b.throttled, 23);
+	/* A success resets the level. */
+	ig_luno_budget_ok(&b);
+	d1 = ig_luno_budget_throttled(&b, t + 100 * SEC, &rng);
+	assert_true(d1 >= 50 * MS && d1 < 100 * MS);
+}
+
+/* A venue whose sliding 60 s window admits 100 calls, under a budget of
+ * 300: the first 429 teaches the budget, and no other 429 follows in the
+ * next five minutes of greedy calls. */
+static void test_learns_lower_limit(void **state)
+{
+	static int64_t win[4096];
+	struct ig_luno_budget b;
+	int64_t retry, t0 = 1000 * SEC, first = 0;
+	unsigned head = 0, n = 0, refused = 0, admitted = 0;
+	uint64_t rng = 7;
+	(void)state;
+
+	ig_luno_budget_init(&b, 300, 0, 500);
+	for (int64_t t = t0; t < t0 + 360 * SEC; t += MS) {
+		if (!ig_luno_budget_take(&b, t, 0, &retry))
+			continue;
+		while (n > 0 && win[head % 4096] <= t - 60 * SEC) {
+			head++;
+			n--;
+		}
+		if (n >= 100) {
+			refused++;
+			if (first == 0)
+				first = t;
+			ig_luno_budget_throttled(&b, t, &rng);
+			continue;
+		}
+		win[(head + n++) % 4096] = t;
+		admitted++;
+		ig_luno_budget_ok(&b);
+	}
+	assert_int_equal(refused, 1);
+	assert_int_equal(ig_luno_budget_limit(&b), 90);
+	assert_true(first - t0 < 30 * SEC);
+	/* And it still uses most of what the venue allows: the sustained rate
+	 * at a learned 90 is 80 a minute (the burst of 10 is kept aside). */
+	assert_true(admitted >= 100 + 4 * 80);
+	assert_true(admitted <= 100 + 5 * 90);
+	/* A 429 after few calls teaches nothing (backoff only). */
+	ig_luno_budget_init(&b, 300, 0, 500);
+	for (int i = 0; i < 5; i++)
+		assert_true(ig_luno_budget_take(&b, t0, 0, &retry));
+	ig_luno_budget_throttled(&b, t0, &rng);
+	assert_int_equal(ig_luno_budget_limit(&b), 300);
+}
+
+/* A learned limit creeps back after ten quiet minutes. */
+static void test_limit_recovers(void **state)
+{
+	struct ig_luno_budget b;
+	int64_t retry, t = 100 * SEC;
+	uint64_t rng = 9;
+	(void)state;
+
+	ig_luno_budget_init(&b, 300, 0, 500);
+	for (int i = 0; i < 200; i++, t += 200 * MS)
+		ig_luno_budget_take(&b, t, 0, &retry);
+	ig_luno_budget_throttled(&b, t, &rng);
+	assert_true(ig_luno_budget_limit(&b) < 300);
+	{
+		int64_t learned = ig_luno_budget_limit(&b);
+		ig_luno_budget_take(&b, t + 9 * 60 * SEC, 0, &retry);
+		assert_int_equal(ig_luno_budget_limit(&b), learned);
+		ig_luno_budget_take(&b, t + 11 * 60 * SEC, 0, &retry);
+		assert_int_equal(ig_luno_budget_limit(&b), learned + 15);
+		for (int m = 12; m < 40; m++)
+			ig_luno_budget_take(&b, t + m * 60 * SEC, 0, &retry);
+		assert_int_equal(ig_luno_budget_limit(&b), 300);
+	}
+}
+
+struct drawer {
+	struct ig_luno_budget *b;
+	int64_t t0;
+	unsigned got;
+};
+
+static void *draw(void *arg)
+{
+	struct drawer *d = arg;
+	int64_t retry;
+	/* Both threads hammer the same simulated instant range. */
+	for (int64_t t = d->t0; t < d->t0 + 10 * SEC; t += MS / 10)
+		if (ig_luno_budget_take(d->b, t, 0, &retry))
+			d->got++;
+	return NULL;
+}
+
+static void test_two_threads(void **state)
+{
+	struct ig_luno_budget b;
+	struct drawer a, c;
+	pthread_t ta, tc;
+	(void)state;
+
+	ig_luno_budget_init(&b, 600, 0, 0);
+	a = (struct drawer){ .b = &b, .t0 = 50 * SEC };
+	c = (struct drawer){ .b = &b, .t0 = 50 * SEC };
+	pthread_create(&ta, NULL, draw, &a);
+	pthread_create(&tc, NULL, draw, &c);
+	pthread_join(ta, NULL);
+	pthread_join(tc, NULL);
+	/* 10 s at 600/min with a burst of 20: at most 20 + 10 s / interval. */
+	assert_true(a.got + c.got <= (unsigned)(b.burst + 10 * SEC / b.interval_ns + 1));
+	assert_true(a.got + c.got >= 100);
+	assert_int_equal(b.taken, a.got + c.got);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_burst_then_spaced),
+		cmocka_unit_test(test_no_window_over_limit),
+		cmocka_unit_test(test_reserve),
+		cmocka_unit_test(test_throttled_backoff),
+		cmocka_unit_test(test_learns_lower_limit),
+		cmocka_unit_test(test_limit_recovers),
+		cmocka_unit_test(test_two_threads),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1506 @@
+/*
+ * test_luno_venue.c - the Luno venue (src/exec/luno.c) and the luno market
+ * data poller (src/feed/luno_feed.c) against a tiny scripted Luno on
+ * 127.0.0.1 (libmicrohttpd, port 0, started and stopped around each test).
+ *
+ * The fake keeps a few orders by client_order_id and answers postorder,
+ * marketorder, stoporder, exchange/3/order, listtrades, markets, ticker and
+ * orderbook_top with canned replies chosen by the test: accept, reject,
+ * 500 (placed or not), 409, 429, truncated JSON, too slow (placed, answered
+ * after the client's timeout). It logs every request with its time, so the
+ * tests can count postorders, check bodies and check the request budget.
+ *
+ * The venue is driven directly: its ops with a capturing struct ig_emit,
+ * poll() pumped in a bounded loop.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "exec/luno.h"
+#include "exec/luno_budget.h"
+#include "feed/luno_feed.h"
+#include "ingenium/error.h"
+#include "ingenium/event.h"
+#include "ingenium/fixed.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define KEY_ENV "IGT_LUNO_KEY_ID"
+#define SECRET_ENV "IGT_LUNO_SECRET"
+#define MS INT64_C(1000000)
+
+/* ------------------------------------------------------------ the fake */
+
+struct hreq {
+	char method[8];
+	char path[128];
+	char query[512];
+	char body[512];
+	char authz[256];
+	int64_t t_ns;
+};
+
+struct forder {
+	char coid[32];
+	char oid[32];
+	char status[16];
+	char base[32];
+	char side[8];
+};
+
+enum post_mode {
+	PM_ACCEPT = 0,  /* place, 200 {"order_id"} */
+	PM_REJECT,      /* post_status + post_body, not placed */
+	PM_500,         /* 500; placed if place_on_fail */
+	PM_TRUNCATED,   /* placed; 200 with a truncated body */
+	PM_SLOW,        /* placed; answers after delay_ms */
+	PM_409,         /* 409 ErrDuplicateClientOrderID (placed if place_on_fail) */
+	PM_ECHO,        /* 400 with the credentials in the message (hostile) */
+};
+
+static struct fake {
+	pthread_mutex_t mu;
+	struct MHD_Daemon *d;
+	uint16_t port;
+	struct hreq log[1024];
+	unsigned nlog;
+	int post_mode;
+	int post_status;
+	char post_body[512];
+	bool place_on_fail;
+	int post_429_left;  /* answer 429 to this many postorders first */
+	int delay_ms;
+	char trades[8192];  /* listtrades reply, as is */
+	int trades_status;
+	char markets[1024];
+	char ticker[512];
+	int ticker_status;
+	char top[512];
+	char ioc_base[32];  /* base filled of an IOC/FOK order when placed */
+	char stop_base[32]; /* base filled when a stoporder completes it */
+	char echo[512];     /* PM_ECHO: text to put in the error */
+	struct forder orders[64];
+	unsigned norders;
+	unsigned next_oid;
+} F;
+
+struct conn_ctx {
+	char body[512];
+	size_t len;
+};
+
+struct qs_ctx {
+	char *buf;
+	size_t cap;
+};
+
+static enum MHD_Result qs_it(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct qs_ctx *q = cls;
+	size_t n = strlen(q->buf);
+	(void)kind;
+	snprintf(q->buf + n, q->cap - n, "%s%s=%s", n > 0 ? "&" : "", key, value != NULL ? value : "");
+	return MHD_YES;
+}
+
+/* Value of key in "k=v&k=v" into out ("" if absent). */
+static void arg(const char *qs, const char *key, char *out, size_t cap)
+{
+	size_t kl = strlen(key);
+	const char *p = qs;
+	out[0] = '\0';
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			size_t n = strcspn(p + kl + 1, "&");
+			if (n >= cap)
+				n = cap - 1;
+			memcpy(out, p + kl + 1, n);
+			out[n] = '\0';
+			return;
+		}
+		p = strchr(p, '&');
+		if (p != NULL)
+			p++;
+	}
+}
+
+static struct forder *fake_find(const char *coid, const char *oid)
+{
+	for (unsigned i = 0; i < F.norders; i++) {
+		if (coid != NULL && strcmp(F.orders[i].coid, coid) == 0)
+			return &F.orders[i];
+		if (oid != NULL && strcmp(F.orders[i].oid, oid) == 0)
+			return &F.orders[i];
+	}
+	return NULL;
+}
+
+static struct forder *fake_place(const char *coid, const char *status, const char *base,
+				 const char *side)
+{
+	struct forder *o = &F.orders[F.norders++ % 64];
+	snprintf(o->coid, sizeof(o->coid), "%s", coid);
+	snprintf(o->oid, sizeof(o->oid), "BX%u", ++F.next_oid);
+	snprintf(o->status, sizeof(o->status), "%s", status);
+	snprintf(o->base, sizeof(o->base), "%s", base);
+	snprintf(o->side, sizeof(o->side), "%s", side);
+	return o;
+}
+
+static void fake_order_json(const struct forder *o, char *out, size_t cap)
+{
+	snprintf(out, cap,
+		 "{\"order_id\":\"%s\",\"client_order_id\":\"%s\",\"status\":\"%s\",\"side\":\"%s\","
+		 "\"type\":\"LIMIT\",\"base\":\"%s\",\"counter\":\"0\",\"fee_base\":\"0\",\"fee_counter\":\"0\","
+		 "\"limit_price\":\"100\",\"limit_volume\":\"1\",\"pair\":\"XBTZAR\"}",
+		 o->oid, o->coid, o->status, o->side, o->base);
+}
+
+/* Decides the reply to one request. Called with F.mu held. */
+static void fake_answer(const struct hreq *rq, int *status, char *out, size_t cap, int *delay_ms)
+{
+	char coid[32], oid[32], tif[8], type[8];
+	struct forder *o;
+
+	*status = 200;
+	*delay_ms = 0;
+	snprintf(out, cap, "{}");
+	if (strcmp(rq->path, "/api/1/postorder") == 0 || strcmp(rq->path, "/api/1/marketorder") == 0) {
+		arg(rq->body, "client_order_id", coid, sizeof(coid));
+		arg(rq->body, "time_in_force", tif, sizeof(tif));
+		arg(rq->body, "type", type, sizeof(type));
+		const char *side = strcmp(type, "BID") == 0 || strcmp(type, "BUY") == 0 ? "BUY" : "SELL";
+		const char *st = strcmp(tif, "IOC") == 0 || strcmp(tif, "FOK") == 0 ||
+					 strcmp(rq->path, "/api/1/marketorder") == 0
+				 ? "COMPLETE"
+				 : "PENDING";
+		const char *base = strcmp(st, "COMPLETE") == 0 ? F.ioc_base : "0";
+		if (F.post_429_left > 0) {
+			F.post_429_left--;
+			*status = 429;
+			*delay_ms = F.delay_ms;
+			snprintf(out, cap, "{\"error\":\"slow down\",\"error_code\":\"ErrTooManyRequests\"}");
+			return;
+		}
+		switch (F.post_mode) {
+		case PM_ACCEPT:
+			o = fake_place(coid, st, base, side);
+			snprintf(out, cap, "{\"order_id\":\"%s\"}", o->oid);
+			return;
+		case PM_REJECT:
+			*status = F.post_status;
+			snprintf(out, cap, "%s", F.post_body);
+			return;
+		case PM_500:
+			if (F.place_on_fail)
+				fake_place(coid, st, base, side);
+			*status = 500;
+			snprintf(out, cap, "<html><body>Internal Server Error</body></html>");
+			return;
+		case PM_TRUNCATED:
+			o = fake_place(coid, st, base, side);
+			snprintf(out, cap, "{\"order_id\":\"%s", o->oid);
+			return;
+		case PM_SLOW:
+			o = fake_place(coid, st, base, side);
+			snprintf(out, cap, "{\"order_id\":\"%s\"}", o->oid);
+			*delay_ms = F.delay_ms;
+			return;
+		case PM_409:
+			if (F.place_on_fail && fake_find(coid, NULL) == NULL)
+				fake_place(coid, st, base, side);
+			*status = 409;
+			snprintf(out, cap, "{\"error\":\"duplicate\",\"error_code\":\"ErrDuplicateClientOrderID\"}");
+			return;
+		case PM_ECHO:
+			*status = 400;
+			snprintf(out, cap, "{\"error\":\"auth %s %s\",\"error_code\":\"%s\"}", rq->authz, F.echo,
+				 F.echo);
+			return;
+		default:
+			return;
+		}
+	}
+	if (strcmp(rq->path, "/api/1/stoporder") == 0) {
+		arg(rq->body, "order_id", oid, sizeof(oid));
+		o = fake_find(NULL, oid);
+		if (o == NULL) {
+			*status = 404;
+			snprintf(out, cap, "{\"error\":\"no\",\"error_code\":\"ErrOrderNotFound\"}");
+			return;
+		}
+		snprintf(o->status, sizeof(o->status), "COMPLETE");
+		snprintf(o->base, sizeof(o->base), "%s", F.stop_base);
+		snprintf(out, cap, "{\"success\":true}");
+		return;
+	}
+	if (strcmp(rq->path, "/api/exchange/3/order") == 0) {
+		arg(rq->query, "client_order_id", coid, sizeof(coid));
+		o = fake_find(coid, NULL);
+		if (o == NULL) {
+			*status = 404;
+			snprintf(out, cap, "{\"error\":\"Order not found\",\"error_code\":\"ErrOrderNotFound\"}");
+			return;
+		}
+		fake_order_json(o, out, cap);
+		return;
+	}
+	if (strcmp(rq->path, "/api/1/listtrades") == 0) {
+		*status = F.trades_status;
+		snprintf(out, cap, "%s", F.trades);
+		return;
+	}
+	if (strcmp(rq->path, "/api/exchange/1/markets") == 0) {
+		snprintf(out, cap, "%s", F.markets);
+		return;
+	}
+	if (strcmp(rq->path, "/api/1/ticker") == 0) {
+		*status = F.ticker_status;
+		snprintf(out, cap, "%s", F.ticker);
+		return;
+	}
+	if (strcmp(rq->path, "/api/1/orderbook_top") == 0) {
+		snprintf(out, cap, "%s", F.top);
+		return;
+	}
+	*status = 404;
+	snprintf(out, cap, "{\"error\":\"no such endpoint\",\"error_code\":\"ErrNotFound\"}");
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+			       const char *method, const char *version, const char *upload_data,
+			       size_t *upload_data_size, void **con_cls)
+{
+	struct conn_ctx *cx = *con_cls;
+	struct MHD_Response *resp;
+	struct hreq rq;
+	struct qs_ctx q;
+	static char out[16384];
+	char local[16384];
+	const char *a;
+	int status, delay_ms;
+	enum MHD_Result r;
+	(void)cls;
+	(void)version;
+
+	if (cx == NULL) {
+		cx = calloc(1, sizeof(*cx));
+		if (cx == NULL)
+			return MHD_NO;
+		*con_cls = cx;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+		if (n > sizeof(cx->body) - 1 - cx->len)
+			n = sizeof(cx->body) - 1 - cx->len;
+		memcpy(cx->body + cx->len, upload_data, n);
+		cx->len += n;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	memset(&rq, 0, sizeof(rq));
+	snprintf(rq.method, sizeof(rq.method), "%s", method);
+	snprintf(rq.path, sizeof(rq.path), "%s", url);
+	q.buf = rq.query;
+	q.cap = sizeof(rq.query);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, qs_it, &q);
+	snprintf(rq.body, sizeof(rq.body), "%s", cx->body);
+	a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	snprintf(rq.authz, sizeof(rq.authz), "%s", a != NULL ? a : "");
+	rq.t_ns = ig_clock_mono_ns();
+	pthread_mutex_lock(&F.mu);
+	if (F.nlog < sizeof(F.log) / sizeof(F.log[0]))
+		F.log[F.nlog++] = rq;
+	fake_answer(&rq, &status, out, sizeof(out), &delay_ms);
+	memcpy(local, out, sizeof(local));
+	pthread_mutex_unlock(&F.mu);
+	if (delay_ms > 0)
+		usleep((useconds_t)delay_ms * 1000);
+	resp = MHD_create_response_from_buffer(strlen(local), local, MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	r = MHD_queue_response(c, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
+static void fake_start(void)
+{
+	struct sockaddr_in sin;
+	const union MHD_DaemonInfo *di;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = 0;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	F.d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
+			       NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+			       MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+			       (unsigned)10, MHD_OPTION_END);
+	assert_non_null(F.d);
+	di = MHD_get_daemon_info(F.d, MHD_DAEMON_INFO_BIND_PORT);
+	assert_non_null(di);
+	F.port = di->port;
+	assert_true(F.port != 0);
+}
+
+static void fake_reset(void)
+{
+	pthread_mutex_lock(&F.mu);
+	F.nlog = 0;
+	F.post_mode = PM_ACCEPT;
+	F.post_status = 400;
+	F.post_body[0] = '\0';
+	F.place_on_fail = false;
+	F.post_429_left = 0;
+	F.delay_ms = 0;
+	snprintf(F.trades, sizeof(F.trades), "{\"trades\":[]}");
+	F.trades_status = 200;
+	snprintf(F.markets, sizeof(F.markets),
+		 "{\"markets\":[{\"market_id\":\"XBTZAR\",\"price_scale\":0,\"volume_scale\":4,"
+		 "\"min_volume\":\"0.0001\",\"trading_status\":\"ACTIVE\"}]}");
+	snprintf(F.ticker, sizeof(F.ticker), "{\"bid\":\"100.5\",\"ask\":\"101.25\",\"timestamp\":1700000000123}");
+	F.ticker_status = 200;
+	snprintf(F.top, sizeof(F.top),
+		 "{\"timestamp\":1700000000456,\"bids\":[{\"price\":\"99\",\"volume\":\"0.75\"}],"
+		 "\"asks\":[{\"price\":\"99.5\",\"volume\":\"1.25\"}]}");
+	snprintf(F.ioc_base, sizeof(F.ioc_base), "0");
+	snprintf(F.stop_base, sizeof(F.stop_base), "0");
+	F.echo[0] = '\0';
+	F.norders = 0;
+	F.next_oid = 0;
+	pthread_mutex_unlock(&F.mu);
+}
+
+/* Requests to path so far (and the index of the first, if wanted). */
+static unsigned count_path(const char *path)
+{
+	unsigned n = 0;
+	pthread_mutex_lock(&F.mu);
+	for (unsigned i = 0; i < F.nlog; i++)
+		if (strcmp(F.log[i].path, path) == 0)
+			n++;
+	pthread_mutex_unlock(&F.mu);
+	return n;
+}
+
+static struct hreq last_req(const char *path)
+{
+	struct hreq r;
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_lock(&F.mu);
+	for (unsigned i = F.nlog; i-- > 0;) {
+		if (strcmp(F.log[i].path, path) == 0) {
+			r = F.log[i];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&F.mu);
+	return r;
+}
+
+/* ---------------------------------------------------- the venue harness */
+
+#define CAP 512
+
+static struct cap {
+	struct ig_emit emit; /* first: fn casts back */
+	unsigned n;
+	struct ig_event ev[CAP];
+} out;
+
+static void cap_fn(struct ig_emit *e, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
+{
+	struct cap *c = (struct cap *)(void *)e;
+	(void)idx;
+	assert_int_equal(dst, IG_STAGE_OMS);
+	if (c->n >= CAP)
+		fail_msg("venue emitted more than %d events", CAP);
+	c->ev[c->n++] = *ev;
+}
+
+static struct ig_luno V;
+static bool v_up;
+static struct ig_luno_opts O;
+static struct ig_luno_budget B;
+
+static void opts_default(void)
+{
+	static char url[64];
+	ig_luno_opts_default(&O);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)F.port);
+	O.base_url = url;
+	O.key_id_env = KEY_ENV;
+	O.secret_env = SECRET_ENV;
+	O.pairs[0] = "XBTZAR";
+	O.npairs = 1;
+	O.price_scale[0] = 2;
+	O.volume_scale[0] = 6;
+	O.connect_timeout_ms = 500;
+	O.timeout_ms = 400;
+	O.status_ms = 30;
+	O.in_doubt_window_ms = 300;
+	O.requests_per_min = 60000;
+	O.backoff_base_ms = 40;
+	O.max_send_attempts = 2;
+}
+
+static void venue_up(void)
+{
+	char err[256];
+	int rc = ig_luno_init(&V, &O, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("ig_luno_init: %s", err);
+	v_up = true;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&out, 0, sizeof(out));
+	out.emit.fn = cap_fn;
+	out.emit.src = IG_STAGE_EXEC;
+	setenv(KEY_ENV, "testkeyid", 1);
+	setenv(SECRET_ENV, "testsecret", 1);
+	fake_reset();
+	fake_start();
+	opts_default();
+	v_up = false;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (v_up) {
+		ig_luno_destroy(&V);
+		v_up = false;
+	}
+	MHD_stop_daemon(F.d);
+	F.d = NULL;
+	return 0;
+}
+
+static void pump_once(void)
+{
+	ig_luno_poll(&V, ig_clock_mono_ns(), &out.emit);
+}
+
+/* Pumps poll() until cond holds or max_ms pass; the result is cond. */
+#define PUMP_UNTIL(cond, max_ms)                                                      \
+	__extension__({                                                                             \
+		int64_t end_ = ig_clock_mono_ns() + (int64_t)(max_ms) * MS;            \
+		bool ok_ = false;                                                      \
+		while (!(ok_ = (cond)) && ig_clock_mono_ns() < end_) {                 \
+			pump_once();                                                   \
+			usleep(100);                                                   \
+		}                                                                      \
+		ok_;                                                                   \
+	})
+
+static void pump_for(int64_t ms)
+{
+	int64_t end = ig_clock_mono_ns() + ms * MS;
+	while (ig_clock_mono_ns() < end) {
+		pump_once();
+		usleep(100);
+	}
+}
+
+static unsigned count_ev(enum ig_event_type t, int state)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < out.n; i++)
+		if (out.ev[i].hdr.type == t &&
+		    (state < 0 || t != IG_EV_ORDER_UPDATE || out.ev[i].body.update.state == state))
+			n++;
+	return n;
+}
+
+static const struct ig_event *find_ev(enum ig_event_type t, int state)
+{
+	for (unsigned i = 0; i < out.n; i++)
+		if (out.ev[i].hdr.type == t &&
+		    (state < 0 || t != IG_EV_ORDER_UPDATE || out.ev[i].body.update.state == state))
+			return &out.ev[i];
+	return NULL;
+}
+
+static int64_t D(const char *s)
+{
+	int64_t v = 0;
+	if (ig_fixed_parse_cstr(s, &v) != 0)
+		fail_msg("bad decimal literal %s", s);
+	return v;
+}
+
+static void send_order(uint64_t cid, uint8_t side, uint8_t type, const char *px, const char *qty,
+		       uint8_t tif, uint8_t flags)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_ORDER;
+	ev.hdr.strategy_id = 3;
+	ev.hdr.instrument_id = 0;
+	ev.hdr.ts_origin_ns = 12345;
+	ev.body.order.client_id = cid;
+	ev.body.order.px = px != NULL ? D(px) : 0;
+	ev.body.order.qty = D(qty);
+	ev.body.order.side = side;
+	ev.body.order.type = type;
+	ev.body.order.tif = tif;
+	ev.body.order.flags = flags;
+	ig_luno_ops.submit(&V, &ev, &out.emit);
+}
+
+static void send_cancel(uint64_t cid)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_CANCEL;
+	ev.hdr.strategy_id = 3;
+	ev.body.cancel.client_id = cid;
+	ig_luno_ops.cancel(&V, &ev, &out.emit);
+}
+
+static void coid(uint64_t cid, char *buf)
+{
+	ig_luno_client_order_id(cid, buf, 24);
+}
+
+/* ----------------------------------------------------------------- tests */
+
+static void test_accept_limit(void **state)
+{
+	struct hreq r;
+	char v[64], c[24];
+	const struct ig_event *e;
+	(void)state;
+
+	venue_up();
+	send_order(0x11, IG_SIDE_BUY, IG_ORD_LIMIT, "1234567.895", "0.01234567", IG_TIF_GTC,
+		   IG_ORDF_POST_ONLY);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	e = find_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED);
+	assert_int_equal(e->hdr.strategy_id, 3);
+	assert_int_equal(e->body.update.client_id, 0x11);
+	assert_int_equal(e->body.update.venue_order_id, ig_luno_venue_id("BX1"));
+	assert_int_equal(e->body.update.side, IG_SIDE_BUY);
+	r = last_req("/api/1/postorder");
+	assert_string_equal(r.method, "POST");
+	arg(r.body, "pair", v, sizeof(v));
+	assert_string_equal(v, "XBTZAR");
+	arg(r.body, "type", v, sizeof(v));
+	assert_string_equal(v, "BID");
+	/* The volume rounds down to the pair's 6 decimals. */
+	arg(r.body, "volume", v, sizeof(v));
+	assert_string_equal(v, "0.012345");
+	/* A bid's price rounds down to the scale. */
+	arg(r.body, "price", v, sizeof(v));
+	assert_string_equal(v, "1234567.89");
+	arg(r.body, "post_only", v, sizeof(v));
+	assert_string_equal(v, "true");
+	arg(r.body, "time_in_force", v, sizeof(v));
+	assert_string_equal(v, "GTC");
+	arg(r.body, "client_order_id", v, sizeof(v));
+	coid(0x11, c);
+	assert_string_equal(v, c);
+	/* HTTP basic auth: base64("testkeyid:testsecret"). */
+	assert_string_equal(r.authz, "Basic dGVzdGtleWlkOnRlc3RzZWNyZXQ=");
+
+	/* An ask rounds up, and IOC/FOK go as asked. */
+	send_order(0x12, IG_SIDE_SELL, IG_ORD_LIMIT, "100.001", "2", IG_TIF_FOK, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2, 3000));
+	r = last_req("/api/1/postorder");
+	arg(r.body, "type", v, sizeof(v));
+	assert_string_equal(v, "ASK");
+	arg(r.body, "price", v, sizeof(v));
+	assert_string_equal(v, "100.01");
+	arg(r.body, "volume", v, sizeof(v));
+	assert_string_equal(v, "2.000000");
+	arg(r.body, "time_in_force", v, sizeof(v));
+	assert_string_equal(v, "FOK");
+	arg(r.body, "post_only", v, sizeof(v));
+	assert_string_equal(v, "");
+	/* The FOK found nothing: EXPIRED once Luno says COMPLETE. */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_EXPIRED) == 1, 3000));
+	assert_int_equal(count_path("/api/1/postorder"), 2);
+	assert_int_equal(V.stats.accepted, 2);
+	assert_int_equal(V.stats.expired, 1);
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 0);
+}
+
+static void test_reject_mapped(void **state)
+{
+	const struct ig_event *e;
+	(void)state;
+
+	venue_up();
+	pthread_mutex_lock(&F.mu);
+	F.post_mode = PM_REJECT;
+	F.post_status = 400;
+	snprintf(F.post_body, sizeof(F.post_body),
+		 "{\"error\":\"Insufficient balance.\",\"error_code\":\"ErrInsufficientBalance\",\"error_action\":{}}");
+	pthread_mutex_unlock(&F.mu);
+	send_order(0x21, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_REJECT, -1) == 1, 3000));
+	e = find_ev(IG_EV_REJECT, -1);
+	assert_int_equal(e->body.reject.client_id, 0x21);
+	assert_int_equal(e->body.reject.by_venue, 1);
+	assert_int_equal(e->body.reject.reason, IG_RJ_VENUE_INSUFFICIENT_BALANCE);
+	assert_int_equal(e->body.reject.qty, IG_FIXED(1));
+	assert_int_equal(e->hdr.strategy_id, 3);
+
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.post_body, sizeof(F.post_body), "{\"error\":\"would trade\",\"error_code\":\"ErrPostOnlyMode\"}");
+	pthread_mutex_unlock(&F.mu);
+	send_order(0x22, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, IG_ORDF_POST_ONLY);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_REJECT, -1) == 2, 3000));
+	assert_int_equal(out.ev[out.n - 1].body.reject.reason, IG_RJ_VENUE_POST_ONLY);
+
+	/* A 4xx with an HTML body: rejected all the same, counted malformed. */
+	pthread_mutex_lock(&F.mu);
+	F.post_status = 403;
+	snprintf(F.post_body, sizeof(F.post_body), "<html>Forbidden</html>");
+	pthread_mutex_unlock(&F.mu);
+	send_order(0x23, IG_SIDE_SELL, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_REJECT, -1) == 3, 3000));
+	assert_int_equal(out.ev[out.n - 1].body.reject.reason, IG_RJ_VENUE);
+	assert_int_equal(V.stats.malformed, 1);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, -1), 0);
+	assert_int_equal(count_path("/api/1/postorder"), 3);
+	assert_int_equal(V.live, 0);
+}
+
+static void test_500_in_doubt_found(void **state)
+{
+	const struct ig_event *e;
+	(void)state;
+
+	venue_up();
+	pthread_mutex_lock(&F.mu);
+	F.post_mode = PM_500;
+	F.place_on_fail = true;
+	pthread_mutex_unlock(&F.mu);
+	send_order(0x31, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	/* IN_DOUBT first, then ACCEPTED from the lookup. */
+	assert_int_equal(out.ev[0].hdr.type, IG_EV_ORDER_UPDATE);
+	assert_int_equal(out.ev[0].body.update.state, IG_OS_IN_DOUBT);
+	e = find_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED);
+	assert_int_equal(e->body.update.venue_order_id, ig_luno_venue_id("BX1"));
+	pump_for(100);
+	/* Never sent again. */
+	assert_int_equal(count_path("/api/1/postorder"), 1);
+	assert_true(count_path("/api/exchange/3/order") >= 1);
+	assert_int_equal(V.stats.in_doubt, 1);
+	assert_int_equal(V.stats.in_doubt_found, 1);
+	assert_int_equal(V.stats.http_5xx, 1);
+	assert_int_equal(count_ev(IG_EV_REJECT, -1), 0);
+}
+
+static void test_500_in_doubt_not_found(void **state)
+{
+	const struct ig_event *e;
+	int64_t t0;
+	(void)state;
+
+	venue_up();
+	pthread_mutex_lock(&F.mu);
+	F.post_mode = PM_500;
+	F.place_on_fail = false;
+	pthread_mutex_unlock(&F.mu);
+	t0 = ig_clock_mono_ns();
+	send_order(0x32, IG_SIDE_SELL, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_REJECT, -1) == 1, 3000));
+	/* Not before the submit window has passed. */
+	assert_true(ig_clock_mono_ns() - t0 >= O.in_doubt_window_ms * MS);
+	assert_int_equal(out.ev[0].body.update.state, IG_OS_IN_DOUBT);
+	e = find_ev(IG_EV_REJECT, -1);
+	assert_int_equal(e->body.reject.by_venue, 1);
+	assert_int_equal(e->body.reject.reason, IG_RJ_VENUE);
+	assert_int_equal(count_path("/api/1/postorder"), 1);
+	assert_true(count_path("/api/exchange/3/order") >= 2);
+	assert_int_equal(V.stats.in_doubt_not_found, 1);
+	assert_int_equal(V.live, 0);
+}
+
+static void test_409_looks_up(void **state)
+{
+	char c[24];
+	(void)state;
+
+	venue_up();
+	coid(0x41, c);
+	pthread_mutex_lock(&F.mu);
+	fake_place(c, "PENDING", "0", "BUY"); /* an earlier send got there */
+	F.post_mode = PM_409;
+	pthread_mutex_unlock(&F.mu);
+	send_order(0x41, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	pump_for(60);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_IN_DOUBT), 0);
+	assert_int_equal(find_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED)->body.update.venue_order_id,
+			 ig_luno_venue_id("BX1"));
+	assert_int_equal(count_path("/api/1/postorder"), 1);
+	assert_true(count_path("/api/exchange/3/order") >= 1);
+	assert_int_equal(V.stats.duplicate_409, 1);
+	assert_int_equal(count_ev(IG_EV_REJECT, -1), 0);
+}
+
+/* Requests in the fake's log, with times, all paths. */
+static unsigned log_times(int64_t *t, unsigned cap)
+{
+	unsigned n;
+	pthread_mutex_lock(&F.mu);
+	n = F.nlog < cap ? F.nlog : cap;
+	for (unsigned i = 0; i < n; i++)
+		t[i] = F.log[i].t_ns;
+	pthread_mutex_unlock(&F.mu);
+	return n;
+}
+
+/* No window [t_i, t_j] holds more calls than the budget allows (with one
+ * call of slack for clock jitter between client and server). */
+static void assert_within_budget(const struct ig_luno_budget *b)
+{
+	static int64_t t[1024];
+	unsigned n = log_times(t, 1024);
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = i; j < n; j++) {
+			int64_t allowed = b->burst + (t[j] - t[i]) / b->interval_ns + 1;
+			if ((int64_t)(j - i + 1) > allowed)
+				fail_msg("%u calls in %lld ms, budget allows %lld", j - i + 1,
+					 (long long)((t[j] - t[i]) / MS), (long long)allowed);
+		}
+}
+
+static void test_429_backoff(void **state)
+{
+	int64_t t[3];
+	unsigned k = 0;
+	(void)state;
+
+	ig_luno_budget_init(&B, 600, 2, 40); /* 100 ms apart after a burst of 2 */
+	O.budget = &B;
+	venue_up();
+	pthread_mutex_lock(&F.mu);
+	F.post_429_left = 2;
+	pthread_mutex_unlock(&F.mu);
+	send_order(0x51, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 5000));
+	assert_int_equal(count_path("/api/1/postorder"), 3);
+	assert_int_equal(V.stats.http_429, 2);
+	assert_true(V.stats.retries >= 2);
+	assert_int_equal(B.throttled, 2);
+	pthread_mutex_lock(&F.mu);
+	for (unsigned i = 0; i < F.nlog && k < 3; i++)
+		if (strcmp(F.log[i].path, "/api/1/postorder") == 0)
+			t[k++] = F.log[i].t_ns;
+	pthread_mutex_unlock(&F.mu);
+	/* Backoff 40 ms then 80 ms, each jittered into [d/2, d). */
+	assert_true(t[1] - t[0] >= 20 * MS);
+	assert_true(t[2] - t[1] >= 40 * MS);
+	/* Success resets the backoff. */
+	assert_int_equal(B.level, 0);
+	/* A cancel that arrives while the submit is being refused with 429:
+	 * the submit is not sent again, the order is cancelled here. */
+	pthread_mutex_lock(&F.mu);
+	F.post_429_left = 1;
+	F.delay_ms = 100;
+	pthread_mutex_unlock(&F.mu);
+	pump_for(300); /* budget back */
+	send_order(0x52, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_path("/api/1/postorder") == 4, 3000));
+	send_cancel(0x52); /* while the 429 is on its way */
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED), 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 1, 3000));
+	pump_for(200);
+	assert_int_equal(count_path("/api/1/postorder"), 4);
+	assert_int_equal(V.stats.http_429, 3);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_IN_DOUBT), 0);
+	pump_for(300);
+	assert_within_budget(&B);
+}
+
+static void test_budget_and_cancels_first(void **state)
+{
+	unsigned stop_at = 0, post_after = 0;
+	(void)state;
+
+	ig_luno_budget_init(&B, 600, 1, 40); /* one call per 100 ms */
+	O.budget = &B;
+	O.status_ms = 1000;                   /* keep polls out of the way */
+	venue_up();
+	send_order(0x61, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	for (uint64_t c = 0x62; c < 0x67; c++)
+		send_order(c, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	send_cancel(0x61);
+	/* A submit still waiting for the budget is cancelled locally. */
+	send_cancel(0x66);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED), 1);
+	assert_int_equal(out.ev[out.n - 1].body.update.client_id, 0x66);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 5, 5000));
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 2, 5000));
+	/* The cancel went ahead of the submits queued before it. */
+	pthread_mutex_lock(&F.mu);
+	for (unsigned i = 0; i < F.nlog; i++) {
+		if (strcmp(F.log[i].path, "/api/1/stoporder") == 0 && stop_at == 0)
+			stop_at = i;
+		if (stop_at != 0 && strcmp(F.log[i].path, "/api/1/postorder") == 0)
+			post_after++;
+	}
+	pthread_mutex_unlock(&F.mu);
+	assert_true(stop_at > 0);
+	assert_true(post_after >= 3);
+	/* 0x66 was never sent. */
+	assert_int_equal(count_path("/api/1/postorder"), 5);
+	assert_within_budget(&B);
+	assert_true(V.stats.budget_waits > 0);
+}
+
+/* A steady stream of submits does not starve the reading of fills: a
+ * listtrades kept waiting two status periods goes ahead of them. */
+static void test_polls_not_starved(void **state)
+{
+	char c[24];
+	unsigned posts_at_fill;
+	(void)state;
+
+	ig_luno_budget_init(&B, 600, 1, 40); /* one call per 100 ms */
+	O.budget = &B;
+	O.status_ms = 50;
+	venue_up();
+	send_order(0x6a, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	coid(0x6a, c);
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades),
+		 "{\"trades\":[{\"sequence\":9,\"order_id\":\"BX1\",\"client_order_id\":\"%s\","
+		 "\"price\":\"100\",\"volume\":\"0.1\",\"type\":\"BID\"}]}",
+		 c);
+	pthread_mutex_unlock(&F.mu);
+	for (uint64_t k = 0; k < 15; k++)
+		send_order(0x700 + k, IG_SIDE_SELL, IG_ORD_LIMIT, "500", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 1, 5000));
+	posts_at_fill = count_path("/api/1/postorder");
+	assert_true(posts_at_fill < 1 + 15);
+	assert_true(PUMP_UNTIL(count_path("/api/1/postorder") == 16, 5000));
+	assert_within_budget(&B);
+}
+
+static void test_truncated_json(void **state)
+{
+	char trades[1024], c[24];
+	(void)state;
+
+	venue_up();
+	/* A truncated 2xx to a submit: outcome unknown, looked up, never resent. */
+	pthread_mutex_lock(&F.mu);
+	F.post_mode = PM_TRUNCATED;
+	snprintf(F.trades, sizeof(F.trades), "{\"trades\":[{\"sequence\":1,\"order_id\":\"BX1\",\"price\":\"10");
+	pthread_mutex_unlock(&F.mu);
+	send_order(0x71, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	assert_int_equal(out.ev[0].body.update.state, IG_OS_IN_DOUBT);
+	/* listtrades keeps answering a truncated page: counted, nothing applied. */
+	assert_true(PUMP_UNTIL(V.stats.malformed >= 3, 3000));
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 0);
+	assert_int_equal(count_ev(IG_EV_POSITION, -1), 0);
+	assert_int_equal(count_path("/api/1/postorder"), 1);
+	/* The same page, complete: the fill is applied once. */
+	coid(0x71, c);
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":[{\"sequence\":1,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"0.5\",\"fee_counter\":\"0.05\",\"type\":\"BID\",\"is_buy\":true}]}",
+		 c);
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 1, 3000));
+	pump_for(150);
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
+}
+
+static void test_fills_once(void **state)
+{
+	char c[24], trades[2048];
+	const struct ig_event *f1 = NULL, *f2 = NULL;
+	(void)state;
+
+	venue_up();
+	/* Another order stays open, so listtrades keeps being read. */
+	send_order(0x82, IG_SIDE_SELL, IG_ORD_LIMIT, "500", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000)); /* BX1 */
+	send_order(0x81, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);         /* BX2 */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2, 3000));
+	coid(0x81, c);
+	/* Served again and again whatever after_seq says; out of order; with
+	 * a stranger's trade in the middle. */
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":["
+		 "{\"sequence\":7,\"order_id\":\"BX2\",\"client_order_id\":\"%s\",\"price\":\"101\",\"volume\":\"0.6\","
+		 "\"fee_base\":\"0.001\",\"fee_counter\":\"0\",\"type\":\"BID\",\"is_buy\":false,\"timestamp\":1700000000000},"
+		 "{\"sequence\":6,\"order_id\":\"BXOTHER\",\"client_order_id\":\"someone-else\",\"price\":\"100\",\"volume\":\"3\"},"
+		 "{\"sequence\":5,\"order_id\":\"BX2\",\"client_order_id\":\"%s\",\"price\":\"100\",\"volume\":\"0.4\","
+		 "\"fee_counter\":\"0.04\",\"type\":\"BID\",\"is_buy\":true}]}",
+		 c, c);
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 2, 3000));
+	pump_for(200); /* many more listtrades rounds */
+	assert_true(count_path("/api/1/listtrades") >= 3);
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 2);
+	for (unsigned i = 0; i < out.n; i++) {
+		if (out.ev[i].hdr.type != IG_EV_FILL)
+			continue;
+		if (f1 == NULL)
+			f1 = &out.ev[i];
+		else
+			f2 = &out.ev[i];
+	}
+	/* In sequence order, keyed by it. */
+	assert_int_equal(f1->body.fill.trade_id, 5);
+	assert_int_equal(f1->body.fill.qty, D("0.4"));
+	assert_int_equal(f1->body.fill.px, IG_FIXED(100));
+	assert_int_equal(f1->body.fill.fee, D("0.04"));
+	assert_int_equal(f1->body.fill.liquidity, IG_LIQ_TAKER);
+	assert_int_equal(f1->body.fill.last, 0);
+	assert_int_equal(f1->body.fill.client_id, 0x81);
+	assert_int_equal(f1->body.fill.venue_order_id, ig_luno_venue_id("BX2"));
+	assert_int_equal(f1->hdr.strategy_id, 3);
+	assert_int_equal(f2->body.fill.trade_id, 7);
+	assert_int_equal(f2->body.fill.qty, D("0.6"));
+	/* A base fee is charged at the trade price: 0.001 * 101. */
+	assert_int_equal(f2->body.fill.fee, D("0.101"));
+	assert_int_equal(f2->body.fill.liquidity, IG_LIQ_MAKER);
+	assert_int_equal(f2->body.fill.last, 1);
+	assert_int_equal(f2->hdr.ts_event_ns, INT64_C(1700000000000) * MS);
+	assert_int_equal(V.stats.foreign_trades, 1);
+	assert_true(V.stats.duplicate_trades >= 2);
+	assert_int_equal(V.inst[0].last_seq, 7);
+	/* Filled: its record is gone; later pages change nothing. */
+	assert_int_equal(V.live, 1);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED), 0);
+}
+
+static void test_cancel_before_ack_and_partial(void **state)
+{
+	char c[24], trades[1024];
+	unsigned i_acc = 0, i_fill = 0, i_can = 0;
+	(void)state;
+
+	venue_up();
+	pthread_mutex_lock(&F.mu);
+	F.post_mode = PM_SLOW;
+	F.delay_ms = 150; /* under the 400 ms timeout */
+	snprintf(F.stop_base, sizeof(F.stop_base), "0.25");
+	pthread_mutex_unlock(&F.mu);
+	send_order(0x91, IG_SIDE_SELL, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	pump_for(20);
+	send_cancel(0x91); /* before the order id is known */
+	pump_for(50);
+	assert_int_equal(count_path("/api/1/stoporder"), 0);
+	assert_true(PUMP_UNTIL(count_path("/api/1/stoporder") == 1, 3000));
+	/* Luno filled 0.25 before the cancel: the fill comes first. */
+	coid(0x91, c);
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":[{\"sequence\":3,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"0.25\",\"fee_counter\":\"0.025\",\"type\":\"ASK\",\"is_buy\":true}]}",
+		 c);
+	pump_for(100);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED), 0); /* waits for the trade */
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 1, 3000));
+	for (unsigned i = 0; i < out.n; i++) {
+		if (out.ev[i].hdr.type == IG_EV_ORDER_UPDATE && out.ev[i].body.update.state == IG_OS_ACCEPTED)
+			i_acc = i + 1;
+		if (out.ev[i].hdr.type == IG_EV_FILL)
+			i_fill = i + 1;
+		if (out.ev[i].hdr.type == IG_EV_ORDER_UPDATE && out.ev[i].body.update.state == IG_OS_CANCELED)
+			i_can = i + 1;
+	}
+	assert_true(i_acc > 0 && i_fill > i_acc && i_can > i_fill);
+	assert_int_equal(out.ev[i_fill - 1].body.fill.qty, D("0.25"));
+	assert_int_equal(out.ev[i_fill - 1].body.fill.liquidity, IG_LIQ_MAKER);
+	assert_int_equal(out.ev[i_can - 1].body.update.filled_qty, D("0.25"));
+	assert_int_equal(count_path("/api/1/postorder"), 1);
+	assert_int_equal(V.live, 0);
+}
+
+static void test_timeout_in_doubt(void **state)
+{
+	(void)state;
+
+	O.timeout_ms = 150;
+	venue_up();
+	pthread_mutex_lock(&F.mu);
+	F.post_mode = PM_SLOW;
+	F.delay_ms = 500; /* placed, answered after the client gave up */
+	pthread_mutex_unlock(&F.mu);
+	send_order(0xa1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 5000));
+	assert_int_equal(out.ev[0].body.update.state, IG_OS_IN_DOUBT);
+	assert_int_equal(V.stats.timeouts, 1);
+	assert_int_equal(V.stats.in_doubt_found, 1);
+	pump_for(100);
+	assert_int_equal(count_path("/api/1/postorder"), 1);
+}
+
+static void test_ioc_partial(void **state)
+{
+	char c[24];
+	(void)state;
+
+	venue_up();
+	coid(0xb1, c);
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.ioc_base, sizeof(F.ioc_base), "0.5");
+	snprintf(F.trades, sizeof(F.trades),
+		 "{\"trades\":[{\"sequence\":11,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"99\","
+		 "\"volume\":\"0.5\",\"fee_counter\":\"0.0495\",\"type\":\"BID\",\"is_buy\":true}]}",
+		 c);
+	pthread_mutex_unlock(&F.mu);
+	send_order(0xb1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_IOC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 1, 3000));
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
+	assert_int_equal(find_ev(IG_EV_FILL, -1)->body.fill.qty, D("0.5"));
+	assert_int_equal(find_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED)->body.update.filled_qty, D("0.5"));
+	assert_int_equal(V.live, 0);
+}
+
+static void test_market_orders(void **state)
+{
+	struct ig_event q;
+	struct hreq r;
+	char v[64];
+	(void)state;
+
+	venue_up();
+	/* No price to size a market buy with: refused. */
+	send_order(0xc1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.5", IG_TIF_GTC, 0);
+	assert_int_equal(count_ev(IG_EV_REJECT, -1), 1);
+	assert_int_equal(out.ev[0].body.reject.reason, IG_RJ_NO_MARK);
+	/* With the latest ask: counter_volume = qty * ask, rounded down. */
+	memset(&q, 0, sizeof(q));
+	q.hdr.type = IG_EV_QUOTE;
+	q.body.quote.bid_px = D("199.99");
+	q.body.quote.ask_px = D("200.017");
+	q.body.quote.bid_qty = q.body.quote.ask_qty = IG_FIXED(1);
+	assert_true(ig_luno_ops.wants_md);
+	ig_luno_ops.market_data(&V, &q, &out.emit);
+	/* By default a market buy is a BID IOC for exactly qty, at the ask
+	 * plus 50 bps: 200.017 * 1.005 = 201.017085, a bid, rounded down. */
+	send_order(0xc4, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.5", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_path("/api/1/postorder") == 1, 3000));
+	r = last_req("/api/1/postorder");
+	arg(r.body, "type", v, sizeof(v));
+	assert_string_equal(v, "BID");
+	arg(r.body, "price", v, sizeof(v));
+	assert_string_equal(v, "201.01");
+	arg(r.body, "volume", v, sizeof(v));
+	assert_string_equal(v, "0.500000");
+	arg(r.body, "time_in_force", v, sizeof(v));
+	assert_string_equal(v, "IOC");
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 1, 3000));
+	/* As Luno sizes them: marketorder with counter_volume. */
+	V.market_buy_ioc_bps = -1;
+	send_order(0xc2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.5", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_path("/api/1/marketorder") == 1, 3000));
+	r = last_req("/api/1/marketorder");
+	arg(r.body, "type", v, sizeof(v));
+	assert_string_equal(v, "BUY");
+	arg(r.body, "counter_volume", v, sizeof(v));
+	assert_string_equal(v, "100.00"); /* 0.5 * 200.017 = 100.0085 */
+	arg(r.body, "base_volume", v, sizeof(v));
+	assert_string_equal(v, "");
+	send_order(0xc3, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.75", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_path("/api/1/marketorder") == 2, 3000));
+	r = last_req("/api/1/marketorder");
+	arg(r.body, "type", v, sizeof(v));
+	assert_string_equal(v, "SELL");
+	arg(r.body, "base_volume", v, sizeof(v));
+	assert_string_equal(v, "0.750000");
+	arg(r.body, "client_order_id", v, sizeof(v));
+	assert_string_equal(v, "ig-00000000000000c3");
+	/* All finish at once (COMPLETE, nothing filled here): CANCELED. */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 3, 3000));
+}
+
+static void test_scales_from_markets(void **state)
+{
+	struct hreq r;
+	char v[64];
+	(void)state;
+
+	O.price_scale[0] = -1;
+	O.volume_scale[0] = -1;
+	venue_up();
+	send_order(0xd1, IG_SIDE_BUY, IG_ORD_LIMIT, "1234.56", "0.123456", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	assert_int_equal(count_path("/api/exchange/1/markets"), 1);
+	r = last_req("/api/1/postorder");
+	arg(r.body, "price", v, sizeof(v));
+	assert_string_equal(v, "1234");
+	arg(r.body, "volume", v, sizeof(v));
+	assert_string_equal(v, "0.1234");
+	/* An unknown pair: its orders are rejected, none sent. */
+	ig_luno_destroy(&V);
+	v_up = false;
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.markets, sizeof(F.markets), "{\"markets\":[{\"market_id\":\"ETHZAR\",\"price_scale\":0,\"volume_scale\":4}]}");
+	pthread_mutex_unlock(&F.mu);
+	venue_up();
+	send_order(0xd2, IG_SIDE_BUY, IG_ORD_LIMIT, "1234.56", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_REJECT, -1) == 1, 3000));
+	assert_int_equal(count_path("/api/1/postorder"), 1);
+}
+
+static void test_unsent_retried_then_rejected(void **state)
+{
+	int fd;
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	static char url[64];
+	(void)state;
+
+	/* A port nobody listens on. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	close(fd);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)ntohs(sin.sin_port));
+	O.base_url = url;
+	O.max_send_attempts = 3;
+	venue_up();
+	send_order(0xe1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_REJECT, -1) == 1, 5000));
+	assert_int_equal(V.stats.submits, 3);
+	assert_true(V.stats.transport_errors >= 3);
+	assert_int_equal(V.stats.in_doubt, 0);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, -1), 0);
+}
+
+/* Reads a whole file into a malloc'd string. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void test_secrets_never_logged(void **state)
+{
+	static const char key[] = "CANARYKEYf00d1d";
+	static const char secret[] = "CANARYSECRETbeefc0ffee";
+	char path[] = "/tmp/igt_luno_stderr_XXXXXX", c[24], err[256], *log;
+	int fd, saved, port_fd;
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	static char url[64];
+	struct ig_luno w;
+	(void)state;
+
+	setenv(KEY_ENV, key, 1);
+	setenv(SECRET_ENV, secret, 1);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	ig_log_set_level(IG_LOG_DEBUG);
+
+	/* 1. Against a closed port. */
+	port_fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(port_fd, (struct sockaddr *)&sin, sizeof(sin));
+	getsockname(port_fd, (struct sockaddr *)&sin, &sl);
+	close(port_fd);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)ntohs(sin.sin_port));
+	O.base_url = url;
+	venue_up();
+	send_order(0xf1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	PUMP_UNTIL(count_ev(IG_EV_REJECT, -1) == 1, 5000);
+	ig_luno_log_stats(&V);
+	ig_luno_destroy(&V);
+	v_up = false;
+
+	/* 2. Against a hostile server that echoes the credentials back in
+	 * error messages, error codes and malformed bodies. */
+	opts_default();
+	venue_up();
+	coid(0xf3, c);
+	pthread_mutex_lock(&F.mu);
+	F.post_mode = PM_ECHO;
+	snprintf(F.echo, sizeof(F.echo), "%s:%s", key, secret);
+	snprintf(F.trades, sizeof(F.trades),
+		 "{\"trades\":[{\"sequence\":1,\"order_id\":\"%s\",\"price\":\"%s\",\"volume\":\"1\"}]}", secret, secret);
+	F.trades_status = 200;
+	pthread_mutex_unlock(&F.mu);
+	send_order(0xf2, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	PUMP_UNTIL(count_ev(IG_EV_REJECT, -1) == 2, 3000);
+	pthread_mutex_lock(&F.mu);
+	F.post_mode = PM_ACCEPT;
+	pthread_mutex_unlock(&F.mu);
+	send_order(0xf3, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	PUMP_UNTIL(V.stats.malformed >= 2, 3000);
+	pthread_mutex_lock(&F.mu);
+	F.trades_status = 500;
+	snprintf(F.trades, sizeof(F.trades), "{\"error\":\"%s\",\"error_code\":\"%s\"}", secret, key);
+	pthread_mutex_unlock(&F.mu);
+	pump_for(100);
+	ig_luno_log_stats(&V);
+	ig_luno_destroy(&V);
+	v_up = false;
+
+	/* 3. Init errors name variables, never values. */
+	setenv(SECRET_ENV, "", 1);
+	assert_int_equal(ig_luno_init(&w, &O, err, sizeof(err)), IG_ECONFIG);
+	fprintf(stderr, "%s\n", err);
+
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	ig_log_set_level(IG_LOG_INFO);
+	setenv(SECRET_ENV, "testsecret", 1);
+	log = slurp(path);
+	unlink(path);
+	/* The log did say things. */
+	assert_non_null(strstr(log, "luno"));
+	assert_non_null(strstr(log, SECRET_ENV));
+	assert_non_null(strstr(log, "malformed"));
+	/* But never the credentials, nor the basic-auth token. */
+	assert_null(strstr(log, key));
+	assert_null(strstr(log, secret));
+	assert_null(strstr(log, "CANARY"));
+	assert_null(strstr(log, "Q0FOQVJZ")); /* base64 of "CANARY" as it starts the token */
+	free(log);
+	/* Nor in any event. */
+	for (unsigned i = 0; i < out.n; i++) {
+		const char *raw = (const char *)&out.ev[i];
+		for (size_t k = 0; k + 6 <= sizeof(out.ev[i]); k++)
+			assert_false(memcmp(raw + k, "CANARY", 6) == 0);
+	}
+}
+
+static void test_init_refuses(void **state)
+{
+	struct ig_luno w;
+	char err[256];
+	(void)state;
+
+	unsetenv(SECRET_ENV);
+	assert_int_equal(ig_luno_init(&w, &O, err, sizeof(err)), IG_ECONFIG);
+	assert_non_null(strstr(err, SECRET_ENV));
+	assert_non_null(strstr(err, "not set"));
+	assert_null(strstr(err, "testkeyid"));
+	setenv(SECRET_ENV, "testsecret", 1);
+	setenv(KEY_ENV, "", 1);
+	assert_int_equal(ig_luno_init(&w, &O, err, sizeof(err)), IG_ECONFIG);
+	assert_non_null(strstr(err, KEY_ENV));
+	assert_non_null(strstr(err, "empty"));
+	assert_null(strstr(err, "testsecret"));
+	setenv(KEY_ENV, "testkeyid", 1);
+	O.base_url = "http://user:pass@127.0.0.1:1";
+	assert_int_equal(ig_luno_init(&w, &O, err, sizeof(err)), IG_ECONFIG);
+	assert_null(strstr(err, "pass"));
+	O.base_url = "ftp://127.0.0.1";
+	assert_int_equal(ig_luno_init(&w, &O, err, sizeof(err)), IG_ECONFIG);
+	opts_default();
+	O.pairs[0] = "xbt/zar";
+	assert_int_equal(ig_luno_init(&w, &O, err, sizeof(err)), IG_ECONFIG);
+	opts_default();
+	/* And with everything in place it comes up and goes down cleanly. */
+	assert_int_equal(ig_luno_init(&w, &O, err, sizeof(err)), 0);
+	assert_false(ig_luno_busy(&w));
+	assert_true(ig_luno_deadline_ns(&w) > ig_clock_mono_ns());
+	ig_luno_destroy(&w);
+}
+
+/* ------------------------------------------------------------------ feed */
+
+static struct ig_luno_feed FD;
+
+static int feed_pump(struct ig_event *ev, int64_t max_ms)
+{
+	int64_t end = ig_clock_mono_ns() + max_ms * MS, due = 0;
+	while (ig_clock_mono_ns() < end) {
+		int rc = ig_luno_feed_next(&FD, ig_clock_mono_ns(), ev, &due);
+		if (rc != 0)
+			return rc;
+		assert_true(due > 0);
+		usleep(100);
+	}
+	return 0;
+}
+
+static void feed_up(bool top, struct ig_luno_budget *b)
+{
+	struct ig_luno_feed_opts fo;
+	char err[256];
+	static char url[64];
+	memset(&fo, 0, sizeof(fo));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)F.port);
+	fo.base_url = url;
+	fo.pair = "XBTZAR";
+	fo.instrument_id = 2;
+	fo.interval_ms = 40;
+	fo.orderbook_top = top;
+	fo.timeout_ms = 400;
+	fo.budget = b;
+	fo.reserve = 0;
+	if (ig_luno_feed_open(&FD, &fo, err, sizeof(err)) != 0)
+		fail_msg("feed open: %s", err);
+}
+
+static void test_feed_ticker(void **state)
+{
+	struct ig_event ev;
+	int64_t due = 0, t0;
+	struct hreq r;
+	(void)state;
+
+	ig_luno_budget_init(&B, 60000, 0, 40);
+	feed_up(false, &B);
+	assert_int_equal(feed_pump(&ev, 2000), 1);
+	assert_int_equal(ev.hdr.type, IG_EV_QUOTE);
+	assert_int_equal(ev.hdr.instrument_id, 2);
+	assert_int_equal(ev.body.quote.bid_px, D("100.5"));
+	assert_int_equal(ev.body.quote.ask_px, D("101.25"));
+	assert_int_equal(ev.body.quote.bid_qty, IG_FIXED(1));
+	assert_int_equal(ev.body.quote.ask_qty, IG_FIXED(1));
+	assert_int_equal(ev.hdr.ts_event_ns, INT64_C(1700000000123) * MS);
+	r = last_req("/api/1/ticker");
+	assert_string_equal(r.query, "pair=XBTZAR");
+	assert_string_equal(r.authz, ""); /* public: no credentials sent */
+	/* Not due again until the interval has passed. */
+	t0 = ig_clock_mono_ns();
+	assert_int_equal(ig_luno_feed_next(&FD, t0, &ev, &due), 0);
+	assert_true(due > t0);
+	/* One quote per answer, at the cadence. */
+	assert_int_equal(feed_pump(&ev, 2000), 1);
+	assert_int_equal(FD.stats.quotes, 2);
+	/* Malformed and failed answers: counted, no event. */
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.ticker, sizeof(F.ticker), "{\"bid\":\"100.5\",\"ask\":");
+	pthread_mutex_unlock(&F.mu);
+	assert_int_equal(feed_pump(&ev, 200), 0);
+	assert_true(FD.stats.malformed >= 2);
+	pthread_mutex_lock(&F.mu);
+	F.ticker_status = 503;
+	pthread_mutex_unlock(&F.mu);
+	assert_int_equal(feed_pump(&ev, 200), 0);
+	assert_true(FD.stats.http_errors >= 2);
+	pthread_mutex_lock(&F.mu);
+	F.ticker_status = 200;
+	snprintf(F.ticker, sizeof(F.ticker), "{\"bid\":\"0\",\"ask\":\"101\"}");
+	pthread_mutex_unlock(&F.mu);
+	assert_int_equal(feed_pump(&ev, 200), 0);
+	assert_true(FD.stats.empty_book >= 1);
+	assert_int_equal(FD.stats.quotes, 2);
+	ig_luno_feed_stop(&FD);
+	assert_int_equal(ig_luno_feed_next(&FD, 0, &ev, &due), IG_EEOF);
+	ig_luno_feed_close(&FD);
+}
+
+static void test_feed_top_and_budget(void **state)
+{
+	struct ig_event ev;
+	(void)state;
+
+	ig_luno_budget_init(&B, 600, 1, 40);
+	feed_up(true, &B);
+	assert_int_equal(feed_pump(&ev, 2000), 1);
+	assert_int_equal(ev.body.quote.bid_px, IG_FIXED(99));
+	assert_int_equal(ev.body.quote.bid_qty, D("0.75"));
+	assert_int_equal(ev.body.quote.ask_px, D("99.5"));
+	assert_int_equal(ev.body.quote.ask_qty, D("1.25"));
+	assert_int_equal(ev.hdr.ts_event_ns, INT64_C(1700000000456) * MS);
+	assert_int_equal(count_path("/api/1/orderbook_top"), 1);
+	/* 40 ms cadence, but the budget allows one per 100 ms. */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(feed_pump(&ev, 2000), 1);
+	assert_true(FD.stats.budget_waits > 0);
+	assert_within_budget(&B);
+	ig_luno_feed_log_stats(&FD);
+	ig_luno_feed_close(&FD);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_accept_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reject_mapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_500_in_doubt_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_500_in_doubt_not_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_409_looks_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_429_backoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_and_cancels_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_polls_not_starved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fills_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_before_ack_and_partial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_in_doubt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ioc_partial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_market_orders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scales_from_markets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsent_retried_then_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secrets_never_logged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_ticker, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_top_and_budget, setup, teardown),
+	};
+	int rc;
+
+	pthread_mutex_init(&F.mu, NULL);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
