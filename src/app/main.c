@@ -130,8 +130,14 @@ static int cmd_run(const struct args *a, bool backtest)
 
 	if ((rc = load(&cfg, a)) != 0)
 		return rc;
-	if (backtest)
+	if (backtest) {
+		if (cfg.feed.source == IG_FEED_LUNO) {
+			fprintf(stderr, "%s: feed.source: a backtest replays csv or synthetic data, not a live feed\n",
+				cfg.file);
+			return 1;
+		}
 		cfg.engine.threading = IG_THREADING_INLINE;
+	}
 	if (a->quiet)
 		ig_log_set_level(IG_LOG_WARN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
@@ -164,6 +170,8 @@ static int cmd_run(const struct args *a, bool backtest)
 		    : cfg.engine.threading == IG_THREADING_INLINE ? "inline"
 								  : "dedicated");
 	rc = ig_engine_run(&eng);
+	if (eng.exec.ops == &ig_luno_ops)
+		ig_luno_log_stats(&eng.exec.luno);
 	ig_log_stop();
 	if (rc != 0) {
 		fprintf(stderr, "ingenium: run failed: %s\n", ig_strerror(rc));

@@ -1128,6 +1128,9 @@ static int validate(const struct ig_config *cfg, const struct marks *m, const st
 		return fail(ec, feed_at, comp, 2, "missing required key");
 	if (cfg->feed.source > IG_FEED_LUNO)
 		return fail(ec, feed_at, comp, 2, "invalid value %d", cfg->feed.source);
+	if (cfg->feed.source == IG_FEED_LUNO && cfg->engine.threading == IG_THREADING_INLINE)
+		return fail(ec, feed_at, comp, 2,
+			    "a live feed cannot run inline (engine.threading: inline replays csv or synthetic data)");
 	comp[1] = "path";
 	if (cfg->feed.source == IG_FEED_CSV && cfg->feed.path[0] == '\0')
 		return fail(ec, feed_at, comp, 2, "missing required key (feed.source is csv)");

@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "core/emit.h"
 #include "core/hist.h"
+#include "exec/luno.h"
 #include "exec/paper.h"
 #include "exec/venue.h"
 
@@ -24,6 +25,11 @@ struct ig_exec {
 	const struct ig_venue_ops *ops; /* the venue's interface */
 	void *venue;             /* the venue's state (&paper for the paper venue) */
 	struct ig_paper paper;
+	struct ig_luno luno;     /* venue.kind: luno */
+	bool draining;           /* FEED_END received: echo once the venue is idle */
+	struct ig_event feed_end;/* the FEED_END to echo */
+	int64_t drain_deadline_ns; /* echo anyway after this (monotonic) */
+	int64_t drain_timeout_ns;  /* timeout_ms + the in-doubt window */
 	struct ig_hist tick_to_order; /* ns */
 	bool measure;            /* record latency (off for deterministic replays) */
 	uint64_t orders;

@@ -45,6 +45,19 @@ int ig_feed_open(struct ig_feed *f, const struct ig_config *cfg, uint16_t instru
 		f->count = (uint64_t)fc->count;
 		f->speed = 0; /* paced by rate instead */
 		return 0;
+	case IG_FEED_LUNO: {
+		struct ig_luno_feed_opts lo;
+		f->luno = malloc(sizeof(*f->luno));
+		if (f->luno == NULL)
+			return IG_ENOMEM;
+		ig_luno_feed_opts_from_config(&lo, cfg, instrument_id);
+		rc = ig_luno_feed_open(f->luno, &lo, err, errlen);
+		if (rc != 0) {
+			free(f->luno);
+			f->luno = NULL;
+		}
+		return rc;
+	}
 	default:
 		snprintf(err, errlen, "feed.source: this source is not available in this build");
 		return IG_ECONFIG;
@@ -55,6 +68,12 @@ void ig_feed_close(struct ig_feed *f)
 {
 	free(f->events);
 	f->events = NULL;
+	if (f->luno != NULL) {
+		ig_luno_feed_log_stats(f->luno);
+		ig_luno_feed_close(f->luno);
+		free(f->luno);
+		f->luno = NULL;
+	}
 }
 
 uint64_t ig_feed_size(const struct ig_feed *f)
@@ -95,6 +114,8 @@ static void synth_event(struct ig_feed *f, struct ig_event *ev)
 
 int ig_feed_next(struct ig_feed *f, int64_t now_ns, struct ig_event *ev, int64_t *due_ns)
 {
+	if (f->source == IG_FEED_LUNO)
+		return ig_luno_feed_next(f->luno, now_ns, ev, due_ns);
 	if (f->source == IG_FEED_CSV) {
 		const struct ig_event *src;
 		if (f->pos >= f->nevents)

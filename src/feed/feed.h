@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "feed/luno_feed.h"
 #include "ingenium/event.h"
 
 enum ig_csv_kind {
@@ -64,6 +65,8 @@ struct ig_feed {
 	uint64_t pos;            /* next event index */
 	int64_t t0_data_ns;      /* data time of the first event */
 	int64_t t0_wall_ns;      /* monotonic time when the first event went out */
+	/* luno: REST polling (src/feed/luno_feed.c) */
+	struct ig_luno_feed *luno;
 };
 
 /*
