@@ -1723,9 +1723,20 @@ bool ig_luno_busy(const struct ig_luno *v)
 {
 	for (uint32_t i = 0; i < v->nrecs; i++) {
 		const struct ig_luno_rec *r = &v->recs[i];
-		if (r->client_id != 0 &&
-		    (r->state == RS_QUEUED || r->state == RS_SENDING || r->state == RS_IN_DOUBT ||
-		     r->rq_cancel))
+		if (r->client_id == 0)
+			continue;
+		if (r->state == RS_QUEUED || r->state == RS_SENDING || r->state == RS_IN_DOUBT ||
+		    r->rq_cancel)
+			return true;
+		/* An order that ends by itself (market, IOC, FOK) is settled only
+		 * once Luno says COMPLETE and its trades are applied; so is any
+		 * order Luno reports more filled than the trades we have seen.
+		 * A resting GTC order is not waited for: it stays at the
+		 * exchange, and the next start reconciles it. */
+		if (r->state == RS_OPEN &&
+		    ((!r->complete && (r->type == IG_ORD_MARKET || r->tif == IG_TIF_IOC ||
+				       r->tif == IG_TIF_FOK)) ||
+		     r->venue_base < r->status_base))
 			return true;
 	}
 	return false;
