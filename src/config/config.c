@@ -103,6 +103,7 @@ static const char *const source_names[] = { "csv", "synthetic", "luno", NULL };
 static const char *const venue_names[] = { "paper", "luno", NULL };
 static const char *const sync_names[] = { "order", "batch", NULL };
 static const char *const breach_names[] = { "reducing", "halted", NULL };
+static const char *const endpoint_names[] = { "ticker", "orderbook_top", NULL };
 
 _Static_assert(IG_THREADING_INLINE == 2, "threading_names follows enum ig_threading");
 _Static_assert(IG_WAIT_ADAPTIVE == 2, "wait_names follows enum ig_wait_kind");
@@ -139,6 +140,7 @@ static const struct field feed_fields[] = {
 	{ FIELD(ig_cfg_feed, tick_size, FT_FIXED), .min = 1, .max = INT64_MAX },
 	{ FIELD(ig_cfg_feed, spread_bps, FT_I64), .min = 0, .max = BPS_MAX },
 	{ FIELD(ig_cfg_feed, qty, FT_FIXED), .min = 1, .max = INT64_MAX },
+	{ FIELD(ig_cfg_feed, luno_endpoint, FT_ENUM), .names = endpoint_names },
 };
 
 static const struct field venue_fields[] = {
@@ -150,6 +152,12 @@ static const struct field venue_fields[] = {
 	{ FIELD(ig_cfg_venue, taker_fee_bps, FT_I64), .min = -BPS_MAX, .max = BPS_MAX },
 	{ FIELD(ig_cfg_venue, connect_timeout_ms, FT_I64), .min = 0, .max = MS_MAX },
 	{ FIELD(ig_cfg_venue, timeout_ms, FT_I64), .min = 0, .max = MS_MAX },
+	{ FIELD(ig_cfg_venue, status_ms, FT_I64), .min = 0, .max = MS_MAX },
+	{ FIELD(ig_cfg_venue, requests_per_min, FT_I64), .min = 1, .max = 100000 },
+	{ FIELD(ig_cfg_venue, price_scale, FT_I64), .min = -1, .max = 8 },
+	{ FIELD(ig_cfg_venue, volume_scale, FT_I64), .min = -1, .max = 8 },
+	{ FIELD(ig_cfg_venue, in_doubt_window_ms, FT_I64), .min = -1, .max = MS_MAX },
+	{ FIELD(ig_cfg_venue, market_buy_ioc_bps, FT_I64), .min = -1, .max = BPS_MAX },
 };
 
 static const struct field risk_fields[] = {
@@ -1241,6 +1249,12 @@ void ig_config_defaults(struct ig_config *cfg)
 	cfg->venue.taker_fee_bps = 10;
 	cfg->venue.connect_timeout_ms = 3000;
 	cfg->venue.timeout_ms = 10000;
+	cfg->venue.status_ms = 0;
+	cfg->venue.requests_per_min = 300;
+	cfg->venue.price_scale = -1;
+	cfg->venue.volume_scale = -1;
+	cfg->venue.in_doubt_window_ms = -1;
+	cfg->venue.market_buy_ioc_bps = 50;
 
 	risk_defaults(&cfg->risk);
 

@@ -89,6 +89,7 @@ struct ig_cfg_feed {
 	int64_t tick_size;        /* 1e-8; default 0.01 */
 	int64_t spread_bps;       /* default 10 */
 	int64_t qty;              /* displayed size per side, 1e-8; default 1 */
+	int luno_endpoint;        /* luno: 0 = ticker (default), 1 = orderbook_top */
 };
 
 struct ig_cfg_venue {
@@ -100,6 +101,12 @@ struct ig_cfg_venue {
 	int64_t taker_fee_bps;    /* default 10 */
 	int64_t connect_timeout_ms; /* default 3000 */
 	int64_t timeout_ms;         /* default 10000 */
+	int64_t status_ms;          /* order status / fills poll period; 0 = feed.heartbeat_ms */
+	int64_t requests_per_min;   /* the one request budget of every call; default 300 */
+	int64_t price_scale;        /* decimals of prices; -1 = from /api/exchange/1/markets */
+	int64_t volume_scale;       /* decimals of volumes; -1 = from the markets endpoint */
+	int64_t in_doubt_window_ms; /* "not found" is final only this long after a send; -1 = timeout_ms + 2000 */
+	int64_t market_buy_ioc_bps; /* market BUY as a BID IOC at ref + bps; -1 = marketorder by counter_volume; default 50 */
 };
 
 /* Risk limits. A field equal to IG_RISK_UNSET is "no limit" (global) or

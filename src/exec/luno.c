@@ -186,11 +186,15 @@ void ig_luno_opts_from_config(struct ig_luno_opts *o, const struct ig_config *cf
 	o->npairs = 1;
 	o->connect_timeout_ms = cfg->venue.connect_timeout_ms;
 	o->timeout_ms = cfg->venue.timeout_ms;
-	/* TODO(config): venue.status_ms when the key exists; until then the
-	 * feed heartbeat, as the design says. */
-	o->status_ms = cfg->feed.heartbeat_ms > 0 ? cfg->feed.heartbeat_ms : 1000;
-	/* TODO(config): venue.price_scale / venue.volume_scale,
-	 * venue.in_doubt_window_ms, venue.market_buy_ioc_bps. */
+	/* Status polling: venue.status_ms, else every feed heartbeat as the
+	 * design says. */
+	o->status_ms = cfg->venue.status_ms > 0      ? cfg->venue.status_ms
+		       : cfg->feed.heartbeat_ms > 0 ? cfg->feed.heartbeat_ms
+						    : 1000;
+	o->price_scale[0] = (int)cfg->venue.price_scale;
+	o->volume_scale[0] = (int)cfg->venue.volume_scale;
+	o->in_doubt_window_ms = cfg->venue.in_doubt_window_ms;
+	o->market_buy_ioc_bps = cfg->venue.market_buy_ioc_bps;
 	o->budget = ig_luno_budget_global(cfg);
 	o->requests_per_min = ig_luno_budget_per_min(cfg);
 }

@@ -208,10 +208,7 @@ bool ig_luno_budget_backing_off(const struct ig_luno_budget *b, int64_t now_ns)
 
 int64_t ig_luno_budget_per_min(const struct ig_config *cfg)
 {
-	(void)cfg;
-	/* TODO(config): return cfg->venue.requests_per_min once the key
-	 * exists (default 300). */
-	return 300;
+	return cfg->venue.requests_per_min > 0 ? cfg->venue.requests_per_min : 300;
 }
 
 static struct ig_luno_budget global_budget;

@@ -26,8 +26,7 @@ void ig_luno_feed_opts_from_config(struct ig_luno_feed_opts *o, const struct ig_
 	o->pair = cfg->feed.symbol;
 	o->instrument_id = instrument_id;
 	o->interval_ms = cfg->feed.heartbeat_ms > 0 ? cfg->feed.heartbeat_ms : 1000;
-	/* TODO(config): o->orderbook_top = cfg->feed.<key> == orderbook_top. */
-	o->orderbook_top = false;
+	o->orderbook_top = cfg->feed.luno_endpoint == 1;
 	o->connect_timeout_ms = cfg->venue.connect_timeout_ms;
 	o->timeout_ms = 0;
 	o->io_poll_us = 0;

@@ -4,9 +4,11 @@
 #include <string.h>
 
 extern const struct ig_strategy_type ig_sma_cross_strategy;
+extern const struct ig_strategy_type ig_maker_strategy;
 
 static const struct ig_strategy_type *const registry[] = {
 	&ig_sma_cross_strategy,
+	&ig_maker_strategy,
 };
 
 const struct ig_strategy_type *ig_strategy_find(const char *type_name)
@@ -19,5 +21,5 @@ const struct ig_strategy_type *ig_strategy_find(const char *type_name)
 
 const char *ig_strategy_type_list(void)
 {
-	return "sma_cross";
+	return "sma_cross, maker";
 }

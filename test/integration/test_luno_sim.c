@@ -121,6 +121,7 @@ struct scenario {
 	int run_ms;
 	long long min_faults;       /* the sim must have injected at least this many */
 	long long min_rate_limited; /* and answered 429 at least this often */
+	bool lifecycle;             /* limit orders and cancels must have happened */
 };
 
 static void run_scenario(const struct scenario *sc)
@@ -129,8 +130,9 @@ static void run_scenario(const struct scenario *sc)
 	const char *sim_argv[24], *run_argv[40];
 	int n = 0, port, rc_run, rc_sim;
 	json_error_t jerr;
-	json_t *st, *sum, *strat, *trades, *orders;
+	json_t *st, *sum, *strats, *trades, *orders;
 	int64_t fee_sum = 0;
+	int cancelled = 0, limits = 0;
 	size_t i;
 
 	snprintf(sim_out, sizeof(sim_out), "%s/%s.sim.out", tmpdir, sc->name);
@@ -187,8 +189,8 @@ static void run_scenario(const struct scenario *sc)
 	sum = json_load_file(summary, 0, &jerr);
 	assert_non_null(st);
 	assert_non_null(sum);
-	strat = json_array_get(json_object_get(sum, "strategies"), 0);
-	assert_non_null(strat);
+	strats = json_object_get(sum, "strategies");
+	assert_true(json_array_size(strats) >= 1);
 	trades = json_object_get(st, "trades");
 	orders = json_object_get(st, "orders");
 
@@ -204,27 +206,59 @@ static void run_scenario(const struct scenario *sc)
 	}
 	for (i = 0; i < json_array_size(trades); i++)
 		fee_sum += money(json_array_get(trades, i), "fee_counter");
+	for (i = 0; i < json_array_size(orders); i++) {
+		json_t *o = json_array_get(orders, i);
+		if (json_is_true(json_object_get(o, "cancelled")))
+			cancelled++;
+		if (strcmp(json_string_value(json_object_get(o, "type")), "LIMIT") == 0)
+			limits++;
+	}
 
-	/* The daemon's books equal the exchange's, exactly. */
+	/* The daemon's books, summed over its strategies (one account), equal
+	 * the exchange's, exactly. */
 	{
 		json_t *ib = json_object_get(st, "initial_balances"), *fb = json_object_get(st, "balances");
 		int64_t d_base = money(fb, "XBT") - money(ib, "XBT");
 		int64_t d_counter = money(fb, "ZAR") - money(ib, "ZAR");
-		int64_t capital = IG_FIXED(1000000);
-		printf("%s: sim orders=%zu trades=%zu; daemon orders=%lld fills=%lld position=%s cash=%s fees=%s\n",
-		       sc->name, json_array_size(orders), json_array_size(trades),
-		       (long long)json_integer_value(json_object_get(strat, "orders")),
-		       (long long)json_integer_value(json_object_get(strat, "fills")),
-		       json_string_value(json_object_get(strat, "position")),
-		       json_string_value(json_object_get(strat, "cash")),
-		       json_string_value(json_object_get(strat, "fees")));
+		int64_t pos = 0, dcash = 0, fees = 0;
+		json_int_t fills = 0, nord = 0;
+		json_t *strat;
+		json_array_foreach(strats, i, strat) {
+			pos += money(strat, "position");
+			dcash += money(strat, "cash") - money(strat, "capital");
+			fees += money(strat, "fees");
+			fills += json_integer_value(json_object_get(strat, "fills"));
+			nord += json_integer_value(json_object_get(strat, "orders"));
+			assert_int_equal(json_integer_value(json_object_get(strat, "refused_fills")), 0);
+		}
+		printf("%s: sim orders=%zu (limit %d, cancelled %d) trades=%zu; daemon orders=%lld fills=%lld "
+		       "position=%lld cash_delta=%lld fees=%lld (1e-8)\n",
+		       sc->name, json_array_size(orders), limits, cancelled, json_array_size(trades),
+		       (long long)nord, (long long)fills, (long long)pos, (long long)dcash, (long long)fees);
 		assert_true(json_array_size(trades) > 0);
-		assert_int_equal(json_integer_value(json_object_get(strat, "fills")),
-				 (json_int_t)json_array_size(trades));
-		assert_int_equal(money(strat, "position"), d_base);
-		assert_int_equal(money(strat, "cash") - capital, d_counter);
-		assert_int_equal(money(strat, "fees"), fee_sum);
-		assert_int_equal(json_integer_value(json_object_get(strat, "refused_fills")), 0);
+		assert_int_equal(fills, (json_int_t)json_array_size(trades));
+		assert_int_equal(pos, d_base);
+		assert_int_equal(dcash, d_counter);
+		assert_int_equal(fees, fee_sum);
+	}
+	{
+		/* Partial fills: orders with more than one trade at the sim. */
+		int partial = 0;
+		for (i = 0; i < json_array_size(orders); i++) {
+			const char *oid = json_string_value(json_object_get(json_array_get(orders, i), "order_id"));
+			int n_tr = 0;
+			for (size_t j = 0; oid != NULL && j < json_array_size(trades); j++) {
+				const char *t = json_string_value(
+					json_object_get(json_array_get(trades, j), "order_id"));
+				n_tr += t != NULL && strcmp(t, oid) == 0;
+			}
+			partial += n_tr > 1;
+		}
+		printf("%s: orders filled in several trades: %d\n", sc->name, partial);
+		if (sc->lifecycle) {
+			assert_true(limits > 0);
+			assert_true(cancelled > 0);
+		}
 	}
 	{
 		json_t *stats = json_object_get(st, "stats");
@@ -257,7 +291,9 @@ static void run_scenario(const struct scenario *sc)
 
 static void test_clean(void **state)
 {
-	const struct scenario sc = { "clean", { NULL }, { NULL }, 6000, 0, 0 };
+	/* The maker requotes on a 2 bps move, so cancels happen in seconds. */
+	const struct scenario sc = { "clean", { NULL },
+				     { "--set", "strategies.1.params.requote_bps=2", NULL }, 8000, 0, 0, true };
 	(void)state;
 	run_scenario(&sc);
 }
@@ -271,6 +307,7 @@ static void test_faults(void **state)
 		12000,
 		1,
 		0,
+		false,
 	};
 	(void)state;
 	run_scenario(&sc);
@@ -285,7 +322,7 @@ static void test_rate_limited(void **state)
 	 * only be fetched a minute later: the drain is allowed that long
 	 * (timeout_ms bounds it). */
 	const struct scenario sc = { "ratelimit", { "--rate-limit", "30", NULL },
-				     { "--set", "venue.timeout_ms=30000", NULL }, 10000, 0, 1 };
+				     { "--set", "venue.timeout_ms=30000", NULL }, 10000, 0, 1, false };
 	(void)state;
 	run_scenario(&sc);
 }
