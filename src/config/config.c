@@ -119,6 +119,7 @@ static const struct field engine_fields[] = {
 	{ FIELD(ig_cfg_engine, strategy_threads, FT_U32), .min = 1, .max = IG_MAX_STRATEGY_THREADS },
 	{ FIELD(ig_cfg_engine, workers, FT_U32), .min = 1, .max = IG_MAX_STRATEGY_THREADS },
 	{ FIELD(ig_cfg_engine, tick_shares_worker, FT_BOOL) },
+	{ FIELD(ig_cfg_engine, cancel_on_stop, FT_BOOL) },
 	{ FIELD(ig_cfg_engine, cpu_tick, FT_INT), .min = -1, .max = CPU_MAX },
 	{ FIELD(ig_cfg_engine, cpu_oms, FT_INT), .min = -1, .max = CPU_MAX },
 	{ FIELD(ig_cfg_engine, cpu_exec, FT_INT), .min = -1, .max = CPU_MAX },
@@ -1220,6 +1221,7 @@ void ig_config_defaults(struct ig_config *cfg)
 	cfg->engine.strategy_threads = 1;
 	cfg->engine.workers = 1;
 	cfg->engine.tick_shares_worker = false;
+	cfg->engine.cancel_on_stop = true;
 	cfg->engine.cpu_tick = -1;
 	cfg->engine.cpu_oms = -1;
 	cfg->engine.cpu_exec = -1;

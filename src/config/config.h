@@ -67,6 +67,7 @@ struct ig_cfg_engine {
 	uint32_t strategy_threads;/* default 1 */
 	uint32_t workers;         /* shared mode: worker threads for strategy/OMS/exec; default 1 */
 	bool tick_shares_worker;  /* shared mode: tick runs on worker 0 too; default false */
+	bool cancel_on_stop;      /* a graceful stop cancels every open order first; default true */
 	int cpu_tick;             /* CPU to pin the tick thread to, -1 = none */
 	int cpu_oms;              /* -1 = none */
 	int cpu_exec;             /* -1 = none */

@@ -1732,14 +1732,15 @@ bool ig_luno_busy(const struct ig_luno *v)
 		if (r->state == RS_QUEUED || r->state == RS_SENDING || r->state == RS_IN_DOUBT ||
 		    r->rq_cancel)
 			return true;
-		/* An order that ends by itself (market, IOC, FOK) is settled only
-		 * once Luno says COMPLETE and its trades are applied; so is any
-		 * order Luno reports more filled than the trades we have seen.
-		 * A resting GTC order is not waited for: it stays at the
-		 * exchange, and the next start reconciles it. */
+		/* An order that ends by itself (market, IOC, FOK) or that we
+		 * asked to cancel is settled only once Luno says COMPLETE and
+		 * its trades are applied; so is any order Luno reports more
+		 * filled than the trades we have seen. A resting GTC order left
+		 * working (engine.cancel_on_stop: false) is not waited for: it
+		 * stays at the exchange, and the next start reconciles it. */
 		if (r->state == RS_OPEN &&
 		    ((!r->complete && (r->type == IG_ORD_MARKET || r->tif == IG_TIF_IOC ||
-				       r->tif == IG_TIF_FOK)) ||
+				       r->tif == IG_TIF_FOK || r->cancel_wanted)) ||
 		     r->venue_base < r->status_base))
 			return true;
 	}

@@ -923,16 +923,12 @@ static void status_line(struct ig_oms *oms)
 	oms->last_status_ns = now;
 }
 
-void ig_oms_kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
+/* Cancels every open order of every strategy. keep_stops: leave armed
+ * reduce-only stops (the kill switch keeps protective stop-losses). */
+static void cancel_all(struct ig_oms *oms, bool keep_stops, struct ig_emit *out)
 {
 	struct ig_event cause;
 
-	if (on == oms->kill_switch)
-		return;
-	oms->kill_switch = on;
-	ig_log_warn("kill switch %s", on ? "ENGAGED: cancelling all open orders" : "cleared");
-	if (!on)
-		return;
 	memset(&cause, 0, sizeof(cause));
 	cause.hdr.type = IG_EV_CONTROL;
 	for (uint32_t i = 0; i < oms->nstrategies; i++) {
@@ -943,16 +939,26 @@ void ig_oms_kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
 			if (r->client_id == 0 || ig_order_terminal((enum ig_ord_state)r->state) ||
 			    r->state == IG_OS_PENDING_CANCEL || r->cancel_requested)
 				continue;
-			/* Armed reduce-only stops (attached stop-losses) stay:
-			 * they can only reduce, and they protect the position
-			 * the kill switch leaves open. */
-			if (r->armed && (r->flags & IG_ORDF_REDUCE_ONLY))
+			/* Armed reduce-only stops (attached stop-losses) stay
+			 * under the kill switch: they can only reduce, and they
+			 * protect the position it leaves open. */
+			if (keep_stops && r->armed && (r->flags & IG_ORDF_REDUCE_ONLY))
 				continue;
 			cause.hdr.instrument_id = r->instrument_id;
 			oms->kill_cancels++;
 			cancel_order(oms, s, &cause, r, out);
 		}
 	}
+}
+
+void ig_oms_kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
+{
+	if (on == oms->kill_switch)
+		return;
+	oms->kill_switch = on;
+	ig_log_warn("kill switch %s", on ? "ENGAGED: cancelling all open orders" : "cleared");
+	if (on)
+		cancel_all(oms, true, out);
 }
 
 void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
@@ -1012,6 +1018,12 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 				oms->exec_drained = true;
 			} else if (++oms->feed_end_seen == oms->feed_end_needed) {
 				struct ig_event ev = *in;
+				/* A graceful stop leaves nothing working at the venue:
+				 * the cancels go ahead of the token, and the executor
+				 * echoes it once they are confirmed and every fill
+				 * before them is in. */
+				if (oms->cfg->engine.cancel_on_stop)
+					cancel_all(oms, false, out);
 				ig_emit(out, IG_STAGE_EXEC, 0, &ev);
 			}
 		}
