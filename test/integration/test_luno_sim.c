@@ -36,6 +36,8 @@
 static char bin[512];
 static char tmpdir[256];
 static pid_t sim_pid = -1, run_pid = -1;
+/* Loaded results; freed in teardown, so a failed assertion leaks nothing. */
+static json_t *g_state, *g_summary;
 
 static void msleep(int ms)
 {
@@ -58,8 +60,8 @@ static pid_t spawn(const char *const *argv, const char *outfile)
 	return pid;
 }
 
-/* SIGTERM, then wait (SIGKILL after 90 s: a rate-limited daemon may wait
- * out the venue's 60 s window to fetch its last fills). Returns the exit
+/* SIGTERM, then wait (SIGKILL after 150 s: a rate-limited daemon may wait
+ * out the venue's 60 s window to settle its last orders). Returns the exit
  * status. */
 static int stop(pid_t *pid)
 {
@@ -67,7 +69,7 @@ static int stop(pid_t *pid)
 	if (*pid <= 0)
 		return -1;
 	kill(*pid, SIGTERM);
-	for (int i = 0; i < 900; i++) {
+	for (int i = 0; i < 1500; i++) {
 		if (waitpid(*pid, &st, WNOHANG) == *pid) {
 			*pid = -1;
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -185,8 +187,8 @@ static void run_scenario(const struct scenario *sc)
 	assert_null(strstr(slurp(run_out), CANARY_SECRET));
 	assert_null(strstr(slurp(sim_out), CANARY_SECRET));
 
-	st = json_load_file(state, 0, &jerr);
-	sum = json_load_file(summary, 0, &jerr);
+	st = g_state = json_load_file(state, 0, &jerr);
+	sum = g_summary = json_load_file(summary, 0, &jerr);
 	assert_non_null(st);
 	assert_non_null(sum);
 	strats = json_object_get(sum, "strategies");
@@ -285,8 +287,6 @@ static void run_scenario(const struct scenario *sc)
 			printf("  %.*s\n", (int)(e != NULL ? e - p : (long)strlen(p)), p);
 		}
 	}
-	json_decref(st);
-	json_decref(sum);
 }
 
 static void test_clean(void **state)
@@ -315,14 +315,15 @@ static void test_faults(void **state)
 
 static void test_rate_limited(void **state)
 {
-	/* 30 calls a minute at the sim, while the daemon's budget says 300
-	 * and its ticker polling alone wants 240: it must learn from the
+	/* 40 calls a minute at the sim, while the daemon's budget says 300
+	 * and its ticker polling alone wants 120: it must learn from the
 	 * first 429, stay under the limit after it, and lose nothing. The sim
-	 * counts a sliding 60 s window, so once it is spent the last fills can
-	 * only be fetched a minute later: the drain is allowed that long
-	 * (timeout_ms bounds it). */
-	const struct scenario sc = { "ratelimit", { "--rate-limit", "30", NULL },
-				     { "--set", "venue.timeout_ms=30000", NULL }, 10000, 0, 1, false };
+	 * counts a sliding 60 s window, so once it is spent, the stop's
+	 * cancels and the last fills can only go a minute later: the drain is
+	 * allowed that long (timeout_ms bounds it). */
+	const struct scenario sc = { "ratelimit", { "--rate-limit", "40", NULL },
+				     { "--set", "venue.timeout_ms=45000", "--set", "feed.heartbeat_ms=500", NULL },
+				     14000, 0, 1, false };
 	(void)state;
 	run_scenario(&sc);
 }
@@ -332,6 +333,9 @@ static int teardown(void **state)
 	(void)state;
 	stop(&run_pid);
 	stop(&sim_pid);
+	json_decref(g_state);
+	json_decref(g_summary);
+	g_state = g_summary = NULL;
 	return 0;
 }
 
