@@ -14,150 +14,38 @@
 
 #include <cmocka.h>
 
-#include "config/config.h"
-#include "core/emit.h"
-#include "core/log.h"
-#include "ingenium/error.h"
-#include "ingenium/fixed.h"
-#include "oms/oms.h"
+#include "oms_harness.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #define T0 INT64_C(1600000000000000000) /* data time origin, ns */
-#define MS INT64_C(1000000)
-#define CAP_MAX 64
-
-struct cap_item {
-	struct ig_event ev;
-	enum ig_stage dst;
-	uint32_t idx;
-};
-
-/* Capturing emit: emit must be first (fn casts back). */
-struct cap {
-	struct ig_emit emit;
-	uint32_t n;
-	struct cap_item it[CAP_MAX];
-};
-
-static void cap_fn(struct ig_emit *e, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
-{
-	struct cap *c = (struct cap *)(void *)e;
-	if (c->n >= CAP_MAX)
-		fail_msg("stage emitted more than %d events", CAP_MAX);
-	c->it[c->n].ev = *ev;
-	c->it[c->n].dst = dst;
-	c->it[c->n].idx = idx;
-	c->n++;
-}
+#define MS OH_MS
+#define D(s) oh_D(s)
 
 static struct ig_config cfg; /* large: static */
 static struct ig_oms oms;
-static struct cap out;
-static bool oms_up;
-
-static int64_t D(const char *s)
-{
-	int64_t v = 0;
-	if (ig_fixed_parse_cstr(s, &v) != 0)
-		fail_msg("bad decimal literal %s", s);
-	return v;
-}
+static struct oh_cap out;
 
 /* Config: two strategies (s0 on thread 0, s1 on thread 1), capital 1000
  * each, taker fee 10 bps, every risk limit unset. Tests set limits in
- * cfg.risk / cfg.strategies[i].risk and then call start(). */
-static int setup(void **state)
-{
-	(void)state;
-	ig_log_set_level(IG_LOG_ERROR);
-	ig_config_defaults(&cfg);
-	snprintf(cfg.file, sizeof(cfg.file), "test_oms");
-	cfg.feed.source = IG_FEED_SYNTHETIC;
-	cfg.engine.threading = IG_THREADING_INLINE;
-	cfg.engine.strategy_threads = 2;
-	cfg.nstrategies = 2;
-	for (uint32_t i = 0; i < 2; i++) {
-		snprintf(cfg.strategies[i].name, IG_CFG_NAME_MAX, "s%u", i);
-		snprintf(cfg.strategies[i].type, IG_CFG_NAME_MAX, "sma_cross");
-		cfg.strategies[i].thread = i;
-		cfg.strategies[i].capital = D("1000");
-	}
-	cfg.venue.taker_fee_bps = 10;
-	cfg.venue.maker_fee_bps = 0;
-	memset(&out, 0, sizeof(out));
-	out.emit.fn = cap_fn;
-	out.emit.src = IG_STAGE_OMS;
-	out.emit.stamp = false;
-	oms_up = false;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	if (oms_up)
-		ig_oms_destroy(&oms);
-	oms_up = false;
-	return 0;
-}
-
-static void start(void)
-{
-	assert_int_equal(ig_oms_init(&oms, &cfg, 2), 0);
-	oms.data_clock = true;
-	oms_up = true;
-}
-
-/* Hands one event to the OMS with a fresh capture. */
-static void handle(struct ig_event *ev)
-{
-	out.n = 0;
-	ig_oms_handle(&oms, ev, &out.emit);
-}
+ * cfg.risk / cfg.strategies[i].risk and then call oh_start(). */
+static struct oh_bind harness = {
+	.cfg = &cfg, .oms = &oms, .out = &out, .cap_max = 64, .t0_ns = T0,
+	.file = "test_oms", .capital = "1000", .check_sanity = false,
+};
 
 static void quote_at(int64_t t_ms, const char *bid, const char *ask)
 {
-	struct ig_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_QUOTE;
-	ev.hdr.src = IG_STAGE_TICK;
-	ev.hdr.strategy_id = IG_STRATEGY_NONE;
-	ev.hdr.ts_event_ns = T0 + t_ms * MS;
-	ev.hdr.ts_origin_ns = 1000 + t_ms * MS;
-	ev.body.quote.bid_px = D(bid);
-	ev.body.quote.ask_px = D(ask);
-	ev.body.quote.bid_qty = D("5");
-	ev.body.quote.ask_qty = D("5");
-	handle(&ev);
+	oh_quote(t_ms, bid, ask);
 	assert_int_equal(out.n, 0); /* marks emit nothing */
-}
-
-static struct ig_event order_ev(uint16_t sid, uint64_t cid, enum ig_side side, enum ig_ord_type type,
-				const char *px, const char *qty, int64_t t_ms)
-{
-	struct ig_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_ORDER;
-	ev.hdr.src = IG_STAGE_STRATEGY;
-	ev.hdr.strategy_id = sid;
-	ev.hdr.ts_event_ns = T0 + t_ms * MS;
-	ev.hdr.ts_origin_ns = 1000 + t_ms * MS;
-	ev.body.order.client_id = cid;
-	ev.body.order.side = (uint8_t)side;
-	ev.body.order.type = (uint8_t)type;
-	ev.body.order.px = px != NULL ? D(px) : 0;
-	ev.body.order.qty = D(qty);
-	return ev;
 }
 
 /* Sends an intent; returns 1 if accepted, 0 if denied (and the reason). */
 static int send_order(uint16_t sid, uint64_t cid, enum ig_side side, enum ig_ord_type type,
 		      const char *px, const char *qty, int64_t t_ms, int *reason)
 {
-	struct ig_event ev = order_ev(sid, cid, side, type, px, qty, t_ms);
-	handle(&ev);
+	struct ig_event ev = oh_ord(sid, cid, side, type, px, qty, t_ms);
+	oh_handle(&ev);
 	if (out.n == 1) {
 		const struct ig_event *r = &out.it[0].ev;
 		assert_int_equal(out.it[0].dst, IG_STAGE_STRATEGY);
@@ -223,33 +111,12 @@ static void expect_denied(uint16_t sid, uint64_t cid, enum ig_side side, enum ig
 static struct ig_event fill_ev(uint16_t sid, uint64_t cid, uint64_t trade_id, enum ig_side side,
 			       const char *px, const char *qty, const char *fee)
 {
-	struct ig_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_FILL;
-	ev.hdr.src = IG_STAGE_EXEC;
-	ev.hdr.strategy_id = sid;
-	ev.body.fill.client_id = cid;
-	ev.body.fill.venue_order_id = 500 + cid;
-	ev.body.fill.trade_id = trade_id;
-	ev.body.fill.side = (uint8_t)side;
-	ev.body.fill.px = D(px);
-	ev.body.fill.qty = D(qty);
-	ev.body.fill.fee = D(fee);
-	ev.body.fill.liquidity = IG_LIQ_TAKER;
-	return ev;
+	return oh_fill_ev(0, sid, cid, trade_id, side, px, qty, fee); /* no data time */
 }
 
 static void send_update(uint16_t sid, uint64_t cid, enum ig_ord_state st)
 {
-	struct ig_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_ORDER_UPDATE;
-	ev.hdr.src = IG_STAGE_EXEC;
-	ev.hdr.strategy_id = sid;
-	ev.body.update.client_id = cid;
-	ev.body.update.venue_order_id = 500 + cid;
-	ev.body.update.state = (uint8_t)st;
-	handle(&ev);
+	oh_venue_update_at(0, sid, cid, st); /* no data time */
 }
 
 /* A fill the OMS must refuse: nothing emitted, nothing changed. */
@@ -257,7 +124,7 @@ static void expect_fill_refused(struct ig_event *f)
 {
 	uint16_t sid = f->hdr.strategy_id;
 	struct ig_oms_strategy before = oms.s[sid];
-	handle(f);
+	oh_handle(f);
 	assert_int_equal(out.n, 0);
 	assert_int_equal(oms.s[sid].refused_fills, before.refused_fills + 1);
 	assert_int_equal(oms.s[sid].fills, before.fills);
@@ -272,7 +139,7 @@ static void test_market_data_sets_mark(void **state)
 {
 	struct ig_event ev;
 	(void)state;
-	start();
+	oh_start();
 	assert_int_equal(oms.marks[0].px, 0);
 	quote_at(0, "99", "101.00000001");
 	/* mid = (99 + 101.00000001) / 2 = 100.000000005, truncated to 1e-8 */
@@ -287,7 +154,7 @@ static void test_market_data_sets_mark(void **state)
 	ev.hdr.ts_event_ns = T0 + 5 * MS;
 	ev.body.trade.px = D("42.5");
 	ev.body.trade.qty = D("1");
-	handle(&ev);
+	oh_handle(&ev);
 	assert_int_equal(out.n, 0);
 	assert_int_equal(oms.marks[2].px, D("42.5"));
 	assert_int_equal(oms.s[1].pos[2].mark_px, D("42.5"));
@@ -301,7 +168,7 @@ static void test_market_data_sets_mark(void **state)
 	ev.body.bar.high_px = D("3");
 	ev.body.bar.low_px = D("0.5");
 	ev.body.bar.close_px = D("2");
-	handle(&ev);
+	oh_handle(&ev);
 	assert_int_equal(oms.marks[0].px, D("2"));
 	assert_int_equal(oms.marks[0].ts_event_ns, T0 + 60000 * MS);
 	assert_int_equal(oms.md_events, 3);
@@ -320,7 +187,7 @@ static void test_order_within_limits_forwarded(void **state)
 	cfg.risk.max_orders_per_sec = 5;
 	cfg.risk.price_collar_bps = 500;
 	cfg.risk.stale_data_ms = 1000;
-	start();
+	oh_start();
 	s = &oms.s[1];
 	quote_at(0, "99.95", "100.05");
 	expect_ok(1, 7, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "2", 10);
@@ -343,7 +210,7 @@ static void test_order_within_limits_forwarded(void **state)
 static void test_deny_invalid_and_no_mark(void **state)
 {
 	(void)state;
-	start();
+	oh_start();
 	/* No quote yet. */
 	expect_denied(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 0, IG_RJ_NO_MARK);
 	quote_at(0, "99", "101");
@@ -365,7 +232,7 @@ static void test_deny_max_order_qty(void **state)
 	(void)state;
 	cfg.risk.max_order_qty = D("1");
 	cfg.strategies[1].risk.max_order_qty = D("0.5"); /* per-strategy override */
-	start();
+	oh_start();
 	quote_at(0, "99", "101");
 	expect_denied(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1.00000001", 0, IG_RJ_MAX_ORDER_QTY);
 	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 0);
@@ -380,7 +247,7 @@ static void test_deny_max_order_notional(void **state)
 	(void)state;
 	cfg.risk.max_order_notional = D("500");
 	cfg.strategies[0].capital = D("100000");
-	start();
+	oh_start();
 	quote_at(0, "99.95", "100.05"); /* mark 100 */
 	/* Market orders are valued at the mark: 5.00000001 * 100 > 500. */
 	expect_denied(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "5.00000001", 0, IG_RJ_MAX_ORDER_NOTIONAL);
@@ -396,7 +263,7 @@ static void test_deny_max_position_counts_open_orders(void **state)
 	(void)state;
 	cfg.risk.max_position_qty = D("2");
 	cfg.strategies[0].capital = D("100000");
-	start();
+	oh_start();
 	quote_at(0, "99", "101");
 	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1.5", 0);
 	/* 1.5 open + 0.50000001 > 2, though the position is still 0. */
@@ -405,7 +272,7 @@ static void test_deny_max_position_counts_open_orders(void **state)
 	expect_denied(0, 4, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.00000001", 0, IG_RJ_MAX_POSITION);
 	/* Fills move quantity from open to position; the sum stays at 2. */
 	f = fill_ev(0, 1, 1, IG_SIDE_BUY, "101", "1.5", "0");
-	handle(&f);
+	oh_handle(&f);
 	assert_int_equal(oms.s[0].pos[0].qty, D("1.5"));
 	assert_int_equal(oms.s[0].open_buy_qty[0], D("0.5"));
 	expect_denied(0, 5, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.00000001", 0, IG_RJ_MAX_POSITION);
@@ -419,7 +286,7 @@ static void test_deny_max_open_orders(void **state)
 {
 	(void)state;
 	cfg.risk.max_open_orders = 3;
-	start();
+	oh_start();
 	quote_at(0, "99", "101");
 	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 0);
 	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 0);
@@ -438,7 +305,7 @@ static void test_deny_rate_limit(void **state)
 {
 	(void)state;
 	cfg.risk.max_orders_per_sec = 5;
-	start();
+	oh_start();
 	quote_at(0, "99", "101");
 	for (uint64_t i = 1; i <= 5; i++)
 		expect_ok(0, i, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 100);
@@ -461,7 +328,7 @@ static void test_deny_global_rate_limit_across_strategies(void **state)
 	cfg.risk.max_orders_per_sec = 3;
 	cfg.strategies[0].risk.max_orders_per_sec = 10;
 	cfg.strategies[1].risk.max_orders_per_sec = 10;
-	start();
+	oh_start();
 	quote_at(0, "99", "101");
 	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 0);
 	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 0);
@@ -474,7 +341,7 @@ static void test_deny_price_collar(void **state)
 {
 	(void)state;
 	cfg.risk.price_collar_bps = 100; /* 1% of the mark: 100 +/- 1 */
-	start();
+	oh_start();
 	quote_at(0, "99.95", "100.05");
 	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "101", "1", 0);
 	expect_denied(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "101.00000001", "1", 0, IG_RJ_PRICE_COLLAR);
@@ -488,14 +355,14 @@ static void test_deny_stale_data_data_clock(void **state)
 {
 	(void)state;
 	cfg.risk.stale_data_ms = 1000;
-	start();
+	oh_start();
 	quote_at(0, "99", "101");
 	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 1000);
 	{
 		/* 1 ns past the limit. */
-		struct ig_event ev = order_ev(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 1000);
+		struct ig_event ev = oh_ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 1000);
 		ev.hdr.ts_event_ns += 1;
-		handle(&ev);
+		oh_handle(&ev);
 		assert_int_equal(out.n, 1);
 		assert_int_equal(out.it[0].ev.hdr.type, IG_EV_REJECT);
 		assert_int_equal(out.it[0].ev.body.reject.reason, IG_RJ_STALE_DATA);
@@ -511,20 +378,20 @@ static void test_deny_stale_data_ingress_clock(void **state)
 	struct ig_event ev;
 	(void)state;
 	cfg.risk.stale_data_ms = 1000;
-	start();
+	oh_start();
 	oms.data_clock = false; /* threaded: the monotonic ingress clock */
 	quote_at(0, "99", "101");
 	/* Data time far ahead (a fast replay), ingress time within the limit. */
-	ev = order_ev(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 0);
+	ev = oh_ord(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 0);
 	ev.hdr.ts_event_ns += 3600 * 1000 * MS;
 	ev.hdr.ts_origin_ns += 1000 * MS;
-	handle(&ev);
+	oh_handle(&ev);
 	assert_int_equal(out.n, 2);
 	assert_int_equal(out.it[0].ev.hdr.type, IG_EV_ORDER);
 	/* Ingress time past the limit. */
-	ev = order_ev(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 0);
+	ev = oh_ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "0.1", 0);
 	ev.hdr.ts_origin_ns += 1000 * MS + 1;
-	handle(&ev);
+	oh_handle(&ev);
 	assert_int_equal(out.n, 1);
 	assert_int_equal(out.it[0].ev.body.reject.reason, IG_RJ_STALE_DATA);
 }
@@ -532,7 +399,7 @@ static void test_deny_stale_data_ingress_clock(void **state)
 static void test_deny_insufficient_cash(void **state)
 {
 	(void)state;
-	start(); /* capital 1000, taker fee 10 bps */
+	oh_start(); /* capital 1000, taker fee 10 bps */
 	quote_at(0, "99.95", "100.05"); /* mark 100 */
 	/* 9.99001 * 100 = 999.001, fee 0.999001: 1000.000001 > 1000. */
 	expect_denied(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "9.99001", 0, IG_RJ_INSUFFICIENT_CASH);
@@ -565,7 +432,7 @@ static void test_deny_insufficient_cash(void **state)
 static void test_open_buy_reservation_includes_fee(void **state)
 {
 	(void)state;
-	start(); /* capital 1000, taker fee 10 bps */
+	oh_start(); /* capital 1000, taker fee 10 bps */
 	quote_at(0, "99.95", "100.05"); /* mark 100 */
 	/* 999.000999 + fee 0.999001 = 1000: all the cash. */
 	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "9.99000999", 0);
@@ -577,13 +444,13 @@ static void test_deny_insufficient_position(void **state)
 {
 	struct ig_event f;
 	(void)state;
-	start();
+	oh_start();
 	quote_at(0, "99", "101");
 	/* Spot: nothing held, nothing to sell. */
 	expect_denied(0, 1, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.00000001", 0, IG_RJ_INSUFFICIENT_POSITION);
 	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 0);
 	f = fill_ev(0, 2, 1, IG_SIDE_BUY, "101", "1", "0.101");
-	handle(&f);
+	oh_handle(&f);
 	expect_denied(0, 3, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1.00000001", 0, IG_RJ_INSUFFICIENT_POSITION);
 	expect_ok(0, 4, IG_SIDE_SELL, IG_ORD_LIMIT, "100", "0.6", 0);
 	/* 0.6 is already offered: 0.4 is left. */
@@ -600,7 +467,7 @@ static void test_partial_then_final_fill(void **state)
 	struct ig_oms_strategy *s;
 	struct ig_order_rec *r;
 	(void)state;
-	start();
+	oh_start();
 	s = &oms.s[1];
 	quote_at(0, "99", "101");
 	expect_ok(1, 9, IG_SIDE_BUY, IG_ORD_LIMIT, "101", "3", 0);
@@ -614,7 +481,7 @@ static void test_partial_then_final_fill(void **state)
 
 	/* Partial: 1 @ 100.5, fee 0.1005. */
 	f = fill_ev(1, 9, 17, IG_SIDE_BUY, "100.5", "1", "0.1005");
-	handle(&f);
+	oh_handle(&f);
 	assert_int_equal(out.n, 3);
 	/* fill, then position, then the state change, all to thread 1 */
 	for (uint32_t i = 0; i < 3; i++) {
@@ -645,7 +512,7 @@ static void test_partial_then_final_fill(void **state)
 
 	/* Final: 2 @ 101, fee 0.202. */
 	f = fill_ev(1, 9, 18, IG_SIDE_BUY, "101", "2", "0.202");
-	handle(&f);
+	oh_handle(&f);
 	assert_int_equal(out.n, 3);
 	assert_int_equal(out.it[0].ev.body.fill.last, 1);
 	assert_int_equal(out.it[2].ev.body.update.state, IG_OS_FILLED);
@@ -679,11 +546,11 @@ static void test_fill_refusals(void **state)
 {
 	struct ig_event f;
 	(void)state;
-	start();
+	oh_start();
 	quote_at(0, "99", "101");
 	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "2", 0);
 	f = fill_ev(0, 1, 5, IG_SIDE_BUY, "101", "1", "0.101");
-	handle(&f);
+	oh_handle(&f);
 	assert_int_equal(oms.s[0].fills, 1);
 
 	/* The same trade again, and an older one: duplicates. */
@@ -709,13 +576,13 @@ static void test_fill_refusals(void **state)
 	/* A strategy id out of range is counted as an unknown report. */
 	f = fill_ev(0, 1, 12, IG_SIDE_BUY, "101", "0.5", "0");
 	f.hdr.strategy_id = 40;
-	handle(&f);
+	oh_handle(&f);
 	assert_int_equal(out.n, 0);
 	assert_int_equal(oms.unknown_reports, 1);
 
 	/* The order still completes normally. */
 	f = fill_ev(0, 1, 13, IG_SIDE_BUY, "101", "1", "0.101");
-	handle(&f);
+	oh_handle(&f);
 	assert_int_equal(oms.s[0].fills, 2);
 	assert_int_equal(oms.s[0].pos[0].qty, D("2"));
 	assert_int_equal(oms.s[0].refused_fills, 7);
@@ -731,7 +598,7 @@ static void test_fill_after_cancel_request(void **state)
 	struct ig_event c, f;
 	struct ig_oms_strategy *s;
 	(void)state;
-	start();
+	oh_start();
 	s = &oms.s[0];
 	quote_at(0, "99", "101");
 	expect_ok(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "2", 0);
@@ -743,7 +610,7 @@ static void test_fill_after_cancel_request(void **state)
 	c.hdr.strategy_id = 0;
 	c.hdr.instrument_id = 0;
 	c.body.cancel.client_id = 3;
-	handle(&c);
+	oh_handle(&c);
 	/* The strategy hears PENDING_CANCEL, the executor gets the cancel. */
 	assert_int_equal(out.n, 2);
 	assert_int_equal(out.it[0].dst, IG_STAGE_STRATEGY);
@@ -753,18 +620,18 @@ static void test_fill_after_cancel_request(void **state)
 	assert_int_equal(out.it[1].ev.body.cancel.client_id, 3);
 	assert_int_equal(s->cancels, 1);
 	/* Asking again does nothing. */
-	handle(&c);
+	oh_handle(&c);
 	assert_int_equal(out.n, 0);
 	assert_int_equal(s->cancels, 1);
 
 	/* The venue filled it before the cancel arrived: the venue wins. */
 	f = fill_ev(0, 3, 1, IG_SIDE_BUY, "100", "0.5", "0");
-	handle(&f);
+	oh_handle(&f);
 	assert_int_equal(out.n, 3);
 	assert_int_equal(out.it[2].ev.body.update.state, IG_OS_PARTIALLY_FILLED);
 	assert_int_equal(out.it[2].ev.body.update.prev_state, IG_OS_PENDING_CANCEL);
 	f = fill_ev(0, 3, 2, IG_SIDE_BUY, "100", "1.5", "0");
-	handle(&f);
+	oh_handle(&f);
 	assert_int_equal(out.it[2].ev.body.update.state, IG_OS_FILLED);
 	assert_int_equal(s->pos[0].qty, D("2"));
 	assert_int_equal(s->cash, D("800"));
@@ -784,18 +651,18 @@ static void test_cancel_after_partial_releases_rest(void **state)
 	struct ig_event c, f;
 	struct ig_oms_strategy *s;
 	(void)state;
-	start();
+	oh_start();
 	s = &oms.s[0];
 	quote_at(0, "99", "101");
 	expect_ok(0, 4, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "2", 0);
 	f = fill_ev(0, 4, 1, IG_SIDE_BUY, "100", "0.5", "0");
-	handle(&f);
+	oh_handle(&f);
 	assert_int_equal(s->open_buy_notional, D("150.15")); /* 1.5 left at 100, + fee */
 	memset(&c, 0, sizeof(c));
 	c.hdr.type = IG_EV_CANCEL;
 	c.hdr.strategy_id = 0;
 	c.body.cancel.client_id = 4;
-	handle(&c);
+	oh_handle(&c);
 	send_update(0, 4, IG_OS_CANCELED);
 	assert_int_equal(out.n, 1);
 	assert_int_equal(out.it[0].ev.body.update.state, IG_OS_CANCELED);
@@ -811,13 +678,13 @@ static void test_cancel_unknown_order(void **state)
 {
 	struct ig_event c;
 	(void)state;
-	start();
+	oh_start();
 	memset(&c, 0, sizeof(c));
 	c.hdr.type = IG_EV_CANCEL;
 	c.hdr.src = IG_STAGE_STRATEGY;
 	c.hdr.strategy_id = 1;
 	c.body.cancel.client_id = 12345;
-	handle(&c);
+	oh_handle(&c);
 	assert_int_equal(out.n, 1);
 	assert_int_equal(out.it[0].dst, IG_STAGE_STRATEGY);
 	assert_int_equal(out.it[0].idx, 1);
@@ -835,7 +702,7 @@ static void test_venue_reject_and_expiry_release(void **state)
 	struct ig_event rj;
 	struct ig_oms_strategy *s;
 	(void)state;
-	start();
+	oh_start();
 	s = &oms.s[0];
 	quote_at(0, "99", "101");
 	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", 0);
@@ -846,7 +713,7 @@ static void test_venue_reject_and_expiry_release(void **state)
 	rj.body.reject.client_id = 1;
 	rj.body.reject.reason = IG_RJ_VENUE_POST_ONLY;
 	rj.body.reject.by_venue = 1;
-	handle(&rj);
+	oh_handle(&rj);
 	/* The reject goes to the strategy, then the REJECTED update. */
 	assert_int_equal(out.n, 2);
 	assert_int_equal(out.it[0].ev.hdr.type, IG_EV_REJECT);
@@ -879,11 +746,11 @@ static void test_late_accepted_ignored(void **state)
 {
 	struct ig_event f;
 	(void)state;
-	start();
+	oh_start();
 	quote_at(0, "99", "101");
 	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "2", 0);
 	f = fill_ev(0, 1, 1, IG_SIDE_BUY, "101", "1", "0");
-	handle(&f);
+	oh_handle(&f);
 	send_update(0, 1, IG_OS_ACCEPTED);
 	assert_int_equal(out.n, 0);
 	assert_int_equal(ig_order_find(&oms.s[0].om, 1)->state, IG_OS_PARTIALLY_FILLED);
@@ -894,7 +761,7 @@ static void test_late_accepted_ignored(void **state)
 static void test_illegal_report_counted(void **state)
 {
 	(void)state;
-	start();
+	oh_start();
 	quote_at(0, "99", "101");
 	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "2", 0);
 	send_update(0, 1, IG_OS_INITIALIZED);
@@ -909,57 +776,32 @@ static void test_feed_end_token(void **state)
 {
 	struct ig_event ev;
 	(void)state;
-	start();
+	oh_start();
 	memset(&ev, 0, sizeof(ev));
 	ev.hdr.type = IG_EV_CONTROL;
 	ev.hdr.strategy_id = IG_STRATEGY_NONE;
 	ev.body.control.cmd = IG_CTL_FEED_END;
 	ev.hdr.src = IG_STAGE_TICK;
-	handle(&ev);
+	oh_handle(&ev);
 	assert_int_equal(out.n, 0);
 	ev.hdr.src = IG_STAGE_STRATEGY;
-	handle(&ev);
+	oh_handle(&ev);
 	assert_int_equal(out.n, 0);
 	assert_false(ig_oms_done(&oms));
-	handle(&ev); /* the second strategy thread */
+	oh_handle(&ev); /* the second strategy thread */
 	assert_int_equal(out.n, 1);
 	assert_int_equal(out.it[0].dst, IG_STAGE_EXEC);
 	assert_int_equal(out.it[0].ev.hdr.type, IG_EV_CONTROL);
 	assert_int_equal(out.it[0].ev.body.control.cmd, IG_CTL_FEED_END);
 	assert_false(ig_oms_done(&oms));
 	ev.hdr.src = IG_STAGE_EXEC;
-	handle(&ev);
+	oh_handle(&ev);
 	assert_int_equal(out.n, 0);
 	assert_true(ig_oms_done(&oms));
 }
 
 /* ------------------------------------------------- trading states
  * (conditional orders and cancel-replace: test_oms_conditional.c) */
-
-/* How many of the captured events went to the executor. */
-static uint32_t to_exec_count(void)
-{
-	uint32_t n = 0;
-	for (uint32_t i = 0; i < out.n; i++)
-		n += out.it[i].dst == IG_STAGE_EXEC;
-	return n;
-}
-
-static const struct ig_event *find_out(enum ig_stage dst, enum ig_event_type type, uint64_t cid)
-{
-	for (uint32_t i = 0; i < out.n; i++) {
-		const struct ig_event *e = &out.it[i].ev;
-		uint64_t id = type == IG_EV_ORDER	   ? e->body.order.client_id
-			      : type == IG_EV_CANCEL	   ? e->body.cancel.client_id
-			      : type == IG_EV_ORDER_UPDATE ? e->body.update.client_id
-			      : type == IG_EV_REJECT	   ? e->body.reject.client_id
-			      : type == IG_EV_FILL	   ? e->body.fill.client_id
-							   : 0;
-		if (out.it[i].dst == dst && e->hdr.type == type && id == cid)
-			return e;
-	}
-	return NULL;
-}
 
 /* Long qty at px for strategy 0, through an order and its fill. */
 static void go_long(uint64_t cid, const char *px, const char *qty, int64_t t_ms)
@@ -968,7 +810,7 @@ static void go_long(uint64_t cid, const char *px, const char *qty, int64_t t_ms)
 	expect_ok(0, cid, IG_SIDE_BUY, IG_ORD_MARKET, NULL, qty, t_ms);
 	f = fill_ev(0, cid, cid * 100, IG_SIDE_BUY, px, qty, "0");
 	f.hdr.ts_event_ns = T0 + t_ms * MS;
-	handle(&f);
+	oh_handle(&f);
 	assert_int_equal(oms.s[0].refused_fills, 0);
 }
 
@@ -976,7 +818,7 @@ static void test_kill_switch(void **state)
 {
 	struct ig_event k;
 	(void)state;
-	start();
+	oh_start();
 	quote_at(0, "99.99", "100.01");
 	go_long(1, "100", "2", 0);
 	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 0);
@@ -986,19 +828,19 @@ static void test_kill_switch(void **state)
 	k.hdr.strategy_id = IG_STRATEGY_NONE;
 	k.body.control.cmd = IG_CTL_KILL_SWITCH;
 	k.body.control.arg = 1;
-	handle(&k);
+	oh_handle(&k);
 	/* Every open order of every strategy is cancelled at the venue. */
-	assert_non_null(find_out(IG_STAGE_EXEC, IG_EV_CANCEL, 2));
-	assert_non_null(find_out(IG_STAGE_EXEC, IG_EV_CANCEL, 3));
+	assert_non_null(oh_find(IG_STAGE_EXEC, IG_EV_CANCEL, 2));
+	assert_non_null(oh_find(IG_STAGE_EXEC, IG_EV_CANCEL, 3));
 	assert_int_equal(oms.kill_cancels, 2);
-	assert_int_equal(to_exec_count(), 2);
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 2);
 	/* New exposure is refused; reducing is allowed. */
 	expect_denied(0, 4, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.1", 0, IG_RJ_KILL_SWITCH);
 	expect_ok(0, 5, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 0);
 	expect_denied(0, 6, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1.5", 0, IG_RJ_KILL_SWITCH);
 	/* Cleared: back to normal. */
 	k.body.control.arg = 0;
-	handle(&k);
+	oh_handle(&k);
 	assert_int_equal(out.n, 0);
 	expect_ok(0, 7, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.1", 0);
 }
@@ -1008,7 +850,7 @@ static void test_duplicate_and_reduce_only(void **state)
 	struct ig_event ev;
 	(void)state;
 	cfg.risk.duplicate_window_ms = 1000;
-	start();
+	oh_start();
 	quote_at(0, "99.99", "100.01");
 	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 0);
 	/* Same side, price and size within the window. */
@@ -1017,9 +859,9 @@ static void test_duplicate_and_reduce_only(void **state)
 	expect_ok(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1.1", 1000);
 	expect_ok(0, 4, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1001);
 	/* Reduce-only with nothing to reduce. */
-	ev = order_ev(0, 5, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 2000);
+	ev = oh_ord(0, 5, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 2000);
 	ev.body.order.flags = IG_ORDF_REDUCE_ONLY;
-	handle(&ev);
+	oh_handle(&ev);
 	assert_int_equal(out.n, 1);
 	assert_int_equal(out.it[0].ev.body.reject.reason, IG_RJ_REDUCE_ONLY);
 }
@@ -1029,22 +871,22 @@ static void test_daily_loss_same_day(void **state)
 	struct ig_event f;
 	(void)state;
 	cfg.risk.daily_loss_limit = D("10");
-	start();
+	oh_start();
 	quote_at(0, "99.99", "100.01");
 	go_long(1, "100", "1", 0);
 	/* Sell at 89.99: realized -10.01 on the day. */
 	expect_ok(0, 2, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.5", 10);
 	f = fill_ev(0, 2, 7, IG_SIDE_SELL, "79.98", "0.5", "0");
 	f.hdr.ts_event_ns = T0 + 10 * MS;
-	handle(&f);
+	oh_handle(&f);
 	assert_int_equal(oms.s[0].trading_state, IG_TS_REDUCING);
 	/* Reducing: buys denied with the breach as reason, sells allowed. */
 	expect_denied(0, 3, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.1", 20, IG_RJ_DAILY_LOSS);
 	expect_ok(0, 4, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.5", 20);
 	/* The position event tells the strategy. */
 	f = fill_ev(0, 4, 8, IG_SIDE_SELL, "80", "0.5", "0");
-	handle(&f);
-	assert_non_null(find_out(IG_STAGE_STRATEGY, IG_EV_POSITION, 0));
+	oh_handle(&f);
+	assert_non_null(oh_find(IG_STAGE_STRATEGY, IG_EV_POSITION, 0));
 	for (uint32_t i = 0; i < out.n; i++)
 		if (out.it[i].ev.hdr.type == IG_EV_POSITION)
 			assert_int_equal(out.it[i].ev.body.position.trading_state, IG_TS_REDUCING);
@@ -1064,14 +906,14 @@ static void test_daily_loss_first_fill_of_day(void **state)
 	const int64_t day_ms = INT64_C(86400000);
 	(void)state;
 	cfg.risk.daily_loss_limit = D("10");
-	start();
+	oh_start();
 	quote_at(0, "99.99", "100.01");
 	go_long(1, "100", "1", 0);
 	quote_at(day_ms + 5, "49.99", "50.01"); /* the next day */
 	expect_ok(0, 2, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", day_ms + 5);
 	f = fill_ev(0, 2, 7, IG_SIDE_SELL, "50", "1", "0");
 	f.hdr.ts_event_ns = T0 + (day_ms + 5) * MS;
-	handle(&f);
+	oh_handle(&f);
 	assert_int_equal(oms.s[0].pos[0].realized_pnl, D("-50"));
 	if (oms.s[0].trading_state != IG_TS_REDUCING)
 		fail_msg("a loss of 50 against a daily limit of 10 left the strategy %s: the first "
@@ -1083,7 +925,7 @@ static void test_drawdown_reducing(void **state)
 {
 	(void)state;
 	cfg.risk.max_drawdown_pct = D("10");
-	start(); /* capital 1000 */
+	oh_start(); /* capital 1000 */
 	quote_at(0, "99.99", "100.01");
 	go_long(1, "100", "5", 0); /* cash 500, 5 @ 100 */
 	assert_int_equal(oms.s[0].equity_hwm, D("1000"));
@@ -1105,7 +947,7 @@ static void test_drawdown_halted_per_strategy(void **state)
 	(void)state;
 	cfg.risk.max_drawdown_pct = D("10");
 	cfg.strategies[0].risk.drawdown_action = IG_BREACH_HALTED;
-	start();
+	oh_start();
 	quote_at(0, "99.99", "100.01");
 	go_long(1, "100", "5", 0);
 	quote_at(2, "79.98", "80");
@@ -1123,7 +965,7 @@ static void test_drawdown_action_global(void **state)
 	(void)state;
 	cfg.risk.max_drawdown_pct = D("10");
 	cfg.risk.drawdown_action = IG_BREACH_HALTED;
-	start();
+	oh_start();
 	quote_at(0, "99.99", "100.01");
 	go_long(1, "100", "5", 0);
 	quote_at(2, "79.98", "80");
@@ -1137,13 +979,13 @@ static void test_tax_on_net_gains(void **state)
 	struct ig_event f;
 	(void)state;
 	cfg.risk.tax_rate_pct = D("25");
-	start();
+	oh_start();
 	quote_at(0, "99.99", "100.01");
 	go_long(1, "100", "1", 0);
 	expect_ok(0, 2, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 1);
 	/* Realized 10, fee 0.11: net 9.89, 25% = 2.4725. */
 	f = fill_ev(0, 2, 9, IG_SIDE_SELL, "110", "1", "0.11");
-	handle(&f);
+	oh_handle(&f);
 	assert_int_equal(oms.s[0].tax, D("2.4725"));
 	/* Taxes are reported, not taken from cash: 1000 - 100 + 110 - 0.11. */
 	assert_int_equal(oms.s[0].cash, D("1009.89"));
@@ -1152,7 +994,7 @@ static void test_tax_on_net_gains(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_prestate_setup_teardown(f, oh_setup, oh_teardown, &harness)
 		T(test_market_data_sets_mark),
 		T(test_order_within_limits_forwarded),
 		T(test_deny_invalid_and_no_mark),

@@ -20,173 +20,43 @@
 
 #include <cmocka.h>
 
-#include "config/config.h"
-#include "core/emit.h"
-#include "core/log.h"
-#include "ingenium/error.h"
-#include "ingenium/fixed.h"
-#include "oms/oms.h"
+#include "oms_harness.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #define T0 INT64_C(1600000000000000000) /* data time origin, ns */
-#define MS INT64_C(1000000)
-#define CAP_MAX 256
-
-struct cap_item {
-	struct ig_event ev;
-	enum ig_stage dst;
-	uint32_t idx;
-};
-
-/* Capturing emit: emit must be first (fn casts back). */
-struct cap {
-	struct ig_emit emit;
-	uint32_t n;
-	struct cap_item it[CAP_MAX];
-};
-
-static void cap_fn(struct ig_emit *e, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
-{
-	struct cap *c = (struct cap *)(void *)e;
-	if (c->n >= CAP_MAX)
-		fail_msg("stage emitted more than %d events", CAP_MAX);
-	c->it[c->n].ev = *ev;
-	c->it[c->n].dst = dst;
-	c->it[c->n].idx = idx;
-	c->n++;
-}
+#define MS OH_MS
+#define D(s) oh_D(s)
 
 static struct ig_config cfg; /* large: static */
 static struct ig_oms oms;
-static struct cap out;
-static bool oms_up;
-static int64_t now_ns; /* data time of the latest mark or intent: reports carry it */
-
-/* Intents are passed by value at the call sites (ord(...) returns one);
- * a 64-byte-aligned struct is not passed by value to a function (psabi). */
-static struct ig_event arg_ev;
-static void send_ok_p(struct ig_event *evp);
-#define send_ok(e) (arg_ev = (e), send_ok_p(&arg_ev))
-static struct ig_order_rec *arm_p(struct ig_event *evp);
-#define arm(e) (arg_ev = (e), arm_p(&arg_ev))
-
-static int64_t D(const char *s)
-{
-	int64_t v = 0;
-	if (ig_fixed_parse_cstr(s, &v) != 0)
-		fail_msg("bad decimal literal %s", s);
-	return v;
-}
+static struct oh_cap out;
 
 /* Two strategies (thread 0 and 1), capital 10000 each, taker fee 10 bps,
- * every risk limit unset. */
-static int setup(void **state)
-{
-	(void)state;
-	ig_log_set_level(IG_LOG_ERROR);
-	ig_config_defaults(&cfg);
-	snprintf(cfg.file, sizeof(cfg.file), "test_oms_conditional");
-	cfg.feed.source = IG_FEED_SYNTHETIC;
-	cfg.engine.threading = IG_THREADING_INLINE;
-	cfg.engine.strategy_threads = 2;
-	cfg.nstrategies = 2;
-	for (uint32_t i = 0; i < 2; i++) {
-		snprintf(cfg.strategies[i].name, IG_CFG_NAME_MAX, "s%u", i);
-		snprintf(cfg.strategies[i].type, IG_CFG_NAME_MAX, "sma_cross");
-		cfg.strategies[i].thread = i;
-		cfg.strategies[i].capital = D("10000");
-	}
-	cfg.venue.taker_fee_bps = 10;
-	cfg.venue.maker_fee_bps = 0;
-	memset(&out, 0, sizeof(out));
-	out.emit.fn = cap_fn;
-	out.emit.src = IG_STAGE_OMS;
-	out.emit.stamp = false;
-	oms_up = false;
-	now_ns = T0;
-	return 0;
-}
+ * every risk limit unset. Reports carry the data time of the latest mark
+ * or intent. */
+static struct oh_bind harness = {
+	.cfg = &cfg, .oms = &oms, .out = &out, .cap_max = 256, .t0_ns = T0,
+	.file = "test_oms_conditional", .capital = "10000", .check_sanity = true,
+};
 
-static int teardown(void **state)
-{
-	(void)state;
-	if (oms_up) {
-		for (uint32_t i = 0; i < oms.nstrategies; i++)
-			assert_true(ig_order_mgr_sanity(&oms.s[i].om));
-		ig_oms_destroy(&oms);
-	}
-	oms_up = false;
-	return 0;
-}
-
-static void start(void)
-{
-	assert_int_equal(ig_oms_init(&oms, &cfg, 2), 0);
-	oms.data_clock = true;
-	oms_up = true;
-}
-
-/* Hands one event to the OMS with a fresh capture. */
-static void handle(struct ig_event *ev)
-{
-	out.n = 0;
-	ig_oms_handle(&oms, ev, &out.emit);
-}
+#define send_ok(e) oh_send_ok(OH_BY_REF(e), "?") /* must be forwarded */
+static struct ig_order_rec *arm_p(struct ig_event *evp);
+#define arm(e) arm_p(OH_BY_REF(e))
 
 /* A quote with bid == ask == px: the mark becomes px. */
 static void mark(int64_t t_ms, const char *px)
 {
-	struct ig_event ev;
-	memset(&ev, 0, sizeof(ev));
-	now_ns = T0 + t_ms * MS;
-	ev.hdr.type = IG_EV_QUOTE;
-	ev.hdr.src = IG_STAGE_TICK;
-	ev.hdr.strategy_id = IG_STRATEGY_NONE;
-	ev.hdr.ts_event_ns = now_ns;
-	ev.hdr.ts_origin_ns = 1000 + t_ms * MS;
-	ev.body.quote.bid_px = D(px);
-	ev.body.quote.ask_px = D(px);
-	ev.body.quote.bid_qty = D("5");
-	ev.body.quote.ask_qty = D("5");
-	handle(&ev);
+	oh_quote(t_ms, px, px);
 	assert_int_equal(oms.marks[0].px, D(px));
-}
-
-static struct ig_event ord(uint16_t sid, uint64_t cid, enum ig_side side, enum ig_ord_type type,
-			   const char *px, const char *qty, int64_t t_ms)
-{
-	struct ig_event ev;
-	memset(&ev, 0, sizeof(ev));
-	now_ns = T0 + t_ms * MS;
-	ev.hdr.type = IG_EV_ORDER;
-	ev.hdr.src = IG_STAGE_STRATEGY;
-	ev.hdr.strategy_id = sid;
-	ev.hdr.ts_event_ns = now_ns;
-	ev.hdr.ts_origin_ns = 1000 + t_ms * MS;
-	ev.body.order.client_id = cid;
-	ev.body.order.side = (uint8_t)side;
-	ev.body.order.type = (uint8_t)type;
-	ev.body.order.px = px != NULL ? D(px) : 0;
-	ev.body.order.qty = D(qty);
-	return ev;
 }
 
 static struct ig_event stop_ord(uint16_t sid, uint64_t cid, enum ig_side side, enum ig_ord_type type,
 				const char *stop, const char *qty, int64_t t_ms)
 {
-	struct ig_event ev = ord(sid, cid, side, type, NULL, qty, t_ms);
+	struct ig_event ev = oh_ord(sid, cid, side, type, NULL, qty, t_ms);
 	ev.body.order.stop_px = D(stop);
 	return ev;
-}
-
-static uint32_t n_to(enum ig_stage dst)
-{
-	uint32_t n = 0;
-	for (uint32_t i = 0; i < out.n; i++)
-		n += out.it[i].dst == dst;
-	return n;
 }
 
 /* The n-th captured event to the executor, or NULL. */
@@ -198,106 +68,15 @@ static const struct ig_event *exec_nth(uint32_t n)
 	return NULL;
 }
 
-static const struct ig_event *exec_order(uint64_t cid)
-{
-	for (uint32_t i = 0; i < out.n; i++)
-		if (out.it[i].dst == IG_STAGE_EXEC && out.it[i].ev.hdr.type == IG_EV_ORDER &&
-		    out.it[i].ev.body.order.client_id == cid)
-			return &out.it[i].ev;
-	return NULL;
-}
-
 static const struct ig_event *exec_cancel(uint64_t cid)
 {
-	for (uint32_t i = 0; i < out.n; i++)
-		if (out.it[i].dst == IG_STAGE_EXEC && out.it[i].ev.hdr.type == IG_EV_CANCEL &&
-		    out.it[i].ev.body.cancel.client_id == cid)
-			return &out.it[i].ev;
-	return NULL;
+	return oh_find(IG_STAGE_EXEC, IG_EV_CANCEL, cid);
 }
 
 /* The strategy's update for cid into state st, or NULL. */
 static const struct ig_event *update_for(uint64_t cid, enum ig_ord_state st)
 {
-	for (uint32_t i = 0; i < out.n; i++)
-		if (out.it[i].dst == IG_STAGE_STRATEGY && out.it[i].ev.hdr.type == IG_EV_ORDER_UPDATE &&
-		    out.it[i].ev.body.update.client_id == cid && out.it[i].ev.body.update.state == st)
-			return &out.it[i].ev;
-	return NULL;
-}
-
-static const struct ig_event *reject_for(uint64_t cid)
-{
-	for (uint32_t i = 0; i < out.n; i++)
-		if (out.it[i].dst == IG_STAGE_STRATEGY && out.it[i].ev.hdr.type == IG_EV_REJECT &&
-		    out.it[i].ev.body.reject.client_id == cid)
-			return &out.it[i].ev;
-	return NULL;
-}
-
-static struct ig_order_rec *rec(uint16_t sid, uint64_t cid)
-{
-	return ig_order_find(&oms.s[sid].om, cid);
-}
-
-static void fill(uint16_t sid, uint64_t cid, uint64_t trade_id, enum ig_side side, const char *px,
-		 const char *qty, const char *fee)
-{
-	struct ig_event ev;
-	uint64_t fills = oms.s[sid].fills;
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_FILL;
-	ev.hdr.ts_event_ns = now_ns;
-	ev.hdr.src = IG_STAGE_EXEC;
-	ev.hdr.strategy_id = sid;
-	ev.body.fill.client_id = cid;
-	ev.body.fill.venue_order_id = 500 + cid;
-	ev.body.fill.trade_id = trade_id;
-	ev.body.fill.side = (uint8_t)side;
-	ev.body.fill.px = D(px);
-	ev.body.fill.qty = D(qty);
-	ev.body.fill.fee = D(fee);
-	ev.body.fill.liquidity = IG_LIQ_TAKER;
-	handle(&ev);
-	assert_int_equal(oms.s[sid].fills, fills + 1);
-}
-
-static void venue_update(uint16_t sid, uint64_t cid, enum ig_ord_state st)
-{
-	struct ig_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_ORDER_UPDATE;
-	ev.hdr.ts_event_ns = now_ns;
-	ev.hdr.src = IG_STAGE_EXEC;
-	ev.hdr.strategy_id = sid;
-	ev.body.update.client_id = cid;
-	ev.body.update.venue_order_id = 500 + cid;
-	ev.body.update.state = (uint8_t)st;
-	handle(&ev);
-}
-
-static void cancel(uint16_t sid, uint64_t cid)
-{
-	struct ig_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_CANCEL;
-	ev.hdr.ts_event_ns = now_ns;
-	ev.hdr.src = IG_STAGE_STRATEGY;
-	ev.hdr.strategy_id = sid;
-	ev.body.cancel.client_id = cid;
-	handle(&ev);
-}
-
-/* A plain order the OMS must forward to the executor. */
-static void send_ok_p(struct ig_event *evp)
-{
-	struct ig_event ev = *evp;
-	handle(&ev);
-	if (exec_order(ev.body.order.client_id) == NULL) {
-		const struct ig_event *rj = reject_for(ev.body.order.client_id);
-		fail_msg("order %llu not forwarded (%s)", (unsigned long long)ev.body.order.client_id,
-			 rj ? ig_reject_reason_name((enum ig_reject_reason)rj->body.reject.reason) : "?");
-	}
+	return oh_update_for(OH_ANY_SID, cid, st);
 }
 
 /* A conditional order the OMS must accept and arm: SUBMITTED then
@@ -308,12 +87,12 @@ static struct ig_order_rec *arm_p(struct ig_event *evp)
 	struct ig_order_rec *r;
 	uint16_t sid = ev.hdr.strategy_id;
 	uint64_t orders = oms.s[sid].orders;
-	handle(&ev);
-	if (reject_for(ev.body.order.client_id) != NULL)
+	oh_handle(&ev);
+	if (oh_reject_for(ev.body.order.client_id) != NULL)
 		fail_msg("conditional %llu denied: %s", (unsigned long long)ev.body.order.client_id,
-			 ig_reject_reason_name((enum ig_reject_reason)reject_for(ev.body.order.client_id)
+			 ig_reject_reason_name((enum ig_reject_reason)oh_reject_for(ev.body.order.client_id)
 						       ->body.reject.reason));
-	assert_int_equal(n_to(IG_STAGE_EXEC), 0);
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 0);
 	assert_int_equal(out.n, 2);
 	assert_int_equal(out.it[0].dst, IG_STAGE_STRATEGY);
 	assert_int_equal(out.it[0].idx, cfg.strategies[sid].thread);
@@ -321,7 +100,7 @@ static struct ig_order_rec *arm_p(struct ig_event *evp)
 	assert_int_equal(out.it[1].ev.body.update.state, IG_OS_ACCEPTED);
 	assert_int_equal(out.it[1].ev.body.update.prev_state, IG_OS_SUBMITTED);
 	assert_int_equal(oms.s[sid].orders, orders);
-	r = rec(sid, ev.body.order.client_id);
+	r = oh_rec(sid, ev.body.order.client_id);
 	assert_non_null(r);
 	assert_true(r->armed);
 	assert_int_equal(r->state, IG_OS_ACCEPTED);
@@ -343,8 +122,8 @@ static void quiet_marks(int64_t t_ms, const char *const *pxs, size_t n)
 static const struct ig_event *trigger_mark(int64_t t_ms, const char *px)
 {
 	mark(t_ms, px);
-	if (n_to(IG_STAGE_EXEC) != 1)
-		fail_msg("mark %s sent %u event(s) to the executor, want 1", px, n_to(IG_STAGE_EXEC));
+	if (oh_n_to(IG_STAGE_EXEC) != 1)
+		fail_msg("mark %s sent %u event(s) to the executor, want 1", px, oh_n_to(IG_STAGE_EXEC));
 	assert_int_equal(out.n, 1);
 	return exec_nth(0);
 }
@@ -352,9 +131,9 @@ static const struct ig_event *trigger_mark(int64_t t_ms, const char *px)
 /* Gives strategy sid a position of qty at px (market buy, filled). */
 static void hold(uint16_t sid, uint64_t cid, const char *qty, const char *px, uint64_t trade_id)
 {
-	send_ok(ord(sid, cid, IG_SIDE_BUY, IG_ORD_MARKET, NULL, qty, 0));
-	fill(sid, cid, trade_id, IG_SIDE_BUY, px, qty, "0");
-	assert_null(rec(sid, cid));
+	send_ok(oh_ord(sid, cid, IG_SIDE_BUY, IG_ORD_MARKET, NULL, qty, 0));
+	oh_fill(sid, cid, trade_id, IG_SIDE_BUY, px, qty, "0");
+	assert_null(oh_rec(sid, cid));
 }
 
 static void check_released(const struct ig_event *e, uint16_t sid, uint64_t cid, enum ig_side side,
@@ -379,7 +158,7 @@ static void test_stop_market_buy(void **state)
 	struct ig_oms_strategy *s;
 	struct ig_order_rec *r;
 	(void)state;
-	start();
+	oh_start();
 	s = &oms.s[0];
 	mark(0, "100");
 	r = arm(stop_ord(0, 1, IG_SIDE_BUY, IG_ORD_STOP_MARKET, "105", "1", 1));
@@ -400,19 +179,19 @@ static void test_stop_market_buy(void **state)
 		f.body.fill.side = IG_SIDE_BUY;
 		f.body.fill.px = D("100");
 		f.body.fill.qty = D("1");
-		handle(&f);
+		oh_handle(&f);
 		assert_int_equal(out.n, 0);
 		assert_int_equal(s->refused_fills, 1);
 		assert_int_equal(s->pos[0].qty, 0);
 	}
 
 	quiet_marks(2, path, 4);
-	assert_int_equal(rec(0, 1)->state, IG_OS_ACCEPTED);
-	assert_true(rec(0, 1)->armed);
+	assert_int_equal(oh_rec(0, 1)->state, IG_OS_ACCEPTED);
+	assert_true(oh_rec(0, 1)->armed);
 	assert_int_equal(s->orders, 0);
 
 	check_released(trigger_mark(10, "105"), 0, 1, IG_SIDE_BUY, IG_ORD_MARKET, 0, D("1"));
-	r = rec(0, 1);
+	r = oh_rec(0, 1);
 	assert_false(r->armed);
 	assert_int_equal(r->type, IG_ORD_MARKET);
 	assert_int_equal(r->orig_type, IG_ORD_STOP_MARKET);
@@ -424,11 +203,11 @@ static void test_stop_market_buy(void **state)
 	mark(11, "106");
 	assert_int_equal(out.n, 0);
 	/* The venue fills it like any market order. */
-	venue_update(0, 1, IG_OS_ACCEPTED); /* already ACCEPTED: nothing */
+	oh_venue_update(0, 1, IG_OS_ACCEPTED); /* already ACCEPTED: nothing */
 	assert_int_equal(out.n, 0);
-	fill(0, 1, 1, IG_SIDE_BUY, "105.2", "1", "0.1052");
+	oh_fill(0, 1, 1, IG_SIDE_BUY, "105.2", "1", "0.1052");
 	assert_non_null(update_for(1, IG_OS_FILLED));
-	assert_null(rec(0, 1));
+	assert_null(oh_rec(0, 1));
 	assert_int_equal(s->pos[0].qty, D("1"));
 	assert_int_equal(s->open_buy_qty[0], 0);
 	assert_int_equal(s->open_buy_notional, 0);
@@ -440,7 +219,7 @@ static void test_stop_market_sell(void **state)
 	static const char *const path[] = { "99", "102", "95.00000001" };
 	struct ig_oms_strategy *s;
 	(void)state;
-	start();
+	oh_start();
 	s = &oms.s[1];
 	mark(0, "100");
 	hold(1, 1, "2", "100", 1);
@@ -452,7 +231,7 @@ static void test_stop_market_sell(void **state)
 	assert_int_equal(out.it[0].dst, IG_STAGE_EXEC);
 	assert_int_equal(out.it[0].idx, 0);
 	assert_int_equal(s->triggered, 1);
-	fill(1, 2, 2, IG_SIDE_SELL, "94.5", "1", "0.0945");
+	oh_fill(1, 2, 2, IG_SIDE_SELL, "94.5", "1", "0.0945");
 	assert_int_equal(s->pos[0].qty, D("1"));
 	assert_int_equal(s->open_sell_qty[0], 0);
 	/* The other strategy saw nothing. */
@@ -466,7 +245,7 @@ static void test_stop_limit(void **state)
 	static const char *const down[] = { "100", "95.01" };
 	struct ig_event ev;
 	(void)state;
-	start();
+	oh_start();
 	mark(0, "100");
 	/* Buy: stop 105, limit 106. */
 	ev = stop_ord(0, 1, IG_SIDE_BUY, IG_ORD_STOP_LIMIT, "105", "1", 1);
@@ -476,8 +255,8 @@ static void test_stop_limit(void **state)
 	assert_int_equal(oms.s[0].open_buy_notional, D("106.106"));
 	quiet_marks(2, up, 2);
 	check_released(trigger_mark(5, "105.5"), 0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, D("106"), D("1"));
-	assert_int_equal(rec(0, 1)->type, IG_ORD_LIMIT);
-	fill(0, 1, 1, IG_SIDE_BUY, "105.5", "1", "0");
+	assert_int_equal(oh_rec(0, 1)->type, IG_ORD_LIMIT);
+	oh_fill(0, 1, 1, IG_SIDE_BUY, "105.5", "1", "0");
 	assert_int_equal(oms.s[0].pos[0].qty, D("1"));
 
 	/* Sell: stop 95, limit 94. */
@@ -493,14 +272,14 @@ static void test_take_profit(void **state)
 	static const char *const sell_path[] = { "105", "90", "109.99999999" };
 	static const char *const buy_path[] = { "95", "120", "90.00000001" };
 	(void)state;
-	start();
+	oh_start();
 	mark(0, "100");
 	hold(0, 1, "1", "100", 1);
 	/* Sell take-profit: triggers when the mark rises to 110, not on a fall. */
 	arm(stop_ord(0, 2, IG_SIDE_SELL, IG_ORD_TAKE_PROFIT, "110", "1", 1));
 	quiet_marks(2, sell_path, 3);
 	check_released(trigger_mark(10, "110"), 0, 2, IG_SIDE_SELL, IG_ORD_MARKET, 0, D("1"));
-	fill(0, 2, 2, IG_SIDE_SELL, "110", "1", "0");
+	oh_fill(0, 2, 2, IG_SIDE_SELL, "110", "1", "0");
 	assert_int_equal(oms.s[0].pos[0].qty, 0);
 
 	/* Buy take-profit: triggers when the mark falls to 90, not on a rise. */
@@ -518,17 +297,17 @@ static void test_trailing_stop_price(void **state)
 	struct ig_order_rec *r;
 	struct ig_event ev;
 	(void)state;
-	start();
+	oh_start();
 	mark(0, "100");
 	hold(0, 1, "1", "100", 1);
-	ev = ord(0, 2, IG_SIDE_SELL, IG_ORD_TRAILING_STOP, NULL, "1", 1);
+	ev = oh_ord(0, 2, IG_SIDE_SELL, IG_ORD_TRAILING_STOP, NULL, "1", 1);
 	ev.body.order.trail = D("2");
 	r = arm(ev);
 	assert_int_equal(r->trail_ref_px, D("100"));
 
 	mark(2, "101");
 	assert_int_equal(out.n, 0);
-	r = rec(0, 2);
+	r = oh_rec(0, 2);
 	assert_int_equal(r->trail_ref_px, D("101"));
 	assert_int_equal(r->stop_px, D("99"));
 	mark(3, "103");
@@ -545,7 +324,7 @@ static void test_trailing_stop_price(void **state)
 	check_released(trigger_mark(6, "101"), 0, 2, IG_SIDE_SELL, IG_ORD_MARKET, 0, D("1"));
 
 	/* Trailing buy by 1.5: follows the lowest mark up by 1.5. */
-	ev = ord(0, 3, IG_SIDE_BUY, IG_ORD_TRAILING_STOP, NULL, "1", 7);
+	ev = oh_ord(0, 3, IG_SIDE_BUY, IG_ORD_TRAILING_STOP, NULL, "1", 7);
 	ev.body.order.trail = D("1.5");
 	r = arm(ev);
 	mark(8, "98");
@@ -563,11 +342,11 @@ static void test_trailing_stop_bps(void **state)
 	struct ig_order_rec *r;
 	struct ig_event ev;
 	(void)state;
-	start();
+	oh_start();
 	mark(0, "100");
 	hold(0, 1, "1", "100", 1);
 	/* Sell, 200 bps: at a best of 110 the stop is 107.8. */
-	ev = ord(0, 2, IG_SIDE_SELL, IG_ORD_TRAILING_STOP, NULL, "1", 1);
+	ev = oh_ord(0, 2, IG_SIDE_SELL, IG_ORD_TRAILING_STOP, NULL, "1", 1);
 	ev.body.order.trail = 200;
 	ev.body.order.flags = IG_ORDF_TRAIL_BPS;
 	r = arm(ev);
@@ -583,7 +362,7 @@ static void test_trailing_stop_bps(void **state)
 	check_released(trigger_mark(5, "107.8"), 0, 2, IG_SIDE_SELL, IG_ORD_MARKET, 0, D("1"));
 
 	/* Buy, 100 bps: at a low of 97 the stop is 97.97. */
-	ev = ord(0, 3, IG_SIDE_BUY, IG_ORD_TRAILING_STOP, NULL, "1", 6);
+	ev = oh_ord(0, 3, IG_SIDE_BUY, IG_ORD_TRAILING_STOP, NULL, "1", 6);
 	ev.body.order.trail = 100;
 	ev.body.order.flags = IG_ORDF_TRAIL_BPS;
 	r = arm(ev);
@@ -608,20 +387,20 @@ static void test_attached_stop_loss(void **state)
 	struct ig_event ev;
 	uint64_t child[2];
 	(void)state;
-	start();
+	oh_start();
 	s = &oms.s[0];
 	mark(0, "100");
-	ev = ord(0, 10, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", 1);
+	ev = oh_ord(0, 10, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", 1);
 	ev.body.order.sl_px = D("95");
 	send_ok(ev);
 	assert_int_equal(s->narmed, 0);
-	venue_update(0, 10, IG_OS_ACCEPTED);
+	oh_venue_update(0, 10, IG_OS_ACCEPTED);
 
 	for (uint32_t k = 0; k < 2; k++) {
 		const char *q = k == 0 ? "0.4" : "0.6";
 		struct ig_order_rec *c;
-		fill(0, 10, 1 + k, IG_SIDE_BUY, "100", q, "0");
-		assert_int_equal(n_to(IG_STAGE_EXEC), 0);
+		oh_fill(0, 10, 1 + k, IG_SIDE_BUY, "100", q, "0");
+		assert_int_equal(oh_n_to(IG_STAGE_EXEC), 0);
 		child[k] = 0;
 		for (uint32_t i = 0; i < out.n; i++) {
 			const struct ig_event *e = &out.it[i].ev;
@@ -631,7 +410,7 @@ static void test_attached_stop_loss(void **state)
 		}
 		assert_true(child[k] != 0);
 		assert_non_null(update_for(child[k], IG_OS_ACCEPTED));
-		c = rec(0, child[k]);
+		c = oh_rec(0, child[k]);
 		assert_non_null(c);
 		assert_true(c->armed);
 		assert_int_equal(c->state, IG_OS_ACCEPTED);
@@ -644,23 +423,23 @@ static void test_attached_stop_loss(void **state)
 	}
 	assert_true(child[0] != child[1]);
 	assert_non_null(update_for(10, IG_OS_FILLED));
-	assert_null(rec(0, 10));
+	assert_null(oh_rec(0, 10));
 	assert_int_equal(s->narmed, 2);
 	assert_int_equal(s->pos[0].qty, D("1"));
 	assert_int_equal(s->open_sell_qty[0], D("1"));
 
 	quiet_marks(2, path, 3);
 	mark(10, "95");
-	assert_int_equal(n_to(IG_STAGE_EXEC), 2);
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 2);
 	for (uint32_t k = 0; k < 2; k++) {
-		const struct ig_event *e = exec_order(child[k]);
+		const struct ig_event *e = oh_exec_order(child[k]);
 		check_released(e, 0, child[k], IG_SIDE_SELL, IG_ORD_MARKET, 0, k == 0 ? D("0.4") : D("0.6"));
 		assert_true(e->body.order.flags & IG_ORDF_REDUCE_ONLY);
 	}
 	assert_int_equal(s->narmed, 0);
 	assert_int_equal(s->triggered, 2);
-	fill(0, child[0], 3, IG_SIDE_SELL, "95", "0.4", "0");
-	fill(0, child[1], 4, IG_SIDE_SELL, "95", "0.6", "0");
+	oh_fill(0, child[0], 3, IG_SIDE_SELL, "95", "0.4", "0");
+	oh_fill(0, child[1], 4, IG_SIDE_SELL, "95", "0.6", "0");
 	assert_int_equal(s->pos[0].qty, 0);
 	assert_int_equal(s->open_sell_qty[0], 0);
 	assert_int_equal(s->om.live, 0);
@@ -675,12 +454,12 @@ static void test_cancel_armed_is_local(void **state)
 	struct ig_oms_strategy *s;
 	const struct ig_event *u;
 	(void)state;
-	start();
+	oh_start();
 	s = &oms.s[0];
 	mark(0, "100");
 	arm(stop_ord(0, 1, IG_SIDE_BUY, IG_ORD_STOP_MARKET, "105", "1", 1));
-	cancel(0, 1);
-	assert_int_equal(n_to(IG_STAGE_EXEC), 0);
+	oh_cancel(0, 1);
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 0);
 	assert_int_equal(out.n, 2);
 	u = &out.it[0].ev;
 	assert_int_equal(u->body.update.state, IG_OS_PENDING_CANCEL);
@@ -689,7 +468,7 @@ static void test_cancel_armed_is_local(void **state)
 	assert_int_equal(u->body.update.state, IG_OS_CANCELED);
 	assert_int_equal(u->body.update.prev_state, IG_OS_PENDING_CANCEL);
 	assert_int_equal(u->body.update.leaves_qty, 0);
-	assert_null(rec(0, 1));
+	assert_null(oh_rec(0, 1));
 	assert_int_equal(s->narmed, 0);
 	assert_int_equal(s->om.open, 0);
 	assert_int_equal(s->open_buy_qty[0], 0);
@@ -703,7 +482,7 @@ static void test_cancel_armed_is_local(void **state)
 	/* A triggered (released) stop is cancelled through the venue. */
 	arm(stop_ord(0, 2, IG_SIDE_BUY, IG_ORD_STOP_MARKET, "111", "1", 3));
 	trigger_mark(4, "112");
-	cancel(0, 2);
+	oh_cancel(0, 2);
 	assert_non_null(exec_cancel(2));
 	assert_non_null(update_for(2, IG_OS_PENDING_CANCEL));
 	assert_null(update_for(2, IG_OS_CANCELED));
@@ -719,21 +498,21 @@ static void test_cancel_replace_released_after_cancel_ack(void **state)
 	struct ig_order_rec *r;
 	struct ig_event ev;
 	(void)state;
-	start();
+	oh_start();
 	s = &oms.s[0];
 	mark(0, "100");
-	send_ok(ord(0, 20, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1));
-	venue_update(0, 20, IG_OS_ACCEPTED);
+	send_ok(oh_ord(0, 20, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1));
+	oh_venue_update(0, 20, IG_OS_ACCEPTED);
 
-	ev = ord(0, 21, IG_SIDE_BUY, IG_ORD_LIMIT, "99.5", "1", 2);
+	ev = oh_ord(0, 21, IG_SIDE_BUY, IG_ORD_LIMIT, "99.5", "1", 2);
 	ev.body.order.replaces = 20;
-	handle(&ev);
-	assert_null(exec_order(21));
+	oh_handle(&ev);
+	assert_null(oh_exec_order(21));
 	assert_non_null(exec_cancel(20));
-	assert_int_equal(n_to(IG_STAGE_EXEC), 1);
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 1);
 	assert_non_null(update_for(21, IG_OS_SUBMITTED));
 	assert_non_null(update_for(20, IG_OS_PENDING_CANCEL));
-	r = rec(0, 21);
+	r = oh_rec(0, 21);
 	assert_non_null(r);
 	assert_true(r->held);
 	assert_int_equal(r->replaces, 20);
@@ -745,22 +524,22 @@ static void test_cancel_replace_released_after_cancel_ack(void **state)
 	/* Marks and a late ACCEPTED for the old order release nothing. */
 	mark(3, "100.5");
 	assert_int_equal(out.n, 0);
-	venue_update(0, 20, IG_OS_ACCEPTED);
-	assert_int_equal(n_to(IG_STAGE_EXEC), 0);
+	oh_venue_update(0, 20, IG_OS_ACCEPTED);
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 0);
 
-	venue_update(0, 20, IG_OS_CANCELED);
+	oh_venue_update(0, 20, IG_OS_CANCELED);
 	assert_non_null(update_for(20, IG_OS_CANCELED));
-	assert_int_equal(n_to(IG_STAGE_EXEC), 1);
-	check_released(exec_order(21), 0, 21, IG_SIDE_BUY, IG_ORD_LIMIT, D("99.5"), D("1"));
-	assert_null(rec(0, 20));
-	r = rec(0, 21);
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 1);
+	check_released(oh_exec_order(21), 0, 21, IG_SIDE_BUY, IG_ORD_LIMIT, D("99.5"), D("1"));
+	assert_null(oh_rec(0, 20));
+	r = oh_rec(0, 21);
 	assert_false(r->held);
 	assert_int_equal(s->nheld, 0);
 	assert_int_equal(s->open_buy_qty[0], D("1"));
 	assert_int_equal(s->open_buy_notional, D("99.5995"));
 	assert_int_equal(s->om.open, 1);
-	venue_update(0, 21, IG_OS_ACCEPTED);
-	assert_int_equal(rec(0, 21)->state, IG_OS_ACCEPTED);
+	oh_venue_update(0, 21, IG_OS_ACCEPTED);
+	assert_int_equal(oh_rec(0, 21)->state, IG_OS_ACCEPTED);
 }
 
 /* The old order fills before the cancel lands: the replacement is
@@ -771,27 +550,27 @@ static void test_cancel_replace_old_filled(void **state)
 	const struct ig_event *u;
 	struct ig_event ev;
 	(void)state;
-	start();
+	oh_start();
 	s = &oms.s[0];
 	mark(0, "100");
-	send_ok(ord(0, 30, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1));
-	venue_update(0, 30, IG_OS_ACCEPTED);
-	ev = ord(0, 31, IG_SIDE_BUY, IG_ORD_LIMIT, "99.5", "1", 2);
+	send_ok(oh_ord(0, 30, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1));
+	oh_venue_update(0, 30, IG_OS_ACCEPTED);
+	ev = oh_ord(0, 31, IG_SIDE_BUY, IG_ORD_LIMIT, "99.5", "1", 2);
 	ev.body.order.replaces = 30;
-	handle(&ev);
+	oh_handle(&ev);
 	assert_non_null(exec_cancel(30));
-	assert_null(exec_order(31));
+	assert_null(oh_exec_order(31));
 
-	fill(0, 30, 1, IG_SIDE_BUY, "99", "1", "0");
-	assert_int_equal(n_to(IG_STAGE_EXEC), 0);
+	oh_fill(0, 30, 1, IG_SIDE_BUY, "99", "1", "0");
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 0);
 	assert_non_null(update_for(30, IG_OS_FILLED));
 	u = update_for(31, IG_OS_CANCELED);
 	assert_non_null(u);
 	assert_int_equal(u->body.update.leaves_qty, 0);
-	assert_null(rec(0, 31));
+	assert_null(oh_rec(0, 31));
 	assert_int_equal(s->nheld, 0);
 	/* The venue's late CANCELED for the filled order releases nothing. */
-	venue_update(0, 30, IG_OS_CANCELED);
+	oh_venue_update(0, 30, IG_OS_CANCELED);
 	assert_int_equal(out.n, 0);
 	assert_int_equal(oms.unknown_reports, 1);
 	assert_int_equal(s->pos[0].qty, D("1"));
@@ -807,37 +586,37 @@ static void test_cancel_replace_unknown_denied(void **state)
 	const struct ig_event *rj;
 	struct ig_event ev;
 	(void)state;
-	start();
+	oh_start();
 	mark(0, "100");
-	ev = ord(0, 41, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1);
+	ev = oh_ord(0, 41, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1);
 	ev.body.order.replaces = 999;
-	handle(&ev);
+	oh_handle(&ev);
 	assert_int_equal(out.n, 1);
-	rj = reject_for(41);
+	rj = oh_reject_for(41);
 	assert_non_null(rj);
 	assert_int_equal(rj->body.reject.reason, IG_RJ_UNKNOWN_ORDER);
 	assert_int_equal(rj->body.reject.by_venue, 0);
-	assert_null(rec(0, 41));
+	assert_null(oh_rec(0, 41));
 	assert_int_equal(oms.s[0].rejects[IG_RJ_UNKNOWN_ORDER], 1);
 
 	/* Another strategy's order is unknown too. */
-	send_ok(ord(1, 50, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 2));
-	ev = ord(0, 42, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "2", 3);
+	send_ok(oh_ord(1, 50, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 2));
+	ev = oh_ord(0, 42, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "2", 3);
 	ev.body.order.replaces = 50;
-	handle(&ev);
-	assert_non_null(reject_for(42));
-	assert_int_equal(n_to(IG_STAGE_EXEC), 0);
+	oh_handle(&ev);
+	assert_non_null(oh_reject_for(42));
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 0);
 
 	/* An order already being cancelled cannot be replaced. */
-	send_ok(ord(0, 43, IG_SIDE_BUY, IG_ORD_LIMIT, "98", "1", 4));
-	cancel(0, 43);
-	ev = ord(0, 44, IG_SIDE_BUY, IG_ORD_LIMIT, "98.5", "1", 5);
+	send_ok(oh_ord(0, 43, IG_SIDE_BUY, IG_ORD_LIMIT, "98", "1", 4));
+	oh_cancel(0, 43);
+	ev = oh_ord(0, 44, IG_SIDE_BUY, IG_ORD_LIMIT, "98.5", "1", 5);
 	ev.body.order.replaces = 43;
-	handle(&ev);
-	rj = reject_for(44);
+	oh_handle(&ev);
+	rj = oh_reject_for(44);
 	assert_non_null(rj);
 	assert_int_equal(rj->body.reject.reason, IG_RJ_UNKNOWN_ORDER);
-	assert_int_equal(n_to(IG_STAGE_EXEC), 0);
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 0);
 	assert_int_equal(oms.s[0].rejects[IG_RJ_UNKNOWN_ORDER], 3);
 }
 
@@ -847,17 +626,17 @@ static void test_cancel_replace_armed_stop_with_limit(void **state)
 {
 	struct ig_event ev;
 	(void)state;
-	start();
+	oh_start();
 	mark(0, "100");
 	arm(stop_ord(0, 1, IG_SIDE_BUY, IG_ORD_STOP_MARKET, "105", "1", 1));
-	ev = ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", 2);
+	ev = oh_ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", 2);
 	ev.body.order.replaces = 1;
-	handle(&ev);
+	oh_handle(&ev);
 	assert_non_null(update_for(1, IG_OS_CANCELED));
 	assert_null(exec_cancel(1));
-	assert_int_equal(n_to(IG_STAGE_EXEC), 1);
-	check_released(exec_order(2), 0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, D("100"), D("1"));
-	assert_null(rec(0, 1));
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 1);
+	check_released(oh_exec_order(2), 0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, D("100"), D("1"));
+	assert_null(oh_rec(0, 1));
 	assert_int_equal(oms.s[0].narmed, 0);
 	assert_int_equal(oms.s[0].nheld, 0);
 	assert_int_equal(oms.s[0].open_buy_qty[0], D("1"));
@@ -879,24 +658,24 @@ static void test_replace_stop_with_stop_cancels_old(void **state)
 	struct ig_event ev;
 	int64_t sold = 0;
 	(void)state;
-	start();
+	oh_start();
 	mark(0, "100");
 	hold(0, 1, "1", "100", 1);
 	arm(stop_ord(0, 60, IG_SIDE_SELL, IG_ORD_STOP_MARKET, "95", "1", 1));
 	ev = stop_ord(0, 61, IG_SIDE_SELL, IG_ORD_STOP_MARKET, "97", "1", 2);
 	ev.body.order.replaces = 60;
-	handle(&ev);
-	assert_null(reject_for(61));
+	oh_handle(&ev);
+	assert_null(oh_reject_for(61));
 	/* Expected: the old stop is gone, only the new one is armed. */
-	if (rec(0, 60) != NULL || oms.s[0].narmed != 1)
+	if (oh_rec(0, 60) != NULL || oms.s[0].narmed != 1)
 		print_error("replaced stop 60 still armed (narmed %u)\n", oms.s[0].narmed);
 	mark(3, "94");
-	for (uint32_t i = 0; i < n_to(IG_STAGE_EXEC); i++)
+	for (uint32_t i = 0; i < oh_n_to(IG_STAGE_EXEC); i++)
 		sold += exec_nth(i)->body.order.qty;
 	/* Never sell more than the position of 1. */
 	if (sold > D("1"))
 		fail_msg("stops released sells of %lld (1e-8) against a position of 1", (long long)sold);
-	assert_null(rec(0, 60));
+	assert_null(oh_rec(0, 60));
 }
 
 /*
@@ -911,41 +690,41 @@ static void test_chained_replace_waits_for_venue_cancel(void **state)
 {
 	struct ig_event ev;
 	(void)state;
-	start();
+	oh_start();
 	mark(0, "100");
-	send_ok(ord(0, 80, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1));
-	venue_update(0, 80, IG_OS_ACCEPTED);
-	ev = ord(0, 81, IG_SIDE_BUY, IG_ORD_LIMIT, "99.2", "1", 2);
+	send_ok(oh_ord(0, 80, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1));
+	oh_venue_update(0, 80, IG_OS_ACCEPTED);
+	ev = oh_ord(0, 81, IG_SIDE_BUY, IG_ORD_LIMIT, "99.2", "1", 2);
 	ev.body.order.replaces = 80;
-	handle(&ev);
+	oh_handle(&ev);
 	assert_non_null(exec_cancel(80));
-	ev = ord(0, 82, IG_SIDE_BUY, IG_ORD_LIMIT, "99.4", "1", 3);
+	ev = oh_ord(0, 82, IG_SIDE_BUY, IG_ORD_LIMIT, "99.4", "1", 3);
 	ev.body.order.replaces = 81;
-	handle(&ev);
+	oh_handle(&ev);
 	/* Expected: C is not sent while A's cancel is unconfirmed. */
-	assert_null(exec_order(82));
+	assert_null(oh_exec_order(82));
 	/* A fills: C must never go out. */
-	fill(0, 80, 1, IG_SIDE_BUY, "99", "1", "0");
-	assert_null(exec_order(82));
-	venue_update(0, 80, IG_OS_CANCELED);
-	assert_null(exec_order(82));
+	oh_fill(0, 80, 1, IG_SIDE_BUY, "99", "1", "0");
+	assert_null(oh_exec_order(82));
+	oh_venue_update(0, 80, IG_OS_CANCELED);
+	assert_null(oh_exec_order(82));
 	assert_int_equal(oms.s[0].pos[0].qty + oms.s[0].open_buy_qty[0], D("1"));
 	assert_int_equal(oms.s[0].nheld, 0);
 
 	/* The same chain where the venue confirms A's cancel: C (only) goes. */
-	send_ok(ord(0, 83, IG_SIDE_BUY, IG_ORD_LIMIT, "98", "1", 4));
-	venue_update(0, 83, IG_OS_ACCEPTED);
-	ev = ord(0, 84, IG_SIDE_BUY, IG_ORD_LIMIT, "98.2", "1", 5);
+	send_ok(oh_ord(0, 83, IG_SIDE_BUY, IG_ORD_LIMIT, "98", "1", 4));
+	oh_venue_update(0, 83, IG_OS_ACCEPTED);
+	ev = oh_ord(0, 84, IG_SIDE_BUY, IG_ORD_LIMIT, "98.2", "1", 5);
 	ev.body.order.replaces = 83;
-	handle(&ev);
-	ev = ord(0, 85, IG_SIDE_BUY, IG_ORD_LIMIT, "98.4", "1", 6);
+	oh_handle(&ev);
+	ev = oh_ord(0, 85, IG_SIDE_BUY, IG_ORD_LIMIT, "98.4", "1", 6);
 	ev.body.order.replaces = 84;
-	handle(&ev);
-	assert_int_equal(n_to(IG_STAGE_EXEC), 0);
+	oh_handle(&ev);
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 0);
 	assert_non_null(update_for(84, IG_OS_CANCELED));
-	venue_update(0, 83, IG_OS_CANCELED);
-	assert_int_equal(n_to(IG_STAGE_EXEC), 1);
-	check_released(exec_order(85), 0, 85, IG_SIDE_BUY, IG_ORD_LIMIT, D("98.4"), D("1"));
+	oh_venue_update(0, 83, IG_OS_CANCELED);
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 1);
+	check_released(oh_exec_order(85), 0, 85, IG_SIDE_BUY, IG_ORD_LIMIT, D("98.4"), D("1"));
 	assert_int_equal(oms.s[0].open_buy_qty[0], D("1"));
 	assert_int_equal(oms.s[0].nheld, 0);
 }
@@ -966,22 +745,22 @@ static void test_replace_rechecked_after_partial_fill(void **state)
 	int64_t pos_before;
 	(void)state;
 	cfg.risk.max_position_qty = D("1");
-	start();
+	oh_start();
 	s = &oms.s[0];
 	mark(0, "100");
-	send_ok(ord(0, 70, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1));
-	venue_update(0, 70, IG_OS_ACCEPTED);
-	ev = ord(0, 71, IG_SIDE_BUY, IG_ORD_LIMIT, "99.5", "1", 2);
+	send_ok(oh_ord(0, 70, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1));
+	oh_venue_update(0, 70, IG_OS_ACCEPTED);
+	ev = oh_ord(0, 71, IG_SIDE_BUY, IG_ORD_LIMIT, "99.5", "1", 2);
 	ev.body.order.replaces = 70;
-	handle(&ev);
-	assert_null(reject_for(71)); /* fits once 70 is gone: 0 + 1 <= 1 */
+	oh_handle(&ev);
+	assert_null(oh_reject_for(71)); /* fits once 70 is gone: 0 + 1 <= 1 */
 	assert_non_null(exec_cancel(70));
 	/* The venue fills half of 70 before the cancel lands. */
-	fill(0, 70, 1, IG_SIDE_BUY, "99", "0.5", "0");
+	oh_fill(0, 70, 1, IG_SIDE_BUY, "99", "0.5", "0");
 	assert_int_equal(s->pos[0].qty, D("0.5"));
 	pos_before = s->pos[0].qty;
-	venue_update(0, 70, IG_OS_CANCELED);
-	e = exec_order(71);
+	oh_venue_update(0, 70, IG_OS_CANCELED);
+	e = oh_exec_order(71);
 	if (e != NULL) {
 		/* Whatever goes out must fit: position + qty <= 1. */
 		if (pos_before + e->body.order.qty > D("1"))
@@ -1001,7 +780,7 @@ static void test_duplicate_key_includes_stop_px(void **state)
 {
 	(void)state;
 	cfg.risk.duplicate_window_ms = 1000;
-	start();
+	oh_start();
 	mark(0, "100");
 	arm(stop_ord(0, 1, IG_SIDE_BUY, IG_ORD_STOP_MARKET, "105", "1", 1));
 	/* A different trigger is a different intent. */
@@ -1026,18 +805,18 @@ static void test_duplicate_key_includes_stop_px(void **state)
 static void test_regression_fill_during_cancel_forgets_cancel(void **state)
 {
 	(void)state;
-	start();
+	oh_start();
 	mark(0, "100");
-	send_ok(ord(0, 90, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "2", 1));
-	venue_update(0, 90, IG_OS_ACCEPTED);
-	cancel(0, 90);
+	send_ok(oh_ord(0, 90, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "2", 1));
+	oh_venue_update(0, 90, IG_OS_ACCEPTED);
+	oh_cancel(0, 90);
 	assert_non_null(exec_cancel(90));
-	fill(0, 90, 1, IG_SIDE_BUY, "99", "0.5", "0");
-	if (rec(0, 90)->state != IG_OS_PENDING_CANCEL)
+	oh_fill(0, 90, 1, IG_SIDE_BUY, "99", "0.5", "0");
+	if (oh_rec(0, 90)->state != IG_OS_PENDING_CANCEL)
 		print_error("after a fill, order 90 with a cancel in flight is %s\n",
-			    ig_ord_state_name((enum ig_ord_state)rec(0, 90)->state));
+			    ig_ord_state_name((enum ig_ord_state)oh_rec(0, 90)->state));
 	/* Asking again must not send a second cancel. */
-	cancel(0, 90);
+	oh_cancel(0, 90);
 	if (exec_cancel(90) != NULL)
 		fail_msg("a second CANCEL for order 90 went to the venue");
 }
@@ -1047,22 +826,22 @@ static void test_regression_second_replace_after_partial_fill_orphaned(void **st
 	struct ig_oms_strategy *s;
 	struct ig_event ev;
 	(void)state;
-	start();
+	oh_start();
 	s = &oms.s[0];
 	mark(0, "100");
-	send_ok(ord(0, 100, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "2", 1));
-	venue_update(0, 100, IG_OS_ACCEPTED);
-	ev = ord(0, 101, IG_SIDE_BUY, IG_ORD_LIMIT, "99.2", "1", 2);
+	send_ok(oh_ord(0, 100, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "2", 1));
+	oh_venue_update(0, 100, IG_OS_ACCEPTED);
+	ev = oh_ord(0, 101, IG_SIDE_BUY, IG_ORD_LIMIT, "99.2", "1", 2);
 	ev.body.order.replaces = 100;
-	handle(&ev);
+	oh_handle(&ev);
 	assert_non_null(exec_cancel(100));
-	fill(0, 100, 1, IG_SIDE_BUY, "99", "0.5", "0");
+	oh_fill(0, 100, 1, IG_SIDE_BUY, "99", "0.5", "0");
 	/* 100 is still being cancelled: replacing it again must be refused (or
 	 * chained); here it is accepted and held. */
-	ev = ord(0, 102, IG_SIDE_BUY, IG_ORD_LIMIT, "99.4", "1", 3);
+	ev = oh_ord(0, 102, IG_SIDE_BUY, IG_ORD_LIMIT, "99.4", "1", 3);
 	ev.body.order.replaces = 100;
-	handle(&ev);
-	venue_update(0, 100, IG_OS_CANCELED);
+	oh_handle(&ev);
+	oh_venue_update(0, 100, IG_OS_CANCELED);
 	/* The venue holds at most one replacement; nothing is left waiting for
 	 * an order that no longer exists. */
 	for (uint32_t h = 0; h < s->nheld; h++)
@@ -1087,17 +866,17 @@ static void test_regression_market_replacement_reserved_at_intent_mark(void **st
 	struct ig_oms_strategy *s;
 	struct ig_event ev;
 	(void)state;
-	start();
+	oh_start();
 	s = &oms.s[0];
 	mark(0, "100");
-	send_ok(ord(0, 110, IG_SIDE_BUY, IG_ORD_LIMIT, "95", "1", 1));
-	venue_update(0, 110, IG_OS_ACCEPTED);
-	ev = ord(0, 111, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 2);
+	send_ok(oh_ord(0, 110, IG_SIDE_BUY, IG_ORD_LIMIT, "95", "1", 1));
+	oh_venue_update(0, 110, IG_OS_ACCEPTED);
+	ev = oh_ord(0, 111, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 2);
 	ev.body.order.replaces = 110;
-	handle(&ev);
+	oh_handle(&ev);
 	mark(3, "120");
-	venue_update(0, 110, IG_OS_CANCELED);
-	assert_non_null(exec_order(111));
+	oh_venue_update(0, 110, IG_OS_CANCELED);
+	assert_non_null(oh_exec_order(111));
 	/* Sent at a mark of 120: 120 + 10 bps is what it can cost. */
 	assert_int_equal(s->open_buy_notional, D("120.12"));
 }
@@ -1105,7 +884,7 @@ static void test_regression_market_replacement_reserved_at_intent_mark(void **st
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_prestate_setup_teardown(f, oh_setup, oh_teardown, &harness)
 		T(test_stop_market_buy),
 		T(test_stop_market_sell),
 		T(test_stop_limit),

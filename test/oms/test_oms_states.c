@@ -21,175 +21,36 @@
 
 #include <cmocka.h>
 
-#include "config/config.h"
-#include "core/emit.h"
-#include "core/log.h"
-#include "ingenium/error.h"
-#include "ingenium/fixed.h"
-#include "oms/oms.h"
+#include "oms_harness.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #define DAY0_NS INT64_C(1600041600000000000)        /* 2020-09-14 00:00 UTC */
 #define T0 (DAY0_NS + INT64_C(36000000000000))     /* 10:00 that day */
-#define MS INT64_C(1000000)
+#define MS OH_MS
 #define H_MS INT64_C(3600000)
 #define NEXT_DAY_MS (14 * H_MS)                    /* 00:00 the day after */
 #define DAY_MS (24 * H_MS)
-#define CAP_MAX 256
-
-struct cap_item {
-	struct ig_event ev;
-	enum ig_stage dst;
-	uint32_t idx;
-};
-
-/* Capturing emit: emit must be first (fn casts back). */
-struct cap {
-	struct ig_emit emit;
-	uint32_t n;
-	struct cap_item it[CAP_MAX];
-};
-
-static void cap_fn(struct ig_emit *e, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
-{
-	struct cap *c = (struct cap *)(void *)e;
-	if (c->n >= CAP_MAX)
-		fail_msg("stage emitted more than %d events", CAP_MAX);
-	c->it[c->n].ev = *ev;
-	c->it[c->n].dst = dst;
-	c->it[c->n].idx = idx;
-	c->n++;
-}
+#define D(s) oh_D(s)
 
 static struct ig_config cfg; /* large: static */
 static struct ig_oms oms;
-static struct cap out;
-static bool oms_up;
-static int64_t now_ns; /* data time of the latest mark or intent */
-
-/* Intents are passed by value at the call sites (ord(...) returns one);
- * a 64-byte-aligned struct is not passed by value to a function (psabi). */
-static struct ig_event arg_ev;
-static void send_ok_p(struct ig_event *evp);
-#define send_ok(e) (arg_ev = (e), send_ok_p(&arg_ev))
-static void send_denied_p(struct ig_event *evp, enum ig_reject_reason want);
-#define send_denied(e, w) (arg_ev = (e), send_denied_p(&arg_ev, (w)))
-
-static int64_t D(const char *s)
-{
-	int64_t v = 0;
-	if (ig_fixed_parse_cstr(s, &v) != 0)
-		fail_msg("bad decimal literal %s", s);
-	return v;
-}
+static struct oh_cap out;
 
 /* Two strategies (thread 0 and 1), capital 10000 each, taker fee 10 bps,
  * every risk limit unset. */
-static int setup(void **state)
-{
-	(void)state;
-	ig_log_set_level(IG_LOG_ERROR);
-	ig_config_defaults(&cfg);
-	snprintf(cfg.file, sizeof(cfg.file), "test_oms_states");
-	cfg.feed.source = IG_FEED_SYNTHETIC;
-	cfg.engine.threading = IG_THREADING_INLINE;
-	cfg.engine.strategy_threads = 2;
-	cfg.nstrategies = 2;
-	for (uint32_t i = 0; i < 2; i++) {
-		snprintf(cfg.strategies[i].name, IG_CFG_NAME_MAX, "s%u", i);
-		snprintf(cfg.strategies[i].type, IG_CFG_NAME_MAX, "sma_cross");
-		cfg.strategies[i].thread = i;
-		cfg.strategies[i].capital = D("10000");
-	}
-	cfg.venue.taker_fee_bps = 10;
-	cfg.venue.maker_fee_bps = 0;
-	memset(&out, 0, sizeof(out));
-	out.emit.fn = cap_fn;
-	out.emit.src = IG_STAGE_OMS;
-	out.emit.stamp = false;
-	oms_up = false;
-	now_ns = T0;
-	return 0;
-}
+static struct oh_bind harness = {
+	.cfg = &cfg, .oms = &oms, .out = &out, .cap_max = 256, .t0_ns = T0,
+	.file = "test_oms_states", .capital = "10000", .check_sanity = true,
+};
 
-static int teardown(void **state)
-{
-	(void)state;
-	if (oms_up) {
-		for (uint32_t i = 0; i < oms.nstrategies; i++)
-			assert_true(ig_order_mgr_sanity(&oms.s[i].om));
-		ig_oms_destroy(&oms);
-	}
-	oms_up = false;
-	return 0;
-}
-
-static void start(void)
-{
-	assert_int_equal(ig_oms_init(&oms, &cfg, 2), 0);
-	oms.data_clock = true;
-	oms_up = true;
-}
-
-static void handle(struct ig_event *ev)
-{
-	out.n = 0;
-	ig_oms_handle(&oms, ev, &out.emit);
-}
+#define send_ok(e) oh_send_ok(OH_BY_REF(e), "no reply") /* must be forwarded */
+static void send_denied_p(struct ig_event *evp, enum ig_reject_reason want);
+#define send_denied(e, w) send_denied_p(OH_BY_REF(e), (w))
 
 static void mark(int64_t t_ms, const char *px)
 {
-	struct ig_event ev;
-	memset(&ev, 0, sizeof(ev));
-	now_ns = T0 + t_ms * MS;
-	ev.hdr.type = IG_EV_QUOTE;
-	ev.hdr.src = IG_STAGE_TICK;
-	ev.hdr.strategy_id = IG_STRATEGY_NONE;
-	ev.hdr.ts_event_ns = now_ns;
-	ev.hdr.ts_origin_ns = 1000 + t_ms * MS;
-	ev.body.quote.bid_px = D(px);
-	ev.body.quote.ask_px = D(px);
-	ev.body.quote.bid_qty = D("5");
-	ev.body.quote.ask_qty = D("5");
-	handle(&ev);
-}
-
-static struct ig_event ord(uint16_t sid, uint64_t cid, enum ig_side side, enum ig_ord_type type,
-			   const char *px, const char *qty, int64_t t_ms)
-{
-	struct ig_event ev;
-	memset(&ev, 0, sizeof(ev));
-	now_ns = T0 + t_ms * MS;
-	ev.hdr.type = IG_EV_ORDER;
-	ev.hdr.src = IG_STAGE_STRATEGY;
-	ev.hdr.strategy_id = sid;
-	ev.hdr.ts_event_ns = now_ns;
-	ev.hdr.ts_origin_ns = 1000 + t_ms * MS;
-	ev.body.order.client_id = cid;
-	ev.body.order.side = (uint8_t)side;
-	ev.body.order.type = (uint8_t)type;
-	ev.body.order.px = px != NULL ? D(px) : 0;
-	ev.body.order.qty = D(qty);
-	return ev;
-}
-
-static uint32_t n_to(enum ig_stage dst)
-{
-	uint32_t n = 0;
-	for (uint32_t i = 0; i < out.n; i++)
-		n += out.it[i].dst == dst;
-	return n;
-}
-
-static const struct ig_event *exec_order(uint64_t cid)
-{
-	for (uint32_t i = 0; i < out.n; i++)
-		if (out.it[i].dst == IG_STAGE_EXEC && out.it[i].ev.hdr.type == IG_EV_ORDER &&
-		    out.it[i].ev.body.order.client_id == cid)
-			return &out.it[i].ev;
-	return NULL;
+	oh_quote(t_ms, px, px);
 }
 
 /* How many cancels for (sid, cid) went to the executor. */
@@ -202,86 +63,6 @@ static uint32_t exec_cancels(uint16_t sid, uint64_t cid)
 	return n;
 }
 
-static const struct ig_event *update_for(uint16_t sid, uint64_t cid, enum ig_ord_state st)
-{
-	for (uint32_t i = 0; i < out.n; i++)
-		if (out.it[i].dst == IG_STAGE_STRATEGY && out.it[i].ev.hdr.type == IG_EV_ORDER_UPDATE &&
-		    out.it[i].ev.hdr.strategy_id == sid && out.it[i].ev.body.update.client_id == cid &&
-		    out.it[i].ev.body.update.state == st)
-			return &out.it[i].ev;
-	return NULL;
-}
-
-static const struct ig_event *reject_for(uint64_t cid)
-{
-	for (uint32_t i = 0; i < out.n; i++)
-		if (out.it[i].dst == IG_STAGE_STRATEGY && out.it[i].ev.hdr.type == IG_EV_REJECT &&
-		    out.it[i].ev.body.reject.client_id == cid)
-			return &out.it[i].ev;
-	return NULL;
-}
-
-static struct ig_order_rec *rec(uint16_t sid, uint64_t cid)
-{
-	return ig_order_find(&oms.s[sid].om, cid);
-}
-
-/* A fill stamped with data time t_ns. */
-static void fill_at(int64_t t_ns, uint16_t sid, uint64_t cid, uint64_t trade_id, enum ig_side side,
-		    const char *px, const char *qty, const char *fee)
-{
-	struct ig_event ev;
-	uint64_t fills = oms.s[sid].fills;
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_FILL;
-	ev.hdr.src = IG_STAGE_EXEC;
-	ev.hdr.strategy_id = sid;
-	ev.hdr.ts_event_ns = t_ns;
-	ev.body.fill.client_id = cid;
-	ev.body.fill.venue_order_id = 500 + cid;
-	ev.body.fill.trade_id = trade_id;
-	ev.body.fill.side = (uint8_t)side;
-	ev.body.fill.px = D(px);
-	ev.body.fill.qty = D(qty);
-	ev.body.fill.fee = D(fee);
-	ev.body.fill.liquidity = IG_LIQ_TAKER;
-	handle(&ev);
-	assert_int_equal(oms.s[sid].fills, fills + 1);
-}
-
-/* A fill at the current data time. */
-static void fill(uint16_t sid, uint64_t cid, uint64_t trade_id, enum ig_side side, const char *px,
-		 const char *qty, const char *fee)
-{
-	fill_at(now_ns, sid, cid, trade_id, side, px, qty, fee);
-}
-
-static void venue_update(uint16_t sid, uint64_t cid, enum ig_ord_state st)
-{
-	struct ig_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_ORDER_UPDATE;
-	ev.hdr.src = IG_STAGE_EXEC;
-	ev.hdr.strategy_id = sid;
-	ev.hdr.ts_event_ns = now_ns;
-	ev.body.update.client_id = cid;
-	ev.body.update.venue_order_id = 500 + cid;
-	ev.body.update.state = (uint8_t)st;
-	handle(&ev);
-}
-
-static void cancel(uint16_t sid, uint64_t cid)
-{
-	struct ig_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_CANCEL;
-	ev.hdr.src = IG_STAGE_STRATEGY;
-	ev.hdr.strategy_id = sid;
-	ev.hdr.ts_event_ns = now_ns;
-	ev.body.cancel.client_id = cid;
-	handle(&ev);
-}
-
 static void control(enum ig_control_cmd cmd, int64_t arg)
 {
 	struct ig_event ev;
@@ -289,23 +70,10 @@ static void control(enum ig_control_cmd cmd, int64_t arg)
 	ev.hdr.type = IG_EV_CONTROL;
 	ev.hdr.src = IG_STAGE_TICK;
 	ev.hdr.strategy_id = IG_STRATEGY_NONE;
-	ev.hdr.ts_event_ns = now_ns;
+	ev.hdr.ts_event_ns = oh_now_ns();
 	ev.body.control.cmd = (uint16_t)cmd;
 	ev.body.control.arg = arg;
-	handle(&ev);
-}
-
-/* The intent must be forwarded to the executor. */
-static void send_ok_p(struct ig_event *evp)
-{
-	struct ig_event ev = *evp;
-	const struct ig_event *rj;
-	handle(&ev);
-	if (exec_order(ev.body.order.client_id) != NULL)
-		return;
-	rj = reject_for(ev.body.order.client_id);
-	fail_msg("order %llu not forwarded (%s)", (unsigned long long)ev.body.order.client_id,
-		 rj ? ig_reject_reason_name((enum ig_reject_reason)rj->body.reject.reason) : "no reply");
+	oh_handle(&ev);
 }
 
 /* The intent must be denied for `want`, leaving nothing behind. */
@@ -315,8 +83,8 @@ static void send_denied_p(struct ig_event *evp, enum ig_reject_reason want)
 	const struct ig_event *rj;
 	uint16_t sid = ev.hdr.strategy_id;
 	uint64_t before = oms.s[sid].rejects[want];
-	handle(&ev);
-	rj = reject_for(ev.body.order.client_id);
+	oh_handle(&ev);
+	rj = oh_reject_for(ev.body.order.client_id);
 	if (rj == NULL)
 		fail_msg("order %llu accepted, want denial %s", (unsigned long long)ev.body.order.client_id,
 			 ig_reject_reason_name(want));
@@ -327,23 +95,23 @@ static void send_denied_p(struct ig_event *evp, enum ig_reject_reason want)
 	assert_int_equal(rj->body.reject.by_venue, 0);
 	assert_int_equal(out.n, 1);
 	assert_int_equal(oms.s[sid].rejects[want], before + 1);
-	assert_null(rec(sid, ev.body.order.client_id));
+	assert_null(oh_rec(sid, ev.body.order.client_id));
 }
 
 /* Gives strategy sid a position: market buy of qty, filled at px. */
 static void hold(uint16_t sid, uint64_t cid, const char *qty, const char *px, const char *fee,
 		 uint64_t trade_id)
 {
-	send_ok(ord(sid, cid, IG_SIDE_BUY, IG_ORD_MARKET, NULL, qty, (now_ns - T0) / MS));
-	fill(sid, cid, trade_id, IG_SIDE_BUY, px, qty, fee);
+	send_ok(oh_ord(sid, cid, IG_SIDE_BUY, IG_ORD_MARKET, NULL, qty, (oh_now_ns() - T0) / MS));
+	oh_fill(sid, cid, trade_id, IG_SIDE_BUY, px, qty, fee);
 }
 
 /* Market sell of qty filled at px (it must pass risk). */
 static void close_at(uint16_t sid, uint64_t cid, const char *qty, const char *px, const char *fee,
 		     uint64_t trade_id)
 {
-	send_ok(ord(sid, cid, IG_SIDE_SELL, IG_ORD_MARKET, NULL, qty, (now_ns - T0) / MS));
-	fill(sid, cid, trade_id, IG_SIDE_SELL, px, qty, fee);
+	send_ok(oh_ord(sid, cid, IG_SIDE_SELL, IG_ORD_MARKET, NULL, qty, (oh_now_ns() - T0) / MS));
+	oh_fill(sid, cid, trade_id, IG_SIDE_SELL, px, qty, fee);
 }
 
 static const struct ig_event *position_ev(void)
@@ -360,25 +128,25 @@ static void test_duplicate_intent(void **state)
 {
 	(void)state;
 	cfg.risk.duplicate_window_ms = 1000;
-	start();
+	oh_start();
 	mark(0, "100");
-	send_ok(ord(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 10));
+	send_ok(oh_ord(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 10));
 	/* Same side, price, quantity within the window: denied. */
-	send_denied(ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 500), IG_RJ_DUPLICATE);
+	send_denied(oh_ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 500), IG_RJ_DUPLICATE);
 	/* The window is inclusive: 1000 ms after the first is still inside. */
-	send_denied(ord(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1010), IG_RJ_DUPLICATE);
+	send_denied(oh_ord(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1010), IG_RJ_DUPLICATE);
 	/* Anything different passes. */
-	send_ok(ord(0, 4, IG_SIDE_BUY, IG_ORD_LIMIT, "99.01", "1", 1010));
-	send_ok(ord(0, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1.1", 1010));
+	send_ok(oh_ord(0, 4, IG_SIDE_BUY, IG_ORD_LIMIT, "99.01", "1", 1010));
+	send_ok(oh_ord(0, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1.1", 1010));
 	/* Another strategy's identical intent is its own. */
-	send_ok(ord(1, 6, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1010));
+	send_ok(oh_ord(1, 6, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1010));
 	/* Outside the window it passes again. */
-	send_ok(ord(0, 7, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1011));
+	send_ok(oh_ord(0, 7, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1011));
 	/* ... and is remembered in turn. */
-	send_denied(ord(0, 8, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1500), IG_RJ_DUPLICATE);
+	send_denied(oh_ord(0, 8, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1500), IG_RJ_DUPLICATE);
 	/* Market orders: same side and quantity. */
-	send_ok(ord(0, 9, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "2", 1600));
-	send_denied(ord(0, 10, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "2", 1601), IG_RJ_DUPLICATE);
+	send_ok(oh_ord(0, 9, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "2", 1600));
+	send_denied(oh_ord(0, 10, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "2", 1601), IG_RJ_DUPLICATE);
 	assert_int_equal(oms.s[0].rejects[IG_RJ_DUPLICATE], 4);
 	assert_int_equal(oms.s[1].rejects[IG_RJ_DUPLICATE], 0);
 }
@@ -389,35 +157,35 @@ static void test_reduce_only_flag(void **state)
 {
 	struct ig_event ev;
 	(void)state;
-	start();
+	oh_start();
 	mark(0, "100");
 	/* Flat: nothing reduces. */
-	ev = ord(0, 1, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 1);
+	ev = oh_ord(0, 1, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 1);
 	ev.body.order.flags = IG_ORDF_REDUCE_ONLY;
 	send_denied(ev, IG_RJ_REDUCE_ONLY);
 	hold(0, 2, "2", "100", "0", 1);
 	/* An increasing buy is denied. */
-	ev = ord(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 2);
+	ev = oh_ord(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 2);
 	ev.body.order.flags = IG_ORDF_REDUCE_ONLY;
 	send_denied(ev, IG_RJ_REDUCE_ONLY);
 	/* A sell beyond the position would flip it: denied. */
-	ev = ord(0, 4, IG_SIDE_SELL, IG_ORD_LIMIT, "101", "2.00000001", 3);
+	ev = oh_ord(0, 4, IG_SIDE_SELL, IG_ORD_LIMIT, "101", "2.00000001", 3);
 	ev.body.order.flags = IG_ORDF_REDUCE_ONLY;
 	send_denied(ev, IG_RJ_REDUCE_ONLY);
 	/* A reducing sell passes, flag and all. */
-	ev = ord(0, 5, IG_SIDE_SELL, IG_ORD_LIMIT, "101", "1.5", 4);
+	ev = oh_ord(0, 5, IG_SIDE_SELL, IG_ORD_LIMIT, "101", "1.5", 4);
 	ev.body.order.flags = IG_ORDF_REDUCE_ONLY;
 	send_ok(ev);
-	assert_true(exec_order(5)->body.order.flags & IG_ORDF_REDUCE_ONLY);
+	assert_true(oh_exec_order(5)->body.order.flags & IG_ORDF_REDUCE_ONLY);
 	/* Open sells count: only 0.5 is left to reduce. */
-	ev = ord(0, 6, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.50000001", 5);
+	ev = oh_ord(0, 6, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.50000001", 5);
 	ev.body.order.flags = IG_ORDF_REDUCE_ONLY;
 	send_denied(ev, IG_RJ_REDUCE_ONLY);
-	ev = ord(0, 7, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.5", 6);
+	ev = oh_ord(0, 7, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.5", 6);
 	ev.body.order.flags = IG_ORDF_REDUCE_ONLY;
 	send_ok(ev);
 	/* Without the flag an increasing buy still passes. */
-	send_ok(ord(0, 8, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 7));
+	send_ok(oh_ord(0, 8, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 7));
 	assert_int_equal(oms.s[0].rejects[IG_RJ_REDUCE_ONLY], 4);
 	assert_int_equal(oms.s[0].trading_state, IG_TS_ACTIVE);
 }
@@ -430,21 +198,21 @@ static void test_daily_loss_moves_to_reducing(void **state)
 	const struct ig_event *p;
 	(void)state;
 	cfg.risk.daily_loss_limit = D("50");
-	start();
+	oh_start();
 	s = &oms.s[0];
 	mark(0, "100");
 	assert_int_equal(s->day, DAY0_NS / (86400 * INT64_C(1000000000)));
 	hold(0, 1, "3", "100", "0", 1);
 	/* An open buy from before the breach. */
-	send_ok(ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 1));
-	venue_update(0, 2, IG_OS_ACCEPTED);
+	send_ok(oh_ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 1));
+	oh_venue_update(0, 2, IG_OS_ACCEPTED);
 
 	close_at(0, 3, "1", "60", "0", 2); /* -40 */
 	assert_int_equal(s->trading_state, IG_TS_ACTIVE);
 	close_at(0, 4, "1", "90", "0", 3); /* -50: at the limit, not beyond */
 	assert_int_equal(s->trading_state, IG_TS_ACTIVE);
-	send_ok(ord(0, 5, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.1", 4));
-	fill(0, 5, 4, IG_SIDE_SELL, "99.9", "0.1", "0"); /* -50.01 */
+	send_ok(oh_ord(0, 5, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.1", 4));
+	oh_fill(0, 5, 4, IG_SIDE_SELL, "99.9", "0.1", "0"); /* -50.01 */
 	assert_int_equal(s->trading_state, IG_TS_REDUCING);
 	assert_int_equal(s->breach_reason, IG_RJ_DAILY_LOSS);
 	assert_int_equal(s->day_start_net_pnl, 0);
@@ -454,25 +222,25 @@ static void test_daily_loss_moves_to_reducing(void **state)
 	assert_int_equal(oms.s[1].trading_state, IG_TS_ACTIVE);
 
 	/* Increasing orders: denied, reason daily_loss_limit. */
-	send_denied(ord(0, 6, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "0.1", 5), IG_RJ_DAILY_LOSS);
-	send_denied(ord(0, 7, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.1", 5), IG_RJ_DAILY_LOSS);
+	send_denied(oh_ord(0, 6, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "0.1", 5), IG_RJ_DAILY_LOSS);
+	send_denied(oh_ord(0, 7, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.1", 5), IG_RJ_DAILY_LOSS);
 	{
-		struct ig_event ev = ord(0, 8, IG_SIDE_BUY, IG_ORD_STOP_MARKET, NULL, "0.1", 5);
+		struct ig_event ev = oh_ord(0, 8, IG_SIDE_BUY, IG_ORD_STOP_MARKET, NULL, "0.1", 5);
 		ev.body.order.stop_px = D("110");
 		send_denied(ev, IG_RJ_DAILY_LOSS);
 	}
 	/* Reductions pass (position 0.9). */
-	send_ok(ord(0, 9, IG_SIDE_SELL, IG_ORD_LIMIT, "101", "0.5", 6));
+	send_ok(oh_ord(0, 9, IG_SIDE_SELL, IG_ORD_LIMIT, "101", "0.5", 6));
 	/* More than what is left to reduce does not. */
-	send_denied(ord(0, 10, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.5", 6), IG_RJ_DAILY_LOSS);
+	send_denied(oh_ord(0, 10, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.5", 6), IG_RJ_DAILY_LOSS);
 	/* Cancels always pass. */
-	cancel(0, 2);
+	oh_cancel(0, 2);
 	assert_int_equal(exec_cancels(0, 2), 1);
-	assert_non_null(update_for(0, 2, IG_OS_PENDING_CANCEL));
-	cancel(0, 9);
+	assert_non_null(oh_update_for(0, 2, IG_OS_PENDING_CANCEL));
+	oh_cancel(0, 9);
 	assert_int_equal(exec_cancels(0, 9), 1);
 	/* The other strategy trades on. */
-	send_ok(ord(1, 11, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 7));
+	send_ok(oh_ord(1, 11, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 7));
 }
 
 /*
@@ -489,7 +257,7 @@ static void test_new_day_resets_baseline(void **state)
 	(void)state;
 	cfg.risk.daily_loss_limit = D("50");
 	cfg.risk.max_drawdown_pct = D("90");
-	start();
+	oh_start();
 	s = &oms.s[0];
 	mark(0, "100");
 	day0 = s->day;
@@ -511,7 +279,7 @@ static void test_new_day_resets_baseline(void **state)
 	assert_int_equal(s->breach_reason, IG_RJ_DAILY_LOSS);
 
 	/* Day 1, still: increasing orders are denied, reductions pass. */
-	send_denied(ord(0, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "80", "0.1", NEXT_DAY_MS + 7 * H_MS),
+	send_denied(oh_ord(0, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "80", "0.1", NEXT_DAY_MS + 7 * H_MS),
 		    IG_RJ_DAILY_LOSS);
 	/* Day 2: the baseline resets, and a daily limit is a daily one: the
 	 * strategy is ACTIVE again (a drawdown breach would stay). */
@@ -519,7 +287,7 @@ static void test_new_day_resets_baseline(void **state)
 	assert_int_equal(s->day, day0 + 2);
 	assert_int_equal(s->day_start_net_pnl, D("-100"));
 	assert_int_equal(s->trading_state, IG_TS_ACTIVE);
-	send_ok(ord(0, 6, IG_SIDE_BUY, IG_ORD_LIMIT, "80", "0.1", NEXT_DAY_MS + DAY_MS + 6 * H_MS));
+	send_ok(oh_ord(0, 6, IG_SIDE_BUY, IG_ORD_LIMIT, "80", "0.1", NEXT_DAY_MS + DAY_MS + 6 * H_MS));
 }
 
 /*
@@ -535,7 +303,7 @@ static void test_daily_loss_first_fill_of_day_counts(void **state)
 	struct ig_oms_strategy *s;
 	(void)state;
 	cfg.risk.daily_loss_limit = D("50");
-	start();
+	oh_start();
 	s = &oms.s[0];
 	mark(0, "100");
 	hold(0, 1, "2", "100", "0", 1);
@@ -564,17 +332,17 @@ static void test_regression_daily_loss_day_moves_backwards(void **state)
 	(void)state;
 	cfg.risk.daily_loss_limit = D("50");
 	cfg.risk.max_drawdown_pct = D("90"); /* marks re-value and roll the day */
-	start();
+	oh_start();
 	s = &oms.s[0];
 	mark(0, "100");
 	day0 = s->day;
 	hold(0, 1, "5", "100", "0", 1);
 	/* Day 0, a minute before midnight: a market sell is sent. */
-	send_ok(ord(0, 2, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", NEXT_DAY_MS - 60000));
+	send_ok(oh_ord(0, 2, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", NEXT_DAY_MS - 60000));
 	mark(NEXT_DAY_MS + 1000, "60");
 	assert_int_equal(s->day, day0 + 1);
 	/* Its fill, stamped with the order's (day 0) time: -40 on day 1. */
-	fill_at(T0 + (NEXT_DAY_MS - 60000) * MS, 0, 2, 2, IG_SIDE_SELL, "60", "1", "0");
+	oh_fill_at(T0 + (NEXT_DAY_MS - 60000) * MS, 0, 2, 2, IG_SIDE_SELL, "60", "1", "0");
 	mark(NEXT_DAY_MS + 2000, "60");
 	close_at(0, 3, "1", "60", "0", 3); /* another -40 on day 1 */
 	assert_int_equal(s->pos[0].realized_pnl, D("-80"));
@@ -597,8 +365,8 @@ static void drawdown_path(void)
 	assert_int_equal(s->equity, D("1000"));
 	assert_int_equal(s->equity_hwm, D("1000"));
 	/* An open buy, to cancel after the breach. */
-	send_ok(ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "80", "1", 1));
-	venue_update(0, 2, IG_OS_ACCEPTED);
+	send_ok(oh_ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "80", "1", 1));
+	oh_venue_update(0, 2, IG_OS_ACCEPTED);
 	mark(2, "110");
 	assert_int_equal(s->equity, D("1050"));
 	assert_int_equal(s->equity_hwm, D("1050"));
@@ -621,14 +389,14 @@ static void test_drawdown_moves_to_reducing(void **state)
 	(void)state;
 	cfg.strategies[0].capital = D("1000");
 	cfg.risk.max_drawdown_pct = D("10");
-	start();
+	oh_start();
 	s = &oms.s[0];
 	drawdown_path();
 	assert_int_equal(s->trading_state, IG_TS_REDUCING);
 	assert_int_equal(s->breach_reason, IG_RJ_DRAWDOWN);
-	send_denied(ord(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "88", "0.1", 6), IG_RJ_DRAWDOWN);
-	send_ok(ord(0, 4, IG_SIDE_SELL, IG_ORD_LIMIT, "89", "1", 6));
-	cancel(0, 2);
+	send_denied(oh_ord(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "88", "0.1", 6), IG_RJ_DRAWDOWN);
+	send_ok(oh_ord(0, 4, IG_SIDE_SELL, IG_ORD_LIMIT, "89", "1", 6));
+	oh_cancel(0, 2);
 	assert_int_equal(exec_cancels(0, 2), 1);
 	/* A recovery does not restore ACTIVE. */
 	mark(7, "120");
@@ -636,7 +404,7 @@ static void test_drawdown_moves_to_reducing(void **state)
 	assert_int_equal(s->trading_state, IG_TS_REDUCING);
 	/* The other strategy (no position) is untouched. */
 	assert_int_equal(oms.s[1].trading_state, IG_TS_ACTIVE);
-	send_ok(ord(1, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "119", "1", 8));
+	send_ok(oh_ord(1, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "119", "1", 8));
 }
 
 static void test_drawdown_halted(void **state)
@@ -647,24 +415,24 @@ static void test_drawdown_halted(void **state)
 	cfg.strategies[0].capital = D("1000");
 	cfg.risk.max_drawdown_pct = D("10");
 	cfg.strategies[0].risk.drawdown_action = IG_BREACH_HALTED;
-	start();
+	oh_start();
 	s = &oms.s[0];
 	drawdown_path();
 	assert_int_equal(s->trading_state, IG_TS_HALTED);
 	assert_int_equal(s->breach_reason, IG_RJ_DRAWDOWN);
 	/* Everything is denied, reductions too ... */
-	send_denied(ord(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "88", "0.1", 6), IG_RJ_HALTED);
-	send_denied(ord(0, 4, IG_SIDE_SELL, IG_ORD_LIMIT, "89", "1", 6), IG_RJ_HALTED);
-	ev = ord(0, 5, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 6);
+	send_denied(oh_ord(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "88", "0.1", 6), IG_RJ_HALTED);
+	send_denied(oh_ord(0, 4, IG_SIDE_SELL, IG_ORD_LIMIT, "89", "1", 6), IG_RJ_HALTED);
+	ev = oh_ord(0, 5, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 6);
 	ev.body.order.flags = IG_ORDF_REDUCE_ONLY;
 	send_denied(ev, IG_RJ_HALTED);
 	/* ... but cancels pass. */
-	cancel(0, 2);
+	oh_cancel(0, 2);
 	assert_int_equal(exec_cancels(0, 2), 1);
-	venue_update(0, 2, IG_OS_CANCELED);
-	assert_null(rec(0, 2));
+	oh_venue_update(0, 2, IG_OS_CANCELED);
+	assert_null(oh_rec(0, 2));
 	/* The other strategy trades on. */
-	send_ok(ord(1, 6, IG_SIDE_BUY, IG_ORD_LIMIT, "88", "1", 7));
+	send_ok(oh_ord(1, 6, IG_SIDE_BUY, IG_ORD_LIMIT, "88", "1", 7));
 }
 
 /*
@@ -679,7 +447,7 @@ static void test_global_drawdown_action_inherited(void **state)
 	cfg.strategies[0].capital = D("1000");
 	cfg.risk.max_drawdown_pct = D("10");
 	cfg.risk.drawdown_action = IG_BREACH_HALTED;
-	start();
+	oh_start();
 	drawdown_path();
 	if (oms.s[0].trading_state != IG_TS_HALTED)
 		fail_msg("global drawdown_action halted, strategy went %s",
@@ -699,7 +467,7 @@ static void test_regression_drawdown_pct_truncated(void **state)
 	(void)state;
 	cfg.strategies[0].capital = D("1000");
 	cfg.risk.max_drawdown_pct = D("50");
-	start();
+	oh_start();
 	mark(0, "100");
 	hold(0, 1, "5", "100", "0", 1);
 	mark(1, "110");
@@ -719,25 +487,25 @@ static void kill_switch_book(void)
 	struct ig_event ev;
 	mark(0, "100");
 	hold(0, 1, "2", "100", "0", 1);
-	send_ok(ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1));
-	venue_update(0, 2, IG_OS_ACCEPTED);
-	send_ok(ord(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "98", "1", 1));
-	send_ok(ord(0, 4, IG_SIDE_SELL, IG_ORD_LIMIT, "110", "1", 1));
-	venue_update(0, 4, IG_OS_ACCEPTED);
-	ev = ord(0, 5, IG_SIDE_BUY, IG_ORD_STOP_MARKET, NULL, "1", 1);
+	send_ok(oh_ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1));
+	oh_venue_update(0, 2, IG_OS_ACCEPTED);
+	send_ok(oh_ord(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "98", "1", 1));
+	send_ok(oh_ord(0, 4, IG_SIDE_SELL, IG_ORD_LIMIT, "110", "1", 1));
+	oh_venue_update(0, 4, IG_OS_ACCEPTED);
+	ev = oh_ord(0, 5, IG_SIDE_BUY, IG_ORD_STOP_MARKET, NULL, "1", 1);
 	ev.body.order.stop_px = D("105");
-	handle(&ev);
-	assert_true(rec(0, 5)->armed);
+	oh_handle(&ev);
+	assert_true(oh_rec(0, 5)->armed);
 
 	hold(1, 11, "1", "100", "0", 2);
-	send_ok(ord(1, 12, IG_SIDE_BUY, IG_ORD_LIMIT, "97", "1", 2));
-	venue_update(1, 12, IG_OS_ACCEPTED);
-	ev = ord(1, 13, IG_SIDE_SELL, IG_ORD_STOP_MARKET, NULL, "1", 2);
+	send_ok(oh_ord(1, 12, IG_SIDE_BUY, IG_ORD_LIMIT, "97", "1", 2));
+	oh_venue_update(1, 12, IG_OS_ACCEPTED);
+	ev = oh_ord(1, 13, IG_SIDE_SELL, IG_ORD_STOP_MARKET, NULL, "1", 2);
 	ev.body.order.stop_px = D("90");
-	handle(&ev);
-	assert_true(rec(1, 13)->armed);
-	send_ok(ord(1, 14, IG_SIDE_BUY, IG_ORD_LIMIT, "96", "1", 2));
-	cancel(1, 14);
+	oh_handle(&ev);
+	assert_true(oh_rec(1, 13)->armed);
+	send_ok(oh_ord(1, 14, IG_SIDE_BUY, IG_ORD_LIMIT, "96", "1", 2));
+	oh_cancel(1, 14);
 	assert_int_equal(exec_cancels(1, 14), 1);
 	assert_int_equal(oms.s[0].om.open, 4);
 	assert_int_equal(oms.s[1].om.open, 3);
@@ -746,47 +514,47 @@ static void kill_switch_book(void)
 static void check_kill_switch_engaged(void)
 {
 	/* One cancel to the venue for every open venue order, none twice. */
-	assert_int_equal(n_to(IG_STAGE_EXEC), 4);
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 4);
 	assert_int_equal(exec_cancels(0, 2), 1);
 	assert_int_equal(exec_cancels(0, 3), 1);
 	assert_int_equal(exec_cancels(0, 4), 1);
 	assert_int_equal(exec_cancels(1, 12), 1);
 	assert_int_equal(exec_cancels(1, 14), 0);
 	for (uint64_t c = 2; c <= 4; c++)
-		assert_int_equal(rec(0, c)->state, IG_OS_PENDING_CANCEL);
-	assert_int_equal(rec(1, 12)->state, IG_OS_PENDING_CANCEL);
+		assert_int_equal(oh_rec(0, c)->state, IG_OS_PENDING_CANCEL);
+	assert_int_equal(oh_rec(1, 12)->state, IG_OS_PENDING_CANCEL);
 	/* Armed conditional orders are cancelled here, locally. */
-	assert_non_null(update_for(0, 5, IG_OS_CANCELED));
-	assert_non_null(update_for(1, 13, IG_OS_CANCELED));
-	assert_null(rec(0, 5));
-	assert_null(rec(1, 13));
+	assert_non_null(oh_update_for(0, 5, IG_OS_CANCELED));
+	assert_non_null(oh_update_for(1, 13, IG_OS_CANCELED));
+	assert_null(oh_rec(0, 5));
+	assert_null(oh_rec(1, 13));
 	assert_int_equal(oms.s[0].narmed, 0);
 	assert_int_equal(oms.s[1].narmed, 0);
 	assert_int_equal(oms.kill_cancels, 6);
 	assert_true(oms.kill_switch);
 	/* Nothing but reductions passes. */
-	send_denied(ord(0, 20, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "0.1", 3), IG_RJ_KILL_SWITCH);
-	send_denied(ord(0, 21, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.1", 3), IG_RJ_KILL_SWITCH);
-	send_denied(ord(1, 22, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "0.1", 3), IG_RJ_KILL_SWITCH);
+	send_denied(oh_ord(0, 20, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "0.1", 3), IG_RJ_KILL_SWITCH);
+	send_denied(oh_ord(0, 21, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.1", 3), IG_RJ_KILL_SWITCH);
+	send_denied(oh_ord(1, 22, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "0.1", 3), IG_RJ_KILL_SWITCH);
 	{
-		struct ig_event ev = ord(1, 23, IG_SIDE_BUY, IG_ORD_STOP_MARKET, NULL, "0.1", 3);
+		struct ig_event ev = oh_ord(1, 23, IG_SIDE_BUY, IG_ORD_STOP_MARKET, NULL, "0.1", 3);
 		ev.body.order.stop_px = D("101");
 		send_denied(ev, IG_RJ_KILL_SWITCH);
 	}
 	/* Strategy 0 holds 2 and offers 1 (order 4, cancel pending): 1 left. */
-	send_ok(ord(0, 24, IG_SIDE_SELL, IG_ORD_LIMIT, "100", "1", 3));
-	send_denied(ord(0, 25, IG_SIDE_SELL, IG_ORD_LIMIT, "100", "0.5", 3), IG_RJ_KILL_SWITCH);
-	send_ok(ord(1, 26, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.5", 3));
+	send_ok(oh_ord(0, 24, IG_SIDE_SELL, IG_ORD_LIMIT, "100", "1", 3));
+	send_denied(oh_ord(0, 25, IG_SIDE_SELL, IG_ORD_LIMIT, "100", "0.5", 3), IG_RJ_KILL_SWITCH);
+	send_ok(oh_ord(1, 26, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "0.5", 3));
 	/* Cancels pass. */
-	cancel(0, 24);
+	oh_cancel(0, 24);
 	assert_int_equal(exec_cancels(0, 24), 1);
 	/* The venue confirms; the stops' triggers are gone. */
-	venue_update(0, 2, IG_OS_CANCELED);
-	venue_update(0, 3, IG_OS_CANCELED);
-	venue_update(0, 4, IG_OS_CANCELED);
-	venue_update(0, 24, IG_OS_CANCELED);
-	venue_update(1, 12, IG_OS_CANCELED);
-	venue_update(1, 14, IG_OS_CANCELED);
+	oh_venue_update(0, 2, IG_OS_CANCELED);
+	oh_venue_update(0, 3, IG_OS_CANCELED);
+	oh_venue_update(0, 4, IG_OS_CANCELED);
+	oh_venue_update(0, 24, IG_OS_CANCELED);
+	oh_venue_update(1, 12, IG_OS_CANCELED);
+	oh_venue_update(1, 14, IG_OS_CANCELED);
 	mark(4, "106");
 	assert_int_equal(out.n, 0);
 	mark(5, "89");
@@ -801,7 +569,7 @@ static void check_kill_switch_engaged(void)
 static void test_kill_switch(void **state)
 {
 	(void)state;
-	start();
+	oh_start();
 	kill_switch_book();
 	out.n = 0;
 	ig_oms_kill_switch(&oms, true, &out.emit);
@@ -816,23 +584,23 @@ static void test_kill_switch(void **state)
 	ig_oms_kill_switch(&oms, false, &out.emit);
 	assert_int_equal(out.n, 0);
 	assert_false(oms.kill_switch);
-	send_ok(ord(0, 30, IG_SIDE_BUY, IG_ORD_LIMIT, "89", "1", 6));
-	send_ok(ord(1, 31, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 6));
+	send_ok(oh_ord(0, 30, IG_SIDE_BUY, IG_ORD_LIMIT, "89", "1", 6));
+	send_ok(oh_ord(1, 31, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 6));
 	assert_int_equal(oms.s[0].trading_state, IG_TS_ACTIVE);
 }
 
 static void test_kill_switch_control_event(void **state)
 {
 	(void)state;
-	start();
+	oh_start();
 	kill_switch_book();
 	control(IG_CTL_KILL_SWITCH, 1);
 	check_kill_switch_engaged();
 	control(IG_CTL_KILL_SWITCH, 0);
 	assert_int_equal(out.n, 0);
 	assert_false(oms.kill_switch);
-	send_ok(ord(0, 30, IG_SIDE_BUY, IG_ORD_LIMIT, "89", "1", 6));
-	send_ok(ord(1, 31, IG_SIDE_BUY, IG_ORD_LIMIT, "89", "1", 6));
+	send_ok(oh_ord(0, 30, IG_SIDE_BUY, IG_ORD_LIMIT, "89", "1", 6));
+	send_ok(oh_ord(1, 31, IG_SIDE_BUY, IG_ORD_LIMIT, "89", "1", 6));
 }
 
 /* ------------------------------------------------------ tax */
@@ -841,7 +609,7 @@ static void test_tax(void **state)
 {
 	(void)state;
 	cfg.risk.tax_rate_pct = D("20");
-	start();
+	oh_start();
 	mark(0, "100");
 	hold(0, 1, "1", "100", "0", 1);
 	assert_int_equal(oms.s[0].tax, 0);
@@ -884,7 +652,7 @@ static void test_equity_and_hwm(void **state)
 	(void)state;
 	cfg.strategies[0].capital = D("1000");
 	cfg.strategies[0].risk.max_drawdown_pct = D("50");
-	start();
+	oh_start();
 	s = &oms.s[0];
 	mark(0, "100");
 	assert_int_equal(s->equity, D("1000"));
@@ -937,17 +705,17 @@ static void test_regression_trigger_ignores_reducing(void **state)
 	struct ig_event ev;
 	(void)state;
 	cfg.risk.daily_loss_limit = D("50");
-	start();
+	oh_start();
 	mark(0, "100");
 	hold(0, 1, "2", "100", "0", 1);
-	ev = ord(0, 9, IG_SIDE_BUY, IG_ORD_STOP_MARKET, NULL, "1", 1);
+	ev = oh_ord(0, 9, IG_SIDE_BUY, IG_ORD_STOP_MARKET, NULL, "1", 1);
 	ev.body.order.stop_px = D("120");
-	handle(&ev);
-	assert_true(rec(0, 9)->armed);
+	oh_handle(&ev);
+	assert_true(oh_rec(0, 9)->armed);
 	close_at(0, 2, "1", "40", "0", 2); /* -60 */
 	assert_int_equal(oms.s[0].trading_state, IG_TS_REDUCING);
 	mark(3, "121");
-	if (exec_order(9) != NULL)
+	if (oh_exec_order(9) != NULL)
 		fail_msg("a stop buy (increasing) was released to the venue while REDUCING");
 }
 
@@ -960,18 +728,18 @@ static void test_regression_trigger_ignores_halted(void **state)
 	cfg.strategies[0].capital = D("1000");
 	cfg.risk.max_drawdown_pct = D("10");
 	cfg.strategies[0].risk.drawdown_action = IG_BREACH_HALTED;
-	start();
+	oh_start();
 	mark(0, "100");
 	hold(0, 1, "5", "100", "0", 1);
-	ev = ord(0, 9, IG_SIDE_BUY, IG_ORD_TAKE_PROFIT, NULL, "1", 1);
+	ev = oh_ord(0, 9, IG_SIDE_BUY, IG_ORD_TAKE_PROFIT, NULL, "1", 1);
 	ev.body.order.stop_px = D("85");
-	handle(&ev);
-	assert_true(rec(0, 9)->armed);
+	oh_handle(&ev);
+	assert_true(oh_rec(0, 9)->armed);
 	mark(2, "110");
 	mark(3, "88");
 	assert_int_equal(oms.s[0].trading_state, IG_TS_HALTED);
 	mark(4, "85");
-	if (exec_order(9) != NULL)
+	if (oh_exec_order(9) != NULL)
 		fail_msg("a take-profit buy was released to the venue while HALTED");
 }
 
@@ -989,27 +757,27 @@ static void test_regression_held_replacement_ignores_reducing(void **state)
 	struct ig_event ev;
 	(void)state;
 	cfg.risk.daily_loss_limit = D("50");
-	start();
+	oh_start();
 	mark(0, "100");
 	hold(0, 1, "3", "100", "0", 1);
-	send_ok(ord(0, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 1));
-	venue_update(0, 5, IG_OS_ACCEPTED);
-	ev = ord(0, 6, IG_SIDE_BUY, IG_ORD_LIMIT, "91", "1", 2);
+	send_ok(oh_ord(0, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 1));
+	oh_venue_update(0, 5, IG_OS_ACCEPTED);
+	ev = oh_ord(0, 6, IG_SIDE_BUY, IG_ORD_LIMIT, "91", "1", 2);
 	ev.body.order.replaces = 5;
-	handle(&ev);
+	oh_handle(&ev);
 	assert_int_equal(exec_cancels(0, 5), 1);
-	assert_true(rec(0, 6)->held);
+	assert_true(oh_rec(0, 6)->held);
 	close_at(0, 7, "1", "40", "0", 2); /* -60 */
 	assert_int_equal(oms.s[0].trading_state, IG_TS_REDUCING);
-	venue_update(0, 5, IG_OS_CANCELED);
-	if (exec_order(6) != NULL)
+	oh_venue_update(0, 5, IG_OS_CANCELED);
+	if (oh_exec_order(6) != NULL)
 		fail_msg("a held replacement buy (increasing) was released to the venue while REDUCING");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_prestate_setup_teardown(f, oh_setup, oh_teardown, &harness)
 		T(test_duplicate_intent),
 		T(test_reduce_only_flag),
 		T(test_daily_loss_moves_to_reducing),
