@@ -152,6 +152,7 @@ enum ig_control_cmd {
 	IG_CTL_STOP,        /* drain and stop */
 	IG_CTL_KILL_SWITCH, /* arg: 1 = engage, 0 = clear */
 	IG_CTL_FEED_END,    /* the feed has no more events */
+	IG_CTL_TRADING_STATE, /* arg: global enum ig_trading_state (0 active, 1 reducing, 2 halted) */
 };
 
 enum ig_liquidity {

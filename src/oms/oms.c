@@ -571,6 +571,32 @@ static void cancel_order(struct ig_oms *oms, struct ig_oms_strategy *s, const st
 	ig_emit(out, IG_STAGE_EXEC, 0, &fwd);
 }
 
+/* A new UTC data day: time-in-force DAY orders end. Held and armed ones
+ * expire here; those at the venue are cancelled there and end EXPIRED
+ * when the venue confirms. */
+static void expire_day_orders(struct ig_oms *oms, struct ig_oms_strategy *s,
+			      const struct ig_event *cause, struct ig_emit *out)
+{
+	for (uint32_t p = 0; p < IG_OM_CAPACITY; p++) {
+		struct ig_order_rec *r = &s->om.pool[p];
+		struct ig_event c;
+		if (r->client_id == 0 || r->tif != IG_TIF_DAY ||
+		    ig_order_terminal((enum ig_ord_state)r->state) || r->expiring)
+			continue;
+		c = *cause;
+		c.hdr.strategy_id = sid_of(oms, s);
+		c.hdr.instrument_id = r->instrument_id;
+		r->expiring = true;
+		if (r->armed || r->held) {
+			if (r->state == IG_OS_SUBMITTED)
+				ig_order_transition(&s->om, r, IG_OS_ACCEPTED);
+			move(oms, s, &c, r, IG_OS_EXPIRED, 0, out);
+			continue;
+		}
+		cancel_order(oms, s, &c, r, out);
+	}
+}
+
 static void on_cancel(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
 {
 	struct ig_oms_strategy *s;
@@ -635,13 +661,14 @@ static void breach(struct ig_oms *oms, struct ig_oms_strategy *s, enum ig_tradin
 /* Opens a new daily-loss window when data time enters a new UTC day. Called
  * for every mark and before a fill's PnL is applied, so the window's
  * baseline never includes that day's own fills. */
-static void roll_day(struct ig_oms_strategy *s, int64_t data_ns)
+static bool roll_day(struct ig_oms_strategy *s, int64_t data_ns)
 {
 	int64_t day = data_ns / NS_PER_DAY;
+	bool first = s->day == INT64_MIN;
 	/* Forward only: a late report stamped with yesterday's data time
 	 * must not reopen yesterday's window. */
-	if (s->day != INT64_MIN && day <= s->day)
-		return;
+	if (!first && day <= s->day)
+		return false;
 	s->day = day;
 	s->day_start_net_pnl = net_realized(s);
 	/* A daily loss limit is a daily one: a new day restores trading. A
@@ -651,6 +678,7 @@ static void roll_day(struct ig_oms_strategy *s, int64_t data_ns)
 		s->breach_reason = IG_RJ_NONE;
 		ig_log_info("daily loss window reset: trading state back to active");
 	}
+	return !first;
 }
 
 /* Re-values the strategy and applies the loss and drawdown limits. */
@@ -807,7 +835,9 @@ static void on_update(struct ig_oms *oms, const struct ig_event *in, struct ig_e
 	/* ACCEPTED after a partial fill or a cancel request adds nothing. */
 	if (u->state == IG_OS_ACCEPTED && r->state != IG_OS_SUBMITTED && r->state != IG_OS_IN_DOUBT)
 		return;
-	move(oms, s, in, r, (enum ig_ord_state)u->state, u->reason, out);
+	move(oms, s, in, r,
+	     u->state == IG_OS_CANCELED && r->expiring ? IG_OS_EXPIRED : (enum ig_ord_state)u->state,
+	     u->reason, out);
 }
 
 static void on_venue_reject(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
@@ -982,7 +1012,8 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 		for (uint32_t i = 0; i < oms->nstrategies; i++) {
 			struct ig_oms_strategy *s = &oms->s[i];
 			s->pos[k].mark_px = px;
-			roll_day(s, in->hdr.ts_event_ns);
+			if (roll_day(s, in->hdr.ts_event_ns))
+				expire_day_orders(oms, s, in, out);
 			/* Equity moves with every mark, but re-valuing costs a
 			 * 128-bit multiply per instrument: do it per mark only
 			 * where a drawdown limit watches it, else at fills. */
@@ -1013,6 +1044,14 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 	case IG_EV_CONTROL:
 		if (in->body.control.cmd == IG_CTL_KILL_SWITCH) {
 			ig_oms_kill_switch(oms, in->body.control.arg != 0, out);
+		} else if (in->body.control.cmd == IG_CTL_TRADING_STATE) {
+			int64_t st = in->body.control.arg;
+			if (st >= IG_TS_ACTIVE && st <= IG_TS_HALTED && st != oms->trading_state) {
+				ig_log_warn("global trading state %s -> %s",
+					    ig_trading_state_name((enum ig_trading_state)oms->trading_state),
+					    ig_trading_state_name((enum ig_trading_state)st));
+				oms->trading_state = (uint8_t)st;
+			}
 		} else if (in->body.control.cmd == IG_CTL_FEED_END) {
 			if (in->hdr.src == IG_STAGE_EXEC) {
 				oms->exec_drained = true;

@@ -52,6 +52,7 @@ struct ig_order_rec {
 	bool armed;           /* conditional order held by the OMS, not yet triggered */
 	bool held;            /* replacement waiting for its predecessor's cancel */
 	bool cancel_requested;/* a cancel went to the venue (survives partial fills) */
+	bool expiring;        /* a DAY order cancelled at the day's end: ends EXPIRED */
 	uint16_t instrument_id;
 	uint8_t side;         /* enum ig_side */
 	uint8_t type;         /* enum ig_ord_type */

@@ -774,6 +774,69 @@ static void test_regression_held_replacement_ignores_reducing(void **state)
 		fail_msg("a held replacement buy (increasing) was released to the venue while REDUCING");
 }
 
+/* Time in force DAY: at the first mark of the next UTC data day, a DAY
+ * order at the venue is cancelled there and ends EXPIRED when the venue
+ * confirms; an armed (OMS-held) DAY stop expires at once; GTC orders stay. */
+static void test_day_orders_expire_at_day_end(void **state)
+{
+	struct ig_event ev;
+	struct ig_order_rec *r;
+	(void)state;
+	oh_start();
+	mark(0, "100");
+	ev = oh_ord(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1);
+	ev.body.order.tif = IG_TIF_DAY;
+	send_ok(ev);
+	oh_venue_update(0, 1, IG_OS_ACCEPTED);
+	send_ok(oh_ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "98", "1", 1)); /* GTC */
+	oh_venue_update(0, 2, IG_OS_ACCEPTED);
+	ev = oh_ord(0, 3, IG_SIDE_BUY, IG_ORD_STOP_MARKET, NULL, "1", 1);
+	ev.body.order.tif = IG_TIF_DAY;
+	ev.body.order.stop_px = oh_D("150");
+	oh_handle(&ev);
+	assert_non_null(oh_rec(0, 3));
+	mark(NEXT_DAY_MS - 1, "100"); /* still the same day */
+	assert_int_equal(exec_cancels(0, 1), 0);
+	mark(NEXT_DAY_MS, "100");
+	assert_int_equal(exec_cancels(0, 1), 1);
+	assert_int_equal(exec_cancels(0, 2), 0);
+	assert_null(oh_rec(0, 3));
+	assert_non_null(oh_update_for(0, 3, IG_OS_EXPIRED));
+	r = oh_rec(0, 1);
+	assert_non_null(r);
+	assert_int_equal(r->state, IG_OS_PENDING_CANCEL);
+	oh_venue_update_at(oh_now_ns(), 0, 1, IG_OS_CANCELED);
+	assert_null(oh_rec(0, 1));
+	assert_non_null(oh_update_for(0, 1, IG_OS_EXPIRED));
+	assert_non_null(oh_rec(0, 2));
+	assert_int_equal(oms.s[0].open_buy_qty[0], oh_D("1"));
+}
+
+/* The global trading state, set by a control event, binds every strategy:
+ * REDUCING lets only reductions through, HALTED nothing; ACTIVE again
+ * lets everything through. Cancels are never blocked. */
+static void test_global_trading_state_control(void **state)
+{
+	(void)state;
+	oh_start();
+	mark(0, "100");
+	send_ok(oh_ord(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", 1));
+	oh_fill(0, 1, 1, IG_SIDE_BUY, "100", "1", "0");
+	control(IG_CTL_TRADING_STATE, IG_TS_REDUCING);
+	assert_int_equal(oms.trading_state, IG_TS_REDUCING);
+	send_denied(oh_ord(1, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", 2), IG_RJ_REDUCE_ONLY);
+	send_ok(oh_ord(0, 3, IG_SIDE_SELL, IG_ORD_LIMIT, "101", "0.5", 2));
+	control(IG_CTL_TRADING_STATE, IG_TS_HALTED);
+	send_denied(oh_ord(0, 4, IG_SIDE_SELL, IG_ORD_LIMIT, "101", "0.5", 3), IG_RJ_HALTED);
+	oh_cancel(0, 3);
+	assert_int_equal(exec_cancels(0, 3), 1);
+	control(IG_CTL_TRADING_STATE, IG_TS_ACTIVE);
+	send_ok(oh_ord(1, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", 4));
+	/* Out of range is ignored. */
+	control(IG_CTL_TRADING_STATE, 7);
+	assert_int_equal(oms.trading_state, IG_TS_ACTIVE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -787,6 +850,8 @@ int main(void)
 		T(test_kill_switch),
 		T(test_kill_switch_control_event),
 		T(test_tax),
+		T(test_day_orders_expire_at_day_end),
+		T(test_global_trading_state_control),
 		T(test_equity_and_hwm),
 		T(test_daily_loss_first_fill_of_day_counts),
 		T(test_regression_daily_loss_day_moves_backwards),
