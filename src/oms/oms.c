@@ -295,14 +295,17 @@ static void on_terminal(struct ig_oms *oms, struct ig_oms_strategy *s, const str
 	}
 }
 
-/* True if an order of side/qty only reduces the position (counting open
- * orders that already reduce it). */
-static bool reduces(const struct ig_oms_strategy *s, uint16_t k, uint8_t side, int64_t qty)
+/* True if an order of side/qty only reduces the position (counting the
+ * other open orders that already reduce it). */
+static bool reduces(const struct ig_oms_strategy *s, uint16_t k, uint8_t side, int64_t qty,
+		    int64_t own_open)
 {
+	/* own_open: the order's own share of the open totals (0 for a new
+	 * intent, its leaves for an order already on the books). */
 	int64_t pos = s->pos[k].qty;
 	if (side == IG_SIDE_SELL)
-		return pos > 0 && qty <= pos - s->open_sell_qty[k];
-	return pos < 0 && qty <= -pos - s->open_buy_qty[k];
+		return pos > 0 && qty <= pos - (s->open_sell_qty[k] - own_open);
+	return pos < 0 && qty <= -pos - (s->open_buy_qty[k] - own_open);
 }
 
 static bool is_conditional(uint8_t type)
@@ -397,44 +400,38 @@ static void arm(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_e
 	move(oms, s, cause, r, IG_OS_ACCEPTED, 0, out);
 }
 
-/* The trading-state check for an order already on the books (a triggered
- * conditional, a released replacement): its own open quantity does not
- * count against "reduces". Returns IG_RJ_NONE or the reason. */
-static int state_check_rec(const struct ig_oms *oms, const struct ig_oms_strategy *s,
-			   const struct ig_order_rec *r)
+/* The checks that depend on trading state rather than on numbers, for an
+ * order that does (red) or does not only reduce the position. Returns
+ * IG_RJ_NONE or the reason. */
+static int state_gate(const struct ig_oms *oms, const struct ig_oms_strategy *s, bool red,
+		      uint8_t flags)
 {
-	int64_t leaves = r->qty - r->filled_qty, pos = s->pos[r->instrument_id].qty;
-	bool red = r->side == IG_SIDE_SELL
-			   ? pos > 0 && leaves <= pos - (s->open_sell_qty[r->instrument_id] - leaves)
-			   : pos < 0 && leaves <= -pos - (s->open_buy_qty[r->instrument_id] - leaves);
-
 	if (oms->trading_state == IG_TS_HALTED || s->trading_state == IG_TS_HALTED)
 		return IG_RJ_HALTED;
 	if (oms->kill_switch && !red)
 		return IG_RJ_KILL_SWITCH;
 	if ((oms->trading_state == IG_TS_REDUCING || s->trading_state == IG_TS_REDUCING) && !red)
 		return s->breach_reason != IG_RJ_NONE ? s->breach_reason : IG_RJ_REDUCE_ONLY;
-	if ((r->flags & IG_ORDF_REDUCE_ONLY) && !red)
+	if ((flags & IG_ORDF_REDUCE_ONLY) && !red)
 		return IG_RJ_REDUCE_ONLY;
 	return IG_RJ_NONE;
 }
 
-/* The checks that depend on trading state rather than on numbers. */
+/* The gate for an order already on the books (a triggered conditional, a
+ * released replacement): its own open quantity does not count. */
+static int state_check_rec(const struct ig_oms *oms, const struct ig_oms_strategy *s,
+			   const struct ig_order_rec *r)
+{
+	int64_t leaves = r->qty - r->filled_qty;
+	return state_gate(oms, s, reduces(s, r->instrument_id, r->side, leaves, leaves), r->flags);
+}
+
+/* The gate for a new intent. */
 static int state_check(const struct ig_oms *oms, const struct ig_oms_strategy *s,
 		       const struct ig_event *in)
 {
 	const struct ig_order *o = &in->body.order;
-	bool red = reduces(s, in->hdr.instrument_id, o->side, o->qty);
-
-	if (oms->trading_state == IG_TS_HALTED || s->trading_state == IG_TS_HALTED)
-		return IG_RJ_HALTED;
-	if (oms->kill_switch && !red)
-		return IG_RJ_KILL_SWITCH;
-	if ((oms->trading_state == IG_TS_REDUCING || s->trading_state == IG_TS_REDUCING) && !red)
-		return s->breach_reason != IG_RJ_NONE ? s->breach_reason : IG_RJ_REDUCE_ONLY;
-	if ((o->flags & IG_ORDF_REDUCE_ONLY) && !red)
-		return IG_RJ_REDUCE_ONLY;
-	return IG_RJ_NONE;
+	return state_gate(oms, s, reduces(s, in->hdr.instrument_id, o->side, o->qty, 0), o->flags);
 }
 
 static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
