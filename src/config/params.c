@@ -47,8 +47,10 @@ static int param_fail(const struct ig_cfg_strategy *s, const struct ig_cfg_param
 	return IG_ECONFIG;
 }
 
-int ig_param_i64(const struct ig_cfg_strategy *cfg, const char *key, int64_t *out, char *err,
-		 size_t errlen)
+/* Shared by the int64 getters: parse with `parse` (integer or exact
+ * decimal, `fixed` says which, for the message). */
+static int param_int64(const struct ig_cfg_strategy *cfg, const char *key, int64_t *out, char *err,
+		       size_t errlen, int (*parse)(const char *, size_t, int64_t *), bool fixed)
 {
 	const struct ig_cfg_param *p;
 	int64_t v;
@@ -59,32 +61,24 @@ int ig_param_i64(const struct ig_cfg_strategy *cfg, const char *key, int64_t *ou
 	p = ig_config_param(cfg, key);
 	if (p == NULL)
 		return IG_ENOTFOUND;
-	rc = ig__config_parse_i64(p->value, strlen(p->value), &v);
+	rc = parse(p->value, strlen(p->value), &v);
 	if (rc != 0)
-		return param_fail(cfg, p, err, errlen, "%s: \"%s\"", ig__config_parse_problem(rc, false),
+		return param_fail(cfg, p, err, errlen, "%s: \"%s\"", ig__config_parse_problem(rc, fixed),
 				  p->value);
 	*out = v;
 	return 0;
 }
 
+int ig_param_i64(const struct ig_cfg_strategy *cfg, const char *key, int64_t *out, char *err,
+		 size_t errlen)
+{
+	return param_int64(cfg, key, out, err, errlen, ig__config_parse_i64, false);
+}
+
 int ig_param_fixed(const struct ig_cfg_strategy *cfg, const char *key, int64_t *out, char *err,
 		   size_t errlen)
 {
-	const struct ig_cfg_param *p;
-	int64_t v;
-	int rc;
-
-	if (cfg == NULL || key == NULL || out == NULL)
-		return IG_EINVAL;
-	p = ig_config_param(cfg, key);
-	if (p == NULL)
-		return IG_ENOTFOUND;
-	rc = ig_fixed_parse(p->value, strlen(p->value), &v);
-	if (rc != 0)
-		return param_fail(cfg, p, err, errlen, "%s: \"%s\"", ig__config_parse_problem(rc, true),
-				  p->value);
-	*out = v;
-	return 0;
+	return param_int64(cfg, key, out, err, errlen, ig_fixed_parse, true);
 }
 
 int ig_param_bool(const struct ig_cfg_strategy *cfg, const char *key, bool *out, char *err,
