@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include "core/clock.h"
 #include "core/ring.h"
 #include "core/wait.h"
@@ -38,6 +39,21 @@ struct ig_emit {
 	uint8_t src;        /* enum ig_stage of the producer */
 	bool stamp;         /* stamp ts_emit_ns with the monotonic clock */
 };
+
+/* Starts ev (zeroed) as an event of `type` caused by `cause`: same
+ * strategy and instrument, and the cause's ts_origin_ns and ts_event_ns,
+ * so every event down the line keeps the ingress time of the tick that
+ * started it (design §3). */
+static inline void ig_event_reply_init(struct ig_event *ev, const struct ig_event *cause,
+				       enum ig_event_type type)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = (uint16_t)type;
+	ev->hdr.strategy_id = cause->hdr.strategy_id;
+	ev->hdr.instrument_id = cause->hdr.instrument_id;
+	ev->hdr.ts_origin_ns = cause->hdr.ts_origin_ns;
+	ev->hdr.ts_event_ns = cause->hdr.ts_event_ns;
+}
 
 static inline void ig__emit_stamp(struct ig_emit *e, struct ig_event *ev)
 {

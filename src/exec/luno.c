@@ -596,12 +596,7 @@ static void reject_event(struct ig_luno *v, const struct ig_event *order, int re
 			 struct ig_emit *out)
 {
 	struct ig_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_REJECT;
-	ev.hdr.strategy_id = order->hdr.strategy_id;
-	ev.hdr.instrument_id = order->hdr.instrument_id;
-	ev.hdr.ts_origin_ns = order->hdr.ts_origin_ns;
-	ev.hdr.ts_event_ns = order->hdr.ts_event_ns;
+	ig_event_reply_init(&ev, order, IG_EV_REJECT);
 	ev.body.reject.client_id = order->body.order.client_id;
 	ev.body.reject.px = order->body.order.px;
 	ev.body.reject.qty = order->body.order.qty;

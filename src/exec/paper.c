@@ -26,20 +26,10 @@ void ig_paper_destroy(struct ig_paper *p)
 	p->orders = NULL;
 }
 
-static void report_init(struct ig_event *ev, const struct ig_event *order, enum ig_event_type t)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->hdr.type = (uint16_t)t;
-	ev->hdr.strategy_id = order->hdr.strategy_id;
-	ev->hdr.instrument_id = order->hdr.instrument_id;
-	ev->hdr.ts_origin_ns = order->hdr.ts_origin_ns;
-	ev->hdr.ts_event_ns = order->hdr.ts_event_ns;
-}
-
 static void send_state(const struct ig_paper_order *po, enum ig_ord_state st, struct ig_emit *out)
 {
 	struct ig_event ev;
-	report_init(&ev, &po->ev, IG_EV_ORDER_UPDATE);
+	ig_event_reply_init(&ev, &po->ev, IG_EV_ORDER_UPDATE);
 	ev.body.update.client_id = po->ev.body.order.client_id;
 	ev.body.update.venue_order_id = po->venue_order_id;
 	ev.body.update.state = (uint8_t)st;
@@ -53,7 +43,7 @@ static void send_reject(struct ig_paper *p, const struct ig_event *order, int re
 			struct ig_emit *out)
 {
 	struct ig_event ev;
-	report_init(&ev, order, IG_EV_REJECT);
+	ig_event_reply_init(&ev, order, IG_EV_REJECT);
 	ev.body.reject.client_id = order->body.order.client_id;
 	ev.body.reject.px = order->body.order.px;
 	ev.body.reject.qty = order->body.order.qty;
@@ -78,7 +68,7 @@ static int64_t fill(struct ig_paper *p, struct ig_paper_order *po, const struct 
 	ig_fixed_mul(px, qty, &notional);
 	ig_fixed_bps(notional, maker ? p->maker_fee_bps : p->taker_fee_bps, &fee);
 	po->leaves_qty -= qty;
-	report_init(&ev, &po->ev, IG_EV_FILL);
+	ig_event_reply_init(&ev, &po->ev, IG_EV_FILL);
 	/* A fill caused by new market data carries that tick's origin. */
 	if (cause != NULL)
 		ev.hdr.ts_origin_ns = cause->hdr.ts_origin_ns;

@@ -86,16 +86,6 @@ static void to_strategy(struct ig_oms *oms, struct ig_emit *out, uint16_t sid, s
 	ig_emit(out, IG_STAGE_STRATEGY, oms->s[sid].thread, ev);
 }
 
-static void reply_init(struct ig_event *ev, const struct ig_event *cause, enum ig_event_type type)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->hdr.type = (uint16_t)type;
-	ev->hdr.strategy_id = cause->hdr.strategy_id;
-	ev->hdr.instrument_id = cause->hdr.instrument_id;
-	ev->hdr.ts_origin_ns = cause->hdr.ts_origin_ns;
-	ev->hdr.ts_event_ns = cause->hdr.ts_event_ns;
-}
-
 /* The clock risk uses: data time inline, ingress time threaded (oms.h). */
 static int64_t risk_now(const struct ig_oms *oms, const struct ig_event *ev)
 {
@@ -107,7 +97,7 @@ static void deny(struct ig_oms *oms, const struct ig_event *in, int reason, stru
 	struct ig_event ev;
 	struct ig_oms_strategy *s = &oms->s[in->hdr.strategy_id];
 
-	reply_init(&ev, in, IG_EV_REJECT);
+	ig_event_reply_init(&ev, in, IG_EV_REJECT);
 	ev.body.reject.client_id = in->body.order.client_id;
 	ev.body.reject.px = in->body.order.px;
 	ev.body.reject.qty = in->body.order.qty;
@@ -125,7 +115,7 @@ static void send_update(struct ig_oms *oms, const struct ig_event *cause, uint16
 	struct ig_event ev;
 	struct ig_order_update *u = &ev.body.update;
 
-	reply_init(&ev, cause, IG_EV_ORDER_UPDATE);
+	ig_event_reply_init(&ev, cause, IG_EV_ORDER_UPDATE);
 	ev.hdr.instrument_id = r->instrument_id;
 	u->client_id = r->client_id;
 	u->venue_order_id = r->venue_order_id;
@@ -223,7 +213,7 @@ static void release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct 
 		    struct ig_order_rec *r, struct ig_emit *out)
 {
 	struct ig_event ev;
-	reply_init(&ev, cause, IG_EV_ORDER);
+	ig_event_reply_init(&ev, cause, IG_EV_ORDER);
 	ev.hdr.strategy_id = sid_of(oms, s);
 	ev.hdr.instrument_id = r->instrument_id;
 	ev.body.order.client_id = r->client_id;
@@ -559,7 +549,7 @@ static void cancel_order(struct ig_oms *oms, struct ig_oms_strategy *s, const st
 			move(oms, s, cause, r, IG_OS_CANCELED, 0, out);
 		return;
 	}
-	reply_init(&fwd, cause, IG_EV_CANCEL);
+	ig_event_reply_init(&fwd, cause, IG_EV_CANCEL);
 	fwd.hdr.strategy_id = sid_of(oms, s);
 	fwd.hdr.instrument_id = r->instrument_id;
 	fwd.body.cancel.client_id = r->client_id;
@@ -605,7 +595,7 @@ static void on_cancel(struct ig_oms *oms, const struct ig_event *in, struct ig_e
 	r = ig_order_find(&s->om, in->body.cancel.client_id);
 	if (r == NULL) {
 		struct ig_event ev;
-		reply_init(&ev, in, IG_EV_REJECT);
+		ig_event_reply_init(&ev, in, IG_EV_REJECT);
 		ev.body.reject.client_id = in->body.cancel.client_id;
 		ev.body.reject.reason = IG_RJ_UNKNOWN_ORDER;
 		s->rejects[IG_RJ_UNKNOWN_ORDER]++;
@@ -621,7 +611,7 @@ static void send_position(struct ig_oms *oms, const struct ig_event *cause,
 	struct ig_event ev;
 	struct ig_position *p = &ev.body.position;
 
-	reply_init(&ev, cause, IG_EV_POSITION);
+	ig_event_reply_init(&ev, cause, IG_EV_POSITION);
 	ev.hdr.instrument_id = in_id;
 	p->qty = s->pos[in_id].qty;
 	p->avg_px = s->pos[in_id].avg_px;
