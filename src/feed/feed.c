@@ -4,6 +4,7 @@
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,23 @@ static void synth_event(struct ig_feed *f, struct ig_event *ev)
 	ev->body.quote.ask_qty = f->qty;
 }
 
+/* Pacing at f->rate events per second from the first event: true if event
+ * f->pos is due at now_ns, else false with *due_ns set. */
+static bool rate_due(struct ig_feed *f, int64_t now_ns, int64_t *due_ns)
+{
+	int64_t due;
+	if (f->pos == 0) {
+		f->t0_wall_ns = now_ns;
+		return true;
+	}
+	due = f->t0_wall_ns + (int64_t)((ig_i128)f->pos * 1000000000 / f->rate);
+	if (due > now_ns) {
+		*due_ns = due;
+		return false;
+	}
+	return true;
+}
+
 int ig_feed_next(struct ig_feed *f, int64_t now_ns, struct ig_event *ev, int64_t *due_ns)
 {
 	if (f->source == IG_FEED_LUNO)
@@ -123,15 +141,8 @@ int ig_feed_next(struct ig_feed *f, int64_t now_ns, struct ig_event *ev, int64_t
 		src = &f->events[f->pos];
 		if (f->speed == 0 && f->rate > 0) {
 			/* Fixed event rate, whatever the data's timestamps. */
-			if (f->pos == 0) {
-				f->t0_wall_ns = now_ns;
-			} else {
-				int64_t due = f->t0_wall_ns + (int64_t)((ig_i128)f->pos * 1000000000 / f->rate);
-				if (due > now_ns) {
-					*due_ns = due;
-					return 0;
-				}
-			}
+			if (!rate_due(f, now_ns, due_ns))
+				return 0;
 		} else if (f->speed > 0) {
 			if (f->pos == 0) {
 				f->t0_data_ns = src->hdr.ts_event_ns;
@@ -151,17 +162,8 @@ int ig_feed_next(struct ig_feed *f, int64_t now_ns, struct ig_event *ev, int64_t
 	/* synthetic */
 	if (f->count != 0 && f->pos >= f->count)
 		return IG_EEOF;
-	if (f->rate > 0) {
-		if (f->pos == 0) {
-			f->t0_wall_ns = now_ns;
-		} else {
-			int64_t due = f->t0_wall_ns + (int64_t)((ig_i128)f->pos * 1000000000 / f->rate);
-			if (due > now_ns) {
-				*due_ns = due;
-				return 0;
-			}
-		}
-	}
+	if (f->rate > 0 && !rate_due(f, now_ns, due_ns))
+		return 0;
 	synth_event(f, ev);
 	f->pos++;
 	return 1;
