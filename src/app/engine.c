@@ -765,8 +765,11 @@ static int run_threaded(struct ig_engine *e)
 	for (uint32_t t = 0; t < e->nthreads_run; t++)
 		ig_agent_thread_join(&e->threads[t]);
 	for (uint32_t a = 0; a < e->nagents; a++) {
-		for (uint32_t b = 0; b < e->agents[a].nbox; b++)
+		for (uint32_t b = 0; b < e->agents[a].nbox; b++) {
 			e->backpressure += e->agents[a].box[b].spilled;
+			if (e->agents[a].box[b].spill_max > e->spill_max)
+				e->spill_max = e->agents[a].box[b].spill_max;
+		}
 		for (uint32_t i = 0; i < e->agents[a].nin; i++)
 			e->events += e->agents[a].in[i].events;
 	}

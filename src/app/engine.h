@@ -80,7 +80,6 @@ struct ig_stage_agent {
 
 struct ig_engine_opts {
 	bool status_lines;   /* once-a-second status log line */
-	bool log_orders;     /* one line per order, fill and reject */
 	uint16_t epoch;      /* run epoch in client order ids */
 };
 
@@ -122,6 +121,7 @@ struct ig_engine {
 	int64_t cpu_ns;                         /* process CPU time during the run */
 	uint64_t backpressure;                  /* events that waited in a spill */
 	uint64_t drained_after_stop;            /* events handled by the final drain */
+	uint32_t spill_max;                     /* deepest any outbox spill got */
 };
 
 /* Builds the engine: instruments, feed, stages. Returns 0 or a negative IG_E*

@@ -151,7 +151,6 @@ static int cmd_run(const struct args *a, bool backtest)
 	ig_log_attach("main");
 	memset(&opts, 0, sizeof(opts));
 	opts.status_lines = cfg.engine.threading != IG_THREADING_INLINE;
-	opts.log_orders = true;
 	/* Run epoch: minutes since 2020 (wraps every ~45 days), so client
 	 * order ids differ between runs; backtests use 0 to stay identical. */
 	opts.epoch = 0;

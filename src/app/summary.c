@@ -93,6 +93,8 @@ int ig_engine_write_summary(const struct ig_engine *e, const char *path)
 	json_object_set_new(root, "cpu_cores", json_real(dur > 0 ? (double)e->cpu_ns / 1e9 / dur : 0.0));
 	json_object_set_new(root, "threading", json_string(threading_name(e->cfg->engine.threading)));
 	json_object_set_new(root, "backpressure_events", json_integer((json_int_t)e->backpressure));
+	json_object_set_new(root, "backpressure_max_spill", json_integer((json_int_t)e->spill_max));
+	json_object_set_new(root, "drained_after_stop", json_integer((json_int_t)e->drained_after_stop));
 	json_object_set_new(root, "feed",
 			    json_pack("{s:I, s:I}", "rows", (json_int_t)e->feed.rows, "bad_rows",
 				      (json_int_t)e->feed.bad_rows));
