@@ -50,6 +50,7 @@ enum ig_event_type {
 	IG_EV_REJECT,       /* risk denial or venue rejection: body.reject */
 	IG_EV_POSITION,     /* position/cash snapshot after a fill: body.position */
 	IG_EV_CONTROL,      /* engine control: body.control */
+	IG_EV_RECONCILE,    /* venue reconciliation result: body.reconcile */
 	IG_EV__COUNT
 };
 
@@ -153,7 +154,16 @@ enum ig_control_cmd {
 	IG_CTL_KILL_SWITCH, /* arg: 1 = engage, 0 = clear */
 	IG_CTL_FEED_END,    /* the feed has no more events */
 	IG_CTL_TRADING_STATE, /* arg: global enum ig_trading_state (0 active, 1 reducing, 2 halted) */
+	IG_CTL_SESSION,     /* journal only: a run started (arg = run epoch) */
 };
+
+/* Header flags (hdr.flags). */
+#define IG_EVF_ADOPT 0x01u      /* ORDER_UPDATE from reconciliation: an order of ours the
+				 * venue has and the journal does not; the OMS adopts it */
+#define IG_EVF_J_OUTPUT 0x40u   /* OMS -> journal: an order/cancel for the executor, forwarded
+				 * once durable; journaled, not replayed (it is regenerated) */
+#define IG_EVF_J_DERIVED 0x80u  /* OMS -> journal: a consequence (state change), journaled
+				 * for the record, not replayed */
 
 enum ig_liquidity {
 	IG_LIQ_NONE = 0,
@@ -268,6 +278,36 @@ struct ig_control {
 	int64_t arg;
 };
 
+/* Reconciliation errors (struct ig_reconcile.error). */
+#define IG_RECON_ERROR_MAP(XX)                                      \
+	XX(OK, "ok")                                                \
+	XX(UNREACHABLE, "venue_unreachable") /* requests failed */   \
+	XX(TIMEOUT, "timeout")       /* not done within the recovery timeout */ \
+	XX(MALFORMED, "malformed_reply")                             \
+	XX(UNSUPPORTED, "unsupported") /* the venue cannot reconcile */
+
+enum ig_recon_error {
+#define IG__RE_ENUM(name, str) IG_RECON_##name,
+	IG_RECON_ERROR_MAP(IG__RE_ENUM)
+#undef IG__RE_ENUM
+	IG_RECON__COUNT
+};
+
+/* One instrument's reconciliation result, emitted by the venue (executor
+ * -> OMS) after every report the reconciliation produced (missing fills,
+ * resolved and adopted orders) has been emitted ahead of it. */
+struct ig_reconcile {
+	int64_t base_balance;    /* account total of the instrument's base asset, 1e-8 */
+	int64_t counter_balance; /* account total of its counter asset, 1e-8 */
+	uint32_t resolved;       /* recovered orders looked up at the venue */
+	uint32_t adopted;        /* our orders the venue has that the journal did not */
+	uint32_t foreign;        /* open orders on the account that are not ours (left alone) */
+	uint32_t fills;          /* fills found that the journal did not have */
+	uint16_t error;          /* enum ig_recon_error; OK = the pass completed */
+	uint8_t have_balances;   /* the balances are the venue's (else ignore them) */
+	uint8_t last;            /* 1 on the last instrument of the pass */
+};
+
 #define IG_EVENT_SIZE 128
 
 struct ig_event {
@@ -284,6 +324,7 @@ struct ig_event {
 		struct ig_reject reject;
 		struct ig_position position;
 		struct ig_control control;
+		struct ig_reconcile reconcile;
 		uint8_t raw[IG_EVENT_SIZE - sizeof(struct ig_event_hdr)];
 	} body;
 };

@@ -5,7 +5,7 @@ const char *ig_event_type_name(enum ig_event_type t)
 {
 	static const char *const names[IG_EV__COUNT] = {
 		"none", "quote", "trade", "bar", "timer", "order", "cancel",
-		"order_update", "fill", "reject", "position", "control",
+		"order_update", "fill", "reject", "position", "control", "reconcile",
 	};
 	if ((unsigned)t >= IG_EV__COUNT)
 		return "unknown";

@@ -25,6 +25,35 @@
 #include "config/config.h"
 #include "core/emit.h"
 
+/* One order the replayed journal says is not finished (design §8). */
+struct ig_recover_order {
+	uint64_t client_id;
+	uint64_t venue_order_id;  /* 0 if the venue never acknowledged it */
+	int64_t px;               /* limit price, 1e-8; 0 for market */
+	int64_t qty;              /* ordered, 1e-8 */
+	int64_t filled_qty;       /* fills the journal has, 1e-8 */
+	uint64_t last_trade_id;   /* highest venue trade applied to it */
+	uint16_t strategy_id;
+	uint16_t instrument_id;
+	uint8_t side;             /* enum ig_side */
+	uint8_t type;             /* enum ig_ord_type (MARKET or LIMIT: what went out) */
+	uint8_t tif;              /* enum ig_tif */
+	uint8_t flags;            /* IG_ORDF_* */
+	uint8_t state;            /* enum ig_ord_state in the OMS */
+	bool cancel_requested;    /* a cancel had been sent (or was about to be) */
+};
+
+/* What recovery hands the venue before the executor starts. */
+struct ig_recover {
+	const struct ig_recover_order *orders; /* norders, valid during the call only */
+	uint32_t norders;
+	uint64_t last_trade_seq[IG_MAX_INSTRUMENTS]; /* highest venue trade sequence the journal
+						      * applied, per instrument; 0 = none */
+	int64_t since_ms;         /* journal start, Unix ms: our trades are not older; 0 = none */
+	bool have_journal;        /* false on a first start (nothing to recover) */
+	int64_t timeout_ms;       /* report IG_RECON_TIMEOUT after this; the pass goes on */
+};
+
 struct ig_venue_ops {
 	const char *name;
 	bool wants_md;  /* the tick stage sends it market data (paper matching) */
@@ -40,6 +69,17 @@ struct ig_venue_ops {
 	/* Earliest CLOCK_MONOTONIC time poll() must run again, INT64_MAX if
 	 * none (may be NULL). */
 	int64_t (*deadline_ns)(void *venue);
+	/* Recovery: seeds the venue with the journal's unfinished orders and
+	 * starts a reconciliation pass, which runs in poll(): every recovered
+	 * order is looked up (never sent again), the trades since
+	 * last_trade_seq are read and emitted as fills, open orders of ours
+	 * the journal lacks are adopted (ORDER_UPDATE ACCEPTED with
+	 * IG_EVF_ADOPT), foreign ones counted and left alone, and the
+	 * balances read; then one IG_EV_RECONCILE per instrument. Called once,
+	 * before the first poll, by the thread that then owns the venue.
+	 * Returns 0 or a negative IG_E*. May be NULL: the executor then
+	 * reports IG_RECON_UNSUPPORTED (the paper venue has its own answer). */
+	int (*recover)(void *venue, const struct ig_recover *rc);
 	/* True while requests are outstanding (shutdown waits for them). */
 	bool (*busy)(void *venue);
 	void (*destroy)(void *venue);

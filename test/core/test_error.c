@@ -127,6 +127,7 @@ static void test_event_type_names(void **state)
 		{ IG_EV_REJECT, "reject" },
 		{ IG_EV_POSITION, "position" },
 		{ IG_EV_CONTROL, "control" },
+		{ IG_EV_RECONCILE, "reconcile" },
 	};
 	const char *names[IG_EV__COUNT];
 
