@@ -60,6 +60,7 @@ enum ig_stage {
 	IG_STAGE_STRATEGY,
 	IG_STAGE_OMS,
 	IG_STAGE_EXEC,
+	IG_STAGE_JOURNAL,   /* the journal thread (src/journal/jstage.h) */
 	IG_STAGE__COUNT
 };
 
@@ -139,7 +140,8 @@ enum ig_ord_state {
 	XX(VENUE, "venue_rejected")                     \
 	XX(VENUE_NO_LIQUIDITY, "venue_no_liquidity")    \
 	XX(VENUE_POST_ONLY, "venue_post_only")          \
-	XX(VENUE_INSUFFICIENT_BALANCE, "venue_insufficient_balance")
+	XX(VENUE_INSUFFICIENT_BALANCE, "venue_insufficient_balance") \
+	XX(JOURNAL, "journal_failed")  /* the journal could not make the order durable */
 
 enum ig_reject_reason {
 #define IG__RJ_ENUM(name, str) IG_RJ_##name,
@@ -160,6 +162,8 @@ enum ig_control_cmd {
 /* Header flags (hdr.flags). */
 #define IG_EVF_ADOPT 0x01u      /* ORDER_UPDATE from reconciliation: an order of ours the
 				 * venue has and the journal does not; the OMS adopts it */
+#define IG_EVF_J_FAILED 0x20u   /* journal -> executor: an order the journal could not make
+				 * durable; the executor turns it back as a reject */
 #define IG_EVF_J_OUTPUT 0x40u   /* OMS -> journal: an order/cancel for the executor, forwarded
 				 * once durable; journaled, not replayed (it is regenerated) */
 #define IG_EVF_J_DERIVED 0x80u  /* OMS -> journal: a consequence (state change), journaled
@@ -342,5 +346,6 @@ const char *ig_event_type_name(enum ig_event_type t);
 const char *ig_ord_state_name(enum ig_ord_state s);
 const char *ig_reject_reason_name(enum ig_reject_reason r);
 const char *ig_side_name(enum ig_side s);
+const char *ig_recon_error_name(enum ig_recon_error e);
 
 #endif

@@ -6,6 +6,7 @@
 #include "ingenium/error.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -13,10 +14,164 @@
 
 #define BATCH 256
 static int inline_setup(struct ig_engine *e, bool stamp);
+static void inline_emit(struct ig_emit *em, enum ig_stage dst, uint32_t idx, struct ig_event *ev);
 
 #define SPILL_RETRY_NS 20000 /* re-try a spilling outbox after 20 us */
 
 /* ---------------------------------------------------------------- setup */
+
+static int open_journal(struct ig_engine *e, char *err, size_t errlen);
+
+/* Recovery, part one (engine.h): replays the journal into the OMS if
+ * journal.recover says so, and picks the run epoch. Returns 0 or an IG_E*
+ * with err set. */
+static int replay_journal(struct ig_engine *e, char *err, size_t errlen)
+{
+	const struct ig_cfg_journal *jc = &e->cfg->journal;
+	struct ig_replay_info *ri = &e->replay;
+	char line[256];
+	int rc;
+
+	e->recovering = jc->recover == IG_RECOVER_ON ||
+			(jc->recover == IG_RECOVER_AUTO && e->cfg->venue.kind != IG_VENUE_PAPER);
+	if (!e->recovering) {
+		/* A fresh start still needs a fresh epoch. */
+		struct ig_journal_report rep;
+		struct ig_oms scratch;
+		if (ig_oms_init(&scratch, e->cfg, e->nthreads) != 0)
+			return IG_ENOMEM;
+		rc = ig_recover_replay(jc->path, &scratch, ri);
+		ig_oms_destroy(&scratch);
+		(void)rep;
+		if (rc != 0 && rc != IG_EPARSE) {
+			snprintf(err, errlen, "%s: cannot read (%s)", jc->path, ig_strerror(rc));
+			return rc;
+		}
+		e->opts.epoch = ig_recover_epoch(e->opts.epoch, ri);
+		return 0;
+	}
+	rc = ig_recover_replay(jc->path, &e->oms, ri);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot recover from the journal (%s)", jc->path,
+			 rc == IG_EPARSE ? "a snapshot does not fit this build or config" : ig_strerror(rc));
+		return rc;
+	}
+	if (ri->rep.stop != IG_JOURNAL_CLEAN) {
+		ig_journal_report_format(&ri->rep, line, sizeof(line));
+		ig_log_warn("journal %s: %s", jc->path, line);
+	}
+	ig_log_info("journal %s: replayed %llu records (%llu inputs, %llu snapshots) in %.1f ms; "
+		    "state hash %016llx",
+		    jc->path, (unsigned long long)ri->rep.records, (unsigned long long)ri->applied,
+		    (unsigned long long)ri->snapshots, (double)ri->elapsed_ns / 1e6,
+		    (unsigned long long)ri->state_hash);
+	e->opts.epoch = ig_recover_epoch(e->opts.epoch, ri);
+	return 0;
+}
+
+/* Bytes of every segment of the journal at path. */
+static uint64_t journal_bytes(const struct ig_replay_info *ri)
+{
+	return ri->rep.bytes_good + ri->rep.bytes_dropped;
+}
+
+/* Recovery, part two: opens the writer (after compaction, if due), writes
+ * the SESSION record, and hands the venue the unfinished orders. */
+static int open_journal(struct ig_engine *e, char *err, size_t errlen)
+{
+	const struct ig_cfg_journal *jc = &e->cfg->journal;
+	struct ig_journal_report rep;
+	struct ig_event ev;
+	uint32_t held = (e->cfg->engine.ring_size ? e->cfg->engine.ring_size : 4096) * 4;
+	bool compact = e->replay.rep.records > 0 &&
+		       (!e->recovering ||
+			(jc->compact_bytes > 0 && journal_bytes(&e->replay) > (uint64_t)jc->compact_bytes));
+	void *snap = NULL;
+	long snap_len = 0;
+	int rc;
+
+	if (compact) {
+		/* The books as replayed (or, starting fresh, as built), before
+		 * the run-scoped fields are reset. */
+		size_t cap = ig_oms_snapshot_size(&e->oms);
+		snap = malloc(cap);
+		if (snap == NULL)
+			return IG_ENOMEM;
+		snap_len = ig_oms_snapshot_write(&e->oms, snap, cap);
+	}
+	if (e->recovering)
+		ig_oms_after_replay(&e->oms);
+	rc = ig_jstage_open(&e->journal, jc, e->opts.epoch, held, &rep);
+	if (rc != 0) {
+		free(snap);
+		snprintf(err, errlen, "%s: journal.path: cannot open the journal (%s)", jc->path,
+			 ig_strerror(rc));
+		return rc;
+	}
+	if (compact && snap_len > 0) {
+		rc = ig_journal_compact(&e->journal.j, snap, (uint32_t)snap_len, NULL);
+		free(snap);
+		if (rc != 0) {
+			ig_jstage_close(&e->journal);
+			snprintf(err, errlen, "%s: cannot compact the journal (%s)", jc->path,
+				 ig_strerror(rc));
+			return rc;
+		}
+		if (!e->recovering) {
+			e->fresh_compacted = e->replay.rep.records;
+			ig_log_info("journal %s: journal.recover is off for this venue: starting fresh "
+				    "(%llu old records compacted away)",
+				    jc->path, (unsigned long long)e->replay.rep.records);
+		} else {
+			ig_log_info("journal %s: compacted %llu records into a snapshot", jc->path,
+				    (unsigned long long)e->replay.rep.records);
+		}
+	} else {
+		free(snap);
+	}
+	e->journal_on = true;
+	e->oms.journal = true;
+	e->oms.halt_on_mismatch = jc->on_mismatch == IG_MISMATCH_HALT;
+	e->oms.balance_tolerance = jc->balance_tolerance;
+	/* The run starts: its epoch and wall-clock start, as an input record
+	 * (replay notes it; the OMS ignores it). */
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_CONTROL;
+	ev.hdr.strategy_id = IG_STRATEGY_NONE;
+	ev.hdr.ts_event_ns = ig_clock_real_ns();
+	ev.body.control.cmd = IG_CTL_SESSION;
+	ev.body.control.arg = e->opts.epoch;
+	ig_jstage_handle(&e->journal, &ev, NULL);
+	if (ig_jstage_commit(&e->journal, ig_clock_mono_ns(), true, NULL) < 0 || e->journal.err != 0) {
+		ig_jstage_close(&e->journal);
+		snprintf(err, errlen, "%s: cannot write the journal", jc->path);
+		return IG_EIO;
+	}
+	if (e->recovering) {
+		struct ig_recover_order *orders = calloc(IG_MAX_STRATEGIES * IG_OM_CAPACITY,
+							 sizeof(*orders));
+		struct ig_recover rc_in;
+		uint32_t n;
+		if (orders == NULL) {
+			ig_jstage_close(&e->journal);
+			return IG_ENOMEM;
+		}
+		n = ig_recover_orders(&e->oms, orders, IG_MAX_STRATEGIES * IG_OM_CAPACITY, &rc_in);
+		rc_in.have_journal = e->replay.rep.records > 0;
+		rc_in.since_ms = e->replay.first_session_ns / 1000000;
+		rc_in.timeout_ms = jc->reconcile_timeout_ms;
+		ig_log_info("recovery: %u open orders to look up at the venue; trading opens once "
+			    "reconciled", n);
+		rc = ig_exec_recover(&e->exec, &rc_in, e->ninstruments);
+		free(orders);
+		if (rc != 0) {
+			ig_jstage_close(&e->journal);
+			snprintf(err, errlen, "venue: recovery could not start (%s)", ig_strerror(rc));
+			return rc;
+		}
+	}
+	return 0;
+}
 
 static int instrument_of(const char *symbol, void *arg)
 {
@@ -76,8 +231,22 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 	rc = ig_feed_open(&e->feed, cfg, 0, err, errlen);
 	if (rc != 0)
 		return rc;
+	/* The OMS first: recovery rebuilds it and picks the run epoch the
+	 * strategies' client ids carry. */
+	rc = ig_oms_init(&e->oms, cfg, e->nthreads);
+	if (rc != 0) {
+		ig_feed_close(&e->feed);
+		return rc;
+	}
+	e->oms.status_lines = opts->status_lines;
+	e->oms.data_clock = cfg->engine.threading == IG_THREADING_INLINE;
+	if (cfg->journal.enabled) {
+		rc = replay_journal(e, err, errlen);
+		if (rc != 0)
+			goto out_oms;
+	}
 	for (h = 0; h < e->nthreads; h++) {
-		rc = ig_strategy_host_init(&e->hosts[h], cfg, h, opts->epoch, instrument_of, e, err,
+		rc = ig_strategy_host_init(&e->hosts[h], cfg, h, e->opts.epoch, instrument_of, e, err,
 					   errlen);
 		if (rc != 0)
 			goto out_hosts;
@@ -86,36 +255,38 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 		for (uint32_t i = 0; i < e->hosts[h].n; i++)
 			if (e->hosts[h].ctx[i]->type->on_timer != NULL)
 				e->timer_mask |= 1u << h;
-	rc = ig_oms_init(&e->oms, cfg, e->nthreads);
-	if (rc != 0)
-		goto out_hosts;
-	e->oms.status_lines = opts->status_lines;
-	e->oms.data_clock = cfg->engine.threading == IG_THREADING_INLINE;
 	/* The inline queue is also used by the threaded driver's final drain. */
 	rc = inline_setup(e, false);
 	if (rc != 0)
-		goto out_exec;
+		goto out_hosts;
 	rc = ig_exec_init(&e->exec, cfg);
 	if (rc != 0) {
-		snprintf(err, errlen, "%s: venue.kind: only the paper venue is available in this build",
+		snprintf(err, errlen, "%s: venue.kind: the venue could not be set up (see the log)",
 			 cfg->file);
-		goto out_oms;
+		goto out_hosts;
+	}
+	if (cfg->journal.enabled) {
+		rc = open_journal(e, err, errlen);
+		if (rc != 0)
+			goto out_exec;
 	}
 	return 0;
 
 out_exec:
 	ig_exec_destroy(&e->exec);
-out_oms:
-	ig_oms_destroy(&e->oms);
 out_hosts:
 	while (h-- > 0)
 		ig_strategy_host_destroy(&e->hosts[h]);
+out_oms:
+	ig_oms_destroy(&e->oms);
 	ig_feed_close(&e->feed);
 	return rc;
 }
 
 void ig_engine_destroy(struct ig_engine *e)
 {
+	if (e->journal_on && e->journal.is_open)
+		ig_jstage_close(&e->journal);
 	ig_exec_destroy(&e->exec);
 	ig_oms_destroy(&e->oms);
 	for (uint32_t h = 0; h < e->nthreads; h++)
@@ -198,6 +369,13 @@ static void dispatch(struct ig_engine *e, enum ig_stage dst, uint32_t idx, const
 		break;
 	case IG_STAGE_EXEC:
 		ig_exec_handle(&e->exec, ev, out);
+		break;
+	case IG_STAGE_JOURNAL:
+		ig_jstage_handle(&e->journal, ev, out);
+		/* Inline there is no duty cycle to batch over: commit now. The
+		 * journal thread commits once per batch instead. */
+		if (out->fn == inline_emit)
+			ig_jstage_commit(&e->journal, ig_clock_mono_ns(), true, out);
 		break;
 	default:
 		break;
@@ -289,6 +467,9 @@ static int run_inline(struct ig_engine *e)
 	 * except latency measurement, which no result depends on. */
 	e->feed.speed = 0;
 	e->feed.rate = 0;
+	/* A venue's recovery answer (paper's is immediate) comes first. */
+	ig_exec_poll(&e->exec, ig_clock_mono_ns(), &e->q->emit[IG_STAGE_EXEC]);
+	inline_drain(e);
 	for (;;) {
 		if (__atomic_load_n(&e->stop_requested, __ATOMIC_ACQUIRE))
 			break;
@@ -395,6 +576,8 @@ static int stage_do_work(void *self)
 	} else {
 		a->stalls++;
 	}
+	if (a->stage == IG_STAGE_JOURNAL)
+		work += ig_jstage_commit(&a->eng->journal, ig_clock_mono_ns(), false, &a->emit);
 	notify_all(a);
 	if (a->stage == IG_STAGE_OMS && ig_oms_done(&a->eng->oms) &&
 	    !__atomic_load_n(&a->eng->done, __ATOMIC_RELAXED))
@@ -419,6 +602,8 @@ static int64_t stage_deadline(void *self)
 	struct ig_stage_agent *a = self;
 	if (pending_all(a) > 0)
 		return ig_clock_mono_ns() + SPILL_RETRY_NS;
+	if (a->stage == IG_STAGE_JOURNAL)
+		return ig_jstage_deadline_ns(&a->eng->journal);
 	return a->stage == IG_STAGE_EXEC ? ig_exec_deadline_ns(&a->eng->exec) : INT64_MAX;
 }
 
@@ -525,9 +710,11 @@ static int connect(struct ig_engine *e, struct ig_stage_agent *p, struct ig_stag
 		 p->stage == IG_STAGE_TICK       ? "tick"
 		 : p->stage == IG_STAGE_STRATEGY ? "strategy"
 		 : p->stage == IG_STAGE_OMS      ? "oms"
+		 : p->stage == IG_STAGE_JOURNAL  ? "journal"
 						 : "exec",
 		 c->stage == IG_STAGE_STRATEGY ? "strategy"
 		 : c->stage == IG_STAGE_OMS    ? "oms"
+		 : c->stage == IG_STAGE_JOURNAL ? "journal"
 					       : "exec");
 	return 0;
 }
@@ -556,7 +743,10 @@ static struct ig_agent agent_iface(struct ig_stage_agent *a)
 		ag.has_work = tick_has_work;
 		ag.deadline_ns = tick_deadline;
 	} else {
-		ag.name = a->stage == IG_STAGE_STRATEGY ? "strategy" : a->stage == IG_STAGE_OMS ? "oms" : "exec";
+		ag.name = a->stage == IG_STAGE_STRATEGY ? "strategy"
+			  : a->stage == IG_STAGE_OMS    ? "oms"
+			  : a->stage == IG_STAGE_JOURNAL ? "journal"
+							: "exec";
 		ag.do_work = stage_do_work;
 		ag.has_work = stage_has_work;
 		ag.deadline_ns = stage_deadline;
@@ -568,10 +758,10 @@ static int build_threaded(struct ig_engine *e)
 {
 	const struct ig_cfg_engine *ec = &e->cfg->engine;
 	uint32_t n = e->nthreads;
-	struct ig_stage_agent *tick, *oms, *exec;
+	struct ig_stage_agent *tick, *oms, *exec, *jrnl = NULL;
 	int rc;
 
-	e->nagents = n + 3;
+	e->nagents = n + 3 + (e->journal_on ? 1 : 0);
 	e->agents = aligned_alloc(IG_CACHELINE, (e->nagents * sizeof(struct ig_stage_agent) +
 						 IG_CACHELINE - 1) / IG_CACHELINE * IG_CACHELINE);
 	e->threads = aligned_alloc(IG_CACHELINE, (e->nagents * sizeof(struct ig_agent_thread) +
@@ -586,6 +776,10 @@ static int build_threaded(struct ig_engine *e)
 		agent_setup(&e->agents[1 + k], e, IG_STAGE_STRATEGY, k);
 	agent_setup(oms, e, IG_STAGE_OMS, 0);
 	agent_setup(exec, e, IG_STAGE_EXEC, 0);
+	if (e->journal_on) {
+		jrnl = &e->agents[n + 3];
+		agent_setup(jrnl, e, IG_STAGE_JOURNAL, 0);
+	}
 
 	/* Feedback inputs first: they are consumed before forward ones. The
 	 * OMS reads marks before intents, so its marks lag the strategies'
@@ -598,8 +792,13 @@ static int build_threaded(struct ig_engine *e)
 		    (rc = connect(e, s, oms, false)) != 0)
 			return rc;
 	}
-	if ((rc = connect(e, oms, exec, false)) != 0)
+	if (jrnl != NULL) {
+		/* Everything for the executor passes the journal (jstage.h). */
+		if ((rc = connect(e, oms, jrnl, false)) != 0 || (rc = connect(e, jrnl, exec, false)) != 0)
+			return rc;
+	} else if ((rc = connect(e, oms, exec, false)) != 0) {
 		return rc;
+	}
 	if (ig_exec_wants_md(&e->exec) && (rc = connect(e, tick, exec, false)) != 0)
 		return rc;
 
@@ -607,7 +806,7 @@ static int build_threaded(struct ig_engine *e)
 	e->nthreads_run = 0;
 	if (ec->threading == IG_THREADING_SHARED) {
 		uint32_t w = ec->workers ? ec->workers : 1;
-		uint32_t rest = n + 2; /* strategies, oms, exec */
+		uint32_t rest = n + 2; /* strategies, oms, exec (the journal has its own thread) */
 		if (w > rest)
 			w = rest;
 		if (!ec->tick_shares_worker) {
@@ -654,6 +853,13 @@ static int build_threaded(struct ig_engine *e)
 		ig_agent_thread_init(&e->threads[e->nthreads_run], "ig-exec",
 				     (enum ig_wait_kind)ec->wait, ec->cpu_exec);
 		exec->thread = &e->threads[e->nthreads_run++];
+	}
+	if (jrnl != NULL) {
+		/* The journal thread blocks in fdatasync by design: never on a
+		 * thread that runs another stage. */
+		ig_agent_thread_init(&e->threads[e->nthreads_run], "ig-journal",
+				     (enum ig_wait_kind)ec->wait, -1);
+		jrnl->thread = &e->threads[e->nthreads_run++];
 	}
 	/* Agents onto their threads, in pipeline order; each outbox wakes the
 	 * thread of the agent consuming its ring. */
@@ -794,6 +1000,13 @@ int ig_engine_run(struct ig_engine *e)
 		rc = run_inline(e);
 	else
 		rc = run_threaded(e);
+	if (e->journal_on && e->q != NULL) {
+		/* Whatever the journal still holds is written and synced. */
+		ig_jstage_commit(&e->journal, ig_clock_mono_ns(), true, &e->q->emit[IG_STAGE_JOURNAL]);
+		inline_drain(e);
+		ig_jstage_commit(&e->journal, ig_clock_mono_ns(), true, &e->q->emit[IG_STAGE_JOURNAL]);
+	}
+	e->state_hash = ig_oms_state_hash(&e->oms);
 	e->t_end_ns = ig_clock_mono_ns();
 	e->cpu_ns = process_cpu_ns() - cpu0;
 	return rc;

@@ -15,6 +15,9 @@
  *                         strategy k -> oms      intents, cancels, FEED_END
  *                         oms -> strategy k      updates, fills, rejects, positions
  *                         oms -> exec            accepted orders, cancels, FEED_END
+ *                                                (journal off; with it on, instead:)
+ *                         oms -> journal         inputs, derived records, and the above
+ *                         journal -> exec        the above, once durable (jstage.h)
  *                         exec -> oms            venue reports, FEED_END echo
  *
  * An agent consumes its feedback inputs (oms -> strategy, exec -> oms)
@@ -22,6 +25,13 @@
  * spilling, so the wait-for graph has no cycle and back-pressure ends at the
  * feed. Shutdown is the FEED_END token (oms.h); afterwards the threads are
  * joined and whatever is still in a ring is drained inline.
+ *
+ * Recovery (journal on, journal.recover): ig_engine_init replays the
+ * journal into the OMS before anything starts, picks a run epoch the
+ * journal has not used, opens the writer, and hands the venue the
+ * unfinished orders; trading opens when the venue's reconciliation agrees
+ * (recover.h, oms.h). Without recovery a journal that exists is compacted
+ * to an empty snapshot: the run starts fresh (paper).
  *
  * Owner: the main thread creates, runs and destroys it. While it runs, each
  * stage belongs to its agent's thread; counters are read after join.
@@ -39,11 +49,13 @@
 #include "core/hist.h"
 #include "exec/exec.h"
 #include "feed/feed.h"
+#include "journal/jstage.h"
+#include "journal/recover.h"
 #include "oms/oms.h"
 #include "strategy/host.h"
 
-#define IG_ENGINE_MAX_RINGS (3 * IG_MAX_STRATEGY_THREADS + 4)
-#define IG_ENGINE_MAX_AGENTS (IG_MAX_STRATEGY_THREADS + 3)
+#define IG_ENGINE_MAX_RINGS (3 * IG_MAX_STRATEGY_THREADS + 5)
+#define IG_ENGINE_MAX_AGENTS (IG_MAX_STRATEGY_THREADS + 4)
 #define IG_AGENT_MAX_INPUTS (IG_MAX_STRATEGY_THREADS + 2)
 #define IG_AGENT_MAX_OUTBOXES (IG_MAX_STRATEGY_THREADS + 2)
 
@@ -98,6 +110,12 @@ struct ig_engine {
 	struct ig_strategy_host hosts[IG_MAX_STRATEGY_THREADS];
 	struct ig_oms oms;
 	struct ig_exec exec;
+	struct ig_jstage journal;               /* the journal stage, if journal.enabled */
+	bool journal_on;
+	bool recovering;                        /* journal replayed, venue reconciles */
+	struct ig_replay_info replay;           /* what recovery found */
+	uint64_t fresh_compacted;               /* records a fresh start compacted away */
+	uint64_t state_hash;                    /* OMS book hash at the end of the run */
 
 	/* threaded driver */
 	struct ig_ring rings[IG_ENGINE_MAX_RINGS];

@@ -16,10 +16,13 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "ingenium/error.h"
+#include "ingenium/fixed.h"
 #include "journal/journal.h"
+#include "journal/recover.h"
 #include "sim/sim.h"
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,8 @@ static void usage(FILE *out)
 		"  exchange-sim --listen 127.0.0.1:PORT [options]          Luno-compatible exchange on loopback\n"
 		"                                                          (exchange-sim --help for its options)\n"
 		"  journal verify|dump FILE [--json]                       check or print a journal\n"
+		"  journal state -c FILE [--journal PATH] [--set K=V]...   replay a journal into the OMS and\n"
+		"                                                          print the books and their state hash\n"
 		"  version                                                 print the version\n"
 		"\n"
 		"--set takes a dotted path (list items by index), e.g.\n"
@@ -52,6 +57,7 @@ struct args {
 	const char *config;
 	const char *summary;
 	const char *report;
+	const char *journal;
 	struct ig_cfg_override sets[MAX_SETS];
 	size_t nsets;
 	char set_buf[MAX_SETS][512];
@@ -72,6 +78,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			i++;
 		} else if (strcmp(o, "--summary-json") == 0 && v) {
 			a->summary = v;
+			i++;
+		} else if (strcmp(o, "--journal") == 0 && v) {
+			a->journal = v;
 			i++;
 		} else if (strcmp(o, "--report") == 0 && v) {
 			a->report = v;
@@ -197,6 +206,70 @@ static int cmd_run(const struct args *a, bool backtest)
 	return rc == 0 ? 0 : 1;
 }
 
+/* `journal state`: replays a journal into a fresh OMS built from the config
+ * (as recovery does) and prints the books and their state hash as JSON.
+ * Exit 0 clean journal, 1 damaged tail (the books are as of the last good
+ * record), 2 unreadable. */
+static int cmd_journal_state(const struct args *a)
+{
+	static struct ig_config cfg;
+	struct ig_oms oms;
+	struct ig_replay_info ri;
+	const char *path;
+	char line[256];
+	json_t *root, *strats;
+	int rc;
+
+	if ((rc = load(&cfg, a)) != 0)
+		return rc;
+	path = a->journal != NULL ? a->journal : cfg.journal.path;
+	ig_log_set_level(IG_LOG_ERROR);
+	if (ig_oms_init(&oms, &cfg, cfg.engine.strategy_threads ? cfg.engine.strategy_threads : 1) != 0)
+		return 2;
+	oms.data_clock = cfg.engine.threading == IG_THREADING_INLINE;
+	rc = ig_recover_replay(path, &oms, &ri);
+	if (rc != 0 || ri.rep.records == 0) {
+		fprintf(stderr, "%s: %s\n", path, rc != 0 ? ig_strerror(rc) : "no journal records");
+		ig_oms_destroy(&oms);
+		return 2;
+	}
+	ig_journal_report_format(&ri.rep, line, sizeof(line));
+	strats = json_array();
+	for (uint32_t i = 0; i < oms.nstrategies; i++) {
+		const struct ig_oms_strategy *s = &oms.s[i];
+		char q[IG_FIXED_STRLEN], c[IG_FIXED_STRLEN], f[IG_FIXED_STRLEN], r[IG_FIXED_STRLEN];
+		int64_t qty = 0, fees = 0, real = 0;
+		for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++) {
+			qty += s->pos[k].qty;
+			fees += s->pos[k].fees;
+			real += s->pos[k].realized_pnl;
+		}
+		ig_fixed_format(qty, q, sizeof(q));
+		ig_fixed_format(s->cash, c, sizeof(c));
+		ig_fixed_format(fees, f, sizeof(f));
+		ig_fixed_format(real, r, sizeof(r));
+		json_array_append_new(strats,
+				      json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "name",
+						cfg.strategies[i].name, "position", q, "cash", c, "fees", f,
+						"realized_pnl", r, "orders", (json_int_t)s->orders, "fills",
+						(json_int_t)s->fills, "open_orders", (json_int_t)s->om.open));
+	}
+	snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s", "");
+	{
+		char hash[24];
+		snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)ri.state_hash);
+		root = json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:o}", "state_hash", hash, "records",
+				 (json_int_t)ri.rep.records, "inputs", (json_int_t)ri.applied, "snapshots",
+				 (json_int_t)ri.snapshots, "tail", ig_journal_stop_name(ri.rep.stop), "report",
+				 line, "strategies", strats);
+	}
+	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	fputc('\n', stdout);
+	json_decref(root);
+	ig_oms_destroy(&oms);
+	return ri.rep.stop == IG_JOURNAL_CLEAN ? 0 : 1;
+}
+
 static int symbol_index(const char *symbol, void *arg)
 {
 	const struct ig_config *cfg = arg;
@@ -230,6 +303,13 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 2 && strcmp(argv[1], "exchange-sim") == 0)
 		return ig_exchange_sim_main(argc - 1, argv + 1);
+	if (argc >= 3 && strcmp(argv[1], "journal") == 0 && strcmp(argv[2], "state") == 0) {
+		if (parse_args(argc - 1, argv + 1, &a) != 0) {
+			usage(stderr);
+			return 2;
+		}
+		return cmd_journal_state(&a);
+	}
 	if (argc >= 2 && strcmp(argv[1], "journal") == 0)
 		return ig_journal_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &a) != 0) {

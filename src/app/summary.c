@@ -47,6 +47,68 @@ static const char *threading_name(int t)
 	return t == IG_THREADING_SHARED ? "shared" : t == IG_THREADING_INLINE ? "inline" : "dedicated";
 }
 
+static json_t *hexid(uint64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)v);
+	return json_string(buf);
+}
+
+/* journal{...} and recovery{...} of the summary (engine.h). */
+static void journal_json(const struct ig_engine *e, json_t *root)
+{
+	const struct ig_jstage *js = &e->journal;
+	const struct ig_oms *o = &e->oms;
+	const struct ig_replay_info *ri = &e->replay;
+	char line[256];
+	json_t *rec;
+
+	json_object_set_new(root, "state_hash", hexid(e->state_hash));
+	if (!e->journal_on)
+		return;
+	json_object_set_new(
+		root, "journal",
+		json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I}", "path",
+			  e->cfg->journal.path, "sync",
+			  e->cfg->journal.sync == IG_JOURNAL_SYNC_BATCH ? "batch" : "order", "records",
+			  (json_int_t)js->records, "bytes", (json_int_t)js->j.stats.bytes, "syncs",
+			  (json_int_t)js->syncs, "orders_forwarded", (json_int_t)js->orders,
+			  "orders_turned_back", (json_int_t)js->failed_orders, "rotations",
+			  (json_int_t)js->j.stats.rotations, "sync_ns", hist_json(&js->sync_ns),
+			  "order_wait_ns", hist_json(&js->order_wait_ns), "error", (json_int_t)js->err));
+	ig_journal_report_format(&ri->rep, line, sizeof(line));
+	rec = json_pack("{s:b, s:I, s:I, s:I, s:s, s:s, s:f, s:o, s:I}", "recovered", e->recovering,
+			"replayed_records", (json_int_t)ri->rep.records, "replayed_inputs",
+			(json_int_t)ri->applied, "snapshots", (json_int_t)ri->snapshots, "journal_tail",
+			ig_journal_stop_name(ri->rep.stop), "journal_report", line, "replay_ms",
+			(double)ri->elapsed_ns / 1e6, "replayed_state_hash", hexid(ri->state_hash),
+			"run_epoch", (json_int_t)e->opts.epoch);
+	if (e->recovering) {
+		json_t *diff = json_object();
+		char name[32];
+		for (uint32_t k = 0; k < e->ninstruments; k++) {
+			snprintf(name, sizeof(name), "%s_base", e->symbols[k]);
+			json_object_set_new(diff, name, money(o->recon_diff_base[k]));
+		}
+		json_object_set_new(diff, "counter", money(o->recon_diff_counter));
+		json_object_set_new(rec, "reconciled", json_boolean(o->reconciled));
+		json_object_set_new(rec, "reconcile_passes", json_integer(o->recon_passes));
+		json_object_set_new(rec, "reconcile_error",
+				    json_string(ig_recon_error_name((enum ig_recon_error)o->recon_error)));
+		json_object_set_new(rec, "why_closed", json_string(o->recon_why));
+		json_object_set_new(rec, "orders_looked_up", json_integer(o->recon_resolved));
+		json_object_set_new(rec, "fills_found", json_integer(o->recon_fills));
+		json_object_set_new(rec, "adopted", json_integer(o->recon_adopted));
+		json_object_set_new(rec, "foreign_orders", json_integer(o->recon_foreign));
+		json_object_set_new(rec, "balance_mismatch", json_boolean(o->recon_mismatch));
+		json_object_set_new(rec, "balance_diff", diff);
+	} else {
+		json_object_set_new(rec, "fresh_start_compacted",
+				    json_integer((json_int_t)e->fresh_compacted));
+	}
+	json_object_set_new(root, "recovery", rec);
+}
+
 int ig_engine_write_summary(const struct ig_engine *e, const char *path)
 {
 	json_t *root = json_object(), *strats = json_array(), *hops = json_object();
@@ -102,6 +164,7 @@ int ig_engine_write_summary(const struct ig_engine *e, const char *path)
 	json_object_set_new(root, "latency",
 			    json_pack("{s:o, s:o}", "tick_to_order_ns", hist_json(&e->exec.tick_to_order),
 				      "hops_ns", hops));
+	journal_json(e, root);
 	rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
 	return rc == 0 ? 0 : IG_EIO;
@@ -122,6 +185,19 @@ void ig_engine_print_summary(const struct ig_engine *e, FILE *out)
 		(unsigned long long)h->count, (long long)ig_hist_quantile(h, 0.5),
 		(long long)ig_hist_quantile(h, 0.99), (long long)ig_hist_quantile(h, 0.999),
 		(long long)h->max);
+	if (e->journal_on)
+		fprintf(out, "journal: %llu records, %llu syncs, %llu orders made durable before sending"
+			     " (wait p50=%lld ns p99=%lld ns)%s\n",
+			(unsigned long long)e->journal.records, (unsigned long long)e->journal.syncs,
+			(unsigned long long)e->journal.orders,
+			(long long)ig_hist_quantile(&e->journal.order_wait_ns, 0.5),
+			(long long)ig_hist_quantile(&e->journal.order_wait_ns, 0.99),
+			e->journal.err != 0 ? "; JOURNAL FAILED: orders were turned back" : "");
+	if (e->recovering)
+		fprintf(out, "recovery: replayed %llu records in %.1f ms; %s%s\n",
+			(unsigned long long)e->replay.rep.records, (double)e->replay.elapsed_ns / 1e6,
+			e->oms.reconciled ? "reconciled with the venue" : "NOT reconciled: ",
+			e->oms.reconciled ? "" : e->oms.recon_why);
 	fprintf(out, "%-16s %7s %7s %14s %14s %14s %12s %16s\n", "strategy", "orders", "fills",
 		"position", "realized", "unrealized", "fees", "cash");
 	for (uint32_t i = 0; i < e->oms.nstrategies; i++) {

@@ -103,6 +103,8 @@ static const char *const source_names[] = { "csv", "synthetic", "luno", NULL };
 static const char *const venue_names[] = { "paper", "luno", NULL };
 static const char *const sync_names[] = { "order", "batch", NULL };
 static const char *const breach_names[] = { "reducing", "halted", NULL };
+static const char *const recover_names[] = { "auto", "on", "off", NULL };
+static const char *const mismatch_names[] = { "halt", "warn", NULL };
 static const char *const endpoint_names[] = { "ticker", "orderbook_top", NULL };
 
 _Static_assert(IG_THREADING_INLINE == 2, "threading_names follows enum ig_threading");
@@ -111,6 +113,8 @@ _Static_assert(IG_FEED_LUNO == 2, "source_names follows enum ig_feed_source");
 _Static_assert(IG_VENUE_LUNO == 1, "venue_names follows enum ig_venue_kind");
 _Static_assert(IG_JOURNAL_SYNC_BATCH == 1, "sync_names follows enum ig_journal_sync");
 _Static_assert(IG_BREACH_HALTED == 1, "breach_names follows enum ig_breach_action");
+_Static_assert(IG_RECOVER_OFF == 2, "recover_names follows enum ig_journal_recover");
+_Static_assert(IG_MISMATCH_WARN == 1, "mismatch_names follows enum ig_mismatch_action");
 
 static const struct field engine_fields[] = {
 	{ FIELD(ig_cfg_engine, threading, FT_ENUM), .names = threading_names },
@@ -180,6 +184,15 @@ static const struct field journal_fields[] = {
 	{ FIELD(ig_cfg_journal, path, FT_STR), .flags = F_NONEMPTY },
 	{ FIELD(ig_cfg_journal, sync, FT_ENUM), .names = sync_names },
 	{ FIELD(ig_cfg_journal, enabled, FT_BOOL) },
+	{ FIELD(ig_cfg_journal, recover, FT_ENUM), .names = recover_names },
+	{ FIELD(ig_cfg_journal, batch_ms, FT_I64), .min = 0, .max = 60000 },
+	{ FIELD(ig_cfg_journal, batch_records, FT_I64), .min = 1, .max = 1000000 },
+	{ FIELD(ig_cfg_journal, flush_ms, FT_I64), .min = 0, .max = 60000 },
+	{ FIELD(ig_cfg_journal, rotate_bytes, FT_I64), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_journal, compact_bytes, FT_I64), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_journal, reconcile_timeout_ms, FT_I64), .min = 0, .max = MS_MAX },
+	{ FIELD(ig_cfg_journal, on_mismatch, FT_ENUM), .names = mismatch_names },
+	{ FIELD(ig_cfg_journal, balance_tolerance, FT_FIXED), .min = 0, .max = INT64_MAX },
 };
 
 /* The scalar keys of a strategy entry; symbols, params and risk are
@@ -1263,6 +1276,15 @@ void ig_config_defaults(struct ig_config *cfg)
 	snprintf(cfg->journal.path, sizeof(cfg->journal.path), "var/ingenium.journal");
 	cfg->journal.sync = IG_JOURNAL_SYNC_ORDER;
 	cfg->journal.enabled = false;
+	cfg->journal.recover = IG_RECOVER_AUTO;
+	cfg->journal.batch_ms = 1;
+	cfg->journal.batch_records = 64;
+	cfg->journal.flush_ms = 100;
+	cfg->journal.rotate_bytes = INT64_C(64) << 20;
+	cfg->journal.compact_bytes = INT64_C(256) << 20;
+	cfg->journal.reconcile_timeout_ms = 15000;
+	cfg->journal.on_mismatch = IG_MISMATCH_HALT;
+	cfg->journal.balance_tolerance = 0;
 
 	for (uint32_t i = 0; i < IG_MAX_STRATEGIES; i++) {
 		struct ig_cfg_strategy *s = &cfg->strategies[i];

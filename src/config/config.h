@@ -54,6 +54,17 @@ enum ig_journal_sync {
 	IG_JOURNAL_SYNC_BATCH,
 };
 
+enum ig_journal_recover {
+	IG_RECOVER_AUTO = 0, /* on for live venues, off for paper */
+	IG_RECOVER_ON,
+	IG_RECOVER_OFF,
+};
+
+enum ig_mismatch_action {
+	IG_MISMATCH_HALT = 0, /* a balance difference keeps trading closed */
+	IG_MISMATCH_WARN,     /* report it and trade */
+};
+
 enum ig_breach_action {
 	IG_BREACH_INHERIT = -1, /* per strategy: use the global risk.drawdown_action */
 	IG_BREACH_REDUCING = 0,
@@ -153,7 +164,16 @@ struct ig_cfg_strategy {
 struct ig_cfg_journal {
 	char path[IG_CFG_PATH_MAX];    /* default var/ingenium.journal */
 	int sync;                      /* enum ig_journal_sync; default order */
-	bool enabled;                  /* default false until the journal lands */
+	bool enabled;                  /* default false: the paper demo runs without one */
+	int recover;                   /* enum ig_journal_recover; default auto */
+	int64_t batch_ms;              /* sync: batch, group commit every N ms; default 1 */
+	int64_t batch_records;         /* ... or every N records; default 64 */
+	int64_t flush_ms;              /* other records reach the disk within N ms; default 100 */
+	int64_t rotate_bytes;          /* new segment beyond this; default 64 MiB; 0 never */
+	int64_t compact_bytes;         /* compact at start beyond this; default 256 MiB; 0 never */
+	int64_t reconcile_timeout_ms;  /* report a failed reconciliation after; default 15000 */
+	int on_mismatch;               /* enum ig_mismatch_action; default halt */
+	int64_t balance_tolerance;     /* differences up to this are not reported, 1e-8; default 0 */
 };
 
 struct ig_config {

@@ -47,3 +47,15 @@ const char *ig_side_name(enum ig_side s)
 		return "none";
 	}
 }
+
+const char *ig_recon_error_name(enum ig_recon_error e)
+{
+	static const char *const names[IG_RECON__COUNT] = {
+#define IG__RE_STR(name, str) str,
+		IG_RECON_ERROR_MAP(IG__RE_STR)
+#undef IG__RE_STR
+	};
+	if ((unsigned)e >= IG_RECON__COUNT)
+		return "unknown";
+	return names[e];
+}

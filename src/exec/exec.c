@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "ingenium/error.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void paper_submit(void *v, const struct ig_event *order, struct ig_emit *out)
@@ -65,6 +66,8 @@ int ig_exec_init(struct ig_exec *x, const struct ig_config *cfg)
 
 void ig_exec_destroy(struct ig_exec *x)
 {
+	free(x->recovered);
+	x->recovered = NULL;
 	if (x->ops != NULL && x->ops->destroy != NULL)
 		x->ops->destroy(x->venue);
 	ig_paper_destroy(&x->paper);
@@ -75,9 +78,61 @@ bool ig_exec_wants_md(const struct ig_exec *x)
 	return x->ops != NULL && x->ops->wants_md;
 }
 
+int ig_exec_recover(struct ig_exec *x, const struct ig_recover *rc, uint32_t ninstruments)
+{
+	if (x->ops->recover != NULL)
+		return x->ops->recover(x->venue, rc);
+	x->n_instruments = ninstruments ? ninstruments : 1;
+	if (rc->norders > 0) {
+		x->recovered = calloc(rc->norders, sizeof(*x->recovered));
+		if (x->recovered == NULL)
+			return IG_ENOMEM;
+		memcpy(x->recovered, rc->orders, rc->norders * sizeof(*x->recovered));
+	}
+	x->n_recovered = rc->norders;
+	x->recover_pending = true;
+	return 0;
+}
+
+/* The paper venue's answer to recovery (ig_exec_recover). */
+static int paper_reconcile(struct ig_exec *x, struct ig_emit *out)
+{
+	struct ig_event ev;
+
+	for (uint32_t i = 0; i < x->n_recovered; i++) {
+		const struct ig_recover_order *o = &x->recovered[i];
+		memset(&ev, 0, sizeof(ev));
+		ev.hdr.type = IG_EV_ORDER_UPDATE;
+		ev.hdr.strategy_id = o->strategy_id;
+		ev.hdr.instrument_id = o->instrument_id;
+		ev.body.update.client_id = o->client_id;
+		ev.body.update.venue_order_id = o->venue_order_id;
+		ev.body.update.filled_qty = o->filled_qty;
+		ev.body.update.px = o->px;
+		ev.body.update.side = o->side;
+		ev.body.update.prev_state = o->state;
+		ev.body.update.state = IG_OS_CANCELED;
+		ig_emit(out, IG_STAGE_OMS, 0, &ev);
+	}
+	for (uint32_t k = 0; k < x->n_instruments; k++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.hdr.type = IG_EV_RECONCILE;
+		ev.hdr.strategy_id = IG_STRATEGY_NONE;
+		ev.hdr.instrument_id = (uint16_t)k;
+		ev.body.reconcile.error = IG_RECON_OK;
+		ev.body.reconcile.resolved = k == 0 ? x->n_recovered : 0;
+		ev.body.reconcile.last = k + 1 == x->n_instruments;
+		ig_emit(out, IG_STAGE_OMS, 0, &ev);
+	}
+	x->recover_pending = false;
+	return (int)(x->n_recovered + x->n_instruments);
+}
+
 int ig_exec_poll(struct ig_exec *x, int64_t now_ns, struct ig_emit *out)
 {
 	int work = 0;
+	if (x->recover_pending)
+		work += paper_reconcile(x, out);
 	if (x->ops != NULL && x->ops->poll != NULL)
 		work = x->ops->poll(x->venue, now_ns, out);
 	if (x->draining) {
@@ -110,6 +165,19 @@ void ig_exec_handle(struct ig_exec *x, const struct ig_event *in, struct ig_emit
 {
 	switch (in->hdr.type) {
 	case IG_EV_ORDER:
+		if (in->hdr.flags & IG_EVF_J_FAILED) {
+			/* Not durable: it must not reach the venue. */
+			struct ig_event rj;
+			ig_event_reply_init(&rj, in, IG_EV_REJECT);
+			rj.body.reject.client_id = in->body.order.client_id;
+			rj.body.reject.px = in->body.order.px;
+			rj.body.reject.qty = in->body.order.qty;
+			rj.body.reject.side = in->body.order.side;
+			rj.body.reject.reason = IG_RJ_JOURNAL;
+			x->journal_rejects++;
+			ig_emit(out, IG_STAGE_OMS, 0, &rj);
+			return;
+		}
 		if (x->measure && in->hdr.ts_origin_ns != 0)
 			ig_hist_record(&x->tick_to_order, ig_clock_mono_ns() - in->hdr.ts_origin_ns);
 		x->orders++;

@@ -34,6 +34,13 @@ struct ig_exec {
 	bool measure;            /* record latency (off for deterministic replays) */
 	uint64_t orders;
 	uint64_t cancels;
+	uint64_t journal_rejects; /* orders the journal could not make durable, turned back */
+	/* Recovery on a venue without recover() (paper): its answer, given at
+	 * the first poll. */
+	struct ig_recover_order *recovered; /* n_recovered, malloc'd at recovery */
+	uint32_t n_recovered;
+	uint32_t n_instruments;
+	bool recover_pending;
 };
 
 int ig_exec_init(struct ig_exec *x, const struct ig_config *cfg);
@@ -43,6 +50,14 @@ void ig_exec_destroy(struct ig_exec *x);
 bool ig_exec_wants_md(const struct ig_exec *x);
 
 void ig_exec_handle(struct ig_exec *x, const struct ig_event *in, struct ig_emit *out);
+
+/* Recovery (venue.h): hands the venue the journal's unfinished orders and
+ * starts reconciliation; its results arrive through ig_exec_poll. The
+ * paper venue remembers nothing across runs: each recovered order is
+ * reported CANCELED (it is not on any book any more) and reconciliation
+ * succeeds without balances. Main thread, before the executor thread
+ * starts. Returns 0, IG_ENOMEM or the venue's error. */
+int ig_exec_recover(struct ig_exec *x, const struct ig_recover *rc, uint32_t ninstruments);
 
 /* Drives the venue's asynchronous work; returns work done. Executor thread. */
 int ig_exec_poll(struct ig_exec *x, int64_t now_ns, struct ig_emit *out);

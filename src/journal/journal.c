@@ -997,14 +997,14 @@ static int rotate(struct ig_journal *j)
 	return 0;
 }
 
-static void encode_record(uint8_t *h, uint16_t type, uint64_t seq, const void *payload,
-			  uint32_t len)
+static void encode_record(uint8_t *h, uint16_t type, uint16_t flags, uint64_t seq,
+			  const void *payload, uint32_t len)
 {
 	uint32_t crc;
 
 	put32(h, len);
 	put16(h + 4, type);
-	put16(h + 6, 0);
+	put16(h + 6, flags);
 	put64(h + 8, seq);
 	crc = ig_crc32c(0, h, 16);
 	put32(h + 16, ig_crc32c(crc, payload, len));
@@ -1012,6 +1012,12 @@ static void encode_record(uint8_t *h, uint16_t type, uint64_t seq, const void *p
 
 int ig_journal_append(struct ig_journal *j, enum ig_journal_type type, const void *payload,
 		      uint32_t len, uint64_t *seq_out)
+{
+	return ig_journal_append_flags(j, type, 0, payload, len, seq_out);
+}
+
+int ig_journal_append_flags(struct ig_journal *j, enum ig_journal_type type, uint16_t flags,
+			    const void *payload, uint32_t len, uint64_t *seq_out)
 {
 	size_t rec = RHDR + (size_t)len;
 	uint64_t seq;
@@ -1039,7 +1045,7 @@ int ig_journal_append(struct ig_journal *j, enum ig_journal_type type, const voi
 		uint8_t h[RHDR];
 		size_t done;
 
-		encode_record(h, (uint16_t)type, seq, payload, len);
+		encode_record(h, (uint16_t)type, flags, seq, payload, len);
 		rc = pwrite_all(j->fd, h, RHDR, j->seg_off, &done);
 		if (rc == 0)
 			rc = pwrite_all(j->fd, payload, len, j->seg_off + RHDR, &done);
@@ -1056,7 +1062,7 @@ int ig_journal_append(struct ig_journal *j, enum ig_journal_type type, const voi
 		uint8_t *h = j->buf + j->buf_len;
 		if (len > 0)
 			memcpy(h + RHDR, payload, len);
-		encode_record(h, (uint16_t)type, seq, h + RHDR, len);
+		encode_record(h, (uint16_t)type, flags, seq, h + RHDR, len);
 		j->buf_len += rec;
 		j->buf_last_seq = seq;
 	}

@@ -23,7 +23,7 @@
  *   off  size  field
  *     0     4  len: payload bytes (<= IG_JOURNAL_MAX_PAYLOAD)
  *     4     2  type (enum ig_journal_type)
- *     6     2  flags (0; reserved)
+ *     6     2  flags (IG_JRF_*: output / derived; 0 for an input)
  *     8     8  seq
  *    16     4  CRC32C of bytes 0..15 then the payload (everything but
  *              the CRC itself: a flipped length is caught too)
@@ -104,7 +104,8 @@
 	XX(STATE_CHANGE, 8, "state_change")     /* order state transition */ \
 	XX(TRADING_STATE, 9, "trading_state")   /* per strategy or global; kill switch */ \
 	XX(SNAPSHOT, 10, "snapshot")            /* compacted books, opaque bytes */ \
-	XX(MARK, 11, "mark")                    /* mark price */
+	XX(MARK, 11, "mark")                    /* mark price */         \
+	XX(INTENT, 12, "intent")                /* a strategy's order intent as the OMS received it */
 
 enum ig_journal_type {
 #define IG__JT_ENUM(name, code, str) IG_JR_##name = (code),
@@ -112,6 +113,16 @@ enum ig_journal_type {
 #undef IG__JT_ENUM
 	IG_JR__COUNT
 };
+
+/* Record flags (struct ig_journal_record.flags), set by the journal stage:
+ * OUTPUT  something the OMS sent to the executor (ORDER_ACCEPTED,
+ *         CANCEL_REQ): written before it was forwarded; a replay
+ *         regenerates it, so it is not fed back in.
+ * DERIVED a consequence of an input (STATE_CHANGE, TRADING_STATE), for
+ *         the reader; not replayed.
+ * Records without either are OMS inputs, replayed in order. */
+#define IG_JRF_OUTPUT 0x1u
+#define IG_JRF_DERIVED 0x2u
 
 /* Why a reader stopped. CLEAN: it read every byte of every segment. */
 #define IG_JOURNAL_STOP_MAP(XX)                                                     \
@@ -255,6 +266,10 @@ int ig_journal_open(struct ig_journal *j, const char *path, const struct ig_jour
  */
 int ig_journal_append(struct ig_journal *j, enum ig_journal_type type, const void *payload,
 		      uint32_t len, uint64_t *seq_out);
+
+/* ig_journal_append() with record flags (IG_JRF_*). */
+int ig_journal_append_flags(struct ig_journal *j, enum ig_journal_type type, uint16_t flags,
+			    const void *payload, uint32_t len, uint64_t *seq_out);
 
 /* ig_journal_append() of one struct ig_event (hdr.seq written as 0). */
 int ig_journal_append_event(struct ig_journal *j, enum ig_journal_type type,

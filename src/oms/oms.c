@@ -6,6 +6,7 @@
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,7 @@ int ig_oms_init(struct ig_oms *oms, const struct ig_config *cfg, uint32_t strate
 		ig_bucket_init(&s->bucket, s->lim.max_orders_per_sec);
 	}
 	ig_bucket_init(&oms->global_bucket, cfg->risk.max_orders_per_sec);
+	oms->reconciled = true; /* recovery closes it (ig_oms_after_replay) */
 	return 0;
 }
 
@@ -84,6 +86,52 @@ static void to_strategy(struct ig_oms *oms, struct ig_emit *out, uint16_t sid, s
 {
 	ev->hdr.strategy_id = sid;
 	ig_emit(out, IG_STAGE_STRATEGY, oms->s[sid].thread, ev);
+}
+
+/* Journal record of ev (oms.h): an input as it arrived (flag 0), or a
+ * consequence (IG_EVF_J_DERIVED). Keeps the event's own source stage, so
+ * a replay sees exactly what the handler saw. */
+static void jrec(struct ig_oms *oms, struct ig_emit *out, const struct ig_event *ev, uint8_t flag)
+{
+	struct ig_event j;
+	if (!oms->journal || out == NULL)
+		return;
+	j = *ev;
+	j.hdr.flags = (uint8_t)(j.hdr.flags | flag);
+	if (out->stamp)
+		j.hdr.ts_emit_ns = ig_clock_mono_ns();
+	out->fn(out, IG_STAGE_JOURNAL, 0, &j);
+}
+
+/* Everything for the executor: through the journal stage when journaling
+ * (it forwards once the records before it are durable), else straight. */
+static void to_exec(struct ig_oms *oms, struct ig_emit *out, struct ig_event *ev)
+{
+	if (oms->journal) {
+		ev->hdr.flags = (uint8_t)(ev->hdr.flags | IG_EVF_J_OUTPUT);
+		ig_emit(out, IG_STAGE_JOURNAL, 0, ev);
+		return;
+	}
+	ig_emit(out, IG_STAGE_EXEC, 0, ev);
+}
+
+/* A trading-state change, journaled as a derived control record:
+ * arg = state | prev << 8 | reason << 16 | kill_switch << 24. */
+static void jstate(struct ig_oms *oms, uint16_t sid, uint8_t prev, uint8_t to, uint8_t why,
+		   int64_t data_ns)
+{
+	struct ig_event ev;
+	if (!oms->journal)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_CONTROL;
+	ev.hdr.src = IG_STAGE_OMS;
+	ev.hdr.strategy_id = sid;
+	ev.hdr.ts_event_ns = data_ns;
+	ev.body.control.cmd = IG_CTL_TRADING_STATE;
+	ev.body.control.arg = (int64_t)to | (int64_t)prev << 8 | (int64_t)why << 16 |
+			      (int64_t)(oms->kill_switch ? 1 : 0) << 24;
+	jrec(oms, oms->cur_out, &ev, IG_EVF_J_DERIVED);
 }
 
 /* The clock risk uses: data time inline, ingress time threaded (oms.h). */
@@ -129,6 +177,7 @@ static void send_update(struct ig_oms *oms, const struct ig_event *cause, uint16
 	u->side = r->side;
 	u->reason = reason;
 	to_strategy(oms, out, sid, &ev);
+	jrec(oms, out, &ev, IG_EVF_J_DERIVED);
 }
 
 /* Releases what an order still holds in the open-order totals. */
@@ -225,7 +274,7 @@ static void release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct 
 	ev.body.order.flags = r->flags;
 	s->orders++;
 	ig_log_event(IG_LOG_INFO, &ev);
-	ig_emit(out, IG_STAGE_EXEC, 0, &ev);
+	to_exec(oms, out, &ev);
 }
 
 /* A replacement waits for its predecessor: released when that is
@@ -421,6 +470,8 @@ static int state_check(const struct ig_oms *oms, const struct ig_oms_strategy *s
 		       const struct ig_event *in)
 {
 	const struct ig_order *o = &in->body.order;
+	if (!oms->reconciled)
+		return IG_RJ_NOT_RECONCILED; /* fail closed until the venue agrees */
 	return state_gate(oms, s, reduces(s, in->hdr.instrument_id, o->side, o->qty, 0), o->flags);
 }
 
@@ -506,7 +557,7 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 		struct ig_event fwd = *in;
 		s->orders++;
 		ig_log_event(IG_LOG_INFO, &fwd);
-		ig_emit(out, IG_STAGE_EXEC, 0, &fwd);
+		to_exec(oms, out, &fwd);
 		send_update(oms, in, in->hdr.strategy_id, r, IG_OS_INITIALIZED, 0, out);
 		return;
 	}
@@ -555,7 +606,7 @@ static void cancel_order(struct ig_oms *oms, struct ig_oms_strategy *s, const st
 	fwd.body.cancel.client_id = r->client_id;
 	r->cancel_requested = true;
 	move(oms, s, cause, r, IG_OS_PENDING_CANCEL, 0, out);
-	ig_emit(out, IG_STAGE_EXEC, 0, &fwd);
+	to_exec(oms, out, &fwd);
 }
 
 /* A new UTC data day: time-in-force DAY orders end. Held and armed ones
@@ -638,6 +689,7 @@ static void breach(struct ig_oms *oms, struct ig_oms_strategy *s, enum ig_tradin
 {
 	if (to <= s->trading_state)
 		return;
+	jstate(oms, sid_of(oms, s), s->trading_state, (uint8_t)to, (uint8_t)why, 0);
 	s->trading_state = (uint8_t)to;
 	s->breach_reason = (uint8_t)why;
 	ig_log_warn("strategy %s: %s breached, trading state now %s",
@@ -777,6 +829,8 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	r->fill_notional += notional;
 	r->fees += f->fee;
 	r->last_trade_id = f->trade_id;
+	if (f->trade_id > oms->last_trade_seq[k])
+		oms->last_trade_seq[k] = f->trade_id;
 	if (r->side == IG_SIDE_BUY) {
 		s->open_buy_qty[k] -= f->qty;
 		new_reserved = reserve_for(oms, r->ref_px, r->qty - r->filled_qty);
@@ -800,6 +854,52 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	move(oms, s, in, r, r->filled_qty == r->qty ? IG_OS_FILLED : IG_OS_PARTIALLY_FILLED, 0, out);
 }
 
+/* Reconciliation found an order of ours at the venue that the journal
+ * lacks (oms.h): it joins the books as ACCEPTED, holding what an open
+ * order holds, without a risk check (it is already at the venue). */
+static void adopt(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *in,
+		  struct ig_emit *out)
+{
+	const struct ig_order_update *u = &in->body.update;
+	struct ig_order o;
+	struct ig_order_rec *r;
+	uint16_t k = in->hdr.instrument_id;
+
+	memset(&o, 0, sizeof(o));
+	o.client_id = u->client_id;
+	o.px = u->px;
+	o.qty = u->leaves_qty + u->filled_qty;
+	o.side = u->side;
+	o.type = IG_ORD_LIMIT;
+	o.tif = IG_TIF_GTC;
+	if (k >= IG_MAX_INSTRUMENTS || o.qty <= 0 || u->leaves_qty <= 0 || u->filled_qty < 0 ||
+	    o.px <= 0 || (o.side != IG_SIDE_BUY && o.side != IG_SIDE_SELL) ||
+	    (r = ig_order_new(&s->om, &o, k)) == NULL) {
+		oms->unknown_reports++;
+		ig_log_warn("venue order %016llx not adopted (malformed or no room)",
+			    (unsigned long long)u->client_id);
+		return;
+	}
+	r->orig_type = IG_ORD_LIMIT;
+	r->ref_px = o.px;
+	r->filled_qty = u->filled_qty; /* fills before adoption are not in our books */
+	r->ts_event_ns = in->hdr.ts_event_ns;
+	if (o.side == IG_SIDE_BUY) {
+		r->reserved = reserve_for(oms, o.px, u->leaves_qty);
+		s->open_buy_qty[k] += u->leaves_qty;
+		s->open_buy_notional += r->reserved;
+	} else {
+		s->open_sell_qty[k] += u->leaves_qty;
+	}
+	ig_order_set_venue_id(&s->om, r, u->venue_order_id);
+	ig_order_transition(&s->om, r, IG_OS_SUBMITTED);
+	oms->adopted++;
+	ig_log_warn("adopted venue order %016llx (%s %s at venue, not in the journal)",
+		    (unsigned long long)u->client_id, ig_side_name((enum ig_side)o.side),
+		    oms->cfg->strategies[sid_of(oms, s)].name);
+	move(oms, s, in, r, IG_OS_ACCEPTED, 0, out);
+}
+
 static void on_update(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
 {
 	const struct ig_order_update *u = &in->body.update;
@@ -812,6 +912,10 @@ static void on_update(struct ig_oms *oms, const struct ig_event *in, struct ig_e
 	}
 	s = &oms->s[in->hdr.strategy_id];
 	r = ig_order_find(&s->om, u->client_id);
+	if (r == NULL && (in->hdr.flags & IG_EVF_ADOPT)) {
+		adopt(oms, s, in, out);
+		return;
+	}
 	if (r == NULL) {
 		oms->unknown_reports++;
 		return;
@@ -968,19 +1072,127 @@ static void cancel_all(struct ig_oms *oms, bool keep_stops, struct ig_emit *out)
 	}
 }
 
-void ig_oms_kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
+static void kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
 {
 	if (on == oms->kill_switch)
 		return;
+	jstate(oms, IG_STRATEGY_NONE, oms->trading_state, oms->trading_state,
+	       on ? IG_RJ_KILL_SWITCH : IG_RJ_NONE, 0);
 	oms->kill_switch = on;
 	ig_log_warn("kill switch %s", on ? "ENGAGED: cancelling all open orders" : "cleared");
 	if (on)
 		cancel_all(oms, true, out);
 }
 
+void ig_oms_kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
+{
+	struct ig_event ev;
+	if (on == oms->kill_switch)
+		return;
+	/* From outside the handler (a signal): journaled as the control
+	 * event it stands for, so a replay applies it at the same point. */
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_CONTROL;
+	ev.hdr.src = IG_STAGE_OMS;
+	ev.hdr.strategy_id = IG_STRATEGY_NONE;
+	ev.body.control.cmd = IG_CTL_KILL_SWITCH;
+	ev.body.control.arg = on ? 1 : 0;
+	ig_oms_handle(oms, &ev, out);
+}
+
+/* Sum over strategies of the position in k, and of cash less capital. */
+static void own_books(const struct ig_oms *oms, uint16_t k, int64_t *pos, int64_t *cash)
+{
+	*pos = *cash = 0;
+	for (uint32_t i = 0; i < oms->nstrategies; i++) {
+		*pos += oms->s[i].pos[k].qty;
+		*cash += oms->s[i].cash - oms->s[i].capital;
+	}
+}
+
+static int64_t abs64(int64_t v)
+{
+	return v < 0 ? -v : v;
+}
+
+/* A reconciliation result from the venue (oms.h). */
+static void on_reconcile(struct ig_oms *oms, const struct ig_event *in)
+{
+	const struct ig_reconcile *rc = &in->body.reconcile;
+	uint16_t k = in->hdr.instrument_id;
+	int64_t pos, cash;
+	char a[IG_FIXED_STRLEN], b[IG_FIXED_STRLEN];
+
+	if (k >= IG_MAX_INSTRUMENTS)
+		return;
+	oms->recon_error = (uint8_t)(rc->error < IG_RECON__COUNT ? rc->error : IG_RECON_MALFORMED);
+	if (rc->error != IG_RECON_OK) {
+		oms->reconciled = false;
+		oms->recon_done = true;
+		snprintf(oms->recon_why, sizeof(oms->recon_why),
+			 "reconciliation with the venue failed (%s); new orders denied, cancels allowed",
+			 ig_recon_error_name(oms->recon_error));
+		ig_log_error("%s", oms->recon_why);
+		return;
+	}
+	oms->recon_passes++;
+	oms->recon_foreign += rc->foreign;
+	oms->recon_adopted += rc->adopted;
+	oms->recon_fills += rc->fills;
+	oms->recon_resolved += rc->resolved;
+	if (rc->have_balances) {
+		own_books(oms, k, &pos, &cash);
+		oms->recon_venue_base[k] = rc->base_balance;
+		if (k == 0)
+			oms->recon_venue_counter = rc->counter_balance;
+		if (!oms->baseline_set[k]) {
+			/* First sight of the account: what it holds beyond our
+			 * books is the baseline later passes compare against. */
+			oms->baseline_set[k] = true;
+			oms->baseline_base[k] = rc->base_balance - pos;
+			if (k == 0)
+				oms->baseline_counter = rc->counter_balance - cash;
+		}
+		oms->recon_diff_base[k] = rc->base_balance - (oms->baseline_base[k] + pos);
+		if (k == 0)
+			oms->recon_diff_counter = rc->counter_balance - (oms->baseline_counter + cash);
+		if (abs64(oms->recon_diff_base[k]) > oms->balance_tolerance ||
+		    (k == 0 && abs64(oms->recon_diff_counter) > oms->balance_tolerance)) {
+			oms->recon_mismatch = true;
+			ig_fixed_format(oms->recon_diff_base[k], a, sizeof(a));
+			ig_fixed_format(k == 0 ? oms->recon_diff_counter : 0, b, sizeof(b));
+			ig_log_error("reconciliation: venue balances differ from our books on instrument %u: "
+				     "base %s, counter %s (venue minus ours)",
+				     (unsigned)k, a, b);
+		}
+	}
+	if (!rc->last)
+		return;
+	oms->recon_done = true;
+	if (oms->recon_mismatch && oms->halt_on_mismatch) {
+		oms->reconciled = false;
+		snprintf(oms->recon_why, sizeof(oms->recon_why),
+			 "venue balances differ from our books (recovery.on_mismatch: halt); "
+			 "new orders denied, cancels allowed");
+		ig_log_error("%s", oms->recon_why);
+		return;
+	}
+	oms->reconciled = true;
+	oms->recon_why[0] = '\0';
+	ig_log_info("reconciled with the venue: %u orders looked up, %u fills found, %u adopted, "
+		    "%u foreign left alone%s; trading open",
+		    oms->recon_resolved, oms->recon_fills, oms->recon_adopted, oms->recon_foreign,
+		    oms->recon_mismatch ? " (balance difference reported)" : "");
+}
+
 void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
 {
 	oms->events++;
+	oms->cur_out = out;
+	/* The input first: the journal then holds it ahead of everything it
+	 * causes. Timers change nothing but the status line. */
+	if (oms->journal && in->hdr.type != IG_EV_TIMER)
+		jrec(oms, out, in, 0);
 	switch (in->hdr.type) {
 	case IG_EV_QUOTE:
 	case IG_EV_TRADE:
@@ -1030,13 +1242,15 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 		return;
 	case IG_EV_CONTROL:
 		if (in->body.control.cmd == IG_CTL_KILL_SWITCH) {
-			ig_oms_kill_switch(oms, in->body.control.arg != 0, out);
+			kill_switch(oms, in->body.control.arg != 0, out);
 		} else if (in->body.control.cmd == IG_CTL_TRADING_STATE) {
 			int64_t st = in->body.control.arg;
 			if (st >= IG_TS_ACTIVE && st <= IG_TS_HALTED && st != oms->trading_state) {
 				ig_log_warn("global trading state %s -> %s",
 					    ig_trading_state_name((enum ig_trading_state)oms->trading_state),
 					    ig_trading_state_name((enum ig_trading_state)st));
+				jstate(oms, IG_STRATEGY_NONE, oms->trading_state, (uint8_t)st,
+				       IG_RJ_NONE, in->hdr.ts_event_ns);
 				oms->trading_state = (uint8_t)st;
 			}
 		} else if (in->body.control.cmd == IG_CTL_FEED_END) {
@@ -1050,9 +1264,13 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 				 * before them is in. */
 				if (oms->cfg->engine.cancel_on_stop)
 					cancel_all(oms, false, out);
-				ig_emit(out, IG_STAGE_EXEC, 0, &ev);
+				ev.hdr.flags = 0;
+				to_exec(oms, out, &ev);
 			}
 		}
+		return;
+	case IG_EV_RECONCILE:
+		on_reconcile(oms, in);
 		return;
 	default:
 		return;

@@ -37,6 +37,25 @@
  * Tax: risk.tax_rate_pct of net realized gains (realized PnL less fees,
  * when positive) is owed; it is reported, not taken from cash.
  *
+ * Journal (design §8). With oms->journal set, every input that can change
+ * the books (marks, intents, cancels, venue reports, controls,
+ * reconciliation results; not timers) goes to IG_STAGE_JOURNAL first, as
+ * it arrived, and everything for the executor goes there too (flag
+ * IG_EVF_J_OUTPUT): the journal stage forwards it once the records before
+ * it are durable. Order updates and trading-state changes follow as
+ * IG_EVF_J_DERIVED records, for the reader. The handler is a pure function
+ * of its inputs (it reads no clock that changes state), so replaying the
+ * input records into a fresh OMS rebuilds it bit for bit: see
+ * ig_oms_state_hash() and src/journal/recover.h.
+ *
+ * Reconciliation. While oms->reconciled is false (recovery has not yet
+ * heard from the venue, or the venue disagreed) new intents are denied
+ * with not_reconciled; cancels, and orders already on the books, go on.
+ * IG_EV_RECONCILE results are applied here: the first one with balances
+ * records the account's baseline (what the account holds beyond our
+ * books); later ones compare venue balance with baseline + our position
+ * (and cash for instrument 0's counter asset) and report any difference.
+ *
  * Shutdown is a token: FEED_END arrives from the tick stage and from every
  * strategy thread; then the OMS sends it to the executor, and when the
  * executor echoes it back every report before it has been applied and
@@ -139,6 +158,31 @@ struct ig_oms {
 	uint8_t trading_state;                /* global enum ig_trading_state */
 	bool kill_switch;                     /* engaged: cancel all, reductions only */
 	uint64_t kill_cancels;                /* cancels sent by the kill switch */
+	uint64_t last_trade_seq[IG_MAX_INSTRUMENTS]; /* highest venue trade id applied */
+	int64_t baseline_base[IG_MAX_INSTRUMENTS];   /* account base asset beyond our books, 1e-8 */
+	int64_t baseline_counter;             /* instrument 0's counter asset beyond our cash, 1e-8 */
+	bool baseline_set[IG_MAX_INSTRUMENTS];
+	uint64_t adopted;                     /* orders adopted from the venue */
+	/* Run-scoped (not book state: not hashed, not snapshotted, reset by
+	 * ig_oms_after_replay). */
+	struct ig_emit *cur_out;              /* the emitter of the handle call in progress */
+	bool journal;                         /* emit journal records (IG_STAGE_JOURNAL) */
+	bool reconciled;                      /* new intents allowed (see above) */
+	bool halt_on_mismatch;                /* a balance difference keeps trading closed */
+	int64_t balance_tolerance;            /* differences up to this are not reported, 1e-8 */
+	uint8_t recon_error;                  /* enum ig_recon_error of the last pass */
+	bool recon_mismatch;                  /* the last pass found a difference */
+	bool recon_done;                      /* a pass has reported (ok or not) */
+	uint32_t recon_passes;
+	uint32_t recon_foreign;               /* open orders on the account that are not ours */
+	uint32_t recon_adopted;
+	uint32_t recon_fills;
+	uint32_t recon_resolved;
+	int64_t recon_diff_base[IG_MAX_INSTRUMENTS]; /* venue - ours, 1e-8 */
+	int64_t recon_diff_counter;
+	int64_t recon_venue_base[IG_MAX_INSTRUMENTS];
+	int64_t recon_venue_counter;
+	char recon_why[160];                  /* why trading is closed, "" when open */
 };
 
 /* Builds the per-strategy managers. Returns 0 or IG_ENOMEM (nothing to
@@ -154,6 +198,27 @@ static inline bool ig_oms_done(const struct ig_oms *oms)
 {
 	return oms->exec_drained;
 }
+
+/* 64-bit hash of the book state: every order record, position, cash,
+ * counter, limit state and mark; not the run-scoped fields. Equal hashes
+ * mean a replay rebuilt the same books. */
+uint64_t ig_oms_state_hash(const struct ig_oms *oms);
+
+/* Snapshot of the book state (the same fields the hash covers), for
+ * journal compaction. ig_oms_snapshot_size() gives the bytes;
+ * ig_oms_snapshot_write() fills buf (cap >= size) and returns the bytes
+ * written or IG_ERANGE. ig_oms_snapshot_read() restores one into an OMS
+ * built from the same config; returns 0, or IG_EPARSE (wrong version,
+ * size or strategy count: oms unchanged... or, past the header checks,
+ * partly overwritten; the caller then rebuilds it). */
+size_t ig_oms_snapshot_size(const struct ig_oms *oms);
+long ig_oms_snapshot_write(const struct ig_oms *oms, void *buf, size_t cap);
+int ig_oms_snapshot_read(struct ig_oms *oms, const void *buf, size_t len);
+
+/* After a replay: clears what belongs to the run that wrote the journal
+ * (shutdown token counts, status counters, mark ingress times, which are
+ * another run's monotonic clock) and closes trading until reconciled. */
+void ig_oms_after_replay(struct ig_oms *oms);
 
 /* Strategy equity at the marks: cash + sum of position values. */
 int64_t ig_oms_equity(const struct ig_oms *oms, uint32_t strategy);

@@ -1,0 +1,279 @@
+/* jstage.c - the journal stage (see jstage.h). */
+#include "journal/jstage.h"
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "ingenium/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Creates the parent directory of path if it is missing (one level, as
+ * var/ for the default path). Returns 0 or IG_EIO. */
+static int make_parent(const char *path)
+{
+	char dir[IG_CFG_PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return IG_EIO;
+	return 0;
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 2;
+	while (p < n && p < (UINT32_C(1) << 30))
+		p <<= 1;
+	return p;
+}
+
+int ig_jstage_open(struct ig_jstage *js, const struct ig_cfg_journal *jc, uint64_t run_epoch,
+		   uint32_t held_cap, struct ig_journal_report *rep)
+{
+	struct ig_journal_opts o;
+	int rc;
+
+	memset(js, 0, sizeof(*js));
+	js->sync = jc->sync;
+	js->batch_ns = jc->batch_ms * 1000000;
+	js->batch_records = (uint64_t)(jc->batch_records > 0 ? jc->batch_records : 1);
+	js->flush_ns = jc->flush_ms * 1000000;
+	js->held_cap = pow2_at_least(held_cap);
+	ig_hist_init(&js->sync_ns);
+	ig_hist_init(&js->order_wait_ns);
+	js->held = calloc(js->held_cap, sizeof(*js->held));
+	if (js->held == NULL)
+		return IG_ENOMEM;
+	if (make_parent(jc->path) != 0) {
+		free(js->held);
+		js->held = NULL;
+		return IG_EIO;
+	}
+	memset(&o, 0, sizeof(o));
+	o.max_bytes = (uint64_t)jc->rotate_bytes;
+	o.run_epoch = run_epoch;
+	rc = ig_journal_open(&js->j, jc->path, &o, rep);
+	if (rc != 0) {
+		free(js->held);
+		js->held = NULL;
+		return rc;
+	}
+	js->is_open = true;
+	return 0;
+}
+
+/* The journal type and record flags an event from the OMS is written as. */
+static enum ig_journal_type classify(const struct ig_event *ev, uint16_t *rflags)
+{
+	*rflags = 0;
+	if (ev->hdr.flags & IG_EVF_J_OUTPUT) {
+		*rflags = IG_JRF_OUTPUT;
+		return ev->hdr.type == IG_EV_ORDER ? IG_JR_ORDER_ACCEPTED
+		       : ev->hdr.type == IG_EV_CANCEL ? IG_JR_CANCEL_REQ
+						       : IG_JR_EVENT;
+	}
+	if (ev->hdr.flags & IG_EVF_J_DERIVED) {
+		*rflags = IG_JRF_DERIVED;
+		return ev->hdr.type == IG_EV_CONTROL ? IG_JR_TRADING_STATE : IG_JR_STATE_CHANGE;
+	}
+	switch (ev->hdr.type) {
+	case IG_EV_QUOTE:
+	case IG_EV_TRADE:
+	case IG_EV_BAR:
+		return IG_JR_MARK;
+	case IG_EV_ORDER:
+		return IG_JR_INTENT;
+	case IG_EV_CANCEL:
+		return IG_JR_CANCEL_REQ;
+	case IG_EV_ORDER_UPDATE:
+		return ev->body.update.state == IG_OS_ACCEPTED ? IG_JR_VENUE_ACK : IG_JR_STATE_CHANGE;
+	case IG_EV_FILL:
+		return IG_JR_FILL;
+	case IG_EV_REJECT:
+		return IG_JR_REJECT;
+	default:
+		return IG_JR_EVENT;
+	}
+}
+
+/* Appends one event as its record. Returns 0 or the (sticky) error. */
+static int append(struct ig_jstage *js, const struct ig_event *ev, int64_t now_ns)
+{
+	uint16_t rflags;
+	enum ig_journal_type t = classify(ev, &rflags);
+	int rc;
+
+	if (js->err != 0)
+		return js->err;
+	if (t == IG_JR_TRADING_STATE) {
+		/* Derived trading-state change: the compact payload. */
+		struct ig_journal_trading_state p;
+		int64_t a = ev->body.control.arg;
+		memset(&p, 0, sizeof(p));
+		p.ts_event_ns = ev->hdr.ts_event_ns;
+		p.strategy_id = ev->hdr.strategy_id;
+		p.state = (uint8_t)(a & 0xff);
+		p.prev_state = (uint8_t)((a >> 8) & 0xff);
+		p.reason = (uint8_t)((a >> 16) & 0xff);
+		p.kill_switch = (uint8_t)((a >> 24) & 0xff);
+		rc = ig_journal_append_flags(&js->j, t, rflags, &p, sizeof(p), NULL);
+	} else {
+		struct ig_event e = *ev;
+		e.hdr.flags = (uint8_t)(e.hdr.flags & ~(IG_EVF_J_OUTPUT | IG_EVF_J_DERIVED));
+		e.hdr.ts_emit_ns = 0;
+		rc = ig_journal_append_flags(&js->j, t, rflags, &e, sizeof(e), NULL);
+	}
+	if (rc != 0) {
+		js->err = rc;
+		ig_log_error("journal: append failed (%s): orders are turned back from now on",
+			     ig_strerror(rc));
+		return rc;
+	}
+	js->records++;
+	js->since_sync++;
+	if (js->unsynced_since_ns == 0)
+		js->unsynced_since_ns = now_ns;
+	return 0;
+}
+
+static int do_sync(struct ig_jstage *js)
+{
+	int64_t t0 = ig_clock_mono_ns();
+	int rc;
+
+	if (js->err != 0)
+		return js->err;
+	rc = ig_journal_sync(&js->j);
+	if (rc != 0) {
+		js->err = rc;
+		ig_log_error("journal: fdatasync failed (%s): orders are turned back from now on",
+			     ig_strerror(rc));
+		return rc;
+	}
+	ig_hist_record(&js->sync_ns, ig_clock_mono_ns() - t0);
+	js->syncs++;
+	js->since_sync = 0;
+	js->unsynced_since_ns = 0;
+	return 0;
+}
+
+/* Forwards every held output, in order. */
+static int release(struct ig_jstage *js, int64_t now_ns, struct ig_emit *out)
+{
+	int n = 0;
+	while (js->held_tail != js->held_head) {
+		struct ig_event *ev = &js->held[js->held_tail++ & (js->held_cap - 1)];
+		ev->hdr.flags = (uint8_t)(ev->hdr.flags & ~IG_EVF_J_OUTPUT);
+		if (ev->hdr.type == IG_EV_ORDER) {
+			ig_hist_record(&js->order_wait_ns, now_ns - ev->hdr.ts_emit_ns);
+			js->orders++;
+			if (js->err != 0) {
+				ev->hdr.flags |= IG_EVF_J_FAILED;
+				js->failed_orders++;
+			}
+		}
+		js->outputs++;
+		ig_emit(out, IG_STAGE_EXEC, 0, ev);
+		n++;
+	}
+	js->held_order = false;
+	return n;
+}
+
+int ig_jstage_commit(struct ig_jstage *js, int64_t now_ns, bool force, struct ig_emit *out)
+{
+	int work = 0;
+	bool go;
+
+	if (ig_jstage_held(js) > 0) {
+		if (force || !js->held_order || js->err != 0)
+			go = true;
+		else if (js->sync == IG_JOURNAL_SYNC_ORDER)
+			go = true;
+		else
+			go = js->since_sync >= js->batch_records ||
+			     now_ns - js->held_since_ns >= js->batch_ns ||
+			     ig_jstage_held(js) >= js->held_cap;
+		if (!go) {
+			/* Not yet: the group is still filling. Hand the file
+			 * what we have so a kill -9 keeps it. */
+			if (ig_journal_pending(&js->j) > 0 && ig_journal_flush(&js->j) != 0 && js->err == 0)
+				js->err = IG_EIO;
+			return 0;
+		}
+		if (js->held_order) {
+			do_sync(js);
+			work++;
+		} else if (js->err == 0 && ig_journal_flush(&js->j) != 0) {
+			js->err = IG_EIO;
+		}
+		return work + release(js, now_ns, out);
+	}
+	/* Nothing held: records reach the file now, the disk within flush_ns. */
+	if (js->err == 0 && js->unsynced_since_ns != 0 &&
+	    (force || now_ns - js->unsynced_since_ns >= js->flush_ns)) {
+		do_sync(js);
+		return 1;
+	}
+	if (js->err == 0 && ig_journal_pending(&js->j) > 0 && ig_journal_flush(&js->j) != 0)
+		js->err = IG_EIO;
+	return work;
+}
+
+int64_t ig_jstage_deadline_ns(const struct ig_jstage *js)
+{
+	int64_t d = INT64_MAX;
+	if (ig_jstage_held(js) > 0)
+		d = js->held_order && js->sync == IG_JOURNAL_SYNC_BATCH && js->err == 0
+			    ? js->held_since_ns + js->batch_ns
+			    : 0;
+	if (js->unsynced_since_ns != 0 && js->unsynced_since_ns + js->flush_ns < d)
+		d = js->unsynced_since_ns + js->flush_ns;
+	return d;
+}
+
+void ig_jstage_handle(struct ig_jstage *js, const struct ig_event *ev, struct ig_emit *out)
+{
+	int64_t now = ig_clock_mono_ns();
+	bool output = (ev->hdr.flags & IG_EVF_J_OUTPUT) != 0;
+	bool token = ev->hdr.type == IG_EV_CONTROL;
+
+	/* The shutdown token is routing, not state: it is not written. */
+	if (!(output && token))
+		append(js, ev, now);
+	if (!output)
+		return;
+	if (ig_jstage_held(js) == js->held_cap)
+		ig_jstage_commit(js, now, true, out);
+	if (ig_jstage_held(js) == 0)
+		js->held_since_ns = now;
+	js->held[js->held_head & (js->held_cap - 1)] = *ev;
+	/* ts_emit_ns now means "arrived at the journal", for order_wait_ns;
+	 * ig_emit restamps it when it is forwarded. */
+	js->held[js->held_head++ & (js->held_cap - 1)].hdr.ts_emit_ns = now;
+	if (ev->hdr.type == IG_EV_ORDER)
+		js->held_order = true;
+}
+
+int ig_jstage_close(struct ig_jstage *js)
+{
+	int rc = js->err;
+	if (js->is_open) {
+		int c = ig_journal_close(&js->j);
+		if (rc == 0)
+			rc = c;
+		js->is_open = false;
+	}
+	free(js->held);
+	js->held = NULL;
+	return rc;
+}
