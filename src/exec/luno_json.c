@@ -286,20 +286,18 @@ int ig_luno_parse_success(const char *body, size_t len, bool *ok)
 	return rc;
 }
 
-int ig_luno_parse_order(const char *body, size_t len, struct ig_luno_order_status *out)
+/* Fills out from one order object (v3 or v1 shape); ctx names it. */
+static int order_of(const json_t *root, struct ig_luno_order_status *out, const char *ctx)
 {
-	const char *ctx = "order";
-	char status[16], side[8], type[16];
-	json_t *root;
+	char status[16], side[8], type[16], tif[8];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	root = load_object(body, len, ctx);
-	if (root == NULL)
-		return IG_EPARSE;
+	if (!json_is_object(root))
+		return fail("%s: not an object", ctx);
 	rc = get_str(root, "order_id", REQUIRED, out->order_id, sizeof(out->order_id), ctx);
 	if (rc == 0 && out->order_id[0] == '\0')
-		rc = fail("order.order_id: empty");
+		rc = fail("%s.order_id: empty", ctx);
 	if (rc == 0)
 		rc = get_str(root, "client_order_id", OPTIONAL, out->client_order_id,
 			     sizeof(out->client_order_id), ctx);
@@ -317,7 +315,7 @@ int ig_luno_parse_order(const char *body, size_t len, struct ig_luno_order_statu
 		else if (strcmp(status, "COMPLETE") == 0)
 			out->status = IG_LUNO_ST_COMPLETE;
 		else
-			rc = fail("order.status: unknown status \"%.15s\"", status);
+			rc = fail("%s.status: unknown status \"%.15s\"", ctx, status);
 	}
 	if (rc == 0)
 		rc = get_str(root, "side", OPTIONAL, side, sizeof(side), ctx);
@@ -342,9 +340,129 @@ int ig_luno_parse_order(const char *body, size_t len, struct ig_luno_order_statu
 		rc = get_dec(root, "limit_price", OPTIONAL, NON_NEGATIVE, 0, &out->limit_price, ctx);
 	if (rc == 0)
 		rc = get_dec(root, "limit_volume", OPTIONAL, NON_NEGATIVE, 0, &out->limit_volume, ctx);
-	json_decref(root);
+	if (rc == 0)
+		rc = get_int(root, "creation_timestamp", OPTIONAL, 0, INT64_MAX / 1000000, 0,
+			     &out->created_ms, ctx);
+	if (rc == 0)
+		rc = get_str(root, "pair", OPTIONAL, out->pair, sizeof(out->pair), ctx);
+	if (rc == 0)
+		rc = get_str(root, "time_in_force", OPTIONAL, tif, sizeof(tif), ctx);
+	if (rc == 0) {
+		if (tif[0] == '\0' || strcmp(tif, "GTC") == 0)
+			out->tif = IG_TIF_GTC;
+		else if (strcmp(tif, "IOC") == 0)
+			out->tif = IG_TIF_IOC;
+		else if (strcmp(tif, "FOK") == 0)
+			out->tif = IG_TIF_FOK;
+		else
+			rc = fail("%s.time_in_force: unknown \"%.7s\"", ctx, tif);
+	}
 	if (rc != 0)
 		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+int ig_luno_parse_order(const char *body, size_t len, struct ig_luno_order_status *out)
+{
+	json_t *root;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	root = load_object(body, len, "order");
+	if (root == NULL)
+		return IG_EPARSE;
+	rc = order_of(root, out, "order");
+	json_decref(root);
+	return rc;
+}
+
+int ig_luno_parse_orders(const char *body, size_t len, struct ig_luno_order_status *out,
+			 size_t cap, size_t *n)
+{
+	json_t *root;
+	const json_t *arr;
+	size_t count;
+	int rc = 0;
+
+	*n = 0;
+	root = load_object(body, len, "listorders");
+	if (root == NULL)
+		return IG_EPARSE;
+	arr = json_object_get(root, "orders");
+	/* Luno sends "orders": null when there are none. */
+	if (arr == NULL || json_is_null(arr)) {
+		json_decref(root);
+		return 0;
+	}
+	if (!json_is_array(arr)) {
+		json_decref(root);
+		return fail("listorders.orders: not an array");
+	}
+	count = json_array_size(arr);
+	if (count > cap) {
+		json_decref(root);
+		return fail("listorders.orders: %zu orders, more than the %zu asked for", count, cap);
+	}
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		char ctx[32];
+		snprintf(ctx, sizeof(ctx), "orders[%zu]", i);
+		rc = order_of(json_array_get(arr, i), &out[i], ctx);
+	}
+	json_decref(root);
+	if (rc != 0)
+		return rc;
+	*n = count;
+	return 0;
+}
+
+int ig_luno_parse_balance(const char *body, size_t len, const char *const *assets,
+			  size_t nassets, int64_t *totals)
+{
+	json_t *root;
+	const json_t *arr;
+	int rc = 0;
+
+	for (size_t a = 0; a < nassets; a++)
+		totals[a] = 0;
+	root = load_object(body, len, "balance");
+	if (root == NULL)
+		return IG_EPARSE;
+	arr = json_object_get(root, "balance");
+	if (arr == NULL || json_is_null(arr)) {
+		/* No accounts at all: every total is 0. */
+		json_decref(root);
+		return 0;
+	}
+	if (!json_is_array(arr)) {
+		json_decref(root);
+		return fail("balance.balance: not an array");
+	}
+	for (size_t i = 0; i < json_array_size(arr) && rc == 0; i++) {
+		const json_t *e = json_array_get(arr, i);
+		char ctx[32], asset[IG_LUNO_ASSET_MAX];
+		int64_t bal = 0;
+
+		snprintf(ctx, sizeof(ctx), "balance[%zu]", i);
+		if (!json_is_object(e)) {
+			rc = fail("%s: not an object", ctx);
+			break;
+		}
+		rc = get_str(e, "asset", REQUIRED, asset, sizeof(asset), ctx);
+		if (rc == 0 && asset[0] == '\0')
+			rc = fail("%s.asset: empty", ctx);
+		if (rc == 0)
+			rc = get_dec(e, "balance", REQUIRED, ANY_SIGN, 0, &bal, ctx);
+		for (size_t a = 0; rc == 0 && a < nassets; a++) {
+			if (assets[a] == NULL || strcmp(assets[a], asset) != 0)
+				continue;
+			if (__builtin_add_overflow(totals[a], bal, &totals[a]))
+				rc = fail("%s.balance: the total of %s is out of range", ctx, asset);
+		}
+	}
+	json_decref(root);
+	if (rc != 0)
+		for (size_t a = 0; a < nassets; a++)
+			totals[a] = 0;
 	return rc;
 }
 
@@ -512,6 +630,10 @@ static int parse_market(const json_t *m, struct ig_luno_market *out, const char 
 		rc = get_dec(m, "max_price", OPTIONAL, NON_NEGATIVE, 0, &out->max_price, ctx);
 	if (rc == 0)
 		rc = get_str(m, "trading_status", OPTIONAL, status, sizeof(status), ctx);
+	if (rc == 0)
+		rc = get_str(m, "base_currency", OPTIONAL, out->base, sizeof(out->base), ctx);
+	if (rc == 0)
+		rc = get_str(m, "counter_currency", OPTIONAL, out->counter, sizeof(out->counter), ctx);
 	if (rc != 0)
 		return rc;
 	/* Our money has 8 decimals: a finer scale is used at 8. */

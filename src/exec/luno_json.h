@@ -44,6 +44,7 @@
  * ids are limited to 255 by Luno but ours are "ig-" + 16 hex digits). */
 #define IG_LUNO_ID_MAX 64
 #define IG_LUNO_PAIR_MAX 16
+#define IG_LUNO_ASSET_MAX 16
 
 /*
  * Luno error codes we act on. XX(name, "ErrCode", reject reason, action).
@@ -114,6 +115,9 @@ struct ig_luno_order_status {
 	int64_t fee_counter;      /* >= 0, 1e-8 */
 	int64_t limit_price;      /* >= 0, 1e-8; 0 if absent (market orders) */
 	int64_t limit_volume;     /* >= 0, 1e-8; 0 if absent */
+	int64_t created_ms;       /* creation_timestamp, Unix ms; 0 if absent */
+	uint8_t tif;              /* enum ig_tif from time_in_force; GTC if absent */
+	char pair[IG_LUNO_PAIR_MAX]; /* "" if absent */
 };
 
 /* One element of GET /api/1/listtrades "trades". */
@@ -158,6 +162,8 @@ struct ig_luno_market {
 	int64_t min_price;        /* >= 0, 1e-8; 0 if absent */
 	int64_t max_price;        /* >= 0, 1e-8; 0 if absent */
 	bool active;              /* trading_status ACTIVE (or absent) */
+	char base[IG_LUNO_ASSET_MAX];    /* base_currency ("XBT"), "" if absent */
+	char counter[IG_LUNO_ASSET_MAX]; /* counter_currency ("ZAR"), "" if absent */
 };
 
 /* Why the last parser call on this thread failed; "" after a success. */
@@ -193,5 +199,17 @@ int ig_luno_parse_top(const char *body, size_t len, struct ig_luno_top *out);
  * malformed, IG_ENOTFOUND if it is well formed but does not list pair. */
 int ig_luno_parse_markets(const char *body, size_t len, const char *pair,
 			  struct ig_luno_market *out);
+/* listorders: {"orders": [...]} (absent or null = none), each in the v1
+ * shape (state, type BID/ASK or BUY/SELL), up to cap into out[], count in
+ * *n. More than cap, or any malformed order, fails the whole page. */
+int ig_luno_parse_orders(const char *body, size_t len, struct ig_luno_order_status *out,
+			 size_t cap, size_t *n);
+/* balance: {"balance": [{"asset", "balance", ...}]}. For each of the
+ * nassets names, totals[i] receives the sum of "balance" over the accounts
+ * of that asset (0 if it has none; an empty name gets 0). Every entry is
+ * checked (asset a string, balance an exact decimal, the sums in range),
+ * whatever its asset: one bad entry fails the reply. */
+int ig_luno_parse_balance(const char *body, size_t len, const char *const *assets,
+			  size_t nassets, int64_t *totals);
 
 #endif

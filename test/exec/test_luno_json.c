@@ -44,6 +44,9 @@ static void all_parsers(const char *body, size_t len, bool expect_fail)
 	struct ig_luno_ticker tk;
 	struct ig_luno_top top;
 	struct ig_luno_market m;
+	struct ig_luno_order_status ol[4];
+	static const char *const assets[2] = { "XBT", "ZAR" };
+	int64_t totals[2] = { -1, -1 };
 	char id[IG_LUNO_ID_MAX];
 	bool ok;
 	size_t n = 99;
@@ -81,6 +84,19 @@ static void all_parsers(const char *body, size_t len, bool expect_fail)
 	assert_true(rc == 0 || rc == IG_EPARSE);
 	if (expect_fail)
 		assert_int_equal(rc, IG_EPARSE);
+	rc = ig_luno_parse_orders(body, len, ol, 4, &n);
+	assert_true(rc == 0 || rc == IG_EPARSE);
+	if (expect_fail) {
+		assert_int_equal(rc, IG_EPARSE);
+		assert_int_equal(n, 0);
+	}
+	rc = ig_luno_parse_balance(body, len, assets, 2, totals);
+	assert_true(rc == 0 || rc == IG_EPARSE);
+	if (expect_fail) {
+		assert_int_equal(rc, IG_EPARSE);
+		assert_int_equal(totals[0], 0);
+		assert_int_equal(totals[1], 0);
+	}
 	rc = ig_luno_parse_markets(body, len, "XBTZAR", &m);
 	assert_true(rc == 0 || rc == IG_EPARSE || rc == IG_ENOTFOUND);
 	if (expect_fail)
@@ -515,6 +531,8 @@ static void test_top_and_markets(void **state)
 	assert_int_equal(m.min_volume, D("0.0005"));
 	assert_int_equal(m.max_price, IG_FIXED(10000000));
 	assert_true(m.active);
+	assert_string_equal(m.base, "XBT");
+	assert_string_equal(m.counter, "ZAR");
 	/* A scale finer than 1e-8 is used at 8. */
 	assert_int_equal(ig_luno_parse_markets(S("{\"markets\":[{\"market_id\":\"XBTZAR\",\"price_scale\":12,"
 						 "\"volume_scale\":18,\"trading_status\":\"POST_ONLY\"}]}"),
@@ -540,6 +558,122 @@ static void test_top_and_markets(void **state)
 }
 
 /* -------------------------------------------------------------- the ids */
+
+/* ------------------------------------------------------ listorders/balance */
+
+static void test_orders(void **state)
+{
+	struct ig_luno_order_status o[3];
+	size_t n = 99;
+	(void)state;
+
+	/* Luno's v1 shape: state, type BID/ASK, limit_price/volume. */
+	assert_int_equal(ig_luno_parse_orders(S("{\"orders\":["
+						"{\"order_id\":\"BXA\",\"client_order_id\":\"ig-0003000000000001\","
+						"\"creation_timestamp\":1700000000123,\"expiration_timestamp\":0,"
+						"\"completed_timestamp\":0,\"type\":\"BID\",\"state\":\"PENDING\","
+						"\"limit_price\":\"1234567.89\",\"limit_volume\":\"0.5\",\"base\":\"0.1\","
+						"\"counter\":\"123456.789\",\"fee_base\":\"0\",\"fee_counter\":\"0\","
+						"\"pair\":\"XBTZAR\",\"time_in_force\":\"GTC\"},"
+						"{\"order_id\":\"BXB\",\"type\":\"ASK\",\"state\":\"PENDING\","
+						"\"limit_price\":\"2\",\"limit_volume\":\"3\",\"base\":\"0\",\"counter\":\"0\"}]}"),
+					      o, 3, &n),
+			 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(o[0].order_id, "BXA");
+	assert_string_equal(o[0].client_order_id, "ig-0003000000000001");
+	assert_string_equal(o[0].pair, "XBTZAR");
+	assert_int_equal(o[0].status, IG_LUNO_ST_PENDING);
+	assert_int_equal(o[0].side, IG_SIDE_BUY);
+	assert_int_equal(o[0].tif, IG_TIF_GTC);
+	assert_int_equal(o[0].limit_price, D("1234567.89"));
+	assert_int_equal(o[0].limit_volume, D("0.5"));
+	assert_int_equal(o[0].base, D("0.1"));
+	assert_int_equal(o[0].created_ms, INT64_C(1700000000123));
+	assert_int_equal(o[1].side, IG_SIDE_SELL);
+	assert_string_equal(o[1].client_order_id, "");
+	assert_string_equal(o[1].pair, "");
+	assert_int_equal(o[1].created_ms, 0);
+	/* None: absent, null or empty. */
+	assert_int_equal(ig_luno_parse_orders(S("{}"), o, 3, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ig_luno_parse_orders(S("{\"orders\":null}"), o, 3, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ig_luno_parse_orders(S("{\"orders\":[]}"), o, 3, &n), 0);
+	assert_int_equal(n, 0);
+	/* One bad order fails the page; so does more than asked for. */
+	assert_int_equal(ig_luno_parse_orders(S("{\"orders\":[{\"order_id\":\"BXA\",\"state\":\"PENDING\","
+						"\"base\":\"0\",\"counter\":\"0\"},{\"order_id\":\"BXB\","
+						"\"state\":\"PENDING\",\"base\":-1,\"counter\":\"0\"}]}"),
+					      o, 3, &n),
+			 IG_EPARSE);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(ig_luno_json_error(), "orders[1].base"));
+	assert_int_equal(ig_luno_parse_orders(S("{\"orders\":[1,2,3,4]}"), o, 3, &n), IG_EPARSE);
+	assert_int_equal(ig_luno_parse_orders(S("{\"orders\":{\"order_id\":\"BXA\"}}"), o, 3, &n),
+			 IG_EPARSE);
+	assert_int_equal(ig_luno_parse_orders(S("{\"orders\":[{\"order_id\":\"BXA\",\"state\":\"OPEN\","
+						"\"base\":\"0\",\"counter\":\"0\"}]}"),
+					      o, 3, &n),
+			 IG_EPARSE);
+	assert_int_equal(ig_luno_parse_orders(S("{\"orders\":[{\"order_id\":\"BXA\",\"state\":\"PENDING\","
+						"\"base\":\"0\",\"counter\":\"0\",\"time_in_force\":\"GTD\"}]}"),
+					      o, 3, &n),
+			 IG_EPARSE);
+	assert_int_equal(ig_luno_parse_orders(S("{\"orders\":[{\"order_id\":\"BXA\",\"state\":\"PENDING\","
+						"\"base\":\"0\",\"counter\":\"0\",\"limit_price\":1.5}]}"),
+					      o, 3, &n),
+			 IG_EPARSE);
+	assert_int_equal(ig_luno_parse_orders(S("{\"orders\":[{\"order_id\":\"BXA\",\"state\":\"PENDING\","
+						"\"base\":\"0\",\"counter\":\"0\",\"creation_timestamp\":\"x\"}]}"),
+					      o, 3, &n),
+			 IG_EPARSE);
+}
+
+static void test_balance(void **state)
+{
+	static const char *const assets[4] = { "XBT", "ZAR", "ETH", "" };
+	int64_t t[4];
+	(void)state;
+
+	/* Exact decimals, summed over the accounts of an asset; an asset
+	 * without an account is 0. */
+	assert_int_equal(ig_luno_parse_balance(S("{\"balance\":["
+						 "{\"account_id\":\"1\",\"asset\":\"XBT\",\"balance\":\"1.23456789\","
+						 "\"reserved\":\"0.1\",\"unconfirmed\":\"0\"},"
+						 "{\"account_id\":\"2\",\"asset\":\"ZAR\",\"balance\":\"1000000.00000001\","
+						 "\"reserved\":\"0\",\"unconfirmed\":\"0\"},"
+						 "{\"account_id\":\"3\",\"asset\":\"XBT\",\"balance\":\"0.00000011\"},"
+						 "{\"account_id\":\"4\",\"asset\":\"USDC\",\"balance\":\"5\"}]}"),
+					       assets, 4, t),
+			 0);
+	assert_int_equal(t[0], INT64_C(123456800));
+	assert_int_equal(t[1], INT64_C(100000000000001));
+	assert_int_equal(t[2], 0);
+	assert_int_equal(t[3], 0);
+	assert_int_equal(ig_luno_parse_balance(S("{\"balance\":null}"), assets, 4, t), 0);
+	assert_int_equal(t[0], 0);
+	/* Hostile: a float, a bad entry of another asset, overflow, no asset. */
+	assert_int_equal(ig_luno_parse_balance(S("{\"balance\":[{\"asset\":\"XBT\",\"balance\":1.5}]}"),
+					       assets, 4, t),
+			 IG_EPARSE);
+	assert_int_equal(ig_luno_parse_balance(S("{\"balance\":[{\"asset\":\"XBT\",\"balance\":\"1\"},"
+						 "{\"asset\":\"BCH\",\"balance\":\"1e5\"}]}"),
+					       assets, 4, t),
+			 IG_EPARSE);
+	assert_int_equal(t[0], 0);
+	assert_int_equal(ig_luno_parse_balance(S("{\"balance\":[{\"asset\":\"XBT\",\"balance\":\"90000000000\"},"
+						 "{\"asset\":\"XBT\",\"balance\":\"90000000000\"}]}"),
+					       assets, 4, t),
+			 IG_EPARSE);
+	assert_int_equal(ig_luno_parse_balance(S("{\"balance\":[{\"balance\":\"1\"}]}"), assets, 4, t),
+			 IG_EPARSE);
+	assert_int_equal(ig_luno_parse_balance(S("{\"balance\":[{\"asset\":\"XBT\",\"balance\":\"1.0000000000000000001\"}]}"),
+					       assets, 4, t),
+			 IG_EPARSE);
+	assert_int_equal(ig_luno_parse_balance(S("{\"balance\":{\"XBT\":\"1\"}}"), assets, 4, t), IG_EPARSE);
+	assert_int_equal(ig_luno_parse_balance(S("{\"balance\":[\"XBT\"]}"), assets, 4, t), IG_EPARSE);
+}
 
 static void test_ids(void **state)
 {
@@ -571,6 +705,8 @@ int main(void)
 		cmocka_unit_test(test_decimals_exact),
 		cmocka_unit_test(test_trades),
 		cmocka_unit_test(test_top_and_markets),
+		cmocka_unit_test(test_orders),
+		cmocka_unit_test(test_balance),
 		cmocka_unit_test(test_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
