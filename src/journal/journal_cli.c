@@ -65,7 +65,8 @@ static const char *liq_name(unsigned t)
 
 static const char *ctl_name(unsigned t)
 {
-	static const char *const n[] = {"none", "stop", "kill_switch", "feed_end"};
+	static const char *const n[] = {"none",     "stop",          "kill_switch",
+					"feed_end", "trading_state", "session"};
 	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
 }
 
@@ -201,6 +202,20 @@ static void text_event(struct line *l, const struct ig_event *ev)
 	case IG_EV_CONTROL:
 		put(l, " cmd=%s arg=%" PRId64, ctl_name(ev->body.control.cmd), ev->body.control.arg);
 		break;
+	case IG_EV_RECONCILE: {
+		const struct ig_reconcile *rc = &ev->body.reconcile;
+		put(l, " error=%s resolved=%" PRIu32 " fills=%" PRIu32 " adopted=%" PRIu32
+		       " foreign=%" PRIu32,
+		    ig_recon_error_name((enum ig_recon_error)rc->error), rc->resolved, rc->fills,
+		    rc->adopted, rc->foreign);
+		if (rc->have_balances) {
+			put_money(l, "base_balance", rc->base_balance);
+			put_money(l, "counter_balance", rc->counter_balance);
+		}
+		if (rc->last)
+			put(l, " last=1");
+		break;
+	}
 	default:
 		break;
 	}
@@ -223,6 +238,10 @@ static void text_hex(struct line *l, const struct ig_journal_record *r)
 static void text_record(struct line *l, const struct ig_journal_record *r)
 {
 	put(l, "seq=%" PRIu64 " type=%s len=%" PRIu32, r->seq, ig_journal_type_name(r->type), r->len);
+	if (r->flags & IG_JRF_OUTPUT)
+		put(l, " out=1");
+	if (r->flags & IG_JRF_DERIVED)
+		put(l, " derived=1");
 	if (r->len == sizeof(struct ig_event) && r->type != IG_JR_SNAPSHOT) {
 		struct ig_event ev;
 		ig_journal_record_event(r, &ev);
@@ -385,6 +404,20 @@ static json_t *json_event(const struct ig_event *ev)
 		jset(o, "cmd", json_string(ctl_name(ev->body.control.cmd)));
 		jset(o, "arg", json_integer(ev->body.control.arg));
 		break;
+	case IG_EV_RECONCILE: {
+		const struct ig_reconcile *rc = &ev->body.reconcile;
+		jset(o, "error", json_string(ig_recon_error_name((enum ig_recon_error)rc->error)));
+		jset(o, "resolved", json_integer(rc->resolved));
+		jset(o, "fills", json_integer(rc->fills));
+		jset(o, "adopted", json_integer(rc->adopted));
+		jset(o, "foreign", json_integer(rc->foreign));
+		if (rc->have_balances) {
+			jset(o, "base_balance", jmoney(rc->base_balance));
+			jset(o, "counter_balance", jmoney(rc->counter_balance));
+		}
+		jset(o, "last", json_boolean(rc->last));
+		break;
+	}
 	default:
 		break;
 	}

@@ -1193,6 +1193,15 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 	 * causes. Timers change nothing but the status line. */
 	if (oms->journal && in->hdr.type != IG_EV_TIMER)
 		jrec(oms, out, in, 0);
+	if (oms->announce) {
+		/* After recovery: strategies start with an empty mirror; tell
+		 * each its recovered positions before anything else. */
+		oms->announce = false;
+		for (uint32_t i = 0; i < oms->nstrategies; i++)
+			for (uint16_t k = 0; k < IG_MAX_INSTRUMENTS; k++)
+				if (oms->s[i].pos[k].qty != 0)
+					send_position(oms, in, &oms->s[i], k, out);
+	}
 	switch (in->hdr.type) {
 	case IG_EV_QUOTE:
 	case IG_EV_TRADE:

@@ -167,6 +167,7 @@ struct ig_oms {
 	 * ig_oms_after_replay). */
 	struct ig_emit *cur_out;              /* the emitter of the handle call in progress */
 	bool journal;                         /* emit journal records (IG_STAGE_JOURNAL) */
+	bool announce;                        /* send recovered positions to the strategies */
 	bool reconciled;                      /* new intents allowed (see above) */
 	bool halt_on_mismatch;                /* a balance difference keeps trading closed */
 	int64_t balance_tolerance;            /* differences up to this are not reported, 1e-8 */

@@ -306,6 +306,7 @@ void ig_oms_after_replay(struct ig_oms *oms)
 	 * is stale until a fresh one arrives (risk then sees no fresh mark). */
 	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++)
 		oms->marks[k].ts_origin_ns = 0;
+	oms->announce = true;
 	oms->reconciled = false;
 	oms->recon_done = false;
 	oms->recon_mismatch = false;
