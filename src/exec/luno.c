@@ -17,10 +17,20 @@
 enum { RS_FREE = 0, RS_QUEUED, RS_SENDING, RS_OPEN, RS_IN_DOUBT };
 
 /* Request kinds, in the order the queue starts them. */
-enum { RQ_NONE = 0, RQ_CANCEL, RQ_SUBMIT, RQ_LOOKUP, RQ_MARKETS, RQ_TRADES, RQ_STATUS };
+enum {
+	RQ_NONE = 0,
+	RQ_CANCEL,
+	RQ_SUBMIT,
+	RQ_LOOKUP,
+	RQ_MARKETS,
+	RQ_ORDERS,  /* recovery: listorders */
+	RQ_BALANCE, /* recovery: balance */
+	RQ_TRADES,
+	RQ_STATUS
+};
 
-static const char *const rq_name[] = { "none", "stoporder", "submit", "lookup", "markets",
-				       "listtrades", "status" };
+static const char *const rq_name[] = { "none",	   "stoporder", "submit",     "lookup", "markets",
+				       "listorders", "balance",   "listtrades", "status" };
 
 #define NS_PER_MS INT64_C(1000000)
 #define MAX_CANCEL_ATTEMPTS 5
@@ -326,6 +336,13 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 	for (uint32_t i = 0; i < o->npairs; i++) {
 		struct ig_luno_inst *in = &v->inst[i];
 		snprintf(in->pair, sizeof(in->pair), "%s", o->pairs[i]);
+		/* Luno's pairs are mostly base + counter, 3 letters each
+		 * (XBTZAR: XBT, the asset name its balances use too); /markets
+		 * says so exactly when the venue reads it. */
+		if (strlen(in->pair) == 6) {
+			memcpy(in->base_asset, in->pair, 3);
+			memcpy(in->counter_asset, in->pair + 3, 3);
+		}
 		in->price_scale = o->price_scale[i] >= 0 && o->volume_scale[i] >= 0 ? o->price_scale[i] : -1;
 		in->volume_scale = in->price_scale >= 0 ? o->volume_scale[i] : -1;
 	}
@@ -346,6 +363,8 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 	}
 	v->poll_reserve = o->poll_reserve >= 0 ? o->poll_reserve : v->budget->burst / 3;
 	v->since_ms = o->since_ms > 0 ? o->since_ms : ig_clock_real_ns() / NS_PER_MS - 60000;
+	for (uint32_t i = 0; i < v->ninst; i++)
+		v->inst[i].since_ms = v->since_ms;
 	v->rng = (uint64_t)ig_clock_mono_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)v;
 	if (v->rng == 0)
 		v->rng = 1;
@@ -356,7 +375,9 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 	v->recent = calloc(IG_LUNO_RECENT, sizeof(*v->recent));
 	v->queue = calloc(IG_LUNO_QUEUE, sizeof(*v->queue));
 	v->page = calloc(IG_LUNO_TRADES_PAGE, sizeof(*v->page));
-	if (v->recs == NULL || v->recent == NULL || v->queue == NULL || v->page == NULL)
+	v->opage = calloc(IG_LUNO_ORDERS_PAGE, sizeof(*v->opage));
+	if (v->recs == NULL || v->recent == NULL || v->queue == NULL || v->page == NULL ||
+	    v->opage == NULL)
 		goto out_free;
 	v->multi = curl_multi_init();
 	if (v->multi == NULL)
@@ -388,6 +409,7 @@ out_free:
 	free(v->recent);
 	free(v->queue);
 	free(v->page);
+	free(v->opage);
 	if (err != NULL && errlen > 0)
 		snprintf(err, errlen, "venue: out of memory");
 out_wipe:
@@ -398,6 +420,7 @@ out_wipe:
 	v->recent = NULL;
 	v->queue = NULL;
 	v->page = NULL;
+	v->opage = NULL;
 	v->multi = NULL;
 	return rc;
 }
@@ -421,10 +444,12 @@ void ig_luno_destroy(struct ig_luno *v)
 	free(v->recent);
 	free(v->queue);
 	free(v->page);
+	free(v->opage);
 	v->recs = NULL;
 	v->recent = NULL;
 	v->queue = NULL;
 	v->page = NULL;
+	v->opage = NULL;
 	explicit_bzero(v->key_id, sizeof(v->key_id));
 	explicit_bzero(v->secret, sizeof(v->secret));
 	explicit_bzero(v->auth_b64, sizeof(v->auth_b64));
@@ -469,6 +494,12 @@ static void queue_push(struct ig_luno *v, uint8_t kind, uint16_t inst, uint32_t 
 		break;
 	case RQ_MARKETS:
 		v->inst[inst].rq_markets = true;
+		break;
+	case RQ_ORDERS:
+		v->inst[inst].rq_orders = true;
+		break;
+	case RQ_BALANCE:
+		v->rcv.rq_balance = true;
 		break;
 	default:
 		break;
@@ -656,9 +687,19 @@ static void opened(struct ig_luno *v, struct ig_luno_rec *r, struct ig_emit *out
 	if (r->state == RS_OPEN)
 		return;
 	r->state = RS_OPEN;
-	v->stats.accepted++;
-	send_state(r, IG_OS_ACCEPTED, 0, out);
-	if (r->cancel_wanted && !r->rq_cancel && !r->complete)
+	if (r->rcv_pending) {
+		r->rcv_pending = false;
+		v->stats.recover_found++;
+		v->inst[r->instrument_id].rcv_resolved++;
+	}
+	/* A recovered order the OMS already had acknowledged: nothing new. */
+	if (!r->quiet) {
+		v->stats.accepted++;
+		send_state(r, IG_OS_ACCEPTED, 0, out);
+	}
+	/* (A recovered order found by a trade waits for its status: it may
+	 * have finished while we were down.) */
+	if (r->cancel_wanted && !r->rq_cancel && !r->complete && (!r->recovered || r->last_status_ns != 0))
 		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r), 0);
 	/* IOC, FOK and market orders finish at once: learn how, now. */
 	if (r->tif == IG_TIF_IOC || r->tif == IG_TIF_FOK || r->type == IG_ORD_MARKET) {
@@ -908,8 +949,10 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 			 coid);
 		return true;
 	case RQ_TRADES:
-		snprintf(sl->url, sizeof(sl->url), "%s/api/1/listtrades?pair=%s&limit=%d&since=%lld",
-			 v->base_url, in->pair, IG_LUNO_TRADES_PAGE, (long long)v->since_ms);
+		snprintf(sl->url, sizeof(sl->url), "%s/api/1/listtrades?pair=%s&limit=%d", v->base_url,
+			 in->pair, IG_LUNO_TRADES_PAGE);
+		if (in->since_ms > 0)
+			append(sl->url, sizeof(sl->url), "&since=%lld", (long long)in->since_ms);
 		/* after_seq is inclusive at Luno; the cursor skips what it has
 		 * already applied, so either reading is safe. */
 		if (in->last_seq > 0) {
@@ -919,6 +962,16 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 		return true;
 	case RQ_MARKETS:
 		snprintf(sl->url, sizeof(sl->url), "%s/api/exchange/1/markets?pair=%s", v->base_url, in->pair);
+		return true;
+	case RQ_ORDERS:
+		snprintf(sl->url, sizeof(sl->url), "%s/api/1/listorders?pair=%s&state=PENDING&limit=%d",
+			 v->base_url, in->pair, IG_LUNO_ORDERS_PAGE);
+		if (in->rcv_orders_before > 0)
+			append(sl->url, sizeof(sl->url), "&created_before=%lld",
+			       (long long)in->rcv_orders_before);
+		return true;
+	case RQ_BALANCE:
+		snprintf(sl->url, sizeof(sl->url), "%s/api/1/balance", v->base_url);
 		return true;
 	default:
 		return false;
@@ -975,6 +1028,7 @@ static int start(struct ig_luno *v, struct ig_luno_slot *sl, int64_t now, struct
 		break;
 	case RQ_CANCEL:
 		v->stats.cancels++;
+		r->cancel_sent = true;
 		break;
 	case RQ_LOOKUP:
 	case RQ_STATUS:
@@ -1030,6 +1084,12 @@ static void clear_flag(struct ig_luno *v, const struct ig_luno_req *q)
 	case RQ_MARKETS:
 		v->inst[q->instrument_id].rq_markets = false;
 		break;
+	case RQ_ORDERS:
+		v->inst[q->instrument_id].rq_orders = false;
+		break;
+	case RQ_BALANCE:
+		v->rcv.rq_balance = false;
+		break;
 	default:
 		break;
 	}
@@ -1044,6 +1104,9 @@ static int rank(const struct ig_luno *v, const struct ig_luno_req *q, int64_t no
 	 * every other call and order traffic the rest. */
 	if (q->kind >= RQ_TRADES && !v->promoted_last && now - q->queued_ns > 2 * v->status_ns)
 		return 2 * RQ_CANCEL + 1;
+	/* The recovery catch-up is reconciliation traffic: no reserve. */
+	if (q->kind == RQ_TRADES && v->rcv.active && !v->inst[q->instrument_id].rcv_trades_done)
+		return 2 * RQ_BALANCE + 1;
 	return 2 * q->kind;
 }
 
@@ -1278,6 +1341,41 @@ static void on_cancel(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		queue_push(v, RQ_TRADES, r->instrument_id, 0, now);
 }
 
+/* A recovered order Luno does not know, the window past (sent_ns is the
+ * recover() time). Final only once the trade catch-up is complete: a trade
+ * of it would prove it exists. */
+static void not_found_recovered(struct ig_luno *v, struct ig_luno_rec *r, int64_t now,
+				struct ig_emit *out)
+{
+	struct ig_luno_inst *in = &v->inst[r->instrument_id];
+	char coid[24];
+
+	r->rcv_gone = true;
+	if (v->rcv.active && !in->rcv_trades_done) {
+		r->next_lookup_ns = now + v->status_ns;
+		return;
+	}
+	ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
+	v->stats.recover_not_found++;
+	if (r->rcv_pending) {
+		r->rcv_pending = false;
+		in->rcv_resolved++;
+	}
+	if (r->acked) {
+		/* The venue had acknowledged it: REJECTED is no longer legal. */
+		ig_log_error("luno: recovered order %s was acknowledged but is not found at the venue; "
+			     "reported CANCELED",
+			     coid);
+		v->stats.canceled++;
+		send_state(r, IG_OS_CANCELED, 0, out);
+	} else {
+		ig_log_warn("luno: recovered order %s not found at the venue: it was never placed", coid);
+		v->stats.rejected++;
+		send_state(r, IG_OS_REJECTED, IG_RJ_VENUE, out);
+	}
+	retire(v, r);
+}
+
 static void not_found(struct ig_luno *v, struct ig_luno_rec *r, int64_t now, struct ig_emit *out)
 {
 	char coid[24];
@@ -1289,6 +1387,10 @@ static void not_found(struct ig_luno *v, struct ig_luno_rec *r, int64_t now, str
 	}
 	if (now < r->sent_ns + v->in_doubt_window_ns) {
 		r->next_lookup_ns = now + v->status_ns; /* may not be visible yet */
+		return;
+	}
+	if (r->recovered) {
+		not_found_recovered(v, r, now, out);
 		return;
 	}
 	ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
@@ -1307,11 +1409,17 @@ static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
 	if (st->base > r->status_base)
 		r->status_base = st->base;
 	if (r->state == RS_IN_DOUBT) {
-		v->stats.in_doubt_found++;
+		if (!r->recovered)
+			v->stats.in_doubt_found++;
 		opened(v, r, out);
 	}
 	if (r->complete && r->venue_base < r->status_base && !v->inst[r->instrument_id].rq_trades)
 		queue_push(v, RQ_TRADES, r->instrument_id, 0, now);
+	/* A recovered order still open with a cancel the OMS had asked for:
+	 * the cancel goes again (it is safe to repeat). */
+	if (r->recovered && r->state == RS_OPEN && r->cancel_wanted && !r->complete && !r->rq_cancel &&
+	    !r->cancel_sent)
+		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r), now);
 	maybe_finish(v, r, out);
 }
 
@@ -1372,10 +1480,10 @@ static void apply_trade(struct ig_luno *v, struct ig_luno_rec *r, const struct i
 	if (r->state == RS_IN_DOUBT || r->state == RS_QUEUED) {
 		/* A trade proves the order exists (even one we meant to send
 		 * again after a 429: then it must not go). */
-		if (r->state == RS_IN_DOUBT)
-			v->stats.in_doubt_by_trade++;
-		else
+		if (r->state == RS_QUEUED)
 			unqueue_submit(v, r);
+		else if (!r->recovered)
+			v->stats.in_doubt_by_trade++;
 		opened(v, r, out);
 	}
 	if (t->side != IG_SIDE_NONE && t->side != r->side) {
@@ -1422,6 +1530,10 @@ static void apply_trade(struct ig_luno *v, struct ig_luno_rec *r, const struct i
 										: IG_LIQ_MAKER;
 	ev.body.fill.last = r->filled_qty == r->qty;
 	v->stats.fills++;
+	if (v->rcv.active) {
+		v->stats.recon_fills++;
+		v->inst[r->instrument_id].rcv_fills++;
+	}
 	ig_emit(out, IG_STAGE_OMS, 0, &ev);
 	maybe_finish(v, r, out);
 }
@@ -1432,8 +1544,10 @@ static bool unmapped_orders(const struct ig_luno *v, uint16_t k)
 {
 	for (uint32_t i = 0; i < v->nrecs; i++) {
 		const struct ig_luno_rec *r = &v->recs[i];
+		/* (A recovered order not found after the window is not waited
+		 * for: its not-found waits for the trades instead.) */
 		if (r->client_id != 0 && r->instrument_id == k && r->order_id[0] == '\0' &&
-		    (r->state == RS_SENDING || r->state == RS_IN_DOUBT))
+		    (r->state == RS_SENDING || r->state == RS_IN_DOUBT) && !r->rcv_gone)
 			return true;
 	}
 	return false;
@@ -1445,6 +1559,7 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 	uint16_t k = sl->req.instrument_id;
 	struct ig_luno_inst *in = &v->inst[k];
 	size_t n = 0;
+	bool stopped = false;
 
 	in->more_trades = false;
 	if (rp->res != CURLE_OK) {
@@ -1496,6 +1611,7 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 			} else if (cid == 0 && unmapped_orders(v, k)) {
 				/* Could be ours once that order id is known:
 				 * stop here and read it again later. */
+				stopped = true;
 				break;
 			} else {
 				v->stats.foreign_trades++;
@@ -1513,6 +1629,11 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		in->more_trades = true;
 		if (!in->rq_trades)
 			queue_push(v, RQ_TRADES, k, 0, now);
+	} else if (!stopped && v->rcv.active && !in->rcv_trades_done) {
+		/* A short page, read to its end: the catch-up is complete. */
+		in->rcv_trades_done = true;
+		ig_log_info("luno: %s: trades read up to sequence %llu", in->pair,
+			    (unsigned long long)in->last_seq);
 	}
 }
 
@@ -1539,8 +1660,13 @@ static void on_markets(struct ig_luno *v, struct ig_luno_slot *sl, struct reply 
 		ig_log_error("luno: %s is not a market at %s; its orders are rejected", in->pair,
 			     v->base_url);
 		in->invalid = true;
-		in->price_scale = 8;
-		in->volume_scale = 8;
+		if (in->price_scale < 0) {
+			in->price_scale = 8;
+			in->volume_scale = 8;
+		}
+		/* Nothing to recover there. */
+		in->rcv_trades_done = true;
+		in->rcv_orders_done = true;
 		return;
 	}
 	if (rc != 0) {
@@ -1548,9 +1674,204 @@ static void on_markets(struct ig_luno *v, struct ig_luno_slot *sl, struct reply 
 		in->next_markets_ns = now + v->status_ns;
 		return;
 	}
-	in->price_scale = m.price_scale;
-	in->volume_scale = m.volume_scale;
-	ig_log_info("luno: %s: price scale %d, volume scale %d", in->pair, m.price_scale, m.volume_scale);
+	in->have_markets = true;
+	if (m.base[0] != '\0' && m.counter[0] != '\0') {
+		snprintf(in->base_asset, sizeof(in->base_asset), "%s", m.base);
+		snprintf(in->counter_asset, sizeof(in->counter_asset), "%s", m.counter);
+	}
+	/* Scales from the options stand; else these. */
+	if (in->price_scale < 0) {
+		in->price_scale = m.price_scale;
+		in->volume_scale = m.volume_scale;
+	}
+	ig_log_info("luno: %s: price scale %d, volume scale %d", in->pair, in->price_scale,
+		    in->volume_scale);
+}
+
+/* An open order of ours the journal does not have: a record, OPEN, and
+ * the OMS hears ACCEPTED with IG_EVF_ADOPT. */
+static void adopt(struct ig_luno *v, uint16_t k, const struct ig_luno_order_status *st,
+		  uint64_t cid, int64_t now, struct ig_emit *out)
+{
+	struct ig_luno_inst *in = &v->inst[k];
+	struct ig_luno_rec *r;
+	struct ig_event ev;
+	int64_t leaves = st->limit_volume - st->base;
+	char coid[24], a[IG_LUNO_ID_MAX];
+
+	ig_luno_client_order_id(cid, coid, sizeof(coid));
+	if (st->side == IG_SIDE_NONE || st->limit_volume <= 0 || leaves <= 0) {
+		v->stats.malformed++;
+		ig_log_warn("luno: %s: open order %s (%s) has no side or nothing left; not adopted",
+			    in->pair, coid, scrub(v, st->order_id, a, sizeof(a)));
+		return;
+	}
+	r = rec_alloc(v);
+	if (r == NULL) {
+		ig_log_error("luno: order table full; open order %s cannot be adopted", coid);
+		return;
+	}
+	r->client_id = cid;
+	set_order_id(r, st->order_id);
+	/* As the OMS sees it: filled 0 and leaves, the rest; its earlier
+	 * trades are behind the cursor (and in the balances). */
+	r->qty = leaves;
+	r->px = st->limit_price;
+	r->type = st->limit_price > 0 ? IG_ORD_LIMIT : IG_ORD_MARKET;
+	r->tif = st->tif;
+	r->side = st->side;
+	r->strategy_id = (uint16_t)(cid >> 48);
+	r->instrument_id = k;
+	r->state = RS_OPEN;
+	r->venue_base = st->base;
+	r->status_base = st->base;
+	r->last_seq = in->last_seq;
+	r->sent_ns = now;
+	r->last_status_ns = now;
+	r->ts_event_ns = ig_clock_real_ns();
+	v->stats.adopted++;
+	in->rcv_adopted++;
+	report_init(&ev, r, IG_EV_ORDER_UPDATE);
+	ev.hdr.flags = IG_EVF_ADOPT;
+	ev.body.update.client_id = r->client_id;
+	ev.body.update.venue_order_id = r->venue_id;
+	ev.body.update.filled_qty = 0;
+	ev.body.update.leaves_qty = leaves;
+	ev.body.update.px = st->limit_price;
+	ev.body.update.state = IG_OS_ACCEPTED;
+	ev.body.update.prev_state = IG_OS_INITIALIZED;
+	ev.body.update.side = r->side;
+	ig_log_warn("luno: %s: open order %s (%s) is ours but not in the journal: adopted", in->pair,
+		    coid, r->order_id[0] != '\0' ? scrub(v, r->order_id, a, sizeof(a)) : "");
+	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+}
+
+/* An open order on the account that is not ours: counted and left alone. */
+static void foreign_order(struct ig_luno *v, uint16_t k, const struct ig_luno_order_status *st)
+{
+	char a[IG_LUNO_ID_MAX], b[IG_LUNO_ID_MAX], px[IG_FIXED_STRLEN], vol[IG_FIXED_STRLEN];
+
+	v->stats.foreign_orders++;
+	v->inst[k].rcv_foreign++;
+	ig_fixed_format(st->limit_price, px, sizeof(px));
+	ig_fixed_format(st->limit_volume, vol, sizeof(vol));
+	ig_log_warn("luno: %s: open order %s (client_order_id \"%s\") is not ours: %s %s @ %s; left alone",
+		    v->inst[k].pair, scrub(v, st->order_id, a, sizeof(a)),
+		    scrub(v, st->client_order_id, b, sizeof(b)), ig_side_name((enum ig_side)st->side), vol,
+		    px);
+}
+
+static void on_orders(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
+		      struct ig_emit *out)
+{
+	uint16_t k = sl->req.instrument_id;
+	struct ig_luno_inst *in = &v->inst[k];
+	int64_t oldest = INT64_MAX;
+	size_t n = 0;
+
+	if (rp->res != CURLE_OK) {
+		if (sl->overflow)
+			malformed(v, sl, "; asking again");
+		else
+			log_failure(v, sl, rp, "; asking again");
+		return;
+	}
+	if (throttled(v, sl, rp, now)) {
+		in->rq_orders = true;
+		return;
+	}
+	if (rp->status < 200 || rp->status >= 300) {
+		log_failure(v, sl, rp, "; asking again");
+		return;
+	}
+	if (ig_luno_parse_orders(rp->body, rp->len, v->opage, IG_LUNO_ORDERS_PAGE, &n) != 0) {
+		/* Nothing of the page is used; it is read again. */
+		malformed(v, sl, "; asking again");
+		return;
+	}
+	if (in->rcv_orders_done)
+		return; /* a late answer to a pass already read */
+	for (size_t i = 0; i < n; i++) {
+		const struct ig_luno_order_status *st = &v->opage[i];
+		uint64_t cid = client_id_of(st->client_order_id);
+
+		if (st->created_ms > 0 && st->created_ms < oldest)
+			oldest = st->created_ms;
+		if (st->status == IG_LUNO_ST_COMPLETE ||
+		    (st->pair[0] != '\0' && strcmp(st->pair, in->pair) != 0))
+			continue;
+		if (find_order_id(v, st->order_id) != NULL)
+			continue;
+		if (cid == 0)
+			foreign_order(v, k, st);
+		else if (find_client(v, cid) == NULL && !recently_finished(v, cid))
+			adopt(v, k, st, cid, now, out);
+	}
+	if (n == IG_LUNO_ORDERS_PAGE) {
+		if (oldest != INT64_MAX && oldest != in->rcv_orders_before) {
+			in->rcv_orders_before = oldest;
+			queue_push(v, RQ_ORDERS, k, 0, now);
+			return;
+		}
+		ig_log_warn("luno: %s: listorders cannot page further; open orders may be missed", in->pair);
+	}
+	in->rcv_orders_done = true;
+}
+
+static void on_balance(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
+		       struct ig_emit *out)
+{
+	const char *assets[2 * IG_MAX_INSTRUMENTS];
+	int64_t totals[2 * IG_MAX_INSTRUMENTS];
+	(void)out;
+
+	if (rp->res != CURLE_OK) {
+		if (sl->overflow)
+			malformed(v, sl, "; asking again");
+		else
+			log_failure(v, sl, rp, "; asking again");
+		return;
+	}
+	if (throttled(v, sl, rp, now)) {
+		v->rcv.rq_balance = true;
+		return;
+	}
+	if (rp->status < 200 || rp->status >= 300) {
+		log_failure(v, sl, rp, "; asking again");
+		return;
+	}
+	for (uint32_t k = 0; k < v->ninst; k++) {
+		assets[2 * k] = v->inst[k].base_asset;
+		assets[2 * k + 1] = v->inst[k].counter_asset;
+	}
+	if (ig_luno_parse_balance(rp->body, rp->len, assets, 2 * v->ninst, totals) != 0) {
+		malformed(v, sl, "; asking again");
+		return;
+	}
+	for (uint32_t k = 0; k < v->ninst; k++) {
+		v->inst[k].rcv_base_balance = assets[2 * k][0] != '\0' ? totals[2 * k] : 0;
+		v->inst[k].rcv_counter_balance = assets[2 * k + 1][0] != '\0' ? totals[2 * k + 1] : 0;
+	}
+	v->rcv.balances_done = true;
+}
+
+/* Recovery: remembers how the pass's requests fail, for the report. */
+static void rcv_note(struct ig_luno *v, const struct ig_luno_slot *sl, const struct reply *rp,
+		     bool bad)
+{
+	uint8_t e;
+
+	if (sl->req.kind == RQ_SUBMIT || sl->req.kind == RQ_CANCEL)
+		return; /* order business, not reconciliation */
+	if (rp->res != CURLE_OK)
+		e = sl->overflow ? IG_RECON_MALFORMED : IG_RECON_UNREACHABLE;
+	else if (bad)
+		e = IG_RECON_MALFORMED;
+	else if (rp->status == 429 || (rp->status >= 200 && rp->status < 300) || rp->status == 404)
+		return;
+	else
+		e = IG_RECON_UNREACHABLE;
+	v->rcv.error = e;
 }
 
 /* A finished transfer. */
@@ -1559,6 +1880,7 @@ static void complete(struct ig_luno *v, struct ig_luno_slot *sl, CURLcode res, i
 {
 	struct reply rp;
 	curl_off_t total_us = 0;
+	uint64_t bad0;
 
 	memset(&rp, 0, sizeof(rp));
 	curl_multi_remove_handle(v->multi, sl->easy);
@@ -1596,6 +1918,7 @@ static void complete(struct ig_luno *v, struct ig_luno_slot *sl, CURLcode res, i
 	}
 	if (stale(v, &sl->req))
 		return; /* the order finished meanwhile */
+	bad0 = v->stats.malformed;
 	switch (sl->req.kind) {
 	case RQ_SUBMIT:
 		on_submit(v, sl, &rp, now, out);
@@ -1613,9 +1936,17 @@ static void complete(struct ig_luno *v, struct ig_luno_slot *sl, CURLcode res, i
 	case RQ_MARKETS:
 		on_markets(v, sl, &rp, now, out);
 		break;
+	case RQ_ORDERS:
+		on_orders(v, sl, &rp, now, out);
+		break;
+	case RQ_BALANCE:
+		on_balance(v, sl, &rp, now, out);
+		break;
 	default:
 		break;
 	}
+	if (v->rcv.active)
+		rcv_note(v, sl, &rp, v->stats.malformed != bad0);
 }
 
 /* ----------------------------------------------------------- status round */
@@ -1668,6 +1999,219 @@ static void status_round(struct ig_luno *v, int64_t now)
 	}
 }
 
+/* -------------------------------------------------------------- recovery */
+
+int ig_luno_recover(struct ig_luno *v, const struct ig_recover *rc)
+{
+	int64_t now = ig_clock_mono_ns(), timeout_ms;
+	int ret = 0;
+
+	if (v->rcv.started_ns != 0)
+		return IG_ESTATE;
+	memset(&v->rcv, 0, sizeof(v->rcv));
+	timeout_ms = rc->timeout_ms > 0 ? rc->timeout_ms : 3 * v->timeout_ms;
+	v->rcv.active = true;
+	v->rcv.started_ns = now;
+	v->rcv.deadline_ns = now + timeout_ms * NS_PER_MS;
+	for (uint32_t k = 0; k < v->ninst; k++) {
+		struct ig_luno_inst *in = &v->inst[k];
+		in->rcv_trades_done = in->invalid;
+		in->rcv_orders_done = in->invalid;
+		if (!rc->have_journal)
+			continue;
+		/* Every trade after the last one the journal applied; with no
+		 * cursor, every trade since the journal began. */
+		in->last_seq = rc->last_trade_seq[k];
+		if (in->last_seq > 0)
+			in->since_ms = 0;
+		else if (rc->since_ms > 0)
+			in->since_ms = rc->since_ms;
+	}
+	for (uint32_t i = 0; i < rc->norders; i++) {
+		const struct ig_recover_order *o = &rc->orders[i];
+		struct ig_luno_rec *r;
+
+		if (o->client_id == 0 || o->instrument_id >= v->ninst ||
+		    (o->type != IG_ORD_MARKET && o->type != IG_ORD_LIMIT) ||
+		    (o->side != IG_SIDE_BUY && o->side != IG_SIDE_SELL) || o->qty <= 0 ||
+		    o->filled_qty < 0 || o->filled_qty > o->qty) {
+			ig_log_error("luno: recovered order %016llx is not an order this venue sends; skipped",
+				     (unsigned long long)o->client_id);
+			continue;
+		}
+		if (find_client(v, o->client_id) != NULL) {
+			ig_log_warn("luno: recovered order %016llx given twice; the repeat is ignored",
+				    (unsigned long long)o->client_id);
+			continue;
+		}
+		r = rec_alloc(v);
+		if (r == NULL) {
+			ig_log_error("luno: order table full (%d live); recovered order %016llx not looked up",
+				     IG_LUNO_MAX_ORDERS, (unsigned long long)o->client_id);
+			ret = IG_ELIMIT;
+			continue;
+		}
+		r->client_id = o->client_id;
+		r->venue_id = o->venue_order_id; /* until Luno's order id is known */
+		r->qty = o->qty;
+		r->px = o->px;
+		r->ref_px = o->type == IG_ORD_MARKET ? o->px : 0;
+		r->filled_qty = o->filled_qty;
+		r->venue_base = o->filled_qty;
+		r->last_seq = o->last_trade_id;
+		r->strategy_id = o->strategy_id;
+		r->instrument_id = o->instrument_id;
+		r->side = o->side;
+		r->type = o->type;
+		r->tif = o->tif;
+		r->flags = o->flags;
+		r->ts_event_ns = ig_clock_real_ns();
+		r->cancel_wanted = o->cancel_requested;
+		r->recovered = true;
+		r->rcv_pending = true;
+		r->quiet = o->state != IG_OS_SUBMITTED && o->state != IG_OS_IN_DOUBT;
+		r->acked = o->venue_order_id != 0 || o->state == IG_OS_ACCEPTED ||
+			   o->state == IG_OS_PARTIALLY_FILLED;
+		/* In doubt from now: the window for "not found" starts here. */
+		r->state = RS_IN_DOUBT;
+		r->sent_ns = now;
+		r->next_lookup_ns = 0;
+		v->stats.recovered++;
+		queue_push(v, RQ_LOOKUP, r->instrument_id, idx1_of(v, r), 0);
+	}
+	ig_log_info("luno: recovery: %llu orders to look up, %s", (unsigned long long)v->stats.recovered,
+		    rc->have_journal ? "trades from the journal's cursors" : "no journal");
+	return ret;
+}
+
+/* The earliest time the pass needs poll() for its own work; INT64_MAX if
+ * none. */
+static int64_t rcv_deadline(const struct ig_luno *v)
+{
+	int64_t d = INT64_MAX;
+
+	if (!v->rcv.active)
+		return d;
+	if (!v->rcv.reported)
+		d = v->rcv.deadline_ns;
+	for (uint32_t k = 0; k < v->ninst; k++) {
+		const struct ig_luno_inst *in = &v->inst[k];
+		if (!in->rcv_trades_done && !in->rq_trades && in->rcv_trades_next_ns < d)
+			d = in->rcv_trades_next_ns;
+		else if (in->rcv_trades_done && !in->rcv_orders_done && !in->rq_orders &&
+			 in->rcv_orders_next_ns < d)
+			d = in->rcv_orders_next_ns;
+	}
+	if (!v->rcv.balances_done && !v->rcv.rq_balance && v->rcv.balance_next_ns < d)
+		d = v->rcv.balance_next_ns;
+	return d;
+}
+
+/* Queues the pass's requests that are due and not queued: the trade
+ * catch-up, then the open orders, per instrument; the balances once every
+ * instrument's assets are known. A failed one goes again a status period
+ * after it was last queued. */
+static void rcv_drive(struct ig_luno *v, int64_t now)
+{
+	bool assets = true;
+
+	for (uint32_t k = 0; k < v->ninst; k++) {
+		struct ig_luno_inst *in = &v->inst[k];
+		if (!in->rcv_trades_done) {
+			if (!in->rq_trades && now >= in->rcv_trades_next_ns) {
+				in->rcv_trades_next_ns = now + v->status_ns;
+				queue_push(v, RQ_TRADES, (uint16_t)k, 0, now);
+			}
+		} else if (!in->rcv_orders_done && !in->rq_orders && now >= in->rcv_orders_next_ns) {
+			in->rcv_orders_next_ns = now + v->status_ns;
+			queue_push(v, RQ_ORDERS, (uint16_t)k, 0, now);
+		}
+		if (in->invalid)
+			continue;
+		/* Wait for /markets when the venue reads it anyway (exact
+		 * asset names); ask for it when the pair does not split. */
+		if (in->price_scale < 0 || in->base_asset[0] == '\0') {
+			assets = false;
+			if (in->base_asset[0] == '\0' && !in->rq_markets && now >= in->next_markets_ns) {
+				in->next_markets_ns = now + v->status_ns;
+				queue_push(v, RQ_MARKETS, (uint16_t)k, 0, now);
+			}
+		}
+	}
+	if (assets && !v->rcv.balances_done && !v->rcv.rq_balance && now >= v->rcv.balance_next_ns) {
+		v->rcv.balance_next_ns = now + v->status_ns;
+		queue_push(v, RQ_BALANCE, 0, 0, now);
+	}
+}
+
+static void reconcile_event(struct ig_event *ev, uint16_t k)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = IG_EV_RECONCILE;
+	ev->hdr.strategy_id = IG_STRATEGY_NONE;
+	ev->hdr.instrument_id = k;
+	ev->hdr.ts_event_ns = ig_clock_real_ns();
+}
+
+/* Ends the pass when everything is in: one IG_RECON_OK per instrument,
+ * after every report the pass produced. Else, past the timeout, one
+ * not-OK report (once). */
+static void rcv_check(struct ig_luno *v, int64_t now, struct ig_emit *out)
+{
+	struct ig_event ev;
+	bool done = v->rcv.balances_done;
+
+	for (uint32_t k = 0; done && k < v->ninst; k++)
+		done = v->inst[k].rcv_trades_done && v->inst[k].rcv_orders_done;
+	for (uint32_t i = 0; done && i < v->nrecs; i++)
+		if (v->recs[i].client_id != 0 && v->recs[i].rcv_pending)
+			done = false;
+	if (done) {
+		for (uint32_t k = 0; k < v->ninst; k++) {
+			const struct ig_luno_inst *in = &v->inst[k];
+			struct ig_reconcile *rc = &ev.body.reconcile;
+			reconcile_event(&ev, (uint16_t)k);
+			rc->base_balance = in->rcv_base_balance;
+			rc->counter_balance = in->rcv_counter_balance;
+			rc->resolved = in->rcv_resolved;
+			rc->adopted = in->rcv_adopted;
+			rc->foreign = in->rcv_foreign;
+			rc->fills = in->rcv_fills;
+			rc->error = IG_RECON_OK;
+			rc->have_balances = in->base_asset[0] != '\0' && in->counter_asset[0] != '\0';
+			rc->last = k + 1 == v->ninst;
+			ig_log_info("luno: %s reconciled: resolved=%u adopted=%u foreign=%u fills=%u "
+				    "%s=%lld %s=%lld (1e-8)",
+				    in->pair, rc->resolved, rc->adopted, rc->foreign, rc->fills,
+				    in->base_asset, (long long)rc->base_balance, in->counter_asset,
+				    (long long)rc->counter_balance);
+			ig_emit(out, IG_STAGE_OMS, 0, &ev);
+		}
+		v->rcv.active = false;
+		v->stats.recon_passes++;
+		return;
+	}
+	if (!v->rcv.reported && now >= v->rcv.deadline_ns) {
+		struct ig_reconcile *rc = &ev.body.reconcile;
+		reconcile_event(&ev, 0);
+		for (uint32_t k = 0; k < v->ninst; k++) {
+			rc->resolved += v->inst[k].rcv_resolved;
+			rc->adopted += v->inst[k].rcv_adopted;
+			rc->foreign += v->inst[k].rcv_foreign;
+			rc->fills += v->inst[k].rcv_fills;
+		}
+		rc->error = v->rcv.error != IG_RECON_OK ? v->rcv.error : IG_RECON_TIMEOUT;
+		rc->last = 1;
+		v->rcv.reported = true;
+		ig_log_error("luno: recovery not complete after %lld ms (%s); still trying",
+			     (long long)((now - v->rcv.started_ns) / NS_PER_MS),
+			     rc->error == IG_RECON_MALFORMED     ? "malformed replies"
+			     : rc->error == IG_RECON_UNREACHABLE ? "requests failing"
+								 : "timeout");
+		ig_emit(out, IG_STAGE_OMS, 0, &ev);
+	}
+}
+
 /* ------------------------------------------------------------ poll/deadline */
 
 int ig_luno_poll(struct ig_luno *v, int64_t now_ns, struct ig_emit *out)
@@ -1694,7 +2238,11 @@ int ig_luno_poll(struct ig_luno *v, int64_t now_ns, struct ig_emit *out)
 		status_round(v, now_ns);
 		v->next_status_ns = now_ns + v->status_ns;
 	}
+	if (v->rcv.active)
+		rcv_drive(v, now_ns);
 	work += dispatch(v, now_ns, out);
+	if (v->rcv.active)
+		rcv_check(v, now_ns, out);
 	return work;
 }
 
@@ -1715,11 +2263,15 @@ int64_t ig_luno_deadline_ns(const struct ig_luno *v)
 	}
 	if (q != INT64_MAX && v->budget_retry_ns > q)
 		q = v->budget_retry_ns;
+	if (rcv_deadline(v) < d)
+		d = rcv_deadline(v);
 	return q < d ? q : d;
 }
 
 bool ig_luno_busy(const struct ig_luno *v)
 {
+	if (v->rcv.active)
+		return true; /* the reconciliation pass is not finished */
 	for (uint32_t i = 0; i < v->nrecs; i++) {
 		const struct ig_luno_rec *r = &v->recs[i];
 		if (r->client_id == 0)
@@ -1768,6 +2320,13 @@ void ig_luno_log_stats(const struct ig_luno *v)
 		    (unsigned long long)s->overfills,
 		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.5) / 1000),
 		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.99) / 1000), (long long)(s->rtt_ns.max / 1000));
+	if (s->recovered != 0 || v->rcv.started_ns != 0)
+		ig_log_info("luno: recovery: recovered=%llu (found=%llu not_found=%llu) adopted=%llu "
+			    "foreign_orders=%llu recon_fills=%llu passes=%llu%s",
+			    (unsigned long long)s->recovered, (unsigned long long)s->recover_found,
+			    (unsigned long long)s->recover_not_found, (unsigned long long)s->adopted,
+			    (unsigned long long)s->foreign_orders, (unsigned long long)s->recon_fills,
+			    (unsigned long long)s->recon_passes, v->rcv.active ? " (pass unfinished)" : "");
 }
 
 /* ------------------------------------------------------------------- ops */
@@ -1797,6 +2356,11 @@ static int64_t op_deadline(void *v)
 	return ig_luno_deadline_ns(v);
 }
 
+static int op_recover(void *v, const struct ig_recover *rc)
+{
+	return ig_luno_recover(v, rc);
+}
+
 static bool op_busy(void *v)
 {
 	return ig_luno_busy(v);
@@ -1815,6 +2379,7 @@ const struct ig_venue_ops ig_luno_ops = {
 	.market_data = op_md,
 	.poll = op_poll,
 	.deadline_ns = op_deadline,
+	.recover = op_recover,
 	.busy = op_busy,
 	.destroy = op_destroy,
 };

@@ -92,6 +92,49 @@
  * (server error messages, curl errors) is scrubbed of both and of the
  * basic-auth token, and base_url may not carry credentials.
  *
+ * Recovery. recover() (once, before the first poll) seeds a record for
+ * each order the journal left unfinished, with its fills, cursor and
+ * cancel request, in state IN_DOUBT marked "recovered": it is only looked
+ * up by client_order_id, never sent. Found -> OPEN (ACCEPTED is emitted
+ * only if the OMS had it SUBMITTED or IN_DOUBT), and from there the usual
+ * logic runs: a cancel the OMS had asked for is sent again, COMPLETE
+ * reports the rest CANCELED once the trades add up. Not found is final
+ * only once in_doubt_window_ms has passed since recover() and the trade
+ * catch-up is complete (a trade would prove it exists): then ORDER_UPDATE
+ * REJECTED (IG_RJ_VENUE), or CANCELED for an order the OMS had
+ * acknowledged (REJECTED is no longer legal for it; an error is logged).
+ * The pass, driven by poll() through the same queue and budget (its
+ * requests rank as order traffic), then:
+ *   - sets each listtrades cursor to the journal's last_trade_seq (since=
+ *     the journal start when there is no cursor; without a journal the
+ *     cursor and since stay as at init) and reads pages until one is not
+ *     full: every trade since is one IG_EV_FILL, once;
+ *   - after that, per pair: GET /api/1/listorders?state=PENDING (paged by
+ *     created_before). An order with an "ig-" client_order_id that has no
+ *     record is ADOPTED: a record OPEN with its order id, strategy =
+ *     client id >> 48, side from BID/ASK, px = limit_price; the OMS hears
+ *     ORDER_UPDATE ACCEPTED with IG_EVF_ADOPT (prev INITIALIZED, filled 0,
+ *     leaves = limit_volume - base). The record mirrors that: qty = the
+ *     leaves, and its cursor starts at the catch-up's end, so only later
+ *     trades are fills (what it filled before is in the balances). A
+ *     trade that lands between the catch-up's last page and the listorders
+ *     answer is counted in its base and could be reported once more; fills
+ *     are clamped at the record's qty, so never beyond it. Any other open
+ *     order is FOREIGN: counted, logged once, never touched. With more
+ *     than a page of open orders, orders created in the same millisecond
+ *     as a page's oldest may be missed (strict created_before);
+ *   - GET /api/1/balance: each instrument's base and counter assets (from
+ *     /markets base_currency/counter_currency when the venue reads it, else
+ *     a 6-letter pair split 3+3, "XBTZAR" -> XBT, ZAR), the sum of
+ *     `balance` over the accounts of that asset, exact.
+ * When all of it is done, one IG_EV_RECONCILE per instrument (error OK,
+ * have_balances 1, last = 1 on the last), emitted after every fill and
+ * update of the pass. If it is not done within the recovery timeout, one
+ * IG_EV_RECONCILE (instrument 0, error UNREACHABLE or MALFORMED after such
+ * failures, else TIMEOUT; have_balances 0, last 1, the counts so far summed)
+ * goes out once; the pass keeps retrying (every status_ms) and reports OK
+ * when it completes. busy() is true while the pass runs.
+ *
  * Owner: the executor thread (every function here), except that the budget
  * is shared (atomics).
  */
@@ -111,9 +154,10 @@
 
 #define IG_LUNO_MAX_ORDERS 1024   /* live order records */
 #define IG_LUNO_RECENT 1024       /* finished orders remembered for late trades */
-#define IG_LUNO_QUEUE (2 * IG_LUNO_MAX_ORDERS + 4 * IG_MAX_INSTRUMENTS)
+#define IG_LUNO_QUEUE (2 * IG_LUNO_MAX_ORDERS + 6 * IG_MAX_INSTRUMENTS + 2)
 #define IG_LUNO_SLOTS 4           /* concurrent HTTP requests */
 #define IG_LUNO_TRADES_PAGE 100   /* listtrades limit */
+#define IG_LUNO_ORDERS_PAGE 100   /* listorders limit */
 #define IG_LUNO_BODY_MAX (256 * 1024) /* largest reply accepted, bytes */
 #define IG_LUNO_URL_MAX 512
 #define IG_LUNO_SECRET_MAX 256
@@ -172,6 +216,13 @@ struct ig_luno_stats {
 	uint64_t duplicate_trades;  /* trades skipped: already seen, or of a finished order */
 	uint64_t foreign_trades;    /* trades of orders this venue never sent */
 	uint64_t overfills;         /* market-buy trades clamped to the order's qty */
+	uint64_t recovered;         /* recovery: journal orders seeded by recover() */
+	uint64_t recover_found;     /*   of which found at Luno (lookup or trade) */
+	uint64_t recover_not_found; /*   of which not found after the window -> REJECTED */
+	uint64_t adopted;           /* open orders of ours the journal lacked */
+	uint64_t foreign_orders;    /* open orders on the account that are not ours */
+	uint64_t recon_fills;       /* fills emitted while the pass ran */
+	uint64_t recon_passes;      /* passes completed (IG_RECON_OK reported) */
 	struct ig_hist rtt_ns;      /* REST round trip (curl total time), ns */
 };
 
@@ -208,6 +259,15 @@ struct ig_luno_rec {
 	bool rq_submit;            /* a submit is queued or in flight */
 	bool rq_cancel;            /* a cancel is queued or in flight */
 	bool rq_lookup;            /* a lookup/status is queued or in flight */
+	bool cancel_sent;          /* a stoporder went out */
+	bool recovered;            /* seeded by recover(): looked up, never sent */
+	bool quiet;                /* recovered: the OMS had it past SUBMITTED/IN_DOUBT, so
+				    * found emits no ACCEPTED */
+	bool acked;                /* recovered: the OMS had it acknowledged, so not found
+				    * is CANCELED (REJECTED is not legal for it) */
+	bool rcv_pending;          /* recovered: not yet resolved (the pass waits) */
+	bool rcv_gone;             /* recovered: not found after the window; final once
+				    * the trade catch-up is complete */
 };
 
 struct ig_luno_req {
@@ -228,8 +288,25 @@ struct ig_luno_inst {
 	bool rq_markets;
 	bool rq_trades;
 	bool more_trades;          /* last page was full */
+	bool rq_orders;            /* recovery: a listorders is queued or in flight */
+	bool have_markets;         /* /markets answered for it */
 	int64_t next_markets_ns;
+	int64_t since_ms;          /* listtrades since= (Unix ms); 0 = not sent */
 	uint64_t last_seq;         /* trades cursor: highest sequence applied */
+	char base_asset[IG_LUNO_ASSET_MAX];    /* "" until known (3+3 split or /markets) */
+	char counter_asset[IG_LUNO_ASSET_MAX];
+	/* Recovery pass, this instrument. */
+	bool rcv_trades_done;      /* the listtrades catch-up reached a short page */
+	bool rcv_orders_done;      /* listorders read to the end */
+	int64_t rcv_trades_next_ns;/* next catch-up attempt not before */
+	int64_t rcv_orders_next_ns;
+	int64_t rcv_orders_before; /* listorders created_before for the next page; 0 = first */
+	int64_t rcv_base_balance;  /* 1e-8 */
+	int64_t rcv_counter_balance;
+	uint32_t rcv_resolved;
+	uint32_t rcv_adopted;
+	uint32_t rcv_foreign;
+	uint32_t rcv_fills;
 	int64_t bid_px;            /* latest market data, 1e-8 */
 	int64_t ask_px;
 };
@@ -244,6 +321,18 @@ struct ig_luno_slot {
 	char url[IG_LUNO_URL_MAX];
 	char post[IG_LUNO_URL_MAX];
 	char errbuf[256];          /* CURL_ERROR_SIZE */
+};
+
+/* The recovery pass (recover() to the IG_RECON_OK report). */
+struct ig_luno_rcv {
+	bool active;               /* a pass is running */
+	bool reported;             /* the not-OK report went out */
+	bool balances_done;
+	bool rq_balance;           /* a balance request is queued or in flight */
+	uint8_t error;             /* enum ig_recon_error of the last failure; OK = none */
+	int64_t started_ns;        /* recover() time, CLOCK_MONOTONIC */
+	int64_t deadline_ns;       /* started + the recovery timeout */
+	int64_t balance_next_ns;   /* next balance attempt not before */
 };
 
 struct ig_luno {
@@ -276,6 +365,8 @@ struct ig_luno {
 	uint32_t nq;
 	uint64_t next_seq;
 	struct ig_luno_trade *page; /* IG_LUNO_TRADES_PAGE scratch */
+	struct ig_luno_order_status *opage; /* IG_LUNO_ORDERS_PAGE scratch */
+	struct ig_luno_rcv rcv;
 	int64_t next_status_ns;
 	int64_t budget_retry_ns;   /* the budget said "not before"; 0 = not waiting */
 	bool promoted_last;        /* the last request started was an aged poll */
@@ -315,8 +406,14 @@ void ig_luno_cancel(struct ig_luno *v, const struct ig_event *cancel, struct ig_
 void ig_luno_market_data(struct ig_luno *v, const struct ig_event *md, struct ig_emit *out);
 int ig_luno_poll(struct ig_luno *v, int64_t now_ns, struct ig_emit *out);
 int64_t ig_luno_deadline_ns(const struct ig_luno *v);
+/* Seeds the journal's unfinished orders and starts the recovery pass (see
+ * "Recovery" above); the pass runs in poll(). Call once, before the first
+ * poll. Returns 0; IG_ESTATE if a pass was already started; IG_ELIMIT if
+ * the order table could not hold every order (those that fit are
+ * recovered, the rest logged). */
+int ig_luno_recover(struct ig_luno *v, const struct ig_recover *rc);
 /* True while an order's outcome is still open: a submit or cancel queued
- * or in flight, or an order in doubt. */
+ * or in flight, or an order in doubt; and while a recovery pass runs. */
 bool ig_luno_busy(const struct ig_luno *v);
 
 /* Logs the counters as one line (for the closing note). */
