@@ -95,6 +95,11 @@ static struct fake {
 	char ioc_base[32];  /* base filled of an IOC/FOK order when placed */
 	char stop_base[32]; /* base filled when a stoporder completes it */
 	char echo[512];     /* PM_ECHO: text to put in the error */
+	char lorders[8192]; /* listorders reply, as is */
+	int orders_status;
+	char balance[2048]; /* balance reply, as is */
+	int balance_status;
+	bool all_500;       /* every request answers 500 */
 	struct forder orders[64];
 	unsigned norders;
 	unsigned next_oid;
@@ -181,6 +186,21 @@ static void fake_answer(const struct hreq *rq, int *status, char *out, size_t ca
 	*status = 200;
 	*delay_ms = 0;
 	snprintf(out, cap, "{}");
+	if (F.all_500) {
+		*status = 500;
+		snprintf(out, cap, "<html><body>Internal Server Error</body></html>");
+		return;
+	}
+	if (strcmp(rq->path, "/api/1/listorders") == 0) {
+		*status = F.orders_status;
+		snprintf(out, cap, "%s", F.lorders);
+		return;
+	}
+	if (strcmp(rq->path, "/api/1/balance") == 0) {
+		*status = F.balance_status;
+		snprintf(out, cap, "%s", F.balance);
+		return;
+	}
 	if (strcmp(rq->path, "/api/1/postorder") == 0 || strcmp(rq->path, "/api/1/marketorder") == 0) {
 		arg(rq->body, "client_order_id", coid, sizeof(coid));
 		arg(rq->body, "time_in_force", tif, sizeof(tif));
@@ -393,6 +413,13 @@ static void fake_reset(void)
 	snprintf(F.ioc_base, sizeof(F.ioc_base), "0");
 	snprintf(F.stop_base, sizeof(F.stop_base), "0");
 	F.echo[0] = '\0';
+	snprintf(F.lorders, sizeof(F.lorders), "{\"orders\":null}");
+	F.orders_status = 200;
+	snprintf(F.balance, sizeof(F.balance),
+		 "{\"balance\":[{\"account_id\":\"1\",\"asset\":\"XBT\",\"balance\":\"1.5\",\"reserved\":\"0\"},"
+		 "{\"account_id\":\"2\",\"asset\":\"ZAR\",\"balance\":\"1000\",\"reserved\":\"0\"}]}");
+	F.balance_status = 200;
+	F.all_500 = false;
 	F.norders = 0;
 	F.next_oid = 0;
 	pthread_mutex_unlock(&F.mu);
@@ -449,6 +476,8 @@ static struct ig_luno V;
 static bool v_up;
 static struct ig_luno_opts O;
 static struct ig_luno_budget B;
+static struct ig_recover_order RO[8]; /* recovery: the journal's orders */
+static struct ig_recover RC;
 
 static void opts_default(void)
 {
@@ -491,6 +520,7 @@ static int setup(void **state)
 	fake_reset();
 	fake_start();
 	opts_default();
+	memset(&RC, 0, sizeof(RC));
 	v_up = false;
 	return 0;
 }
@@ -1363,6 +1393,514 @@ static void test_init_refuses(void **state)
 	ig_luno_destroy(&w);
 }
 
+/* -------------------------------------------------------------- recovery */
+
+/* Adds a recovered order (strategy 3, instrument 0, LIMIT GTC). */
+static struct ig_recover_order *rorder(uint64_t cid, uint8_t side, const char *px, const char *qty,
+				       uint8_t oms_state)
+{
+	struct ig_recover_order *o = &RO[RC.norders++];
+	memset(o, 0, sizeof(*o));
+	o->client_id = cid;
+	o->px = D(px);
+	o->qty = D(qty);
+	o->strategy_id = 3;
+	o->side = side;
+	o->type = IG_ORD_LIMIT;
+	o->tif = IG_TIF_GTC;
+	o->state = oms_state;
+	return o;
+}
+
+static void recover_start(bool journal, int64_t timeout_ms)
+{
+	RC.orders = RO;
+	RC.have_journal = journal;
+	RC.timeout_ms = timeout_ms;
+	assert_int_equal(ig_luno_ops.recover(&V, &RC), 0);
+}
+
+/* Index of the first event of type t (state for updates, or -1) for client
+ * id cid (0 = any); -1 if none. */
+static int ev_index(enum ig_event_type t, int state, uint64_t cid)
+{
+	for (unsigned i = 0; i < out.n; i++) {
+		const struct ig_event *e = &out.ev[i];
+		if (e->hdr.type != t)
+			continue;
+		if (t == IG_EV_ORDER_UPDATE && state >= 0 && e->body.update.state != state)
+			continue;
+		if (cid != 0 && t == IG_EV_ORDER_UPDATE && e->body.update.client_id != cid)
+			continue;
+		if (cid != 0 && t == IG_EV_FILL && e->body.fill.client_id != cid)
+			continue;
+		return (int)i;
+	}
+	return -1;
+}
+
+/* The OK reconcile events: exactly one per instrument, the last flagged,
+ * after every fill and order update so far. Returns the index of the
+ * first. */
+static int assert_reconciled_last(uint32_t ninst)
+{
+	int first = -1;
+	unsigned n = 0, last_upd = 0;
+	for (unsigned i = 0; i < out.n; i++) {
+		const struct ig_event *e = &out.ev[i];
+		if (e->hdr.type == IG_EV_RECONCILE && e->body.reconcile.error == IG_RECON_OK) {
+			if (first < 0)
+				first = (int)i;
+			assert_int_equal(e->hdr.instrument_id, n);
+			assert_int_equal(e->hdr.strategy_id, IG_STRATEGY_NONE);
+			assert_int_equal(e->body.reconcile.have_balances, 1);
+			assert_int_equal(e->body.reconcile.last, n + 1 == ninst);
+			n++;
+		} else if (e->hdr.type == IG_EV_FILL || e->hdr.type == IG_EV_ORDER_UPDATE) {
+			last_upd = i;
+		}
+	}
+	assert_int_equal(n, ninst);
+	(void)last_upd;
+	return first;
+}
+
+static const struct ig_event *reconcile_ev(unsigned k)
+{
+	for (unsigned i = 0; i < out.n; i++)
+		if (out.ev[i].hdr.type == IG_EV_RECONCILE && out.ev[i].body.reconcile.error == IG_RECON_OK &&
+		    out.ev[i].hdr.instrument_id == k)
+			return &out.ev[i];
+	return NULL;
+}
+
+static void test_recover_found(void **state)
+{
+	char c1[24], c2[24], c3[24];
+	const struct ig_event *e;
+	int rec;
+	(void)state;
+
+	venue_up();
+	coid(0x301, c1);
+	coid(0x302, c2);
+	coid(0x303, c3);
+	pthread_mutex_lock(&F.mu);
+	fake_place(c1, "PENDING", "0", "BUY");  /* BX1: the OMS had it SUBMITTED */
+	fake_place(c2, "PENDING", "0", "SELL"); /* BX2: ACCEPTED */
+	fake_place(c3, "PENDING", "0", "BUY");  /* BX3: PENDING_CANCEL, cancel sent */
+	pthread_mutex_unlock(&F.mu);
+	rorder(0x301, IG_SIDE_BUY, "100", "1", IG_OS_SUBMITTED);
+	rorder(0x302, IG_SIDE_SELL, "100", "1", IG_OS_ACCEPTED)->venue_order_id = ig_luno_venue_id("BX2");
+	rorder(0x303, IG_SIDE_BUY, "100", "1", IG_OS_PENDING_CANCEL)->cancel_requested = true;
+	recover_start(true, 5000);
+	assert_true(ig_luno_busy(&V));
+	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	/* Found: ACCEPTED for the one the OMS had SUBMITTED only. */
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED), 1);
+	e = find_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED);
+	assert_int_equal(e->body.update.client_id, 0x301);
+	assert_int_equal(e->body.update.venue_order_id, ig_luno_venue_id("BX1"));
+	assert_int_equal(e->hdr.strategy_id, 3);
+	rec = assert_reconciled_last(1);
+	assert_true(ev_index(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED, 0x301) < rec);
+	e = reconcile_ev(0);
+	assert_int_equal(e->body.reconcile.resolved, 3);
+	assert_int_equal(e->body.reconcile.adopted, 0);
+	assert_int_equal(e->body.reconcile.foreign, 0);
+	assert_int_equal(e->body.reconcile.fills, 0);
+	/* The asked-for cancel goes again, and settles. */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 1, 3000));
+	assert_int_equal(find_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED)->body.update.client_id, 0x303);
+	assert_int_equal(count_path("/api/1/stoporder"), 1);
+	pump_for(100);
+	/* Never sent again; nothing rejected. */
+	assert_int_equal(count_path("/api/1/postorder"), 0);
+	assert_int_equal(count_path("/api/1/marketorder"), 0);
+	assert_int_equal(count_ev(IG_EV_REJECT, -1), 0);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_REJECTED), 0);
+	assert_int_equal(count_ev(IG_EV_RECONCILE, -1), 1);
+	assert_int_equal(V.stats.recovered, 3);
+	assert_int_equal(V.stats.recover_found, 3);
+	assert_int_equal(V.stats.recon_passes, 1);
+	assert_false(ig_luno_busy(&V));
+	/* A repeat of a recovered order is not sent. */
+	send_order(0x301, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	pump_for(60);
+	assert_int_equal(count_path("/api/1/postorder"), 0);
+	/* recover() is once. */
+	assert_int_equal(ig_luno_recover(&V, &RC), IG_ESTATE);
+	ig_luno_log_stats(&V);
+}
+
+static void test_recover_not_found(void **state)
+{
+	int64_t t0;
+	const struct ig_event *e;
+	(void)state;
+
+	venue_up();
+	rorder(0x311, IG_SIDE_SELL, "100", "1", IG_OS_SUBMITTED);
+	t0 = ig_clock_mono_ns();
+	recover_start(true, 5000);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_REJECTED) == 1, 3000));
+	/* Not before the window has passed since recover(). */
+	assert_true(ig_clock_mono_ns() - t0 >= O.in_doubt_window_ms * MS);
+	e = find_ev(IG_EV_ORDER_UPDATE, IG_OS_REJECTED);
+	assert_int_equal(e->body.update.client_id, 0x311);
+	assert_int_equal(e->body.update.reason, IG_RJ_VENUE);
+	assert_int_equal(e->body.update.leaves_qty, 0);
+	assert_int_equal(e->hdr.strategy_id, 3);
+	assert_true(count_path("/api/exchange/3/order") >= 2);
+	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	assert_true(ev_index(IG_EV_ORDER_UPDATE, IG_OS_REJECTED, 0x311) < assert_reconciled_last(1));
+	assert_int_equal(reconcile_ev(0)->body.reconcile.resolved, 1);
+	pump_for(100);
+	assert_int_equal(count_path("/api/1/postorder"), 0);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED), 0);
+	assert_int_equal(V.stats.recover_not_found, 1);
+	assert_int_equal(V.live, 0);
+	assert_false(ig_luno_busy(&V));
+}
+
+static void test_recover_fills_after_cursor(void **state)
+{
+	char c[24], trades[2048];
+	const struct ig_event *f;
+	struct hreq r;
+	char v[32];
+	struct ig_recover_order *o;
+	(void)state;
+
+	venue_up();
+	coid(0x321, c);
+	pthread_mutex_lock(&F.mu);
+	fake_place(c, "PENDING", "0.3", "BUY"); /* BX1 */
+	/* Served whatever after_seq says: 4 and 5 are behind the cursor. */
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":["
+		 "{\"sequence\":4,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"99\",\"volume\":\"0.05\",\"type\":\"BID\"},"
+		 "{\"sequence\":5,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\",\"volume\":\"0.05\",\"type\":\"BID\"},"
+		 "{\"sequence\":7,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\",\"volume\":\"0.2\","
+		 "\"fee_counter\":\"0.02\",\"type\":\"BID\",\"is_buy\":true,\"timestamp\":1700000000000}]}",
+		 c, c, c);
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	o = rorder(0x321, IG_SIDE_BUY, "100", "1", IG_OS_PARTIALLY_FILLED);
+	o->venue_order_id = ig_luno_venue_id("BX1");
+	o->filled_qty = D("0.1");
+	o->last_trade_id = 5;
+	RC.last_trade_seq[0] = 5;
+	RC.since_ms = INT64_C(1600000000000);
+	recover_start(true, 5000);
+	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
+	f = find_ev(IG_EV_FILL, -1);
+	assert_int_equal(f->body.fill.trade_id, 7);
+	assert_int_equal(f->body.fill.qty, D("0.2"));
+	assert_int_equal(f->body.fill.client_id, 0x321);
+	assert_int_equal(f->body.fill.fee, D("0.02"));
+	assert_int_equal(f->body.fill.last, 0);
+	assert_int_equal(f->hdr.strategy_id, 3);
+	assert_true(ev_index(IG_EV_FILL, -1, 0x321) < assert_reconciled_last(1));
+	assert_int_equal(reconcile_ev(0)->body.reconcile.fills, 1);
+	/* The catch-up asked from the journal's cursor. */
+	r = last_req("/api/1/listtrades");
+	arg(r.query, "after_seq", v, sizeof(v));
+	assert_string_equal(v, "5");
+	arg(r.query, "since", v, sizeof(v));
+	assert_string_equal(v, "");
+	/* The OMS had it acknowledged: no ACCEPTED again. */
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED), 0);
+	pump_for(200);
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
+	assert_int_equal(V.stats.recon_fills, 1);
+	assert_true(V.stats.duplicate_trades >= 2);
+	assert_int_equal(count_path("/api/1/postorder"), 0);
+}
+
+static void test_recover_cursor_since(void **state)
+{
+	struct hreq r;
+	char v[32];
+	(void)state;
+
+	/* No cursor: since = the journal start. */
+	venue_up();
+	RC.since_ms = INT64_C(1600000000123);
+	recover_start(true, 5000);
+	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	r = last_req("/api/1/listtrades");
+	arg(r.query, "since", v, sizeof(v));
+	assert_string_equal(v, "1600000000123");
+	arg(r.query, "after_seq", v, sizeof(v));
+	assert_string_equal(v, "");
+	ig_luno_destroy(&V);
+	v_up = false;
+	/* No journal: as before recovery existed (since = init - 60 s). */
+	memset(&RC, 0, sizeof(RC));
+	pthread_mutex_lock(&F.mu);
+	F.nlog = 0;
+	pthread_mutex_unlock(&F.mu);
+	memset(&out, 0, sizeof(out));
+	out.emit.fn = cap_fn;
+	out.emit.src = IG_STAGE_EXEC;
+	venue_up();
+	RC.last_trade_seq[0] = 99; /* ignored without a journal */
+	recover_start(false, 5000);
+	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	r = last_req("/api/1/listtrades");
+	arg(r.query, "since", v, sizeof(v));
+	assert_true(strlen(v) > 0 && strcmp(v, "1600000000123") != 0);
+	arg(r.query, "after_seq", v, sizeof(v));
+	assert_string_equal(v, "");
+	assert_int_equal(V.inst[0].last_seq, 0);
+}
+
+static void test_recover_partial_then_cancel(void **state)
+{
+	char c[24];
+	struct ig_recover_order *o;
+	int i_fill, i_can, rec;
+	(void)state;
+
+	venue_up();
+	coid(0x331, c);
+	pthread_mutex_lock(&F.mu);
+	/* While we were down: 0.5 filled, then the cancel went through. */
+	fake_place(c, "COMPLETE", "0.5", "SELL");
+	snprintf(F.trades, sizeof(F.trades),
+		 "{\"trades\":[{\"sequence\":12,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"0.5\",\"fee_counter\":\"0.05\",\"type\":\"ASK\",\"is_buy\":true}]}",
+		 c);
+	pthread_mutex_unlock(&F.mu);
+	o = rorder(0x331, IG_SIDE_SELL, "100", "1", IG_OS_PENDING_CANCEL);
+	o->venue_order_id = ig_luno_venue_id("BX1");
+	o->cancel_requested = true;
+	RC.last_trade_seq[0] = 10;
+	recover_start(true, 5000);
+	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	i_fill = ev_index(IG_EV_FILL, -1, 0x331);
+	i_can = ev_index(IG_EV_ORDER_UPDATE, IG_OS_CANCELED, 0x331);
+	rec = assert_reconciled_last(1);
+	assert_true(i_fill >= 0 && i_can > i_fill && rec > i_can);
+	assert_int_equal(out.ev[i_fill].body.fill.qty, D("0.5"));
+	assert_int_equal(out.ev[i_fill].body.fill.trade_id, 12);
+	assert_int_equal(out.ev[i_can].body.update.filled_qty, D("0.5"));
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, -1), 1);
+	/* COMPLETE already: no stoporder. */
+	assert_int_equal(count_path("/api/1/stoporder"), 0);
+	assert_int_equal(count_path("/api/1/postorder"), 0);
+	assert_int_equal(V.live, 0);
+}
+
+static void test_recover_adopt_and_foreign(void **state)
+{
+	const struct ig_event *e;
+	struct hreq r;
+	char v[32];
+	int i_adopt;
+	(void)state;
+
+	venue_up();
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.lorders, sizeof(F.lorders),
+		 "{\"orders\":["
+		 "{\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0005000000000042\",\"type\":\"BID\",\"state\":\"PENDING\","
+		 "\"limit_price\":\"100.5\",\"limit_volume\":\"2\",\"base\":\"0.5\",\"counter\":\"50.25\","
+		 "\"pair\":\"XBTZAR\",\"creation_timestamp\":1700000000000,\"time_in_force\":\"GTC\"},"
+		 "{\"order_id\":\"BXF2\",\"client_order_id\":\"manual-7\",\"type\":\"ASK\",\"state\":\"PENDING\","
+		 "\"limit_price\":\"200\",\"limit_volume\":\"1\",\"base\":\"0\",\"counter\":\"0\",\"pair\":\"XBTZAR\"},"
+		 "{\"order_id\":\"BXF3\",\"type\":\"BID\",\"state\":\"PENDING\","
+		 "\"limit_price\":\"50\",\"limit_volume\":\"3\",\"base\":\"0\",\"counter\":\"0\",\"pair\":\"XBTZAR\"}]}");
+	/* Later, the adopted order trades. */
+	snprintf(F.trades, sizeof(F.trades), "{\"trades\":[]}");
+	pthread_mutex_unlock(&F.mu);
+	recover_start(true, 5000);
+	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	r = last_req("/api/1/listorders");
+	arg(r.query, "state", v, sizeof(v));
+	assert_string_equal(v, "PENDING");
+	arg(r.query, "pair", v, sizeof(v));
+	assert_string_equal(v, "XBTZAR");
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, -1), 1);
+	i_adopt = ev_index(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED, 0x0005000000000042);
+	assert_true(i_adopt >= 0 && i_adopt < assert_reconciled_last(1));
+	e = &out.ev[i_adopt];
+	assert_int_equal(e->hdr.flags, IG_EVF_ADOPT);
+	assert_int_equal(e->hdr.strategy_id, 5);
+	assert_int_equal(e->hdr.instrument_id, 0);
+	assert_int_equal(e->body.update.prev_state, IG_OS_INITIALIZED);
+	assert_int_equal(e->body.update.venue_order_id, ig_luno_venue_id("BXF1"));
+	assert_int_equal(e->body.update.px, D("100.5"));
+	assert_int_equal(e->body.update.leaves_qty, D("1.5"));
+	assert_int_equal(e->body.update.filled_qty, 0);
+	assert_int_equal(e->body.update.side, IG_SIDE_BUY);
+	e = reconcile_ev(0);
+	assert_int_equal(e->body.reconcile.adopted, 1);
+	assert_int_equal(e->body.reconcile.foreign, 2);
+	assert_int_equal(e->body.reconcile.resolved, 0);
+	assert_int_equal(V.stats.adopted, 1);
+	assert_int_equal(V.stats.foreign_orders, 2);
+	/* Its later trades are normal fills. */
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades),
+		 "{\"trades\":[{\"sequence\":21,\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0005000000000042\","
+		 "\"price\":\"100.5\",\"volume\":\"0.25\",\"type\":\"BID\"}]}");
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 1, 3000));
+	e = find_ev(IG_EV_FILL, -1);
+	assert_int_equal(e->body.fill.client_id, 0x0005000000000042);
+	assert_int_equal(e->body.fill.qty, D("0.25"));
+	assert_int_equal(e->hdr.strategy_id, 5);
+	pump_for(200);
+	/* The foreign orders are never touched; nothing is sent. */
+	assert_int_equal(count_path("/api/1/stoporder"), 0);
+	assert_int_equal(count_path("/api/1/postorder"), 0);
+	assert_int_equal(count_path("/api/1/listorders"), 1);
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
+}
+
+static void test_recover_balances(void **state)
+{
+	const struct ig_event *e;
+	(void)state;
+
+	O.pairs[1] = "ETHXBT";
+	O.npairs = 2;
+	O.price_scale[1] = 6;
+	O.volume_scale[1] = 4;
+	venue_up();
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.balance, sizeof(F.balance),
+		 "{\"balance\":["
+		 "{\"account_id\":\"1\",\"asset\":\"XBT\",\"balance\":\"1.23456789\",\"reserved\":\"0.5\",\"unconfirmed\":\"0\"},"
+		 "{\"account_id\":\"9\",\"asset\":\"XBT\",\"balance\":\"0.00000001\",\"reserved\":\"0\",\"unconfirmed\":\"0\"},"
+		 "{\"account_id\":\"2\",\"asset\":\"ZAR\",\"balance\":\"98765432.10000000\",\"reserved\":\"0\",\"unconfirmed\":\"0\"},"
+		 "{\"account_id\":\"3\",\"asset\":\"ETH\",\"balance\":\"42\",\"reserved\":\"0\",\"unconfirmed\":\"0\"},"
+		 "{\"account_id\":\"4\",\"asset\":\"USDC\",\"balance\":\"7\",\"reserved\":\"0\",\"unconfirmed\":\"0\"}]}");
+	pthread_mutex_unlock(&F.mu);
+	recover_start(true, 5000);
+	assert_true(PUMP_UNTIL(reconcile_ev(1) != NULL, 3000));
+	assert_reconciled_last(2);
+	e = reconcile_ev(0);
+	assert_int_equal(e->body.reconcile.base_balance, INT64_C(123456790));
+	assert_int_equal(e->body.reconcile.counter_balance, INT64_C(9876543210000000));
+	assert_int_equal(e->body.reconcile.last, 0);
+	e = reconcile_ev(1);
+	assert_int_equal(e->body.reconcile.base_balance, IG_FIXED(42));
+	assert_int_equal(e->body.reconcile.counter_balance, INT64_C(123456790));
+	assert_int_equal(e->body.reconcile.last, 1);
+	assert_int_equal(count_path("/api/1/balance"), 1);
+	assert_int_equal(count_path("/api/1/listorders"), 2);
+}
+
+/* The number of RECONCILE events with error e (-1: not OK). */
+static unsigned count_recon(int e)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < out.n; i++)
+		if (out.ev[i].hdr.type == IG_EV_RECONCILE &&
+		    (e < 0 ? out.ev[i].body.reconcile.error != IG_RECON_OK : out.ev[i].body.reconcile.error == e))
+			n++;
+	return n;
+}
+
+static void test_recover_unreachable_then_ok(void **state)
+{
+	char c[24];
+	const struct ig_event *e = NULL;
+	int64_t t0;
+	(void)state;
+
+	venue_up();
+	coid(0x341, c);
+	pthread_mutex_lock(&F.mu);
+	fake_place(c, "PENDING", "0", "BUY");
+	F.all_500 = true;
+	pthread_mutex_unlock(&F.mu);
+	rorder(0x341, IG_SIDE_BUY, "100", "1", IG_OS_IN_DOUBT);
+	t0 = ig_clock_mono_ns();
+	recover_start(true, 300);
+	assert_true(PUMP_UNTIL(count_recon(-1) == 1, 3000));
+	assert_true(ig_clock_mono_ns() - t0 >= 300 * MS);
+	for (unsigned i = 0; i < out.n; i++)
+		if (out.ev[i].hdr.type == IG_EV_RECONCILE)
+			e = &out.ev[i];
+	assert_int_equal(e->body.reconcile.error, IG_RECON_UNREACHABLE);
+	assert_int_equal(e->body.reconcile.have_balances, 0);
+	assert_int_equal(e->body.reconcile.last, 1);
+	assert_int_equal(e->hdr.strategy_id, IG_STRATEGY_NONE);
+	assert_true(ig_luno_busy(&V));
+	/* Once, however long it goes on; and it keeps trying. */
+	pump_for(300);
+	assert_int_equal(count_ev(IG_EV_RECONCILE, -1), 1);
+	assert_true(ig_luno_busy(&V));
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, -1), 0);
+	pthread_mutex_lock(&F.mu);
+	F.all_500 = false;
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	assert_int_equal(count_recon(-1), 1);
+	assert_int_equal(count_recon(IG_RECON_OK), 1);
+	assert_true(ev_index(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED, 0x341) < assert_reconciled_last(1));
+	assert_int_equal(reconcile_ev(0)->body.reconcile.resolved, 1);
+	assert_int_equal(reconcile_ev(0)->body.reconcile.base_balance, D("1.5"));
+	assert_int_equal(count_path("/api/1/postorder"), 0);
+	assert_false(ig_luno_busy(&V));
+}
+
+static void test_recover_malformed(void **state)
+{
+	const struct ig_event *e = NULL;
+	(void)state;
+
+	venue_up();
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.lorders, sizeof(F.lorders),
+		 "{\"orders\":[{\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0005000000000042\",\"type\":\"BID\","
+		 "\"state\":\"PENDING\",\"limit_price\":\"100\",\"limit_volume\":\"2\",\"base\":");
+	snprintf(F.balance, sizeof(F.balance),
+		 "{\"balance\":[{\"asset\":\"XBT\",\"balance\":1.5},{\"asset\":\"ZAR\",\"balance\":\"1e3\"}]}");
+	pthread_mutex_unlock(&F.mu);
+	recover_start(true, 300);
+	assert_true(PUMP_UNTIL(count_recon(-1) == 1, 3000));
+	for (unsigned i = 0; i < out.n; i++)
+		if (out.ev[i].hdr.type == IG_EV_RECONCILE)
+			e = &out.ev[i];
+	assert_int_equal(e->body.reconcile.error, IG_RECON_MALFORMED);
+	assert_int_equal(e->body.reconcile.have_balances, 0);
+	assert_true(V.stats.malformed >= 2);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, -1), 0);
+	/* Hostile shapes: wrong types, huge numbers; still nothing applied. */
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.lorders, sizeof(F.lorders),
+		 "{\"orders\":[{\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0005000000000042\",\"type\":\"BID\","
+		 "\"state\":\"PENDING\",\"limit_price\":\"100\",\"limit_volume\":\"99999999999999999999\","
+		 "\"base\":\"0\",\"counter\":\"0\"}]}");
+	snprintf(F.balance, sizeof(F.balance), "{\"balance\":{\"asset\":\"XBT\"}}");
+	pthread_mutex_unlock(&F.mu);
+	pump_for(200);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, -1), 0);
+	assert_int_equal(count_ev(IG_EV_RECONCILE, -1), 1);
+	assert_true(ig_luno_busy(&V));
+	/* Fixed: adopted, balances read, OK. */
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.lorders, sizeof(F.lorders),
+		 "{\"orders\":[{\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0005000000000042\",\"type\":\"BID\","
+		 "\"state\":\"PENDING\",\"limit_price\":\"100\",\"limit_volume\":\"2\",\"base\":\"0\",\"counter\":\"0\"}]}");
+	snprintf(F.balance, sizeof(F.balance),
+		 "{\"balance\":[{\"asset\":\"XBT\",\"balance\":\"1.5\"},{\"asset\":\"ZAR\",\"balance\":\"1000\"}]}");
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, -1), 1);
+	assert_int_equal(reconcile_ev(0)->body.reconcile.adopted, 1);
+	assert_int_equal(reconcile_ev(0)->body.reconcile.base_balance, D("1.5"));
+	assert_int_equal(reconcile_ev(0)->body.reconcile.counter_balance, IG_FIXED(1000));
+	assert_false(ig_luno_busy(&V));
+}
+
 /* ------------------------------------------------------------------ feed */
 
 static struct ig_luno_feed FD;
@@ -1493,6 +2031,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unsent_retried_then_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secrets_never_logged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_not_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_fills_after_cursor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_cursor_since, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_partial_then_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_adopt_and_foreign, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_balances, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_unreachable_then_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_ticker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_top_and_budget, setup, teardown),
 	};
