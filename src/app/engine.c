@@ -101,6 +101,8 @@ static int open_journal(struct ig_engine *e, char *err, size_t errlen)
 	}
 	if (e->recovering)
 		ig_oms_after_replay(&e->oms);
+	else
+		ig_oms_session_start(&e->oms, false);
 	rc = ig_jstage_open(&e->journal, jc, e->opts.epoch, held, &rep);
 	if (rc != 0) {
 		free(snap);
@@ -140,7 +142,7 @@ static int open_journal(struct ig_engine *e, char *err, size_t errlen)
 	ev.hdr.strategy_id = IG_STRATEGY_NONE;
 	ev.hdr.ts_event_ns = ig_clock_real_ns();
 	ev.body.control.cmd = IG_CTL_SESSION;
-	ev.body.control.arg = e->opts.epoch;
+	ev.body.control.arg = (int64_t)e->opts.epoch | (int64_t)(e->recovering ? 1 : 0) << 16;
 	ig_jstage_handle(&e->journal, &ev, NULL);
 	if (ig_jstage_commit(&e->journal, ig_clock_mono_ns(), true, NULL) < 0 || e->journal.err != 0) {
 		ig_jstage_close(&e->journal);

@@ -433,6 +433,9 @@ static json_t *json_record(const struct ig_journal_record *r)
 	jset(o, "len", json_integer(r->len));
 	jset(o, "segment", json_integer(r->segment));
 	jset(o, "offset", jid(r->offset));
+	jset(o, "flags", json_integer(r->flags));
+	if (r->flags != 0)
+		jset(o, "kind", json_string(r->flags & IG_JRF_OUTPUT ? "output" : "derived"));
 	if (r->len == sizeof(struct ig_event) && r->type != IG_JR_SNAPSHOT) {
 		struct ig_event ev;
 		ig_journal_record_event(r, &ev);

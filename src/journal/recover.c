@@ -68,7 +68,9 @@ static int replay_one(const struct ig_journal_record *rec, void *arg)
 	}
 	if (ev.hdr.type == IG_EV_CONTROL && ev.body.control.cmd == IG_CTL_SESSION) {
 		c->info->sessions++;
-		c->info->last_epoch = (uint16_t)ev.body.control.arg;
+		c->info->last_epoch = (uint16_t)(ev.body.control.arg & 0xffff);
+		/* What the OMS went through live when that run started. */
+		ig_oms_session_start(c->oms, (ev.body.control.arg >> 16 & 1) != 0);
 		if (c->info->first_session_ns == 0)
 			c->info->first_session_ns = ev.hdr.ts_event_ns;
 		return 0;

@@ -216,9 +216,14 @@ size_t ig_oms_snapshot_size(const struct ig_oms *oms);
 long ig_oms_snapshot_write(const struct ig_oms *oms, void *buf, size_t cap);
 int ig_oms_snapshot_read(struct ig_oms *oms, const void *buf, size_t len);
 
-/* After a replay: clears what belongs to the run that wrote the journal
- * (shutdown token counts, status counters, mark ingress times, which are
- * another run's monotonic clock) and closes trading until reconciled. */
+/* A run starts (and, in a replay, each SESSION record): clears what
+ * belongs to the previous run (shutdown token counts, status counters,
+ * mark ingress times, which are another run's monotonic clock) and, if the
+ * run recovers, closes trading until reconciled. */
+void ig_oms_session_start(struct ig_oms *oms, bool recovering);
+
+/* After a replay: ig_oms_session_start(oms, true), and the strategies are
+ * told their recovered positions at the first event. */
 void ig_oms_after_replay(struct ig_oms *oms);
 
 /* Strategy equity at the marks: cash + sum of position values. */

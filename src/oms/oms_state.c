@@ -293,7 +293,7 @@ int ig_oms_snapshot_read(struct ig_oms *oms, const void *buf, size_t len)
 	return 0;
 }
 
-void ig_oms_after_replay(struct ig_oms *oms)
+void ig_oms_session_start(struct ig_oms *oms, bool recovering)
 {
 	oms->feed_end_seen = 0;
 	oms->exec_drained = false;
@@ -306,11 +306,19 @@ void ig_oms_after_replay(struct ig_oms *oms)
 	 * is stale until a fresh one arrives (risk then sees no fresh mark). */
 	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++)
 		oms->marks[k].ts_origin_ns = 0;
-	oms->announce = true;
-	oms->reconciled = false;
+	oms->reconciled = !recovering;
 	oms->recon_done = false;
 	oms->recon_mismatch = false;
 	oms->recon_error = IG_RECON_OK;
-	snprintf(oms->recon_why, sizeof(oms->recon_why),
-		 "recovering: waiting for reconciliation with the venue; new orders denied, cancels allowed");
+	oms->recon_why[0] = '\0';
+	if (recovering)
+		snprintf(oms->recon_why, sizeof(oms->recon_why),
+			 "recovering: waiting for reconciliation with the venue; new orders denied, "
+			 "cancels allowed");
+}
+
+void ig_oms_after_replay(struct ig_oms *oms)
+{
+	ig_oms_session_start(oms, true);
+	oms->announce = true;
 }

@@ -128,7 +128,7 @@ struct scenario {
 
 static void run_scenario(const struct scenario *sc)
 {
-	char sim_out[300], run_out[300], state[300], summary[300], url[64];
+	char sim_out[300], run_out[300], state[300], summary[300], url[64], jpath[340];
 	const char *sim_argv[24], *run_argv[40];
 	int n = 0, port, rc_run, rc_sim;
 	json_error_t jerr;
@@ -141,6 +141,8 @@ static void run_scenario(const struct scenario *sc)
 	snprintf(run_out, sizeof(run_out), "%s/%s.run.out", tmpdir, sc->name);
 	snprintf(state, sizeof(state), "%s/%s.state.json", tmpdir, sc->name);
 	snprintf(summary, sizeof(summary), "%s/%s.summary.json", tmpdir, sc->name);
+	/* Each scenario has its own exchange, so its own journal. */
+	snprintf(jpath, sizeof(jpath), "journal.path=%s/%s.journal", tmpdir, sc->name);
 
 	sim_argv[n++] = bin;
 	sim_argv[n++] = "exchange-sim";
@@ -171,6 +173,8 @@ static void run_scenario(const struct scenario *sc)
 	run_argv[n++] = "strategies.0.params.fast=2";
 	run_argv[n++] = "--set";
 	run_argv[n++] = "strategies.0.params.slow=4";
+	run_argv[n++] = "--set";
+	run_argv[n++] = jpath;
 	run_argv[n++] = "--summary-json";
 	run_argv[n++] = summary;
 	for (int k = 0; sc->run_args[k] != NULL; k++)

@@ -1,0 +1,420 @@
+/*
+ * test_crash.c - kill -9 the daemon at random moments while it trades on
+ * exchange-sim, restart it each time, and check that nothing was lost and
+ * nothing was done twice (design.md §8).
+ *
+ * One exchange-sim keeps its state for the whole test (the venue outlives
+ * the daemon, as a real one does). The daemon runs config/luno.yaml with
+ * the journal on and fast strategies: sma_cross sends market orders on
+ * crossovers, maker rests limit orders and requotes on a 2 bps move, so
+ * at any moment there are orders in flight, resting, partly filled and
+ * being cancelled. Each round starts the daemon, waits a random time
+ * (seeded: IG_CRASH_SEED), and kills it with SIGKILL; the next round's
+ * daemon recovers from the journal and reconciles with the venue. After
+ * IG_CRASH_KILLS rounds (default 20; `make soak` sets more), a last daemon
+ * runs, trades, and stops gracefully. Then:
+ *
+ *   - every client_order_id appears at most once at the sim, and the sim
+ *     refused no duplicate (nothing was ever sent twice);
+ *   - the daemon's positions, cash and fees, summed over its strategies,
+ *     equal the sim's balance changes and fees exactly;
+ *   - the fills in the journal (distinct trade ids) are the sim's trades,
+ *     one for one, with the same volumes; the replayed books count as many;
+ *   - `ingenium journal verify` passes, and `journal state` replays to the
+ *     state hash the last daemon reported at shutdown.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ingenium/fixed.h"
+
+static char bin[512];
+static char tmpdir[256];
+static pid_t sim_pid = -1, run_pid = -1;
+static json_t *g_json[4];
+
+static void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static pid_t spawn(const char *const *argv, const char *outfile, bool append)
+{
+	pid_t pid;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		FILE *f = freopen(outfile, append ? "a" : "w", stdout);
+		if (f == NULL || dup2(fileno(stdout), 2) < 0)
+			_exit(127);
+		setenv("LUNO_API_KEY_ID", "crash-key", 1);
+		setenv("LUNO_API_KEY_SECRET", "crash-secret", 1);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int reap(pid_t *pid, int sig, int wait_ms)
+{
+	int st = 0;
+	if (*pid <= 0)
+		return -1;
+	kill(*pid, sig);
+	for (int i = 0; i < wait_ms / 20; i++) {
+		if (waitpid(*pid, &st, WNOHANG) == *pid) {
+			*pid = -1;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
+		msleep(20);
+	}
+	kill(*pid, SIGKILL);
+	waitpid(*pid, &st, 0);
+	*pid = -1;
+	return 137;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (buf != NULL) {
+		size_t got = fread(buf, 1, (size_t)n, f);
+		buf[got] = '\0';
+		if (len != NULL)
+			*len = got;
+	}
+	fclose(f);
+	return buf;
+}
+
+static int sim_port(const char *out)
+{
+	for (int i = 0; i < 200; i++) {
+		char *t = slurp(out, NULL), *p;
+		int port = -1;
+		if (t != NULL && (p = strstr(t, "listening on 127.0.0.1:")) != NULL)
+			port = atoi(p + strlen("listening on 127.0.0.1:"));
+		free(t);
+		if (port > 0)
+			return port;
+		msleep(25);
+	}
+	return -1;
+}
+
+static int64_t money(json_t *o, const char *key)
+{
+	int64_t v = 0;
+	const char *s = json_string_value(json_object_get(o, key));
+	if (s == NULL)
+		fail_msg("missing money field %s", key);
+	assert_int_equal(ig_fixed_parse_round(s, strlen(s), &v), 0);
+	return v;
+}
+
+static int env_int(const char *name, int dflt)
+{
+	const char *v = getenv(name);
+	return v != NULL && *v != '\0' ? atoi(v) : dflt;
+}
+
+/* Runs `ingenium ARGS > out` to completion; returns its exit status. */
+static int run_tool(const char *const *argv, const char *out)
+{
+	pid_t pid = spawn(argv, out, false);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Counts "needle" in the file. */
+static int count_in(const char *path, const char *needle)
+{
+	char *t = slurp(path, NULL), *p;
+	int n = 0;
+	for (p = t; p != NULL && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	free(t);
+	return n;
+}
+
+static void test_kill9_loop(void **state)
+{
+	char sim_out[300], run_out[300], sim_state[300], summary[300], journal[300], url[80],
+		jset[340], dump[300], vout[300], sout[300];
+	const char *argv[48];
+	int kills = env_int("IG_CRASH_KILLS", 20);
+	unsigned seed = (unsigned)env_int("IG_CRASH_SEED", 20261202);
+	int n, port, rc;
+	json_error_t jerr;
+	json_t *st, *sum, *trades, *orders, *strats, *jstate;
+	size_t i;
+
+	(void)state;
+	srand(seed);
+	snprintf(sim_out, sizeof(sim_out), "%s/sim.out", tmpdir);
+	snprintf(run_out, sizeof(run_out), "%s/run.out", tmpdir);
+	snprintf(sim_state, sizeof(sim_state), "%s/sim-state.json", tmpdir);
+	snprintf(summary, sizeof(summary), "%s/summary.json", tmpdir);
+	snprintf(journal, sizeof(journal), "%s/crash.journal", tmpdir);
+	snprintf(jset, sizeof(jset), "journal.path=%s", journal);
+
+	n = 0;
+	argv[n++] = bin;
+	argv[n++] = "exchange-sim";
+	argv[n++] = "--listen";
+	argv[n++] = "127.0.0.1:0";
+	argv[n++] = "--seed";
+	argv[n++] = "11";
+	argv[n++] = "--state";
+	argv[n++] = sim_state;
+	argv[n] = NULL;
+	sim_pid = spawn(argv, sim_out, false);
+	port = sim_port(sim_out);
+	assert_true(port > 0);
+	snprintf(url, sizeof(url), "venue.base_url=http://127.0.0.1:%d", port);
+
+	n = 0;
+	argv[n++] = bin;
+	argv[n++] = "run";
+	argv[n++] = "-c";
+	argv[n++] = "config/luno.yaml";
+	argv[n++] = "--set";
+	argv[n++] = url;
+	argv[n++] = "--set";
+	argv[n++] = jset;
+	argv[n++] = "--set";
+	argv[n++] = "journal.reconcile_timeout_ms=4000";
+	argv[n++] = "--set";
+	argv[n++] = "feed.heartbeat_ms=200";
+	argv[n++] = "--set";
+	argv[n++] = "venue.status_ms=200";
+	argv[n++] = "--set";
+	argv[n++] = "venue.timeout_ms=2000";
+	argv[n++] = "--set";
+	argv[n++] = "venue.in_doubt_window_ms=600";
+	argv[n++] = "--set";
+	argv[n++] = "strategies.0.params.fast=2";
+	argv[n++] = "--set";
+	argv[n++] = "strategies.0.params.slow=4";
+	argv[n++] = "--set";
+	argv[n++] = "strategies.1.params.requote_bps=2";
+	argv[n++] = "--summary-json";
+	argv[n++] = summary;
+	argv[n] = NULL;
+
+	for (int k = 0; k < kills; k++) {
+		/* 0.15 .. 2.15 s: some kills land in start-up and recovery,
+		 * most in trading. */
+		int ms = 150 + rand() % 2000;
+		run_pid = spawn(argv, run_out, true);
+		msleep(ms);
+		rc = reap(&run_pid, SIGKILL, 5000);
+		assert_int_equal(rc, 128 + SIGKILL);
+	}
+	/* The last run trades, then stops gracefully. */
+	run_pid = spawn(argv, run_out, true);
+	msleep(4000);
+	rc = reap(&run_pid, SIGTERM, 60000);
+	assert_int_equal(rc, 0);
+	rc = reap(&sim_pid, SIGTERM, 10000);
+	assert_int_equal(rc, 0);
+
+	st = g_json[0] = json_load_file(sim_state, 0, &jerr);
+	sum = g_json[1] = json_load_file(summary, 0, &jerr);
+	assert_non_null(st);
+	assert_non_null(sum);
+	trades = json_object_get(st, "trades");
+	orders = json_object_get(st, "orders");
+	strats = json_object_get(sum, "strategies");
+
+	/* Nothing sent twice. */
+	for (i = 0; i < json_array_size(orders); i++) {
+		const char *a = json_string_value(json_object_get(json_array_get(orders, i), "client_order_id"));
+		for (size_t j = i + 1; a != NULL && *a != '\0' && j < json_array_size(orders); j++) {
+			const char *b = json_string_value(
+				json_object_get(json_array_get(orders, j), "client_order_id"));
+			if (b != NULL && strcmp(a, b) == 0)
+				fail_msg("client_order_id %s twice at the sim", a);
+		}
+	}
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "stats"),
+							    "duplicates_refused")),
+			 0);
+
+	/* The books equal the venue's, exactly. */
+	{
+		json_t *ib = json_object_get(st, "initial_balances"), *fb = json_object_get(st, "balances");
+		int64_t d_base = money(fb, "XBT") - money(ib, "XBT");
+		int64_t d_counter = money(fb, "ZAR") - money(ib, "ZAR");
+		int64_t pos = 0, dcash = 0, fees = 0, fee_sum = 0;
+		json_int_t fills = 0, nord = 0;
+		json_t *s;
+		for (i = 0; i < json_array_size(trades); i++)
+			fee_sum += money(json_array_get(trades, i), "fee_counter");
+		json_array_foreach(strats, i, s) {
+			pos += money(s, "position");
+			dcash += money(s, "cash") - money(s, "capital");
+			fees += money(s, "fees");
+			fills += json_integer_value(json_object_get(s, "fills"));
+			nord += json_integer_value(json_object_get(s, "orders"));
+		}
+		printf("crash: %d kills; sim orders=%zu trades=%zu; daemon orders=%lld fills=%lld "
+		       "position=%lld cash_delta=%lld fees=%lld (1e-8)\n",
+		       kills, json_array_size(orders), json_array_size(trades), (long long)nord,
+		       (long long)fills, (long long)pos, (long long)dcash, (long long)fees);
+		assert_true(json_array_size(trades) > 0);
+		assert_int_equal(fills, (json_int_t)json_array_size(trades));
+		assert_int_equal(pos, d_base);
+		assert_int_equal(dcash, d_counter);
+		assert_int_equal(fees, fee_sum);
+	}
+
+	/* The journal holds every fill once, and verifies. */
+	snprintf(vout, sizeof(vout), "%s/verify.out", tmpdir);
+	n = 0;
+	argv[n++] = bin;
+	argv[n++] = "journal";
+	argv[n++] = "verify";
+	argv[n++] = journal;
+	argv[n] = NULL;
+	assert_int_equal(run_tool(argv, vout), 0);
+	snprintf(dump, sizeof(dump), "%s/dump.json", tmpdir);
+	n = 0;
+	argv[n++] = bin;
+	argv[n++] = "journal";
+	argv[n++] = "dump";
+	argv[n++] = journal;
+	argv[n++] = "--json";
+	argv[n] = NULL;
+	assert_int_equal(run_tool(argv, dump), 0);
+	{
+		FILE *f = fopen(dump, "r");
+		char line[4096];
+		static uint64_t seen[65536];
+		size_t nseen = 0;
+		int64_t jvol = 0, svol = 0;
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f) != NULL) {
+			json_t *r = json_loads(line, 0, NULL), *ev;
+			const char *type;
+			if (r == NULL)
+				continue;
+			type = json_string_value(json_object_get(r, "type"));
+			ev = json_object_get(r, "event");
+			if (type != NULL && strcmp(type, "fill") == 0 && ev != NULL &&
+			    json_integer_value(json_object_get(r, "flags")) == 0) {
+				uint64_t tid = (uint64_t)json_integer_value(json_object_get(ev, "trade_id"));
+				bool dup = false;
+				for (size_t q = 0; q < nseen && !dup; q++)
+					dup = seen[q] == tid;
+				if (!dup && nseen < 65536) {
+					seen[nseen++] = tid;
+					jvol += money(ev, "qty");
+				}
+			}
+			json_decref(r);
+		}
+		fclose(f);
+		for (i = 0; i < json_array_size(trades); i++)
+			svol += money(json_array_get(trades, i), "volume");
+		printf("crash: journal fills (distinct trade ids) %zu, volume %lld; sim trades %zu, volume %lld\n",
+		       nseen, (long long)jvol, json_array_size(trades), (long long)svol);
+		assert_int_equal(nseen, json_array_size(trades));
+		assert_int_equal(jvol, svol);
+	}
+
+	/* Replaying the journal gives the books the last daemon ended with. */
+	snprintf(sout, sizeof(sout), "%s/state.json", tmpdir);
+	n = 0;
+	argv[n++] = bin;
+	argv[n++] = "journal";
+	argv[n++] = "state";
+	argv[n++] = "-c";
+	argv[n++] = "config/luno.yaml";
+	argv[n++] = "--journal";
+	argv[n++] = journal;
+	argv[n] = NULL;
+	assert_int_equal(run_tool(argv, sout), 0);
+	jstate = g_json[2] = json_load_file(sout, 0, &jerr);
+	assert_non_null(jstate);
+	assert_string_equal(json_string_value(json_object_get(jstate, "state_hash")),
+			    json_string_value(json_object_get(sum, "state_hash")));
+	{
+		json_t *rec = json_object_get(sum, "recovery");
+		printf("crash: last start replayed %lld records in %.1f ms; reconciled=%d; "
+		       "runs reconciled: %d; orders found by lookup: %d lines; adopted %lld\n",
+		       (long long)json_integer_value(json_object_get(rec, "replayed_records")),
+		       json_real_value(json_object_get(rec, "replay_ms")),
+		       json_is_true(json_object_get(rec, "reconciled")),
+		       count_in(run_out, "reconciled with the venue"),
+		       count_in(run_out, "recovery:"),
+		       (long long)json_integer_value(json_object_get(rec, "adopted")));
+		assert_true(json_is_true(json_object_get(rec, "reconciled")));
+		assert_false(json_is_true(json_object_get(rec, "balance_mismatch")));
+	}
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	reap(&run_pid, SIGKILL, 1000);
+	reap(&sim_pid, SIGTERM, 5000);
+	for (size_t i = 0; i < sizeof(g_json) / sizeof(g_json[0]); i++) {
+		json_decref(g_json[i]);
+		g_json[i] = NULL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_kill9_loop, teardown),
+	};
+	const char *suffix = "/test/integration/test_crash";
+	size_t n;
+	int rc;
+
+	(void)argc;
+	snprintf(bin, sizeof(bin), "%s", argv[0]);
+	n = strlen(bin);
+	if (n > strlen(suffix) && strcmp(bin + n - strlen(suffix), suffix) == 0)
+		bin[n - strlen(suffix)] = '\0';
+	strncat(bin, "/ingenium", sizeof(bin) - strlen(bin) - 1);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ig-crash-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (rc == 0) {
+		char cmd[300];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", tmpdir);
+	} else {
+		fprintf(stderr, "outputs kept in %s\n", tmpdir);
+	}
+	return rc;
+}
