@@ -55,6 +55,7 @@ static const struct bench_section sections[] = {
 	{"risk", bench_risk, "risk check, OMS order and fill cost per call"},
 	{"inline", bench_inline, "backtest events/s, sma_cross on the sample data"},
 	{"pipeline", bench_pipeline, "tick-to-order through the real engine, per mode/wait/rate"},
+	{"journal", bench_journal, "journal append rate, order latency added by sync: order / batch"},
 };
 
 struct bench_target_def {

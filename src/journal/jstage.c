@@ -216,7 +216,8 @@ int ig_jstage_commit(struct ig_jstage *js, int64_t now_ns, bool force, struct ig
 		} else if (js->err == 0 && ig_journal_flush(&js->j) != 0) {
 			js->err = IG_EIO;
 		}
-		return work + release(js, now_ns, out);
+		/* The order's wait ends when it leaves, after the sync. */
+		return work + release(js, work > 0 ? ig_clock_mono_ns() : now_ns, out);
 	}
 	/* Nothing held: records reach the file now, the disk within flush_ns. */
 	if (js->err == 0 && js->unsynced_since_ns != 0 &&
