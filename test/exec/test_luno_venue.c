@@ -28,6 +28,7 @@
 #include "ingenium/error.h"
 #include "ingenium/event.h"
 #include "ingenium/fixed.h"
+#include "sim/sim.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -1901,6 +1902,72 @@ static void test_recover_malformed(void **state)
 	assert_false(ig_luno_busy(&V));
 }
 
+/* Against exchange-sim (its real shapes): a run places two resting bids
+ * and "crashes"; the next run's journal knows only the first. */
+static void test_recover_against_sim(void **state)
+{
+	struct ig_sim_cfg sc;
+	struct ig_sim_server *srv = NULL;
+	uint16_t port = 0;
+	char err[IG_SIM_ERR_MAX];
+	static char url[64];
+	const uint64_t cid1 = (UINT64_C(2) << 48) | 1, cid2 = (UINT64_C(2) << 48) | 2;
+	const struct ig_event *e;
+	int i_adopt;
+	(void)state;
+
+	ig_sim_cfg_defaults(&sc);
+	sc.key_id = "testkeyid";
+	sc.key_secret = "testsecret";
+	sc.flow_ms = 0;
+	sc.rate_limit = 0;
+	sc.quiet = true;
+	if (ig_sim_server_start(&sc, &srv, &port, err, sizeof(err)) != 0)
+		fail_msg("exchange-sim: %s", err);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)port);
+	O.base_url = url;
+	O.price_scale[0] = 0;
+	venue_up();
+	send_order(cid1, IG_SIDE_BUY, IG_ORD_LIMIT, "900000", "0.01", IG_TIF_GTC, 0);
+	send_order(cid2, IG_SIDE_BUY, IG_ORD_LIMIT, "890000", "0.02", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2, 3000));
+	ig_luno_destroy(&V); /* the crash */
+	v_up = false;
+	memset(&out, 0, sizeof(out));
+	out.emit.fn = cap_fn;
+	out.emit.src = IG_STAGE_EXEC;
+
+	venue_up();
+	rorder(cid1, IG_SIDE_BUY, "900000", "0.01", IG_OS_SUBMITTED)->strategy_id = 2;
+	RC.since_ms = ig_clock_real_ns() / MS - 60000;
+	recover_start(true, 5000);
+	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 5000));
+	assert_reconciled_last(1);
+	e = reconcile_ev(0);
+	assert_int_equal(e->body.reconcile.resolved, 1);
+	assert_int_equal(e->body.reconcile.adopted, 1);
+	assert_int_equal(e->body.reconcile.foreign, 0);
+	assert_int_equal(e->body.reconcile.fills, 0);
+	/* The sim's defaults: 1 base, start_price counter (reserved funds
+	 * are still the account's). */
+	assert_int_equal(e->body.reconcile.base_balance, IG_FIXED(1));
+	assert_int_equal(e->body.reconcile.counter_balance, sc.start_price);
+	assert_int_equal(find_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED)->body.update.client_id, cid1);
+	i_adopt = ev_index(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED, cid2);
+	assert_true(i_adopt >= 0);
+	assert_int_equal(out.ev[i_adopt].hdr.flags, IG_EVF_ADOPT);
+	assert_int_equal(out.ev[i_adopt].hdr.strategy_id, 2);
+	assert_int_equal(out.ev[i_adopt].body.update.px, IG_FIXED(890000));
+	assert_int_equal(out.ev[i_adopt].body.update.leaves_qty, D("0.02"));
+	assert_int_equal(V.stats.submits, 0);
+	/* Both are ours now: cancelling the adopted one works as usual. */
+	send_cancel(cid2);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 1, 3000));
+	ig_luno_destroy(&V);
+	v_up = false;
+	ig_sim_server_stop(srv);
+}
+
 /* ------------------------------------------------------------------ feed */
 
 static struct ig_luno_feed FD;
@@ -2040,6 +2107,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recover_balances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_unreachable_then_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_against_sim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_ticker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_top_and_budget, setup, teardown),
 	};
