@@ -29,8 +29,8 @@ enum {
 	RQ_STATUS
 };
 
-static const char *const rq_name[] = { "none",	   "stoporder", "submit",     "lookup", "markets",
-				       "listorders", "balance",   "listtrades", "status" };
+static const char *const rq_name[] = { "none", "stoporder", "submit", "lookup", "markets",
+				       "listorders", "balance", "listtrades", "status" };
 
 #define NS_PER_MS INT64_C(1000000)
 #define MAX_CANCEL_ATTEMPTS 5
@@ -699,7 +699,8 @@ static void opened(struct ig_luno *v, struct ig_luno_rec *r, struct ig_emit *out
 	}
 	/* (A recovered order found by a trade waits for its status: it may
 	 * have finished while we were down.) */
-	if (r->cancel_wanted && !r->rq_cancel && !r->complete && (!r->recovered || r->last_status_ns != 0))
+	if (r->cancel_wanted && !r->rq_cancel && !r->complete &&
+	    (!r->recovered || r->last_status_ns != 0))
 		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r), 0);
 	/* IOC, FOK and market orders finish at once: learn how, now. */
 	if (r->tif == IG_TIF_IOC || r->tif == IG_TIF_FOK || r->type == IG_ORD_MARKET) {
