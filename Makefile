@@ -5,6 +5,7 @@
 #   make test       install deps, build, run the whole test suite
 #   make asan/tsan  the test suite under ASan+UBSan / TSan
 #   make bench      latency and throughput benchmarks (bench/results/latest.json)
+#   make soak       the kill -9 crash test with many more rounds (IG_CRASH_KILLS, default 200)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -109,6 +110,10 @@ bench: deps
 bench-quick: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	./$(BENCH_BIN) --quick --out bench/results/quick.json
+
+soak: deps
+	@$(MAKE) --no-print-directory build-tests
+	IG_CRASH_KILLS=$${IG_CRASH_KILLS:-200} ./$(BUILD)/test/integration/test_crash
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/ingenium \

@@ -307,6 +307,8 @@ void ig_oms_session_start(struct ig_oms *oms, bool recovering)
 	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++)
 		oms->marks[k].ts_origin_ns = 0;
 	oms->reconciled = !recovering;
+	oms->recon_passes = oms->recon_foreign = oms->recon_adopted = 0;
+	oms->recon_fills = oms->recon_resolved = 0;
 	oms->recon_done = false;
 	oms->recon_mismatch = false;
 	oms->recon_error = IG_RECON_OK;

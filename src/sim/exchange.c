@@ -937,6 +937,25 @@ static int h_stoporder(struct ig_sim_server *s, const struct ig__sim_params *p,
 	return reply_json(r, json_pack("{s:b}", "success", 1));
 }
 
+/* POST /sim/take?side=SELL|BUY&volume=DEC - not Luno's: a simulator
+ * control. The synthetic taker trades that much now, against the top of
+ * the book (the user's resting orders among it). */
+static int h_sim_take(struct ig_sim_server *s, const struct ig__sim_params *p,
+		      struct ig__sim_reply *r)
+{
+	const char *side = param(p, "side");
+	int64_t qty = 0;
+
+	if (side == NULL || (strcmp(side, "SELL") != 0 && strcmp(side, "BUY") != 0))
+		return bad(r, "ErrInvalidArguments", "side: expected SELL or BUY");
+	if (ig_fixed_parse_cstr(param(p, "volume") != NULL ? param(p, "volume") : "", &qty) != 0 ||
+	    qty <= 0)
+		return bad(r, "ErrInvalidArguments", "volume: a positive decimal");
+	if (ig__sim_flow_take(s, strcmp(side, "SELL") == 0 ? IG_BOOK_ASK : IG_BOOK_BID, qty) != 0)
+		return bad(r, "ErrInvalidArguments", "volume: out of range");
+	return reply_json(r, json_pack("{s:b}", "success", 1));
+}
+
 static int h_listorders(struct ig_sim_server *s, const struct ig__sim_params *p,
 			struct ig__sim_reply *r)
 {
@@ -1171,6 +1190,8 @@ int ig__sim_handle(struct ig_sim_server *s, const char *method, const char *path
 		rc = h_balance(s, p, r);
 	else if (get && strcmp(path, "/api/1/fee_info") == 0)
 		rc = h_fee_info(s, p, r);
+	else if (post && strcmp(path, "/sim/take") == 0)
+		rc = h_sim_take(s, p, r);
 	else {
 		ig__sim_error(r, 404, "ErrNotFound", "No result found");
 		rc = r->body != NULL ? 0 : IG_ENOMEM;

@@ -15,6 +15,10 @@
  *   4. one tick in four, the taker (account 3) sends a market order of
  *      1..40 x min_volume, buying (by counter volume) or selling at random,
  *      which eats the top of the book - the user's orders among it.
+ * Tests (and demos) can also make the taker trade on demand,
+ * ig__sim_flow_take (POST /sim/take): a market order of a given volume,
+ * which fills the user's resting orders at the top of the book while, say,
+ * the daemon is down.
  * Every draw comes from one splitmix64 stream seeded by --seed, so a given
  * seed gives the same flow; only the interleaving with HTTP requests
  * depends on timing. The synthetic accounts' refusals (say, out of funds)
@@ -24,6 +28,7 @@
  */
 #include "sim/sim_internal.h"
 
+#include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
 #include <string.h>
@@ -174,4 +179,21 @@ void ig__sim_flow_tick(struct ig_sim_server *s)
 			place(s, IG__SIM_ACCT_TAKER, IG_BOOK_MARKET, IG_BOOK_ASK, 0, qty, 0);
 		}
 	}
+}
+
+int ig__sim_flow_take(struct ig_sim_server *s, enum ig_book_side side, int64_t qty)
+{
+	int64_t counter;
+
+	if (qty <= 0)
+		return IG_EINVAL;
+	if (side == IG_BOOK_ASK) {
+		place(s, IG__SIM_ACCT_TAKER, IG_BOOK_MARKET, IG_BOOK_ASK, 0, qty, 0);
+		return 0;
+	}
+	/* A market buy is sized by counter volume: qty at the mid plus 1%. */
+	if (ig_fixed_mul(s->flow.mid + s->flow.mid / 100, qty, &counter) != 0)
+		return IG_ERANGE;
+	place(s, IG__SIM_ACCT_TAKER, IG_BOOK_MARKET, IG_BOOK_BID, 0, 0, counter);
+	return 0;
 }

@@ -177,6 +177,10 @@ uint64_t ig__sim_rng(uint64_t *state);
 /* flow.c (callers hold mu) */
 void ig__sim_flow_init(struct ig_sim_server *s);
 void ig__sim_flow_tick(struct ig_sim_server *s);
+/* The taker sends a market order of qty base now (side ASK sells, BID
+ * buys about qty). Returns 0, IG_EINVAL or IG_ERANGE. Caller holds the
+ * state mutex. */
+int ig__sim_flow_take(struct ig_sim_server *s, enum ig_book_side side, int64_t qty);
 
 /* state.c (callers hold mu); the caller frees with json_decref */
 struct json_t *ig__sim_state_json(struct ig_sim_server *s);
