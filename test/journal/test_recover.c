@@ -32,7 +32,10 @@
  *     still go out (through the journal when journaling); reconciliation
  *     opens trading and sets the baseline, a later balance difference
  *     closes it again (halt_on_mismatch); an adopted venue order joins the
- *     books as ACCEPTED with its open quantity.
+ *     books as ACCEPTED with its open quantity;
+ *   - three runs in one journal (a recovering one, then a fresh one after
+ *     compaction): SESSION records put the replay through what each run
+ *     went through at its start, so the hash is the last run's.
  *
  * Journals live in a mkdtemp directory under /tmp, removed at the end.
  */
@@ -1315,6 +1318,118 @@ static void test_adopt(void **state)
 	ig_oms_destroy(&o);
 }
 
+/* Opens the stage on the live journal again (a new run) and writes the
+ * run's SESSION record: arg = epoch | recovering << 16, as the engine. */
+static void run_begin(struct fx *f, uint16_t epoch, bool recovering)
+{
+	struct ig_journal_report rep;
+	struct ig_event ev;
+
+	assert_int_equal(ig_jstage_open(&f->js, &f->cfg->journal, epoch, 64, &rep), 0);
+	f->js_open = true;
+	drv_init(&f->d, &f->js);
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_CONTROL;
+	ev.hdr.strategy_id = IG_STRATEGY_NONE;
+	ev.hdr.ts_event_ns = f->now;
+	ev.body.control.cmd = IG_CTL_SESSION;
+	ev.body.control.arg = (int64_t)epoch | (int64_t)(recovering ? 1 : 0) << 16;
+	ig_jstage_handle(&f->js, &ev, NULL);
+	assert_true(ig_jstage_commit(&f->js, ig_clock_mono_ns(), true, NULL) >= 0);
+}
+
+/* Three runs in one journal: the first (above); a second that recovers
+ * from it (trading closed until reconciled: an intent denied that a fresh
+ * OMS would take; an instrument without a fresh mark keeps a zero ingress
+ * time); a third that starts fresh (not recovering) from a compacted
+ * journal. Each replay of the whole journal rebuilds the books of the run
+ * that wrote it last. */
+static void test_multi_session(void **state)
+{
+	struct fx *f = *state;
+	struct ig_replay_info info;
+	struct ig_oms b, c;
+	struct ord x;
+	int64_t pos, cash;
+	uint64_t hb;
+
+	(void)live_run(f);
+
+	/* run 2: recovers */
+	oms_up(f->cfg, &b);
+	assert_int_equal(ig_recover_replay(f->path, &b, &info), 0);
+	assert_int_equal(info.state_hash, ig_oms_state_hash(&f->live));
+	ig_oms_after_replay(&b);
+	b.journal = true;
+	b.halt_on_mismatch = true;
+	f->now = T0 + 5000 * MS;
+	run_begin(f, EPOCH + 1, true);
+	quote(f, &b, 0, 5000, "102", "104"); /* instrument 1 gets no fresh mark */
+	x = (struct ord){ 0, 0, 300, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "0.1", NULL, 0 };
+	assert_null(intent(f, &b, 5001, &x));
+	assert_int_equal(rejected(f, 300), IG_RJ_NOT_RECONCILED);
+	cancel(f, &b, 0, 0, 3);
+	assert_non_null(find(&f->d, IG_STAGE_EXEC, IG_EV_CANCEL, 3));
+	update(f, &b, 0, 0, 3, IG_OS_CANCELED);
+	pos = b.s[0].pos[0].qty + b.s[1].pos[0].qty;
+	cash = b.s[0].cash - b.s[0].capital + b.s[1].cash - b.s[1].capital;
+	reconcile(f, &b, 0, pos, cash, 1);
+	assert_true(b.reconciled);
+	x = (struct ord){ 0, 0, 301, IG_SIDE_BUY, IG_ORD_LIMIT, "101", "0.1", NULL, 0 };
+	assert_non_null(intent(f, &b, 5010, &x));
+	update(f, &b, 0, 0, 301, IG_OS_ACCEPTED);
+	fill(f, &b, 0, 0, 301, 10, IG_SIDE_BUY, "101", "0.1", "0.0101");
+	assert_int_equal(state_of(&b, 0, 301), IG_OS_FILLED);
+	assert_int_equal(b.marks[1].ts_origin_ns, 0);
+	assert_int_equal(f->js.failed_orders, 0);
+	f->js_open = false;
+	assert_int_equal(ig_jstage_close(&f->js), 0);
+	hb = ig_oms_state_hash(&b);
+
+	assert_int_equal(replay_hash(f->cfg, f->path, &info), hb);
+	assert_int_equal(info.rep.stop, IG_JOURNAL_CLEAN);
+	assert_int_equal(info.sessions, 2);
+	assert_int_equal(info.last_epoch, EPOCH + 1);
+	assert_int_equal(info.first_session_ns, INT64_C(1700000000999000000));
+	assert_int_equal(ig_recover_epoch(EPOCH + 1, &info), EPOCH + 2);
+
+	/* run 3: starts fresh, compacting the old journal into a snapshot of
+	 * the books as built */
+	oms_up(f->cfg, &c);
+	ig_oms_session_start(&c, false);
+	assert_true(c.reconciled);
+	c.journal = true;
+	f->now = T0 + 9000 * MS;
+	{
+		size_t sz = ig_oms_snapshot_size(&c);
+		uint8_t *snap = malloc(sz);
+		struct ig_journal_report rep;
+		assert_non_null(snap);
+		assert_int_equal(ig_oms_snapshot_write(&c, snap, sz), (long)sz);
+		assert_int_equal(ig_jstage_open(&f->js, &f->cfg->journal, EPOCH + 2, 64, &rep), 0);
+		f->js_open = true;
+		assert_int_equal(ig_journal_compact(&f->js.j, snap, (uint32_t)sz, NULL), 0);
+		free(snap);
+		f->js_open = false;
+		assert_int_equal(ig_jstage_close(&f->js), 0);
+	}
+	run_begin(f, EPOCH + 2, false);
+	quote(f, &c, 1, 9000, "60", "62");
+	x = (struct ord){ 1, 1, 400, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", NULL, 0 };
+	assert_non_null(intent(f, &c, 9001, &x));
+	update(f, &c, 1, 1, 400, IG_OS_ACCEPTED);
+	fill(f, &c, 1, 1, 400, 11, IG_SIDE_BUY, "61", "1", "0.061");
+	f->js_open = false;
+	assert_int_equal(ig_jstage_close(&f->js), 0);
+	assert_int_equal(replay_hash(f->cfg, f->path, &info), ig_oms_state_hash(&c));
+	assert_int_not_equal(ig_oms_state_hash(&c), hb);
+	assert_int_equal(info.snapshots, 1);
+	assert_int_equal(info.sessions, 1);
+	assert_int_equal(info.last_epoch, EPOCH + 2);
+	ig_oms_destroy(&c);
+	ig_oms_destroy(&b);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1331,6 +1446,7 @@ int main(void)
 		T(test_after_replay_gate),
 		T(test_after_replay_reconcile),
 		T(test_adopt),
+		T(test_multi_session),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
