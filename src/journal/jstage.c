@@ -200,9 +200,15 @@ int ig_jstage_commit(struct ig_jstage *js, int64_t now_ns, bool force, struct ig
 		else if (js->sync == IG_JOURNAL_SYNC_ORDER)
 			go = true;
 		else
+			/* The group goes when it is full or old enough, or when
+			 * the records before it are due for their flush_ms sync
+			 * anyway (that sync makes the group durable too; without
+			 * it the deadline below would stay in the past). */
 			go = js->since_sync >= js->batch_records ||
 			     now_ns - js->held_since_ns >= js->batch_ns ||
-			     ig_jstage_held(js) >= js->held_cap;
+			     ig_jstage_held(js) >= js->held_cap ||
+			     (js->unsynced_since_ns != 0 &&
+			      now_ns - js->unsynced_since_ns >= js->flush_ns);
 		if (!go) {
 			/* Not yet: the group is still filling. Hand the file
 			 * what we have so a kill -9 keeps it. */

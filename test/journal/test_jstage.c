@@ -14,7 +14,8 @@
  *     with the journal-only flags and ts_emit_ns cleared;
  *   - a batch of only cancels goes without an fdatasync;
  *   - sync: batch: group commit by batch_records and by batch_ms, and the
- *     deadline it reports;
+ *     deadline it reports; a group still filling when plain records come
+ *     due for their flush_ms sync;
  *   - the FEED_END token is forwarded in order and not written;
  *   - a journal whose writes fail (its fd replaced by a read-only one):
  *     orders are forwarded flagged IG_EVF_J_FAILED and counted, cancels go
@@ -600,6 +601,40 @@ static void test_batch_by_time(void **state)
 	assert_int_equal(close_stage(f), 0);
 }
 
+static void test_batch_flush_deadline(void **state)
+{
+	struct fx *f = *state;
+	int64_t d, tq;
+
+	/* A group still filling while plain records come due for their
+	 * flush_ms sync: the deadline the stage reports must be one at which
+	 * commit makes progress (else the journal thread spins on a deadline
+	 * in the past), and the records are durable within flush_ms. */
+	f->jc.sync = IG_JOURNAL_SYNC_BATCH;
+	f->jc.batch_records = 1000;
+	f->jc.batch_ms = 50;
+	f->jc.flush_ms = 1;
+	open_stage(f, 64);
+	put_quote(f, 1);
+	tq = f->js.unsynced_since_ns;
+	assert_true(tq > 0);
+	put_order(f, 1);
+	d = ig_jstage_deadline_ns(&f->js);
+	assert_int_equal(d, tq + 1000000);
+	assert_true(d < f->js.held_since_ns + f->js.batch_ns);
+	assert_int_equal(ig_jstage_commit(&f->js, d - 1, false, &f->cap.emit), 0);
+	assert_int_equal(f->cap.n, 0);
+	assert_true(ig_jstage_commit(&f->js, d, false, &f->cap.emit) > 0);
+	assert_true(ig_journal_durable_seq(&f->js.j) >= 1); /* the quote */
+	assert_true(ig_jstage_deadline_ns(&f->js) > d);
+	/* the sync made the held order durable too: it went with it */
+	assert_int_equal(check_forwarded(f), 1);
+	assert_int_equal(fwd_id(f, 0), 1);
+	assert_int_equal(f->js.syncs, 1);
+	assert_int_equal(ig_jstage_held(&f->js), 0);
+	assert_int_equal(close_stage(f), 0);
+}
+
 static void test_feed_end_token(void **state)
 {
 	struct fx *f = *state;
@@ -833,6 +868,7 @@ int main(void)
 		T(test_cancels_without_sync),
 		T(test_batch_by_records),
 		T(test_batch_by_time),
+		T(test_batch_flush_deadline),
 		T(test_feed_end_token),
 		T(test_journal_failure),
 		T(test_sticky_error_field),
