@@ -105,6 +105,28 @@ static enum ig_journal_type classify(const struct ig_event *ev, uint16_t *rflags
 	}
 }
 
+/* Records the first failure (sticky) and says so once. what: "append",
+ * "write" or "fdatasync". */
+static int fail(struct ig_jstage *js, int rc, const char *what)
+{
+	if (js->err == 0) {
+		js->err = rc;
+		ig_log_error("journal: %s failed (%s): orders are turned back from now on", what,
+			     ig_strerror(rc));
+	}
+	return js->err;
+}
+
+/* Writes the buffer out (write(2)). Returns 0 or the sticky error. */
+static int flush(struct ig_jstage *js)
+{
+	if (js->err != 0)
+		return js->err;
+	if (ig_journal_pending(&js->j) > 0 && ig_journal_flush(&js->j) != 0)
+		return fail(js, IG_EIO, "write");
+	return 0;
+}
+
 /* Appends one event as its record. Returns 0 or the (sticky) error. */
 static int append(struct ig_jstage *js, const struct ig_event *ev, int64_t now_ns)
 {
@@ -132,12 +154,8 @@ static int append(struct ig_jstage *js, const struct ig_event *ev, int64_t now_n
 		e.hdr.ts_emit_ns = 0;
 		rc = ig_journal_append_flags(&js->j, t, rflags, &e, sizeof(e), NULL);
 	}
-	if (rc != 0) {
-		js->err = rc;
-		ig_log_error("journal: append failed (%s): orders are turned back from now on",
-			     ig_strerror(rc));
-		return rc;
-	}
+	if (rc != 0)
+		return fail(js, rc, "append");
 	js->records++;
 	js->since_sync++;
 	if (js->unsynced_since_ns == 0)
@@ -152,13 +170,11 @@ static int do_sync(struct ig_jstage *js)
 
 	if (js->err != 0)
 		return js->err;
-	rc = ig_journal_sync(&js->j);
-	if (rc != 0) {
-		js->err = rc;
-		ig_log_error("journal: fdatasync failed (%s): orders are turned back from now on",
-			     ig_strerror(rc));
+	if ((rc = flush(js)) != 0)
 		return rc;
-	}
+	rc = ig_journal_sync(&js->j);
+	if (rc != 0)
+		return fail(js, rc, "fdatasync");
 	ig_hist_record(&js->sync_ns, ig_clock_mono_ns() - t0);
 	js->syncs++;
 	js->since_sync = 0;
@@ -212,15 +228,14 @@ int ig_jstage_commit(struct ig_jstage *js, int64_t now_ns, bool force, struct ig
 		if (!go) {
 			/* Not yet: the group is still filling. Hand the file
 			 * what we have so a kill -9 keeps it. */
-			if (ig_journal_pending(&js->j) > 0 && ig_journal_flush(&js->j) != 0 && js->err == 0)
-				js->err = IG_EIO;
+			flush(js);
 			return 0;
 		}
 		if (js->held_order) {
 			do_sync(js);
 			work++;
-		} else if (js->err == 0 && ig_journal_flush(&js->j) != 0) {
-			js->err = IG_EIO;
+		} else {
+			flush(js);
 		}
 		/* The order's wait ends when it leaves, after the sync. */
 		return work + release(js, work > 0 ? ig_clock_mono_ns() : now_ns, out);
@@ -231,8 +246,7 @@ int ig_jstage_commit(struct ig_jstage *js, int64_t now_ns, bool force, struct ig
 		do_sync(js);
 		return 1;
 	}
-	if (js->err == 0 && ig_journal_pending(&js->j) > 0 && ig_journal_flush(&js->j) != 0)
-		js->err = IG_EIO;
+	flush(js);
 	return work;
 }
 

@@ -49,7 +49,11 @@ static void usage(FILE *out)
 		"  --accept-delay-ms N         ... for this long (default 15000)\n"
 		"  --flow-ms N                 synthetic order flow period (default 50; 0 = off)\n"
 		"  --allow-remote              allow a non-loopback --listen address\n"
-		"  --quiet                     no libmicrohttpd error log\n");
+		"  --quiet                     no libmicrohttpd error log\n"
+		"\n"
+		"Besides Luno's API, one control for tests and demos (authenticated):\n"
+		"  POST /sim/take side=SELL|BUY volume=DEC   the synthetic taker trades that much now\n"
+		"                                            (fills resting user orders at the top)\n");
 }
 
 static bool parse_u64(const char *v, uint64_t max, uint64_t *out)
