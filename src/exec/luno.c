@@ -1554,6 +1554,32 @@ static bool unmapped_orders(const struct ig_luno *v, uint16_t k)
 	return false;
 }
 
+/* The checks a read's reply passes before its body is parsed: the
+ * transport, an oversized body, HTTP 429 (then *again is set: the same
+ * request goes again once the backoff allows) and a non-2xx status. Each
+ * failure is logged, ending with `then` (what happens next). Returns true
+ * if the body may be parsed. */
+static bool read_reply_ok(struct ig_luno *v, struct ig_luno_slot *sl, const struct reply *rp,
+			  int64_t now, bool *again, const char *then)
+{
+	if (rp->res != CURLE_OK) {
+		if (sl->overflow)
+			malformed(v, sl, then);
+		else
+			log_failure(v, sl, rp, then);
+		return false;
+	}
+	if (throttled(v, sl, rp, now)) {
+		*again = true;
+		return false;
+	}
+	if (rp->status < 200 || rp->status >= 300) {
+		log_failure(v, sl, rp, then);
+		return false;
+	}
+	return true;
+}
+
 static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
 		      struct ig_emit *out)
 {
@@ -1563,21 +1589,8 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 	bool stopped = false;
 
 	in->more_trades = false;
-	if (rp->res != CURLE_OK) {
-		if (sl->overflow)
-			malformed(v, sl, "; read again next round");
-		else
-			log_failure(v, sl, rp, "; read again next round");
+	if (!read_reply_ok(v, sl, rp, now, &in->rq_trades, "; read again next round"))
 		return;
-	}
-	if (throttled(v, sl, rp, now)) {
-		in->rq_trades = true;
-		return;
-	}
-	if (rp->status < 200 || rp->status >= 300) {
-		log_failure(v, sl, rp, "; read again next round");
-		return;
-	}
 	if (ig_luno_parse_trades(rp->body, rp->len, v->page, IG_LUNO_TRADES_PAGE, &n) != 0) {
 		/* Nothing of the page is applied; the cursor stays, so the
 		 * same trades are read again: no fill is lost or doubled. */
@@ -1770,21 +1783,8 @@ static void on_orders(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 	int64_t oldest = INT64_MAX;
 	size_t n = 0;
 
-	if (rp->res != CURLE_OK) {
-		if (sl->overflow)
-			malformed(v, sl, "; asking again");
-		else
-			log_failure(v, sl, rp, "; asking again");
+	if (!read_reply_ok(v, sl, rp, now, &in->rq_orders, "; asking again"))
 		return;
-	}
-	if (throttled(v, sl, rp, now)) {
-		in->rq_orders = true;
-		return;
-	}
-	if (rp->status < 200 || rp->status >= 300) {
-		log_failure(v, sl, rp, "; asking again");
-		return;
-	}
 	if (ig_luno_parse_orders(rp->body, rp->len, v->opage, IG_LUNO_ORDERS_PAGE, &n) != 0) {
 		/* Nothing of the page is used; it is read again. */
 		malformed(v, sl, "; asking again");
@@ -1826,21 +1826,8 @@ static void on_balance(struct ig_luno *v, struct ig_luno_slot *sl, struct reply 
 	int64_t totals[2 * IG_MAX_INSTRUMENTS];
 	(void)out;
 
-	if (rp->res != CURLE_OK) {
-		if (sl->overflow)
-			malformed(v, sl, "; asking again");
-		else
-			log_failure(v, sl, rp, "; asking again");
+	if (!read_reply_ok(v, sl, rp, now, &v->rcv.rq_balance, "; asking again"))
 		return;
-	}
-	if (throttled(v, sl, rp, now)) {
-		v->rcv.rq_balance = true;
-		return;
-	}
-	if (rp->status < 200 || rp->status >= 300) {
-		log_failure(v, sl, rp, "; asking again");
-		return;
-	}
 	for (uint32_t k = 0; k < v->ninst; k++) {
 		assets[2 * k] = v->inst[k].base_asset;
 		assets[2 * k + 1] = v->inst[k].counter_asset;

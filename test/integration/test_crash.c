@@ -23,116 +23,21 @@
  *   - `ingenium journal verify` passes, and `journal state` replays to the
  *     state hash the last daemon reported at shutdown.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "itest.h"
 
-#include <jansson.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "ingenium/fixed.h"
-
-static char bin[512];
-static char tmpdir[256];
 static pid_t sim_pid = -1, run_pid = -1;
 static json_t *g_json[4];
 
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
 
-static pid_t spawn(const char *const *argv, const char *outfile, bool append)
-{
-	pid_t pid;
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		FILE *f = freopen(outfile, append ? "a" : "w", stdout);
-		if (f == NULL || dup2(fileno(stdout), 2) < 0)
-			_exit(127);
-		setenv("LUNO_API_KEY_ID", "crash-key", 1);
-		setenv("LUNO_API_KEY_SECRET", "crash-secret", 1);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	return pid;
-}
 
-static int reap(pid_t *pid, int sig, int wait_ms)
-{
-	int st = 0;
-	if (*pid <= 0)
-		return -1;
-	kill(*pid, sig);
-	for (int i = 0; i < wait_ms / 20; i++) {
-		if (waitpid(*pid, &st, WNOHANG) == *pid) {
-			*pid = -1;
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		}
-		msleep(20);
-	}
-	kill(*pid, SIGKILL);
-	waitpid(*pid, &st, 0);
-	*pid = -1;
-	return 137;
-}
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf != NULL) {
-		size_t got = fread(buf, 1, (size_t)n, f);
-		buf[got] = '\0';
-		if (len != NULL)
-			*len = got;
-	}
-	fclose(f);
-	return buf;
-}
 
-static int sim_port(const char *out)
-{
-	for (int i = 0; i < 200; i++) {
-		char *t = slurp(out, NULL), *p;
-		int port = -1;
-		if (t != NULL && (p = strstr(t, "listening on 127.0.0.1:")) != NULL)
-			port = atoi(p + strlen("listening on 127.0.0.1:"));
-		free(t);
-		if (port > 0)
-			return port;
-		msleep(25);
-	}
-	return -1;
-}
 
-static int64_t money(json_t *o, const char *key)
-{
-	int64_t v = 0;
-	const char *s = json_string_value(json_object_get(o, key));
-	if (s == NULL)
-		fail_msg("missing money field %s", key);
-	assert_int_equal(ig_fixed_parse_round(s, strlen(s), &v), 0);
-	return v;
-}
 
 static int env_int(const char *name, int dflt)
 {
@@ -140,25 +45,7 @@ static int env_int(const char *name, int dflt)
 	return v != NULL && *v != '\0' ? atoi(v) : dflt;
 }
 
-/* Runs `ingenium ARGS > out` to completion; returns its exit status. */
-static int run_tool(const char *const *argv, const char *out)
-{
-	pid_t pid = spawn(argv, out, false);
-	int st = 0;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
-/* Counts "needle" in the file. */
-static int count_in(const char *path, const char *needle)
-{
-	char *t = slurp(path, NULL), *p;
-	int n = 0;
-	for (p = t; p != NULL && (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	free(t);
-	return n;
-}
 
 static void test_kill9_loop(void **state)
 {
@@ -174,15 +61,15 @@ static void test_kill9_loop(void **state)
 
 	(void)state;
 	srand(seed);
-	snprintf(sim_out, sizeof(sim_out), "%s/sim.out", tmpdir);
-	snprintf(run_out, sizeof(run_out), "%s/run.out", tmpdir);
-	snprintf(sim_state, sizeof(sim_state), "%s/sim-state.json", tmpdir);
-	snprintf(summary, sizeof(summary), "%s/summary.json", tmpdir);
-	snprintf(journal, sizeof(journal), "%s/crash.journal", tmpdir);
+	snprintf(sim_out, sizeof(sim_out), "%s/sim.out", it_tmpdir);
+	snprintf(run_out, sizeof(run_out), "%s/run.out", it_tmpdir);
+	snprintf(sim_state, sizeof(sim_state), "%s/sim-state.json", it_tmpdir);
+	snprintf(summary, sizeof(summary), "%s/summary.json", it_tmpdir);
+	snprintf(journal, sizeof(journal), "%s/crash.journal", it_tmpdir);
 	snprintf(jset, sizeof(jset), "journal.path=%s", journal);
 
 	n = 0;
-	argv[n++] = bin;
+	argv[n++] = it_bin;
 	argv[n++] = "exchange-sim";
 	argv[n++] = "--listen";
 	argv[n++] = "127.0.0.1:0";
@@ -191,13 +78,13 @@ static void test_kill9_loop(void **state)
 	argv[n++] = "--state";
 	argv[n++] = sim_state;
 	argv[n] = NULL;
-	sim_pid = spawn(argv, sim_out, false);
-	port = sim_port(sim_out);
+	sim_pid = it_spawn(argv, sim_out, false);
+	port = it_sim_port(sim_out);
 	assert_true(port > 0);
 	snprintf(url, sizeof(url), "venue.base_url=http://127.0.0.1:%d", port);
 
 	n = 0;
-	argv[n++] = bin;
+	argv[n++] = it_bin;
 	argv[n++] = "run";
 	argv[n++] = "-c";
 	argv[n++] = "config/luno.yaml";
@@ -229,17 +116,17 @@ static void test_kill9_loop(void **state)
 		/* 0.15 .. 2.15 s: some kills land in start-up and recovery,
 		 * most in trading. */
 		int ms = 150 + rand() % 2000;
-		run_pid = spawn(argv, run_out, true);
-		msleep(ms);
-		rc = reap(&run_pid, SIGKILL, 5000);
+		run_pid = it_spawn(argv, run_out, true);
+		it_msleep(ms);
+		rc = it_reap(&run_pid, SIGKILL, 5000);
 		assert_int_equal(rc, 128 + SIGKILL);
 	}
 	/* The last run trades, then stops gracefully. */
-	run_pid = spawn(argv, run_out, true);
-	msleep(4000);
-	rc = reap(&run_pid, SIGTERM, 60000);
+	run_pid = it_spawn(argv, run_out, true);
+	it_msleep(4000);
+	rc = it_reap(&run_pid, SIGTERM, 60000);
 	assert_int_equal(rc, 0);
-	rc = reap(&sim_pid, SIGTERM, 10000);
+	rc = it_reap(&sim_pid, SIGTERM, 10000);
 	assert_int_equal(rc, 0);
 
 	st = g_json[0] = json_load_file(sim_state, 0, &jerr);
@@ -267,17 +154,17 @@ static void test_kill9_loop(void **state)
 	/* The books equal the venue's, exactly. */
 	{
 		json_t *ib = json_object_get(st, "initial_balances"), *fb = json_object_get(st, "balances");
-		int64_t d_base = money(fb, "XBT") - money(ib, "XBT");
-		int64_t d_counter = money(fb, "ZAR") - money(ib, "ZAR");
+		int64_t d_base = it_money(fb, "XBT") - it_money(ib, "XBT");
+		int64_t d_counter = it_money(fb, "ZAR") - it_money(ib, "ZAR");
 		int64_t pos = 0, dcash = 0, fees = 0, fee_sum = 0;
 		json_int_t fills = 0, nord = 0;
 		json_t *s;
 		for (i = 0; i < json_array_size(trades); i++)
-			fee_sum += money(json_array_get(trades, i), "fee_counter");
+			fee_sum += it_money(json_array_get(trades, i), "fee_counter");
 		json_array_foreach(strats, i, s) {
-			pos += money(s, "position");
-			dcash += money(s, "cash") - money(s, "capital");
-			fees += money(s, "fees");
+			pos += it_money(s, "position");
+			dcash += it_money(s, "cash") - it_money(s, "capital");
+			fees += it_money(s, "fees");
 			fills += json_integer_value(json_object_get(s, "fills"));
 			nord += json_integer_value(json_object_get(s, "orders"));
 		}
@@ -293,23 +180,23 @@ static void test_kill9_loop(void **state)
 	}
 
 	/* The journal holds every fill once, and verifies. */
-	snprintf(vout, sizeof(vout), "%s/verify.out", tmpdir);
+	snprintf(vout, sizeof(vout), "%s/verify.out", it_tmpdir);
 	n = 0;
-	argv[n++] = bin;
+	argv[n++] = it_bin;
 	argv[n++] = "journal";
 	argv[n++] = "verify";
 	argv[n++] = journal;
 	argv[n] = NULL;
-	assert_int_equal(run_tool(argv, vout), 0);
-	snprintf(dump, sizeof(dump), "%s/dump.json", tmpdir);
+	assert_int_equal(it_run(argv, vout), 0);
+	snprintf(dump, sizeof(dump), "%s/dump.json", it_tmpdir);
 	n = 0;
-	argv[n++] = bin;
+	argv[n++] = it_bin;
 	argv[n++] = "journal";
 	argv[n++] = "dump";
 	argv[n++] = journal;
 	argv[n++] = "--json";
 	argv[n] = NULL;
-	assert_int_equal(run_tool(argv, dump), 0);
+	assert_int_equal(it_run(argv, dump), 0);
 	{
 		FILE *f = fopen(dump, "r");
 		char line[4096];
@@ -332,14 +219,14 @@ static void test_kill9_loop(void **state)
 					dup = seen[q] == tid;
 				if (!dup && nseen < 65536) {
 					seen[nseen++] = tid;
-					jvol += money(ev, "qty");
+					jvol += it_money(ev, "qty");
 				}
 			}
 			json_decref(r);
 		}
 		fclose(f);
 		for (i = 0; i < json_array_size(trades); i++)
-			svol += money(json_array_get(trades, i), "volume");
+			svol += it_money(json_array_get(trades, i), "volume");
 		printf("crash: journal fills (distinct trade ids) %zu, volume %lld; sim trades %zu, volume %lld\n",
 		       nseen, (long long)jvol, json_array_size(trades), (long long)svol);
 		assert_int_equal(nseen, json_array_size(trades));
@@ -347,9 +234,9 @@ static void test_kill9_loop(void **state)
 	}
 
 	/* Replaying the journal gives the books the last daemon ended with. */
-	snprintf(sout, sizeof(sout), "%s/state.json", tmpdir);
+	snprintf(sout, sizeof(sout), "%s/state.json", it_tmpdir);
 	n = 0;
-	argv[n++] = bin;
+	argv[n++] = it_bin;
 	argv[n++] = "journal";
 	argv[n++] = "state";
 	argv[n++] = "-c";
@@ -357,7 +244,7 @@ static void test_kill9_loop(void **state)
 	argv[n++] = "--journal";
 	argv[n++] = journal;
 	argv[n] = NULL;
-	assert_int_equal(run_tool(argv, sout), 0);
+	assert_int_equal(it_run(argv, sout), 0);
 	jstate = g_json[2] = json_load_file(sout, 0, &jerr);
 	assert_non_null(jstate);
 	assert_string_equal(json_string_value(json_object_get(jstate, "state_hash")),
@@ -369,8 +256,8 @@ static void test_kill9_loop(void **state)
 		       (long long)json_integer_value(json_object_get(rec, "replayed_records")),
 		       json_real_value(json_object_get(rec, "replay_ms")),
 		       json_is_true(json_object_get(rec, "reconciled")),
-		       count_in(run_out, "reconciled with the venue"),
-		       count_in(run_out, "recovery:"),
+		       it_count(run_out, "reconciled with the venue"),
+		       it_count(run_out, "recovery:"),
 		       (long long)json_integer_value(json_object_get(rec, "adopted")));
 		assert_true(json_is_true(json_object_get(rec, "reconciled")));
 		assert_false(json_is_true(json_object_get(rec, "balance_mismatch")));
@@ -380,8 +267,8 @@ static void test_kill9_loop(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	reap(&run_pid, SIGKILL, 1000);
-	reap(&sim_pid, SIGTERM, 5000);
+	it_reap(&run_pid, SIGKILL, 1000);
+	it_reap(&sim_pid, SIGTERM, 5000);
 	for (size_t i = 0; i < sizeof(g_json) / sizeof(g_json[0]); i++) {
 		json_decref(g_json[i]);
 		g_json[i] = NULL;
@@ -394,27 +281,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_kill9_loop, teardown),
 	};
-	const char *suffix = "/test/integration/test_crash";
-	size_t n;
-	int rc;
-
 	(void)argc;
-	snprintf(bin, sizeof(bin), "%s", argv[0]);
-	n = strlen(bin);
-	if (n > strlen(suffix) && strcmp(bin + n - strlen(suffix), suffix) == 0)
-		bin[n - strlen(suffix)] = '\0';
-	strncat(bin, "/ingenium", sizeof(bin) - strlen(bin) - 1);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ig-crash-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-		return 1;
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	if (rc == 0) {
-		char cmd[300];
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", tmpdir);
-	} else {
-		fprintf(stderr, "outputs kept in %s\n", tmpdir);
-	}
-	return rc;
+	it_key = "crash-key";
+	it_secret = "crash-secret";
+	return it_main(argv[0], "test_crash", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -12,109 +12,44 @@
  * Scenarios: clean; faults (--fail-rate 0.2 --timeout-after-accept 0.1);
  * a rate limit lower than the load.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "itest.h"
 
-#include <jansson.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "ingenium/fixed.h"
 
 #define CANARY_SECRET "canary-Zq7-secret-do-not-log"
 #define CANARY_KEY "canary-key-id-77"
 
-static char bin[512];
-static char tmpdir[256];
 static pid_t sim_pid = -1, run_pid = -1;
 /* Loaded results; freed in teardown, so a failed assertion leaks nothing. */
 static json_t *g_state, *g_summary;
 
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
 
-static pid_t spawn(const char *const *argv, const char *outfile)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		FILE *f = freopen(outfile, "w", stdout);
-		if (f == NULL || dup2(fileno(stdout), 2) < 0)
-			_exit(127);
-		setenv("LUNO_API_KEY_ID", CANARY_KEY, 1);
-		setenv("LUNO_API_KEY_SECRET", CANARY_SECRET, 1);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	return pid;
-}
 
 /* SIGTERM, then wait (SIGKILL after 150 s: a rate-limited daemon may wait
  * out the venue's 60 s window to settle its last orders). Returns the exit
  * status. */
 static int stop(pid_t *pid)
 {
-	int st = 0;
-	if (*pid <= 0)
-		return -1;
-	kill(*pid, SIGTERM);
-	for (int i = 0; i < 1500; i++) {
-		if (waitpid(*pid, &st, WNOHANG) == *pid) {
-			*pid = -1;
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		}
-		msleep(100);
+	return it_reap(pid, SIGTERM, 150000);
+}
+
+/* The secret never reaches the file at path. */
+static void assert_no_secret(const char *path)
+{
+	char *t = it_slurp(path);
+	assert_non_null(t);
+	if (strstr(t, CANARY_SECRET) != NULL) {
+		free(t);
+		fail_msg("%s: the API secret appears in the output", path);
 	}
-	kill(*pid, SIGKILL);
-	waitpid(*pid, &st, 0);
-	*pid = -1;
-	return 137;
+	free(t);
 }
 
-static char *slurp(const char *path)
-{
-	static char buf[1 << 20];
-	FILE *f = fopen(path, "r");
-	size_t n;
-	if (f == NULL)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
 
-/* Reads the port from the sim's "listening on 127.0.0.1:PORT" line. */
-static int sim_port(const char *out)
-{
-	for (int i = 0; i < 100; i++) {
-		char *t = slurp(out), *p;
-		if (t != NULL && (p = strstr(t, "listening on 127.0.0.1:")) != NULL)
-			return atoi(p + strlen("listening on 127.0.0.1:"));
-		msleep(50);
-	}
-	return -1;
-}
 
-static int64_t money(json_t *o, const char *key)
-{
-	int64_t v = 0;
-	const char *s = json_string_value(json_object_get(o, key));
-	assert_non_null(s);
-	assert_int_equal(ig_fixed_parse_round(s, strlen(s), &v), 0);
-	return v;
-}
 
 struct scenario {
 	const char *name;
@@ -137,14 +72,14 @@ static void run_scenario(const struct scenario *sc)
 	int cancelled = 0, limits = 0;
 	size_t i;
 
-	snprintf(sim_out, sizeof(sim_out), "%s/%s.sim.out", tmpdir, sc->name);
-	snprintf(run_out, sizeof(run_out), "%s/%s.run.out", tmpdir, sc->name);
-	snprintf(state, sizeof(state), "%s/%s.state.json", tmpdir, sc->name);
-	snprintf(summary, sizeof(summary), "%s/%s.summary.json", tmpdir, sc->name);
+	snprintf(sim_out, sizeof(sim_out), "%s/%s.sim.out", it_tmpdir, sc->name);
+	snprintf(run_out, sizeof(run_out), "%s/%s.run.out", it_tmpdir, sc->name);
+	snprintf(state, sizeof(state), "%s/%s.state.json", it_tmpdir, sc->name);
+	snprintf(summary, sizeof(summary), "%s/%s.summary.json", it_tmpdir, sc->name);
 	/* Each scenario has its own exchange, so its own journal. */
-	snprintf(jpath, sizeof(jpath), "journal.path=%s/%s.journal", tmpdir, sc->name);
+	snprintf(jpath, sizeof(jpath), "journal.path=%s/%s.journal", it_tmpdir, sc->name);
 
-	sim_argv[n++] = bin;
+	sim_argv[n++] = it_bin;
 	sim_argv[n++] = "exchange-sim";
 	sim_argv[n++] = "--listen";
 	sim_argv[n++] = "127.0.0.1:0";
@@ -155,13 +90,13 @@ static void run_scenario(const struct scenario *sc)
 	for (int k = 0; sc->sim_args[k] != NULL; k++)
 		sim_argv[n++] = sc->sim_args[k];
 	sim_argv[n] = NULL;
-	sim_pid = spawn(sim_argv, sim_out);
-	port = sim_port(sim_out);
+	sim_pid = it_spawn(sim_argv, sim_out, false);
+	port = it_sim_port(sim_out);
 	assert_true(port > 0);
 	snprintf(url, sizeof(url), "venue.base_url=http://127.0.0.1:%d", port);
 
 	n = 0;
-	run_argv[n++] = bin;
+	run_argv[n++] = it_bin;
 	run_argv[n++] = "run";
 	run_argv[n++] = "-c";
 	run_argv[n++] = "config/luno.yaml";
@@ -180,16 +115,16 @@ static void run_scenario(const struct scenario *sc)
 	for (int k = 0; sc->run_args[k] != NULL; k++)
 		run_argv[n++] = sc->run_args[k];
 	run_argv[n] = NULL;
-	run_pid = spawn(run_argv, run_out);
-	msleep(sc->run_ms);
+	run_pid = it_spawn(run_argv, run_out, false);
+	it_msleep(sc->run_ms);
 	rc_run = stop(&run_pid);
 	rc_sim = stop(&sim_pid);
 	assert_int_equal(rc_run, 0);
 	assert_int_equal(rc_sim, 0);
 
 	/* The secret never reaches any output. */
-	assert_null(strstr(slurp(run_out), CANARY_SECRET));
-	assert_null(strstr(slurp(sim_out), CANARY_SECRET));
+	assert_no_secret(run_out);
+	assert_no_secret(sim_out);
 
 	st = g_state = json_load_file(state, 0, &jerr);
 	sum = g_summary = json_load_file(summary, 0, &jerr);
@@ -211,7 +146,7 @@ static void run_scenario(const struct scenario *sc)
 		}
 	}
 	for (i = 0; i < json_array_size(trades); i++)
-		fee_sum += money(json_array_get(trades, i), "fee_counter");
+		fee_sum += it_money(json_array_get(trades, i), "fee_counter");
 	for (i = 0; i < json_array_size(orders); i++) {
 		json_t *o = json_array_get(orders, i);
 		if (json_is_true(json_object_get(o, "cancelled")))
@@ -224,15 +159,15 @@ static void run_scenario(const struct scenario *sc)
 	 * the exchange's, exactly. */
 	{
 		json_t *ib = json_object_get(st, "initial_balances"), *fb = json_object_get(st, "balances");
-		int64_t d_base = money(fb, "XBT") - money(ib, "XBT");
-		int64_t d_counter = money(fb, "ZAR") - money(ib, "ZAR");
+		int64_t d_base = it_money(fb, "XBT") - it_money(ib, "XBT");
+		int64_t d_counter = it_money(fb, "ZAR") - it_money(ib, "ZAR");
 		int64_t pos = 0, dcash = 0, fees = 0;
 		json_int_t fills = 0, nord = 0;
 		json_t *strat;
 		json_array_foreach(strats, i, strat) {
-			pos += money(strat, "position");
-			dcash += money(strat, "cash") - money(strat, "capital");
-			fees += money(strat, "fees");
+			pos += it_money(strat, "position");
+			dcash += it_money(strat, "cash") - it_money(strat, "capital");
+			fees += it_money(strat, "fees");
 			fills += json_integer_value(json_object_get(strat, "fills"));
 			nord += json_integer_value(json_object_get(strat, "orders"));
 			assert_int_equal(json_integer_value(json_object_get(strat, "refused_fills")), 0);
@@ -268,7 +203,8 @@ static void run_scenario(const struct scenario *sc)
 	}
 	{
 		json_t *stats = json_object_get(st, "stats");
-		const char *t = slurp(run_out), *p;
+		char *t = it_slurp(run_out);
+		const char *p;
 		printf("%s: sim requests=%lld faults_injected=%lld (after processing %lld) rate_limited=%lld "
 		       "duplicates_refused=%lld\n",
 		       sc->name, (long long)json_integer_value(json_object_get(stats, "requests")),
@@ -290,6 +226,7 @@ static void run_scenario(const struct scenario *sc)
 			const char *e = strchr(p, '\n');
 			printf("  %.*s\n", (int)(e != NULL ? e - p : (long)strlen(p)), p);
 		}
+		free(t);
 	}
 }
 
@@ -350,27 +287,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_faults, teardown),
 		cmocka_unit_test_teardown(test_rate_limited, teardown),
 	};
-	const char *suffix = "/test/integration/test_luno_sim";
-	size_t n;
-	int rc;
-
 	(void)argc;
-	snprintf(bin, sizeof(bin), "%s", argv[0]);
-	n = strlen(bin);
-	if (n > strlen(suffix) && strcmp(bin + n - strlen(suffix), suffix) == 0)
-		bin[n - strlen(suffix)] = '\0';
-	strncat(bin, "/ingenium", sizeof(bin) - strlen(bin) - 1);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ig-luno-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-		return 1;
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	if (rc == 0) {
-		char cmd[300];
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", tmpdir);
-	} else {
-		fprintf(stderr, "outputs kept in %s\n", tmpdir);
-	}
-	return rc;
+	it_key = CANARY_KEY;
+	it_secret = CANARY_SECRET;
+	return it_main(argv[0], "test_luno_sim", tests, sizeof(tests) / sizeof(tests[0]));
 }

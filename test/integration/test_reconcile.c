@@ -28,22 +28,13 @@
  * Unreachable run: the venue does not answer -> reconciliation fails after
  *   its timeout, trading stays closed, the summary says why.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "itest.h"
 
 #include <curl/curl.h>
-#include <jansson.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "config/config.h"
 #include "core/clock.h"
@@ -57,88 +48,21 @@
 #define SECRET "matrix-secret"
 #define EPOCH 100u
 
-static char bin[512];
-static char tmpdir[256];
 static pid_t sim_pid = -1, run_pid = -1;
 static json_t *g_json[4];
 
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
 
-static pid_t spawn(const char *const *argv, const char *outfile)
-{
-	pid_t pid;
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		FILE *f = freopen(outfile, "w", stdout);
-		if (f == NULL || dup2(fileno(stdout), 2) < 0)
-			_exit(127);
-		setenv("LUNO_API_KEY_ID", KEY, 1);
-		setenv("LUNO_API_KEY_SECRET", SECRET, 1);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	return pid;
-}
 
-static int reap(pid_t *pid, int sig, int wait_ms)
-{
-	int st = 0;
-	if (*pid <= 0)
-		return -1;
-	kill(*pid, sig);
-	for (int i = 0; i < wait_ms / 20; i++) {
-		if (waitpid(*pid, &st, WNOHANG) == *pid) {
-			*pid = -1;
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		}
-		msleep(20);
-	}
-	kill(*pid, SIGKILL);
-	waitpid(*pid, &st, 0);
-	*pid = -1;
-	return 137;
-}
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf != NULL)
-		buf[fread(buf, 1, (size_t)n, f)] = '\0';
-	fclose(f);
-	return buf;
-}
 
 static int start_sim(const char *name, const char *state)
 {
 	char out[300];
-	const char *argv[] = { bin,      "exchange-sim", "--listen",  "127.0.0.1:0", "--seed", "5",
-			       "--flow-ms", "0",          "--state",   state,         NULL };
-	snprintf(out, sizeof(out), "%s/%s.sim.out", tmpdir, name);
-	sim_pid = spawn(argv, out);
-	for (int i = 0; i < 200; i++) {
-		char *t = slurp(out), *p;
-		int port = -1;
-		if (t != NULL && (p = strstr(t, "listening on 127.0.0.1:")) != NULL)
-			port = atoi(p + strlen("listening on 127.0.0.1:"));
-		free(t);
-		if (port > 0)
-			return port;
-		msleep(25);
-	}
-	return -1;
+	const char *argv[] = { it_bin,   "exchange-sim", "--listen", "127.0.0.1:0", "--seed", "5",
+			       "--flow-ms", "0",          "--state",  state,         NULL };
+	snprintf(out, sizeof(out), "%s/%s.sim.out", it_tmpdir, name);
+	sim_pid = it_spawn(argv, out, false);
+	return it_sim_port(out);
 }
 
 struct buf {
@@ -344,9 +268,9 @@ static json_t *run_daemon(const char *name, const char *cfg_path, const char *jp
 
 	snprintf(url, sizeof(url), "venue.base_url=http://127.0.0.1:%d", port);
 	snprintf(jset, sizeof(jset), "journal.path=%s", jpath);
-	snprintf(summary, sizeof(summary), "%s/%s.summary.json", tmpdir, name);
-	snprintf(out, sizeof(out), "%s/%s.run.out", tmpdir, name);
-	argv[n++] = bin;
+	snprintf(summary, sizeof(summary), "%s/%s.summary.json", it_tmpdir, name);
+	snprintf(out, sizeof(out), "%s/%s.run.out", it_tmpdir, name);
+	argv[n++] = it_bin;
 	argv[n++] = "run";
 	argv[n++] = "-c";
 	argv[n++] = cfg_path;
@@ -357,9 +281,9 @@ static json_t *run_daemon(const char *name, const char *cfg_path, const char *jp
 	argv[n++] = "--summary-json";
 	argv[n++] = summary;
 	argv[n] = NULL;
-	run_pid = spawn(argv, out);
-	msleep(ms);
-	assert_int_equal(reap(&run_pid, SIGTERM, 60000), 0);
+	run_pid = it_spawn(argv, out, false);
+	it_msleep(ms);
+	assert_int_equal(it_reap(&run_pid, SIGTERM, 60000), 0);
 	return json_load_file(summary, 0, &jerr);
 }
 
@@ -371,8 +295,8 @@ static int final_state(const char *jpath, uint64_t id)
 	char line[4096];
 	int st = -1;
 
-	snprintf(dump, sizeof(dump), "%s/dump.%llu.json", tmpdir, (unsigned long long)id);
-	snprintf(cmd, sizeof(cmd), "%s journal dump %s --json > %s", bin, jpath, dump);
+	snprintf(dump, sizeof(dump), "%s/dump.%llu.json", it_tmpdir, (unsigned long long)id);
+	snprintf(cmd, sizeof(cmd), "%s journal dump %s --json > %s", it_bin, jpath, dump);
 	assert_int_equal(system(cmd), 0);
 	f = fopen(dump, "r");
 	assert_non_null(f);
@@ -396,15 +320,6 @@ static int final_state(const char *jpath, uint64_t id)
 	return st;
 }
 
-static int64_t money(json_t *o, const char *key)
-{
-	int64_t v = 0;
-	const char *s = json_string_value(json_object_get(o, key));
-	if (s == NULL)
-		fail_msg("missing %s", key);
-	assert_int_equal(ig_fixed_parse_round(s, strlen(s), &v), 0);
-	return v;
-}
 
 static json_t *sim_order(json_t *st, const char *client_order_id)
 {
@@ -427,9 +342,9 @@ static void test_matrix(void **state)
 	int port;
 
 	(void)state;
-	snprintf(cfg, sizeof(cfg), "%s/matrix.yaml", tmpdir);
-	snprintf(jpath, sizeof(jpath), "%s/matrix.journal", tmpdir);
-	snprintf(st_path, sizeof(st_path), "%s/matrix.state.json", tmpdir);
+	snprintf(cfg, sizeof(cfg), "%s/matrix.yaml", it_tmpdir);
+	snprintf(jpath, sizeof(jpath), "%s/matrix.journal", it_tmpdir);
+	snprintf(st_path, sizeof(st_path), "%s/matrix.state.json", it_tmpdir);
 	write_config(cfg);
 	port = start_sim("matrix", st_path);
 	assert_true(port > 0);
@@ -470,7 +385,7 @@ static void test_matrix(void **state)
 	sim_bid(port, "manual-7", "998600", "0.001");
 
 	sum = g_json[1] = run_daemon("matrix", cfg, jpath, port, 4000);
-	assert_int_equal(reap(&sim_pid, SIGTERM, 10000), 0);
+	assert_int_equal(it_reap(&sim_pid, SIGTERM, 10000), 0);
 	assert_non_null(sum);
 	st = g_json[0] = json_load_file(st_path, 0, &jerr);
 	assert_non_null(st);
@@ -495,7 +410,7 @@ static void test_matrix(void **state)
 	assert_int_equal(final_state(jpath, cid(50)), IG_OS_CANCELED);
 	assert_null(sim_order(st, cc));
 	assert_int_equal(json_integer_value(json_object_get(s0, "fills")), 2);
-	assert_int_equal(money(s0, "position"), IG_FIXED(3) / 1000);
+	assert_int_equal(it_money(s0, "position"), IG_FIXED(3) / 1000);
 	/* F is untouched: still resting at the venue. */
 	assert_non_null(sim_order(st, "manual-7"));
 	assert_string_equal(json_string_value(json_object_get(sim_order(st, "manual-7"), "state")),
@@ -504,9 +419,9 @@ static void test_matrix(void **state)
 	/* The books are the venue's. */
 	{
 		json_t *ib = json_object_get(st, "initial_balances"), *fb = json_object_get(st, "balances");
-		assert_int_equal(money(s0, "position"), money(fb, "XBT") - money(ib, "XBT"));
-		assert_int_equal(money(s0, "cash") - money(s0, "capital"),
-				 money(fb, "ZAR") - money(ib, "ZAR"));
+		assert_int_equal(it_money(s0, "position"), it_money(fb, "XBT") - it_money(ib, "XBT"));
+		assert_int_equal(it_money(s0, "cash") - it_money(s0, "capital"),
+				 it_money(fb, "ZAR") - it_money(ib, "ZAR"));
 	}
 }
 
@@ -517,22 +432,22 @@ static void test_mismatch(void **state)
 	int port;
 
 	(void)state;
-	snprintf(cfg, sizeof(cfg), "%s/mismatch.yaml", tmpdir);
-	snprintf(jpath, sizeof(jpath), "%s/mismatch.journal", tmpdir);
-	snprintf(st_path, sizeof(st_path), "%s/mismatch.state.json", tmpdir);
+	snprintf(cfg, sizeof(cfg), "%s/mismatch.yaml", it_tmpdir);
+	snprintf(jpath, sizeof(jpath), "%s/mismatch.journal", it_tmpdir);
+	snprintf(st_path, sizeof(st_path), "%s/mismatch.state.json", it_tmpdir);
 	write_config(cfg);
 	port = start_sim("mismatch", st_path);
 	assert_true(port > 0);
 	/* The sim opens with 1 XBT; the journal remembers 1.5. */
 	write_journal(cfg, jpath, NULL, 0, "1.5", "1000000");
 	sum = g_json[1] = run_daemon("mismatch", cfg, jpath, port, 2500);
-	assert_int_equal(reap(&sim_pid, SIGTERM, 10000), 0);
+	assert_int_equal(it_reap(&sim_pid, SIGTERM, 10000), 0);
 	assert_non_null(sum);
 	rec = json_object_get(sum, "recovery");
 	printf("mismatch: %s\n", json_string_value(json_object_get(rec, "why_closed")));
 	assert_false(json_is_true(json_object_get(rec, "reconciled")));
 	assert_true(json_is_true(json_object_get(rec, "balance_mismatch")));
-	assert_int_equal(money(json_object_get(rec, "balance_diff"), "XBTZAR_base"), -IG_FIXED(1) / 2);
+	assert_int_equal(it_money(json_object_get(rec, "balance_diff"), "XBTZAR_base"), -IG_FIXED(1) / 2);
 	assert_non_null(strstr(json_string_value(json_object_get(rec, "why_closed")), "differ"));
 }
 
@@ -542,8 +457,8 @@ static void test_unreachable(void **state)
 	json_t *sum, *rec;
 
 	(void)state;
-	snprintf(cfg, sizeof(cfg), "%s/unreach.yaml", tmpdir);
-	snprintf(jpath, sizeof(jpath), "%s/unreach.journal", tmpdir);
+	snprintf(cfg, sizeof(cfg), "%s/unreach.yaml", it_tmpdir);
+	snprintf(jpath, sizeof(jpath), "%s/unreach.journal", it_tmpdir);
 	write_config(cfg);
 	write_journal(cfg, jpath, NULL, 0, NULL, NULL);
 	/* Port 9 (discard) on loopback: nothing listens, connections are refused. */
@@ -560,8 +475,8 @@ static void test_unreachable(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	reap(&run_pid, SIGKILL, 1000);
-	reap(&sim_pid, SIGTERM, 5000);
+	it_reap(&run_pid, SIGKILL, 1000);
+	it_reap(&sim_pid, SIGTERM, 5000);
 	for (size_t i = 0; i < sizeof(g_json) / sizeof(g_json[0]); i++) {
 		json_decref(g_json[i]);
 		g_json[i] = NULL;
@@ -576,30 +491,14 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_mismatch, teardown),
 		cmocka_unit_test_teardown(test_unreachable, teardown),
 	};
-	const char *suffix = "/test/integration/test_reconcile";
-	size_t n;
 	int rc;
 
 	(void)argc;
-	snprintf(bin, sizeof(bin), "%s", argv[0]);
-	n = strlen(bin);
-	if (n > strlen(suffix) && strcmp(bin + n - strlen(suffix), suffix) == 0)
-		bin[n - strlen(suffix)] = '\0';
-	strncat(bin, "/ingenium", sizeof(bin) - strlen(bin) - 1);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ig-recon-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-		return 1;
+	it_key = KEY;
+	it_secret = SECRET;
 	ig_log_set_level(IG_LOG_ERROR);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rc = it_main(argv[0], "test_reconcile", tests, sizeof(tests) / sizeof(tests[0]));
 	curl_global_cleanup();
-	if (rc == 0) {
-		char cmd[300];
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", tmpdir);
-	} else {
-		fprintf(stderr, "outputs kept in %s\n", tmpdir);
-	}
 	return rc;
 }

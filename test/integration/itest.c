@@ -1,0 +1,154 @@
+/* itest.c - shared helpers of the integration tests (see itest.h). */
+#include "itest.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ingenium/fixed.h"
+
+char it_bin[512];
+char it_tmpdir[256];
+const char *it_key = "itest-key";
+const char *it_secret = "itest-secret";
+
+void it_msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+pid_t it_spawn(const char *const *argv, const char *outfile, bool append)
+{
+	pid_t pid;
+
+	fflush(stdout); /* or the child repeats what is buffered */
+	pid = fork();
+	if (pid == 0) {
+		FILE *f = freopen(outfile, append ? "a" : "w", stdout);
+		if (f == NULL || dup2(fileno(stdout), 2) < 0)
+			_exit(127);
+		setenv("LUNO_API_KEY_ID", it_key, 1);
+		setenv("LUNO_API_KEY_SECRET", it_secret, 1);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int it_reap(pid_t *pid, int sig, int wait_ms)
+{
+	int st = 0;
+
+	if (*pid <= 0)
+		return -1;
+	kill(*pid, sig);
+	for (int i = 0; i < wait_ms / 20; i++) {
+		if (waitpid(*pid, &st, WNOHANG) == *pid) {
+			*pid = -1;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
+		it_msleep(20);
+	}
+	kill(*pid, SIGKILL);
+	waitpid(*pid, &st, 0);
+	*pid = -1;
+	return 128 + SIGKILL;
+}
+
+int it_run(const char *const *argv, const char *outfile)
+{
+	pid_t pid = it_spawn(argv, outfile, false);
+	int st = 0;
+
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+char *it_slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (buf != NULL)
+		buf[fread(buf, 1, (size_t)n, f)] = '\0';
+	fclose(f);
+	return buf;
+}
+
+int it_count(const char *path, const char *needle)
+{
+	char *t = it_slurp(path), *p;
+	int n = 0;
+
+	for (p = t; p != NULL && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	free(t);
+	return n;
+}
+
+int it_sim_port(const char *outfile)
+{
+	static const char mark[] = "listening on 127.0.0.1:";
+
+	for (int i = 0; i < 200; i++) {
+		char *t = it_slurp(outfile), *p;
+		int port = -1;
+		if (t != NULL && (p = strstr(t, mark)) != NULL)
+			port = atoi(p + strlen(mark));
+		free(t);
+		if (port > 0)
+			return port;
+		it_msleep(25);
+	}
+	return -1;
+}
+
+int64_t it_money(json_t *o, const char *key)
+{
+	int64_t v = 0;
+	const char *s = json_string_value(json_object_get(o, key));
+
+	if (s == NULL)
+		fail_msg("missing decimal field %s", key);
+	assert_int_equal(ig_fixed_parse_round(s, strlen(s), &v), 0);
+	return v;
+}
+
+int it_main(const char *argv0, const char *name, const struct CMUnitTest *tests, size_t n)
+{
+	char suffix[128];
+	size_t len;
+	int rc;
+
+	snprintf(suffix, sizeof(suffix), "/test/integration/%s", name);
+	snprintf(it_bin, sizeof(it_bin), "%s", argv0);
+	len = strlen(it_bin);
+	if (len > strlen(suffix) && strcmp(it_bin + len - strlen(suffix), suffix) == 0)
+		it_bin[len - strlen(suffix)] = '\0';
+	strncat(it_bin, "/ingenium", sizeof(it_bin) - strlen(it_bin) - 1);
+	snprintf(it_tmpdir, sizeof(it_tmpdir), "/tmp/ig-%s-XXXXXX", name);
+	if (mkdtemp(it_tmpdir) == NULL)
+		return 1;
+	rc = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+	if (rc == 0) {
+		char cmd[300];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", it_tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", it_tmpdir);
+	} else {
+		fprintf(stderr, "outputs kept in %s\n", it_tmpdir);
+	}
+	return rc;
+}
