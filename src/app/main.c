@@ -173,7 +173,10 @@ static int cmd_run(const struct args *a, bool backtest)
 		return rc == IG_ENOENT || rc == IG_EIO ? 2 : 1;
 	}
 	ig_log_info("ingenium %s: %s, feed %s, %u strategies, threading %s", IG_VERSION, cfg.file,
-		    cfg.feed.source == IG_FEED_CSV ? cfg.feed.path : "synthetic", cfg.nstrategies,
+		    cfg.feed.source == IG_FEED_CSV    ? cfg.feed.path
+		    : cfg.feed.source == IG_FEED_LUNO ? "luno"
+						      : "synthetic",
+		    cfg.nstrategies,
 		    cfg.engine.threading == IG_THREADING_SHARED   ? "shared"
 		    : cfg.engine.threading == IG_THREADING_INLINE ? "inline"
 								  : "dedicated");
