@@ -700,7 +700,7 @@ static void breach(struct ig_oms *oms, struct ig_oms_strategy *s, enum ig_tradin
 /* Opens a new daily-loss window when data time enters a new UTC day. Called
  * for every mark and before a fill's PnL is applied, so the window's
  * baseline never includes that day's own fills. */
-static bool roll_day(struct ig_oms_strategy *s, int64_t data_ns)
+static bool roll_day(struct ig_oms *oms, struct ig_oms_strategy *s, int64_t data_ns)
 {
 	int64_t day = data_ns / NS_PER_DAY;
 	bool first = s->day == INT64_MIN;
@@ -713,6 +713,7 @@ static bool roll_day(struct ig_oms_strategy *s, int64_t data_ns)
 	/* A daily loss limit is a daily one: a new day restores trading. A
 	 * drawdown breach or a halt stays until cleared by hand. */
 	if (s->trading_state == IG_TS_REDUCING && s->breach_reason == IG_RJ_DAILY_LOSS) {
+		jstate(oms, sid_of(oms, s), s->trading_state, IG_TS_ACTIVE, IG_RJ_DAILY_LOSS, data_ns);
 		s->trading_state = IG_TS_ACTIVE;
 		s->breach_reason = IG_RJ_NONE;
 		ig_log_info("daily loss window reset: trading state back to active");
@@ -742,7 +743,7 @@ static void revalue(struct ig_oms *oms, struct ig_oms_strategy *s, int64_t data_
 	if (s->lim.max_drawdown_pct != IG_RISK_UNSET && s->drawdown_pct > s->lim.max_drawdown_pct)
 		breach(oms, s, s->lim.drawdown_action == IG_BREACH_HALTED ? IG_TS_HALTED : IG_TS_REDUCING,
 		       IG_RJ_DRAWDOWN);
-	roll_day(s, data_ns);
+	roll_day(oms, s, data_ns);
 	if (s->lim.daily_loss_limit != IG_RISK_UNSET && s->day_start_net_pnl - net > s->lim.daily_loss_limit)
 		breach(oms, s, IG_TS_REDUCING, IG_RJ_DAILY_LOSS);
 	s->tax = 0;
@@ -817,7 +818,7 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 		return;
 	}
 	k = r->instrument_id;
-	roll_day(s, in->hdr.ts_event_ns);
+	roll_day(oms, s, in->hdr.ts_event_ns);
 	if (ig_pos_apply_fill(&s->pos[k], &s->cash, (enum ig_side)f->side, f->px, f->qty, f->fee) != 0) {
 		s->refused_fills++;
 		ig_log_error("fill refused (arithmetic overflow): order %016llx",
@@ -1220,7 +1221,7 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 		for (uint32_t i = 0; i < oms->nstrategies; i++) {
 			struct ig_oms_strategy *s = &oms->s[i];
 			s->pos[k].mark_px = px;
-			if (roll_day(s, in->hdr.ts_event_ns))
+			if (roll_day(oms, s, in->hdr.ts_event_ns))
 				expire_day_orders(oms, s, in, out);
 			/* Equity moves with every mark, but re-valuing costs a
 			 * 128-bit multiply per instrument: do it per mark only
