@@ -28,6 +28,7 @@
 #include "ingenium/event.h"
 
 enum ig_log_level {
+	IG_LOG_OFF = -1, /* for ig_log_set_level only: nothing is written */
 	IG_LOG_ERROR = 0,
 	IG_LOG_WARN,
 	IG_LOG_INFO,

@@ -1837,9 +1837,17 @@ static void on_balance(struct ig_luno *v, struct ig_luno_slot *sl, struct reply 
 		return;
 	}
 	for (uint32_t k = 0; k < v->ninst; k++) {
-		v->inst[k].rcv_base_balance = assets[2 * k][0] != '\0' ? totals[2 * k] : 0;
-		v->inst[k].rcv_counter_balance = assets[2 * k + 1][0] != '\0' ? totals[2 * k + 1] : 0;
+		struct ig_luno_inst *in = &v->inst[k];
+		in->rcv_base_balance = assets[2 * k][0] != '\0' ? totals[2 * k] : 0;
+		in->rcv_counter_balance = assets[2 * k + 1][0] != '\0' ? totals[2 * k + 1] : 0;
+		/* Orders may fill while the pass runs: the balances count only
+		 * if no trade of the account lands between this read and the
+		 * trades read after it (rcv_check), so catch up once more. */
+		v->rcv.balance_seq[k] = in->last_seq;
+		if (!in->invalid)
+			in->rcv_trades_done = false;
 	}
+	v->rcv.balance_reads++;
 	v->rcv.balances_done = true;
 }
 
@@ -2126,6 +2134,9 @@ static void rcv_drive(struct ig_luno *v, int64_t now)
 			}
 		}
 	}
+	/* The balances are read after the trade catch-up (see on_balance). */
+	for (uint32_t k = 0; k < v->ninst && assets; k++)
+		assets = v->inst[k].rcv_trades_done;
 	if (assets && !v->rcv.balances_done && !v->rcv.rq_balance && now >= v->rcv.balance_next_ns) {
 		v->rcv.balance_next_ns = now + v->status_ns;
 		queue_push(v, RQ_BALANCE, 0, 0, now);
@@ -2154,6 +2165,23 @@ static void rcv_check(struct ig_luno *v, int64_t now, struct ig_emit *out)
 	for (uint32_t i = 0; done && i < v->nrecs; i++)
 		if (v->recs[i].client_id != 0 && v->recs[i].rcv_pending)
 			done = false;
+	if (done) {
+		/* A trade after the balance read moved them: read them again
+		 * (a few times; then they are reported as last read, and a
+		 * difference, if any, is the OMS's to report). */
+		bool moved = false;
+		for (uint32_t k = 0; k < v->ninst; k++)
+			moved |= v->inst[k].last_seq != v->rcv.balance_seq[k];
+		if (moved && v->rcv.balance_reads < 5) {
+			v->rcv.balances_done = false;
+			v->rcv.balance_next_ns = 0;
+			return;
+		}
+		if (moved)
+			ig_log_warn("luno: recovery: the account kept trading during %u balance reads; "
+				    "comparing the last",
+				    v->rcv.balance_reads);
+	}
 	if (done) {
 		for (uint32_t k = 0; k < v->ninst; k++) {
 			const struct ig_luno_inst *in = &v->inst[k];

@@ -333,6 +333,8 @@ struct ig_luno_rcv {
 	int64_t started_ns;        /* recover() time, CLOCK_MONOTONIC */
 	int64_t deadline_ns;       /* started + the recovery timeout */
 	int64_t balance_next_ns;   /* next balance attempt not before */
+	uint64_t balance_seq[IG_MAX_INSTRUMENTS]; /* trade cursors when the balances were read */
+	uint32_t balance_reads;    /* balance reads this pass */
 };
 
 struct ig_luno {

@@ -95,10 +95,10 @@ int ig_recover_replay(const char *path, struct ig_oms *oms, struct ig_replay_inf
 	c.sink.fn = drop;
 	c.sink.src = IG_STAGE_OMS;
 	oms->journal = false;
-	/* The run that wrote the journal logged every order and fill once;
-	 * a replay says only what is wrong. */
-	if (lvl > IG_LOG_WARN)
-		ig_log_set_level(IG_LOG_WARN);
+	/* The run that wrote the journal logged every order, fill and
+	 * warning once; a replay repeats none of it (the caller reports what
+	 * the replay itself found). */
+	ig_log_set_level(IG_LOG_OFF);
 	rc = ig_journal_replay(path, replay_one, &c, &info->rep);
 	ig_log_set_level(lvl);
 	oms->journal = journal;

@@ -438,6 +438,22 @@ static unsigned count_path(const char *path)
 	return n;
 }
 
+/* The first request to path, or a zeroed one. */
+static struct hreq first_req(const char *path)
+{
+	struct hreq r;
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_lock(&F.mu);
+	for (unsigned i = 0; i < F.nlog; i++) {
+		if (strcmp(F.log[i].path, path) == 0) {
+			r = F.log[i];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&F.mu);
+	return r;
+}
+
 static struct hreq last_req(const char *path)
 {
 	struct hreq r;
@@ -1605,10 +1621,14 @@ static void test_recover_fills_after_cursor(void **state)
 	assert_int_equal(f->hdr.strategy_id, 3);
 	assert_true(ev_index(IG_EV_FILL, -1, 0x321) < assert_reconciled_last(1));
 	assert_int_equal(reconcile_ev(0)->body.reconcile.fills, 1);
-	/* The catch-up asked from the journal's cursor. */
-	r = last_req("/api/1/listtrades");
+	/* The catch-up asked from the journal's cursor; the one after the
+	 * balance read, from where the first ended. */
+	r = first_req("/api/1/listtrades");
 	arg(r.query, "after_seq", v, sizeof(v));
 	assert_string_equal(v, "5");
+	r = last_req("/api/1/listtrades");
+	arg(r.query, "after_seq", v, sizeof(v));
+	assert_string_equal(v, "7");
 	arg(r.query, "since", v, sizeof(v));
 	assert_string_equal(v, "");
 	/* The OMS had it acknowledged: no ACCEPTED again. */

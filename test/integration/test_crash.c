@@ -260,6 +260,8 @@ static void test_kill9_loop(void **state)
 		       it_count(run_out, "recovery:"),
 		       (long long)json_integer_value(json_object_get(rec, "adopted")));
 		assert_true(json_is_true(json_object_get(rec, "reconciled")));
+		/* No run ever saw its books differ from the venue's. */
+		assert_int_equal(it_count(run_out, "venue balances differ"), 0);
 		assert_false(json_is_true(json_object_get(rec, "balance_mismatch")));
 	}
 }
