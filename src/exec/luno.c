@@ -2082,6 +2082,19 @@ int ig_luno_recover(struct ig_luno *v, const struct ig_recover *rc)
 
 /* The earliest time the pass needs poll() for its own work; INT64_MAX if
  * none. */
+/* True once the balances may be read: every instrument's trade catch-up
+ * is complete (see on_balance) and its assets are known. */
+static bool balances_readable(const struct ig_luno *v)
+{
+	for (uint32_t k = 0; k < v->ninst; k++) {
+		const struct ig_luno_inst *in = &v->inst[k];
+		if (!in->rcv_trades_done ||
+		    (!in->invalid && (in->price_scale < 0 || in->base_asset[0] == '\0')))
+			return false;
+	}
+	return true;
+}
+
 static int64_t rcv_deadline(const struct ig_luno *v)
 {
 	int64_t d = INT64_MAX;
@@ -2098,7 +2111,8 @@ static int64_t rcv_deadline(const struct ig_luno *v)
 			 in->rcv_orders_next_ns < d)
 			d = in->rcv_orders_next_ns;
 	}
-	if (!v->rcv.balances_done && !v->rcv.rq_balance && v->rcv.balance_next_ns < d)
+	if (!v->rcv.balances_done && !v->rcv.rq_balance && balances_readable(v) &&
+	    v->rcv.balance_next_ns < d)
 		d = v->rcv.balance_next_ns;
 	return d;
 }
@@ -2135,9 +2149,7 @@ static void rcv_drive(struct ig_luno *v, int64_t now)
 		}
 	}
 	/* The balances are read after the trade catch-up (see on_balance). */
-	for (uint32_t k = 0; k < v->ninst && assets; k++)
-		assets = v->inst[k].rcv_trades_done;
-	if (assets && !v->rcv.balances_done && !v->rcv.rq_balance && now >= v->rcv.balance_next_ns) {
+	if (assets && balances_readable(v) && !v->rcv.balances_done && !v->rcv.rq_balance && now >= v->rcv.balance_next_ns) {
 		v->rcv.balance_next_ns = now + v->status_ns;
 		queue_push(v, RQ_BALANCE, 0, 0, now);
 	}

@@ -121,9 +121,16 @@ static void test_kill9_loop(void **state)
 		rc = it_reap(&run_pid, SIGKILL, 5000);
 		assert_int_equal(rc, 128 + SIGKILL);
 	}
-	/* The last run trades, then stops gracefully. */
-	run_pid = it_spawn(argv, run_out, true);
-	it_msleep(4000);
+	/* The last run reconciles (after many quick restarts the venue's
+	 * 300-a-minute limit may make it wait out 429s first), trades, and
+	 * stops gracefully. */
+	{
+		int before = it_count(run_out, "reconciled with the venue:");
+		run_pid = it_spawn(argv, run_out, true);
+		for (int w = 0; w < 900 && it_count(run_out, "reconciled with the venue:") == before; w++)
+			it_msleep(100);
+		it_msleep(3000);
+	}
 	rc = it_reap(&run_pid, SIGTERM, 60000);
 	assert_int_equal(rc, 0);
 	rc = it_reap(&sim_pid, SIGTERM, 10000);
