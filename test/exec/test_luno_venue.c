@@ -1858,6 +1858,18 @@ static void test_recover_unreachable_then_ok(void **state)
 	pump_for(300);
 	assert_int_equal(count_ev(IG_EV_RECONCILE, -1), 1);
 	assert_true(ig_luno_busy(&V));
+	/* ... waiting between tries: with nothing in flight its deadline is
+	 * never long past, so the executor parks instead of spinning. */
+	{
+		int stale = 0;
+		for (int i = 0; i < 50; i++) {
+			pump_once();
+			if (V.nbusy == 0 && ig_luno_deadline_ns(&V) < ig_clock_mono_ns() - 50 * MS)
+				stale++;
+			usleep(2000);
+		}
+		assert_int_equal(stale, 0);
+	}
 	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, -1), 0);
 	pthread_mutex_lock(&F.mu);
 	F.all_500 = false;
