@@ -133,16 +133,14 @@ static int open_journal(struct ig_engine *e, char *err, size_t errlen)
 	}
 	e->journal_on = true;
 	e->oms.journal = true;
-	e->oms.halt_on_mismatch = jc->on_mismatch == IG_MISMATCH_HALT;
-	e->oms.balance_tolerance = jc->balance_tolerance;
+	/* A kill switch engaged before the crash stays engaged: the signal
+	 * flag the OMS agent compares with starts where the books are. */
+	e->kill_switch = e->oms.kill_switch;
+	if (e->oms.kill_switch)
+		ig_log_warn("recovery: the kill switch is engaged (SIGUSR2 clears it)");
 	/* The run starts: its epoch and wall-clock start, as an input record
 	 * (replay notes it; the OMS ignores it). */
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_CONTROL;
-	ev.hdr.strategy_id = IG_STRATEGY_NONE;
-	ev.hdr.ts_event_ns = ig_clock_real_ns();
-	ev.body.control.cmd = IG_CTL_SESSION;
-	ev.body.control.arg = (int64_t)e->opts.epoch | (int64_t)(e->recovering ? 1 : 0) << 16;
+	ig_recover_session(&e->oms, &ev, e->opts.epoch, e->recovering, ig_clock_real_ns());
 	ig_jstage_handle(&e->journal, &ev, NULL);
 	if (ig_jstage_commit(&e->journal, ig_clock_mono_ns(), true, NULL) < 0 || e->journal.err != 0) {
 		ig_jstage_close(&e->journal);
@@ -156,11 +154,12 @@ static int open_journal(struct ig_engine *e, char *err, size_t errlen)
 		uint32_t n;
 		if (orders == NULL) {
 			ig_jstage_close(&e->journal);
+			snprintf(err, errlen, "recovery: out of memory");
 			return IG_ENOMEM;
 		}
 		n = ig_recover_orders(&e->oms, orders, IG_MAX_STRATEGIES * IG_OM_CAPACITY, &rc_in);
 		rc_in.have_journal = e->replay.rep.records > 0;
-		rc_in.since_ms = e->replay.first_session_ns / 1000000;
+		rc_in.since_ms = e->oms.first_session_ns / 1000000;
 		rc_in.timeout_ms = jc->reconcile_timeout_ms;
 		ig_log_info("recovery: %u open orders to look up at the venue; trading opens once "
 			    "reconciled", n);
@@ -277,6 +276,8 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 out_exec:
 	ig_exec_destroy(&e->exec);
 out_hosts:
+	free(e->q);
+	e->q = NULL;
 	while (h-- > 0)
 		ig_strategy_host_destroy(&e->hosts[h]);
 out_oms:
@@ -374,10 +375,13 @@ static void dispatch(struct ig_engine *e, enum ig_stage dst, uint32_t idx, const
 		break;
 	case IG_STAGE_JOURNAL:
 		ig_jstage_handle(&e->journal, ev, out);
-		/* Inline there is no duty cycle to batch over: commit now. The
-		 * journal thread commits once per batch instead. */
+		/* Inline there is no duty cycle to batch over: what is held goes
+		 * now (a deterministic run cannot wait for a clock), other
+		 * records are written and synced every flush_ms. The journal
+		 * thread commits once per batch instead. */
 		if (out->fn == inline_emit)
-			ig_jstage_commit(&e->journal, ig_clock_mono_ns(), true, out);
+			ig_jstage_commit(&e->journal, ig_clock_mono_ns(), ig_jstage_held(&e->journal) > 0,
+					 out);
 		break;
 	default:
 		break;

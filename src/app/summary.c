@@ -64,6 +64,9 @@ static void journal_json(const struct ig_engine *e, json_t *root)
 	json_t *rec;
 
 	json_object_set_new(root, "state_hash", hexid(e->state_hash));
+	json_object_set_new(root, "kill_switch", json_boolean(o->kill_switch));
+	json_object_set_new(root, "trading_state",
+			    json_string(ig_trading_state_name((enum ig_trading_state)o->trading_state)));
 	if (!e->journal_on)
 		return;
 	json_object_set_new(

@@ -114,6 +114,8 @@ static int fail(struct ig_jstage *js, int rc, const char *what)
 		ig_log_error("journal: %s failed (%s): orders are turned back from now on", what,
 			     ig_strerror(rc));
 	}
+	/* Nothing will become durable any more: no sync is due. */
+	js->unsynced_since_ns = 0;
 	return js->err;
 }
 
@@ -253,6 +255,8 @@ int ig_jstage_commit(struct ig_jstage *js, int64_t now_ns, bool force, struct ig
 int64_t ig_jstage_deadline_ns(const struct ig_jstage *js)
 {
 	int64_t d = INT64_MAX;
+	if (js->err != 0)
+		return ig_jstage_held(js) > 0 ? 0 : INT64_MAX; /* held go at once, flagged */
 	if (ig_jstage_held(js) > 0)
 		d = js->held_order && js->sync == IG_JOURNAL_SYNC_BATCH && js->err == 0
 			    ? js->held_since_ns + js->batch_ns

@@ -73,6 +73,8 @@ static int replay_one(const struct ig_journal_record *rec, void *arg)
 		ig_oms_session_start(c->oms, (ev.body.control.arg >> 16 & 1) != 0);
 		if (c->info->first_session_ns == 0)
 			c->info->first_session_ns = ev.hdr.ts_event_ns;
+		if (c->oms->first_session_ns == 0)
+			c->oms->first_session_ns = ev.hdr.ts_event_ns;
 		return 0;
 	}
 	ig_oms_handle(c->oms, &ev, &c->sink);
@@ -152,6 +154,19 @@ uint32_t ig_recover_orders(const struct ig_oms *oms, struct ig_recover_order *or
 	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++)
 		rc->last_trade_seq[k] = oms->last_trade_seq[k];
 	return n;
+}
+
+void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint16_t epoch, bool recovering,
+			int64_t real_ns)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = IG_EV_CONTROL;
+	ev->hdr.strategy_id = IG_STRATEGY_NONE;
+	ev->hdr.ts_event_ns = real_ns;
+	ev->body.control.cmd = IG_CTL_SESSION;
+	ev->body.control.arg = (int64_t)epoch | (int64_t)(recovering ? 1 : 0) << 16;
+	if (oms->first_session_ns == 0)
+		oms->first_session_ns = real_ns;
 }
 
 uint16_t ig_recover_epoch(uint16_t computed, const struct ig_replay_info *info)

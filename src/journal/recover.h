@@ -66,6 +66,13 @@ int ig_recover_replay(const char *path, struct ig_oms *oms, struct ig_replay_inf
 uint32_t ig_recover_orders(const struct ig_oms *oms, struct ig_recover_order *orders, uint32_t cap,
 			   struct ig_recover *rc);
 
+/* Fills ev with the SESSION record a run starts with (its epoch, whether
+ * it recovers, its CLOCK_REALTIME start), as the engine writes it, and
+ * notes the start in oms->first_session_ns if unset, as a replay of the
+ * record does. The caller journals ev. */
+void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint16_t epoch, bool recovering,
+			int64_t real_ns);
+
 /* The run epoch for a new run, given the computed one and what the
  * journal saw: never the epoch of the last run, so client ids of the new
  * run cannot collide with the journal's. */

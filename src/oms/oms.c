@@ -55,6 +55,9 @@ int ig_oms_init(struct ig_oms *oms, const struct ig_config *cfg, uint32_t strate
 	}
 	ig_bucket_init(&oms->global_bucket, cfg->risk.max_orders_per_sec);
 	oms->reconciled = true; /* recovery closes it (ig_oms_after_replay) */
+	/* From the config, so a replay judges balances as the live run did. */
+	oms->halt_on_mismatch = cfg->journal.on_mismatch == IG_MISMATCH_HALT;
+	oms->balance_tolerance = cfg->journal.balance_tolerance;
 	return 0;
 }
 

@@ -163,6 +163,7 @@ struct ig_oms {
 	int64_t baseline_counter;             /* instrument 0's counter asset beyond our cash, 1e-8 */
 	bool baseline_set[IG_MAX_INSTRUMENTS];
 	uint64_t adopted;                     /* orders adopted from the venue */
+	int64_t first_session_ns;             /* CLOCK_REALTIME start of the journal's first run */
 	/* Run-scoped (not book state: not hashed, not snapshotted, reset by
 	 * ig_oms_after_replay). */
 	struct ig_emit *cur_out;              /* the emitter of the handle call in progress */

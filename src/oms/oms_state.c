@@ -221,6 +221,7 @@ static void sv_oms(struct ig__sv *v, struct ig_oms *oms)
 	SV_BOOL(v, oms->kill_switch);
 	SV_U64(v, oms->kill_cancels);
 	SV_U64(v, oms->adopted);
+	SV_I64(v, oms->first_session_ns);
 }
 
 uint64_t ig_oms_state_hash(const struct ig_oms *oms)
@@ -304,8 +305,17 @@ void ig_oms_session_start(struct ig_oms *oms, bool recovering)
 	oms->cur_out = NULL;
 	/* Ingress times are another run's monotonic clock: a recovered mark
 	 * is stale until a fresh one arrives (risk then sees no fresh mark). */
-	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++)
+	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++) {
 		oms->marks[k].ts_origin_ns = 0;
+		oms->recon_diff_base[k] = oms->recon_venue_base[k] = 0;
+	}
+	oms->recon_diff_counter = oms->recon_venue_counter = 0;
+	/* The duplicate-intent window holds another run's times too (the
+	 * monotonic clock when threaded): a new run starts without it. */
+	for (uint32_t i = 0; i < oms->nstrategies; i++) {
+		memset(oms->s[i].recent, 0, sizeof(oms->s[i].recent));
+		oms->s[i].recent_n = 0;
+	}
 	oms->reconciled = !recovering;
 	oms->recon_passes = oms->recon_foreign = oms->recon_adopted = 0;
 	oms->recon_fills = oms->recon_resolved = 0;

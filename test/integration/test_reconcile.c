@@ -42,6 +42,7 @@
 #include "exec/luno.h"
 #include "ingenium/fixed.h"
 #include "journal/jstage.h"
+#include "journal/recover.h"
 #include "oms/oms.h"
 
 #define KEY "matrix-key"
@@ -203,10 +204,7 @@ static void write_journal(const char *cfg_path, const char *jpath, const struct 
 	assert_int_equal(ig_jstage_open(&js, &cfg.journal, EPOCH, 1024, NULL), 0);
 	oms.journal = true;
 	/* The run starts (as the engine writes it: epoch, recovering). */
-	make_event(&ev, IG_EV_CONTROL, IG_STAGE_OMS, t0);
-	ev.hdr.strategy_id = IG_STRATEGY_NONE;
-	ev.body.control.cmd = IG_CTL_SESSION;
-	ev.body.control.arg = EPOCH | 1 << 16;
+	ig_recover_session(&oms, &ev, EPOCH, true, t0);
 	ig_jstage_handle(&js, &ev, &jout);
 	ig_oms_session_start(&oms, true);
 	/* That run reconciled before it traded (it recorded the account's
@@ -472,6 +470,35 @@ static void test_unreachable(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(rec, "why_closed")), "failed"));
 }
 
+/* A kill switch engaged before a crash is still engaged after the restart
+ * (paper venue, journal.recover: on). */
+static void test_kill_switch_survives_crash(void **state)
+{
+	char jset[340], out[300], summary[300];
+	const char *argv[] = { it_bin,  "run", "-c", "config/ingenium.yaml", "--set", "journal.enabled=true",
+			       "--set", jset,  "--set", "journal.recover=on", "--set", "feed.rate=200",
+			       "--summary-json", summary, NULL };
+	json_error_t jerr;
+	json_t *sum;
+
+	(void)state;
+	snprintf(jset, sizeof(jset), "journal.path=%s/ks.journal", it_tmpdir);
+	snprintf(out, sizeof(out), "%s/ks.run.out", it_tmpdir);
+	snprintf(summary, sizeof(summary), "%s/ks.summary.json", it_tmpdir);
+	run_pid = it_spawn(argv, out, false);
+	it_msleep(800);
+	kill(run_pid, SIGUSR1);
+	it_msleep(500);
+	assert_int_equal(it_reap(&run_pid, SIGKILL, 2000), 128 + SIGKILL);
+	run_pid = it_spawn(argv, out, true);
+	it_msleep(800);
+	assert_int_equal(it_reap(&run_pid, SIGTERM, 30000), 0);
+	sum = g_json[1] = json_load_file(summary, 0, &jerr);
+	assert_non_null(sum);
+	assert_true(json_is_true(json_object_get(sum, "kill_switch")));
+	assert_int_equal(it_count(out, "the kill switch is engaged"), 1);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -490,6 +517,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_matrix, teardown),
 		cmocka_unit_test_teardown(test_mismatch, teardown),
 		cmocka_unit_test_teardown(test_unreachable, teardown),
+		cmocka_unit_test_teardown(test_kill_switch_survives_crash, teardown),
 	};
 	int rc;
 

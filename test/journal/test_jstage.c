@@ -723,6 +723,10 @@ static void test_journal_failure(void **state)
 	assert_int_equal(f->js.orders, 3);
 	assert_int_equal(f->js.syncs, 1);
 	assert_int_equal(ig_jstage_held(&f->js), 0);
+	/* With nothing held it waits for input, never for a sync that can
+	 * no longer happen (the journal thread would spin). */
+	put_quote(f, 100);
+	assert_int_equal(ig_jstage_deadline_ns(&f->js), INT64_MAX);
 	/* nothing appended after the failure */
 	assert_int_equal(f->js.records, 3);
 	assert_int_equal(close_stage(f), IG_EIO);

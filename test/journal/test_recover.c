@@ -389,12 +389,7 @@ static void live_begin(struct fx *f)
 	f->live.journal = true;
 	f->live.halt_on_mismatch = true;
 	/* the run's SESSION record, as the engine writes it */
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_CONTROL;
-	ev.hdr.strategy_id = IG_STRATEGY_NONE;
-	ev.hdr.ts_event_ns = INT64_C(1700000000999000000);
-	ev.body.control.cmd = IG_CTL_SESSION;
-	ev.body.control.arg = EPOCH;
+	ig_recover_session(&f->live, &ev, EPOCH, false, INT64_C(1700000000999000000));
 	ig_jstage_handle(&f->js, &ev, NULL);
 	assert_true(ig_jstage_commit(&f->js, ig_clock_mono_ns(), true, NULL) >= 0);
 }
@@ -1320,7 +1315,7 @@ static void test_adopt(void **state)
 
 /* Opens the stage on the live journal again (a new run) and writes the
  * run's SESSION record: arg = epoch | recovering << 16, as the engine. */
-static void run_begin(struct fx *f, uint16_t epoch, bool recovering)
+static void run_begin(struct fx *f, struct ig_oms *live, uint16_t epoch, bool recovering)
 {
 	struct ig_journal_report rep;
 	struct ig_event ev;
@@ -1328,12 +1323,7 @@ static void run_begin(struct fx *f, uint16_t epoch, bool recovering)
 	assert_int_equal(ig_jstage_open(&f->js, &f->cfg->journal, epoch, 64, &rep), 0);
 	f->js_open = true;
 	drv_init(&f->d, &f->js);
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_CONTROL;
-	ev.hdr.strategy_id = IG_STRATEGY_NONE;
-	ev.hdr.ts_event_ns = f->now;
-	ev.body.control.cmd = IG_CTL_SESSION;
-	ev.body.control.arg = (int64_t)epoch | (int64_t)(recovering ? 1 : 0) << 16;
+	ig_recover_session(live, &ev, epoch, recovering, f->now);
 	ig_jstage_handle(&f->js, &ev, NULL);
 	assert_true(ig_jstage_commit(&f->js, ig_clock_mono_ns(), true, NULL) >= 0);
 }
@@ -1363,7 +1353,7 @@ static void test_multi_session(void **state)
 	b.journal = true;
 	b.halt_on_mismatch = true;
 	f->now = T0 + 5000 * MS;
-	run_begin(f, EPOCH + 1, true);
+	run_begin(f, &b, EPOCH + 1, true);
 	quote(f, &b, 0, 5000, "102", "104"); /* instrument 1 gets no fresh mark */
 	x = (struct ord){ 0, 0, 300, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "0.1", NULL, 0 };
 	assert_null(intent(f, &b, 5001, &x));
@@ -1413,7 +1403,7 @@ static void test_multi_session(void **state)
 		f->js_open = false;
 		assert_int_equal(ig_jstage_close(&f->js), 0);
 	}
-	run_begin(f, EPOCH + 2, false);
+	run_begin(f, &c, EPOCH + 2, false);
 	quote(f, &c, 1, 9000, "60", "62");
 	x = (struct ord){ 1, 1, 400, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", NULL, 0 };
 	assert_non_null(intent(f, &c, 9001, &x));
@@ -1428,6 +1418,35 @@ static void test_multi_session(void **state)
 	assert_int_equal(info.last_epoch, EPOCH + 2);
 	ig_oms_destroy(&c);
 	ig_oms_destroy(&b);
+}
+
+/* What a replay must judge as the live run did comes from the config; a
+ * new run starts without the last run's duplicate window (its times are
+ * another boot's monotonic clock). */
+static void test_session_and_config(void **state)
+{
+	struct fx *f = *state;
+	struct ig_oms o;
+	int action = f->cfg->journal.on_mismatch;
+	int64_t tol = f->cfg->journal.balance_tolerance;
+
+	f->cfg->journal.on_mismatch = IG_MISMATCH_WARN;
+	f->cfg->journal.balance_tolerance = 5;
+	oms_up(f->cfg, &o);
+	assert_false(o.halt_on_mismatch);
+	assert_int_equal(o.balance_tolerance, 5);
+	ig_oms_destroy(&o);
+	f->cfg->journal.on_mismatch = IG_MISMATCH_HALT;
+	oms_up(f->cfg, &o);
+	assert_true(o.halt_on_mismatch);
+	o.s[1].recent_n = 3;
+	o.s[1].recent[2].ts_ns = 42;
+	ig_oms_session_start(&o, false);
+	assert_int_equal(o.s[1].recent_n, 0);
+	assert_int_equal(o.s[1].recent[2].ts_ns, 0);
+	ig_oms_destroy(&o);
+	f->cfg->journal.on_mismatch = action;
+	f->cfg->journal.balance_tolerance = tol;
 }
 
 int main(void)
@@ -1447,6 +1466,7 @@ int main(void)
 		T(test_after_replay_reconcile),
 		T(test_adopt),
 		T(test_multi_session),
+		T(test_session_and_config),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
