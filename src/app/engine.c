@@ -60,6 +60,15 @@ static int replay_journal(struct ig_engine *e, char *err, size_t errlen)
 		ig_journal_report_format(&ri->rep, line, sizeof(line));
 		ig_log_warn("journal %s: %s", jc->path, line);
 	}
+	if (ri->diverged > 0) {
+		/* The books would not be the ones the venue traded against. */
+		snprintf(err, errlen,
+			 "%s: replay diverged from the run that wrote the journal (%llu orders or cancels "
+			 "differ, the first at seq %llu): was the config changed (strategies, risk limits)? "
+			 "refusing to recover; restore the config that wrote it",
+			 jc->path, (unsigned long long)ri->diverged, (unsigned long long)ri->diverged_seq);
+		return IG_ESTATE;
+	}
 	ig_log_info("journal %s: replayed %llu records (%llu inputs, %llu snapshots) in %.1f ms; "
 		    "state hash %016llx",
 		    jc->path, (unsigned long long)ri->rep.records, (unsigned long long)ri->applied,

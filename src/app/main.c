@@ -261,10 +261,11 @@ static int cmd_journal_state(const struct args *a)
 	{
 		char hash[24];
 		snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)ri.state_hash);
-		root = json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:o}", "state_hash", hash, "records",
-				 (json_int_t)ri.rep.records, "inputs", (json_int_t)ri.applied, "snapshots",
-				 (json_int_t)ri.snapshots, "tail", ig_journal_stop_name(ri.rep.stop), "report",
-				 line, "strategies", strats);
+		root = json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:o}", "state_hash", hash,
+				 "records", (json_int_t)ri.rep.records, "inputs", (json_int_t)ri.applied,
+				 "snapshots", (json_int_t)ri.snapshots, "tail",
+				 ig_journal_stop_name(ri.rep.stop), "report", line, "diverged",
+				 (json_int_t)ri.diverged, "strategies", strats);
 	}
 	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 	fputc('\n', stdout);

@@ -6,23 +6,57 @@
 #include "core/log.h"
 #include "ingenium/error.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#define REPLAY_OUTS 4096u /* regenerated orders/cancels not yet checked (power of two) */
+
+/* Owner: the thread running the replay. sink must stay first. */
 struct replay_ctx {
+	struct ig_emit sink;
 	struct ig_oms *oms;
 	struct ig_replay_info *info;
-	struct ig_emit sink;
 	int err;
+	struct ig_event *outs;    /* REPLAY_OUTS, the ring of regenerated outputs */
+	uint32_t outs_head, outs_tail;
 };
 
-/* The replay's emitter: what the OMS emits during a replay went out (or
- * was settled) in the run that wrote the journal. */
-static void drop(struct ig_emit *self, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
+/* The replay's emitter. What the OMS emits went out (or was settled) in
+ * the run that wrote the journal, so nothing goes anywhere; but the
+ * orders and cancels it regenerates are kept, to be checked against the
+ * journal's OUTPUT records (replay_one). */
+static void keep(struct ig_emit *self, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
 {
-	(void)self;
-	(void)dst;
+	struct replay_ctx *c = (struct replay_ctx *)(void *)self;
 	(void)idx;
-	(void)ev;
+	if (dst != IG_STAGE_EXEC || (ev->hdr.type != IG_EV_ORDER && ev->hdr.type != IG_EV_CANCEL))
+		return;
+	if (c->outs_head - c->outs_tail == REPLAY_OUTS)
+		c->outs_tail++; /* an unchecked tail this long is a divergence anyway */
+	c->outs[c->outs_head++ & (REPLAY_OUTS - 1)] = *ev;
+}
+
+/* An OUTPUT record against the next regenerated output: same kind, order,
+ * side, price and quantity, or the replay has diverged from the live run
+ * (say, the config changed a limit). */
+static void check_output(struct replay_ctx *c, const struct ig_journal_record *rec)
+{
+	struct ig_event want, *got;
+
+	if (ig_journal_record_event(rec, &want) != 0 ||
+	    (want.hdr.type != IG_EV_ORDER && want.hdr.type != IG_EV_CANCEL))
+		return;
+	got = c->outs_head != c->outs_tail ? &c->outs[c->outs_tail++ & (REPLAY_OUTS - 1)] : NULL;
+	if (got != NULL && got->hdr.type == want.hdr.type &&
+	    (want.hdr.type == IG_EV_ORDER
+		     ? got->body.order.client_id == want.body.order.client_id &&
+			       got->body.order.side == want.body.order.side &&
+			       got->body.order.px == want.body.order.px &&
+			       got->body.order.qty == want.body.order.qty
+		     : got->body.cancel.client_id == want.body.cancel.client_id))
+		return;
+	if (c->info->diverged++ == 0)
+		c->info->diverged_seq = rec->seq;
 }
 
 static bool is_input_type(uint16_t t)
@@ -59,6 +93,8 @@ static int replay_one(const struct ig_journal_record *rec, void *arg)
 		return 0;
 	}
 	if ((rec->flags & (IG_JRF_OUTPUT | IG_JRF_DERIVED)) != 0 || !is_input_type(rec->type)) {
+		if (rec->flags & IG_JRF_OUTPUT)
+			check_output(c, rec);
 		c->info->skipped++;
 		return 0;
 	}
@@ -94,8 +130,11 @@ int ig_recover_replay(const char *path, struct ig_oms *oms, struct ig_replay_inf
 	memset(&c, 0, sizeof(c));
 	c.oms = oms;
 	c.info = info;
-	c.sink.fn = drop;
+	c.sink.fn = keep;
 	c.sink.src = IG_STAGE_OMS;
+	c.outs = malloc(REPLAY_OUTS * sizeof(*c.outs));
+	if (c.outs == NULL)
+		return IG_ENOMEM;
 	oms->journal = false;
 	/* The run that wrote the journal logged every order, fill and
 	 * warning once; a replay repeats none of it (the caller reports what
@@ -103,6 +142,7 @@ int ig_recover_replay(const char *path, struct ig_oms *oms, struct ig_replay_inf
 	ig_log_set_level(IG_LOG_OFF);
 	rc = ig_journal_replay(path, replay_one, &c, &info->rep);
 	ig_log_set_level(lvl);
+	free(c.outs);
 	oms->journal = journal;
 	info->elapsed_ns = ig_clock_mono_ns() - t0;
 	info->state_hash = ig_oms_state_hash(oms);

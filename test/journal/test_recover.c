@@ -1449,6 +1449,30 @@ static void test_session_and_config(void **state)
 	f->cfg->journal.balance_tolerance = tol;
 }
 
+/* A replay under a config that decides otherwise (a smaller order limit)
+ * does not regenerate the journal's orders: counted, so recovery refuses. */
+static void test_replay_detects_divergence(void **state)
+{
+	struct fx *f = *state;
+	struct ig_replay_info a;
+	struct ig_oms o;
+	int64_t keep = f->cfg->risk.max_order_qty;
+
+	(void)live_run(f);
+	oms_up(f->cfg, &o);
+	assert_int_equal(ig_recover_replay(f->path, &o, &a), 0);
+	assert_int_equal(a.diverged, 0);
+	assert_int_equal(a.diverged_seq, 0);
+	ig_oms_destroy(&o);
+	f->cfg->risk.max_order_qty = 1; /* 1e-8: every intent is denied now */
+	oms_up(f->cfg, &o);
+	assert_int_equal(ig_recover_replay(f->path, &o, &a), 0);
+	assert_true(a.diverged > 0);
+	assert_true(a.diverged_seq > 0);
+	ig_oms_destroy(&o);
+	f->cfg->risk.max_order_qty = keep;
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1467,6 +1491,7 @@ int main(void)
 		T(test_adopt),
 		T(test_multi_session),
 		T(test_session_and_config),
+		T(test_replay_detects_divergence),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
