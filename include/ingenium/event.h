@@ -279,7 +279,9 @@ struct ig_position {
 
 struct ig_control {
 	uint16_t cmd;         /* enum ig_control_cmd */
+	uint16_t nstrategies; /* SESSION: strategies in the config of that run */
 	int64_t arg;
+	uint64_t fingerprint; /* SESSION: hash of their names and types, in order */
 };
 
 /* Reconciliation errors (struct ig_reconcile.error). */

@@ -60,6 +60,14 @@ static int replay_journal(struct ig_engine *e, char *err, size_t errlen)
 		ig_journal_report_format(&ri->rep, line, sizeof(line));
 		ig_log_warn("journal %s: %s", jc->path, line);
 	}
+	if (ri->config_changed > 0) {
+		snprintf(err, errlen,
+			 "%s: the journal was written with other strategies (renamed, reordered or "
+			 "removed; appending is allowed): refusing to recover; restore the config that "
+			 "wrote it",
+			 jc->path);
+		return IG_ESTATE;
+	}
 	if (ri->diverged > 0) {
 		/* The books would not be the ones the venue traded against. */
 		snprintf(err, errlen,

@@ -104,6 +104,10 @@ static int replay_one(const struct ig_journal_record *rec, void *arg)
 	}
 	if (ev.hdr.type == IG_EV_CONTROL && ev.body.control.cmd == IG_CTL_SESSION) {
 		c->info->sessions++;
+		if (ev.body.control.nstrategies > c->oms->nstrategies ||
+		    ev.body.control.fingerprint !=
+			    ig_recover_fingerprint(c->oms->cfg, ev.body.control.nstrategies))
+			c->info->config_changed++;
 		c->info->last_epoch = (uint16_t)(ev.body.control.arg & 0xffff);
 		/* What the OMS went through live when that run started. */
 		ig_oms_session_start(c->oms, (ev.body.control.arg >> 16 & 1) != 0);
@@ -196,6 +200,24 @@ uint32_t ig_recover_orders(const struct ig_oms *oms, struct ig_recover_order *or
 	return n;
 }
 
+uint64_t ig_recover_fingerprint(const struct ig_config *cfg, uint32_t n)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (uint32_t i = 0; i < n && i < cfg->nstrategies; i++) {
+		const char *parts[2] = { cfg->strategies[i].name, cfg->strategies[i].type };
+		for (int p = 0; p < 2; p++) {
+			/* the terminating NUL too, so "ab"+"c" differs from "a"+"bc" */
+			for (const char *q = parts[p];; q++) {
+				h = (h ^ (uint8_t)*q) * UINT64_C(0x100000001b3);
+				if (*q == '\0')
+					break;
+			}
+		}
+	}
+	return h;
+}
+
 void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint16_t epoch, bool recovering,
 			int64_t real_ns)
 {
@@ -205,6 +227,8 @@ void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint16_t epoch,
 	ev->hdr.ts_event_ns = real_ns;
 	ev->body.control.cmd = IG_CTL_SESSION;
 	ev->body.control.arg = (int64_t)epoch | (int64_t)(recovering ? 1 : 0) << 16;
+	ev->body.control.nstrategies = (uint16_t)oms->nstrategies;
+	ev->body.control.fingerprint = ig_recover_fingerprint(oms->cfg, oms->nstrategies);
 	if (oms->first_session_ns == 0)
 		oms->first_session_ns = real_ns;
 }

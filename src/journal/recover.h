@@ -55,6 +55,8 @@ struct ig_replay_info {
 	int64_t elapsed_ns;           /* how long the replay took */
 	uint64_t state_hash;          /* ig_oms_state_hash() after the replay */
 	uint64_t diverged;            /* OUTPUT records the replay did not regenerate alike */
+	uint64_t config_changed;      /* SESSION records whose strategies this config renames,
+				       * reorders or drops (appending is allowed) */
 	uint64_t diverged_seq;        /* the first of them, 0 if none */
 };
 
@@ -79,6 +81,11 @@ uint32_t ig_recover_orders(const struct ig_oms *oms, struct ig_recover_order *or
  * record does. The caller journals ev. */
 void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint16_t epoch, bool recovering,
 			int64_t real_ns);
+
+/* FNV-1a of the first n strategies' names and types, in order: the
+ * SESSION record's fingerprint. A journal replays into a config whose
+ * first n strategies are the same (strategies may be appended). */
+uint64_t ig_recover_fingerprint(const struct ig_config *cfg, uint32_t n);
 
 /* The run epoch for a new run, given the computed one and what the
  * journal saw: never the epoch of the last run, so client ids of the new

@@ -1473,6 +1473,33 @@ static void test_replay_detects_divergence(void **state)
 	f->cfg->risk.max_order_qty = keep;
 }
 
+/* Strategies renamed or reordered since the journal was written are
+ * refused; appended ones are not. */
+static void test_config_fingerprint(void **state)
+{
+	struct fx *f = *state;
+	struct ig_replay_info a;
+	struct ig_oms o;
+	char name[IG_CFG_NAME_MAX];
+
+	(void)live_run(f);
+	memcpy(name, f->cfg->strategies[0].name, sizeof(name));
+	snprintf(f->cfg->strategies[0].name, sizeof(f->cfg->strategies[0].name), "renamed");
+	oms_up(f->cfg, &o);
+	assert_int_equal(ig_recover_replay(f->path, &o, &a), 0);
+	assert_int_equal(a.config_changed, 1);
+	ig_oms_destroy(&o);
+	memcpy(f->cfg->strategies[0].name, name, sizeof(name));
+	oms_up(f->cfg, &o);
+	assert_int_equal(ig_recover_replay(f->path, &o, &a), 0);
+	assert_int_equal(a.config_changed, 0);
+	ig_oms_destroy(&o);
+	/* the fingerprint covers the first n strategies only */
+	assert_int_equal(ig_recover_fingerprint(f->cfg, 1),
+			 ig_recover_fingerprint(f->cfg, 1));
+	assert_int_not_equal(ig_recover_fingerprint(f->cfg, 1), ig_recover_fingerprint(f->cfg, 2));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1492,6 +1519,7 @@ int main(void)
 		T(test_multi_session),
 		T(test_session_and_config),
 		T(test_replay_detects_divergence),
+		T(test_config_fingerprint),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
