@@ -168,6 +168,8 @@ static void send_update(struct ig_oms *oms, const struct ig_event *cause, uint16
 
 	ig_event_reply_init(&ev, cause, IG_EV_ORDER_UPDATE);
 	ev.hdr.instrument_id = r->instrument_id;
+	/* An adopted or recovered order: the strategy adds it to its mirror. */
+	ev.hdr.flags = (uint8_t)(cause->hdr.flags & IG_EVF_ADOPT);
 	u->client_id = r->client_id;
 	u->venue_order_id = r->venue_order_id;
 	u->filled_qty = r->filled_qty;
@@ -1200,11 +1202,21 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 	if (oms->announce) {
 		/* After recovery: strategies start with an empty mirror; tell
 		 * each its recovered positions before anything else. */
+		struct ig_event cause = *in;
 		oms->announce = false;
-		for (uint32_t i = 0; i < oms->nstrategies; i++)
+		cause.hdr.flags = IG_EVF_ADOPT;
+		for (uint32_t i = 0; i < oms->nstrategies; i++) {
+			struct ig_oms_strategy *s = &oms->s[i];
 			for (uint16_t k = 0; k < IG_MAX_INSTRUMENTS; k++)
-				if (oms->s[i].pos[k].qty != 0)
-					send_position(oms, in, &oms->s[i], k, out);
+				if (s->pos[k].qty != 0)
+					send_position(oms, in, s, k, out);
+			/* ... and its open orders, as they stand. */
+			for (uint32_t p = 0; p < IG_OM_CAPACITY; p++) {
+				struct ig_order_rec *r = &s->om.pool[p];
+				if (r->client_id != 0 && !ig_order_terminal((enum ig_ord_state)r->state))
+					send_update(oms, &cause, (uint16_t)i, r, r->state, 0, out);
+			}
+		}
 	}
 	switch (in->hdr.type) {
 	case IG_EV_QUOTE:

@@ -121,6 +121,23 @@ static void mirror_apply(struct ig_strategy_ctx *c, const struct ig_event *ev)
 		mirror_remove(c, ev->body.reject.client_id);
 		break;
 	case IG_EV_ORDER_UPDATE:
+		if ((ev->hdr.flags & IG_EVF_ADOPT) && mirror_find(c, ev->body.update.client_id) == NULL &&
+		    !(ev->body.update.state == IG_OS_FILLED || ev->body.update.state == IG_OS_CANCELED ||
+		      ev->body.update.state == IG_OS_REJECTED || ev->body.update.state == IG_OS_EXPIRED ||
+		      ev->body.update.state == IG_OS_DENIED)) {
+			/* Recovered or adopted by the OMS: this strategy's own,
+			 * though it did not send it in this run. */
+			struct ig_open_mirror *m = mirror_find(c, 0);
+			if (m == NULL) {
+				c->mirror_overflow++;
+				break;
+			}
+			m->client_id = ev->body.update.client_id;
+			m->leaves_qty = ev->body.update.leaves_qty;
+			m->side = ev->body.update.side;
+			m->instrument_id = in;
+			break;
+		}
 		switch (ev->body.update.state) {
 		case IG_OS_FILLED:
 		case IG_OS_CANCELED:

@@ -1121,6 +1121,25 @@ static void test_after_replay_gate(void **state)
 			}
 		assert_int_equal(npos, 2);
 	}
+	{
+		/* ... and their open orders, flagged for the mirror */
+		uint32_t nopen = 0, nann = 0;
+		for (uint32_t i = 0; i < o.nstrategies; i++)
+			nopen += o.s[i].om.open;
+		for (uint32_t i = 0; i < f->d.n; i++) {
+			const struct ig_event *u = &f->d.it[i].ev;
+			if (f->d.it[i].dst == IG_STAGE_STRATEGY && u->hdr.type == IG_EV_ORDER_UPDATE &&
+			    (u->hdr.flags & IG_EVF_ADOPT)) {
+				nann++;
+				assert_false(u->body.update.state == IG_OS_FILLED ||
+					     u->body.update.state == IG_OS_CANCELED);
+				assert_non_null(ig_order_find(&o.s[u->hdr.strategy_id].om,
+							      u->body.update.client_id));
+			}
+		}
+		assert_true(nopen > 0);
+		assert_true(nann >= nopen);
+	}
 	quote(f, &o, 0, 1001, "102", "104");
 	assert_null(find(&f->d, IG_STAGE_STRATEGY, IG_EV_POSITION, 0)); /* once */
 

@@ -530,6 +530,23 @@ static void test_cancel_and_order_event_routing(void **state)
 	ev.body.update.state = IG_OS_CANCELED;
 	oms_event(&host0, &ev, 2, IG_EV_ORDER_UPDATE);
 	assert_int_equal(ig_ctx_pending_qty(c, 1, IG_SIDE_BUY), 0);
+	/* An order recovered (or adopted) by the OMS joins the mirror: the
+	 * strategy sees it as its own, with what is left of it. */
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.instrument_id = 1;
+	ev.hdr.flags = IG_EVF_ADOPT;
+	ev.body.update.client_id = UINT64_C(0x0002000500000007);
+	ev.body.update.state = IG_OS_PARTIALLY_FILLED;
+	ev.body.update.side = IG_SIDE_SELL;
+	ev.body.update.leaves_qty = D("0.25");
+	oms_event(&host0, &ev, 2, IG_EV_ORDER_UPDATE);
+	assert_int_equal(ig_ctx_pending_qty(c, 1, IG_SIDE_SELL), D("0.25"));
+	oms_event(&host0, &ev, 2, IG_EV_ORDER_UPDATE); /* announced twice: once in the mirror */
+	assert_int_equal(ig_ctx_pending_qty(c, 1, IG_SIDE_SELL), D("0.25"));
+	ev.hdr.flags = 0;
+	ev.body.update.state = IG_OS_CANCELED;
+	oms_event(&host0, &ev, 2, IG_EV_ORDER_UPDATE);
+	assert_int_equal(ig_ctx_pending_qty(c, 1, IG_SIDE_SELL), 0);
 	/* Events for a strategy that is not on this host are dropped. */
 	oms_event(&host0, &ev, 1, IG_EV_ORDER_UPDATE);
 	assert_int_equal(probes[1].updates, 0);
