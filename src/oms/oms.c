@@ -80,6 +80,20 @@ int64_t ig_oms_equity(const struct ig_oms *oms, uint32_t strategy)
 	return eq;
 }
 
+void ig_oms_totals(const struct ig_oms *oms, uint32_t strategy, struct ig_oms_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++) {
+		const struct ig_pos *p = &oms->s[strategy].pos[k];
+		t->qty += p->qty;
+		if (p->qty != 0)
+			t->avg_px = p->avg_px;
+		t->realized += p->realized_pnl;
+		t->unrealized += ig_pos_unrealized(p);
+		t->fees += p->fees;
+	}
+}
+
 static uint16_t sid_of(const struct ig_oms *oms, const struct ig_oms_strategy *s)
 {
 	return (uint16_t)(s - oms->s);
@@ -206,6 +220,21 @@ static int64_t reserve_for(const struct ig_oms *oms, int64_t px, int64_t qty)
 	ig_fixed_mul(px, qty, &notional);
 	ig_fixed_bps(notional, oms->cfg->venue.taker_fee_bps, &fee);
 	return notional + fee;
+}
+
+/* Counts an order that goes on the books in the open-order totals: its
+ * leaves, and for a buy the cash they may cost at its ref_px (the inverse
+ * of release_open). */
+static void hold_open(const struct ig_oms *oms, struct ig_oms_strategy *s, struct ig_order_rec *r)
+{
+	int64_t leaves = r->qty - r->filled_qty;
+	if (r->side == IG_SIDE_BUY) {
+		r->reserved = reserve_for(oms, r->ref_px, leaves);
+		s->open_buy_qty[r->instrument_id] += leaves;
+		s->open_buy_notional += r->reserved;
+	} else {
+		s->open_sell_qty[r->instrument_id] += leaves;
+	}
 }
 
 static void list_remove(uint32_t *list, uint32_t *n, uint32_t idx1)
@@ -548,13 +577,7 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	r->ref_px = o->type == IG_ORD_LIMIT || o->type == IG_ORD_STOP_LIMIT ? o->px
 		    : o->stop_px > 0 ? o->stop_px
 				     : oms->marks[in_id].px;
-	if (o->side == IG_SIDE_BUY) {
-		r->reserved = reserve_for(oms, r->ref_px, o->qty);
-		s->open_buy_qty[in_id] += o->qty;
-		s->open_buy_notional += r->reserved;
-	} else {
-		s->open_sell_qty[in_id] += o->qty;
-	}
+	hold_open(oms, s, r);
 	ig_order_transition(&s->om, r, IG_OS_SUBMITTED);
 	if (!is_conditional(o->type) && old == NULL) {
 		/* The common path: the intent goes to the executor first (it is
@@ -780,13 +803,7 @@ static void attach_stop_loss(struct ig_oms *oms, struct ig_oms_strategy *s, cons
 	c->stop_px = o.stop_px;
 	c->parent_id = parent->client_id;
 	c->ref_px = o.stop_px;
-	if (o.side == IG_SIDE_BUY) {
-		c->reserved = reserve_for(oms, c->ref_px, qty);
-		s->open_buy_qty[c->instrument_id] += qty;
-		s->open_buy_notional += c->reserved;
-	} else {
-		s->open_sell_qty[c->instrument_id] += qty;
-	}
+	hold_open(oms, s, c);
 	ig_order_transition(&s->om, c, IG_OS_SUBMITTED);
 	send_update(oms, cause, sid_of(oms, s), c, IG_OS_INITIALIZED, 0, out);
 	c->armed = true;
@@ -890,13 +907,7 @@ static void adopt(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig
 	r->ref_px = o.px;
 	r->filled_qty = u->filled_qty; /* fills before adoption are not in our books */
 	r->ts_event_ns = in->hdr.ts_event_ns;
-	if (o.side == IG_SIDE_BUY) {
-		r->reserved = reserve_for(oms, o.px, u->leaves_qty);
-		s->open_buy_qty[k] += u->leaves_qty;
-		s->open_buy_notional += r->reserved;
-	} else {
-		s->open_sell_qty[k] += u->leaves_qty;
-	}
+	hold_open(oms, s, r);
 	ig_order_set_venue_id(&s->om, r, u->venue_order_id);
 	ig_order_transition(&s->om, r, IG_OS_SUBMITTED);
 	oms->adopted++;

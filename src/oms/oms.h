@@ -227,6 +227,17 @@ void ig_oms_session_start(struct ig_oms *oms, bool recovering);
  * told their recovered positions at the first event. */
 void ig_oms_after_replay(struct ig_oms *oms);
 
+/* One strategy's books summed over its instruments (avg_px: that of the
+ * last instrument it holds). For reports. */
+struct ig_oms_totals {
+	int64_t qty;        /* 1e-8 */
+	int64_t avg_px;     /* 1e-8 */
+	int64_t realized;   /* 1e-8 quote */
+	int64_t unrealized; /* at the marks, 1e-8 quote */
+	int64_t fees;       /* 1e-8 quote */
+};
+void ig_oms_totals(const struct ig_oms *oms, uint32_t strategy, struct ig_oms_totals *t);
+
 /* Strategy equity at the marks: cash + sum of position values. */
 int64_t ig_oms_equity(const struct ig_oms *oms, uint32_t strategy);
 
