@@ -35,15 +35,10 @@ static int replay_journal(struct ig_engine *e, char *err, size_t errlen)
 	e->recovering = jc->recover == IG_RECOVER_ON ||
 			(jc->recover == IG_RECOVER_AUTO && e->cfg->venue.kind != IG_VENUE_PAPER);
 	if (!e->recovering) {
-		/* A fresh start still needs a fresh epoch. */
-		struct ig_journal_report rep;
-		struct ig_oms scratch;
-		if (ig_oms_init(&scratch, e->cfg, e->nthreads) != 0)
-			return IG_ENOMEM;
-		rc = ig_recover_replay(jc->path, &scratch, ri);
-		ig_oms_destroy(&scratch);
-		(void)rep;
-		if (rc != 0 && rc != IG_EPARSE) {
+		/* A fresh start reads the journal only for its size (it is
+		 * compacted away) and its last epoch (not to be reused). */
+		rc = ig_recover_scan(jc->path, ri);
+		if (rc != 0) {
 			snprintf(err, errlen, "%s: cannot read (%s)", jc->path, ig_strerror(rc));
 			return rc;
 		}
@@ -97,7 +92,6 @@ static uint64_t journal_bytes(const struct ig_replay_info *ri)
 static int open_journal(struct ig_engine *e, char *err, size_t errlen)
 {
 	const struct ig_cfg_journal *jc = &e->cfg->journal;
-	struct ig_journal_report rep;
 	struct ig_event ev;
 	uint32_t held = (e->cfg->engine.ring_size ? e->cfg->engine.ring_size : 4096) * 4;
 	bool compact = e->replay.rep.records > 0 &&
@@ -120,7 +114,7 @@ static int open_journal(struct ig_engine *e, char *err, size_t errlen)
 		ig_oms_after_replay(&e->oms);
 	else
 		ig_oms_session_start(&e->oms, false);
-	rc = ig_jstage_open(&e->journal, jc, e->opts.epoch, held, &rep);
+	rc = ig_jstage_open(&e->journal, jc, e->opts.epoch, held, NULL);
 	if (rc != 0) {
 		free(snap);
 		snprintf(err, errlen, "%s: journal.path: cannot open the journal (%s)", jc->path,
@@ -159,7 +153,8 @@ static int open_journal(struct ig_engine *e, char *err, size_t errlen)
 	 * (replay notes it; the OMS ignores it). */
 	ig_recover_session(&e->oms, &ev, e->opts.epoch, e->recovering, ig_clock_real_ns());
 	ig_jstage_handle(&e->journal, &ev, NULL);
-	if (ig_jstage_commit(&e->journal, ig_clock_mono_ns(), true, NULL) < 0 || e->journal.err != 0) {
+	ig_jstage_commit(&e->journal, ig_clock_mono_ns(), true, NULL);
+	if (e->journal.err != 0) {
 		ig_jstage_close(&e->journal);
 		snprintf(err, errlen, "%s: cannot write the journal", jc->path);
 		return IG_EIO;
@@ -702,6 +697,23 @@ static int64_t tick_deadline(void *self)
 	return d;
 }
 
+/* Agent and hop names: "tick", "strategy", "oms", "exec", "journal". */
+static const char *stage_name(enum ig_stage st)
+{
+	switch (st) {
+	case IG_STAGE_TICK:
+		return "tick";
+	case IG_STAGE_STRATEGY:
+		return "strategy";
+	case IG_STAGE_OMS:
+		return "oms";
+	case IG_STAGE_JOURNAL:
+		return "journal";
+	default:
+		return "exec";
+	}
+}
+
 /* Creates a ring from producer agent p to consumer agent c and wires the
  * outbox and input. */
 static int connect(struct ig_engine *e, struct ig_stage_agent *p, struct ig_stage_agent *c,
@@ -729,16 +741,7 @@ static int connect(struct ig_engine *e, struct ig_stage_agent *p, struct ig_stag
 	in->ring = r;
 	in->feedback = feedback;
 	ig_hist_init(&in->hop_ns);
-	snprintf(in->name, sizeof(in->name), "%s->%s",
-		 p->stage == IG_STAGE_TICK       ? "tick"
-		 : p->stage == IG_STAGE_STRATEGY ? "strategy"
-		 : p->stage == IG_STAGE_OMS      ? "oms"
-		 : p->stage == IG_STAGE_JOURNAL  ? "journal"
-						 : "exec",
-		 c->stage == IG_STAGE_STRATEGY ? "strategy"
-		 : c->stage == IG_STAGE_OMS    ? "oms"
-		 : c->stage == IG_STAGE_JOURNAL ? "journal"
-					       : "exec");
+	snprintf(in->name, sizeof(in->name), "%s->%s", stage_name(p->stage), stage_name(c->stage));
 	return 0;
 }
 
@@ -766,10 +769,7 @@ static struct ig_agent agent_iface(struct ig_stage_agent *a)
 		ag.has_work = tick_has_work;
 		ag.deadline_ns = tick_deadline;
 	} else {
-		ag.name = a->stage == IG_STAGE_STRATEGY ? "strategy"
-			  : a->stage == IG_STAGE_OMS    ? "oms"
-			  : a->stage == IG_STAGE_JOURNAL ? "journal"
-							: "exec";
+		ag.name = stage_name(a->stage);
 		ag.do_work = stage_do_work;
 		ag.has_work = stage_has_work;
 		ag.deadline_ns = stage_deadline;

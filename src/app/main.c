@@ -241,23 +241,18 @@ static int cmd_journal_state(const struct args *a)
 	for (uint32_t i = 0; i < oms.nstrategies; i++) {
 		const struct ig_oms_strategy *s = &oms.s[i];
 		char q[IG_FIXED_STRLEN], c[IG_FIXED_STRLEN], f[IG_FIXED_STRLEN], r[IG_FIXED_STRLEN];
-		int64_t qty = 0, fees = 0, real = 0;
-		for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++) {
-			qty += s->pos[k].qty;
-			fees += s->pos[k].fees;
-			real += s->pos[k].realized_pnl;
-		}
-		ig_fixed_format(qty, q, sizeof(q));
+		struct ig_oms_totals t;
+		ig_oms_totals(&oms, i, &t);
+		ig_fixed_format(t.qty, q, sizeof(q));
 		ig_fixed_format(s->cash, c, sizeof(c));
-		ig_fixed_format(fees, f, sizeof(f));
-		ig_fixed_format(real, r, sizeof(r));
+		ig_fixed_format(t.fees, f, sizeof(f));
+		ig_fixed_format(t.realized, r, sizeof(r));
 		json_array_append_new(strats,
 				      json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "name",
 						cfg.strategies[i].name, "position", q, "cash", c, "fees", f,
 						"realized_pnl", r, "orders", (json_int_t)s->orders, "fills",
 						(json_int_t)s->fills, "open_orders", (json_int_t)s->om.open));
 	}
-	snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s", "");
 	{
 		char hash[24];
 		snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)ri.state_hash);

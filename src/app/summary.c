@@ -15,24 +15,6 @@ static json_t *money(int64_t v)
 	return json_string(buf);
 }
 
-struct strat_totals {
-	int64_t qty, avg_px, realized, unrealized, fees;
-};
-
-static void totals(const struct ig_oms_strategy *s, struct strat_totals *t)
-{
-	memset(t, 0, sizeof(*t));
-	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++) {
-		const struct ig_pos *p = &s->pos[k];
-		t->qty += p->qty;
-		if (p->qty != 0)
-			t->avg_px = p->avg_px;
-		t->realized += p->realized_pnl;
-		t->unrealized += ig_pos_unrealized(p);
-		t->fees += p->fees;
-	}
-}
-
 static json_t *hist_json(const struct ig_hist *h)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "count", (json_int_t)h->count, "p50",
@@ -120,9 +102,9 @@ int ig_engine_write_summary(const struct ig_engine *e, const char *path)
 
 	for (uint32_t i = 0; i < e->oms.nstrategies; i++) {
 		const struct ig_oms_strategy *s = &e->oms.s[i];
-		struct strat_totals t;
+		struct ig_oms_totals t;
 		json_t *rj = json_object();
-		totals(s, &t);
+		ig_oms_totals(&e->oms, i, &t);
 		for (int r = 1; r < IG_RJ__COUNT; r++)
 			if (s->rejects[r] > 0)
 				json_object_set_new(rj, ig_reject_reason_name((enum ig_reject_reason)r),
@@ -205,10 +187,10 @@ void ig_engine_print_summary(const struct ig_engine *e, FILE *out)
 		"position", "realized", "unrealized", "fees", "cash");
 	for (uint32_t i = 0; i < e->oms.nstrategies; i++) {
 		const struct ig_oms_strategy *s = &e->oms.s[i];
-		struct strat_totals t;
+		struct ig_oms_totals t;
 		char q[IG_FIXED_STRLEN], r[IG_FIXED_STRLEN], u[IG_FIXED_STRLEN], f[IG_FIXED_STRLEN],
 			c[IG_FIXED_STRLEN];
-		totals(s, &t);
+		ig_oms_totals(&e->oms, i, &t);
 		ig_fixed_format(t.qty, q, sizeof(q));
 		ig_fixed_format(t.realized, r, sizeof(r));
 		ig_fixed_format(t.unrealized, u, sizeof(u));

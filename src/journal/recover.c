@@ -76,6 +76,29 @@ static bool is_input_type(uint16_t t)
 	}
 }
 
+/* If rec is a SESSION record, notes it in info and copies it to *ev.
+ * Returns true then. */
+static bool note_session(const struct ig_journal_record *rec, struct ig_replay_info *info,
+			 struct ig_event *ev)
+{
+	if ((rec->flags & (IG_JRF_OUTPUT | IG_JRF_DERIVED)) != 0 || rec->type != IG_JR_EVENT ||
+	    ig_journal_record_event(rec, ev) != 0 || ev->hdr.type != IG_EV_CONTROL ||
+	    ev->body.control.cmd != IG_CTL_SESSION)
+		return false;
+	info->sessions++;
+	info->last_epoch = (uint16_t)(ev->body.control.arg & 0xffff);
+	if (info->first_session_ns == 0)
+		info->first_session_ns = ev->hdr.ts_event_ns;
+	return true;
+}
+
+static int scan_one(const struct ig_journal_record *rec, void *arg)
+{
+	struct ig_event ev;
+	note_session(rec, arg, &ev);
+	return 0;
+}
+
 static int replay_one(const struct ig_journal_record *rec, void *arg)
 {
 	struct replay_ctx *c = arg;
@@ -98,28 +121,37 @@ static int replay_one(const struct ig_journal_record *rec, void *arg)
 		c->info->skipped++;
 		return 0;
 	}
-	if (ig_journal_record_event(rec, &ev) != 0) {
-		c->info->refused++;
-		return 0;
-	}
-	if (ev.hdr.type == IG_EV_CONTROL && ev.body.control.cmd == IG_CTL_SESSION) {
-		c->info->sessions++;
+	if (note_session(rec, c->info, &ev)) {
 		if (ev.body.control.nstrategies > c->oms->nstrategies ||
 		    ev.body.control.fingerprint !=
 			    ig_recover_fingerprint(c->oms->cfg, ev.body.control.nstrategies))
 			c->info->config_changed++;
-		c->info->last_epoch = (uint16_t)(ev.body.control.arg & 0xffff);
 		/* What the OMS went through live when that run started. */
 		ig_oms_session_start(c->oms, (ev.body.control.arg >> 16 & 1) != 0);
-		if (c->info->first_session_ns == 0)
-			c->info->first_session_ns = ev.hdr.ts_event_ns;
 		if (c->oms->first_session_ns == 0)
 			c->oms->first_session_ns = ev.hdr.ts_event_ns;
+		return 0;
+	}
+	if (ig_journal_record_event(rec, &ev) != 0) {
+		c->info->refused++;
 		return 0;
 	}
 	ig_oms_handle(c->oms, &ev, &c->sink);
 	c->info->applied++;
 	return 0;
+}
+
+int ig_recover_scan(const char *path, struct ig_replay_info *info)
+{
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	rc = ig_journal_replay(path, scan_one, info, &info->rep);
+	if (rc == IG_ENOENT) {
+		memset(&info->rep, 0, sizeof(info->rep));
+		return 0;
+	}
+	return rc < 0 ? rc : 0;
 }
 
 int ig_recover_replay(const char *path, struct ig_oms *oms, struct ig_replay_info *info)

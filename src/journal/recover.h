@@ -69,6 +69,12 @@ struct ig_replay_info {
  */
 int ig_recover_replay(const char *path, struct ig_oms *oms, struct ig_replay_info *info);
 
+/* Reads the journal at path without replaying it: what the reader found
+ * (rep) and the SESSION records (sessions, last_epoch, first_session_ns);
+ * the rest of info stays zero. For a start that does not recover. A
+ * missing journal is no error. Returns 0, IG_EIO or IG_ENOMEM. */
+int ig_recover_scan(const char *path, struct ig_replay_info *info);
+
 /* Lists up to cap orders that may be at the venue (not finished, not
  * armed or held by the OMS) into orders, and fills rc (orders, cursors).
  * Returns how many there are (may exceed cap: then only cap are listed). */
