@@ -15,6 +15,9 @@ char it_bin[512];
 char it_tmpdir[256];
 const char *it_key = "itest-key";
 const char *it_secret = "itest-secret";
+pid_t it_run_pid = -1;
+pid_t it_sim_pid = -1;
+json_t *it_json[4];
 
 void it_msleep(int ms)
 {
@@ -124,6 +127,18 @@ int64_t it_money(json_t *o, const char *key)
 		fail_msg("missing decimal field %s", key);
 	assert_int_equal(ig_fixed_parse_round(s, strlen(s), &v), 0);
 	return v;
+}
+
+int it_teardown(void **state)
+{
+	(void)state;
+	it_reap(&it_run_pid, SIGKILL, 1000);
+	it_reap(&it_sim_pid, SIGTERM, 5000);
+	for (size_t i = 0; i < sizeof(it_json) / sizeof(it_json[0]); i++) {
+		json_decref(it_json[i]);
+		it_json[i] = NULL;
+	}
+	return 0;
 }
 
 int it_main(const char *argv0, const char *name, const struct CMUnitTest *tests, size_t n)

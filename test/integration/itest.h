@@ -22,6 +22,9 @@ extern char it_bin[512];     /* path of build/.../ingenium */
 extern char it_tmpdir[256];  /* this run's scratch directory */
 extern const char *it_key;   /* LUNO_API_KEY_ID given to children */
 extern const char *it_secret;/* LUNO_API_KEY_SECRET given to children */
+extern pid_t it_run_pid;     /* the daemon a test started, -1 none */
+extern pid_t it_sim_pid;     /* the exchange-sim a test started, -1 none */
+extern json_t *it_json[4];   /* results a test loaded (freed by it_teardown) */
 
 void it_msleep(int ms);
 
@@ -50,6 +53,10 @@ int it_sim_port(const char *outfile);
 /* The decimal string at o[key] as 1e-8 fixed-point; fails the test if it
  * is missing or malformed. */
 int64_t it_money(json_t *o, const char *key);
+
+/* cmocka teardown: kills it_run_pid, stops it_sim_pid, frees it_json[],
+ * so a failed assertion leaves no process and no leak behind. */
+int it_teardown(void **state);
 
 /* main() of an integration test named name (its binary is
  * BUILD/test/integration/NAME): finds the ingenium binary beside argv0,

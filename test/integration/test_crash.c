@@ -30,8 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static pid_t sim_pid = -1, run_pid = -1;
-static json_t *g_json[4];
 
 
 
@@ -78,7 +76,7 @@ static void test_kill9_loop(void **state)
 	argv[n++] = "--state";
 	argv[n++] = sim_state;
 	argv[n] = NULL;
-	sim_pid = it_spawn(argv, sim_out, false);
+	it_sim_pid = it_spawn(argv, sim_out, false);
 	port = it_sim_port(sim_out);
 	assert_true(port > 0);
 	snprintf(url, sizeof(url), "venue.base_url=http://127.0.0.1:%d", port);
@@ -116,9 +114,9 @@ static void test_kill9_loop(void **state)
 		/* 0.15 .. 2.15 s: some kills land in start-up and recovery,
 		 * most in trading. */
 		int ms = 150 + rand() % 2000;
-		run_pid = it_spawn(argv, run_out, true);
+		it_run_pid = it_spawn(argv, run_out, true);
 		it_msleep(ms);
-		rc = it_reap(&run_pid, SIGKILL, 5000);
+		rc = it_reap(&it_run_pid, SIGKILL, 5000);
 		assert_int_equal(rc, 128 + SIGKILL);
 	}
 	/* The last run reconciles (after many quick restarts the venue's
@@ -126,18 +124,18 @@ static void test_kill9_loop(void **state)
 	 * stops gracefully. */
 	{
 		int before = it_count(run_out, "reconciled with the venue:");
-		run_pid = it_spawn(argv, run_out, true);
+		it_run_pid = it_spawn(argv, run_out, true);
 		for (int w = 0; w < 900 && it_count(run_out, "reconciled with the venue:") == before; w++)
 			it_msleep(100);
 		it_msleep(3000);
 	}
-	rc = it_reap(&run_pid, SIGTERM, 60000);
+	rc = it_reap(&it_run_pid, SIGTERM, 60000);
 	assert_int_equal(rc, 0);
-	rc = it_reap(&sim_pid, SIGTERM, 10000);
+	rc = it_reap(&it_sim_pid, SIGTERM, 10000);
 	assert_int_equal(rc, 0);
 
-	st = g_json[0] = json_load_file(sim_state, 0, &jerr);
-	sum = g_json[1] = json_load_file(summary, 0, &jerr);
+	st = it_json[0] = json_load_file(sim_state, 0, &jerr);
+	sum = it_json[1] = json_load_file(summary, 0, &jerr);
 	assert_non_null(st);
 	assert_non_null(sum);
 	trades = json_object_get(st, "trades");
@@ -252,7 +250,7 @@ static void test_kill9_loop(void **state)
 	argv[n++] = journal;
 	argv[n] = NULL;
 	assert_int_equal(it_run(argv, sout), 0);
-	jstate = g_json[2] = json_load_file(sout, 0, &jerr);
+	jstate = it_json[2] = json_load_file(sout, 0, &jerr);
 	assert_non_null(jstate);
 	assert_string_equal(json_string_value(json_object_get(jstate, "state_hash")),
 			    json_string_value(json_object_get(sum, "state_hash")));
@@ -273,22 +271,11 @@ static void test_kill9_loop(void **state)
 	}
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	it_reap(&run_pid, SIGKILL, 1000);
-	it_reap(&sim_pid, SIGTERM, 5000);
-	for (size_t i = 0; i < sizeof(g_json) / sizeof(g_json[0]); i++) {
-		json_decref(g_json[i]);
-		g_json[i] = NULL;
-	}
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_kill9_loop, teardown),
+		cmocka_unit_test_teardown(test_kill9_loop, it_teardown),
 	};
 	(void)argc;
 	it_key = "crash-key";

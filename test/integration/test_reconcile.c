@@ -49,8 +49,6 @@
 #define SECRET "matrix-secret"
 #define EPOCH 100u
 
-static pid_t sim_pid = -1, run_pid = -1;
-static json_t *g_json[4];
 
 
 
@@ -62,7 +60,7 @@ static int start_sim(const char *name, const char *state)
 	const char *argv[] = { it_bin,   "exchange-sim", "--listen", "127.0.0.1:0", "--seed", "5",
 			       "--flow-ms", "0",          "--state",  state,         NULL };
 	snprintf(out, sizeof(out), "%s/%s.sim.out", it_tmpdir, name);
-	sim_pid = it_spawn(argv, out, false);
+	it_sim_pid = it_spawn(argv, out, false);
 	return it_sim_port(out);
 }
 
@@ -279,9 +277,9 @@ static json_t *run_daemon(const char *name, const char *cfg_path, const char *jp
 	argv[n++] = "--summary-json";
 	argv[n++] = summary;
 	argv[n] = NULL;
-	run_pid = it_spawn(argv, out, false);
+	it_run_pid = it_spawn(argv, out, false);
 	it_msleep(ms);
-	assert_int_equal(it_reap(&run_pid, SIGTERM, 60000), 0);
+	assert_int_equal(it_reap(&it_run_pid, SIGTERM, 60000), 0);
 	return json_load_file(summary, 0, &jerr);
 }
 
@@ -373,7 +371,7 @@ static void test_matrix(void **state)
 	{
 		char form[128];
 		json_t *bs = NULL;
-		st = g_json[0] = NULL;
+		st = it_json[0] = NULL;
 		snprintf(form, sizeof(form), "order_id=%s", vb);
 		bs = sim_post(port, "/api/1/stoporder", form);
 		assert_true(json_is_true(json_object_get(bs, "success")));
@@ -382,10 +380,10 @@ static void test_matrix(void **state)
 	sim_bid(port, cd, "998700", "0.001");
 	sim_bid(port, "manual-7", "998600", "0.001");
 
-	sum = g_json[1] = run_daemon("matrix", cfg, jpath, port, 4000);
-	assert_int_equal(it_reap(&sim_pid, SIGTERM, 10000), 0);
+	sum = it_json[1] = run_daemon("matrix", cfg, jpath, port, 4000);
+	assert_int_equal(it_reap(&it_sim_pid, SIGTERM, 10000), 0);
 	assert_non_null(sum);
-	st = g_json[0] = json_load_file(st_path, 0, &jerr);
+	st = it_json[0] = json_load_file(st_path, 0, &jerr);
 	assert_non_null(st);
 	rec = json_object_get(sum, "recovery");
 	s0 = json_array_get(json_object_get(sum, "strategies"), 0);
@@ -438,8 +436,8 @@ static void test_mismatch(void **state)
 	assert_true(port > 0);
 	/* The sim opens with 1 XBT; the journal remembers 1.5. */
 	write_journal(cfg, jpath, NULL, 0, "1.5", "1000000");
-	sum = g_json[1] = run_daemon("mismatch", cfg, jpath, port, 2500);
-	assert_int_equal(it_reap(&sim_pid, SIGTERM, 10000), 0);
+	sum = it_json[1] = run_daemon("mismatch", cfg, jpath, port, 2500);
+	assert_int_equal(it_reap(&it_sim_pid, SIGTERM, 10000), 0);
 	assert_non_null(sum);
 	rec = json_object_get(sum, "recovery");
 	printf("mismatch: %s\n", json_string_value(json_object_get(rec, "why_closed")));
@@ -460,7 +458,7 @@ static void test_unreachable(void **state)
 	write_config(cfg);
 	write_journal(cfg, jpath, NULL, 0, NULL, NULL);
 	/* Port 9 (discard) on loopback: nothing listens, connections are refused. */
-	sum = g_json[1] = run_daemon("unreach", cfg, jpath, 9, 5000);
+	sum = it_json[1] = run_daemon("unreach", cfg, jpath, 9, 5000);
 	assert_non_null(sum);
 	rec = json_object_get(sum, "recovery");
 	printf("unreachable: %s (%s)\n", json_string_value(json_object_get(rec, "why_closed")),
@@ -485,39 +483,28 @@ static void test_kill_switch_survives_crash(void **state)
 	snprintf(jset, sizeof(jset), "journal.path=%s/ks.journal", it_tmpdir);
 	snprintf(out, sizeof(out), "%s/ks.run.out", it_tmpdir);
 	snprintf(summary, sizeof(summary), "%s/ks.summary.json", it_tmpdir);
-	run_pid = it_spawn(argv, out, false);
+	it_run_pid = it_spawn(argv, out, false);
 	it_msleep(800);
-	kill(run_pid, SIGUSR1);
+	kill(it_run_pid, SIGUSR1);
 	it_msleep(500);
-	assert_int_equal(it_reap(&run_pid, SIGKILL, 2000), 128 + SIGKILL);
-	run_pid = it_spawn(argv, out, true);
+	assert_int_equal(it_reap(&it_run_pid, SIGKILL, 2000), 128 + SIGKILL);
+	it_run_pid = it_spawn(argv, out, true);
 	it_msleep(800);
-	assert_int_equal(it_reap(&run_pid, SIGTERM, 30000), 0);
-	sum = g_json[1] = json_load_file(summary, 0, &jerr);
+	assert_int_equal(it_reap(&it_run_pid, SIGTERM, 30000), 0);
+	sum = it_json[1] = json_load_file(summary, 0, &jerr);
 	assert_non_null(sum);
 	assert_true(json_is_true(json_object_get(sum, "kill_switch")));
 	assert_int_equal(it_count(out, "the kill switch is engaged"), 1);
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	it_reap(&run_pid, SIGKILL, 1000);
-	it_reap(&sim_pid, SIGTERM, 5000);
-	for (size_t i = 0; i < sizeof(g_json) / sizeof(g_json[0]); i++) {
-		json_decref(g_json[i]);
-		g_json[i] = NULL;
-	}
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_matrix, teardown),
-		cmocka_unit_test_teardown(test_mismatch, teardown),
-		cmocka_unit_test_teardown(test_unreachable, teardown),
-		cmocka_unit_test_teardown(test_kill_switch_survives_crash, teardown),
+		cmocka_unit_test_teardown(test_matrix, it_teardown),
+		cmocka_unit_test_teardown(test_mismatch, it_teardown),
+		cmocka_unit_test_teardown(test_unreachable, it_teardown),
+		cmocka_unit_test_teardown(test_kill_switch_survives_crash, it_teardown),
 	};
 	int rc;
 

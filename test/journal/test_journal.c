@@ -49,6 +49,7 @@
 
 #include "ingenium/error.h"
 #include "ingenium/event.h"
+#include "jtest.h"
 #include "journal/crc32c.h"
 #include "journal/journal.h"
 
@@ -89,64 +90,18 @@ static int setup(void **state)
 	return 0;
 }
 
-static void rm_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[512];
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		struct stat st;
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else
-			unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
 
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	rm_tree(f->dir);
+	jt_rm_tree(f->dir);
 	free(f);
 	return 0;
 }
 
 /* ---- files --------------------------------------------------------------- */
 
-static uint8_t *read_all(const char *path, size_t *n)
-{
-	FILE *fp = fopen(path, "rb");
-	uint8_t *b;
-	long sz;
 
-	assert_non_null(fp);
-	fseek(fp, 0, SEEK_END);
-	sz = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	b = malloc((size_t)sz + 1);
-	assert_non_null(b);
-	assert_int_equal(fread(b, 1, (size_t)sz, fp), (size_t)sz);
-	fclose(fp);
-	*n = (size_t)sz;
-	return b;
-}
-
-static void write_all(const char *path, const void *b, size_t n)
-{
-	FILE *fp = fopen(path, "wb");
-	assert_non_null(fp);
-	if (n > 0)
-		assert_int_equal(fwrite(b, 1, n, fp), n);
-	assert_int_equal(fclose(fp), 0);
-}
 
 static bool exists(const char *path)
 {
@@ -430,7 +385,7 @@ static void test_format_by_hand(void **state)
 	n = hand_header(b, 0, 42, 10);
 	for (uint64_t s = 10; s < 30; s++)
 		n += hand_gen(b + n, s);
-	write_all(f->path, b, n);
+	jt_write_all(f->path, b, n);
 	assert_int_equal(ig_journal_replay(f->path, check_cb, &c, &rep), 0);
 	assert_int_equal(rep.stop, IG_JOURNAL_CLEAN);
 	assert_int_equal(c.n, 20);
@@ -445,7 +400,7 @@ static void test_format_by_hand(void **state)
 		struct ig_journal_opts o = {.run_epoch = 77};
 		write_journal(f->path, &o, 5);
 	}
-	w = read_all(f->path, &sz);
+	w = jt_read_all(f->path, &sz);
 	assert_memory_equal(w, "IGJRNL01", 8);
 	assert_int_equal(rd(w + 8, 2), 1);
 	assert_int_equal(rd(w + 10, 2), 64);
@@ -644,7 +599,7 @@ static uint8_t *torn_source(struct fx *f, size_t *n, uint64_t *ends, uint64_t nr
 	assert_int_equal(ig_journal_replay(f->path, check_cb, &c, NULL), 0);
 	assert_int_equal(c.n, nrec);
 	memcpy(ends, c.end_off, nrec * sizeof(*ends));
-	return read_all(f->path, n);
+	return jt_read_all(f->path, n);
 }
 
 static void test_torn_tail_every_offset(void **state)
@@ -671,7 +626,7 @@ static void test_torn_tail_every_offset(void **state)
 				complete = i + 1;
 				good_end = ends[i];
 			}
-		write_all(cut_path, src, (size_t)cut);
+		jt_write_all(cut_path, src, (size_t)cut);
 		assert_int_equal(ig_journal_replay(cut_path, check_cb, &c, &rep), 0);
 		assert_int_equal(c.n, complete);
 		assert_int_equal(rep.records, complete);
@@ -721,7 +676,7 @@ static void test_torn_header(void **state)
 		struct ig_journal j;
 		struct check c = {0};
 
-		write_all(cut_path, src, cut);
+		jt_write_all(cut_path, src, cut);
 		assert_int_equal(ig_journal_replay(cut_path, check_cb, &c, &rep), 0);
 		assert_int_equal(c.n, 0);
 		assert_int_equal(rep.stop, IG_JOURNAL_SHORT_HEADER);
@@ -759,7 +714,7 @@ static void test_torn_rotation(void **state)
 	last = rep.last_segment;
 	/* The next segment exists but holds only part of its header. */
 	seg_path(f->path, last + 1, p, sizeof(p));
-	write_all(p, "IGJRNL", 6);
+	jt_write_all(p, "IGJRNL", 6);
 	assert_int_equal(ig_journal_replay(f->path, check_cb, &c, &rep), 0);
 	assert_int_equal(c.n, 300);
 	assert_int_equal(rep.stop, IG_JOURNAL_SHORT_HEADER);
@@ -814,7 +769,7 @@ static void test_bit_flips(void **state)
 				expect = i + 1;
 		memcpy(buf, src, n);
 		buf[pos] ^= (uint8_t)(1u << bit);
-		write_all(flip_path, buf, n);
+		jt_write_all(flip_path, buf, n);
 		assert_int_equal(ig_journal_replay(flip_path, check_cb, &c, &rep), 0);
 		assert_int_equal(c.n, expect);
 		assert_int_equal(rep.records, expect);
@@ -854,25 +809,25 @@ static void test_odd_files(void **state)
 	/* garbage */
 	for (size_t i = 0; i < sizeof(garbage); i++)
 		garbage[i] = (uint8_t)rng_next(&rng);
-	write_all(f->path, garbage, sizeof(garbage));
+	jt_write_all(f->path, garbage, sizeof(garbage));
 	assert_int_equal(ig_journal_verify(f->path, &rep), 0);
 	assert_int_equal(rep.stop, IG_JOURNAL_BAD_HEADER);
 	assert_int_equal(rep.records, 0);
 	assert_int_equal(rep.bytes_dropped, sizeof(garbage));
 	assert_int_equal(ig_journal_open(&j, f->path, NULL, &rep), IG_EPARSE);
-	back = read_all(f->path, &n);
+	back = jt_read_all(f->path, &n);
 	assert_int_equal(n, sizeof(garbage));
 	assert_memory_equal(back, garbage, n);
 	free(back);
 	/* short garbage is not mistaken for a torn header */
-	write_all(f->path, "hello worl", 10);
+	jt_write_all(f->path, "hello worl", 10);
 	assert_int_equal(ig_journal_verify(f->path, &rep), 0);
 	assert_int_equal(rep.stop, IG_JOURNAL_BAD_HEADER);
 	assert_int_equal(ig_journal_open(&j, f->path, NULL, NULL), IG_EPARSE);
 	assert_int_equal(fsize(f->path), 10);
 
 	/* empty file: a torn creation; the writer makes it a journal */
-	write_all(f->path, "", 0);
+	jt_write_all(f->path, "", 0);
 	assert_int_equal(ig_journal_verify(f->path, &rep), 0);
 	assert_int_equal(rep.stop, IG_JOURNAL_SHORT_HEADER);
 	assert_int_equal(rep.bytes_dropped, 0);
@@ -884,7 +839,7 @@ static void test_odd_files(void **state)
 	assert_int_equal(c.n, 1);
 
 	/* 64 zero bytes: the size reached the disk, the header did not */
-	write_all(f->path, zeros, sizeof(zeros));
+	jt_write_all(f->path, zeros, sizeof(zeros));
 	assert_int_equal(ig_journal_verify(f->path, &rep), 0);
 	assert_int_equal(rep.stop, IG_JOURNAL_SHORT_HEADER);
 	assert_int_equal(ig_journal_open(&j, f->path, NULL, NULL), 0);
@@ -931,7 +886,7 @@ static void test_bad_records(void **state)
 	n += hand_gen(b + n, 2);
 	good = n;
 	n += hand_gen(b + n, 4);
-	write_all(f->path, b, n);
+	jt_write_all(f->path, b, n);
 	assert_int_equal(ig_journal_replay(f->path, check_cb, &c, &rep), 0);
 	assert_int_equal(c.n, 2);
 	assert_int_equal(rep.stop, IG_JOURNAL_SEQ_GAP);
@@ -945,7 +900,7 @@ static void test_bad_records(void **state)
 	/* a repeated seq (1, 2, 2) is a gap too */
 	n = good;
 	n += hand_gen(b + n, 2);
-	write_all(f->path, b, n);
+	jt_write_all(f->path, b, n);
 	assert_int_equal(ig_journal_verify(f->path, &rep), 0);
 	assert_int_equal(rep.stop, IG_JOURNAL_SEQ_GAP);
 	assert_int_equal(rep.records, 2);
@@ -954,7 +909,7 @@ static void test_bad_records(void **state)
 	for (int k = 0; k < 2; k++) {
 		n = good;
 		n += hand_record(b + n, k ? 99 : 0, 3, pl, sizeof(pl));
-		write_all(f->path, b, n);
+		jt_write_all(f->path, b, n);
 		assert_int_equal(ig_journal_verify(f->path, &rep), 0);
 		assert_int_equal(rep.stop, IG_JOURNAL_BAD_TYPE);
 		assert_int_equal(rep.records, 2);
@@ -965,31 +920,31 @@ static void test_bad_records(void **state)
 	n = good;
 	n += hand_record(b + n, IG_JR_MARK, 3, pl, sizeof(pl));
 	le(b + good, 0xFFFFFFF0u, 4);
-	write_all(f->path, b, n);
+	jt_write_all(f->path, b, n);
 	assert_int_equal(ig_journal_verify(f->path, &rep), 0);
 	assert_int_equal(rep.stop, IG_JOURNAL_BAD_LENGTH);
 	le(b + good, IG_JOURNAL_MAX_PAYLOAD - 1, 4);
-	write_all(f->path, b, n);
+	jt_write_all(f->path, b, n);
 	assert_int_equal(ig_journal_verify(f->path, &rep), 0);
 	assert_int_equal(rep.stop, IG_JOURNAL_SHORT_PAYLOAD);
 	assert_int_equal(rep.records, 2);
 
 	/* a header whose first_seq is 0 */
 	n = hand_header(b, 0, 0, 0);
-	write_all(f->path, b, n);
+	jt_write_all(f->path, b, n);
 	assert_int_equal(ig_journal_verify(f->path, &rep), 0);
 	assert_int_equal(rep.stop, IG_JOURNAL_BAD_HEADER);
 
 	/* a good segment whose successor starts at the wrong seq */
 	n = hand_header(b, 0, 0, 1);
 	n += hand_gen(b + n, 1);
-	write_all(f->path, b, n);
+	jt_write_all(f->path, b, n);
 	{
 		char p[256];
 		size_t m = hand_header(b, 1, 0, 3);
 		m += hand_gen(b + m, 3);
 		seg_path(f->path, 1, p, sizeof(p));
-		write_all(p, b, m);
+		jt_write_all(p, b, m);
 		assert_int_equal(ig_journal_verify(f->path, &rep), 0);
 		assert_int_equal(rep.stop, IG_JOURNAL_SEQ_GAP);
 		assert_int_equal(rep.bad_segment, 1);
@@ -1083,9 +1038,9 @@ static void test_compaction(void **state)
 		uint8_t *b;
 		assert_int_equal(ig_journal_flush(&j), 0);
 		seg_path(f->path, s, p, sizeof(p));
-		b = read_all(p, &n);
+		b = jt_read_all(p, &n);
 		snprintf(q, sizeof(q), "%s/old.%u", f->dir, s);
-		write_all(q, b, n);
+		jt_write_all(q, b, n);
 		free(b);
 	}
 	/* the snapshot is bigger than the write buffer: written directly */
@@ -1129,9 +1084,9 @@ static void test_compaction(void **state)
 		size_t n;
 		uint8_t *b;
 		snprintf(q, sizeof(q), "%s/old.%u", f->dir, s);
-		b = read_all(q, &n);
+		b = jt_read_all(q, &n);
 		seg_path(f->path, s, p, sizeof(p));
-		write_all(p, b, n);
+		jt_write_all(p, b, n);
 		free(b);
 		unlink(q);
 	}
@@ -1369,8 +1324,8 @@ static void test_cli(void **state)
 		const char *v[] = {"journal", "verify", cut};
 		const char *d[] = {"journal", "dump", cut};
 		write_journal(cut, &one, 30);
-		src = read_all(cut, &n);
-		write_all(cut, src, n - 3);
+		src = jt_read_all(cut, &n);
+		jt_write_all(cut, src, n - 3);
 		free(src);
 		assert_int_equal(run_cli(out, 3, v), 1);
 		assert_int_equal(run_cli(out, 3, d), 1);

@@ -36,6 +36,7 @@
 #include "core/log.h"
 #include "ingenium/error.h"
 #include "ingenium/event.h"
+#include "jtest.h"
 #include "journal/journal.h"
 #include "journal/jstage.h"
 #include "oms/oms.h"
@@ -118,30 +119,13 @@ static int setup(void **state)
 	return 0;
 }
 
-static void rm_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[512];
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
 
 static int teardown(void **state)
 {
 	struct fx *f = *state;
 	if (f->open)
 		ig_jstage_close(&f->js);
-	rm_tree(f->dir);
+	jt_rm_tree(f->dir);
 	free(f);
 	return 0;
 }

@@ -52,6 +52,8 @@
 #include "ingenium/error.h"
 #include "ingenium/event.h"
 #include "ingenium/fixed.h"
+#include "jtest.h"
+#include "../oms/oms_harness.h"
 #include "journal/journal.h"
 #include "journal/jstage.h"
 #include "journal/recover.h"
@@ -120,13 +122,7 @@ static const struct ig_event *find(const struct drv *d, enum ig_stage dst, enum 
 {
 	for (uint32_t i = 0; i < d->n; i++) {
 		const struct ig_event *e = &d->it[i].ev;
-		uint64_t id = type == IG_EV_ORDER	   ? e->body.order.client_id
-			      : type == IG_EV_CANCEL	   ? e->body.cancel.client_id
-			      : type == IG_EV_ORDER_UPDATE ? e->body.update.client_id
-			      : type == IG_EV_REJECT	   ? e->body.reject.client_id
-			      : type == IG_EV_FILL	   ? e->body.fill.client_id
-							   : 0;
-		if (d->it[i].dst == dst && e->hdr.type == type && id == cid)
+		if (d->it[i].dst == dst && e->hdr.type == type && oh_client_id(e) == cid)
 			return e;
 	}
 	return NULL;
@@ -207,23 +203,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static void rm_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[512];
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
 
 static int teardown(void **state)
 {
@@ -232,7 +211,7 @@ static int teardown(void **state)
 		ig_jstage_close(&f->js);
 	if (f->live_up)
 		ig_oms_destroy(&f->live);
-	rm_tree(f->dir);
+	jt_rm_tree(f->dir);
 	free(f->cfg);
 	free(f);
 	return 0;
@@ -551,33 +530,7 @@ static uint64_t replay_hash(const struct ig_config *cfg, const char *path,
 
 /* ---- files ------------------------------------------------------------------ */
 
-static uint8_t *read_all(const char *path, size_t *n)
-{
-	FILE *fp = fopen(path, "rb");
-	uint8_t *b;
-	long sz;
 
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	sz = ftell(fp);
-	assert_true(sz >= 0);
-	assert_int_equal(fseek(fp, 0, SEEK_SET), 0);
-	b = malloc((size_t)sz + 1);
-	assert_non_null(b);
-	assert_int_equal(fread(b, 1, (size_t)sz, fp), (size_t)sz);
-	fclose(fp);
-	*n = (size_t)sz;
-	return b;
-}
-
-static void write_all(const char *path, const uint8_t *b, size_t n)
-{
-	FILE *fp = fopen(path, "wb");
-	assert_non_null(fp);
-	if (n > 0)
-		assert_int_equal(fwrite(b, 1, n, fp), n);
-	assert_int_equal(fclose(fp), 0);
-}
 
 /* Where each record ends (offsets in segment 0) and its seq. */
 struct bounds {
@@ -663,7 +616,7 @@ static void test_replay_missing(void **state)
 /* Replays the cut copy of the live journal (first len bytes). */
 static uint64_t replay_cut(struct fx *f, const uint8_t *buf, size_t len, struct ig_replay_info *info)
 {
-	write_all(f->tpath, buf, len);
+	jt_write_all(f->tpath, buf, len);
 	return replay_hash(f->cfg, f->tpath, info);
 }
 
@@ -679,7 +632,7 @@ static void test_torn_tail(void **state)
 	uint64_t pre[WINDOW + 1]; /* hash of the journal cut after record n-WINDOW-1+i */
 	uint32_t distinct = 0;
 	size_t size;
-	uint8_t *buf = read_all(f->path, &size);
+	uint8_t *buf = jt_read_all(f->path, &size);
 	uint32_t first;
 
 	memset(&b, 0, sizeof(b));
@@ -744,7 +697,7 @@ static void test_bit_flips(void **state)
 	uint32_t first;
 
 	(void)live_run(f);
-	buf = read_all(f->path, &size);
+	buf = jt_read_all(f->path, &size);
 	copy = malloc(size);
 	assert_non_null(copy);
 	memset(&b, 0, sizeof(b));

@@ -233,18 +233,30 @@ uint32_t oh_n_to(enum ig_stage dst)
 	return n;
 }
 
+uint64_t oh_client_id(const struct ig_event *e)
+{
+	switch (e->hdr.type) {
+	case IG_EV_ORDER:
+		return e->body.order.client_id;
+	case IG_EV_CANCEL:
+		return e->body.cancel.client_id;
+	case IG_EV_ORDER_UPDATE:
+		return e->body.update.client_id;
+	case IG_EV_REJECT:
+		return e->body.reject.client_id;
+	case IG_EV_FILL:
+		return e->body.fill.client_id;
+	default:
+		return 0;
+	}
+}
+
 const struct ig_event *oh_find(enum ig_stage dst, enum ig_event_type type, uint64_t cid)
 {
 	const struct oh_cap *out = oh_st.b.out;
 	for (uint32_t i = 0; i < out->n; i++) {
 		const struct ig_event *e = &out->it[i].ev;
-		uint64_t id = type == IG_EV_ORDER	   ? e->body.order.client_id
-			      : type == IG_EV_CANCEL	   ? e->body.cancel.client_id
-			      : type == IG_EV_ORDER_UPDATE ? e->body.update.client_id
-			      : type == IG_EV_REJECT	   ? e->body.reject.client_id
-			      : type == IG_EV_FILL	   ? e->body.fill.client_id
-							   : 0;
-		if (out->it[i].dst == dst && e->hdr.type == type && id == cid)
+		if (out->it[i].dst == dst && e->hdr.type == type && oh_client_id(e) == cid)
 			return e;
 	}
 	return NULL;

@@ -105,6 +105,10 @@ void oh_cancel(uint16_t sid, uint64_t cid);
 uint32_t oh_n_to(enum ig_stage dst);
 /* The first event to dst of type for client id cid, or NULL. */
 const struct ig_event *oh_find(enum ig_stage dst, enum ig_event_type type, uint64_t cid);
+
+/* The client id an order, cancel, update, reject or fill event is about;
+ * 0 for other events. */
+uint64_t oh_client_id(const struct ig_event *e);
 const struct ig_event *oh_exec_order(uint64_t cid);
 const struct ig_event *oh_reject_for(uint64_t cid);
 /* The update for cid into st to strategy sid (OH_ANY_SID: any), or NULL. */
