@@ -376,43 +376,44 @@ static void execute(struct ig_book *b, struct taker *t, struct ig_book_order *m,
 	uint32_t seller = taker_buys ? m->account : r->account;
 	int64_t *buyer_res = taker_buys ? &t->reserved : &m->reserved;
 	int64_t *seller_res = taker_buys ? &m->reserved : &t->reserved;
-	int64_t c, fm, ft, fee_b, fee_s, room, used;
+	bool base_fee = !b->cfg.fee_in_counter; /* the buyer pays its fee in base */
+	int64_t c, fee_b, fee_s, room, used;
 	struct ig_book_trade tr;
 	int rc;
 
 	/* Cannot fail: init checked max_price * max_volume plus fee. */
 	rc = ig_fixed_mul(m->px, q, &c);
-	rc |= ig_fixed_bps(c, b->cfg.maker_fee_bps, &fm);
-	rc |= ig_fixed_bps(c, b->cfg.taker_fee_bps, &ft);
+	rc |= ig_fixed_bps(base_fee ? q : c, taker_buys ? b->cfg.taker_fee_bps : b->cfg.maker_fee_bps,
+			   &fee_b);
+	rc |= ig_fixed_bps(c, taker_buys ? b->cfg.maker_fee_bps : b->cfg.taker_fee_bps, &fee_s);
 	assert(rc == 0);
 	(void)rc;
-	fee_b = taker_buys ? ft : fm;
-	fee_s = taker_buys ? fm : ft;
 
 	/* Per-fill fee rounding may overrun the reservation by a few 1e-8
 	 * (book.h, "rounding"): cover it from available, else cut the fee. */
 	room = *buyer_res + ig_ledger_available(l, buyer, b->counter_asset);
 	assert(c <= room);
-	if (c + fee_b > room) {
+	if (!base_fee && c + fee_b > room) {
 		int64_t cut = c + fee_b - room;
 		fee_b -= cut < fee_b ? cut : fee_b;
-		if (taker_buys)
-			ft = fee_b;
-		else
-			fm = fee_b;
 	}
 
-	/* Counter: buyer -> seller (notional), buyer -> fee account. */
+	/* Counter: buyer -> seller (notional), and a counter fee. */
 	ig_ledger_move(l, buyer, seller, b->counter_asset, c, *buyer_res);
 	used = c < *buyer_res ? c : *buyer_res;
 	*buyer_res -= used;
-	ig_ledger_move(l, buyer, b->cfg.fee_account, b->counter_asset, fee_b, *buyer_res);
-	used = fee_b < *buyer_res ? fee_b : *buyer_res;
-	*buyer_res -= used;
+	if (!base_fee) {
+		ig_ledger_move(l, buyer, b->cfg.fee_account, b->counter_asset, fee_b, *buyer_res);
+		used = fee_b < *buyer_res ? fee_b : *buyer_res;
+		*buyer_res -= used;
+	}
 	/* Base: seller -> buyer, all of it from the seller's reservation. */
 	assert(*seller_res >= q);
 	ig_ledger_move(l, seller, buyer, b->base_asset, q, *seller_res);
 	*seller_res -= q;
+	/* A base fee comes out of the base the buyer just received (fee <= q). */
+	if (base_fee)
+		ig_ledger_move(l, buyer, b->cfg.fee_account, b->base_asset, fee_b, 0);
 	/* The seller pays its fee out of the notional it just received. */
 	ig_ledger_move(l, seller, b->cfg.fee_account, b->counter_asset, fee_s, 0);
 
@@ -428,7 +429,10 @@ static void execute(struct ig_book *b, struct taker *t, struct ig_book_order *m,
 	}
 	res->filled_qty += q;
 	res->filled_counter += c;
-	res->fee += taker_buys ? fee_b : fee_s;
+	if (taker_buys && base_fee)
+		res->fee_base += fee_b;
+	else
+		res->fee += taker_buys ? fee_b : fee_s;
 	res->trades++;
 	b->last_px = m->px;
 	b->volume += q;
@@ -445,8 +449,10 @@ static void execute(struct ig_book *b, struct taker *t, struct ig_book_order *m,
 	tr.maker_account = m->account;
 	tr.taker_account = r->account;
 	tr.taker_side = r->side;
-	tr.maker_fee = fm;
-	tr.taker_fee = ft;
+	tr.maker_fee = taker_buys ? fee_s : fee_b;
+	tr.taker_fee = taker_buys ? fee_b : fee_s;
+	tr.maker_fee_in_base = !taker_buys && base_fee;
+	tr.taker_fee_in_base = taker_buys && base_fee;
 	tr.maker_leaves = m->leaves;
 	tr.taker_leaves = (r->kind == IG_BOOK_MARKET && r->side == IG_BOOK_BID) ? t->reserved
 										   : t->leaves;
@@ -479,7 +485,8 @@ static void match(struct ig_book *b, struct taker *t, struct ig_book_result *res
 			continue;
 		}
 		if (buy_by_counter)
-			q = affordable(b, t->reserved, m->px, b->cfg.taker_fee_bps, m->leaves);
+			q = affordable(b, t->reserved, m->px,
+				       b->cfg.fee_in_counter ? b->cfg.taker_fee_bps : 0, m->leaves);
 		else
 			q = t->leaves < m->leaves ? t->leaves : m->leaves;
 		if (q <= 0)

@@ -28,18 +28,21 @@
  * Money
  * -----
  *   reservation   a BID reserves notional + fee at max(maker, taker) bps in
- *                 the counter asset; an ASK reserves its volume in base; a
- *                 market BUY reserves counter_qty, a market SELL qty. The
+ *                 the counter asset (also when the buyer pays in base: a
+ *                 margin for per-fill rounding, released at the end); an ASK reserves its volume in base; a
+ *                 market BUY reserves counter_qty, a market SELL qty.
+ *                 (Base fees are paid out of the base just received.) The
  *                 order consumes its reservation as it fills; whatever is
  *                 left is released when the order completes or is cancelled.
- *   fill          counter = px * qty (ig_fixed_mul); each side pays
- *                 fee = ig_fixed_bps(counter, maker or taker bps), in the
- *                 COUNTER asset for both sides (a documented simplification:
- *                 real Luno charges a buyer's fee in base). The buyer pays
- *                 counter + fee and receives qty; the seller delivers qty
- *                 and receives counter - fee; both fees go to the fee
- *                 account. So per asset the sum over all accounts is
- *                 conserved exactly.
+ *   fill          counter = px * qty (ig_fixed_mul). Like Luno, each side
+ *                 pays its fee (maker or taker bps) in the asset it
+ *                 RECEIVES: the buyer pays ig_fixed_bps(qty, bps) in base
+ *                 and receives qty - that; the seller delivers qty and
+ *                 receives counter - ig_fixed_bps(counter, bps). With
+ *                 cfg.fee_in_counter both sides pay in counter instead
+ *                 (the buyer pays counter + fee and receives qty). Every
+ *                 fee goes to the fee account, so per asset the sum over
+ *                 all accounts is conserved exactly.
  *   rounding      each fill's fee is rounded on its own, so after many
  *                 partial fills a bid could in theory need a few 1e-8 more
  *                 than its reservation; the excess is taken from the
@@ -118,6 +121,8 @@ struct ig_book_cfg {
 	int64_t min_volume, max_volume;         /* 1e-8 */
 	int64_t maker_fee_bps, taker_fee_bps;   /* 0..10000 */
 	uint32_t fee_account;                   /* receives every fee */
+	bool fee_in_counter;                    /* both sides pay fees in counter (false:
+						 * the buyer pays in base, as Luno does) */
 };
 
 /* One execution. Both sides in one record. */
@@ -132,8 +137,11 @@ struct ig_book_trade {
 	uint32_t maker_account;
 	uint32_t taker_account;
 	enum ig_book_side taker_side; /* BID: the taker bought (Luno's is_buy) */
-	int64_t maker_fee;            /* counter asset, 1e-8 */
-	int64_t taker_fee;            /* counter asset, 1e-8 */
+	int64_t maker_fee;            /* the maker's fee, 1e-8, in counter or (a
+				       * buying maker without fee_in_counter) base */
+	int64_t taker_fee;            /* the taker's fee, 1e-8, likewise */
+	bool maker_fee_in_base;       /* maker_fee is base asset */
+	bool taker_fee_in_base;       /* taker_fee is base asset */
 	int64_t maker_leaves;         /* the maker's open volume after it, 1e-8 */
 	int64_t taker_leaves;         /* the taker's open volume after it (a market
 				       * BUY: its unspent counter budget), 1e-8 */
@@ -171,7 +179,8 @@ struct ig_book_result {
 	enum ig_book_reject reject; /* NONE: accepted (and possibly complete) */
 	int64_t filled_qty;         /* base, 1e-8 */
 	int64_t filled_counter;     /* counter, excluding fees, 1e-8 */
-	int64_t fee;                /* this order's fees, counter asset, 1e-8 */
+	int64_t fee;                /* this order's fees in counter, 1e-8 */
+	int64_t fee_base;           /* this order's fees in base (a buyer), 1e-8 */
 	bool rested;                /* a GTC remainder is now in the book */
 	int64_t leaves_qty;         /* resting volume when rested, else 0 */
 	uint32_t trades;

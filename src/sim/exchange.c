@@ -187,7 +187,7 @@ static int add_trade(struct ig_sim_server *s, const struct ig__sim_trade *t)
 }
 
 static void user_fill(struct ig_sim_server *s, const struct ig_book_trade *t, uint64_t order_id,
-		      int64_t fee, bool maker)
+		      int64_t fee, bool fee_in_base, bool maker)
 {
 	struct ig__sim_order *o = find_order(s, order_id);
 	struct ig__sim_trade rec;
@@ -199,7 +199,10 @@ static void user_fill(struct ig_sim_server *s, const struct ig_book_trade *t, ui
 	}
 	o->base += t->qty;
 	o->counter += t->counter;
-	o->fee_counter += fee;
+	if (fee_in_base)
+		o->fee_base += fee;
+	else
+		o->fee_counter += fee;
 	memset(&rec, 0, sizeof(rec));
 	rec.seq = t->seq;
 	rec.ts_ms = t->ts_ms;
@@ -207,7 +210,10 @@ static void user_fill(struct ig_sim_server *s, const struct ig_book_trade *t, ui
 	rec.px = t->px;
 	rec.qty = t->qty;
 	rec.counter = t->counter;
-	rec.fee_counter = fee;
+	if (fee_in_base)
+		rec.fee_base = fee;
+	else
+		rec.fee_counter = fee;
 	rec.is_buy = t->taker_side == IG_BOOK_BID;
 	rec.maker = maker;
 	if (add_trade(s, &rec) != 0)
@@ -230,9 +236,9 @@ static void on_trade(void *arg, const struct ig_book_trade *t)
 		s->recent_n++;
 	s->stats.trades++;
 	if (t->maker_account == IG__SIM_ACCT_USER)
-		user_fill(s, t, t->maker_order_id, t->maker_fee, true);
+		user_fill(s, t, t->maker_order_id, t->maker_fee, t->maker_fee_in_base, true);
 	if (t->taker_account == IG__SIM_ACCT_USER)
-		user_fill(s, t, t->taker_order_id, t->taker_fee, false);
+		user_fill(s, t, t->taker_order_id, t->taker_fee, t->taker_fee_in_base, false);
 }
 
 static void on_gone(void *arg, uint64_t order_id, uint32_t account, enum ig_book_gone why,
@@ -315,6 +321,7 @@ int ig__sim_exchange_init(struct ig_sim_server *s, char *err, size_t errlen)
 	bc.maker_fee_bps = c->maker_fee_bps;
 	bc.taker_fee_bps = c->taker_fee_bps;
 	bc.fee_account = IG__SIM_ACCT_FEE;
+	bc.fee_in_counter = c->fee_in_counter;
 
 	if ((rc = ig_ledger_init(&s->ledger, IG__SIM_NACCOUNTS)) != 0) {
 		snprintf(err, errlen, "out of memory");
@@ -665,7 +672,7 @@ static const char *tif_name(enum ig_book_tif t)
 static json_t *order_json(struct ig_sim_server *s, const struct ig__sim_order *o, bool v3)
 {
 	const struct ig_book_cfg *c = &s->book.cfg;
-	struct fbuf b1, b2, b3, b4, b5;
+	struct fbuf b1, b2, b3, b4, b5, b6;
 	char id[16];
 	json_t *j;
 	bool buy = o->side == IG_BOOK_BID;
@@ -676,7 +683,7 @@ static json_t *order_json(struct ig_sim_server *s, const struct ig__sim_order *o
 		      "limit_price", fdp(&b1, o->limit_px, c->price_scale), "limit_volume",
 		      fdp(&b2, o->limit_qty, c->volume_scale), "base",
 		      fdp(&b3, o->base, c->volume_scale), "counter", fx(&b4, o->counter),
-		      "fee_base", "0", "fee_counter", fx(&b5, o->fee_counter),
+		      "fee_base", fx(&b6, o->fee_base), "fee_counter", fx(&b5, o->fee_counter),
 		      "creation_timestamp", (json_int_t)o->created_ms, "completed_timestamp",
 		      (json_int_t)o->completed_ms, "expiration_timestamp", (json_int_t)0);
 	if (j == NULL)
@@ -1028,7 +1035,7 @@ json_t *ig__sim_trade_json(struct ig_sim_server *s, const struct ig__sim_trade *
 {
 	const struct ig_book_cfg *c = &s->book.cfg;
 	const struct ig__sim_order *o = &s->orders[t->order];
-	struct fbuf b1, b2, b3, b4;
+	struct fbuf b1, b2, b3, b4, b5;
 	char id[16];
 	bool buy = o->side == IG_BOOK_BID;
 
@@ -1039,7 +1046,7 @@ json_t *ig__sim_trade_json(struct ig_sim_server *s, const struct ig__sim_trade *
 			 "client_order_id", o->client_id != NULL ? o->client_id : "", "type",
 			 buy ? "BID" : "ASK", "is_buy", (int)t->is_buy, "price",
 			 fdp(&b1, t->px, c->price_scale), "volume", b2.s, "base", b2.s, "counter",
-			 fx(&b3, t->counter), "fee_base", "0", "fee_counter",
+			 fx(&b3, t->counter), "fee_base", fx(&b5, t->fee_base), "fee_counter",
 			 fx(&b4, t->fee_counter), "timestamp", (json_int_t)t->ts_ms, "maker",
 			 (int)t->maker);
 }
@@ -1228,22 +1235,24 @@ bool ig__sim_sanity_locked(struct ig_sim_server *s)
 			return false;
 	}
 	{
-		int64_t *sum = calloc((size_t)s->norders * 3 + 1, sizeof(*sum));
+		int64_t *sum = calloc((size_t)s->norders * 4 + 1, sizeof(*sum));
 		bool ok = sum != NULL;
 		for (uint32_t k = 0; ok && k < s->ntrades; k++) {
 			const struct ig__sim_trade *t = &s->trades[k];
 			bool buy = s->orders[t->order].side == IG_BOOK_BID;
-			sum[t->order * 3] += t->qty;
-			sum[t->order * 3 + 1] += t->counter;
-			sum[t->order * 3 + 2] += t->fee_counter;
-			base += buy ? t->qty : -t->qty;
+			sum[t->order * 4] += t->qty;
+			sum[t->order * 4 + 1] += t->counter;
+			sum[t->order * 4 + 2] += t->fee_counter;
+			sum[t->order * 4 + 3] += t->fee_base;
+			base += buy ? t->qty - t->fee_base : -t->qty;
 			counter += buy ? -(t->counter + t->fee_counter) : t->counter - t->fee_counter;
 			if (k > 0 && t->seq <= s->trades[k - 1].seq)
 				ok = false;
 		}
 		for (uint32_t i = 0; ok && i < s->norders; i++)
-			if (sum[i * 3] != s->orders[i].base || sum[i * 3 + 1] != s->orders[i].counter ||
-			    sum[i * 3 + 2] != s->orders[i].fee_counter)
+			if (sum[i * 4] != s->orders[i].base || sum[i * 4 + 1] != s->orders[i].counter ||
+			    sum[i * 4 + 2] != s->orders[i].fee_counter ||
+			    sum[i * 4 + 3] != s->orders[i].fee_base)
 				ok = false;
 		free(sum);
 		if (!ok)

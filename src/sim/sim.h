@@ -5,6 +5,7 @@
  *   ingenium exchange-sim --listen 127.0.0.1:PORT [--seed N] [--state FILE]
  *       [--key-id ID --key-secret S] [--pair XBTZAR] [--start-price 1000000]
  *       [--balance ASSET=DECIMAL]... [--maker-fee-bps 0] [--taker-fee-bps 10]
+ *       [--fee-in-counter]
  *       [--rate-limit 300] [--fail-rate P] [--latency-ms N]
  *       [--timeout-after-accept P] [--accept-delay-ms 15000] [--flow-ms 50]
  *       [--min-volume 0.0005] [--price-scale 0] [--volume-scale 6]
@@ -80,6 +81,8 @@ struct ig_sim_cfg {
 	uint32_t nbalances;
 	int64_t maker_fee_bps;       /* default 0 */
 	int64_t taker_fee_bps;       /* default 10 */
+	bool fee_in_counter;         /* both sides pay fees in counter; default false:
+				      * a buyer pays in base, as on Luno */
 	uint32_t rate_limit;         /* calls per minute; default 300; 0 = none */
 	double fail_rate;            /* 0..1 */
 	double timeout_after_accept; /* 0..1 */

@@ -41,6 +41,8 @@ static void usage(FILE *out)
 		"                              1 base and start-price counter)\n"
 		"  --maker-fee-bps N           default 0\n"
 		"  --taker-fee-bps N           default 10\n"
+		"  --fee-in-counter            both sides pay fees in counter (default: like Luno,\n"
+		"                              a buyer pays its fee in base, a seller in counter)\n"
 		"  --rate-limit N              calls per minute, 429 beyond (default 300; 0 = off)\n"
 		"  --fail-rate P               answer 500/503 on a fraction P of requests, half\n"
 		"                              before and half after processing\n"
@@ -133,6 +135,9 @@ int ig_exchange_sim_main(int argc, char **argv)
 			takes = false;
 		} else if (strcmp(o, "--quiet") == 0) {
 			cfg.quiet = true;
+			takes = false;
+		} else if (strcmp(o, "--fee-in-counter") == 0) {
+			cfg.fee_in_counter = true;
 			takes = false;
 		} else if (v == NULL) {
 			fprintf(stderr, "exchange-sim: unknown or incomplete option: %s\n", o);

@@ -49,7 +49,8 @@ struct ig__sim_order {
 	int64_t counter_qty;  /* market BUY: counter_volume, 1e-8 */
 	int64_t base;         /* filled, 1e-8 */
 	int64_t counter;      /* filled notional, 1e-8 */
-	int64_t fee_counter;  /* fees paid, 1e-8 */
+	int64_t fee_counter;  /* fees paid in counter, 1e-8 */
+	int64_t fee_base;     /* fees paid in base (a buyer), 1e-8 */
 	bool complete;
 	bool cancelled;       /* completed with volume unfilled (cancel, IOC,
 			       * FOK kill, self-trade prevention, market rest) */
@@ -66,6 +67,7 @@ struct ig__sim_trade {
 	int64_t qty;         /* 1e-8 */
 	int64_t counter;     /* 1e-8 */
 	int64_t fee_counter; /* 1e-8 */
+	int64_t fee_base;    /* 1e-8 */
 	bool is_buy;         /* the taker bought */
 	bool maker;          /* the user's order was the resting one */
 };

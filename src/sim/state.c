@@ -4,7 +4,7 @@
  *   {"pair": "XBTZAR",
  *    "initial_balances": {ASSET: "dec"}, "balances": {ASSET: "dec"},
  *    "reserved": {ASSET: "dec"},
- *    "fees": {"maker_fee_bps": n, "taker_fee_bps": n},
+ *    "fees": {"maker_fee_bps": n, "taker_fee_bps": n, "fee_in_counter": bool},
  *    "orders": [{"order_id", "client_order_id", "pair", "type": LIMIT|MARKET,
  *                "side": BUY|SELL, "state": PENDING|COMPLETE, "time_in_force",
  *                "post_only", "limit_price", "limit_volume", "counter_volume",
@@ -55,15 +55,15 @@ static json_t *order_json(struct ig_sim_server *s, const struct ig__sim_order *o
 								     : "GTC";
 
 	ig__sim_format_id(o->id, id);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:s, "
-			 "s:o, s:b, s:I, s:I}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, "
+			 "s:o, s:o, s:b, s:I, s:I}",
 			 "order_id", id, "client_order_id", o->client_id != NULL ? o->client_id : "",
 			 "pair", s->pair, "type", o->market ? "MARKET" : "LIMIT", "side",
 			 o->side == IG_BOOK_BID ? "BUY" : "SELL", "state",
 			 o->complete ? "COMPLETE" : "PENDING", "time_in_force", tif, "post_only",
 			 (int)o->post_only, "limit_price", fx(o->limit_px), "limit_volume",
 			 fx(o->limit_qty), "counter_volume", fx(o->counter_qty), "base", fx(o->base),
-			 "counter", fx(o->counter), "fee_base", "0", "fee_counter",
+			 "counter", fx(o->counter), "fee_base", fx(o->fee_base), "fee_counter",
 			 fx(o->fee_counter), "cancelled", (int)o->cancelled, "creation_timestamp",
 			 (json_int_t)o->created_ms, "completed_timestamp",
 			 (json_int_t)o->completed_ms);
@@ -86,12 +86,13 @@ json_t *ig__sim_state_json(struct ig_sim_server *s)
 			trades = NULL;
 		}
 	}
-	return json_pack("{s:s, s:o, s:o, s:o, s:{s:I, s:I}, s:o, s:o, "
+	return json_pack("{s:s, s:o, s:o, s:o, s:{s:I, s:I, s:b}, s:o, s:o, "
 			 "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "pair", s->pair, "initial_balances", assets_json(s, 0), "balances",
 			 assets_json(s, 1), "reserved", assets_json(s, 2), "fees", "maker_fee_bps",
 			 (json_int_t)s->book.cfg.maker_fee_bps, "taker_fee_bps",
-			 (json_int_t)s->book.cfg.taker_fee_bps, "orders", orders, "trades", trades,
+			 (json_int_t)s->book.cfg.taker_fee_bps, "fee_in_counter",
+			 (int)s->book.cfg.fee_in_counter, "orders", orders, "trades", trades,
 			 "stats", "requests", (json_int_t)st->requests, "faults_injected",
 			 (json_int_t)st->faults_injected, "faults_after", (json_int_t)st->faults_after,
 			 "rate_limited", (json_int_t)st->rate_limited, "duplicates_refused",

@@ -98,7 +98,11 @@ static void cfg_default(struct ig_book_cfg *c)
 	c->maker_fee_bps = MAKER_BPS;
 	c->taker_fee_bps = TAKER_BPS;
 	c->fee_account = FEE;
+	c->fee_in_counter = true;
 }
+
+/* Fixtures from setup_base() charge like Luno: a buyer's fee in base. */
+static bool g_fee_in_base;
 
 static int setup(void **state)
 {
@@ -109,6 +113,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	lis.arg = f;
 	cfg_default(&c);
+	c.fee_in_counter = !g_fee_in_base;
 	assert_int_equal(ig_ledger_init(&f->ledger, NACCT), 0);
 	assert_int_equal(ig_book_init(&f->book, &c, &f->ledger, &lis), 0);
 	for (uint32_t a = 1; a < NACCT; a++) {
@@ -124,6 +129,15 @@ static int setup(void **state)
 	return 0;
 }
 
+static int setup_base(void **state)
+{
+	int rc;
+	g_fee_in_base = true;
+	rc = setup(state);
+	g_fee_in_base = false;
+	return rc;
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -137,7 +151,7 @@ static int teardown(void **state)
  * balances recomputed from its deposits and the trade log. */
 static void check(struct fixture *f)
 {
-	int64_t fees = 0;
+	int64_t fees = 0, fees_base = 0;
 
 	assert_true(ig_book_sanity(&f->book));
 	assert_true(ig_ledger_sanity(&f->ledger));
@@ -153,21 +167,30 @@ static void check(struct fixture *f)
 			if (t->taker_account == a) {
 				base += taker_buys ? t->qty : -t->qty;
 				counter += taker_buys ? -t->counter : t->counter;
-				counter -= t->taker_fee;
+				*(t->taker_fee_in_base ? &base : &counter) -= t->taker_fee;
 			}
 			if (t->maker_account == a) {
 				base += taker_buys ? -t->qty : t->qty;
 				counter += taker_buys ? t->counter : -t->counter;
-				counter -= t->maker_fee;
+				*(t->maker_fee_in_base ? &base : &counter) -= t->maker_fee;
 			}
 		}
 		assert_int_equal(ig_ledger_get(&f->ledger, a, f->book.base_asset)->balance, base);
 		assert_int_equal(ig_ledger_get(&f->ledger, a, f->book.counter_asset)->balance, counter);
 	}
-	for (uint32_t i = 0; i < f->ntrades; i++)
-		fees += f->trades[i].maker_fee + f->trades[i].taker_fee;
+	for (uint32_t i = 0; i < f->ntrades; i++) {
+		const struct ig_book_trade *t = &f->trades[i];
+		/* Only ever the buyer pays in base, and only without fee_in_counter. */
+		assert_false(t->maker_fee_in_base && t->taker_fee_in_base);
+		assert_true(!t->taker_fee_in_base || t->taker_side == IG_BOOK_BID);
+		assert_true(!t->maker_fee_in_base || t->taker_side == IG_BOOK_ASK);
+		assert_true(f->book.cfg.fee_in_counter ? !t->maker_fee_in_base && !t->taker_fee_in_base
+						       : t->maker_fee_in_base || t->taker_fee_in_base);
+		*(t->maker_fee_in_base ? &fees_base : &fees) += t->maker_fee;
+		*(t->taker_fee_in_base ? &fees_base : &fees) += t->taker_fee;
+	}
 	assert_int_equal(ig_ledger_get(&f->ledger, FEE, f->book.counter_asset)->balance, fees);
-	assert_int_equal(ig_ledger_get(&f->ledger, FEE, f->book.base_asset)->balance, 0);
+	assert_int_equal(ig_ledger_get(&f->ledger, FEE, f->book.base_asset)->balance, fees_base);
 	/* Conservation: money only entered by the deposits. */
 	assert_int_equal(f->ledger.total[f->book.base_asset], IG_FIXED(10) * (NACCT - 1));
 	assert_int_equal(f->ledger.total[f->book.counter_asset], IG_FIXED(100000000) * (NACCT - 1));
@@ -510,6 +533,56 @@ static void test_fees_exact(void **state)
 	assert_true(ig_ledger_get(&f->ledger, FEE, f->book.counter_asset)->balance > 0);
 }
 
+/* Luno's rule: the buyer pays its fee in base (bps of the volume), the
+ * seller in counter (bps of the notional), whoever is maker or taker. */
+static void test_fees_in_base(void **state)
+{
+	struct fixture *f = *state;
+	struct ig_book_result res;
+	int64_t b2 = avail(f, 2, false), c2 = avail(f, 2, true);
+	int64_t b1 = avail(f, 1, false), c1 = avail(f, 1, true);
+	int64_t c = ref_notional(PX(1000001), QTY(777777));
+	int64_t fee_q = ref_fee(QTY(777777), TAKER_BPS);
+
+	assert_false(f->book.cfg.fee_in_counter);
+	/* Taker buys from a resting ask. */
+	gtc(f, 1, IG_BOOK_ASK, PX(1000001), QTY(777777));
+	limit(f, 2, IG_BOOK_BID, PX(1000001), QTY(777777), IG_BOOK_GTC, false, &res);
+	assert_int_equal(f->ntrades, 1);
+	assert_true(f->trades[0].taker_fee_in_base);
+	assert_false(f->trades[0].maker_fee_in_base);
+	assert_int_equal(f->trades[0].taker_fee, fee_q);
+	assert_int_equal(f->trades[0].maker_fee, ref_fee(c, MAKER_BPS));
+	assert_int_equal(res.fee_base, fee_q);
+	assert_int_equal(res.fee, 0);
+	assert_int_equal(avail(f, 2, false), b2 + QTY(777777) - fee_q);
+	assert_int_equal(avail(f, 2, true), c2 - c);
+	assert_int_equal(avail(f, 1, false), b1 - QTY(777777));
+	assert_int_equal(avail(f, 1, true), c1 + c - ref_fee(c, MAKER_BPS));
+
+	/* Taker sells into a resting bid: the maker buys and pays in base. */
+	b1 = avail(f, 1, false);
+	c2 = avail(f, 2, true);
+	gtc(f, 1, IG_BOOK_BID, PX(123457), QTY(5001));
+	market(f, 2, IG_BOOK_ASK, QTY(5001), 0, &res);
+	c = ref_notional(PX(123457), QTY(5001));
+	assert_int_equal(f->ntrades, 2);
+	assert_true(f->trades[1].maker_fee_in_base);
+	assert_int_equal(f->trades[1].maker_fee, ref_fee(QTY(5001), MAKER_BPS));
+	assert_int_equal(res.fee, ref_fee(c, TAKER_BPS));
+	assert_int_equal(avail(f, 1, false), b1 + QTY(5001) - ref_fee(QTY(5001), MAKER_BPS));
+	assert_int_equal(avail(f, 2, true), c2 + c - ref_fee(c, TAKER_BPS));
+
+	/* A market buy by counter spends all of its budget on volume. */
+	gtc(f, 1, IG_BOOK_ASK, PX(100), QTY(2000000));
+	market(f, 3, IG_BOOK_BID, 0, PX(100), &res);
+	assert_int_equal(res.filled_qty, QTY(1000000));
+	assert_int_equal(res.filled_counter, PX(100));
+	assert_int_equal(res.fee_base, ref_fee(QTY(1000000), TAKER_BPS));
+	/* check() has matched every balance and both of the fee account's. */
+	assert_true(ig_ledger_get(&f->ledger, FEE, f->book.base_asset)->balance > 0);
+}
+
 static void test_cancel_releases(void **state)
 {
 	struct fixture *f = *state;
@@ -788,6 +861,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
 		cmocka_unit_test(test_init_and_ledger_errors),
 		cmocka_unit_test_setup_teardown(test_random_property, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fees_in_base, setup_base, teardown),
+		cmocka_unit_test_setup_teardown(test_random_property, setup_base, teardown),
 		cmocka_unit_test_setup_teardown(test_many_orders, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

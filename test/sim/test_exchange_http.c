@@ -576,8 +576,14 @@ static void test_listtrades_paging(void **state)
 		assert_int_equal(json_is_true(json_object_get(e, "is_buy")),
 				 strcmp(jstr(e, "type"), "BID") == 0);
 		assert_int_equal(jfix(e, "base"), jfix(e, "volume"));
-		assert_int_equal(jfix(e, "fee_base"), 0);
-		assert_true(jfix(e, "fee_counter") > 0);
+		/* Like Luno: a buyer pays its fee in base, a seller in counter. */
+		if (json_is_true(json_object_get(e, "is_buy"))) {
+			assert_true(jfix(e, "fee_base") > 0);
+			assert_int_equal(jfix(e, "fee_counter"), 0);
+		} else {
+			assert_int_equal(jfix(e, "fee_base"), 0);
+			assert_true(jfix(e, "fee_counter") > 0);
+		}
 		assert_true(json_is_integer(json_object_get(e, "timestamp")));
 		assert_memory_equal(jstr(e, "order_id"), "BX", 2);
 		assert_true(jstr(e, "client_order_id")[0] == 'm');
@@ -637,9 +643,8 @@ static void test_listtrades_paging(void **state)
 	assert_true(ig_sim_server_sanity(f->srv));
 }
 
-static void test_balances_follow_trades(void **state)
+static void balances_follow_trades(struct fixture *f, bool fee_in_counter)
 {
-	struct fixture *f = *state;
 	struct ig_sim_cfg c;
 	struct http h;
 	json_t *e;
@@ -647,6 +652,7 @@ static void test_balances_follow_trades(void **state)
 	int64_t xbt = IG_FIXED(1), zar = IG_FIXED(1000000), r;
 
 	cfg_test(&c);
+	c.fee_in_counter = fee_in_counter;
 	start(f, &c);
 	make_trades(f);
 	get(f, "/api/1/listtrades?pair=XBTZAR&limit=1000", &h);
@@ -654,12 +660,23 @@ static void test_balances_follow_trades(void **state)
 	json_array_foreach(json_object_get(h.json, "trades"), i, e)
 	{
 		int64_t q = jfix(e, "volume"), cn = jfix(e, "counter"), fee = jfix(e, "fee_counter");
-		/* Fee: 10 bps of the counter amount, rounded to 1e-8. */
-		assert_int_equal(fee, (int64_t)(((ig_i128)cn * 10 + 5000) / 10000));
-		if (strcmp(jstr(e, "type"), "BID") == 0) {
+		int64_t fee_b = jfix(e, "fee_base");
+		/* Fee: 10 bps of what the user receives (a buyer: base; a seller:
+		 * counter), rounded to 1e-8; nothing in the other asset. */
+		if (strcmp(jstr(e, "type"), "BID") == 0 && fee_in_counter) {
+			/* --fee-in-counter: the buyer pays 10 bps of the counter. */
+			assert_int_equal(fee, (int64_t)(((ig_i128)cn * 10 + 5000) / 10000));
+			assert_int_equal(fee_b, 0);
 			xbt += q;
 			zar -= cn + fee;
+		} else if (strcmp(jstr(e, "type"), "BID") == 0) {
+			assert_int_equal(fee_b, (int64_t)(((ig_i128)q * 10 + 5000) / 10000));
+			assert_int_equal(fee, 0);
+			xbt += q - fee_b;
+			zar -= cn;
 		} else {
+			assert_int_equal(fee, (int64_t)(((ig_i128)cn * 10 + 5000) / 10000));
+			assert_int_equal(fee_b, 0);
 			xbt -= q;
 			zar += cn - fee;
 		}
@@ -680,6 +697,16 @@ static void test_balances_follow_trades(void **state)
 	assert_int_equal(jfix(e, "unconfirmed"), 0);
 	http_free(&h);
 	assert_true(ig_sim_server_sanity(f->srv));
+}
+
+static void test_balances_follow_trades(void **state)
+{
+	balances_follow_trades(*state, false);
+}
+
+static void test_balances_fee_in_counter(void **state)
+{
+	balances_follow_trades(*state, true);
 }
 
 static void test_market_orders(void **state)
@@ -1258,6 +1285,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_client_order_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listtrades_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_balances_follow_trades, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_balances_fee_in_counter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_market_orders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stoporder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
