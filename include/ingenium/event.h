@@ -251,10 +251,13 @@ struct ig_fill {
 	uint64_t trade_id;   /* venue trade sequence: fills apply once by this */
 	int64_t px;          /* 1e-8 */
 	int64_t qty;         /* > 0, 1e-8 */
-	int64_t fee;         /* quote currency, 1e-8, >= 0 paid */
+	int64_t fee;         /* charged in the quote (counter) currency, 1e-8; < 0 is a rebate */
 	uint8_t side;        /* enum ig_side */
 	uint8_t liquidity;   /* enum ig_liquidity */
 	uint8_t last;        /* 1 if the order is now fully filled */
+	int64_t fee_base;    /* charged in the base asset, 1e-8 (Luno charges a buyer so):
+			      * the position grows by qty - fee_base. A venue reports
+			      * each fee in the currency it charged; either may be 0. */
 };
 
 struct ig_reject {

@@ -111,12 +111,14 @@ int ig_engine_write_summary(const struct ig_engine *e, const char *path)
 						    json_integer((json_int_t)s->rejects[r]));
 		json_array_append_new(
 			strats,
-			json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I}",
+			json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, "
+				  "s:I}",
 				  "name", e->cfg->strategies[i].name, "type", e->cfg->strategies[i].type,
 				  "orders", (json_int_t)s->orders, "fills", (json_int_t)s->fills,
 				  "rejects", rj, "position", money(t.qty), "avg_price", money(t.avg_px),
 				  "realized_pnl", money(t.realized), "unrealized_pnl", money(t.unrealized),
-				  "fees", money(t.fees), "cash", money(s->cash), "equity",
+				  "fees", money(t.fees), "fees_base", money(t.fees_base), "cash",
+				  money(s->cash), "equity",
 				  money(ig_oms_equity(&e->oms, i)), "capital", money(s->capital),
 				  "refused_fills", (json_int_t)s->refused_fills, "illegal_transitions",
 				  (json_int_t)s->om.illegal));

@@ -115,9 +115,11 @@ static int format_event(const struct ig_event *ev, char *buf, size_t cap)
 		const struct ig_fill *f = &ev->body.fill;
 		ig_fixed_format(f->qty, a, sizeof(a));
 		ig_fixed_format(f->px, b, sizeof(b));
-		ig_fixed_format(f->fee, c, sizeof(c));
-		return snprintf(buf, cap, "fill %s %s %s qty=%s px=%s fee=%s %s id=%016llx trade=%llu",
+		/* A fee charged in base (Luno charges a buyer so) is shown as such. */
+		ig_fixed_format(f->fee_base != 0 ? f->fee_base : f->fee, c, sizeof(c));
+		return snprintf(buf, cap, "fill %s %s %s qty=%s px=%s fee=%s%s %s id=%016llx trade=%llu",
 				sn, in, ig_side_name((enum ig_side)f->side), a, b, c,
+				f->fee_base != 0 ? "(base)" : "",
 				f->liquidity == IG_LIQ_MAKER ? "maker" : "taker",
 				(unsigned long long)f->client_id, (unsigned long long)f->trade_id);
 	}

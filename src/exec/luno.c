@@ -1475,7 +1475,7 @@ static void apply_trade(struct ig_luno *v, struct ig_luno_rec *r, const struct i
 			struct ig_emit *out)
 {
 	struct ig_event ev;
-	int64_t qty = t->volume, leaves, fee = t->fee_counter, base_fee = 0;
+	int64_t qty = t->volume, leaves;
 
 	set_order_id(r, t->order_id);
 	if (r->state == RS_IN_DOUBT || r->state == RS_QUEUED) {
@@ -1502,14 +1502,8 @@ static void apply_trade(struct ig_luno *v, struct ig_luno_rec *r, const struct i
 			     (long long)leaves, (long long)qty);
 		qty = leaves;
 	}
-	/* exchange-sim charges fees in counter; a base fee (Luno charges
-	 * buyers in base) is converted at the trade price and counted too. */
-	if (t->fee_base > 0 && (ig_fixed_mul(t->fee_base, t->price, &base_fee) != 0 ||
-				__builtin_add_overflow(fee, base_fee, &fee))) {
-		v->stats.malformed++;
-		ig_log_error("luno: trade %llu: fee out of range; not applied", (unsigned long long)t->sequence);
-		return;
-	}
+	/* Fees are booked in the currency Luno charged them: a buyer's in
+	 * base (the OMS nets it from the position), a seller's in counter. */
 	r->last_seq = t->sequence;
 	if (qty <= 0)
 		return;
@@ -1524,7 +1518,8 @@ static void apply_trade(struct ig_luno *v, struct ig_luno_rec *r, const struct i
 	ev.body.fill.trade_id = t->sequence;
 	ev.body.fill.px = t->price;
 	ev.body.fill.qty = qty;
-	ev.body.fill.fee = fee;
+	ev.body.fill.fee = t->fee_counter;
+	ev.body.fill.fee_base = t->fee_base;
 	ev.body.fill.side = r->side;
 	ev.body.fill.liquidity = t->is_buy < 0 ? IG_LIQ_NONE
 				 : (t->is_buy == 1) == (r->side == IG_SIDE_BUY) ? IG_LIQ_TAKER

@@ -159,6 +159,7 @@ static void text_event(struct line *l, const struct ig_event *ev)
 		put_money(l, "px", f->px);
 		put_money(l, "qty", f->qty);
 		put_money(l, "fee", f->fee);
+		put_money(l, "fee_base", f->fee_base);
 		put(l, " liquidity=%s last=%u", liq_name(f->liquidity), (unsigned)f->last);
 		break;
 	}
@@ -350,6 +351,7 @@ static json_t *json_event(const struct ig_event *ev)
 		jset(o, "px", jmoney(x->px));
 		jset(o, "qty", jmoney(x->qty));
 		jset(o, "fee", jmoney(x->fee));
+		jset(o, "fee_base", jmoney(x->fee_base));
 		jset(o, "liquidity", json_string(liq_name(x->liquidity)));
 		jset(o, "last", json_boolean(x->last));
 		break;

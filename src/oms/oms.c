@@ -91,6 +91,7 @@ void ig_oms_totals(const struct ig_oms *oms, uint32_t strategy, struct ig_oms_to
 		t->realized += p->realized_pnl;
 		t->unrealized += ig_pos_unrealized(p);
 		t->fees += p->fees;
+		t->fees_base += p->fees_base;
 	}
 }
 
@@ -816,7 +817,7 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	const struct ig_fill *f = &in->body.fill;
 	struct ig_oms_strategy *s;
 	struct ig_order_rec *r;
-	int64_t leaves, notional, new_reserved;
+	int64_t leaves, notional, new_reserved, fee_quote = 0;
 	struct ig_event ev;
 	uint16_t k;
 
@@ -828,7 +829,7 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	r = ig_order_find(&s->om, f->client_id);
 	leaves = r != NULL ? r->qty - r->filled_qty : 0;
 	if (r == NULL || f->trade_id <= r->last_trade_id || f->qty <= 0 || f->qty > leaves ||
-	    f->side != r->side || f->px <= 0 || f->fee < 0 || r->armed) {
+	    f->side != r->side || f->px <= 0 || f->fee < 0 || f->fee_base < 0 || r->armed) {
 		s->refused_fills++;
 		ig_log_warn("fill refused (%s): order %016llx trade %llu qty %lld",
 			    r == NULL                         ? "unknown order"
@@ -841,7 +842,8 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	}
 	k = r->instrument_id;
 	roll_day(oms, s, in->hdr.ts_event_ns);
-	if (ig_pos_apply_fill(&s->pos[k], &s->cash, (enum ig_side)f->side, f->px, f->qty, f->fee) != 0) {
+	if (ig_pos_apply_fill(&s->pos[k], &s->cash, (enum ig_side)f->side, f->px, f->qty, f->fee,
+			      f->fee_base, &fee_quote) != 0) {
 		s->refused_fills++;
 		ig_log_error("fill refused (arithmetic overflow): order %016llx",
 			     (unsigned long long)f->client_id);
@@ -850,7 +852,7 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	ig_fixed_mul(f->px, f->qty, &notional);
 	r->filled_qty += f->qty;
 	r->fill_notional += notional;
-	r->fees += f->fee;
+	r->fees += fee_quote;
 	r->last_trade_id = f->trade_id;
 	if (f->trade_id > oms->last_trade_seq[k])
 		oms->last_trade_seq[k] = f->trade_id;

@@ -234,7 +234,8 @@ struct ig_oms_totals {
 	int64_t avg_px;     /* 1e-8 */
 	int64_t realized;   /* 1e-8 quote */
 	int64_t unrealized; /* at the marks, 1e-8 quote */
-	int64_t fees;       /* 1e-8 quote */
+	int64_t fees;       /* 1e-8 quote (base fees valued at their fills' prices) */
+	int64_t fees_base;  /* of which charged in base, 1e-8 base */
 };
 void ig_oms_totals(const struct ig_oms *oms, uint32_t strategy, struct ig_oms_totals *t);
 

@@ -156,6 +156,7 @@ static void sv_strategy(struct ig__sv *v, struct ig_oms_strategy *s)
 		SV_I64(v, p->mark_px);
 		SV_I64(v, p->bought_qty);
 		SV_I64(v, p->sold_qty);
+		SV_I64(v, p->fees_base);
 		SV_I64(v, s->open_buy_qty[k]);
 		SV_I64(v, s->open_sell_qty[k]);
 	}

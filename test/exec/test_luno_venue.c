@@ -1046,8 +1046,11 @@ static void test_fills_once(void **state)
 	assert_int_equal(f1->hdr.strategy_id, 3);
 	assert_int_equal(f2->body.fill.trade_id, 7);
 	assert_int_equal(f2->body.fill.qty, D("0.6"));
-	/* A base fee is charged at the trade price: 0.001 * 101. */
-	assert_int_equal(f2->body.fill.fee, D("0.101"));
+	/* A base fee is reported in base, as charged (the OMS nets it from
+	 * the position); nothing in counter. */
+	assert_int_equal(f2->body.fill.fee, 0);
+	assert_int_equal(f2->body.fill.fee_base, D("0.001"));
+	assert_int_equal(f1->body.fill.fee_base, 0);
 	assert_int_equal(f2->body.fill.liquidity, IG_LIQ_MAKER);
 	assert_int_equal(f2->body.fill.last, 1);
 	assert_int_equal(f2->hdr.ts_event_ns, INT64_C(1700000000000) * MS);

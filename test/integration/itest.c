@@ -129,6 +129,44 @@ int64_t it_money(json_t *o, const char *key)
 	return v;
 }
 
+void it_check_books(const char *label, json_t *st, json_t *strats)
+{
+	json_t *ib = json_object_get(st, "initial_balances"), *fb = json_object_get(st, "balances");
+	json_t *trades = json_object_get(st, "trades"), *t, *s;
+	int64_t d_base = it_money(fb, "XBT") - it_money(ib, "XBT");
+	int64_t d_counter = it_money(fb, "ZAR") - it_money(ib, "ZAR");
+	int64_t pos = 0, dcash = 0, fees = 0, fees_base = 0, sim_fees = 0, sim_fees_base = 0;
+	json_int_t fills = 0, nord = 0;
+	size_t i;
+
+	json_array_foreach(trades, i, t) {
+		int64_t fb_i = it_money(t, "fee_base"), q = 0;
+		assert_int_equal(ig_fixed_mul(fb_i, it_money(t, "price"), &q), 0);
+		sim_fees += it_money(t, "fee_counter") + q;
+		sim_fees_base += fb_i;
+	}
+	json_array_foreach(strats, i, s) {
+		pos += it_money(s, "position");
+		dcash += it_money(s, "cash") - it_money(s, "capital");
+		fees += it_money(s, "fees");
+		fees_base += it_money(s, "fees_base");
+		fills += json_integer_value(json_object_get(s, "fills"));
+		nord += json_integer_value(json_object_get(s, "orders"));
+		assert_int_equal(json_integer_value(json_object_get(s, "refused_fills")), 0);
+	}
+	printf("%s: sim trades=%zu base=%lld counter=%lld fees_base=%lld; daemon orders=%lld "
+	       "fills=%lld position=%lld cash_delta=%lld fees=%lld fees_base=%lld (1e-8)\n",
+	       label, json_array_size(trades), (long long)d_base, (long long)d_counter,
+	       (long long)sim_fees_base, (long long)nord, (long long)fills, (long long)pos,
+	       (long long)dcash, (long long)fees, (long long)fees_base);
+	assert_true(json_array_size(trades) > 0);
+	assert_int_equal(fills, (json_int_t)json_array_size(trades));
+	assert_int_equal(pos, d_base);
+	assert_int_equal(dcash, d_counter);
+	assert_int_equal(fees_base, sim_fees_base);
+	assert_int_equal(fees, sim_fees);
+}
+
 int it_teardown(void **state)
 {
 	(void)state;

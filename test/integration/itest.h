@@ -54,6 +54,15 @@ int it_sim_port(const char *outfile);
  * is missing or malformed. */
 int64_t it_money(json_t *o, const char *key);
 
+/* The daemon's books (the summary's strategies, summed: one account)
+ * against exchange-sim's --state st, exactly: position == the base balance
+ * change, cash - capital == the counter change, fees_base == the sum of
+ * the trades' fee_base (Luno charges a buyer in base), fees == the sum of
+ * fee_counter + fee_base * price (the quote value the OMS books), fills ==
+ * the sim's trades, and no refused fill. Prints the figures after label;
+ * fails the test on any difference. */
+void it_check_books(const char *label, json_t *st, json_t *strats);
+
 /* cmocka teardown: kills it_run_pid, stops it_sim_pid, frees it_json[],
  * so a failed assertion leaves no process and no leak behind. */
 int it_teardown(void **state);
