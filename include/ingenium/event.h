@@ -285,6 +285,9 @@ struct ig_control {
 	uint16_t nstrategies; /* SESSION: strategies in the config of that run */
 	int64_t arg;
 	uint64_t fingerprint; /* SESSION: hash of their names and types, in order */
+	uint64_t account;     /* SESSION: hash of the venue kind, base_url and API key id
+			       * (0: not recorded) */
+	char key_id[24];      /* SESSION: the API key id (never the secret), cut to 23 */
 };
 
 /* Reconciliation errors (struct ig_reconcile.error). */

@@ -34,6 +34,10 @@ static int replay_journal(struct ig_engine *e, char *err, size_t errlen)
 
 	e->recovering = jc->recover == IG_RECOVER_ON ||
 			(jc->recover == IG_RECOVER_AUTO && e->cfg->venue.kind != IG_VENUE_PAPER);
+	ig_recover_account_of(e->cfg,
+			      e->cfg->venue.kind != IG_VENUE_PAPER ? getenv(e->cfg->venue.key_id_env)
+								   : NULL,
+			      &e->account);
 	if (!e->recovering) {
 		/* A fresh start reads the journal only for its size (it is
 		 * compacted away) and its last epoch (not to be reused). */
@@ -45,7 +49,7 @@ static int replay_journal(struct ig_engine *e, char *err, size_t errlen)
 		e->opts.epoch = ig_recover_epoch(e->opts.epoch, ri);
 		return 0;
 	}
-	rc = ig_recover_replay(jc->path, &e->oms, ri);
+	rc = ig_recover_replay(jc->path, &e->oms, &e->account, ri);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: cannot recover from the journal (%s)", jc->path,
 			 rc == IG_EPARSE ? "a snapshot does not fit this build or config" : ig_strerror(rc));
@@ -54,6 +58,21 @@ static int replay_journal(struct ig_engine *e, char *err, size_t errlen)
 	if (ri->rep.stop != IG_JOURNAL_CLEAN) {
 		ig_journal_report_format(&ri->rep, line, sizeof(line));
 		ig_log_warn("journal %s: %s", jc->path, line);
+	}
+	if (ri->account_changed > 0) {
+		/* Its books are another account's: replaying them here would
+		 * reconcile one account's orders against another's. Key ids
+		 * are shown by their first 4 characters only. */
+		bool same_key = strcmp(ri->account_key_id, e->account.key_id) == 0;
+		snprintf(err, errlen,
+			 "%s: the journal was written for another venue account (%s, from seq %llu; "
+			 "journal key id %.4s..., this run: %s key id %.4s...): refusing to recover; "
+			 "start fresh with journal.recover: off, or use another journal.path",
+			 jc->path, same_key ? "another venue or base_url" : "another API key",
+			 (unsigned long long)ri->account_seq, ri->account_key_id,
+			 e->cfg->venue.kind == IG_VENUE_PAPER ? "paper" : e->cfg->venue.base_url,
+			 e->account.key_id);
+		return IG_ESTATE;
 	}
 	if (ri->config_changed > 0) {
 		snprintf(err, errlen,
@@ -151,7 +170,8 @@ static int open_journal(struct ig_engine *e, char *err, size_t errlen)
 		ig_log_warn("recovery: the kill switch is engaged (SIGUSR2 clears it)");
 	/* The run starts: its epoch and wall-clock start, as an input record
 	 * (replay notes it; the OMS ignores it). */
-	ig_recover_session(&e->oms, &ev, e->opts.epoch, e->recovering, ig_clock_real_ns());
+	ig_recover_session(&e->oms, &ev, e->opts.epoch, e->recovering, &e->account,
+			   ig_clock_real_ns());
 	ig_jstage_handle(&e->journal, &ev, NULL);
 	ig_jstage_commit(&e->journal, ig_clock_mono_ns(), true, NULL);
 	if (e->journal.err != 0) {

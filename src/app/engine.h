@@ -114,6 +114,7 @@ struct ig_engine {
 	bool journal_on;
 	bool recovering;                        /* journal replayed, venue reconciles */
 	struct ig_replay_info replay;           /* what recovery found */
+	struct ig_recover_account account;      /* the venue account this run trades */
 	uint64_t fresh_compacted;               /* records a fresh start compacted away */
 	uint64_t state_hash;                    /* OMS book hash at the end of the run */
 

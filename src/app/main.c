@@ -230,7 +230,7 @@ static int cmd_journal_state(const struct args *a)
 	if (ig_oms_init(&oms, &cfg, cfg.engine.strategy_threads ? cfg.engine.strategy_threads : 1) != 0)
 		return 2;
 	oms.data_clock = cfg.engine.threading == IG_THREADING_INLINE;
-	rc = ig_recover_replay(path, &oms, &ri);
+	rc = ig_recover_replay(path, &oms, NULL, &ri);
 	if (rc != 0 || ri.rep.records == 0) {
 		fprintf(stderr, "%s: %s\n", path, rc != 0 ? ig_strerror(rc) : "no journal records");
 		ig_oms_destroy(&oms);

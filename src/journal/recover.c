@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "ingenium/error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 struct replay_ctx {
 	struct ig_emit sink;
 	struct ig_oms *oms;
+	const struct ig_recover_account *acct;
 	struct ig_replay_info *info;
 	int err;
 	struct ig_event *outs;    /* REPLAY_OUTS, the ring of regenerated outputs */
@@ -126,6 +128,15 @@ static int replay_one(const struct ig_journal_record *rec, void *arg)
 		    ev.body.control.fingerprint !=
 			    ig_recover_fingerprint(c->oms->cfg, ev.body.control.nstrategies))
 			c->info->config_changed++;
+		/* A journal belongs to one venue account: its books are that
+		 * account's (records from before accounts were noted carry 0). */
+		if (c->acct != NULL && ev.body.control.account != 0 &&
+		    ev.body.control.account != c->acct->hash && c->info->account_changed++ == 0) {
+			c->info->account_seq = rec->seq;
+			memcpy(c->info->account_key_id, ev.body.control.key_id,
+			       sizeof(c->info->account_key_id));
+			c->info->account_key_id[sizeof(c->info->account_key_id) - 1] = '\0';
+		}
 		/* What the OMS went through live when that run started. */
 		ig_oms_session_start(c->oms, (ev.body.control.arg >> 16 & 1) != 0);
 		if (c->oms->first_session_ns == 0)
@@ -154,7 +165,8 @@ int ig_recover_scan(const char *path, struct ig_replay_info *info)
 	return rc < 0 ? rc : 0;
 }
 
-int ig_recover_replay(const char *path, struct ig_oms *oms, struct ig_replay_info *info)
+int ig_recover_replay(const char *path, struct ig_oms *oms, const struct ig_recover_account *acct,
+		      struct ig_replay_info *info)
 {
 	struct replay_ctx c;
 	enum ig_log_level lvl = ig_log_level();
@@ -165,6 +177,7 @@ int ig_recover_replay(const char *path, struct ig_oms *oms, struct ig_replay_inf
 	memset(info, 0, sizeof(*info));
 	memset(&c, 0, sizeof(c));
 	c.oms = oms;
+	c.acct = acct;
 	c.info = info;
 	c.sink.fn = keep;
 	c.sink.src = IG_STAGE_OMS;
@@ -232,26 +245,46 @@ uint32_t ig_recover_orders(const struct ig_oms *oms, struct ig_recover_order *or
 	return n;
 }
 
+/* FNV-1a of s and its NUL (so "ab"+"c" differs from "a"+"bc"),
+ * continuing from h. */
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+	for (const char *q = s;; q++) {
+		h = (h ^ (uint8_t)*q) * UINT64_C(0x100000001b3);
+		if (*q == '\0')
+			return h;
+	}
+}
+
 uint64_t ig_recover_fingerprint(const struct ig_config *cfg, uint32_t n)
 {
 	uint64_t h = UINT64_C(0xcbf29ce484222325);
 
-	for (uint32_t i = 0; i < n && i < cfg->nstrategies; i++) {
-		const char *parts[2] = { cfg->strategies[i].name, cfg->strategies[i].type };
-		for (int p = 0; p < 2; p++) {
-			/* the terminating NUL too, so "ab"+"c" differs from "a"+"bc" */
-			for (const char *q = parts[p];; q++) {
-				h = (h ^ (uint8_t)*q) * UINT64_C(0x100000001b3);
-				if (*q == '\0')
-					break;
-			}
-		}
-	}
+	for (uint32_t i = 0; i < n && i < cfg->nstrategies; i++)
+		h = fnv_str(fnv_str(h, cfg->strategies[i].name), cfg->strategies[i].type);
 	return h;
 }
 
+void ig_recover_account_of(const struct ig_config *cfg, const char *key_id,
+			   struct ig_recover_account *out)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	bool paper = cfg->venue.kind == IG_VENUE_PAPER;
+	char kind[16];
+
+	if (key_id == NULL)
+		key_id = "";
+	memset(out, 0, sizeof(*out));
+	snprintf(kind, sizeof(kind), "venue %d", cfg->venue.kind);
+	h = fnv_str(h, kind);
+	h = fnv_str(h, paper ? "" : cfg->venue.base_url);
+	h = fnv_str(h, key_id);
+	out->hash = h != 0 ? h : 1;
+	snprintf(out->key_id, sizeof(out->key_id), "%s", key_id);
+}
+
 void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint16_t epoch, bool recovering,
-			int64_t real_ns)
+			const struct ig_recover_account *acct, int64_t real_ns)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->hdr.type = IG_EV_CONTROL;
@@ -261,6 +294,10 @@ void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint16_t epoch,
 	ev->body.control.arg = (int64_t)epoch | (int64_t)(recovering ? 1 : 0) << 16;
 	ev->body.control.nstrategies = (uint16_t)oms->nstrategies;
 	ev->body.control.fingerprint = ig_recover_fingerprint(oms->cfg, oms->nstrategies);
+	if (acct != NULL) {
+		ev->body.control.account = acct->hash;
+		memcpy(ev->body.control.key_id, acct->key_id, sizeof(ev->body.control.key_id));
+	}
 	if (oms->first_session_ns == 0)
 		oms->first_session_ns = real_ns;
 }

@@ -58,16 +58,34 @@ struct ig_replay_info {
 	uint64_t config_changed;      /* SESSION records whose strategies this config renames,
 				       * reorders or drops (appending is allowed) */
 	uint64_t diverged_seq;        /* the first of them, 0 if none */
+	uint64_t account_changed;     /* SESSION records of another venue account */
+	uint64_t account_seq;         /* the first of them, 0 if none */
+	char account_key_id[24];      /* its key id (never logged whole) */
 };
+
+/* Which venue account a run trades: the venue kind, its base_url and the
+ * API key id; never the secret. A journal belongs to one account. */
+struct ig_recover_account {
+	uint64_t hash;       /* FNV-1a of kind, base_url (live venues) and key id; never 0 */
+	char key_id[24];     /* the key id, cut to 23 chars */
+};
+
+/* Fills out for cfg's venue with key_id (NULL or "" for none: the paper
+ * venue has no account beyond its kind). */
+void ig_recover_account_of(const struct ig_config *cfg, const char *key_id,
+			   struct ig_recover_account *out);
 
 /*
  * Replays the journal at path into oms (built from the config that wrote
- * it, journaling off). A missing journal is no error: info->rep.records is
- * 0. Returns 0 (also when it stopped at damage: see info->rep.stop),
+ * it, journaling off). SESSION records of another account than acct (when
+ * given, and when the record names one) are counted in
+ * info->account_changed: the caller refuses such a journal. A missing
+ * journal is no error: info->rep.records is 0. Returns 0 (also when it stopped at damage: see info->rep.stop),
  * IG_EPARSE (a snapshot that does not fit this build or config; the OMS is
  * then unusable), IG_EIO or IG_ENOMEM.
  */
-int ig_recover_replay(const char *path, struct ig_oms *oms, struct ig_replay_info *info);
+int ig_recover_replay(const char *path, struct ig_oms *oms, const struct ig_recover_account *acct,
+		      struct ig_replay_info *info);
 
 /* Reads the journal at path without replaying it: what the reader found
  * (rep) and the SESSION records (sessions, last_epoch, first_session_ns);
@@ -81,12 +99,13 @@ int ig_recover_scan(const char *path, struct ig_replay_info *info);
 uint32_t ig_recover_orders(const struct ig_oms *oms, struct ig_recover_order *orders, uint32_t cap,
 			   struct ig_recover *rc);
 
-/* Fills ev with the SESSION record a run starts with (its epoch, whether
+/* Fills ev with the SESSION record a run starts with (its epoch, the
+ * venue account acct (NULL: not recorded), whether
  * it recovers, its CLOCK_REALTIME start), as the engine writes it, and
  * notes the start in oms->first_session_ns if unset, as a replay of the
  * record does. The caller journals ev. */
 void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint16_t epoch, bool recovering,
-			int64_t real_ns);
+			const struct ig_recover_account *acct, int64_t real_ns);
 
 /* FNV-1a of the first n strategies' names and types, in order: the
  * SESSION record's fingerprint. A journal replays into a config whose

@@ -202,7 +202,7 @@ static void write_journal(const char *cfg_path, const char *jpath, const struct 
 	assert_int_equal(ig_jstage_open(&js, &cfg.journal, EPOCH, 1024, NULL), 0);
 	oms.journal = true;
 	/* The run starts (as the engine writes it: epoch, recovering). */
-	ig_recover_session(&oms, &ev, EPOCH, true, t0);
+	ig_recover_session(&oms, &ev, EPOCH, true, NULL, t0);
 	ig_jstage_handle(&js, &ev, &jout);
 	ig_oms_session_start(&oms, true);
 	/* That run reconciled before it traded (it recorded the account's
@@ -497,6 +497,62 @@ static void test_kill_switch_survives_crash(void **state)
 	assert_int_equal(it_count(out, "the kill switch is engaged"), 1);
 }
 
+/* A journal written for one venue account is not replayed into another
+ * (issue 10): the daemon refuses to start, naming both, unless told to
+ * start fresh (journal.recover: off). */
+static void test_other_account(void **state)
+{
+	char cfg[300], jpath[300], st_path[300], url[80], jset[340], out[300], out2[300];
+	const char *argv[] = { it_bin, "run", "-c", cfg, "--set", url, "--set", jset, NULL, NULL, NULL };
+	char *text;
+	int port;
+
+	(void)state;
+	snprintf(cfg, sizeof(cfg), "%s/acct.yaml", it_tmpdir);
+	snprintf(jpath, sizeof(jpath), "%s/acct.journal", it_tmpdir);
+	snprintf(st_path, sizeof(st_path), "%s/acct.state.json", it_tmpdir);
+	snprintf(out, sizeof(out), "%s/acct.run.out", it_tmpdir);
+	snprintf(out2, sizeof(out2), "%s/acct.run2.out", it_tmpdir);
+	write_config(cfg);
+	port = start_sim("acct", st_path);
+	assert_true(port > 0);
+	snprintf(url, sizeof(url), "venue.base_url=http://127.0.0.1:%d", port);
+	snprintf(jset, sizeof(jset), "journal.path=%s", jpath);
+
+	/* A run with this key writes the journal. */
+	it_run_pid = it_spawn(argv, out, false);
+	it_msleep(1500);
+	assert_int_equal(it_reap(&it_run_pid, SIGTERM, 60000), 0);
+
+	/* Another key id on the same journal: refused at start. */
+	it_key = "someone-elses-key";
+	it_run_pid = it_spawn(argv, out2, false);
+	assert_int_equal(it_reap(&it_run_pid, 0, 10000), 1);
+	text = it_slurp(out2);
+	assert_non_null(text);
+	printf("other account: %s", strstr(text, "another") != NULL ? strstr(text, "another") : text);
+	assert_non_null(strstr(text, "another venue account"));
+	assert_non_null(strstr(text, "journal.recover: off"));
+	assert_null(strstr(text, SECRET));
+	free(text);
+
+	/* Another base_url with the right key: refused too. */
+	it_key = KEY;
+	snprintf(url, sizeof(url), "venue.base_url=http://localhost:%d", port);
+	it_run_pid = it_spawn(argv, out2, false);
+	assert_int_equal(it_reap(&it_run_pid, 0, 10000), 1);
+	assert_int_equal(it_count(out2, "another venue account"), 1);
+
+	/* Told to start fresh: runs. */
+	it_key = "someone-elses-key";
+	argv[8] = "--set";
+	argv[9] = "journal.recover=off";
+	it_run_pid = it_spawn(argv, out2, false);
+	it_msleep(1500);
+	assert_int_equal(it_reap(&it_run_pid, SIGTERM, 60000), 0);
+	it_key = KEY;
+	assert_int_equal(it_reap(&it_sim_pid, SIGTERM, 10000), 0);
+}
 
 int main(int argc, char **argv)
 {
@@ -505,6 +561,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_mismatch, it_teardown),
 		cmocka_unit_test_teardown(test_unreachable, it_teardown),
 		cmocka_unit_test_teardown(test_kill_switch_survives_crash, it_teardown),
+		cmocka_unit_test_teardown(test_other_account, it_teardown),
 	};
 	int rc;
 

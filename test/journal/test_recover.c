@@ -368,7 +368,7 @@ static void live_begin(struct fx *f)
 	f->live.journal = true;
 	f->live.halt_on_mismatch = true;
 	/* the run's SESSION record, as the engine writes it */
-	ig_recover_session(&f->live, &ev, EPOCH, false, INT64_C(1700000000999000000));
+	ig_recover_session(&f->live, &ev, EPOCH, false, NULL, INT64_C(1700000000999000000));
 	ig_jstage_handle(&f->js, &ev, NULL);
 	assert_true(ig_jstage_commit(&f->js, ig_clock_mono_ns(), true, NULL) >= 0);
 }
@@ -519,7 +519,7 @@ static uint64_t replay_hash(const struct ig_config *cfg, const char *path,
 	struct ig_oms o;
 	uint64_t h;
 	oms_up(cfg, &o);
-	assert_int_equal(ig_recover_replay(path, &o, info), 0);
+	assert_int_equal(ig_recover_replay(path, &o, NULL, info), 0);
 	h = ig_oms_state_hash(&o);
 	assert_int_equal(info->state_hash, h);
 	for (uint32_t i = 0; i < o.nstrategies; i++)
@@ -606,7 +606,7 @@ static void test_replay_missing(void **state)
 
 	oms_up(f->cfg, &o);
 	h0 = ig_oms_state_hash(&o);
-	assert_int_equal(ig_recover_replay(f->path, &o, &info), 0);
+	assert_int_equal(ig_recover_replay(f->path, &o, NULL, &info), 0);
 	assert_int_equal(info.rep.records, 0);
 	assert_int_equal(info.sessions, 0);
 	assert_int_equal(ig_oms_state_hash(&o), h0);
@@ -897,7 +897,7 @@ static void test_recover_orders(void **state)
 
 	(void)live_run(f);
 	oms_up(f->cfg, &o);
-	assert_int_equal(ig_recover_replay(f->path, &o, &info), 0);
+	assert_int_equal(ig_recover_replay(f->path, &o, NULL, &info), 0);
 	assert_int_equal(info.state_hash, ig_oms_state_hash(&f->live));
 
 	/* what the books say should be listed */
@@ -1018,7 +1018,7 @@ static void recovered(struct fx *f, struct ig_oms *o)
 	if (!f->live_up)
 		(void)live_run(f);
 	oms_up(f->cfg, o);
-	assert_int_equal(ig_recover_replay(f->path, o, &info), 0);
+	assert_int_equal(ig_recover_replay(f->path, o, NULL, &info), 0);
 	assert_int_equal(info.state_hash, ig_oms_state_hash(&f->live));
 	ig_oms_after_replay(o);
 	o->halt_on_mismatch = true;
@@ -1295,7 +1295,7 @@ static void run_begin(struct fx *f, struct ig_oms *live, uint16_t epoch, bool re
 	assert_int_equal(ig_jstage_open(&f->js, &f->cfg->journal, epoch, 64, &rep), 0);
 	f->js_open = true;
 	drv_init(&f->d, &f->js);
-	ig_recover_session(live, &ev, epoch, recovering, f->now);
+	ig_recover_session(live, &ev, epoch, recovering, NULL, f->now);
 	ig_jstage_handle(&f->js, &ev, NULL);
 	assert_true(ig_jstage_commit(&f->js, ig_clock_mono_ns(), true, NULL) >= 0);
 }
@@ -1319,7 +1319,7 @@ static void test_multi_session(void **state)
 
 	/* run 2: recovers */
 	oms_up(f->cfg, &b);
-	assert_int_equal(ig_recover_replay(f->path, &b, &info), 0);
+	assert_int_equal(ig_recover_replay(f->path, &b, NULL, &info), 0);
 	assert_int_equal(info.state_hash, ig_oms_state_hash(&f->live));
 	ig_oms_after_replay(&b);
 	b.journal = true;
@@ -1392,6 +1392,68 @@ static void test_multi_session(void **state)
 	ig_oms_destroy(&b);
 }
 
+/* A journal names the venue account of each run (kind, base_url, key id;
+ * never the secret); a replay counts the runs of another account, so the
+ * engine can refuse the journal. Records without an account (older
+ * journals) pass. */
+static void test_account(void **state)
+{
+	struct fx *f = *state;
+	static struct ig_config live;
+	struct ig_recover_account a, b, u1, u2;
+	struct ig_replay_info info;
+	struct ig_journal_report rep;
+	struct ig_event ev;
+	struct ig_oms o;
+
+	ig_recover_account_of(f->cfg, "key-a", &a);
+	ig_recover_account_of(f->cfg, "key-b", &b);
+	assert_int_not_equal(a.hash, b.hash);
+	assert_string_equal(a.key_id, "key-a");
+	/* Live venues: the base_url is part of the account; paper: not. */
+	live = *f->cfg;
+	live.venue.kind = IG_VENUE_LUNO;
+	snprintf(live.venue.base_url, sizeof(live.venue.base_url), "https://api.luno.com");
+	ig_recover_account_of(&live, "key-a", &u1);
+	snprintf(live.venue.base_url, sizeof(live.venue.base_url), "http://127.0.0.1:8765");
+	ig_recover_account_of(&live, "key-a", &u2);
+	assert_int_not_equal(u1.hash, a.hash);
+	assert_int_not_equal(u1.hash, u2.hash);
+	ig_recover_account_of(&live, "a-key-id-much-longer-than-23-chars", &u2);
+	assert_int_equal(strlen(u2.key_id), 23);
+
+	oms_up(f->cfg, &o);
+	assert_int_equal(ig_jstage_open(&f->js, &f->cfg->journal, EPOCH, 64, &rep), 0);
+	f->js_open = true;
+	ig_recover_session(&o, &ev, EPOCH, false, NULL, f->now); /* no account noted */
+	ig_jstage_handle(&f->js, &ev, NULL);
+	ig_recover_session(&o, &ev, EPOCH + 1, true, &a, f->now);
+	assert_int_equal(ev.body.control.account, a.hash);
+	ig_jstage_handle(&f->js, &ev, NULL);
+	ig_recover_session(&o, &ev, EPOCH + 2, true, &a, f->now);
+	ig_jstage_handle(&f->js, &ev, NULL);
+	assert_true(ig_jstage_commit(&f->js, ig_clock_mono_ns(), true, NULL) >= 0);
+	f->js_open = false;
+	assert_int_equal(ig_jstage_close(&f->js), 0);
+	ig_oms_destroy(&o);
+
+	oms_up(f->cfg, &o);
+	assert_int_equal(ig_recover_replay(f->path, &o, &a, &info), 0);
+	assert_int_equal(info.sessions, 3);
+	assert_int_equal(info.account_changed, 0);
+	ig_oms_destroy(&o);
+	oms_up(f->cfg, &o);
+	assert_int_equal(ig_recover_replay(f->path, &o, &b, &info), 0);
+	assert_int_equal(info.account_changed, 2);
+	assert_int_equal(info.account_seq, 2);
+	assert_string_equal(info.account_key_id, "key-a");
+	ig_oms_destroy(&o);
+	oms_up(f->cfg, &o);
+	assert_int_equal(ig_recover_replay(f->path, &o, NULL, &info), 0); /* not asked */
+	assert_int_equal(info.account_changed, 0);
+	ig_oms_destroy(&o);
+}
+
 /* What a replay must judge as the live run did comes from the config; a
  * new run starts without the last run's duplicate window (its times are
  * another boot's monotonic clock). */
@@ -1432,13 +1494,13 @@ static void test_replay_detects_divergence(void **state)
 
 	(void)live_run(f);
 	oms_up(f->cfg, &o);
-	assert_int_equal(ig_recover_replay(f->path, &o, &a), 0);
+	assert_int_equal(ig_recover_replay(f->path, &o, NULL, &a), 0);
 	assert_int_equal(a.diverged, 0);
 	assert_int_equal(a.diverged_seq, 0);
 	ig_oms_destroy(&o);
 	f->cfg->risk.max_order_qty = 1; /* 1e-8: every intent is denied now */
 	oms_up(f->cfg, &o);
-	assert_int_equal(ig_recover_replay(f->path, &o, &a), 0);
+	assert_int_equal(ig_recover_replay(f->path, &o, NULL, &a), 0);
 	assert_true(a.diverged > 0);
 	assert_true(a.diverged_seq > 0);
 	ig_oms_destroy(&o);
@@ -1458,12 +1520,12 @@ static void test_config_fingerprint(void **state)
 	memcpy(name, f->cfg->strategies[0].name, sizeof(name));
 	snprintf(f->cfg->strategies[0].name, sizeof(f->cfg->strategies[0].name), "renamed");
 	oms_up(f->cfg, &o);
-	assert_int_equal(ig_recover_replay(f->path, &o, &a), 0);
+	assert_int_equal(ig_recover_replay(f->path, &o, NULL, &a), 0);
 	assert_int_equal(a.config_changed, 1);
 	ig_oms_destroy(&o);
 	memcpy(f->cfg->strategies[0].name, name, sizeof(name));
 	oms_up(f->cfg, &o);
-	assert_int_equal(ig_recover_replay(f->path, &o, &a), 0);
+	assert_int_equal(ig_recover_replay(f->path, &o, NULL, &a), 0);
 	assert_int_equal(a.config_changed, 0);
 	ig_oms_destroy(&o);
 	/* the fingerprint covers the first n strategies only */
@@ -1492,6 +1554,7 @@ int main(void)
 		T(test_session_and_config),
 		T(test_replay_detects_divergence),
 		T(test_config_fingerprint),
+		T(test_account),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
