@@ -134,7 +134,7 @@ int ig_exec_poll(struct ig_exec *x, int64_t now_ns, struct ig_emit *out)
 	if (x->recover_pending)
 		work += paper_reconcile(x, out);
 	if (x->ops != NULL && x->ops->poll != NULL)
-		work = x->ops->poll(x->venue, now_ns, out);
+		work += x->ops->poll(x->venue, now_ns, out);
 	if (x->draining) {
 		bool busy = x->ops->busy != NULL && x->ops->busy(x->venue);
 		if (!busy || now_ns >= x->drain_deadline_ns) {

@@ -623,6 +623,33 @@ static void test_exec_stage(void **state)
 	ig_exec_destroy(&x);
 }
 
+/* The paper venue answers recovery on the next poll, and the poll counts
+ * that as work (one report per recovered order and one reconciliation per
+ * instrument), so the executor's agent does not park with it pending. */
+static void test_exec_poll_counts_recovery(void **state)
+{
+	static struct ig_config cfg;
+	struct ig_recover_order ro[2];
+	struct ig_recover rc;
+	struct ig_exec x;
+	(void)state;
+
+	ig_config_defaults(&cfg);
+	assert_int_equal(ig_exec_init(&x, &cfg), 0);
+	memset(ro, 0, sizeof(ro));
+	memset(&rc, 0, sizeof(rc));
+	ro[0].client_id = 11;
+	ro[1].client_id = 12;
+	rc.orders = ro;
+	rc.norders = 2;
+	assert_int_equal(ig_exec_recover(&x, &rc, 1), 0);
+	out.n = 0;
+	assert_int_equal(ig_exec_poll(&x, 1, &out.emit), 3);
+	assert_int_equal(out.n, 3);
+	assert_int_equal(ig_exec_poll(&x, 2, &out.emit), 0);
+	ig_exec_destroy(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -642,6 +669,7 @@ int main(void)
 		T(test_bars_as_data),
 		T(test_venue_full_rejects),
 		T(test_exec_stage),
+		T(test_exec_poll_counts_recovery),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
