@@ -804,13 +804,21 @@ static int build_threaded(struct ig_engine *e)
 	struct ig_stage_agent *tick, *oms, *exec, *jrnl = NULL;
 	int rc;
 
-	e->nagents = n + 3 + (e->journal_on ? 1 : 0);
-	e->agents = aligned_alloc(IG_CACHELINE, (e->nagents * sizeof(struct ig_stage_agent) +
-						 IG_CACHELINE - 1) / IG_CACHELINE * IG_CACHELINE);
-	e->threads = aligned_alloc(IG_CACHELINE, (e->nagents * sizeof(struct ig_agent_thread) +
-						  IG_CACHELINE - 1) / IG_CACHELINE * IG_CACHELINE);
+	uint32_t na = n + 3 + (e->journal_on ? 1 : 0);
+	size_t agents_sz = (na * sizeof(struct ig_stage_agent) + IG_CACHELINE - 1) / IG_CACHELINE *
+			   IG_CACHELINE;
+	size_t threads_sz = (na * sizeof(struct ig_agent_thread) + IG_CACHELINE - 1) / IG_CACHELINE *
+			    IG_CACHELINE;
+
+	/* nagents counts set-up agents only once they exist and are zeroed:
+	 * ig_engine_destroy walks that many, also after a failure here. */
+	e->agents = aligned_alloc(IG_CACHELINE, agents_sz);
+	e->threads = aligned_alloc(IG_CACHELINE, threads_sz);
 	if (e->agents == NULL || e->threads == NULL)
 		return IG_ENOMEM;
+	memset(e->agents, 0, agents_sz);
+	memset(e->threads, 0, threads_sz);
+	e->nagents = na;
 	tick = &e->agents[0];
 	oms = &e->agents[n + 1];
 	exec = &e->agents[n + 2];
