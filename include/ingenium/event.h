@@ -34,6 +34,20 @@
 #define IG_MAX_INSTRUMENTS 16
 #define IG_MAX_STRATEGY_THREADS 16
 
+/* Client order ids: strategy (8 bits) << 56 | run epoch (24 bits) << 32 |
+ * sequence (32 bits; bit 31 marks orders the OMS makes, such as attached
+ * stop-losses). The run epoch is new for every run of an account: a
+ * counter kept in the journal, never below minutes since 2020-01-01 (so
+ * runs without a journal differ too, until 2051). An id is therefore never
+ * reused for the account's lifetime; the venue uses it as the idempotency
+ * key. */
+#define IG_CID_EPOCH_MASK UINT32_C(0xFFFFFF)
+#define IG_CID_MAKE(strategy, epoch, seq)                                          \
+	(((uint64_t)(strategy) << 56) | ((uint64_t)((epoch) & IG_CID_EPOCH_MASK) << 32) | \
+	 (uint64_t)(uint32_t)(seq))
+#define IG_CID_STRATEGY(cid) ((uint16_t)((uint64_t)(cid) >> 56))
+#define IG_CID_EPOCH(cid) ((uint32_t)((uint64_t)(cid) >> 32) & IG_CID_EPOCH_MASK)
+
 enum ig_event_type {
 	IG_EV_NONE = 0,
 	/* market data */

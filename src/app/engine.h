@@ -92,7 +92,7 @@ struct ig_stage_agent {
 
 struct ig_engine_opts {
 	bool status_lines;   /* once-a-second status log line */
-	uint16_t epoch;      /* run epoch in client order ids */
+	uint32_t epoch;      /* run epoch in client order ids (24 bits, IG_CID_MAKE) */
 };
 
 struct ig_engine {

@@ -160,11 +160,13 @@ static int cmd_run(const struct args *a, bool backtest)
 	ig_log_attach("main");
 	memset(&opts, 0, sizeof(opts));
 	opts.status_lines = cfg.engine.threading != IG_THREADING_INLINE;
-	/* Run epoch: minutes since 2020 (wraps every ~45 days), so client
-	 * order ids differ between runs; backtests use 0 to stay identical. */
+	/* Run epoch: minutes since 2020-01-01 (24 bits: until 2051), raised
+	 * above the journal's last run when there is one (ig_recover_epoch),
+	 * so client order ids differ between runs; backtests use 0 to stay
+	 * identical. */
 	opts.epoch = 0;
 	if (cfg.engine.threading != IG_THREADING_INLINE)
-		opts.epoch = (uint16_t)((ig_clock_real_ns() / 60000000000LL) & 0xFFFF);
+		opts.epoch = ig_recover_epoch_now(ig_clock_real_ns());
 	rc = ig_engine_init(&eng, &cfg, &opts, err, sizeof(err));
 	if (rc != 0) {
 		ig_log_stop();

@@ -1729,7 +1729,7 @@ static void adopt(struct ig_luno *v, uint16_t k, const struct ig_luno_order_stat
 	r->type = st->limit_price > 0 ? IG_ORD_LIMIT : IG_ORD_MARKET;
 	r->tif = st->tif;
 	r->side = st->side;
-	r->strategy_id = (uint16_t)(cid >> 48);
+	r->strategy_id = IG_CID_STRATEGY(cid);
 	r->instrument_id = k;
 	r->state = RS_OPEN;
 	r->venue_base = st->base;

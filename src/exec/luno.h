@@ -112,7 +112,7 @@
  *   - after that, per pair: GET /api/1/listorders?state=PENDING (paged by
  *     created_before). An order with an "ig-" client_order_id that has no
  *     record is ADOPTED: a record OPEN with its order id, strategy =
- *     client id >> 48, side from BID/ASK, px = limit_price; the OMS hears
+ *     IG_CID_STRATEGY(client id), side from BID/ASK, px = limit_price; the OMS hears
  *     ORDER_UPDATE ACCEPTED with IG_EVF_ADOPT (prev INITIALIZED, filled 0,
  *     leaves = limit_volume - base). The record mirrors that: qty = the
  *     leaves, and its cursor starts at the catch-up's end, so only later

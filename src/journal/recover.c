@@ -88,7 +88,7 @@ static bool note_session(const struct ig_journal_record *rec, struct ig_replay_i
 	    ev->body.control.cmd != IG_CTL_SESSION)
 		return false;
 	info->sessions++;
-	info->last_epoch = (uint16_t)(ev->body.control.arg & 0xffff);
+	info->last_epoch = (uint32_t)ev->body.control.arg & IG_CID_EPOCH_MASK;
 	if (info->first_session_ns == 0)
 		info->first_session_ns = ev->hdr.ts_event_ns;
 	return true;
@@ -138,7 +138,8 @@ static int replay_one(const struct ig_journal_record *rec, void *arg)
 			c->info->account_key_id[sizeof(c->info->account_key_id) - 1] = '\0';
 		}
 		/* What the OMS went through live when that run started. */
-		ig_oms_session_start(c->oms, (ev.body.control.arg >> 16 & 1) != 0);
+		ig_oms_session_start(c->oms,
+				     (ev.body.control.arg >> IG__SESSION_RECOVERING_SHIFT & 1) != 0);
 		if (c->oms->first_session_ns == 0)
 			c->oms->first_session_ns = ev.hdr.ts_event_ns;
 		return 0;
@@ -283,7 +284,7 @@ void ig_recover_account_of(const struct ig_config *cfg, const char *key_id,
 	snprintf(out->key_id, sizeof(out->key_id), "%s", key_id);
 }
 
-void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint16_t epoch, bool recovering,
+void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint32_t epoch, bool recovering,
 			const struct ig_recover_account *acct, int64_t real_ns)
 {
 	memset(ev, 0, sizeof(*ev));
@@ -291,7 +292,8 @@ void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint16_t epoch,
 	ev->hdr.strategy_id = IG_STRATEGY_NONE;
 	ev->hdr.ts_event_ns = real_ns;
 	ev->body.control.cmd = IG_CTL_SESSION;
-	ev->body.control.arg = (int64_t)epoch | (int64_t)(recovering ? 1 : 0) << 16;
+	ev->body.control.arg = (int64_t)(epoch & IG_CID_EPOCH_MASK) | (int64_t)(recovering ? 1 : 0)
+										<< IG__SESSION_RECOVERING_SHIFT;
 	ev->body.control.nstrategies = (uint16_t)oms->nstrategies;
 	ev->body.control.fingerprint = ig_recover_fingerprint(oms->cfg, oms->nstrategies);
 	if (acct != NULL) {
@@ -302,14 +304,22 @@ void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint16_t epoch,
 		oms->first_session_ns = real_ns;
 }
 
-uint16_t ig_recover_epoch(uint16_t computed, const struct ig_replay_info *info)
+#define EPOCH_T0_S INT64_C(1577836800) /* 2020-01-01T00:00:00Z */
+
+uint32_t ig_recover_epoch_now(int64_t real_ns)
+{
+	int64_t min = (real_ns / 1000000000 - EPOCH_T0_S) / 60;
+	return min > 0 ? (uint32_t)min & IG_CID_EPOCH_MASK : 0;
+}
+
+uint32_t ig_recover_epoch(uint32_t computed, const struct ig_replay_info *info)
 {
 	if (info->sessions == 0)
 		return computed;
-	/* Minutes since 2020 wrap every ~45 days: "later" is within half
-	 * the circle ahead of the last run's epoch. */
-	if ((uint16_t)(computed - info->last_epoch) == 0 ||
-	    (uint16_t)(computed - info->last_epoch) > 0x8000)
-		return (uint16_t)(info->last_epoch + 1);
+	/* Epochs only grow: 24 bits of minutes last until 2051, and a
+	 * counter past the last run covers restarts within a minute and a
+	 * clock set back. */
+	if (computed <= info->last_epoch)
+		return (info->last_epoch + 1) & IG_CID_EPOCH_MASK;
 	return computed;
 }

@@ -50,7 +50,7 @@ struct ig_replay_info {
 	uint64_t snapshots;           /* snapshots restored */
 	uint64_t refused;             /* records that did not decode (wrong length) */
 	uint64_t sessions;            /* runs the journal has seen */
-	uint16_t last_epoch;          /* run epoch of the last run (if sessions > 0) */
+	uint32_t last_epoch;          /* run epoch of the last run (if sessions > 0) */
 	int64_t first_session_ns;     /* CLOCK_REALTIME start of the oldest run kept, 0 none */
 	int64_t elapsed_ns;           /* how long the replay took */
 	uint64_t state_hash;          /* ig_oms_state_hash() after the replay */
@@ -104,7 +104,7 @@ uint32_t ig_recover_orders(const struct ig_oms *oms, struct ig_recover_order *or
  * it recovers, its CLOCK_REALTIME start), as the engine writes it, and
  * notes the start in oms->first_session_ns if unset, as a replay of the
  * record does. The caller journals ev. */
-void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint16_t epoch, bool recovering,
+void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint32_t epoch, bool recovering,
 			const struct ig_recover_account *acct, int64_t real_ns);
 
 /* FNV-1a of the first n strategies' names and types, in order: the
@@ -112,9 +112,17 @@ void ig_recover_session(struct ig_oms *oms, struct ig_event *ev, uint16_t epoch,
  * first n strategies are the same (strategies may be appended). */
 uint64_t ig_recover_fingerprint(const struct ig_config *cfg, uint32_t n);
 
-/* The run epoch for a new run, given the computed one and what the
- * journal saw: never the epoch of the last run, so client ids of the new
- * run cannot collide with the journal's. */
-uint16_t ig_recover_epoch(uint16_t computed, const struct ig_replay_info *info);
+/* SESSION record arg: the run epoch (24 bits) | recovering << this. */
+#define IG__SESSION_RECOVERING_SHIFT 32
+
+/* The run epoch from the clock alone: minutes since 2020-01-01 UTC
+ * (IG_CID_EPOCH_MASK, 24 bits: good until 2051). */
+uint32_t ig_recover_epoch_now(int64_t real_ns);
+
+/* The run epoch for a new run, given the clock's (ig_recover_epoch_now)
+ * and what the journal saw: a counter past the last run's epoch whenever
+ * the clock's is not (same minute, clock set back), so client ids of the
+ * new run never collide with any earlier run of the journal. */
+uint32_t ig_recover_epoch(uint32_t computed, const struct ig_replay_info *info);
 
 #endif

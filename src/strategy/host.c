@@ -10,7 +10,7 @@
 #include <string.h>
 
 int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cfg,
-			  uint32_t thread_index, uint16_t epoch,
+			  uint32_t thread_index, uint32_t epoch,
 			  int (*instrument_of)(const char *symbol, void *arg), void *arg,
 			  char *err, size_t errlen)
 {
@@ -278,7 +278,7 @@ uint64_t ig_ctx_submit(struct ig_strategy_ctx *c, uint16_t instrument_id, const 
 	c->seq++;
 	init_event(c, &ev, IG_EV_ORDER, instrument_id);
 	ev.body.order = *o;
-	ev.body.order.client_id = ((uint64_t)c->id << 48) | ((uint64_t)c->epoch << 32) | c->seq;
+	ev.body.order.client_id = IG_CID_MAKE(c->id, c->epoch, c->seq);
 	if (instrument_id >= IG_MAX_INSTRUMENTS || !order_valid(o)) {
 		/* Tell the strategy at once, as the OMS would. */
 		struct ig_event rj;

@@ -11,7 +11,7 @@
  * the truth; the mirror is what callbacks read.
  *
  * Client order ids are assigned here, synchronously, so a strategy knows
- * its order's id at once: (strategy_id << 48) | (epoch << 32) | seq, with
+ * its order's id at once: IG_CID_MAKE(strategy_id, epoch, seq) (event.h), with
  * seq counting from 1 per strategy. Deterministic for a given epoch.
  *
  * Market data goes to every strategy on the thread subscribed to the
@@ -44,7 +44,7 @@ struct ig_strategy_ctx {
 	const struct ig_cfg_strategy *cfg;
 	void *state;                      /* type->state_size bytes */
 	uint16_t id;                      /* global strategy index */
-	uint16_t epoch;                   /* run epoch for client ids */
+	uint32_t epoch;                   /* run epoch for client ids (24 bits) */
 	uint32_t seq;                     /* last client id sequence */
 	bool subscribed[IG_MAX_INSTRUMENTS];
 	struct ig_position pos[IG_MAX_INSTRUMENTS]; /* mirror */
@@ -79,7 +79,7 @@ const char *ig_strategy_type_list(void);
  * IG_ENOMEM. On failure nothing is left to undo.
  */
 int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cfg,
-			  uint32_t thread_index, uint16_t epoch,
+			  uint32_t thread_index, uint32_t epoch,
 			  int (*instrument_of)(const char *symbol, void *arg), void *arg,
 			  char *err, size_t errlen);
 

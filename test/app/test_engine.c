@@ -238,7 +238,7 @@ static void churn_on_quote(void *state, struct ig_strategy_ctx *ctx, const struc
 		churn_order(ctx, in, IG_SIDE_BUY, IG_ORD_LIMIT, IG_TIF_GTC, q->ask_px, c->qty);
 		break;
 	case 9: /* cancel something already finished (unknown_order) */
-		ig_ctx_cancel(ctx, ((uint64_t)ig_ctx_strategy_id(ctx) << 48) | 1u);
+		ig_ctx_cancel(ctx, IG_CID_MAKE(ig_ctx_strategy_id(ctx), 0, 1));
 		break;
 	case 10: { /* a stop-loss sell 3 ticks under the bid: armed in the OMS */
 		struct ig_order o;

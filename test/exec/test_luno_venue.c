@@ -1731,7 +1731,7 @@ static void test_recover_adopt_and_foreign(void **state)
 	pthread_mutex_lock(&F.mu);
 	snprintf(F.lorders, sizeof(F.lorders),
 		 "{\"orders\":["
-		 "{\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0005000000000042\",\"type\":\"BID\",\"state\":\"PENDING\","
+		 "{\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0500000000000042\",\"type\":\"BID\",\"state\":\"PENDING\","
 		 "\"limit_price\":\"100.5\",\"limit_volume\":\"2\",\"base\":\"0.5\",\"counter\":\"50.25\","
 		 "\"pair\":\"XBTZAR\",\"creation_timestamp\":1700000000000,\"time_in_force\":\"GTC\"},"
 		 "{\"order_id\":\"BXF2\",\"client_order_id\":\"manual-7\",\"type\":\"ASK\",\"state\":\"PENDING\","
@@ -1749,7 +1749,7 @@ static void test_recover_adopt_and_foreign(void **state)
 	arg(r.query, "pair", v, sizeof(v));
 	assert_string_equal(v, "XBTZAR");
 	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, -1), 1);
-	i_adopt = ev_index(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED, 0x0005000000000042);
+	i_adopt = ev_index(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED, 0x0500000000000042);
 	assert_true(i_adopt >= 0 && i_adopt < assert_reconciled_last(1));
 	e = &out.ev[i_adopt];
 	assert_int_equal(e->hdr.flags, IG_EVF_ADOPT);
@@ -1770,12 +1770,12 @@ static void test_recover_adopt_and_foreign(void **state)
 	/* Its later trades are normal fills. */
 	pthread_mutex_lock(&F.mu);
 	snprintf(F.trades, sizeof(F.trades),
-		 "{\"trades\":[{\"sequence\":21,\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0005000000000042\","
+		 "{\"trades\":[{\"sequence\":21,\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0500000000000042\","
 		 "\"price\":\"100.5\",\"volume\":\"0.25\",\"type\":\"BID\"}]}");
 	pthread_mutex_unlock(&F.mu);
 	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 1, 3000));
 	e = find_ev(IG_EV_FILL, -1);
-	assert_int_equal(e->body.fill.client_id, 0x0005000000000042);
+	assert_int_equal(e->body.fill.client_id, 0x0500000000000042);
 	assert_int_equal(e->body.fill.qty, D("0.25"));
 	assert_int_equal(e->hdr.strategy_id, 5);
 	pump_for(200);
@@ -1895,7 +1895,7 @@ static void test_recover_malformed(void **state)
 	venue_up();
 	pthread_mutex_lock(&F.mu);
 	snprintf(F.lorders, sizeof(F.lorders),
-		 "{\"orders\":[{\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0005000000000042\",\"type\":\"BID\","
+		 "{\"orders\":[{\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0500000000000042\",\"type\":\"BID\","
 		 "\"state\":\"PENDING\",\"limit_price\":\"100\",\"limit_volume\":\"2\",\"base\":");
 	snprintf(F.balance, sizeof(F.balance),
 		 "{\"balance\":[{\"asset\":\"XBT\",\"balance\":1.5},{\"asset\":\"ZAR\",\"balance\":\"1e3\"}]}");
@@ -1912,7 +1912,7 @@ static void test_recover_malformed(void **state)
 	/* Hostile shapes: wrong types, huge numbers; still nothing applied. */
 	pthread_mutex_lock(&F.mu);
 	snprintf(F.lorders, sizeof(F.lorders),
-		 "{\"orders\":[{\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0005000000000042\",\"type\":\"BID\","
+		 "{\"orders\":[{\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0500000000000042\",\"type\":\"BID\","
 		 "\"state\":\"PENDING\",\"limit_price\":\"100\",\"limit_volume\":\"99999999999999999999\","
 		 "\"base\":\"0\",\"counter\":\"0\"}]}");
 	snprintf(F.balance, sizeof(F.balance), "{\"balance\":{\"asset\":\"XBT\"}}");
@@ -1924,7 +1924,7 @@ static void test_recover_malformed(void **state)
 	/* Fixed: adopted, balances read, OK. */
 	pthread_mutex_lock(&F.mu);
 	snprintf(F.lorders, sizeof(F.lorders),
-		 "{\"orders\":[{\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0005000000000042\",\"type\":\"BID\","
+		 "{\"orders\":[{\"order_id\":\"BXF1\",\"client_order_id\":\"ig-0500000000000042\",\"type\":\"BID\","
 		 "\"state\":\"PENDING\",\"limit_price\":\"100\",\"limit_volume\":\"2\",\"base\":\"0\",\"counter\":\"0\"}]}");
 	snprintf(F.balance, sizeof(F.balance),
 		 "{\"balance\":[{\"asset\":\"XBT\",\"balance\":\"1.5\"},{\"asset\":\"ZAR\",\"balance\":\"1000\"}]}");
@@ -1946,7 +1946,7 @@ static void test_recover_against_sim(void **state)
 	uint16_t port = 0;
 	char err[IG_SIM_ERR_MAX];
 	static char url[64];
-	const uint64_t cid1 = (UINT64_C(2) << 48) | 1, cid2 = (UINT64_C(2) << 48) | 2;
+	const uint64_t cid1 = IG_CID_MAKE(2, 0, 1), cid2 = IG_CID_MAKE(2, 0, 2);
 	const struct ig_event *e;
 	int i_adopt;
 	(void)state;

@@ -168,7 +168,7 @@ static void gen(uint64_t seq, uint16_t *type, uint8_t *buf, uint32_t *len)
 		if (seq % 7 == 3) {
 			*type = IG_JR_ORDER_ACCEPTED;
 			ev.hdr.type = IG_EV_ORDER;
-			ev.body.order.client_id = (UINT64_C(1) << 48) | (UINT64_C(2) << 32) | seq;
+			ev.body.order.client_id = IG_CID_MAKE(1, 2, seq);
 			ev.body.order.px = (int64_t)seq * 1000;
 			ev.body.order.qty = 1000000;
 			ev.body.order.side = (uint8_t)(seq % 2 ? IG_SIDE_BUY : IG_SIDE_SELL);
@@ -1295,7 +1295,7 @@ static void test_cli(void **state)
 				assert_string_equal(json_string_value(json_object_get(ev, "side")),
 						    want % 2 ? "buy" : "sell");
 				assert_int_equal(json_integer_value(json_object_get(ev, "client_id")),
-						 (json_int_t)((UINT64_C(1) << 48) | (UINT64_C(2) << 32) | want));
+						 (json_int_t)IG_CID_MAKE(1, 2, want));
 				orders++;
 			} else if (want % 7 == 1) {
 				assert_non_null(json_object_get(o2, "trading_state"));

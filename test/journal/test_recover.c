@@ -26,8 +26,8 @@
  *     to the live hash;
  *   - ig_recover_orders lists exactly the unfinished orders that may be at
  *     the venue, with their fills, and the trade cursors;
- *   - ig_recover_epoch never returns the last run's epoch, also across the
- *     16-bit wrap;
+ *   - ig_recover_epoch always returns an epoch past the last run's (24
+ *     bits of minutes since 2020, no 45-day wrap);
  *   - after ig_oms_after_replay: intents denied not_reconciled, cancels
  *     still go out (through the journal when journaling); reconciliation
  *     opens trading and sets the baseline, a later balance difference
@@ -969,14 +969,27 @@ static void test_recover_orders(void **state)
 static void test_recover_epoch(void **state)
 {
 	struct ig_replay_info info;
-	static const uint16_t lasts[] = { 0, 1, 100, 0x7fff, 0x8000, 0xfffe, 0xffff };
+	static const uint32_t lasts[] = { 0, 1, 100, 0xffff, 0x10000, 3600000, 0xfffffe };
 	(void)state;
+
+	/* The clock's epoch: minutes since 2020-01-01 UTC, 24 bits. */
+	assert_int_equal(ig_recover_epoch_now(INT64_C(1577836800) * 1000000000), 0);
+	assert_int_equal(ig_recover_epoch_now((INT64_C(1577836800) + 59) * 1000000000), 0);
+	assert_int_equal(ig_recover_epoch_now((INT64_C(1577836800) + 60) * 1000000000), 1);
+	/* 2026-12-03: about 3.6 M minutes, well inside 24 bits (and past the
+	 * 16 bits that wrapped every 45 days) */
+	assert_int_equal(ig_recover_epoch_now(INT64_C(1796256000) * 1000000000),
+			 (1796256000 - 1577836800) / 60);
+	assert_true(ig_recover_epoch_now(INT64_C(1796256000) * 1000000000) > 0xffff);
+	/* 2050-12-31 still fits */
+	assert_int_equal(ig_recover_epoch_now(INT64_C(2556057600) * 1000000000),
+			 (2556057600 - 1577836800) / 60);
 
 	memset(&info, 0, sizeof(info));
 	/* no runs: the computed epoch */
 	assert_int_equal(ig_recover_epoch(0, &info), 0);
 	assert_int_equal(ig_recover_epoch(1234, &info), 1234);
-	assert_int_equal(ig_recover_epoch(0xffff, &info), 0xffff);
+	assert_int_equal(ig_recover_epoch(0xffffff, &info), 0xffffff);
 
 	info.sessions = 3;
 	info.last_epoch = 100;
@@ -985,23 +998,17 @@ static void test_recover_epoch(void **state)
 	assert_int_equal(ig_recover_epoch(100, &info), 101); /* same minute */
 	assert_int_equal(ig_recover_epoch(50, &info), 101);  /* clock went back */
 
-	/* the wrap: minutes since 2020 in 16 bits */
-	info.last_epoch = 65535;
-	assert_int_equal(ig_recover_epoch(0, &info), 0);
-	assert_int_equal(ig_recover_epoch(5, &info), 5);
-	assert_int_equal(ig_recover_epoch(65535, &info), 0);
-	assert_int_equal(ig_recover_epoch(65000, &info), 0);
-	info.last_epoch = 65530;
-	assert_int_equal(ig_recover_epoch(3, &info), 3);
-	assert_int_equal(ig_recover_epoch(65530, &info), 65531);
+	/* 45 days of minutes no longer wrap: 65536 minutes after epoch 100 is
+	 * a new epoch, not 100 again (the 16-bit epoch repeated here). */
+	assert_int_equal(ig_recover_epoch(100 + 65536, &info), 100 + 65536);
 
-	/* never the last epoch, and always ahead of it within half the circle */
+	/* never the last epoch or below it, for every computed value near it */
 	for (size_t i = 0; i < sizeof(lasts) / sizeof(lasts[0]); i++) {
 		info.last_epoch = lasts[i];
-		for (uint32_t c = 0; c <= 0xffff; c++) {
-			uint16_t e = ig_recover_epoch((uint16_t)c, &info);
-			uint16_t ahead = (uint16_t)(e - info.last_epoch);
-			if (e == info.last_epoch || ahead == 0 || ahead > 0x8000)
+		for (uint32_t c = lasts[i] > 70000 ? lasts[i] - 70000 : 0;
+		     c <= lasts[i] + 70000 && c <= IG_CID_EPOCH_MASK; c++) {
+			uint32_t e = ig_recover_epoch(c, &info);
+			if (e <= info.last_epoch || e > IG_CID_EPOCH_MASK)
 				fail_msg("last %u computed %u -> %u", (unsigned)info.last_epoch, c,
 					 (unsigned)e);
 		}

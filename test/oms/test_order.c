@@ -215,8 +215,8 @@ static void test_lookup_full_pool(void **state)
 	struct ig_order o;
 
 	for (uint32_t i = 0; i < IG_OM_CAPACITY; i++) {
-		/* Client ids as the host makes them: strategy << 48 | epoch << 32 | seq. */
-		o = make_order((UINT64_C(3) << 48) | (UINT64_C(77) << 32) | (i + 1), IG_SIDE_SELL, "0.5");
+		/* Client ids as the host makes them (IG_CID_MAKE). */
+		o = make_order(IG_CID_MAKE(3, 77, i + 1), IG_SIDE_SELL, "0.5");
 		recs[i] = ig_order_new(m, &o, (uint16_t)(i % 3));
 		assert_non_null(recs[i]);
 		assert_int_equal(recs[i]->client_id, o.client_id);
@@ -237,7 +237,7 @@ static void test_lookup_full_pool(void **state)
 	assert_null(ig_order_new(m, &o, 0));
 
 	for (uint32_t i = 0; i < IG_OM_CAPACITY; i++) {
-		uint64_t cid = (UINT64_C(3) << 48) | (UINT64_C(77) << 32) | (i + 1);
+		uint64_t cid = IG_CID_MAKE(3, 77, i + 1);
 		assert_ptr_equal(ig_order_find(m, cid), recs[i]);
 		assert_ptr_equal(ig_order_find_venue(m, UINT64_C(1000003) * (i + 1)), recs[i]);
 	}
@@ -259,7 +259,7 @@ static void test_lookup_full_pool(void **state)
 	assert_int_equal(m->open, IG_OM_CAPACITY / 2);
 	assert_true(ig_order_mgr_sanity(m));
 	for (uint32_t i = 0; i < IG_OM_CAPACITY; i++) {
-		uint64_t cid = (UINT64_C(3) << 48) | (UINT64_C(77) << 32) | (i + 1);
+		uint64_t cid = IG_CID_MAKE(3, 77, i + 1);
 		struct ig_order_rec *want = i % 2 ? recs[i] : NULL;
 		assert_ptr_equal(ig_order_find(m, cid), want);
 		assert_ptr_equal(ig_order_find_venue(m, UINT64_C(1000003) * (i + 1)), want);

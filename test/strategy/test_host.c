@@ -185,7 +185,7 @@ static void quote(struct ig_strategy_host *h, uint16_t k, const char *mid)
 
 static uint64_t cid(uint16_t sid, uint32_t seq)
 {
-	return ((uint64_t)sid << 48) | ((uint64_t)EPOCH << 32) | seq;
+	return IG_CID_MAKE(sid, EPOCH, seq);
 }
 
 /* The one intent the last call emitted. */
