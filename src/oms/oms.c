@@ -827,8 +827,10 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	s = &oms->s[in->hdr.strategy_id];
 	r = ig_order_find(&s->om, f->client_id);
 	leaves = r != NULL ? r->qty - r->filled_qty : 0;
+	/* Any fee sign is valid: a negative fee is a rebate (a negative
+	 * maker_fee_bps), booked like a fee (cash up, fees down). */
 	if (r == NULL || f->trade_id <= r->last_trade_id || f->qty <= 0 || f->qty > leaves ||
-	    f->side != r->side || f->px <= 0 || f->fee < 0 || r->armed) {
+	    f->side != r->side || f->px <= 0 || r->armed) {
 		s->refused_fills++;
 		ig_log_warn("fill refused (%s): order %016llx trade %llu qty %lld",
 			    r == NULL                         ? "unknown order"

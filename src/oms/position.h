@@ -27,7 +27,7 @@ struct ig_pos {
 	int64_t qty;          /* signed net position, 1e-8 */
 	int64_t avg_px;       /* average entry price, 1e-8; 0 when flat */
 	int64_t realized_pnl; /* gross of fees, 1e-8 quote */
-	int64_t fees;         /* fees paid, 1e-8 quote */
+	int64_t fees;         /* fees paid net of rebates (< 0 if rebates exceed them), 1e-8 quote */
 	int64_t mark_px;      /* latest mark, 1e-8; 0 = none yet */
 	int64_t bought_qty;   /* cumulative, 1e-8 */
 	int64_t sold_qty;     /* cumulative, 1e-8 */

@@ -79,6 +79,7 @@ struct ledger {
 	int64_t net_qty[IG_MAX_INSTRUMENTS]; /* sum of signed fill qty */
 	int64_t notional;                     /* sum of signed round(px * qty) */
 	int64_t fees;
+	uint64_t rebates;                     /* fills with a negative fee (maker rebates) */
 	uint64_t last_trade_id;
 	uint64_t trade_id_not_increasing;     /* a fill seen twice, or out of order */
 	uint64_t malformed;                   /* qty <= 0, px <= 0, bad side */
@@ -117,6 +118,8 @@ static void ledger_fill(uint16_t id, const struct ig_event *ev)
 		l->notional -= n;
 	}
 	l->fees += f->fee;
+	if (f->fee < 0)
+		l->rebates++;
 }
 
 static void tap_on_fill(void *state, struct ig_strategy_ctx *ctx, const struct ig_event *ev)
@@ -787,6 +790,28 @@ static void test_inline_deterministic_churn(void **state)
 	assert_true(sn.s[0].triggered > 0);
 }
 
+/*
+ * Regression (defect 5): with a negative maker_fee_bps the paper venue pays
+ * a rebate on maker fills (a negative fee), and the OMS refused each such
+ * fill, leaving the order open in the OMS while the venue had finished it
+ * (check_books: refused fills, cash, open orders). End to end, the rebates
+ * are booked: the OMS, the strategy's mirror, the venue's ledger and the
+ * summary agree to the unit.
+ */
+static void test_inline_maker_rebate(void **state)
+{
+	static struct snap sn;
+	static const char *const sets[] = { "venue.maker_fee_bps=-2", NULL };
+	char p[64];
+	(void)state;
+	tmp_name(p, sizeof(p), "sum_rebate");
+	run_inline_once(CHURN_YAML, sets, true, &sn, p);
+	unlink(p);
+	assert_true(sn.s[0].led.rebates > 0);
+	assert_true(sn.s[0].fills > 50);
+	assert_int_equal(sn.s[0].refused, 0);
+}
+
 /* The inline driver ignores pacing: a rate in the config changes nothing. */
 static void test_inline_ignores_rate(void **state)
 {
@@ -1068,6 +1093,7 @@ int main(void)
 		cmocka_unit_test(test_inline_deterministic_sma_synthetic),
 		cmocka_unit_test(test_inline_deterministic_churn),
 		cmocka_unit_test(test_inline_ignores_rate),
+		cmocka_unit_test(test_inline_maker_rebate),
 		cmocka_unit_test(test_threaded_invariants_sma),
 		cmocka_unit_test(test_threaded_invariants_churn),
 		cmocka_unit_test(test_threaded_many_strategy_threads),

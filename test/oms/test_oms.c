@@ -991,6 +991,62 @@ static void test_tax_on_net_gains(void **state)
 	assert_int_equal(oms.s[0].cash, D("1009.89"));
 }
 
+/*
+ * Regression (defect 5): maker_fee_bps may be negative (a rebate), and the
+ * venue then reports a fill with a negative fee. The OMS refused every such
+ * fill as malformed: the fill was dropped and the order stayed open in the
+ * OMS while the venue had finished it. A rebate is booked: cash goes up by
+ * it, fees go down by it, and realized PnL, net PnL and tax stay exact.
+ */
+static void test_maker_rebate_booked(void **state)
+{
+	struct ig_event f;
+	struct ig_oms_totals t;
+	struct ig_oms_strategy *s;
+	(void)state;
+	cfg.risk.tax_rate_pct = D("25");
+	cfg.venue.maker_fee_bps = -2;
+	oh_start();
+	s = &oms.s[0];
+	quote_at(0, "99.99", "100.01");
+	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", 0);
+	send_update(0, 1, IG_OS_ACCEPTED);
+	/* Maker fill 1 @ 100: rebate 100 * 2 bps = 0.02. */
+	f = fill_ev(0, 1, 1, IG_SIDE_BUY, "100", "1", "-0.02");
+	f.body.fill.liquidity = IG_LIQ_MAKER;
+	oh_handle(&f);
+	assert_int_equal(s->refused_fills, 0);
+	assert_int_equal(s->fills, 1);
+	assert_non_null(oh_update_for(0, 1, IG_OS_FILLED));
+	assert_null(oh_rec(0, 1));
+	assert_int_equal(s->om.open, 0);
+	assert_int_equal(s->open_buy_qty[0], 0);
+	assert_int_equal(s->open_buy_notional, 0);
+	assert_int_equal(s->pos[0].qty, D("1"));
+	assert_int_equal(s->pos[0].fees, D("-0.02"));
+	assert_int_equal(s->cash, D("900.02")); /* 1000 - 100 + 0.02 */
+	assert_non_null(oh_find(IG_STAGE_STRATEGY, IG_EV_FILL, 1));
+	/* Maker sell 1 @ 110: rebate 0.022; realized 10, fees -0.042,
+	 * net 10.042, tax 25% = 2.5105. */
+	expect_ok(0, 2, IG_SIDE_SELL, IG_ORD_LIMIT, "110", "1", 1);
+	send_update(0, 2, IG_OS_ACCEPTED);
+	f = fill_ev(0, 2, 2, IG_SIDE_SELL, "110", "1", "-0.022");
+	f.body.fill.liquidity = IG_LIQ_MAKER;
+	oh_handle(&f);
+	assert_int_equal(s->refused_fills, 0);
+	assert_int_equal(s->fills, 2);
+	assert_null(oh_rec(0, 2));
+	assert_int_equal(s->pos[0].qty, 0);
+	assert_int_equal(s->pos[0].realized_pnl, D("10"));
+	assert_int_equal(s->pos[0].fees, D("-0.042"));
+	assert_int_equal(s->cash, D("1010.042"));
+	assert_int_equal(s->tax, D("2.5105"));
+	ig_oms_totals(&oms, 0, &t);
+	assert_int_equal(t.fees, D("-0.042"));
+	assert_int_equal(t.realized, D("10"));
+	assert_int_equal(ig_oms_equity(&oms, 0), D("1010.042"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1027,6 +1083,7 @@ int main(void)
 		T(test_drawdown_halted_per_strategy),
 		T(test_drawdown_action_global),
 		T(test_tax_on_net_gains),
+		T(test_maker_rebate_booked),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
