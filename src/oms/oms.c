@@ -264,6 +264,9 @@ static void arm(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_e
 		struct ig_order_rec *r, struct ig_emit *out);
 static int state_check_rec(const struct ig_oms *oms, const struct ig_oms_strategy *s,
 			   const struct ig_order_rec *r);
+static void day_roll(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+		     struct ig_emit *out);
+static void day_roll_all(struct ig_oms *oms, const struct ig_event *cause, struct ig_emit *out);
 
 /* Moves r to `to` through the transition table, mirrors it to the
  * strategy, and retires it if terminal. Returns 0 or IG_ESTATE. */
@@ -522,6 +525,10 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 
 	if (in->hdr.strategy_id >= oms->nstrategies || in_id >= IG_MAX_INSTRUMENTS)
 		return;
+	/* The intent's data time may be the first of a new day (its tick
+	 * reached the strategy before the OMS saw a mark of that day): roll
+	 * first, so yesterday's DAY orders end and this one is today's. */
+	day_roll_all(oms, in, out);
 	s = &oms->s[in->hdr.strategy_id];
 	now = risk_now(oms, in);
 	reason = state_check(oms, s, in);
@@ -725,16 +732,17 @@ static void breach(struct ig_oms *oms, struct ig_oms_strategy *s, enum ig_tradin
 		    ig_trading_state_name(to));
 }
 
-/* Opens a new daily-loss window when data time enters a new UTC day. Called
- * for every mark and before a fill's PnL is applied, so the window's
- * baseline never includes that day's own fills. */
+/* Opens a new daily-loss window when data time enters a new UTC day. Only
+ * through day_roll(). Returns true if a day ended (not at the first sight
+ * of data time). */
 static bool roll_day(struct ig_oms *oms, struct ig_oms_strategy *s, int64_t data_ns)
 {
 	int64_t day = data_ns / NS_PER_DAY;
 	bool first = s->day == INT64_MIN;
-	/* Forward only: a late report stamped with yesterday's data time
-	 * must not reopen yesterday's window. */
-	if (!first && day <= s->day)
+	/* No data time (0: a report that carries none) says nothing about
+	 * the day. Forward only: a late report stamped with yesterday's
+	 * data time must not reopen yesterday's window. */
+	if (data_ns <= 0 || (!first && day <= s->day))
 		return false;
 	s->day = day;
 	s->day_start_net_pnl = net_realized(s);
@@ -749,8 +757,29 @@ static bool roll_day(struct ig_oms *oms, struct ig_oms_strategy *s, int64_t data
 	return !first;
 }
 
-/* Re-values the strategy and applies the loss and drawdown limits. */
-static void revalue(struct ig_oms *oms, struct ig_oms_strategy *s, int64_t data_ns)
+/* The one day roll: when cause's data time enters a new UTC day for
+ * strategy s, opens its new daily-loss window and ends its DAY orders.
+ * Called from every input whose data time can show a new day first: marks,
+ * intents and fills (before the fill's PnL is applied, so the window's
+ * baseline never includes that day's own fills). Not from timers: they are
+ * not journaled, so a replay could not roll where they did. */
+static void day_roll(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+		     struct ig_emit *out)
+{
+	if (roll_day(oms, s, cause->hdr.ts_event_ns))
+		expire_day_orders(oms, s, cause, out);
+}
+
+/* day_roll() for every strategy: a day ends for all at once. */
+static void day_roll_all(struct ig_oms *oms, const struct ig_event *cause, struct ig_emit *out)
+{
+	for (uint32_t i = 0; i < oms->nstrategies; i++)
+		day_roll(oms, &oms->s[i], cause, out);
+}
+
+/* Re-values the strategy and applies the loss and drawdown limits (the
+ * caller has rolled the day first: day_roll). */
+static void revalue(struct ig_oms *oms, struct ig_oms_strategy *s)
 {
 	int64_t net = net_realized(s);
 
@@ -771,7 +800,6 @@ static void revalue(struct ig_oms *oms, struct ig_oms_strategy *s, int64_t data_
 	if (s->lim.max_drawdown_pct != IG_RISK_UNSET && s->drawdown_pct > s->lim.max_drawdown_pct)
 		breach(oms, s, s->lim.drawdown_action == IG_BREACH_HALTED ? IG_TS_HALTED : IG_TS_REDUCING,
 		       IG_RJ_DRAWDOWN);
-	roll_day(oms, s, data_ns);
 	if (s->lim.daily_loss_limit != IG_RISK_UNSET && s->day_start_net_pnl - net > s->lim.daily_loss_limit)
 		breach(oms, s, IG_TS_REDUCING, IG_RJ_DAILY_LOSS);
 	s->tax = 0;
@@ -830,7 +858,7 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	/* Any fee sign is valid: a negative fee is a rebate (a negative
 	 * maker_fee_bps), booked like a fee (cash up, fees down). */
 	if (r == NULL || f->trade_id <= r->last_trade_id || f->qty <= 0 || f->qty > leaves ||
-	    f->side != r->side || f->px <= 0 || r->armed) {
+	    f->side != r->side || f->px <= 0 || r->armed || r->held) {
 		s->refused_fills++;
 		ig_log_warn("fill refused (%s): order %016llx trade %llu qty %lld",
 			    r == NULL                         ? "unknown order"
@@ -842,7 +870,10 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 		return;
 	}
 	k = r->instrument_id;
-	roll_day(oms, s, in->hdr.ts_event_ns);
+	/* A fill may be the first event of a new day. r survives the roll:
+	 * it is at the venue (not armed, not held), so expiring it only asks
+	 * the venue to cancel it, and this fill still applies. */
+	day_roll_all(oms, in, out);
 	if (ig_pos_apply_fill(&s->pos[k], &s->cash, (enum ig_side)f->side, f->px, f->qty, f->fee) != 0) {
 		s->refused_fills++;
 		ig_log_error("fill refused (arithmetic overflow): order %016llx",
@@ -872,7 +903,7 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	to_strategy(oms, out, in->hdr.strategy_id, &ev);
 	if (s->pos[k].mark_px == 0)
 		s->pos[k].mark_px = f->px;
-	revalue(oms, s, in->hdr.ts_event_ns);
+	revalue(oms, s);
 	send_position(oms, in, s, k, out);
 	if (r->sl_px > 0)
 		attach_stop_loss(oms, s, in, r, f->qty, out);
@@ -1249,13 +1280,12 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 		for (uint32_t i = 0; i < oms->nstrategies; i++) {
 			struct ig_oms_strategy *s = &oms->s[i];
 			s->pos[k].mark_px = px;
-			if (roll_day(oms, s, in->hdr.ts_event_ns))
-				expire_day_orders(oms, s, in, out);
+			day_roll(oms, s, in, out);
 			/* Equity moves with every mark, but re-valuing costs a
 			 * 128-bit multiply per instrument: do it per mark only
 			 * where a drawdown limit watches it, else at fills. */
 			if (s->pos[k].qty != 0 && s->lim.max_drawdown_pct != IG_RISK_UNSET)
-				revalue(oms, s, in->hdr.ts_event_ns);
+				revalue(oms, s);
 		}
 		check_triggers(oms, in, k, px, out);
 		return;
