@@ -266,6 +266,10 @@ static int state_check_rec(const struct ig_oms *oms, const struct ig_oms_strateg
 			   const struct ig_order_rec *r);
 static void day_roll(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
 		     struct ig_emit *out);
+static int release_check(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+			 struct ig_order_rec *r, uint8_t type);
+static void deny_release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+			 struct ig_order_rec *r, int reason, struct ig_emit *out);
 static void day_roll_all(struct ig_oms *oms, const struct ig_event *cause, struct ig_emit *out);
 
 /* Moves r to `to` through the transition table, mirrors it to the
@@ -316,7 +320,8 @@ static void release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct 
 
 /* A replacement waits for its predecessor: released when that is
  * cancelled (after the same checks a new order gets, against the book as it
- * is now), cancelled itself if the predecessor ended any other way. */
+ * is now: release_check, denied if it fails), cancelled itself if the
+ * predecessor ended any other way. */
 static void on_terminal(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
 			struct ig_order_rec *r, struct ig_emit *out)
 {
@@ -332,40 +337,19 @@ static void on_terminal(struct ig_oms *oms, struct ig_oms_strategy *s, const str
 		list_remove(s->held, &s->nheld, waiting[w]);
 		h->held = false;
 		if (r->state == IG_OS_CANCELED) {
-			struct ig_risk_view v;
-			struct ig_order o;
-			int64_t mark = oms->marks[h->instrument_id].px;
-			/* A market order costs what the market is now. */
-			if (h->orig_type == IG_ORD_MARKET && h->side == IG_SIDE_BUY && mark > 0) {
-				int64_t res = reserve_for(oms, mark, h->qty - h->filled_qty);
-				s->open_buy_notional += res - h->reserved;
-				h->reserved = res;
-				h->ref_px = mark;
-			}
-			memset(&o, 0, sizeof(o));
-			o.side = h->side;
-			o.type = h->orig_type;
-			o.px = h->px;
-			o.qty = h->qty;
-			o.stop_px = h->stop_px;
-			o.flags = h->flags;
-			o = risk_order(&o);
-			risk_view(oms, s, h->instrument_id, h, &v);
-			reason = state_check_rec(oms, s, h);
-			if (reason == IG_RJ_NONE)
-				reason = ig_risk_check(&s->lim, &o, risk_now(oms, cause), &v,
-						       oms->cfg->venue.taker_fee_bps);
+			reason = release_check(oms, s, cause, h, h->orig_type);
 			if (reason == IG_RJ_NONE) {
 				if (is_conditional(h->orig_type))
 					arm(oms, s, cause, h, out);
 				else
 					release(oms, s, cause, h, out);
-				continue;
+			} else {
+				deny_release(oms, s, cause, h, reason, out);
 			}
-			s->rejects[reason]++;
+			continue;
 		}
-		/* The old order filled or was rejected before the cancel, or
-		 * the book no longer allows the replacement: it must not go. */
+		/* The old order filled or was rejected before the cancel: the
+		 * replacement must not go. */
 		ig_order_transition(&s->om, h, IG_OS_ACCEPTED);
 		move(oms, s, cause, h, IG_OS_CANCELED, (uint8_t)reason, out);
 	}
@@ -510,6 +494,84 @@ static int state_check(const struct ig_oms *oms, const struct ig_oms_strategy *s
 	if (!oms->reconciled)
 		return IG_RJ_NOT_RECONCILED; /* fail closed until the venue agrees */
 	return state_gate(oms, s, reduces(s, in->hdr.instrument_id, o->side, o->qty, 0), o->flags);
+}
+
+/* The price a market order of side on instrument k is valued and reserved
+ * at when it goes out now: the mark. */
+static int64_t market_px(const struct ig_oms *oms, uint16_t k, uint8_t side)
+{
+	(void)side;
+	return oms->marks[k].px;
+}
+
+/* The checks an order the OMS holds gets when it is released to the venue
+ * (a triggered conditional order, sent as `type`; a held replacement, as
+ * its own type): the trading-state gate, then every limit a new intent
+ * meets (ig_risk_check), against the book as it is now without the
+ * order's own open quantity and reserve, at the price it will trade at:
+ * its limit, the market now for a market order (market_px), its trigger
+ * for a conditional one that is armed again. Not the rate limit (the order
+ * took its token when it was placed) nor the duplicate window. Reduce-only
+ * orders (attached stop-losses included) get the same check. On success a
+ * buy's reserve is moved to that price. Returns IG_RJ_NONE or the reason. */
+static int release_check(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+			 struct ig_order_rec *r, uint8_t type)
+{
+	struct ig_risk_view v;
+	struct ig_order o;
+	int64_t leaves = r->qty - r->filled_qty, ref;
+	int reason = state_check_rec(oms, s, r);
+
+	if (reason != IG_RJ_NONE)
+		return reason;
+	memset(&o, 0, sizeof(o));
+	o.side = r->side;
+	o.type = type;
+	o.px = r->px;
+	o.qty = leaves;
+	o.stop_px = r->stop_px;
+	o.trail = r->trail;
+	o.flags = r->flags;
+	o = risk_order(&o);
+	risk_view(oms, s, r->instrument_id, r, &v);
+	reason = ig_risk_check(&s->lim, &o, risk_now(oms, cause), &v, oms->cfg->venue.taker_fee_bps);
+	if (reason != IG_RJ_NONE)
+		return reason;
+	ref = o.type == IG_ORD_LIMIT || o.type == IG_ORD_STOP_LIMIT ? o.px
+								    : market_px(oms, r->instrument_id, r->side);
+	if (r->side == IG_SIDE_BUY && ref > 0) {
+		int64_t res = reserve_for(oms, ref, leaves);
+		s->open_buy_notional += res - r->reserved;
+		r->reserved = res;
+		r->ref_px = ref;
+	}
+	return IG_RJ_NONE;
+}
+
+/* An order the OMS held fails release_check: it never reaches the
+ * executor. The strategy hears a reject with the reason (as for a denied
+ * intent), the denial is counted and logged, and the order ends DENIED. */
+static void deny_release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+			 struct ig_order_rec *r, int reason, struct ig_emit *out)
+{
+	struct ig_event ev;
+	uint16_t sid = sid_of(oms, s);
+
+	ig_event_reply_init(&ev, cause, IG_EV_REJECT);
+	ev.hdr.strategy_id = sid;
+	ev.hdr.instrument_id = r->instrument_id;
+	ev.body.reject.client_id = r->client_id;
+	ev.body.reject.px = r->px;
+	ev.body.reject.qty = r->qty - r->filled_qty;
+	ev.body.reject.side = r->side;
+	ev.body.reject.reason = (uint16_t)reason;
+	ev.body.reject.by_venue = 0;
+	s->rejects[reason]++;
+	ig_log_event(IG_LOG_INFO, &ev);
+	to_strategy(oms, out, sid, &ev);
+	if (r->state == IG_OS_SUBMITTED)
+		ig_order_transition(&s->om, r, IG_OS_ACCEPTED); /* held: never acked */
+	move(oms, s, cause, r, IG_OS_DENIED, (uint8_t)reason, out);
 }
 
 static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
@@ -973,6 +1035,13 @@ static void on_update(struct ig_oms *oms, const struct ig_event *in, struct ig_e
 	ig_order_set_venue_id(&s->om, r, u->venue_order_id);
 	if (u->state == r->state)
 		return;
+	if (u->state == IG_OS_DENIED || u->state == IG_OS_INITIALIZED) {
+		/* The OMS's own verdicts, never a venue's. */
+		s->om.illegal++;
+		ig_log_warn("venue report %s refused for order %016llx",
+			    ig_ord_state_name((enum ig_ord_state)u->state), (unsigned long long)r->client_id);
+		return;
+	}
 	/* ACCEPTED after a partial fill or a cancel request adds nothing. */
 	if (u->state == IG_OS_ACCEPTED && r->state != IG_OS_SUBMITTED && r->state != IG_OS_IN_DOUBT)
 		return;
@@ -1047,14 +1116,15 @@ static void check_triggers(struct ig_oms *oms, const struct ig_event *md, uint16
 			s->triggered++;
 			cause = *md;
 			cause.hdr.strategy_id = (uint16_t)i;
+			cause.hdr.flags = 0;
 			{
-				/* The trading state may have changed since it was
-				 * placed: a triggered order obeys it like a new one. */
-				int reason = state_check_rec(oms, s, r);
+				/* It passed risk when placed, valued at its trigger;
+				 * it goes out now, at the market (or its limit), into
+				 * a book and a trading state that may have changed
+				 * since: the full check again, as for a new order. */
+				int reason = release_check(oms, s, &cause, r, r->type);
 				if (reason != IG_RJ_NONE) {
-					s->rejects[reason]++;
-					if (move(oms, s, &cause, r, IG_OS_PENDING_CANCEL, 0, out) == 0)
-						move(oms, s, &cause, r, IG_OS_CANCELED, (uint8_t)reason, out);
+					deny_release(oms, s, &cause, r, reason, out);
 					continue;
 				}
 			}

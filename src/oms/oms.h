@@ -18,14 +18,17 @@
  * Conditional orders (stop-market, stop-limit, take-profit, trailing stop,
  * and the stop-loss attached to an entry) are emulated here from the marks,
  * so they work on any venue: they pass risk when placed, wait ARMED in
- * state ACCEPTED, and when triggered go to the executor under the same
- * client id as a market (or, for stop-limit, limit) order. A stop-loss
+ * state ACCEPTED, and when triggered pass the full risk check again at the
+ * price they will trade at and go to the executor under the same client id
+ * as a market (or, for stop-limit, limit) order; one that fails ends
+ * DENIED with a reject to the strategy. A stop-loss
  * attached to an entry (order.sl_px) becomes, at each fill of the entry, a
  * reduce-only stop-market child for the filled quantity.
  *
  * Cancel-replace: an order with `replaces` set passes risk, is held, and
- * the old order is cancelled; the new one is released only when the venue
- * confirms the cancel, and is cancelled itself if the old one fills first.
+ * the old order is cancelled; the new one is released (after the same
+ * release check) only when the venue confirms the cancel, and is cancelled
+ * itself if the old one fills first.
  *
  * Trading states ACTIVE / REDUCING / HALTED are kept per strategy and
  * globally. A daily realized loss beyond risk.daily_loss_limit moves the
