@@ -58,6 +58,9 @@ int ig_oms_init(struct ig_oms *oms, const struct ig_config *cfg, uint32_t strate
 	/* From the config, so a replay judges balances as the live run did. */
 	oms->halt_on_mismatch = cfg->journal.on_mismatch == IG_MISMATCH_HALT;
 	oms->balance_tolerance = cfg->journal.balance_tolerance;
+	/* The worst price a market buy can be sent at (risk.h); -1 (Luno's
+	 * marketorder by counter volume, qty times the reference) adds none. */
+	oms->market_buy_bps = cfg->venue.market_buy_ioc_bps > 0 ? cfg->venue.market_buy_ioc_bps : 0;
 	return 0;
 }
 
@@ -416,6 +419,8 @@ static void risk_view(const struct ig_oms *oms, const struct ig_oms_strategy *s,
 	v->cash = s->cash;
 	v->open_orders = s->om.open;
 	v->mark_px = oms->marks[k].px;
+	v->ask_px = oms->marks[k].ask_px;
+	v->market_buy_bps = oms->market_buy_bps;
 	/* Staleness needs a clock both sides share. Inline (backtests) that is
 	 * data time. Threaded, the OMS may lag the strategy by many rows of a
 	 * fast replay, so data time would flag lag, not a dead feed: there it
@@ -496,12 +501,19 @@ static int state_check(const struct ig_oms *oms, const struct ig_oms_strategy *s
 	return state_gate(oms, s, reduces(s, in->hdr.instrument_id, o->side, o->qty, 0), o->flags);
 }
 
-/* The price a market order of side on instrument k is valued and reserved
- * at when it goes out now: the mark. */
-static int64_t market_px(const struct ig_oms *oms, uint16_t k, uint8_t side)
+/* The price a market order of side on instrument k (order_px: its own
+ * reference, 0 if none) is valued and reserved at when it goes out now:
+ * the mark for a sell, the worst price it can be sent at for a buy. */
+static int64_t market_px(const struct ig_oms *oms, uint16_t k, uint8_t side, int64_t order_px)
 {
-	(void)side;
-	return oms->marks[k].px;
+	struct ig_risk_view v;
+	if (side != IG_SIDE_BUY)
+		return oms->marks[k].px;
+	memset(&v, 0, sizeof(v));
+	v.mark_px = oms->marks[k].px;
+	v.ask_px = oms->marks[k].ask_px;
+	v.market_buy_bps = oms->market_buy_bps;
+	return ig_risk_market_buy_px(&v, order_px);
 }
 
 /* The checks an order the OMS holds gets when it is released to the venue
@@ -538,7 +550,7 @@ static int release_check(struct ig_oms *oms, struct ig_oms_strategy *s, const st
 	if (reason != IG_RJ_NONE)
 		return reason;
 	ref = o.type == IG_ORD_LIMIT || o.type == IG_ORD_STOP_LIMIT ? o.px
-								    : market_px(oms, r->instrument_id, r->side);
+								    : market_px(oms, r->instrument_id, r->side, r->px);
 	if (r->side == IG_SIDE_BUY && ref > 0) {
 		int64_t res = reserve_for(oms, ref, leaves);
 		s->open_buy_notional += res - r->reserved;
@@ -645,7 +657,7 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	r->trail_ref_px = oms->marks[in_id].px;
 	r->ref_px = o->type == IG_ORD_LIMIT || o->type == IG_ORD_STOP_LIMIT ? o->px
 		    : o->stop_px > 0 ? o->stop_px
-				     : oms->marks[in_id].px;
+				     : market_px(oms, in_id, o->side, o->px);
 	hold_open(oms, s, r);
 	ig_order_transition(&s->om, r, IG_OS_SUBMITTED);
 	if (!is_conditional(o->type) && old == NULL) {
@@ -1345,6 +1357,7 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 		if (k >= IG_MAX_INSTRUMENTS)
 			return;
 		oms->marks[k].px = px;
+		oms->marks[k].ask_px = in->hdr.type == IG_EV_QUOTE ? in->body.quote.ask_px : px;
 		oms->marks[k].ts_event_ns = in->hdr.ts_event_ns;
 		oms->marks[k].ts_origin_ns = in->hdr.ts_origin_ns;
 		for (uint32_t i = 0; i < oms->nstrategies; i++) {

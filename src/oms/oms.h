@@ -140,6 +140,8 @@ struct ig_mark {
 	int64_t px;           /* 1e-8, 0 = none */
 	int64_t ts_event_ns;  /* data time */
 	int64_t ts_origin_ns; /* monotonic ingress time */
+	int64_t ask_px;       /* best ask (trade/bar: its price), 1e-8; run-scoped: not
+			       * hashed or snapshotted, cleared at each session start */
 };
 
 struct ig_oms {
@@ -175,6 +177,7 @@ struct ig_oms {
 	bool reconciled;                      /* new intents allowed (see above) */
 	bool halt_on_mismatch;                /* a balance difference keeps trading closed */
 	int64_t balance_tolerance;            /* differences up to this are not reported, 1e-8 */
+	int64_t market_buy_bps;               /* venue.market_buy_ioc_bps, >= 0: a market buy's worst price */
 	uint8_t recon_error;                  /* enum ig_recon_error of the last pass */
 	bool recon_mismatch;                  /* the last pass found a difference */
 	bool recon_done;                      /* a pass has reported (ok or not) */

@@ -877,8 +877,9 @@ static void test_regression_market_replacement_reserved_at_intent_mark(void **st
 	mark(3, "120");
 	oh_venue_update(0, 110, IG_OS_CANCELED);
 	assert_non_null(oh_exec_order(111));
-	/* Sent at a mark of 120: 120 + 10 bps is what it can cost. */
-	assert_int_equal(s->open_buy_notional, D("120.12"));
+	/* Sent into a market of 120: at worst 120 + 50 bps (the IOC collar of
+	 * a market buy) = 120.6, + 10 bps fee = 120.7206. */
+	assert_int_equal(s->open_buy_notional, D("120.7206"));
 }
 
 /* ------------------------------------------- risk at release (defect 7) */
@@ -938,6 +939,9 @@ static void test_triggered_stop_market_rechecked_at_market(void **state)
 	/* Within the limit it goes: 5 @ 100 = 500. */
 	arm(stop_ord(0, 2, IG_SIDE_BUY, IG_ORD_STOP_MARKET, "101", "5", 3));
 	check_released(trigger_mark(4, "101"), 0, 2, IG_SIDE_BUY, IG_ORD_MARKET, 0, D("5"));
+	/* Reserved at its trigger (5 * 101 + fee) while armed; released, at the
+	 * worst price it can be sent at: 101 + 50 bps = 101.505, + fee. */
+	assert_int_equal(s->open_buy_notional, D("508.032525"));
 }
 
 /* A stop-limit is checked at its limit against the market at release: the
@@ -969,10 +973,11 @@ static void test_triggered_take_profit_and_trailing_rechecked(void **state)
 	cfg.risk.max_order_notional = D("1000");
 	oh_start();
 	mark(0, "100");
-	hold(0, 1, "10", "100", 1);
-	/* 10 @ trigger 100 = 1000: fits. The market gaps to 120: 1200. */
-	arm(stop_ord(0, 2, IG_SIDE_SELL, IG_ORD_TAKE_PROFIT, "100", "10", 1));
-	/* Valued at the mark 100 when placed: 9 * 100 = 900. */
+	hold(0, 1, "9", "100", 1);
+	/* 9 @ trigger 110 = 990: fits. The market gaps to 120: 1080. */
+	arm(stop_ord(0, 2, IG_SIDE_SELL, IG_ORD_TAKE_PROFIT, "110", "9", 1));
+	/* Valued at the market when placed: 9 * 100.5 (mark + 50 bps) =
+	 * 904.5; at 120: 9 * 120.6 = 1085.4. */
 	ev = stop_ord(0, 3, IG_SIDE_BUY, IG_ORD_TRAILING_STOP, "0", "9", 1);
 	ev.body.order.stop_px = 0;
 	ev.body.order.trail = D("10");
