@@ -265,7 +265,8 @@ struct ig_fill {
 	uint64_t trade_id;   /* venue trade sequence: fills apply once by this */
 	int64_t px;          /* 1e-8 */
 	int64_t qty;         /* > 0, 1e-8 */
-	int64_t fee;         /* charged in the quote (counter) currency, 1e-8; < 0 is a rebate */
+	int64_t fee;         /* charged in the quote (counter) currency, 1e-8; > 0 paid,
+			      * < 0 a rebate received */
 	uint8_t side;        /* enum ig_side */
 	uint8_t liquidity;   /* enum ig_liquidity */
 	uint8_t last;        /* 1 if the order is now fully filled */

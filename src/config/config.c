@@ -1269,7 +1269,7 @@ void ig_config_defaults(struct ig_config *cfg)
 	cfg->venue.price_scale = -1;
 	cfg->venue.volume_scale = -1;
 	cfg->venue.in_doubt_window_ms = -1;
-	cfg->venue.market_buy_ioc_bps = 50;
+	cfg->venue.market_buy_ioc_bps = IG_CFG_MARKET_BUY_IOC_BPS;
 
 	risk_defaults(&cfg->risk);
 

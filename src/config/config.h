@@ -104,6 +104,10 @@ struct ig_cfg_feed {
 	int luno_endpoint;        /* luno: 0 = ticker (default), 1 = orderbook_top */
 };
 
+/* venue.market_buy_ioc_bps default: a market buy goes to Luno as an IOC bid
+ * at its reference price plus this, and the OMS reserves cash at that price. */
+#define IG_CFG_MARKET_BUY_IOC_BPS 50
+
 struct ig_cfg_venue {
 	int kind;                 /* enum ig_venue_kind; default paper */
 	char base_url[IG_CFG_PATH_MAX]; /* default https://api.luno.com */
@@ -118,7 +122,8 @@ struct ig_cfg_venue {
 	int64_t price_scale;        /* decimals of prices; -1 = from /api/exchange/1/markets */
 	int64_t volume_scale;       /* decimals of volumes; -1 = from the markets endpoint */
 	int64_t in_doubt_window_ms; /* "not found" is final only this long after a send; -1 = timeout_ms + 2000 */
-	int64_t market_buy_ioc_bps; /* market BUY as a BID IOC at ref + bps; -1 = marketorder by counter_volume; default 50 */
+	int64_t market_buy_ioc_bps; /* market BUY as a BID IOC at ref + bps; -1 = marketorder by counter_volume;
+				     * default IG_CFG_MARKET_BUY_IOC_BPS; the OMS reserves at that price */
 };
 
 /* Risk limits. A field equal to IG_RISK_UNSET is "no limit" (global) or

@@ -58,6 +58,9 @@ int ig_oms_init(struct ig_oms *oms, const struct ig_config *cfg, uint32_t strate
 	/* From the config, so a replay judges balances as the live run did. */
 	oms->halt_on_mismatch = cfg->journal.on_mismatch == IG_MISMATCH_HALT;
 	oms->balance_tolerance = cfg->journal.balance_tolerance;
+	/* The worst price a market buy can be sent at (risk.h); -1 (Luno's
+	 * marketorder by counter volume, qty times the reference) adds none. */
+	oms->market_buy_bps = cfg->venue.market_buy_ioc_bps > 0 ? cfg->venue.market_buy_ioc_bps : 0;
 	return 0;
 }
 
@@ -265,6 +268,13 @@ static void arm(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_e
 		struct ig_order_rec *r, struct ig_emit *out);
 static int state_check_rec(const struct ig_oms *oms, const struct ig_oms_strategy *s,
 			   const struct ig_order_rec *r);
+static void day_roll(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+		     struct ig_emit *out);
+static int release_check(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+			 struct ig_order_rec *r, uint8_t type);
+static void deny_release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+			 struct ig_order_rec *r, int reason, struct ig_emit *out);
+static void day_roll_all(struct ig_oms *oms, const struct ig_event *cause, struct ig_emit *out);
 
 /* Moves r to `to` through the transition table, mirrors it to the
  * strategy, and retires it if terminal. Returns 0 or IG_ESTATE. */
@@ -314,7 +324,8 @@ static void release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct 
 
 /* A replacement waits for its predecessor: released when that is
  * cancelled (after the same checks a new order gets, against the book as it
- * is now), cancelled itself if the predecessor ended any other way. */
+ * is now: release_check, denied if it fails), cancelled itself if the
+ * predecessor ended any other way. */
 static void on_terminal(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
 			struct ig_order_rec *r, struct ig_emit *out)
 {
@@ -330,40 +341,19 @@ static void on_terminal(struct ig_oms *oms, struct ig_oms_strategy *s, const str
 		list_remove(s->held, &s->nheld, waiting[w]);
 		h->held = false;
 		if (r->state == IG_OS_CANCELED) {
-			struct ig_risk_view v;
-			struct ig_order o;
-			int64_t mark = oms->marks[h->instrument_id].px;
-			/* A market order costs what the market is now. */
-			if (h->orig_type == IG_ORD_MARKET && h->side == IG_SIDE_BUY && mark > 0) {
-				int64_t res = reserve_for(oms, mark, h->qty - h->filled_qty);
-				s->open_buy_notional += res - h->reserved;
-				h->reserved = res;
-				h->ref_px = mark;
-			}
-			memset(&o, 0, sizeof(o));
-			o.side = h->side;
-			o.type = h->orig_type;
-			o.px = h->px;
-			o.qty = h->qty;
-			o.stop_px = h->stop_px;
-			o.flags = h->flags;
-			o = risk_order(&o);
-			risk_view(oms, s, h->instrument_id, h, &v);
-			reason = state_check_rec(oms, s, h);
-			if (reason == IG_RJ_NONE)
-				reason = ig_risk_check(&s->lim, &o, risk_now(oms, cause), &v,
-						       oms->cfg->venue.taker_fee_bps);
+			reason = release_check(oms, s, cause, h, h->orig_type);
 			if (reason == IG_RJ_NONE) {
 				if (is_conditional(h->orig_type))
 					arm(oms, s, cause, h, out);
 				else
 					release(oms, s, cause, h, out);
-				continue;
+			} else {
+				deny_release(oms, s, cause, h, reason, out);
 			}
-			s->rejects[reason]++;
+			continue;
 		}
-		/* The old order filled or was rejected before the cancel, or
-		 * the book no longer allows the replacement: it must not go. */
+		/* The old order filled or was rejected before the cancel: the
+		 * replacement must not go. */
 		ig_order_transition(&s->om, h, IG_OS_ACCEPTED);
 		move(oms, s, cause, h, IG_OS_CANCELED, (uint8_t)reason, out);
 	}
@@ -430,6 +420,8 @@ static void risk_view(const struct ig_oms *oms, const struct ig_oms_strategy *s,
 	v->cash = s->cash;
 	v->open_orders = s->om.open;
 	v->mark_px = oms->marks[k].px;
+	v->ask_px = oms->marks[k].ask_px;
+	v->market_buy_bps = oms->market_buy_bps;
 	/* Staleness needs a clock both sides share. Inline (backtests) that is
 	 * data time. Threaded, the OMS may lag the strategy by many rows of a
 	 * fast replay, so data time would flag lag, not a dead feed: there it
@@ -510,6 +502,91 @@ static int state_check(const struct ig_oms *oms, const struct ig_oms_strategy *s
 	return state_gate(oms, s, reduces(s, in->hdr.instrument_id, o->side, o->qty, 0), o->flags);
 }
 
+/* The price a market order of side on instrument k (order_px: its own
+ * reference, 0 if none) is valued and reserved at when it goes out now:
+ * the mark for a sell, the worst price it can be sent at for a buy. */
+static int64_t market_px(const struct ig_oms *oms, uint16_t k, uint8_t side, int64_t order_px)
+{
+	struct ig_risk_view v;
+	if (side != IG_SIDE_BUY)
+		return oms->marks[k].px;
+	memset(&v, 0, sizeof(v));
+	v.mark_px = oms->marks[k].px;
+	v.ask_px = oms->marks[k].ask_px;
+	v.market_buy_bps = oms->market_buy_bps;
+	return ig_risk_market_buy_px(&v, order_px);
+}
+
+/* The checks an order the OMS holds gets when it is released to the venue
+ * (a triggered conditional order, sent as `type`; a held replacement, as
+ * its own type): the trading-state gate, then every limit a new intent
+ * meets (ig_risk_check), against the book as it is now without the
+ * order's own open quantity and reserve, at the price it will trade at:
+ * its limit, the market now for a market order (market_px), its trigger
+ * for a conditional one that is armed again. Not the rate limit (the order
+ * took its token when it was placed) nor the duplicate window. Reduce-only
+ * orders (attached stop-losses included) get the same check. On success a
+ * buy's reserve is moved to that price. Returns IG_RJ_NONE or the reason. */
+static int release_check(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+			 struct ig_order_rec *r, uint8_t type)
+{
+	struct ig_risk_view v;
+	struct ig_order o;
+	int64_t leaves = r->qty - r->filled_qty, ref;
+	int reason = state_check_rec(oms, s, r);
+
+	if (reason != IG_RJ_NONE)
+		return reason;
+	memset(&o, 0, sizeof(o));
+	o.side = r->side;
+	o.type = type;
+	o.px = r->px;
+	o.qty = leaves;
+	o.stop_px = r->stop_px;
+	o.trail = r->trail;
+	o.flags = r->flags;
+	o = risk_order(&o);
+	risk_view(oms, s, r->instrument_id, r, &v);
+	reason = ig_risk_check(&s->lim, &o, risk_now(oms, cause), &v, oms->cfg->venue.taker_fee_bps);
+	if (reason != IG_RJ_NONE)
+		return reason;
+	ref = o.type == IG_ORD_LIMIT || o.type == IG_ORD_STOP_LIMIT ? o.px
+								    : market_px(oms, r->instrument_id, r->side, r->px);
+	if (r->side == IG_SIDE_BUY && ref > 0) {
+		int64_t res = reserve_for(oms, ref, leaves);
+		s->open_buy_notional += res - r->reserved;
+		r->reserved = res;
+		r->ref_px = ref;
+	}
+	return IG_RJ_NONE;
+}
+
+/* An order the OMS held fails release_check: it never reaches the
+ * executor. The strategy hears a reject with the reason (as for a denied
+ * intent), the denial is counted and logged, and the order ends DENIED. */
+static void deny_release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+			 struct ig_order_rec *r, int reason, struct ig_emit *out)
+{
+	struct ig_event ev;
+	uint16_t sid = sid_of(oms, s);
+
+	ig_event_reply_init(&ev, cause, IG_EV_REJECT);
+	ev.hdr.strategy_id = sid;
+	ev.hdr.instrument_id = r->instrument_id;
+	ev.body.reject.client_id = r->client_id;
+	ev.body.reject.px = r->px;
+	ev.body.reject.qty = r->qty - r->filled_qty;
+	ev.body.reject.side = r->side;
+	ev.body.reject.reason = (uint16_t)reason;
+	ev.body.reject.by_venue = 0;
+	s->rejects[reason]++;
+	ig_log_event(IG_LOG_INFO, &ev);
+	to_strategy(oms, out, sid, &ev);
+	if (r->state == IG_OS_SUBMITTED)
+		ig_order_transition(&s->om, r, IG_OS_ACCEPTED); /* held: never acked */
+	move(oms, s, cause, r, IG_OS_DENIED, (uint8_t)reason, out);
+}
+
 static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
 {
 	struct ig_oms_strategy *s;
@@ -523,6 +600,10 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 
 	if (in->hdr.strategy_id >= oms->nstrategies || in_id >= IG_MAX_INSTRUMENTS)
 		return;
+	/* The intent's data time may be the first of a new day (its tick
+	 * reached the strategy before the OMS saw a mark of that day): roll
+	 * first, so yesterday's DAY orders end and this one is today's. */
+	day_roll_all(oms, in, out);
 	s = &oms->s[in->hdr.strategy_id];
 	now = risk_now(oms, in);
 	reason = state_check(oms, s, in);
@@ -577,7 +658,7 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	r->trail_ref_px = oms->marks[in_id].px;
 	r->ref_px = o->type == IG_ORD_LIMIT || o->type == IG_ORD_STOP_LIMIT ? o->px
 		    : o->stop_px > 0 ? o->stop_px
-				     : oms->marks[in_id].px;
+				     : market_px(oms, in_id, o->side, o->px);
 	hold_open(oms, s, r);
 	ig_order_transition(&s->om, r, IG_OS_SUBMITTED);
 	if (!is_conditional(o->type) && old == NULL) {
@@ -726,16 +807,17 @@ static void breach(struct ig_oms *oms, struct ig_oms_strategy *s, enum ig_tradin
 		    ig_trading_state_name(to));
 }
 
-/* Opens a new daily-loss window when data time enters a new UTC day. Called
- * for every mark and before a fill's PnL is applied, so the window's
- * baseline never includes that day's own fills. */
+/* Opens a new daily-loss window when data time enters a new UTC day. Only
+ * through day_roll(). Returns true if a day ended (not at the first sight
+ * of data time). */
 static bool roll_day(struct ig_oms *oms, struct ig_oms_strategy *s, int64_t data_ns)
 {
 	int64_t day = data_ns / NS_PER_DAY;
 	bool first = s->day == INT64_MIN;
-	/* Forward only: a late report stamped with yesterday's data time
-	 * must not reopen yesterday's window. */
-	if (!first && day <= s->day)
+	/* No data time (0: a report that carries none) says nothing about
+	 * the day. Forward only: a late report stamped with yesterday's
+	 * data time must not reopen yesterday's window. */
+	if (data_ns <= 0 || (!first && day <= s->day))
 		return false;
 	s->day = day;
 	s->day_start_net_pnl = net_realized(s);
@@ -750,8 +832,29 @@ static bool roll_day(struct ig_oms *oms, struct ig_oms_strategy *s, int64_t data
 	return !first;
 }
 
-/* Re-values the strategy and applies the loss and drawdown limits. */
-static void revalue(struct ig_oms *oms, struct ig_oms_strategy *s, int64_t data_ns)
+/* The one day roll: when cause's data time enters a new UTC day for
+ * strategy s, opens its new daily-loss window and ends its DAY orders.
+ * Called from every input whose data time can show a new day first: marks,
+ * intents and fills (before the fill's PnL is applied, so the window's
+ * baseline never includes that day's own fills). Not from timers: they are
+ * not journaled, so a replay could not roll where they did. */
+static void day_roll(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
+		     struct ig_emit *out)
+{
+	if (roll_day(oms, s, cause->hdr.ts_event_ns))
+		expire_day_orders(oms, s, cause, out);
+}
+
+/* day_roll() for every strategy: a day ends for all at once. */
+static void day_roll_all(struct ig_oms *oms, const struct ig_event *cause, struct ig_emit *out)
+{
+	for (uint32_t i = 0; i < oms->nstrategies; i++)
+		day_roll(oms, &oms->s[i], cause, out);
+}
+
+/* Re-values the strategy and applies the loss and drawdown limits (the
+ * caller has rolled the day first: day_roll). */
+static void revalue(struct ig_oms *oms, struct ig_oms_strategy *s)
 {
 	int64_t net = net_realized(s);
 
@@ -772,7 +875,6 @@ static void revalue(struct ig_oms *oms, struct ig_oms_strategy *s, int64_t data_
 	if (s->lim.max_drawdown_pct != IG_RISK_UNSET && s->drawdown_pct > s->lim.max_drawdown_pct)
 		breach(oms, s, s->lim.drawdown_action == IG_BREACH_HALTED ? IG_TS_HALTED : IG_TS_REDUCING,
 		       IG_RJ_DRAWDOWN);
-	roll_day(oms, s, data_ns);
 	if (s->lim.daily_loss_limit != IG_RISK_UNSET && s->day_start_net_pnl - net > s->lim.daily_loss_limit)
 		breach(oms, s, IG_TS_REDUCING, IG_RJ_DAILY_LOSS);
 	s->tax = 0;
@@ -828,8 +930,10 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	s = &oms->s[in->hdr.strategy_id];
 	r = ig_order_find(&s->om, f->client_id);
 	leaves = r != NULL ? r->qty - r->filled_qty : 0;
+	/* Any fee sign is valid: a negative fee is a rebate (a negative
+	 * maker_fee_bps), booked like a fee (cash up, fees down). */
 	if (r == NULL || f->trade_id <= r->last_trade_id || f->qty <= 0 || f->qty > leaves ||
-	    f->side != r->side || f->px <= 0 || f->fee < 0 || f->fee_base < 0 || r->armed) {
+	    f->side != r->side || f->px <= 0 || f->fee_base < 0 || r->armed || r->held) {
 		s->refused_fills++;
 		ig_log_warn("fill refused (%s): order %016llx trade %llu qty %lld",
 			    r == NULL                         ? "unknown order"
@@ -841,7 +945,10 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 		return;
 	}
 	k = r->instrument_id;
-	roll_day(oms, s, in->hdr.ts_event_ns);
+	/* A fill may be the first event of a new day. r survives the roll:
+	 * it is at the venue (not armed, not held), so expiring it only asks
+	 * the venue to cancel it, and this fill still applies. */
+	day_roll_all(oms, in, out);
 	if (ig_pos_apply_fill(&s->pos[k], &s->cash, (enum ig_side)f->side, f->px, f->qty, f->fee,
 			      f->fee_base, &fee_quote) != 0) {
 		s->refused_fills++;
@@ -872,7 +979,7 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	to_strategy(oms, out, in->hdr.strategy_id, &ev);
 	if (s->pos[k].mark_px == 0)
 		s->pos[k].mark_px = f->px;
-	revalue(oms, s, in->hdr.ts_event_ns);
+	revalue(oms, s);
 	send_position(oms, in, s, k, out);
 	if (r->sl_px > 0)
 		attach_stop_loss(oms, s, in, r, f->qty, out);
@@ -942,6 +1049,13 @@ static void on_update(struct ig_oms *oms, const struct ig_event *in, struct ig_e
 	ig_order_set_venue_id(&s->om, r, u->venue_order_id);
 	if (u->state == r->state)
 		return;
+	if (u->state == IG_OS_DENIED || u->state == IG_OS_INITIALIZED) {
+		/* The OMS's own verdicts, never a venue's. */
+		s->om.illegal++;
+		ig_log_warn("venue report %s refused for order %016llx",
+			    ig_ord_state_name((enum ig_ord_state)u->state), (unsigned long long)r->client_id);
+		return;
+	}
 	/* ACCEPTED after a partial fill or a cancel request adds nothing. */
 	if (u->state == IG_OS_ACCEPTED && r->state != IG_OS_SUBMITTED && r->state != IG_OS_IN_DOUBT)
 		return;
@@ -1016,14 +1130,15 @@ static void check_triggers(struct ig_oms *oms, const struct ig_event *md, uint16
 			s->triggered++;
 			cause = *md;
 			cause.hdr.strategy_id = (uint16_t)i;
+			cause.hdr.flags = 0;
 			{
-				/* The trading state may have changed since it was
-				 * placed: a triggered order obeys it like a new one. */
-				int reason = state_check_rec(oms, s, r);
+				/* It passed risk when placed, valued at its trigger;
+				 * it goes out now, at the market (or its limit), into
+				 * a book and a trading state that may have changed
+				 * since: the full check again, as for a new order. */
+				int reason = release_check(oms, s, &cause, r, r->type);
 				if (reason != IG_RJ_NONE) {
-					s->rejects[reason]++;
-					if (move(oms, s, &cause, r, IG_OS_PENDING_CANCEL, 0, out) == 0)
-						move(oms, s, &cause, r, IG_OS_CANCELED, (uint8_t)reason, out);
+					deny_release(oms, s, &cause, r, reason, out);
 					continue;
 				}
 			}
@@ -1244,18 +1359,18 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 		if (k >= IG_MAX_INSTRUMENTS)
 			return;
 		oms->marks[k].px = px;
+		oms->marks[k].ask_px = in->hdr.type == IG_EV_QUOTE ? in->body.quote.ask_px : px;
 		oms->marks[k].ts_event_ns = in->hdr.ts_event_ns;
 		oms->marks[k].ts_origin_ns = in->hdr.ts_origin_ns;
 		for (uint32_t i = 0; i < oms->nstrategies; i++) {
 			struct ig_oms_strategy *s = &oms->s[i];
 			s->pos[k].mark_px = px;
-			if (roll_day(oms, s, in->hdr.ts_event_ns))
-				expire_day_orders(oms, s, in, out);
+			day_roll(oms, s, in, out);
 			/* Equity moves with every mark, but re-valuing costs a
 			 * 128-bit multiply per instrument: do it per mark only
 			 * where a drawdown limit watches it, else at fills. */
 			if (s->pos[k].qty != 0 && s->lim.max_drawdown_pct != IG_RISK_UNSET)
-				revalue(oms, s, in->hdr.ts_event_ns);
+				revalue(oms, s);
 		}
 		check_triggers(oms, in, k, px, out);
 		return;

@@ -18,14 +18,17 @@
  * Conditional orders (stop-market, stop-limit, take-profit, trailing stop,
  * and the stop-loss attached to an entry) are emulated here from the marks,
  * so they work on any venue: they pass risk when placed, wait ARMED in
- * state ACCEPTED, and when triggered go to the executor under the same
- * client id as a market (or, for stop-limit, limit) order. A stop-loss
+ * state ACCEPTED, and when triggered pass the full risk check again at the
+ * price they will trade at and go to the executor under the same client id
+ * as a market (or, for stop-limit, limit) order; one that fails ends
+ * DENIED with a reject to the strategy. A stop-loss
  * attached to an entry (order.sl_px) becomes, at each fill of the entry, a
  * reduce-only stop-market child for the filled quantity.
  *
  * Cancel-replace: an order with `replaces` set passes risk, is held, and
- * the old order is cancelled; the new one is released only when the venue
- * confirms the cancel, and is cancelled itself if the old one fills first.
+ * the old order is cancelled; the new one is released (after the same
+ * release check) only when the venue confirms the cancel, and is cancelled
+ * itself if the old one fills first.
  *
  * Trading states ACTIVE / REDUCING / HALTED are kept per strategy and
  * globally. A daily realized loss beyond risk.daily_loss_limit moves the
@@ -137,6 +140,8 @@ struct ig_mark {
 	int64_t px;           /* 1e-8, 0 = none */
 	int64_t ts_event_ns;  /* data time */
 	int64_t ts_origin_ns; /* monotonic ingress time */
+	int64_t ask_px;       /* best ask (trade/bar: its price), 1e-8; run-scoped: not
+			       * hashed or snapshotted, cleared at each session start */
 };
 
 struct ig_oms {
@@ -172,6 +177,7 @@ struct ig_oms {
 	bool reconciled;                      /* new intents allowed (see above) */
 	bool halt_on_mismatch;                /* a balance difference keeps trading closed */
 	int64_t balance_tolerance;            /* differences up to this are not reported, 1e-8 */
+	int64_t market_buy_bps;               /* venue.market_buy_ioc_bps, >= 0: a market buy's worst price */
 	uint8_t recon_error;                  /* enum ig_recon_error of the last pass */
 	bool recon_mismatch;                  /* the last pass found a difference */
 	bool recon_done;                      /* a pass has reported (ok or not) */

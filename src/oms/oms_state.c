@@ -308,6 +308,9 @@ void ig_oms_session_start(struct ig_oms *oms, bool recovering)
 	 * is stale until a fresh one arrives (risk then sees no fresh mark). */
 	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++) {
 		oms->marks[k].ts_origin_ns = 0;
+		/* Not in the snapshot: a replay from one must value market buys
+		 * as the live run did, which starts without a touch too. */
+		oms->marks[k].ask_px = 0;
 		oms->recon_diff_base[k] = oms->recon_venue_base[k] = 0;
 	}
 	oms->recon_diff_counter = oms->recon_venue_counter = 0;

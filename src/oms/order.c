@@ -14,6 +14,10 @@
  *  - the venue's word wins: a fill after a cancel request is legal
  *    (PENDING_CANCEL -> PARTIALLY_FILLED / FILLED);
  *  - IN_DOUBT resolves only to what the venue says when asked;
+ *  - ACCEPTED -> DENIED: an order the OMS holds (an armed conditional
+ *    order, a held replacement) that fails the risk check when it is
+ *    released; only the OMS denies, a venue report never moves an order
+ *    to DENIED;
  *  - terminal states have no way out.
  */
 #define S(x) IG_OS_##x
@@ -23,7 +27,8 @@ static const bool legal[IG_OS__COUNT][IG_OS__COUNT] = {
 			   [S(FILLED)] = true, [S(PENDING_CANCEL)] = true, [S(CANCELED)] = true,
 			   [S(EXPIRED)] = true, [S(IN_DOUBT)] = true },
 	[S(ACCEPTED)] = { [S(PARTIALLY_FILLED)] = true, [S(FILLED)] = true,
-			  [S(PENDING_CANCEL)] = true, [S(CANCELED)] = true, [S(EXPIRED)] = true },
+			  [S(PENDING_CANCEL)] = true, [S(CANCELED)] = true, [S(EXPIRED)] = true,
+			  [S(DENIED)] = true },
 	[S(PARTIALLY_FILLED)] = { [S(PARTIALLY_FILLED)] = true, [S(FILLED)] = true,
 				  [S(PENDING_CANCEL)] = true, [S(CANCELED)] = true,
 				  [S(EXPIRED)] = true },

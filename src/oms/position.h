@@ -15,11 +15,12 @@
  * the position shrinks by fee_base (realizing PnL on them against the
  * average, like any reduction), fees grow by fee_base * px, cash does not
  * move. So cash + qty * mark = capital + realized + unrealized - fees
- * holds exactly, and the position equals what the account holds.
- * Every product of two
- * fixed-point numbers is rounded once to 1e-8 by the engine's rule (halves
- * away from zero, ig_fixed_round_wide), per fill, so the books always equal
- * the sum of their fills computed the same way.
+ * holds exactly, and the position equals what the account holds. A
+ * negative fee is a rebate: cash up, fees down.
+ *
+ * Every product of two fixed-point numbers is rounded once to 1e-8 by the
+ * engine's rule (halves away from zero, ig_fixed_round_wide), per fill, so
+ * the books always equal the sum of their fills computed the same way.
  *
  * Owner: the OMS thread. Strategies see copies via IG_EV_POSITION.
  */
@@ -34,7 +35,8 @@ struct ig_pos {
 	int64_t qty;          /* signed net position, 1e-8 */
 	int64_t avg_px;       /* average entry price, 1e-8; 0 when flat */
 	int64_t realized_pnl; /* gross of fees, 1e-8 quote */
-	int64_t fees;         /* fees paid, 1e-8 quote (base fees valued at their fill's px) */
+	int64_t fees;         /* fees paid net of rebates (< 0 if rebates exceed them), 1e-8
+			       * quote; base fees valued at their fill's px */
 	int64_t mark_px;      /* latest mark, 1e-8; 0 = none yet */
 	int64_t bought_qty;   /* cumulative, 1e-8 */
 	int64_t sold_qty;     /* cumulative, 1e-8 */

@@ -57,6 +57,16 @@ void ig_risk_effective(const struct ig_cfg_risk *g, const struct ig_cfg_risk *o,
 								       : g->drawdown_action;
 }
 
+int64_t ig_risk_market_buy_px(const struct ig_risk_view *v, int64_t order_px)
+{
+	int64_t ref = order_px > 0 ? order_px : v->ask_px > 0 ? v->ask_px : v->mark_px, add = 0;
+	if (ref <= 0)
+		return 0;
+	if (v->market_buy_bps > 0 && ig_fixed_bps(ref, v->market_buy_bps, &add) != 0)
+		return 0;
+	return ref + add;
+}
+
 int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64_t now_ns,
 		  const struct ig_risk_view *v, int64_t taker_fee_bps)
 {
@@ -71,8 +81,11 @@ int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64
 		return IG_RJ_NO_MARK;
 	if (lim->stale_data_ms != UNSET && now_ns - v->mark_ts_ns > lim->stale_data_ms * 1000000)
 		return IG_RJ_STALE_DATA;
-	/* Limit orders are valued at their price, market orders at the mark. */
-	ref_px = o->type == IG_ORD_LIMIT || o->type == IG_ORD_STOP_LIMIT ? o->px : v->mark_px;
+	/* Limit orders are valued at their price, market sells at the mark,
+	 * market buys at the worst price they can be sent at. */
+	ref_px = o->type == IG_ORD_LIMIT || o->type == IG_ORD_STOP_LIMIT ? o->px
+		 : buy							 ? ig_risk_market_buy_px(v, o->px)
+									 : v->mark_px;
 	if (ig_fixed_mul(ref_px, o->qty, &notional) != 0)
 		return IG_RJ_MAX_ORDER_NOTIONAL;
 	if (lim->max_order_notional != UNSET && notional > lim->max_order_notional)

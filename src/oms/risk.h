@@ -44,15 +44,25 @@ struct ig_risk_view {
 	uint32_t open_orders;
 	int64_t mark_px;        /* 1e-8, 0 = none */
 	int64_t mark_ts_ns;     /* data time of the mark */
+	int64_t ask_px;         /* best ask (the touch a market buy takes), 1e-8; 0 = unknown: the mark */
+	int64_t market_buy_bps; /* a market buy may be sent this far above its reference price */
 };
+
+/* The worst price a market buy can be sent at: its reference (order_px if
+ * set, else the ask, else the mark) plus market_buy_bps (venue.
+ * market_buy_ioc_bps; the Luno venue sends a market buy as an IOC bid
+ * there). Returns 0 when there is no reference. */
+int64_t ig_risk_market_buy_px(const struct ig_risk_view *v, int64_t order_px);
 
 /* Effective limits for one strategy: global merged with its overrides. */
 void ig_risk_effective(const struct ig_cfg_risk *global, const struct ig_cfg_risk *over,
 		       struct ig_cfg_risk *out);
 
 /* Returns IG_RJ_NONE if the order may go, else the reason (enum
- * ig_reject_reason). Does not consume rate tokens: the caller takes them
- * after every other check passed. */
+ * ig_reject_reason). Limit orders are valued at their price, market sells
+ * at the mark, market buys at ig_risk_market_buy_px() (notional and cash).
+ * Does not consume rate tokens: the caller takes them after every other
+ * check passed. */
 int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64_t now_ns,
 		  const struct ig_risk_view *v, int64_t taker_fee_bps);
 

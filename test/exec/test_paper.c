@@ -484,6 +484,36 @@ static void test_fee_rounding(void **state)
 	expect_fill(0, 75, "2", "0.0000124", "0", IG_LIQ_MAKER, 1);
 }
 
+/* A negative maker_fee_bps is a rebate: a maker fill carries a negative fee
+ * (rounded half away from zero like any fee), the venue's ledger credits
+ * it to cash and counts it in fees; taker fills still pay. */
+static void test_maker_rebate(void **state)
+{
+	const struct ig_paper_ledger *l = &paper.ledger[3];
+	(void)state;
+	ig_paper_destroy(&paper);
+	assert_int_equal(ig_paper_init(&paper, -2, 10), 0);
+	quote("99", "1", "101", "1");
+	submit(80, IG_SIDE_BUY, IG_ORD_LIMIT, IG_TIF_GTC, "100", "1", 0);
+	/* The ask reaches 100: maker 1 @ 100, rebate 100 * 2 bps = 0.02. */
+	quote("99", "1", "100", "5");
+	expect_fill(0, 80, "100", "1", "-0.02", IG_LIQ_MAKER, 1);
+	/* Half away from zero on the negative side too: 0.0000125 @ 2 =
+	 * 0.000025, at -2 bps = -0.000000005 -> -0.00000001. */
+	quote("1", "1", "3", "1");
+	submit(81, IG_SIDE_BUY, IG_ORD_LIMIT, IG_TIF_GTC, "2", "0.0000125", 0);
+	quote("1", "1", "2", "1");
+	expect_fill(0, 81, "2", "0.0000125", "-0.00000001", IG_LIQ_MAKER, 1);
+	/* A taker sell of 0.5 at the bid 1 pays 10 bps: 0.0005. */
+	submit(82, IG_SIDE_SELL, IG_ORD_MARKET, IG_TIF_GTC, NULL, "0.5", 0);
+	expect_fill(1, 82, "1", "0.5", "0.0005", IG_LIQ_TAKER, 1);
+	assert_int_equal(l->fills, 3);
+	assert_int_equal(l->fees, D("-0.01950001")); /* -0.02 - 0.00000001 + 0.0005 */
+	/* Cash: -100 - 0.000025 + 0.5, less fees: -99.500025 + 0.01950001. */
+	assert_int_equal(l->cash_delta, D("-99.48052499"));
+	assert_int_equal(l->net_qty[0], D("0.5000125"));
+}
+
 static void test_trades_as_data(void **state)
 {
 	(void)state;
@@ -665,6 +695,7 @@ int main(void)
 		T(test_post_only),
 		T(test_unsupported_type_rejected),
 		T(test_fee_rounding),
+		T(test_maker_rebate),
 		T(test_trades_as_data),
 		T(test_bars_as_data),
 		T(test_venue_full_rejects),

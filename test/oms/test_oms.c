@@ -198,9 +198,11 @@ static void test_order_within_limits_forwarded(void **state)
 	 * 2 * 99 = 198, + 10 bps = 198.198. */
 	assert_int_equal(s->open_buy_notional, D("198.198"));
 	assert_int_equal(ig_order_find(&s->om, 7)->state, IG_OS_SUBMITTED);
-	/* A market buy is reserved at the mark: 1 * 100 + 0.1. */
+	/* A market buy is reserved at the worst price it can be sent at: the
+	 * ask plus market_buy_ioc_bps 50: 100.05 + 0.50025 = 100.55025, + fee
+	 * 0.10055025. */
 	expect_ok(1, 8, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 10);
-	assert_int_equal(s->open_buy_notional, D("298.298"));
+	assert_int_equal(s->open_buy_notional, D("298.84880025"));
 	assert_int_equal(s->open_buy_qty[0], D("3"));
 	/* Nothing happened to the other strategy. */
 	assert_int_equal(oms.s[0].orders, 0);
@@ -249,9 +251,17 @@ static void test_deny_max_order_notional(void **state)
 	cfg.strategies[0].capital = D("100000");
 	oh_start();
 	quote_at(0, "99.95", "100.05"); /* mark 100 */
-	/* Market orders are valued at the mark: 5.00000001 * 100 > 500. */
-	expect_denied(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "5.00000001", 0, IG_RJ_MAX_ORDER_NOTIONAL);
-	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "5", 0);
+	/* Market buys are valued at the worst price they can be sent at, the
+	 * ask + 50 bps = 100.55025: 4.98 * 100.55025 = 500.739245 > 500,
+	 * 4.97 of it = 499.7347425. */
+	expect_denied(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "4.98", 0, IG_RJ_MAX_ORDER_NOTIONAL);
+	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "4.97", 0);
+	/* Market sells at the mark: 5.00000001 * 100 > 500. */
+	oh_fill(0, 2, 1, IG_SIDE_BUY, "100", "4.97", "0");
+	expect_ok(0, 20, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "5", 0);
+	oh_fill(0, 20, 2, IG_SIDE_BUY, "100", "5", "0");
+	expect_denied(0, 21, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "5.00000001", 0, IG_RJ_MAX_ORDER_NOTIONAL);
+	expect_ok(0, 22, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "5", 0);
 	/* Limit orders at their price: 4 * 125.00000001 > 500, 4 * 125 = 500. */
 	expect_denied(0, 3, IG_SIDE_BUY, IG_ORD_LIMIT, "125.00000001", "4", 0, IG_RJ_MAX_ORDER_NOTIONAL);
 	expect_ok(0, 4, IG_SIDE_BUY, IG_ORD_LIMIT, "125", "4", 0);
@@ -399,8 +409,10 @@ static void test_deny_stale_data_ingress_clock(void **state)
 static void test_deny_insufficient_cash(void **state)
 {
 	(void)state;
+	/* A market buy valued at the touch itself: ask 100, no IOC collar. */
+	cfg.venue.market_buy_ioc_bps = -1;
 	oh_start(); /* capital 1000, taker fee 10 bps */
-	quote_at(0, "99.95", "100.05"); /* mark 100 */
+	quote_at(0, "100", "100"); /* mark 100 */
 	/* 9.99001 * 100 = 999.001, fee 0.999001: 1000.000001 > 1000. */
 	expect_denied(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "9.99001", 0, IG_RJ_INSUFFICIENT_CASH);
 	/* 9.99000999 * 100 = 999.000999, fee 0.9990009990 -> 0.99900100:
@@ -432,8 +444,9 @@ static void test_deny_insufficient_cash(void **state)
 static void test_open_buy_reservation_includes_fee(void **state)
 {
 	(void)state;
+	cfg.venue.market_buy_ioc_bps = -1; /* market buys valued at the ask */
 	oh_start(); /* capital 1000, taker fee 10 bps */
-	quote_at(0, "99.95", "100.05"); /* mark 100 */
+	quote_at(0, "100", "100"); /* mark 100 */
 	/* 999.000999 + fee 0.999001 = 1000: all the cash. */
 	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "9.99000999", 0);
 	/* 0.5 @ 1 + fee 0.0005: there is no cash left for it. */
@@ -991,6 +1004,99 @@ static void test_tax_on_net_gains(void **state)
 	assert_int_equal(oms.s[0].cash, D("1009.89"));
 }
 
+/*
+ * Regression (defect 5): maker_fee_bps may be negative (a rebate), and the
+ * venue then reports a fill with a negative fee. The OMS refused every such
+ * fill as malformed: the fill was dropped and the order stayed open in the
+ * OMS while the venue had finished it. A rebate is booked: cash goes up by
+ * it, fees go down by it, and realized PnL, net PnL and tax stay exact.
+ */
+static void test_maker_rebate_booked(void **state)
+{
+	struct ig_event f;
+	struct ig_oms_totals t;
+	struct ig_oms_strategy *s;
+	(void)state;
+	cfg.risk.tax_rate_pct = D("25");
+	cfg.venue.maker_fee_bps = -2;
+	oh_start();
+	s = &oms.s[0];
+	quote_at(0, "99.99", "100.01");
+	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", 0);
+	send_update(0, 1, IG_OS_ACCEPTED);
+	/* Maker fill 1 @ 100: rebate 100 * 2 bps = 0.02. */
+	f = fill_ev(0, 1, 1, IG_SIDE_BUY, "100", "1", "-0.02");
+	f.body.fill.liquidity = IG_LIQ_MAKER;
+	oh_handle(&f);
+	assert_int_equal(s->refused_fills, 0);
+	assert_int_equal(s->fills, 1);
+	assert_non_null(oh_update_for(0, 1, IG_OS_FILLED));
+	assert_null(oh_rec(0, 1));
+	assert_int_equal(s->om.open, 0);
+	assert_int_equal(s->open_buy_qty[0], 0);
+	assert_int_equal(s->open_buy_notional, 0);
+	assert_int_equal(s->pos[0].qty, D("1"));
+	assert_int_equal(s->pos[0].fees, D("-0.02"));
+	assert_int_equal(s->cash, D("900.02")); /* 1000 - 100 + 0.02 */
+	assert_non_null(oh_find(IG_STAGE_STRATEGY, IG_EV_FILL, 1));
+	/* Maker sell 1 @ 110: rebate 0.022; realized 10, fees -0.042,
+	 * net 10.042, tax 25% = 2.5105. */
+	expect_ok(0, 2, IG_SIDE_SELL, IG_ORD_LIMIT, "110", "1", 1);
+	send_update(0, 2, IG_OS_ACCEPTED);
+	f = fill_ev(0, 2, 2, IG_SIDE_SELL, "110", "1", "-0.022");
+	f.body.fill.liquidity = IG_LIQ_MAKER;
+	oh_handle(&f);
+	assert_int_equal(s->refused_fills, 0);
+	assert_int_equal(s->fills, 2);
+	assert_null(oh_rec(0, 2));
+	assert_int_equal(s->pos[0].qty, 0);
+	assert_int_equal(s->pos[0].realized_pnl, D("10"));
+	assert_int_equal(s->pos[0].fees, D("-0.042"));
+	assert_int_equal(s->cash, D("1010.042"));
+	assert_int_equal(s->tax, D("2.5105"));
+	ig_oms_totals(&oms, 0, &t);
+	assert_int_equal(t.fees, D("-0.042"));
+	assert_int_equal(t.realized, D("10"));
+	assert_int_equal(ig_oms_equity(&oms, 0), D("1010.042"));
+}
+
+/*
+ * Regression (defect 8): a market buy reserved cash (and was checked) at
+ * the mark, but the Luno venue sends it as an IOC bid at the reference
+ * price (the ask) plus venue.market_buy_ioc_bps (default 50), and the
+ * paper venue fills it at the ask. The OMS now checks and reserves
+ * notional + taker fee at the worst price the order can be sent at.
+ */
+static void test_market_buy_reserved_at_worst_send_price(void **state)
+{
+	struct ig_oms_strategy *s;
+	(void)state;
+	oh_start(); /* capital 1000, taker fee 10 bps, market_buy_ioc_bps 50 */
+	s = &oms.s[0];
+	quote_at(0, "99", "101"); /* mark 100, ask 101 */
+	/* Worst send price 101 * 1.005 = 101.505; 9.85 of it with the fee:
+	 * 999.82425 + 0.99982425 > 1000. At the mark it was 985.985. */
+	expect_denied(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "9.85", 0, IG_RJ_INSUFFICIENT_CASH);
+	/* 9.84: 998.8092 + 0.9988092 = 999.8080092 fits. */
+	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "9.84", 0);
+	assert_int_equal(s->open_buy_notional, D("999.8080092"));
+	/* A fill releases the reserve of what it filled, at that price. */
+	oh_fill(0, 2, 1, IG_SIDE_BUY, "101", "4.84", "0.48884");
+	assert_int_equal(s->open_buy_notional, D("508.032525")); /* 5 * 101.505 * 1.001 */
+}
+
+/* venue.market_buy_ioc_bps -1 (Luno's marketorder by counter volume, qty
+ * times the ask): the worst price is the ask itself. */
+static void test_market_buy_reserved_at_ask_without_ioc(void **state)
+{
+	(void)state;
+	cfg.venue.market_buy_ioc_bps = -1;
+	oh_start();
+	quote_at(0, "99", "101");
+	expect_ok(0, 1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 0);
+	assert_int_equal(oms.s[0].open_buy_notional, D("101.101"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1027,6 +1133,9 @@ int main(void)
 		T(test_drawdown_halted_per_strategy),
 		T(test_drawdown_action_global),
 		T(test_tax_on_net_gains),
+		T(test_maker_rebate_booked),
+		T(test_market_buy_reserved_at_worst_send_price),
+		T(test_market_buy_reserved_at_ask_without_ioc),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -877,8 +877,176 @@ static void test_regression_market_replacement_reserved_at_intent_mark(void **st
 	mark(3, "120");
 	oh_venue_update(0, 110, IG_OS_CANCELED);
 	assert_non_null(oh_exec_order(111));
-	/* Sent at a mark of 120: 120 + 10 bps is what it can cost. */
-	assert_int_equal(s->open_buy_notional, D("120.12"));
+	/* Sent into a market of 120: at worst 120 + 50 bps (the IOC collar of
+	 * a market buy) = 120.6, + 10 bps fee = 120.7206. */
+	assert_int_equal(s->open_buy_notional, D("120.7206"));
+}
+
+/* ------------------------------------------- risk at release (defect 7) */
+
+/* The trigger denied cid for `why`: nothing to the executor, a reject to
+ * the strategy with the reason and its size, the order DENIED, counted,
+ * and everything it held released. */
+static void expect_denied_at_release(uint16_t sid, uint64_t cid, enum ig_reject_reason why,
+				     uint64_t rejects_before)
+{
+	const struct ig_event *rj = oh_reject_for(cid), *u;
+	struct ig_oms_strategy *s = &oms.s[sid];
+	if (oh_exec_order(cid) != NULL)
+		fail_msg("order %llu released to the executor, want a %s denial", (unsigned long long)cid,
+			 ig_reject_reason_name(why));
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 0);
+	assert_non_null(rj);
+	assert_int_equal(rj->hdr.strategy_id, sid);
+	if (rj->body.reject.reason != why)
+		fail_msg("order %llu denied for %s, want %s", (unsigned long long)cid,
+			 ig_reject_reason_name((enum ig_reject_reason)rj->body.reject.reason),
+			 ig_reject_reason_name(why));
+	assert_int_equal(rj->body.reject.by_venue, 0);
+	assert_true(rj->body.reject.qty > 0);
+	u = update_for(cid, IG_OS_DENIED);
+	assert_non_null(u);
+	assert_int_equal(u->body.update.prev_state, IG_OS_ACCEPTED);
+	assert_int_equal(u->body.update.reason, why);
+	assert_int_equal(s->rejects[why], rejects_before + 1);
+	assert_null(oh_rec(sid, cid));
+	assert_int_equal(s->narmed, 0);
+}
+
+/*
+ * Regression (defect 7): a stop-market order passed risk when placed,
+ * valued at its trigger, and was released at the trigger with no check at
+ * all. With max_order_notional 1000 a stop buy of 500 at stop 0.01 passed
+ * (5 at the trigger) and went out as a market order worth ~50,000 when the
+ * market came through. At release the full check runs again at the price
+ * it will trade at.
+ */
+static void test_triggered_stop_market_rechecked_at_market(void **state)
+{
+	struct ig_oms_strategy *s;
+	(void)state;
+	cfg.risk.max_order_notional = D("1000");
+	oh_start();
+	s = &oms.s[0];
+	mark(0, "0.005");
+	arm(stop_ord(0, 1, IG_SIDE_BUY, IG_ORD_STOP_MARKET, "0.01", "500", 1));
+	mark(2, "100");
+	expect_denied_at_release(0, 1, IG_RJ_MAX_ORDER_NOTIONAL, 0);
+	assert_int_equal(s->open_buy_qty[0], 0);
+	assert_int_equal(s->open_buy_notional, 0);
+	assert_int_equal(s->om.open, 0);
+	assert_int_equal(s->orders, 0);
+	/* Within the limit it goes: 5 @ 100 = 500. */
+	arm(stop_ord(0, 2, IG_SIDE_BUY, IG_ORD_STOP_MARKET, "101", "5", 3));
+	check_released(trigger_mark(4, "101"), 0, 2, IG_SIDE_BUY, IG_ORD_MARKET, 0, D("5"));
+	/* Reserved at its trigger (5 * 101 + fee) while armed; released, at the
+	 * worst price it can be sent at: 101 + 50 bps = 101.505, + fee. */
+	assert_int_equal(s->open_buy_notional, D("508.032525"));
+}
+
+/* A stop-limit is checked at its limit against the market at release: the
+ * price collar of a sell limit 95.5, inside the band of the mark 100 when
+ * placed, is outside the band of the mark 90 it triggers at. */
+static void test_triggered_stop_limit_rechecked_at_limit(void **state)
+{
+	struct ig_event ev;
+	(void)state;
+	cfg.risk.price_collar_bps = 500;
+	oh_start();
+	mark(0, "100");
+	hold(0, 1, "1", "100", 1);
+	ev = stop_ord(0, 2, IG_SIDE_SELL, IG_ORD_STOP_LIMIT, "96", "1", 1);
+	ev.body.order.px = D("95.5");
+	arm(ev);
+	mark(2, "90");
+	expect_denied_at_release(0, 2, IG_RJ_PRICE_COLLAR, 0);
+	assert_int_equal(oms.s[0].open_sell_qty[0], 0);
+}
+
+/* A take-profit sell triggers at or above its trigger and a trailing stop
+ * buy above the mark it was valued at when placed: both are valued at the
+ * market they are released into. */
+static void test_triggered_take_profit_and_trailing_rechecked(void **state)
+{
+	struct ig_event ev;
+	(void)state;
+	cfg.risk.max_order_notional = D("1000");
+	oh_start();
+	mark(0, "100");
+	hold(0, 1, "9", "100", 1);
+	/* 9 @ trigger 110 = 990: fits. The market gaps to 120: 1080. */
+	arm(stop_ord(0, 2, IG_SIDE_SELL, IG_ORD_TAKE_PROFIT, "110", "9", 1));
+	/* Valued at the market when placed: 9 * 100.5 (mark + 50 bps) =
+	 * 904.5; at 120: 9 * 120.6 = 1085.4. */
+	ev = stop_ord(0, 3, IG_SIDE_BUY, IG_ORD_TRAILING_STOP, "0", "9", 1);
+	ev.body.order.stop_px = 0;
+	ev.body.order.trail = D("10");
+	arm(ev);
+	/* Both trigger at 120 (the trailing stop's ref is 100, stop 110). */
+	mark(2, "120");
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 0);
+	assert_non_null(oh_reject_for(2));
+	assert_non_null(oh_reject_for(3));
+	assert_int_equal(oh_reject_for(2)->body.reject.reason, IG_RJ_MAX_ORDER_NOTIONAL);
+	assert_int_equal(oh_reject_for(3)->body.reject.reason, IG_RJ_MAX_ORDER_NOTIONAL);
+	assert_non_null(update_for(2, IG_OS_DENIED));
+	assert_non_null(update_for(3, IG_OS_DENIED));
+	assert_int_equal(oms.s[0].rejects[IG_RJ_MAX_ORDER_NOTIONAL], 2);
+	assert_int_equal(oms.s[0].om.open, 0);
+	assert_int_equal(oms.s[0].open_sell_qty[0], 0);
+	assert_int_equal(oms.s[0].open_buy_qty[0], 0);
+}
+
+/* A stop-market buy whose cash went to another buy since it was armed. */
+static void test_triggered_stop_denied_for_cash(void **state)
+{
+	struct ig_oms_strategy *s;
+	(void)state;
+	cfg.strategies[0].capital = D("1000");
+	oh_start();
+	s = &oms.s[0];
+	mark(0, "100");
+	/* Armed at 101: 5 * 101 + fee = 505.505. */
+	arm(stop_ord(0, 1, IG_SIDE_BUY, IG_ORD_STOP_MARKET, "101", "5", 1));
+	send_ok(oh_ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "4.9", 2));
+	/* The market gaps to 120: 5 * 120 + fee = 600.6 > 1000 - 490.49. */
+	mark(3, "120");
+	expect_denied_at_release(0, 1, IG_RJ_INSUFFICIENT_CASH, 0);
+	assert_int_equal(s->open_buy_notional, D("490.49"));
+}
+
+/*
+ * Attached stop-loss children (reduce-only) get the same full check at
+ * release. In spot a child sells what the entry bought, at a mark at or
+ * below its stop, never more than the entry fill that passed the full
+ * check: with tight limits it still goes out.
+ */
+static void test_stop_loss_child_checked_at_release(void **state)
+{
+	struct ig_oms_strategy *s;
+	struct ig_event ev;
+	uint64_t child = 0;
+	(void)state;
+	cfg.risk.max_order_notional = D("101");
+	cfg.risk.max_order_qty = D("1");
+	cfg.risk.max_position_qty = D("1");
+	cfg.risk.max_open_orders = 1;
+	oh_start();
+	s = &oms.s[0];
+	mark(0, "100");
+	ev = oh_ord(0, 10, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", 1);
+	ev.body.order.sl_px = D("95");
+	send_ok(ev);
+	oh_fill(0, 10, 1, IG_SIDE_BUY, "100", "1", "0");
+	for (uint32_t i = 0; i < out.n; i++)
+		if (out.it[i].ev.hdr.type == IG_EV_ORDER_UPDATE && out.it[i].ev.body.update.client_id != 10)
+			child = out.it[i].ev.body.update.client_id;
+	assert_true(child != 0);
+	mark(2, "94");
+	check_released(oh_exec_order(child), 0, child, IG_SIDE_SELL, IG_ORD_MARKET, 0, D("1"));
+	oh_fill(0, child, 2, IG_SIDE_SELL, "94", "1", "0");
+	assert_int_equal(s->pos[0].qty, 0);
+	assert_int_equal(s->om.open, 0);
 }
 
 int main(void)
@@ -904,6 +1072,11 @@ int main(void)
 		T(test_regression_fill_during_cancel_forgets_cancel),
 		T(test_regression_second_replace_after_partial_fill_orphaned),
 		T(test_regression_market_replacement_reserved_at_intent_mark),
+		T(test_triggered_stop_market_rechecked_at_market),
+		T(test_triggered_stop_limit_rechecked_at_limit),
+		T(test_triggered_take_profit_and_trailing_rechecked),
+		T(test_triggered_stop_denied_for_cash),
+		T(test_stop_loss_child_checked_at_release),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

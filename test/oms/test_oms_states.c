@@ -812,6 +812,81 @@ static void test_day_orders_expire_at_day_end(void **state)
 	assert_int_equal(oms.s[0].open_buy_qty[0], oh_D("1"));
 }
 
+/*
+ * Regression (defect 6): when a fill is the first event of a new UTC data
+ * day, on_fill rolled the daily-loss window but did not expire DAY orders:
+ * they stayed working into the new day (until a mark came, if one did).
+ * One day roll expires them wherever it happens, for every strategy (the
+ * day is the same for all): DAY orders at the venue are cancelled there,
+ * armed ones expire at once; GTC orders stay; the fill itself applies.
+ */
+static void test_day_orders_expire_when_fill_is_first_of_day(void **state)
+{
+	struct ig_event ev;
+	(void)state;
+	oh_start();
+	mark(0, "100");
+	ev = oh_ord(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1);
+	ev.body.order.tif = IG_TIF_DAY;
+	send_ok(ev);
+	oh_venue_update(0, 1, IG_OS_ACCEPTED);
+	send_ok(oh_ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "98", "1", 1)); /* GTC */
+	oh_venue_update(0, 2, IG_OS_ACCEPTED);
+	ev = oh_ord(0, 3, IG_SIDE_BUY, IG_ORD_STOP_MARKET, NULL, "1", 1);
+	ev.body.order.tif = IG_TIF_DAY;
+	ev.body.order.stop_px = oh_D("150");
+	oh_handle(&ev);
+	assert_true(oh_rec(0, 3)->armed);
+	ev = oh_ord(1, 7, IG_SIDE_BUY, IG_ORD_LIMIT, "97", "1", 1);
+	ev.body.order.tif = IG_TIF_DAY;
+	send_ok(ev);
+	oh_venue_update(1, 7, IG_OS_ACCEPTED);
+	/* First event of the next day: a fill of the GTC order. */
+	oh_fill_at(DAY0_NS + DAY_MS * MS + 5 * MS, 0, 2, 1, IG_SIDE_BUY, "98", "1", "0.098");
+	assert_int_equal(oms.s[0].pos[0].qty, D("1"));
+	assert_int_equal(exec_cancels(0, 1), 1);
+	assert_int_equal(exec_cancels(1, 7), 1);
+	assert_null(oh_rec(0, 3));
+	assert_non_null(oh_update_for(0, 3, IG_OS_EXPIRED));
+	assert_int_equal(oh_rec(0, 1)->state, IG_OS_PENDING_CANCEL);
+	oh_venue_update(0, 1, IG_OS_CANCELED);
+	assert_non_null(oh_update_for(0, 1, IG_OS_EXPIRED));
+	/* The first mark of that day finds nothing more to expire. */
+	mark(NEXT_DAY_MS + 10, "100");
+	assert_int_equal(exec_cancels(0, 1) + exec_cancels(1, 7), 0);
+}
+
+/*
+ * Sibling of defect 6: an intent is the first event of a new day (its tick
+ * reached the strategy before the OMS saw a mark of that day). Without a
+ * day roll at the intent, a DAY order placed then was expired by the first
+ * mark of its own day, and yesterday's DAY orders only then.
+ */
+static void test_day_order_placed_first_in_day_lives(void **state)
+{
+	struct ig_event ev;
+	(void)state;
+	oh_start();
+	mark(0, "100");
+	ev = oh_ord(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1);
+	ev.body.order.tif = IG_TIF_DAY;
+	send_ok(ev);
+	oh_venue_update(0, 1, IG_OS_ACCEPTED);
+	ev = oh_ord(0, 5, IG_SIDE_BUY, IG_ORD_LIMIT, "98", "1", NEXT_DAY_MS + 1);
+	ev.body.order.tif = IG_TIF_DAY;
+	send_ok(ev);
+	assert_int_equal(exec_cancels(0, 1), 1);
+	assert_int_equal(exec_cancels(0, 5), 0);
+	oh_venue_update(0, 5, IG_OS_ACCEPTED);
+	mark(NEXT_DAY_MS + 2, "100");
+	assert_int_equal(exec_cancels(0, 5), 0);
+	assert_int_equal(oh_rec(0, 5)->state, IG_OS_ACCEPTED);
+	assert_false(oh_rec(0, 5)->expiring);
+	/* It ends with its own day. */
+	mark(NEXT_DAY_MS + DAY_MS, "100");
+	assert_int_equal(exec_cancels(0, 5), 1);
+}
+
 /* The global trading state, set by a control event, binds every strategy:
  * REDUCING lets only reductions through, HALTED nothing; ACTIVE again
  * lets everything through. Cancels are never blocked. */
@@ -851,6 +926,8 @@ int main(void)
 		T(test_kill_switch_control_event),
 		T(test_tax),
 		T(test_day_orders_expire_at_day_end),
+		T(test_day_orders_expire_when_fill_is_first_of_day),
+		T(test_day_order_placed_first_in_day_lives),
 		T(test_global_trading_state_control),
 		T(test_equity_and_hwm),
 		T(test_daily_loss_first_fill_of_day_counts),

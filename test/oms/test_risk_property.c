@@ -12,7 +12,8 @@
  *    venue and what the venue did, and for EVERY order the OMS forwards to
  *    IG_STAGE_EXEC checks with that model that it breaches no limit:
  *      qty <= max_order_qty;
- *      notional (limit px, or the mark for a market order) <= max_order_notional;
+ *      notional (limit px, the mark for a market sell, the worst price a
+ *      market buy can be sent at) <= max_order_notional;
  *      position + open buys + qty <= max_position_qty (sells: the mirror);
  *      open orders + 1 <= max_open_orders;
  *      a buy's notional + taker fee <= cash - cash reserved by open buys;
@@ -210,6 +211,14 @@ static int64_t fee_bps(void)
 	return cfg.venue.taker_fee_bps;
 }
 
+/* The worst price a market buy on k can be sent at: the touch (the trade
+ * price: the marks here are trades) plus venue.market_buy_ioc_bps. */
+static int64_t market_buy_px(uint16_t k)
+{
+	int64_t bps = cfg.venue.market_buy_ioc_bps > 0 ? cfg.venue.market_buy_ioc_bps : 0;
+	return W.mark[k] + m_bps(W.mark[k], bps);
+}
+
 static int64_t reserve_of(int64_t ref_px, int64_t leaves)
 {
 	int64_t n = m_mul(ref_px, leaves);
@@ -280,7 +289,7 @@ static void check_forwarded(const struct ig_event *ev)
 		violation(ev, "unexpected type", o->type, 0);
 	if (lim->max_order_qty != UNSET && o->qty > lim->max_order_qty)
 		violation(ev, "max_order_qty", o->qty, lim->max_order_qty);
-	ref = o->type == IG_ORD_LIMIT ? o->px : W.mark[k];
+	ref = o->type == IG_ORD_LIMIT ? o->px : buy ? market_buy_px(k) : W.mark[k];
 	notional = m_mul(ref, o->qty);
 	if (lim->max_order_notional != UNSET && notional > lim->max_order_notional)
 		violation(ev, "max_order_notional", notional, lim->max_order_notional);
@@ -327,7 +336,9 @@ static void m_add(const struct ig_event *ev, bool late)
 	memset(r, 0, sizeof(*r));
 	r->cid = o->client_id;
 	r->px = o->px;
-	r->ref_px = o->type == IG_ORD_LIMIT ? o->px : W.mark[k];
+	r->ref_px = o->type == IG_ORD_LIMIT		? o->px
+		    : o->side == IG_SIDE_BUY ? market_buy_px(k)
+					     : W.mark[k];
 	r->qty = o->qty;
 	r->k = k;
 	r->side = o->side;
