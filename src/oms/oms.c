@@ -216,13 +216,22 @@ static void release_open(struct ig_oms_strategy *s, struct ig_order_rec *r)
 	}
 }
 
-/* Cash a buy of qty at px holds while open: notional plus the taker fee,
+/* The fee a buy may pay, in bps: it may fill as maker or as taker, so
+ * the larger of the two (a rebate, below 0, is never counted on). */
+static int64_t buy_fee_bps(const struct ig_oms *oms)
+{
+	int64_t m = oms->cfg->venue.maker_fee_bps, t = oms->cfg->venue.taker_fee_bps;
+	int64_t bps = m > t ? m : t;
+	return bps > 0 ? bps : 0;
+}
+
+/* Cash a buy of qty at px holds while open: notional plus the larger fee,
  * the most it can cost. */
 static int64_t reserve_for(const struct ig_oms *oms, int64_t px, int64_t qty)
 {
 	int64_t notional = 0, fee = 0;
 	ig_fixed_mul(px, qty, &notional);
-	ig_fixed_bps(notional, oms->cfg->venue.taker_fee_bps, &fee);
+	ig_fixed_bps(notional, buy_fee_bps(oms), &fee);
 	return notional + fee;
 }
 
@@ -547,7 +556,7 @@ static int release_check(struct ig_oms *oms, struct ig_oms_strategy *s, const st
 	o.flags = r->flags;
 	o = risk_order(&o);
 	risk_view(oms, s, r->instrument_id, r, &v);
-	reason = ig_risk_check(&s->lim, &o, risk_now(oms, cause), &v, oms->cfg->venue.taker_fee_bps);
+	reason = ig_risk_check(&s->lim, &o, risk_now(oms, cause), &v, buy_fee_bps(oms));
 	if (reason != IG_RJ_NONE)
 		return reason;
 	ref = o.type == IG_ORD_LIMIT || o.type == IG_ORD_STOP_LIMIT ? o.px
@@ -633,7 +642,7 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 		 * conditional orders are valued at their trigger. */
 		risk_view(oms, s, in_id, old, &v);
 		chk = risk_order(o);
-		reason = ig_risk_check(&s->lim, &chk, now, &v, oms->cfg->venue.taker_fee_bps);
+		reason = ig_risk_check(&s->lim, &chk, now, &v, buy_fee_bps(oms));
 	}
 	if (reason == IG_RJ_NONE && !ig_bucket_take(&s->bucket, in->hdr.ts_event_ns))
 		reason = IG_RJ_RATE_LIMIT;

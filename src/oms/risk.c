@@ -68,7 +68,7 @@ int64_t ig_risk_market_buy_px(const struct ig_risk_view *v, int64_t order_px)
 }
 
 int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64_t now_ns,
-		  const struct ig_risk_view *v, int64_t taker_fee_bps)
+		  const struct ig_risk_view *v, int64_t buy_fee_bps)
 {
 	int64_t ref_px, notional, fee;
 	bool buy = o->side == IG_SIDE_BUY;
@@ -107,7 +107,7 @@ int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64
 	}
 	if (buy) {
 		/* Cash must cover this order, open buys and the taker fee. */
-		ig_fixed_bps(notional, taker_fee_bps, &fee);
+		ig_fixed_bps(notional, buy_fee_bps, &fee);
 		if (notional + fee > v->cash - v->open_buy_notional)
 			return IG_RJ_INSUFFICIENT_CASH;
 	} else {

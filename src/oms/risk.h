@@ -61,9 +61,10 @@ void ig_risk_effective(const struct ig_cfg_risk *global, const struct ig_cfg_ris
 /* Returns IG_RJ_NONE if the order may go, else the reason (enum
  * ig_reject_reason). Limit orders are valued at their price, market sells
  * at the mark, market buys at ig_risk_market_buy_px() (notional and cash).
- * Does not consume rate tokens: the caller takes them after every other
+ * A buy's cash need includes buy_fee_bps of its notional (the larger of
+ * the maker and taker fees). Does not consume rate tokens: the caller takes them after every other
  * check passed. */
 int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64_t now_ns,
-		  const struct ig_risk_view *v, int64_t taker_fee_bps);
+		  const struct ig_risk_view *v, int64_t buy_fee_bps);
 
 #endif

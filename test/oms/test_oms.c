@@ -453,6 +453,21 @@ static void test_open_buy_reservation_includes_fee(void **state)
 	expect_denied(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "1", "0.5", 0, IG_RJ_INSUFFICIENT_CASH);
 }
 
+/* A limit buy may fill as maker: with a maker fee above the taker fee,
+ * the cash check and the reservation use the larger one (what the order
+ * can cost), not the taker fee alone. */
+static void test_buy_reserves_the_larger_fee(void **state)
+{
+	(void)state;
+	cfg.venue.maker_fee_bps = 20; /* taker 10 */
+	oh_start();                    /* capital 1000 */
+	quote_at(0, "100", "100");
+	/* 9.98 @ 100 = 998 + 20 bps 1.996 = 999.996 fits; 10 bps would allow 9.99. */
+	expect_denied(0, 1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "9.99", 0, IG_RJ_INSUFFICIENT_CASH);
+	expect_ok(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "9.98", 0);
+	assert_int_equal(oms.s[0].open_buy_notional, D("999.996"));
+}
+
 static void test_deny_insufficient_position(void **state)
 {
 	struct ig_event f;
@@ -1116,6 +1131,7 @@ int main(void)
 		T(test_deny_insufficient_cash),
 		T(test_deny_insufficient_position),
 		T(test_open_buy_reservation_includes_fee),
+		T(test_buy_reserves_the_larger_fee),
 		T(test_partial_then_final_fill),
 		T(test_fill_refusals),
 		T(test_fill_after_cancel_request),
