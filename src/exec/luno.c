@@ -33,7 +33,11 @@ static const char *const rq_name[] = { "none", "stoporder", "submit", "lookup", 
 				       "listorders", "balance", "listtrades", "status" };
 
 #define NS_PER_MS INT64_C(1000000)
-#define MAX_CANCEL_ATTEMPTS 5
+/* A failing cancel is retried for as long as the order is open, backing
+ * off from one status period, doubling, to CANCEL_BACKOFF_MAX periods; an
+ * error is logged when an order's cancel has failed CANCEL_LOUD times. */
+#define CANCEL_BACKOFF_MAX 32
+#define CANCEL_LOUD 5
 
 /* ------------------------------------------------------------- utilities */
 
@@ -795,10 +799,31 @@ static void unqueue_submit(struct ig_luno *v, struct ig_luno_rec *r)
 	r->rq_submit = false;
 }
 
+/* Puts r's cancel in the queue to go now: a queued one (waiting for its
+ * backoff) is moved up, else one is queued, unless one is in flight. */
+static void cancel_now(struct ig_luno *v, struct ig_luno_rec *r)
+{
+	r->cancel_attempts = 0;
+	r->next_cancel_ns = 0;
+	if (!r->rq_cancel) {
+		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r), 0);
+		return;
+	}
+	for (uint32_t i = 0; i < v->nq; i++)
+		if (v->queue[i].kind == RQ_CANCEL && v->queue[i].rec == idx1_of(v, r))
+			v->queue[i].not_before_ns = 0;
+}
+
 static void cancel_one(struct ig_luno *v, struct ig_luno_rec *r, struct ig_emit *out)
 {
-	if (r->cancel_wanted)
+	if (r->cancel_wanted) {
+		/* Asked again (a second cancel, the kill switch, the stop):
+		 * whatever the last attempt gave, an order Luno has not
+		 * finished gets the cancel again, now. */
+		if (r->state == RS_OPEN && !r->complete)
+			cancel_now(v, r);
 		return;
+	}
 	r->cancel_wanted = true;
 	switch (r->state) {
 	case RS_QUEUED:
@@ -1307,33 +1332,64 @@ static void on_submit(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 	in_doubt(v, r, true, out);
 }
 
+/* When r's next cancel may go after a failure: one status period, doubled
+ * per failure, at most CANCEL_BACKOFF_MAX periods from now. */
+static int64_t cancel_backoff(const struct ig_luno *v, struct ig_luno_rec *r, int64_t now)
+{
+	int shift = r->cancel_attempts > 0 ? r->cancel_attempts - 1 : 0;
+	int64_t d = v->status_ns;
+
+	while (shift-- > 0 && d < CANCEL_BACKOFF_MAX * v->status_ns)
+		d <<= 1;
+	if (d > CANCEL_BACKOFF_MAX * v->status_ns)
+		d = CANCEL_BACKOFF_MAX * v->status_ns;
+	r->next_cancel_ns = now + d;
+	return r->next_cancel_ns;
+}
+
 static void on_cancel(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
 		      struct ig_emit *out)
 {
 	struct ig_luno_rec *r = rec_at(v, sl->req.rec);
+	bool ok2xx = rp->res == CURLE_OK && rp->status >= 200 && rp->status < 300, ok = false;
 	(void)out;
 
 	if (rp->res == CURLE_OK && throttled(v, sl, rp, now)) {
 		r->rq_cancel = true;
 		return;
 	}
-	if (rp->res == CURLE_OK && rp->status >= 200 && rp->status < 300) {
-		bool ok = false;
-		if (ig_luno_parse_success(rp->body, rp->len, &ok) != 0)
-			malformed(v, sl, "; checking the order");
-		r->cancel_done = ok;
+	if (ok2xx && ig_luno_parse_success(rp->body, rp->len, &ok) != 0)
+		malformed(v, sl, "; sending the cancel again");
+	if (ok2xx && ok) {
+		r->cancel_done = true;
 	} else if (rp->res == CURLE_OK && rp->parsed_err &&
 		   ig_luno_err_action(rp->err.code) == IG_LUNO_ACT_GONE) {
-		/* Already finished: its status says how. */
-	} else if (++r->cancel_attempts < MAX_CANCEL_ATTEMPTS) {
-		/* Cancels are idempotent: send it again. */
-		log_failure(v, sl, rp, "; sending the cancel again");
-		v->stats.retries++;
-		requeue(v, &sl->req, now + v->status_ns);
-		r->rq_cancel = true;
-		return;
+		/* Already finished (or never in the book): final, never sent
+		 * again; its status and trades say how it ended. */
+		log_failure(v, sl, rp, "; settling the order from its status");
 	} else {
-		log_failure(v, sl, rp, "; giving up the cancel, watching the order");
+		/* Cancels are idempotent: it goes again, backing off, for as
+		 * long as Luno has not finished the order. */
+		char then[96], coid[24];
+		r->cancel_attempts = (uint8_t)(r->cancel_attempts < UINT8_MAX ? r->cancel_attempts + 1
+									   : UINT8_MAX);
+		snprintf(then, sizeof(then), "; cancel attempt %u failed, sending it again in %lld ms",
+			 (unsigned)r->cancel_attempts,
+			 (long long)((cancel_backoff(v, r, now) - now) / NS_PER_MS));
+		log_failure(v, sl, rp, then);
+		if (r->cancel_attempts > CANCEL_LOUD)
+			v->stats.cancel_failing++;
+		if (r->cancel_attempts == CANCEL_LOUD) {
+			ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
+			ig_log_error("luno: the cancel of order %s has failed %d times; the order may "
+				     "still be live at Luno; still trying",
+				     coid, CANCEL_LOUD);
+		}
+		v->stats.retries++;
+		requeue(v, &sl->req, r->next_cancel_ns);
+		r->rq_cancel = true;
+		/* It may have finished meanwhile: the status round asks. */
+		return;
 	}
 	/* Learn the outcome now rather than at the next status round. */
 	if (!r->rq_lookup)
@@ -1416,11 +1472,13 @@ static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
 	}
 	if (r->complete && r->venue_base < r->status_base && !v->inst[r->instrument_id].rq_trades)
 		queue_push(v, RQ_TRADES, r->instrument_id, 0, now);
-	/* A recovered order still open with a cancel the OMS had asked for:
-	 * the cancel goes again (it is safe to repeat). */
-	if (r->recovered && r->state == RS_OPEN && r->cancel_wanted && !r->complete && !r->rq_cancel &&
-	    !r->cancel_sent)
-		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r), now);
+	/* Still open with a cancel wanted that is neither queued nor accepted
+	 * by Luno (a recovered order's cancel, or one Luno answered as
+	 * final while the order was still open): it goes again, after its
+	 * backoff (it is safe to repeat). */
+	if (r->state == RS_OPEN && r->cancel_wanted && !r->complete && !r->rq_cancel && !r->cancel_done)
+		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r),
+			   r->next_cancel_ns > now ? r->next_cancel_ns : now);
 	maybe_finish(v, r, out);
 }
 

@@ -55,6 +55,16 @@
  * only once no submit of ours is still without an order id (it could be
  * that order's).
  *
+ * Cancels. POST /api/1/stoporder once the order id is known. A failure
+ * (5xx, transport, a 4xx that does not say the order is finished, a 2xx
+ * without success) sends it again after one status period, doubling per
+ * failure up to 32 periods, for as long as Luno has not reported the order
+ * COMPLETE: a cancel is never abandoned (an error is logged after 5
+ * failures). A second cancel of the same order (the strategy again, the
+ * kill switch, the graceful stop) sends it at once. An answer saying the
+ * order is no longer open is final: never sent again; the order is settled
+ * from its status and trades.
+ *
  * Terminal states. FILLED is the OMS's own conclusion from the fills. When
  * Luno says COMPLETE and the trades we applied add up to its `base`, the
  * unfilled rest is reported CANCELED (EXPIRED for an unfilled FOK). A
@@ -201,6 +211,7 @@ struct ig_luno_stats {
 	uint64_t timeouts;          /* of which timed out */
 	uint64_t http_429;
 	uint64_t retries;           /* requests sent again (429, unsent, failed cancel) */
+	uint64_t cancel_failing;    /* cancel failures past the fifth attempt of an order */
 	uint64_t budget_waits;      /* times the queue had to wait for the budget */
 	uint64_t malformed;         /* replies that did not parse */
 	uint64_t accepted;
@@ -240,6 +251,7 @@ struct ig_luno_rec {
 	int64_t sent_ns;           /* first send, CLOCK_MONOTONIC */
 	int64_t next_lookup_ns;    /* in doubt: next lookup not before */
 	int64_t last_status_ns;    /* last status answer */
+	int64_t next_cancel_ns;    /* a failed cancel goes again not before this */
 	int64_t ts_origin_ns;      /* of the order event */
 	int64_t ts_event_ns;
 	uint64_t last_seq;         /* last trade sequence applied */

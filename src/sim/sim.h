@@ -82,6 +82,8 @@ struct ig_sim_cfg {
 	int64_t taker_fee_bps;       /* default 10 */
 	uint32_t rate_limit;         /* calls per minute; default 300; 0 = none */
 	double fail_rate;            /* 0..1 */
+	const char *fail_path;       /* every request to this path answers 500/503,
+				      * unprocessed; NULL = none */
 	double timeout_after_accept; /* 0..1 */
 	uint32_t latency_ms;
 	uint32_t accept_delay_ms;    /* default 15000 */

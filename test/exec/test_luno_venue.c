@@ -101,6 +101,9 @@ static struct fake {
 	char balance[2048]; /* balance reply, as is */
 	int balance_status;
 	bool all_500;       /* every request answers 500 */
+	int stop_fail_left; /* answer stop_status/stop_body to this many stoporders first (-1: all) */
+	int stop_status;
+	char stop_body[256];
 	struct forder orders[64];
 	unsigned norders;
 	unsigned next_oid;
@@ -259,6 +262,13 @@ static void fake_answer(const struct hreq *rq, int *status, char *out, size_t ca
 		}
 	}
 	if (strcmp(rq->path, "/api/1/stoporder") == 0) {
+		if (F.stop_fail_left != 0) {
+			if (F.stop_fail_left > 0)
+				F.stop_fail_left--;
+			*status = F.stop_status;
+			snprintf(out, cap, "%s", F.stop_body);
+			return;
+		}
 		arg(rq->body, "order_id", oid, sizeof(oid));
 		o = fake_find(NULL, oid);
 		if (o == NULL) {
@@ -421,6 +431,9 @@ static void fake_reset(void)
 		 "{\"account_id\":\"2\",\"asset\":\"ZAR\",\"balance\":\"1000\",\"reserved\":\"0\"}]}");
 	F.balance_status = 200;
 	F.all_500 = false;
+	F.stop_fail_left = 0;
+	F.stop_status = 500;
+	snprintf(F.stop_body, sizeof(F.stop_body), "<html><body>Internal Server Error</body></html>");
 	F.norders = 0;
 	F.next_oid = 0;
 	pthread_mutex_unlock(&F.mu);
@@ -1103,6 +1116,51 @@ static void test_cancel_before_ack_and_partial(void **state)
 	assert_int_equal(out.ev[i_can - 1].body.update.filled_qty, D("0.25"));
 	assert_int_equal(count_path("/api/1/postorder"), 1);
 	assert_int_equal(V.live, 0);
+}
+
+/* Regression: after 5 failed stoporders the venue gave up the cancel for
+ * good ("giving up the cancel, watching the order") and a second cancel
+ * was ignored (cancel_wanted was set), so the order stayed live at Luno.
+ * A wanted cancel is retried with backoff until Luno finishes the order,
+ * and a second cancel re-arms it at once. */
+static void test_cancel_retried_until_done(void **state)
+{
+	uint64_t sent;
+	(void)state;
+
+	venue_up();
+	send_order(0x95, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	pthread_mutex_lock(&F.mu);
+	F.stop_fail_left = 6; /* more than the old limit of 5 */
+	pthread_mutex_unlock(&F.mu);
+	send_cancel(0x95);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 1, 8000));
+	assert_int_equal(count_path("/api/1/stoporder"), 7);
+	assert_int_equal(V.live, 0);
+	assert_false(ig_luno_busy(&V));
+
+	/* Luno keeps failing: the cancel keeps going (backing off), and a
+	 * second cancel request sends it at once. */
+	send_order(0x96, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2, 3000));
+	pthread_mutex_lock(&F.mu);
+	F.stop_fail_left = -1;
+	pthread_mutex_unlock(&F.mu);
+	send_cancel(0x96);
+	assert_true(PUMP_UNTIL(count_path("/api/1/stoporder") == 7 + 6, 8000));
+	assert_true(ig_luno_busy(&V)); /* a stop waits for it */
+	assert_int_equal(V.live, 1);
+	pthread_mutex_lock(&F.mu);
+	F.stop_fail_left = 0;
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(V.nbusy == 0, 3000));
+	sent = V.stats.cancels;
+	send_cancel(0x96); /* re-armed: started within the call */
+	assert_int_equal(V.stats.cancels, sent + 1);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 2, 3000));
+	assert_int_equal(V.live, 0);
+	assert_int_equal(count_ev(IG_EV_REJECT, -1), 0);
 }
 
 static void test_timeout_in_doubt(void **state)
@@ -2123,6 +2181,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncated_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fills_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_before_ack_and_partial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_retried_until_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_in_doubt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioc_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_market_orders, setup, teardown),
