@@ -1359,14 +1359,19 @@ static void on_cancel(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		return;
 	}
 	if (ok2xx && ig_luno_parse_success(rp->body, rp->len, &ok) != 0)
-		malformed(v, sl, "; sending the cancel again");
+		malformed(v, sl, "; checking the order");
 	if (ok2xx && ok) {
 		r->cancel_done = true;
-	} else if (rp->res == CURLE_OK && rp->parsed_err &&
-		   ig_luno_err_action(rp->err.code) == IG_LUNO_ACT_GONE) {
-		/* Already finished (or never in the book): final, never sent
-		 * again; its status and trades say how it ended. */
-		log_failure(v, sl, rp, "; settling the order from its status");
+	} else if (ok2xx || (rp->res == CURLE_OK && rp->parsed_err &&
+			     ig_luno_err_action(rp->err.code) == IG_LUNO_ACT_GONE)) {
+		/* Already finished (or not in the book), or an answer that
+		 * does not say: not sent again blindly; its status and trades
+		 * say how it ended. (Should the status still say open, the
+		 * cancel goes again after its backoff: apply_status.) */
+		r->cancel_attempts = (uint8_t)(r->cancel_attempts < UINT8_MAX ? r->cancel_attempts + 1
+									   : UINT8_MAX);
+		cancel_backoff(v, r, now);
+		log_failure(v, sl, rp, "; settling the order from its status and trades");
 	} else {
 		/* Cancels are idempotent: it goes again, backing off, for as
 		 * long as Luno has not finished the order. */

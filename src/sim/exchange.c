@@ -928,7 +928,8 @@ static int h_stoporder(struct ig_sim_server *s, const struct ig__sim_params *p,
 	if (!parse_id(v, &id) || (o = find_order(s, id)) == NULL)
 		return not_found(r);
 	if (o->complete)
-		return reply_json(r, json_pack("{s:b}", "success", 0));
+		return bad(r, "ErrCannotStopUnknownOrNonPendingOrder",
+			   "Cannot stop unknown or non-pending order");
 	if (ig_book_cancel(&s->book, id, NULL) != 0)
 		return IG_ESTATE; /* an open record must be in the book */
 	o->complete = true;

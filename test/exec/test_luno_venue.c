@@ -1163,6 +1163,48 @@ static void test_cancel_retried_until_done(void **state)
 	assert_int_equal(count_ev(IG_EV_REJECT, -1), 0);
 }
 
+/* Regression: HTTP 400 ErrCannotStopUnknownOrNonPendingOrder (the order
+ * is no longer open) was taken as a failed cancel and the stoporder was
+ * sent again and again. It is final: the order is settled from its status
+ * and trades (here: filled, its trade read late). */
+static void test_stop_non_pending_is_final(void **state)
+{
+	char c[24], trades[1024];
+	(void)state;
+
+	venue_up();
+	send_order(0x97, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	pthread_mutex_lock(&F.mu);
+	/* Filled at Luno; listtrades does not show the trade yet. */
+	snprintf(F.orders[0].status, sizeof(F.orders[0].status), "COMPLETE");
+	snprintf(F.orders[0].base, sizeof(F.orders[0].base), "1");
+	F.stop_fail_left = -1;
+	F.stop_status = 400;
+	snprintf(F.stop_body, sizeof(F.stop_body),
+		 "{\"error\":\"Cannot stop unknown or non-pending order\","
+		 "\"error_code\":\"ErrCannotStopUnknownOrNonPendingOrder\"}");
+	pthread_mutex_unlock(&F.mu);
+	send_cancel(0x97);
+	assert_true(PUMP_UNTIL(count_path("/api/1/stoporder") == 1, 3000));
+	pump_for(500);
+	assert_int_equal(count_path("/api/1/stoporder"), 1);
+	assert_int_equal(V.live, 1); /* waits for the trade Luno counts */
+	coid(0x97, c);
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":[{\"sequence\":9,\"order_id\":\"BX1\",\"client_order_id\":\"%s\","
+		 "\"price\":\"100\",\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false}]}",
+		 c);
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 1, 3000));
+	pump_for(100);
+	assert_int_equal(V.live, 0);
+	assert_int_equal(count_path("/api/1/stoporder"), 1);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED), 0);
+}
+
 static void test_timeout_in_doubt(void **state)
 {
 	(void)state;
@@ -2182,6 +2224,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fills_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_before_ack_and_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_retried_until_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_non_pending_is_final, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_in_doubt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioc_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_market_orders, setup, teardown),
