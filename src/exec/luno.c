@@ -14,7 +14,14 @@
 #include <unistd.h>
 
 /* Record states (struct ig_luno_rec.state). */
-enum { RS_FREE = 0, RS_QUEUED, RS_SENDING, RS_OPEN, RS_IN_DOUBT };
+enum { RS_FREE = 0, RS_QUEUED, RS_SENDING, RS_OPEN, RS_IN_DOUBT, RS_UNPLACED };
+
+/* An order declared never placed (RS_UNPLACED) is still looked up every
+ * UNPLACED_PACE status periods, for UNPLACED_WATCH in-doubt windows (at
+ * least UNPLACED_WATCH_MIN_NS), and adopted back if it shows up. */
+#define UNPLACED_PACE 8
+#define UNPLACED_WATCH 30
+#define UNPLACED_WATCH_MIN_NS (INT64_C(600) * 1000000000)
 
 /* Request kinds, in the order the queue starts them. */
 enum {
@@ -849,14 +856,15 @@ void ig_luno_cancel(struct ig_luno *v, const struct ig_event *cancel, struct ig_
 		/* Cancel all of the strategy's orders. */
 		for (uint32_t i = 0; i < v->nrecs; i++) {
 			struct ig_luno_rec *r = &v->recs[i];
-			if (r->client_id != 0 && r->strategy_id == cancel->hdr.strategy_id)
+			if (r->client_id != 0 && r->strategy_id == cancel->hdr.strategy_id &&
+			    r->state != RS_UNPLACED)
 				cancel_one(v, r, out);
 		}
 	} else {
 		struct ig_luno_rec *r = find_client(v, cancel->body.cancel.client_id);
 		/* Unknown or finished: whatever finished it is already on its
 		 * way to the OMS, which resolves the race. */
-		if (r != NULL)
+		if (r != NULL && r->state != RS_UNPLACED)
 			cancel_one(v, r, out);
 	}
 	ig_luno_poll(v, ig_clock_mono_ns(), out);
@@ -1049,8 +1057,10 @@ static int start(struct ig_luno *v, struct ig_luno_slot *sl, int64_t now, struct
 	case RQ_SUBMIT:
 		v->stats.submits++;
 		r->state = RS_SENDING;
-		if (r->sent_ns == 0)
-			r->sent_ns = now;
+		/* The not-found window runs from the last attempt that may have
+		 * reached Luno: this one, unless it comes back unsent (429, no
+		 * connection), and then another follows. */
+		r->sent_ns = now;
 		break;
 	case RQ_CANCEL:
 		v->stats.cancels++;
@@ -1403,6 +1413,76 @@ static void on_cancel(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		queue_push(v, RQ_TRADES, r->instrument_id, 0, now);
 }
 
+/* r was reported to the OMS as never placed: the record stays,
+ * RS_UNPLACED, looked up now and then for a while (its submit could still
+ * land very late); if it shows up (status or trade) it is adopted back
+ * (adopt_back) rather than skipped. */
+static void watch_unplaced(struct ig_luno *v, struct ig_luno_rec *r, int64_t now)
+{
+	int64_t watch = UNPLACED_WATCH * v->in_doubt_window_ns;
+
+	r->state = RS_UNPLACED;
+	r->cancel_wanted = false; /* the OMS has it finished */
+	r->unplaced_until_ns = now + (watch > UNPLACED_WATCH_MIN_NS ? watch : UNPLACED_WATCH_MIN_NS);
+	r->next_lookup_ns = now + UNPLACED_PACE * v->status_ns;
+}
+
+/* Declares r never placed: the OMS hears REJECTED (venue); then
+ * watch_unplaced. */
+static void unplaced(struct ig_luno *v, struct ig_luno_rec *r, int64_t now, struct ig_emit *out)
+{
+	struct ig_event ev;
+
+	report_init(&ev, r, IG_EV_REJECT);
+	ev.body.reject.client_id = r->client_id;
+	ev.body.reject.px = r->px;
+	ev.body.reject.qty = r->qty;
+	ev.body.reject.side = r->side;
+	ev.body.reject.reason = IG_RJ_VENUE;
+	ev.body.reject.by_venue = 1;
+	v->stats.rejected++;
+	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+	watch_unplaced(v, r, now);
+}
+
+/* An order declared never placed shows up at Luno (px: a price to report
+ * when the order has none, e.g. the trade's): the OMS, which has it
+ * REJECTED, hears it ACCEPTED with IG_EVF_ADOPT (filled 0, leaves all of
+ * it), so its fills apply; the record is OPEN again. */
+static void adopt_back(struct ig_luno *v, struct ig_luno_rec *r, int64_t px, struct ig_emit *out)
+{
+	struct ig_event ev;
+	char coid[24];
+
+	ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
+	if (r->px > 0)
+		px = r->px;
+	else if (r->ref_px > 0)
+		px = r->ref_px;
+	if (px <= 0)
+		px = r->side == IG_SIDE_BUY ? v->inst[r->instrument_id].ask_px
+					    : v->inst[r->instrument_id].bid_px;
+	v->stats.unplaced_found++;
+	ig_log_error("luno: order %s, reported never placed, is at the venue after all: adopted back",
+		     coid);
+	report_init(&ev, r, IG_EV_ORDER_UPDATE);
+	ev.hdr.flags = IG_EVF_ADOPT;
+	ev.body.update.client_id = r->client_id;
+	ev.body.update.venue_order_id = r->venue_id;
+	ev.body.update.filled_qty = 0;
+	ev.body.update.leaves_qty = r->qty - r->filled_qty;
+	ev.body.update.px = px;
+	ev.body.update.state = IG_OS_ACCEPTED;
+	ev.body.update.prev_state = IG_OS_INITIALIZED;
+	ev.body.update.side = r->side;
+	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+	/* From here as an order found in doubt, already announced. */
+	r->state = RS_IN_DOUBT;
+	r->quiet = true;
+	r->unplaced_until_ns = 0;
+	opened(v, r, out);
+}
+
 /* A recovered order Luno does not know, the window past (sent_ns is the
  * recover() time). Final only once the trade catch-up is complete: a trade
  * of it would prove it exists. */
@@ -1435,13 +1515,17 @@ static void not_found_recovered(struct ig_luno *v, struct ig_luno_rec *r, int64_
 		v->stats.rejected++;
 		send_state(r, IG_OS_REJECTED, IG_RJ_VENUE, out);
 	}
-	retire(v, r);
+	watch_unplaced(v, r, now);
 }
 
 static void not_found(struct ig_luno *v, struct ig_luno_rec *r, int64_t now, struct ig_emit *out)
 {
 	char coid[24];
 
+	if (r->state == RS_UNPLACED) {
+		r->next_lookup_ns = now + UNPLACED_PACE * v->status_ns;
+		return;
+	}
 	if (r->state != RS_IN_DOUBT) {
 		ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
 		ig_log_warn("luno: order %s (%s) accepted earlier but now not found", coid, r->order_id);
@@ -1458,7 +1542,7 @@ static void not_found(struct ig_luno *v, struct ig_luno_rec *r, int64_t now, str
 	ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
 	ig_log_warn("luno: order %s not found at the venue: it was never placed", coid);
 	v->stats.in_doubt_not_found++;
-	reject_rec(v, r, IG_RJ_VENUE, out);
+	unplaced(v, r, now, out);
 }
 
 static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
@@ -1470,6 +1554,8 @@ static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
 		r->complete = true;
 	if (st->base > r->status_base)
 		r->status_base = st->base;
+	if (r->state == RS_UNPLACED)
+		adopt_back(v, r, st->limit_price, out);
 	if (r->state == RS_IN_DOUBT) {
 		if (!r->recovered)
 			v->stats.in_doubt_found++;
@@ -1541,6 +1627,8 @@ static void apply_trade(struct ig_luno *v, struct ig_luno_rec *r, const struct i
 	int64_t qty = t->volume, leaves, fee = t->fee_counter, base_fee = 0;
 
 	set_order_id(r, t->order_id);
+	if (r->state == RS_UNPLACED)
+		adopt_back(v, r, t->price, out);
 	if (r->state == RS_IN_DOUBT || r->state == RS_QUEUED) {
 		/* A trade proves the order exists (even one we meant to send
 		 * again after a 429: then it must not go). */
@@ -2044,7 +2132,12 @@ static void status_round(struct ig_luno *v, int64_t now)
 		struct ig_luno_rec *r = &v->recs[i];
 		if (r->client_id == 0 || r->rq_lookup)
 			continue;
-		if (r->state == RS_IN_DOUBT) {
+		if (r->state == RS_UNPLACED && now >= r->unplaced_until_ns) {
+			char coid[24];
+			ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
+			ig_log_info("luno: order %s still not at the venue; no longer looked for", coid);
+			retire(v, r);
+		} else if (r->state == RS_IN_DOUBT || r->state == RS_UNPLACED) {
 			if (now >= r->next_lookup_ns)
 				queue_push(v, RQ_LOOKUP, r->instrument_id, i + 1, now);
 		} else if (r->state == RS_OPEN && !r->complete) {

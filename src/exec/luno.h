@@ -35,7 +35,16 @@
  *   IN_DOUBT  outcome unknown (5xx, timeout, reset, malformed 2xx, 409):
  *             resolved only by GET /api/exchange/3/order?client_order_id=;
  *             found -> ACCEPTED, not found once `in_doubt_window_ms` has
- *             passed since the send -> REJECTED. Never sent again.
+ *             passed since the last attempt that may have reached Luno (a
+ *             429 or an unopened connection does not count) -> REJECTED.
+ *             Never sent again.
+ *   UNPLACED  reported never placed (REJECTED, or for a recovered order
+ *             REJECTED/CANCELED): still looked up every 8 status periods
+ *             for 30 in-doubt windows (at least 10 minutes), and its trades
+ *             still map to it; if it shows up after all it is adopted back
+ *             (ORDER_UPDATE ACCEPTED with IG_EVF_ADOPT, filled 0, leaves
+ *             all) and its fills follow, never skipped. busy() does not
+ *             wait for it.
  *
  * A submit whose connection never opened (refused, unresolvable) was not
  * sent: it is retried up to max_send_attempts times, then rejected. HTTP
@@ -185,7 +194,7 @@ struct ig_luno_opts {
 	int64_t connect_timeout_ms; /* default 3000 */
 	int64_t timeout_ms;         /* total per request; default 10000 */
 	int64_t status_ms;          /* listtrades / status cadence; default 1000 */
-	int64_t in_doubt_window_ms; /* not-found is final only after send + this; default timeout_ms + 2000 */
+	int64_t in_doubt_window_ms; /* not-found is final only after the last send + this; default timeout_ms + 2000 */
 	int64_t market_buy_ioc_bps; /* market BUY as BID IOC at ref + bps (default 50); -1: marketorder counter_volume */
 	int64_t io_poll_us;         /* poll spacing while HTTP is in flight; default 200 */
 	int64_t max_send_attempts;  /* for submits whose connection never opened; default 3 */
@@ -222,6 +231,7 @@ struct ig_luno_stats {
 	uint64_t in_doubt_found;    /*   resolved: found by lookup -> ACCEPTED */
 	uint64_t in_doubt_by_trade; /*   resolved: a trade showed it exists */
 	uint64_t in_doubt_not_found;/*   resolved: not found after the window -> REJECTED */
+	uint64_t unplaced_found;    /*   of which found later after all: adopted back */
 	uint64_t duplicate_409;     /* ErrDuplicateClientOrderID answers */
 	uint64_t fills;             /* IG_EV_FILL emitted */
 	uint64_t duplicate_trades;  /* trades skipped: already seen, or of a finished order */
@@ -248,10 +258,11 @@ struct ig_luno_rec {
 	int64_t filled_qty;        /* emitted in fills, 1e-8 */
 	int64_t venue_base;        /* base of all venue trades applied (before clamping), 1e-8 */
 	int64_t status_base;       /* base filled per the last status, 1e-8 */
-	int64_t sent_ns;           /* first send, CLOCK_MONOTONIC */
+	int64_t sent_ns;           /* last send attempt, CLOCK_MONOTONIC */
 	int64_t next_lookup_ns;    /* in doubt: next lookup not before */
 	int64_t last_status_ns;    /* last status answer */
 	int64_t next_cancel_ns;    /* a failed cancel goes again not before this */
+	int64_t unplaced_until_ns; /* UNPLACED: looked for until then */
 	int64_t ts_origin_ns;      /* of the order event */
 	int64_t ts_event_ns;
 	uint64_t last_seq;         /* last trade sequence applied */
@@ -261,7 +272,7 @@ struct ig_luno_rec {
 	uint8_t type;              /* IG_ORD_MARKET or IG_ORD_LIMIT */
 	uint8_t tif;               /* enum ig_tif */
 	uint8_t flags;             /* IG_ORDF_* */
-	uint8_t state;             /* QUEUED, SENDING, OPEN, IN_DOUBT (luno.c) */
+	uint8_t state;             /* QUEUED, SENDING, OPEN, IN_DOUBT, UNPLACED (luno.c) */
 	uint8_t send_attempts;     /* unsent attempts so far */
 	uint8_t cancel_attempts;
 	bool announced;            /* IN_DOUBT was emitted */

@@ -808,7 +808,10 @@ static void test_500_in_doubt_not_found(void **state)
 	assert_int_equal(count_path("/api/1/postorder"), 1);
 	assert_true(count_path("/api/exchange/3/order") >= 2);
 	assert_int_equal(V.stats.in_doubt_not_found, 1);
-	assert_int_equal(V.live, 0);
+	/* Still looked for now and then (it could land late), but nothing
+	 * waits for it. */
+	assert_int_equal(V.live, 1);
+	assert_false(ig_luno_busy(&V));
 }
 
 static void test_409_looks_up(void **state)
@@ -1203,6 +1206,107 @@ static void test_stop_non_pending_is_final(void **state)
 	assert_int_equal(V.live, 0);
 	assert_int_equal(count_path("/api/1/stoporder"), 1);
 	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED), 0);
+}
+
+/* Regression: the not-found window was timed from the first send attempt,
+ * even one answered 429 (never processed). After the backoffs, a submit
+ * that then failed (500, its fate unknown) was declared never placed on its
+ * first 404, though it could still land. The window runs from the last
+ * attempt that may have reached Luno. */
+static void test_in_doubt_window_from_last_attempt(void **state)
+{
+	(void)state;
+
+	O.backoff_base_ms = 200; /* three 429s: at least 700 ms of backoff */
+	venue_up();
+	pthread_mutex_lock(&F.mu);
+	F.post_429_left = 3;
+	F.post_mode = PM_500;
+	F.place_on_fail = false;
+	pthread_mutex_unlock(&F.mu);
+	send_order(0xb1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_path("/api/exchange/3/order") >= 1, 5000));
+	pump_for(20);
+	/* It lands now, inside the window of the attempt that got a 500. */
+	pthread_mutex_lock(&F.mu);
+	fake_place("ig-00000000000000b1", "PENDING", "0", "BUY");
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	assert_int_equal(count_path("/api/1/postorder"), 4);
+	assert_int_equal(count_ev(IG_EV_REJECT, -1), 0);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_REJECTED), 0);
+	assert_int_equal(V.stats.in_doubt_found, 1);
+}
+
+/* Regression: an order declared never placed (not found after the
+ * window) whose trades or status appeared later was skipped ("recently
+ * finished"): lost fills and an untracked live order. It is adopted back
+ * (ACCEPTED, IG_EVF_ADOPT) with its fills. */
+static void test_unplaced_adopted_back(void **state)
+{
+	char c[24], trades[1024];
+	const struct ig_event *e;
+	(void)state;
+
+	venue_up();
+	pthread_mutex_lock(&F.mu);
+	F.post_mode = PM_500;
+	F.place_on_fail = false;
+	pthread_mutex_unlock(&F.mu);
+	send_order(0xb2, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	send_order(0xb3, IG_SIDE_SELL, IG_ORD_LIMIT, "120", "2", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_REJECT, -1) == 2, 3000));
+	/* Both land late: 0xb2 trades, 0xb3 rests. */
+	coid(0xb2, c);
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":[{\"sequence\":21,\"order_id\":\"BX1\",\"client_order_id\":\"%s\","
+		 "\"price\":\"100\",\"volume\":\"0.4\",\"fee_counter\":\"0.04\",\"type\":\"BID\","
+		 "\"is_buy\":false}]}",
+		 c);
+	pthread_mutex_lock(&F.mu);
+	fake_place(c, "PENDING", "0.4", "BUY");
+	fake_place("ig-00000000000000b3", "PENDING", "0", "SELL");
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 1 &&
+				       count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2,
+			       5000));
+	for (unsigned i = 0; i < out.n; i++) {
+		e = &out.ev[i];
+		if (e->hdr.type == IG_EV_ORDER_UPDATE && e->body.update.state == IG_OS_ACCEPTED) {
+			assert_true(e->hdr.flags & IG_EVF_ADOPT);
+			assert_int_equal(e->hdr.strategy_id, 3);
+			assert_int_equal(e->body.update.filled_qty, 0);
+			assert_int_equal(e->body.update.leaves_qty,
+					 e->body.update.client_id == 0xb2 ? D("1") : D("2"));
+			assert_true(e->body.update.px > 0);
+		}
+		if (e->hdr.type == IG_EV_FILL) {
+			assert_int_equal(e->body.fill.client_id, 0xb2);
+			assert_int_equal(e->body.fill.qty, D("0.4"));
+			assert_int_equal(e->body.fill.trade_id, 21);
+		}
+	}
+	/* The fill comes after its order's adoption. */
+	{
+		unsigned i_acc = 0, i_fill = 0;
+		for (unsigned i = 0; i < out.n; i++) {
+			if (out.ev[i].hdr.type == IG_EV_ORDER_UPDATE &&
+			    out.ev[i].body.update.state == IG_OS_ACCEPTED &&
+			    out.ev[i].body.update.client_id == 0xb2)
+				i_acc = i + 1;
+			if (out.ev[i].hdr.type == IG_EV_FILL)
+				i_fill = i + 1;
+		}
+		assert_true(i_acc > 0 && i_fill > i_acc);
+	}
+	assert_int_equal(V.live, 2); /* both tracked again */
+	assert_int_equal(V.stats.unplaced_found, 2);
+	pump_for(100);
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
+	/* And they can be cancelled. */
+	send_cancel(0xb3);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 1, 3000));
 }
 
 static void test_timeout_in_doubt(void **state)
@@ -1676,7 +1780,9 @@ static void test_recover_not_found(void **state)
 	assert_int_equal(count_path("/api/1/postorder"), 0);
 	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED), 0);
 	assert_int_equal(V.stats.recover_not_found, 1);
-	assert_int_equal(V.live, 0);
+	/* Still looked for now and then (it could land late), but nothing
+	 * waits for it. */
+	assert_int_equal(V.live, 1);
 	assert_false(ig_luno_busy(&V));
 }
 
@@ -2225,6 +2331,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel_before_ack_and_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_retried_until_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_non_pending_is_final, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_in_doubt_window_from_last_attempt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unplaced_adopted_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_in_doubt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioc_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_market_orders, setup, teardown),
