@@ -1763,13 +1763,16 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		uint64_t cid = client_id_of(t->client_order_id);
 		struct ig_luno_rec *r;
 
-		if (t->sequence <= in->last_seq) {
-			v->stats.duplicate_trades++;
-			continue;
-		}
 		r = cid != 0 ? find_client(v, cid) : find_order_id(v, t->order_id);
 		if (r != NULL && r->instrument_id != k)
 			r = NULL;
+		/* A trade between two of our orders is listed once per side
+		 * under one sequence: at the cursor's sequence, one of ours
+		 * not yet applied to it still counts (its own cursor decides). */
+		if (t->sequence < in->last_seq || (t->sequence == in->last_seq && r == NULL)) {
+			v->stats.duplicate_trades++;
+			continue;
+		}
 		if (r == NULL) {
 			if (recently_finished(v, cid)) {
 				v->stats.duplicate_trades++;

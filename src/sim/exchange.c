@@ -1239,7 +1239,8 @@ bool ig__sim_sanity_locked(struct ig_sim_server *s)
 			sum[t->order * 3 + 2] += t->fee_counter;
 			base += buy ? t->qty : -t->qty;
 			counter += buy ? -(t->counter + t->fee_counter) : t->counter - t->fee_counter;
-			if (k > 0 && t->seq <= s->trades[k - 1].seq)
+			/* (A match of two user orders is one sequence, twice.) */
+			if (k > 0 && t->seq < s->trades[k - 1].seq)
 				ok = false;
 		}
 		for (uint32_t i = 0; ok && i < s->norders; i++)

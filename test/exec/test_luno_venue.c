@@ -1309,6 +1309,52 @@ static void test_unplaced_adopted_back(void **state)
 	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 1, 3000));
 }
 
+/* Regression: our buy matched our own sell (two strategies): Luno lists
+ * both sides under one sequence, and the second was skipped as a
+ * duplicate (the cursor is per sequence): a lost fill. Each of our orders
+ * gets its fill. */
+static void test_self_trade_both_fills(void **state)
+{
+	char c1[24], c2[24], trades[2048];
+	(void)state;
+
+	venue_up();
+	send_order(0xc1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);  /* BX1 */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	send_order(0xc2, IG_SIDE_SELL, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0); /* BX2 */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2, 3000));
+	coid(0xc1, c1);
+	coid(0xc2, c2);
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":["
+		 "{\"sequence\":40,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"0.5\",\"type\":\"BID\",\"is_buy\":false},"
+		 "{\"sequence\":40,\"order_id\":\"BX2\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"0.5\",\"type\":\"ASK\",\"is_buy\":false}]}",
+		 c1, c2);
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 2, 3000));
+	pump_for(150); /* the page again and again: still once each */
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 2);
+	{
+		bool buy = false, sell = false;
+		for (unsigned i = 0; i < out.n; i++) {
+			const struct ig_event *e = &out.ev[i];
+			if (e->hdr.type != IG_EV_FILL)
+				continue;
+			assert_int_equal(e->body.fill.trade_id, 40);
+			assert_int_equal(e->body.fill.qty, D("0.5"));
+			buy |= e->body.fill.client_id == 0xc1 && e->body.fill.side == IG_SIDE_BUY &&
+			       e->body.fill.liquidity == IG_LIQ_MAKER;
+			sell |= e->body.fill.client_id == 0xc2 && e->body.fill.side == IG_SIDE_SELL &&
+				e->body.fill.liquidity == IG_LIQ_TAKER;
+		}
+		assert_true(buy && sell);
+	}
+}
+
 static void test_timeout_in_doubt(void **state)
 {
 	(void)state;
@@ -2333,6 +2379,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_non_pending_is_final, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_doubt_window_from_last_attempt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unplaced_adopted_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_self_trade_both_fills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_in_doubt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioc_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_market_orders, setup, teardown),
