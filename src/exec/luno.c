@@ -373,9 +373,15 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 		v->budget = &v->own_budget;
 	}
 	v->poll_reserve = o->poll_reserve >= 0 ? o->poll_reserve : v->budget->burst / 3;
-	v->since_ms = o->since_ms > 0 ? o->since_ms : ig_clock_real_ns() / NS_PER_MS - 60000;
-	for (uint32_t i = 0; i < v->ninst; i++)
+	/* With no since given, the trade cursor starts from Luno's own time:
+	 * the first listtrades asks for the account's latest trade on the
+	 * pair, and reading starts at its timestamp (never the local clock,
+	 * which may not agree with Luno's). */
+	v->since_ms = o->since_ms > 0 ? o->since_ms : 0;
+	for (uint32_t i = 0; i < v->ninst; i++) {
 		v->inst[i].since_ms = v->since_ms;
+		v->inst[i].probe = v->since_ms == 0;
+	}
 	v->rng = (uint64_t)ig_clock_mono_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)v;
 	if (v->rng == 0)
 		v->rng = 1;
@@ -983,6 +989,13 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 			 coid);
 		return true;
 	case RQ_TRADES:
+		if (in->probe && in->last_seq == 0 && in->since_ms == 0) {
+			/* Where the account's trades on the pair end now. */
+			snprintf(sl->url, sizeof(sl->url), "%s/api/1/listtrades?pair=%s&limit=1&sort_desc=true",
+				 v->base_url, in->pair);
+			return true;
+		}
+		in->probe = false;
 		snprintf(sl->url, sizeof(sl->url), "%s/api/1/listtrades?pair=%s&limit=%d", v->base_url,
 			 in->pair, IG_LUNO_TRADES_PAGE);
 		if (in->since_ms > 0)
@@ -1748,6 +1761,24 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		malformed(v, sl, "; read again next round");
 		return;
 	}
+	if (strstr(sl->url, "sort_desc=true") != NULL) {
+		/* The probe: read from the latest trade's own time (inclusive:
+		 * it may be one of ours already); none: from the start. */
+		int64_t ts = 0;
+		for (size_t i = 0; i < n; i++)
+			if (v->page[i].timestamp_ms > ts)
+				ts = v->page[i].timestamp_ms;
+		/* (A trade without a timestamp leaves since unset: every
+		 * trade is read, the cursor skipping what is not ours.) */
+		in->probe = false;
+		if (in->since_ms == 0 && in->last_seq == 0)
+			in->since_ms = ts;
+		ig_log_info("luno: %s: trades read from %lld (Unix ms, Luno's clock)%s", in->pair,
+			    (long long)in->since_ms, n == 0 ? ": no earlier trade" : "");
+		if (!in->rq_trades)
+			queue_push(v, RQ_TRADES, k, 0, now);
+		return;
+	}
 	/* Apply in sequence order whatever order the page came in. */
 	for (size_t i = 1; i < n; i++) {
 		struct ig_luno_trade t = v->page[i];
@@ -2181,6 +2212,8 @@ int ig_luno_recover(struct ig_luno *v, const struct ig_recover *rc)
 			in->since_ms = 0;
 		else if (rc->since_ms > 0)
 			in->since_ms = rc->since_ms;
+		if (in->last_seq > 0 || in->since_ms > 0)
+			in->probe = false;
 	}
 	for (uint32_t i = 0; i < rc->norders; i++) {
 		const struct ig_recover_order *o = &rc->orders[i];

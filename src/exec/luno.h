@@ -58,8 +58,13 @@
  * trade_id = its sequence (so the OMS applies it once), px = price, qty =
  * volume, fee = fee_counter + round(fee_base * price) (exchange-sim charges
  * in counter; a base fee is converted at the trade price), liquidity =
- * taker when is_buy matches our side. A sequence at or below the last one
- * seen is skipped, so a page served twice fills nothing twice. A trade of
+ * taker when is_buy matches our side. A sequence below the last one seen
+ * is skipped, and one at it unless it is of an order of ours that has not
+ * had it (a match between two of our orders is listed once per side under
+ * one sequence: each side is a fill), so a page served twice fills nothing
+ * twice. With no cursor and no since, the first listtrades asks for the
+ * account's latest trade (sort_desc, limit 1) and reading starts at its
+ * timestamp: Luno's clock, not ours. A trade of
  * a client_order_id we do not know is counted as foreign and skipped, but
  * only once no submit of ours is still without an order id (it could be
  * that order's).
@@ -202,7 +207,7 @@ struct ig_luno_opts {
 	struct ig_luno_budget *budget; /* shared budget; NULL = an own one: */
 	int64_t requests_per_min;   /*   its calls a minute; default 300 */
 	int64_t backoff_base_ms;    /*   its first 429 backoff; default 500 */
-	int64_t since_ms;           /* listtrades since= (Unix ms); 0 = init time - 60 s */
+	int64_t since_ms;           /* listtrades since= (Unix ms); 0 = from Luno's latest trade */
 };
 
 /* Counters for the closing note. Owner: executor thread. */
@@ -315,6 +320,8 @@ struct ig_luno_inst {
 	bool have_markets;         /* /markets answered for it */
 	int64_t next_markets_ns;
 	int64_t since_ms;          /* listtrades since= (Unix ms); 0 = not sent */
+	bool probe;                /* the first listtrades asks for the latest trade only
+				    * (sort_desc, limit 1); since_ms = its timestamp */
 	uint64_t last_seq;         /* trades cursor: highest sequence applied */
 	char base_asset[IG_LUNO_ASSET_MAX];    /* "" until known (3+3 split or /markets) */
 	char counter_asset[IG_LUNO_ASSET_MAX];

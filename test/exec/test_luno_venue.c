@@ -1355,6 +1355,55 @@ static void test_self_trade_both_fills(void **state)
 	}
 }
 
+/* Regression: the first listtrades asked since= local init time - 60 s,
+ * so a local clock more than a minute ahead of Luno's lost the first
+ * fills. With no cursor the venue first asks Luno for the account's latest
+ * trade on the pair (sort_desc, limit 1) and reads from that trade's own
+ * timestamp: no local clock involved. */
+static void test_trades_since_from_venue_time(void **state)
+{
+	char c[24], v[64], trades[2048];
+	struct hreq r;
+	(void)state;
+
+	/* Luno's clock: a year before ours. */
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":[{\"sequence\":50,\"order_id\":\"BXOLD\",\"client_order_id\":\"\","
+		 "\"price\":\"100\",\"volume\":\"1\",\"type\":\"BID\",\"timestamp\":1600000000000}]}");
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	venue_up();
+	send_order(0xd1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0); /* BX1 */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	assert_true(PUMP_UNTIL(count_path("/api/1/listtrades") >= 2, 3000));
+	r = first_req("/api/1/listtrades");
+	arg(r.query, "sort_desc", v, sizeof(v));
+	assert_string_equal(v, "true");
+	arg(r.query, "limit", v, sizeof(v));
+	assert_string_equal(v, "1");
+	arg(r.query, "since", v, sizeof(v));
+	assert_string_equal(v, "");
+	/* Our fill, stamped by Luno's clock. */
+	coid(0xd1, c);
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":[{\"sequence\":50,\"order_id\":\"BXOLD\",\"client_order_id\":\"\","
+		 "\"price\":\"100\",\"volume\":\"1\",\"type\":\"BID\",\"timestamp\":1600000000000},"
+		 "{\"sequence\":51,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"0.3\",\"type\":\"BID\",\"timestamp\":1600000001000}]}",
+		 c);
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 1, 3000));
+	r = last_req("/api/1/listtrades");
+	arg(r.query, "since", v, sizeof(v));
+	assert_string_equal(v, "1600000000000");
+	arg(r.query, "sort_desc", v, sizeof(v));
+	assert_string_equal(v, "");
+	assert_int_equal(V.stats.foreign_trades, 1);
+}
+
 static void test_timeout_in_doubt(void **state)
 {
 	(void)state;
@@ -1910,7 +1959,8 @@ static void test_recover_cursor_since(void **state)
 	assert_string_equal(v, "");
 	ig_luno_destroy(&V);
 	v_up = false;
-	/* No journal: as before recovery existed (since = init - 60 s). */
+	/* No journal: as before recovery existed (from Luno's latest trade:
+	 * the account has none here, so no since at all). */
 	memset(&RC, 0, sizeof(RC));
 	pthread_mutex_lock(&F.mu);
 	F.nlog = 0;
@@ -1922,9 +1972,12 @@ static void test_recover_cursor_since(void **state)
 	RC.last_trade_seq[0] = 99; /* ignored without a journal */
 	recover_start(false, 5000);
 	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	r = first_req("/api/1/listtrades");
+	arg(r.query, "sort_desc", v, sizeof(v));
+	assert_string_equal(v, "true");
 	r = last_req("/api/1/listtrades");
 	arg(r.query, "since", v, sizeof(v));
-	assert_true(strlen(v) > 0 && strcmp(v, "1600000000123") != 0);
+	assert_string_equal(v, "");
 	arg(r.query, "after_seq", v, sizeof(v));
 	assert_string_equal(v, "");
 	assert_int_equal(V.inst[0].last_seq, 0);
@@ -2380,6 +2433,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_in_doubt_window_from_last_attempt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unplaced_adopted_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_self_trade_both_fills, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trades_since_from_venue_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_in_doubt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioc_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_market_orders, setup, teardown),
