@@ -140,6 +140,8 @@ struct ig_engine {
 	int64_t cpu_ns;                         /* process CPU time during the run */
 	uint64_t backpressure;                  /* events that waited in a spill */
 	uint64_t drained_after_stop;            /* events handled by the final drain */
+	uint32_t cancels_outstanding;           /* orders whose cancel the venue had not
+						 * confirmed at stop (each logged) */
 	uint32_t spill_max;                     /* deepest any outbox spill got */
 };
 

@@ -144,6 +144,8 @@ int ig_engine_write_summary(const struct ig_engine *e, const char *path)
 	json_object_set_new(root, "backpressure_events", json_integer((json_int_t)e->backpressure));
 	json_object_set_new(root, "backpressure_max_spill", json_integer((json_int_t)e->spill_max));
 	json_object_set_new(root, "drained_after_stop", json_integer((json_int_t)e->drained_after_stop));
+	json_object_set_new(root, "cancels_outstanding",
+			    json_integer((json_int_t)e->cancels_outstanding));
 	json_object_set_new(root, "feed",
 			    json_pack("{s:I, s:I}", "rows", (json_int_t)e->feed.rows, "bad_rows",
 				      (json_int_t)e->feed.bad_rows));
@@ -180,6 +182,10 @@ void ig_engine_print_summary(const struct ig_engine *e, FILE *out)
 			(long long)ig_hist_quantile(&e->journal.order_wait_ns, 0.5),
 			(long long)ig_hist_quantile(&e->journal.order_wait_ns, 0.99),
 			e->journal.err != 0 ? "; JOURNAL FAILED: orders were turned back" : "");
+	if (e->cancels_outstanding > 0)
+		fprintf(out, "cancels outstanding at stop: %u (those orders may be live at the venue; "
+			     "see the log)\n",
+			e->cancels_outstanding);
 	if (e->recovering)
 		fprintf(out, "recovery: replayed %llu records in %.1f ms; %s%s\n",
 			(unsigned long long)e->replay.rep.records, (double)e->replay.elapsed_ns / 1e6,

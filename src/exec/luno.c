@@ -14,7 +14,14 @@
 #include <unistd.h>
 
 /* Record states (struct ig_luno_rec.state). */
-enum { RS_FREE = 0, RS_QUEUED, RS_SENDING, RS_OPEN, RS_IN_DOUBT };
+enum { RS_FREE = 0, RS_QUEUED, RS_SENDING, RS_OPEN, RS_IN_DOUBT, RS_UNPLACED };
+
+/* An order declared never placed (RS_UNPLACED) is still looked up every
+ * UNPLACED_PACE status periods, for UNPLACED_WATCH in-doubt windows (at
+ * least UNPLACED_WATCH_MIN_NS), and adopted back if it shows up. */
+#define UNPLACED_PACE 8
+#define UNPLACED_WATCH 30
+#define UNPLACED_WATCH_MIN_NS (INT64_C(600) * 1000000000)
 
 /* Request kinds, in the order the queue starts them. */
 enum {
@@ -33,7 +40,11 @@ static const char *const rq_name[] = { "none", "stoporder", "submit", "lookup", 
 				       "listorders", "balance", "listtrades", "status" };
 
 #define NS_PER_MS INT64_C(1000000)
-#define MAX_CANCEL_ATTEMPTS 5
+/* A failing cancel is retried for as long as the order is open, backing
+ * off from one status period, doubling, to CANCEL_BACKOFF_MAX periods; an
+ * error is logged when an order's cancel has failed CANCEL_LOUD times. */
+#define CANCEL_BACKOFF_MAX 32
+#define CANCEL_LOUD 5
 
 /* ------------------------------------------------------------- utilities */
 
@@ -178,7 +189,7 @@ void ig_luno_opts_default(struct ig_luno_opts *o)
 	o->timeout_ms = 10000;
 	o->status_ms = 1000;
 	o->in_doubt_window_ms = -1;
-	o->market_buy_ioc_bps = 50;
+	o->market_buy_ioc_bps = IG_CFG_MARKET_BUY_IOC_BPS;
 	o->io_poll_us = 200;
 	o->max_send_attempts = 3;
 	o->poll_reserve = -1;
@@ -362,9 +373,15 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 		v->budget = &v->own_budget;
 	}
 	v->poll_reserve = o->poll_reserve >= 0 ? o->poll_reserve : v->budget->burst / 3;
-	v->since_ms = o->since_ms > 0 ? o->since_ms : ig_clock_real_ns() / NS_PER_MS - 60000;
-	for (uint32_t i = 0; i < v->ninst; i++)
+	/* With no since given, the trade cursor starts from Luno's own time:
+	 * the first listtrades asks for the account's latest trade on the
+	 * pair, and reading starts at its timestamp (never the local clock,
+	 * which may not agree with Luno's). */
+	v->since_ms = o->since_ms > 0 ? o->since_ms : 0;
+	for (uint32_t i = 0; i < v->ninst; i++) {
 		v->inst[i].since_ms = v->since_ms;
+		v->inst[i].probe = v->since_ms == 0;
+	}
 	v->rng = (uint64_t)ig_clock_mono_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)v;
 	if (v->rng == 0)
 		v->rng = 1;
@@ -795,10 +812,31 @@ static void unqueue_submit(struct ig_luno *v, struct ig_luno_rec *r)
 	r->rq_submit = false;
 }
 
+/* Puts r's cancel in the queue to go now: a queued one (waiting for its
+ * backoff) is moved up, else one is queued, unless one is in flight. */
+static void cancel_now(struct ig_luno *v, struct ig_luno_rec *r)
+{
+	r->cancel_attempts = 0;
+	r->next_cancel_ns = 0;
+	if (!r->rq_cancel) {
+		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r), 0);
+		return;
+	}
+	for (uint32_t i = 0; i < v->nq; i++)
+		if (v->queue[i].kind == RQ_CANCEL && v->queue[i].rec == idx1_of(v, r))
+			v->queue[i].not_before_ns = 0;
+}
+
 static void cancel_one(struct ig_luno *v, struct ig_luno_rec *r, struct ig_emit *out)
 {
-	if (r->cancel_wanted)
+	if (r->cancel_wanted) {
+		/* Asked again (a second cancel, the kill switch, the stop):
+		 * whatever the last attempt gave, an order Luno has not
+		 * finished gets the cancel again, now. */
+		if (r->state == RS_OPEN && !r->complete)
+			cancel_now(v, r);
 		return;
+	}
 	r->cancel_wanted = true;
 	switch (r->state) {
 	case RS_QUEUED:
@@ -824,14 +862,15 @@ void ig_luno_cancel(struct ig_luno *v, const struct ig_event *cancel, struct ig_
 		/* Cancel all of the strategy's orders. */
 		for (uint32_t i = 0; i < v->nrecs; i++) {
 			struct ig_luno_rec *r = &v->recs[i];
-			if (r->client_id != 0 && r->strategy_id == cancel->hdr.strategy_id)
+			if (r->client_id != 0 && r->strategy_id == cancel->hdr.strategy_id &&
+			    r->state != RS_UNPLACED)
 				cancel_one(v, r, out);
 		}
 	} else {
 		struct ig_luno_rec *r = find_client(v, cancel->body.cancel.client_id);
 		/* Unknown or finished: whatever finished it is already on its
 		 * way to the OMS, which resolves the race. */
-		if (r != NULL)
+		if (r != NULL && r->state != RS_UNPLACED)
 			cancel_one(v, r, out);
 	}
 	ig_luno_poll(v, ig_clock_mono_ns(), out);
@@ -950,6 +989,13 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 			 coid);
 		return true;
 	case RQ_TRADES:
+		if (in->probe && in->last_seq == 0 && in->since_ms == 0) {
+			/* Where the account's trades on the pair end now. */
+			snprintf(sl->url, sizeof(sl->url), "%s/api/1/listtrades?pair=%s&limit=1&sort_desc=true",
+				 v->base_url, in->pair);
+			return true;
+		}
+		in->probe = false;
 		snprintf(sl->url, sizeof(sl->url), "%s/api/1/listtrades?pair=%s&limit=%d", v->base_url,
 			 in->pair, IG_LUNO_TRADES_PAGE);
 		if (in->since_ms > 0)
@@ -1024,8 +1070,10 @@ static int start(struct ig_luno *v, struct ig_luno_slot *sl, int64_t now, struct
 	case RQ_SUBMIT:
 		v->stats.submits++;
 		r->state = RS_SENDING;
-		if (r->sent_ns == 0)
-			r->sent_ns = now;
+		/* The not-found window runs from the last attempt that may have
+		 * reached Luno: this one, unless it comes back unsent (429, no
+		 * connection), and then another follows. */
+		r->sent_ns = now;
 		break;
 	case RQ_CANCEL:
 		v->stats.cancels++;
@@ -1307,39 +1355,145 @@ static void on_submit(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 	in_doubt(v, r, true, out);
 }
 
+/* When r's next cancel may go after a failure: one status period, doubled
+ * per failure, at most CANCEL_BACKOFF_MAX periods from now. */
+static int64_t cancel_backoff(const struct ig_luno *v, struct ig_luno_rec *r, int64_t now)
+{
+	int shift = r->cancel_attempts > 0 ? r->cancel_attempts - 1 : 0;
+	int64_t d = v->status_ns;
+
+	while (shift-- > 0 && d < CANCEL_BACKOFF_MAX * v->status_ns)
+		d <<= 1;
+	if (d > CANCEL_BACKOFF_MAX * v->status_ns)
+		d = CANCEL_BACKOFF_MAX * v->status_ns;
+	r->next_cancel_ns = now + d;
+	return r->next_cancel_ns;
+}
+
 static void on_cancel(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
 		      struct ig_emit *out)
 {
 	struct ig_luno_rec *r = rec_at(v, sl->req.rec);
+	bool ok2xx = rp->res == CURLE_OK && rp->status >= 200 && rp->status < 300, ok = false;
 	(void)out;
 
 	if (rp->res == CURLE_OK && throttled(v, sl, rp, now)) {
 		r->rq_cancel = true;
 		return;
 	}
-	if (rp->res == CURLE_OK && rp->status >= 200 && rp->status < 300) {
-		bool ok = false;
-		if (ig_luno_parse_success(rp->body, rp->len, &ok) != 0)
-			malformed(v, sl, "; checking the order");
-		r->cancel_done = ok;
-	} else if (rp->res == CURLE_OK && rp->parsed_err &&
-		   ig_luno_err_action(rp->err.code) == IG_LUNO_ACT_GONE) {
-		/* Already finished: its status says how. */
-	} else if (++r->cancel_attempts < MAX_CANCEL_ATTEMPTS) {
-		/* Cancels are idempotent: send it again. */
-		log_failure(v, sl, rp, "; sending the cancel again");
-		v->stats.retries++;
-		requeue(v, &sl->req, now + v->status_ns);
-		r->rq_cancel = true;
-		return;
+	if (ok2xx && ig_luno_parse_success(rp->body, rp->len, &ok) != 0)
+		malformed(v, sl, "; checking the order");
+	if (ok2xx && ok) {
+		r->cancel_done = true;
+	} else if (ok2xx || (rp->res == CURLE_OK && rp->parsed_err &&
+			     ig_luno_err_action(rp->err.code) == IG_LUNO_ACT_GONE)) {
+		/* Already finished (or not in the book), or an answer that
+		 * does not say: not sent again blindly; its status and trades
+		 * say how it ended. (Should the status still say open, the
+		 * cancel goes again after its backoff: apply_status.) */
+		r->cancel_attempts = (uint8_t)(r->cancel_attempts < UINT8_MAX ? r->cancel_attempts + 1
+									   : UINT8_MAX);
+		cancel_backoff(v, r, now);
+		log_failure(v, sl, rp, "; settling the order from its status and trades");
 	} else {
-		log_failure(v, sl, rp, "; giving up the cancel, watching the order");
+		/* Cancels are idempotent: it goes again, backing off, for as
+		 * long as Luno has not finished the order. */
+		char then[96], coid[24];
+		r->cancel_attempts = (uint8_t)(r->cancel_attempts < UINT8_MAX ? r->cancel_attempts + 1
+									   : UINT8_MAX);
+		snprintf(then, sizeof(then), "; cancel attempt %u failed, sending it again in %lld ms",
+			 (unsigned)r->cancel_attempts,
+			 (long long)((cancel_backoff(v, r, now) - now) / NS_PER_MS));
+		log_failure(v, sl, rp, then);
+		if (r->cancel_attempts > CANCEL_LOUD)
+			v->stats.cancel_failing++;
+		if (r->cancel_attempts == CANCEL_LOUD) {
+			ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
+			ig_log_error("luno: the cancel of order %s has failed %d times; the order may "
+				     "still be live at Luno; still trying",
+				     coid, CANCEL_LOUD);
+		}
+		v->stats.retries++;
+		requeue(v, &sl->req, r->next_cancel_ns);
+		r->rq_cancel = true;
+		/* It may have finished meanwhile: the status round asks. */
+		return;
 	}
 	/* Learn the outcome now rather than at the next status round. */
 	if (!r->rq_lookup)
 		queue_push(v, RQ_STATUS, r->instrument_id, idx1_of(v, r), now);
 	if (!v->inst[r->instrument_id].rq_trades)
 		queue_push(v, RQ_TRADES, r->instrument_id, 0, now);
+}
+
+/* r was reported to the OMS as never placed: the record stays,
+ * RS_UNPLACED, looked up now and then for a while (its submit could still
+ * land very late); if it shows up (status or trade) it is adopted back
+ * (adopt_back) rather than skipped. */
+static void watch_unplaced(struct ig_luno *v, struct ig_luno_rec *r, int64_t now)
+{
+	int64_t watch = UNPLACED_WATCH * v->in_doubt_window_ns;
+
+	r->state = RS_UNPLACED;
+	r->cancel_wanted = false; /* the OMS has it finished */
+	r->unplaced_until_ns = now + (watch > UNPLACED_WATCH_MIN_NS ? watch : UNPLACED_WATCH_MIN_NS);
+	r->next_lookup_ns = now + UNPLACED_PACE * v->status_ns;
+}
+
+/* Declares r never placed: the OMS hears REJECTED (venue); then
+ * watch_unplaced. */
+static void unplaced(struct ig_luno *v, struct ig_luno_rec *r, int64_t now, struct ig_emit *out)
+{
+	struct ig_event ev;
+
+	report_init(&ev, r, IG_EV_REJECT);
+	ev.body.reject.client_id = r->client_id;
+	ev.body.reject.px = r->px;
+	ev.body.reject.qty = r->qty;
+	ev.body.reject.side = r->side;
+	ev.body.reject.reason = IG_RJ_VENUE;
+	ev.body.reject.by_venue = 1;
+	v->stats.rejected++;
+	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+	watch_unplaced(v, r, now);
+}
+
+/* An order declared never placed shows up at Luno (px: a price to report
+ * when the order has none, e.g. the trade's): the OMS, which has it
+ * REJECTED, hears it ACCEPTED with IG_EVF_ADOPT (filled 0, leaves all of
+ * it), so its fills apply; the record is OPEN again. */
+static void adopt_back(struct ig_luno *v, struct ig_luno_rec *r, int64_t px, struct ig_emit *out)
+{
+	struct ig_event ev;
+	char coid[24];
+
+	ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
+	if (r->px > 0)
+		px = r->px;
+	else if (r->ref_px > 0)
+		px = r->ref_px;
+	if (px <= 0)
+		px = r->side == IG_SIDE_BUY ? v->inst[r->instrument_id].ask_px
+					    : v->inst[r->instrument_id].bid_px;
+	v->stats.unplaced_found++;
+	ig_log_error("luno: order %s, reported never placed, is at the venue after all: adopted back",
+		     coid);
+	report_init(&ev, r, IG_EV_ORDER_UPDATE);
+	ev.hdr.flags = IG_EVF_ADOPT;
+	ev.body.update.client_id = r->client_id;
+	ev.body.update.venue_order_id = r->venue_id;
+	ev.body.update.filled_qty = 0;
+	ev.body.update.leaves_qty = r->qty - r->filled_qty;
+	ev.body.update.px = px;
+	ev.body.update.state = IG_OS_ACCEPTED;
+	ev.body.update.prev_state = IG_OS_INITIALIZED;
+	ev.body.update.side = r->side;
+	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+	/* From here as an order found in doubt, already announced. */
+	r->state = RS_IN_DOUBT;
+	r->quiet = true;
+	r->unplaced_until_ns = 0;
+	opened(v, r, out);
 }
 
 /* A recovered order Luno does not know, the window past (sent_ns is the
@@ -1374,13 +1528,17 @@ static void not_found_recovered(struct ig_luno *v, struct ig_luno_rec *r, int64_
 		v->stats.rejected++;
 		send_state(r, IG_OS_REJECTED, IG_RJ_VENUE, out);
 	}
-	retire(v, r);
+	watch_unplaced(v, r, now);
 }
 
 static void not_found(struct ig_luno *v, struct ig_luno_rec *r, int64_t now, struct ig_emit *out)
 {
 	char coid[24];
 
+	if (r->state == RS_UNPLACED) {
+		r->next_lookup_ns = now + UNPLACED_PACE * v->status_ns;
+		return;
+	}
 	if (r->state != RS_IN_DOUBT) {
 		ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
 		ig_log_warn("luno: order %s (%s) accepted earlier but now not found", coid, r->order_id);
@@ -1397,7 +1555,7 @@ static void not_found(struct ig_luno *v, struct ig_luno_rec *r, int64_t now, str
 	ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
 	ig_log_warn("luno: order %s not found at the venue: it was never placed", coid);
 	v->stats.in_doubt_not_found++;
-	reject_rec(v, r, IG_RJ_VENUE, out);
+	unplaced(v, r, now, out);
 }
 
 static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
@@ -1409,6 +1567,8 @@ static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
 		r->complete = true;
 	if (st->base > r->status_base)
 		r->status_base = st->base;
+	if (r->state == RS_UNPLACED)
+		adopt_back(v, r, st->limit_price, out);
 	if (r->state == RS_IN_DOUBT) {
 		if (!r->recovered)
 			v->stats.in_doubt_found++;
@@ -1416,11 +1576,13 @@ static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
 	}
 	if (r->complete && r->venue_base < r->status_base && !v->inst[r->instrument_id].rq_trades)
 		queue_push(v, RQ_TRADES, r->instrument_id, 0, now);
-	/* A recovered order still open with a cancel the OMS had asked for:
-	 * the cancel goes again (it is safe to repeat). */
-	if (r->recovered && r->state == RS_OPEN && r->cancel_wanted && !r->complete && !r->rq_cancel &&
-	    !r->cancel_sent)
-		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r), now);
+	/* Still open with a cancel wanted that is neither queued nor accepted
+	 * by Luno (a recovered order's cancel, or one Luno answered as
+	 * final while the order was still open): it goes again, after its
+	 * backoff (it is safe to repeat). */
+	if (r->state == RS_OPEN && r->cancel_wanted && !r->complete && !r->rq_cancel && !r->cancel_done)
+		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r),
+			   r->next_cancel_ns > now ? r->next_cancel_ns : now);
 	maybe_finish(v, r, out);
 }
 
@@ -1478,6 +1640,8 @@ static void apply_trade(struct ig_luno *v, struct ig_luno_rec *r, const struct i
 	int64_t qty = t->volume, leaves;
 
 	set_order_id(r, t->order_id);
+	if (r->state == RS_UNPLACED)
+		adopt_back(v, r, t->price, out);
 	if (r->state == RS_IN_DOUBT || r->state == RS_QUEUED) {
 		/* A trade proves the order exists (even one we meant to send
 		 * again after a 429: then it must not go). */
@@ -1592,6 +1756,24 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		malformed(v, sl, "; read again next round");
 		return;
 	}
+	if (strstr(sl->url, "sort_desc=true") != NULL) {
+		/* The probe: read from the latest trade's own time (inclusive:
+		 * it may be one of ours already); none: from the start. */
+		int64_t ts = 0;
+		for (size_t i = 0; i < n; i++)
+			if (v->page[i].timestamp_ms > ts)
+				ts = v->page[i].timestamp_ms;
+		/* (A trade without a timestamp leaves since unset: every
+		 * trade is read, the cursor skipping what is not ours.) */
+		in->probe = false;
+		if (in->since_ms == 0 && in->last_seq == 0)
+			in->since_ms = ts;
+		ig_log_info("luno: %s: trades read from %lld (Unix ms, Luno's clock)%s", in->pair,
+			    (long long)in->since_ms, n == 0 ? ": no earlier trade" : "");
+		if (!in->rq_trades)
+			queue_push(v, RQ_TRADES, k, 0, now);
+		return;
+	}
 	/* Apply in sequence order whatever order the page came in. */
 	for (size_t i = 1; i < n; i++) {
 		struct ig_luno_trade t = v->page[i];
@@ -1607,13 +1789,16 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		uint64_t cid = client_id_of(t->client_order_id);
 		struct ig_luno_rec *r;
 
-		if (t->sequence <= in->last_seq) {
-			v->stats.duplicate_trades++;
-			continue;
-		}
 		r = cid != 0 ? find_client(v, cid) : find_order_id(v, t->order_id);
 		if (r != NULL && r->instrument_id != k)
 			r = NULL;
+		/* A trade between two of our orders is listed once per side
+		 * under one sequence: at the cursor's sequence, one of ours
+		 * not yet applied to it still counts (its own cursor decides). */
+		if (t->sequence < in->last_seq || (t->sequence == in->last_seq && r == NULL)) {
+			v->stats.duplicate_trades++;
+			continue;
+		}
 		if (r == NULL) {
 			if (recently_finished(v, cid)) {
 				v->stats.duplicate_trades++;
@@ -1976,7 +2161,12 @@ static void status_round(struct ig_luno *v, int64_t now)
 		struct ig_luno_rec *r = &v->recs[i];
 		if (r->client_id == 0 || r->rq_lookup)
 			continue;
-		if (r->state == RS_IN_DOUBT) {
+		if (r->state == RS_UNPLACED && now >= r->unplaced_until_ns) {
+			char coid[24];
+			ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
+			ig_log_info("luno: order %s still not at the venue; no longer looked for", coid);
+			retire(v, r);
+		} else if (r->state == RS_IN_DOUBT || r->state == RS_UNPLACED) {
 			if (now >= r->next_lookup_ns)
 				queue_push(v, RQ_LOOKUP, r->instrument_id, i + 1, now);
 		} else if (r->state == RS_OPEN && !r->complete) {
@@ -2017,6 +2207,8 @@ int ig_luno_recover(struct ig_luno *v, const struct ig_recover *rc)
 			in->since_ms = 0;
 		else if (rc->since_ms > 0)
 			in->since_ms = rc->since_ms;
+		if (in->last_seq > 0 || in->since_ms > 0)
+			in->probe = false;
 	}
 	for (uint32_t i = 0; i < rc->norders; i++) {
 		const struct ig_recover_order *o = &rc->orders[i];

@@ -35,7 +35,16 @@
  *   IN_DOUBT  outcome unknown (5xx, timeout, reset, malformed 2xx, 409):
  *             resolved only by GET /api/exchange/3/order?client_order_id=;
  *             found -> ACCEPTED, not found once `in_doubt_window_ms` has
- *             passed since the send -> REJECTED. Never sent again.
+ *             passed since the last attempt that may have reached Luno (a
+ *             429 or an unopened connection does not count) -> REJECTED.
+ *             Never sent again.
+ *   UNPLACED  reported never placed (REJECTED, or for a recovered order
+ *             REJECTED/CANCELED): still looked up every 8 status periods
+ *             for 30 in-doubt windows (at least 10 minutes), and its trades
+ *             still map to it; if it shows up after all it is adopted back
+ *             (ORDER_UPDATE ACCEPTED with IG_EVF_ADOPT, filled 0, leaves
+ *             all) and its fills follow, never skipped. busy() does not
+ *             wait for it.
  *
  * A submit whose connection never opened (refused, unresolvable) was not
  * sent: it is retried up to max_send_attempts times, then rejected. HTTP
@@ -49,11 +58,26 @@
  * trade_id = its sequence (so the OMS applies it once), px = price, qty =
  * volume, fee = fee_counter + round(fee_base * price) (exchange-sim charges
  * in counter; a base fee is converted at the trade price), liquidity =
- * taker when is_buy matches our side. A sequence at or below the last one
- * seen is skipped, so a page served twice fills nothing twice. A trade of
+ * taker when is_buy matches our side. A sequence below the last one seen
+ * is skipped, and one at it unless it is of an order of ours that has not
+ * had it (a match between two of our orders is listed once per side under
+ * one sequence: each side is a fill), so a page served twice fills nothing
+ * twice. With no cursor and no since, the first listtrades asks for the
+ * account's latest trade (sort_desc, limit 1) and reading starts at its
+ * timestamp: Luno's clock, not ours. A trade of
  * a client_order_id we do not know is counted as foreign and skipped, but
  * only once no submit of ours is still without an order id (it could be
  * that order's).
+ *
+ * Cancels. POST /api/1/stoporder once the order id is known. A failure
+ * (5xx, transport, a 4xx that does not say the order is finished, a 2xx
+ * without success) sends it again after one status period, doubling per
+ * failure up to 32 periods, for as long as Luno has not reported the order
+ * COMPLETE: a cancel is never abandoned (an error is logged after 5
+ * failures). A second cancel of the same order (the strategy again, the
+ * kill switch, the graceful stop) sends it at once. An answer saying the
+ * order is no longer open is final: never sent again; the order is settled
+ * from its status and trades.
  *
  * Terminal states. FILLED is the OMS's own conclusion from the fills. When
  * Luno says COMPLETE and the trades we applied add up to its `base`, the
@@ -175,7 +199,7 @@ struct ig_luno_opts {
 	int64_t connect_timeout_ms; /* default 3000 */
 	int64_t timeout_ms;         /* total per request; default 10000 */
 	int64_t status_ms;          /* listtrades / status cadence; default 1000 */
-	int64_t in_doubt_window_ms; /* not-found is final only after send + this; default timeout_ms + 2000 */
+	int64_t in_doubt_window_ms; /* not-found is final only after the last send + this; default timeout_ms + 2000 */
 	int64_t market_buy_ioc_bps; /* market BUY as BID IOC at ref + bps (default 50); -1: marketorder counter_volume */
 	int64_t io_poll_us;         /* poll spacing while HTTP is in flight; default 200 */
 	int64_t max_send_attempts;  /* for submits whose connection never opened; default 3 */
@@ -183,7 +207,7 @@ struct ig_luno_opts {
 	struct ig_luno_budget *budget; /* shared budget; NULL = an own one: */
 	int64_t requests_per_min;   /*   its calls a minute; default 300 */
 	int64_t backoff_base_ms;    /*   its first 429 backoff; default 500 */
-	int64_t since_ms;           /* listtrades since= (Unix ms); 0 = init time - 60 s */
+	int64_t since_ms;           /* listtrades since= (Unix ms); 0 = from Luno's latest trade */
 };
 
 /* Counters for the closing note. Owner: executor thread. */
@@ -201,6 +225,7 @@ struct ig_luno_stats {
 	uint64_t timeouts;          /* of which timed out */
 	uint64_t http_429;
 	uint64_t retries;           /* requests sent again (429, unsent, failed cancel) */
+	uint64_t cancel_failing;    /* cancel failures past the fifth attempt of an order */
 	uint64_t budget_waits;      /* times the queue had to wait for the budget */
 	uint64_t malformed;         /* replies that did not parse */
 	uint64_t accepted;
@@ -211,6 +236,7 @@ struct ig_luno_stats {
 	uint64_t in_doubt_found;    /*   resolved: found by lookup -> ACCEPTED */
 	uint64_t in_doubt_by_trade; /*   resolved: a trade showed it exists */
 	uint64_t in_doubt_not_found;/*   resolved: not found after the window -> REJECTED */
+	uint64_t unplaced_found;    /*   of which found later after all: adopted back */
 	uint64_t duplicate_409;     /* ErrDuplicateClientOrderID answers */
 	uint64_t fills;             /* IG_EV_FILL emitted */
 	uint64_t duplicate_trades;  /* trades skipped: already seen, or of a finished order */
@@ -237,9 +263,11 @@ struct ig_luno_rec {
 	int64_t filled_qty;        /* emitted in fills, 1e-8 */
 	int64_t venue_base;        /* base of all venue trades applied (before clamping), 1e-8 */
 	int64_t status_base;       /* base filled per the last status, 1e-8 */
-	int64_t sent_ns;           /* first send, CLOCK_MONOTONIC */
+	int64_t sent_ns;           /* last send attempt, CLOCK_MONOTONIC */
 	int64_t next_lookup_ns;    /* in doubt: next lookup not before */
 	int64_t last_status_ns;    /* last status answer */
+	int64_t next_cancel_ns;    /* a failed cancel goes again not before this */
+	int64_t unplaced_until_ns; /* UNPLACED: looked for until then */
 	int64_t ts_origin_ns;      /* of the order event */
 	int64_t ts_event_ns;
 	uint64_t last_seq;         /* last trade sequence applied */
@@ -249,7 +277,7 @@ struct ig_luno_rec {
 	uint8_t type;              /* IG_ORD_MARKET or IG_ORD_LIMIT */
 	uint8_t tif;               /* enum ig_tif */
 	uint8_t flags;             /* IG_ORDF_* */
-	uint8_t state;             /* QUEUED, SENDING, OPEN, IN_DOUBT (luno.c) */
+	uint8_t state;             /* QUEUED, SENDING, OPEN, IN_DOUBT, UNPLACED (luno.c) */
 	uint8_t send_attempts;     /* unsent attempts so far */
 	uint8_t cancel_attempts;
 	bool announced;            /* IN_DOUBT was emitted */
@@ -292,6 +320,8 @@ struct ig_luno_inst {
 	bool have_markets;         /* /markets answered for it */
 	int64_t next_markets_ns;
 	int64_t since_ms;          /* listtrades since= (Unix ms); 0 = not sent */
+	bool probe;                /* the first listtrades asks for the latest trade only
+				    * (sort_desc, limit 1); since_ms = its timestamp */
 	uint64_t last_seq;         /* trades cursor: highest sequence applied */
 	char base_asset[IG_LUNO_ASSET_MAX];    /* "" until known (3+3 split or /markets) */
 	char counter_asset[IG_LUNO_ASSET_MAX];

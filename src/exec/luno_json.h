@@ -71,7 +71,8 @@
 	XX(DUPLICATE_CLIENT_ORDER_ID, "ErrDuplicateClientOrderID", IG_RJ_NONE, EXISTS)       \
 	XX(TOO_MANY_REQUESTS, "ErrTooManyRequests", IG_RJ_NONE, RETRY)                       \
 	XX(ORDER_CANCELED, "ErrOrderCanceled", IG_RJ_NONE, GONE)                             \
-	XX(ORDER_NOT_FOUND, "ErrOrderNotFound", IG_RJ_NONE, GONE)
+	XX(ORDER_NOT_FOUND, "ErrOrderNotFound", IG_RJ_NONE, GONE)                             \
+	XX(CANNOT_STOP, "ErrCannotStopUnknownOrNonPendingOrder", IG_RJ_NONE, GONE)
 
 enum ig_luno_err {
 	IG_LUNO_ERR_NONE = 0,

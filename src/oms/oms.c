@@ -702,16 +702,25 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	cancel_order(oms, s, in, old, out);
 }
 
-/* Cancels r: locally if the OMS holds it, else through the venue. */
+/* Cancels r: locally if the OMS holds it, else through the venue. An
+ * order whose cancel is already at the venue (PENDING_CANCEL, or partly
+ * filled since) gets the cancel sent again, with no new transition: the
+ * venue may have failed to get it through, and only the venue's word ends
+ * the order. (The re-sent cancel is an output of this input, so a replay
+ * regenerates it.) */
 static void cancel_order(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
 			 struct ig_order_rec *r, struct ig_emit *out)
 {
 	struct ig_event fwd;
+	bool again;
 
-	if (r->state == IG_OS_PENDING_CANCEL || r->cancel_requested ||
-	    ig_order_terminal((enum ig_ord_state)r->state))
+	if (ig_order_terminal((enum ig_ord_state)r->state))
 		return;
-	s->cancels++;
+	again = r->cancel_requested || r->state == IG_OS_PENDING_CANCEL;
+	if (again && (r->armed || r->held))
+		return; /* held here: already cancelled locally */
+	if (!again)
+		s->cancels++;
 	if (r->armed || r->held) {
 		if (r->state == IG_OS_SUBMITTED)
 			ig_order_transition(&s->om, r, IG_OS_ACCEPTED);
@@ -724,7 +733,8 @@ static void cancel_order(struct ig_oms *oms, struct ig_oms_strategy *s, const st
 	fwd.hdr.instrument_id = r->instrument_id;
 	fwd.body.cancel.client_id = r->client_id;
 	r->cancel_requested = true;
-	move(oms, s, cause, r, IG_OS_PENDING_CANCEL, 0, out);
+	if (!again)
+		move(oms, s, cause, r, IG_OS_PENDING_CANCEL, 0, out);
 	to_exec(oms, out, &fwd);
 }
 
@@ -1200,8 +1210,9 @@ static void cancel_all(struct ig_oms *oms, bool keep_stops, struct ig_emit *out)
 		cause.hdr.strategy_id = (uint16_t)i;
 		for (uint32_t p = 0; p < IG_OM_CAPACITY; p++) {
 			struct ig_order_rec *r = &s->om.pool[p];
-			if (r->client_id == 0 || ig_order_terminal((enum ig_ord_state)r->state) ||
-			    r->state == IG_OS_PENDING_CANCEL || r->cancel_requested)
+			/* A cancel already at the venue goes again: it may
+			 * never have got through (cancel_order). */
+			if (r->client_id == 0 || ig_order_terminal((enum ig_ord_state)r->state))
 				continue;
 			/* Armed reduce-only stops (attached stop-losses) stay
 			 * under the kill switch: they can only reduce, and they

@@ -935,7 +935,8 @@ static int h_stoporder(struct ig_sim_server *s, const struct ig__sim_params *p,
 	if (!parse_id(v, &id) || (o = find_order(s, id)) == NULL)
 		return not_found(r);
 	if (o->complete)
-		return reply_json(r, json_pack("{s:b}", "success", 0));
+		return bad(r, "ErrCannotStopUnknownOrNonPendingOrder",
+			   "Cannot stop unknown or non-pending order");
 	if (ig_book_cancel(&s->book, id, NULL) != 0)
 		return IG_ESTATE; /* an open record must be in the book */
 	o->complete = true;
@@ -1246,7 +1247,8 @@ bool ig__sim_sanity_locked(struct ig_sim_server *s)
 			sum[t->order * 4 + 3] += t->fee_base;
 			base += buy ? t->qty - t->fee_base : -t->qty;
 			counter += buy ? -(t->counter + t->fee_counter) : t->counter - t->fee_counter;
-			if (k > 0 && t->seq <= s->trades[k - 1].seq)
+			/* (A match of two user orders is one sequence, twice.) */
+			if (k > 0 && t->seq < s->trades[k - 1].seq)
 				ok = false;
 		}
 		for (uint32_t i = 0; ok && i < s->norders; i++)

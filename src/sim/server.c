@@ -284,7 +284,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			      "You are exceeding the allowed request rate limit");
 		return send_reply(c, &r, retry_s);
 	}
-	if (u_fault < s->cfg.fail_rate && u_when < 0.5) {
+	if ((u_fault < s->cfg.fail_rate && u_when < 0.5) ||
+	    (s->cfg.fail_path != NULL && strcmp(url, s->cfg.fail_path) == 0)) {
 		/* Before processing: nothing happened. */
 		pthread_mutex_lock(&s->mu);
 		s->stats.faults_injected++;

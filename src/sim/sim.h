@@ -85,6 +85,8 @@ struct ig_sim_cfg {
 				      * a buyer pays in base, as on Luno */
 	uint32_t rate_limit;         /* calls per minute; default 300; 0 = none */
 	double fail_rate;            /* 0..1 */
+	const char *fail_path;       /* every request to this path answers 500/503,
+				      * unprocessed; NULL = none */
 	double timeout_after_accept; /* 0..1 */
 	uint32_t latency_ms;
 	uint32_t accept_delay_ms;    /* default 15000 */

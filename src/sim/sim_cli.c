@@ -46,6 +46,8 @@ static void usage(FILE *out)
 		"  --rate-limit N              calls per minute, 429 beyond (default 300; 0 = off)\n"
 		"  --fail-rate P               answer 500/503 on a fraction P of requests, half\n"
 		"                              before and half after processing\n"
+		"  --fail-path PATH            answer 500/503 to every request to PATH (e.g.\n"
+		"                              /api/1/stoporder), unprocessed\n"
 		"  --latency-ms N              delay every answer\n"
 		"  --timeout-after-accept P    hold a fraction P of accepted orders' answers\n"
 		"  --accept-delay-ms N         ... for this long (default 15000)\n"
@@ -201,6 +203,10 @@ int ig_exchange_sim_main(int argc, char **argv)
 		} else if (strcmp(o, "--fail-rate") == 0) {
 			if (!parse_prob(v, &cfg.fail_rate))
 				return bad_value(o, v);
+		} else if (strcmp(o, "--fail-path") == 0) {
+			if (v[0] != '/')
+				return bad_value(o, v);
+			cfg.fail_path = v;
 		} else if (strcmp(o, "--timeout-after-accept") == 0) {
 			if (!parse_prob(v, &cfg.timeout_after_accept))
 				return bad_value(o, v);

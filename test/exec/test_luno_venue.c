@@ -101,6 +101,9 @@ static struct fake {
 	char balance[2048]; /* balance reply, as is */
 	int balance_status;
 	bool all_500;       /* every request answers 500 */
+	int stop_fail_left; /* answer stop_status/stop_body to this many stoporders first (-1: all) */
+	int stop_status;
+	char stop_body[256];
 	struct forder orders[64];
 	unsigned norders;
 	unsigned next_oid;
@@ -259,6 +262,13 @@ static void fake_answer(const struct hreq *rq, int *status, char *out, size_t ca
 		}
 	}
 	if (strcmp(rq->path, "/api/1/stoporder") == 0) {
+		if (F.stop_fail_left != 0) {
+			if (F.stop_fail_left > 0)
+				F.stop_fail_left--;
+			*status = F.stop_status;
+			snprintf(out, cap, "%s", F.stop_body);
+			return;
+		}
 		arg(rq->body, "order_id", oid, sizeof(oid));
 		o = fake_find(NULL, oid);
 		if (o == NULL) {
@@ -421,6 +431,9 @@ static void fake_reset(void)
 		 "{\"account_id\":\"2\",\"asset\":\"ZAR\",\"balance\":\"1000\",\"reserved\":\"0\"}]}");
 	F.balance_status = 200;
 	F.all_500 = false;
+	F.stop_fail_left = 0;
+	F.stop_status = 500;
+	snprintf(F.stop_body, sizeof(F.stop_body), "<html><body>Internal Server Error</body></html>");
 	F.norders = 0;
 	F.next_oid = 0;
 	pthread_mutex_unlock(&F.mu);
@@ -795,7 +808,10 @@ static void test_500_in_doubt_not_found(void **state)
 	assert_int_equal(count_path("/api/1/postorder"), 1);
 	assert_true(count_path("/api/exchange/3/order") >= 2);
 	assert_int_equal(V.stats.in_doubt_not_found, 1);
-	assert_int_equal(V.live, 0);
+	/* Still looked for now and then (it could land late), but nothing
+	 * waits for it. */
+	assert_int_equal(V.live, 1);
+	assert_false(ig_luno_busy(&V));
 }
 
 static void test_409_looks_up(void **state)
@@ -1106,6 +1122,289 @@ static void test_cancel_before_ack_and_partial(void **state)
 	assert_int_equal(out.ev[i_can - 1].body.update.filled_qty, D("0.25"));
 	assert_int_equal(count_path("/api/1/postorder"), 1);
 	assert_int_equal(V.live, 0);
+}
+
+/* Regression: after 5 failed stoporders the venue gave up the cancel for
+ * good ("giving up the cancel, watching the order") and a second cancel
+ * was ignored (cancel_wanted was set), so the order stayed live at Luno.
+ * A wanted cancel is retried with backoff until Luno finishes the order,
+ * and a second cancel re-arms it at once. */
+static void test_cancel_retried_until_done(void **state)
+{
+	uint64_t sent;
+	(void)state;
+
+	venue_up();
+	send_order(0x95, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	pthread_mutex_lock(&F.mu);
+	F.stop_fail_left = 6; /* more than the old limit of 5 */
+	pthread_mutex_unlock(&F.mu);
+	send_cancel(0x95);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 1, 8000));
+	assert_int_equal(count_path("/api/1/stoporder"), 7);
+	assert_int_equal(V.live, 0);
+	assert_false(ig_luno_busy(&V));
+
+	/* Luno keeps failing: the cancel keeps going (backing off), and a
+	 * second cancel request sends it at once. */
+	send_order(0x96, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2, 3000));
+	pthread_mutex_lock(&F.mu);
+	F.stop_fail_left = -1;
+	pthread_mutex_unlock(&F.mu);
+	send_cancel(0x96);
+	assert_true(PUMP_UNTIL(count_path("/api/1/stoporder") == 7 + 6, 8000));
+	assert_true(ig_luno_busy(&V)); /* a stop waits for it */
+	assert_int_equal(V.live, 1);
+	pthread_mutex_lock(&F.mu);
+	F.stop_fail_left = 0;
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(V.nbusy == 0, 3000));
+	sent = V.stats.cancels;
+	send_cancel(0x96); /* re-armed: started within the call */
+	assert_int_equal(V.stats.cancels, sent + 1);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 2, 3000));
+	assert_int_equal(V.live, 0);
+	assert_int_equal(count_ev(IG_EV_REJECT, -1), 0);
+}
+
+/* Regression: HTTP 400 ErrCannotStopUnknownOrNonPendingOrder (the order
+ * is no longer open) was taken as a failed cancel and the stoporder was
+ * sent again and again. It is final: the order is settled from its status
+ * and trades (here: filled, its trade read late). */
+static void test_stop_non_pending_is_final(void **state)
+{
+	char c[24], trades[1024];
+	(void)state;
+
+	venue_up();
+	send_order(0x97, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	pthread_mutex_lock(&F.mu);
+	/* Filled at Luno; listtrades does not show the trade yet. */
+	snprintf(F.orders[0].status, sizeof(F.orders[0].status), "COMPLETE");
+	snprintf(F.orders[0].base, sizeof(F.orders[0].base), "1");
+	F.stop_fail_left = -1;
+	F.stop_status = 400;
+	snprintf(F.stop_body, sizeof(F.stop_body),
+		 "{\"error\":\"Cannot stop unknown or non-pending order\","
+		 "\"error_code\":\"ErrCannotStopUnknownOrNonPendingOrder\"}");
+	pthread_mutex_unlock(&F.mu);
+	send_cancel(0x97);
+	assert_true(PUMP_UNTIL(count_path("/api/1/stoporder") == 1, 3000));
+	pump_for(500);
+	assert_int_equal(count_path("/api/1/stoporder"), 1);
+	assert_int_equal(V.live, 1); /* waits for the trade Luno counts */
+	coid(0x97, c);
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":[{\"sequence\":9,\"order_id\":\"BX1\",\"client_order_id\":\"%s\","
+		 "\"price\":\"100\",\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false}]}",
+		 c);
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 1, 3000));
+	pump_for(100);
+	assert_int_equal(V.live, 0);
+	assert_int_equal(count_path("/api/1/stoporder"), 1);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED), 0);
+}
+
+/* Regression: the not-found window was timed from the first send attempt,
+ * even one answered 429 (never processed). After the backoffs, a submit
+ * that then failed (500, its fate unknown) was declared never placed on its
+ * first 404, though it could still land. The window runs from the last
+ * attempt that may have reached Luno. */
+static void test_in_doubt_window_from_last_attempt(void **state)
+{
+	(void)state;
+
+	O.backoff_base_ms = 200; /* three 429s: at least 700 ms of backoff */
+	venue_up();
+	pthread_mutex_lock(&F.mu);
+	F.post_429_left = 3;
+	F.post_mode = PM_500;
+	F.place_on_fail = false;
+	pthread_mutex_unlock(&F.mu);
+	send_order(0xb1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_path("/api/exchange/3/order") >= 1, 5000));
+	pump_for(20);
+	/* It lands now, inside the window of the attempt that got a 500. */
+	pthread_mutex_lock(&F.mu);
+	fake_place("ig-00000000000000b1", "PENDING", "0", "BUY");
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	assert_int_equal(count_path("/api/1/postorder"), 4);
+	assert_int_equal(count_ev(IG_EV_REJECT, -1), 0);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_REJECTED), 0);
+	assert_int_equal(V.stats.in_doubt_found, 1);
+}
+
+/* Regression: an order declared never placed (not found after the
+ * window) whose trades or status appeared later was skipped ("recently
+ * finished"): lost fills and an untracked live order. It is adopted back
+ * (ACCEPTED, IG_EVF_ADOPT) with its fills. */
+static void test_unplaced_adopted_back(void **state)
+{
+	char c[24], trades[1024];
+	const struct ig_event *e;
+	(void)state;
+
+	venue_up();
+	pthread_mutex_lock(&F.mu);
+	F.post_mode = PM_500;
+	F.place_on_fail = false;
+	pthread_mutex_unlock(&F.mu);
+	send_order(0xb2, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	send_order(0xb3, IG_SIDE_SELL, IG_ORD_LIMIT, "120", "2", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_REJECT, -1) == 2, 3000));
+	/* Both land late: 0xb2 trades, 0xb3 rests. */
+	coid(0xb2, c);
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":[{\"sequence\":21,\"order_id\":\"BX1\",\"client_order_id\":\"%s\","
+		 "\"price\":\"100\",\"volume\":\"0.4\",\"fee_counter\":\"0.04\",\"type\":\"BID\","
+		 "\"is_buy\":false}]}",
+		 c);
+	pthread_mutex_lock(&F.mu);
+	fake_place(c, "PENDING", "0.4", "BUY");
+	fake_place("ig-00000000000000b3", "PENDING", "0", "SELL");
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 1 &&
+				       count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2,
+			       5000));
+	for (unsigned i = 0; i < out.n; i++) {
+		e = &out.ev[i];
+		if (e->hdr.type == IG_EV_ORDER_UPDATE && e->body.update.state == IG_OS_ACCEPTED) {
+			assert_true(e->hdr.flags & IG_EVF_ADOPT);
+			assert_int_equal(e->hdr.strategy_id, 3);
+			assert_int_equal(e->body.update.filled_qty, 0);
+			assert_int_equal(e->body.update.leaves_qty,
+					 e->body.update.client_id == 0xb2 ? D("1") : D("2"));
+			assert_true(e->body.update.px > 0);
+		}
+		if (e->hdr.type == IG_EV_FILL) {
+			assert_int_equal(e->body.fill.client_id, 0xb2);
+			assert_int_equal(e->body.fill.qty, D("0.4"));
+			assert_int_equal(e->body.fill.trade_id, 21);
+		}
+	}
+	/* The fill comes after its order's adoption. */
+	{
+		unsigned i_acc = 0, i_fill = 0;
+		for (unsigned i = 0; i < out.n; i++) {
+			if (out.ev[i].hdr.type == IG_EV_ORDER_UPDATE &&
+			    out.ev[i].body.update.state == IG_OS_ACCEPTED &&
+			    out.ev[i].body.update.client_id == 0xb2)
+				i_acc = i + 1;
+			if (out.ev[i].hdr.type == IG_EV_FILL)
+				i_fill = i + 1;
+		}
+		assert_true(i_acc > 0 && i_fill > i_acc);
+	}
+	assert_int_equal(V.live, 2); /* both tracked again */
+	assert_int_equal(V.stats.unplaced_found, 2);
+	pump_for(100);
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
+	/* And they can be cancelled. */
+	send_cancel(0xb3);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 1, 3000));
+}
+
+/* Regression: our buy matched our own sell (two strategies): Luno lists
+ * both sides under one sequence, and the second was skipped as a
+ * duplicate (the cursor is per sequence): a lost fill. Each of our orders
+ * gets its fill. */
+static void test_self_trade_both_fills(void **state)
+{
+	char c1[24], c2[24], trades[2048];
+	(void)state;
+
+	venue_up();
+	send_order(0xc1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);  /* BX1 */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	send_order(0xc2, IG_SIDE_SELL, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0); /* BX2 */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2, 3000));
+	coid(0xc1, c1);
+	coid(0xc2, c2);
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":["
+		 "{\"sequence\":40,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"0.5\",\"type\":\"BID\",\"is_buy\":false},"
+		 "{\"sequence\":40,\"order_id\":\"BX2\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"0.5\",\"type\":\"ASK\",\"is_buy\":false}]}",
+		 c1, c2);
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 2, 3000));
+	pump_for(150); /* the page again and again: still once each */
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 2);
+	{
+		bool buy = false, sell = false;
+		for (unsigned i = 0; i < out.n; i++) {
+			const struct ig_event *e = &out.ev[i];
+			if (e->hdr.type != IG_EV_FILL)
+				continue;
+			assert_int_equal(e->body.fill.trade_id, 40);
+			assert_int_equal(e->body.fill.qty, D("0.5"));
+			buy |= e->body.fill.client_id == 0xc1 && e->body.fill.side == IG_SIDE_BUY &&
+			       e->body.fill.liquidity == IG_LIQ_MAKER;
+			sell |= e->body.fill.client_id == 0xc2 && e->body.fill.side == IG_SIDE_SELL &&
+				e->body.fill.liquidity == IG_LIQ_TAKER;
+		}
+		assert_true(buy && sell);
+	}
+}
+
+/* Regression: the first listtrades asked since= local init time - 60 s,
+ * so a local clock more than a minute ahead of Luno's lost the first
+ * fills. With no cursor the venue first asks Luno for the account's latest
+ * trade on the pair (sort_desc, limit 1) and reads from that trade's own
+ * timestamp: no local clock involved. */
+static void test_trades_since_from_venue_time(void **state)
+{
+	char c[24], v[64], trades[2048];
+	struct hreq r;
+	(void)state;
+
+	/* Luno's clock: a year before ours. */
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":[{\"sequence\":50,\"order_id\":\"BXOLD\",\"client_order_id\":\"\","
+		 "\"price\":\"100\",\"volume\":\"1\",\"type\":\"BID\",\"timestamp\":1600000000000}]}");
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	venue_up();
+	send_order(0xd1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0); /* BX1 */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	assert_true(PUMP_UNTIL(count_path("/api/1/listtrades") >= 2, 3000));
+	r = first_req("/api/1/listtrades");
+	arg(r.query, "sort_desc", v, sizeof(v));
+	assert_string_equal(v, "true");
+	arg(r.query, "limit", v, sizeof(v));
+	assert_string_equal(v, "1");
+	arg(r.query, "since", v, sizeof(v));
+	assert_string_equal(v, "");
+	/* Our fill, stamped by Luno's clock. */
+	coid(0xd1, c);
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":[{\"sequence\":50,\"order_id\":\"BXOLD\",\"client_order_id\":\"\","
+		 "\"price\":\"100\",\"volume\":\"1\",\"type\":\"BID\",\"timestamp\":1600000000000},"
+		 "{\"sequence\":51,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"0.3\",\"type\":\"BID\",\"timestamp\":1600000001000}]}",
+		 c);
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 1, 3000));
+	r = last_req("/api/1/listtrades");
+	arg(r.query, "since", v, sizeof(v));
+	assert_string_equal(v, "1600000000000");
+	arg(r.query, "sort_desc", v, sizeof(v));
+	assert_string_equal(v, "");
+	assert_int_equal(V.stats.foreign_trades, 1);
 }
 
 static void test_timeout_in_doubt(void **state)
@@ -1579,7 +1878,9 @@ static void test_recover_not_found(void **state)
 	assert_int_equal(count_path("/api/1/postorder"), 0);
 	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED), 0);
 	assert_int_equal(V.stats.recover_not_found, 1);
-	assert_int_equal(V.live, 0);
+	/* Still looked for now and then (it could land late), but nothing
+	 * waits for it. */
+	assert_int_equal(V.live, 1);
 	assert_false(ig_luno_busy(&V));
 }
 
@@ -1661,7 +1962,8 @@ static void test_recover_cursor_since(void **state)
 	assert_string_equal(v, "");
 	ig_luno_destroy(&V);
 	v_up = false;
-	/* No journal: as before recovery existed (since = init - 60 s). */
+	/* No journal: as before recovery existed (from Luno's latest trade:
+	 * the account has none here, so no since at all). */
 	memset(&RC, 0, sizeof(RC));
 	pthread_mutex_lock(&F.mu);
 	F.nlog = 0;
@@ -1673,9 +1975,12 @@ static void test_recover_cursor_since(void **state)
 	RC.last_trade_seq[0] = 99; /* ignored without a journal */
 	recover_start(false, 5000);
 	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	r = first_req("/api/1/listtrades");
+	arg(r.query, "sort_desc", v, sizeof(v));
+	assert_string_equal(v, "true");
 	r = last_req("/api/1/listtrades");
 	arg(r.query, "since", v, sizeof(v));
-	assert_true(strlen(v) > 0 && strcmp(v, "1600000000123") != 0);
+	assert_string_equal(v, "");
 	arg(r.query, "after_seq", v, sizeof(v));
 	assert_string_equal(v, "");
 	assert_int_equal(V.inst[0].last_seq, 0);
@@ -1987,7 +2292,10 @@ static void test_recover_against_sim(void **state)
 	 * are still the account's). */
 	assert_int_equal(e->body.reconcile.base_balance, IG_FIXED(1));
 	assert_int_equal(e->body.reconcile.counter_balance, sc.start_price);
-	assert_int_equal(find_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED)->body.update.client_id, cid1);
+	/* cid1 found by its lookup, cid2 adopted from listorders: in either
+	 * order (one lookup races the catch-up and listorders). */
+	assert_true(ev_index(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED, cid1) >= 0);
+	assert_int_equal(out.ev[ev_index(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED, cid1)].hdr.flags, 0);
 	i_adopt = ev_index(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED, cid2);
 	assert_true(i_adopt >= 0);
 	assert_int_equal(out.ev[i_adopt].hdr.flags, IG_EVF_ADOPT);
@@ -2126,6 +2434,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncated_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fills_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_before_ack_and_partial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_retried_until_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_non_pending_is_final, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_in_doubt_window_from_last_attempt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unplaced_adopted_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_self_trade_both_fills, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trades_since_from_venue_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_in_doubt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioc_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_market_orders, setup, teardown),

@@ -513,13 +513,14 @@ static void kill_switch_book(void)
 
 static void check_kill_switch_engaged(void)
 {
-	/* One cancel to the venue for every open venue order, none twice. */
-	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 4);
+	/* One cancel to the venue for every open venue order; the one
+	 * already being cancelled (14) gets it again. */
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 5);
 	assert_int_equal(exec_cancels(0, 2), 1);
 	assert_int_equal(exec_cancels(0, 3), 1);
 	assert_int_equal(exec_cancels(0, 4), 1);
 	assert_int_equal(exec_cancels(1, 12), 1);
-	assert_int_equal(exec_cancels(1, 14), 0);
+	assert_int_equal(exec_cancels(1, 14), 1);
 	for (uint64_t c = 2; c <= 4; c++)
 		assert_int_equal(oh_rec(0, c)->state, IG_OS_PENDING_CANCEL);
 	assert_int_equal(oh_rec(1, 12)->state, IG_OS_PENDING_CANCEL);
@@ -530,7 +531,7 @@ static void check_kill_switch_engaged(void)
 	assert_null(oh_rec(1, 13));
 	assert_int_equal(oms.s[0].narmed, 0);
 	assert_int_equal(oms.s[1].narmed, 0);
-	assert_int_equal(oms.kill_cancels, 6);
+	assert_int_equal(oms.kill_cancels, 7);
 	assert_true(oms.kill_switch);
 	/* Nothing but reductions passes. */
 	send_denied(oh_ord(0, 20, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "0.1", 3), IG_RJ_KILL_SWITCH);
@@ -578,7 +579,7 @@ static void test_kill_switch(void **state)
 	out.n = 0;
 	ig_oms_kill_switch(&oms, true, &out.emit);
 	assert_int_equal(out.n, 0);
-	assert_int_equal(oms.kill_cancels, 6);
+	assert_int_equal(oms.kill_cancels, 7);
 	/* Cleared: new orders pass again. */
 	out.n = 0;
 	ig_oms_kill_switch(&oms, false, &out.emit);
@@ -601,6 +602,68 @@ static void test_kill_switch_control_event(void **state)
 	assert_false(oms.kill_switch);
 	send_ok(oh_ord(0, 30, IG_SIDE_BUY, IG_ORD_LIMIT, "89", "1", 6));
 	send_ok(oh_ord(1, 31, IG_SIDE_BUY, IG_ORD_LIMIT, "89", "1", 6));
+}
+
+/* Regression: a cancel the venue could not get through (the Luno venue
+ * gave up after a few failed stoporders) stayed PENDING_CANCEL for good:
+ * a second cancel, the kill switch and the graceful stop all skipped the
+ * order, so it stayed live at the venue. Each must send the cancel to the
+ * executor again, without a second PENDING_CANCEL transition. */
+static void test_cancel_pending_cancel_again(void **state)
+{
+	struct ig_event ev;
+	(void)state;
+	oh_start();
+	mark(0, "100");
+	send_ok(oh_ord(0, 2, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 1));
+	oh_venue_update(0, 2, IG_OS_ACCEPTED);
+	send_ok(oh_ord(1, 12, IG_SIDE_BUY, IG_ORD_LIMIT, "98", "1", 1));
+	oh_venue_update(1, 12, IG_OS_ACCEPTED);
+	oh_cancel(0, 2);
+	assert_int_equal(exec_cancels(0, 2), 1);
+	assert_int_equal(oh_rec(0, 2)->state, IG_OS_PENDING_CANCEL);
+	oh_cancel(1, 12);
+	assert_int_equal(exec_cancels(1, 12), 1);
+	/* A partial fill after the cancel request: still cancel-requested. */
+	oh_fill(1, 12, 1201, IG_SIDE_BUY, "98", "0.25", "0");
+	assert_int_equal(oh_rec(1, 12)->state, IG_OS_PARTIALLY_FILLED);
+
+	/* The strategy asks again: the cancel goes again, no new transition. */
+	oh_cancel(0, 2);
+	assert_int_equal(exec_cancels(0, 2), 1);
+	assert_null(oh_update_for(0, 2, IG_OS_PENDING_CANCEL));
+	assert_int_equal(oh_rec(0, 2)->state, IG_OS_PENDING_CANCEL);
+	assert_int_equal(oms.s[0].om.illegal, 0);
+
+	/* The kill switch re-sends every outstanding cancel. */
+	control(IG_CTL_KILL_SWITCH, 1);
+	assert_int_equal(exec_cancels(0, 2), 1);
+	assert_int_equal(exec_cancels(1, 12), 1);
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 2);
+	control(IG_CTL_KILL_SWITCH, 0);
+
+	/* So does the graceful stop, ahead of the token. */
+	ev = (struct ig_event){ 0 };
+	ev.hdr.type = IG_EV_CONTROL;
+	ev.hdr.strategy_id = IG_STRATEGY_NONE;
+	ev.body.control.cmd = IG_CTL_FEED_END;
+	ev.hdr.src = IG_STAGE_TICK;
+	oh_handle(&ev);
+	ev.hdr.src = IG_STAGE_STRATEGY;
+	oh_handle(&ev);
+	oh_handle(&ev);
+	assert_int_equal(exec_cancels(0, 2), 1);
+	assert_int_equal(exec_cancels(1, 12), 1);
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 3);
+	assert_int_equal(out.it[out.n - 1].ev.body.control.cmd, IG_CTL_FEED_END);
+
+	/* The venue's word ends it; then a cancel is an unknown order. */
+	oh_venue_update(0, 2, IG_OS_CANCELED);
+	assert_null(oh_rec(0, 2));
+	oh_cancel(0, 2);
+	assert_int_equal(exec_cancels(0, 2), 0);
+	assert_int_equal(oms.s[0].om.illegal, 0);
+	assert_int_equal(oms.s[1].om.illegal, 0);
 }
 
 /* ------------------------------------------------------ tax */
@@ -924,6 +987,7 @@ int main(void)
 		T(test_drawdown_halted),
 		T(test_kill_switch),
 		T(test_kill_switch_control_event),
+		T(test_cancel_pending_cancel_again),
 		T(test_tax),
 		T(test_day_orders_expire_at_day_end),
 		T(test_day_orders_expire_when_fill_is_first_of_day),
