@@ -37,10 +37,10 @@
 /* Client order ids: strategy (8 bits) << 56 | run epoch (24 bits) << 32 |
  * sequence (32 bits; bit 31 marks orders the OMS makes, such as attached
  * stop-losses). The run epoch is new for every run of an account: a
- * counter kept in the journal, never below minutes since 2020-01-01 (so
- * runs without a journal differ too, until 2051). An id is therefore never
- * reused for the account's lifetime; the venue uses it as the idempotency
- * key. */
+ * counter kept in the journal (a live venue is refused without one),
+ * never below minutes since 2020-01-01 (24 bits: until 2051). An id is
+ * therefore never reused for the account's lifetime; the venue uses it as
+ * the idempotency key. Backtests (paper, inline) use epoch 0. */
 #define IG_CID_EPOCH_MASK UINT32_C(0xFFFFFF)
 #define IG_CID_MAKE(strategy, epoch, seq)                                          \
 	(((uint64_t)(strategy) << 56) | ((uint64_t)((epoch) & IG_CID_EPOCH_MASK) << 32) | \

@@ -1157,6 +1157,25 @@ static int validate(const struct ig_config *cfg, const struct marks *m, const st
 	if (cfg->feed.source == IG_FEED_CSV && cfg->feed.path[0] == '\0')
 		return fail(ec, feed_at, comp, 2, "missing required key (feed.source is csv)");
 
+	/* A live venue: client order ids must never repeat (their run epoch
+	 * counts runs in the journal) and a crash must be recoverable, so the
+	 * journal is on; and time is live, so not inline. */
+	if (cfg->venue.kind != IG_VENUE_PAPER) {
+		comp[0] = "engine";
+		comp[1] = "threading";
+		if (cfg->engine.threading == IG_THREADING_INLINE)
+			return fail(ec, m ? &m->root : &top, comp, 2,
+				    "venue.kind %s cannot run inline (a live venue needs live time)",
+				    venue_names[cfg->venue.kind]);
+		comp[0] = "journal";
+		comp[1] = "enabled";
+		if (!cfg->journal.enabled)
+			return fail(ec, m ? &m->root : &top, comp, 2,
+				    "venue.kind %s trades real money and needs the journal (client "
+				    "order ids and crash recovery depend on it): set journal.enabled: true",
+				    venue_names[cfg->venue.kind]);
+	}
+
 	comp[0] = "strategies";
 	comp[1] = idx;
 	if (cfg->nstrategies > IG_MAX_STRATEGIES)

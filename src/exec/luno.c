@@ -951,10 +951,11 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 			int64_t px = r->px;
 			const char *tif = r->tif == IG_TIF_IOC ? "IOC" : r->tif == IG_TIF_FOK ? "FOK" : "GTC";
 			if (r->type == IG_ORD_MARKET) {
-				/* Market buy as a BID IOC at ask + collar. */
+				/* Market buy as a BID IOC at its px (the worst price
+				 * the OMS checked and reserved), else ask + collar. */
 				int64_t add = 0;
 				ig_fixed_bps(r->ref_px, v->market_buy_ioc_bps, &add);
-				px = r->ref_px + add;
+				px = r->px > 0 ? r->px : r->ref_px + add;
 				tif = "IOC";
 			}
 			if (vol <= 0) {

@@ -114,7 +114,11 @@ static void take(struct ig_paper *p, struct ig_paper_order *po, const struct ig_
 
 	if (touch == 0)
 		return;
-	if (po->ev.body.order.type == IG_ORD_LIMIT &&
+	/* A limit order takes up to its price; so does a market buy that came
+	 * with one (the most the OMS reserved for: it waits for the market
+	 * to come back rather than pay more). */
+	if ((po->ev.body.order.type == IG_ORD_LIMIT ||
+	     (buy && po->ev.body.order.px > 0)) &&
 	    (buy ? touch > po->ev.body.order.px : touch < po->ev.body.order.px))
 		return;
 	got = fill(p, po, cause, touch, *avail, false, out);

@@ -229,10 +229,12 @@ static int64_t buy_fee_bps(const struct ig_oms *oms)
  * the most it can cost. */
 static int64_t reserve_for(const struct ig_oms *oms, int64_t px, int64_t qty)
 {
-	int64_t notional = 0, fee = 0;
-	ig_fixed_mul(px, qty, &notional);
-	ig_fixed_bps(notional, buy_fee_bps(oms), &fee);
-	return notional + fee;
+	int64_t notional = 0, fee = 0, sum;
+	/* Saturates: the risk check refuses such an order before it holds. */
+	if (ig_fixed_mul(px, qty, &notional) != 0 || ig_fixed_bps(notional, buy_fee_bps(oms), &fee) != 0 ||
+	    __builtin_add_overflow(notional, fee, &sum))
+		return INT64_MAX;
+	return sum;
 }
 
 /* Counts an order that goes on the books in the open-order totals: its
@@ -311,6 +313,17 @@ static int move(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_e
 	return 0;
 }
 
+/* The px an order goes to the venue with: its limit; for a market buy the
+ * worst price it was checked and reserved at (ref_px), which the venue
+ * must not pay more than (the paper venue caps its fills there, Luno's
+ * IOC bid uses it as its price); none for a market sell. */
+static int64_t venue_px(const struct ig_order_rec *r)
+{
+	if (r->type != IG_ORD_MARKET)
+		return r->px;
+	return r->side == IG_SIDE_BUY ? r->ref_px : 0;
+}
+
 /* Sends an accepted order to the executor. */
 static void release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct ig_event *cause,
 		    struct ig_order_rec *r, struct ig_emit *out)
@@ -320,7 +333,7 @@ static void release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct 
 	ev.hdr.strategy_id = sid_of(oms, s);
 	ev.hdr.instrument_id = r->instrument_id;
 	ev.body.order.client_id = r->client_id;
-	ev.body.order.px = r->px;
+	ev.body.order.px = venue_px(r);
 	ev.body.order.qty = r->qty - r->filled_qty;
 	ev.body.order.side = r->side;
 	ev.body.order.type = r->type;
@@ -349,7 +362,9 @@ static void on_terminal(struct ig_oms *oms, struct ig_oms_strategy *s, const str
 		int reason = IG_RJ_UNKNOWN_ORDER;
 		list_remove(s->held, &s->nheld, waiting[w]);
 		h->held = false;
-		if (r->state == IG_OS_CANCELED) {
+		/* Cancelled, or expired (a DAY order whose day ended while its
+		 * cancel was on the way ends EXPIRED, unfilled like a cancel). */
+		if (r->state == IG_OS_CANCELED || r->state == IG_OS_EXPIRED) {
 			reason = release_check(oms, s, cause, h, h->orig_type);
 			if (reason == IG_RJ_NONE) {
 				if (is_conditional(h->orig_type))
@@ -511,10 +526,11 @@ static int state_check(const struct ig_oms *oms, const struct ig_oms_strategy *s
 	return state_gate(oms, s, reduces(s, in->hdr.instrument_id, o->side, o->qty, 0), o->flags);
 }
 
-/* The price a market order of side on instrument k (order_px: its own
- * reference, 0 if none) is valued and reserved at when it goes out now:
- * the mark for a sell, the worst price it can be sent at for a buy. */
-static int64_t market_px(const struct ig_oms *oms, uint16_t k, uint8_t side, int64_t order_px)
+/* The price a market order of side on instrument k is valued and
+ * reserved at when it goes out now: the mark for a sell, the worst price
+ * it can be sent at for a buy. A px the strategy put on a market order
+ * plays no part. */
+static int64_t market_px(const struct ig_oms *oms, uint16_t k, uint8_t side)
 {
 	struct ig_risk_view v;
 	if (side != IG_SIDE_BUY)
@@ -523,7 +539,7 @@ static int64_t market_px(const struct ig_oms *oms, uint16_t k, uint8_t side, int
 	v.mark_px = oms->marks[k].px;
 	v.ask_px = oms->marks[k].ask_px;
 	v.market_buy_bps = oms->market_buy_bps;
-	return ig_risk_market_buy_px(&v, order_px);
+	return ig_risk_market_buy_px(&v);
 }
 
 /* The checks an order the OMS holds gets when it is released to the venue
@@ -560,7 +576,7 @@ static int release_check(struct ig_oms *oms, struct ig_oms_strategy *s, const st
 	if (reason != IG_RJ_NONE)
 		return reason;
 	ref = o.type == IG_ORD_LIMIT || o.type == IG_ORD_STOP_LIMIT ? o.px
-								    : market_px(oms, r->instrument_id, r->side, r->px);
+								    : market_px(oms, r->instrument_id, r->side);
 	if (r->side == IG_SIDE_BUY && ref > 0) {
 		int64_t res = reserve_for(oms, ref, leaves);
 		s->open_buy_notional += res - r->reserved;
@@ -667,13 +683,14 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	r->trail_ref_px = oms->marks[in_id].px;
 	r->ref_px = o->type == IG_ORD_LIMIT || o->type == IG_ORD_STOP_LIMIT ? o->px
 		    : o->stop_px > 0 ? o->stop_px
-				     : market_px(oms, in_id, o->side, o->px);
+				     : market_px(oms, in_id, o->side);
 	hold_open(oms, s, r);
 	ig_order_transition(&s->om, r, IG_OS_SUBMITTED);
 	if (!is_conditional(o->type) && old == NULL) {
 		/* The common path: the intent goes to the executor first (it is
 		 * the latency-critical hop), then the strategy's mirror. */
 		struct ig_event fwd = *in;
+		fwd.body.order.px = venue_px(r);
 		s->orders++;
 		ig_log_event(IG_LOG_INFO, &fwd);
 		to_exec(oms, out, &fwd);
@@ -952,7 +969,8 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	/* Any fee sign is valid: a negative fee is a rebate (a negative
 	 * maker_fee_bps), booked like a fee (cash up, fees down). */
 	if (r == NULL || f->trade_id <= r->last_trade_id || f->qty <= 0 || f->qty > leaves ||
-	    f->side != r->side || f->px <= 0 || f->fee_base < 0 || r->armed || r->held) {
+	    f->side != r->side || f->px <= 0 || r->armed || r->held || f->fee_base < 0 ||
+	    (f->fee_base > 0 && (f->side != IG_SIDE_BUY || f->fee_base >= f->qty))) {
 		s->refused_fills++;
 		ig_log_warn("fill refused (%s): order %016llx trade %llu qty %lld",
 			    r == NULL                         ? "unknown order"
@@ -1001,7 +1019,7 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	revalue(oms, s);
 	send_position(oms, in, s, k, out);
 	if (r->sl_px > 0)
-		attach_stop_loss(oms, s, in, r, f->qty, out);
+		attach_stop_loss(oms, s, in, r, f->qty - f->fee_base, out); /* what is held */
 	move(oms, s, in, r, r->filled_qty == r->qty ? IG_OS_FILLED : IG_OS_PARTIALLY_FILLED, 0, out);
 }
 

@@ -65,12 +65,12 @@ int ig_pos_apply_fill(struct ig_pos *p, int64_t *cash, enum ig_side side, int64_
 	 * the proceeds pay the fee, so cash does not move (position.h). */
 	if (fee_base > 0 && trade(&n, IG_SIDE_SELL, px, fee_base) != 0)
 		return IG_EOVERFLOW;
-	if (side == IG_SIDE_BUY)
-		n.bought_qty += qty;
-	else
-		n.sold_qty += qty;
-	n.fees_base += fee_base;
-	n.fees += total_fee;
+	/* Running totals are checked too: a hostile fill is refused whole. */
+	if (__builtin_add_overflow(side == IG_SIDE_BUY ? n.bought_qty : n.sold_qty, qty,
+				   side == IG_SIDE_BUY ? &n.bought_qty : &n.sold_qty) ||
+	    __builtin_add_overflow(n.fees_base, fee_base, &n.fees_base) ||
+	    __builtin_add_overflow(n.fees, total_fee, &n.fees))
+		return IG_EOVERFLOW;
 	*p = n;
 	*cash = new_cash;
 	if (fee_quote != NULL)

@@ -57,14 +57,16 @@ void ig_risk_effective(const struct ig_cfg_risk *g, const struct ig_cfg_risk *o,
 								       : g->drawdown_action;
 }
 
-int64_t ig_risk_market_buy_px(const struct ig_risk_view *v, int64_t order_px)
+int64_t ig_risk_market_buy_px(const struct ig_risk_view *v)
 {
-	int64_t ref = order_px > 0 ? order_px : v->ask_px > 0 ? v->ask_px : v->mark_px, add = 0;
+	int64_t ref = v->ask_px > 0 ? v->ask_px : v->mark_px, add = 0, px;
 	if (ref <= 0)
 		return 0;
-	if (v->market_buy_bps > 0 && ig_fixed_bps(ref, v->market_buy_bps, &add) != 0)
-		return 0;
-	return ref + add;
+	/* Saturates: the notional of such a price overflows and is refused. */
+	if ((v->market_buy_bps > 0 && ig_fixed_bps(ref, v->market_buy_bps, &add) != 0) ||
+	    __builtin_add_overflow(ref, add, &px))
+		return INT64_MAX;
+	return px;
 }
 
 int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64_t now_ns,
@@ -84,7 +86,7 @@ int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64
 	/* Limit orders are valued at their price, market sells at the mark,
 	 * market buys at the worst price they can be sent at. */
 	ref_px = o->type == IG_ORD_LIMIT || o->type == IG_ORD_STOP_LIMIT ? o->px
-		 : buy							 ? ig_risk_market_buy_px(v, o->px)
+		 : buy							 ? ig_risk_market_buy_px(v)
 									 : v->mark_px;
 	if (ig_fixed_mul(ref_px, o->qty, &notional) != 0)
 		return IG_RJ_MAX_ORDER_NOTIONAL;
@@ -106,9 +108,12 @@ int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64
 			return IG_RJ_MAX_POSITION;
 	}
 	if (buy) {
-		/* Cash must cover this order, open buys and the taker fee. */
-		ig_fixed_bps(notional, buy_fee_bps, &fee);
-		if (notional + fee > v->cash - v->open_buy_notional)
+		/* Cash must cover this order, open buys and the fee (checked
+		 * sums: hostile sizes are refused, never wrapped). */
+		int64_t need, room;
+		if (ig_fixed_bps(notional, buy_fee_bps, &fee) != 0 ||
+		    __builtin_add_overflow(notional, fee, &need) ||
+		    __builtin_sub_overflow(v->cash, v->open_buy_notional, &room) || need > room)
 			return IG_RJ_INSUFFICIENT_CASH;
 	} else {
 		/* Spot: sell only what we hold and have not already offered. */

@@ -48,11 +48,12 @@ struct ig_risk_view {
 	int64_t market_buy_bps; /* a market buy may be sent this far above its reference price */
 };
 
-/* The worst price a market buy can be sent at: its reference (order_px if
- * set, else the ask, else the mark) plus market_buy_bps (venue.
- * market_buy_ioc_bps; the Luno venue sends a market buy as an IOC bid
- * there). Returns 0 when there is no reference. */
-int64_t ig_risk_market_buy_px(const struct ig_risk_view *v, int64_t order_px);
+/* The worst price a market buy can be sent at: the ask (else the mark)
+ * plus market_buy_bps (venue.market_buy_ioc_bps). The OMS sends the order
+ * with this as its px, the most the venue may pay (the paper venue caps
+ * its fills there; Luno's IOC bid is placed there). Returns 0 when there
+ * is no reference, INT64_MAX when it does not fit (then refused). */
+int64_t ig_risk_market_buy_px(const struct ig_risk_view *v);
 
 /* Effective limits for one strategy: global merged with its overrides. */
 void ig_risk_effective(const struct ig_cfg_risk *global, const struct ig_cfg_risk *over,

@@ -828,6 +828,19 @@ static void test_param_from_override(void **state)
 	check_prefix("--set strategies.0.params.fast: not an integer: \"x\"");
 }
 
+/* A live venue needs the journal (its client ids count runs, recovery
+ * reconciles from it) and a live clock: refused otherwise. */
+static void test_live_venue_needs_journal(void **state)
+{
+	(void)state;
+	expect_at(MIN_FEED "venue: {kind: luno}\n", 1, 1,
+		  "journal.enabled: venue.kind luno trades real money and needs the journal");
+	expect_at("feed: {source: csv, path: x.csv}\nengine: {threading: inline}\n"
+		  "venue: {kind: luno}\njournal: {enabled: true}\n",
+		  1, 1, "engine.threading: venue.kind luno cannot run inline");
+	assert_int_equal(load(MIN_FEED "venue: {kind: luno}\njournal: {enabled: true}\n"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -873,6 +886,7 @@ int main(void)
 		cmocka_unit_test(test_override_cross_field_names_the_set),
 		cmocka_unit_test(test_override_fixes_missing_source),
 		cmocka_unit_test(test_validate_direct),
+		cmocka_unit_test(test_live_venue_needs_journal),
 		cmocka_unit_test(test_param_i64),
 		cmocka_unit_test(test_param_fixed),
 		cmocka_unit_test(test_param_bool),

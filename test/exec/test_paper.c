@@ -680,6 +680,25 @@ static void test_exec_poll_counts_recovery(void **state)
 	ig_exec_destroy(&x);
 }
 
+/* A market buy that comes with a px (the OMS sends the worst price it
+ * reserved for) never fills above it: the rest waits for the market to
+ * come back instead of paying any later ask. */
+static void test_market_buy_capped_at_its_px(void **state)
+{
+	(void)state;
+	quote("99", "5", "100", "5");
+	submit(1, IG_SIDE_BUY, IG_ORD_MARKET, IG_TIF_GTC, "100.5", "9.9", 0);
+	assert_int_equal(out.n, 2);
+	expect_fill(1, 1, "100", "5", "0.5", IG_LIQ_TAKER, 0);
+	/* The market jumps: 150 is above the cap, nothing fills. */
+	quote("149", "5", "150", "5");
+	assert_int_equal(out.n, 0);
+	/* Back within the cap: the rest fills there. */
+	quote("100", "5", "100.4", "5");
+	assert_int_equal(out.n, 1);
+	expect_fill(0, 1, "100.4", "4.9", "0.491960", IG_LIQ_TAKER, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -700,6 +719,7 @@ int main(void)
 		T(test_bars_as_data),
 		T(test_venue_full_rejects),
 		T(test_exec_stage),
+		T(test_market_buy_capped_at_its_px),
 		T(test_exec_poll_counts_recovery),
 #undef T
 	};
