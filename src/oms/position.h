@@ -15,7 +15,8 @@
  * the position shrinks by fee_base (realizing PnL on them against the
  * average, like any reduction), fees grow by fee_base * px, cash does not
  * move. So cash + qty * mark = capital + realized + unrealized - fees
- * holds exactly, and the position equals what the account holds. A
+ * holds as without base fees (up to the 1e-8 rounding of avg_px), and the
+ * position equals what the account holds. A
  * negative fee is a rebate: cash up, fees down.
  *
  * Every product of two fixed-point numbers is rounded once to 1e-8 by the
