@@ -138,6 +138,8 @@ int ig_feed_parse_ts(const char *s, size_t len, int64_t *out_ns)
 		int64_t fx;
 		if (ig_fixed_parse_round(s, len, &fx) == 0 && fx >= 0 && memchr(s, '.', len) != NULL) {
 			/* fractional seconds: fx is seconds * 1e8 */
+			if (fx > INT64_MAX / 10)
+				return IG_ERANGE;
 			*out_ns = fx * 10;
 			return 0;
 		}

@@ -207,12 +207,15 @@ static void test_parse_ts_unix_ns_19_digits(void **state)
  * Regression: a Unix time in seconds or ms past 2262-04-11 (9223372037 s),
  * or an ISO year past 2262, was multiplied into int64 ns without a range
  * check: signed overflow (undefined behaviour; UBSan aborts, a release build
- * wrapped to a garbage time). Such a cell is refused.
+ * wrapped to a garbage time). Such a cell is refused. The same held for
+ * fractional seconds ("9300000000.5": the 1e-8 value fits, its ns do not).
  */
 static void test_parse_ts_out_of_range_refused(void **state)
 {
 	static const char *const bad[] = {
 		"9300000000",           /* s, year 2264 */
+		"9300000000.5",         /* fractional s: s * 1e8 fits, * 10 to ns did not */
+		"92233720368.5",
 		"99999999999",          /* s, just under the ms threshold */
 		"99999999999999",       /* ms */
 		"9223372036854775808",  /* INT64_MAX + 1 ns */
