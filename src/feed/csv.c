@@ -117,10 +117,14 @@ int ig_feed_parse_ts(const char *s, size_t len, int64_t *out_ns)
 		size_t i = 19;
 		if (i < len && s[i] == '.') {
 			int64_t scale = 100000000;
-			for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+			size_t first = ++i;
+			/* Digits past the 9th (below 1 ns) are checked and dropped. */
+			for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
 				frac_ns += (s[i] - '0') * scale;
 				scale /= 10;
 			}
+			if (i == first)
+				return IG_ESYNTAX; /* a point without digits */
 		}
 		if (i < len && s[i] == 'Z')
 			i++;

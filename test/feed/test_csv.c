@@ -159,6 +159,9 @@ static void test_parse_ts_iso(void **state)
 	expect_bad_ts("2017-09-03T00:00:00ZZ");
 	expect_bad_ts("2017-09-0xT00:00:00Z");
 	expect_bad_ts("2017/09/03T00:00:00Z");
+	/* A point with no digits after it (it was read as .0). */
+	expect_bad_ts("2017-09-03T00:00:00.Z");
+	expect_bad_ts("2017-09-03T00:00:00.");
 }
 
 static void test_parse_ts_unix(void **state)
