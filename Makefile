@@ -6,6 +6,7 @@
 #   make asan/tsan  the test suite under ASan+UBSan / TSan
 #   make bench      latency and throughput benchmarks (bench/results/latest.json)
 #   make soak       the kill -9 crash test with many more rounds (IG_CRASH_KILLS, default 200)
+#   make fuzz       libFuzzer harnesses (fuzz/), FUZZ_SECONDS each (default 60); clang
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -58,7 +59,7 @@ LIB := $(BUILD)/libingenium.a
 BIN := $(BUILD)/ingenium
 BENCH_BIN := $(BUILD)/ingenium-bench
 
-.PHONY: all run test asan tsan bench bench-quick install clean deps build-tests soak
+.PHONY: all run test asan tsan bench bench-quick install clean deps build-tests soak fuzz fuzz-build
 
 all: $(BIN)
 
@@ -114,6 +115,47 @@ bench-quick: deps
 soak: deps
 	@$(MAKE) --no-print-directory build-tests
 	IG_CRASH_KILLS=$${IG_CRASH_KILLS:-200} ./$(BUILD)/test/integration/test_crash
+
+# Fuzzing (fuzz/fuzz_*.c, libFuzzer): clang builds the library again with
+# the fuzzer's coverage instrumentation and ASan+UBSan into build/fuzz/, and
+# one binary per harness. Not part of `make test`.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_BUILD   := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -pthread $(WARN) -Wno-unknown-warning-option \
+                -Iinclude -Isrc -MMD -MP $(PKG_CFLAGS) $(FUZZ_SAN)
+FUZZ_SRCS    := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_BINS    := $(FUZZ_SRCS:fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB     := $(FUZZ_BUILD)/libingenium.a
+
+$(FUZZ_BUILD)/obj/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/obj/strategies/%.o: strategies/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/obj/fuzz/%.o: fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lm
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz:
+	@./scripts/install-deps.sh --fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" ./scripts/fuzz.sh $(FUZZ_BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/ingenium \

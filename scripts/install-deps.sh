@@ -2,10 +2,20 @@
 # Install the Debian packages Ingenium needs to build and test, and nothing
 # else. Idempotent: each package is checked with dpkg first, and apt-get runs
 # only when something is missing. Safe to call from every make target.
+#   --fuzz  also the optional fuzzing toolchain (clang and its libFuzzer
+#           runtime), for `make fuzz`.
 set -eu
 
 PKGS="build-essential pkg-config libck-dev liburcu-dev libyaml-dev libcmocka-dev
 libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev"
+FUZZ_PKGS="clang libclang-rt-dev"
+
+for arg in "$@"; do
+	case "$arg" in
+	--fuzz) PKGS="$PKGS $FUZZ_PKGS" ;;
+	*) echo "install-deps: unknown option $arg (want --fuzz)" >&2; exit 2 ;;
+	esac
+done
 
 missing=""
 for p in $PKGS; do

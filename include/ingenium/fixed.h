@@ -51,6 +51,15 @@ int ig_fixed_parse(const char *s, size_t len, int64_t *out);
  * for market data and exchange replies that carry float artefacts. */
 int ig_fixed_parse_round(const char *s, size_t len, int64_t *out);
 
+/* As ig_fixed_parse_round(), but with any number of decimals, for market
+ * data files whose float artefacts can carry 19 or more ("0.0038217599999
+ * 999996"). Every character is checked as for ig_fixed_parse() (an
+ * exponent or junk anywhere is IG_ESYNTAX); digits past the 18th decimal
+ * are then dropped, which cannot change the result (rounding halves away
+ * from zero depends only on the 9th decimal). Returns 0, IG_ESYNTAX or
+ * IG_ERANGE; *out is untouched on error. */
+int ig_fixed_parse_round_long(const char *s, size_t len, int64_t *out);
+
 /* Convenience: parses a NUL-terminated string with ig_fixed_parse(). */
 int ig_fixed_parse_cstr(const char *s, int64_t *out);
 

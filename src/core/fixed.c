@@ -55,9 +55,16 @@ int ig_fixed_round_wide(ig_i128 v, int extra_decimals, int64_t *out)
 	return 0;
 }
 
-/* Shared parser. round: false = exact (refuse lost digits), true = round. */
-static int parse(const char *s, size_t len, bool round, int64_t *out)
+enum parse_mode {
+	EXACT,      /* refuse lost digits and more than 18 decimals */
+	ROUND,      /* round to 1e-8; refuse more than 18 decimals */
+	ROUND_LONG, /* round to 1e-8; check, then drop, decimals past the 18th */
+};
+
+/* Shared parser. Returns 0, IG_ESYNTAX, IG_ERANGE or IG_EPRECISION. */
+static int parse(const char *s, size_t len, enum parse_mode mode, int64_t *out)
 {
+	bool round = mode != EXACT;
 	size_t i = 0;
 	bool neg = false, seen_digit = false, seen_point = false;
 	ig_i128 mag = 0;        /* magnitude scaled by 10^(decimals seen) */
@@ -93,7 +100,10 @@ static int parse(const char *s, size_t len, bool round, int64_t *out)
 			continue;
 		if (seen_point) {
 			if (decimals == IG_FIXED_MAX_INPUT_DECIMALS) {
-				err = IG_EPRECISION;
+				/* Past the 18th decimal: a digit (checked above)
+				 * that cannot change the rounding. */
+				if (mode != ROUND_LONG)
+					err = IG_EPRECISION;
 				continue;
 			}
 			decimals++;
@@ -137,19 +147,24 @@ static int parse(const char *s, size_t len, bool round, int64_t *out)
 
 int ig_fixed_parse(const char *s, size_t len, int64_t *out)
 {
-	return parse(s, len, false, out);
+	return parse(s, len, EXACT, out);
 }
 
 int ig_fixed_parse_round(const char *s, size_t len, int64_t *out)
 {
-	return parse(s, len, true, out);
+	return parse(s, len, ROUND, out);
+}
+
+int ig_fixed_parse_round_long(const char *s, size_t len, int64_t *out)
+{
+	return parse(s, len, ROUND_LONG, out);
 }
 
 int ig_fixed_parse_cstr(const char *s, int64_t *out)
 {
 	if (s == NULL)
 		return IG_ESYNTAX;
-	return parse(s, strlen(s), false, out);
+	return parse(s, strlen(s), EXACT, out);
 }
 
 /* Writes the decimal digits of u into tmp from the end; returns the count. */

@@ -13,6 +13,8 @@
 #include <time.h>
 
 #define MAX_COLS 16
+#define COL_NAME_MAX 24 /* header names kept for messages (longer ones are cut) */
+#define MAX_KINDS 32    /* distinct (column, problem) pairs warned about once each */
 
 enum col_role {
 	COL_NONE = 0,
@@ -115,10 +117,14 @@ int ig_feed_parse_ts(const char *s, size_t len, int64_t *out_ns)
 		size_t i = 19;
 		if (i < len && s[i] == '.') {
 			int64_t scale = 100000000;
-			for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+			size_t first = ++i;
+			/* Digits past the 9th (below 1 ns) are checked and dropped. */
+			for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
 				frac_ns += (s[i] - '0') * scale;
 				scale /= 10;
 			}
+			if (i == first)
+				return IG_ESYNTAX; /* a point without digits */
 		}
 		if (i < len && s[i] == 'Z')
 			i++;
@@ -136,6 +142,8 @@ int ig_feed_parse_ts(const char *s, size_t len, int64_t *out_ns)
 		int64_t fx;
 		if (ig_fixed_parse_round(s, len, &fx) == 0 && fx >= 0 && memchr(s, '.', len) != NULL) {
 			/* fractional seconds: fx is seconds * 1e8 */
+			if (fx > INT64_MAX / 10)
+				return IG_ERANGE;
 			*out_ns = fx * 10;
 			return 0;
 		}
@@ -160,7 +168,27 @@ struct layout {
 	int kind;
 	int col[COL__COUNT]; /* column index per role, -1 = absent */
 	int ncols;
+	char name[MAX_COLS][COL_NAME_MAX]; /* header text per column, for messages */
 };
+
+/* What is wrong with a row: the cell (index into the row; may be past the
+ * header's columns) and why. why is a static string, so (col, why) names
+ * the kind of problem. */
+struct row_err {
+	int col;
+	const char *why;
+};
+
+/* Formats the name of column c for a message: the header's name, or
+ * "field N" (1-based) past the header. Returns buf. */
+static const char *col_name(const struct layout *lay, int c, char *buf, size_t cap)
+{
+	if (c >= 0 && c < lay->ncols && lay->name[c][0] != '\0')
+		snprintf(buf, cap, "%s", lay->name[c]);
+	else
+		snprintf(buf, cap, "field %d", c + 1);
+	return buf;
+}
 
 static int detect(struct cell *cells, int n, struct layout *lay)
 {
@@ -168,6 +196,9 @@ static int detect(struct cell *cells, int n, struct layout *lay)
 		lay->col[r] = -1;
 	lay->ncols = n;
 	for (int i = 0; i < n; i++) {
+		size_t l = cells[i].len < COL_NAME_MAX - 1 ? cells[i].len : COL_NAME_MAX - 1;
+		memcpy(lay->name[i], cells[i].p, l);
+		lay->name[i][l] = '\0';
 		for (size_t k = 0; k < sizeof(col_names) / sizeof(col_names[0]); k++) {
 			if (strlen(col_names[k].name) == cells[i].len &&
 			    strncasecmp(col_names[k].name, cells[i].p, cells[i].len) == 0) {
@@ -194,94 +225,144 @@ static int detect(struct cell *cells, int n, struct layout *lay)
 	return IG_EPARSE;
 }
 
-/* Parses a money cell of role r; absent optional columns give dflt. */
-static const char *money(const struct layout *lay, struct cell *cells, int n, enum col_role r,
-			 bool required, int64_t dflt, int64_t *out)
+enum sign_rule {
+	POSITIVE, /* prices */
+	NON_NEG,  /* sizes and volumes */
+};
+
+/* Parses the money cell of role r into *out; an absent optional column
+ * gives dflt. Float artefacts with any number of decimals round to 1e-8,
+ * but every character of the cell is checked (ig_fixed_parse_round_long):
+ * an exponent or junk is "not a number", never cut off. Returns 0, or 1
+ * with *e set. */
+static int money(const struct layout *lay, const struct cell *cells, int n, enum col_role r,
+		 bool required, int64_t dflt, enum sign_rule sign, int64_t *out, struct row_err *e)
 {
-	int c = lay->col[r];
+	int c = lay->col[r], rc;
+
 	if (c < 0) {
-		if (required)
-			return "missing column";
+		if (required) { /* detect() guarantees the required ones */
+			*e = (struct row_err){ -1, "missing column" };
+			return 1;
+		}
 		*out = dflt;
-		return NULL;
+		return 0;
 	}
-	if (c >= n || cells[c].len == 0)
-		return "missing field";
-	{
-		/* Float artefacts can carry 19+ decimals. Rounding halves away
-		 * from zero depends only on the 9th decimal, so digits past the
-		 * 18th cannot change the result: drop them. */
-		const char *dot = memchr(cells[c].p, '.', cells[c].len);
-		size_t len = cells[c].len;
-		if (dot != NULL && len - (size_t)(dot - cells[c].p) - 1 > IG_FIXED_MAX_INPUT_DECIMALS)
-			len = (size_t)(dot - cells[c].p) + 1 + IG_FIXED_MAX_INPUT_DECIMALS;
-		if (ig_fixed_parse_round(cells[c].p, len, out) != 0)
-			return "not a number";
-		return NULL;
+	if (c >= n || cells[c].len == 0) {
+		*e = (struct row_err){ c, "missing field" };
+		return 1;
 	}
-	if (ig_fixed_parse_round(cells[c].p, cells[c].len, out) != 0)
-		return "not a number";
-	return NULL;
+	rc = ig_fixed_parse_round_long(cells[c].p, cells[c].len, out);
+	if (rc != 0) {
+		*e = (struct row_err){ c, rc == IG_ERANGE ? "out of range" : "not a number" };
+		return 1;
+	}
+	if (sign == POSITIVE && *out <= 0) {
+		*e = (struct row_err){ c, "not positive" };
+		return 1;
+	}
+	if (sign == NON_NEG && *out < 0) {
+		*e = (struct row_err){ c, "negative" };
+		return 1;
+	}
+	return 0;
 }
 
-/* Parses one data row into ev. Returns NULL or a message. */
-static const char *parse_row(const struct layout *lay, struct cell *cells, int n,
-			     struct ig_event *ev, int64_t prev_ts)
+/* Parses one data row into ev. Returns 0, or 1 with *e saying which cell
+ * is wrong and why. */
+static int parse_row(const struct layout *lay, const struct cell *cells, int n,
+		     struct ig_event *ev, int64_t prev_ts, struct row_err *e)
 {
-	const char *e;
 	int64_t ts;
 	int tc = lay->col[COL_TS];
 
-	if (n < lay->ncols)
-		return "missing fields";
-	if (ig_feed_parse_ts(cells[tc].p, cells[tc].len, &ts) != 0)
-		return "bad timestamp";
-	if (ts < prev_ts)
-		return "timestamp goes backwards";
+	if (n < lay->ncols) {
+		*e = (struct row_err){ n, "missing field" };
+		return 1;
+	}
+	if (n > lay->ncols) {
+		*e = (struct row_err){ lay->ncols, "more fields than the header" };
+		return 1;
+	}
+	if (ig_feed_parse_ts(cells[tc].p, cells[tc].len, &ts) != 0) {
+		*e = (struct row_err){ tc, "bad timestamp" };
+		return 1;
+	}
+	if (ts < prev_ts) {
+		*e = (struct row_err){ tc, "timestamp goes backwards" };
+		return 1;
+	}
 	memset(ev, 0, sizeof(*ev));
 	ev->hdr.ts_event_ns = ts;
 	switch (lay->kind) {
 	case IG_CSV_QUOTES: {
 		struct ig_quote *q = &ev->body.quote;
 		ev->hdr.type = IG_EV_QUOTE;
-		if ((e = money(lay, cells, n, COL_BID, true, 0, &q->bid_px)) ||
-		    (e = money(lay, cells, n, COL_ASK, true, 0, &q->ask_px)) ||
-		    (e = money(lay, cells, n, COL_BID_QTY, false, IG_FIXED(1), &q->bid_qty)) ||
-		    (e = money(lay, cells, n, COL_ASK_QTY, false, IG_FIXED(1), &q->ask_qty)))
-			return e;
-		if (q->bid_px <= 0 || q->ask_px <= 0 || q->bid_qty < 0 || q->ask_qty < 0)
-			return "non-positive price or negative size";
-		if (q->bid_px > q->ask_px)
-			return "crossed quote (bid > ask)";
-		return NULL;
+		if (money(lay, cells, n, COL_BID, true, 0, POSITIVE, &q->bid_px, e) ||
+		    money(lay, cells, n, COL_ASK, true, 0, POSITIVE, &q->ask_px, e) ||
+		    money(lay, cells, n, COL_BID_QTY, false, IG_FIXED(1), NON_NEG, &q->bid_qty, e) ||
+		    money(lay, cells, n, COL_ASK_QTY, false, IG_FIXED(1), NON_NEG, &q->ask_qty, e))
+			return 1;
+		if (q->bid_px > q->ask_px) {
+			*e = (struct row_err){ lay->col[COL_BID], "above ask (crossed quote)" };
+			return 1;
+		}
+		return 0;
 	}
 	case IG_CSV_TRADES: {
 		struct ig_trade *t = &ev->body.trade;
 		ev->hdr.type = IG_EV_TRADE;
-		if ((e = money(lay, cells, n, COL_PRICE, true, 0, &t->px)) ||
-		    (e = money(lay, cells, n, COL_QTY, false, IG_FIXED(1), &t->qty)))
-			return e;
-		if (t->px <= 0 || t->qty < 0)
-			return "non-positive price or negative size";
-		return NULL;
+		if (money(lay, cells, n, COL_PRICE, true, 0, POSITIVE, &t->px, e) ||
+		    money(lay, cells, n, COL_QTY, false, IG_FIXED(1), NON_NEG, &t->qty, e))
+			return 1;
+		return 0;
 	}
 	default: {
 		struct ig_bar *b = &ev->body.bar;
 		ev->hdr.type = IG_EV_BAR;
-		if ((e = money(lay, cells, n, COL_OPEN, true, 0, &b->open_px)) ||
-		    (e = money(lay, cells, n, COL_HIGH, true, 0, &b->high_px)) ||
-		    (e = money(lay, cells, n, COL_LOW, true, 0, &b->low_px)) ||
-		    (e = money(lay, cells, n, COL_CLOSE, true, 0, &b->close_px)) ||
-		    (e = money(lay, cells, n, COL_VOLUME, false, 0, &b->volume)))
-			return e;
-		if (b->low_px <= 0 || b->high_px < b->low_px || b->volume < 0)
-			return "inconsistent bar (low <= 0, high < low or volume < 0)";
+		if (money(lay, cells, n, COL_OPEN, true, 0, POSITIVE, &b->open_px, e) ||
+		    money(lay, cells, n, COL_HIGH, true, 0, POSITIVE, &b->high_px, e) ||
+		    money(lay, cells, n, COL_LOW, true, 0, POSITIVE, &b->low_px, e) ||
+		    money(lay, cells, n, COL_CLOSE, true, 0, POSITIVE, &b->close_px, e) ||
+		    money(lay, cells, n, COL_VOLUME, false, 0, NON_NEG, &b->volume, e))
+			return 1;
+		if (b->high_px < b->low_px) {
+			*e = (struct row_err){ lay->col[COL_HIGH], "below low" };
+			return 1;
+		}
+		if (b->open_px < b->low_px || b->open_px > b->high_px) {
+			*e = (struct row_err){ lay->col[COL_OPEN], "outside [low, high]" };
+			return 1;
+		}
+		if (b->close_px < b->low_px || b->close_px > b->high_px) {
+			*e = (struct row_err){ lay->col[COL_CLOSE], "outside [low, high]" };
+			return 1;
+		}
 		b->period_ns = prev_ts > 0 && ts > prev_ts && ts - prev_ts <= INT64_C(86400000000000)
 				       ? ts - prev_ts
 				       : INT64_C(60000000000);
-		return NULL;
+		return 0;
 	}
 	}
+}
+
+/* Kinds of bad row already reported in a non-strict load. */
+struct kinds {
+	struct row_err seen[MAX_KINDS];
+	int n;
+};
+
+/* Returns true the first time (col, why) is seen (false once the table is
+ * full, so a file with endless kinds cannot flood the log). */
+static bool first_of_kind(struct kinds *k, const struct row_err *e)
+{
+	for (int i = 0; i < k->n; i++)
+		if (k->seen[i].col == e->col && k->seen[i].why == e->why)
+			return false;
+	if (k->n == MAX_KINDS)
+		return false;
+	k->seen[k->n++] = *e;
+	return true;
 }
 
 /* Reads the whole file into a NUL-terminated heap buffer. */
@@ -324,6 +405,7 @@ int ig__feed_csv_open(struct ig_feed *f, const struct ig_cfg_feed *cfg, char *er
 	char *buf;
 	size_t len, lines = 0, off = 0;
 	struct layout lay = { 0 };
+	struct kinds kinds = { .n = 0 };
 	struct cell cells[MAX_COLS];
 	int rc, lineno = 0;
 	bool have_header = false;
@@ -364,18 +446,28 @@ int ig__feed_csv_open(struct ig_feed *f, const struct ig_cfg_feed *cfg, char *er
 			continue;
 		}
 		f->rows++;
-		const char *msg = parse_row(&lay, cells, n, &f->events[f->nevents], prev_ts);
-		if (msg != NULL) {
+		struct row_err re;
+		if (parse_row(&lay, cells, n, &f->events[f->nevents], prev_ts, &re) != 0) {
+			char cname[COL_NAME_MAX + 16];
 			f->bad_rows++;
+			col_name(&lay, re.col, cname, sizeof(cname));
 			if (cfg->strict) {
-				snprintf(err, errlen, "%s:%d: %s (feed.strict is on)", cfg->path, lineno,
-					 msg);
+				if (re.col == lay.ncols && n > lay.ncols)
+					snprintf(err, errlen,
+						 "%s:%d: %s: %s (%d) (feed.strict is on)", cfg->path,
+						 lineno, cname, re.why, lay.ncols);
+				else
+					snprintf(err, errlen, "%s:%d: %s: %s (feed.strict is on)",
+						 cfg->path, lineno, cname, re.why);
 				free(buf);
 				free(f->events);
 				f->events = NULL;
 				return IG_EPARSE;
 			}
-			ig_log_warn("%s:%d: %s; row skipped", cfg->path, lineno, msg);
+			if (first_of_kind(&kinds, &re))
+				ig_log_warn("%s:%d: %s: %s; row skipped (later rows with this "
+					    "problem are only counted)",
+					    cfg->path, lineno, cname, re.why);
 			continue;
 		}
 		prev_ts = f->events[f->nevents].hdr.ts_event_ns;

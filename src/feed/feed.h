@@ -13,12 +13,17 @@
  *   bars    ts, open, high, low, close, volume
  * The timestamp column (ts, ts_unix, timestamp, time, utc_time) holds Unix
  * seconds, milliseconds or nanoseconds (by magnitude) or ISO-8601 UTC.
- * A malformed row (missing field, not a number, time going backwards) gets a
- * warning with file:line and is skipped and counted; with feed.strict the
- * open fails instead. Jumps forward in time are fine.
+ * A malformed row (missing or extra field, not a number, a price <= 0, a
+ * negative size, a crossed quote, a bar with high < low or open/close
+ * outside [low, high], time going backwards) is skipped and counted, and the
+ * first row of each kind (column and problem) gets a warning
+ * "file:line: column: why"; with feed.strict the open fails with that
+ * message instead. Jumps forward in time are fine.
  *
- * Prices and sizes are parsed with ig_fixed_parse_round: float artefacts in
- * published data ("9.342381490000001") round to 1e-8 by the engine's rule.
+ * Prices and sizes are parsed with ig_fixed_parse_round_long: float
+ * artefacts in published data ("9.342381490000001", any number of
+ * decimals) round to 1e-8 by the engine's rule, but an exponent or junk
+ * anywhere in the cell makes it "not a number".
  *
  * Pacing: speed 0 replays as fast as possible, or at feed.rate events per
  * second when that is set; speed k > 0 replays k times faster than the

@@ -16,7 +16,7 @@
 #define NS_PER_MS INT64_C(1000000)
 
 /* Failure kinds, for logging once per change. */
-enum { P_NONE = 0, P_TRANSPORT, P_HTTP, P_MALFORMED, P_EMPTY };
+enum { P_NONE = 0, P_TRANSPORT, P_HTTP, P_MALFORMED, P_EMPTY, P_CROSSED };
 
 void ig_luno_feed_opts_from_config(struct ig_luno_feed_opts *o, const struct ig_config *cfg,
 				   uint16_t instrument_id)
@@ -232,6 +232,11 @@ static int finish(struct ig_luno_feed *f, CURLcode res, int64_t now, struct ig_e
 		problem(f, P_EMPTY, "the %s side of the book is empty", bid <= 0 ? "bid" : "ask");
 		return 0;
 	}
+	if (bid > ask) {
+		f->stats.crossed_book++;
+		problem(f, P_CROSSED, "crossed book (bid above ask)");
+		return 0;
+	}
 	if (f->last_problem != P_NONE) {
 		ig_log_info("luno feed: quotes again");
 		f->last_problem = P_NONE;
@@ -300,11 +305,12 @@ void ig_luno_feed_log_stats(const struct ig_luno_feed *f)
 {
 	const struct ig_luno_feed_stats *s = &f->stats;
 	ig_log_info("luno feed: requests=%llu quotes=%llu http_errors=%llu (429=%llu) transport=%llu "
-		    "malformed=%llu empty_book=%llu budget_waits=%llu rtt_us p50=%lld p99=%lld",
+		    "malformed=%llu empty_book=%llu crossed_book=%llu budget_waits=%llu rtt_us p50=%lld p99=%lld",
 		    (unsigned long long)s->requests, (unsigned long long)s->quotes,
 		    (unsigned long long)s->http_errors, (unsigned long long)s->http_429,
 		    (unsigned long long)s->transport_errors, (unsigned long long)s->malformed,
-		    (unsigned long long)s->empty_book, (unsigned long long)s->budget_waits,
+		    (unsigned long long)s->empty_book, (unsigned long long)s->crossed_book,
+		    (unsigned long long)s->budget_waits,
 		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.5) / 1000),
 		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.99) / 1000));
 }

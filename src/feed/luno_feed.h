@@ -19,7 +19,7 @@
  * reserve so that order traffic goes first; a 429 backs every caller off.
  *
  * A failed or malformed answer (transport error, non-2xx, bad JSON, an
- * empty side of the book) produces no event; it is counted and logged
+ * empty side of the book, a crossed book: bid above ask) produces no event; it is counted and logged
  * (one line per failure kind change, not per poll) and the next poll is at
  * the usual time. The feed never ends by itself: next() returns IG_EEOF
  * only after ig_luno_feed_stop().
@@ -63,6 +63,7 @@ struct ig_luno_feed_stats {
 	uint64_t transport_errors;   /* refused, reset, timed out */
 	uint64_t malformed;          /* 2xx with a body that did not parse */
 	uint64_t empty_book;         /* a side without a price: no quote */
+	uint64_t crossed_book;       /* bid above ask: no quote */
 	uint64_t budget_waits;       /* polls that had to wait for the budget */
 	struct ig_hist rtt_ns;       /* request round trip */
 };

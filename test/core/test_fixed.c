@@ -283,6 +283,54 @@ static void test_parse_long_digits(void **state)
 	check_parse(buf, 0, 150000000);
 }
 
+/* ig_fixed_parse_round_long (CSV market data, defect 9): decimals past the
+ * 18th are checked and dropped, never cut unseen; 18 or fewer behave as
+ * ig_fixed_parse_round. */
+static void check_long(const char *s, int want_rc, int64_t want)
+{
+	int64_t v = 777;
+	int rc = ig_fixed_parse_round_long(s, strlen(s), &v);
+	if (rc != want_rc || (rc == 0 && v != want))
+		fail_msg("parse_round_long(\"%s\") = %d (%s), %" PRId64 "; want %d, %" PRId64, s, rc,
+			 ig_err_name(rc), v, want_rc, want);
+	if (rc != 0 && v != 777)
+		fail_msg("parse_round_long(\"%s\"): *out written on error", s);
+}
+
+static void test_parse_round_long(void **state)
+{
+	static const char *const same[] = { "0", "-1.5", "123.000000005", "0.123456789012345678",
+					    "92233720368.54775807", "-92233720368.54775808",
+					    "1.", ".5", "+7" };
+	(void)state;
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		int64_t want = 0;
+		int rc = ig_fixed_parse_round(same[i], strlen(same[i]), &want);
+		check_long(same[i], rc, want);
+	}
+	/* Float artefacts of any length round as their first 18 decimals. */
+	check_long("0.0038217599999999996", 0, 382176);
+	check_long("2.000000004999999999999", 0, 200000000);
+	check_long("1.00000000500000000000000001", 0, 100000001);
+	check_long("-1.0000000050000000000000000000000000000000000001", 0, -100000001);
+	check_long("6.1234567890123456789012345", 0, 612345679);
+	/* Anything but a digit past the 18th decimal is not a number. */
+	check_long("6.12345678901234567890e+03", IG_ESYNTAX, 0);
+	check_long("100.000000000000000000junk", IG_ESYNTAX, 0);
+	check_long("1.0000000000000000000000001x", IG_ESYNTAX, 0);
+	check_long("1.1234567890123456789.5", IG_ESYNTAX, 0);
+	check_long("1.1234567890123456789 ", IG_ESYNTAX, 0);
+	check_long("1e3", IG_ESYNTAX, 0);
+	check_long("", IG_ESYNTAX, 0);
+	check_long("-", IG_ESYNTAX, 0);
+	/* Range is judged as before. */
+	check_long("92233720368.547758075", IG_ERANGE, 0);
+	check_long("99999999999999999999.0000000000000000000001", IG_ERANGE, 0);
+	/* The exact and 18-decimal parsers still refuse 19 decimals. */
+	check_parse("0.0038217599999999996", IG_EPRECISION, 0);
+	check_parse_mode("0.0038217599999999996", true, IG_EPRECISION, 0);
+}
+
 /* ---- formatting --------------------------------------------------------- */
 
 static void test_format_basic(void **state)
@@ -817,6 +865,7 @@ int main(void)
 		cmocka_unit_test(test_parse_syntax),
 		cmocka_unit_test(test_parse_len_bounds),
 		cmocka_unit_test(test_parse_precision),
+		cmocka_unit_test(test_parse_round_long),
 		cmocka_unit_test(test_parse_long_digits),
 		cmocka_unit_test(test_parse_random_strings),
 		cmocka_unit_test(test_format_basic),

@@ -2392,6 +2392,16 @@ static void test_feed_ticker(void **state)
 	assert_int_equal(feed_pump(&ev, 200), 0);
 	assert_true(FD.stats.empty_book >= 1);
 	assert_int_equal(FD.stats.quotes, 2);
+	/* A crossed book (bid above ask) is no quote either: the CSV feed
+	 * refuses such a row, and the paper venue would match against it. */
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.ticker, sizeof(F.ticker), "{\"bid\":\"102\",\"ask\":\"101\"}");
+	pthread_mutex_unlock(&F.mu);
+	if (feed_pump(&ev, 200) != 0)
+		fail_msg("a crossed ticker (bid 102 > ask 101) became a quote: bid %lld ask %lld",
+			 (long long)ev.body.quote.bid_px, (long long)ev.body.quote.ask_px);
+	assert_true(FD.stats.crossed_book >= 1);
+	assert_int_equal(FD.stats.quotes, 2);
 	ig_luno_feed_stop(&FD);
 	assert_int_equal(ig_luno_feed_next(&FD, 0, &ev, &due), IG_EEOF);
 	ig_luno_feed_close(&FD);

@@ -159,6 +159,9 @@ static void test_parse_ts_iso(void **state)
 	expect_bad_ts("2017-09-03T00:00:00ZZ");
 	expect_bad_ts("2017-09-0xT00:00:00Z");
 	expect_bad_ts("2017/09/03T00:00:00Z");
+	/* A point with no digits after it (it was read as .0). */
+	expect_bad_ts("2017-09-03T00:00:00.Z");
+	expect_bad_ts("2017-09-03T00:00:00.");
 }
 
 static void test_parse_ts_unix(void **state)
@@ -207,12 +210,15 @@ static void test_parse_ts_unix_ns_19_digits(void **state)
  * Regression: a Unix time in seconds or ms past 2262-04-11 (9223372037 s),
  * or an ISO year past 2262, was multiplied into int64 ns without a range
  * check: signed overflow (undefined behaviour; UBSan aborts, a release build
- * wrapped to a garbage time). Such a cell is refused.
+ * wrapped to a garbage time). Such a cell is refused. The same held for
+ * fractional seconds ("9300000000.5": the 1e-8 value fits, its ns do not).
  */
 static void test_parse_ts_out_of_range_refused(void **state)
 {
 	static const char *const bad[] = {
 		"9300000000",           /* s, year 2264 */
+		"9300000000.5",         /* fractional s: s * 1e8 fits, * 10 to ns did not */
+		"92233720368.5",
 		"99999999999",          /* s, just under the ms threshold */
 		"99999999999999",       /* ms */
 		"9223372036854775808",  /* INT64_MAX + 1 ns */
@@ -452,7 +458,7 @@ static void test_bad_rows_skipped_and_counted(void **state)
 }
 
 /* With feed.strict the first bad row refuses the whole file, with
- * "path:LINE: reason". */
+ * "path:LINE: COLUMN: reason". */
 static void test_bad_rows_strict(void **state)
 {
 	static const struct {
@@ -465,9 +471,9 @@ static void test_bad_rows_strict(void **state)
 		{ "ts,bid,ask\n1000,99,101\n999,99,101\n", 3, "backwards" },
 		{ "ts,bid,ask\n1000,102,101\n", 2, "crossed" },
 		{ "ts,bid,ask\nxx,99,101\n", 2, "timestamp" },
-		{ "ts,price,amount\n1,5,1\n2,0,1\n", 3, "non-positive" },
+		{ "ts,price,amount\n1,5,1\n2,0,1\n", 3, "price: not positive" },
 		{ "ts,price,amount\n1,5,-1\n", 2, "negative" },
-		{ "ts,open,high,low,close\n1,1,1,2,1\n", 2, "inconsistent bar" },
+		{ "ts,open,high,low,close\n1,1,1,2,1\n", 2, "high: below low" },
 		{ "ts,open,high,low,close,volume\n1,1,2,1,1,\n", 2, "missing" },
 	};
 	(void)state;
@@ -526,6 +532,183 @@ static void test_float_artefacts_rounded(void **state)
 	assert_int_equal(ev.body.quote.ask_qty, D("0.00000003"));
 	ev = next_ev();
 	assert_int_equal(ev.body.quote.bid_px, D("1.00000001"));
+}
+
+/*
+ * Regression (defect 9): a cell with more than 18 decimals was cut after
+ * the 18th before parsing, so whatever followed was never looked at: an
+ * exponent ("6.12345678901234567890e+03" read as 6.12345679, a thousand
+ * times too small) or junk ("100.000...000junk" read as 100), even with
+ * feed.strict. Digits past the 18th are still dropped (they cannot change
+ * the rounding), but only digits: anything else makes the cell not a
+ * number. Strict stops with "path:LINE: COLUMN: why".
+ */
+static void test_long_cells_validated(void **state)
+{
+	static const struct {
+		const char *csv;
+		const char *want; /* after "path:2: " */
+	} cases[] = {
+		{ "ts,bid,ask\n1,6.12345678901234567890e+03,7000\n", "bid: not a number" },
+		{ "ts,price,amount\n1,100.000000000000000000junk,1\n", "price: not a number" },
+		{ "ts,price,amount\n1,5,1.0000000000000000000000001x\n", "amount: not a number" },
+		{ "ts,price,amount\n1,5.1234567890123456789.5,1\n", "price: not a number" },
+		{ "ts,open,high,low,close,volume\n1,1,2,1,1,0.0000000000000000001e5\n",
+		  "volume: not a number" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char want[160];
+		int rc = open_text(cases[i].csv, true);
+		if (rc != IG_EPARSE)
+			fail_msg("case %zu (%s): rc %d, want IG_EPARSE: a cut cell was accepted", i,
+				 cases[i].want, rc);
+		snprintf(want, sizeof(want), "%s:2: %s", tmp_path, cases[i].want);
+		expect_err_contains(want);
+		unlink(tmp_path);
+		assert_int_equal(open_text(cases[i].csv, false), 0);
+		assert_int_equal(feed.rows, 1);
+		assert_int_equal(feed.bad_rows, 1);
+		assert_int_equal(ig_feed_size(&feed), 0);
+		ig_feed_close(&feed);
+		feed_open = false;
+		unlink(tmp_path);
+		tmp_path[0] = '\0';
+	}
+	/* Long cells of digits still round (float artefacts). */
+	assert_int_equal(open_text("ts,price,amount\n1,6.1234567890123456789012345,"
+				   "100.0000000000000000000000\n",
+				   true),
+			 0);
+	assert_int_equal(next_ev().body.trade.px, D("6.12345679"));
+}
+
+/*
+ * Regression (defect 9): a bar whose open or close lay outside [low, high]
+ * was accepted. It is malformed: strict stops, naming the column; the
+ * edges (open = low, close = high) are fine.
+ */
+static void test_bar_open_close_within_range(void **state)
+{
+	static const struct {
+		const char *row;
+		const char *want;
+	} cases[] = {
+		{ "1,5,4,1,3", "open: outside [low, high]" },
+		{ "1,0.5,4,1,3", "open: outside [low, high]" },
+		{ "1,2,4,1,4.00000001", "close: outside [low, high]" },
+		{ "1,2,4,1,0.99999999", "close: outside [low, high]" },
+		{ "1,2,1,4,2", "high: below low" },
+		{ "1,1,1,0,1", "low: not positive" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char csv[128], want[160];
+		int rc;
+		snprintf(csv, sizeof(csv), "ts,open,high,low,close\n%s\n", cases[i].row);
+		rc = open_text(csv, true);
+		if (rc != IG_EPARSE)
+			fail_msg("bar %s: rc %d, want IG_EPARSE (%s)", cases[i].row, rc, cases[i].want);
+		snprintf(want, sizeof(want), "%s:2: %s", tmp_path, cases[i].want);
+		expect_err_contains(want);
+		unlink(tmp_path);
+		assert_int_equal(open_text(csv, false), 0);
+		assert_int_equal(feed.bad_rows, 1);
+		ig_feed_close(&feed);
+		feed_open = false;
+		unlink(tmp_path);
+		tmp_path[0] = '\0';
+	}
+	assert_int_equal(open_text("ts,open,high,low,close\n1,1,4,1,4\n2,4,4,1,1\n3,2,2,2,2\n", true),
+			 0);
+	assert_int_equal(ig_feed_size(&feed), 3);
+}
+
+/* Every strict message names the column: "path:LINE: COLUMN: why". */
+static void test_strict_message_names_column(void **state)
+{
+	static const struct {
+		const char *csv;
+		int line;
+		const char *want;
+	} cases[] = {
+		{ "ts,bid,ask,bid_qty,ask_qty\n1000,99,101,1\n", 2, "ask_qty: missing field" },
+		{ "utc_time,bid,ask\nxx,99,101\n", 2, "utc_time: bad timestamp" },
+		{ "ts,bid,ask\n1000,99,101\n999,99,101\n", 3, "ts: timestamp goes backwards" },
+		{ "ts,bid,ask\n1000,102,101\n", 2, "bid: above ask (crossed quote)" },
+		{ "ts,bid,ask\n1000,0,101\n", 2, "bid: not positive" },
+		{ "ts,bid,ask,bid_qty\n1000,99,101,-1\n", 2, "bid_qty: negative" },
+		{ "ts,price,amount\n1,5,-1\n", 2, "amount: negative" },
+		{ "ts,open,high,low,close,volume\n1,1,1,1,1,-2\n", 2, "volume: negative" },
+		{ "ts,price,amount\n1,5,1,7\n", 2, "field 4: more fields than the header (3)" },
+		{ "ts,price,amount\n1,5,\n", 2, "amount: missing field" },
+		{ "ts,price,amount\n1,99999999999999999999,1\n", 2, "price: out of range" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char want[160];
+		int rc = open_text(cases[i].csv, true);
+		if (rc != IG_EPARSE)
+			fail_msg("case %zu: rc %d, want IG_EPARSE", i, rc);
+		snprintf(want, sizeof(want), "%s:%d: %s", tmp_path, cases[i].line, cases[i].want);
+		expect_err_contains(want);
+		unlink(tmp_path);
+		tmp_path[0] = '\0';
+	}
+}
+
+/* Runs ig_feed_open on text without strict with stderr (where the log
+ * writes before ig_log_start) captured; returns the number of lines. */
+static int warn_lines(const char *text, char *out, size_t cap)
+{
+	char cap_path[] = "/tmp/ig_csv_log_XXXXXX";
+	int fd = mkstemp(cap_path), saved, lines = 0;
+	ssize_t n;
+	enum ig_log_level lvl = ig_log_level();
+
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	ig_log_set_level(IG_LOG_WARN);
+	assert_int_equal(open_text(text, false), 0);
+	fflush(stderr);
+	ig_log_set_level(lvl);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	n = read(fd, out, cap - 1);
+	assert_true(n >= 0);
+	out[n] = '\0';
+	close(fd);
+	unlink(cap_path);
+	for (ssize_t i = 0; i < n; i++)
+		lines += out[i] == '\n';
+	return lines;
+}
+
+/* Without strict, each kind of problem is logged once (with its first
+ * line), then only counted; one summary line at the end. */
+static void test_bad_rows_warn_once_per_kind(void **state)
+{
+	char log[4096];
+	int lines;
+	(void)state;
+	lines = warn_lines("ts,bid,ask\n"
+			   "1,abc,101\n"  /* 2: bid: not a number */
+			   "2,99,101\n"
+			   "3,xyz,101\n"  /* 4: same kind */
+			   "4,99,x\n"     /* 5: ask: not a number: another column */
+			   "5,102,101\n"  /* 6: crossed */
+			   "6,1e3,101\n", /* 7: bid: not a number again */
+			   log, sizeof(log));
+	assert_int_equal(feed.bad_rows, 5);
+	if (lines != 4)
+		fail_msg("%d log lines, want 4 (3 kinds + summary):\n%s", lines, log);
+	if (strstr(log, ":2: bid: not a number") == NULL || strstr(log, ":5: ask: not a number") == NULL ||
+	    strstr(log, ":6: bid: above ask") == NULL || strstr(log, "5 of 6 rows skipped") == NULL)
+		fail_msg("log lacks a first occurrence or the summary:\n%s", log);
 }
 
 /* ------------------------------------------------------- bundled data */
@@ -763,6 +946,10 @@ int main(void)
 		T(test_bad_rows_skipped_and_counted),
 		T(test_bad_rows_strict),
 		T(test_float_artefacts_rounded),
+		T(test_long_cells_validated),
+		T(test_bar_open_close_within_range),
+		T(test_strict_message_names_column),
+		T(test_bad_rows_warn_once_per_kind),
 		T(test_bundled_data),
 		T(test_pacing_unpaced),
 		T(test_pacing_rate),
