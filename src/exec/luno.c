@@ -1586,6 +1586,16 @@ static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
 	maybe_finish(v, r, out);
 }
 
+/* A lookup that gave no answer (transport, 5xx, malformed, another
+ * order's status): when r is asked again, at its state's pace (an order
+ * reported never placed every UNPLACED_PACE periods, else every period).
+ * Returns the time set. */
+static int64_t lookup_later(const struct ig_luno *v, struct ig_luno_rec *r, int64_t now)
+{
+	r->next_lookup_ns = now + (r->state == RS_UNPLACED ? UNPLACED_PACE : 1) * v->status_ns;
+	return r->next_lookup_ns;
+}
+
 static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
 		      struct ig_emit *out)
 {
@@ -1598,7 +1608,7 @@ static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 			malformed(v, sl, "; asking again later");
 		else
 			log_failure(v, sl, rp, "; asking again later");
-		r->next_lookup_ns = now + v->status_ns;
+		lookup_later(v, r, now);
 		return;
 	}
 	if (throttled(v, sl, rp, now)) {
@@ -1612,12 +1622,12 @@ static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 	}
 	if (rp->status < 200 || rp->status >= 300) {
 		log_failure(v, sl, rp, "; asking again later");
-		r->next_lookup_ns = now + v->status_ns;
+		lookup_later(v, r, now);
 		return;
 	}
 	if (ig_luno_parse_order(rp->body, rp->len, &st) != 0) {
 		malformed(v, sl, "; asking again later");
-		r->next_lookup_ns = now + v->status_ns;
+		lookup_later(v, r, now);
 		return;
 	}
 	cid = client_id_of(st.client_order_id);
@@ -1626,7 +1636,7 @@ static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		v->stats.malformed++;
 		ig_log_warn("luno: status for %016llx describes another order; ignored",
 			    (unsigned long long)r->client_id);
-		r->next_lookup_ns = now + v->status_ns;
+		lookup_later(v, r, now);
 		return;
 	}
 	apply_status(v, r, &st, now, out);

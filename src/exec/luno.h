@@ -40,6 +40,7 @@
  *             Never sent again.
  *   UNPLACED  reported never placed (REJECTED, or for a recovered order
  *             REJECTED/CANCELED): still looked up every 8 status periods
+ *             (a failed lookup too)
  *             for 30 in-doubt windows (at least 10 minutes), and its trades
  *             still map to it; if it shows up after all it is adopted back
  *             (ORDER_UPDATE ACCEPTED with IG_EVF_ADOPT, filled 0, leaves
