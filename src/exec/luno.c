@@ -45,6 +45,10 @@ static const char *const rq_name[] = { "none", "stoporder", "submit", "lookup", 
  * error is logged when an order's cancel has failed CANCEL_LOUD times. */
 #define CANCEL_BACKOFF_MAX 32
 #define CANCEL_LOUD 5
+/* An order whose trades read fall short of the base Luno's status reports
+ * for REREAD_PERIODS status periods gets its trades read again from its
+ * own cursor (a trade Luno listed late, below the instrument's cursor). */
+#define REREAD_PERIODS 4
 
 /* ------------------------------------------------------------- utilities */
 
@@ -796,6 +800,7 @@ void ig_luno_submit(struct ig_luno *v, const struct ig_event *order, struct ig_e
 	r->tif = o->tif;
 	r->flags = o->flags;
 	r->state = RS_QUEUED;
+	r->seq_floor = v->inst[k].last_seq;
 	queue_push(v, RQ_SUBMIT, k, idx1_of(v, r), 0);
 	ig_luno_poll(v, ig_clock_mono_ns(), out); /* start it now if the budget allows */
 }
@@ -989,6 +994,7 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 			 coid);
 		return true;
 	case RQ_TRADES:
+		sl->req.reread = false;
 		if (in->probe && in->last_seq == 0 && in->since_ms == 0) {
 			/* Where the account's trades on the pair end now. */
 			snprintf(sl->url, sizeof(sl->url), "%s/api/1/listtrades?pair=%s&limit=1&sort_desc=true",
@@ -998,6 +1004,17 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 		in->probe = false;
 		snprintf(sl->url, sizeof(sl->url), "%s/api/1/listtrades?pair=%s&limit=%d", v->base_url,
 			 in->pair, IG_LUNO_TRADES_PAGE);
+		if (in->reread) {
+			/* From the lowest cursor of the orders that fall short. */
+			sl->req.reread = true;
+			if (in->reread_seq > 0) {
+				snprintf(num, sizeof(num), "%llu", (unsigned long long)in->reread_seq);
+				append(sl->url, sizeof(sl->url), "&after_seq=%s", num);
+			} else if (in->since_ms > 0) {
+				append(sl->url, sizeof(sl->url), "&since=%lld", (long long)in->since_ms);
+			}
+			return true;
+		}
 		if (in->since_ms > 0)
 			append(sl->url, sizeof(sl->url), "&since=%lld", (long long)in->since_ms);
 		/* after_seq is inclusive at Luno; the cursor skips what it has
@@ -1567,6 +1584,10 @@ static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
 		r->complete = true;
 	if (st->base > r->status_base)
 		r->status_base = st->base;
+	if (r->venue_base >= r->status_base)
+		r->gap_since_ns = 0;
+	else if (r->gap_since_ns == 0)
+		r->gap_since_ns = now;
 	if (r->state == RS_UNPLACED)
 		adopt_back(v, r, st->limit_price, out);
 	if (r->state == RS_IN_DOUBT) {
@@ -1668,6 +1689,8 @@ static void apply_trade(struct ig_luno *v, struct ig_luno_rec *r, const struct i
 		return;
 	}
 	r->venue_base += t->volume;
+	if (r->venue_base >= r->status_base)
+		r->gap_since_ns = 0;
 	leaves = r->qty - r->filled_qty;
 	if (qty > leaves) {
 		v->stats.overfills++;
@@ -1802,10 +1825,13 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		r = cid != 0 ? find_client(v, cid) : find_order_id(v, t->order_id);
 		if (r != NULL && r->instrument_id != k)
 			r = NULL;
-		/* A trade between two of our orders is listed once per side
-		 * under one sequence: at the cursor's sequence, one of ours
-		 * not yet applied to it still counts (its own cursor decides). */
-		if (t->sequence < in->last_seq || (t->sequence == in->last_seq && r == NULL)) {
+		/* A trade of a known order is applied when it is above that
+		 * order's own cursor, wherever the instrument's cursor is: Luno
+		 * may list a trade late, below a sequence already read, and a
+		 * match between two of our orders is listed once per side under
+		 * one sequence (each side is a fill). Only trades of no known
+		 * order are skipped by the instrument's cursor. */
+		if (r == NULL && (t->sequence <= in->last_seq || sl->req.reread)) {
 			v->stats.duplicate_trades++;
 			continue;
 		}
@@ -1827,7 +1853,20 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		} else {
 			apply_trade(v, r, t, out);
 		}
-		in->last_seq = t->sequence;
+		if (t->sequence > in->last_seq)
+			in->last_seq = t->sequence;
+	}
+	if (sl->req.reread) {
+		/* Read on from the page's end, or done. */
+		if (n == IG_LUNO_TRADES_PAGE) {
+			in->reread_seq = v->page[n - 1].sequence;
+		} else {
+			in->reread = false;
+			in->reread_seq = 0;
+		}
+		if (!in->rq_trades)
+			queue_push(v, RQ_TRADES, k, 0, now);
+		return;
 	}
 	if (n == IG_LUNO_TRADES_PAGE) {
 		in->more_trades = true;
@@ -1930,6 +1969,7 @@ static void adopt(struct ig_luno *v, uint16_t k, const struct ig_luno_order_stat
 	r->venue_base = st->base;
 	r->status_base = st->base;
 	r->last_seq = in->last_seq;
+	r->seq_floor = in->last_seq;
 	r->sent_ns = now;
 	r->last_status_ns = now;
 	r->ts_event_ns = ig_clock_real_ns();
@@ -2137,6 +2177,28 @@ static void complete(struct ig_luno *v, struct ig_luno_slot *sl, CURLcode res, i
 
 /* ----------------------------------------------------------- status round */
 
+/* r's trades read fall short of the base Luno reports for it, for a
+ * while: its trades are read again from its own cursor (the lowest such
+ * cursor on the instrument, if several). */
+static void reread_from(struct ig_luno *v, struct ig_luno_rec *r, int64_t now)
+{
+	struct ig_luno_inst *in = &v->inst[r->instrument_id];
+	uint64_t from = r->last_seq > r->seq_floor ? r->last_seq : r->seq_floor;
+	char coid[24];
+
+	r->gap_since_ns = now; /* once per REREAD_PERIODS while it lasts */
+	if (!in->reread || from < in->reread_seq)
+		in->reread_seq = from;
+	in->reread = true;
+	ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
+	ig_log(r->rereads++ == 0 ? IG_LOG_WARN : IG_LOG_DEBUG,
+	       "luno: order %s: Luno reports more filled than its trades read; reading its "
+	       "trades again from sequence %llu",
+	       coid, (unsigned long long)from);
+	if (!in->rq_trades)
+		queue_push(v, RQ_TRADES, r->instrument_id, 0, now);
+}
+
 /* Every status_ms: read new trades and ask for the status of the orders
  * that need it. */
 static void status_round(struct ig_luno *v, int64_t now)
@@ -2169,7 +2231,12 @@ static void status_round(struct ig_luno *v, int64_t now)
 	}
 	for (uint32_t i = 0; i < v->nrecs; i++) {
 		struct ig_luno_rec *r = &v->recs[i];
-		if (r->client_id == 0 || r->rq_lookup)
+		if (r->client_id == 0)
+			continue;
+		if (r->state == RS_OPEN && r->gap_since_ns != 0 &&
+		    now - r->gap_since_ns >= REREAD_PERIODS * v->status_ns)
+			reread_from(v, r, now);
+		if (r->rq_lookup)
 			continue;
 		if (r->state == RS_UNPLACED && now >= r->unplaced_until_ns) {
 			char coid[24];

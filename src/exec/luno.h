@@ -59,11 +59,16 @@
  * trade_id = its sequence (so the OMS applies it once), px = price, qty =
  * volume, fee = fee_counter + round(fee_base * price) (exchange-sim charges
  * in counter; a base fee is converted at the trade price), liquidity =
- * taker when is_buy matches our side. A sequence below the last one seen
- * is skipped, and one at it unless it is of an order of ours that has not
- * had it (a match between two of our orders is listed once per side under
- * one sequence: each side is a fill), so a page served twice fills nothing
- * twice. With no cursor and no since, the first listtrades asks for the
+ * taker when is_buy matches our side. A trade of an order we know is
+ * applied when its sequence is above that order's own cursor (the last
+ * sequence applied to it), wherever the instrument's cursor is: Luno may
+ * list a trade late, below a sequence already read, and a match between two
+ * of our orders is listed once per side under one sequence (each side is a
+ * fill); a trade of no known order at or below the instrument's cursor is
+ * skipped. A page served twice fills nothing twice. When Luno's status
+ * reports an order more filled than the trades applied to it for
+ * REREAD_PERIODS (4) status periods, its trades are read again from its own
+ * cursor (the instrument's cursor when it was sent, if it has none). With no cursor and no since, the first listtrades asks for the
  * account's latest trade (sort_desc, limit 1) and reading starts at its
  * timestamp: Luno's clock, not ours. A trade of
  * a client_order_id we do not know is counted as foreign and skipped, but
@@ -272,6 +277,9 @@ struct ig_luno_rec {
 	int64_t ts_origin_ns;      /* of the order event */
 	int64_t ts_event_ns;
 	uint64_t last_seq;         /* last trade sequence applied */
+	uint64_t seq_floor;        /* the instrument's cursor when the record was made: every
+				    * trade of the order is above it */
+	int64_t gap_since_ns;      /* Luno's base has been above venue_base since; 0 = no gap */
 	uint16_t strategy_id;
 	uint16_t instrument_id;
 	uint8_t side;              /* enum ig_side */
@@ -281,6 +289,7 @@ struct ig_luno_rec {
 	uint8_t state;             /* QUEUED, SENDING, OPEN, IN_DOUBT, UNPLACED (luno.c) */
 	uint8_t send_attempts;     /* unsent attempts so far */
 	uint8_t cancel_attempts;
+	uint8_t rereads;           /* trade re-reads for it (the first is logged as a warning) */
 	bool announced;            /* IN_DOUBT was emitted */
 	bool complete;             /* Luno said COMPLETE */
 	bool cancel_wanted;        /* the OMS asked to cancel */
@@ -307,6 +316,7 @@ struct ig_luno_req {
 	uint64_t seq;              /* queue order */
 	int64_t not_before_ns;
 	int64_t queued_ns;         /* when it was first queued */
+	bool reread;               /* listtrades: a re-read from an order's own cursor */
 };
 
 struct ig_luno_inst {
@@ -324,6 +334,9 @@ struct ig_luno_inst {
 	bool probe;                /* the first listtrades asks for the latest trade only
 				    * (sort_desc, limit 1); since_ms = its timestamp */
 	uint64_t last_seq;         /* trades cursor: highest sequence applied */
+	bool reread;               /* the next listtrades re-reads from reread_seq: an order's
+				    * trades fall short of its status (see on_trades) */
+	uint64_t reread_seq;       /* after_seq of the re-read; 0 = from since / the start */
 	char base_asset[IG_LUNO_ASSET_MAX];    /* "" until known (3+3 split or /markets) */
 	char counter_asset[IG_LUNO_ASSET_MAX];
 	/* Recovery pass, this instrument. */

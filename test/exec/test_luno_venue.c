@@ -186,6 +186,9 @@ static void fake_order_json(const struct forder *o, char *out, size_t cap)
  * from there); else F.trades. */
 static char T_probe[2048], T_after[4096];
 static long long T_cut;
+/* ... and one with after_seq >= T_seq_cut gets T_seqd, if set. */
+static char T_seqd[4096];
+static long long T_seq_cut;
 
 /* Decides the reply to one request. Called with F.mu held. */
 static void fake_answer(const struct hreq *rq, int *status, char *out, size_t cap, int *delay_ms)
@@ -299,12 +302,15 @@ static void fake_answer(const struct hreq *rq, int *status, char *out, size_t ca
 		return;
 	}
 	if (strcmp(rq->path, "/api/1/listtrades") == 0) {
-		char sd_[8], since_[32];
+		char sd_[8], since_[32], aseq_[32];
 		arg(rq->query, "sort_desc", sd_, sizeof(sd_));
 		arg(rq->query, "since", since_, sizeof(since_));
+		arg(rq->query, "after_seq", aseq_, sizeof(aseq_));
 		*status = F.trades_status;
 		if (T_probe[0] != '\0' && strcmp(sd_, "true") == 0)
 			snprintf(out, cap, "%s", T_probe);
+		else if (T_seqd[0] != '\0' && aseq_[0] != '\0' && atoll(aseq_) >= T_seq_cut)
+			snprintf(out, cap, "%s", T_seqd);
 		else if (T_after[0] != '\0' && since_[0] != '\0' && atoll(since_) > T_cut)
 			snprintf(out, cap, "%s", T_after);
 		else
@@ -450,8 +456,8 @@ static void fake_reset(void)
 	snprintf(F.stop_body, sizeof(F.stop_body), "<html><body>Internal Server Error</body></html>");
 	F.norders = 0;
 	F.next_oid = 0;
-	T_probe[0] = T_after[0] = '\0';
-	T_cut = 0;
+	T_probe[0] = T_after[0] = T_seqd[0] = '\0';
+	T_cut = T_seq_cut = 0;
 	pthread_mutex_unlock(&F.mu);
 }
 
@@ -2422,14 +2428,58 @@ static void test_late_lower_sequence_applied(void **state)
 		 "{\"sequence\":101,\"order_id\":\"BX2\",\"client_order_id\":\"%s\",\"price\":\"100\","
 		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false}]}", ca, cb);
 	pthread_mutex_lock(&F.mu);
-	snprintf(F.orders[0].status, sizeof(F.orders[0].status), "COMPLETE");
-	snprintf(F.orders[0].base, sizeof(F.orders[0].base), "1");
+	snprintf(fake_find(ca, NULL)->status, sizeof(F.orders[0].status), "COMPLETE");
+	snprintf(fake_find(ca, NULL)->base, sizeof(F.orders[0].base), "1");
 	pthread_mutex_unlock(&F.mu);
 	set_trades(t);
 	pump_for(500);
 	print_message("fills for 0xf1: %u, live=%u, dup_trades=%llu\n", fills_for(0xf1), V.live,
 		      (unsigned long long)V.stats.duplicate_trades);
 	assert_int_equal(fills_for(0xf1), 1);
+}
+
+/* As above, but Luno filters by after_seq as it does: once the cursor is
+ * past 101, the late trade 100 is never listed again to the regular poll.
+ * Luno's status says the order is filled and its trades fall short, so its
+ * trades are read again from its own cursor, and the fill comes. */
+static void test_late_trade_reread_from_order_cursor(void **state)
+{
+	char ca[24], cb[24], t[2048];
+	(void)state;
+
+	O.since_ms = 1;
+	venue_up();
+	send_order(0xf1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0); /* BX1 */
+	send_order(0xf2, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0); /* BX2 */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2, 3000));
+	coid(0xf1, ca);
+	coid(0xf2, cb);
+	snprintf(t, sizeof(t),
+		 "{\"trades\":[{\"sequence\":101,\"order_id\":\"BX2\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false}]}", cb);
+	set_trades(t);
+	assert_true(PUMP_UNTIL(fills_for(0xf2) == 1, 3000));
+	assert_int_equal(V.inst[0].last_seq, 101);
+	pthread_mutex_lock(&F.mu);
+	snprintf(T_seqd, sizeof(T_seqd), "%s", t); /* after_seq >= 101: 100 is not listed */
+	T_seq_cut = 101;
+	snprintf(F.trades, sizeof(F.trades),
+		 "{\"trades\":[{\"sequence\":100,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false},"
+		 "{\"sequence\":101,\"order_id\":\"BX2\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false}]}", ca, cb);
+	/* (The two submits race: find the fake's order by client id.) */
+	snprintf(fake_find(ca, NULL)->status, sizeof(F.orders[0].status), "COMPLETE");
+	snprintf(fake_find(ca, NULL)->base, sizeof(F.orders[0].base), "1");
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(fills_for(0xf1) == 1, 3000));
+	pump_for(200);
+	assert_int_equal(fills_for(0xf1), 1);
+	assert_int_equal(fills_for(0xf2), 1);
+	assert_int_equal(V.live, 0);
+	assert_false(ig_luno_busy(&V));
+	assert_false(V.inst[0].reread);
+	assert_int_equal(V.inst[0].last_seq, 101);
 }
 
 /* The OMS now re-sends a cancel for a PENDING_CANCEL order on every
@@ -2693,6 +2743,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recover_against_sim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_before_submit_no_fill_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_lower_sequence_applied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_trade_reread_from_order_cursor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repeat_cancels_do_not_starve_polls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unplaced_lookup_pace_on_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_since_not_local_clock, setup, teardown),
@@ -2703,6 +2754,8 @@ int main(void)
 
 	pthread_mutex_init(&F.mu, NULL);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (getenv("IGT_FILTER") != NULL) /* run only the tests matching this pattern */
+		cmocka_set_test_filter(getenv("IGT_FILTER"));
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();
 	return rc;
