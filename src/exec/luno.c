@@ -817,29 +817,40 @@ static void unqueue_submit(struct ig_luno *v, struct ig_luno_rec *r)
 	r->rq_submit = false;
 }
 
-/* Puts r's cancel in the queue to go now: a queued one (waiting for its
- * backoff) is moved up, else one is queued, unless one is in flight. */
-static void cancel_now(struct ig_luno *v, struct ig_luno_rec *r)
+/* A cancel asked again (the strategy, the kill switch, the stop): r's
+ * stoporder, if one waits on its backoff (or none is queued), goes as soon
+ * as one status period has passed since its last one. Never while one is
+ * in flight, nor once Luno accepted one or said the order is not open:
+ * repeats cannot spend the budget the status and listtrades polls need to
+ * finish the order. */
+static void cancel_rearm(struct ig_luno *v, struct ig_luno_rec *r, int64_t now)
 {
-	r->cancel_attempts = 0;
-	r->next_cancel_ns = 0;
-	if (!r->rq_cancel) {
-		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r), 0);
+	int64_t at = r->cancel_sent_ns != 0 ? r->cancel_sent_ns + v->status_ns : now;
+	bool queued = false;
+
+	if (r->state != RS_OPEN || r->complete || r->cancel_done || r->cancel_gone)
 		return;
+	if (at < now)
+		at = now;
+	for (uint32_t i = 0; i < v->nq; i++) {
+		struct ig_luno_req *q = &v->queue[i];
+		if (q->kind == RQ_CANCEL && q->rec == idx1_of(v, r)) {
+			queued = true;
+			if (q->not_before_ns > at)
+				q->not_before_ns = at;
+		}
 	}
-	for (uint32_t i = 0; i < v->nq; i++)
-		if (v->queue[i].kind == RQ_CANCEL && v->queue[i].rec == idx1_of(v, r))
-			v->queue[i].not_before_ns = 0;
+	if (!r->rq_cancel)
+		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r), at);
+	else if (queued && r->next_cancel_ns > at)
+		r->next_cancel_ns = at;
+	/* (rq_cancel and not queued: in flight; its answer decides.) */
 }
 
 static void cancel_one(struct ig_luno *v, struct ig_luno_rec *r, struct ig_emit *out)
 {
 	if (r->cancel_wanted) {
-		/* Asked again (a second cancel, the kill switch, the stop):
-		 * whatever the last attempt gave, an order Luno has not
-		 * finished gets the cancel again, now. */
-		if (r->state == RS_OPEN && !r->complete)
-			cancel_now(v, r);
+		cancel_rearm(v, r, ig_clock_mono_ns());
 		return;
 	}
 	r->cancel_wanted = true;
@@ -1095,6 +1106,7 @@ static int start(struct ig_luno *v, struct ig_luno_slot *sl, int64_t now, struct
 	case RQ_CANCEL:
 		v->stats.cancels++;
 		r->cancel_sent = true;
+		r->cancel_sent_ns = now;
 		break;
 	case RQ_LOOKUP:
 	case RQ_STATUS:
@@ -1161,15 +1173,18 @@ static void clear_flag(struct ig_luno *v, const struct ig_luno_req *q)
 	}
 }
 
+/* The rank of a periodic poll kept waiting two status periods: ahead of
+ * cancels (a cancel is finished by the status and trades it waits for). */
+#define RANK_AGED (2 * RQ_CANCEL - 1)
+
 /* Where q stands in the queue (lower goes first): its kind, doubled, except
- * that a periodic poll kept waiting two status periods goes between
- * cancels and submits. */
+ * that a periodic poll kept waiting two status periods goes first. */
 static int rank(const struct ig_luno *v, const struct ig_luno_req *q, int64_t now)
 {
 	/* Not twice in a row: under a full queue, promoted polls get at most
 	 * every other call and order traffic the rest. */
 	if (q->kind >= RQ_TRADES && !v->promoted_last && now - q->queued_ns > 2 * v->status_ns)
-		return 2 * RQ_CANCEL + 1;
+		return RANK_AGED;
 	/* The recovery catch-up is reconciliation traffic: no reserve. */
 	if (q->kind == RQ_TRADES && v->rcv.active && !v->inst[q->instrument_id].rcv_trades_done)
 		return 2 * RQ_BALANCE + 1;
@@ -1210,7 +1225,7 @@ static int dispatch(struct ig_luno *v, int64_t now, struct ig_emit *out)
 			break;
 		}
 		v->budget_retry_ns = 0;
-		v->promoted_last = rank(v, &v->queue[best], now) == 2 * RQ_CANCEL + 1;
+		v->promoted_last = rank(v, &v->queue[best], now) == RANK_AGED;
 		for (uint32_t s = 0; s < IG_LUNO_SLOTS; s++)
 			if (!v->slots[s].busy)
 				sl = &v->slots[s];
@@ -1408,6 +1423,7 @@ static void on_cancel(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		 * does not say: not sent again blindly; its status and trades
 		 * say how it ended. (Should the status still say open, the
 		 * cancel goes again after its backoff: apply_status.) */
+		r->cancel_gone = true;
 		r->cancel_attempts = (uint8_t)(r->cancel_attempts < UINT8_MAX ? r->cancel_attempts + 1
 									   : UINT8_MAX);
 		cancel_backoff(v, r, now);

@@ -17,10 +17,10 @@
  *   cancel < submit < in-doubt lookup < markets < listtrades < status
  * Order traffic (the first four) may spend the whole budget; periodic polls
  * (listtrades, status) leave `poll_reserve` calls free for it. A periodic
- * poll that has waited more than two status periods moves up between
- * cancels and submits and drops its reserve (but never twice in a row), so
- * a steady stream of orders cannot starve the reading of fills, nor the
- * polls the orders.
+ * poll that has waited more than two status periods moves up ahead of
+ * cancels and drops its reserve (but never twice in a row), so a steady
+ * stream of orders or cancels cannot starve the reading of fills and
+ * statuses (which is what finishes a cancel), nor the polls the orders.
  *
  * Order records. Each order the OMS sends gets a record (fixed table of
  * IG_LUNO_MAX_ORDERS) keyed by the engine's client id, which also names
@@ -81,9 +81,13 @@
  * failure up to 32 periods, for as long as Luno has not reported the order
  * COMPLETE: a cancel is never abandoned (an error is logged after 5
  * failures). A second cancel of the same order (the strategy again, the
- * kill switch, the graceful stop) sends it at once. An answer saying the
- * order is no longer open is final: never sent again; the order is settled
- * from its status and trades.
+ * kill switch, the graceful stop) re-arms one waiting on its backoff: it
+ * goes one status period after the last stoporder of that order, never
+ * sooner, never while one is in flight, and not at all once Luno accepted
+ * it or said the order is not open (then its status and trades settle it),
+ * so repeated cancels cannot spend the budget. An answer saying the order
+ * is no longer open is final: never sent again (unless its status still
+ * says open); the order is settled from its status and trades.
  *
  * Terminal states. FILLED is the OMS's own conclusion from the fills. When
  * Luno says COMPLETE and the trades we applied add up to its `base`, the
@@ -273,6 +277,7 @@ struct ig_luno_rec {
 	int64_t next_lookup_ns;    /* in doubt: next lookup not before */
 	int64_t last_status_ns;    /* last status answer */
 	int64_t next_cancel_ns;    /* a failed cancel goes again not before this */
+	int64_t cancel_sent_ns;    /* the last stoporder went out; 0 = none */
 	int64_t unplaced_until_ns; /* UNPLACED: looked for until then */
 	int64_t ts_origin_ns;      /* of the order event */
 	int64_t ts_event_ns;
@@ -294,6 +299,7 @@ struct ig_luno_rec {
 	bool complete;             /* Luno said COMPLETE */
 	bool cancel_wanted;        /* the OMS asked to cancel */
 	bool cancel_done;          /* Luno accepted the stoporder */
+	bool cancel_gone;          /* Luno answered the stoporder: the order is not open */
 	bool rq_submit;            /* a submit is queued or in flight */
 	bool rq_cancel;            /* a cancel is queued or in flight */
 	bool rq_lookup;            /* a lookup/status is queued or in flight */

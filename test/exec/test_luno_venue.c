@@ -1169,7 +1169,8 @@ static void test_cancel_retried_until_done(void **state)
 	assert_false(ig_luno_busy(&V));
 
 	/* Luno keeps failing: the cancel keeps going (backing off), and a
-	 * second cancel request sends it at once. */
+	 * second cancel request re-arms it: it goes a status period after
+	 * the last stoporder, not after its backoff. */
 	send_order(0x96, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
 	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2, 3000));
 	pthread_mutex_lock(&F.mu);
@@ -1184,7 +1185,11 @@ static void test_cancel_retried_until_done(void **state)
 	pthread_mutex_unlock(&F.mu);
 	assert_true(PUMP_UNTIL(V.nbusy == 0, 3000));
 	sent = V.stats.cancels;
-	send_cancel(0x96); /* re-armed: started within the call */
+	assert_true(V.recs[0].next_cancel_ns - ig_clock_mono_ns() > 300 * MS); /* backing off */
+	send_cancel(0x96); /* re-armed: goes within a status period or so */
+	send_cancel(0x96); /* a repeat adds nothing */
+	assert_true(PUMP_UNTIL(V.stats.cancels == sent + 1, 150));
+	pump_for(20);
 	assert_int_equal(V.stats.cancels, sent + 1);
 	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 2, 3000));
 	assert_int_equal(V.live, 0);
