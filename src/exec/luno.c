@@ -49,6 +49,11 @@ static const char *const rq_name[] = { "none", "stoporder", "submit", "lookup", 
  * for REREAD_PERIODS status periods gets its trades read again from its
  * own cursor (a trade Luno listed late, below the instrument's cursor). */
 #define REREAD_PERIODS 4
+/* Submits on a pair wait for its probe (the account's latest trade) at most
+ * PROBE_PATIENCE status periods (and two request timeouts); a failed probe
+ * is sent again after one status period, doubling up to PROBE_BACKOFF_MAX. */
+#define PROBE_PATIENCE 16
+#define PROBE_BACKOFF_MAX 32
 
 /* ------------------------------------------------------------- utilities */
 
@@ -413,9 +418,19 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 			goto out_slots;
 		}
 	}
-	for (uint32_t i = 0; i < v->ninst; i++)
-		if (v->inst[i].price_scale < 0)
+	for (uint32_t i = 0; i < v->ninst; i++) {
+		struct ig_luno_inst *in = &v->inst[i];
+		int64_t patience = PROBE_PATIENCE * v->status_ns;
+		if (in->price_scale < 0)
 			queue_push(v, RQ_MARKETS, (uint16_t)i, 0, 0);
+		/* Where the account's trades end before we trade: asked now,
+		 * and submits on the pair wait for it (see probe_check). */
+		if (patience < 2 * v->timeout_ms * NS_PER_MS + v->status_ns)
+			patience = 2 * v->timeout_ms * NS_PER_MS + v->status_ns;
+		in->probe_until_ns = ig_clock_mono_ns() + patience;
+		if (in->probe)
+			queue_push(v, RQ_TRADES, (uint16_t)i, 0, 0);
+	}
 	v->next_status_ns = ig_clock_mono_ns() + v->status_ns;
 	return 0;
 
@@ -1129,6 +1144,8 @@ static bool eligible(struct ig_luno *v, const struct ig_luno_req *q, int64_t now
 		return false;
 	if (q->kind == RQ_SUBMIT && v->inst[q->instrument_id].price_scale < 0)
 		return false; /* waits for /markets */
+	if (q->kind == RQ_SUBMIT && v->inst[q->instrument_id].probe)
+		return false; /* waits for the probe */
 	return true;
 }
 
@@ -1185,6 +1202,9 @@ static int rank(const struct ig_luno *v, const struct ig_luno_req *q, int64_t no
 	 * every other call and order traffic the rest. */
 	if (q->kind >= RQ_TRADES && !v->promoted_last && now - q->queued_ns > 2 * v->status_ns)
 		return RANK_AGED;
+	/* The probe holds the submits back: order traffic. */
+	if (q->kind == RQ_TRADES && v->inst[q->instrument_id].probe)
+		return 2 * RQ_SUBMIT - 1;
 	/* The recovery catch-up is reconciliation traffic: no reserve. */
 	if (q->kind == RQ_TRADES && v->rcv.active && !v->inst[q->instrument_id].rcv_trades_done)
 		return 2 * RQ_BALANCE + 1;
@@ -1796,31 +1816,38 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 	size_t n = 0;
 	bool stopped = false;
 
+	bool is_probe = strstr(sl->url, "sort_desc=true") != NULL;
+
 	in->more_trades = false;
-	if (!read_reply_ok(v, sl, rp, now, &in->rq_trades, "; read again next round"))
-		return;
-	if (ig_luno_parse_trades(rp->body, rp->len, v->page, IG_LUNO_TRADES_PAGE, &n) != 0) {
+	if (is_probe && !in->probe)
+		return; /* answered after the submits stopped waiting: too late to use */
+	if (!read_reply_ok(v, sl, rp, now, &in->rq_trades, "; read again next round") ||
+	    ig_luno_parse_trades(rp->body, rp->len, v->page, IG_LUNO_TRADES_PAGE, &n) != 0) {
 		/* Nothing of the page is applied; the cursor stays, so the
 		 * same trades are read again: no fill is lost or doubled. */
-		malformed(v, sl, "; read again next round");
+		if (rp->res == CURLE_OK && rp->status >= 200 && rp->status < 300)
+			malformed(v, sl, "; read again next round");
+		if (is_probe && !in->rq_trades) {
+			/* The submits wait for it: again, backing off. */
+			int shift = in->probe_fails < 5 ? in->probe_fails : 5;
+			int64_t d = v->status_ns << shift;
+			if (d > PROBE_BACKOFF_MAX * v->status_ns)
+				d = PROBE_BACKOFF_MAX * v->status_ns;
+			in->probe_fails++;
+			queue_push(v, RQ_TRADES, k, 0, now + d);
+		}
 		return;
 	}
-	if (strstr(sl->url, "sort_desc=true") != NULL) {
-		/* The probe: read from the latest trade's own time (inclusive:
-		 * it may be one of ours already); none: from the start. */
-		int64_t ts = 0;
-		for (size_t i = 0; i < n; i++)
-			if (v->page[i].timestamp_ms > ts)
-				ts = v->page[i].timestamp_ms;
-		/* (A trade without a timestamp leaves since unset: every
-		 * trade is read, the cursor skipping what is not ours.) */
+	if (is_probe) {
+		/* The account's latest trade before any submit of ours on the
+		 * pair: every trade of ours is above its sequence, the cursor
+		 * (exact; no clock). None: read from the start. */
 		in->probe = false;
-		if (in->since_ms == 0 && in->last_seq == 0)
-			in->since_ms = ts;
-		ig_log_info("luno: %s: trades read from %lld (Unix ms, Luno's clock)%s", in->pair,
-			    (long long)in->since_ms, n == 0 ? ": no earlier trade" : "");
-		if (!in->rq_trades)
-			queue_push(v, RQ_TRADES, k, 0, now);
+		for (size_t i = 0; i < n; i++)
+			if (v->page[i].sequence > in->last_seq)
+				in->last_seq = v->page[i].sequence;
+		ig_log_info("luno: %s: trades read after sequence %llu%s", in->pair,
+			    (unsigned long long)in->last_seq, n == 0 ? " (no earlier trade)" : "");
 		return;
 	}
 	/* Apply in sequence order whatever order the page came in. */
@@ -2522,6 +2549,22 @@ static void rcv_check(struct ig_luno *v, int64_t now, struct ig_emit *out)
 
 /* ------------------------------------------------------------ poll/deadline */
 
+/* Submits stop waiting for a probe that has not been answered in time:
+ * every trade on the pair is then read from the start (nothing is missed;
+ * the cursor skips what is not ours). */
+static void probe_check(struct ig_luno *v, int64_t now)
+{
+	for (uint32_t k = 0; k < v->ninst; k++) {
+		struct ig_luno_inst *in = &v->inst[k];
+		if (!in->probe || now < in->probe_until_ns)
+			continue;
+		in->probe = false;
+		ig_log_warn("luno: %s: the account's latest trade could not be read (%u attempts); "
+			    "reading every trade on the pair from the start",
+			    in->pair, (unsigned)in->probe_fails);
+	}
+}
+
 int ig_luno_poll(struct ig_luno *v, int64_t now_ns, struct ig_emit *out)
 {
 	int work = 0, running = 0, left = 0;
@@ -2546,6 +2589,7 @@ int ig_luno_poll(struct ig_luno *v, int64_t now_ns, struct ig_emit *out)
 		status_round(v, now_ns);
 		v->next_status_ns = now_ns + v->status_ns;
 	}
+	probe_check(v, now_ns);
 	if (v->rcv.active)
 		rcv_drive(v, now_ns);
 	work += dispatch(v, now_ns, out);
@@ -2564,8 +2608,15 @@ int64_t ig_luno_deadline_ns(const struct ig_luno *v)
 		return now + v->io_poll_ns;
 	for (uint32_t i = 0; i < v->nq; i++) {
 		const struct ig_luno_req *r = &v->queue[i];
-		if (r->kind == RQ_SUBMIT && v->inst[r->instrument_id].price_scale < 0)
+		const struct ig_luno_inst *in = &v->inst[r->instrument_id];
+		if (r->kind == RQ_SUBMIT && in->price_scale < 0)
 			continue;
+		if (r->kind == RQ_SUBMIT && in->probe) {
+			/* Waits for the probe, or its patience to run out. */
+			if (in->probe_until_ns < d)
+				d = in->probe_until_ns;
+			continue;
+		}
 		if (r->not_before_ns < q)
 			q = r->not_before_ns;
 	}

@@ -68,9 +68,19 @@
  * skipped. A page served twice fills nothing twice. When Luno's status
  * reports an order more filled than the trades applied to it for
  * REREAD_PERIODS (4) status periods, its trades are read again from its own
- * cursor (the instrument's cursor when it was sent, if it has none). With no cursor and no since, the first listtrades asks for the
- * account's latest trade (sort_desc, limit 1) and reading starts at its
- * timestamp: Luno's clock, not ours. A trade of
+ * cursor (the instrument's cursor when it was sent, if it has none).
+ *
+ * The probe. With no cursor and no since, the venue first asks, at init,
+ * for the account's latest trade on the pair (sort_desc, limit 1), and no
+ * submit on the pair goes before the answer: that trade's sequence is then
+ * below every trade of ours, and becomes the cursor (after_seq), exactly,
+ * whatever anyone's clock says (no trade at all: read from the start). A
+ * failed probe is sent again, backing off from one status period (doubling,
+ * up to 32); after 16 status periods (at least two request timeouts)
+ * submits stop waiting and every trade on the pair is read from the start
+ * (slow for a long history, but nothing is missed); a late answer is then
+ * ignored. A probe answered after our first submit could be one of our own
+ * trades, with an earlier one of ours below it: hence the wait. A trade of
  * a client_order_id we do not know is counted as foreign and skipped, but
  * only once no submit of ours is still without an order id (it could be
  * that order's).
@@ -282,6 +292,8 @@ struct ig_luno_rec {
 	int64_t ts_origin_ns;      /* of the order event */
 	int64_t ts_event_ns;
 	uint64_t last_seq;         /* last trade sequence applied */
+	int64_t created_ms;        /* Luno's creation_timestamp (Unix ms, Luno's clock); 0 unknown */
+	bool looked;               /* recovered: a lookup answered (found or not found) */
 	uint64_t seq_floor;        /* the instrument's cursor when the record was made: every
 				    * trade of the order is above it */
 	int64_t gap_since_ns;      /* Luno's base has been above venue_base since; 0 = no gap */
@@ -338,7 +350,12 @@ struct ig_luno_inst {
 	int64_t next_markets_ns;
 	int64_t since_ms;          /* listtrades since= (Unix ms); 0 = not sent */
 	bool probe;                /* the first listtrades asks for the latest trade only
-				    * (sort_desc, limit 1); since_ms = its timestamp */
+				    * (sort_desc, limit 1): last_seq = its sequence; submits
+				    * on the pair wait for it (see "Fills") */
+	uint8_t probe_fails;       /* failed probes so far (backoff) */
+	int64_t probe_until_ns;    /* submits wait for the probe until then at most */
+	bool rcv_since_wait;       /* recovery, no journal cursor: the catch-up waits for
+				    * the recovered orders' creation times (since=) */
 	uint64_t last_seq;         /* trades cursor: highest sequence applied */
 	bool reread;               /* the next listtrades re-reads from reread_seq: an order's
 				    * trades fall short of its status (see on_trades) */
