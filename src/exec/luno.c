@@ -1146,6 +1146,8 @@ static bool eligible(struct ig_luno *v, const struct ig_luno_req *q, int64_t now
 		return false; /* waits for /markets */
 	if (q->kind == RQ_SUBMIT && v->inst[q->instrument_id].probe)
 		return false; /* waits for the probe */
+	if (q->kind == RQ_TRADES && v->inst[q->instrument_id].rcv_since_wait)
+		return false; /* waits for the recovered orders' creation times */
 	return true;
 }
 
@@ -1588,6 +1590,7 @@ static void not_found(struct ig_luno *v, struct ig_luno_rec *r, int64_t now, str
 {
 	char coid[24];
 
+	r->looked = true;
 	if (r->state == RS_UNPLACED) {
 		r->next_lookup_ns = now + UNPLACED_PACE * v->status_ns;
 		return;
@@ -1616,6 +1619,9 @@ static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
 {
 	set_order_id(r, st->order_id);
 	r->last_status_ns = now;
+	r->looked = true;
+	if (st->created_ms > 0)
+		r->created_ms = st->created_ms;
 	if (st->status == IG_LUNO_ST_COMPLETE)
 		r->complete = true;
 	if (st->base > r->status_base)
@@ -2320,15 +2326,16 @@ int ig_luno_recover(struct ig_luno *v, const struct ig_recover *rc)
 		in->rcv_orders_done = in->invalid;
 		if (!rc->have_journal)
 			continue;
-		/* Every trade after the last one the journal applied; with no
-		 * cursor, every trade since the journal began. */
+		/* Every trade after the last one the journal applied. With no
+		 * cursor, from the earliest creation time Luno reports for the
+		 * recovered orders on the pair (rcv_since_ready), never from
+		 * the local clock (rc->since_ms is not used: a clock ahead of
+		 * Luno's would lose the fills made before the crash). */
 		in->last_seq = rc->last_trade_seq[k];
-		if (in->last_seq > 0)
+		if (in->last_seq > 0) {
 			in->since_ms = 0;
-		else if (rc->since_ms > 0)
-			in->since_ms = rc->since_ms;
-		if (in->last_seq > 0 || in->since_ms > 0)
 			in->probe = false;
+		}
 	}
 	for (uint32_t i = 0; i < rc->norders; i++) {
 		const struct ig_recover_order *o = &rc->orders[i];
@@ -2382,6 +2389,13 @@ int ig_luno_recover(struct ig_luno *v, const struct ig_recover *rc)
 		v->stats.recovered++;
 		queue_push(v, RQ_LOOKUP, r->instrument_id, idx1_of(v, r), 0);
 	}
+	for (uint32_t i = 0; rc->have_journal && i < v->nrecs; i++) {
+		struct ig_luno_inst *in = &v->inst[v->recs[i].instrument_id];
+		if (v->recs[i].client_id != 0 && v->recs[i].recovered && in->last_seq == 0) {
+			in->rcv_since_wait = true;
+			in->probe = false;
+		}
+	}
 	ig_log_info("luno: recovery: %llu orders to look up, %s", (unsigned long long)v->stats.recovered,
 		    rc->have_journal ? "trades from the journal's cursors" : "no journal");
 	return ret;
@@ -2424,6 +2438,50 @@ static int64_t rcv_deadline(const struct ig_luno *v)
 	return d;
 }
 
+/* Recovery with no journal cursor on pair k: once every recovered order on
+ * it has been looked up, the catch-up reads since the earliest creation
+ * time Luno reports for those it found (Luno's clock: an order's trades
+ * are not older than it); from the start if one has no creation time;
+ * from the probe if none was found (no fill of ours can be missing).
+ * Returns true once since is set (rcv_since_wait cleared). */
+static bool rcv_since_ready(struct ig_luno *v, uint16_t k, int64_t now)
+{
+	struct ig_luno_inst *in = &v->inst[k];
+	int64_t since = INT64_MAX;
+	bool unknown = false;
+
+	for (uint32_t i = 0; i < v->nrecs; i++) {
+		const struct ig_luno_rec *r = &v->recs[i];
+		if (r->client_id == 0 || !r->recovered || r->instrument_id != k)
+			continue;
+		if (!r->looked)
+			return false;
+		if (r->state != RS_OPEN)
+			continue; /* not found: it has no trades */
+		if (r->created_ms > 0 && r->created_ms < since)
+			since = r->created_ms;
+		else if (r->created_ms <= 0)
+			unknown = true;
+	}
+	in->rcv_since_wait = false;
+	if (unknown) {
+		in->since_ms = 0;
+		ig_log_warn("luno: %s: recovery: an order has no creation time; reading every trade "
+			    "on the pair from the start",
+			    in->pair);
+	} else if (since != INT64_MAX) {
+		in->since_ms = since;
+		ig_log_info("luno: %s: recovery: trades read since %lld (Unix ms, Luno's clock: the "
+			    "earliest recovered order's creation)",
+			    in->pair, (long long)since);
+	} else {
+		in->since_ms = 0;
+		in->probe = true;
+		in->probe_until_ns = now + PROBE_PATIENCE * v->status_ns;
+	}
+	return true;
+}
+
 /* Queues the pass's requests that are due and not queued: the trade
  * catch-up, then the open orders, per instrument; the balances once every
  * instrument's assets are known. A failed one goes again a status period
@@ -2434,6 +2492,8 @@ static void rcv_drive(struct ig_luno *v, int64_t now)
 
 	for (uint32_t k = 0; k < v->ninst; k++) {
 		struct ig_luno_inst *in = &v->inst[k];
+		if (in->rcv_since_wait && !rcv_since_ready(v, (uint16_t)k, now))
+			continue;
 		if (!in->rcv_trades_done) {
 			if (!in->rq_trades && now >= in->rcv_trades_next_ns) {
 				in->rcv_trades_next_ns = now + v->status_ns;
@@ -2609,7 +2669,8 @@ int64_t ig_luno_deadline_ns(const struct ig_luno *v)
 	for (uint32_t i = 0; i < v->nq; i++) {
 		const struct ig_luno_req *r = &v->queue[i];
 		const struct ig_luno_inst *in = &v->inst[r->instrument_id];
-		if (r->kind == RQ_SUBMIT && in->price_scale < 0)
+		if ((r->kind == RQ_SUBMIT && in->price_scale < 0) ||
+		    (r->kind == RQ_TRADES && in->rcv_since_wait))
 			continue;
 		if (r->kind == RQ_SUBMIT && in->probe) {
 			/* Waits for the probe, or its patience to run out. */

@@ -149,10 +149,17 @@
  * acknowledged (REJECTED is no longer legal for it; an error is logged).
  * The pass, driven by poll() through the same queue and budget (its
  * requests rank as order traffic), then:
- *   - sets each listtrades cursor to the journal's last_trade_seq (since=
- *     the journal start when there is no cursor; without a journal the
- *     cursor and since stay as at init) and reads pages until one is not
- *     full: every trade since is one IG_EV_FILL, once;
+ *   - sets each listtrades cursor to the journal's last_trade_seq and
+ *     reads pages until one is not full: every trade since is one
+ *     IG_EV_FILL, once. With no cursor on a pair, never from the local
+ *     clock (rc->since_ms is ignored): the catch-up waits until every
+ *     recovered order on the pair has been looked up, then reads since the
+ *     earliest creation_timestamp Luno reports for those it found (Luno's
+ *     clock; an order's trades are not older), from the start if one has
+ *     none, or from the probe if none was found or none was recovered (no
+ *     fill of ours can then be missing: an order the journal lacks is
+ *     adopted with its earlier fills in the balances). Without a journal
+ *     the cursor stays as at init (the probe);
  *   - after that, per pair: GET /api/1/listorders?state=PENDING (paged by
  *     created_before). An order with an "ig-" client_order_id that has no
  *     record is ADOPTED: a record OPEN with its order id, strategy =

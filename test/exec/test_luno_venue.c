@@ -104,6 +104,7 @@ static struct fake {
 	int stop_fail_left; /* answer stop_status/stop_body to this many stoporders first (-1: all) */
 	int stop_status;
 	char stop_body[256];
+	long long created_ms; /* the orders' creation_timestamp; 0 = not in the reply */
 	struct forder orders[64];
 	unsigned norders;
 	unsigned next_oid;
@@ -174,11 +175,14 @@ static struct forder *fake_place(const char *coid, const char *status, const cha
 
 static void fake_order_json(const struct forder *o, char *out, size_t cap)
 {
+	char created[48] = "";
+	if (F.created_ms != 0)
+		snprintf(created, sizeof(created), ",\"creation_timestamp\":%lld", F.created_ms);
 	snprintf(out, cap,
 		 "{\"order_id\":\"%s\",\"client_order_id\":\"%s\",\"status\":\"%s\",\"side\":\"%s\","
 		 "\"type\":\"LIMIT\",\"base\":\"%s\",\"counter\":\"0\",\"fee_base\":\"0\",\"fee_counter\":\"0\","
-		 "\"limit_price\":\"100\",\"limit_volume\":\"1\",\"pair\":\"XBTZAR\"}",
-		 o->oid, o->coid, o->status, o->side, o->base);
+		 "\"limit_price\":\"100\",\"limit_volume\":\"1\",\"pair\":\"XBTZAR\"%s}",
+		 o->oid, o->coid, o->status, o->side, o->base, created);
 }
 
 /* listtrades: a sort_desc request (the probe) gets T_probe if set; one
@@ -456,6 +460,7 @@ static void fake_reset(void)
 	snprintf(F.stop_body, sizeof(F.stop_body), "<html><body>Internal Server Error</body></html>");
 	F.norders = 0;
 	F.next_oid = 0;
+	F.created_ms = 0;
 	T_probe[0] = T_after[0] = T_seqd[0] = '\0';
 	T_cut = T_seq_cut = 0;
 	pthread_mutex_unlock(&F.mu);
@@ -1983,16 +1988,28 @@ static void test_recover_cursor_since(void **state)
 	char v[32];
 	(void)state;
 
-	/* No cursor: since = the journal start. */
+	/* No cursor and no order to recover: never since = the journal
+	 * start (the local clock), but from the probe of the latest trade. */
 	venue_up();
 	RC.since_ms = INT64_C(1600000000123);
+	pthread_mutex_lock(&F.mu);
+	snprintf(T_probe, sizeof(T_probe),
+		 "{\"trades\":[{\"sequence\":42,\"order_id\":\"BXF\",\"client_order_id\":\"\","
+		 "\"price\":\"100\",\"volume\":\"1\",\"type\":\"BID\",\"timestamp\":1600000000000}]}");
+	pthread_mutex_unlock(&F.mu);
 	recover_start(true, 5000);
 	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	r = first_req("/api/1/listtrades");
+	arg(r.query, "sort_desc", v, sizeof(v));
+	assert_string_equal(v, "true");
 	r = last_req("/api/1/listtrades");
 	arg(r.query, "since", v, sizeof(v));
-	assert_string_equal(v, "1600000000123");
-	arg(r.query, "after_seq", v, sizeof(v));
 	assert_string_equal(v, "");
+	arg(r.query, "after_seq", v, sizeof(v));
+	assert_string_equal(v, "42");
+	pthread_mutex_lock(&F.mu);
+	T_probe[0] = '\0';
+	pthread_mutex_unlock(&F.mu);
 	ig_luno_destroy(&V);
 	v_up = false;
 	/* No journal: as before recovery existed (from Luno's latest trade:
@@ -2604,7 +2621,44 @@ static void test_recover_since_not_local_clock(void **state)
 		      reconcile_ev(0) != NULL, (int)ig_luno_busy(&V), last_req("/api/1/listtrades").query);
 	T_after[0] = '\0';
 	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
+	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
 }
+
+/* As above, with Luno's creation time in the order's status: the catch-up
+ * reads since that (Luno's clock), after the lookup, and finds the fill. */
+static void test_recover_since_order_creation(void **state)
+{
+	char c[24], t[1024], v[32];
+	(void)state;
+
+	venue_up();
+	coid(0x3e1, c);
+	snprintf(t, sizeof(t),
+		 "{\"trades\":[{\"sequence\":70,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false,\"timestamp\":1700000030000}]}", c);
+	pthread_mutex_lock(&F.mu);
+	fake_place(c, "COMPLETE", "1", "BUY");
+	F.created_ms = 1700000029000LL;
+	snprintf(F.trades, sizeof(F.trades), "%s", t);
+	snprintf(T_after, sizeof(T_after), "{\"trades\":[]}");
+	T_cut = 1700000030000LL;
+	pthread_mutex_unlock(&F.mu);
+	rorder(0x3e1, IG_SIDE_BUY, "100", "1", IG_OS_ACCEPTED)->venue_order_id = ig_luno_venue_id("BX1");
+	RC.since_ms = INT64_C(1700000060000); /* the local clock: not used */
+	recover_start(true, 1500);
+	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
+	arg(first_req("/api/1/listtrades").query, "since", v, sizeof(v));
+	assert_string_equal(v, "1700000029000");
+	/* The lookup came first; no probe (the latest trade may be ours). */
+	assert_true(first_req("/api/exchange/3/order").t_ns < first_req("/api/1/listtrades").t_ns);
+	arg(first_req("/api/1/listtrades").query, "sort_desc", v, sizeof(v));
+	assert_string_equal(v, "");
+	assert_int_equal(V.live, 0);
+	assert_false(ig_luno_busy(&V));
+}
+
+
 
 /* ------------------------------------------------------------------ feed */
 
@@ -2758,6 +2812,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_repeat_cancels_do_not_starve_polls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unplaced_lookup_pace_on_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_since_not_local_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_since_order_creation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_ticker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_top_and_budget, setup, teardown),
 	};
