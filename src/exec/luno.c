@@ -45,6 +45,15 @@ static const char *const rq_name[] = { "none", "stoporder", "submit", "lookup", 
  * error is logged when an order's cancel has failed CANCEL_LOUD times. */
 #define CANCEL_BACKOFF_MAX 32
 #define CANCEL_LOUD 5
+/* An order whose trades read fall short of the base Luno's status reports
+ * for REREAD_PERIODS status periods gets its trades read again from its
+ * own cursor (a trade Luno listed late, below the instrument's cursor). */
+#define REREAD_PERIODS 4
+/* Submits on a pair wait for its probe (the account's latest trade) at most
+ * PROBE_PATIENCE status periods (and two request timeouts); a failed probe
+ * is sent again after one status period, doubling up to PROBE_BACKOFF_MAX. */
+#define PROBE_PATIENCE 16
+#define PROBE_BACKOFF_MAX 32
 
 /* ------------------------------------------------------------- utilities */
 
@@ -409,9 +418,19 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 			goto out_slots;
 		}
 	}
-	for (uint32_t i = 0; i < v->ninst; i++)
-		if (v->inst[i].price_scale < 0)
+	for (uint32_t i = 0; i < v->ninst; i++) {
+		struct ig_luno_inst *in = &v->inst[i];
+		int64_t patience = PROBE_PATIENCE * v->status_ns;
+		if (in->price_scale < 0)
 			queue_push(v, RQ_MARKETS, (uint16_t)i, 0, 0);
+		/* Where the account's trades end before we trade: asked now,
+		 * and submits on the pair wait for it (see probe_check). */
+		if (patience < 2 * v->timeout_ms * NS_PER_MS + v->status_ns)
+			patience = 2 * v->timeout_ms * NS_PER_MS + v->status_ns;
+		in->probe_until_ns = ig_clock_mono_ns() + patience;
+		if (in->probe)
+			queue_push(v, RQ_TRADES, (uint16_t)i, 0, 0);
+	}
 	v->next_status_ns = ig_clock_mono_ns() + v->status_ns;
 	return 0;
 
@@ -796,6 +815,7 @@ void ig_luno_submit(struct ig_luno *v, const struct ig_event *order, struct ig_e
 	r->tif = o->tif;
 	r->flags = o->flags;
 	r->state = RS_QUEUED;
+	r->seq_floor = v->inst[k].last_seq;
 	queue_push(v, RQ_SUBMIT, k, idx1_of(v, r), 0);
 	ig_luno_poll(v, ig_clock_mono_ns(), out); /* start it now if the budget allows */
 }
@@ -812,29 +832,40 @@ static void unqueue_submit(struct ig_luno *v, struct ig_luno_rec *r)
 	r->rq_submit = false;
 }
 
-/* Puts r's cancel in the queue to go now: a queued one (waiting for its
- * backoff) is moved up, else one is queued, unless one is in flight. */
-static void cancel_now(struct ig_luno *v, struct ig_luno_rec *r)
+/* A cancel asked again (the strategy, the kill switch, the stop): r's
+ * stoporder, if one waits on its backoff (or none is queued), goes as soon
+ * as one status period has passed since its last one. Never while one is
+ * in flight, nor once Luno accepted one or said the order is not open:
+ * repeats cannot spend the budget the status and listtrades polls need to
+ * finish the order. */
+static void cancel_rearm(struct ig_luno *v, struct ig_luno_rec *r, int64_t now)
 {
-	r->cancel_attempts = 0;
-	r->next_cancel_ns = 0;
-	if (!r->rq_cancel) {
-		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r), 0);
+	int64_t at = r->cancel_sent_ns != 0 ? r->cancel_sent_ns + v->status_ns : now;
+	bool queued = false;
+
+	if (r->state != RS_OPEN || r->complete || r->cancel_done || r->cancel_gone)
 		return;
+	if (at < now)
+		at = now;
+	for (uint32_t i = 0; i < v->nq; i++) {
+		struct ig_luno_req *q = &v->queue[i];
+		if (q->kind == RQ_CANCEL && q->rec == idx1_of(v, r)) {
+			queued = true;
+			if (q->not_before_ns > at)
+				q->not_before_ns = at;
+		}
 	}
-	for (uint32_t i = 0; i < v->nq; i++)
-		if (v->queue[i].kind == RQ_CANCEL && v->queue[i].rec == idx1_of(v, r))
-			v->queue[i].not_before_ns = 0;
+	if (!r->rq_cancel)
+		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r), at);
+	else if (queued && r->next_cancel_ns > at)
+		r->next_cancel_ns = at;
+	/* (rq_cancel and not queued: in flight; its answer decides.) */
 }
 
 static void cancel_one(struct ig_luno *v, struct ig_luno_rec *r, struct ig_emit *out)
 {
 	if (r->cancel_wanted) {
-		/* Asked again (a second cancel, the kill switch, the stop):
-		 * whatever the last attempt gave, an order Luno has not
-		 * finished gets the cancel again, now. */
-		if (r->state == RS_OPEN && !r->complete)
-			cancel_now(v, r);
+		cancel_rearm(v, r, ig_clock_mono_ns());
 		return;
 	}
 	r->cancel_wanted = true;
@@ -990,6 +1021,7 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 			 coid);
 		return true;
 	case RQ_TRADES:
+		sl->req.reread = false;
 		if (in->probe && in->last_seq == 0 && in->since_ms == 0) {
 			/* Where the account's trades on the pair end now. */
 			snprintf(sl->url, sizeof(sl->url), "%s/api/1/listtrades?pair=%s&limit=1&sort_desc=true",
@@ -999,6 +1031,17 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 		in->probe = false;
 		snprintf(sl->url, sizeof(sl->url), "%s/api/1/listtrades?pair=%s&limit=%d", v->base_url,
 			 in->pair, IG_LUNO_TRADES_PAGE);
+		if (in->reread) {
+			/* From the lowest cursor of the orders that fall short. */
+			sl->req.reread = true;
+			if (in->reread_seq > 0) {
+				snprintf(num, sizeof(num), "%llu", (unsigned long long)in->reread_seq);
+				append(sl->url, sizeof(sl->url), "&after_seq=%s", num);
+			} else if (in->since_ms > 0) {
+				append(sl->url, sizeof(sl->url), "&since=%lld", (long long)in->since_ms);
+			}
+			return true;
+		}
 		if (in->since_ms > 0)
 			append(sl->url, sizeof(sl->url), "&since=%lld", (long long)in->since_ms);
 		/* after_seq is inclusive at Luno; the cursor skips what it has
@@ -1079,6 +1122,7 @@ static int start(struct ig_luno *v, struct ig_luno_slot *sl, int64_t now, struct
 	case RQ_CANCEL:
 		v->stats.cancels++;
 		r->cancel_sent = true;
+		r->cancel_sent_ns = now;
 		break;
 	case RQ_LOOKUP:
 	case RQ_STATUS:
@@ -1101,6 +1145,10 @@ static bool eligible(struct ig_luno *v, const struct ig_luno_req *q, int64_t now
 		return false;
 	if (q->kind == RQ_SUBMIT && v->inst[q->instrument_id].price_scale < 0)
 		return false; /* waits for /markets */
+	if (q->kind == RQ_SUBMIT && v->inst[q->instrument_id].probe)
+		return false; /* waits for the probe */
+	if (q->kind == RQ_TRADES && v->inst[q->instrument_id].rcv_since_wait)
+		return false; /* waits for the recovered orders' creation times */
 	return true;
 }
 
@@ -1145,15 +1193,21 @@ static void clear_flag(struct ig_luno *v, const struct ig_luno_req *q)
 	}
 }
 
+/* The rank of a periodic poll kept waiting two status periods: ahead of
+ * cancels (a cancel is finished by the status and trades it waits for). */
+#define RANK_AGED (2 * RQ_CANCEL - 1)
+
 /* Where q stands in the queue (lower goes first): its kind, doubled, except
- * that a periodic poll kept waiting two status periods goes between
- * cancels and submits. */
+ * that a periodic poll kept waiting two status periods goes first. */
 static int rank(const struct ig_luno *v, const struct ig_luno_req *q, int64_t now)
 {
 	/* Not twice in a row: under a full queue, promoted polls get at most
 	 * every other call and order traffic the rest. */
 	if (q->kind >= RQ_TRADES && !v->promoted_last && now - q->queued_ns > 2 * v->status_ns)
-		return 2 * RQ_CANCEL + 1;
+		return RANK_AGED;
+	/* The probe holds the submits back: order traffic. */
+	if (q->kind == RQ_TRADES && v->inst[q->instrument_id].probe)
+		return 2 * RQ_SUBMIT - 1;
 	/* The recovery catch-up is reconciliation traffic: no reserve. */
 	if (q->kind == RQ_TRADES && v->rcv.active && !v->inst[q->instrument_id].rcv_trades_done)
 		return 2 * RQ_BALANCE + 1;
@@ -1194,7 +1248,7 @@ static int dispatch(struct ig_luno *v, int64_t now, struct ig_emit *out)
 			break;
 		}
 		v->budget_retry_ns = 0;
-		v->promoted_last = rank(v, &v->queue[best], now) == 2 * RQ_CANCEL + 1;
+		v->promoted_last = rank(v, &v->queue[best], now) == RANK_AGED;
 		for (uint32_t s = 0; s < IG_LUNO_SLOTS; s++)
 			if (!v->slots[s].busy)
 				sl = &v->slots[s];
@@ -1392,6 +1446,7 @@ static void on_cancel(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		 * does not say: not sent again blindly; its status and trades
 		 * say how it ended. (Should the status still say open, the
 		 * cancel goes again after its backoff: apply_status.) */
+		r->cancel_gone = true;
 		r->cancel_attempts = (uint8_t)(r->cancel_attempts < UINT8_MAX ? r->cancel_attempts + 1
 									   : UINT8_MAX);
 		cancel_backoff(v, r, now);
@@ -1536,6 +1591,7 @@ static void not_found(struct ig_luno *v, struct ig_luno_rec *r, int64_t now, str
 {
 	char coid[24];
 
+	r->looked = true;
 	if (r->state == RS_UNPLACED) {
 		r->next_lookup_ns = now + UNPLACED_PACE * v->status_ns;
 		return;
@@ -1564,10 +1620,17 @@ static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
 {
 	set_order_id(r, st->order_id);
 	r->last_status_ns = now;
+	r->looked = true;
+	if (st->created_ms > 0)
+		r->created_ms = st->created_ms;
 	if (st->status == IG_LUNO_ST_COMPLETE)
 		r->complete = true;
 	if (st->base > r->status_base)
 		r->status_base = st->base;
+	if (r->venue_base >= r->status_base)
+		r->gap_since_ns = 0;
+	else if (r->gap_since_ns == 0)
+		r->gap_since_ns = now;
 	if (r->state == RS_UNPLACED)
 		adopt_back(v, r, st->limit_price, out);
 	if (r->state == RS_IN_DOUBT) {
@@ -1587,6 +1650,16 @@ static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
 	maybe_finish(v, r, out);
 }
 
+/* A lookup that gave no answer (transport, 5xx, malformed, another
+ * order's status): when r is asked again, at its state's pace (an order
+ * reported never placed every UNPLACED_PACE periods, else every period).
+ * Returns the time set. */
+static int64_t lookup_later(const struct ig_luno *v, struct ig_luno_rec *r, int64_t now)
+{
+	r->next_lookup_ns = now + (r->state == RS_UNPLACED ? UNPLACED_PACE : 1) * v->status_ns;
+	return r->next_lookup_ns;
+}
+
 static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
 		      struct ig_emit *out)
 {
@@ -1599,7 +1672,7 @@ static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 			malformed(v, sl, "; asking again later");
 		else
 			log_failure(v, sl, rp, "; asking again later");
-		r->next_lookup_ns = now + v->status_ns;
+		lookup_later(v, r, now);
 		return;
 	}
 	if (throttled(v, sl, rp, now)) {
@@ -1613,12 +1686,12 @@ static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 	}
 	if (rp->status < 200 || rp->status >= 300) {
 		log_failure(v, sl, rp, "; asking again later");
-		r->next_lookup_ns = now + v->status_ns;
+		lookup_later(v, r, now);
 		return;
 	}
 	if (ig_luno_parse_order(rp->body, rp->len, &st) != 0) {
 		malformed(v, sl, "; asking again later");
-		r->next_lookup_ns = now + v->status_ns;
+		lookup_later(v, r, now);
 		return;
 	}
 	cid = client_id_of(st.client_order_id);
@@ -1627,7 +1700,7 @@ static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		v->stats.malformed++;
 		ig_log_warn("luno: status for %016llx describes another order; ignored",
 			    (unsigned long long)r->client_id);
-		r->next_lookup_ns = now + v->status_ns;
+		lookup_later(v, r, now);
 		return;
 	}
 	apply_status(v, r, &st, now, out);
@@ -1659,6 +1732,8 @@ static void apply_trade(struct ig_luno *v, struct ig_luno_rec *r, const struct i
 		return;
 	}
 	r->venue_base += t->volume;
+	if (r->venue_base >= r->status_base)
+		r->gap_since_ns = 0;
 	leaves = r->qty - r->filled_qty;
 	if (qty > leaves) {
 		v->stats.overfills++;
@@ -1748,31 +1823,38 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 	size_t n = 0;
 	bool stopped = false;
 
+	bool is_probe = strstr(sl->url, "sort_desc=true") != NULL;
+
 	in->more_trades = false;
-	if (!read_reply_ok(v, sl, rp, now, &in->rq_trades, "; read again next round"))
-		return;
-	if (ig_luno_parse_trades(rp->body, rp->len, v->page, IG_LUNO_TRADES_PAGE, &n) != 0) {
+	if (is_probe && !in->probe)
+		return; /* answered after the submits stopped waiting: too late to use */
+	if (!read_reply_ok(v, sl, rp, now, &in->rq_trades, "; read again next round") ||
+	    ig_luno_parse_trades(rp->body, rp->len, v->page, IG_LUNO_TRADES_PAGE, &n) != 0) {
 		/* Nothing of the page is applied; the cursor stays, so the
 		 * same trades are read again: no fill is lost or doubled. */
-		malformed(v, sl, "; read again next round");
+		if (rp->res == CURLE_OK && rp->status >= 200 && rp->status < 300)
+			malformed(v, sl, "; read again next round");
+		if (is_probe && !in->rq_trades) {
+			/* The submits wait for it: again, backing off. */
+			int shift = in->probe_fails < 5 ? in->probe_fails : 5;
+			int64_t d = v->status_ns << shift;
+			if (d > PROBE_BACKOFF_MAX * v->status_ns)
+				d = PROBE_BACKOFF_MAX * v->status_ns;
+			in->probe_fails++;
+			queue_push(v, RQ_TRADES, k, 0, now + d);
+		}
 		return;
 	}
-	if (strstr(sl->url, "sort_desc=true") != NULL) {
-		/* The probe: read from the latest trade's own time (inclusive:
-		 * it may be one of ours already); none: from the start. */
-		int64_t ts = 0;
-		for (size_t i = 0; i < n; i++)
-			if (v->page[i].timestamp_ms > ts)
-				ts = v->page[i].timestamp_ms;
-		/* (A trade without a timestamp leaves since unset: every
-		 * trade is read, the cursor skipping what is not ours.) */
+	if (is_probe) {
+		/* The account's latest trade before any submit of ours on the
+		 * pair: every trade of ours is above its sequence, the cursor
+		 * (exact; no clock). None: read from the start. */
 		in->probe = false;
-		if (in->since_ms == 0 && in->last_seq == 0)
-			in->since_ms = ts;
-		ig_log_info("luno: %s: trades read from %lld (Unix ms, Luno's clock)%s", in->pair,
-			    (long long)in->since_ms, n == 0 ? ": no earlier trade" : "");
-		if (!in->rq_trades)
-			queue_push(v, RQ_TRADES, k, 0, now);
+		for (size_t i = 0; i < n; i++)
+			if (v->page[i].sequence > in->last_seq)
+				in->last_seq = v->page[i].sequence;
+		ig_log_info("luno: %s: trades read after sequence %llu%s", in->pair,
+			    (unsigned long long)in->last_seq, n == 0 ? " (no earlier trade)" : "");
 		return;
 	}
 	/* Apply in sequence order whatever order the page came in. */
@@ -1793,10 +1875,13 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		r = cid != 0 ? find_client(v, cid) : find_order_id(v, t->order_id);
 		if (r != NULL && r->instrument_id != k)
 			r = NULL;
-		/* A trade between two of our orders is listed once per side
-		 * under one sequence: at the cursor's sequence, one of ours
-		 * not yet applied to it still counts (its own cursor decides). */
-		if (t->sequence < in->last_seq || (t->sequence == in->last_seq && r == NULL)) {
+		/* A trade of a known order is applied when it is above that
+		 * order's own cursor, wherever the instrument's cursor is: Luno
+		 * may list a trade late, below a sequence already read, and a
+		 * match between two of our orders is listed once per side under
+		 * one sequence (each side is a fill). Only trades of no known
+		 * order are skipped by the instrument's cursor. */
+		if (r == NULL && (t->sequence <= in->last_seq || sl->req.reread)) {
 			v->stats.duplicate_trades++;
 			continue;
 		}
@@ -1818,7 +1903,20 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		} else {
 			apply_trade(v, r, t, out);
 		}
-		in->last_seq = t->sequence;
+		if (t->sequence > in->last_seq)
+			in->last_seq = t->sequence;
+	}
+	if (sl->req.reread) {
+		/* Read on from the page's end, or done. */
+		if (n == IG_LUNO_TRADES_PAGE) {
+			in->reread_seq = v->page[n - 1].sequence;
+		} else {
+			in->reread = false;
+			in->reread_seq = 0;
+		}
+		if (!in->rq_trades)
+			queue_push(v, RQ_TRADES, k, 0, now);
+		return;
 	}
 	if (n == IG_LUNO_TRADES_PAGE) {
 		in->more_trades = true;
@@ -1921,6 +2019,7 @@ static void adopt(struct ig_luno *v, uint16_t k, const struct ig_luno_order_stat
 	r->venue_base = st->base;
 	r->status_base = st->base;
 	r->last_seq = in->last_seq;
+	r->seq_floor = in->last_seq;
 	r->sent_ns = now;
 	r->last_status_ns = now;
 	r->ts_event_ns = ig_clock_real_ns();
@@ -2128,6 +2227,28 @@ static void complete(struct ig_luno *v, struct ig_luno_slot *sl, CURLcode res, i
 
 /* ----------------------------------------------------------- status round */
 
+/* r's trades read fall short of the base Luno reports for it, for a
+ * while: its trades are read again from its own cursor (the lowest such
+ * cursor on the instrument, if several). */
+static void reread_from(struct ig_luno *v, struct ig_luno_rec *r, int64_t now)
+{
+	struct ig_luno_inst *in = &v->inst[r->instrument_id];
+	uint64_t from = r->last_seq > r->seq_floor ? r->last_seq : r->seq_floor;
+	char coid[24];
+
+	r->gap_since_ns = now; /* once per REREAD_PERIODS while it lasts */
+	if (!in->reread || from < in->reread_seq)
+		in->reread_seq = from;
+	in->reread = true;
+	ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
+	ig_log(r->rereads++ == 0 ? IG_LOG_WARN : IG_LOG_DEBUG,
+	       "luno: order %s: Luno reports more filled than its trades read; reading its "
+	       "trades again from sequence %llu",
+	       coid, (unsigned long long)from);
+	if (!in->rq_trades)
+		queue_push(v, RQ_TRADES, r->instrument_id, 0, now);
+}
+
 /* Every status_ms: read new trades and ask for the status of the orders
  * that need it. */
 static void status_round(struct ig_luno *v, int64_t now)
@@ -2160,7 +2281,12 @@ static void status_round(struct ig_luno *v, int64_t now)
 	}
 	for (uint32_t i = 0; i < v->nrecs; i++) {
 		struct ig_luno_rec *r = &v->recs[i];
-		if (r->client_id == 0 || r->rq_lookup)
+		if (r->client_id == 0)
+			continue;
+		if (r->state == RS_OPEN && r->gap_since_ns != 0 &&
+		    now - r->gap_since_ns >= REREAD_PERIODS * v->status_ns)
+			reread_from(v, r, now);
+		if (r->rq_lookup)
 			continue;
 		if (r->state == RS_UNPLACED && now >= r->unplaced_until_ns) {
 			char coid[24];
@@ -2201,15 +2327,16 @@ int ig_luno_recover(struct ig_luno *v, const struct ig_recover *rc)
 		in->rcv_orders_done = in->invalid;
 		if (!rc->have_journal)
 			continue;
-		/* Every trade after the last one the journal applied; with no
-		 * cursor, every trade since the journal began. */
+		/* Every trade after the last one the journal applied. With no
+		 * cursor, from the earliest creation time Luno reports for the
+		 * recovered orders on the pair (rcv_since_ready), never from
+		 * the local clock (rc->since_ms is not used: a clock ahead of
+		 * Luno's would lose the fills made before the crash). */
 		in->last_seq = rc->last_trade_seq[k];
-		if (in->last_seq > 0)
+		if (in->last_seq > 0) {
 			in->since_ms = 0;
-		else if (rc->since_ms > 0)
-			in->since_ms = rc->since_ms;
-		if (in->last_seq > 0 || in->since_ms > 0)
 			in->probe = false;
+		}
 	}
 	for (uint32_t i = 0; i < rc->norders; i++) {
 		const struct ig_recover_order *o = &rc->orders[i];
@@ -2263,6 +2390,13 @@ int ig_luno_recover(struct ig_luno *v, const struct ig_recover *rc)
 		v->stats.recovered++;
 		queue_push(v, RQ_LOOKUP, r->instrument_id, idx1_of(v, r), 0);
 	}
+	for (uint32_t i = 0; rc->have_journal && i < v->nrecs; i++) {
+		struct ig_luno_inst *in = &v->inst[v->recs[i].instrument_id];
+		if (v->recs[i].client_id != 0 && v->recs[i].recovered && in->last_seq == 0) {
+			in->rcv_since_wait = true;
+			in->probe = false;
+		}
+	}
 	ig_log_info("luno: recovery: %llu orders to look up, %s", (unsigned long long)v->stats.recovered,
 		    rc->have_journal ? "trades from the journal's cursors" : "no journal");
 	return ret;
@@ -2305,6 +2439,50 @@ static int64_t rcv_deadline(const struct ig_luno *v)
 	return d;
 }
 
+/* Recovery with no journal cursor on pair k: once every recovered order on
+ * it has been looked up, the catch-up reads since the earliest creation
+ * time Luno reports for those it found (Luno's clock: an order's trades
+ * are not older than it); from the start if one has no creation time;
+ * from the probe if none was found (no fill of ours can be missing).
+ * Returns true once since is set (rcv_since_wait cleared). */
+static bool rcv_since_ready(struct ig_luno *v, uint16_t k, int64_t now)
+{
+	struct ig_luno_inst *in = &v->inst[k];
+	int64_t since = INT64_MAX;
+	bool unknown = false;
+
+	for (uint32_t i = 0; i < v->nrecs; i++) {
+		const struct ig_luno_rec *r = &v->recs[i];
+		if (r->client_id == 0 || !r->recovered || r->instrument_id != k)
+			continue;
+		if (!r->looked)
+			return false;
+		if (r->state != RS_OPEN)
+			continue; /* not found: it has no trades */
+		if (r->created_ms > 0 && r->created_ms < since)
+			since = r->created_ms;
+		else if (r->created_ms <= 0)
+			unknown = true;
+	}
+	in->rcv_since_wait = false;
+	if (unknown) {
+		in->since_ms = 0;
+		ig_log_warn("luno: %s: recovery: an order has no creation time; reading every trade "
+			    "on the pair from the start",
+			    in->pair);
+	} else if (since != INT64_MAX) {
+		in->since_ms = since;
+		ig_log_info("luno: %s: recovery: trades read since %lld (Unix ms, Luno's clock: the "
+			    "earliest recovered order's creation)",
+			    in->pair, (long long)since);
+	} else {
+		in->since_ms = 0;
+		in->probe = true;
+		in->probe_until_ns = now + PROBE_PATIENCE * v->status_ns;
+	}
+	return true;
+}
+
 /* Queues the pass's requests that are due and not queued: the trade
  * catch-up, then the open orders, per instrument; the balances once every
  * instrument's assets are known. A failed one goes again a status period
@@ -2315,6 +2493,8 @@ static void rcv_drive(struct ig_luno *v, int64_t now)
 
 	for (uint32_t k = 0; k < v->ninst; k++) {
 		struct ig_luno_inst *in = &v->inst[k];
+		if (in->rcv_since_wait && !rcv_since_ready(v, (uint16_t)k, now))
+			continue;
 		if (!in->rcv_trades_done) {
 			if (!in->rq_trades && now >= in->rcv_trades_next_ns) {
 				in->rcv_trades_next_ns = now + v->status_ns;
@@ -2430,6 +2610,22 @@ static void rcv_check(struct ig_luno *v, int64_t now, struct ig_emit *out)
 
 /* ------------------------------------------------------------ poll/deadline */
 
+/* Submits stop waiting for a probe that has not been answered in time:
+ * every trade on the pair is then read from the start (nothing is missed;
+ * the cursor skips what is not ours). */
+static void probe_check(struct ig_luno *v, int64_t now)
+{
+	for (uint32_t k = 0; k < v->ninst; k++) {
+		struct ig_luno_inst *in = &v->inst[k];
+		if (!in->probe || now < in->probe_until_ns)
+			continue;
+		in->probe = false;
+		ig_log_warn("luno: %s: the account's latest trade could not be read (%u attempts); "
+			    "reading every trade on the pair from the start",
+			    in->pair, (unsigned)in->probe_fails);
+	}
+}
+
 int ig_luno_poll(struct ig_luno *v, int64_t now_ns, struct ig_emit *out)
 {
 	int work = 0, running = 0, left = 0;
@@ -2454,6 +2650,7 @@ int ig_luno_poll(struct ig_luno *v, int64_t now_ns, struct ig_emit *out)
 		status_round(v, now_ns);
 		v->next_status_ns = now_ns + v->status_ns;
 	}
+	probe_check(v, now_ns);
 	if (v->rcv.active)
 		rcv_drive(v, now_ns);
 	work += dispatch(v, now_ns, out);
@@ -2472,8 +2669,16 @@ int64_t ig_luno_deadline_ns(const struct ig_luno *v)
 		return now + v->io_poll_ns;
 	for (uint32_t i = 0; i < v->nq; i++) {
 		const struct ig_luno_req *r = &v->queue[i];
-		if (r->kind == RQ_SUBMIT && v->inst[r->instrument_id].price_scale < 0)
+		const struct ig_luno_inst *in = &v->inst[r->instrument_id];
+		if ((r->kind == RQ_SUBMIT && in->price_scale < 0) ||
+		    (r->kind == RQ_TRADES && in->rcv_since_wait))
 			continue;
+		if (r->kind == RQ_SUBMIT && in->probe) {
+			/* Waits for the probe, or its patience to run out. */
+			if (in->probe_until_ns < d)
+				d = in->probe_until_ns;
+			continue;
+		}
 		if (r->not_before_ns < q)
 			q = r->not_before_ns;
 	}

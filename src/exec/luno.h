@@ -17,10 +17,10 @@
  *   cancel < submit < in-doubt lookup < markets < listtrades < status
  * Order traffic (the first four) may spend the whole budget; periodic polls
  * (listtrades, status) leave `poll_reserve` calls free for it. A periodic
- * poll that has waited more than two status periods moves up between
- * cancels and submits and drops its reserve (but never twice in a row), so
- * a steady stream of orders cannot starve the reading of fills, nor the
- * polls the orders.
+ * poll that has waited more than two status periods moves up ahead of
+ * cancels and drops its reserve (but never twice in a row), so a steady
+ * stream of orders or cancels cannot starve the reading of fills and
+ * statuses (which is what finishes a cancel), nor the polls the orders.
  *
  * Order records. Each order the OMS sends gets a record (fixed table of
  * IG_LUNO_MAX_ORDERS) keyed by the engine's client id, which also names
@@ -40,6 +40,7 @@
  *             Never sent again.
  *   UNPLACED  reported never placed (REJECTED, or for a recovered order
  *             REJECTED/CANCELED): still looked up every 8 status periods
+ *             (a failed lookup too)
  *             for 30 in-doubt windows (at least 10 minutes), and its trades
  *             still map to it; if it shows up after all it is adopted back
  *             (ORDER_UPDATE ACCEPTED with IG_EVF_ADOPT, filled 0, leaves
@@ -58,13 +59,28 @@
  * trade_id = its sequence (so the OMS applies it once), px = price, qty =
  * volume, fee = fee_counter + round(fee_base * price) (exchange-sim charges
  * in counter; a base fee is converted at the trade price), liquidity =
- * taker when is_buy matches our side. A sequence below the last one seen
- * is skipped, and one at it unless it is of an order of ours that has not
- * had it (a match between two of our orders is listed once per side under
- * one sequence: each side is a fill), so a page served twice fills nothing
- * twice. With no cursor and no since, the first listtrades asks for the
- * account's latest trade (sort_desc, limit 1) and reading starts at its
- * timestamp: Luno's clock, not ours. A trade of
+ * taker when is_buy matches our side. A trade of an order we know is
+ * applied when its sequence is above that order's own cursor (the last
+ * sequence applied to it), wherever the instrument's cursor is: Luno may
+ * list a trade late, below a sequence already read, and a match between two
+ * of our orders is listed once per side under one sequence (each side is a
+ * fill); a trade of no known order at or below the instrument's cursor is
+ * skipped. A page served twice fills nothing twice. When Luno's status
+ * reports an order more filled than the trades applied to it for
+ * REREAD_PERIODS (4) status periods, its trades are read again from its own
+ * cursor (the instrument's cursor when it was sent, if it has none).
+ *
+ * The probe. With no cursor and no since, the venue first asks, at init,
+ * for the account's latest trade on the pair (sort_desc, limit 1), and no
+ * submit on the pair goes before the answer: that trade's sequence is then
+ * below every trade of ours, and becomes the cursor (after_seq), exactly,
+ * whatever anyone's clock says (no trade at all: read from the start). A
+ * failed probe is sent again, backing off from one status period (doubling,
+ * up to 32); after 16 status periods (at least two request timeouts)
+ * submits stop waiting and every trade on the pair is read from the start
+ * (slow for a long history, but nothing is missed); a late answer is then
+ * ignored. A probe answered after our first submit could be one of our own
+ * trades, with an earlier one of ours below it: hence the wait. A trade of
  * a client_order_id we do not know is counted as foreign and skipped, but
  * only once no submit of ours is still without an order id (it could be
  * that order's).
@@ -75,9 +91,13 @@
  * failure up to 32 periods, for as long as Luno has not reported the order
  * COMPLETE: a cancel is never abandoned (an error is logged after 5
  * failures). A second cancel of the same order (the strategy again, the
- * kill switch, the graceful stop) sends it at once. An answer saying the
- * order is no longer open is final: never sent again; the order is settled
- * from its status and trades.
+ * kill switch, the graceful stop) re-arms one waiting on its backoff: it
+ * goes one status period after the last stoporder of that order, never
+ * sooner, never while one is in flight, and not at all once Luno accepted
+ * it or said the order is not open (then its status and trades settle it),
+ * so repeated cancels cannot spend the budget. An answer saying the order
+ * is no longer open is final: never sent again (unless its status still
+ * says open); the order is settled from its status and trades.
  *
  * Terminal states. FILLED is the OMS's own conclusion from the fills. When
  * Luno says COMPLETE and the trades we applied add up to its `base`, the
@@ -129,10 +149,17 @@
  * acknowledged (REJECTED is no longer legal for it; an error is logged).
  * The pass, driven by poll() through the same queue and budget (its
  * requests rank as order traffic), then:
- *   - sets each listtrades cursor to the journal's last_trade_seq (since=
- *     the journal start when there is no cursor; without a journal the
- *     cursor and since stay as at init) and reads pages until one is not
- *     full: every trade since is one IG_EV_FILL, once;
+ *   - sets each listtrades cursor to the journal's last_trade_seq and
+ *     reads pages until one is not full: every trade since is one
+ *     IG_EV_FILL, once. With no cursor on a pair, never from the local
+ *     clock (rc->since_ms is ignored): the catch-up waits until every
+ *     recovered order on the pair has been looked up, then reads since the
+ *     earliest creation_timestamp Luno reports for those it found (Luno's
+ *     clock; an order's trades are not older), from the start if one has
+ *     none, or from the probe if none was found or none was recovered (no
+ *     fill of ours can then be missing: an order the journal lacks is
+ *     adopted with its earlier fills in the balances). Without a journal
+ *     the cursor stays as at init (the probe);
  *   - after that, per pair: GET /api/1/listorders?state=PENDING (paged by
  *     created_before). An order with an "ig-" client_order_id that has no
  *     record is ADOPTED: a record OPEN with its order id, strategy =
@@ -267,10 +294,16 @@ struct ig_luno_rec {
 	int64_t next_lookup_ns;    /* in doubt: next lookup not before */
 	int64_t last_status_ns;    /* last status answer */
 	int64_t next_cancel_ns;    /* a failed cancel goes again not before this */
+	int64_t cancel_sent_ns;    /* the last stoporder went out; 0 = none */
 	int64_t unplaced_until_ns; /* UNPLACED: looked for until then */
 	int64_t ts_origin_ns;      /* of the order event */
 	int64_t ts_event_ns;
 	uint64_t last_seq;         /* last trade sequence applied */
+	int64_t created_ms;        /* Luno's creation_timestamp (Unix ms, Luno's clock); 0 unknown */
+	bool looked;               /* recovered: a lookup answered (found or not found) */
+	uint64_t seq_floor;        /* the instrument's cursor when the record was made: every
+				    * trade of the order is above it */
+	int64_t gap_since_ns;      /* Luno's base has been above venue_base since; 0 = no gap */
 	uint16_t strategy_id;
 	uint16_t instrument_id;
 	uint8_t side;              /* enum ig_side */
@@ -280,10 +313,12 @@ struct ig_luno_rec {
 	uint8_t state;             /* QUEUED, SENDING, OPEN, IN_DOUBT, UNPLACED (luno.c) */
 	uint8_t send_attempts;     /* unsent attempts so far */
 	uint8_t cancel_attempts;
+	uint8_t rereads;           /* trade re-reads for it (the first is logged as a warning) */
 	bool announced;            /* IN_DOUBT was emitted */
 	bool complete;             /* Luno said COMPLETE */
 	bool cancel_wanted;        /* the OMS asked to cancel */
 	bool cancel_done;          /* Luno accepted the stoporder */
+	bool cancel_gone;          /* Luno answered the stoporder: the order is not open */
 	bool rq_submit;            /* a submit is queued or in flight */
 	bool rq_cancel;            /* a cancel is queued or in flight */
 	bool rq_lookup;            /* a lookup/status is queued or in flight */
@@ -306,6 +341,7 @@ struct ig_luno_req {
 	uint64_t seq;              /* queue order */
 	int64_t not_before_ns;
 	int64_t queued_ns;         /* when it was first queued */
+	bool reread;               /* listtrades: a re-read from an order's own cursor */
 };
 
 struct ig_luno_inst {
@@ -321,8 +357,16 @@ struct ig_luno_inst {
 	int64_t next_markets_ns;
 	int64_t since_ms;          /* listtrades since= (Unix ms); 0 = not sent */
 	bool probe;                /* the first listtrades asks for the latest trade only
-				    * (sort_desc, limit 1); since_ms = its timestamp */
+				    * (sort_desc, limit 1): last_seq = its sequence; submits
+				    * on the pair wait for it (see "Fills") */
+	uint8_t probe_fails;       /* failed probes so far (backoff) */
+	int64_t probe_until_ns;    /* submits wait for the probe until then at most */
+	bool rcv_since_wait;       /* recovery, no journal cursor: the catch-up waits for
+				    * the recovered orders' creation times (since=) */
 	uint64_t last_seq;         /* trades cursor: highest sequence applied */
+	bool reread;               /* the next listtrades re-reads from reread_seq: an order's
+				    * trades fall short of its status (see on_trades) */
+	uint64_t reread_seq;       /* after_seq of the re-read; 0 = from since / the start */
 	char base_asset[IG_LUNO_ASSET_MAX];    /* "" until known (3+3 split or /markets) */
 	char counter_asset[IG_LUNO_ASSET_MAX];
 	/* Recovery pass, this instrument. */

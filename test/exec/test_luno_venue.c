@@ -104,6 +104,7 @@ static struct fake {
 	int stop_fail_left; /* answer stop_status/stop_body to this many stoporders first (-1: all) */
 	int stop_status;
 	char stop_body[256];
+	long long created_ms; /* the orders' creation_timestamp; 0 = not in the reply */
 	struct forder orders[64];
 	unsigned norders;
 	unsigned next_oid;
@@ -174,12 +175,24 @@ static struct forder *fake_place(const char *coid, const char *status, const cha
 
 static void fake_order_json(const struct forder *o, char *out, size_t cap)
 {
+	char created[48] = "";
+	if (F.created_ms != 0)
+		snprintf(created, sizeof(created), ",\"creation_timestamp\":%lld", F.created_ms);
 	snprintf(out, cap,
 		 "{\"order_id\":\"%s\",\"client_order_id\":\"%s\",\"status\":\"%s\",\"side\":\"%s\","
 		 "\"type\":\"LIMIT\",\"base\":\"%s\",\"counter\":\"0\",\"fee_base\":\"0\",\"fee_counter\":\"0\","
-		 "\"limit_price\":\"100\",\"limit_volume\":\"1\",\"pair\":\"XBTZAR\"}",
-		 o->oid, o->coid, o->status, o->side, o->base);
+		 "\"limit_price\":\"100\",\"limit_volume\":\"1\",\"pair\":\"XBTZAR\"%s}",
+		 o->oid, o->coid, o->status, o->side, o->base, created);
 }
+
+/* listtrades: a sort_desc request (the probe) gets T_probe if set; one
+ * with since= later than T_cut gets T_after if set (what Luno would list
+ * from there); else F.trades. */
+static char T_probe[2048], T_after[4096];
+static long long T_cut;
+/* ... and one with after_seq >= T_seq_cut gets T_seqd, if set. */
+static char T_seqd[4096];
+static long long T_seq_cut;
 
 /* Decides the reply to one request. Called with F.mu held. */
 static void fake_answer(const struct hreq *rq, int *status, char *out, size_t cap, int *delay_ms)
@@ -293,8 +306,19 @@ static void fake_answer(const struct hreq *rq, int *status, char *out, size_t ca
 		return;
 	}
 	if (strcmp(rq->path, "/api/1/listtrades") == 0) {
+		char sd_[8], since_[32], aseq_[32];
+		arg(rq->query, "sort_desc", sd_, sizeof(sd_));
+		arg(rq->query, "since", since_, sizeof(since_));
+		arg(rq->query, "after_seq", aseq_, sizeof(aseq_));
 		*status = F.trades_status;
-		snprintf(out, cap, "%s", F.trades);
+		if (T_probe[0] != '\0' && strcmp(sd_, "true") == 0)
+			snprintf(out, cap, "%s", T_probe);
+		else if (T_seqd[0] != '\0' && aseq_[0] != '\0' && atoll(aseq_) >= T_seq_cut)
+			snprintf(out, cap, "%s", T_seqd);
+		else if (T_after[0] != '\0' && since_[0] != '\0' && atoll(since_) > T_cut)
+			snprintf(out, cap, "%s", T_after);
+		else
+			snprintf(out, cap, "%s", F.trades);
 		return;
 	}
 	if (strcmp(rq->path, "/api/exchange/1/markets") == 0) {
@@ -436,6 +460,9 @@ static void fake_reset(void)
 	snprintf(F.stop_body, sizeof(F.stop_body), "<html><body>Internal Server Error</body></html>");
 	F.norders = 0;
 	F.next_oid = 0;
+	F.created_ms = 0;
+	T_probe[0] = T_after[0] = T_seqd[0] = '\0';
+	T_cut = T_seq_cut = 0;
 	pthread_mutex_unlock(&F.mu);
 }
 
@@ -1147,7 +1174,8 @@ static void test_cancel_retried_until_done(void **state)
 	assert_false(ig_luno_busy(&V));
 
 	/* Luno keeps failing: the cancel keeps going (backing off), and a
-	 * second cancel request sends it at once. */
+	 * second cancel request re-arms it: it goes a status period after
+	 * the last stoporder, not after its backoff. */
 	send_order(0x96, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
 	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2, 3000));
 	pthread_mutex_lock(&F.mu);
@@ -1162,7 +1190,11 @@ static void test_cancel_retried_until_done(void **state)
 	pthread_mutex_unlock(&F.mu);
 	assert_true(PUMP_UNTIL(V.nbusy == 0, 3000));
 	sent = V.stats.cancels;
-	send_cancel(0x96); /* re-armed: started within the call */
+	assert_true(V.recs[0].next_cancel_ns - ig_clock_mono_ns() > 300 * MS); /* backing off */
+	send_cancel(0x96); /* re-armed: goes within a status period or so */
+	send_cancel(0x96); /* a repeat adds nothing */
+	assert_true(PUMP_UNTIL(V.stats.cancels == sent + 1, 150));
+	pump_for(20);
 	assert_int_equal(V.stats.cancels, sent + 1);
 	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) == 2, 3000));
 	assert_int_equal(V.live, 0);
@@ -1361,8 +1393,8 @@ static void test_self_trade_both_fills(void **state)
 /* Regression: the first listtrades asked since= local init time - 60 s,
  * so a local clock more than a minute ahead of Luno's lost the first
  * fills. With no cursor the venue first asks Luno for the account's latest
- * trade on the pair (sort_desc, limit 1) and reads from that trade's own
- * timestamp: no local clock involved. */
+ * trade on the pair (sort_desc, limit 1), before any submit, and reads after
+ * that trade's sequence: no clock involved. */
 static void test_trades_since_from_venue_time(void **state)
 {
 	char c[24], v[64], trades[2048];
@@ -1380,7 +1412,9 @@ static void test_trades_since_from_venue_time(void **state)
 	send_order(0xd1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0); /* BX1 */
 	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
 	assert_true(PUMP_UNTIL(count_path("/api/1/listtrades") >= 2, 3000));
+	/* The probe went first, and the submit waited for its answer. */
 	r = first_req("/api/1/listtrades");
+	assert_true(r.t_ns < first_req("/api/1/postorder").t_ns);
 	arg(r.query, "sort_desc", v, sizeof(v));
 	assert_string_equal(v, "true");
 	arg(r.query, "limit", v, sizeof(v));
@@ -1399,12 +1433,15 @@ static void test_trades_since_from_venue_time(void **state)
 	snprintf(F.trades, sizeof(F.trades), "%s", trades);
 	pthread_mutex_unlock(&F.mu);
 	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 1, 3000));
+	/* Read after the probe's sequence: no clock involved. */
 	r = last_req("/api/1/listtrades");
 	arg(r.query, "since", v, sizeof(v));
-	assert_string_equal(v, "1600000000000");
+	assert_string_equal(v, "");
+	arg(r.query, "after_seq", v, sizeof(v));
+	assert_string_equal(v, "50");
 	arg(r.query, "sort_desc", v, sizeof(v));
 	assert_string_equal(v, "");
-	assert_int_equal(V.stats.foreign_trades, 1);
+	assert_int_equal(V.stats.foreign_trades, 0); /* 50 is the cursor: skipped as seen */
 }
 
 static void test_timeout_in_doubt(void **state)
@@ -1708,7 +1745,8 @@ static void test_init_refuses(void **state)
 	/* And with everything in place it comes up and goes down cleanly. */
 	assert_int_equal(ig_luno_init(&w, &O, err, sizeof(err)), 0);
 	assert_false(ig_luno_busy(&w));
-	assert_true(ig_luno_deadline_ns(&w) > ig_clock_mono_ns());
+	/* (The probe of the account's latest trade is due at once.) */
+	assert_true(ig_luno_deadline_ns(&w) <= ig_clock_mono_ns());
 	ig_luno_destroy(&w);
 }
 
@@ -1950,16 +1988,28 @@ static void test_recover_cursor_since(void **state)
 	char v[32];
 	(void)state;
 
-	/* No cursor: since = the journal start. */
+	/* No cursor and no order to recover: never since = the journal
+	 * start (the local clock), but from the probe of the latest trade. */
 	venue_up();
 	RC.since_ms = INT64_C(1600000000123);
+	pthread_mutex_lock(&F.mu);
+	snprintf(T_probe, sizeof(T_probe),
+		 "{\"trades\":[{\"sequence\":42,\"order_id\":\"BXF\",\"client_order_id\":\"\","
+		 "\"price\":\"100\",\"volume\":\"1\",\"type\":\"BID\",\"timestamp\":1600000000000}]}");
+	pthread_mutex_unlock(&F.mu);
 	recover_start(true, 5000);
 	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	r = first_req("/api/1/listtrades");
+	arg(r.query, "sort_desc", v, sizeof(v));
+	assert_string_equal(v, "true");
 	r = last_req("/api/1/listtrades");
 	arg(r.query, "since", v, sizeof(v));
-	assert_string_equal(v, "1600000000123");
-	arg(r.query, "after_seq", v, sizeof(v));
 	assert_string_equal(v, "");
+	arg(r.query, "after_seq", v, sizeof(v));
+	assert_string_equal(v, "42");
+	pthread_mutex_lock(&F.mu);
+	T_probe[0] = '\0';
+	pthread_mutex_unlock(&F.mu);
 	ig_luno_destroy(&V);
 	v_up = false;
 	/* No journal: as before recovery existed (from Luno's latest trade:
@@ -2311,6 +2361,305 @@ static void test_recover_against_sim(void **state)
 	ig_sim_server_stop(srv);
 }
 
+/* ------------------------------------------- review findings (fills, cancels) */
+
+static void set_trades(const char *s)
+{
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades), "%s", s);
+	pthread_mutex_unlock(&F.mu);
+}
+
+static unsigned fills_for(uint64_t cid)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < out.n; i++)
+		if (out.ev[i].hdr.type == IG_EV_FILL && out.ev[i].body.fill.client_id == cid)
+			n++;
+	return n;
+}
+
+/* The since= probe (c8bedc3) asks for the account's LATEST trade and
+ * reads from its timestamp. If two of our fills happen at different times
+ * before the probe is answered (listtrades failing for a moment, or two
+ * IOC orders sent back to back while the probe waits behind submits), the
+ * earlier fill is below since and is never read: lost. */
+static void test_probe_before_submit_no_fill_lost(void **state)
+{
+	char ca[24], cb[24], ta[512], tb[512], all[2048];
+	(void)state;
+
+	T_probe[0] = T_after[0] = '\0';
+	pthread_mutex_lock(&F.mu);
+	F.trades_status = 500; /* Luno hiccup on listtrades only */
+	pthread_mutex_unlock(&F.mu);
+	venue_up();
+	send_order(0xe1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0); /* BX1 */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	send_order(0xe2, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0); /* BX2 */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2, 3000));
+	assert_true(PUMP_UNTIL(count_path("/api/1/listtrades") >= 1, 3000)); /* the probe failed */
+	coid(0xe1, ca);
+	coid(0xe2, cb);
+	/* Both filled at Luno: A at t1, B one second later. */
+	snprintf(ta, sizeof(ta),
+		 "{\"sequence\":60,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false,\"timestamp\":1700000001000}", ca);
+	snprintf(tb, sizeof(tb),
+		 "{\"sequence\":61,\"order_id\":\"BX2\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false,\"timestamp\":1700000002000}", cb);
+	snprintf(all, sizeof(all), "{\"trades\":[%s,%s]}", ta, tb);
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades), "%s", all);
+	snprintf(T_probe, sizeof(T_probe), "{\"trades\":[%s]}", tb);   /* latest only */
+	snprintf(T_after, sizeof(T_after), "{\"trades\":[%s]}", tb);   /* since > t1 */
+	T_cut = 1700000001000LL;
+	snprintf(F.orders[0].status, sizeof(F.orders[0].status), "COMPLETE");
+	snprintf(F.orders[0].base, sizeof(F.orders[0].base), "1");
+	snprintf(F.orders[1].status, sizeof(F.orders[1].status), "COMPLETE");
+	snprintf(F.orders[1].base, sizeof(F.orders[1].base), "1");
+	F.trades_status = 200;
+	pthread_mutex_unlock(&F.mu);
+	PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 2, 2000);
+	print_message("fills: A=%u B=%u; live=%u busy=%d since sent=%s\n", fills_for(0xe1),
+		      fills_for(0xe2), V.live, (int)ig_luno_busy(&V), last_req("/api/1/listtrades").query);
+	T_probe[0] = T_after[0] = '\0';
+	assert_int_equal(fills_for(0xe2), 1);
+	assert_int_equal(fills_for(0xe1), 1); /* was never read before the fix */
+}
+
+/* A trade that Luno lists late, below a sequence already read (out of
+ * order across two reads), is skipped for good by the instrument cursor,
+ * although its order's own cursor has not seen it and Luno's status says
+ * the order is filled. The order then never finishes. */
+static void test_late_lower_sequence_applied(void **state)
+{
+	char ca[24], cb[24], t[2048];
+	(void)state;
+
+	T_probe[0] = T_after[0] = '\0';
+	O.since_ms = 1;
+	venue_up();
+	send_order(0xf1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0); /* BX1 */
+	send_order(0xf2, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0); /* BX2 */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2, 3000));
+	coid(0xf1, ca);
+	coid(0xf2, cb);
+	snprintf(t, sizeof(t),
+		 "{\"trades\":[{\"sequence\":101,\"order_id\":\"BX2\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false}]}", cb);
+	set_trades(t);
+	assert_true(PUMP_UNTIL(fills_for(0xf2) == 1, 3000));
+	snprintf(t, sizeof(t),
+		 "{\"trades\":[{\"sequence\":100,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false},"
+		 "{\"sequence\":101,\"order_id\":\"BX2\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false}]}", ca, cb);
+	pthread_mutex_lock(&F.mu);
+	snprintf(fake_find(ca, NULL)->status, sizeof(F.orders[0].status), "COMPLETE");
+	snprintf(fake_find(ca, NULL)->base, sizeof(F.orders[0].base), "1");
+	pthread_mutex_unlock(&F.mu);
+	set_trades(t);
+	pump_for(500);
+	print_message("fills for 0xf1: %u, live=%u, dup_trades=%llu\n", fills_for(0xf1), V.live,
+		      (unsigned long long)V.stats.duplicate_trades);
+	assert_int_equal(fills_for(0xf1), 1);
+}
+
+/* As above, but Luno filters by after_seq as it does: once the cursor is
+ * past 101, the late trade 100 is never listed again to the regular poll.
+ * Luno's status says the order is filled and its trades fall short, so its
+ * trades are read again from its own cursor, and the fill comes. */
+static void test_late_trade_reread_from_order_cursor(void **state)
+{
+	char ca[24], cb[24], t[2048];
+	(void)state;
+
+	O.since_ms = 1;
+	venue_up();
+	send_order(0xf1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0); /* BX1 */
+	send_order(0xf2, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0); /* BX2 */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2, 3000));
+	coid(0xf1, ca);
+	coid(0xf2, cb);
+	snprintf(t, sizeof(t),
+		 "{\"trades\":[{\"sequence\":101,\"order_id\":\"BX2\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false}]}", cb);
+	set_trades(t);
+	assert_true(PUMP_UNTIL(fills_for(0xf2) == 1, 3000));
+	assert_int_equal(V.inst[0].last_seq, 101);
+	pthread_mutex_lock(&F.mu);
+	snprintf(T_seqd, sizeof(T_seqd), "%s", t); /* after_seq >= 101: 100 is not listed */
+	T_seq_cut = 101;
+	snprintf(F.trades, sizeof(F.trades),
+		 "{\"trades\":[{\"sequence\":100,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false},"
+		 "{\"sequence\":101,\"order_id\":\"BX2\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false}]}", ca, cb);
+	/* (The two submits race: find the fake's order by client id.) */
+	snprintf(fake_find(ca, NULL)->status, sizeof(F.orders[0].status), "COMPLETE");
+	snprintf(fake_find(ca, NULL)->base, sizeof(F.orders[0].base), "1");
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(fills_for(0xf1) == 1, 3000));
+	pump_for(200);
+	assert_int_equal(fills_for(0xf1), 1);
+	assert_int_equal(fills_for(0xf2), 1);
+	assert_int_equal(V.live, 0);
+	assert_false(ig_luno_busy(&V));
+	assert_false(V.inst[0].reread);
+	assert_int_equal(V.inst[0].last_seq, 101);
+}
+
+/* The OMS now re-sends a cancel for a PENDING_CANCEL order on every
+ * repeated cancel request, and the venue's cancel_one() sends it "at once"
+ * (cancel_now) even after Luno accepted the stoporder (cancel_done), with
+ * the backoff reset. Cancels rank above everything and take the whole
+ * budget, so a strategy that repeats its cancel faster than the budget
+ * refills starves the status and listtrades polls: the cancel is never
+ * confirmed (order stays PENDING_CANCEL; the strategy keeps cancelling)
+ * and no fill of any order is read. Budget as in production: 300/min. */
+static void test_repeat_cancels_do_not_starve_polls(void **state)
+{
+	int64_t end;
+	unsigned stops0, status0, trades0, n = 10;
+	(void)state;
+
+	T_probe[0] = T_after[0] = '\0';
+	O.since_ms = 1;
+	O.requests_per_min = 300;
+	O.status_ms = 200;
+	venue_up();
+	for (unsigned i = 0; i < n; i++)
+		send_order(0x1a0 + i, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == n, 8000));
+	pump_for(3000); /* let the bucket refill */
+	stops0 = count_path("/api/1/stoporder");
+	status0 = count_path("/api/exchange/3/order");
+	trades0 = count_path("/api/1/listtrades");
+	/* The kill switch / the strategy: cancel each, then again every 100 ms
+	 * for each order not yet confirmed CANCELED. */
+	end = ig_clock_mono_ns() + 10000 * MS;
+	while (ig_clock_mono_ns() < end && count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) < n) {
+		for (unsigned i = 0; i < n; i++) {
+			bool done = false;
+			for (unsigned j = 0; j < out.n; j++)
+				done |= out.ev[j].hdr.type == IG_EV_ORDER_UPDATE &&
+					out.ev[j].body.update.state == IG_OS_CANCELED &&
+					out.ev[j].body.update.client_id == 0x1a0 + i;
+			if (!done)
+				send_cancel(0x1a0 + i);
+		}
+		pump_for(100);
+	}
+	print_message("in 10 s: stoporders=%u status=%u listtrades=%u canceled=%u of %u\n",
+		      count_path("/api/1/stoporder") - stops0, count_path("/api/exchange/3/order") - status0,
+		      count_path("/api/1/listtrades") - trades0, count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED), n);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED), n);
+}
+
+/* An UNPLACED order is meant to be looked up every 8 status periods;
+ * a failed lookup (5xx, timeout) re-arms it after ONE period
+ * (on_lookup sets next_lookup_ns = now + status_ns whatever the state). */
+static void test_unplaced_lookup_pace_on_errors(void **state)
+{
+	unsigned n0, n1;
+	(void)state;
+
+	T_probe[0] = T_after[0] = '\0';
+	O.since_ms = 1;
+	O.status_ms = 50;
+	O.in_doubt_window_ms = 100;
+	venue_up();
+	pthread_mutex_lock(&F.mu);
+	F.post_mode = PM_500;
+	pthread_mutex_unlock(&F.mu);
+	send_order(0x1b1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_REJECT, -1) == 1, 3000));
+	n0 = count_path("/api/exchange/3/order");
+	pump_for(2000);
+	n1 = count_path("/api/exchange/3/order");
+	print_message("unplaced lookups in 2 s, Luno answering 404: %u (pace 8x50ms: ~5)\n", n1 - n0);
+	pthread_mutex_lock(&F.mu);
+	F.all_500 = true;
+	pthread_mutex_unlock(&F.mu);
+	n0 = count_path("/api/exchange/3/order");
+	pump_for(2000);
+	n1 = count_path("/api/exchange/3/order");
+	print_message("unplaced lookups in 2 s, Luno answering 500: %u\n", n1 - n0);
+	assert_true(n1 - n0 <= 8); /* ~40 before the fix */
+}
+
+/* c8bedc3 took the no-cursor listtrades since= off the local clock,
+ * but only without a journal. With a journal that has no trade cursor yet
+ * (the run crashed before its first fill was journaled), recover() still
+ * reads since = the journal's first SESSION time, which is the LOCAL
+ * CLOCK_REALTIME (engine.c: rc_in.since_ms = oms.first_session_ns/1e6).
+ * A local clock ahead of Luno's loses that fill. */
+static void test_recover_since_not_local_clock(void **state)
+{
+	char c[24], t[1024];
+	(void)state;
+
+	T_probe[0] = T_after[0] = '\0';
+	venue_up();
+	coid(0x3e1, c);
+	snprintf(t, sizeof(t),
+		 "{\"trades\":[{\"sequence\":70,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false,\"timestamp\":1700000030000}]}", c);
+	pthread_mutex_lock(&F.mu);
+	fake_place(c, "COMPLETE", "1", "BUY"); /* filled at Luno 30 s after the run started */
+	snprintf(F.trades, sizeof(F.trades), "%s", t);
+	snprintf(T_after, sizeof(T_after), "{\"trades\":[]}"); /* since > the fill's time */
+	T_cut = 1700000030000LL;
+	pthread_mutex_unlock(&F.mu);
+	rorder(0x3e1, IG_SIDE_BUY, "100", "1", IG_OS_ACCEPTED)->venue_order_id = ig_luno_venue_id("BX1");
+	/* The run started at Luno time 1700000000000; the local clock was 60 s ahead. */
+	RC.since_ms = INT64_C(1700000060000);
+	recover_start(true, 1500);
+	PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 1, 2500);
+	print_message("fills=%u reconciled_ok=%d busy=%d since=%s\n", count_ev(IG_EV_FILL, -1),
+		      reconcile_ev(0) != NULL, (int)ig_luno_busy(&V), last_req("/api/1/listtrades").query);
+	T_after[0] = '\0';
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
+	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+}
+
+/* As above, with Luno's creation time in the order's status: the catch-up
+ * reads since that (Luno's clock), after the lookup, and finds the fill. */
+static void test_recover_since_order_creation(void **state)
+{
+	char c[24], t[1024], v[32];
+	(void)state;
+
+	venue_up();
+	coid(0x3e1, c);
+	snprintf(t, sizeof(t),
+		 "{\"trades\":[{\"sequence\":70,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false,\"timestamp\":1700000030000}]}", c);
+	pthread_mutex_lock(&F.mu);
+	fake_place(c, "COMPLETE", "1", "BUY");
+	F.created_ms = 1700000029000LL;
+	snprintf(F.trades, sizeof(F.trades), "%s", t);
+	snprintf(T_after, sizeof(T_after), "{\"trades\":[]}");
+	T_cut = 1700000030000LL;
+	pthread_mutex_unlock(&F.mu);
+	rorder(0x3e1, IG_SIDE_BUY, "100", "1", IG_OS_ACCEPTED)->venue_order_id = ig_luno_venue_id("BX1");
+	RC.since_ms = INT64_C(1700000060000); /* the local clock: not used */
+	recover_start(true, 1500);
+	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
+	arg(first_req("/api/1/listtrades").query, "since", v, sizeof(v));
+	assert_string_equal(v, "1700000029000");
+	/* The lookup came first; no probe (the latest trade may be ours). */
+	assert_true(first_req("/api/exchange/3/order").t_ns < first_req("/api/1/listtrades").t_ns);
+	arg(first_req("/api/1/listtrades").query, "sort_desc", v, sizeof(v));
+	assert_string_equal(v, "");
+	assert_int_equal(V.live, 0);
+	assert_false(ig_luno_busy(&V));
+}
+
+
+
 /* ------------------------------------------------------------------ feed */
 
 static struct ig_luno_feed FD;
@@ -2467,6 +2816,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recover_unreachable_then_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_against_sim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_before_submit_no_fill_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_lower_sequence_applied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_trade_reread_from_order_cursor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repeat_cancels_do_not_starve_polls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unplaced_lookup_pace_on_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_since_not_local_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_since_order_creation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_ticker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_top_and_budget, setup, teardown),
 	};
@@ -2474,6 +2830,8 @@ int main(void)
 
 	pthread_mutex_init(&F.mu, NULL);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (getenv("IGT_FILTER") != NULL) /* run only the tests matching this pattern */
+		cmocka_set_test_filter(getenv("IGT_FILTER"));
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();
 	return rc;
