@@ -194,7 +194,6 @@ static int open_journal(struct ig_engine *e, char *err, size_t errlen)
 		/* No since from the local clock: a clock ahead of the venue's
 		 * would lose fills made before the crash; the venue reads from
 		 * its own times (Luno: the recovered orders' creation). */
-		rc_in.since_ms = 0;
 		rc_in.timeout_ms = jc->reconcile_timeout_ms;
 		ig_log_info("recovery: %u open orders to look up at the venue; trading opens once "
 			    "reconciled", n);

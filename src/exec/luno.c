@@ -2330,8 +2330,8 @@ int ig_luno_recover(struct ig_luno *v, const struct ig_recover *rc)
 		/* Every trade after the last one the journal applied. With no
 		 * cursor, from the earliest creation time Luno reports for the
 		 * recovered orders on the pair (rcv_since_ready), never from
-		 * the local clock (rc->since_ms is not used: a clock ahead of
-		 * Luno's would lose the fills made before the crash). */
+		 * the local clock (a clock ahead of Luno's would lose the fills
+		 * made before the crash). */
 		in->last_seq = rc->last_trade_seq[k];
 		if (in->last_seq > 0) {
 			in->since_ms = 0;

@@ -152,7 +152,7 @@
  *   - sets each listtrades cursor to the journal's last_trade_seq and
  *     reads pages until one is not full: every trade since is one
  *     IG_EV_FILL, once. With no cursor on a pair, never from the local
- *     clock (rc->since_ms is ignored): the catch-up waits until every
+ *     clock: the catch-up waits until every
  *     recovered order on the pair has been looked up, then reads since the
  *     earliest creation_timestamp Luno reports for those it found (Luno's
  *     clock; an order's trades are not older), from the start if one has

@@ -49,7 +49,6 @@ struct ig_recover {
 	uint32_t norders;
 	uint64_t last_trade_seq[IG_MAX_INSTRUMENTS]; /* highest venue trade sequence the journal
 						      * applied, per instrument; 0 = none */
-	int64_t since_ms;         /* journal start, Unix ms: our trades are not older; 0 = none */
 	bool have_journal;        /* false on a first start (nothing to recover) */
 	int64_t timeout_ms;       /* report IG_RECON_TIMEOUT after this; the pass goes on */
 };

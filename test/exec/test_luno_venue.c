@@ -1950,7 +1950,6 @@ static void test_recover_fills_after_cursor(void **state)
 	o->filled_qty = D("0.1");
 	o->last_trade_id = 5;
 	RC.last_trade_seq[0] = 5;
-	RC.since_ms = INT64_C(1600000000000);
 	recover_start(true, 5000);
 	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
 	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
@@ -1991,7 +1990,6 @@ static void test_recover_cursor_since(void **state)
 	/* No cursor and no order to recover: never since = the journal
 	 * start (the local clock), but from the probe of the latest trade. */
 	venue_up();
-	RC.since_ms = INT64_C(1600000000123);
 	pthread_mutex_lock(&F.mu);
 	snprintf(T_probe, sizeof(T_probe),
 		 "{\"trades\":[{\"sequence\":42,\"order_id\":\"BXF\",\"client_order_id\":\"\","
@@ -2329,7 +2327,6 @@ static void test_recover_against_sim(void **state)
 
 	venue_up();
 	rorder(cid1, IG_SIDE_BUY, "900000", "0.01", IG_OS_SUBMITTED)->strategy_id = 2;
-	RC.since_ms = ig_clock_real_ns() / MS - 60000;
 	recover_start(true, 5000);
 	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 5000));
 	assert_reconciled_last(1);
@@ -2591,9 +2588,9 @@ static void test_unplaced_lookup_pace_on_errors(void **state)
 
 /* c8bedc3 took the no-cursor listtrades since= off the local clock,
  * but only without a journal. With a journal that has no trade cursor yet
- * (the run crashed before its first fill was journaled), recover() still
- * reads since = the journal's first SESSION time, which is the LOCAL
- * CLOCK_REALTIME (engine.c: rc_in.since_ms = oms.first_session_ns/1e6).
+ * (the run crashed before its first fill was journaled), recover() used to
+ * read since = the journal's first SESSION time, which is the LOCAL
+ * CLOCK_REALTIME (engine.c once passed the journal's first session time).
  * A local clock ahead of Luno's loses that fill. */
 static void test_recover_since_not_local_clock(void **state)
 {
@@ -2614,7 +2611,6 @@ static void test_recover_since_not_local_clock(void **state)
 	pthread_mutex_unlock(&F.mu);
 	rorder(0x3e1, IG_SIDE_BUY, "100", "1", IG_OS_ACCEPTED)->venue_order_id = ig_luno_venue_id("BX1");
 	/* The run started at Luno time 1700000000000; the local clock was 60 s ahead. */
-	RC.since_ms = INT64_C(1700000060000);
 	recover_start(true, 1500);
 	PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 1, 2500);
 	print_message("fills=%u reconciled_ok=%d busy=%d since=%s\n", count_ev(IG_EV_FILL, -1),
@@ -2644,7 +2640,6 @@ static void test_recover_since_order_creation(void **state)
 	T_cut = 1700000030000LL;
 	pthread_mutex_unlock(&F.mu);
 	rorder(0x3e1, IG_SIDE_BUY, "100", "1", IG_OS_ACCEPTED)->venue_order_id = ig_luno_venue_id("BX1");
-	RC.since_ms = INT64_C(1700000060000); /* the local clock: not used */
 	recover_start(true, 1500);
 	assert_true(PUMP_UNTIL(reconcile_ev(0) != NULL, 3000));
 	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
