@@ -24,14 +24,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-#define CHECK(c)                                                                          \
-	do {                                                                              \
-		if (!(c)) {                                                               \
-			fprintf(stderr, "fuzz_csv: broken promise: %s\n", #c);            \
-			abort();                                                          \
-		}                                                                         \
-	} while (0)
-
 static void check_event(const struct ig_event *ev, int64_t prev_ts)
 {
 	CHECK(ev->hdr.ts_event_ns >= prev_ts);

@@ -23,14 +23,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-#define CHECK(c)                                                                          \
-	do {                                                                              \
-		if (!(c)) {                                                               \
-			fprintf(stderr, "fuzz_fixed: broken promise: %s\n", #c);          \
-			abort();                                                          \
-		}                                                                         \
-	} while (0)
-
 /* Parses s[0..len) both ways and checks the promises between them and the
  * formatter. Returns 0 and *out (the rounded value), or the parse error. */
 static int one(const char *s, size_t len, int64_t *out)

@@ -19,14 +19,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-#define CHECK(c)                                                                          \
-	do {                                                                              \
-		if (!(c)) {                                                               \
-			fprintf(stderr, "fuzz_luno_json: broken promise: %s\n", #c);      \
-			abort();                                                          \
-		}                                                                         \
-	} while (0)
-
 static void check_status(const struct ig_luno_order_status *o)
 {
 	CHECK(o->base >= 0 && o->counter >= 0 && o->fee_base >= 0 && o->fee_counter >= 0);

@@ -18,6 +18,16 @@
 
 static char fz_dir[512];
 
+/* A promise the code under test broke (an invariant the harness checks
+ * beyond what the sanitizers see): abort, so libFuzzer keeps the input. */
+#define CHECK(c)                                                                  \
+	do {                                                                      \
+		if (!(c)) {                                                       \
+			fprintf(stderr, "%s: broken promise: %s\n", __FILE__, #c); \
+			abort();                                                  \
+		}                                                                 \
+	} while (0)
+
 /* Removes the scratch directory (it is empty between inputs). */
 static inline void fz_cleanup(void)
 {

@@ -674,8 +674,8 @@ static void reject_event(struct ig_luno *v, const struct ig_event *order, int re
 	ig_emit(out, IG_STAGE_OMS, 0, &ev);
 }
 
-/* Rejects a recorded order and retires it. */
-static void reject_rec(struct ig_luno *v, struct ig_luno_rec *r, int reason, struct ig_emit *out)
+/* Tells the OMS the venue rejected the recorded order r (reason). */
+static void report_reject(struct ig_luno *v, struct ig_luno_rec *r, int reason, struct ig_emit *out)
 {
 	struct ig_event ev;
 	report_init(&ev, r, IG_EV_REJECT);
@@ -687,6 +687,12 @@ static void reject_rec(struct ig_luno *v, struct ig_luno_rec *r, int reason, str
 	ev.body.reject.by_venue = 1;
 	v->stats.rejected++;
 	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+}
+
+/* Rejects a recorded order and retires it. */
+static void reject_rec(struct ig_luno *v, struct ig_luno_rec *r, int reason, struct ig_emit *out)
+{
+	report_reject(v, r, reason, out);
 	retire(v, r);
 }
 
@@ -1500,17 +1506,7 @@ static void watch_unplaced(struct ig_luno *v, struct ig_luno_rec *r, int64_t now
  * watch_unplaced. */
 static void unplaced(struct ig_luno *v, struct ig_luno_rec *r, int64_t now, struct ig_emit *out)
 {
-	struct ig_event ev;
-
-	report_init(&ev, r, IG_EV_REJECT);
-	ev.body.reject.client_id = r->client_id;
-	ev.body.reject.px = r->px;
-	ev.body.reject.qty = r->qty;
-	ev.body.reject.side = r->side;
-	ev.body.reject.reason = IG_RJ_VENUE;
-	ev.body.reject.by_venue = 1;
-	v->stats.rejected++;
-	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+	report_reject(v, r, IG_RJ_VENUE, out);
 	watch_unplaced(v, r, now);
 }
 
