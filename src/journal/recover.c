@@ -40,7 +40,10 @@ static void keep(struct ig_emit *self, enum ig_stage dst, uint32_t idx, struct i
 
 /* An OUTPUT record against the next regenerated output: same kind, order,
  * side, price and quantity, or the replay has diverged from the live run
- * (say, the config changed a limit). */
+ * (say, the config changed a limit). A market order's px is not compared:
+ * it is the OMS's protection price (a buy's worst send price, from the
+ * marks and venue.market_buy_ioc_bps; older builds sent 0), not part of
+ * what was ordered. */
 static void check_output(struct replay_ctx *c, const struct ig_journal_record *rec)
 {
 	struct ig_event want, *got;
@@ -53,7 +56,8 @@ static void check_output(struct replay_ctx *c, const struct ig_journal_record *r
 	    (want.hdr.type == IG_EV_ORDER
 		     ? got->body.order.client_id == want.body.order.client_id &&
 			       got->body.order.side == want.body.order.side &&
-			       got->body.order.px == want.body.order.px &&
+			       (got->body.order.px == want.body.order.px ||
+				want.body.order.type == IG_ORD_MARKET) &&
 			       got->body.order.qty == want.body.order.qty
 		     : got->body.cancel.client_id == want.body.cancel.client_id))
 		return;

@@ -1514,6 +1514,26 @@ static void test_replay_detects_divergence(void **state)
 	f->cfg->risk.max_order_qty = keep;
 }
 
+/* A market order's px is the OMS's protection price (a market buy's
+ * worst send price), not part of the intent: a journal whose market
+ * orders went out at another such price (older builds sent 0; here a
+ * wider venue.market_buy_ioc_bps) replays without divergence. */
+static void test_replay_market_px_not_compared(void **state)
+{
+	struct fx *f = *state;
+	struct ig_replay_info a;
+	struct ig_oms o;
+	int64_t keep = f->cfg->venue.market_buy_ioc_bps;
+
+	(void)live_run(f);
+	f->cfg->venue.market_buy_ioc_bps = 7;
+	oms_up(f->cfg, &o);
+	assert_int_equal(ig_recover_replay(f->path, &o, NULL, &a), 0);
+	assert_int_equal(a.diverged, 0);
+	ig_oms_destroy(&o);
+	f->cfg->venue.market_buy_ioc_bps = keep;
+}
+
 /* Strategies renamed or reordered since the journal was written are
  * refused; appended ones are not. */
 static void test_config_fingerprint(void **state)
@@ -1560,6 +1580,7 @@ int main(void)
 		T(test_multi_session),
 		T(test_session_and_config),
 		T(test_replay_detects_divergence),
+		T(test_replay_market_px_not_compared),
 		T(test_config_fingerprint),
 		T(test_account),
 	};
