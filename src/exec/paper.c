@@ -102,6 +102,16 @@ static void finish(struct ig_paper *p, struct ig_paper_order *po)
 		p->norders--;
 }
 
+/* True if po is a market buy with a cap (its px: the most the OMS reserved
+ * for) and the touch is above it: what is left of it cannot fill now. */
+static bool capped_out(const struct ig_paper *p, const struct ig_paper_order *po)
+{
+	const struct ig_order *o = &po->ev.body.order;
+	int64_t ask = p->books[po->ev.hdr.instrument_id].ask_px;
+	return o->type == IG_ORD_MARKET && o->side == IG_SIDE_BUY && o->px > 0 && ask != 0 &&
+	       ask > o->px;
+}
+
 /* Takes liquidity at the touch for a marketable order. */
 static void take(struct ig_paper *p, struct ig_paper_order *po, const struct ig_event *cause,
 		 struct ig_emit *out)
@@ -179,7 +189,9 @@ void ig_paper_submit(struct ig_paper *p, const struct ig_event *order, struct ig
 		finish(p, po);
 		return;
 	}
-	if (o->tif == IG_TIF_IOC || o->tif == IG_TIF_FOK) {
+	/* A capped market buy whose cap the touch is above ends as Luno's IOC
+	 * bid at that price would: the rest cancelled. */
+	if (o->tif == IG_TIF_IOC || o->tif == IG_TIF_FOK || capped_out(p, po)) {
 		send_state(po, IG_OS_CANCELED, out);
 		finish(p, po);
 	}
@@ -243,6 +255,11 @@ void ig_paper_market_data(struct ig_paper *p, const struct ig_event *md, struct 
 			continue;
 		o = &po->ev.body.order;
 		buy = o->side == IG_SIDE_BUY;
+		if (capped_out(p, po)) {
+			send_state(po, IG_OS_CANCELED, out);
+			finish(p, po);
+			continue;
+		}
 		if (o->type == IG_ORD_MARKET) {
 			take(p, po, md, out);
 		} else {

@@ -681,22 +681,33 @@ static void test_exec_poll_counts_recovery(void **state)
 }
 
 /* A market buy that comes with a px (the OMS sends the worst price it
- * reserved for) never fills above it: the rest waits for the market to
- * come back instead of paying any later ask. */
+ * reserved for) never fills above it: its rest keeps working at later
+ * touches up to that price, and is cancelled once the touch is above it
+ * (as Luno's IOC bid there would be), instead of paying any later ask or
+ * staying open for good. */
 static void test_market_buy_capped_at_its_px(void **state)
 {
 	(void)state;
-	quote("99", "5", "100", "5");
+	quote("99", "5", "100", "2");
 	submit(1, IG_SIDE_BUY, IG_ORD_MARKET, IG_TIF_GTC, "100.5", "9.9", 0);
 	assert_int_equal(out.n, 2);
-	expect_fill(1, 1, "100", "5", "0.5", IG_LIQ_TAKER, 0);
-	/* The market jumps: 150 is above the cap, nothing fills. */
-	quote("149", "5", "150", "5");
-	assert_int_equal(out.n, 0);
-	/* Back within the cap: the rest fills there. */
-	quote("100", "5", "100.4", "5");
+	expect_fill(1, 1, "100", "2", "0.2", IG_LIQ_TAKER, 0);
+	/* Within the cap: more fills at the next touch. */
+	quote("100", "3", "100.4", "3");
 	assert_int_equal(out.n, 1);
-	expect_fill(0, 1, "100.4", "4.9", "0.491960", IG_LIQ_TAKER, 1);
+	expect_fill(0, 1, "100.4", "3", "0.30120", IG_LIQ_TAKER, 0);
+	/* The market jumps above the cap: the rest (4.9) is cancelled. */
+	quote("149", "5", "150", "5");
+	assert_int_equal(out.n, 1);
+	expect_state(0, 1, IG_OS_CANCELED);
+	assert_int_equal(paper.live, 0);
+	/* Submitted when the touch is already above its cap: cancelled at
+	 * once, nothing filled. */
+	submit(2, IG_SIDE_BUY, IG_ORD_MARKET, IG_TIF_GTC, "140", "1", 0);
+	assert_int_equal(out.n, 2);
+	expect_state(0, 2, IG_OS_ACCEPTED);
+	expect_state(1, 2, IG_OS_CANCELED);
+	assert_int_equal(paper.live, 0);
 }
 
 int main(void)
