@@ -49,6 +49,12 @@ static const char *const rq_name[] = { "none", "stoporder", "submit", "lookup", 
  * for REREAD_PERIODS status periods gets its trades read again from its
  * own cursor (a trade Luno listed late, below the instrument's cursor). */
 #define REREAD_PERIODS 4
+/* After REREAD_MAX re-reads that did not close the gap, the order's trades
+ * are not listed where its cursor can see them (a trade of the same order
+ * listed after a higher one): an error is logged, counted (unlisted_fills)
+ * and the order is no longer re-read; the balance check shows the
+ * difference. */
+#define REREAD_MAX 5
 /* Submits on a pair wait for its probe (the account's latest trade) at most
  * PROBE_PATIENCE status periods (and two request timeouts); a failed probe
  * is sent again after one status period, doubling up to PROBE_BACKOFF_MAX. */
@@ -1849,6 +1855,13 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		for (size_t i = 0; i < n; i++)
 			if (v->page[i].sequence > in->last_seq)
 				in->last_seq = v->page[i].sequence;
+		/* Orders queued meanwhile (their submits waited for this) start
+		 * their trade floor here, not at 0 (a re-read from 0 would page
+		 * through the account's whole history). */
+		for (uint32_t i = 0; i < v->nrecs; i++)
+			if (v->recs[i].client_id != 0 && v->recs[i].instrument_id == k &&
+			    v->recs[i].state == RS_QUEUED && v->recs[i].seq_floor < in->last_seq)
+				v->recs[i].seq_floor = in->last_seq;
 		ig_log_info("luno: %s: trades read after sequence %llu%s", in->pair,
 			    (unsigned long long)in->last_seq, n == 0 ? " (no earlier trade)" : "");
 		return;
@@ -2280,8 +2293,21 @@ static void status_round(struct ig_luno *v, int64_t now)
 		if (r->client_id == 0)
 			continue;
 		if (r->state == RS_OPEN && r->gap_since_ns != 0 &&
-		    now - r->gap_since_ns >= REREAD_PERIODS * v->status_ns)
-			reread_from(v, r, now);
+		    now - r->gap_since_ns >= REREAD_PERIODS * v->status_ns) {
+			if (r->rereads < REREAD_MAX) {
+				reread_from(v, r, now);
+			} else if (r->gap_since_ns > 0) {
+				char coid[24];
+				ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
+				ig_log_error("luno: order %s: Luno reports %lld (1e-8) filled, its listed "
+					     "trades %lld; after %d re-reads a trade of it is not listed "
+					     "after its cursor: not applied (the balance check shows it)",
+					     coid, (long long)r->status_base, (long long)r->venue_base,
+					     REREAD_MAX);
+				v->stats.unlisted_fills++;
+				r->gap_since_ns = -1; /* reported; not re-read again */
+			}
+		}
 		if (r->rq_lookup)
 			continue;
 		if (r->state == RS_UNPLACED && now >= r->unplaced_until_ns) {
@@ -2727,14 +2753,15 @@ void ig_luno_log_stats(const struct ig_luno *v)
 		    (unsigned long long)s->malformed);
 	ig_log_info("luno: accepted=%llu rejected=%llu canceled=%llu expired=%llu fills=%llu "
 		    "in_doubt=%llu (found=%llu by_trade=%llu not_found=%llu) dup409=%llu "
-		    "dup_trades=%llu foreign_trades=%llu overfills=%llu rtt_us p50=%lld p99=%lld max=%lld",
+		    "dup_trades=%llu foreign_trades=%llu overfills=%llu unlisted_fills=%llu rtt_us p50=%lld "
+		    "p99=%lld max=%lld",
 		    (unsigned long long)s->accepted, (unsigned long long)s->rejected,
 		    (unsigned long long)s->canceled, (unsigned long long)s->expired,
 		    (unsigned long long)s->fills, (unsigned long long)s->in_doubt,
 		    (unsigned long long)s->in_doubt_found, (unsigned long long)s->in_doubt_by_trade,
 		    (unsigned long long)s->in_doubt_not_found, (unsigned long long)s->duplicate_409,
 		    (unsigned long long)s->duplicate_trades, (unsigned long long)s->foreign_trades,
-		    (unsigned long long)s->overfills,
+		    (unsigned long long)s->overfills, (unsigned long long)s->unlisted_fills,
 		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.5) / 1000),
 		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.99) / 1000), (long long)(s->rtt_ns.max / 1000));
 	if (s->recovered != 0 || v->rcv.started_ns != 0)

@@ -267,6 +267,8 @@ struct ig_luno_stats {
 	uint64_t duplicate_409;     /* ErrDuplicateClientOrderID answers */
 	uint64_t fills;             /* IG_EV_FILL emitted */
 	uint64_t duplicate_trades;  /* trades skipped: already seen, or of a finished order */
+	uint64_t unlisted_fills;    /* orders whose status shows more filled than their listed
+				     * trades after REREAD_MAX re-reads (logged as errors) */
 	uint64_t foreign_trades;    /* trades of orders this venue never sent */
 	uint64_t overfills;         /* market-buy trades clamped to the order's qty */
 	uint64_t recovered;         /* recovery: journal orders seeded by recover() */
@@ -303,7 +305,8 @@ struct ig_luno_rec {
 	bool looked;               /* recovered: a lookup answered (found or not found) */
 	uint64_t seq_floor;        /* the instrument's cursor when the record was made: every
 				    * trade of the order is above it */
-	int64_t gap_since_ns;      /* Luno's base has been above venue_base since; 0 = no gap */
+	int64_t gap_since_ns;      /* Luno's base has been above venue_base since; 0 = no gap;
+				    * -1 = given up after REREAD_MAX re-reads (reported) */
 	uint16_t strategy_id;
 	uint16_t instrument_id;
 	uint8_t side;              /* enum ig_side */

@@ -2376,6 +2376,108 @@ static unsigned fills_for(uint64_t cid)
 	return n;
 }
 
+/* A trade of an order that Luno lists after a higher trade of the same
+ * order is below the order's own cursor: it cannot be applied (the OMS
+ * applies an order's trades in sequence), and re-reading went on for
+ * good. Now the re-reads stop after REREAD_MAX and it is reported. */
+static void test_same_order_late_trade_reported(void **state)
+{
+	char ca[24], t1[512], t0[512], t[2048];
+	unsigned lt0;
+	(void)state;
+
+	O.since_ms = 1;
+	venue_up();
+	send_order(0xa1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "2", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	coid(0xa1, ca);
+	snprintf(t1, sizeof(t1), "{\"sequence\":101,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false}", ca);
+	snprintf(t0, sizeof(t0), "{\"sequence\":100,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false}", ca);
+	snprintf(t, sizeof(t), "{\"trades\":[%s]}", t1);
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.orders[0].status, sizeof(F.orders[0].status), "PENDING");
+	snprintf(F.orders[0].base, sizeof(F.orders[0].base), "1");
+	pthread_mutex_unlock(&F.mu);
+	set_trades(t);
+	assert_true(PUMP_UNTIL(fills_for(0xa1) == 1, 3000));
+	/* Luno now lists 100 too (late); status COMPLETE base 2. */
+	snprintf(t, sizeof(t), "{\"trades\":[%s,%s]}", t0, t1);
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.orders[0].status, sizeof(F.orders[0].status), "COMPLETE");
+	snprintf(F.orders[0].base, sizeof(F.orders[0].base), "2");
+	pthread_mutex_unlock(&F.mu);
+	set_trades(t);
+	lt0 = count_path("/api/1/listtrades");
+	pump_for(1500);
+	print_message("late trade of the same order: fills=%u live=%u busy=%d rereads=%u listtrades in 1.5s=%u dup=%llu\n",
+		      fills_for(0xa1), V.live, (int)ig_luno_busy(&V), (unsigned)V.recs[0].rereads,
+		      count_path("/api/1/listtrades") - lt0, (unsigned long long)V.stats.duplicate_trades);
+	/* Not applied (the order's own cursor is past it), but the re-reads
+	 * stop and it is reported, instead of re-reading for good. */
+	assert_int_equal(fills_for(0xa1), 1);
+	pump_for(1000);
+	assert_int_equal(V.stats.unlisted_fills, 1);
+	assert_int_equal(V.recs[0].rereads, 5);
+	assert_false(V.inst[0].reread);
+}
+
+/* An order submitted before the probe is answered got seq_floor 0, so a
+ * status/trades gap re-read from sequence 0 (the account's whole history
+ * on the pair) instead of from the probe's cursor (5000). */
+static void test_reread_floor_from_probe(void **state)
+{
+	char ca[24], t[1024];
+	struct hreq r;
+	char aseq[32], since[32];
+	(void)state;
+
+	pthread_mutex_lock(&F.mu);
+	snprintf(T_probe, sizeof(T_probe),
+		 "{\"trades\":[{\"sequence\":5000,\"order_id\":\"OLD\",\"price\":\"100\",\"volume\":\"1\","
+		 "\"type\":\"BID\",\"is_buy\":false}]}");
+	pthread_mutex_unlock(&F.mu);
+	venue_up();
+	send_order(0xb1, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "2", IG_TIF_GTC, 0); /* before the probe answer */
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	assert_int_equal(V.inst[0].last_seq, 5000);
+	coid(0xb1, ca);
+	/* Partly filled at Luno; listtrades down for a while (500). */
+	pthread_mutex_lock(&F.mu);
+	F.trades_status = 500;
+	snprintf(F.orders[0].base, sizeof(F.orders[0].base), "1");
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(V.inst[0].reread, 3000));
+	snprintf(t, sizeof(t), "{\"trades\":[{\"sequence\":5001,\"order_id\":\"BX1\",\"client_order_id\":\"%s\",\"price\":\"100\","
+		 "\"volume\":\"1\",\"type\":\"BID\",\"is_buy\":false}]}", ca);
+	pthread_mutex_lock(&F.mu);
+	F.trades_status = 200;
+	pthread_mutex_unlock(&F.mu);
+	set_trades(t);
+	assert_true(PUMP_UNTIL(fills_for(0xb1) == 1, 3000));
+	{
+		unsigned from_start = 0;
+		char sd[8];
+		pthread_mutex_lock(&F.mu);
+		for (unsigned i = 0; i < F.nlog; i++) {
+			if (strcmp(F.log[i].path, "/api/1/listtrades") != 0)
+				continue;
+			arg(F.log[i].query, "after_seq", aseq, sizeof(aseq));
+			arg(F.log[i].query, "since", since, sizeof(since));
+			arg(F.log[i].query, "sort_desc", sd, sizeof(sd));
+			if (aseq[0] == '\0' && since[0] == '\0' && sd[0] == '\0') {
+				from_start++;
+				r = F.log[i];
+			}
+		}
+		pthread_mutex_unlock(&F.mu);
+		print_message("seq_floor=%llu listtrades from the start: %u (e.g. %s)\n",
+			      (unsigned long long)V.recs[0].seq_floor, from_start, r.query);
+		assert_int_equal(from_start, 0); /* a re-read never scans the whole history */
+	}
+}
+
 /* The since= probe (c8bedc3) asks for the account's LATEST trade and
  * reads from its timestamp. If two of our fills happen at different times
  * before the probe is answered (listtrades failing for a moment, or two
@@ -2812,6 +2914,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recover_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_against_sim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_before_submit_no_fill_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_order_late_trade_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reread_floor_from_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_lower_sequence_applied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_trade_reread_from_order_cursor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repeat_cancels_do_not_starve_polls, setup, teardown),
