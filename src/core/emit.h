@@ -43,7 +43,7 @@ struct ig_emit {
 /* Starts ev (zeroed) as an event of `type` caused by `cause`: same
  * strategy and instrument, and the cause's ts_origin_ns and ts_event_ns,
  * so every event down the line keeps the ingress time of the tick that
- * started it (design §3). */
+ * started it. */
 static inline void ig_event_reply_init(struct ig_event *ev, const struct ig_event *cause,
 				       enum ig_event_type type)
 {

@@ -25,7 +25,7 @@
 #include "config/config.h"
 #include "core/emit.h"
 
-/* One order the replayed journal says is not finished (design §8). */
+/* One order the replayed journal says is not finished. */
 struct ig_recover_order {
 	uint64_t client_id;
 	uint64_t venue_order_id;  /* 0 if the venue never acknowledged it */

@@ -40,7 +40,7 @@
  * Tax: risk.tax_rate_pct of net realized gains (realized PnL less fees,
  * when positive) is owed; it is reported, not taken from cash.
  *
- * Journal (design §8). With oms->journal set, every input that can change
+ * Journal. With oms->journal set, every input that can change
  * the books (marks, intents, cancels, venue reports, controls,
  * reconciliation results; not timers) goes to IG_STAGE_JOURNAL first, as
  * it arrived, and everything for the executor goes there too (flag

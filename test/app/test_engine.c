@@ -668,7 +668,7 @@ static void expect_money(json_t *o, const char *key, int64_t want)
 		fail_msg("summary: %s is \"%s\", books say \"%s\"", key, jstr(o, key), buf);
 }
 
-/* The summary carries design §6a's keys and agrees with the books. */
+/* The summary carries its documented keys and agrees with the books. */
 static void check_summary_matches_books(const char *path)
 {
 	json_error_t jerr;
