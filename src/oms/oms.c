@@ -1376,10 +1376,12 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 			for (uint16_t k = 0; k < IG_MAX_INSTRUMENTS; k++)
 				if (s->pos[k].qty != 0)
 					send_position(oms, in, s, k, out);
-			/* ... and its open orders, as they stand. */
+			/* ... and its open orders, as they stand (not the OMS's own
+			 * stop-loss children: a run never shows them to it). */
 			for (uint32_t p = 0; p < IG_OM_CAPACITY; p++) {
 				struct ig_order_rec *r = &s->om.pool[p];
-				if (r->client_id != 0 && !ig_order_terminal((enum ig_ord_state)r->state))
+				if (r->client_id != 0 && r->parent_id == 0 &&
+				    !ig_order_terminal((enum ig_ord_state)r->state))
 					send_update(oms, &cause, (uint16_t)i, r, r->state, 0, out);
 			}
 		}

@@ -10,7 +10,9 @@
  *   - a fill whose base fee exceeds its quantity, or a sell with a base
  *     fee, is refused (never a short after a buy);
  *   - a DAY order that expires while its cancel-replace waits releases
- *     the replacement as a cancel would.
+ *     the replacement as a cancel would;
+ *   - after a recovery the strategies hear their own open orders, not the
+ *     OMS-made stop-loss children (a normal run never shows them those).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -182,6 +184,34 @@ static void test_market_buy_sent_with_its_limit(void **state)
 	assert_int_equal(o->body.order.type, IG_ORD_MARKET);
 }
 
+/* The recovery announce (oms->announce, set by ig_oms_after_replay) puts
+ * a strategy's open orders in its mirror; an attached stop-loss child is
+ * the OMS's own and was never in the mirror before the crash. */
+static void test_announce_skips_stop_loss_children(void **state)
+{
+	struct ig_event ev;
+	uint64_t child = 0;
+	(void)state;
+	oh_start();
+	mark(0, "100");
+	ev = oh_ord(0, 90, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "2", 1);
+	ev.body.order.sl_px = D("95");
+	oh_send_ok(OH_BY_REF(ev), "?");
+	oh_venue_update(0, 90, IG_OS_ACCEPTED);
+	oh_fill(0, 90, 1, IG_SIDE_BUY, "100", "1", "0");
+	for (uint32_t i = 0; i < out.n; i++)
+		if (out.it[i].ev.hdr.type == IG_EV_ORDER_UPDATE &&
+		    out.it[i].ev.body.update.client_id != 90 &&
+		    out.it[i].ev.body.update.state == IG_OS_SUBMITTED)
+			child = out.it[i].ev.body.update.client_id;
+	assert_true(child != 0);
+	oms.announce = true;
+	mark(1, "100");
+	/* The entry (partly filled, still open) is announced; the child not. */
+	assert_non_null(oh_update_for(0, 90, IG_OS_PARTIALLY_FILLED));
+	assert_null(oh_update_for(0, child, IG_OS_ACCEPTED));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_prestate_setup_teardown(f, oh_setup, oh_teardown, &harness)
@@ -193,6 +223,7 @@ int main(void)
 		T(test_sell_with_base_fee_refused),
 		T(test_replace_across_day_roll),
 		T(test_market_buy_sent_with_its_limit),
+		T(test_announce_skips_stop_loss_children),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
