@@ -591,17 +591,28 @@ static int consume(struct ig_stage_agent *a, struct ig_input *in)
 	return n;
 }
 
+/* True when the OMS agent has a kill switch signal to apply: the wanted
+ * state differs from the OMS's, or SIGUSR1 came again while engaged (the
+ * cancels of what is still open go again). OMS agent thread. */
+static bool kill_switch_due(const struct ig_engine *e)
+{
+	bool want = __atomic_load_n(&e->kill_switch, __ATOMIC_ACQUIRE);
+	return want != e->oms.kill_switch ||
+	       (want && __atomic_load_n(&e->kill_engages, __ATOMIC_ACQUIRE) != e->kill_engages_seen);
+}
+
 static int stage_do_work(void *self)
 {
 	struct ig_stage_agent *a = self;
 	int work = 0;
 	uint32_t pending = flush_all(a);
 
-	if (a->stage == IG_STAGE_OMS &&
-	    __atomic_load_n(&a->eng->kill_switch, __ATOMIC_ACQUIRE) != a->eng->oms.kill_switch) {
-		/* Signals reach the OMS only through this flag: the handler
+	if (a->stage == IG_STAGE_OMS && kill_switch_due(a->eng)) {
+		/* Signals reach the OMS only through these flags: the handler
 		 * runs here, on the OMS's own thread. */
-		ig_oms_kill_switch(&a->eng->oms, !a->eng->oms.kill_switch, &a->emit);
+		struct ig_engine *e = a->eng;
+		e->kill_engages_seen = __atomic_load_n(&e->kill_engages, __ATOMIC_ACQUIRE);
+		ig_oms_kill_switch(&e->oms, __atomic_load_n(&e->kill_switch, __ATOMIC_ACQUIRE), &a->emit);
 		work++;
 	}
 	if (a->stage == IG_STAGE_EXEC)
@@ -628,8 +639,7 @@ static int stage_do_work(void *self)
 static bool stage_has_work(void *self)
 {
 	struct ig_stage_agent *a = self;
-	if (a->stage == IG_STAGE_OMS &&
-	    __atomic_load_n(&a->eng->kill_switch, __ATOMIC_ACQUIRE) != a->eng->oms.kill_switch)
+	if (a->stage == IG_STAGE_OMS && kill_switch_due(a->eng))
 		return true;
 	for (uint32_t i = 0; i < a->nin; i++)
 		if (ig_ring_readable(a->in[i].ring))
@@ -1014,6 +1024,8 @@ static int run_threaded(struct ig_engine *e)
 		} else if (sig == SIGUSR1 || sig == SIGUSR2) {
 			struct ig_stage_agent *oms = &e->agents[e->nthreads + 1];
 			__atomic_store_n(&e->kill_switch, sig == SIGUSR1, __ATOMIC_RELEASE);
+			if (sig == SIGUSR1)
+				__atomic_add_fetch(&e->kill_engages, 1, __ATOMIC_RELEASE);
 			ig_log_warn("%s: kill switch %s requested", sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2",
 				    sig == SIGUSR1 ? "engage" : "clear");
 			ig_waiter_notify(&oms->thread->waiter);

@@ -129,6 +129,9 @@ struct ig_engine {
 	bool started;                           /* atomic: agents built (release) */
 	bool done;                              /* atomic: shutdown token came back */
 	bool kill_switch;                       /* atomic: SIGUSR1 sets, SIGUSR2 clears; the OMS agent applies it */
+	uint32_t kill_engages;                  /* atomic: SIGUSR1s so far (one while engaged re-sends
+						 * the cancels) */
+	uint32_t kill_engages_seen;             /* OMS agent thread: kill_engages last applied */
 
 	/* inline driver */
 	struct ig_inline_q *q;

@@ -1246,8 +1246,15 @@ static void cancel_all(struct ig_oms *oms, bool keep_stops, struct ig_emit *out)
 
 static void kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
 {
-	if (on == oms->kill_switch)
+	if (on == oms->kill_switch) {
+		/* Engaged again: whatever is still open (a cancel the venue
+		 * has not confirmed) is cancelled again. */
+		if (on) {
+			ig_log_warn("kill switch engaged again: cancelling what is still open");
+			cancel_all(oms, true, out);
+		}
 		return;
+	}
 	jstate(oms, IG_STRATEGY_NONE, oms->trading_state, oms->trading_state,
 	       on ? IG_RJ_KILL_SWITCH : IG_RJ_NONE, 0);
 	oms->kill_switch = on;
@@ -1259,7 +1266,7 @@ static void kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
 void ig_oms_kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
 {
 	struct ig_event ev;
-	if (on == oms->kill_switch)
+	if (!on && !oms->kill_switch)
 		return;
 	/* From outside the handler (a signal): journaled as the control
 	 * event it stands for, so a replay applies it at the same point. */

@@ -878,6 +878,13 @@ static void test_kill_switch(void **state)
 	expect_denied(0, 4, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "0.1", 0, IG_RJ_KILL_SWITCH);
 	expect_ok(0, 5, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1", 0);
 	expect_denied(0, 6, IG_SIDE_SELL, IG_ORD_MARKET, NULL, "1.5", 0, IG_RJ_KILL_SWITCH);
+	/* Engaged again while engaged (the venue has not confirmed): the
+	 * cancels of what is still open go out again (a second SIGUSR1). */
+	k.body.control.arg = 1;
+	oh_handle(&k);
+	assert_non_null(oh_find(IG_STAGE_EXEC, IG_EV_CANCEL, 2));
+	assert_non_null(oh_find(IG_STAGE_EXEC, IG_EV_CANCEL, 3));
+	assert_true(oms.kill_switch);
 	/* Cleared: back to normal. */
 	k.body.control.arg = 0;
 	oh_handle(&k);
