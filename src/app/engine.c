@@ -1055,29 +1055,6 @@ static int64_t process_cpu_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* At stop: every order whose cancel went to the venue but was never
- * confirmed (it may still be live there) is logged by client id. Returns
- * how many. */
-static uint32_t cancels_outstanding(const struct ig_engine *e)
-{
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; i < e->oms.nstrategies; i++) {
-		const struct ig_oms_strategy *s = &e->oms.s[i];
-		for (uint32_t p = 0; p < IG_OM_CAPACITY; p++) {
-			const struct ig_order_rec *r = &s->om.pool[p];
-			if (r->client_id == 0 || ig_order_terminal((enum ig_ord_state)r->state) ||
-			    !(r->cancel_requested || r->state == IG_OS_PENDING_CANCEL))
-				continue;
-			n++;
-			ig_log_warn("stop: the cancel of order %016llx (strategy %s) is still outstanding: "
-				    "the order may be live at the venue",
-				    (unsigned long long)r->client_id, e->cfg->strategies[i].name);
-		}
-	}
-	return n;
-}
-
 int ig_engine_run(struct ig_engine *e)
 {
 	int rc;
@@ -1095,7 +1072,7 @@ int ig_engine_run(struct ig_engine *e)
 		ig_jstage_commit(&e->journal, ig_clock_mono_ns(), true, &e->q->emit[IG_STAGE_JOURNAL]);
 	}
 	e->state_hash = ig_oms_state_hash(&e->oms);
-	e->cancels_outstanding = cancels_outstanding(e);
+	e->cancels_outstanding = ig_oms_cancels_outstanding(&e->oms);
 	e->t_end_ns = ig_clock_mono_ns();
 	e->cpu_ns = process_cpu_ns() - cpu0;
 	return rc;

@@ -229,12 +229,11 @@ static int64_t buy_fee_bps(const struct ig_oms *oms)
  * the most it can cost. */
 static int64_t reserve_for(const struct ig_oms *oms, int64_t px, int64_t qty)
 {
-	int64_t notional = 0, fee = 0, sum;
+	int64_t notional = 0, cost;
 	/* Saturates: the risk check refuses such an order before it holds. */
-	if (ig_fixed_mul(px, qty, &notional) != 0 || ig_fixed_bps(notional, buy_fee_bps(oms), &fee) != 0 ||
-	    __builtin_add_overflow(notional, fee, &sum))
+	if (ig_fixed_mul(px, qty, &notional) != 0 || ig_risk_buy_cost(notional, buy_fee_bps(oms), &cost) != 0)
 		return INT64_MAX;
-	return sum;
+	return cost;
 }
 
 /* Counts an order that goes on the books in the open-order totals: its
@@ -532,14 +531,9 @@ static int state_check(const struct ig_oms *oms, const struct ig_oms_strategy *s
  * plays no part. */
 static int64_t market_px(const struct ig_oms *oms, uint16_t k, uint8_t side)
 {
-	struct ig_risk_view v;
 	if (side != IG_SIDE_BUY)
 		return oms->marks[k].px;
-	memset(&v, 0, sizeof(v));
-	v.mark_px = oms->marks[k].px;
-	v.ask_px = oms->marks[k].ask_px;
-	v.market_buy_bps = oms->market_buy_bps;
-	return ig_risk_market_buy_px(&v);
+	return ig_risk_market_buy_px(oms->marks[k].ask_px, oms->marks[k].px, oms->market_buy_bps);
 }
 
 /* The checks an order the OMS holds gets when it is released to the venue
@@ -719,6 +713,14 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	cancel_order(oms, s, in, old, out);
 }
 
+/* True if a cancel of r went to the venue (PENDING_CANCEL, or partly
+ * filled since) and r is not finished: the venue has not confirmed it. */
+static bool cancel_sent(const struct ig_order_rec *r)
+{
+	return !ig_order_terminal((enum ig_ord_state)r->state) &&
+	       (r->cancel_requested || r->state == IG_OS_PENDING_CANCEL);
+}
+
 /* Cancels r: locally if the OMS holds it, else through the venue. An
  * order whose cancel is already at the venue (PENDING_CANCEL, or partly
  * filled since) gets the cancel sent again, with no new transition: the
@@ -733,7 +735,7 @@ static void cancel_order(struct ig_oms *oms, struct ig_oms_strategy *s, const st
 
 	if (ig_order_terminal((enum ig_ord_state)r->state))
 		return;
-	again = r->cancel_requested || r->state == IG_OS_PENDING_CANCEL;
+	again = cancel_sent(r);
 	if (again && (r->armed || r->held))
 		return; /* held here: already cancelled locally */
 	if (!again)
@@ -1277,6 +1279,25 @@ void ig_oms_kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
 	ev.body.control.cmd = IG_CTL_KILL_SWITCH;
 	ev.body.control.arg = on ? 1 : 0;
 	ig_oms_handle(oms, &ev, out);
+}
+
+uint32_t ig_oms_cancels_outstanding(const struct ig_oms *oms)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < oms->nstrategies; i++) {
+		const struct ig_oms_strategy *s = &oms->s[i];
+		for (uint32_t p = 0; p < IG_OM_CAPACITY; p++) {
+			const struct ig_order_rec *r = &s->om.pool[p];
+			if (r->client_id == 0 || !cancel_sent(r))
+				continue;
+			n++;
+			ig_log_warn("stop: the cancel of order %016llx (strategy %s) is still outstanding: "
+				    "the order may be live at the venue",
+				    (unsigned long long)r->client_id, oms->cfg->strategies[i].name);
+		}
+	}
+	return n;
 }
 
 /* Sum over strategies of the position in k, and of cash less capital. */

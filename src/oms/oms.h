@@ -245,6 +245,11 @@ struct ig_oms_totals {
 };
 void ig_oms_totals(const struct ig_oms *oms, uint32_t strategy, struct ig_oms_totals *t);
 
+/* At stop: logs every order whose cancel went to the venue and was never
+ * confirmed (it may still be live there), by client id. Returns how many.
+ * The OMS's thread, or after it stopped. */
+uint32_t ig_oms_cancels_outstanding(const struct ig_oms *oms);
+
 /* Strategy equity at the marks: cash + sum of position values. */
 int64_t ig_oms_equity(const struct ig_oms *oms, uint32_t strategy);
 

@@ -1,6 +1,7 @@
 /* risk.c - pre-trade checks and the order-rate token bucket. */
 #include "oms/risk.h"
 
+#include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
 #define UNSET IG_RISK_UNSET
@@ -57,22 +58,31 @@ void ig_risk_effective(const struct ig_cfg_risk *g, const struct ig_cfg_risk *o,
 								       : g->drawdown_action;
 }
 
-int64_t ig_risk_market_buy_px(const struct ig_risk_view *v)
+int64_t ig_risk_market_buy_px(int64_t ask_px, int64_t mark_px, int64_t market_buy_bps)
 {
-	int64_t ref = v->ask_px > 0 ? v->ask_px : v->mark_px, add = 0, px;
+	int64_t ref = ask_px > 0 ? ask_px : mark_px, add = 0, px;
 	if (ref <= 0)
 		return 0;
 	/* Saturates: the notional of such a price overflows and is refused. */
-	if ((v->market_buy_bps > 0 && ig_fixed_bps(ref, v->market_buy_bps, &add) != 0) ||
+	if ((market_buy_bps > 0 && ig_fixed_bps(ref, market_buy_bps, &add) != 0) ||
 	    __builtin_add_overflow(ref, add, &px))
 		return INT64_MAX;
 	return px;
 }
 
+int ig_risk_buy_cost(int64_t notional, int64_t fee_bps, int64_t *cost)
+{
+	int64_t fee = 0;
+	/* Checked: hostile sizes are refused, never wrapped. */
+	if (ig_fixed_bps(notional, fee_bps, &fee) != 0 || __builtin_add_overflow(notional, fee, cost))
+		return IG_EOVERFLOW;
+	return 0;
+}
+
 int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64_t now_ns,
 		  const struct ig_risk_view *v, int64_t buy_fee_bps)
 {
-	int64_t ref_px, notional, fee;
+	int64_t ref_px, notional;
 	bool buy = o->side == IG_SIDE_BUY;
 
 	if (o->qty <= 0 || (o->side != IG_SIDE_BUY && o->side != IG_SIDE_SELL))
@@ -86,7 +96,7 @@ int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64
 	/* Limit orders are valued at their price, market sells at the mark,
 	 * market buys at the worst price they can be sent at. */
 	ref_px = o->type == IG_ORD_LIMIT || o->type == IG_ORD_STOP_LIMIT ? o->px
-		 : buy							 ? ig_risk_market_buy_px(v)
+		 : buy ? ig_risk_market_buy_px(v->ask_px, v->mark_px, v->market_buy_bps)
 									 : v->mark_px;
 	if (ig_fixed_mul(ref_px, o->qty, &notional) != 0)
 		return IG_RJ_MAX_ORDER_NOTIONAL;
@@ -108,11 +118,9 @@ int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64
 			return IG_RJ_MAX_POSITION;
 	}
 	if (buy) {
-		/* Cash must cover this order, open buys and the fee (checked
-		 * sums: hostile sizes are refused, never wrapped). */
+		/* Cash must cover this order, open buys and the fee. */
 		int64_t need, room;
-		if (ig_fixed_bps(notional, buy_fee_bps, &fee) != 0 ||
-		    __builtin_add_overflow(notional, fee, &need) ||
+		if (ig_risk_buy_cost(notional, buy_fee_bps, &need) != 0 ||
 		    __builtin_sub_overflow(v->cash, v->open_buy_notional, &room) || need > room)
 			return IG_RJ_INSUFFICIENT_CASH;
 	} else {

@@ -48,12 +48,16 @@ struct ig_risk_view {
 	int64_t market_buy_bps; /* a market buy may be sent this far above its reference price */
 };
 
-/* The worst price a market buy can be sent at: the ask (else the mark)
- * plus market_buy_bps (venue.market_buy_ioc_bps). The OMS sends the order
+/* The worst price a market buy can be sent at: ask_px (else mark_px; 0 =
+ * unknown) plus market_buy_bps (venue.market_buy_ioc_bps). The OMS sends the order
  * with this as its px, the most the venue may pay (the paper venue caps
  * its fills there; Luno's IOC bid is placed there). Returns 0 when there
  * is no reference, INT64_MAX when it does not fit (then refused). */
-int64_t ig_risk_market_buy_px(const struct ig_risk_view *v);
+int64_t ig_risk_market_buy_px(int64_t ask_px, int64_t mark_px, int64_t market_buy_bps);
+
+/* What a buy of that notional may cost with its fee at fee_bps: *cost =
+ * notional + fee. Returns 0, or IG_EOVERFLOW when it does not fit. */
+int ig_risk_buy_cost(int64_t notional, int64_t fee_bps, int64_t *cost);
 
 /* Effective limits for one strategy: global merged with its overrides. */
 void ig_risk_effective(const struct ig_cfg_risk *global, const struct ig_cfg_risk *over,
