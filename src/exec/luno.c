@@ -63,6 +63,32 @@ static const char *const rq_name[] = { "none", "stoporder", "submit", "lookup", 
 
 /* ------------------------------------------------------------- utilities */
 
+/* A wait after failures: one status period, doubled per failure after the
+ * first, at most max_periods status periods. */
+static int64_t backoff_ns(const struct ig_luno *v, unsigned failures, int64_t max_periods)
+{
+	int64_t d = v->status_ns, cap = max_periods * v->status_ns;
+
+	for (unsigned i = 1; i < failures && d < cap; i++)
+		d <<= 1;
+	return d < cap ? d : cap;
+}
+
+/* n + 1, saturating (failure counters). */
+static uint8_t count_up(uint8_t n)
+{
+	return n < UINT8_MAX ? (uint8_t)(n + 1) : n;
+}
+
+/* How long submits on a pair wait for its probe: PROBE_PATIENCE status
+ * periods, and at least two request timeouts. */
+static int64_t probe_patience_ns(const struct ig_luno *v)
+{
+	int64_t patience = PROBE_PATIENCE * v->status_ns;
+	int64_t floor_ns = 2 * v->timeout_ms * NS_PER_MS + v->status_ns;
+	return patience > floor_ns ? patience : floor_ns;
+}
+
 void ig_luno_client_order_id(uint64_t client_id, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "ig-%016llx", (unsigned long long)client_id);
@@ -426,14 +452,11 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 	}
 	for (uint32_t i = 0; i < v->ninst; i++) {
 		struct ig_luno_inst *in = &v->inst[i];
-		int64_t patience = PROBE_PATIENCE * v->status_ns;
 		if (in->price_scale < 0)
 			queue_push(v, RQ_MARKETS, (uint16_t)i, 0, 0);
 		/* Where the account's trades end before we trade: asked now,
 		 * and submits on the pair wait for it (see probe_check). */
-		if (patience < 2 * v->timeout_ms * NS_PER_MS + v->status_ns)
-			patience = 2 * v->timeout_ms * NS_PER_MS + v->status_ns;
-		in->probe_until_ns = ig_clock_mono_ns() + patience;
+		in->probe_until_ns = ig_clock_mono_ns() + probe_patience_ns(v);
 		if (in->probe)
 			queue_push(v, RQ_TRADES, (uint16_t)i, 0, 0);
 	}
@@ -1034,8 +1057,10 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 		return true;
 	case RQ_TRADES:
 		sl->req.reread = false;
+		sl->req.probe = false;
 		if (in->probe && in->last_seq == 0 && in->since_ms == 0) {
 			/* Where the account's trades on the pair end now. */
+			sl->req.probe = true;
 			snprintf(sl->url, sizeof(sl->url), "%s/api/1/listtrades?pair=%s&limit=1&sort_desc=true",
 				 v->base_url, in->pair);
 			return true;
@@ -1426,14 +1451,7 @@ static void on_submit(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
  * per failure, at most CANCEL_BACKOFF_MAX periods from now. */
 static int64_t cancel_backoff(const struct ig_luno *v, struct ig_luno_rec *r, int64_t now)
 {
-	int shift = r->cancel_attempts > 0 ? r->cancel_attempts - 1 : 0;
-	int64_t d = v->status_ns;
-
-	while (shift-- > 0 && d < CANCEL_BACKOFF_MAX * v->status_ns)
-		d <<= 1;
-	if (d > CANCEL_BACKOFF_MAX * v->status_ns)
-		d = CANCEL_BACKOFF_MAX * v->status_ns;
-	r->next_cancel_ns = now + d;
+	r->next_cancel_ns = now + backoff_ns(v, r->cancel_attempts, CANCEL_BACKOFF_MAX);
 	return r->next_cancel_ns;
 }
 
@@ -1459,16 +1477,14 @@ static void on_cancel(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		 * say how it ended. (Should the status still say open, the
 		 * cancel goes again after its backoff: apply_status.) */
 		r->cancel_gone = true;
-		r->cancel_attempts = (uint8_t)(r->cancel_attempts < UINT8_MAX ? r->cancel_attempts + 1
-									   : UINT8_MAX);
+		r->cancel_attempts = count_up(r->cancel_attempts);
 		cancel_backoff(v, r, now);
 		log_failure(v, sl, rp, "; settling the order from its status and trades");
 	} else {
 		/* Cancels are idempotent: it goes again, backing off, for as
 		 * long as Luno has not finished the order. */
 		char then[96], coid[24];
-		r->cancel_attempts = (uint8_t)(r->cancel_attempts < UINT8_MAX ? r->cancel_attempts + 1
-									   : UINT8_MAX);
+		r->cancel_attempts = count_up(r->cancel_attempts);
 		snprintf(then, sizeof(then), "; cancel attempt %u failed, sending it again in %lld ms",
 			 (unsigned)r->cancel_attempts,
 			 (long long)((cancel_backoff(v, r, now) - now) / NS_PER_MS));
@@ -1494,6 +1510,16 @@ static void on_cancel(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 		queue_push(v, RQ_TRADES, r->instrument_id, 0, now);
 }
 
+/* Sets when r is looked up again (after an answer that settled nothing,
+ * or for an order reported never placed) at its state's pace: every
+ * UNPLACED_PACE status periods for RS_UNPLACED, else every period.
+ * Returns the time set. */
+static int64_t lookup_later(const struct ig_luno *v, struct ig_luno_rec *r, int64_t now)
+{
+	r->next_lookup_ns = now + (r->state == RS_UNPLACED ? UNPLACED_PACE : 1) * v->status_ns;
+	return r->next_lookup_ns;
+}
+
 /* r was reported to the OMS as never placed: the record stays,
  * RS_UNPLACED, looked up now and then for a while (its submit could still
  * land very late); if it shows up (status or trade) it is adopted back
@@ -1505,7 +1531,7 @@ static void watch_unplaced(struct ig_luno *v, struct ig_luno_rec *r, int64_t now
 	r->state = RS_UNPLACED;
 	r->cancel_wanted = false; /* the OMS has it finished */
 	r->unplaced_until_ns = now + (watch > UNPLACED_WATCH_MIN_NS ? watch : UNPLACED_WATCH_MIN_NS);
-	r->next_lookup_ns = now + UNPLACED_PACE * v->status_ns;
+	lookup_later(v, r, now);
 }
 
 /* Declares r never placed: the OMS hears REJECTED (venue); then
@@ -1595,7 +1621,7 @@ static void not_found(struct ig_luno *v, struct ig_luno_rec *r, int64_t now, str
 
 	r->looked = true;
 	if (r->state == RS_UNPLACED) {
-		r->next_lookup_ns = now + UNPLACED_PACE * v->status_ns;
+		lookup_later(v, r, now);
 		return;
 	}
 	if (r->state != RS_IN_DOUBT) {
@@ -1650,16 +1676,6 @@ static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
 		queue_push(v, RQ_CANCEL, r->instrument_id, idx1_of(v, r),
 			   r->next_cancel_ns > now ? r->next_cancel_ns : now);
 	maybe_finish(v, r, out);
-}
-
-/* A lookup that gave no answer (transport, 5xx, malformed, another
- * order's status): when r is asked again, at its state's pace (an order
- * reported never placed every UNPLACED_PACE periods, else every period).
- * Returns the time set. */
-static int64_t lookup_later(const struct ig_luno *v, struct ig_luno_rec *r, int64_t now)
-{
-	r->next_lookup_ns = now + (r->state == RS_UNPLACED ? UNPLACED_PACE : 1) * v->status_ns;
-	return r->next_lookup_ns;
 }
 
 static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
@@ -1825,7 +1841,7 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 	size_t n = 0;
 	bool stopped = false;
 
-	bool is_probe = strstr(sl->url, "sort_desc=true") != NULL;
+	bool is_probe = sl->req.probe;
 
 	in->more_trades = false;
 	if (is_probe && !in->probe)
@@ -1838,12 +1854,8 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 			malformed(v, sl, "; read again next round");
 		if (is_probe && !in->rq_trades) {
 			/* The submits wait for it: again, backing off. */
-			int shift = in->probe_fails < 5 ? in->probe_fails : 5;
-			int64_t d = v->status_ns << shift;
-			if (d > PROBE_BACKOFF_MAX * v->status_ns)
-				d = PROBE_BACKOFF_MAX * v->status_ns;
-			in->probe_fails++;
-			queue_push(v, RQ_TRADES, k, 0, now + d);
+			in->probe_fails = count_up(in->probe_fails);
+			queue_push(v, RQ_TRADES, k, 0, now + backoff_ns(v, in->probe_fails, PROBE_BACKOFF_MAX));
 		}
 		return;
 	}
@@ -2500,7 +2512,7 @@ static bool rcv_since_ready(struct ig_luno *v, uint16_t k, int64_t now)
 	} else {
 		in->since_ms = 0;
 		in->probe = true;
-		in->probe_until_ns = now + PROBE_PATIENCE * v->status_ns;
+		in->probe_until_ns = now + probe_patience_ns(v);
 	}
 	return true;
 }

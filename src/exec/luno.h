@@ -345,6 +345,7 @@ struct ig_luno_req {
 	int64_t not_before_ns;
 	int64_t queued_ns;         /* when it was first queued */
 	bool reread;               /* listtrades: a re-read from an order's own cursor */
+	bool probe;                /* listtrades: the probe (the account's latest trade) */
 };
 
 struct ig_luno_inst {
