@@ -720,10 +720,12 @@ static int64_t tick_deadline(void *self)
 {
 	struct ig_stage_agent *a = self;
 	int64_t d = a->due_ns;
-	if (a->feed_done)
-		return INT64_MAX;
+	/* A spill first: the shutdown token itself may wait in it after the
+	 * feed is done, and nobody else wakes this thread to flush it. */
 	if (pending_all(a) > 0)
 		return ig_clock_mono_ns() + SPILL_RETRY_NS;
+	if (a->feed_done)
+		return INT64_MAX;
 	if (a->eng->cfg->feed.heartbeat_ms > 0 && a->next_hb_ns < d)
 		d = a->next_hb_ns;
 	return d;
