@@ -225,7 +225,11 @@ struct ig_bar {
 
 struct ig_timer {
 	int64_t now_ns;    /* CLOCK_MONOTONIC at the heartbeat */
-	uint64_t count;    /* heartbeats so far */
+	uint64_t count;    /* heartbeats so far; for a strategy's own timer: times it fired */
+	uint32_t timer_id; /* 0 = the engine's heartbeat; else the id ig_ctx_timer_at/_every
+			    * returned (strategy.h) */
+	uint32_t pad;
+	uint64_t tag;      /* the strategy's own timer: the tag it passed */
 };
 
 struct ig_order {
