@@ -1,139 +1,38 @@
-/* summary.c - the run summary: JSON (design.md §6a) and a human table. */
+/* summary.c - the run summary: one JSON document composed from every
+ * stage's stats (stage.h) and the engine's own counters, written as is or
+ * printed as a human table. Reads no stage's fields. */
 #include "app/engine.h"
 
 #include "core/log.h"
 #include "ingenium/error.h"
-#include "ingenium/fixed.h"
 
 #include <jansson.h>
 #include <string.h>
-
-static json_t *money(int64_t v)
-{
-	char buf[IG_FIXED_STRLEN];
-	ig_fixed_format(v, buf, sizeof(buf));
-	return json_string(buf);
-}
-
-static json_t *hist_json(const struct ig_hist *h)
-{
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "count", (json_int_t)h->count, "p50",
-			 (json_int_t)ig_hist_quantile(h, 0.50), "p90",
-			 (json_int_t)ig_hist_quantile(h, 0.90), "p99",
-			 (json_int_t)ig_hist_quantile(h, 0.99), "p999",
-			 (json_int_t)ig_hist_quantile(h, 0.999), "max", (json_int_t)h->max);
-}
 
 static const char *threading_name(int t)
 {
 	return t == IG_THREADING_SHARED ? "shared" : t == IG_THREADING_INLINE ? "inline" : "dedicated";
 }
 
-static json_t *hexid(uint64_t v)
+json_t *ig_engine_summary(const struct ig_engine *e)
 {
-	char buf[24];
-	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)v);
-	return json_string(buf);
-}
-
-/* journal{...} and recovery{...} of the summary (engine.h). */
-static void journal_json(const struct ig_engine *e, json_t *root)
-{
-	const struct ig_jstage *js = &e->journal;
-	const struct ig_oms *o = &e->oms;
-	const struct ig_replay_info *ri = &e->replay;
-	char line[256];
-	json_t *rec;
-
-	json_object_set_new(root, "state_hash", hexid(e->state_hash));
-	json_object_set_new(root, "kill_switch", json_boolean(o->kill_switch));
-	json_object_set_new(root, "trading_state",
-			    json_string(ig_trading_state_name((enum ig_trading_state)o->trading_state)));
-	if (!e->journal_on)
-		return;
-	json_object_set_new(
-		root, "journal",
-		json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I}", "path",
-			  e->cfg->journal.path, "sync",
-			  e->cfg->journal.sync == IG_JOURNAL_SYNC_BATCH ? "batch" : "order", "records",
-			  (json_int_t)js->records, "bytes", (json_int_t)js->j.stats.bytes, "syncs",
-			  (json_int_t)js->syncs, "orders_forwarded", (json_int_t)js->orders,
-			  "orders_turned_back", (json_int_t)js->failed_orders, "rotations",
-			  (json_int_t)js->j.stats.rotations, "sync_ns", hist_json(&js->sync_ns),
-			  "order_wait_ns", hist_json(&js->order_wait_ns), "error", (json_int_t)js->err));
-	ig_journal_report_format(&ri->rep, line, sizeof(line));
-	rec = json_pack("{s:b, s:I, s:I, s:I, s:s, s:s, s:f, s:o, s:I}", "recovered", e->recovering,
-			"replayed_records", (json_int_t)ri->rep.records, "replayed_inputs",
-			(json_int_t)ri->applied, "snapshots", (json_int_t)ri->snapshots, "journal_tail",
-			ig_journal_stop_name(ri->rep.stop), "journal_report", line, "replay_ms",
-			(double)ri->elapsed_ns / 1e6, "replayed_state_hash", hexid(ri->state_hash),
-			"run_epoch", (json_int_t)e->opts.epoch);
-	if (e->recovering) {
-		json_t *diff = json_object();
-		char name[32];
-		for (uint32_t k = 0; k < e->ninstruments; k++) {
-			snprintf(name, sizeof(name), "%s_base", e->symbols[k]);
-			json_object_set_new(diff, name, money(o->recon_diff_base[k]));
-		}
-		json_object_set_new(diff, "counter", money(o->recon_diff_counter));
-		json_object_set_new(rec, "reconciled", json_boolean(o->reconciled));
-		json_object_set_new(rec, "reconcile_passes", json_integer(o->recon_passes));
-		json_object_set_new(rec, "reconcile_error",
-				    json_string(ig_recon_error_name((enum ig_recon_error)o->recon_error)));
-		json_object_set_new(rec, "why_closed", json_string(o->recon_why));
-		json_object_set_new(rec, "orders_looked_up", json_integer(o->recon_resolved));
-		json_object_set_new(rec, "fills_found", json_integer(o->recon_fills));
-		json_object_set_new(rec, "adopted", json_integer(o->recon_adopted));
-		json_object_set_new(rec, "foreign_orders", json_integer(o->recon_foreign));
-		json_object_set_new(rec, "balance_mismatch", json_boolean(o->recon_mismatch));
-		json_object_set_new(rec, "balance_diff", diff);
-	} else {
-		json_object_set_new(rec, "fresh_start_compacted",
-				    json_integer((json_int_t)e->fresh_compacted));
-	}
-	json_object_set_new(root, "recovery", rec);
-}
-
-int ig_engine_write_summary(const struct ig_engine *e, const char *path)
-{
-	json_t *root = json_object(), *strats = json_array(), *hops = json_object();
+	const struct ig_graph *g = &e->drv.g;
 	double dur = (double)(e->t_end_ns - e->t_start_ns) / 1e9;
-	int rc;
+	json_t *root = json_object(), *hops = json_object(), *lat;
+	int rc = root == NULL || hops == NULL;
 
-	for (uint32_t i = 0; i < e->oms.nstrategies; i++) {
-		const struct ig_oms_strategy *s = &e->oms.s[i];
-		struct ig_oms_totals t;
-		json_t *rj = json_object();
-		ig_oms_totals(&e->oms, i, &t);
-		for (int r = 1; r < IG_RJ__COUNT; r++)
-			if (s->rejects[r] > 0)
-				json_object_set_new(rj, ig_reject_reason_name((enum ig_reject_reason)r),
-						    json_integer((json_int_t)s->rejects[r]));
-		json_array_append_new(
-			strats,
-			json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, "
-				  "s:I}",
-				  "name", e->cfg->strategies[i].name, "type", e->cfg->strategies[i].type,
-				  "orders", (json_int_t)s->orders, "fills", (json_int_t)s->fills,
-				  "rejects", rj, "position", money(t.qty), "avg_price", money(t.avg_px),
-				  "realized_pnl", money(t.realized), "unrealized_pnl", money(t.unrealized),
-				  "fees", money(t.fees), "fees_base", money(t.fees_base), "cash",
-				  money(s->cash), "equity",
-				  money(ig_oms_equity(&e->oms, i)), "capital", money(s->capital),
-				  "refused_fills", (json_int_t)s->refused_fills, "illegal_transitions",
-				  (json_int_t)s->om.illegal));
+	for (uint32_t i = 0; i < g->nnodes && rc == 0; i++)
+		if (g->node[i].ops->stats != NULL)
+			rc = g->node[i].ops->stats(g->node[i].self, root);
+	if (rc == 0)
+		rc = ig_driver_hops_json(&e->drv, hops);
+	lat = rc == 0 ? ig_stats_object(root, "latency") : NULL;
+	if (lat == NULL) {
+		json_decref(hops);
+		json_decref(root);
+		return NULL;
 	}
-	for (uint32_t a = 0; a < e->nagents; a++)
-		for (uint32_t i = 0; i < e->agents[a].nin; i++) {
-			const struct ig_input *in = &e->agents[a].in[i];
-			char name[48];
-			if (e->agents[a].stage == IG_STAGE_STRATEGY)
-				snprintf(name, sizeof(name), "%s%u", in->name, e->agents[a].idx);
-			else
-				snprintf(name, sizeof(name), "%s", in->name);
-			json_object_set_new(hops, name, hist_json(&in->hop_ns));
-		}
-	json_object_set_new(root, "strategies", strats);
+	json_object_set_new(lat, "hops_ns", hops);
 	json_object_set_new(root, "events", json_integer((json_int_t)e->events));
 	json_object_set_new(root, "md_events", json_integer((json_int_t)e->md_events));
 	json_object_set_new(root, "duration_s", json_real(dur));
@@ -144,72 +43,106 @@ int ig_engine_write_summary(const struct ig_engine *e, const char *path)
 	json_object_set_new(root, "backpressure_events", json_integer((json_int_t)e->backpressure));
 	json_object_set_new(root, "backpressure_max_spill", json_integer((json_int_t)e->spill_max));
 	json_object_set_new(root, "drained_after_stop", json_integer((json_int_t)e->drained_after_stop));
-	json_object_set_new(root, "cancels_outstanding",
-			    json_integer((json_int_t)e->cancels_outstanding));
-	json_object_set_new(root, "feed",
-			    json_pack("{s:I, s:I}", "rows", (json_int_t)e->feed.rows, "bad_rows",
-				      (json_int_t)e->feed.bad_rows));
 	json_object_set_new(root, "log_dropped", json_integer((json_int_t)ig_log_dropped()));
-	json_object_set_new(root, "latency",
-			    json_pack("{s:o, s:o}", "tick_to_order_ns", hist_json(&e->exec.tick_to_order),
-				      "hops_ns", hops));
-	journal_json(e, root);
+	return root;
+}
+
+int ig_engine_write_summary(const struct ig_engine *e, const char *path)
+{
+	json_t *root = ig_engine_summary(e);
+	int rc;
+
+	if (root == NULL)
+		return IG_EIO;
 	rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
 	return rc == 0 ? 0 : IG_EIO;
 }
 
+/* Lookups in the summary document: a missing key reads as 0 / "". */
+static long long num(const json_t *o, const char *path)
+{
+	char key[64];
+	const char *dot;
+
+	while ((dot = strchr(path, '.')) != NULL) {
+		size_t n = (size_t)(dot - path) < sizeof(key) - 1 ? (size_t)(dot - path) : sizeof(key) - 1;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		o = json_object_get(o, key);
+		path = dot + 1;
+	}
+	o = json_object_get(o, path);
+	return json_is_integer(o) ? (long long)json_integer_value(o)
+	       : json_is_boolean(o) ? (long long)json_is_true(o)
+				   : (long long)json_number_value(o);
+}
+
+static double real(const json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s != NULL ? s : "";
+}
+
 void ig_engine_print_summary(const struct ig_engine *e, FILE *out)
 {
-	double dur = (double)(e->t_end_ns - e->t_start_ns) / 1e9;
-	const struct ig_hist *h = &e->exec.tick_to_order;
+	json_t *root = ig_engine_summary(e);
+	const json_t *jr, *rec, *strats;
+	size_t i;
+	json_t *s;
 
-	fprintf(out, "\n=== Ingenium run summary (%s) ===\n", threading_name(e->cfg->engine.threading));
+	if (root == NULL) {
+		fprintf(out, "\n=== Ingenium run summary: out of memory ===\n");
+		return;
+	}
+	fprintf(out, "\n=== Ingenium run summary (%s) ===\n", str(root, "threading"));
 	fprintf(out, "market data events: %llu in %.3f s (%.0f events/s), stage events: %llu, cpu: %.2f cores\n",
-		(unsigned long long)e->md_events, dur, dur > 0 ? (double)e->md_events / dur : 0.0,
-		(unsigned long long)e->events, dur > 0 ? (double)e->cpu_ns / 1e9 / dur : 0.0);
-	if (e->feed.bad_rows > 0)
-		fprintf(out, "feed: %llu malformed rows skipped\n", (unsigned long long)e->feed.bad_rows);
+		(unsigned long long)num(root, "md_events"), real(root, "duration_s"),
+		real(root, "events_per_s"), (unsigned long long)num(root, "events"),
+		real(root, "cpu_cores"));
+	if (num(root, "feed.bad_rows") > 0)
+		fprintf(out, "feed: %llu malformed rows skipped\n",
+			(unsigned long long)num(root, "feed.bad_rows"));
 	fprintf(out, "tick-to-order: n=%llu p50=%lld ns p99=%lld ns p99.9=%lld ns max=%lld ns\n",
-		(unsigned long long)h->count, (long long)ig_hist_quantile(h, 0.5),
-		(long long)ig_hist_quantile(h, 0.99), (long long)ig_hist_quantile(h, 0.999),
-		(long long)h->max);
-	if (e->journal_on)
+		(unsigned long long)num(root, "latency.tick_to_order_ns.count"),
+		num(root, "latency.tick_to_order_ns.p50"), num(root, "latency.tick_to_order_ns.p99"),
+		num(root, "latency.tick_to_order_ns.p999"), num(root, "latency.tick_to_order_ns.max"));
+	if ((jr = json_object_get(root, "journal")) != NULL)
 		fprintf(out, "journal: %llu records, %llu syncs, %llu orders made durable before sending"
 			     " (wait p50=%lld ns p99=%lld ns)%s\n",
-			(unsigned long long)e->journal.records, (unsigned long long)e->journal.syncs,
-			(unsigned long long)e->journal.orders,
-			(long long)ig_hist_quantile(&e->journal.order_wait_ns, 0.5),
-			(long long)ig_hist_quantile(&e->journal.order_wait_ns, 0.99),
-			e->journal.err != 0 ? "; JOURNAL FAILED: orders were turned back" : "");
-	if (e->cancels_outstanding > 0)
-		fprintf(out, "cancels outstanding at stop: %u (those orders may be live at the venue; "
+			(unsigned long long)num(jr, "records"), (unsigned long long)num(jr, "syncs"),
+			(unsigned long long)num(jr, "orders_forwarded"), num(jr, "order_wait_ns.p50"),
+			num(jr, "order_wait_ns.p99"),
+			num(jr, "error") != 0 ? "; JOURNAL FAILED: orders were turned back" : "");
+	if (num(root, "cancels_outstanding") > 0)
+		fprintf(out, "cancels outstanding at stop: %llu (those orders may be live at the venue; "
 			     "see the log)\n",
-			e->cancels_outstanding);
-	if (e->recovering)
+			(unsigned long long)num(root, "cancels_outstanding"));
+	rec = json_object_get(root, "recovery");
+	if (rec != NULL && num(rec, "recovered"))
 		fprintf(out, "recovery: replayed %llu records in %.1f ms; %s%s\n",
-			(unsigned long long)e->replay.rep.records, (double)e->replay.elapsed_ns / 1e6,
-			e->oms.reconciled ? "reconciled with the venue" : "NOT reconciled: ",
-			e->oms.reconciled ? "" : e->oms.recon_why);
+			(unsigned long long)num(rec, "replayed_records"), real(rec, "replay_ms"),
+			num(rec, "reconciled") ? "reconciled with the venue" : "NOT reconciled: ",
+			num(rec, "reconciled") ? "" : str(rec, "why_closed"));
 	fprintf(out, "%-16s %7s %7s %14s %14s %14s %12s %16s\n", "strategy", "orders", "fills",
 		"position", "realized", "unrealized", "fees", "cash");
-	for (uint32_t i = 0; i < e->oms.nstrategies; i++) {
-		const struct ig_oms_strategy *s = &e->oms.s[i];
-		struct ig_oms_totals t;
-		char q[IG_FIXED_STRLEN], r[IG_FIXED_STRLEN], u[IG_FIXED_STRLEN], f[IG_FIXED_STRLEN],
-			c[IG_FIXED_STRLEN];
-		ig_oms_totals(&e->oms, i, &t);
-		ig_fixed_format(t.qty, q, sizeof(q));
-		ig_fixed_format(t.realized, r, sizeof(r));
-		ig_fixed_format(t.unrealized, u, sizeof(u));
-		ig_fixed_format(t.fees, f, sizeof(f));
-		ig_fixed_format(s->cash, c, sizeof(c));
-		fprintf(out, "%-16s %7llu %7llu %14s %14s %14s %12s %16s\n", e->cfg->strategies[i].name,
-			(unsigned long long)s->orders, (unsigned long long)s->fills, q, r, u, f, c);
-		for (int k = 1; k < IG_RJ__COUNT; k++)
-			if (s->rejects[k] > 0)
-				fprintf(out, "    denied/rejected %-24s %llu\n",
-					ig_reject_reason_name((enum ig_reject_reason)k),
-					(unsigned long long)s->rejects[k]);
+	strats = json_object_get(root, "strategies");
+	json_array_foreach(strats, i, s) {
+		const char *reason;
+		json_t *n;
+		fprintf(out, "%-16s %7llu %7llu %14s %14s %14s %12s %16s\n", str(s, "name"),
+			(unsigned long long)num(s, "orders"), (unsigned long long)num(s, "fills"),
+			str(s, "position"), str(s, "realized_pnl"), str(s, "unrealized_pnl"),
+			str(s, "fees"), str(s, "cash"));
+		/* By reason, in the order the stage listed them. */
+		json_object_foreach(json_object_get(s, "rejects"), reason, n)
+			fprintf(out, "    denied/rejected %-24s %llu\n", reason,
+				(unsigned long long)json_integer_value(n));
 	}
+	json_decref(root);
 }

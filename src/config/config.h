@@ -71,10 +71,12 @@ enum ig_breach_action {
 	IG_BREACH_HALTED,
 };
 
+#define IG_CFG_DEFAULT_RING_SIZE 4096u /* engine.ring_size when the config does not say */
+
 struct ig_cfg_engine {
 	int threading;            /* enum ig_threading; default dedicated */
 	int wait;                 /* enum ig_wait_kind; default adaptive */
-	uint32_t ring_size;       /* slots per ring, power of two; default 4096 */
+	uint32_t ring_size;       /* slots per ring, power of two; default IG_CFG_DEFAULT_RING_SIZE */
 	uint32_t strategy_threads;/* default 1 */
 	uint32_t workers;         /* shared mode: worker threads for strategy/OMS/exec; default 1 */
 	bool tick_shares_worker;  /* shared mode: tick runs on worker 0 too; default false */

@@ -2,6 +2,7 @@
 #include "exec/exec.h"
 
 #include "core/clock.h"
+#include "core/jsonx.h"
 #include "core/log.h"
 #include "ingenium/error.h"
 
@@ -211,3 +212,38 @@ void ig_exec_handle(struct ig_exec *x, const struct ig_event *in, struct ig_emit
 		return;
 	}
 }
+
+/* ------------------------------------------------- stage ops (stage.h) */
+
+static void exec_stage_handle(void *self, const struct ig_event *ev, struct ig_emit *out)
+{
+	ig_exec_handle(self, ev, out);
+}
+
+static int exec_stage_poll(void *self, int64_t now_ns, struct ig_emit *out)
+{
+	return ig_exec_poll(self, now_ns, out);
+}
+
+static int64_t exec_stage_deadline(void *self)
+{
+	return ig_exec_deadline_ns(self);
+}
+
+/* latency.tick_to_order_ns */
+static int exec_stage_stats(const void *self, json_t *root)
+{
+	const struct ig_exec *x = self;
+	json_t *lat = ig_stats_object(root, "latency");
+	if (lat == NULL || json_object_set_new(lat, "tick_to_order_ns", ig_json_hist(&x->tick_to_order)) != 0)
+		return IG_ENOMEM;
+	return 0;
+}
+
+const struct ig_stage_ops ig_exec_stage_ops = {
+	.name = "exec",
+	.handle = exec_stage_handle,
+	.poll = exec_stage_poll,
+	.deadline_ns = exec_stage_deadline,
+	.stats = exec_stage_stats,
+};

@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "core/emit.h"
 #include "core/hist.h"
+#include "core/stage.h"
 #include "exec/luno.h"
 #include "exec/paper.h"
 #include "exec/venue.h"
@@ -64,5 +65,9 @@ int ig_exec_poll(struct ig_exec *x, int64_t now_ns, struct ig_emit *out);
 
 /* Earliest time ig_exec_poll must run again (INT64_MAX = none). */
 int64_t ig_exec_deadline_ns(const struct ig_exec *x);
+
+/* The stage's operations (stage.h): handle, poll (the venue), deadline_ns,
+ * stats (latency.tick_to_order_ns). self is a struct ig_exec. */
+extern const struct ig_stage_ops ig_exec_stage_ops;
 
 #endif

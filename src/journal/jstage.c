@@ -1,7 +1,9 @@
 /* jstage.c - the journal stage (see jstage.h). */
 #include "journal/jstage.h"
+#include "journal/jrecover.h"
 
 #include "core/clock.h"
+#include "core/jsonx.h"
 #include "core/log.h"
 #include "ingenium/error.h"
 
@@ -302,3 +304,57 @@ int ig_jstage_close(struct ig_jstage *js)
 	js->held = NULL;
 	return rc;
 }
+
+/* ------------------------------------------------- stage ops (stage.h) */
+
+static void jstage_stage_handle(void *self, const struct ig_event *ev, struct ig_emit *out)
+{
+	ig_jstage_handle(self, ev, out);
+}
+
+static int jstage_stage_commit(void *self, int64_t now_ns, enum ig_commit_mode mode,
+			       struct ig_emit *out)
+{
+	struct ig_jstage *js = self;
+	switch (mode) {
+	case IG_COMMIT_EVENT:
+		/* Inline there is no duty cycle to batch over: what is held
+		 * goes now (a deterministic run cannot wait for a clock);
+		 * other records are written and synced every flush_ms. */
+		return ig_jstage_commit(js, now_ns, ig_jstage_held(js) > 0, out);
+	case IG_COMMIT_FINAL:
+		return ig_jstage_commit(js, now_ns, true, out);
+	default:
+		return ig_jstage_commit(js, now_ns, false, out);
+	}
+}
+
+static int64_t jstage_stage_deadline(void *self)
+{
+	return ig_jstage_deadline_ns(self);
+}
+
+static int jstage_stage_stats(const void *self, json_t *root)
+{
+	const struct ig_jstage *js = self;
+	json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I}", "path",
+			      js->j.path != NULL ? js->j.path : "", "sync",
+			      js->sync == IG_JOURNAL_SYNC_BATCH ? "batch" : "order", "records",
+			      (json_int_t)js->records, "bytes", (json_int_t)js->j.stats.bytes, "syncs",
+			      (json_int_t)js->syncs, "orders_forwarded", (json_int_t)js->orders,
+			      "orders_turned_back", (json_int_t)js->failed_orders, "rotations",
+			      (json_int_t)js->j.stats.rotations, "sync_ns", ig_json_hist(&js->sync_ns),
+			      "order_wait_ns", ig_json_hist(&js->order_wait_ns), "error",
+			      (json_int_t)js->err);
+	if (json_object_set_new(root, "journal", j) != 0)
+		return IG_ENOMEM;
+	return js->recovery != NULL ? ig_jrecover_stats(js->recovery, root) : 0;
+}
+
+const struct ig_stage_ops ig_jstage_ops = {
+	.name = "journal",
+	.handle = jstage_stage_handle,
+	.commit = jstage_stage_commit,
+	.deadline_ns = jstage_stage_deadline,
+	.stats = jstage_stage_stats,
+};

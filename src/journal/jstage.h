@@ -46,7 +46,10 @@
 #include "config/config.h"
 #include "core/emit.h"
 #include "core/hist.h"
+#include "core/stage.h"
 #include "journal/journal.h"
+
+struct ig_jrecovery;
 
 struct ig_jstage {
 	struct ig_journal j;
@@ -70,6 +73,8 @@ struct ig_jstage {
 	uint64_t orders;            /* orders among them */
 	uint64_t failed_orders;     /* orders turned back (journal failed) */
 	uint64_t syncs;
+	const struct ig_jrecovery *recovery; /* what recovery at start found, for the summary
+					      * (jrecover.h; NULL: none) */
 };
 
 /*
@@ -100,6 +105,12 @@ static inline uint32_t ig_jstage_held(const struct ig_jstage *js)
 {
 	return js->held_head - js->held_tail;
 }
+
+/* The stage's operations (stage.h): handle, commit (CYCLE: the sync
+ * policy above; EVENT, inline: what is held goes now; FINAL: everything is
+ * written and synced), deadline_ns, stats ("journal" and, through
+ * js->recovery, "recovery"). self is a struct ig_jstage. */
+extern const struct ig_stage_ops ig_jstage_ops;
 
 /* Syncs and closes the writer, frees the FIFO. Returns the first error
  * seen (0 if none). */

@@ -387,3 +387,15 @@ void ig_ctx_log(struct ig_strategy_ctx *c, const char *fmt, ...)
 	va_end(ap);
 	ig_log_info("%s: %s", c->cfg->name, buf);
 }
+
+/* ------------------------------------------------- stage ops (stage.h) */
+
+static void host_stage_handle(void *self, const struct ig_event *ev, struct ig_emit *out)
+{
+	ig_strategy_host_handle(self, ev, out);
+}
+
+const struct ig_stage_ops ig_strategy_host_ops = {
+	.name = "strategy",
+	.handle = host_stage_handle,
+};

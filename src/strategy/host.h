@@ -28,6 +28,7 @@
 
 #include "config/config.h"
 #include "core/emit.h"
+#include "core/stage.h"
 #include "ingenium/strategy.h"
 
 #define IG_CTX_MAX_OPEN 64
@@ -88,5 +89,8 @@ void ig_strategy_host_destroy(struct ig_strategy_host *h);
 /* The stage handler. */
 void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *ev,
 			     struct ig_emit *out);
+
+/* The stage's operations (stage.h): handle only; self is a host. */
+extern const struct ig_stage_ops ig_strategy_host_ops;
 
 #endif

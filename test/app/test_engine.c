@@ -995,7 +995,7 @@ static void stop_case(bool by_signal, const char *threading)
 	assert_int_equal(arg.rc, 0);
 	/* The feed stopped: the tick agent finished, and what it read is
 	 * all that went in. */
-	assert_true(eng.agents[0].feed_done);
+	assert_true(eng.tick.feed_done);
 	md = eng.md_events;
 	assert_true(md > 0);
 	assert_int_equal(md, eng.feed.pos);

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "oms_harness.h"
+#include "oms/oms_stage.h"
 
 #include <string.h>
 
@@ -602,6 +603,44 @@ static void test_kill_switch(void **state)
 	assert_int_equal(oms.s[0].trading_state, IG_TS_ACTIVE);
 }
 
+/* The kill switch as the main thread asks for it (SIGUSR1/SIGUSR2): a
+ * request in the OMS stage, seen by its has_work and applied by its poll
+ * on the OMS's thread; engaging again re-sends the cancels; nothing is
+ * due once applied. */
+static void test_kill_switch_request_through_stage_ops(void **state)
+{
+	struct ig_oms_stage st;
+	const struct ig_stage_ops *ops = &ig_oms_stage_ops;
+	(void)state;
+	oh_start();
+	kill_switch_book();
+	ig_oms_stage_init(&st, &oms);
+	assert_false(ops->has_work(&st));
+	out.n = 0;
+	assert_int_equal(ops->poll(&st, 0, &out.emit), 0);
+	assert_int_equal(out.n, 0);
+	ig_oms_request_kill_switch(&st, true);
+	assert_true(ops->has_work(&st));
+	assert_false(oms.kill_switch); /* not before the OMS's own thread applies it */
+	assert_int_equal(ops->poll(&st, 0, &out.emit), 1);
+	check_kill_switch_engaged();
+	assert_false(ops->has_work(&st));
+	/* Again while engaged: the cancels of what is still open go again. */
+	send_ok(oh_ord(1, 40, IG_SIDE_SELL, IG_ORD_LIMIT, "120", "0.1", 7));
+	ig_oms_request_kill_switch(&st, true);
+	assert_true(ops->has_work(&st));
+	out.n = 0;
+	assert_int_equal(ops->poll(&st, 0, &out.emit), 1);
+	assert_int_equal(exec_cancels(1, 40), 1);
+	assert_false(ops->has_work(&st));
+	ig_oms_request_kill_switch(&st, false);
+	assert_true(ops->has_work(&st));
+	assert_int_equal(ops->poll(&st, 0, &out.emit), 1);
+	assert_false(oms.kill_switch);
+	assert_false(ops->has_work(&st));
+	assert_false(ops->done(&st));
+}
+
 static void test_kill_switch_control_event(void **state)
 {
 	(void)state;
@@ -999,6 +1038,7 @@ int main(void)
 		T(test_drawdown_halted),
 		T(test_kill_switch),
 		T(test_kill_switch_control_event),
+		T(test_kill_switch_request_through_stage_ops),
 		T(test_cancel_pending_cancel_again),
 		T(test_tax),
 		T(test_day_orders_expire_at_day_end),

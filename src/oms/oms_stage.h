@@ -1,0 +1,53 @@
+/*
+ * oms_stage.h - the OMS as a pipeline stage (stage.h): its operations, the
+ * kill switch request other threads make, and what it reports at the end.
+ *
+ * Design
+ * ------
+ * The OMS handler (oms.h) is a pure function of its inputs. What reaches
+ * it from outside the pipeline goes through this adapter: a kill switch
+ * request (SIGUSR1 / SIGUSR2 on the main thread) is an atomic flag and a
+ * counter here, set by ig_oms_request_kill_switch(); the OMS's own thread
+ * sees it in has_work() and applies it in poll(), so the books are only
+ * ever touched by their owner. done() says the run is over (the shutdown
+ * token came back from the executor). on_stop() logs every cancel the
+ * venue never confirmed and takes the books' state hash; stats() writes
+ * strategies[], state_hash, kill_switch, trading_state and
+ * cancels_outstanding of the summary.
+ *
+ * Owner: the OMS's thread (or the inline driver); the request function
+ * from any thread.
+ */
+#ifndef IG_OMS_OMS_STAGE_H
+#define IG_OMS_OMS_STAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/stage.h"
+#include "oms/oms.h"
+
+struct ig_oms_stage {
+	struct ig_oms *oms;
+	bool kill_req;                /* atomic: wanted kill switch state */
+	uint32_t kill_engages;        /* atomic: engage requests so far (one while engaged
+				       * sends the cancels again) */
+	uint32_t kill_seen;           /* OMS thread: kill_engages last applied */
+	uint64_t state_hash;          /* ig_oms_state_hash() at stop */
+	uint32_t cancels_outstanding; /* cancels the venue never confirmed, at stop */
+};
+
+/* Wraps oms (after any recovery: a kill switch engaged in the books stays
+ * the wanted state). */
+void ig_oms_stage_init(struct ig_oms_stage *st, struct ig_oms *oms);
+
+/* Asks the OMS to engage (on) or clear the kill switch; engaging while
+ * engaged cancels again what is still open. Any thread; then wake the
+ * OMS's thread (ig_driver_wake(drv, st)). */
+void ig_oms_request_kill_switch(struct ig_oms_stage *st, bool on);
+
+/* handle, poll (kill switch), has_work, done, on_stop, stats. self is a
+ * struct ig_oms_stage. */
+extern const struct ig_stage_ops ig_oms_stage_ops;
+
+#endif

@@ -1,0 +1,180 @@
+/* tick.c - the tick stage: feed, heartbeats, routing, shutdown token (see
+ * tick.h). */
+#include "tick/tick.h"
+
+#include "core/clock.h"
+#include "ingenium/error.h"
+
+#include <string.h>
+
+void ig_tick_init(struct ig_tick *t, struct ig_feed *feed, const struct ig_tick_routes *routes,
+		  int64_t heartbeat_ms, bool data_clock)
+{
+	memset(t, 0, sizeof(*t));
+	t->feed = feed;
+	t->routes = *routes;
+	t->hb_ns = heartbeat_ms * 1000000;
+	t->data_clock = data_clock;
+	t->due_ns = INT64_MAX;
+	if (data_clock) {
+		/* Deterministic: data time drives timers; nothing reads the
+		 * clock except latency measurement, which no result depends
+		 * on. So the feed is not paced either. */
+		feed->speed = 0;
+		feed->rate = 0;
+	}
+}
+
+void ig_tick_request_stop(struct ig_tick *t)
+{
+	__atomic_store_n(&t->stop_requested, true, __ATOMIC_RELEASE);
+}
+
+/* Routes one market-data, timer or control event. */
+static void route(const struct ig_tick *t, struct ig_event *ev, struct ig_emit *out)
+{
+	const struct ig_tick_routes *r = &t->routes;
+	uint16_t k = ev->hdr.instrument_id;
+	/* Timers go only where something uses them: threads with an on_timer
+	 * strategy, and the OMS when it prints status lines. */
+	uint32_t mask = ev->hdr.type == IG_EV_CONTROL ? (uint32_t)((1ull << r->nthreads) - 1)
+			: ev->hdr.type == IG_EV_TIMER ? r->timer_mask
+			: (k < IG_MAX_INSTRUMENTS ? r->md_mask[k] : 0);
+
+	ev->hdr.strategy_id = IG_STRATEGY_NONE;
+	for (uint32_t s = 0; s < r->nthreads; s++)
+		if (mask & (1u << s))
+			ig_emit(out, IG_STAGE_STRATEGY, s, ev);
+	if (ev->hdr.type != IG_EV_TIMER || r->timers_to_oms)
+		ig_emit(out, IG_STAGE_OMS, 0, ev);
+	if (ev->hdr.type != IG_EV_TIMER && ev->hdr.type != IG_EV_CONTROL && r->md_to_exec)
+		ig_emit(out, IG_STAGE_EXEC, 0, ev);
+}
+
+static void make_timer(struct ig_event *ev, int64_t now_ns, uint64_t count, int64_t data_ns)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = IG_EV_TIMER;
+	ev->hdr.ts_origin_ns = now_ns;
+	ev->hdr.ts_event_ns = data_ns;
+	ev->body.timer.now_ns = now_ns;
+	ev->body.timer.count = count;
+}
+
+/* End of the feed, or stop requested: start the shutdown token. */
+static int feed_end(struct ig_tick *t, struct ig_emit *out)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_CONTROL;
+	ev.hdr.strategy_id = IG_STRATEGY_NONE;
+	ev.body.control.cmd = (uint16_t)IG_CTL_FEED_END;
+	route(t, &ev, out);
+	t->feed_done = true;
+	return 1;
+}
+
+/* Inline: data time drives the heartbeat; any source that is not ready is
+ * at its end. Returns events produced. */
+static int source_data_clock(struct ig_tick *t, struct ig_emit *out)
+{
+	struct ig_event ev;
+	int64_t due;
+	int work = 0;
+
+	if (__atomic_load_n(&t->stop_requested, __ATOMIC_ACQUIRE) ||
+	    ig_feed_next(t->feed, 0, &ev, &due) != 1)
+		return feed_end(t, out);
+	ev.hdr.ts_origin_ns = t->measure ? ig_clock_mono_ns() : 0;
+	t->md_events++;
+	if (t->hb_ns > 0 && ev.hdr.ts_event_ns >= t->next_hb_ns) {
+		if (t->next_hb_ns != 0) {
+			struct ig_event tm;
+			make_timer(&tm, ev.hdr.ts_origin_ns, ++t->hb_count, ev.hdr.ts_event_ns);
+			route(t, &tm, out);
+			work++;
+		}
+		t->next_hb_ns = ev.hdr.ts_event_ns + t->hb_ns;
+	}
+	route(t, &ev, out);
+	return work + 1;
+}
+
+/* stage.h source: the heartbeat if due, then the next feed event. */
+static int tick_source(void *self, int64_t now_ns, struct ig_emit *out)
+{
+	struct ig_tick *t = self;
+	struct ig_event ev;
+	int work = 0, rc;
+
+	if (t->feed_done)
+		return 0;
+	if (t->data_clock)
+		return source_data_clock(t, out);
+	if (t->hb_ns > 0 && now_ns >= t->next_hb_ns) {
+		if (t->next_hb_ns != 0) {
+			make_timer(&ev, now_ns, ++t->hb_count, 0);
+			route(t, &ev, out);
+			work++;
+		}
+		t->next_hb_ns = now_ns + t->hb_ns;
+	}
+	t->due_ns = INT64_MAX;
+	if (__atomic_load_n(&t->stop_requested, __ATOMIC_ACQUIRE))
+		rc = IG_EEOF;
+	else
+		rc = ig_feed_next(t->feed, now_ns, &ev, &t->due_ns);
+	if (rc == 1) {
+		ev.hdr.ts_origin_ns = ig_clock_mono_ns();
+		t->md_events++;
+		route(t, &ev, out);
+		return work + 1;
+	}
+	if (rc == 0)
+		return work;
+	return work + feed_end(t, out);
+}
+
+static bool tick_has_work(void *self)
+{
+	struct ig_tick *t = self;
+	return __atomic_load_n(&t->stop_requested, __ATOMIC_ACQUIRE) && !t->feed_done;
+}
+
+static int64_t tick_deadline(void *self)
+{
+	struct ig_tick *t = self;
+	int64_t d = t->due_ns;
+	if (t->feed_done)
+		return INT64_MAX;
+	if (t->hb_ns > 0 && t->next_hb_ns < d)
+		d = t->next_hb_ns;
+	return d;
+}
+
+/* Never called: the tick has no inputs. */
+static void tick_handle(void *self, const struct ig_event *ev, struct ig_emit *out)
+{
+	(void)self;
+	(void)ev;
+	(void)out;
+}
+
+static int tick_stats(const void *self, json_t *root)
+{
+	const struct ig_tick *t = self;
+	return json_object_set_new(root, "feed",
+				   json_pack("{s:I, s:I}", "rows", (json_int_t)t->feed->rows,
+					     "bad_rows", (json_int_t)t->feed->bad_rows)) == 0
+		       ? 0
+		       : IG_ENOMEM;
+}
+
+const struct ig_stage_ops ig_tick_ops = {
+	.name = "tick",
+	.handle = tick_handle,
+	.source = tick_source,
+	.deadline_ns = tick_deadline,
+	.has_work = tick_has_work,
+	.stats = tick_stats,
+};

@@ -1,0 +1,297 @@
+/*
+ * test_driver.c - the drivers (src/core/driver.h) on a graph of toy stages
+ * written only against struct ig_stage_ops (src/core/stage.h).
+ *
+ * The graph: a source (at address TICK) sends N numbered events and then
+ * an END to a relay (STRATEGY 0), which forwards everything to a sink
+ * (OMS); the sink answers each numbered event with an ack back to the
+ * relay on a feedback edge, holds what it saw until commit, and says done
+ * once it has the END and has applied a request another thread made
+ * (has_work + poll, woken by ig_driver_wake).
+ *
+ * Covers:
+ *   - inline: every event arrives once and in order; commit(EVENT) after
+ *     each handled event, commit(FINAL) twice, on_stop once; the events
+ *     counter counts every handled event;
+ *   - threaded dedicated with rings of 2: the same, with back-pressure
+ *     counted and nothing lost; the run ends through done();
+ *   - threaded shared (all three on one worker): the same, no deadlock;
+ *   - a request made from another thread reaches the sink through
+ *     has_work/poll after ig_driver_wake, and only then does the run end;
+ *   - hop names and the hop histograms' counts.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/driver.h"
+#include "core/wait.h"
+#include "ingenium/error.h"
+
+#define N 20000u
+#define EV_DATA 1
+#define EV_END 2
+#define EV_ACK 3
+
+struct src { uint32_t next; bool ended; };
+struct relay { uint32_t seen, acks, bad; };
+struct sink {
+	uint32_t seen, bad, held;
+	bool end;
+	bool req;            /* atomic: set by another thread */
+	bool applied;
+	uint32_t commits_event, commits_final, stops;
+};
+
+static void put(struct ig_emit *out, enum ig_stage dst, uint16_t type, uint32_t n)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = type;
+	ev.body.timer.count = n;
+	ig_emit(out, dst, 0, &ev);
+}
+
+static void no_handle(void *self, const struct ig_event *ev, struct ig_emit *out)
+{
+	(void)self, (void)ev, (void)out;
+}
+
+static int src_source(void *self, int64_t now_ns, struct ig_emit *out)
+{
+	struct src *s = self;
+	(void)now_ns;
+	if (s->ended)
+		return 0;
+	if (s->next < N) {
+		put(out, IG_STAGE_STRATEGY, EV_DATA, ++s->next);
+		return 1;
+	}
+	put(out, IG_STAGE_STRATEGY, EV_END, 0);
+	s->ended = true;
+	return 1;
+}
+
+static void relay_handle(void *self, const struct ig_event *ev, struct ig_emit *out)
+{
+	struct relay *r = self;
+	struct ig_event fwd = *ev;
+	if (ev->hdr.type == EV_ACK) {
+		r->acks++;
+		return;
+	}
+	if (ev->hdr.type == EV_DATA && ev->body.timer.count != ++r->seen)
+		r->bad++;
+	ig_emit(out, IG_STAGE_OMS, 0, &fwd);
+}
+
+static void sink_handle(void *self, const struct ig_event *ev, struct ig_emit *out)
+{
+	struct sink *k = self;
+	if (ev->hdr.type == EV_END) {
+		__atomic_store_n(&k->end, true, __ATOMIC_RELEASE); /* the requester waits for it */
+		return;
+	}
+	if (ev->body.timer.count != ++k->seen)
+		k->bad++;
+	k->held++;
+	put(out, IG_STAGE_STRATEGY, EV_ACK, (uint32_t)ev->body.timer.count);
+}
+
+static int sink_poll(void *self, int64_t now_ns, struct ig_emit *out)
+{
+	struct sink *k = self;
+	(void)now_ns, (void)out;
+	if (k->applied || !__atomic_load_n(&k->req, __ATOMIC_ACQUIRE))
+		return 0;
+	k->applied = true;
+	return 1;
+}
+
+static bool sink_has_work(void *self)
+{
+	struct sink *k = self;
+	return !k->applied && __atomic_load_n(&k->req, __ATOMIC_ACQUIRE);
+}
+
+static bool sink_done(const void *self)
+{
+	const struct sink *k = self;
+	return k->end && k->applied;
+}
+
+static int sink_commit(void *self, int64_t now_ns, enum ig_commit_mode mode, struct ig_emit *out)
+{
+	struct sink *k = self;
+	(void)now_ns, (void)out;
+	if (mode == IG_COMMIT_EVENT)
+		k->commits_event++;
+	else if (mode == IG_COMMIT_FINAL)
+		k->commits_final++;
+	k->held = 0;
+	return 0;
+}
+
+static void sink_on_stop(void *self)
+{
+	((struct sink *)self)->stops++;
+}
+
+static const struct ig_stage_ops src_ops = { .name = "src", .handle = no_handle, .source = src_source };
+static const struct ig_stage_ops relay_ops = { .name = "relay", .handle = relay_handle };
+static const struct ig_stage_ops sink_ops = {
+	.name = "sink", .handle = sink_handle, .poll = sink_poll, .has_work = sink_has_work,
+	.done = sink_done, .commit = sink_commit, .on_stop = sink_on_stop,
+};
+
+static struct src S;
+static struct relay R;
+static struct sink K;
+static struct ig_driver D;
+
+/* shared: every node on one worker; otherwise one thread each */
+static void build(struct ig_graph *g, bool threaded, bool shared, uint32_t ring)
+{
+	int s, r, k;
+	memset(&S, 0, sizeof(S));
+	memset(&R, 0, sizeof(R));
+	memset(&K, 0, sizeof(K));
+	memset(g, 0, sizeof(*g));
+	g->ring_size = ring;
+	s = ig_graph_node_add(g, &src_ops, &S, IG_STAGE_TICK, 0, false);
+	r = ig_graph_node_add(g, &relay_ops, &R, IG_STAGE_STRATEGY, 0, true);
+	k = ig_graph_node_add(g, &sink_ops, &K, IG_STAGE_OMS, 0, false);
+	assert_int_equal(ig_graph_edge_add(g, k, r, true), 0);
+	assert_int_equal(ig_graph_edge_add(g, s, r, false), 0);
+	assert_int_equal(ig_graph_edge_add(g, r, k, false), 0);
+	if (!threaded)
+		return;
+	if (shared) {
+		assert_int_equal(ig_graph_thread_add(g, "t-all", IG_WAIT_YIELD, -1, false), 0);
+		g->node[0].thread = g->node[1].thread = g->node[2].thread = 0;
+	} else {
+		g->node[0].thread = (uint8_t)ig_graph_thread_add(g, "t-src", IG_WAIT_ADAPTIVE, -1, true);
+		g->node[1].thread = (uint8_t)ig_graph_thread_add(g, "t-relay", IG_WAIT_ADAPTIVE, -1, false);
+		g->node[2].thread = (uint8_t)ig_graph_thread_add(g, "t-sink", IG_WAIT_ADAPTIVE, -1, false);
+	}
+}
+
+static void check_delivery(void)
+{
+	assert_int_equal(R.seen, N);
+	assert_int_equal(R.bad, 0);
+	assert_int_equal(R.acks, N);
+	assert_int_equal(K.seen, N);
+	assert_int_equal(K.bad, 0);
+	assert_true(K.end);
+	/* relay: N + END + N acks; sink: N + END */
+	assert_int_equal(D.events, 3 * (uint64_t)N + 2);
+	ig_driver_finish(&D);
+	assert_int_equal(K.commits_final, 2);
+	assert_int_equal(K.stops, 1);
+	assert_int_equal(K.held, 0);
+}
+
+static void test_inline(void **state)
+{
+	struct ig_graph g;
+	(void)state;
+	build(&g, false, false, 2);
+	assert_int_equal(ig_driver_init(&D, &g), 0);
+	assert_int_equal(ig_driver_run_inline(&D), 0);
+	/* Inline: the sink commits after every event it handles. */
+	assert_int_equal(K.commits_event, N + 1);
+	check_delivery();
+	assert_int_equal(D.drained_after_stop, 0);
+	ig_driver_destroy(&D);
+}
+
+/* Makes the request once the sink has the END, from this other thread. */
+static void *requester(void *arg)
+{
+	struct timespec ts = { 0, 1000000 };
+	(void)arg;
+	while (!__atomic_load_n(&K.end, __ATOMIC_ACQUIRE))
+		nanosleep(&ts, NULL);
+	__atomic_store_n(&K.req, true, __ATOMIC_RELEASE);
+	ig_driver_wake(&D, &K);
+	return NULL;
+}
+
+static void run_threaded(bool shared)
+{
+	struct ig_graph g;
+	sigset_t set;
+	pthread_t tid;
+	json_t *hops;
+
+	build(&g, true, shared, 2);
+	assert_int_equal(ig_driver_init(&D, &g), 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	assert_int_equal(pthread_create(&tid, NULL, requester, NULL), 0);
+	assert_int_equal(ig_driver_run_threaded(&D, &set, NULL, NULL), 0);
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	assert_true(K.applied);
+	/* Rings of 2 and 20000 events: the spills took the overflow. */
+	assert_true(D.backpressure > 0);
+	assert_true(D.spill_max > 0);
+	assert_int_equal(K.commits_event, 0);
+	check_delivery();
+	hops = json_object();
+	assert_int_equal(ig_driver_hops_json(&D, hops), 0);
+	assert_int_equal(json_object_size(hops), 3);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(hops, "src->relay0"),
+							    "count")) +
+				 json_integer_value(json_object_get(json_object_get(hops, "sink->relay0"),
+								    "count")) +
+				 json_integer_value(json_object_get(json_object_get(hops, "relay->sink"),
+								    "count")) +
+				 (json_int_t)D.drained_after_stop,
+			 (json_int_t)D.events);
+	json_decref(hops);
+	ig_driver_destroy(&D);
+}
+
+static void test_threaded_dedicated(void **state)
+{
+	(void)state;
+	run_threaded(false);
+}
+
+static void test_threaded_shared(void **state)
+{
+	(void)state;
+	run_threaded(true);
+}
+
+/* An address used twice is refused at init, with nothing to undo. */
+static void test_init_refuses_duplicate_address(void **state)
+{
+	struct ig_graph g;
+	(void)state;
+	build(&g, false, false, 2);
+	ig_graph_node_add(&g, &relay_ops, &R, IG_STAGE_STRATEGY, 0, true);
+	assert_int_equal(ig_driver_init(&D, &g), IG_EINVAL);
+	ig_driver_destroy(&D);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_inline),
+		cmocka_unit_test(test_threaded_dedicated),
+		cmocka_unit_test(test_threaded_shared),
+		cmocka_unit_test(test_init_refuses_duplicate_address),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
