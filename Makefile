@@ -45,7 +45,9 @@ LIB_SRCS   := $(shell find src -name '*.c' ! -path 'src/app/main.c' | sort) \
               $(sort $(wildcard strategies/*_strategy.c))
 APP_SRCS   := src/app/main.c
 TEST_SRCS  := $(shell find test -name 'test_*.c' 2>/dev/null | sort)
-TEST_SUPPORT := $(filter-out $(TEST_SRCS),$(shell find test -name '*.c' 2>/dev/null | sort))
+TEST_SUPPORT := $(filter-out $(TEST_SRCS),$(shell find test -name '*.c' ! -path 'test/plugins/*' 2>/dev/null | sort))
+# Strategy plugins the tests load (test/plugins/NAME.c -> build/test/plugins/NAME.so).
+PLUGIN_SRCS := $(sort $(wildcard test/plugins/*.c))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -54,6 +56,12 @@ TEST_OBJS  := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o)
 SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
 TEST_BINS  := $(TEST_SRCS:%.c=$(BUILD)/%)
 BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o)
+
+PLUGINS    := $(PLUGIN_SRCS:test/plugins/%.c=$(BUILD)/test/plugins/%.so)
+
+# The executable exports the SDK functions to dlopen'ed strategy plugins.
+SDK_DYNLIST := src/strategy/sdk.dynlist
+EXPORT_SDK  := -Wl,--dynamic-list=$(SDK_DYNLIST)
 
 LIB := $(BUILD)/libingenium.a
 BIN := $(BUILD)/ingenium
@@ -74,17 +82,25 @@ $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BIN): $(APP_OBJS) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(APP_OBJS) $(LIB) $(LDLIBS)
+$(BIN): $(APP_OBJS) $(LIB) $(SDK_DYNLIST)
+	$(CC) $(LDFLAGS) $(EXPORT_SDK) -o $@ $(APP_OBJS) $(LIB) $(LDLIBS)
 
-$(BUILD)/test/%: $(BUILD)/obj/test/%.o $(SUPPORT_OBJS) $(LIB)
+# Tests find the plugins under the variant's build directory.
+$(TEST_OBJS) $(SUPPORT_OBJS): CFLAGS += -DIG_TEST_PLUGIN_DIR='"$(BUILD)/test/plugins"'
+
+$(BUILD)/test/%: $(BUILD)/obj/test/%.o $(SUPPORT_OBJS) $(LIB) $(SDK_DYNLIST)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(SUPPORT_OBJS) $(LIB) $(LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) $(EXPORT_SDK) -o $@ $< $(SUPPORT_OBJS) $(LIB) $(LDLIBS) -lcmocka
+
+# Built the way a plugin author builds one: only the public headers.
+$(BUILD)/test/plugins/%.so: test/plugins/%.c $(wildcard include/ingenium/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -g $(WARN) $(VFLAGS) -shared -fPIC -Iinclude -o $@ $<
 
 $(BENCH_BIN): $(BENCH_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJS) $(LIB) $(LDLIBS)
 
-build-tests: $(BIN) $(TEST_BINS)
+build-tests: $(BIN) $(TEST_BINS) $(PLUGINS)
 
 run: deps
 	@$(MAKE) --no-print-directory all

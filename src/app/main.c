@@ -271,22 +271,16 @@ static int cmd_journal_state(const struct args *a)
 	return ri.rep.stop == IG_JOURNAL_CLEAN ? 0 : 1;
 }
 
-static int symbol_index(const char *symbol, void *arg)
-{
-	const struct ig_config *cfg = arg;
-	return strcmp(symbol, cfg->feed.symbol) == 0 ? 0 : -1;
-}
-
 /* Validates strategy types and params as a run would, without running.
  * Returns 0 or 1 (message printed). */
 static int check_strategies(const struct ig_config *cfg)
 {
 	static struct ig_strategy_host host;
+	const char *symbols[1] = { cfg->feed.symbol }; /* the feed's one instrument */
 	char err[IG_CFG_ERR_MAX];
 
 	for (uint32_t t = 0; t < cfg->engine.strategy_threads; t++) {
-		if (ig_strategy_host_init(&host, cfg, t, 0, symbol_index, (void *)(uintptr_t)cfg, err,
-					  sizeof(err)) != 0) {
+		if (ig_strategy_host_init(&host, cfg, t, 0, symbols, 1, false, err, sizeof(err)) != 0) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}

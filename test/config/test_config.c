@@ -287,7 +287,8 @@ static void test_full_config(void **state)
 	assert_string_equal(s->symbols[0], "XBTZAR");
 	assert_string_equal(s->symbols[1], "ETHZAR");
 	assert_true(s->capital == INT64_C(25000050000000));
-	assert_int_equal(s->nparams, 3);
+	assert_int_equal(s->nparams, 4); /* three from the file, allow_short's default */
+	assert_true(ig_config_param(s, "allow_short")->is_default);
 	assert_int_equal(s->line, 55);
 	assert_int_equal(s->col, 5);
 	assert_int_equal(s->index, 0);
@@ -312,7 +313,8 @@ static void test_full_config(void **state)
 	assert_true(s->capital == IG_FIXED(100000));
 	assert_int_equal(s->nsymbols, 1);
 	assert_string_equal(s->symbols[0], "ETHZAR");
-	assert_int_equal(s->nparams, 0);
+	assert_int_equal(s->nparams, 4); /* sma_cross's four defaults */
+	assert_string_equal(ig_config_param(s, "fast")->value, "10");
 	assert_int_equal(s->line, 62);
 	assert_int_equal(s->col, 5);
 	assert_int_equal(s->index, 1);
@@ -672,7 +674,7 @@ static void test_override_params(void **state)
 
 	(void)state;
 	assert_int_equal(load_ovr(strat_yaml, o, 2), 0);
-	assert_int_equal(cfg.strategies[0].nparams, 2);
+	assert_int_equal(cfg.strategies[0].nparams, 4); /* and the defaults of qty, allow_short */
 	p = ig_config_param(&cfg.strategies[0], "fast");
 	assert_non_null(p);
 	assert_string_equal(p->value, "5");
@@ -743,11 +745,11 @@ static void test_validate_direct(void **state)
 	assert_non_null(strstr(err, "engine.ring_size: not a power of two"));
 }
 
-static const char param_yaml[] =
-	MIN_FEED
-	"strategies:\n"
-	"  - name: a\n"
-	"    type: t\n"
+/* The ig_param_* helpers parse text on demand; the test plugin "loose"
+ * declares every one of these params a string, so the loader lets any text
+ * through and the helpers' own checks and messages show. */
+static char param_yaml[1024];
+static const char param_yaml_tail[] =
 	"    params:\n"
 	"      fast: 10\n"          /* line 6, value at column 13 */
 	"      neg: -3\n"
@@ -758,12 +760,35 @@ static const char param_yaml[] =
 	"      on: yes\n"
 	"      off: False\n";
 
+/* An absolute path to a test plugin (build/test/plugins/NAME.so). */
+static const char *plugin_path(const char *name)
+{
+	static char buf[4][512];
+	static int k;
+	char cwd[256];
+	char *b = buf[k++ % 4];
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(b, 512, "%s/%s/%s.so", cwd, IG_TEST_PLUGIN_DIR, name);
+	return b;
+}
+
+/* param_yaml: a "loose" entry at line 3, its params from line 6, the
+ * plugin key after them. */
+static void make_param_yaml(void)
+{
+	snprintf(param_yaml, sizeof(param_yaml),
+		 MIN_FEED "strategies:\n  - name: a\n    type: loose\n%s    plugin: \"%s\"\n",
+		 param_yaml_tail, plugin_path("plug_loose"));
+}
+
 static void test_param_i64(void **state)
 {
 	char want[64];
 	int64_t v = 42;
 
 	(void)state;
+	make_param_yaml();
 	load_ok(param_yaml);
 	assert_int_equal(ig_param_i64(&cfg.strategies[0], "fast", &v, err, sizeof(err)), 0);
 	assert_int_equal(v, 10);
@@ -788,6 +813,7 @@ static void test_param_fixed(void **state)
 	int64_t v = 0;
 
 	(void)state;
+	make_param_yaml();
 	load_ok(param_yaml);
 	assert_int_equal(ig_param_fixed(&cfg.strategies[0], "qty", &v, err, sizeof(err)), 0);
 	assert_int_equal(v, 1000000);
@@ -806,6 +832,7 @@ static void test_param_bool(void **state)
 	bool b = false;
 
 	(void)state;
+	make_param_yaml();
 	load_ok(param_yaml);
 	assert_int_equal(ig_param_bool(&cfg.strategies[0], "on", &b, err, sizeof(err)), 0);
 	assert_true(b);
@@ -817,15 +844,18 @@ static void test_param_bool(void **state)
 			 IG_ENOTFOUND);
 }
 
+/* A declared param from --set is checked at load, like one from the file
+ * (it used to pass the load and fail only in the strategy's init). */
 static void test_param_from_override(void **state)
 {
-	const struct ig_cfg_override o[] = { { "strategies.0.params.fast", "x" } };
-	int64_t v;
-
 	(void)state;
-	assert_int_equal(load_ovr(strat_yaml, o, 1), 0);
-	assert_int_equal(ig_param_i64(&cfg.strategies[0], "fast", &v, err, sizeof(err)), IG_ECONFIG);
-	check_prefix("--set strategies.0.params.fast: not an integer: \"x\"");
+	expect_set(strat_yaml, "strategies.0.params.fast", "x",
+		   "--set strategies.0.params.fast: not an integer: \"x\" (the param is an integer)");
+	expect_set(strat_yaml, "strategies.0.params.fast", "0",
+		   "--set strategies.0.params.fast: out of range: \"0\" (must be 1..4096)");
+	expect_set(strat_yaml, "strategies.0.params.fastt", "3",
+		   "--set strategies.0.params.fastt: unknown param for type \"sma_cross\" (known: fast, "
+		   "slow, qty, allow_short)");
 }
 
 /* A live venue needs the journal (its client ids count runs, recovery

@@ -72,11 +72,8 @@ static int64_t D(const char *s)
 	return v;
 }
 
-static int instrument_of(const char *symbol, void *arg)
-{
-	(void)arg;
-	return strcmp(symbol, "BTCUSD") == 0 ? 0 : strcmp(symbol, "ETHUSD") == 0 ? 1 : -1;
-}
+/* The instrument table: BTCUSD is 0, ETHUSD 1. */
+static const char *const symbols[] = { "BTCUSD", "ETHUSD" };
 
 static void param(struct ig_cfg_strategy *s, const char *key, const char *value)
 {
@@ -141,10 +138,10 @@ static int teardown(void **state)
 
 static void start(void)
 {
-	assert_int_equal(ig_strategy_host_init(&host0, &cfg, 0, EPOCH, instrument_of, NULL, err,
+	assert_int_equal(ig_strategy_host_init(&host0, &cfg, 0, EPOCH, symbols, 2, false, err,
 					       sizeof(err)),
 			 0);
-	assert_int_equal(ig_strategy_host_init(&host1, &cfg, 1, EPOCH, instrument_of, NULL, err,
+	assert_int_equal(ig_strategy_host_init(&host1, &cfg, 1, EPOCH, symbols, 2, false, err,
 					       sizeof(err)),
 			 0);
 	hosts_up = true;
@@ -621,7 +618,7 @@ static void test_timer_and_feed_end(void **state)
 
 static void expect_init_error(const char *want)
 {
-	int rc = ig_strategy_host_init(&host0, &cfg, 0, EPOCH, instrument_of, NULL, err, sizeof(err));
+	int rc = ig_strategy_host_init(&host0, &cfg, 0, EPOCH, symbols, 2, false, err, sizeof(err));
 	assert_int_equal(rc, IG_ECONFIG);
 	if (strstr(err, want) == NULL)
 		fail_msg("init error \"%s\" does not contain \"%s\"", err, want);
