@@ -122,6 +122,14 @@ int ig_engine_write_summary(const struct ig_engine *e, const char *path)
 				  money(ig_oms_equity(&e->oms, i)), "capital", money(s->capital),
 				  "refused_fills", (json_int_t)s->refused_fills, "illegal_transitions",
 				  (json_int_t)s->om.illegal));
+		/* Acting SDK calls the strategy made outside a callback. */
+		{
+			uint64_t misuse = 0;
+			for (uint32_t h = 0; h < e->nthreads; h++)
+				misuse += ig_strategy_host_misuse(&e->hosts[h], (uint16_t)i);
+			json_object_set_new(json_array_get(strats, json_array_size(strats) - 1),
+					    "ctx_misuse", json_integer((json_int_t)misuse));
+		}
 	}
 	for (uint32_t a = 0; a < e->nagents; a++)
 		for (uint32_t i = 0; i < e->agents[a].nin; i++) {
