@@ -858,6 +858,112 @@ static void test_param_from_override(void **state)
 		   "slow, qty, allow_short)");
 }
 
+/* ---- declared params (test plugins plug_strict, plug_bare) ------------- */
+
+/* A strict entry: plugin at line 4 col 5, params from line 6. */
+static char strict_yaml[2048];
+
+static void make_strict(const char *params)
+{
+	snprintf(strict_yaml, sizeof(strict_yaml),
+		 MIN_FEED "strategies:\n  - name: s\n    plugin: \"%s\"\n    type: strict\n%s",
+		 plugin_path("plug_strict"), params);
+}
+
+static void test_declared_params_refused(void **state)
+{
+	(void)state;
+	make_strict("    params:\n      level: 2\n      speed: 3\n");
+	expect_at(strict_yaml, 8, 14, "strategies.0.params.speed: unknown param for type \"strict\" "
+		  "(known: level, mode, ratio, flag, label)");
+	make_strict("    params:\n      level: two\n");
+	expect_at(strict_yaml, 7, 14, "strategies.0.params.level: not an integer: \"two\"");
+	make_strict("    params:\n      level: 6\n");
+	expect_at(strict_yaml, 7, 14, "strategies.0.params.level: out of range: \"6\" (must be 1..5)");
+	make_strict("    params: {level: 1, ratio: \"1.5\"}\n");
+	expect_at(strict_yaml, 6, 31, "strategies.0.params.ratio: out of range: \"1.5\" (must be 0..1)");
+	make_strict("    params: {level: 1, ratio: \"0.123456789\"}\n");
+	expect_at(strict_yaml, 6, 31, "strategies.0.params.ratio: too many decimals");
+	make_strict("    params:\n      level: 1\n      mode: medium\n");
+	expect_at(strict_yaml, 8, 13, "strategies.0.params.mode: unknown value \"medium\" (expected fast|slow|auto)");
+	make_strict("    params:\n      level: 1\n      flag: maybe\n");
+	expect_at(strict_yaml, 8, 13, "strategies.0.params.flag: not a boolean: \"maybe\"");
+	/* A missing required param: at the params key, else the entry. */
+	make_strict("    params:\n      mode: fast\n");
+	expect_at(strict_yaml, 6, 5, "strategies.0.params.level: missing required param: required, 1..5");
+	make_strict("");
+	expect_at(strict_yaml, 3, 5, "strategies.0.params.level: missing required param");
+	/* A type without params takes none. */
+	snprintf(strict_yaml, sizeof(strict_yaml),
+		 MIN_FEED "strategies:\n  - name: b\n    type: bare\n    plugin: \"%s\"\n    params: {x: 1}\n",
+		 plugin_path("plug_bare"));
+	expect_at(strict_yaml, 6, 17, "strategies.0.params.x: unknown param: type \"bare\" takes no params");
+	/* Built-ins declare theirs too. */
+	expect_at(MIN_FEED "strategies:\n  - {name: m, type: maker, params: {offset_bps: -1}}\n", 3, 49,
+		  "strategies.0.params.offset_bps: out of range: \"-1\" (must be 0..10000)");
+}
+
+static void test_declared_params_set_checked(void **state)
+{
+	(void)state;
+	make_strict("    params: {level: 1}\n");
+	expect_set(strict_yaml, "strategies.0.params.mode", "medium",
+		   "--set strategies.0.params.mode: unknown value \"medium\" (expected fast|slow|auto)");
+	expect_set(strict_yaml, "strategies.0.params.level", "0",
+		   "--set strategies.0.params.level: out of range: \"0\" (must be 1..5)");
+	expect_set(strict_yaml, "strategies.0.params.lvl", "1",
+		   "--set strategies.0.params.lvl: unknown param for type \"strict\"");
+	/* --set may also supply the required one. */
+	{
+		const struct ig_cfg_override o = { "strategies.0.params.level", "4" };
+		int64_t v = 0;
+		make_strict("");
+		assert_int_equal(load_ovr(strict_yaml, &o, 1), 0);
+		assert_int_equal(ig_param_i64(&cfg.strategies[0], "level", &v, err, sizeof(err)), 0);
+		assert_int_equal(v, 4);
+	}
+}
+
+/* Defaults are filled in, so ig_param_* return them; enum and string
+ * params read with ig_param_enum / ig_param_str. */
+static void test_declared_defaults_applied(void **state)
+{
+	const struct ig_cfg_strategy *s;
+	char label[8], tiny[2];
+	int64_t v = 0;
+	bool b = false;
+	int e = -1;
+
+	(void)state;
+	make_strict("    params: {level: 3, mode: auto}\n");
+	load_ok(strict_yaml);
+	s = &cfg.strategies[0];
+	assert_int_equal(s->nparams, 5);
+	assert_false(ig_config_param(s, "level")->is_default);
+	assert_true(ig_config_param(s, "ratio")->is_default);
+	assert_int_equal(ig_param_fixed(s, "ratio", &v, err, sizeof(err)), 0);
+	assert_int_equal(v, IG_FIXED(1) / 2);
+	assert_int_equal(ig_param_bool(s, "flag", &b, err, sizeof(err)), 0);
+	assert_true(b);
+	assert_int_equal(ig_param_enum(s, "mode", &e, err, sizeof(err)), 0);
+	assert_int_equal(e, 2);
+	assert_int_equal(ig_param_str(s, "label", label, sizeof(label), err, sizeof(err)), 0);
+	assert_string_equal(label, "abc");
+	assert_int_equal(ig_param_str(s, "label", tiny, sizeof(tiny), err, sizeof(err)), IG_ERANGE);
+	assert_non_null(strstr(err, "strategies.0.params.label: too long for the strategy's buffer"));
+	assert_int_equal(ig_param_enum(s, "label", &e, err, sizeof(err)), IG_ECONFIG);
+	assert_int_equal(ig_param_enum(s, "nope", &e, err, sizeof(err)), IG_ENOTFOUND);
+	/* The default mode is slow (index 1). */
+	make_strict("    params: {level: 3}\n");
+	load_ok(strict_yaml);
+	assert_int_equal(ig_param_enum(&cfg.strategies[0], "mode", &e, err, sizeof(err)), 0);
+	assert_int_equal(e, 1);
+	/* Built-ins: sma_cross's defaults. */
+	load_ok(MIN_FEED "strategies:\n  - {name: a, type: sma_cross}\n");
+	assert_int_equal(ig_param_i64(&cfg.strategies[0], "slow", &v, err, sizeof(err)), 0);
+	assert_int_equal(v, 30);
+}
+
 /* A live venue needs the journal (its client ids count runs, recovery
  * reconciles from it) and a live clock: refused otherwise. */
 static void test_live_venue_needs_journal(void **state)
@@ -911,6 +1017,9 @@ int main(void)
 		cmocka_unit_test(test_override_bad_value),
 		cmocka_unit_test(test_override_unknown_key),
 		cmocka_unit_test(test_override_params),
+		cmocka_unit_test(test_declared_params_refused),
+		cmocka_unit_test(test_declared_params_set_checked),
+		cmocka_unit_test(test_declared_defaults_applied),
 		cmocka_unit_test(test_override_index_out_of_range),
 		cmocka_unit_test(test_override_symbols),
 		cmocka_unit_test(test_override_cross_field_names_the_set),
