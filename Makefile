@@ -61,6 +61,11 @@ PLUGINS    := $(PLUGIN_SRCS:test/plugins/%.c=$(BUILD)/test/plugins/%.so)
 
 # The executable exports the SDK functions to dlopen'ed strategy plugins.
 SDK_DYNLIST := src/strategy/sdk.dynlist
+# The objects that define the SDK's functions, linked whole into every
+# executable (not picked from the archive by use), so a plugin finds even
+# the ones the engine itself never calls.
+SDK_OBJS    := $(addprefix $(BUILD)/obj/,src/core/error.o src/core/event.o src/core/fixed.o \
+               src/indicators/indicators.o src/strategy/host.o src/config/params.o)
 EXPORT_SDK  := -Wl,--dynamic-list=$(SDK_DYNLIST)
 
 LIB := $(BUILD)/libingenium.a
@@ -82,15 +87,15 @@ $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BIN): $(APP_OBJS) $(LIB) $(SDK_DYNLIST)
-	$(CC) $(LDFLAGS) $(EXPORT_SDK) -o $@ $(APP_OBJS) $(LIB) $(LDLIBS)
+$(BIN): $(APP_OBJS) $(SDK_OBJS) $(LIB) $(SDK_DYNLIST)
+	$(CC) $(LDFLAGS) $(EXPORT_SDK) -o $@ $(APP_OBJS) $(SDK_OBJS) $(LIB) $(LDLIBS)
 
 # Tests find the plugins under the variant's build directory.
 $(TEST_OBJS) $(SUPPORT_OBJS): CFLAGS += -DIG_TEST_PLUGIN_DIR='"$(BUILD)/test/plugins"'
 
-$(BUILD)/test/%: $(BUILD)/obj/test/%.o $(SUPPORT_OBJS) $(LIB) $(SDK_DYNLIST)
+$(BUILD)/test/%: $(BUILD)/obj/test/%.o $(SUPPORT_OBJS) $(SDK_OBJS) $(LIB) $(SDK_DYNLIST)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $(EXPORT_SDK) -o $@ $< $(SUPPORT_OBJS) $(LIB) $(LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) $(EXPORT_SDK) -o $@ $< $(SUPPORT_OBJS) $(SDK_OBJS) $(LIB) $(LDLIBS) -lcmocka
 
 # Built the way a plugin author builds one: only the public headers.
 $(BUILD)/test/plugins/%.so: test/plugins/%.c $(wildcard include/ingenium/*.h)
