@@ -91,7 +91,7 @@ $(BIN): $(APP_OBJS) $(SDK_OBJS) $(LIB) $(SDK_DYNLIST)
 	$(CC) $(LDFLAGS) $(EXPORT_SDK) -o $@ $(APP_OBJS) $(SDK_OBJS) $(LIB) $(LDLIBS)
 
 # Tests find the plugins under the variant's build directory.
-$(TEST_OBJS) $(SUPPORT_OBJS): CFLAGS += -DIG_TEST_PLUGIN_DIR='"$(BUILD)/test/plugins"'
+$(TEST_OBJS) $(SUPPORT_OBJS): CFLAGS += -DIG_TEST_PLUGIN_DIR='"$(BUILD)/test/plugins"' -DIG_TEST_VARIANT='"$(VARIANT)"'
 
 $(BUILD)/test/%: $(BUILD)/obj/test/%.o $(SUPPORT_OBJS) $(SDK_OBJS) $(LIB) $(SDK_DYNLIST)
 	@mkdir -p $(dir $@)
