@@ -69,6 +69,8 @@ SDK_OBJS    := $(addprefix $(BUILD)/obj/,src/core/error.o src/core/event.o src/c
 EXPORT_SDK  := -Wl,--dynamic-list=$(SDK_DYNLIST)
 
 LIB := $(BUILD)/libingenium.a
+VERSION := $(shell sed -n 's/^\#define IG_VERSION "\(.*\)"/\1/p' src/app/main.c)
+SDK_ABI := $(shell sed -n 's/^\#define IG_SDK_ABI_VERSION \([0-9]*\).*/\1/p' include/ingenium/strategy.h)
 BIN := $(BUILD)/ingenium
 BENCH_BIN := $(BUILD)/ingenium-bench
 
@@ -178,12 +180,27 @@ fuzz:
 	@$(MAKE) --no-print-directory fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" ./scripts/fuzz.sh $(FUZZ_BUILD)
 
-install: all
+# Installs the binary (exchange-sim is its subcommand), the SDK headers, the
+# library a plugin may link for helpers (fixed-point, indicators; a plugin
+# normally needs none: the binary exports the SDK functions) and a
+# pkg-config file written for PREFIX:
+#   cc -shared -fPIC $$(pkg-config --cflags ingenium) -o my.so my.c
+# With DESTDIR, pkg-config --define-prefix (or PKG_CONFIG_SYSROOT_DIR)
+# finds the staged tree.
+install: all $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/ingenium \
-		$(DESTDIR)$(PREFIX)/share/ingenium/config
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/ingenium/config
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ingenium
 	install -m 0644 include/ingenium/*.h $(DESTDIR)$(PREFIX)/include/ingenium/
+	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libingenium.a
 	install -m 0644 config/*.yaml $(DESTDIR)$(PREFIX)/share/ingenium/config/
+	printf '%s\n' 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' 'libdir=$${prefix}/lib' \
+		'includedir=$${prefix}/include' '' 'Name: ingenium' \
+		'Description: Ingenium strategy SDK (SDK ABI $(SDK_ABI))' 'Version: $(VERSION)' \
+		'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lingenium' \
+		'Libs.private: $(strip $(PKG_LIBS)) -lm -pthread' \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/ingenium.pc
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/ingenium.pc
 
 clean:
 	rm -rf build
