@@ -45,7 +45,9 @@ LIB_SRCS   := $(shell find src -name '*.c' ! -path 'src/app/main.c' | sort) \
               $(sort $(wildcard strategies/*_strategy.c))
 APP_SRCS   := src/app/main.c
 TEST_SRCS  := $(shell find test -name 'test_*.c' 2>/dev/null | sort)
-TEST_SUPPORT := $(filter-out $(TEST_SRCS),$(shell find test -name '*.c' 2>/dev/null | sort))
+TEST_SUPPORT := $(filter-out $(TEST_SRCS),$(shell find test -name '*.c' ! -path 'test/plugins/*' 2>/dev/null | sort))
+# Strategy plugins the tests load (test/plugins/NAME.c -> build/test/plugins/NAME.so).
+PLUGIN_SRCS := $(sort $(wildcard test/plugins/*.c))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -55,7 +57,20 @@ SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
 TEST_BINS  := $(TEST_SRCS:%.c=$(BUILD)/%)
 BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o)
 
+PLUGINS    := $(PLUGIN_SRCS:test/plugins/%.c=$(BUILD)/test/plugins/%.so)
+
+# The executable exports the SDK functions to dlopen'ed strategy plugins.
+SDK_DYNLIST := src/strategy/sdk.dynlist
+# The objects that define the SDK's functions, linked whole into every
+# executable (not picked from the archive by use), so a plugin finds even
+# the ones the engine itself never calls.
+SDK_OBJS    := $(addprefix $(BUILD)/obj/,src/core/error.o src/core/event.o src/core/fixed.o \
+               src/indicators/indicators.o src/strategy/host.o src/config/params.o)
+EXPORT_SDK  := -Wl,--dynamic-list=$(SDK_DYNLIST)
+
 LIB := $(BUILD)/libingenium.a
+VERSION := $(shell sed -n 's/^\#define IG_VERSION "\(.*\)"/\1/p' src/app/main.c)
+SDK_ABI := $(shell sed -n 's/^\#define IG_SDK_ABI_VERSION \([0-9]*\).*/\1/p' include/ingenium/strategy.h)
 BIN := $(BUILD)/ingenium
 BENCH_BIN := $(BUILD)/ingenium-bench
 
@@ -74,17 +89,25 @@ $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BIN): $(APP_OBJS) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(APP_OBJS) $(LIB) $(LDLIBS)
+$(BIN): $(APP_OBJS) $(SDK_OBJS) $(LIB) $(SDK_DYNLIST)
+	$(CC) $(LDFLAGS) $(EXPORT_SDK) -o $@ $(APP_OBJS) $(SDK_OBJS) $(LIB) $(LDLIBS)
 
-$(BUILD)/test/%: $(BUILD)/obj/test/%.o $(SUPPORT_OBJS) $(LIB)
+# Tests find the plugins under the variant's build directory.
+$(TEST_OBJS) $(SUPPORT_OBJS): CFLAGS += -DIG_TEST_PLUGIN_DIR='"$(BUILD)/test/plugins"' -DIG_TEST_VARIANT='"$(VARIANT)"'
+
+$(BUILD)/test/%: $(BUILD)/obj/test/%.o $(SUPPORT_OBJS) $(SDK_OBJS) $(LIB) $(SDK_DYNLIST)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(SUPPORT_OBJS) $(LIB) $(LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) $(EXPORT_SDK) -o $@ $< $(SUPPORT_OBJS) $(SDK_OBJS) $(LIB) $(LDLIBS) -lcmocka
+
+# Built the way a plugin author builds one: only the public headers.
+$(BUILD)/test/plugins/%.so: test/plugins/%.c $(wildcard include/ingenium/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -g $(WARN) $(VFLAGS) -shared -fPIC -Iinclude -o $@ $<
 
 $(BENCH_BIN): $(BENCH_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJS) $(LIB) $(LDLIBS)
 
-build-tests: $(BIN) $(TEST_BINS)
+build-tests: $(BIN) $(TEST_BINS) $(PLUGINS)
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -157,12 +180,27 @@ fuzz:
 	@$(MAKE) --no-print-directory fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" ./scripts/fuzz.sh $(FUZZ_BUILD)
 
-install: all
+# Installs the binary (exchange-sim is its subcommand), the SDK headers, the
+# library a plugin may link for helpers (fixed-point, indicators; a plugin
+# normally needs none: the binary exports the SDK functions) and a
+# pkg-config file written for PREFIX:
+#   cc -shared -fPIC $$(pkg-config --cflags ingenium) -o my.so my.c
+# With DESTDIR, pkg-config --define-prefix (or PKG_CONFIG_SYSROOT_DIR)
+# finds the staged tree.
+install: all $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/ingenium \
-		$(DESTDIR)$(PREFIX)/share/ingenium/config
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/ingenium/config
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ingenium
 	install -m 0644 include/ingenium/*.h $(DESTDIR)$(PREFIX)/include/ingenium/
+	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libingenium.a
 	install -m 0644 config/*.yaml $(DESTDIR)$(PREFIX)/share/ingenium/config/
+	printf '%s\n' 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' 'libdir=$${prefix}/lib' \
+		'includedir=$${prefix}/include' '' 'Name: ingenium' \
+		'Description: Ingenium strategy SDK (SDK ABI $(SDK_ABI))' 'Version: $(VERSION)' \
+		'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lingenium' \
+		'Libs.private: $(strip $(PKG_LIBS)) -lm -pthread' \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/ingenium.pc
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/ingenium.pc
 
 clean:
 	rm -rf build

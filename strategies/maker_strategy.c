@@ -138,8 +138,20 @@ static void maker_on_reject(void *state, struct ig_strategy_ctx *ctx, const stru
 	forget(state, ev->body.reject.client_id);
 }
 
+static const struct ig_param_decl maker_params[] = {
+	{ "qty", IG_PARAM_DECIMAL, "0.001", "0.00000001", NULL, NULL, "size of each quote (base units)" },
+	{ "offset_bps", IG_PARAM_INT, "5", "0", "10000", NULL, "how far behind the touch to quote" },
+	{ "requote_bps", IG_PARAM_INT, "20", "1", "10000", NULL,
+	  "how far the market may move from a resting order before it is replaced" },
+	{ "max_position", IG_PARAM_DECIMAL, "0", "0", NULL, NULL,
+	  "largest long position to quote towards; 0 = 5 x qty" },
+	IG_PARAM_END,
+};
+
 const struct ig_strategy_type ig_maker_strategy = {
 	.name = "maker",
+	.doc = "passive quoter: one resting limit order per side, replaced when the market moves away",
+	.params = maker_params,
 	.state_size = sizeof(struct maker_state),
 	.init = maker_init,
 	.on_quote = maker_on_quote,

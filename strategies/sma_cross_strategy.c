@@ -136,8 +136,23 @@ static void sma_on_bar(void *state, struct ig_strategy_ctx *ctx, const struct ig
 	on_price(state, ctx, ev->hdr.instrument_id, ev->body.bar.close_px);
 }
 
+#define SMA_STR2(x) #x
+#define SMA_STR(x) SMA_STR2(x)
+
+static const struct ig_param_decl sma_params[] = {
+	{ "fast", IG_PARAM_INT, "10", "1", SMA_STR(SMA_MAX_WINDOW), NULL, "fast SMA window, in prices" },
+	{ "slow", IG_PARAM_INT, "30", "2", SMA_STR(SMA_MAX_WINDOW), NULL,
+	  "slow SMA window, in prices (> fast)" },
+	{ "qty", IG_PARAM_DECIMAL, "0.01", "0.00000001", NULL, NULL, "target position when long (base units)" },
+	{ "allow_short", IG_PARAM_BOOL, "false", NULL, NULL, NULL,
+	  "go short qty on a cross down instead of flat" },
+	IG_PARAM_END,
+};
+
 const struct ig_strategy_type ig_sma_cross_strategy = {
 	.name = "sma_cross",
+	.doc = "moving-average crossover: long qty when the fast SMA is above the slow one, flat (or short) below",
+	.params = sma_params,
 	.state_size = sizeof(struct sma_state),
 	.init = sma_init,
 	.on_quote = sma_on_quote,

@@ -68,7 +68,9 @@ enum ig_event_type {
 	IG_EV__COUNT
 };
 
-/* Pipeline stages; also the source tag in the event header. */
+/* Pipeline stages; also the source tag in the event header (hdr.src). A
+ * strategy may read hdr.src, but the list is the engine's internal
+ * layout: not part of the SDK's stable surface, it may change. */
 enum ig_stage {
 	IG_STAGE_TICK = 0,
 	IG_STAGE_STRATEGY,
@@ -170,18 +172,14 @@ enum ig_control_cmd {
 	IG_CTL_KILL_SWITCH, /* arg: 1 = engage, 0 = clear */
 	IG_CTL_FEED_END,    /* the feed has no more events */
 	IG_CTL_TRADING_STATE, /* arg: global enum ig_trading_state (0 active, 1 reducing, 2 halted) */
-	IG_CTL_SESSION,     /* journal only: a run started (arg = run epoch) */
+	IG_CTL_SESSION,     /* journal only: a run started (arg = run epoch). Internal: not
+			     * part of the SDK, may change */
 };
 
-/* Header flags (hdr.flags). */
+/* Header flags (hdr.flags). Bits 0x20..0x80 are the engine's own
+ * (src/core/evflags.h, not part of the SDK). */
 #define IG_EVF_ADOPT 0x01u      /* ORDER_UPDATE from reconciliation: an order of ours the
 				 * venue has and the journal does not; the OMS adopts it */
-#define IG_EVF_J_FAILED 0x20u   /* journal -> executor: an order the journal could not make
-				 * durable; the executor turns it back as a reject */
-#define IG_EVF_J_OUTPUT 0x40u   /* OMS -> journal: an order/cancel for the executor, forwarded
-				 * once durable; journaled, not replayed (it is regenerated) */
-#define IG_EVF_J_DERIVED 0x80u  /* OMS -> journal: a consequence (state change), journaled
-				 * for the record, not replayed */
 
 enum ig_liquidity {
 	IG_LIQ_NONE = 0,

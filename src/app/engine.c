@@ -208,8 +208,11 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 		e->opts.epoch = e->recovery.epoch;
 	}
 	for (h = 0; h < e->nthreads; h++) {
-		rc = ig_strategy_host_init(&e->hosts[h], cfg, h, e->opts.epoch, instrument_of, e, err,
-					   errlen);
+		/* Timers run on data time inline (backtests), on the wall clock
+		 * otherwise. */
+		rc = ig_strategy_host_init(&e->hosts[h], cfg, h, e->opts.epoch, e->symbol_names,
+					   e->ninstruments, cfg->engine.threading != IG_THREADING_INLINE,
+					   err, errlen);
 		if (rc != 0)
 			goto out_hosts;
 	}

@@ -4,6 +4,7 @@
  *   ingenium run -c FILE [--summary-json FILE] [--set KEY=VALUE]...
  *   ingenium backtest -c FILE [--report DIR] [--set KEY=VALUE]...
  *   ingenium check-config -c FILE [--set KEY=VALUE]...
+ *   ingenium strategies [--json] [-c FILE | --plugin PATH...]
  *   ingenium exchange-sim --listen 127.0.0.1:PORT [...]
  *   ingenium journal verify|dump FILE [--json]
  *   ingenium version
@@ -20,6 +21,7 @@
 #include "journal/journal.h"
 #include "journal/recover.h"
 #include "sim/sim.h"
+#include "strategy/registry.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -31,6 +33,7 @@
 
 #define IG_VERSION "0.1.0"
 #define MAX_SETS 64
+#define MAX_PLUGIN_ARGS 16
 
 static void usage(FILE *out)
 {
@@ -41,6 +44,8 @@ static void usage(FILE *out)
 		"  run -c FILE [--summary-json FILE] [--set KEY=VALUE]...  run the daemon\n"
 		"  backtest -c FILE [--report DIR] [--set KEY=VALUE]...    inline, deterministic run\n"
 		"  check-config -c FILE [--set KEY=VALUE]...               validate a config\n"
+		"  strategies [--json] [-c FILE | --plugin PATH...]        list strategy types and their params\n"
+		"                                                          (built-ins, plus the config's plugins)\n"
 		"  exchange-sim --listen 127.0.0.1:PORT [options]          Luno-compatible exchange on loopback\n"
 		"                                                          (exchange-sim --help for its options)\n"
 		"  journal verify|dump FILE [--json]                       check or print a journal\n"
@@ -61,7 +66,10 @@ struct args {
 	struct ig_cfg_override sets[MAX_SETS];
 	size_t nsets;
 	char set_buf[MAX_SETS][512];
+	const char *plugins[MAX_PLUGIN_ARGS];
+	size_t nplugins;
 	bool quiet;
+	bool json;
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -85,6 +93,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 		} else if (strcmp(o, "--report") == 0 && v) {
 			a->report = v;
 			i++;
+		} else if (strcmp(o, "--plugin") == 0 && v) {
+			if (a->nplugins == MAX_PLUGIN_ARGS) {
+				fprintf(stderr, "ingenium: too many --plugin options (max %d)\n",
+					MAX_PLUGIN_ARGS);
+				return -1;
+			}
+			a->plugins[a->nplugins++] = v;
+			i++;
+		} else if (strcmp(o, "--json") == 0) {
+			a->json = true;
 		} else if (strcmp(o, "--quiet") == 0 || strcmp(o, "-q") == 0) {
 			a->quiet = true;
 		} else if (strcmp(o, "--set") == 0 && v) {
@@ -171,6 +189,7 @@ static int cmd_run(const struct args *a, bool backtest)
 	if (rc != 0) {
 		ig_log_stop();
 		fprintf(stderr, "%s\n", err);
+		ig_strategy_plugins_unload();
 		curl_global_cleanup();
 		return rc == IG_ENOENT || rc == IG_EIO ? 2 : 1;
 	}
@@ -207,6 +226,7 @@ static int cmd_run(const struct args *a, bool backtest)
 		}
 	}
 	ig_engine_destroy(&eng);
+	ig_strategy_plugins_unload(); /* after every destroy hook */
 	curl_global_cleanup();
 	return rc == 0 ? 0 : 1;
 }
@@ -271,27 +291,115 @@ static int cmd_journal_state(const struct args *a)
 	return ri.rep.stop == IG_JOURNAL_CLEAN ? 0 : 1;
 }
 
-static int symbol_index(const char *symbol, void *arg)
-{
-	const struct ig_config *cfg = arg;
-	return strcmp(symbol, cfg->feed.symbol) == 0 ? 0 : -1;
-}
-
 /* Validates strategy types and params as a run would, without running.
  * Returns 0 or 1 (message printed). */
 static int check_strategies(const struct ig_config *cfg)
 {
 	static struct ig_strategy_host host;
+	const char *symbols[1] = { cfg->feed.symbol }; /* the feed's one instrument */
 	char err[IG_CFG_ERR_MAX];
 
 	for (uint32_t t = 0; t < cfg->engine.strategy_threads; t++) {
-		if (ig_strategy_host_init(&host, cfg, t, 0, symbol_index, (void *)(uintptr_t)cfg, err,
-					  sizeof(err)) != 0) {
+		if (ig_strategy_host_init(&host, cfg, t, 0, symbols, 1, false, err, sizeof(err)) != 0) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}
 		ig_strategy_host_destroy(&host);
 	}
+	return 0;
+}
+
+/* One param declaration as JSON. */
+static json_t *param_json(const struct ig_param_decl *d)
+{
+	json_t *p = json_object();
+
+	json_object_set_new(p, "name", json_string(d->name));
+	json_object_set_new(p, "kind", json_string(ig_param_kind_name(d->kind)));
+	json_object_set_new(p, "required", json_boolean(d->def == NULL));
+	json_object_set_new(p, "default", d->def != NULL ? json_string(d->def) : json_null());
+	json_object_set_new(p, "min", d->min != NULL ? json_string(d->min) : json_null());
+	json_object_set_new(p, "max", d->max != NULL ? json_string(d->max) : json_null());
+	if (d->kind == IG_PARAM_ENUM && d->choices != NULL) {
+		json_t *ch = json_array();
+		const char *c = d->choices;
+		for (;;) {
+			const char *bar = strchr(c, '|');
+			size_t len = bar != NULL ? (size_t)(bar - c) : strlen(c);
+			json_array_append_new(ch, json_stringn(c, len));
+			if (bar == NULL)
+				break;
+			c = bar + 1;
+		}
+		json_object_set_new(p, "choices", ch);
+	} else {
+		json_object_set_new(p, "choices", json_null());
+	}
+	json_object_set_new(p, "doc", json_string(d->doc != NULL ? d->doc : ""));
+	return p;
+}
+
+/* `strategies`: every type the registry knows (built-ins, then the plugins
+ * the config names or --plugin gives) with its doc line and params, as
+ * text or JSON. Returns 0, 1 (a plugin or the config refused) or 2. */
+static int cmd_strategies(const struct args *a)
+{
+	static struct ig_config cfg;
+	const struct ig_strategy_type *t;
+	const char *src;
+	char err[IG_CFG_ERR_MAX];
+	int rc;
+
+	if (a->config != NULL && (rc = load(&cfg, a)) != 0)
+		return rc;
+	for (size_t i = 0; i < a->nplugins; i++) {
+		if (ig_strategy_plugin_load(a->plugins[i], NULL, NULL, err, sizeof(err)) != 0) {
+			fprintf(stderr, "--plugin %s: %s\n", a->plugins[i], err);
+			ig_strategy_plugins_unload();
+			return 1;
+		}
+	}
+	if (a->json) {
+		json_t *root = json_object(), *arr = json_array();
+		for (size_t i = 0; (t = ig_strategy_type_at(i, &src)) != NULL; i++) {
+			json_t *params = json_array();
+			if (t->params != NULL)
+				for (const struct ig_param_decl *d = t->params; d->name != NULL; d++)
+					json_array_append_new(params, param_json(d));
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o}", "name", t->name,
+							     "doc", t->doc != NULL ? t->doc : "",
+							     "source", src != NULL ? src : "builtin",
+							     "params", params));
+		}
+		json_object_set_new(root, "abi_version", json_integer(IG_SDK_ABI_VERSION));
+		json_object_set_new(root, "strategies", arr);
+		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(root);
+	} else {
+		printf("strategy SDK ABI version %u\n", (unsigned)IG_SDK_ABI_VERSION);
+		for (size_t i = 0; (t = ig_strategy_type_at(i, &src)) != NULL; i++) {
+			printf("\n%s (%s)\n  %s\n", t->name, src != NULL ? src : "built-in",
+			       t->doc != NULL ? t->doc : "");
+			if (t->params == NULL || t->params[0].name == NULL) {
+				printf("  (no params)\n");
+				continue;
+			}
+			for (const struct ig_param_decl *d = t->params; d->name != NULL; d++) {
+				printf("  %-16s %-7s", d->name, ig_param_kind_name(d->kind));
+				if (d->def != NULL)
+					printf(" default %s", d->def[0] != '\0' ? d->def : "\"\"");
+				else
+					printf(" required");
+				if (d->min != NULL || d->max != NULL)
+					printf(", %s..%s", d->min != NULL ? d->min : "", d->max != NULL ? d->max : "");
+				if (d->kind == IG_PARAM_ENUM && d->choices != NULL)
+					printf(", one of %s", d->choices);
+				printf("\n  %16s %s\n", "", d->doc != NULL ? d->doc : "");
+			}
+		}
+	}
+	ig_strategy_plugins_unload();
 	return 0;
 }
 
@@ -327,8 +435,11 @@ int main(int argc, char **argv)
 			rc = check_strategies(&cfg);
 		if (rc == 0)
 			printf("%s: ok (%u strategies)\n", a.config, cfg.nstrategies);
+		ig_strategy_plugins_unload();
 		return rc;
 	}
+	if (strcmp(a.cmd, "strategies") == 0)
+		return cmd_strategies(&a);
 	if (strcmp(a.cmd, "version") == 0 || strcmp(a.cmd, "--version") == 0) {
 		printf("ingenium %s\n", IG_VERSION);
 		return 0;

@@ -14,6 +14,26 @@ static const char *threading_name(int t)
 	return t == IG_THREADING_SHARED ? "shared" : t == IG_THREADING_INLINE ? "inline" : "dedicated";
 }
 
+/* Moves each strategy host's "strategy_ctx" entry into the "strategies"
+ * entry of the same name (the OMS's), so one object per strategy carries
+ * both sides. */
+static void merge_strategy_ctx(json_t *root)
+{
+	json_t *ctx = json_object_get(root, "strategy_ctx");
+	json_t *strats = json_object_get(root, "strategies");
+	size_t i;
+	json_t *s;
+
+	if (ctx == NULL)
+		return;
+	json_array_foreach(strats, i, s) {
+		json_t *c = json_object_get(ctx, json_string_value(json_object_get(s, "name")));
+		if (c != NULL)
+			json_object_update(s, c);
+	}
+	json_object_del(root, "strategy_ctx");
+}
+
 json_t *ig_engine_summary(const struct ig_engine *e)
 {
 	const struct ig_graph *g = &e->drv.g;
@@ -33,6 +53,7 @@ json_t *ig_engine_summary(const struct ig_engine *e)
 		return NULL;
 	}
 	json_object_set_new(lat, "hops_ns", hops);
+	merge_strategy_ctx(root);
 	json_object_set_new(root, "events", json_integer((json_int_t)e->events));
 	json_object_set_new(root, "md_events", json_integer((json_int_t)e->md_events));
 	json_object_set_new(root, "duration_s", json_real(dur));

@@ -39,6 +39,7 @@
 #include "config/config.h"
 
 #include "core/wait.h"
+#include "strategy/registry.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
@@ -200,6 +201,7 @@ static const struct field journal_fields[] = {
 static const struct field strategy_fields[] = {
 	{ FIELD(ig_cfg_strategy, name, FT_STR), .flags = F_NONEMPTY },
 	{ FIELD(ig_cfg_strategy, type, FT_STR), .flags = F_NONEMPTY },
+	{ FIELD(ig_cfg_strategy, plugin, FT_STR), .flags = F_NONEMPTY },
 	{ FIELD(ig_cfg_strategy, thread, FT_U32), .min = 0, .max = IG_MAX_STRATEGY_THREADS - 1 },
 	{ FIELD(ig_cfg_strategy, capital, FT_FIXED), .min = 0, .max = INT64_MAX },
 };
@@ -241,6 +243,9 @@ struct marks {
 	struct where feed;                       /* the feed mapping, else root */
 	struct where name[IG_MAX_STRATEGIES];    /* strategies.N.name */
 	struct where thread[IG_MAX_STRATEGIES];  /* strategies.N.thread */
+	struct where type[IG_MAX_STRATEGIES];    /* strategies.N.type (its key) */
+	struct where plugin[IG_MAX_STRATEGIES];  /* strategies.N.plugin (its key) */
+	struct where params[IG_MAX_STRATEGIES];  /* strategies.N.params (its key), else the entry */
 };
 
 /* Loader state for one ig_config_load() call. Owner: the calling thread. */
@@ -768,6 +773,10 @@ static int apply_scalar(struct loader *ld, const char *const *comp, size_t n, co
 			ld->m.name[t.sidx] = *at;
 		else if (t.p == (void *)&t.s->thread)
 			ld->m.thread[t.sidx] = *at;
+		else if (t.p == (void *)t.s->type)
+			ld->m.type[t.sidx] = *at;
+		else if (t.p == (void *)t.s->plugin)
+			ld->m.plugin[t.sidx] = *at;
 	}
 	return rc;
 }
@@ -905,6 +914,9 @@ static int walk_seq(struct loader *ld, yaml_node_t *seq, const char **comp, size
 			s->col = at.col;
 			ld->m.name[i] = at;
 			ld->m.thread[i] = at;
+			ld->m.type[i] = at;
+			ld->m.plugin[i] = at;
+			ld->m.params[i] = at;
 			rc = walk_map(ld, v, comp, n + 1);
 		} else {
 			rc = walk_value(ld, v, comp, n + 1, &at);
@@ -937,10 +949,18 @@ static int walk_value(struct loader *ld, yaml_node_t *v, const char **comp, size
 		rc = check_scalar(ld, v, cc, n);
 		if (rc != 0)
 			return rc;
-		return apply_scalar(ld, cc, n, scalar_text(v), &at);
+		rc = apply_scalar(ld, cc, n, scalar_text(v), &at);
+		/* A strategy's type and plugin are reported at their key. */
+		if (rc == 0 && t.strategy_field && t.p == (void *)t.s->type)
+			ld->m.type[t.sidx] = *key_at;
+		if (rc == 0 && t.strategy_field && t.p == (void *)t.s->plugin)
+			ld->m.plugin[t.sidx] = *key_at;
+		return rc;
 	case SH_MAP:
 		if (n == 1 && strcmp(comp[0], "feed") == 0)
 			ld->m.feed = at;
+		if (n == 3 && t.s != NULL && strcmp(comp[2], "params") == 0)
+			ld->m.params[t.sidx] = *key_at;
 		if (is_null(v))
 			return 0;
 		if (v->type != YAML_MAPPING_NODE)
@@ -1225,6 +1245,161 @@ static int validate(const struct ig_config *cfg, const struct marks *m, const st
 	return 0;
 }
 
+/* ---- strategy types and declared params -------------------------------- */
+
+/* Resolves s->plugin against the config file's directory into
+ * s->plugin_path. Returns 0 or IG_ECONFIG. */
+static int resolve_plugin_path(struct loader *ld, struct ig_cfg_strategy *s, const struct where *at,
+			       const char *const *comp)
+{
+	const char *file = ld->cfg->file, *slash = strrchr(file, '/');
+	char buf[IG_CFG_PATH_MAX];
+	int w;
+
+	if (s->plugin[0] == '/' || slash == NULL)
+		w = snprintf(buf, sizeof(buf), "%s", s->plugin);
+	else
+		w = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(slash - file), file, s->plugin);
+	if (w < 0 || (size_t)w >= sizeof(buf))
+		return fail(&ld->ec, at, comp, 3, "path too long once joined to the config's directory "
+			    "(max %zu chars)", sizeof(buf) - 1);
+	memcpy(s->plugin_path, buf, (size_t)w + 1);
+	return 0;
+}
+
+/* Where param p of entry s came from: its file position, or its --set key
+ * (written into setkey). */
+static struct where param_where(const struct ig_cfg_param *p, uint32_t i, char *setkey, size_t cap)
+{
+	struct where w = { p->line, p->col, NULL };
+
+	if (p->line == 0) {
+		snprintf(setkey, cap, "strategies.%" PRIu32 ".params.%s", i, p->key);
+		w.set_key = setkey;
+	}
+	return w;
+}
+
+/* The declaration named key in t, or NULL. */
+static const struct ig_param_decl *find_decl(const struct ig_strategy_type *t, const char *key)
+{
+	if (t->params == NULL)
+		return NULL;
+	for (const struct ig_param_decl *d = t->params; d->name != NULL; d++)
+		if (strcmp(d->name, key) == 0)
+			return d;
+	return NULL;
+}
+
+/* Resolves entry i to its type, loading its plugin, and checks its params
+ * against the type's declaration; fills in defaults. Returns 0 or
+ * IG_ECONFIG. */
+static int check_strategy(struct loader *ld, uint32_t i)
+{
+	struct ig_cfg_strategy *s = &ld->cfg->strategies[i];
+	const struct ig_strategy_type *t = NULL;
+	const char *comp[4];
+	char idx[12], why[IG_CFG_ERR_MAX], setkey[KEY_MAX];
+	int rc;
+
+	snprintf(idx, sizeof(idx), "%" PRIu32, i);
+	comp[0] = "strategies";
+	comp[1] = idx;
+	if (s->plugin[0] != '\0') {
+		comp[2] = "plugin";
+		rc = resolve_plugin_path(ld, s, &ld->m.plugin[i], comp);
+		if (rc != 0)
+			return rc;
+		rc = ig_strategy_plugin_load(s->plugin_path, s->type, &t, why, sizeof(why));
+		if (rc != 0)
+			return fail(&ld->ec, &ld->m.plugin[i], comp, 3, "plugin \"%s\": %s",
+				    s->plugin_path, why);
+	} else {
+		s->plugin_path[0] = '\0';
+		t = ig_strategy_builtin(s->type);
+		if (t == NULL) {
+			comp[2] = "type";
+			return fail(&ld->ec, &ld->m.type[i], comp, 3,
+				    "unknown strategy type \"%s\" (known: %s; or load one with plugin: PATH)",
+				    s->type, ig_strategy_type_names(why, sizeof(why)));
+		}
+	}
+
+	comp[2] = "params";
+	/* The declaration itself: a plugin author's mistake, reported at the
+	 * entry's type. */
+	if (t->params != NULL) {
+		uint32_t ndecl = 0;
+		for (const struct ig_param_decl *d = t->params; d->name != NULL; d++, ndecl++) {
+			comp[3] = d->name;
+			if (ndecl >= IG_CFG_MAX_PARAMS)
+				return fail(&ld->ec, &ld->m.type[i], comp, 3,
+					    "type \"%s\" declares more than %d params", t->name,
+					    IG_CFG_MAX_PARAMS);
+			if (d->def != NULL && ig__param_check(d, d->def, why, sizeof(why)) != 0)
+				return fail(&ld->ec, &ld->m.type[i], comp, 4,
+					    "type \"%s\" declares an invalid default \"%s\": %s", t->name,
+					    d->def, why);
+		}
+	}
+	for (uint32_t k = 0; k < s->nparams; k++) {
+		struct ig_cfg_param *p = &s->params[k];
+		const struct ig_param_decl *d = find_decl(t, p->key);
+		struct where at = param_where(p, i, setkey, sizeof(setkey));
+
+		comp[3] = p->key;
+		if (d == NULL) {
+			char known[IG_CFG_ERR_MAX];
+			size_t used = 0;
+
+			if (t->params == NULL || t->params[0].name == NULL)
+				return fail(&ld->ec, &at, comp, 4,
+					    "unknown param: type \"%s\" takes no params", t->name);
+			known[0] = '\0';
+			for (const struct ig_param_decl *q = t->params; q->name != NULL && used < sizeof(known);
+			     q++) {
+				int w = snprintf(known + used, sizeof(known) - used, "%s%s",
+						 used ? ", " : "", q->name);
+				if (w < 0)
+					break;
+				used += (size_t)w;
+			}
+			return fail(&ld->ec, &at, comp, 4, "unknown param for type \"%s\" (known: %s)",
+				    t->name, known);
+		}
+		if (ig__param_check(d, p->value, why, sizeof(why)) != 0)
+			return fail(&ld->ec, &at, comp, 4, "%s", why);
+	}
+	if (t->params == NULL)
+		return 0;
+	for (const struct ig_param_decl *d = t->params; d->name != NULL; d++) {
+		struct ig_cfg_param *p;
+		size_t klen = strlen(d->name), vlen;
+
+		if (ig_config_param(s, d->name) != NULL)
+			continue;
+		comp[3] = d->name;
+		if (d->def == NULL)
+			return fail(&ld->ec, &ld->m.params[i], comp, 4, "missing required param%s%s",
+				    d->doc != NULL ? ": " : "", d->doc != NULL ? d->doc : "");
+		vlen = strlen(d->def);
+		if (s->nparams >= IG_CFG_MAX_PARAMS)
+			return fail(&ld->ec, &ld->m.params[i], comp, 4,
+				    "too many params with the defaults (max %d)", IG_CFG_MAX_PARAMS);
+		if (klen >= sizeof(p->key) || vlen >= sizeof(p->value))
+			return fail(&ld->ec, &ld->m.type[i], comp, 4,
+				    "type \"%s\" declares a name or default that is too long", t->name);
+		p = &s->params[s->nparams++];
+		memset(p, 0, sizeof(*p));
+		memcpy(p->key, d->name, klen + 1);
+		memcpy(p->value, d->def, vlen + 1);
+		p->line = s->line;
+		p->col = s->col;
+		p->is_default = true;
+	}
+	return 0;
+}
+
 /* ---- public API -------------------------------------------------------- */
 
 static void risk_defaults(struct ig_cfg_risk *r)
@@ -1383,7 +1558,10 @@ int ig_config_load(struct ig_config *cfg, const char *path, const struct ig_cfg_
 			s->nsymbols = 1;
 		}
 	}
-	return validate(cfg, &ld.m, &ld.ec);
+	rc = validate(cfg, &ld.m, &ld.ec);
+	for (uint32_t i = 0; rc == 0 && i < cfg->nstrategies; i++)
+		rc = check_strategy(&ld, i);
+	return rc;
 }
 
 int ig_config_validate(const struct ig_config *cfg, char *err, size_t errlen)

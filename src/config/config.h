@@ -12,7 +12,12 @@
  *
  * Errors read like a trace: "config/x.yaml:12:5: risk.max_order_qty: not a
  * decimal". Unknown keys, wrong types, bad values and missing required keys
- * are refused. Money values are decimal strings (or plain YAML numbers),
+ * are refused. Each strategy entry is resolved to its type (a built-in, or
+ * the `plugin:` shared object, loaded then: src/strategy/registry.h) and its
+ * params are checked against the type's declaration (struct ig_param_decl):
+ * unknown keys, ill-typed or out-of-bounds values, enum values not among
+ * the choices and missing required params are refused, and declared
+ * defaults are filled in, so a strategy's init finds every param. Money values are decimal strings (or plain YAML numbers),
  * parsed exactly with ig_fixed_parse().
  *
  * Owner: main thread builds it; read-only afterwards.
@@ -25,6 +30,7 @@
 #include <stdint.h>
 
 #include "ingenium/event.h"
+#include "ingenium/strategy.h"
 
 #define IG_CFG_NAME_MAX 48
 #define IG_CFG_PATH_MAX 256
@@ -148,14 +154,17 @@ struct ig_cfg_risk {
 
 struct ig_cfg_param {
 	char key[IG_CFG_NAME_MAX];
-	char value[IG_CFG_NAME_MAX * 2]; /* scalar text as written */
+	char value[IG_PARAM_STR_MAX]; /* scalar text as written (or the declared default) */
 	int line;                  /* 1-based, for error messages; 0 = set by --set */
 	int col;
+	bool is_default;           /* filled in from the type's declaration (line:col = the entry) */
 };
 
 struct ig_cfg_strategy {
 	char name[IG_CFG_NAME_MAX];    /* required, unique */
-	char type[IG_CFG_NAME_MAX];    /* required: a registered strategy type */
+	char type[IG_CFG_NAME_MAX];    /* required: a built-in type, or the plugin's type */
+	char plugin[IG_CFG_PATH_MAX];  /* `plugin:` as written; "" = a built-in type */
+	char plugin_path[IG_CFG_PATH_MAX]; /* plugin resolved against the config file's directory */
 	uint32_t thread;               /* strategy thread index; default 0 */
 	char symbols[IG_CFG_MAX_SYMBOLS][IG_CFG_NAME_MAX]; /* default [feed.symbol] */
 	uint32_t nsymbols;
@@ -233,6 +242,10 @@ int ig_config_validate(const struct ig_config *cfg, char *err, size_t errlen);
  * ig_config_param returns the param named key, or NULL. */
 const struct ig_cfg_param *ig_config_param(const struct ig_cfg_strategy *s, const char *key);
 
+/* The kind's name as `ingenium strategies` prints it ("int", "decimal",
+ * "bool", "string", "enum"). */
+const char *ig_param_kind_name(enum ig_param_kind kind);
+
 /* Module-internal (src/config/ only): shared by config.c and params.c. */
 
 /* Parses a decimal integer (optional sign, digits; no spaces, no exponent).
@@ -241,6 +254,13 @@ int ig__config_parse_i64(const char *s, size_t len, int64_t *out);
 
 /* Parses true|false|yes|no|on|off (any case). Returns 0 or IG_ESYNTAX. */
 int ig__config_parse_bool(const char *s, bool *out);
+
+/* The index of value among choices ("a|b|c": a = 0), or -1. */
+int ig__param_choice(const char *choices, const char *value);
+
+/* Checks value (text) against declaration d: its kind, bounds, choices.
+ * Returns 0, or IG_ECONFIG with the reason (no location) in msg. */
+int ig__param_check(const struct ig_param_decl *d, const char *value, char *msg, size_t cap);
 
 /* The message phrase for a failed parse: "not an integer", "not a decimal"
  * (fixed), "too many decimals" or "out of range". */

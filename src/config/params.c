@@ -12,10 +12,14 @@
  * the caller prefixes "FILE:". A param that came from --set (line 0) gets
  * the complete "--set strategies.N.params.KEY: MESSAGE".
  *
+ * Declared params (struct ig_param_decl) are checked here too, for the
+ * loader: ig__param_check() is the one rule for a value of each kind.
+ *
  * Pure functions over read-only config: any thread may call them.
  */
 #include "config/config.h"
 
+#include "strategy/registry.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 #include "ingenium/strategy.h"
@@ -97,4 +101,169 @@ int ig_param_bool(const struct ig_cfg_strategy *cfg, const char *key, bool *out,
 				  p->value);
 	*out = v;
 	return 0;
+}
+
+int ig_param_str(const struct ig_cfg_strategy *cfg, const char *key, char *out, size_t outlen,
+		 char *err, size_t errlen)
+{
+	const struct ig_cfg_param *p;
+	size_t len;
+
+	if (cfg == NULL || key == NULL || out == NULL || outlen == 0)
+		return IG_EINVAL;
+	p = ig_config_param(cfg, key);
+	if (p == NULL)
+		return IG_ENOTFOUND;
+	len = strlen(p->value);
+	if (len >= outlen) {
+		param_fail(cfg, p, err, errlen, "too long for the strategy's buffer: %zu chars (max %zu)",
+			   len, outlen - 1);
+		return IG_ERANGE;
+	}
+	memcpy(out, p->value, len + 1);
+	return 0;
+}
+
+int ig__param_choice(const char *choices, const char *value)
+{
+	const char *c = choices;
+	size_t vlen = strlen(value);
+	int i = 0;
+
+	if (choices == NULL)
+		return -1;
+	for (;;) {
+		const char *bar = strchr(c, '|');
+		size_t len = bar != NULL ? (size_t)(bar - c) : strlen(c);
+		if (len == vlen && len > 0 && strncmp(c, value, len) == 0)
+			return i;
+		if (bar == NULL)
+			return -1;
+		c = bar + 1;
+		i++;
+	}
+}
+
+/* The declaration of key in the type of cfg, or NULL. */
+static const struct ig_param_decl *decl_of(const struct ig_cfg_strategy *cfg, const char *key)
+{
+	const struct ig_strategy_type *t = ig_strategy_resolve(cfg);
+
+	if (t == NULL || t->params == NULL)
+		return NULL;
+	for (const struct ig_param_decl *d = t->params; d->name != NULL; d++)
+		if (strcmp(d->name, key) == 0)
+			return d;
+	return NULL;
+}
+
+int ig_param_enum(const struct ig_cfg_strategy *cfg, const char *key, int *out, char *err,
+		  size_t errlen)
+{
+	const struct ig_param_decl *d;
+	const struct ig_cfg_param *p;
+	int i;
+
+	if (cfg == NULL || key == NULL || out == NULL)
+		return IG_EINVAL;
+	p = ig_config_param(cfg, key);
+	if (p == NULL)
+		return IG_ENOTFOUND;
+	d = decl_of(cfg, key);
+	if (d == NULL || d->kind != IG_PARAM_ENUM)
+		return param_fail(cfg, p, err, errlen, "not declared as an enum by the strategy type");
+	i = ig__param_choice(d->choices, p->value);
+	if (i < 0)
+		return param_fail(cfg, p, err, errlen, "unknown value \"%s\" (expected %s)", p->value,
+				  d->choices);
+	*out = i;
+	return 0;
+}
+
+/* Parses a bound of d (INT or DECIMAL). Returns 0 or an IG_E* code. */
+static int parse_bound(const struct ig_param_decl *d, const char *text, int64_t *out)
+{
+	size_t len = strlen(text);
+	return d->kind == IG_PARAM_DECIMAL ? ig_fixed_parse(text, len, out)
+					   : ig__config_parse_i64(text, len, out);
+}
+
+int ig__param_check(const struct ig_param_decl *d, const char *value, char *msg, size_t cap)
+{
+	size_t len = strlen(value);
+	int64_t v, lo = INT64_MIN, hi = INT64_MAX;
+	bool b;
+	int rc;
+
+	switch (d->kind) {
+	case IG_PARAM_INT:
+	case IG_PARAM_DECIMAL:
+		rc = parse_bound(d, value, &v);
+		if (rc != 0) {
+			snprintf(msg, cap, "%s: \"%s\" (the param is %s)",
+				 ig__config_parse_problem(rc, d->kind == IG_PARAM_DECIMAL), value,
+				 d->kind == IG_PARAM_DECIMAL ? "a decimal" : "an integer");
+			return IG_ECONFIG;
+		}
+		if (d->min != NULL && parse_bound(d, d->min, &lo) != 0) {
+			snprintf(msg, cap, "the type declares a bad min \"%s\"", d->min);
+			return IG_ECONFIG;
+		}
+		if (d->max != NULL && parse_bound(d, d->max, &hi) != 0) {
+			snprintf(msg, cap, "the type declares a bad max \"%s\"", d->max);
+			return IG_ECONFIG;
+		}
+		if (v < lo || v > hi) {
+			if (d->min != NULL && d->max != NULL)
+				snprintf(msg, cap, "out of range: \"%s\" (must be %s..%s)", value, d->min,
+					 d->max);
+			else if (d->min != NULL)
+				snprintf(msg, cap, "out of range: \"%s\" (must be >= %s)", value, d->min);
+			else
+				snprintf(msg, cap, "out of range: \"%s\" (must be <= %s)", value, d->max);
+			return IG_ECONFIG;
+		}
+		return 0;
+	case IG_PARAM_BOOL:
+		if (ig__config_parse_bool(value, &b) != 0) {
+			snprintf(msg, cap, "not a boolean: \"%s\" (expected true|false)", value);
+			return IG_ECONFIG;
+		}
+		return 0;
+	case IG_PARAM_STRING:
+		if (len >= IG_PARAM_STR_MAX) {
+			snprintf(msg, cap, "too long: %zu chars (max %d)", len, IG_PARAM_STR_MAX - 1);
+			return IG_ECONFIG;
+		}
+		return 0;
+	case IG_PARAM_ENUM:
+		if (d->choices == NULL || d->choices[0] == '\0') {
+			snprintf(msg, cap, "the type declares an enum without choices");
+			return IG_ECONFIG;
+		}
+		if (ig__param_choice(d->choices, value) < 0) {
+			snprintf(msg, cap, "unknown value \"%s\" (expected %s)", value, d->choices);
+			return IG_ECONFIG;
+		}
+		return 0;
+	}
+	snprintf(msg, cap, "the type declares an unknown kind %d", (int)d->kind);
+	return IG_ECONFIG;
+}
+
+const char *ig_param_kind_name(enum ig_param_kind kind)
+{
+	switch (kind) {
+	case IG_PARAM_INT:
+		return "int";
+	case IG_PARAM_DECIMAL:
+		return "decimal";
+	case IG_PARAM_BOOL:
+		return "bool";
+	case IG_PARAM_STRING:
+		return "string";
+	case IG_PARAM_ENUM:
+		return "enum";
+	}
+	return "unknown";
 }

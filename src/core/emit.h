@@ -28,6 +28,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "core/evflags.h"
 #include <string.h>
 #include "core/clock.h"
 #include "core/ring.h"

@@ -1,6 +1,7 @@
 /* host.c - strategy stage handler and the strategy ctx API. */
 #include "strategy/host.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "ingenium/error.h"
 
@@ -9,13 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int symbol_id(const struct ig_strategy_host *h, const char *symbol)
+{
+	for (uint16_t i = 0; i < h->ninstruments; i++)
+		if (h->symbols[i] != NULL && strcmp(h->symbols[i], symbol) == 0)
+			return i;
+	return IG_ENOTFOUND;
+}
+
 int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cfg,
-			  uint32_t thread_index, uint32_t epoch,
-			  int (*instrument_of)(const char *symbol, void *arg), void *arg,
-			  char *err, size_t errlen)
+			  uint32_t thread_index, uint32_t epoch, const char *const *symbols,
+			  uint16_t nsymbols, bool realtime, char *err, size_t errlen)
 {
 	memset(h, 0, sizeof(*h));
 	h->thread_index = thread_index;
+	h->symbols = symbols;
+	h->ninstruments = nsymbols > IG_MAX_INSTRUMENTS ? IG_MAX_INSTRUMENTS : nsymbols;
+	h->realtime = realtime;
+	h->next_due_ns = INT64_MAX;
 	for (uint32_t i = 0; i < cfg->nstrategies; i++) {
 		const struct ig_cfg_strategy *sc = &cfg->strategies[i];
 		const struct ig_strategy_type *t;
@@ -25,10 +37,17 @@ int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cf
 
 		if (sc->thread != thread_index)
 			continue;
-		t = ig_strategy_find(sc->type);
+		t = ig_strategy_resolve(sc);
 		if (t == NULL) {
-			snprintf(err, errlen, "%s:%d:%d: strategies.%u.type: unknown strategy type \"%s\" (known: %s)",
-				 cfg->file, sc->line, sc->col, i, sc->type, ig_strategy_type_list());
+			char known[256];
+			if (sc->plugin_path[0] != '\0')
+				snprintf(err, errlen, "%s:%d:%d: strategies.%u.plugin: \"%s\" is not loaded",
+					 cfg->file, sc->line, sc->col, i, sc->plugin_path);
+			else
+				snprintf(err, errlen,
+					 "%s:%d:%d: strategies.%u.type: unknown strategy type \"%s\" (known: %s)",
+					 cfg->file, sc->line, sc->col, i, sc->type,
+					 ig_strategy_type_names(known, sizeof(known)));
 			ig_strategy_host_destroy(h);
 			return IG_ECONFIG;
 		}
@@ -40,12 +59,13 @@ int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cf
 		}
 		h->ctx[h->n++] = c;
 		c->type = t;
+		c->host = h;
 		c->cfg = sc;
 		c->id = (uint16_t)i;
 		c->epoch = epoch;
 		for (uint32_t k = 0; k < sc->nsymbols; k++) {
-			int id = instrument_of(sc->symbols[k], arg);
-			if (id < 0 || id >= IG_MAX_INSTRUMENTS) {
+			int id = symbol_id(h, sc->symbols[k]);
+			if (id < 0) {
 				snprintf(err, errlen, "%s:%d:%d: strategies.%u.symbols.%u: unknown symbol \"%s\"",
 					 cfg->file, sc->line, sc->col, i, k, sc->symbols[k]);
 				ig_strategy_host_destroy(h);
@@ -69,6 +89,7 @@ int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cf
 			ig_strategy_host_destroy(h);
 			return IG_ECONFIG;
 		}
+		c->inited = true;
 	}
 	return 0;
 }
@@ -76,11 +97,22 @@ int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cf
 void ig_strategy_host_destroy(struct ig_strategy_host *h)
 {
 	for (uint32_t i = 0; i < h->n; i++) {
-		free(h->ctx[i]->state);
-		free(h->ctx[i]);
+		struct ig_strategy_ctx *c = h->ctx[i];
+		if (c->inited && c->type->destroy != NULL)
+			c->type->destroy(c->state);
+		free(c->state);
+		free(c);
 		h->ctx[i] = NULL;
 	}
 	h->n = 0;
+}
+
+uint64_t ig_strategy_host_misuse(const struct ig_strategy_host *h, uint16_t strategy_id)
+{
+	for (uint32_t i = 0; i < h->n; i++)
+		if (h->ctx[i]->id == strategy_id)
+			return h->ctx[i]->ctx_misuse;
+	return 0;
 }
 
 static struct ig_open_mirror *mirror_find(struct ig_strategy_ctx *c, uint64_t client_id)
@@ -169,10 +201,129 @@ static void call(struct ig_strategy_ctx *c, const struct ig_event *ev, struct ig
 	c->cur = NULL;
 }
 
+/* Calls a (state, ctx) hook (on_start, on_stop) with the ctx live: ev (may
+ * be NULL) is the event that gives its orders their timestamps. */
+static void call_hook(struct ig_strategy_ctx *c, const struct ig_event *ev, struct ig_emit *out,
+		      void (*fn)(void *, struct ig_strategy_ctx *))
+{
+	if (fn == NULL)
+		return;
+	c->out = out;
+	c->cur = ev;
+	if (ev != NULL && ev->hdr.ts_event_ns != 0)
+		c->now_ns = ev->hdr.ts_event_ns;
+	fn(c->state, c);
+	c->out = NULL;
+	c->cur = NULL;
+}
+
+/* ---- timers ---- */
+
+/* The host's clock for timers: CLOCK_REALTIME live, data time otherwise. */
+static int64_t host_now(const struct ig_strategy_host *h)
+{
+	return h->realtime ? ig_clock_real_ns() : h->now_ns;
+}
+
+/* Recomputes the earliest armed timer of the host. */
+static void timers_rescan(struct ig_strategy_host *h)
+{
+	int64_t next = INT64_MAX;
+	for (uint32_t i = 0; i < h->n; i++)
+		for (uint32_t k = 0; k < IG_CTX_MAX_TIMERS; k++) {
+			const struct ig_ctx_timer *t = &h->ctx[i]->timers[k];
+			if (t->id != 0 && t->armed && t->due_ns < next)
+				next = t->due_ns;
+		}
+	h->next_due_ns = next;
+}
+
+/* Arms the every-timers set before there was a data time, at now. */
+static void timers_arm(struct ig_strategy_host *h, int64_t now)
+{
+	for (uint32_t i = 0; i < h->n; i++)
+		for (uint32_t k = 0; k < IG_CTX_MAX_TIMERS; k++) {
+			struct ig_ctx_timer *t = &h->ctx[i]->timers[k];
+			if (t->id != 0 && !t->armed) {
+				t->due_ns = now > INT64_MAX - t->period_ns ? INT64_MAX : now + t->period_ns;
+				t->armed = true;
+			}
+		}
+	h->unarmed = false;
+}
+
+/* Fires, in time order, every timer due at or before now (before ev is
+ * handled); ev gives their orders the causing tick's origin time. */
+static void timers_run(struct ig_strategy_host *h, const struct ig_event *ev, struct ig_emit *out)
+{
+	int64_t now = host_now(h);
+
+	if (now == 0)
+		return; /* no data time yet */
+	if (h->unarmed) {
+		timers_arm(h, now);
+		timers_rescan(h);
+	}
+	while (h->next_due_ns <= now) {
+		struct ig_strategy_ctx *fc = NULL;
+		struct ig_ctx_timer *ft = NULL;
+		struct ig_event te;
+
+		for (uint32_t i = 0; i < h->n; i++)
+			for (uint32_t k = 0; k < IG_CTX_MAX_TIMERS; k++) {
+				struct ig_ctx_timer *t = &h->ctx[i]->timers[k];
+				if (t->id == 0 || !t->armed || t->due_ns > now)
+					continue;
+				if (ft == NULL || t->due_ns < ft->due_ns ||
+				    (t->due_ns == ft->due_ns && fc == h->ctx[i] && t->id < ft->id)) {
+					fc = h->ctx[i];
+					ft = t;
+				}
+			}
+		if (ft == NULL)
+			break;
+		memset(&te, 0, sizeof(te));
+		te.hdr.type = IG_EV_TIMER;
+		te.hdr.src = IG_STAGE_STRATEGY;
+		te.hdr.strategy_id = fc->id;
+		te.hdr.ts_origin_ns = ev->hdr.ts_origin_ns;
+		/* Data time: the timer's own time; live: the data time as is. */
+		te.hdr.ts_event_ns = h->realtime ? ev->hdr.ts_event_ns : ft->due_ns;
+		te.body.timer.now_ns = ft->due_ns;
+		te.body.timer.count = ++ft->count;
+		te.body.timer.timer_id = ft->id;
+		te.body.timer.tag = ft->tag;
+		/* Next firing first, so the callback may cancel or reuse it. */
+		if (ft->period_ns == 0) {
+			memset(ft, 0, sizeof(*ft));
+		} else if (ft->due_ns > INT64_MAX - ft->period_ns) {
+			ft->due_ns = INT64_MAX;
+		} else {
+			ft->due_ns += ft->period_ns;
+			if (h->realtime && ft->due_ns <= now) /* a stall: skip, do not burst */
+				ft->due_ns = now + ft->period_ns - (now - ft->due_ns) % ft->period_ns;
+		}
+		timers_rescan(h);
+		fc->timers_fired++;
+		call(fc, &te, out, fc->type->on_timer);
+	}
+}
+
 void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *ev,
 			     struct ig_emit *out)
 {
 	const struct ig_strategy_type *t;
+
+	if (ev->hdr.ts_event_ns > h->now_ns)
+		h->now_ns = ev->hdr.ts_event_ns;
+	if (!h->started) {
+		/* on_start: once, before any other callback, on this thread. */
+		h->started = true;
+		for (uint32_t i = 0; i < h->n; i++)
+			call_hook(h->ctx[i], ev, out, h->ctx[i]->type->on_start);
+	}
+	if (h->next_due_ns != INT64_MAX || h->unarmed)
+		timers_run(h, ev, out);
 
 	switch (ev->hdr.type) {
 	case IG_EV_QUOTE:
@@ -198,14 +349,8 @@ void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *
 			struct ig_event fwd = *ev;
 			if (!h->stopped) {
 				h->stopped = true;
-				for (uint32_t i = 0; i < h->n; i++) {
-					struct ig_strategy_ctx *c = h->ctx[i];
-					if (c->type->on_stop != NULL) {
-						c->out = out;
-						c->type->on_stop(c->state, c);
-						c->out = NULL;
-					}
-				}
+				for (uint32_t i = 0; i < h->n; i++)
+					call_hook(h->ctx[i], NULL, out, h->ctx[i]->type->on_stop);
 			}
 			fwd.hdr.strategy_id = IG_STRATEGY_NONE;
 			fwd.body.control.arg = (int64_t)h->thread_index;
@@ -241,6 +386,22 @@ void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *
 
 /* ---- ctx API (include/ingenium/strategy.h) ---- */
 
+/* An acting call outside a callback: counted, logged once per strategy
+ * with the function's name. Returns true if the call must not act. */
+static bool misused(struct ig_strategy_ctx *c, const char *fn)
+{
+	if (c->out != NULL)
+		return false;
+	c->ctx_misuse++;
+	if (!c->misuse_logged) {
+		c->misuse_logged = true;
+		ig_log_error("strategy %s: %s called outside a callback (init, or after it returned); "
+			     "ignored. Act from on_start or an event callback (counted as ctx_misuse)",
+			     c->cfg->name, fn);
+	}
+	return true;
+}
+
 static bool order_valid(const struct ig_order *o)
 {
 	if (o->side != IG_SIDE_BUY && o->side != IG_SIDE_SELL)
@@ -273,7 +434,7 @@ uint64_t ig_ctx_submit(struct ig_strategy_ctx *c, uint16_t instrument_id, const 
 	struct ig_event ev;
 	struct ig_open_mirror *m;
 
-	if (c->out == NULL)
+	if (misused(c, "ig_ctx_submit"))
 		return 0; /* outside a callback: nothing to emit through */
 	c->seq++;
 	init_event(c, &ev, IG_EV_ORDER, instrument_id);
@@ -310,6 +471,8 @@ uint64_t ig_ctx_market(struct ig_strategy_ctx *c, uint16_t instrument_id, enum i
 		       int64_t qty)
 {
 	struct ig_order o;
+	if (misused(c, "ig_ctx_market"))
+		return 0;
 	memset(&o, 0, sizeof(o));
 	o.side = (uint8_t)side;
 	o.type = IG_ORD_MARKET;
@@ -322,6 +485,8 @@ uint64_t ig_ctx_limit(struct ig_strategy_ctx *c, uint16_t instrument_id, enum ig
 		      int64_t px, int64_t qty, enum ig_tif tif)
 {
 	struct ig_order o;
+	if (misused(c, "ig_ctx_limit"))
+		return 0;
 	memset(&o, 0, sizeof(o));
 	o.side = (uint8_t)side;
 	o.type = IG_ORD_LIMIT;
@@ -336,7 +501,7 @@ void ig_ctx_cancel(struct ig_strategy_ctx *c, uint64_t client_id)
 	struct ig_event ev;
 	struct ig_open_mirror *m;
 
-	if (c->out == NULL)
+	if (misused(c, "ig_ctx_cancel"))
 		return;
 	m = mirror_find(c, client_id);
 	init_event(c, &ev, IG_EV_CANCEL, m != NULL ? m->instrument_id : 0);
@@ -378,6 +543,92 @@ uint16_t ig_ctx_strategy_id(const struct ig_strategy_ctx *c)
 	return c->id;
 }
 
+int ig_ctx_instrument(const struct ig_strategy_ctx *c, const char *symbol)
+{
+	if (c == NULL || symbol == NULL)
+		return IG_ENOTFOUND;
+	return symbol_id(c->host, symbol);
+}
+
+const char *ig_ctx_symbol(const struct ig_strategy_ctx *c, uint16_t instrument_id)
+{
+	if (c == NULL || instrument_id >= c->host->ninstruments)
+		return NULL;
+	return c->host->symbols[instrument_id];
+}
+
+/* Sets a timer: the first at due_ns (armed) or, for an every-timer set
+ * before any data time, at the first data time + period. Returns its id or
+ * IG_ELIMIT. */
+static int timer_set(struct ig_strategy_ctx *c, bool armed, int64_t due_ns, int64_t period_ns,
+		     uint64_t tag)
+{
+	struct ig_strategy_host *h = c->host;
+
+	for (uint32_t k = 0; k < IG_CTX_MAX_TIMERS; k++) {
+		struct ig_ctx_timer *t = &c->timers[k];
+		if (t->id != 0)
+			continue;
+		if (c->timer_seq >= (uint32_t)INT32_MAX)
+			c->timer_seq = 0;
+		t->id = ++c->timer_seq;
+		t->armed = armed;
+		t->due_ns = due_ns;
+		t->period_ns = period_ns;
+		t->tag = tag;
+		t->count = 0;
+		if (!armed)
+			h->unarmed = true;
+		else if (due_ns < h->next_due_ns)
+			h->next_due_ns = due_ns;
+		return (int)t->id;
+	}
+	return IG_ELIMIT;
+}
+
+int ig_ctx_timer_at(struct ig_strategy_ctx *c, int64_t ts_ns, uint64_t tag)
+{
+	if (misused(c, "ig_ctx_timer_at"))
+		return IG_ESTATE;
+	if (c->type->on_timer == NULL)
+		return IG_EINVAL;
+	return timer_set(c, true, ts_ns, 0, tag);
+}
+
+int ig_ctx_timer_every(struct ig_strategy_ctx *c, int64_t period_ms, uint64_t tag)
+{
+	int64_t now, period_ns;
+
+	if (misused(c, "ig_ctx_timer_every"))
+		return IG_ESTATE;
+	if (c->type->on_timer == NULL || period_ms <= 0 || period_ms > INT64_MAX / 1000000)
+		return IG_EINVAL;
+	period_ns = period_ms * 1000000;
+	/* Data time: the event being handled (a timer's own time inside
+	 * on_timer); live: the wall clock. */
+	now = c->host->realtime ? ig_clock_real_ns() : c->now_ns != 0 ? c->now_ns : c->host->now_ns;
+	if (now == 0)
+		return timer_set(c, false, 0, period_ns, tag);
+	return timer_set(c, true, now > INT64_MAX - period_ns ? INT64_MAX : now + period_ns, period_ns,
+			 tag);
+}
+
+int ig_ctx_timer_cancel(struct ig_strategy_ctx *c, int timer_id)
+{
+	if (misused(c, "ig_ctx_timer_cancel"))
+		return IG_ESTATE;
+	if (timer_id <= 0)
+		return IG_ENOTFOUND;
+	for (uint32_t k = 0; k < IG_CTX_MAX_TIMERS; k++) {
+		if (c->timers[k].id == (uint32_t)timer_id) {
+			memset(&c->timers[k], 0, sizeof(c->timers[k]));
+			timers_rescan(c->host);
+			return 0;
+		}
+	}
+	return IG_ENOTFOUND;
+}
+
 void ig_ctx_log(struct ig_strategy_ctx *c, const char *fmt, ...)
 {
 	char buf[160];
@@ -395,7 +646,30 @@ static void host_stage_handle(void *self, const struct ig_event *ev, struct ig_e
 	ig_strategy_host_handle(self, ev, out);
 }
 
+/* The strategy side of each strategy's summary entry, under
+ * "strategy_ctx": {NAME: {...}}; the summary merges it into the OMS's
+ * "strategies" entry of the same name. Returns 0 or IG_ENOMEM. */
+static int host_stage_stats(const void *self, json_t *root)
+{
+	const struct ig_strategy_host *h = self;
+	json_t *all = ig_stats_object(root, "strategy_ctx");
+	int rc = all == NULL ? IG_ENOMEM : 0;
+
+	for (uint32_t i = 0; i < h->n && rc == 0; i++) {
+		const struct ig_strategy_ctx *c = h->ctx[i];
+		if (json_object_set_new(
+			all, c->cfg->name,
+			json_pack("{s:I, s:I, s:I, s:I, s:I}", "intents", (json_int_t)c->intents,
+				  "cancels_requested", (json_int_t)c->cancels, "timers_fired",
+				  (json_int_t)c->timers_fired, "mirror_overflow",
+				  (json_int_t)c->mirror_overflow, "ctx_misuse", (json_int_t)c->ctx_misuse)) != 0)
+			rc = IG_ENOMEM;
+	}
+	return rc;
+}
+
 const struct ig_stage_ops ig_strategy_host_ops = {
 	.name = "strategy",
 	.handle = host_stage_handle,
+	.stats = host_stage_stats,
 };

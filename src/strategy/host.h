@@ -18,6 +18,29 @@
  * instrument; order events go to their own strategy only. On FEED_END the
  * host calls on_stop and passes FEED_END on to the OMS.
  *
+ * Lifecycle: init (ig_strategy_host_init, main thread), on_start for every
+ * strategy at the first event the host handles (before that event's own
+ * callbacks, with the ctx live, so it may submit and set timers), the
+ * event callbacks, on_stop at FEED_END, destroy in
+ * ig_strategy_host_destroy before the state is freed (only for strategies
+ * whose init succeeded).
+ *
+ * Timers (ig_ctx_timer_*): a fixed array of IG_CTX_MAX_TIMERS per strategy,
+ * nothing allocated after init. Before each event the host fires, in time
+ * order (ties: strategy order on the host, then timer id), every timer due
+ * at or before "now", as an IG_EV_TIMER to the strategy's on_timer: now is
+ * data time (the latest ts_event_ns seen) for a data-time host (inline
+ * driver, `ingenium backtest`), CLOCK_REALTIME otherwise, read only while
+ * a timer is set; live, the engine's heartbeats reach every thread with an
+ * on_timer strategy (engine.c timer_mask), so a timer is late by at most a
+ * heartbeat. A periodic timer fires once per period in data time (a gap in
+ * the data fires every period it passed); live, periods the clock skipped
+ * (a stalled thread) are skipped, not fired in a burst.
+ *
+ * Misuse: a call that acts (submit, market, limit, cancel, timers) outside
+ * a callback has no event to act from; it is counted (ctx_misuse), logged
+ * once per strategy with the function's name, and returns 0 / IG_ESTATE.
+ *
  * Owner: the strategy thread k (or the inline driver). Pure handler: no
  * threads, no rings; output goes through struct ig_emit.
  */
@@ -30,6 +53,7 @@
 #include "core/emit.h"
 #include "core/stage.h"
 #include "ingenium/strategy.h"
+#include "strategy/registry.h"
 
 #define IG_CTX_MAX_OPEN 64
 
@@ -40,8 +64,22 @@ struct ig_open_mirror {
 	uint16_t instrument_id;
 };
 
+/* A strategy's timer. Owner: its strategy's thread. */
+struct ig_ctx_timer {
+	uint32_t id;         /* > 0 while set; 0 = free slot */
+	bool armed;          /* due_ns is known (data time: an every-timer set before any
+			      * data time is armed at the first one) */
+	int64_t due_ns;      /* next firing, in the host's clock */
+	int64_t period_ns;   /* 0 = once */
+	uint64_t tag;
+	uint64_t count;      /* times fired */
+};
+
+struct ig_strategy_host;
+
 struct ig_strategy_ctx {
 	const struct ig_strategy_type *type;
+	struct ig_strategy_host *host;    /* the host it runs on */
 	const struct ig_cfg_strategy *cfg;
 	void *state;                      /* type->state_size bytes */
 	uint16_t id;                      /* global strategy index */
@@ -56,35 +94,51 @@ struct ig_strategy_ctx {
 	uint64_t intents;                 /* orders submitted */
 	uint64_t cancels;                 /* cancels requested */
 	uint64_t mirror_overflow;         /* open orders beyond IG_CTX_MAX_OPEN */
+	struct ig_ctx_timer timers[IG_CTX_MAX_TIMERS];
+	uint32_t timer_seq;               /* last timer id handed out */
+	uint64_t timers_fired;
+	uint64_t ctx_misuse;              /* acting calls made outside a callback */
+	bool misuse_logged;
+	bool inited;                      /* init returned 0: destroy is owed */
 };
 
 struct ig_strategy_host {
 	uint32_t thread_index;
 	uint32_t n;
 	struct ig_strategy_ctx *ctx[IG_MAX_STRATEGIES];
+	const char *const *symbols;       /* instrument id -> symbol (the engine's table) */
 	uint16_t ninstruments;
+	bool realtime;                    /* timers on CLOCK_REALTIME, else data time */
+	bool started;                     /* on_start has run */
 	bool stopped;
+	bool unarmed;                     /* some every-timer waits for the first data time */
+	int64_t now_ns;                   /* data time: the latest ts_event_ns handled */
+	int64_t next_due_ns;              /* earliest armed timer; INT64_MAX = none */
 };
-
-/* Looks up a strategy type by its YAML name; NULL if unknown. */
-const struct ig_strategy_type *ig_strategy_find(const char *type_name);
-
-/* Names of all registered types, comma separated (for error messages). */
-const char *ig_strategy_type_list(void);
 
 /*
  * Creates the contexts for every strategy in cfg whose thread is
- * thread_index, allocates their state and calls init. instrument_of maps a
- * symbol to its instrument id (returns -1 if unknown). Returns 0, or
- * IG_ECONFIG with err "config:line:col: strategies.N...: message", or
- * IG_ENOMEM. On failure nothing is left to undo.
+ * thread_index, allocates their state and calls init. symbols[0..nsymbols)
+ * is the instrument table (id -> symbol; must outlive the host): a
+ * strategy's symbols must be in it, and ig_ctx_instrument/_symbol read it.
+ * realtime: timers run on CLOCK_REALTIME (live) instead of data time.
+ * Each entry's type is resolved through the registry (its plugin must have
+ * been loaded by the config loader). Returns 0, or IG_ECONFIG with err
+ * "config:line:col: strategies.N...: message", or IG_ENOMEM. On failure
+ * nothing is left to undo (destroy hooks of the strategies already set up
+ * have run).
  */
 int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cfg,
-			  uint32_t thread_index, uint32_t epoch,
-			  int (*instrument_of)(const char *symbol, void *arg), void *arg,
-			  char *err, size_t errlen);
+			  uint32_t thread_index, uint32_t epoch, const char *const *symbols,
+			  uint16_t nsymbols, bool realtime, char *err, size_t errlen);
 
+/* Calls each strategy's destroy hook (if its init succeeded), then frees
+ * the state blocks and contexts. */
 void ig_strategy_host_destroy(struct ig_strategy_host *h);
+
+/* Acting ctx calls made outside a callback by strategy id on this host
+ * (0 if it is not here). */
+uint64_t ig_strategy_host_misuse(const struct ig_strategy_host *h, uint16_t strategy_id);
 
 /* The stage handler. */
 void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *ev,

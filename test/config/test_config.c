@@ -287,7 +287,8 @@ static void test_full_config(void **state)
 	assert_string_equal(s->symbols[0], "XBTZAR");
 	assert_string_equal(s->symbols[1], "ETHZAR");
 	assert_true(s->capital == INT64_C(25000050000000));
-	assert_int_equal(s->nparams, 3);
+	assert_int_equal(s->nparams, 4); /* three from the file, allow_short's default */
+	assert_true(ig_config_param(s, "allow_short")->is_default);
 	assert_int_equal(s->line, 55);
 	assert_int_equal(s->col, 5);
 	assert_int_equal(s->index, 0);
@@ -312,7 +313,8 @@ static void test_full_config(void **state)
 	assert_true(s->capital == IG_FIXED(100000));
 	assert_int_equal(s->nsymbols, 1);
 	assert_string_equal(s->symbols[0], "ETHZAR");
-	assert_int_equal(s->nparams, 0);
+	assert_int_equal(s->nparams, 4); /* sma_cross's four defaults */
+	assert_string_equal(ig_config_param(s, "fast")->value, "10");
 	assert_int_equal(s->line, 62);
 	assert_int_equal(s->col, 5);
 	assert_int_equal(s->index, 1);
@@ -672,7 +674,7 @@ static void test_override_params(void **state)
 
 	(void)state;
 	assert_int_equal(load_ovr(strat_yaml, o, 2), 0);
-	assert_int_equal(cfg.strategies[0].nparams, 2);
+	assert_int_equal(cfg.strategies[0].nparams, 4); /* and the defaults of qty, allow_short */
 	p = ig_config_param(&cfg.strategies[0], "fast");
 	assert_non_null(p);
 	assert_string_equal(p->value, "5");
@@ -743,11 +745,11 @@ static void test_validate_direct(void **state)
 	assert_non_null(strstr(err, "engine.ring_size: not a power of two"));
 }
 
-static const char param_yaml[] =
-	MIN_FEED
-	"strategies:\n"
-	"  - name: a\n"
-	"    type: t\n"
+/* The ig_param_* helpers parse text on demand; the test plugin "loose"
+ * declares every one of these params a string, so the loader lets any text
+ * through and the helpers' own checks and messages show. */
+static char param_yaml[1024];
+static const char param_yaml_tail[] =
 	"    params:\n"
 	"      fast: 10\n"          /* line 6, value at column 13 */
 	"      neg: -3\n"
@@ -758,12 +760,35 @@ static const char param_yaml[] =
 	"      on: yes\n"
 	"      off: False\n";
 
+/* An absolute path to a test plugin (build/test/plugins/NAME.so). */
+static const char *plugin_path(const char *name)
+{
+	static char buf[4][512];
+	static int k;
+	char cwd[256];
+	char *b = buf[k++ % 4];
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(b, 512, "%s/%s/%s.so", cwd, IG_TEST_PLUGIN_DIR, name);
+	return b;
+}
+
+/* param_yaml: a "loose" entry at line 3, its params from line 6, the
+ * plugin key after them. */
+static void make_param_yaml(void)
+{
+	snprintf(param_yaml, sizeof(param_yaml),
+		 MIN_FEED "strategies:\n  - name: a\n    type: loose\n%s    plugin: \"%s\"\n",
+		 param_yaml_tail, plugin_path("plug_loose"));
+}
+
 static void test_param_i64(void **state)
 {
 	char want[64];
 	int64_t v = 42;
 
 	(void)state;
+	make_param_yaml();
 	load_ok(param_yaml);
 	assert_int_equal(ig_param_i64(&cfg.strategies[0], "fast", &v, err, sizeof(err)), 0);
 	assert_int_equal(v, 10);
@@ -788,6 +813,7 @@ static void test_param_fixed(void **state)
 	int64_t v = 0;
 
 	(void)state;
+	make_param_yaml();
 	load_ok(param_yaml);
 	assert_int_equal(ig_param_fixed(&cfg.strategies[0], "qty", &v, err, sizeof(err)), 0);
 	assert_int_equal(v, 1000000);
@@ -806,6 +832,7 @@ static void test_param_bool(void **state)
 	bool b = false;
 
 	(void)state;
+	make_param_yaml();
 	load_ok(param_yaml);
 	assert_int_equal(ig_param_bool(&cfg.strategies[0], "on", &b, err, sizeof(err)), 0);
 	assert_true(b);
@@ -817,15 +844,124 @@ static void test_param_bool(void **state)
 			 IG_ENOTFOUND);
 }
 
+/* A declared param from --set is checked at load, like one from the file
+ * (it used to pass the load and fail only in the strategy's init). */
 static void test_param_from_override(void **state)
 {
-	const struct ig_cfg_override o[] = { { "strategies.0.params.fast", "x" } };
-	int64_t v;
+	(void)state;
+	expect_set(strat_yaml, "strategies.0.params.fast", "x",
+		   "--set strategies.0.params.fast: not an integer: \"x\" (the param is an integer)");
+	expect_set(strat_yaml, "strategies.0.params.fast", "0",
+		   "--set strategies.0.params.fast: out of range: \"0\" (must be 1..4096)");
+	expect_set(strat_yaml, "strategies.0.params.fastt", "3",
+		   "--set strategies.0.params.fastt: unknown param for type \"sma_cross\" (known: fast, "
+		   "slow, qty, allow_short)");
+}
+
+/* ---- declared params (test plugins plug_strict, plug_bare) ------------- */
+
+/* A strict entry: plugin at line 4 col 5, params from line 6. */
+static char strict_yaml[2048];
+
+static void make_strict(const char *params)
+{
+	snprintf(strict_yaml, sizeof(strict_yaml),
+		 MIN_FEED "strategies:\n  - name: s\n    plugin: \"%s\"\n    type: strict\n%s",
+		 plugin_path("plug_strict"), params);
+}
+
+static void test_declared_params_refused(void **state)
+{
+	(void)state;
+	make_strict("    params:\n      level: 2\n      speed: 3\n");
+	expect_at(strict_yaml, 8, 14, "strategies.0.params.speed: unknown param for type \"strict\" "
+		  "(known: level, mode, ratio, flag, label)");
+	make_strict("    params:\n      level: two\n");
+	expect_at(strict_yaml, 7, 14, "strategies.0.params.level: not an integer: \"two\"");
+	make_strict("    params:\n      level: 6\n");
+	expect_at(strict_yaml, 7, 14, "strategies.0.params.level: out of range: \"6\" (must be 1..5)");
+	make_strict("    params: {level: 1, ratio: \"1.5\"}\n");
+	expect_at(strict_yaml, 6, 31, "strategies.0.params.ratio: out of range: \"1.5\" (must be 0..1)");
+	make_strict("    params: {level: 1, ratio: \"0.123456789\"}\n");
+	expect_at(strict_yaml, 6, 31, "strategies.0.params.ratio: too many decimals");
+	make_strict("    params:\n      level: 1\n      mode: medium\n");
+	expect_at(strict_yaml, 8, 13, "strategies.0.params.mode: unknown value \"medium\" (expected fast|slow|auto)");
+	make_strict("    params:\n      level: 1\n      flag: maybe\n");
+	expect_at(strict_yaml, 8, 13, "strategies.0.params.flag: not a boolean: \"maybe\"");
+	/* A missing required param: at the params key, else the entry. */
+	make_strict("    params:\n      mode: fast\n");
+	expect_at(strict_yaml, 6, 5, "strategies.0.params.level: missing required param: required, 1..5");
+	make_strict("");
+	expect_at(strict_yaml, 3, 5, "strategies.0.params.level: missing required param");
+	/* A type without params takes none. */
+	snprintf(strict_yaml, sizeof(strict_yaml),
+		 MIN_FEED "strategies:\n  - name: b\n    type: bare\n    plugin: \"%s\"\n    params: {x: 1}\n",
+		 plugin_path("plug_bare"));
+	expect_at(strict_yaml, 6, 17, "strategies.0.params.x: unknown param: type \"bare\" takes no params");
+	/* Built-ins declare theirs too. */
+	expect_at(MIN_FEED "strategies:\n  - {name: m, type: maker, params: {offset_bps: -1}}\n", 3, 49,
+		  "strategies.0.params.offset_bps: out of range: \"-1\" (must be 0..10000)");
+}
+
+static void test_declared_params_set_checked(void **state)
+{
+	(void)state;
+	make_strict("    params: {level: 1}\n");
+	expect_set(strict_yaml, "strategies.0.params.mode", "medium",
+		   "--set strategies.0.params.mode: unknown value \"medium\" (expected fast|slow|auto)");
+	expect_set(strict_yaml, "strategies.0.params.level", "0",
+		   "--set strategies.0.params.level: out of range: \"0\" (must be 1..5)");
+	expect_set(strict_yaml, "strategies.0.params.lvl", "1",
+		   "--set strategies.0.params.lvl: unknown param for type \"strict\"");
+	/* --set may also supply the required one. */
+	{
+		const struct ig_cfg_override o = { "strategies.0.params.level", "4" };
+		int64_t v = 0;
+		make_strict("");
+		assert_int_equal(load_ovr(strict_yaml, &o, 1), 0);
+		assert_int_equal(ig_param_i64(&cfg.strategies[0], "level", &v, err, sizeof(err)), 0);
+		assert_int_equal(v, 4);
+	}
+}
+
+/* Defaults are filled in, so ig_param_* return them; enum and string
+ * params read with ig_param_enum / ig_param_str. */
+static void test_declared_defaults_applied(void **state)
+{
+	const struct ig_cfg_strategy *s;
+	char label[8], tiny[2];
+	int64_t v = 0;
+	bool b = false;
+	int e = -1;
 
 	(void)state;
-	assert_int_equal(load_ovr(strat_yaml, o, 1), 0);
-	assert_int_equal(ig_param_i64(&cfg.strategies[0], "fast", &v, err, sizeof(err)), IG_ECONFIG);
-	check_prefix("--set strategies.0.params.fast: not an integer: \"x\"");
+	make_strict("    params: {level: 3, mode: auto}\n");
+	load_ok(strict_yaml);
+	s = &cfg.strategies[0];
+	assert_int_equal(s->nparams, 5);
+	assert_false(ig_config_param(s, "level")->is_default);
+	assert_true(ig_config_param(s, "ratio")->is_default);
+	assert_int_equal(ig_param_fixed(s, "ratio", &v, err, sizeof(err)), 0);
+	assert_int_equal(v, IG_FIXED(1) / 2);
+	assert_int_equal(ig_param_bool(s, "flag", &b, err, sizeof(err)), 0);
+	assert_true(b);
+	assert_int_equal(ig_param_enum(s, "mode", &e, err, sizeof(err)), 0);
+	assert_int_equal(e, 2);
+	assert_int_equal(ig_param_str(s, "label", label, sizeof(label), err, sizeof(err)), 0);
+	assert_string_equal(label, "abc");
+	assert_int_equal(ig_param_str(s, "label", tiny, sizeof(tiny), err, sizeof(err)), IG_ERANGE);
+	assert_non_null(strstr(err, "strategies.0.params.label: too long for the strategy's buffer"));
+	assert_int_equal(ig_param_enum(s, "label", &e, err, sizeof(err)), IG_ECONFIG);
+	assert_int_equal(ig_param_enum(s, "nope", &e, err, sizeof(err)), IG_ENOTFOUND);
+	/* The default mode is slow (index 1). */
+	make_strict("    params: {level: 3}\n");
+	load_ok(strict_yaml);
+	assert_int_equal(ig_param_enum(&cfg.strategies[0], "mode", &e, err, sizeof(err)), 0);
+	assert_int_equal(e, 1);
+	/* Built-ins: sma_cross's defaults. */
+	load_ok(MIN_FEED "strategies:\n  - {name: a, type: sma_cross}\n");
+	assert_int_equal(ig_param_i64(&cfg.strategies[0], "slow", &v, err, sizeof(err)), 0);
+	assert_int_equal(v, 30);
 }
 
 /* A live venue needs the journal (its client ids count runs, recovery
@@ -881,6 +1017,9 @@ int main(void)
 		cmocka_unit_test(test_override_bad_value),
 		cmocka_unit_test(test_override_unknown_key),
 		cmocka_unit_test(test_override_params),
+		cmocka_unit_test(test_declared_params_refused),
+		cmocka_unit_test(test_declared_params_set_checked),
+		cmocka_unit_test(test_declared_defaults_applied),
 		cmocka_unit_test(test_override_index_out_of_range),
 		cmocka_unit_test(test_override_symbols),
 		cmocka_unit_test(test_override_cross_field_names_the_set),

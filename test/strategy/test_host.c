@@ -72,11 +72,8 @@ static int64_t D(const char *s)
 	return v;
 }
 
-static int instrument_of(const char *symbol, void *arg)
-{
-	(void)arg;
-	return strcmp(symbol, "BTCUSD") == 0 ? 0 : strcmp(symbol, "ETHUSD") == 0 ? 1 : -1;
-}
+/* The instrument table: BTCUSD is 0, ETHUSD 1. */
+static const char *const symbols[] = { "BTCUSD", "ETHUSD" };
 
 static void param(struct ig_cfg_strategy *s, const char *key, const char *value)
 {
@@ -141,10 +138,10 @@ static int teardown(void **state)
 
 static void start(void)
 {
-	assert_int_equal(ig_strategy_host_init(&host0, &cfg, 0, EPOCH, instrument_of, NULL, err,
+	assert_int_equal(ig_strategy_host_init(&host0, &cfg, 0, EPOCH, symbols, 2, false, err,
 					       sizeof(err)),
 			 0);
-	assert_int_equal(ig_strategy_host_init(&host1, &cfg, 1, EPOCH, instrument_of, NULL, err,
+	assert_int_equal(ig_strategy_host_init(&host1, &cfg, 1, EPOCH, symbols, 2, false, err,
 					       sizeof(err)),
 			 0);
 	hosts_up = true;
@@ -621,7 +618,7 @@ static void test_timer_and_feed_end(void **state)
 
 static void expect_init_error(const char *want)
 {
-	int rc = ig_strategy_host_init(&host0, &cfg, 0, EPOCH, instrument_of, NULL, err, sizeof(err));
+	int rc = ig_strategy_host_init(&host0, &cfg, 0, EPOCH, symbols, 2, false, err, sizeof(err));
 	assert_int_equal(rc, IG_ECONFIG);
 	if (strstr(err, want) == NULL)
 		fail_msg("init error \"%s\" does not contain \"%s\"", err, want);
@@ -650,6 +647,223 @@ static void test_init_errors(void **state)
 	expect_init_error("qty must be > 0");
 }
 
+/* ------------------------------------------------ SDK: lifecycle, timers */
+
+#define LOG_MAX 32
+
+struct clock_log {
+	char kind;          /* 's' start, 'q' quote, 't' timer, 'x' stop */
+	int64_t ts_ns;      /* ig_ctx_now_ns in the callback */
+	int64_t ev_ts_ns;   /* the event's ts_event_ns (0 for hooks) */
+	uint32_t timer_id;
+	uint64_t tag;
+	uint64_t count;
+};
+
+static struct clock_log cklog[LOG_MAX];
+static int ncklog, destroys, cancel_id;
+static uint64_t start_cid;
+
+static void cklog_add(char kind, struct ig_strategy_ctx *ctx, const struct ig_event *ev)
+{
+	if (ncklog >= LOG_MAX)
+		fail_msg("clock log full");
+	cklog[ncklog].kind = kind;
+	cklog[ncklog].ts_ns = ig_ctx_now_ns(ctx);
+	cklog[ncklog].ev_ts_ns = ev != NULL ? ev->hdr.ts_event_ns : 0;
+	cklog[ncklog].timer_id = ev != NULL ? ev->body.timer.timer_id : 0;
+	cklog[ncklog].tag = ev != NULL ? ev->body.timer.tag : 0;
+	cklog[ncklog].count = ev != NULL ? ev->body.timer.count : 0;
+	ncklog++;
+}
+
+static void clock_start(void *st, struct ig_strategy_ctx *ctx)
+{
+	(void)st;
+	cklog_add('s', ctx, NULL);
+	/* Every second from now (T0), once at T0 + 2.5 s, and one at T0 +
+	 * 1.5 s that is cancelled before it fires. */
+	assert_true(ig_ctx_timer_every(ctx, 1000, 1) > 0);
+	assert_true(ig_ctx_timer_at(ctx, T0 + 2500000000, 2) > 0);
+	cancel_id = ig_ctx_timer_at(ctx, T0 + 1500000000, 3);
+	assert_true(cancel_id > 0);
+	assert_int_equal(ig_ctx_timer_cancel(ctx, cancel_id), 0);
+	assert_int_equal(ig_ctx_timer_cancel(ctx, cancel_id), IG_ENOTFOUND);
+	assert_int_equal(ig_ctx_timer_every(ctx, 0, 9), IG_EINVAL);
+	/* on_start may trade. */
+	start_cid = ig_ctx_market(ctx, 0, IG_SIDE_BUY, D("1"));
+}
+
+static void clock_quote(void *st, struct ig_strategy_ctx *ctx, const struct ig_event *ev)
+{
+	(void)st;
+	(void)ev;
+	cklog_add('q', ctx, NULL);
+}
+
+static void clock_timer(void *st, struct ig_strategy_ctx *ctx, const struct ig_event *ev)
+{
+	(void)st;
+	cklog_add('t', ctx, ev);
+}
+
+static void clock_stop(void *st, struct ig_strategy_ctx *ctx)
+{
+	(void)st;
+	cklog_add('x', ctx, NULL);
+}
+
+static void clock_destroy(void *st)
+{
+	(void)st;
+	destroys++;
+}
+
+static const struct ig_strategy_type clock_type = {
+	.name = "clock",
+	.on_quote = clock_quote,
+	.on_timer = clock_timer,
+	.on_stop = clock_stop,
+	.on_start = clock_start,
+	.destroy = clock_destroy,
+};
+
+/* A quote on instrument 0 at data time ts_ns. */
+static void quote_at(struct ig_strategy_host *h, int64_t ts_ns)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_QUOTE;
+	ev.hdr.src = IG_STAGE_TICK;
+	ev.hdr.strategy_id = IG_STRATEGY_NONE;
+	ev.hdr.ts_event_ns = ts_ns;
+	ev.hdr.ts_origin_ns = 77;
+	ev.body.quote.bid_px = D("100");
+	ev.body.quote.ask_px = D("100.02");
+	handle(h, &ev);
+}
+
+static void expect_timer(int i, int64_t due_ns, uint64_t tag, uint64_t count)
+{
+	assert_int_equal(cklog[i].kind, 't');
+	assert_int_equal(cklog[i].ev_ts_ns, due_ns); /* data time: the timer's own */
+	assert_int_equal(cklog[i].ts_ns, due_ns);
+	assert_int_equal(cklog[i].tag, tag);
+	assert_int_equal(cklog[i].count, count);
+	assert_true(cklog[i].timer_id > 0);
+}
+
+/* on_start runs once, first, and may submit and set timers; timers fire in
+ * data time, in time order, before the event that passes them; a
+ * cancelled one never fires; destroy runs at host destroy. */
+static void test_on_start_timers_data_time(void **state)
+{
+	struct ig_strategy_ctx *a;
+	(void)state;
+	start();
+	a = ctx_of(&host0, 0);
+	/* Only strategy a runs the clock; c keeps sma_cross. */
+	a->type = &clock_type;
+	ncklog = 0;
+	destroys = 0;
+
+	quote_at(&host0, T0);
+	/* on_start, then the quote; on_start's order went out first. */
+	assert_int_equal(ncklog, 2);
+	assert_int_equal(cklog[0].kind, 's');
+	assert_int_equal(cklog[0].ts_ns, T0);
+	assert_int_equal(cklog[1].kind, 'q');
+	assert_int_not_equal(start_cid, 0);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.it[0].ev.hdr.type, IG_EV_ORDER);
+	assert_int_equal(out.it[0].ev.body.order.client_id, start_cid);
+	assert_int_equal(out.it[0].ev.hdr.ts_origin_ns, 77);
+
+	/* Nothing is due before T0 + 1 s. */
+	quote_at(&host0, T0 + 999999999);
+	assert_int_equal(ncklog, 3);
+	/* T0 + 3.2 s: every@1 s, every@2 s, at@2.5 s, every@3 s, then the quote. */
+	quote_at(&host0, T0 + 3200000000);
+	assert_int_equal(ncklog, 8);
+	expect_timer(3, T0 + 1000000000, 1, 1);
+	expect_timer(4, T0 + 2000000000, 1, 2);
+	expect_timer(5, T0 + 2500000000, 2, 1);
+	expect_timer(6, T0 + 3000000000, 1, 3);
+	assert_int_equal(cklog[7].kind, 'q');
+	assert_int_equal(cklog[7].ts_ns, T0 + 3200000000);
+	assert_true(cklog[3].timer_id != cklog[5].timer_id);
+	assert_true(cklog[3].timer_id != (uint32_t)cancel_id && cklog[5].timer_id != (uint32_t)cancel_id);
+	assert_int_equal(a->timers_fired, 4);
+	/* on_start ran once. */
+	for (int i = 1; i < ncklog; i++)
+		assert_int_not_equal(cklog[i].kind, 's');
+	/* A timer at the same time as an event fires before it. */
+	quote_at(&host0, T0 + 4000000000);
+	assert_int_equal(ncklog, 10);
+	expect_timer(8, T0 + 4000000000, 1, 4);
+	assert_int_equal(cklog[9].kind, 'q');
+
+	ig_strategy_host_destroy(&host0);
+	assert_int_equal(destroys, 1);
+	ig_strategy_host_destroy(&host1);
+	hosts_up = false;
+}
+
+/* Calls that act outside a callback are refused, counted and logged: not
+ * silently 0. Timers need on_timer and are capped. */
+static void test_ctx_misuse_and_limits(void **state)
+{
+	struct ig_strategy_ctx *a, *c;
+	int ids[IG_CTX_MAX_TIMERS];
+	(void)state;
+	start();
+	a = ctx_of(&host0, 0);
+	c = ctx_of(&host0, 2);
+	assert_int_equal(a->ctx_misuse, 0);
+	assert_int_equal(ig_ctx_market(a, 0, IG_SIDE_BUY, D("1")), 0);
+	assert_int_equal(ig_ctx_limit(a, 0, IG_SIDE_BUY, D("1"), D("1"), IG_TIF_GTC), 0);
+	ig_ctx_cancel(a, 5);
+	assert_int_equal(ig_ctx_timer_every(a, 1000, 0), IG_ESTATE);
+	assert_int_equal(ig_ctx_timer_at(a, T0, 0), IG_ESTATE);
+	assert_int_equal(ig_ctx_timer_cancel(a, 1), IG_ESTATE);
+	assert_int_equal(a->ctx_misuse, 6);
+	assert_int_equal(ig_strategy_host_misuse(&host0, 0), 6);
+	assert_int_equal(ig_strategy_host_misuse(&host0, 2), 0);
+	assert_true(a->misuse_logged);
+	assert_int_equal(a->intents, 0);
+	assert_int_equal(a->cancels, 0);
+
+	/* Inside a callback (faked: the host sets out while one runs): sma_cross
+	 * has no on_timer, so timers are refused. */
+	c->out = &out.emit;
+	assert_int_equal(ig_ctx_timer_every(c, 1000, 0), IG_EINVAL);
+	c->type = &clock_type;
+	c->now_ns = T0;
+	for (int i = 0; i < IG_CTX_MAX_TIMERS; i++) {
+		ids[i] = ig_ctx_timer_at(c, T0 + i, 0);
+		assert_true(ids[i] > 0);
+	}
+	assert_int_equal(ig_ctx_timer_at(c, T0, 0), IG_ELIMIT);
+	assert_int_equal(ig_ctx_timer_cancel(c, ids[3]), 0);
+	assert_true(ig_ctx_timer_at(c, T0, 0) > 0);
+	c->out = NULL;
+	assert_int_equal(c->ctx_misuse, 0);
+}
+
+static void test_ctx_instrument_and_symbol(void **state)
+{
+	struct ig_strategy_ctx *a;
+	(void)state;
+	start();
+	a = ctx_of(&host0, 0);
+	assert_int_equal(ig_ctx_instrument(a, "BTCUSD"), 0);
+	assert_int_equal(ig_ctx_instrument(a, "ETHUSD"), 1);
+	assert_int_equal(ig_ctx_instrument(a, "XRPUSD"), IG_ENOTFOUND);
+	assert_string_equal(ig_ctx_symbol(a, 1), "ETHUSD");
+	assert_null(ig_ctx_symbol(a, 2));
+	assert_null(ig_ctx_symbol(a, 200));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -662,6 +876,9 @@ int main(void)
 		T(test_mirror_overflow_counted),
 		T(test_timer_and_feed_end),
 		T(test_init_errors),
+		T(test_on_start_timers_data_time),
+		T(test_ctx_misuse_and_limits),
+		T(test_ctx_instrument_and_symbol),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

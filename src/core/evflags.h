@@ -1,0 +1,20 @@
+/*
+ * evflags.h - engine-internal header flags of struct ig_event (hdr.flags).
+ *
+ * The public flags a strategy may see (IG_EVF_ADOPT) are in
+ * include/ingenium/event.h; these are private to the OMS, the journal
+ * stage and the executor, never reach a strategy, and are not part of the
+ * strategy SDK (they may change without an ABI bump). Both sets share the
+ * one byte: keep the bits distinct.
+ */
+#ifndef IG_CORE_EVFLAGS_H
+#define IG_CORE_EVFLAGS_H
+
+#define IG_EVF_J_FAILED 0x20u   /* journal -> executor: an order the journal could not make
+				 * durable; the executor turns it back as a reject */
+#define IG_EVF_J_OUTPUT 0x40u   /* OMS -> journal: an order/cancel for the executor, forwarded
+				 * once durable; journaled, not replayed (it is regenerated) */
+#define IG_EVF_J_DERIVED 0x80u  /* OMS -> journal: a consequence (state change), journaled
+				 * for the record, not replayed */
+
+#endif
