@@ -176,8 +176,12 @@ const char *ig_ctx_symbol(const struct ig_strategy_ctx *ctx, uint16_t instrument
  * when the data reaches it, before the event that passes it) and the wall
  * clock (CLOCK_REALTIME, Unix ns) live, checked at every event and at each
  * engine heartbeat (feed.heartbeat_ms), so live precision is the
- * heartbeat. A strategy that sets timers must have on_timer.
- * At most IG_CTX_MAX_TIMERS per strategy.
+ * heartbeat. A strategy that sets timers must have on_timer; on_timer
+ * also receives the engine's heartbeat (timer_id 0). Timers fire in time
+ * order; in a backtest a periodic timer fires once for every period the
+ * data passes, live a period the clock skipped is not fired late.
+ * At most IG_CTX_MAX_TIMERS per strategy; set them from on_start or a
+ * callback (init is outside any callback).
  *
  * ig_ctx_timer_at: once, at ts_ns (Unix epoch ns). Returns the timer id
  * (> 0), or IG_ELIMIT (too many), IG_EINVAL (no on_timer), IG_ESTATE
