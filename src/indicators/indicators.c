@@ -601,6 +601,13 @@ static void dq_push(struct ig_donchian *d, int which, uint32_t *head, uint32_t *
 	int64_t now = (int64_t)d->seen;
 	uint32_t slot;
 
+	/* Expire the front first (indices before now - n + 1), so the deque
+	 * holds at most n - 1 entries and the new one fits in the ring. */
+	while (*len > 0 && idx[*head] <= now - d->n) {
+		if (++*head == n)
+			*head = 0;
+		(*len)--;
+	}
 	while (*len > 0) {
 		uint32_t back = *head + *len - 1;
 		if (back >= n)
@@ -615,12 +622,6 @@ static void dq_push(struct ig_donchian *d, int which, uint32_t *head, uint32_t *
 	idx[slot] = now;
 	val[slot] = v;
 	(*len)++;
-	/* Expire the front: indices older than now - n + 1. */
-	while (idx[*head] <= now - d->n) {
-		if (++*head == n)
-			*head = 0;
-		(*len)--;
-	}
 }
 
 int ig_donchian_init(struct ig_donchian *d, int64_t n)
