@@ -39,6 +39,8 @@
 #include "config/config.h"
 
 #include "core/wait.h"
+#include "exec/venue.h"
+#include "feed/feed.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
@@ -91,6 +93,8 @@ struct field {
 	int64_t max;
 	const char *const *names;  /* FT_ENUM: names indexed by value, NULL-ended */
 	int (*parse)(const char *s); /* FT_ENUM: optional parser, else names */
+	const char *(*name_at)(int i); /* FT_ENUM: a registry's names (NULL past the end),
+					* instead of names */
 	unsigned flags;            /* F_* */
 };
 
@@ -99,8 +103,6 @@ struct field {
 
 static const char *const threading_names[] = { "dedicated", "shared", "inline", NULL };
 static const char *const wait_names[] = { "spin", "yield", "adaptive", NULL };
-static const char *const source_names[] = { "csv", "synthetic", "luno", NULL };
-static const char *const venue_names[] = { "paper", "luno", NULL };
 static const char *const sync_names[] = { "order", "batch", NULL };
 static const char *const breach_names[] = { "reducing", "halted", NULL };
 static const char *const recover_names[] = { "auto", "on", "off", NULL };
@@ -109,8 +111,6 @@ static const char *const endpoint_names[] = { "ticker", "orderbook_top", NULL };
 
 _Static_assert(IG_THREADING_INLINE == 2, "threading_names follows enum ig_threading");
 _Static_assert(IG_WAIT_ADAPTIVE == 2, "wait_names follows enum ig_wait_kind");
-_Static_assert(IG_FEED_LUNO == 2, "source_names follows enum ig_feed_source");
-_Static_assert(IG_VENUE_LUNO == 1, "venue_names follows enum ig_venue_kind");
 _Static_assert(IG_JOURNAL_SYNC_BATCH == 1, "sync_names follows enum ig_journal_sync");
 _Static_assert(IG_BREACH_HALTED == 1, "breach_names follows enum ig_breach_action");
 _Static_assert(IG_RECOVER_OFF == 2, "recover_names follows enum ig_journal_recover");
@@ -132,7 +132,8 @@ static const struct field engine_fields[] = {
 };
 
 static const struct field feed_fields[] = {
-	{ FIELD(ig_cfg_feed, source, FT_ENUM), .names = source_names },
+	/* The feed-source and venue registries (feed.h, venue.h) know the names. */
+	{ FIELD(ig_cfg_feed, source, FT_ENUM), .parse = ig_feed_index, .name_at = ig_feed_name_at },
 	{ FIELD(ig_cfg_feed, path, FT_STR) },
 	{ FIELD(ig_cfg_feed, speed, FT_I64), .min = 0, .max = INT64_MAX },
 	{ FIELD(ig_cfg_feed, heartbeat_ms, FT_I64), .min = 0, .max = MS_MAX },
@@ -149,7 +150,7 @@ static const struct field feed_fields[] = {
 };
 
 static const struct field venue_fields[] = {
-	{ FIELD(ig_cfg_venue, kind, FT_ENUM), .names = venue_names },
+	{ FIELD(ig_cfg_venue, kind, FT_ENUM), .parse = ig_venue_index, .name_at = ig_venue_name_at },
 	{ FIELD(ig_cfg_venue, base_url, FT_STR) },
 	{ FIELD(ig_cfg_venue, key_id_env, FT_STR) },
 	{ FIELD(ig_cfg_venue, secret_env, FT_STR) },
@@ -441,8 +442,12 @@ static int fail_enum(const struct errctx *ec, const struct where *at, const char
 	size_t used = 0;
 
 	list[0] = '\0';
-	for (size_t i = 0; f->names[i] != NULL && used < sizeof(list); i++) {
-		int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? "|" : "", f->names[i]);
+	for (int i = 0; used < sizeof(list); i++) {
+		const char *name = f->name_at != NULL ? f->name_at(i) : f->names[i];
+		int w;
+		if (name == NULL)
+			break;
+		w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? "|" : "", name);
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -1130,6 +1135,8 @@ static int validate(const struct ig_config *cfg, const struct marks *m, const st
 {
 	const struct where top = { 1, 1, NULL };
 	const struct where *feed_at = m ? &m->feed : &top;
+	const struct ig_feed_type *src;
+	const struct ig_venue_type *venue;
 	const char *comp[4];
 	char idx[12];
 
@@ -1148,32 +1155,38 @@ static int validate(const struct ig_config *cfg, const struct marks *m, const st
 	comp[1] = "source";
 	if (cfg->feed.source < 0)
 		return fail(ec, feed_at, comp, 2, "missing required key");
-	if (cfg->feed.source > IG_FEED_LUNO)
+	src = ig_feed_type_at(cfg->feed.source);
+	if (src == NULL)
 		return fail(ec, feed_at, comp, 2, "invalid value %d", cfg->feed.source);
-	if (cfg->feed.source == IG_FEED_LUNO && cfg->engine.threading == IG_THREADING_INLINE)
+	if (src->live && cfg->engine.threading == IG_THREADING_INLINE)
 		return fail(ec, feed_at, comp, 2,
 			    "a live feed cannot run inline (engine.threading: inline replays csv or synthetic data)");
 	comp[1] = "path";
-	if (cfg->feed.source == IG_FEED_CSV && cfg->feed.path[0] == '\0')
-		return fail(ec, feed_at, comp, 2, "missing required key (feed.source is csv)");
+	if (src->needs_path && cfg->feed.path[0] == '\0')
+		return fail(ec, feed_at, comp, 2, "missing required key (feed.source is %s)", src->name);
 
+	comp[0] = "venue";
+	comp[1] = "kind";
+	venue = ig_venue_at(cfg->venue.kind);
+	if (venue == NULL)
+		return fail(ec, m ? &m->root : &top, comp, 2, "invalid value %d", cfg->venue.kind);
 	/* A live venue: client order ids must never repeat (their run epoch
 	 * counts runs in the journal) and a crash must be recoverable, so the
 	 * journal is on; and time is live, so not inline. */
-	if (cfg->venue.kind != IG_VENUE_PAPER) {
+	if (venue->live) {
 		comp[0] = "engine";
 		comp[1] = "threading";
 		if (cfg->engine.threading == IG_THREADING_INLINE)
 			return fail(ec, m ? &m->root : &top, comp, 2,
 				    "venue.kind %s cannot run inline (a live venue needs live time)",
-				    venue_names[cfg->venue.kind]);
+				    venue->name);
 		comp[0] = "journal";
 		comp[1] = "enabled";
 		if (!cfg->journal.enabled)
 			return fail(ec, m ? &m->root : &top, comp, 2,
 				    "venue.kind %s trades real money and needs the journal (client "
 				    "order ids and crash recovery depend on it): set journal.enabled: true",
-				    venue_names[cfg->venue.kind]);
+				    venue->name);
 	}
 
 	comp[0] = "strategies";

@@ -38,12 +38,17 @@ enum ig_threading {
 	IG_THREADING_INLINE,
 };
 
+/* feed.source holds an index in the feed-source registry (src/feed/feed.h,
+ * ig_feed_find); these are the built-in sources' fixed slots. */
 enum ig_feed_source {
 	IG_FEED_CSV = 0,
 	IG_FEED_SYNTHETIC,
 	IG_FEED_LUNO,
 };
 
+/* venue.kind holds an index in the venue registry (src/exec/venue.h,
+ * ig_venue_find); these are the built-in venues' fixed slots (the number
+ * is part of the journal's account identity, so slots never move). */
 enum ig_venue_kind {
 	IG_VENUE_PAPER = 0,
 	IG_VENUE_LUNO,
@@ -87,7 +92,7 @@ struct ig_cfg_engine {
 };
 
 struct ig_cfg_feed {
-	int source;               /* enum ig_feed_source; required */
+	int source;               /* feed-source registry index (enum ig_feed_source); required */
 	char path[IG_CFG_PATH_MAX];/* csv: required */
 	int64_t speed;            /* 0 = as fast as possible, 1 = real time, k = k x; default 0 */
 	int64_t heartbeat_ms;     /* default 1000; 0 = no heartbeat */
@@ -109,7 +114,7 @@ struct ig_cfg_feed {
 #define IG_CFG_MARKET_BUY_IOC_BPS 50
 
 struct ig_cfg_venue {
-	int kind;                 /* enum ig_venue_kind; default paper */
+	int kind;                 /* venue registry index (enum ig_venue_kind); default paper */
 	char base_url[IG_CFG_PATH_MAX]; /* default https://api.luno.com */
 	char key_id_env[IG_CFG_NAME_MAX];   /* default LUNO_API_KEY_ID */
 	char secret_env[IG_CFG_NAME_MAX];   /* default LUNO_API_KEY_SECRET */

@@ -2822,9 +2822,15 @@ static bool op_busy(void *v)
 	return ig_luno_busy(v);
 }
 
+static void op_log_stats(const void *v)
+{
+	ig_luno_log_stats(v);
+}
+
 static void op_destroy(void *v)
 {
 	ig_luno_destroy(v);
+	free(v);
 }
 
 const struct ig_venue_ops ig_luno_ops = {
@@ -2837,5 +2843,36 @@ const struct ig_venue_ops ig_luno_ops = {
 	.deadline_ns = op_deadline,
 	.recover = op_recover,
 	.busy = op_busy,
+	.log_stats = op_log_stats,
 	.destroy = op_destroy,
+};
+
+/* Makes the Luno venue of cfg (venue.*, feed.symbol). Returns 0, or
+ * IG_ECONFIG / IG_ENOMEM with err set. */
+static int luno_create(const struct ig_config *cfg, void **venue, char *err, size_t errlen)
+{
+	struct ig_luno_opts lo;
+	struct ig_luno *v = malloc(sizeof(*v));
+	int rc;
+
+	*venue = NULL;
+	if (v == NULL) {
+		snprintf(err, errlen, "venue: out of memory");
+		return IG_ENOMEM;
+	}
+	ig_luno_opts_from_config(&lo, cfg);
+	rc = ig_luno_init(v, &lo, err, errlen);
+	if (rc != 0) {
+		free(v);
+		return rc;
+	}
+	*venue = v;
+	return 0;
+}
+
+const struct ig_venue_type ig_luno_venue_type = {
+	.name = "luno",
+	.live = true,
+	.create = luno_create,
+	.ops = &ig_luno_ops,
 };

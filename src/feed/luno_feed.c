@@ -1,6 +1,7 @@
 /* luno_feed.c - Luno ticker / orderbook_top poller (see luno_feed.h). */
 #include "feed/luno_feed.h"
 
+#include "feed/feed.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "exec/luno_json.h"
@@ -314,3 +315,57 @@ void ig_luno_feed_log_stats(const struct ig_luno_feed *f)
 		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.5) / 1000),
 		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.99) / 1000));
 }
+
+/* ------------------------------------------------------ registry entry */
+
+static int src_next(struct ig_feed *f, int64_t now_ns, struct ig_event *ev, int64_t *due_ns)
+{
+	return ig_luno_feed_next(f->src, now_ns, ev, due_ns);
+}
+
+static void src_log_stats(const void *src)
+{
+	ig_luno_feed_log_stats(src);
+}
+
+static void src_close(void *src)
+{
+	ig_luno_feed_close(src);
+	free(src);
+}
+
+/* Opens the poller for feed.symbol at venue.base_url. Returns 0 or an
+ * IG_E* with err set. */
+static int src_open(struct ig_feed *f, const struct ig_config *cfg, char *err, size_t errlen)
+{
+	struct ig_luno_feed_opts lo;
+	struct ig_luno_feed *lf = malloc(sizeof(*lf));
+	int rc;
+
+	if (lf == NULL) {
+		snprintf(err, errlen, "feed: out of memory");
+		return IG_ENOMEM;
+	}
+	ig_luno_feed_opts_from_config(&lo, cfg, f->instrument_id);
+	rc = ig_luno_feed_open(lf, &lo, err, errlen);
+	if (rc != 0) {
+		free(lf);
+		return rc;
+	}
+	f->src = lf;
+	return 0;
+}
+
+static const struct ig_feed_ops src_ops = {
+	.next = src_next,
+	.log_stats = src_log_stats,
+	.close = src_close,
+};
+
+const struct ig_feed_type ig_luno_feed_type = {
+	.name = "luno",
+	.live = true,
+	.needs_path = false,
+	.open = src_open,
+	.ops = &src_ops,
+};
