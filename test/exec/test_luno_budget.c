@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "exec/luno_budget.h"
+#include "luno/luno_budget.h"
 
 #include <pthread.h>
 #include <string.h>

@@ -49,8 +49,8 @@
  * with __atomic builtins (relaxed is enough: each field is a self-contained
  * number and no other memory is published through it).
  */
-#ifndef IG_EXEC_LUNO_BUDGET_H
-#define IG_EXEC_LUNO_BUDGET_H
+#ifndef IG_LUNO_LUNO_BUDGET_H
+#define IG_LUNO_LUNO_BUDGET_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
-/* luno.c - the Luno REST venue on one curl multi handle (see luno.h). */
-#include "exec/luno.h"
+/* luno_venue.c - the Luno REST venue on one curl multi handle (see luno_venue.h). */
+#include "luno/luno_venue.h"
 
 #include "core/clock.h"
 #include "core/log.h"

@@ -28,8 +28,8 @@
  *
  * Owner: the tick thread (the budget is shared, atomics).
  */
-#ifndef IG_FEED_LUNO_FEED_H
-#define IG_FEED_LUNO_FEED_H
+#ifndef IG_LUNO_LUNO_FEED_H
+#define IG_LUNO_LUNO_FEED_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,7 +37,7 @@
 
 #include "config/config.h"
 #include "core/hist.h"
-#include "exec/luno_budget.h"
+#include "luno/luno_budget.h"
 #include "ingenium/event.h"
 
 #define IG_LUNO_FEED_BODY_MAX (64 * 1024)

@@ -1,6 +1,6 @@
 /*
- * luno.h - the Luno venue: orders over the Luno REST API with libcurl, on
- * the executor thread, never blocking it (design.md §7-§8).
+ * luno_venue.h - the Luno venue: orders over the Luno REST API with libcurl, on
+ * the executor thread, never blocking it.
  *
  * Design
  * ------
@@ -189,8 +189,8 @@
  * Owner: the executor thread (every function here), except that the budget
  * is shared (atomics).
  */
-#ifndef IG_EXEC_LUNO_H
-#define IG_EXEC_LUNO_H
+#ifndef IG_LUNO_LUNO_VENUE_H
+#define IG_LUNO_LUNO_VENUE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -199,8 +199,8 @@
 #include "config/config.h"
 #include "core/emit.h"
 #include "core/hist.h"
-#include "exec/luno_budget.h"
-#include "exec/luno_json.h"
+#include "luno/luno_budget.h"
+#include "luno/luno_json.h"
 #include "exec/venue.h"
 
 #define IG_LUNO_MAX_ORDERS 1024   /* live order records */
@@ -313,7 +313,7 @@ struct ig_luno_rec {
 	uint8_t type;              /* IG_ORD_MARKET or IG_ORD_LIMIT */
 	uint8_t tif;               /* enum ig_tif */
 	uint8_t flags;             /* IG_ORDF_* */
-	uint8_t state;             /* QUEUED, SENDING, OPEN, IN_DOUBT, UNPLACED (luno.c) */
+	uint8_t state;             /* QUEUED, SENDING, OPEN, IN_DOUBT, UNPLACED (luno_venue.c) */
 	uint8_t send_attempts;     /* unsent attempts so far */
 	uint8_t cancel_attempts;
 	uint8_t rereads;           /* trade re-reads for it (the first is logged as a warning) */
@@ -337,7 +337,7 @@ struct ig_luno_rec {
 };
 
 struct ig_luno_req {
-	uint8_t kind;              /* luno.c enum */
+	uint8_t kind;              /* luno_venue.c enum */
 	uint16_t instrument_id;
 	uint32_t rec;              /* record index + 1, 0 = none */
 	uint64_t client_id;        /* the record's client id when queued */

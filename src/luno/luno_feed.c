@@ -1,10 +1,10 @@
 /* luno_feed.c - Luno ticker / orderbook_top poller (see luno_feed.h). */
-#include "feed/luno_feed.h"
+#include "luno/luno_feed.h"
 
 #include "feed/feed.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "exec/luno_json.h"
+#include "luno/luno_json.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 

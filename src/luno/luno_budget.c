@@ -1,5 +1,5 @@
 /* luno_budget.c - the shared Luno request budget (see luno_budget.h). */
-#include "exec/luno_budget.h"
+#include "luno/luno_budget.h"
 
 #include <pthread.h>
 #include <string.h>
