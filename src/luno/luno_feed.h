@@ -38,6 +38,7 @@
 #include "config/config.h"
 #include "core/hist.h"
 #include "luno/luno_budget.h"
+#include "luno/luno_http.h"
 #include "ingenium/event.h"
 
 #define IG_LUNO_FEED_BODY_MAX (64 * 1024)
@@ -72,9 +73,7 @@ struct ig_luno_feed {
 	void *multi;                 /* CURLM * */
 	void *easy;                  /* CURL * */
 	char url[512];
-	char *body;                  /* IG_LUNO_FEED_BODY_MAX + 1 */
-	size_t len;
-	bool overflow;
+	struct ig_luno_body rx;      /* the reply, IG_LUNO_FEED_BODY_MAX at most */
 	bool inflight;
 	bool stopped;
 	bool top;

@@ -200,6 +200,7 @@
 #include "core/emit.h"
 #include "core/hist.h"
 #include "luno/luno_budget.h"
+#include "luno/luno_http.h"
 #include "luno/luno_json.h"
 #include "exec/venue.h"
 
@@ -392,10 +393,8 @@ struct ig_luno_inst {
 struct ig_luno_slot {
 	void *easy;                /* CURL * */
 	bool busy;
-	bool overflow;             /* reply larger than IG_LUNO_BODY_MAX */
 	struct ig_luno_req req;
-	char *body;                /* IG_LUNO_BODY_MAX + 1 */
-	size_t len;
+	struct ig_luno_body rx;    /* the reply, IG_LUNO_BODY_MAX at most */
 	char url[IG_LUNO_URL_MAX];
 	char post[IG_LUNO_URL_MAX];
 	char errbuf[256];          /* CURL_ERROR_SIZE */
