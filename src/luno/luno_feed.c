@@ -2,6 +2,7 @@
 #include "luno/luno_feed.h"
 
 #include "feed/feed.h"
+#include "luno/luno.h"
 #include "luno/luno_http.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -32,7 +33,7 @@ void ig_luno_feed_opts_from_config(struct ig_luno_feed_opts *o, const struct ig_
 	o->connect_timeout_ms = cfg->venue.connect_timeout_ms;
 	o->timeout_ms = 0;
 	o->io_poll_us = 0;
-	o->budget = ig_luno_budget_global(cfg);
+	o->budget = NULL; /* src_open() gives its Luno instance's */
 	o->reserve = -1;
 }
 
@@ -306,8 +307,12 @@ static void src_log_stats(const void *src)
 
 static void src_close(void *src)
 {
-	ig_luno_feed_close(src);
-	free(src);
+	struct ig_luno_feed *lf = src;
+	struct ig_luno_instance *inst = lf->instance;
+
+	ig_luno_feed_close(lf);
+	free(lf);
+	ig_luno_instance_release(inst);
 }
 
 /* Opens the poller for feed.symbol at venue.base_url. Returns 0 or an
@@ -315,6 +320,7 @@ static void src_close(void *src)
 static int src_open(struct ig_feed *f, const struct ig_config *cfg, char *err, size_t errlen)
 {
 	struct ig_luno_feed_opts lo;
+	struct ig_luno_instance *inst;
 	struct ig_luno_feed *lf = malloc(sizeof(*lf));
 	int rc;
 
@@ -322,12 +328,21 @@ static int src_open(struct ig_feed *f, const struct ig_config *cfg, char *err, s
 		snprintf(err, errlen, "feed: out of memory");
 		return IG_ENOMEM;
 	}
+	inst = ig_luno_instance_acquire(cfg);
+	if (inst == NULL) {
+		free(lf);
+		snprintf(err, errlen, "feed: out of memory");
+		return IG_ENOMEM;
+	}
 	ig_luno_feed_opts_from_config(&lo, cfg, f->instrument_id);
+	lo.budget = &inst->budget; /* shared with this engine's luno venue, if any */
 	rc = ig_luno_feed_open(lf, &lo, err, errlen);
 	if (rc != 0) {
 		free(lf);
+		ig_luno_instance_release(inst);
 		return rc;
 	}
+	lf->instance = inst;
 	f->src = lf;
 	return 0;
 }

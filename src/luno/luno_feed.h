@@ -26,7 +26,8 @@
  *
  * No credentials: these are public endpoints.
  *
- * Owner: the tick thread (the budget is shared, atomics).
+ * Owner: the tick thread (the budget is the Luno instance's, shared with
+ * the venue: atomics; luno.h).
  */
 #ifndef IG_LUNO_LUNO_FEED_H
 #define IG_LUNO_LUNO_FEED_H
@@ -40,6 +41,8 @@
 #include "luno/luno_budget.h"
 #include "luno/luno_http.h"
 #include "ingenium/event.h"
+
+struct ig_luno_instance; /* luno.h */
 
 #define IG_LUNO_FEED_BODY_MAX (64 * 1024)
 
@@ -87,13 +90,15 @@ struct ig_luno_feed {
 	int64_t reserve;
 	int last_problem;            /* last failure kind logged (log once per change) */
 	uint64_t rng;
-	struct ig_luno_budget *budget;
+	struct ig_luno_budget *budget;   /* the instance's (shared with the venue) or &own_budget */
 	struct ig_luno_budget own_budget;
+	struct ig_luno_instance *instance; /* set by the source's open(): released at close */
 	struct ig_luno_feed_stats stats;
 };
 
 /* Options from the config: feed.symbol, feed.heartbeat_ms, venue.base_url
- * and timeouts, and the process-wide budget. */
+ * and timeouts; no budget (the source's open() gives the Luno instance's,
+ * luno.h). */
 void ig_luno_feed_opts_from_config(struct ig_luno_feed_opts *o, const struct ig_config *cfg,
 				   uint16_t instrument_id);
 

@@ -1,6 +1,7 @@
 /* luno_venue.c - the Luno REST venue on one curl multi handle (see luno_venue.h). */
 #include "luno/luno_venue.h"
 
+#include "luno/luno.h"
 #include "luno/luno_http.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -258,7 +259,7 @@ void ig_luno_opts_from_config(struct ig_luno_opts *o, const struct ig_config *cf
 	o->volume_scale[0] = (int)cfg->venue.volume_scale;
 	o->in_doubt_window_ms = cfg->venue.in_doubt_window_ms;
 	o->market_buy_ioc_bps = cfg->venue.market_buy_ioc_bps;
-	o->budget = ig_luno_budget_global(cfg);
+	o->budget = NULL; /* the create() of the registry entry gives its instance's */
 	o->requests_per_min = ig_luno_budget_per_min(cfg);
 }
 
@@ -2740,10 +2741,14 @@ static void op_log_stats(const void *v)
 	ig_luno_log_stats(v);
 }
 
-static void op_destroy(void *v)
+static void op_destroy(void *venue)
 {
+	struct ig_luno *v = venue;
+	struct ig_luno_instance *inst = v->instance;
+
 	ig_luno_destroy(v);
 	free(v);
+	ig_luno_instance_release(inst);
 }
 
 const struct ig_venue_ops ig_luno_ops = {
@@ -2765,6 +2770,7 @@ const struct ig_venue_ops ig_luno_ops = {
 static int luno_create(const struct ig_config *cfg, void **venue, char *err, size_t errlen)
 {
 	struct ig_luno_opts lo;
+	struct ig_luno_instance *inst;
 	struct ig_luno *v = malloc(sizeof(*v));
 	int rc;
 
@@ -2773,12 +2779,21 @@ static int luno_create(const struct ig_config *cfg, void **venue, char *err, siz
 		snprintf(err, errlen, "venue: out of memory");
 		return IG_ENOMEM;
 	}
+	inst = ig_luno_instance_acquire(cfg);
+	if (inst == NULL) {
+		free(v);
+		snprintf(err, errlen, "venue: out of memory");
+		return IG_ENOMEM;
+	}
 	ig_luno_opts_from_config(&lo, cfg);
+	lo.budget = &inst->budget; /* shared with this engine's luno feed, if any */
 	rc = ig_luno_init(v, &lo, err, errlen);
 	if (rc != 0) {
 		free(v);
+		ig_luno_instance_release(inst);
 		return rc;
 	}
+	v->instance = inst;
 	*venue = v;
 	return 0;
 }

@@ -187,7 +187,7 @@
  * when it completes. busy() is true while the pass runs.
  *
  * Owner: the executor thread (every function here), except that the budget
- * is shared (atomics).
+ * is the Luno instance's (luno.h), shared with the feed (atomics).
  */
 #ifndef IG_LUNO_LUNO_VENUE_H
 #define IG_LUNO_LUNO_VENUE_H
@@ -203,6 +203,8 @@
 #include "luno/luno_http.h"
 #include "luno/luno_json.h"
 #include "exec/venue.h"
+
+struct ig_luno_instance; /* luno.h */
 
 #define IG_LUNO_MAX_ORDERS 1024   /* live order records */
 #define IG_LUNO_RECENT 1024       /* finished orders remembered for late trades */
@@ -430,8 +432,9 @@ struct ig_luno {
 	int64_t max_send_attempts;
 	int64_t poll_reserve;
 	int64_t since_ms;
-	struct ig_luno_budget *budget; /* shared or &own_budget */
+	struct ig_luno_budget *budget; /* the instance's (shared with the feed) or &own_budget */
 	struct ig_luno_budget own_budget;
+	struct ig_luno_instance *instance; /* set by the registry's create(): released at destroy */
 	void *multi;               /* CURLM * */
 	struct ig_luno_slot slots[IG_LUNO_SLOTS];
 	uint32_t nbusy;
@@ -460,8 +463,9 @@ extern const struct ig_venue_ops ig_luno_ops;
 void ig_luno_opts_default(struct ig_luno_opts *o);
 
 /* Options from the config: venue.* keys; instrument 0 is feed.symbol (one
- * feed, one symbol in this version); the shared budget is
- * ig_luno_budget_global(cfg). Pointers into cfg must outlive init. */
+ * feed, one symbol in this version); no budget: the registry's create()
+ * gives the Luno instance's (luno.h), shared with the engine's luno feed.
+ * Pointers into cfg must outlive init. */
 void ig_luno_opts_from_config(struct ig_luno_opts *o, const struct ig_config *cfg);
 
 /*
