@@ -112,7 +112,7 @@ static int open_journal(struct ig_engine *e, char *err, size_t errlen)
 {
 	const struct ig_cfg_journal *jc = &e->cfg->journal;
 	struct ig_event ev;
-	uint32_t held = (e->cfg->engine.ring_size ? e->cfg->engine.ring_size : 4096) * 4;
+	uint32_t held = (e->cfg->engine.ring_size ? e->cfg->engine.ring_size : IG_CFG_DEFAULT_RING_SIZE) * 4;
 	bool compact = e->replay.rep.records > 0 &&
 		       (!e->recovering ||
 			(jc->compact_bytes > 0 && journal_bytes(&e->replay) > (uint64_t)jc->compact_bytes));
@@ -756,7 +756,7 @@ static int connect(struct ig_engine *e, struct ig_stage_agent *p, struct ig_stag
 	struct ig_ring *r;
 	struct ig_outbox *ob;
 	struct ig_input *in;
-	uint32_t size = e->cfg->engine.ring_size ? e->cfg->engine.ring_size : 4096;
+	uint32_t size = e->cfg->engine.ring_size ? e->cfg->engine.ring_size : IG_CFG_DEFAULT_RING_SIZE;
 	int rc;
 
 	if (e->nrings >= IG_ENGINE_MAX_RINGS || p->nbox >= IG_AGENT_MAX_OUTBOXES ||

@@ -1262,9 +1262,9 @@ void ig_config_defaults(struct ig_config *cfg)
 
 	cfg->engine.threading = IG_THREADING_DEDICATED;
 	cfg->engine.wait = IG_WAIT_ADAPTIVE;
-	cfg->engine.ring_size = 4096;
-	cfg->engine.strategy_threads = 1;
-	cfg->engine.workers = 1;
+	cfg->engine.ring_size = IG_CFG_DEFAULT_RING_SIZE;
+	cfg->engine.strategy_threads = IG_CFG_DEFAULT_STRATEGY_THREADS;
+	cfg->engine.workers = IG_CFG_DEFAULT_WORKERS;
 	cfg->engine.tick_shares_worker = false;
 	cfg->engine.cancel_on_stop = true;
 	cfg->engine.cpu_tick = -1;
@@ -1277,27 +1277,27 @@ void ig_config_defaults(struct ig_config *cfg)
 
 	cfg->feed.source = -1;
 	cfg->feed.speed = 0;
-	cfg->feed.heartbeat_ms = 1000;
-	snprintf(cfg->feed.symbol, sizeof(cfg->feed.symbol), "XBTZAR");
+	cfg->feed.heartbeat_ms = IG_CFG_DEFAULT_HEARTBEAT_MS;
+	snprintf(cfg->feed.symbol, sizeof(cfg->feed.symbol), "%s", IG_CFG_DEFAULT_SYMBOL);
 	cfg->feed.strict = false;
-	cfg->feed.seed = 1;
+	cfg->feed.seed = IG_CFG_DEFAULT_SEED;
 	cfg->feed.rate = 0;
-	cfg->feed.count = 100000;
-	cfg->feed.start_px = IG_FIXED(100);
-	cfg->feed.tick_size = IG_FIXED_SCALE / 100;
-	cfg->feed.spread_bps = 10;
-	cfg->feed.qty = IG_FIXED(1);
+	cfg->feed.count = IG_CFG_DEFAULT_COUNT;
+	cfg->feed.start_px = IG_CFG_DEFAULT_START_PX;
+	cfg->feed.tick_size = IG_CFG_DEFAULT_TICK_SIZE;
+	cfg->feed.spread_bps = IG_CFG_DEFAULT_SPREAD_BPS;
+	cfg->feed.qty = IG_CFG_DEFAULT_QTY;
 
 	cfg->venue.kind = IG_VENUE_PAPER;
-	snprintf(cfg->venue.base_url, sizeof(cfg->venue.base_url), "https://api.luno.com");
-	snprintf(cfg->venue.key_id_env, sizeof(cfg->venue.key_id_env), "LUNO_API_KEY_ID");
-	snprintf(cfg->venue.secret_env, sizeof(cfg->venue.secret_env), "LUNO_API_KEY_SECRET");
-	cfg->venue.maker_fee_bps = 0;
-	cfg->venue.taker_fee_bps = 10;
-	cfg->venue.connect_timeout_ms = 3000;
-	cfg->venue.timeout_ms = 10000;
+	snprintf(cfg->venue.base_url, sizeof(cfg->venue.base_url), "%s", IG_CFG_DEFAULT_VENUE_BASE_URL);
+	snprintf(cfg->venue.key_id_env, sizeof(cfg->venue.key_id_env), "%s", IG_CFG_DEFAULT_KEY_ID_ENV);
+	snprintf(cfg->venue.secret_env, sizeof(cfg->venue.secret_env), "%s", IG_CFG_DEFAULT_SECRET_ENV);
+	cfg->venue.maker_fee_bps = IG_CFG_DEFAULT_MAKER_FEE_BPS;
+	cfg->venue.taker_fee_bps = IG_CFG_DEFAULT_TAKER_FEE_BPS;
+	cfg->venue.connect_timeout_ms = IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS;
+	cfg->venue.timeout_ms = IG_CFG_DEFAULT_TIMEOUT_MS;
 	cfg->venue.status_ms = 0;
-	cfg->venue.requests_per_min = 300;
+	cfg->venue.requests_per_min = IG_CFG_DEFAULT_REQUESTS_PER_MIN;
 	cfg->venue.price_scale = -1;
 	cfg->venue.volume_scale = -1;
 	cfg->venue.in_doubt_window_ms = -1;
@@ -1305,23 +1305,23 @@ void ig_config_defaults(struct ig_config *cfg)
 
 	risk_defaults(&cfg->risk);
 
-	snprintf(cfg->journal.path, sizeof(cfg->journal.path), "var/ingenium.journal");
+	snprintf(cfg->journal.path, sizeof(cfg->journal.path), "%s", IG_CFG_DEFAULT_JOURNAL_PATH);
 	cfg->journal.sync = IG_JOURNAL_SYNC_ORDER;
 	cfg->journal.enabled = false;
 	cfg->journal.recover = IG_RECOVER_AUTO;
-	cfg->journal.batch_ms = 1;
-	cfg->journal.batch_records = 64;
-	cfg->journal.flush_ms = 100;
-	cfg->journal.rotate_bytes = INT64_C(64) << 20;
-	cfg->journal.compact_bytes = INT64_C(256) << 20;
-	cfg->journal.reconcile_timeout_ms = 15000;
+	cfg->journal.batch_ms = IG_CFG_DEFAULT_BATCH_MS;
+	cfg->journal.batch_records = IG_CFG_DEFAULT_BATCH_RECORDS;
+	cfg->journal.flush_ms = IG_CFG_DEFAULT_FLUSH_MS;
+	cfg->journal.rotate_bytes = IG_CFG_DEFAULT_ROTATE_BYTES;
+	cfg->journal.compact_bytes = IG_CFG_DEFAULT_COMPACT_BYTES;
+	cfg->journal.reconcile_timeout_ms = IG_CFG_DEFAULT_RECONCILE_TIMEOUT_MS;
 	cfg->journal.on_mismatch = IG_MISMATCH_HALT;
 	cfg->journal.balance_tolerance = 0;
 
 	for (uint32_t i = 0; i < IG_MAX_STRATEGIES; i++) {
 		struct ig_cfg_strategy *s = &cfg->strategies[i];
 		s->thread = 0;
-		s->capital = IG_FIXED(100000);
+		s->capital = IG_CFG_DEFAULT_CAPITAL;
 		s->nsymbols = 0;
 		s->nparams = 0;
 		risk_defaults(&s->risk);

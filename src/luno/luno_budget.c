@@ -207,5 +207,6 @@ bool ig_luno_budget_backing_off(const struct ig_luno_budget *b, int64_t now_ns)
 
 int64_t ig_luno_budget_per_min(const struct ig_config *cfg)
 {
-	return cfg->venue.requests_per_min > 0 ? cfg->venue.requests_per_min : 300;
+	return cfg->venue.requests_per_min > 0 ? cfg->venue.requests_per_min
+					     : IG_CFG_DEFAULT_REQUESTS_PER_MIN;
 }

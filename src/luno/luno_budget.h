@@ -112,7 +112,8 @@ int64_t ig_luno_budget_limit(const struct ig_luno_budget *b);
 /* True while a 429 backoff is running at now_ns. */
 bool ig_luno_budget_backing_off(const struct ig_luno_budget *b, int64_t now_ns);
 
-/* The configured budget (calls a minute); 300 unless the config says. */
+/* The configured budget (calls a minute); IG_CFG_DEFAULT_REQUESTS_PER_MIN
+ * unless the config says. */
 int64_t ig_luno_budget_per_min(const struct ig_config *cfg);
 
 #endif

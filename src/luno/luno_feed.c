@@ -28,7 +28,7 @@ void ig_luno_feed_opts_from_config(struct ig_luno_feed_opts *o, const struct ig_
 	o->base_url = cfg->venue.base_url;
 	o->pair = cfg->feed.symbol;
 	o->instrument_id = instrument_id;
-	o->interval_ms = cfg->feed.heartbeat_ms > 0 ? cfg->feed.heartbeat_ms : 1000;
+	o->interval_ms = cfg->feed.heartbeat_ms > 0 ? cfg->feed.heartbeat_ms : IG_CFG_DEFAULT_HEARTBEAT_MS;
 	o->orderbook_top = cfg->feed.luno_endpoint == 1;
 	o->connect_timeout_ms = cfg->venue.connect_timeout_ms;
 	o->timeout_ms = 0;
@@ -62,18 +62,18 @@ int ig_luno_feed_open(struct ig_luno_feed *f, const struct ig_luno_feed_opts *o,
 	}
 	f->top = o->orderbook_top;
 	f->instrument_id = o->instrument_id;
-	f->interval_ns = (o->interval_ms > 0 ? o->interval_ms : 1000) * NS_PER_MS;
-	f->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 3000;
+	f->interval_ns = (o->interval_ms > 0 ? o->interval_ms : IG_CFG_DEFAULT_HEARTBEAT_MS) * NS_PER_MS;
+	f->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS;
 	f->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : f->interval_ns / NS_PER_MS;
-	if (f->timeout_ms > 10000)
-		f->timeout_ms = 10000;
+	if (f->timeout_ms > IG_CFG_DEFAULT_TIMEOUT_MS)
+		f->timeout_ms = IG_CFG_DEFAULT_TIMEOUT_MS;
 	if (f->timeout_ms < 100)
 		f->timeout_ms = 100;
 	f->io_poll_ns = (o->io_poll_us > 0 ? o->io_poll_us : 250) * 1000;
 	if (o->budget != NULL) {
 		f->budget = o->budget;
 	} else {
-		ig_luno_budget_init(&f->own_budget, 300, 0, 0);
+		ig_luno_budget_init(&f->own_budget, IG_CFG_DEFAULT_REQUESTS_PER_MIN, 0, 0);
 		f->budget = &f->own_budget;
 	}
 	f->reserve = o->reserve >= 0 ? o->reserve : f->budget->burst / 3;

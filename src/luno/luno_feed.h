@@ -47,15 +47,15 @@ struct ig_luno_instance; /* luno.h */
 #define IG_LUNO_FEED_BODY_MAX (64 * 1024)
 
 struct ig_luno_feed_opts {
-	const char *base_url;        /* "https://api.luno.com" */
+	const char *base_url;        /* default IG_CFG_DEFAULT_VENUE_BASE_URL */
 	const char *pair;            /* "XBTZAR" */
 	uint16_t instrument_id;
-	int64_t interval_ms;         /* poll spacing; default 1000 */
+	int64_t interval_ms;         /* poll spacing; default IG_CFG_DEFAULT_HEARTBEAT_MS */
 	bool orderbook_top;          /* poll orderbook_top instead of ticker */
-	int64_t connect_timeout_ms;  /* default 3000 */
-	int64_t timeout_ms;          /* default: interval, at most 10000 */
+	int64_t connect_timeout_ms;  /* default IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS */
+	int64_t timeout_ms;          /* default: interval, at most IG_CFG_DEFAULT_TIMEOUT_MS */
 	int64_t io_poll_us;          /* re-check spacing while in flight; default 250 */
-	struct ig_luno_budget *budget; /* shared; NULL = an own one of 300 a minute */
+	struct ig_luno_budget *budget; /* the instance's; NULL = an own one of IG_CFG_DEFAULT_REQUESTS_PER_MIN */
 	int64_t reserve;             /* budget calls left free for orders; -1 = burst / 3 */
 };
 

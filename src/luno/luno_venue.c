@@ -223,20 +223,20 @@ static int64_t floor_scaled(int64_t v, int dp)
 void ig_luno_opts_default(struct ig_luno_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->base_url = "https://api.luno.com";
-	o->key_id_env = "LUNO_API_KEY_ID";
-	o->secret_env = "LUNO_API_KEY_SECRET";
+	o->base_url = IG_CFG_DEFAULT_VENUE_BASE_URL;
+	o->key_id_env = IG_CFG_DEFAULT_KEY_ID_ENV;
+	o->secret_env = IG_CFG_DEFAULT_SECRET_ENV;
 	for (int i = 0; i < IG_MAX_INSTRUMENTS; i++)
 		o->price_scale[i] = o->volume_scale[i] = -1;
-	o->connect_timeout_ms = 3000;
-	o->timeout_ms = 10000;
-	o->status_ms = 1000;
+	o->connect_timeout_ms = IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS;
+	o->timeout_ms = IG_CFG_DEFAULT_TIMEOUT_MS;
+	o->status_ms = IG_CFG_DEFAULT_HEARTBEAT_MS;
 	o->in_doubt_window_ms = -1;
 	o->market_buy_ioc_bps = IG_CFG_MARKET_BUY_IOC_BPS;
 	o->io_poll_us = 200;
 	o->max_send_attempts = 3;
 	o->poll_reserve = -1;
-	o->requests_per_min = 300;
+	o->requests_per_min = IG_CFG_DEFAULT_REQUESTS_PER_MIN;
 	o->backoff_base_ms = 500;
 }
 
@@ -254,7 +254,7 @@ void ig_luno_opts_from_config(struct ig_luno_opts *o, const struct ig_config *cf
 	 * design says. */
 	o->status_ms = cfg->venue.status_ms > 0      ? cfg->venue.status_ms
 		       : cfg->feed.heartbeat_ms > 0 ? cfg->feed.heartbeat_ms
-						    : 1000;
+						    : IG_CFG_DEFAULT_HEARTBEAT_MS;
 	o->price_scale[0] = (int)cfg->venue.price_scale;
 	o->volume_scale[0] = (int)cfg->venue.volume_scale;
 	o->in_doubt_window_ms = cfg->venue.in_doubt_window_ms;
@@ -354,9 +354,9 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 		in->price_scale = o->price_scale[i] >= 0 && o->volume_scale[i] >= 0 ? o->price_scale[i] : -1;
 		in->volume_scale = in->price_scale >= 0 ? o->volume_scale[i] : -1;
 	}
-	v->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 3000;
-	v->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
-	v->status_ns = (o->status_ms > 0 ? o->status_ms : 1000) * NS_PER_MS;
+	v->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS;
+	v->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : IG_CFG_DEFAULT_TIMEOUT_MS;
+	v->status_ns = (o->status_ms > 0 ? o->status_ms : IG_CFG_DEFAULT_HEARTBEAT_MS) * NS_PER_MS;
 	v->in_doubt_window_ns = (o->in_doubt_window_ms >= 0 ? o->in_doubt_window_ms
 							     : v->timeout_ms + 2000) * NS_PER_MS;
 	v->market_buy_ioc_bps = o->market_buy_ioc_bps;
@@ -365,7 +365,8 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 	if (o->budget != NULL) {
 		v->budget = o->budget;
 	} else {
-		ig_luno_budget_init(&v->own_budget, o->requests_per_min > 0 ? o->requests_per_min : 300,
+		ig_luno_budget_init(&v->own_budget, o->requests_per_min > 0 ? o->requests_per_min
+										: IG_CFG_DEFAULT_REQUESTS_PER_MIN,
 				    0, o->backoff_base_ms);
 		v->budget = &v->own_budget;
 	}

@@ -219,23 +219,23 @@ struct ig_luno_instance; /* luno.h */
 /* Everything the venue needs; ig_luno_opts_from_config() fills it from the
  * config, tests fill it directly. Strings are copied at init. */
 struct ig_luno_opts {
-	const char *base_url;       /* "https://api.luno.com" */
+	const char *base_url;       /* default IG_CFG_DEFAULT_VENUE_BASE_URL */
 	const char *key_id_env;     /* name of the env variable with the key id */
 	const char *secret_env;     /* name of the env variable with the secret */
 	const char *pairs[IG_MAX_INSTRUMENTS]; /* Luno pair per instrument id */
 	uint32_t npairs;
 	int price_scale[IG_MAX_INSTRUMENTS];  /* decimals; -1 = from /markets */
 	int volume_scale[IG_MAX_INSTRUMENTS]; /* decimals; -1 = from /markets */
-	int64_t connect_timeout_ms; /* default 3000 */
-	int64_t timeout_ms;         /* total per request; default 10000 */
-	int64_t status_ms;          /* listtrades / status cadence; default 1000 */
+	int64_t connect_timeout_ms; /* default IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS */
+	int64_t timeout_ms;         /* total per request; default IG_CFG_DEFAULT_TIMEOUT_MS */
+	int64_t status_ms;          /* listtrades / status cadence; default IG_CFG_DEFAULT_HEARTBEAT_MS */
 	int64_t in_doubt_window_ms; /* not-found is final only after the last send + this; default timeout_ms + 2000 */
 	int64_t market_buy_ioc_bps; /* market BUY as BID IOC at ref + bps (default 50); -1: marketorder counter_volume */
 	int64_t io_poll_us;         /* poll spacing while HTTP is in flight; default 200 */
 	int64_t max_send_attempts;  /* for submits whose connection never opened; default 3 */
 	int64_t poll_reserve;       /* budget calls periodic polls leave free; -1 = burst / 3 */
 	struct ig_luno_budget *budget; /* shared budget; NULL = an own one: */
-	int64_t requests_per_min;   /*   its calls a minute; default 300 */
+	int64_t requests_per_min;   /*   its calls a minute; default IG_CFG_DEFAULT_REQUESTS_PER_MIN */
 	int64_t backoff_base_ms;    /*   its first 429 backoff; default 500 */
 	int64_t since_ms;           /* listtrades since= (Unix ms); 0 = from Luno's latest trade */
 };
