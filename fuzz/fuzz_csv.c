@@ -67,7 +67,7 @@ static void run(const char *path, bool strict)
 		CHECK(err[0] != '\0');
 		return;
 	}
-	CHECK(feed.nevents + feed.bad_rows == feed.rows);
+	CHECK(ig_feed_size(&feed) + feed.bad_rows == feed.rows);
 	CHECK(!strict || feed.bad_rows == 0);
 	while ((rc = ig_feed_next(&feed, 0, &ev, &due)) == 1) {
 		check_event(&ev, prev);

@@ -1,10 +1,10 @@
 /*
- * fuzz_luno_json.c - every Luno REST reply parser (src/exec/luno_json.c):
+ * fuzz_luno_json.c - every Luno REST reply parser (src/luno/luno_json.c):
  * error, order_id, success, order, orders, trades, ticker, top, markets
  * and balance all parse the same input, plus the error-code mapping.
  * A parser that succeeds must respect the sign rules it documents.
  */
-#include "exec/luno_json.h"
+#include "luno/luno_json.h"
 
 #include "fuzz_util.h"
 

@@ -158,7 +158,7 @@ static int cmd_run(const struct args *a, bool backtest)
 	if ((rc = load(&cfg, a)) != 0)
 		return rc;
 	if (backtest) {
-		if (cfg.feed.source == IG_FEED_LUNO) {
+		if (ig_feed_type_at(cfg.feed.source)->live) {
 			fprintf(stderr, "%s: feed.source: a backtest replays csv or synthetic data, not a live feed\n",
 				cfg.file);
 			return 1;
@@ -194,16 +194,14 @@ static int cmd_run(const struct args *a, bool backtest)
 		return rc == IG_ENOENT || rc == IG_EIO ? 2 : 1;
 	}
 	ig_log_info("ingenium %s: %s, feed %s, %u strategies, threading %s", IG_VERSION, cfg.file,
-		    cfg.feed.source == IG_FEED_CSV    ? cfg.feed.path
-		    : cfg.feed.source == IG_FEED_LUNO ? "luno"
-						      : "synthetic",
+		    ig_feed_type_at(cfg.feed.source)->needs_path ? cfg.feed.path
+								 : ig_feed_type_at(cfg.feed.source)->name,
 		    cfg.nstrategies,
 		    cfg.engine.threading == IG_THREADING_SHARED   ? "shared"
 		    : cfg.engine.threading == IG_THREADING_INLINE ? "inline"
 								  : "dedicated");
 	rc = ig_engine_run(&eng);
-	if (eng.exec.ops == &ig_luno_ops)
-		ig_luno_log_stats(&eng.exec.luno);
+	ig_exec_log_stats(&eng.exec);
 	ig_log_stop();
 	if (rc != 0) {
 		fprintf(stderr, "ingenium: run failed: %s\n", ig_strerror(rc));

@@ -40,6 +40,8 @@
 
 #include "core/wait.h"
 #include "strategy/registry.h"
+#include "exec/venue.h"
+#include "feed/feed.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
@@ -92,6 +94,8 @@ struct field {
 	int64_t max;
 	const char *const *names;  /* FT_ENUM: names indexed by value, NULL-ended */
 	int (*parse)(const char *s); /* FT_ENUM: optional parser, else names */
+	const char *(*name_at)(int i); /* FT_ENUM: a registry's names (NULL past the end),
+					* instead of names */
 	unsigned flags;            /* F_* */
 };
 
@@ -100,8 +104,6 @@ struct field {
 
 static const char *const threading_names[] = { "dedicated", "shared", "inline", NULL };
 static const char *const wait_names[] = { "spin", "yield", "adaptive", NULL };
-static const char *const source_names[] = { "csv", "synthetic", "luno", NULL };
-static const char *const venue_names[] = { "paper", "luno", NULL };
 static const char *const sync_names[] = { "order", "batch", NULL };
 static const char *const breach_names[] = { "reducing", "halted", NULL };
 static const char *const recover_names[] = { "auto", "on", "off", NULL };
@@ -110,8 +112,6 @@ static const char *const endpoint_names[] = { "ticker", "orderbook_top", NULL };
 
 _Static_assert(IG_THREADING_INLINE == 2, "threading_names follows enum ig_threading");
 _Static_assert(IG_WAIT_ADAPTIVE == 2, "wait_names follows enum ig_wait_kind");
-_Static_assert(IG_FEED_LUNO == 2, "source_names follows enum ig_feed_source");
-_Static_assert(IG_VENUE_LUNO == 1, "venue_names follows enum ig_venue_kind");
 _Static_assert(IG_JOURNAL_SYNC_BATCH == 1, "sync_names follows enum ig_journal_sync");
 _Static_assert(IG_BREACH_HALTED == 1, "breach_names follows enum ig_breach_action");
 _Static_assert(IG_RECOVER_OFF == 2, "recover_names follows enum ig_journal_recover");
@@ -133,7 +133,8 @@ static const struct field engine_fields[] = {
 };
 
 static const struct field feed_fields[] = {
-	{ FIELD(ig_cfg_feed, source, FT_ENUM), .names = source_names },
+	/* The feed-source and venue registries (feed.h, venue.h) know the names. */
+	{ FIELD(ig_cfg_feed, source, FT_ENUM), .parse = ig_feed_index, .name_at = ig_feed_name_at },
 	{ FIELD(ig_cfg_feed, path, FT_STR) },
 	{ FIELD(ig_cfg_feed, speed, FT_I64), .min = 0, .max = INT64_MAX },
 	{ FIELD(ig_cfg_feed, heartbeat_ms, FT_I64), .min = 0, .max = MS_MAX },
@@ -150,7 +151,7 @@ static const struct field feed_fields[] = {
 };
 
 static const struct field venue_fields[] = {
-	{ FIELD(ig_cfg_venue, kind, FT_ENUM), .names = venue_names },
+	{ FIELD(ig_cfg_venue, kind, FT_ENUM), .parse = ig_venue_index, .name_at = ig_venue_name_at },
 	{ FIELD(ig_cfg_venue, base_url, FT_STR) },
 	{ FIELD(ig_cfg_venue, key_id_env, FT_STR) },
 	{ FIELD(ig_cfg_venue, secret_env, FT_STR) },
@@ -446,8 +447,12 @@ static int fail_enum(const struct errctx *ec, const struct where *at, const char
 	size_t used = 0;
 
 	list[0] = '\0';
-	for (size_t i = 0; f->names[i] != NULL && used < sizeof(list); i++) {
-		int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? "|" : "", f->names[i]);
+	for (int i = 0; used < sizeof(list); i++) {
+		const char *name = f->name_at != NULL ? f->name_at(i) : f->names[i];
+		int w;
+		if (name == NULL)
+			break;
+		w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? "|" : "", name);
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -1150,6 +1155,8 @@ static int validate(const struct ig_config *cfg, const struct marks *m, const st
 {
 	const struct where top = { 1, 1, NULL };
 	const struct where *feed_at = m ? &m->feed : &top;
+	const struct ig_feed_type *src;
+	const struct ig_venue_type *venue;
 	const char *comp[4];
 	char idx[12];
 
@@ -1168,32 +1175,38 @@ static int validate(const struct ig_config *cfg, const struct marks *m, const st
 	comp[1] = "source";
 	if (cfg->feed.source < 0)
 		return fail(ec, feed_at, comp, 2, "missing required key");
-	if (cfg->feed.source > IG_FEED_LUNO)
+	src = ig_feed_type_at(cfg->feed.source);
+	if (src == NULL)
 		return fail(ec, feed_at, comp, 2, "invalid value %d", cfg->feed.source);
-	if (cfg->feed.source == IG_FEED_LUNO && cfg->engine.threading == IG_THREADING_INLINE)
+	if (src->live && cfg->engine.threading == IG_THREADING_INLINE)
 		return fail(ec, feed_at, comp, 2,
 			    "a live feed cannot run inline (engine.threading: inline replays csv or synthetic data)");
 	comp[1] = "path";
-	if (cfg->feed.source == IG_FEED_CSV && cfg->feed.path[0] == '\0')
-		return fail(ec, feed_at, comp, 2, "missing required key (feed.source is csv)");
+	if (src->needs_path && cfg->feed.path[0] == '\0')
+		return fail(ec, feed_at, comp, 2, "missing required key (feed.source is %s)", src->name);
 
+	comp[0] = "venue";
+	comp[1] = "kind";
+	venue = ig_venue_at(cfg->venue.kind);
+	if (venue == NULL)
+		return fail(ec, m ? &m->root : &top, comp, 2, "invalid value %d", cfg->venue.kind);
 	/* A live venue: client order ids must never repeat (their run epoch
 	 * counts runs in the journal) and a crash must be recoverable, so the
 	 * journal is on; and time is live, so not inline. */
-	if (cfg->venue.kind != IG_VENUE_PAPER) {
+	if (venue->live) {
 		comp[0] = "engine";
 		comp[1] = "threading";
 		if (cfg->engine.threading == IG_THREADING_INLINE)
 			return fail(ec, m ? &m->root : &top, comp, 2,
 				    "venue.kind %s cannot run inline (a live venue needs live time)",
-				    venue_names[cfg->venue.kind]);
+				    venue->name);
 		comp[0] = "journal";
 		comp[1] = "enabled";
 		if (!cfg->journal.enabled)
 			return fail(ec, m ? &m->root : &top, comp, 2,
 				    "venue.kind %s trades real money and needs the journal (client "
 				    "order ids and crash recovery depend on it): set journal.enabled: true",
-				    venue_names[cfg->venue.kind]);
+				    venue->name);
 	}
 
 	comp[0] = "strategies";
@@ -1424,9 +1437,9 @@ void ig_config_defaults(struct ig_config *cfg)
 
 	cfg->engine.threading = IG_THREADING_DEDICATED;
 	cfg->engine.wait = IG_WAIT_ADAPTIVE;
-	cfg->engine.ring_size = 4096;
-	cfg->engine.strategy_threads = 1;
-	cfg->engine.workers = 1;
+	cfg->engine.ring_size = IG_CFG_DEFAULT_RING_SIZE;
+	cfg->engine.strategy_threads = IG_CFG_DEFAULT_STRATEGY_THREADS;
+	cfg->engine.workers = IG_CFG_DEFAULT_WORKERS;
 	cfg->engine.tick_shares_worker = false;
 	cfg->engine.cancel_on_stop = true;
 	cfg->engine.cpu_tick = -1;
@@ -1439,27 +1452,27 @@ void ig_config_defaults(struct ig_config *cfg)
 
 	cfg->feed.source = -1;
 	cfg->feed.speed = 0;
-	cfg->feed.heartbeat_ms = 1000;
-	snprintf(cfg->feed.symbol, sizeof(cfg->feed.symbol), "XBTZAR");
+	cfg->feed.heartbeat_ms = IG_CFG_DEFAULT_HEARTBEAT_MS;
+	snprintf(cfg->feed.symbol, sizeof(cfg->feed.symbol), "%s", IG_CFG_DEFAULT_SYMBOL);
 	cfg->feed.strict = false;
-	cfg->feed.seed = 1;
+	cfg->feed.seed = IG_CFG_DEFAULT_SEED;
 	cfg->feed.rate = 0;
-	cfg->feed.count = 100000;
-	cfg->feed.start_px = IG_FIXED(100);
-	cfg->feed.tick_size = IG_FIXED_SCALE / 100;
-	cfg->feed.spread_bps = 10;
-	cfg->feed.qty = IG_FIXED(1);
+	cfg->feed.count = IG_CFG_DEFAULT_COUNT;
+	cfg->feed.start_px = IG_CFG_DEFAULT_START_PX;
+	cfg->feed.tick_size = IG_CFG_DEFAULT_TICK_SIZE;
+	cfg->feed.spread_bps = IG_CFG_DEFAULT_SPREAD_BPS;
+	cfg->feed.qty = IG_CFG_DEFAULT_QTY;
 
 	cfg->venue.kind = IG_VENUE_PAPER;
-	snprintf(cfg->venue.base_url, sizeof(cfg->venue.base_url), "https://api.luno.com");
-	snprintf(cfg->venue.key_id_env, sizeof(cfg->venue.key_id_env), "LUNO_API_KEY_ID");
-	snprintf(cfg->venue.secret_env, sizeof(cfg->venue.secret_env), "LUNO_API_KEY_SECRET");
-	cfg->venue.maker_fee_bps = 0;
-	cfg->venue.taker_fee_bps = 10;
-	cfg->venue.connect_timeout_ms = 3000;
-	cfg->venue.timeout_ms = 10000;
+	snprintf(cfg->venue.base_url, sizeof(cfg->venue.base_url), "%s", IG_CFG_DEFAULT_VENUE_BASE_URL);
+	snprintf(cfg->venue.key_id_env, sizeof(cfg->venue.key_id_env), "%s", IG_CFG_DEFAULT_KEY_ID_ENV);
+	snprintf(cfg->venue.secret_env, sizeof(cfg->venue.secret_env), "%s", IG_CFG_DEFAULT_SECRET_ENV);
+	cfg->venue.maker_fee_bps = IG_CFG_DEFAULT_MAKER_FEE_BPS;
+	cfg->venue.taker_fee_bps = IG_CFG_DEFAULT_TAKER_FEE_BPS;
+	cfg->venue.connect_timeout_ms = IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS;
+	cfg->venue.timeout_ms = IG_CFG_DEFAULT_TIMEOUT_MS;
 	cfg->venue.status_ms = 0;
-	cfg->venue.requests_per_min = 300;
+	cfg->venue.requests_per_min = IG_CFG_DEFAULT_REQUESTS_PER_MIN;
 	cfg->venue.price_scale = -1;
 	cfg->venue.volume_scale = -1;
 	cfg->venue.in_doubt_window_ms = -1;
@@ -1467,23 +1480,23 @@ void ig_config_defaults(struct ig_config *cfg)
 
 	risk_defaults(&cfg->risk);
 
-	snprintf(cfg->journal.path, sizeof(cfg->journal.path), "var/ingenium.journal");
+	snprintf(cfg->journal.path, sizeof(cfg->journal.path), "%s", IG_CFG_DEFAULT_JOURNAL_PATH);
 	cfg->journal.sync = IG_JOURNAL_SYNC_ORDER;
 	cfg->journal.enabled = false;
 	cfg->journal.recover = IG_RECOVER_AUTO;
-	cfg->journal.batch_ms = 1;
-	cfg->journal.batch_records = 64;
-	cfg->journal.flush_ms = 100;
-	cfg->journal.rotate_bytes = INT64_C(64) << 20;
-	cfg->journal.compact_bytes = INT64_C(256) << 20;
-	cfg->journal.reconcile_timeout_ms = 15000;
+	cfg->journal.batch_ms = IG_CFG_DEFAULT_BATCH_MS;
+	cfg->journal.batch_records = IG_CFG_DEFAULT_BATCH_RECORDS;
+	cfg->journal.flush_ms = IG_CFG_DEFAULT_FLUSH_MS;
+	cfg->journal.rotate_bytes = IG_CFG_DEFAULT_ROTATE_BYTES;
+	cfg->journal.compact_bytes = IG_CFG_DEFAULT_COMPACT_BYTES;
+	cfg->journal.reconcile_timeout_ms = IG_CFG_DEFAULT_RECONCILE_TIMEOUT_MS;
 	cfg->journal.on_mismatch = IG_MISMATCH_HALT;
 	cfg->journal.balance_tolerance = 0;
 
 	for (uint32_t i = 0; i < IG_MAX_STRATEGIES; i++) {
 		struct ig_cfg_strategy *s = &cfg->strategies[i];
 		s->thread = 0;
-		s->capital = IG_FIXED(100000);
+		s->capital = IG_CFG_DEFAULT_CAPITAL;
 		s->nsymbols = 0;
 		s->nparams = 0;
 		risk_defaults(&s->risk);

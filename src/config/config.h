@@ -31,6 +31,7 @@
 
 #include "ingenium/event.h"
 #include "ingenium/strategy.h"
+#include "ingenium/fixed.h"
 
 #define IG_CFG_NAME_MAX 48
 #define IG_CFG_PATH_MAX 256
@@ -44,12 +45,17 @@ enum ig_threading {
 	IG_THREADING_INLINE,
 };
 
+/* feed.source holds an index in the feed-source registry (src/feed/feed.h,
+ * ig_feed_find); these are the built-in sources' fixed slots. */
 enum ig_feed_source {
 	IG_FEED_CSV = 0,
 	IG_FEED_SYNTHETIC,
 	IG_FEED_LUNO,
 };
 
+/* venue.kind holds an index in the venue registry (src/exec/venue.h,
+ * ig_venue_find); these are the built-in venues' fixed slots (the number
+ * is part of the journal's account identity, so slots never move). */
 enum ig_venue_kind {
 	IG_VENUE_PAPER = 0,
 	IG_VENUE_LUNO,
@@ -77,7 +83,11 @@ enum ig_breach_action {
 	IG_BREACH_HALTED,
 };
 
-#define IG_CFG_DEFAULT_RING_SIZE 4096u /* engine.ring_size when the config does not say */
+/* Defaults (ig_config_defaults): each is named once, here, next to its
+ * field, and used by that name wherever code falls back to it. */
+#define IG_CFG_DEFAULT_RING_SIZE 4096            /* engine.ring_size, slots */
+#define IG_CFG_DEFAULT_STRATEGY_THREADS 1
+#define IG_CFG_DEFAULT_WORKERS 1
 
 struct ig_cfg_engine {
 	int threading;            /* enum ig_threading; default dedicated */
@@ -94,17 +104,26 @@ struct ig_cfg_engine {
 	int cpu_workers[IG_MAX_STRATEGY_THREADS];  /* shared mode; -1 = none */
 };
 
+#define IG_CFG_DEFAULT_HEARTBEAT_MS 1000         /* feed.heartbeat_ms (and the Luno status period) */
+#define IG_CFG_DEFAULT_SYMBOL "XBTZAR"           /* feed.symbol */
+#define IG_CFG_DEFAULT_SEED 1                    /* feed.seed */
+#define IG_CFG_DEFAULT_COUNT 100000              /* feed.count, events */
+#define IG_CFG_DEFAULT_START_PX IG_FIXED(100)    /* feed.start_px, 1e-8 */
+#define IG_CFG_DEFAULT_TICK_SIZE (IG_FIXED_SCALE / 100) /* feed.tick_size, 1e-8: 0.01 */
+#define IG_CFG_DEFAULT_SPREAD_BPS 10             /* feed.spread_bps */
+#define IG_CFG_DEFAULT_QTY IG_FIXED(1)           /* feed.qty, 1e-8 */
+
 struct ig_cfg_feed {
-	int source;               /* enum ig_feed_source; required */
+	int source;               /* feed-source registry index (enum ig_feed_source); required */
 	char path[IG_CFG_PATH_MAX];/* csv: required */
 	int64_t speed;            /* 0 = as fast as possible, 1 = real time, k = k x; default 0 */
-	int64_t heartbeat_ms;     /* default 1000; 0 = no heartbeat */
-	char symbol[IG_CFG_NAME_MAX]; /* default "XBTZAR" */
+	int64_t heartbeat_ms;     /* default IG_CFG_DEFAULT_HEARTBEAT_MS; 0 = no heartbeat */
+	char symbol[IG_CFG_NAME_MAX]; /* default IG_CFG_DEFAULT_SYMBOL */
 	bool strict;              /* refuse the run on a malformed row; default false */
 	/* synthetic */
 	uint64_t seed;            /* default 1 */
 	int64_t rate;             /* events per second, 0 = as fast as possible; default 0 */
-	int64_t count;            /* events to generate, 0 = unbounded; default 100000 */
+	int64_t count;            /* events to generate, 0 = unbounded; default IG_CFG_DEFAULT_COUNT */
 	int64_t start_px;         /* 1e-8; default 100 */
 	int64_t tick_size;        /* 1e-8; default 0.01 */
 	int64_t spread_bps;       /* default 10 */
@@ -115,18 +134,26 @@ struct ig_cfg_feed {
 /* venue.market_buy_ioc_bps default: a market buy goes to Luno as an IOC bid
  * at its reference price plus this, and the OMS reserves cash at that price. */
 #define IG_CFG_MARKET_BUY_IOC_BPS 50
+#define IG_CFG_DEFAULT_VENUE_BASE_URL "https://api.luno.com" /* venue.base_url */
+#define IG_CFG_DEFAULT_KEY_ID_ENV "LUNO_API_KEY_ID"         /* venue.key_id_env */
+#define IG_CFG_DEFAULT_SECRET_ENV "LUNO_API_KEY_SECRET"     /* venue.secret_env */
+#define IG_CFG_DEFAULT_MAKER_FEE_BPS 0
+#define IG_CFG_DEFAULT_TAKER_FEE_BPS 10
+#define IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS 3000   /* venue.connect_timeout_ms */
+#define IG_CFG_DEFAULT_TIMEOUT_MS 10000          /* venue.timeout_ms, a whole request */
+#define IG_CFG_DEFAULT_REQUESTS_PER_MIN 300      /* venue.requests_per_min: Luno's limit */
 
 struct ig_cfg_venue {
-	int kind;                 /* enum ig_venue_kind; default paper */
-	char base_url[IG_CFG_PATH_MAX]; /* default https://api.luno.com */
-	char key_id_env[IG_CFG_NAME_MAX];   /* default LUNO_API_KEY_ID */
-	char secret_env[IG_CFG_NAME_MAX];   /* default LUNO_API_KEY_SECRET */
+	int kind;                 /* venue registry index (enum ig_venue_kind); default paper */
+	char base_url[IG_CFG_PATH_MAX]; /* default IG_CFG_DEFAULT_VENUE_BASE_URL */
+	char key_id_env[IG_CFG_NAME_MAX];   /* default IG_CFG_DEFAULT_KEY_ID_ENV */
+	char secret_env[IG_CFG_NAME_MAX];   /* default IG_CFG_DEFAULT_SECRET_ENV */
 	int64_t maker_fee_bps;    /* default 0 */
 	int64_t taker_fee_bps;    /* default 10 */
-	int64_t connect_timeout_ms; /* default 3000 */
-	int64_t timeout_ms;         /* default 10000 */
+	int64_t connect_timeout_ms; /* default IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS */
+	int64_t timeout_ms;         /* default IG_CFG_DEFAULT_TIMEOUT_MS */
 	int64_t status_ms;          /* order status / fills poll period; 0 = feed.heartbeat_ms */
-	int64_t requests_per_min;   /* the one request budget of every call; default 300 */
+	int64_t requests_per_min;   /* the one request budget of every call; default IG_CFG_DEFAULT_REQUESTS_PER_MIN */
 	int64_t price_scale;        /* decimals of prices; -1 = from /api/exchange/1/markets */
 	int64_t volume_scale;       /* decimals of volumes; -1 = from the markets endpoint */
 	int64_t in_doubt_window_ms; /* "not found" is final only this long after a send; -1 = timeout_ms + 2000 */
@@ -160,6 +187,8 @@ struct ig_cfg_param {
 	bool is_default;           /* filled in from the type's declaration (line:col = the entry) */
 };
 
+#define IG_CFG_DEFAULT_CAPITAL IG_FIXED(100000)   /* strategies[].capital, 1e-8 */
+
 struct ig_cfg_strategy {
 	char name[IG_CFG_NAME_MAX];    /* required, unique */
 	char type[IG_CFG_NAME_MAX];    /* required: a built-in type, or the plugin's type */
@@ -168,7 +197,7 @@ struct ig_cfg_strategy {
 	uint32_t thread;               /* strategy thread index; default 0 */
 	char symbols[IG_CFG_MAX_SYMBOLS][IG_CFG_NAME_MAX]; /* default [feed.symbol] */
 	uint32_t nsymbols;
-	int64_t capital;               /* starting cash, 1e-8; default 100000 */
+	int64_t capital;               /* starting cash, 1e-8; default IG_CFG_DEFAULT_CAPITAL */
 	struct ig_cfg_param params[IG_CFG_MAX_PARAMS];
 	uint32_t nparams;
 	struct ig_cfg_risk risk;       /* overrides; IG_RISK_UNSET = inherit */
@@ -177,8 +206,16 @@ struct ig_cfg_strategy {
 	uint32_t index;                /* position in ig_config.strategies[], for messages */
 };
 
+#define IG_CFG_DEFAULT_JOURNAL_PATH "var/ingenium.journal"
+#define IG_CFG_DEFAULT_BATCH_MS 1
+#define IG_CFG_DEFAULT_BATCH_RECORDS 64
+#define IG_CFG_DEFAULT_FLUSH_MS 100
+#define IG_CFG_DEFAULT_ROTATE_BYTES (INT64_C(64) << 20)
+#define IG_CFG_DEFAULT_COMPACT_BYTES (INT64_C(256) << 20)
+#define IG_CFG_DEFAULT_RECONCILE_TIMEOUT_MS 15000
+
 struct ig_cfg_journal {
-	char path[IG_CFG_PATH_MAX];    /* default var/ingenium.journal */
+	char path[IG_CFG_PATH_MAX];    /* default IG_CFG_DEFAULT_JOURNAL_PATH */
 	int sync;                      /* enum ig_journal_sync; default order */
 	bool enabled;                  /* default false: the paper demo runs without one */
 	int recover;                   /* enum ig_journal_recover; default auto */
@@ -187,7 +224,7 @@ struct ig_cfg_journal {
 	int64_t flush_ms;              /* other records reach the disk within N ms; default 100 */
 	int64_t rotate_bytes;          /* new segment beyond this; default 64 MiB; 0 never */
 	int64_t compact_bytes;         /* compact at start beyond this; default 256 MiB; 0 never */
-	int64_t reconcile_timeout_ms;  /* report a failed reconciliation after; default 15000 */
+	int64_t reconcile_timeout_ms;  /* report a failed reconciliation after; default IG_CFG_DEFAULT_RECONCILE_TIMEOUT_MS */
 	int on_mismatch;               /* enum ig_mismatch_action; default halt */
 	int64_t balance_tolerance;     /* differences up to this are not reported, 1e-8; default 0 */
 };

@@ -9,59 +9,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void paper_submit(void *v, const struct ig_event *order, struct ig_emit *out)
-{
-	ig_paper_submit(v, order, out);
-}
-
-static void paper_cancel(void *v, const struct ig_event *cancel, struct ig_emit *out)
-{
-	ig_paper_cancel(v, cancel, out);
-}
-
-static void paper_md(void *v, const struct ig_event *md, struct ig_emit *out)
-{
-	ig_paper_market_data(v, md, out);
-}
-
-static const struct ig_venue_ops paper_ops = {
-	.name = "paper",
-	.wants_md = true,
-	.submit = paper_submit,
-	.cancel = paper_cancel,
-	.market_data = paper_md,
-};
-
 int ig_exec_init(struct ig_exec *x, const struct ig_config *cfg)
 {
+	char err[IG_CFG_ERR_MAX];
 	int rc;
 
 	memset(x, 0, sizeof(*x));
-	x->venue_kind = cfg->venue.kind;
 	x->measure = true;
 	ig_hist_init(&x->tick_to_order);
 	/* Shutdown waits for requests in flight and orders in doubt, but not
 	 * for ever: a request's timeout plus the in-doubt window. */
 	x->drain_timeout_ns = (cfg->venue.timeout_ms * 2 + 5000) * INT64_C(1000000);
-	if (cfg->venue.kind == IG_VENUE_LUNO) {
-		struct ig_luno_opts lo;
-		char err[IG_CFG_ERR_MAX];
-		ig_luno_opts_from_config(&lo, cfg);
-		rc = ig_luno_init(&x->luno, &lo, err, sizeof(err));
-		if (rc != 0) {
-			/* Names a missing environment variable, never a value. */
-			ig_log_error("%s", err);
-			return rc;
-		}
-		x->ops = &ig_luno_ops;
-		x->venue = &x->luno;
-		return 0;
+	x->type = ig_venue_at(cfg->venue.kind);
+	if (x->type == NULL) {
+		ig_log_error("venue.kind: no venue number %d in this build", cfg->venue.kind);
+		return IG_ECONFIG;
 	}
-	rc = ig_paper_init(&x->paper, cfg->venue.maker_fee_bps, cfg->venue.taker_fee_bps);
-	if (rc != 0)
+	err[0] = '\0';
+	rc = x->type->create(cfg, &x->venue, err, sizeof(err));
+	if (rc != 0) {
+		/* Names a missing environment variable, never a value. */
+		ig_log_error("%s", err);
+		x->venue = NULL;
 		return rc;
-	x->ops = &paper_ops;
-	x->venue = &x->paper;
+	}
+	x->ops = x->type->ops;
 	return 0;
 }
 
@@ -69,9 +41,16 @@ void ig_exec_destroy(struct ig_exec *x)
 {
 	free(x->recovered);
 	x->recovered = NULL;
-	if (x->ops != NULL && x->ops->destroy != NULL)
+	if (x->ops != NULL && x->ops->destroy != NULL && x->venue != NULL)
 		x->ops->destroy(x->venue);
-	ig_paper_destroy(&x->paper);
+	x->venue = NULL;
+	x->ops = NULL;
+}
+
+void ig_exec_log_stats(const struct ig_exec *x)
+{
+	if (x->ops != NULL && x->ops->log_stats != NULL && x->venue != NULL)
+		x->ops->log_stats(x->venue);
 }
 
 bool ig_exec_wants_md(const struct ig_exec *x)

@@ -5,8 +5,11 @@
  * It also measures tick-to-order latency: for every order it dequeues, the
  * time from the causing tick's ts_origin_ns to now.
  *
+ * The venue is the registry entry venue.kind names (venue.h): the executor
+ * holds it as ops plus opaque state and never names a venue.
+ *
  * Owner: the executor thread (or the inline driver). Venue state (paper
- * book, later libcurl handles) never leaves it.
+ * book, libcurl handles) never leaves it.
  */
 #ifndef IG_EXEC_EXEC_H
 #define IG_EXEC_EXEC_H
@@ -17,16 +20,12 @@
 #include "core/emit.h"
 #include "core/hist.h"
 #include "core/stage.h"
-#include "exec/luno.h"
-#include "exec/paper.h"
 #include "exec/venue.h"
 
 struct ig_exec {
-	int venue_kind;          /* enum ig_venue_kind */
-	const struct ig_venue_ops *ops; /* the venue's interface */
-	void *venue;             /* the venue's state (&paper for the paper venue) */
-	struct ig_paper paper;
-	struct ig_luno luno;     /* venue.kind: luno */
+	const struct ig_venue_type *type; /* the registry entry of venue.kind */
+	const struct ig_venue_ops *ops;   /* the venue's interface (type->ops) */
+	void *venue;             /* the venue's state, opaque, made by type->create() */
 	bool draining;           /* FEED_END received: echo once the venue is idle */
 	struct ig_event feed_end;/* the FEED_END to echo */
 	int64_t drain_deadline_ns; /* echo anyway after this (monotonic) */
@@ -44,8 +43,14 @@ struct ig_exec {
 	bool recover_pending;
 };
 
+/* Makes the venue cfg->venue.kind names (venue.h). Returns 0, or the
+ * venue's error (logged: IG_ECONFIG names what is missing). */
 int ig_exec_init(struct ig_exec *x, const struct ig_config *cfg);
 void ig_exec_destroy(struct ig_exec *x);
+
+/* Logs the venue's counters (its log_stats op, if it has one). Main
+ * thread, once the executor thread has stopped. */
+void ig_exec_log_stats(const struct ig_exec *x);
 
 /* True if the venue needs the feed's market data (paper matching). */
 bool ig_exec_wants_md(const struct ig_exec *x);

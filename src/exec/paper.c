@@ -1,9 +1,11 @@
 /* paper.c - in-process paper venue (see paper.h). */
 #include "exec/paper.h"
 
+#include "exec/venue.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -276,3 +278,60 @@ void ig_paper_market_data(struct ig_paper *p, const struct ig_event *md, struct 
 			finish(p, po);
 	}
 }
+
+/* ------------------------------------------------------ registry entry */
+
+static void op_submit(void *v, const struct ig_event *order, struct ig_emit *out)
+{
+	ig_paper_submit(v, order, out);
+}
+
+static void op_cancel(void *v, const struct ig_event *cancel, struct ig_emit *out)
+{
+	ig_paper_cancel(v, cancel, out);
+}
+
+static void op_md(void *v, const struct ig_event *md, struct ig_emit *out)
+{
+	ig_paper_market_data(v, md, out);
+}
+
+static void op_destroy(void *v)
+{
+	ig_paper_destroy(v);
+	free(v);
+}
+
+static const struct ig_venue_ops paper_ops = {
+	.name = "paper",
+	.wants_md = true,
+	.submit = op_submit,
+	.cancel = op_cancel,
+	.market_data = op_md,
+	.destroy = op_destroy,
+};
+
+/* Makes a paper venue with the config's fees. Returns 0 or IG_ENOMEM. */
+static int paper_create(const struct ig_config *cfg, void **venue, char *err, size_t errlen)
+{
+	struct ig_paper *p = malloc(sizeof(*p));
+	int rc;
+
+	*venue = NULL;
+	rc = p != NULL ? ig_paper_init(p, cfg->venue.maker_fee_bps, cfg->venue.taker_fee_bps)
+		       : IG_ENOMEM;
+	if (rc != 0) {
+		free(p);
+		snprintf(err, errlen, "venue: out of memory");
+		return rc;
+	}
+	*venue = p;
+	return 0;
+}
+
+const struct ig_venue_type ig_paper_venue_type = {
+	.name = "paper",
+	.live = false,
+	.create = paper_create,
+	.ops = &paper_ops,
+};

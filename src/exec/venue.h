@@ -1,5 +1,5 @@
 /*
- * venue.h - the interface every venue implements (design.md §7).
+ * venue.h - the interface every venue implements, and the venue registry.
  *
  * A venue lives on the executor thread and nowhere else: its sockets,
  * libcurl handles and books never leave it. The executor stage calls it for
@@ -20,6 +20,7 @@
 #define IG_EXEC_VENUE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config/config.h"
@@ -81,7 +82,50 @@ struct ig_venue_ops {
 	int (*recover)(void *venue, const struct ig_recover *rc);
 	/* True while requests are outstanding (shutdown waits for them). */
 	bool (*busy)(void *venue);
+	/* Logs the venue's counters (the closing note at the end of a run);
+	 * may be NULL. Called by the main thread once the executor thread
+	 * has stopped. */
+	void (*log_stats)(const void *venue);
+	/* Frees the venue made by its type's create(). */
 	void (*destroy)(void *venue);
 };
+
+/*
+ * The venue registry: every venue the build knows, by the name that
+ * venue.kind gives in the config. Adding a venue is one entry in
+ * src/exec/venues.c (and its own module); the engine (src/app/) never
+ * names one.
+ *
+ * A venue's number (its index in the registry, what ig_config.venue.kind
+ * holds) is part of the account identity the journal records
+ * (ig_recover_account_of: "venue N"), so entries are only ever appended:
+ * paper is 0 and luno 1, as IG_VENUE_PAPER and IG_VENUE_LUNO say.
+ */
+struct ig_venue_type {
+	const char *name;  /* venue.kind */
+	/* Trades real money: needs the journal (client ids never repeat,
+	 * crash recovery) and live time (never inline). */
+	bool live;
+	/* Makes a venue from the config: *venue gets its state, owned by the
+	 * caller until ops->destroy(). Returns 0, or IG_ECONFIG / IG_ENOMEM
+	 * with err set (naming a missing environment variable, never a
+	 * value). Main thread, before the executor thread starts. */
+	int (*create)(const struct ig_config *cfg, void **venue, char *err, size_t errlen);
+	const struct ig_venue_ops *ops;
+};
+
+/* The venue type named name, or NULL. */
+const struct ig_venue_type *ig_venue_find(const char *name);
+
+/* The registry's index of the venue named name (what venue.kind holds),
+ * or -1. */
+int ig_venue_index(const char *name);
+
+/* The venue type at index i, or NULL past the end. */
+const struct ig_venue_type *ig_venue_at(int i);
+
+/* The name of the venue at index i, or NULL past the end (for listing
+ * them: the config's "expected paper|luno"). */
+const char *ig_venue_name_at(int i);
 
 #endif

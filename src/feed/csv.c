@@ -398,9 +398,17 @@ static int slurp(const char *path, char **buf, size_t *len, char *err, size_t er
 	return 0;
 }
 
-int ig__feed_csv_open(struct ig_feed *f, const struct ig_cfg_feed *cfg, char *err, size_t errlen);
+/* A CSV file, preloaded. Owner: the tick thread. */
+struct csv_src {
+	struct ig_event *events; /* preloaded rows */
+	uint64_t nevents;
+	int kind;                /* enum ig_csv_kind */
+};
 
-int ig__feed_csv_open(struct ig_feed *f, const struct ig_cfg_feed *cfg, char *err, size_t errlen)
+/* Reads and checks the whole file into c; counts f->rows and f->bad_rows.
+ * Returns 0 or an IG_E* with err set (c->events is then NULL). */
+static int csv_load(struct ig_feed *f, struct csv_src *c, const struct ig_cfg_feed *cfg,
+		    char *err, size_t errlen)
 {
 	char *buf;
 	size_t len, lines = 0, off = 0;
@@ -415,8 +423,8 @@ int ig__feed_csv_open(struct ig_feed *f, const struct ig_cfg_feed *cfg, char *er
 		return rc;
 	for (size_t i = 0; i < len; i++)
 		lines += buf[i] == '\n';
-	f->events = aligned_alloc(IG_CACHELINE, (lines + 1) * sizeof(struct ig_event));
-	if (f->events == NULL) {
+	c->events = aligned_alloc(IG_CACHELINE, (lines + 1) * sizeof(struct ig_event));
+	if (c->events == NULL) {
 		free(buf);
 		return IG_ENOMEM;
 	}
@@ -438,8 +446,8 @@ int ig__feed_csv_open(struct ig_feed *f, const struct ig_cfg_feed *cfg, char *er
 					 "price/amount, or open/high/low/close/volume)",
 					 cfg->path, lineno);
 				free(buf);
-				free(f->events);
-				f->events = NULL;
+				free(c->events);
+				c->events = NULL;
 				return IG_EPARSE;
 			}
 			have_header = true;
@@ -447,7 +455,7 @@ int ig__feed_csv_open(struct ig_feed *f, const struct ig_cfg_feed *cfg, char *er
 		}
 		f->rows++;
 		struct row_err re;
-		if (parse_row(&lay, cells, n, &f->events[f->nevents], prev_ts, &re) != 0) {
+		if (parse_row(&lay, cells, n, &c->events[c->nevents], prev_ts, &re) != 0) {
 			char cname[COL_NAME_MAX + 16];
 			f->bad_rows++;
 			col_name(&lay, re.col, cname, sizeof(cname));
@@ -460,8 +468,8 @@ int ig__feed_csv_open(struct ig_feed *f, const struct ig_cfg_feed *cfg, char *er
 					snprintf(err, errlen, "%s:%d: %s: %s (feed.strict is on)",
 						 cfg->path, lineno, cname, re.why);
 				free(buf);
-				free(f->events);
-				f->events = NULL;
+				free(c->events);
+				c->events = NULL;
 				return IG_EPARSE;
 			}
 			if (first_of_kind(&kinds, &re))
@@ -470,19 +478,109 @@ int ig__feed_csv_open(struct ig_feed *f, const struct ig_cfg_feed *cfg, char *er
 					    cfg->path, lineno, cname, re.why);
 			continue;
 		}
-		prev_ts = f->events[f->nevents].hdr.ts_event_ns;
-		f->nevents++;
+		prev_ts = c->events[c->nevents].hdr.ts_event_ns;
+		c->nevents++;
 	}
 	free(buf);
 	if (!have_header) {
 		snprintf(err, errlen, "%s: empty file (no CSV header)", cfg->path);
-		free(f->events);
-		f->events = NULL;
+		free(c->events);
+		c->events = NULL;
 		return IG_EPARSE;
 	}
-	f->csv_kind = lay.kind;
+	c->kind = lay.kind;
 	if (f->bad_rows > 0)
 		ig_log_warn("%s: %llu of %llu rows skipped as malformed", cfg->path,
 			    (unsigned long long)f->bad_rows, (unsigned long long)f->rows);
 	return 0;
+}
+
+/* Opens feed.path. Returns 0 or an IG_E* with err set. */
+static int csv_open(struct ig_feed *f, const struct ig_config *cfg, char *err, size_t errlen)
+{
+	struct csv_src *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (c == NULL) {
+		snprintf(err, errlen, "feed: out of memory");
+		return IG_ENOMEM;
+	}
+	rc = csv_load(f, c, &cfg->feed, err, errlen);
+	if (rc != 0) {
+		free(c->events);
+		free(c);
+		return rc;
+	}
+	for (uint64_t i = 0; i < c->nevents; i++)
+		c->events[i].hdr.instrument_id = f->instrument_id;
+	f->src = c;
+	return 0;
+}
+
+static int csv_next(struct ig_feed *f, int64_t now_ns, struct ig_event *ev, int64_t *due_ns)
+{
+	const struct csv_src *c = f->src;
+	const struct ig_event *src;
+
+	if (f->pos >= c->nevents)
+		return IG_EEOF;
+	src = &c->events[f->pos];
+	if (f->speed == 0 && f->rate > 0) {
+		/* Fixed event rate, whatever the data's timestamps. */
+		if (!ig__feed_rate_due(f, now_ns, due_ns))
+			return 0;
+	} else if (f->speed > 0) {
+		if (f->pos == 0) {
+			f->t0_data_ns = src->hdr.ts_event_ns;
+			f->t0_wall_ns = now_ns;
+		} else {
+			int64_t due = f->t0_wall_ns + (src->hdr.ts_event_ns - f->t0_data_ns) / f->speed;
+			if (due > now_ns) {
+				*due_ns = due;
+				return 0;
+			}
+		}
+	}
+	*ev = *src;
+	f->pos++;
+	return 1;
+}
+
+static uint64_t csv_size(const struct ig_feed *f)
+{
+	const struct csv_src *c = f->src;
+	return c->nevents;
+}
+
+static void csv_close(void *src)
+{
+	struct csv_src *c = src;
+	free(c->events);
+	free(c);
+}
+
+static const struct ig_feed_ops csv_ops = {
+	.next = csv_next,
+	.size = csv_size,
+	.close = csv_close,
+};
+
+const struct ig_feed_type ig_csv_feed_type = {
+	.name = "csv",
+	.live = false,
+	.needs_path = true,
+	.open = csv_open,
+	.ops = &csv_ops,
+};
+
+const struct ig_event *ig_feed_csv_events(const struct ig_feed *f)
+{
+	const struct csv_src *c = f->type == &ig_csv_feed_type ? f->src : NULL;
+	return c != NULL ? c->events : NULL;
+}
+
+int ig_feed_csv_kind(const struct ig_feed *f)
+{
+	const struct csv_src *c = f->type == &ig_csv_feed_type ? f->src : NULL;
+	return c != NULL ? c->kind : -1;
 }

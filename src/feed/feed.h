@@ -1,9 +1,17 @@
 /*
- * feed.h - market-data sources for the tick thread: CSV replay and a seeded
- * synthetic random walk.
+ * feed.h - market-data sources for the tick thread, and the feed-source
+ * registry.
  *
  * Design
  * ------
+ * A source is a registry entry (struct ig_feed_type, by the name that
+ * feed.source gives): its open() makes its state, opaque to everyone else,
+ * and its ops produce events. The registry (src/feed/sources.c) holds csv
+ * (CSV replay, csv.c), synthetic (a seeded random walk, synthetic.c) and
+ * luno (REST polling, src/luno/luno_feed.c). Adding a source is one entry
+ * there and its own module; the engine only calls ig_feed_*.
+ *
+ * CSV replay:
  * A CSV file is parsed once, at open, into a preallocated array of events,
  * so the tick thread's hot loop does no I/O and no parsing: next() is an
  * index increment plus pacing. The kind of file is detected from its header:
@@ -39,7 +47,6 @@
 #include <stdint.h>
 
 #include "config/config.h"
-#include "feed/luno_feed.h"
 #include "ingenium/event.h"
 
 enum ig_csv_kind {
@@ -48,41 +55,78 @@ enum ig_csv_kind {
 	IG_CSV_BARS,
 };
 
+struct ig_feed;
+
+/* What a source does; its state is f->src. Tick thread (or the inline
+ * driver), except close(). */
+struct ig_feed_ops {
+	/* As ig_feed_next(). */
+	int (*next)(struct ig_feed *f, int64_t now_ns, struct ig_event *ev, int64_t *due_ns);
+	/* Total events the source will produce, 0 if unbounded. May be NULL
+	 * (unbounded). */
+	uint64_t (*size)(const struct ig_feed *f);
+	/* Logs the source's counters as the feed closes. May be NULL. */
+	void (*log_stats)(const void *src);
+	/* Frees src (an in-flight request is abandoned). */
+	void (*close)(void *src);
+};
+
+/*
+ * The feed-source registry entry. A source's number (its index, what
+ * ig_config.feed.source holds) is IG_FEED_CSV, IG_FEED_SYNTHETIC or
+ * IG_FEED_LUNO for the built-ins; later ones are appended.
+ */
+struct ig_feed_type {
+	const char *name;   /* feed.source */
+	bool live;          /* live data: not inline, not a backtest */
+	bool needs_path;    /* feed.path is required */
+	/* Opens the source described by cfg into f->src (f's generic fields
+	 * are set; the source may count f->rows and f->bad_rows). Returns
+	 * 0, or an IG_E* with err set; on failure f->src is NULL and
+	 * nothing is left to undo. */
+	int (*open)(struct ig_feed *f, const struct ig_config *cfg, char *err, size_t errlen);
+	const struct ig_feed_ops *ops;
+};
+
+/* The source type named name, or NULL. */
+const struct ig_feed_type *ig_feed_find(const char *name);
+
+/* The registry's index of the source named name (what feed.source
+ * holds), or -1. */
+int ig_feed_index(const char *name);
+
+/* The source type at index i, or NULL past the end. */
+const struct ig_feed_type *ig_feed_type_at(int i);
+
+/* The name of the source at index i, or NULL past the end (for listing
+ * them in messages). */
+const char *ig_feed_name_at(int i);
+
 struct ig_feed {
-	int source;              /* enum ig_feed_source */
+	const struct ig_feed_type *type; /* the registry entry of feed.source */
+	void *src;               /* the source's state, opaque */
 	uint16_t instrument_id;
-	int64_t speed;           /* 0 = fast, k = k x real time */
-	/* csv */
-	int csv_kind;            /* enum ig_csv_kind */
-	struct ig_event *events; /* preloaded rows */
-	uint64_t nevents;
-	uint64_t rows;           /* data rows read */
-	uint64_t bad_rows;       /* rows skipped */
-	/* synthetic */
-	uint64_t rng;            /* xorshift64* state */
-	int64_t mid_px;          /* 1e-8 */
-	int64_t tick_size;       /* 1e-8 */
-	int64_t half_spread;     /* 1e-8 */
-	int64_t qty;             /* 1e-8 */
+	int64_t speed;           /* 0 = fast, k = k x real time (csv) */
 	int64_t rate;            /* events/s, 0 = fast */
-	uint64_t count;          /* 0 = unbounded */
+	uint64_t rows;           /* csv: data rows read */
+	uint64_t bad_rows;       /* csv: rows skipped */
 	/* cursor and pacing */
 	uint64_t pos;            /* next event index */
 	int64_t t0_data_ns;      /* data time of the first event */
 	int64_t t0_wall_ns;      /* monotonic time when the first event went out */
-	/* luno: REST polling (src/feed/luno_feed.c) */
-	struct ig_luno_feed *luno;
 };
 
 /*
- * Opens the source described by cfg->feed for instrument_id. For CSV, reads
+ * Opens the source cfg->feed.source names for instrument_id. For CSV, reads
  * and validates the whole file. Returns 0, IG_ENOENT/IG_EIO (file), IG_EPARSE
- * (no recognisable header, or a bad row with strict), IG_ENOMEM. err gets
- * "path:line: message". Warnings for skipped rows go to the log.
+ * (no recognisable header, or a bad row with strict), IG_ENOMEM, IG_ECONFIG
+ * (an unknown source). err gets "path:line: message". Warnings for skipped
+ * rows go to the log.
  */
 int ig_feed_open(struct ig_feed *f, const struct ig_config *cfg, uint16_t instrument_id,
 		 char *err, size_t errlen);
 
+/* Logs the source's counters (if it keeps any) and frees it. */
 void ig_feed_close(struct ig_feed *f);
 
 /*
@@ -100,5 +144,16 @@ uint64_t ig_feed_size(const struct ig_feed *f);
 /* Parses a CSV timestamp cell into Unix ns. Returns 0, IG_ESYNTAX, or
  * IG_ERANGE when the time does not fit int64 ns (after 2262). */
 int ig_feed_parse_ts(const char *s, size_t len, int64_t *out_ns);
+
+/* CSV source only (tests, fuzzing): the preloaded events (NULL unless f is
+ * an open CSV feed) and what the header said the file holds (enum
+ * ig_csv_kind; -1 unless f is an open CSV feed). */
+const struct ig_event *ig_feed_csv_events(const struct ig_feed *f);
+int ig_feed_csv_kind(const struct ig_feed *f);
+
+/* Module-internal (src/feed/ and the sources): pacing at f->rate events
+ * per second from the first event. Returns true if event f->pos is due at
+ * now_ns, else false with *due_ns set. */
+bool ig__feed_rate_due(struct ig_feed *f, int64_t now_ns, int64_t *due_ns);
 
 #endif

@@ -38,6 +38,7 @@
 #include <cmocka.h>
 
 #include "app/engine.h"
+#include "exec/paper.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "ingenium/error.h"
@@ -377,7 +378,7 @@ static uint64_t risk_denials(const struct ig_oms_strategy *s)
  */
 static void check_books(const char *label, bool whole_feed)
 {
-	const struct ig_paper *pv = &eng.exec.paper;
+	const struct ig_paper *pv = eng.exec.venue; /* venue.kind: paper */
 	uint64_t fills = 0, orders = 0, open = 0;
 	int64_t paper_open_buy[IG_MAX_STRATEGIES] = { 0 }, paper_open_sell[IG_MAX_STRATEGIES] = { 0 };
 
@@ -566,8 +567,8 @@ static void take_snap(struct snap *sn)
 	sn->md_events = eng.md_events;
 	sn->events = eng.events;
 	sn->oms_events = eng.oms.events;
-	sn->paper_fills = eng.exec.paper.fills;
-	sn->paper_rejects = eng.exec.paper.rejects;
+	sn->paper_fills = ((const struct ig_paper *)eng.exec.venue)->fills;
+	sn->paper_rejects = ((const struct ig_paper *)eng.exec.venue)->rejects;
 	sn->exec_orders = eng.exec.orders;
 	sn->exec_cancels = eng.exec.cancels;
 	sn->rows = eng.feed.rows;

@@ -438,6 +438,11 @@ static void test_bad_enum(void **state)
 		  "engine.wait: unknown value \"sleepy\" (expected spin|yield|adaptive)");
 	expect_at("feed: {source: kafka}\n", 1, 16,
 		  "feed.source: unknown value \"kafka\" (expected csv|synthetic|luno)");
+	/* venue.kind and feed.source are resolved by the venue and feed-source
+	 * registries: an unknown name is refused where it is written, with
+	 * every name the registry knows. */
+	expect_at(MIN_FEED "venue:\n  kind: ftx\n", 3, 9,
+		  "venue.kind: unknown value \"ftx\" (expected paper|luno)");
 	expect_at(MIN_FEED "risk: {drawdown_action: panic}\n", 2, 25,
 		  "risk.drawdown_action: unknown value \"panic\" (expected reducing|halted)");
 }

@@ -1,10 +1,12 @@
 /*
- * test_luno_budget.c - the shared Luno request budget (src/exec/
+ * test_luno_budget.c - the shared Luno request budget (src/luno/
  * luno_budget.c): the GCRA admits a burst then one call per interval, no
  * 60 s window exceeds per_min - 1, a reserve keeps calls free for order
  * traffic, a 429 stops everyone with a jittered exponential backoff and
  * leaves the bucket empty, and two threads drawing at once never overdraw.
  * Time is simulated (now_ns is a parameter) except in the thread test.
+ * Ownership (src/luno/luno.c): an engine's luno feed and luno venue share
+ * their Luno instance's budget; two engines (two configs) never share one.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,9 +15,16 @@
 
 #include <cmocka.h>
 
-#include "exec/luno_budget.h"
+#include "exec/exec.h"
+#include "feed/feed.h"
+#include "luno/luno.h"
+#include "luno/luno_budget.h"
+#include "luno/luno_feed.h"
+#include "luno/luno_venue.h"
 
+#include <curl/curl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MS INT64_C(1000000)
@@ -225,6 +234,87 @@ static void test_two_threads(void **state)
 	assert_int_equal(b.taken, a.got + c.got);
 }
 
+/* A config for a live Luno engine (feed and venue), at an address nothing
+ * listens on: nothing is sent in these tests. */
+static void live_config(struct ig_config *cfg, int64_t per_min)
+{
+	ig_config_defaults(cfg);
+	cfg->feed.source = IG_FEED_LUNO;
+	cfg->venue.kind = IG_VENUE_LUNO;
+	cfg->venue.requests_per_min = per_min;
+	cfg->venue.price_scale = 2;
+	cfg->venue.volume_scale = 6;
+	snprintf(cfg->venue.base_url, sizeof(cfg->venue.base_url), "http://127.0.0.1:9");
+	cfg->journal.enabled = true;
+}
+
+/* The budget an open luno feed draws from. */
+static struct ig_luno_budget *feed_budget(const struct ig_feed *f)
+{
+	return ((const struct ig_luno_feed *)f->src)->budget;
+}
+
+/* Two engines in one process: each config gets its own Luno instance, so
+ * its own budget (there was one process-wide budget: the second engine's
+ * calls spent the first one's); within one engine the feed and the venue
+ * share it, and it goes when both have closed. */
+static void test_instances_own_their_budget(void **state)
+{
+	static struct ig_config a, b;
+	static struct ig_feed fa, fb;
+	static struct ig_exec xa;
+	struct ig_luno_budget *ba, *bb;
+	int64_t retry = 0, t = 1000 * SEC;
+	char err[256];
+	int n = 0;
+	(void)state;
+
+	assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
+	setenv("LUNO_API_KEY_ID", "test-key-id", 1);
+	setenv("LUNO_API_KEY_SECRET", "test-secret", 1);
+	live_config(&a, 300);
+	live_config(&b, 600);
+
+	assert_int_equal(ig_feed_open(&fa, &a, 0, err, sizeof(err)), 0);
+	assert_int_equal(ig_feed_open(&fb, &b, 0, err, sizeof(err)), 0);
+	ba = feed_budget(&fa);
+	bb = feed_budget(&fb);
+	assert_ptr_not_equal(ba, bb);
+	assert_int_equal(ba->per_min, 300);
+	assert_int_equal(bb->per_min, 600);
+
+	/* Spending one engine's budget leaves the other's whole. */
+	while (ig_luno_budget_take(ba, t, 0, &retry))
+		n++;
+	assert_int_equal(n, 10);
+	assert_false(ig_luno_budget_take(ba, t, 0, &retry));
+	assert_true(ig_luno_budget_take(bb, t, 0, &retry));
+	/* A 429 backs off that engine only. */
+	ig_luno_budget_throttled(ba, t, &(uint64_t){ 1 });
+	assert_true(ig_luno_budget_backing_off(ba, t));
+	assert_false(ig_luno_budget_backing_off(bb, t));
+
+	/* Engine a's venue draws from the budget of engine a's feed. */
+	assert_int_equal(ig_exec_init(&xa, &a), 0);
+	assert_ptr_equal(((struct ig_luno *)xa.venue)->budget, ba);
+	assert_ptr_equal(((struct ig_luno *)xa.venue)->instance, ((struct ig_luno_feed *)fa.src)->instance);
+
+	/* The instance lives while either holds it. */
+	ig_feed_close(&fa);
+	assert_true(ig_luno_budget_backing_off(((struct ig_luno *)xa.venue)->budget, t));
+	ig_exec_destroy(&xa);
+	ig_feed_close(&fb);
+
+	/* All released: a new engine on config a starts with a fresh budget. */
+	assert_int_equal(ig_feed_open(&fa, &a, 0, err, sizeof(err)), 0);
+	assert_false(ig_luno_budget_backing_off(feed_budget(&fa), t));
+	assert_true(ig_luno_budget_take(feed_budget(&fa), t, 0, &retry));
+	ig_feed_close(&fa);
+	unsetenv("LUNO_API_KEY_ID");
+	unsetenv("LUNO_API_KEY_SECRET");
+	curl_global_cleanup();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_learns_lower_limit),
 		cmocka_unit_test(test_limit_recovers),
 		cmocka_unit_test(test_two_threads),
+		cmocka_unit_test(test_instances_own_their_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

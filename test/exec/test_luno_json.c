@@ -1,5 +1,5 @@
 /*
- * test_luno_json.c - the Luno reply parsers (src/exec/luno_json.c): good
+ * test_luno_json.c - the Luno reply parsers (src/luno/luno_json.c): good
  * replies parse exactly; hostile ones (empty, HTML, truncated, wrong types,
  * huge numbers, negative volumes, missing fields, duplicate keys, deep
  * nesting, NUL bytes) are refused with IG_EPARSE and never crash.
@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "exec/luno.h"
-#include "exec/luno_json.h"
+#include "luno/luno_venue.h"
+#include "luno/luno_json.h"
 #include "ingenium/error.h"
 #include "ingenium/event.h"
 #include "ingenium/fixed.h"

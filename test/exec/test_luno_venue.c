@@ -1,6 +1,6 @@
 /*
- * test_luno_venue.c - the Luno venue (src/exec/luno.c) and the luno market
- * data poller (src/feed/luno_feed.c) against a tiny scripted Luno on
+ * test_luno_venue.c - the Luno venue (src/luno/luno_venue.c) and the luno market
+ * data poller (src/luno/luno_feed.c) against a tiny scripted Luno on
  * 127.0.0.1 (libmicrohttpd, port 0, started and stopped around each test).
  *
  * The fake keeps a few orders by client_order_id and answers postorder,
@@ -22,9 +22,9 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "exec/luno.h"
-#include "exec/luno_budget.h"
-#include "feed/luno_feed.h"
+#include "luno/luno_venue.h"
+#include "luno/luno_budget.h"
+#include "luno/luno_feed.h"
 #include "ingenium/error.h"
 #include "ingenium/event.h"
 #include "ingenium/fixed.h"

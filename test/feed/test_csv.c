@@ -258,7 +258,7 @@ static void test_detect_quotes(void **state)
 				   "1504396860,99,101,0,3.5\n",
 				   false),
 			 0);
-	assert_int_equal(feed.csv_kind, IG_CSV_QUOTES);
+	assert_int_equal(ig_feed_csv_kind(&feed), IG_CSV_QUOTES);
 	assert_int_equal(feed.rows, 2);
 	assert_int_equal(feed.bad_rows, 0);
 	assert_int_equal(ig_feed_size(&feed), 2);
@@ -292,7 +292,7 @@ static void test_detect_quotes_aliases_crlf_comments(void **state)
 				   "1,98,1,99,2,2017-09-03T00:01:00Z",
 				   false),
 			 0);
-	assert_int_equal(feed.csv_kind, IG_CSV_QUOTES);
+	assert_int_equal(ig_feed_csv_kind(&feed), IG_CSV_QUOTES);
 	assert_int_equal(feed.rows, 2);
 	assert_int_equal(feed.bad_rows, 0);
 	ev = next_ev();
@@ -322,7 +322,7 @@ static void test_detect_trades(void **state)
 				   "1315922024,5.83,3\n",
 				   false),
 			 0);
-	assert_int_equal(feed.csv_kind, IG_CSV_TRADES);
+	assert_int_equal(ig_feed_csv_kind(&feed), IG_CSV_TRADES);
 	ev = next_ev();
 	assert_int_equal(ev.hdr.type, IG_EV_TRADE);
 	assert_int_equal(ev.body.trade.px, D("5.8"));
@@ -336,7 +336,7 @@ static void test_detect_trades(void **state)
 	unlink(tmp_path);
 	/* Aliases; without a size column a trade has size 1. */
 	assert_int_equal(open_text("timestamp,px\n1315922016123,7\n", false), 0);
-	assert_int_equal(feed.csv_kind, IG_CSV_TRADES);
+	assert_int_equal(ig_feed_csv_kind(&feed), IG_CSV_TRADES);
 	ev = next_ev();
 	assert_int_equal(ev.hdr.ts_event_ns, INT64_C(1315922016123) * MS);
 	assert_int_equal(ev.body.trade.qty, D("1"));
@@ -353,7 +353,7 @@ static void test_detect_bars(void **state)
 				   "2016-10-09T00:00:00Z,1,2,0.5,1.5,7\n",
 				   false),
 			 0);
-	assert_int_equal(feed.csv_kind, IG_CSV_BARS);
+	assert_int_equal(ig_feed_csv_kind(&feed), IG_CSV_BARS);
 	assert_int_equal(feed.rows, 4);
 	ev = next_ev();
 	assert_int_equal(ev.hdr.type, IG_EV_BAR);
@@ -376,7 +376,7 @@ static void test_detect_bars(void **state)
 	unlink(tmp_path);
 	/* Volume is optional for bars. */
 	assert_int_equal(open_text("ts,open,high,low,close\n1,1,1,1,1\n", false), 0);
-	assert_int_equal(feed.csv_kind, IG_CSV_BARS);
+	assert_int_equal(ig_feed_csv_kind(&feed), IG_CSV_BARS);
 	ev = next_ev();
 	assert_int_equal(ev.body.bar.volume, 0);
 }
@@ -414,7 +414,7 @@ static void test_missing_file(void **state)
 	assert_int_equal(open_path("/nonexistent/ig_no_such.csv", false), IG_ENOENT);
 	expect_err_contains("/nonexistent/ig_no_such.csv");
 	assert_false(feed_open);
-	assert_null(feed.events);
+	assert_null(ig_feed_csv_events(&feed));
 }
 
 /* ------------------------------------------------------- bad rows */
@@ -488,7 +488,7 @@ static void test_bad_rows_strict(void **state)
 		expect_err_contains(cases[i].why);
 		expect_err_contains("strict");
 		assert_false(feed_open);
-		assert_null(feed.events);
+		assert_null(ig_feed_csv_events(&feed));
 		unlink(tmp_path);
 		/* Without strict the same file opens, with the row counted. */
 		assert_int_equal(open_text(cases[i].csv, false), 0);
@@ -721,7 +721,7 @@ static void test_bundled_data(void **state)
 	(void)state;
 
 	assert_int_equal(open_path("data/coinbase_btcusd_minute_quotes.csv", true), 0);
-	assert_int_equal(feed.csv_kind, IG_CSV_QUOTES);
+	assert_int_equal(ig_feed_csv_kind(&feed), IG_CSV_QUOTES);
 	assert_int_equal(feed.rows, 7188);
 	assert_int_equal(feed.bad_rows, 0);
 	assert_int_equal(ig_feed_size(&feed), 7188);
@@ -733,22 +733,22 @@ static void test_bundled_data(void **state)
 	assert_int_equal(ev.body.quote.ask_px, D("4649.95"));
 	assert_int_equal(ev.body.quote.ask_qty, D("0.4"));
 	/* Line 4433 is data row 4432: ask size 0.0038217599999999996. */
-	assert_int_equal(feed.events[4431].body.quote.ask_qty, D("0.00382176"));
-	assert_int_equal(feed.events[4431].body.quote.bid_px, D("7325"));
+	assert_int_equal(ig_feed_csv_events(&feed)[4431].body.quote.ask_qty, D("0.00382176"));
+	assert_int_equal(ig_feed_csv_events(&feed)[4431].body.quote.bid_px, D("7325"));
 	/* Last row: sizes 2.2616530700000004 and 70.15211337000005. */
-	assert_int_equal(feed.events[7187].body.quote.bid_qty, D("2.26165307"));
-	assert_int_equal(feed.events[7187].body.quote.ask_qty, D("70.15211337"));
-	for (uint64_t i = 0; i < feed.nevents; i++) {
-		const struct ig_quote *q = &feed.events[i].body.quote;
-		assert_true(feed.events[i].hdr.ts_event_ns >= prev);
+	assert_int_equal(ig_feed_csv_events(&feed)[7187].body.quote.bid_qty, D("2.26165307"));
+	assert_int_equal(ig_feed_csv_events(&feed)[7187].body.quote.ask_qty, D("70.15211337"));
+	for (uint64_t i = 0; i < ig_feed_size(&feed); i++) {
+		const struct ig_quote *q = &ig_feed_csv_events(&feed)[i].body.quote;
+		assert_true(ig_feed_csv_events(&feed)[i].hdr.ts_event_ns >= prev);
 		assert_true(q->bid_px > 0 && q->bid_px <= q->ask_px);
-		prev = feed.events[i].hdr.ts_event_ns;
+		prev = ig_feed_csv_events(&feed)[i].hdr.ts_event_ns;
 	}
 	ig_feed_close(&feed);
 	feed_open = false;
 
 	assert_int_equal(open_path("data/coinbase_btcusd_minute_bars.csv", true), 0);
-	assert_int_equal(feed.csv_kind, IG_CSV_BARS);
+	assert_int_equal(ig_feed_csv_kind(&feed), IG_CSV_BARS);
 	assert_int_equal(feed.rows, 12423);
 	assert_int_equal(feed.bad_rows, 0);
 	ev = next_ev();
@@ -757,7 +757,7 @@ static void test_bundled_data(void **state)
 	feed_open = false;
 
 	assert_int_equal(open_path("data/bitstamp_btcusd_trades_2011.csv", true), 0);
-	assert_int_equal(feed.csv_kind, IG_CSV_TRADES);
+	assert_int_equal(ig_feed_csv_kind(&feed), IG_CSV_TRADES);
 	assert_int_equal(feed.rows, 9999);
 	assert_int_equal(feed.bad_rows, 0);
 	ev = next_ev();

@@ -39,7 +39,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "exec/luno.h"
+#include "luno/luno_venue.h"
 #include "ingenium/fixed.h"
 #include "journal/jstage.h"
 #include "journal/recover.h"

@@ -1,6 +1,8 @@
-/* luno.c - the Luno REST venue on one curl multi handle (see luno.h). */
-#include "exec/luno.h"
+/* luno_venue.c - the Luno REST venue on one curl multi handle (see luno_venue.h). */
+#include "luno/luno_venue.h"
 
+#include "luno/luno.h"
+#include "luno/luno_http.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "ingenium/error.h"
@@ -221,20 +223,20 @@ static int64_t floor_scaled(int64_t v, int dp)
 void ig_luno_opts_default(struct ig_luno_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->base_url = "https://api.luno.com";
-	o->key_id_env = "LUNO_API_KEY_ID";
-	o->secret_env = "LUNO_API_KEY_SECRET";
+	o->base_url = IG_CFG_DEFAULT_VENUE_BASE_URL;
+	o->key_id_env = IG_CFG_DEFAULT_KEY_ID_ENV;
+	o->secret_env = IG_CFG_DEFAULT_SECRET_ENV;
 	for (int i = 0; i < IG_MAX_INSTRUMENTS; i++)
 		o->price_scale[i] = o->volume_scale[i] = -1;
-	o->connect_timeout_ms = 3000;
-	o->timeout_ms = 10000;
-	o->status_ms = 1000;
+	o->connect_timeout_ms = IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS;
+	o->timeout_ms = IG_CFG_DEFAULT_TIMEOUT_MS;
+	o->status_ms = IG_CFG_DEFAULT_HEARTBEAT_MS;
 	o->in_doubt_window_ms = -1;
 	o->market_buy_ioc_bps = IG_CFG_MARKET_BUY_IOC_BPS;
 	o->io_poll_us = 200;
 	o->max_send_attempts = 3;
 	o->poll_reserve = -1;
-	o->requests_per_min = 300;
+	o->requests_per_min = IG_CFG_DEFAULT_REQUESTS_PER_MIN;
 	o->backoff_base_ms = 500;
 }
 
@@ -252,12 +254,12 @@ void ig_luno_opts_from_config(struct ig_luno_opts *o, const struct ig_config *cf
 	 * design says. */
 	o->status_ms = cfg->venue.status_ms > 0      ? cfg->venue.status_ms
 		       : cfg->feed.heartbeat_ms > 0 ? cfg->feed.heartbeat_ms
-						    : 1000;
+						    : IG_CFG_DEFAULT_HEARTBEAT_MS;
 	o->price_scale[0] = (int)cfg->venue.price_scale;
 	o->volume_scale[0] = (int)cfg->venue.volume_scale;
 	o->in_doubt_window_ms = cfg->venue.in_doubt_window_ms;
 	o->market_buy_ioc_bps = cfg->venue.market_buy_ioc_bps;
-	o->budget = ig_luno_budget_global(cfg);
+	o->budget = NULL; /* the create() of the registry entry gives its instance's */
 	o->requests_per_min = ig_luno_budget_per_min(cfg);
 }
 
@@ -273,33 +275,6 @@ __attribute__((format(printf, 4, 5))) static int errf(char *err, size_t errlen, 
 		va_end(ap);
 	}
 	return rc;
-}
-
-/* http(s)://host[:port][/prefix], no credentials, no spaces. */
-static int check_url(const char *url, char *err, size_t errlen)
-{
-	const char *p;
-	size_t auth_len;
-
-	if (strncmp(url, "http://", 7) == 0)
-		p = url + 7;
-	else if (strncmp(url, "https://", 8) == 0)
-		p = url + 8;
-	else
-		return errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" is not an http(s) URL", url);
-	auth_len = strcspn(p, "/?#");
-	if (auth_len == 0)
-		return errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" has no host", url);
-	if (memchr(p, '@', auth_len) != NULL)
-		return errf(err, errlen, IG_ECONFIG, "%s",
-			    "venue.base_url: must not carry credentials; use venue.key_id_env and venue.secret_env");
-	for (const char *c = url; *c != '\0'; c++)
-		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f || *c == '?' || *c == '#')
-			return errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" has an invalid character",
-				    url);
-	if (strlen(url) + 64 >= IG_LUNO_URL_MAX / 2)
-		return errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" is too long", url);
-	return 0;
 }
 
 static int read_env(const char *key, const char *name, char *dst, size_t cap, char *err,
@@ -327,20 +302,6 @@ static int read_env(const char *key, const char *name, char *dst, size_t cap, ch
 	return 0;
 }
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct ig_luno_slot *s = userp;
-	size_t n = size * nmemb;
-
-	if (n > IG_LUNO_BODY_MAX - s->len) {
-		s->overflow = true;
-		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
-	}
-	memcpy(s->body + s->len, data, n);
-	s->len += n;
-	return n;
-}
-
 static void queue_push(struct ig_luno *v, uint8_t kind, uint16_t inst, uint32_t rec,
 		       int64_t not_before_ns);
 
@@ -353,9 +314,7 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 	memset(v, 0, sizeof(*v));
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	if (o->base_url == NULL)
-		return errf(err, errlen, IG_ECONFIG, "%s", "venue.base_url: missing");
-	rc = check_url(o->base_url, err, errlen);
+	rc = ig_luno_http_base(o->base_url, v->base_url, sizeof(v->base_url), err, errlen);
 	if (rc != 0)
 		return rc;
 	if (o->npairs == 0 || o->npairs > IG_MAX_INSTRUMENTS)
@@ -381,9 +340,6 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 	base64((const unsigned char *)userpwd, strlen(userpwd), v->auth_b64, sizeof(v->auth_b64));
 	explicit_bzero(userpwd, sizeof(userpwd));
 
-	snprintf(v->base_url, sizeof(v->base_url), "%s", o->base_url);
-	while (strlen(v->base_url) > 0 && v->base_url[strlen(v->base_url) - 1] == '/')
-		v->base_url[strlen(v->base_url) - 1] = '\0';
 	v->ninst = o->npairs;
 	for (uint32_t i = 0; i < o->npairs; i++) {
 		struct ig_luno_inst *in = &v->inst[i];
@@ -398,9 +354,9 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 		in->price_scale = o->price_scale[i] >= 0 && o->volume_scale[i] >= 0 ? o->price_scale[i] : -1;
 		in->volume_scale = in->price_scale >= 0 ? o->volume_scale[i] : -1;
 	}
-	v->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 3000;
-	v->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
-	v->status_ns = (o->status_ms > 0 ? o->status_ms : 1000) * NS_PER_MS;
+	v->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS;
+	v->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : IG_CFG_DEFAULT_TIMEOUT_MS;
+	v->status_ns = (o->status_ms > 0 ? o->status_ms : IG_CFG_DEFAULT_HEARTBEAT_MS) * NS_PER_MS;
 	v->in_doubt_window_ns = (o->in_doubt_window_ms >= 0 ? o->in_doubt_window_ms
 							     : v->timeout_ms + 2000) * NS_PER_MS;
 	v->market_buy_ioc_bps = o->market_buy_ioc_bps;
@@ -409,7 +365,8 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 	if (o->budget != NULL) {
 		v->budget = o->budget;
 	} else {
-		ig_luno_budget_init(&v->own_budget, o->requests_per_min > 0 ? o->requests_per_min : 300,
+		ig_luno_budget_init(&v->own_budget, o->requests_per_min > 0 ? o->requests_per_min
+										: IG_CFG_DEFAULT_REQUESTS_PER_MIN,
 				    0, o->backoff_base_ms);
 		v->budget = &v->own_budget;
 	}
@@ -437,15 +394,14 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 	if (v->recs == NULL || v->recent == NULL || v->queue == NULL || v->page == NULL ||
 	    v->opage == NULL)
 		goto out_free;
-	v->multi = curl_multi_init();
+	v->multi = ig_luno_http_multi((long)IG_LUNO_SLOTS);
 	if (v->multi == NULL)
 		goto out_free;
-	curl_multi_setopt(v->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)IG_LUNO_SLOTS);
 	for (s = 0; s < IG_LUNO_SLOTS; s++) {
 		struct ig_luno_slot *sl = &v->slots[s];
-		sl->body = malloc(IG_LUNO_BODY_MAX + 1);
+		int brc = ig_luno_body_init(&sl->rx, IG_LUNO_BODY_MAX);
 		sl->easy = curl_easy_init();
-		if (sl->body == NULL || sl->easy == NULL) {
+		if (brc != 0 || sl->easy == NULL) {
 			s++;
 			goto out_slots;
 		}
@@ -466,7 +422,7 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 out_slots:
 	while (s-- > 0) {
 		curl_easy_cleanup(v->slots[s].easy);
-		free(v->slots[s].body);
+		ig_luno_body_free(&v->slots[s].rx);
 	}
 	curl_multi_cleanup(v->multi);
 out_free:
@@ -499,9 +455,8 @@ void ig_luno_destroy(struct ig_luno *v)
 		if (sl->busy)
 			curl_multi_remove_handle(v->multi, sl->easy);
 		curl_easy_cleanup(sl->easy);
-		free(sl->body);
+		ig_luno_body_free(&sl->rx);
 		sl->easy = NULL;
-		sl->body = NULL;
 	}
 	curl_multi_cleanup(v->multi);
 	v->multi = NULL;
@@ -994,7 +949,7 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 		*post = true;
 		append(sl->post, sizeof(sl->post), "pair=%s", in->pair);
 		if (r->type == IG_ORD_MARKET && !(buy && v->market_buy_ioc_bps >= 0)) {
-			snprintf(sl->url, sizeof(sl->url), "%s/api/1/marketorder", v->base_url);
+			(void)ig_luno_http_url(sl->url, sizeof(sl->url), v->base_url, "/api/1/marketorder");
 			append(sl->post, sizeof(sl->post), "&type=%s", buy ? "BUY" : "SELL");
 			if (buy) {
 				int64_t counter = 0;
@@ -1030,7 +985,7 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 				reject_rec(v, r, IG_RJ_VENUE, out);
 				return false;
 			}
-			snprintf(sl->url, sizeof(sl->url), "%s/api/1/postorder", v->base_url);
+			(void)ig_luno_http_url(sl->url, sizeof(sl->url), v->base_url, "/api/1/postorder");
 			append(sl->post, sizeof(sl->post), "&type=%s", buy ? "BID" : "ASK");
 			fmt_scaled(vol, in->volume_scale, false, num, sizeof(num));
 			append(sl->post, sizeof(sl->post), "&volume=%s", num);
@@ -1046,13 +1001,13 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 	}
 	case RQ_CANCEL:
 		*post = true;
-		snprintf(sl->url, sizeof(sl->url), "%s/api/1/stoporder", v->base_url);
+		(void)ig_luno_http_url(sl->url, sizeof(sl->url), v->base_url, "/api/1/stoporder");
 		append(sl->post, sizeof(sl->post), "order_id=%s", r->order_id);
 		return true;
 	case RQ_LOOKUP:
 	case RQ_STATUS:
 		ig_luno_client_order_id(r->client_id, coid, sizeof(coid));
-		snprintf(sl->url, sizeof(sl->url), "%s/api/exchange/3/order?client_order_id=%s", v->base_url,
+		(void)ig_luno_http_url(sl->url, sizeof(sl->url), v->base_url, "/api/exchange/3/order?client_order_id=%s",
 			 coid);
 		return true;
 	case RQ_TRADES:
@@ -1061,12 +1016,11 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 		if (in->probe && in->last_seq == 0 && in->since_ms == 0) {
 			/* Where the account's trades on the pair end now. */
 			sl->req.probe = true;
-			snprintf(sl->url, sizeof(sl->url), "%s/api/1/listtrades?pair=%s&limit=1&sort_desc=true",
-				 v->base_url, in->pair);
+			(void)ig_luno_http_url(sl->url, sizeof(sl->url), v->base_url, "/api/1/listtrades?pair=%s&limit=1&sort_desc=true", in->pair);
 			return true;
 		}
 		in->probe = false;
-		snprintf(sl->url, sizeof(sl->url), "%s/api/1/listtrades?pair=%s&limit=%d", v->base_url,
+		(void)ig_luno_http_url(sl->url, sizeof(sl->url), v->base_url, "/api/1/listtrades?pair=%s&limit=%d",
 			 in->pair, IG_LUNO_TRADES_PAGE);
 		if (in->reread) {
 			/* From the lowest cursor of the orders that fall short. */
@@ -1089,17 +1043,16 @@ static bool build(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_emit *ou
 		}
 		return true;
 	case RQ_MARKETS:
-		snprintf(sl->url, sizeof(sl->url), "%s/api/exchange/1/markets?pair=%s", v->base_url, in->pair);
+		(void)ig_luno_http_url(sl->url, sizeof(sl->url), v->base_url, "/api/exchange/1/markets?pair=%s", in->pair);
 		return true;
 	case RQ_ORDERS:
-		snprintf(sl->url, sizeof(sl->url), "%s/api/1/listorders?pair=%s&state=PENDING&limit=%d",
-			 v->base_url, in->pair, IG_LUNO_ORDERS_PAGE);
+		(void)ig_luno_http_url(sl->url, sizeof(sl->url), v->base_url, "/api/1/listorders?pair=%s&state=PENDING&limit=%d", in->pair, IG_LUNO_ORDERS_PAGE);
 		if (in->rcv_orders_before > 0)
 			append(sl->url, sizeof(sl->url), "&created_before=%lld",
 			       (long long)in->rcv_orders_before);
 		return true;
 	case RQ_BALANCE:
-		snprintf(sl->url, sizeof(sl->url), "%s/api/1/balance", v->base_url);
+		(void)ig_luno_http_url(sl->url, sizeof(sl->url), v->base_url, "/api/1/balance");
 		return true;
 	default:
 		return false;
@@ -1116,29 +1069,20 @@ static int start(struct ig_luno *v, struct ig_luno_slot *sl, int64_t now, struct
 
 	if (!build(v, sl, out, &post))
 		return 0;
-	curl_easy_reset(e);
-	curl_easy_setopt(e, CURLOPT_URL, sl->url);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)v->connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)v->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-	curl_easy_setopt(e, CURLOPT_USERNAME, v->key_id);
-	curl_easy_setopt(e, CURLOPT_PASSWORD, v->secret);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "ingenium/1");
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, sl);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, sl->errbuf);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, sl);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (post) {
-		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(sl->post));
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, sl->post);
+	{
+		const struct ig_luno_http_req hr = {
+			.url = sl->url,
+			.post = post ? sl->post : NULL,
+			.user = v->key_id,
+			.password = v->secret,
+			.connect_timeout_ms = v->connect_timeout_ms,
+			.timeout_ms = v->timeout_ms,
+			.rx = &sl->rx,
+			.errbuf = sl->errbuf,
+			.priv = sl,
+		};
+		ig_luno_http_prepare(e, &hr);
 	}
-	sl->len = 0;
-	sl->overflow = false;
-	sl->errbuf[0] = '\0';
 	if (curl_multi_add_handle(v->multi, e) != CURLM_OK) {
 		ig_log_error("luno: cannot start a %s request", rq_name[sl->req.kind]);
 		requeue(v, &sl->req, now + v->status_ns);
@@ -1309,18 +1253,8 @@ static int dispatch(struct ig_luno *v, int64_t now, struct ig_emit *out)
 
 /* ------------------------------------------------------ handling replies */
 
-/* What came back, in the terms the handlers need. */
-struct reply {
-	CURLcode res;
-	long status;            /* HTTP status, 0 if none */
-	bool sent;              /* the request may have reached Luno */
-	bool parsed_err;        /* err holds a parsed Luno error body */
-	struct ig_luno_error err;
-	const char *body;
-	size_t len;
-};
 
-static void log_failure(struct ig_luno *v, const struct ig_luno_slot *sl, const struct reply *rp,
+static void log_failure(struct ig_luno *v, const struct ig_luno_slot *sl, const struct ig_luno_reply *rp,
 			const char *what)
 {
 	char a[192], b[192];
@@ -1346,20 +1280,18 @@ static void malformed(struct ig_luno *v, const struct ig_luno_slot *sl, const ch
 		    scrub(v, ig_luno_json_error(), a, sizeof(a)), what);
 }
 
-/* HTTP 429 or ErrTooManyRequests: back off (every caller) and go again. */
-static bool throttled(struct ig_luno *v, const struct ig_luno_slot *sl, const struct reply *rp,
+/* HTTP 429 or ErrTooManyRequests (the reply gate has started the budget's
+ * backoff for every caller): go again once it allows. Returns true if so. */
+static bool throttled(struct ig_luno *v, const struct ig_luno_slot *sl, const struct ig_luno_reply *rp,
 		      int64_t now)
 {
-	if (rp->status != 429 &&
-	    !(rp->parsed_err && ig_luno_err_action(rp->err.code) == IG_LUNO_ACT_RETRY))
+	(void)now;
+	if (rp->verdict != IG_LUNO_R_THROTTLED)
 		return false;
 	v->stats.http_429++;
 	v->stats.retries++;
-	{
-		int64_t d = ig_luno_budget_throttled(v->budget, now, &v->rng);
-		ig_log_warn("luno: %s: rate limited (HTTP %ld); backing off %lld ms", rq_name[sl->req.kind],
-			    rp->status, (long long)(d / NS_PER_MS));
-	}
+	ig_log_warn("luno: %s: rate limited (HTTP %ld); backing off %lld ms", rq_name[sl->req.kind],
+		    rp->status, (long long)(rp->backoff_ns / NS_PER_MS));
 	requeue(v, &sl->req, 0);
 	return true;
 }
@@ -1373,13 +1305,13 @@ static void canceled_unsent(struct ig_luno *v, struct ig_luno_rec *r, struct ig_
 	retire(v, r);
 }
 
-static void on_submit(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
+static void on_submit(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_luno_reply *rp, int64_t now,
 		      struct ig_emit *out)
 {
 	struct ig_luno_rec *r = rec_at(v, sl->req.rec);
 	char oid[IG_LUNO_ID_MAX];
 
-	if (rp->res != CURLE_OK && sl->overflow) {
+	if (rp->res != CURLE_OK && sl->rx.overflow) {
 		malformed(v, sl, ": reply too large; looking the order up");
 		in_doubt(v, r, true, out);
 		return;
@@ -1455,7 +1387,7 @@ static int64_t cancel_backoff(const struct ig_luno *v, struct ig_luno_rec *r, in
 	return r->next_cancel_ns;
 }
 
-static void on_cancel(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
+static void on_cancel(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_luno_reply *rp, int64_t now,
 		      struct ig_emit *out)
 {
 	struct ig_luno_rec *r = rec_at(v, sl->req.rec);
@@ -1678,7 +1610,7 @@ static void apply_status(struct ig_luno *v, struct ig_luno_rec *r,
 	maybe_finish(v, r, out);
 }
 
-static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
+static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_luno_reply *rp, int64_t now,
 		      struct ig_emit *out)
 {
 	struct ig_luno_rec *r = rec_at(v, sl->req.rec);
@@ -1686,7 +1618,7 @@ static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 	uint64_t cid;
 
 	if (rp->res != CURLE_OK) {
-		if (sl->overflow)
+		if (sl->rx.overflow)
 			malformed(v, sl, "; asking again later");
 		else
 			log_failure(v, sl, rp, "; asking again later");
@@ -1812,28 +1744,25 @@ static bool unmapped_orders(const struct ig_luno *v, uint16_t k)
  * request goes again once the backoff allows) and a non-2xx status. Each
  * failure is logged, ending with `then` (what happens next). Returns true
  * if the body may be parsed. */
-static bool read_reply_ok(struct ig_luno *v, struct ig_luno_slot *sl, const struct reply *rp,
+static bool read_reply_ok(struct ig_luno *v, struct ig_luno_slot *sl, const struct ig_luno_reply *rp,
 			  int64_t now, bool *again, const char *then)
 {
-	if (rp->res != CURLE_OK) {
-		if (sl->overflow)
-			malformed(v, sl, then);
-		else
-			log_failure(v, sl, rp, then);
+	switch (rp->verdict) {
+	case IG_LUNO_R_OK:
+		return true;
+	case IG_LUNO_R_TOO_LARGE:
+		malformed(v, sl, then);
 		return false;
-	}
-	if (throttled(v, sl, rp, now)) {
-		*again = true;
+	case IG_LUNO_R_THROTTLED:
+		*again = throttled(v, sl, rp, now);
 		return false;
-	}
-	if (rp->status < 200 || rp->status >= 300) {
+	default:
 		log_failure(v, sl, rp, then);
 		return false;
 	}
-	return true;
 }
 
-static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
+static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_luno_reply *rp, int64_t now,
 		      struct ig_emit *out)
 {
 	uint16_t k = sl->req.instrument_id;
@@ -1951,7 +1880,7 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 	}
 }
 
-static void on_markets(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
+static void on_markets(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_luno_reply *rp, int64_t now,
 		       struct ig_emit *out)
 {
 	uint16_t k = sl->req.instrument_id;
@@ -2076,7 +2005,7 @@ static void foreign_order(struct ig_luno *v, uint16_t k, const struct ig_luno_or
 		    px);
 }
 
-static void on_orders(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
+static void on_orders(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_luno_reply *rp, int64_t now,
 		      struct ig_emit *out)
 {
 	uint16_t k = sl->req.instrument_id;
@@ -2120,7 +2049,7 @@ static void on_orders(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *
 	in->rcv_orders_done = true;
 }
 
-static void on_balance(struct ig_luno *v, struct ig_luno_slot *sl, struct reply *rp, int64_t now,
+static void on_balance(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_luno_reply *rp, int64_t now,
 		       struct ig_emit *out)
 {
 	const char *assets[2 * IG_MAX_INSTRUMENTS];
@@ -2153,7 +2082,7 @@ static void on_balance(struct ig_luno *v, struct ig_luno_slot *sl, struct reply 
 }
 
 /* Recovery: remembers how the pass's requests fail, for the report. */
-static void rcv_note(struct ig_luno *v, const struct ig_luno_slot *sl, const struct reply *rp,
+static void rcv_note(struct ig_luno *v, const struct ig_luno_slot *sl, const struct ig_luno_reply *rp,
 		     bool bad)
 {
 	uint8_t e;
@@ -2161,7 +2090,7 @@ static void rcv_note(struct ig_luno *v, const struct ig_luno_slot *sl, const str
 	if (sl->req.kind == RQ_SUBMIT || sl->req.kind == RQ_CANCEL)
 		return; /* order business, not reconciliation */
 	if (rp->res != CURLE_OK)
-		e = sl->overflow ? IG_RECON_MALFORMED : IG_RECON_UNREACHABLE;
+		e = sl->rx.overflow ? IG_RECON_MALFORMED : IG_RECON_UNREACHABLE;
 	else if (bad)
 		e = IG_RECON_MALFORMED;
 	else if (rp->status == 429 || (rp->status >= 200 && rp->status < 300) || rp->status == 404)
@@ -2175,24 +2104,17 @@ static void rcv_note(struct ig_luno *v, const struct ig_luno_slot *sl, const str
 static void complete(struct ig_luno *v, struct ig_luno_slot *sl, CURLcode res, int64_t now,
 		     struct ig_emit *out)
 {
-	struct reply rp;
-	curl_off_t total_us = 0;
+	struct ig_luno_reply rp;
 	uint64_t bad0;
 
-	memset(&rp, 0, sizeof(rp));
 	curl_multi_remove_handle(v->multi, sl->easy);
 	sl->busy = false;
 	v->nbusy--;
 	clear_flag(v, &sl->req);
-	sl->body[sl->len] = '\0';
-	rp.res = res;
-	rp.body = sl->body;
-	rp.len = sl->len;
+	ig_luno_reply_gate(&rp, sl->easy, (int)res, &sl->rx, v->budget, now, &v->rng);
+	if (rp.rtt_ns > 0)
+		ig_hist_record(&v->stats.rtt_ns, rp.rtt_ns);
 	if (res == CURLE_OK) {
-		curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &rp.status);
-		if (curl_easy_getinfo(sl->easy, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
-			ig_hist_record(&v->stats.rtt_ns, (int64_t)total_us * 1000);
-		rp.sent = true;
 		if (rp.status >= 500)
 			v->stats.http_5xx++;
 		else if (rp.status >= 400)
@@ -2201,17 +2123,10 @@ static void complete(struct ig_luno *v, struct ig_luno_slot *sl, CURLcode res, i
 			v->stats.http_3xx++;
 		else
 			v->stats.http_2xx++;
-		if (rp.status >= 200 && rp.status < 300)
-			ig_luno_budget_ok(v->budget);
-		if (rp.status >= 400 && ig_luno_parse_error(rp.body, rp.len, &rp.err) == 0)
-			rp.parsed_err = true;
 	} else {
 		v->stats.transport_errors++;
 		if (res == CURLE_OPERATION_TIMEDOUT)
 			v->stats.timeouts++;
-		/* Only a connection that never opened is certainly unsent. */
-		rp.sent = !(res == CURLE_COULDNT_CONNECT || res == CURLE_COULDNT_RESOLVE_HOST ||
-			    res == CURLE_COULDNT_RESOLVE_PROXY);
 	}
 	if (stale(v, &sl->req))
 		return; /* the order finished meanwhile */
@@ -2822,9 +2737,19 @@ static bool op_busy(void *v)
 	return ig_luno_busy(v);
 }
 
-static void op_destroy(void *v)
+static void op_log_stats(const void *v)
 {
+	ig_luno_log_stats(v);
+}
+
+static void op_destroy(void *venue)
+{
+	struct ig_luno *v = venue;
+	struct ig_luno_instance *inst = v->instance;
+
 	ig_luno_destroy(v);
+	free(v);
+	ig_luno_instance_release(inst);
 }
 
 const struct ig_venue_ops ig_luno_ops = {
@@ -2837,5 +2762,46 @@ const struct ig_venue_ops ig_luno_ops = {
 	.deadline_ns = op_deadline,
 	.recover = op_recover,
 	.busy = op_busy,
+	.log_stats = op_log_stats,
 	.destroy = op_destroy,
+};
+
+/* Makes the Luno venue of cfg (venue.*, feed.symbol). Returns 0, or
+ * IG_ECONFIG / IG_ENOMEM with err set. */
+static int luno_create(const struct ig_config *cfg, void **venue, char *err, size_t errlen)
+{
+	struct ig_luno_opts lo;
+	struct ig_luno_instance *inst;
+	struct ig_luno *v = malloc(sizeof(*v));
+	int rc;
+
+	*venue = NULL;
+	if (v == NULL) {
+		snprintf(err, errlen, "venue: out of memory");
+		return IG_ENOMEM;
+	}
+	inst = ig_luno_instance_acquire(cfg);
+	if (inst == NULL) {
+		free(v);
+		snprintf(err, errlen, "venue: out of memory");
+		return IG_ENOMEM;
+	}
+	ig_luno_opts_from_config(&lo, cfg);
+	lo.budget = &inst->budget; /* shared with this engine's luno feed, if any */
+	rc = ig_luno_init(v, &lo, err, errlen);
+	if (rc != 0) {
+		free(v);
+		ig_luno_instance_release(inst);
+		return rc;
+	}
+	v->instance = inst;
+	*venue = v;
+	return 0;
+}
+
+const struct ig_venue_type ig_luno_venue_type = {
+	.name = "luno",
+	.live = true,
+	.create = luno_create,
+	.ops = &ig_luno_ops,
 };

@@ -1,6 +1,6 @@
 /*
- * luno.h - the Luno venue: orders over the Luno REST API with libcurl, on
- * the executor thread, never blocking it (design.md §7-§8).
+ * luno_venue.h - the Luno venue: orders over the Luno REST API with libcurl, on
+ * the executor thread, never blocking it.
  *
  * Design
  * ------
@@ -187,10 +187,10 @@
  * when it completes. busy() is true while the pass runs.
  *
  * Owner: the executor thread (every function here), except that the budget
- * is shared (atomics).
+ * is the Luno instance's (luno.h), shared with the feed (atomics).
  */
-#ifndef IG_EXEC_LUNO_H
-#define IG_EXEC_LUNO_H
+#ifndef IG_LUNO_LUNO_VENUE_H
+#define IG_LUNO_LUNO_VENUE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -199,9 +199,12 @@
 #include "config/config.h"
 #include "core/emit.h"
 #include "core/hist.h"
-#include "exec/luno_budget.h"
-#include "exec/luno_json.h"
+#include "luno/luno_budget.h"
+#include "luno/luno_http.h"
+#include "luno/luno_json.h"
 #include "exec/venue.h"
+
+struct ig_luno_instance; /* luno.h */
 
 #define IG_LUNO_MAX_ORDERS 1024   /* live order records */
 #define IG_LUNO_RECENT 1024       /* finished orders remembered for late trades */
@@ -216,23 +219,23 @@
 /* Everything the venue needs; ig_luno_opts_from_config() fills it from the
  * config, tests fill it directly. Strings are copied at init. */
 struct ig_luno_opts {
-	const char *base_url;       /* "https://api.luno.com" */
+	const char *base_url;       /* default IG_CFG_DEFAULT_VENUE_BASE_URL */
 	const char *key_id_env;     /* name of the env variable with the key id */
 	const char *secret_env;     /* name of the env variable with the secret */
 	const char *pairs[IG_MAX_INSTRUMENTS]; /* Luno pair per instrument id */
 	uint32_t npairs;
 	int price_scale[IG_MAX_INSTRUMENTS];  /* decimals; -1 = from /markets */
 	int volume_scale[IG_MAX_INSTRUMENTS]; /* decimals; -1 = from /markets */
-	int64_t connect_timeout_ms; /* default 3000 */
-	int64_t timeout_ms;         /* total per request; default 10000 */
-	int64_t status_ms;          /* listtrades / status cadence; default 1000 */
+	int64_t connect_timeout_ms; /* default IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS */
+	int64_t timeout_ms;         /* total per request; default IG_CFG_DEFAULT_TIMEOUT_MS */
+	int64_t status_ms;          /* listtrades / status cadence; default IG_CFG_DEFAULT_HEARTBEAT_MS */
 	int64_t in_doubt_window_ms; /* not-found is final only after the last send + this; default timeout_ms + 2000 */
 	int64_t market_buy_ioc_bps; /* market BUY as BID IOC at ref + bps (default 50); -1: marketorder counter_volume */
 	int64_t io_poll_us;         /* poll spacing while HTTP is in flight; default 200 */
 	int64_t max_send_attempts;  /* for submits whose connection never opened; default 3 */
 	int64_t poll_reserve;       /* budget calls periodic polls leave free; -1 = burst / 3 */
 	struct ig_luno_budget *budget; /* shared budget; NULL = an own one: */
-	int64_t requests_per_min;   /*   its calls a minute; default 300 */
+	int64_t requests_per_min;   /*   its calls a minute; default IG_CFG_DEFAULT_REQUESTS_PER_MIN */
 	int64_t backoff_base_ms;    /*   its first 429 backoff; default 500 */
 	int64_t since_ms;           /* listtrades since= (Unix ms); 0 = from Luno's latest trade */
 };
@@ -313,7 +316,7 @@ struct ig_luno_rec {
 	uint8_t type;              /* IG_ORD_MARKET or IG_ORD_LIMIT */
 	uint8_t tif;               /* enum ig_tif */
 	uint8_t flags;             /* IG_ORDF_* */
-	uint8_t state;             /* QUEUED, SENDING, OPEN, IN_DOUBT, UNPLACED (luno.c) */
+	uint8_t state;             /* QUEUED, SENDING, OPEN, IN_DOUBT, UNPLACED (luno_venue.c) */
 	uint8_t send_attempts;     /* unsent attempts so far */
 	uint8_t cancel_attempts;
 	uint8_t rereads;           /* trade re-reads for it (the first is logged as a warning) */
@@ -337,7 +340,7 @@ struct ig_luno_rec {
 };
 
 struct ig_luno_req {
-	uint8_t kind;              /* luno.c enum */
+	uint8_t kind;              /* luno_venue.c enum */
 	uint16_t instrument_id;
 	uint32_t rec;              /* record index + 1, 0 = none */
 	uint64_t client_id;        /* the record's client id when queued */
@@ -392,10 +395,8 @@ struct ig_luno_inst {
 struct ig_luno_slot {
 	void *easy;                /* CURL * */
 	bool busy;
-	bool overflow;             /* reply larger than IG_LUNO_BODY_MAX */
 	struct ig_luno_req req;
-	char *body;                /* IG_LUNO_BODY_MAX + 1 */
-	size_t len;
+	struct ig_luno_body rx;    /* the reply, IG_LUNO_BODY_MAX at most */
 	char url[IG_LUNO_URL_MAX];
 	char post[IG_LUNO_URL_MAX];
 	char errbuf[256];          /* CURL_ERROR_SIZE */
@@ -431,8 +432,9 @@ struct ig_luno {
 	int64_t max_send_attempts;
 	int64_t poll_reserve;
 	int64_t since_ms;
-	struct ig_luno_budget *budget; /* shared or &own_budget */
+	struct ig_luno_budget *budget; /* the instance's (shared with the feed) or &own_budget */
 	struct ig_luno_budget own_budget;
+	struct ig_luno_instance *instance; /* set by the registry's create(): released at destroy */
 	void *multi;               /* CURLM * */
 	struct ig_luno_slot slots[IG_LUNO_SLOTS];
 	uint32_t nbusy;
@@ -461,8 +463,9 @@ extern const struct ig_venue_ops ig_luno_ops;
 void ig_luno_opts_default(struct ig_luno_opts *o);
 
 /* Options from the config: venue.* keys; instrument 0 is feed.symbol (one
- * feed, one symbol in this version); the shared budget is
- * ig_luno_budget_global(cfg). Pointers into cfg must outlive init. */
+ * feed, one symbol in this version); no budget: the registry's create()
+ * gives the Luno instance's (luno.h), shared with the engine's luno feed.
+ * Pointers into cfg must outlive init. */
 void ig_luno_opts_from_config(struct ig_luno_opts *o, const struct ig_config *cfg);
 
 /*

@@ -1,9 +1,12 @@
 /* luno_feed.c - Luno ticker / orderbook_top poller (see luno_feed.h). */
-#include "feed/luno_feed.h"
+#include "luno/luno_feed.h"
 
+#include "feed/feed.h"
+#include "luno/luno.h"
+#include "luno/luno_http.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "exec/luno_json.h"
+#include "luno/luno_json.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
@@ -25,42 +28,26 @@ void ig_luno_feed_opts_from_config(struct ig_luno_feed_opts *o, const struct ig_
 	o->base_url = cfg->venue.base_url;
 	o->pair = cfg->feed.symbol;
 	o->instrument_id = instrument_id;
-	o->interval_ms = cfg->feed.heartbeat_ms > 0 ? cfg->feed.heartbeat_ms : 1000;
+	o->interval_ms = cfg->feed.heartbeat_ms > 0 ? cfg->feed.heartbeat_ms : IG_CFG_DEFAULT_HEARTBEAT_MS;
 	o->orderbook_top = cfg->feed.luno_endpoint == 1;
 	o->connect_timeout_ms = cfg->venue.connect_timeout_ms;
 	o->timeout_ms = 0;
 	o->io_poll_us = 0;
-	o->budget = ig_luno_budget_global(cfg);
+	o->budget = NULL; /* src_open() gives its Luno instance's */
 	o->reserve = -1;
-}
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct ig_luno_feed *f = userp;
-	size_t n = size * nmemb;
-
-	if (n > IG_LUNO_FEED_BODY_MAX - f->len) {
-		f->overflow = true;
-		return 0;
-	}
-	memcpy(f->body + f->len, data, n);
-	f->len += n;
-	return n;
 }
 
 int ig_luno_feed_open(struct ig_luno_feed *f, const struct ig_luno_feed_opts *o, char *err,
 		      size_t errlen)
 {
-	const char *base = o->base_url;
-	size_t blen, plen;
+	char base[IG_CFG_PATH_MAX];
+	size_t plen;
+	int rc;
 
 	memset(f, 0, sizeof(*f));
-	if (base == NULL || (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0) ||
-	    strpbrk(base, " \t\r\n?#@") != NULL) {
-		snprintf(err, errlen, "venue.base_url: \"%s\" is not a plain http(s) URL",
-			 base != NULL ? base : "");
-		return IG_ECONFIG;
-	}
+	rc = ig_luno_http_base(o->base_url, base, sizeof(base), err, errlen);
+	if (rc != 0)
+		return rc;
 	plen = o->pair != NULL ? strlen(o->pair) : 0;
 	if (plen == 0 || plen >= IG_LUNO_PAIR_MAX ||
 	    strspn(o->pair, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != plen) {
@@ -68,41 +55,37 @@ int ig_luno_feed_open(struct ig_luno_feed *f, const struct ig_luno_feed_opts *o,
 			 o->pair != NULL ? o->pair : "");
 		return IG_ECONFIG;
 	}
-	blen = strlen(base);
-	while (blen > 0 && base[blen - 1] == '/')
-		blen--;
-	if (blen + plen + 48 >= sizeof(f->url)) {
+	if (ig_luno_http_url(f->url, sizeof(f->url), base, "/api/1/%s?pair=%s",
+			     o->orderbook_top ? "orderbook_top" : "ticker", o->pair) != 0) {
 		snprintf(err, errlen, "venue.base_url: too long");
 		return IG_ECONFIG;
 	}
-	snprintf(f->url, sizeof(f->url), "%.*s/api/1/%s?pair=%s", (int)blen, base,
-		 o->orderbook_top ? "orderbook_top" : "ticker", o->pair);
 	f->top = o->orderbook_top;
 	f->instrument_id = o->instrument_id;
-	f->interval_ns = (o->interval_ms > 0 ? o->interval_ms : 1000) * NS_PER_MS;
-	f->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 3000;
+	f->interval_ns = (o->interval_ms > 0 ? o->interval_ms : IG_CFG_DEFAULT_HEARTBEAT_MS) * NS_PER_MS;
+	f->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS;
 	f->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : f->interval_ns / NS_PER_MS;
-	if (f->timeout_ms > 10000)
-		f->timeout_ms = 10000;
+	if (f->timeout_ms > IG_CFG_DEFAULT_TIMEOUT_MS)
+		f->timeout_ms = IG_CFG_DEFAULT_TIMEOUT_MS;
 	if (f->timeout_ms < 100)
 		f->timeout_ms = 100;
 	f->io_poll_ns = (o->io_poll_us > 0 ? o->io_poll_us : 250) * 1000;
 	if (o->budget != NULL) {
 		f->budget = o->budget;
 	} else {
-		ig_luno_budget_init(&f->own_budget, 300, 0, 0);
+		ig_luno_budget_init(&f->own_budget, IG_CFG_DEFAULT_REQUESTS_PER_MIN, 0, 0);
 		f->budget = &f->own_budget;
 	}
 	f->reserve = o->reserve >= 0 ? o->reserve : f->budget->burst / 3;
 	f->rng = (uint64_t)ig_clock_mono_ns() | 1;
 	ig_hist_init(&f->stats.rtt_ns);
-	f->body = malloc(IG_LUNO_FEED_BODY_MAX + 1);
-	f->multi = curl_multi_init();
+	rc = ig_luno_body_init(&f->rx, IG_LUNO_FEED_BODY_MAX);
+	f->multi = ig_luno_http_multi(1);
 	f->easy = curl_easy_init();
-	if (f->body == NULL || f->multi == NULL || f->easy == NULL) {
+	if (rc != 0 || f->multi == NULL || f->easy == NULL) {
 		curl_easy_cleanup(f->easy);
 		curl_multi_cleanup(f->multi);
-		free(f->body);
+		ig_luno_body_free(&f->rx);
 		memset(f, 0, sizeof(*f));
 		snprintf(err, errlen, "feed: out of memory");
 		return IG_ENOMEM;
@@ -118,10 +101,9 @@ void ig_luno_feed_close(struct ig_luno_feed *f)
 		curl_multi_remove_handle(f->multi, f->easy);
 	curl_easy_cleanup(f->easy);
 	curl_multi_cleanup(f->multi);
-	free(f->body);
+	ig_luno_body_free(&f->rx);
 	f->easy = NULL;
 	f->multi = NULL;
-	f->body = NULL;
 }
 
 void ig_luno_feed_stop(struct ig_luno_feed *f)
@@ -149,19 +131,15 @@ __attribute__((format(printf, 3, 4))) static void problem(struct ig_luno_feed *f
 static bool start(struct ig_luno_feed *f)
 {
 	CURL *e = f->easy;
+	/* Public endpoints: no credentials. */
+	const struct ig_luno_http_req hr = {
+		.url = f->url,
+		.connect_timeout_ms = f->connect_timeout_ms,
+		.timeout_ms = f->timeout_ms,
+		.rx = &f->rx,
+	};
 
-	curl_easy_reset(e);
-	curl_easy_setopt(e, CURLOPT_URL, f->url);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)f->connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)f->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "ingenium/1");
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	f->len = 0;
-	f->overflow = false;
+	ig_luno_http_prepare(e, &hr);
 	if (curl_multi_add_handle(f->multi, e) != CURLM_OK)
 		return false;
 	f->inflight = true;
@@ -172,42 +150,42 @@ static bool start(struct ig_luno_feed *f)
 /* Turns the finished request into a quote. Returns 1 if ev holds one. */
 static int finish(struct ig_luno_feed *f, CURLcode res, int64_t now, struct ig_event *ev)
 {
-	long status = 0;
-	curl_off_t total_us = 0;
+	struct ig_luno_reply rp;
 	int64_t bid = 0, ask = 0, bid_qty = 0, ask_qty = 0, ts_ms = 0;
-	int rc;
+	int rc = 0;
 
 	curl_multi_remove_handle(f->multi, f->easy);
 	f->inflight = false;
-	f->body[f->len] = '\0';
-	if (res != CURLE_OK && !f->overflow) {
+	ig_luno_reply_gate(&rp, f->easy, (int)res, &f->rx, f->budget, now, &f->rng);
+	if (rp.rtt_ns > 0)
+		ig_hist_record(&f->stats.rtt_ns, rp.rtt_ns);
+	switch (rp.verdict) {
+	case IG_LUNO_R_TRANSPORT:
 		f->stats.transport_errors++;
 		problem(f, P_TRANSPORT, "%s", curl_easy_strerror(res));
 		return 0;
-	}
-	if (res == CURLE_OK) {
-		curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
-		if (curl_easy_getinfo(f->easy, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
-			ig_hist_record(&f->stats.rtt_ns, (int64_t)total_us * 1000);
-		if (status == 429) {
-			f->stats.http_errors++;
-			f->stats.http_429++;
-			ig_luno_budget_throttled(f->budget, now, &f->rng);
-			problem(f, P_HTTP, "rate limited (HTTP %ld)", status);
-			return 0;
-		}
-		if (status < 200 || status >= 300) {
-			f->stats.http_errors++;
-			problem(f, P_HTTP, "%s answered HTTP %ld", f->top ? "orderbook_top" : "ticker", status);
-			return 0;
-		}
-		ig_luno_budget_ok(f->budget);
-	}
-	if (f->overflow) {
+	case IG_LUNO_R_THROTTLED:
+		f->stats.http_errors++;
+		f->stats.http_429++;
+		problem(f, P_HTTP, "rate limited (HTTP %ld)", rp.status);
+		return 0;
+	case IG_LUNO_R_CLIENT:
+	case IG_LUNO_R_SERVER:
+	case IG_LUNO_R_UNEXPECTED:
+		f->stats.http_errors++;
+		problem(f, P_HTTP, "%s answered HTTP %ld", f->top ? "orderbook_top" : "ticker", rp.status);
+		return 0;
+	case IG_LUNO_R_TOO_LARGE:
 		rc = IG_EPARSE;
+		break;
+	default:
+		break;
+	}
+	if (rc != 0) {
+		/* too large: malformed, below */
 	} else if (f->top) {
 		struct ig_luno_top t;
-		rc = ig_luno_parse_top(f->body, f->len, &t);
+		rc = ig_luno_parse_top(rp.body, rp.len, &t);
 		bid = t.bid_px;
 		ask = t.ask_px;
 		bid_qty = t.bid_qty;
@@ -215,16 +193,16 @@ static int finish(struct ig_luno_feed *f, CURLcode res, int64_t now, struct ig_e
 		ts_ms = t.timestamp_ms;
 	} else {
 		struct ig_luno_ticker t;
-		rc = ig_luno_parse_ticker(f->body, f->len, &t);
+		rc = ig_luno_parse_ticker(rp.body, rp.len, &t);
 		bid = t.bid;
 		ask = t.ask;
 		bid_qty = ask_qty = IG_FIXED(1); /* the ticker has no sizes */
 		ts_ms = t.timestamp_ms;
 	}
-	if (rc != 0) {
+	if (ig_luno_reply_parsed(&rp, rc) != IG_LUNO_R_OK) {
 		f->stats.malformed++;
 		problem(f, P_MALFORMED, "malformed reply (%.120s)",
-			f->overflow ? "too large" : ig_luno_json_error());
+			rp.verdict == IG_LUNO_R_TOO_LARGE ? "too large" : ig_luno_json_error());
 		return 0;
 	}
 	if (bid <= 0 || ask <= 0) {
@@ -314,3 +292,71 @@ void ig_luno_feed_log_stats(const struct ig_luno_feed *f)
 		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.5) / 1000),
 		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.99) / 1000));
 }
+
+/* ------------------------------------------------------ registry entry */
+
+static int src_next(struct ig_feed *f, int64_t now_ns, struct ig_event *ev, int64_t *due_ns)
+{
+	return ig_luno_feed_next(f->src, now_ns, ev, due_ns);
+}
+
+static void src_log_stats(const void *src)
+{
+	ig_luno_feed_log_stats(src);
+}
+
+static void src_close(void *src)
+{
+	struct ig_luno_feed *lf = src;
+	struct ig_luno_instance *inst = lf->instance;
+
+	ig_luno_feed_close(lf);
+	free(lf);
+	ig_luno_instance_release(inst);
+}
+
+/* Opens the poller for feed.symbol at venue.base_url. Returns 0 or an
+ * IG_E* with err set. */
+static int src_open(struct ig_feed *f, const struct ig_config *cfg, char *err, size_t errlen)
+{
+	struct ig_luno_feed_opts lo;
+	struct ig_luno_instance *inst;
+	struct ig_luno_feed *lf = malloc(sizeof(*lf));
+	int rc;
+
+	if (lf == NULL) {
+		snprintf(err, errlen, "feed: out of memory");
+		return IG_ENOMEM;
+	}
+	inst = ig_luno_instance_acquire(cfg);
+	if (inst == NULL) {
+		free(lf);
+		snprintf(err, errlen, "feed: out of memory");
+		return IG_ENOMEM;
+	}
+	ig_luno_feed_opts_from_config(&lo, cfg, f->instrument_id);
+	lo.budget = &inst->budget; /* shared with this engine's luno venue, if any */
+	rc = ig_luno_feed_open(lf, &lo, err, errlen);
+	if (rc != 0) {
+		free(lf);
+		ig_luno_instance_release(inst);
+		return rc;
+	}
+	lf->instance = inst;
+	f->src = lf;
+	return 0;
+}
+
+static const struct ig_feed_ops src_ops = {
+	.next = src_next,
+	.log_stats = src_log_stats,
+	.close = src_close,
+};
+
+const struct ig_feed_type ig_luno_feed_type = {
+	.name = "luno",
+	.live = true,
+	.needs_path = false,
+	.open = src_open,
+	.ops = &src_ops,
+};

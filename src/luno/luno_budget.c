@@ -1,7 +1,6 @@
 /* luno_budget.c - the shared Luno request budget (see luno_budget.h). */
-#include "exec/luno_budget.h"
+#include "luno/luno_budget.h"
 
-#include <pthread.h>
 #include <string.h>
 
 #define NS_PER_MIN INT64_C(60000000000)
@@ -208,24 +207,6 @@ bool ig_luno_budget_backing_off(const struct ig_luno_budget *b, int64_t now_ns)
 
 int64_t ig_luno_budget_per_min(const struct ig_config *cfg)
 {
-	return cfg->venue.requests_per_min > 0 ? cfg->venue.requests_per_min : 300;
-}
-
-static struct ig_luno_budget global_budget;
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static int64_t global_per_min;
-
-static void global_init(void)
-{
-	ig_luno_budget_init(&global_budget, global_per_min, 0, 0);
-}
-
-struct ig_luno_budget *ig_luno_budget_global(const struct ig_config *cfg)
-{
-	/* Written before the once-call that reads it; later callers do not
-	 * change it (pthread_once orders the write for the first caller). */
-	if (__atomic_load_n(&global_per_min, __ATOMIC_ACQUIRE) == 0)
-		__atomic_store_n(&global_per_min, ig_luno_budget_per_min(cfg), __ATOMIC_RELEASE);
-	pthread_once(&global_once, global_init);
-	return &global_budget;
+	return cfg->venue.requests_per_min > 0 ? cfg->venue.requests_per_min
+					     : IG_CFG_DEFAULT_REQUESTS_PER_MIN;
 }

@@ -26,10 +26,11 @@
  *
  * No credentials: these are public endpoints.
  *
- * Owner: the tick thread (the budget is shared, atomics).
+ * Owner: the tick thread (the budget is the Luno instance's, shared with
+ * the venue: atomics; luno.h).
  */
-#ifndef IG_FEED_LUNO_FEED_H
-#define IG_FEED_LUNO_FEED_H
+#ifndef IG_LUNO_LUNO_FEED_H
+#define IG_LUNO_LUNO_FEED_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,21 +38,24 @@
 
 #include "config/config.h"
 #include "core/hist.h"
-#include "exec/luno_budget.h"
+#include "luno/luno_budget.h"
+#include "luno/luno_http.h"
 #include "ingenium/event.h"
+
+struct ig_luno_instance; /* luno.h */
 
 #define IG_LUNO_FEED_BODY_MAX (64 * 1024)
 
 struct ig_luno_feed_opts {
-	const char *base_url;        /* "https://api.luno.com" */
+	const char *base_url;        /* default IG_CFG_DEFAULT_VENUE_BASE_URL */
 	const char *pair;            /* "XBTZAR" */
 	uint16_t instrument_id;
-	int64_t interval_ms;         /* poll spacing; default 1000 */
+	int64_t interval_ms;         /* poll spacing; default IG_CFG_DEFAULT_HEARTBEAT_MS */
 	bool orderbook_top;          /* poll orderbook_top instead of ticker */
-	int64_t connect_timeout_ms;  /* default 3000 */
-	int64_t timeout_ms;          /* default: interval, at most 10000 */
+	int64_t connect_timeout_ms;  /* default IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS */
+	int64_t timeout_ms;          /* default: interval, at most IG_CFG_DEFAULT_TIMEOUT_MS */
 	int64_t io_poll_us;          /* re-check spacing while in flight; default 250 */
-	struct ig_luno_budget *budget; /* shared; NULL = an own one of 300 a minute */
+	struct ig_luno_budget *budget; /* the instance's; NULL = an own one of IG_CFG_DEFAULT_REQUESTS_PER_MIN */
 	int64_t reserve;             /* budget calls left free for orders; -1 = burst / 3 */
 };
 
@@ -72,9 +76,7 @@ struct ig_luno_feed {
 	void *multi;                 /* CURLM * */
 	void *easy;                  /* CURL * */
 	char url[512];
-	char *body;                  /* IG_LUNO_FEED_BODY_MAX + 1 */
-	size_t len;
-	bool overflow;
+	struct ig_luno_body rx;      /* the reply, IG_LUNO_FEED_BODY_MAX at most */
 	bool inflight;
 	bool stopped;
 	bool top;
@@ -88,13 +90,15 @@ struct ig_luno_feed {
 	int64_t reserve;
 	int last_problem;            /* last failure kind logged (log once per change) */
 	uint64_t rng;
-	struct ig_luno_budget *budget;
+	struct ig_luno_budget *budget;   /* the instance's (shared with the venue) or &own_budget */
 	struct ig_luno_budget own_budget;
+	struct ig_luno_instance *instance; /* set by the source's open(): released at close */
 	struct ig_luno_feed_stats stats;
 };
 
 /* Options from the config: feed.symbol, feed.heartbeat_ms, venue.base_url
- * and timeouts, and the process-wide budget. */
+ * and timeouts; no budget (the source's open() gives the Luno instance's,
+ * luno.h). */
 void ig_luno_feed_opts_from_config(struct ig_luno_feed_opts *o, const struct ig_config *cfg,
 				   uint16_t instrument_id);
 

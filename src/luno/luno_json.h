@@ -31,8 +31,8 @@
  * All functions are pure (apart from the per-thread error buffer) and may be
  * called from any thread.
  */
-#ifndef IG_EXEC_LUNO_JSON_H
-#define IG_EXEC_LUNO_JSON_H
+#ifndef IG_LUNO_LUNO_JSON_H
+#define IG_LUNO_LUNO_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -45,12 +45,18 @@
  * 429 the rate creeps back up by per_min / 20 a minute, up to per_min
  * (probing, so a limit learned from a transient does not stay forever).
  *
- * Owner: shared by the tick and executor threads; every field is accessed
- * with __atomic builtins (relaxed is enough: each field is a self-contained
- * number and no other memory is published through it).
+ * Owner: one Luno instance (luno.h): an engine's feed and venue draw from
+ * the budget of their instance, never from a process-wide one. Shared by
+ * the tick and executor threads; every field is accessed with __atomic
+ * builtins, relaxed: each field is a self-contained number and no other
+ * memory is published through it (a racing reader sees an older or newer
+ * value of that one number, and every decision made on it is re-checked
+ * by the CAS on tat_ns or only delays a call). The fields that are not
+ * atomic (per_min, burst, backoff_*) are written once by
+ * ig_luno_budget_init() before either thread starts.
  */
-#ifndef IG_EXEC_LUNO_BUDGET_H
-#define IG_EXEC_LUNO_BUDGET_H
+#ifndef IG_LUNO_LUNO_BUDGET_H
+#define IG_LUNO_LUNO_BUDGET_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -106,15 +112,8 @@ int64_t ig_luno_budget_limit(const struct ig_luno_budget *b);
 /* True while a 429 backoff is running at now_ns. */
 bool ig_luno_budget_backing_off(const struct ig_luno_budget *b, int64_t now_ns);
 
-/*
- * The process-wide budget for the configured Luno account: the venue and
- * the luno feed both default to it, so the daemon has one budget. Set up
- * on first use from cfg (venue request budget), later calls return the same
- * object. Call it on the main thread during start-up.
- */
-struct ig_luno_budget *ig_luno_budget_global(const struct ig_config *cfg);
-
-/* The configured budget (calls a minute); 300 unless the config says. */
+/* The configured budget (calls a minute); IG_CFG_DEFAULT_REQUESTS_PER_MIN
+ * unless the config says. */
 int64_t ig_luno_budget_per_min(const struct ig_config *cfg);
 
 #endif

@@ -1,5 +1,5 @@
 /* luno_json.c - Luno reply parsers (see luno_json.h). */
-#include "exec/luno_json.h"
+#include "luno/luno_json.h"
 
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
