@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One per thread: its address identifies the calling thread (host.h, owner). */
+static _Thread_local char thread_token;
+
 static int symbol_id(const struct ig_strategy_host *h, const char *symbol)
 {
 	for (uint16_t i = 0; i < h->ninstruments; i++)
@@ -28,6 +31,7 @@ int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cf
 	h->ninstruments = nsymbols > IG_MAX_INSTRUMENTS ? IG_MAX_INSTRUMENTS : nsymbols;
 	h->realtime = realtime;
 	h->next_due_ns = INT64_MAX;
+	__atomic_store_n(&h->owner, (const void *)&thread_token, __ATOMIC_RELAXED);
 	for (uint32_t i = 0; i < cfg->nstrategies; i++) {
 		const struct ig_cfg_strategy *sc = &cfg->strategies[i];
 		const struct ig_strategy_type *t;
@@ -314,6 +318,9 @@ void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *
 {
 	const struct ig_strategy_type *t;
 
+	if (__atomic_load_n(&h->owner, __ATOMIC_RELAXED) != (const void *)&thread_token)
+		/* The thread that runs the host from now on (the driver's). */
+		__atomic_store_n(&h->owner, (const void *)&thread_token, __ATOMIC_RELAXED);
 	if (ev->hdr.ts_event_ns > h->now_ns)
 		h->now_ns = ev->hdr.ts_event_ns;
 	if (!h->started) {
@@ -322,7 +329,10 @@ void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *
 		for (uint32_t i = 0; i < h->n; i++)
 			call_hook(h->ctx[i], ev, out, h->ctx[i]->type->on_start);
 	}
-	if (h->next_due_ns != INT64_MAX || h->unarmed)
+	/* No timer fires once on_stop has run: the feedback that still comes
+	 * (the stop's cancel confirmations) must not place orders behind the
+	 * shutdown token, after the OMS swept the venue. */
+	if (!h->stopped && (h->next_due_ns != INT64_MAX || h->unarmed))
 		timers_run(h, ev, out);
 
 	switch (ev->hdr.type) {
@@ -386,17 +396,21 @@ void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *
 
 /* ---- ctx API (include/ingenium/strategy.h) ---- */
 
-/* An acting call outside a callback: counted, logged once per strategy
- * with the function's name. Returns true if the call must not act. */
+/* An acting call outside a callback, or from a thread other than the
+ * host's (a second producer on the strategy -> OMS ring): counted, logged
+ * once per strategy with the function's name. Returns true if the call
+ * must not act. */
 static bool misused(struct ig_strategy_ctx *c, const char *fn)
 {
-	if (c->out != NULL)
+	bool own = __atomic_load_n(&c->host->owner, __ATOMIC_RELAXED) == (const void *)&thread_token;
+	if (c->out != NULL && own)
 		return false;
-	c->ctx_misuse++;
-	if (!c->misuse_logged) {
-		c->misuse_logged = true;
-		ig_log_error("strategy %s: %s called outside a callback (init, or after it returned); "
-			     "ignored. Act from on_start or an event callback (counted as ctx_misuse)",
+	/* Atomic: a foreign thread may count while the owner does. */
+	__atomic_add_fetch(&c->ctx_misuse, 1, __ATOMIC_RELAXED);
+	if (!__atomic_exchange_n(&c->misuse_logged, true, __ATOMIC_RELAXED)) {
+		ig_log_error("strategy %s: %s called outside a callback (init, after it returned, "
+			     "or from another thread); ignored. Act from on_start or an event "
+			     "callback, on the strategy's thread (counted as ctx_misuse)",
 			     c->cfg->name, fn);
 	}
 	return true;

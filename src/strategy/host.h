@@ -38,8 +38,10 @@
  * (a stalled thread) are skipped, not fired in a burst.
  *
  * Misuse: a call that acts (submit, market, limit, cancel, timers) outside
- * a callback has no event to act from; it is counted (ctx_misuse), logged
- * once per strategy with the function's name, and returns 0 / IG_ESTATE.
+ * a callback has no event to act from, and one from another thread than
+ * the host's would be a second producer on the strategy -> OMS ring; either
+ * is counted (ctx_misuse), logged once per strategy with the function's
+ * name, and returns 0 / IG_ESTATE. No timer fires after on_stop (FEED_END).
  *
  * Owner: the strategy thread k (or the inline driver). Pure handler: no
  * threads, no rings; output goes through struct ig_emit.
@@ -114,6 +116,9 @@ struct ig_strategy_host {
 	bool unarmed;                     /* some every-timer waits for the first data time */
 	int64_t now_ns;                   /* data time: the latest ts_event_ns handled */
 	int64_t next_due_ns;              /* earliest armed timer; INT64_MAX = none */
+	const void *owner;                /* atomic (relaxed): a token of the thread that runs
+					   * the host (init's, then the first handle's); the ctx
+					   * refuses acting calls from any other thread */
 };
 
 /*

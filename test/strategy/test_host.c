@@ -27,6 +27,7 @@
 #include "ingenium/strategy.h"
 #include "strategy/host.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -864,6 +865,119 @@ static void test_ctx_instrument_and_symbol(void **state)
 	assert_null(ig_ctx_symbol(a, 200));
 }
 
+
+/* ------------------------------------- review: after stop, other threads */
+
+static int late_orders;
+
+static void late_timer(void *st, struct ig_strategy_ctx *ctx, const struct ig_event *ev)
+{
+	(void)st;
+	(void)ev;
+	/* A periodic re-quoter: every timer places an order. */
+	if (ig_ctx_market(ctx, 0, IG_SIDE_BUY, D("1")) != 0)
+		late_orders++;
+}
+
+static void late_start(void *st, struct ig_strategy_ctx *ctx)
+{
+	(void)st;
+	assert_true(ig_ctx_timer_every(ctx, 1000, 1) > 0);
+}
+
+static const struct ig_strategy_type late_type = {
+	.name = "late",
+	.on_timer = late_timer,
+	.on_start = late_start,
+};
+
+/* After FEED_END (on_stop ran, the token went to the OMS, which sweeps the
+ * venue with cancel_on_stop) a strategy's timers must not fire any more:
+ * the OMS feedback that keeps arriving (the sweep's cancel confirmations)
+ * would otherwise fire them, and an order placed from on_timer would reach
+ * the venue behind the token, after the sweep, working at a venue nobody
+ * watches once the process exits. */
+static void test_no_timers_after_feed_end(void **state)
+{
+	struct ig_strategy_ctx *a;
+	struct ig_event ev;
+	(void)state;
+	start();
+	a = ctx_of(&host0, 0);
+	a->type = &late_type;
+	late_orders = 0;
+	quote_at(&host0, T0); /* on_start: every second from T0 */
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_CONTROL;
+	ev.hdr.src = IG_STAGE_TICK;
+	ev.hdr.strategy_id = IG_STRATEGY_NONE;
+	ev.body.control.cmd = IG_CTL_FEED_END;
+	handle(&host0, &ev);
+	assert_true(host0.stopped);
+	assert_int_equal(late_orders, 0);
+	/* The cancel sweep's confirmation, well past the timer's due time. */
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.ts_event_ns = T0 + INT64_C(5000000000);
+	ev.body.update.client_id = cid(0, 99);
+	ev.body.update.state = IG_OS_CANCELED;
+	oms_event(&host0, &ev, 0, IG_EV_ORDER_UPDATE);
+	assert_int_equal(late_orders, 0);
+	for (uint32_t i = 0; i < out.n; i++)
+		assert_int_not_equal(out.it[i].ev.hdr.type, IG_EV_ORDER);
+	assert_int_equal(a->timers_fired, 0);
+}
+
+struct foreign_call {
+	struct ig_strategy_ctx *ctx;
+	uint64_t id;
+};
+
+static void *foreign_thread(void *arg)
+{
+	struct foreign_call *fc = arg;
+	fc->id = ig_ctx_market(fc->ctx, 0, IG_SIDE_BUY, D("1"));
+	return NULL;
+}
+
+static void foreign_quote(void *st, struct ig_strategy_ctx *ctx, const struct ig_event *ev)
+{
+	struct foreign_call fc = { ctx, 0 };
+	pthread_t t;
+	(void)st;
+	(void)ev;
+	/* A plugin that hands the ctx to a thread of its own, which calls it
+	 * while this callback runs (joined here, so the test is
+	 * deterministic). */
+	assert_int_equal(pthread_create(&t, NULL, foreign_thread, &fc), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	late_orders = fc.id != 0 ? 1 : 0;
+}
+
+static const struct ig_strategy_type foreign_type = {
+	.name = "foreign",
+	.on_quote = foreign_quote,
+};
+
+/* The ctx belongs to the strategy's thread: a call from another thread
+ * would push into the strategy -> OMS SPSC ring from a second producer
+ * (orders lost or torn). While a callback runs on the owner, such a call
+ * passed the misuse check (c->out is set); it must be refused and counted
+ * like any other misuse. */
+static void test_ctx_from_another_thread_refused(void **state)
+{
+	struct ig_strategy_ctx *a;
+	(void)state;
+	start();
+	a = ctx_of(&host0, 0);
+	a->type = &foreign_type;
+	late_orders = -1;
+	quote_at(&host0, T0);
+	assert_int_equal(late_orders, 0);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(a->intents, 0);
+	assert_int_equal(a->ctx_misuse, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -879,6 +993,8 @@ int main(void)
 		T(test_on_start_timers_data_time),
 		T(test_ctx_misuse_and_limits),
 		T(test_ctx_instrument_and_symbol),
+		T(test_no_timers_after_feed_end),
+		T(test_ctx_from_another_thread_refused),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
