@@ -174,6 +174,9 @@ enum ig_control_cmd {
 	IG_CTL_TRADING_STATE, /* arg: global enum ig_trading_state (0 active, 1 reducing, 2 halted) */
 	IG_CTL_SESSION,     /* journal only: a run started (arg = run epoch). Internal: not
 			     * part of the SDK, may change */
+	IG_CTL_RECOVERED,   /* OMS -> strategy after a recovery: everything recovered for
+			     * hdr.strategy_id (positions, open orders) has been sent.
+			     * Internal: not part of the SDK, may change */
 };
 
 /* Header flags (hdr.flags). Bits 0x20..0x80 are the engine's own

@@ -215,6 +215,8 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 					   err, errlen);
 		if (rc != 0)
 			goto out_hosts;
+		if (ig_oms_will_announce(&e->oms))
+			ig_strategy_host_await_recovery(&e->hosts[h]);
 	}
 	rc = ig_exec_init(&e->exec, cfg);
 	if (rc != 0) {

@@ -1412,6 +1412,15 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 				    !ig_order_terminal((enum ig_ord_state)r->state))
 					send_update(oms, &cause, (uint16_t)i, r, r->state, 0, out);
 			}
+			/* ... and that this was all: its host holds on_start and
+			 * every other callback until now (host.h). */
+			{
+				struct ig_event done;
+				ig_event_reply_init(&done, in, IG_EV_CONTROL);
+				done.hdr.strategy_id = (uint16_t)i;
+				done.body.control.cmd = IG_CTL_RECOVERED;
+				to_strategy(oms, out, (uint16_t)i, &done);
+			}
 		}
 	}
 	switch (in->hdr.type) {

@@ -233,6 +233,11 @@ void ig_oms_session_start(struct ig_oms *oms, bool recovering);
  * told their recovered positions at the first event. */
 void ig_oms_after_replay(struct ig_oms *oms);
 
+/* True if the OMS will tell the strategies their recovered positions and
+ * open orders at its first event, ending with IG_CTL_RECOVERED for each
+ * (after ig_oms_after_replay, until then). Main thread, before the run. */
+bool ig_oms_will_announce(const struct ig_oms *oms);
+
 /* One strategy's books summed over its instruments (avg_px: that of the
  * last instrument it holds). For reports. */
 struct ig_oms_totals {

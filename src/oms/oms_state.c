@@ -338,3 +338,8 @@ void ig_oms_after_replay(struct ig_oms *oms)
 	ig_oms_session_start(oms, true);
 	oms->announce = true;
 }
+
+bool ig_oms_will_announce(const struct ig_oms *oms)
+{
+	return oms->announce;
+}

@@ -313,6 +313,28 @@ static void timers_run(struct ig_strategy_host *h, const struct ig_event *ev, st
 	}
 }
 
+void ig_strategy_host_await_recovery(struct ig_strategy_host *h)
+{
+	h->awaiting = h->n > 0;
+}
+
+/* While a recovery holds the host: counts ev if it is a strategy's
+ * IG_CTL_RECOVERED. Returns true while the host must still hold, i.e. not
+ * every strategy here has had its own. */
+static bool held(struct ig_strategy_host *h, const struct ig_event *ev)
+{
+	if (!h->awaiting)
+		return false;
+	if (ev->hdr.type == IG_EV_CONTROL && ev->body.control.cmd == IG_CTL_RECOVERED)
+		for (uint32_t i = 0; i < h->n; i++)
+			if (h->ctx[i]->id == ev->hdr.strategy_id)
+				h->recovered++;
+	if (h->recovered < h->n)
+		return true;
+	h->awaiting = false;
+	return false;
+}
+
 void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *ev,
 			     struct ig_emit *out)
 {
@@ -323,11 +345,28 @@ void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *
 		__atomic_store_n(&h->owner, (const void *)&thread_token, __ATOMIC_RELAXED);
 	if (ev->hdr.ts_event_ns > h->now_ns)
 		h->now_ns = ev->hdr.ts_event_ns;
-	if (!h->started) {
+	if (!h->started && !held(h, ev)) {
 		/* on_start: once, before any other callback, on this thread. */
 		h->started = true;
+		if (h->md_held > 0)
+			ig_log_info("strategy thread %u: started after the recovery; %llu market-data "
+				    "events and timers before it were not delivered",
+				    h->thread_index, (unsigned long long)h->md_held);
 		for (uint32_t i = 0; i < h->n; i++)
 			call_hook(h->ctx[i], ev, out, h->ctx[i]->type->on_start);
+	}
+	if (!h->started && ev->hdr.type != IG_EV_CONTROL) {
+		/* Holding for the recovery: order events reach the mirrors
+		 * only; market data and timers wait for nobody. */
+		if (ev->hdr.type == IG_EV_QUOTE || ev->hdr.type == IG_EV_TRADE ||
+		    ev->hdr.type == IG_EV_BAR || ev->hdr.type == IG_EV_TIMER) {
+			h->md_held++;
+			return;
+		}
+		for (uint32_t i = 0; i < h->n; i++)
+			if (h->ctx[i]->id == ev->hdr.strategy_id)
+				mirror_apply(h->ctx[i], ev);
+		return;
 	}
 	/* No timer fires once on_stop has run: the feedback that still comes
 	 * (the stop's cancel confirmations) must not place orders behind the
@@ -359,7 +398,8 @@ void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *
 			struct ig_event fwd = *ev;
 			if (!h->stopped) {
 				h->stopped = true;
-				for (uint32_t i = 0; i < h->n; i++)
+				/* A host stopped while holding never started: no on_stop. */
+				for (uint32_t i = 0; i < h->n && h->started; i++)
 					call_hook(h->ctx[i], NULL, out, h->ctx[i]->type->on_stop);
 			}
 			fwd.hdr.strategy_id = IG_STRATEGY_NONE;

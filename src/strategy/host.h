@@ -112,6 +112,10 @@ struct ig_strategy_host {
 	uint16_t ninstruments;
 	bool realtime;                    /* timers on CLOCK_REALTIME, else data time */
 	bool started;                     /* on_start has run */
+	bool awaiting;                    /* a recovery: hold on_start until every strategy
+					   * here has had IG_CTL_RECOVERED */
+	uint32_t recovered;               /* strategies here that have had it */
+	uint64_t md_held;                 /* market data and timers not delivered while holding */
 	bool stopped;
 	bool unarmed;                     /* some every-timer waits for the first data time */
 	int64_t now_ns;                   /* data time: the latest ts_event_ns handled */
@@ -136,6 +140,15 @@ struct ig_strategy_host {
 int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cfg,
 			  uint32_t thread_index, uint32_t epoch, const char *const *symbols,
 			  uint16_t nsymbols, bool realtime, char *err, size_t errlen);
+
+/* A recovery is under way (the OMS will announce, ig_oms_will_announce):
+ * the host applies the recovered positions and open orders the OMS sends
+ * to its strategies' mirrors and calls on_start only once the OMS has sent
+ * IG_CTL_RECOVERED for every strategy here, so on_start sees what the
+ * journal recovered. Market data and timers before that are not delivered
+ * (counted in md_held); orders are denied until reconciliation anyway.
+ * Main thread, after init, before the run. */
+void ig_strategy_host_await_recovery(struct ig_strategy_host *h);
 
 /* Calls each strategy's destroy hook (if its init succeeded), then frees
  * the state blocks and contexts. */

@@ -210,6 +210,25 @@ static void test_announce_skips_stop_loss_children(void **state)
 	/* The entry (partly filled, still open) is announced; the child not. */
 	assert_non_null(oh_update_for(0, 90, IG_OS_PARTIALLY_FILLED));
 	assert_null(oh_update_for(0, child, IG_OS_ACCEPTED));
+	/* And the announce ends with IG_CTL_RECOVERED to every strategy, after
+	 * its positions and orders: the host holds on_start until then. */
+	{
+		uint32_t recovered = 0, last_update = 0, first_recovered = UINT32_MAX;
+		for (uint32_t i = 0; i < out.n; i++) {
+			const struct ig_event *e = &out.it[i].ev;
+			if (out.it[i].dst != IG_STAGE_STRATEGY)
+				continue;
+			if (e->hdr.type == IG_EV_CONTROL && e->body.control.cmd == IG_CTL_RECOVERED) {
+				recovered++;
+				if (e->hdr.strategy_id == 0 && first_recovered == UINT32_MAX)
+					first_recovered = i;
+			} else if (e->hdr.strategy_id == 0 && (e->hdr.flags & IG_EVF_ADOPT)) {
+				last_update = i;
+			}
+		}
+		assert_int_equal(recovered, oms.nstrategies);
+		assert_true(first_recovered > last_update);
+	}
 }
 
 int main(void)

@@ -927,6 +927,76 @@ static void test_no_timers_after_feed_end(void **state)
 	assert_int_equal(a->timers_fired, 0);
 }
 
+/* A recovery: the host holds every callback until the OMS has sent each of
+ * its strategies IG_CTL_RECOVERED, applying the recovered positions to the
+ * mirrors meanwhile, so on_start sees the recovered position instead of 0
+ * (a "buy if flat" on_start would otherwise double it). Market data before
+ * that is not delivered. */
+static int recov_starts, recov_quotes;
+static int64_t recov_seen_qty[IG_MAX_STRATEGIES];
+
+static void recov_start(void *st, struct ig_strategy_ctx *ctx)
+{
+	(void)st;
+	recov_starts++;
+	recov_seen_qty[ig_ctx_strategy_id(ctx)] = ig_ctx_position(ctx, 0)->qty;
+}
+
+static void recov_quote(void *st, struct ig_strategy_ctx *ctx, const struct ig_event *ev)
+{
+	(void)st;
+	(void)ctx;
+	(void)ev;
+	recov_quotes++;
+}
+
+static const struct ig_strategy_type recov_type = {
+	.name = "recov",
+	.on_quote = recov_quote,
+	.on_start = recov_start,
+};
+
+static void recovered(struct ig_strategy_host *h, uint16_t sid)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.body.control.cmd = IG_CTL_RECOVERED;
+	oms_event(h, &ev, sid, IG_EV_CONTROL);
+}
+
+static void test_on_start_waits_for_recovery(void **state)
+{
+	struct ig_event ev;
+	(void)state;
+	start();
+	ctx_of(&host0, 0)->type = &recov_type;
+	ctx_of(&host0, 2)->type = &recov_type;
+	recov_starts = recov_quotes = 0;
+	memset(recov_seen_qty, 0, sizeof(recov_seen_qty));
+	ig_strategy_host_await_recovery(&host0);
+
+	quote(&host0, 0, "100"); /* the tick may be first: held */
+	assert_int_equal(recov_starts, 0);
+	assert_int_equal(recov_quotes, 0);
+	assert_int_equal(out.n, 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.flags = IG_EVF_ADOPT;
+	ev.body.position.qty = D("2");
+	ev.body.position.cash = D("500");
+	oms_event(&host0, &ev, 0, IG_EV_POSITION);
+	recovered(&host0, 0);
+	assert_int_equal(recov_starts, 0); /* strategy 2 has not had its own yet */
+	assert_int_equal(ig_ctx_position(ctx_of(&host0, 0), 0)->qty, D("2"));
+	recovered(&host0, 2);
+	assert_int_equal(recov_starts, 2);
+	assert_int_equal(recov_seen_qty[0], D("2"));
+	assert_int_equal(recov_seen_qty[2], 0);
+	assert_int_equal(host0.md_held, 1);
+	quote(&host0, 0, "101");
+	assert_int_equal(recov_quotes, 1);
+	assert_int_equal(recov_starts, 2);
+}
+
 struct foreign_call {
 	struct ig_strategy_ctx *ctx;
 	uint64_t id;
@@ -993,6 +1063,7 @@ int main(void)
 		T(test_on_start_timers_data_time),
 		T(test_ctx_misuse_and_limits),
 		T(test_ctx_instrument_and_symbol),
+		T(test_on_start_waits_for_recovery),
 		T(test_no_timers_after_feed_end),
 		T(test_ctx_from_another_thread_refused),
 #undef T
