@@ -128,4 +128,11 @@ const struct ig_venue_type *ig_venue_at(int i);
  * them: the config's "expected paper|luno"). */
 const char *ig_venue_name_at(int i);
 
+/* Returns true if the venue cfg->venue.kind names is live (its registry
+ * entry's live flag: real money, so the journal recovers it and its
+ * account identity includes venue.base_url and the key id); false for a
+ * simulated venue or an index past the end. Any thread (the registry is
+ * constant). */
+bool ig_venue_is_live(const struct ig_config *cfg);
+
 #endif

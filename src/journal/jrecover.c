@@ -15,6 +15,7 @@ int ig_jrecover_start(struct ig_jrecovery *r, const struct ig_config *cfg, struc
 {
 	const struct ig_cfg_journal *jc = &cfg->journal;
 	struct ig_replay_info *ri = &r->replay;
+	bool live = ig_venue_is_live(cfg);
 	char line[256];
 	int rc;
 
@@ -23,10 +24,8 @@ int ig_jrecover_start(struct ig_jrecovery *r, const struct ig_config *cfg, struc
 	r->oms = oms;
 	r->epoch = epoch;
 	r->recovering = jc->recover == IG_RECOVER_ON ||
-			(jc->recover == IG_RECOVER_AUTO && cfg->venue.kind != IG_VENUE_PAPER);
-	ig_recover_account_of(cfg, cfg->venue.kind != IG_VENUE_PAPER ? getenv(cfg->venue.key_id_env)
-								     : NULL,
-			      &r->account);
+			(jc->recover == IG_RECOVER_AUTO && live);
+	ig_recover_account_of(cfg, live ? getenv(cfg->venue.key_id_env) : NULL, &r->account);
 	if (!r->recovering) {
 		/* A fresh start reads the journal only for its size (it is
 		 * compacted away) and its last epoch (not to be reused). */
@@ -53,13 +52,14 @@ int ig_jrecover_start(struct ig_jrecovery *r, const struct ig_config *cfg, struc
 		 * reconcile one account's orders against another's. Key ids
 		 * are shown by their first 4 characters only. */
 		bool same_key = strcmp(ri->account_key_id, r->account.key_id) == 0;
+		const char *venue = ig_venue_name_at(cfg->venue.kind);
 		snprintf(err, errlen,
 			 "%s: the journal was written for another venue account (%s, from seq %llu; "
 			 "journal key id %.4s..., this run: %s key id %.4s...): refusing to recover; "
 			 "start fresh with journal.recover: off, or use another journal.path",
 			 jc->path, same_key ? "another venue or base_url" : "another API key",
 			 (unsigned long long)ri->account_seq, ri->account_key_id,
-			 cfg->venue.kind == IG_VENUE_PAPER ? "paper" : cfg->venue.base_url,
+			 live ? cfg->venue.base_url : venue != NULL ? venue : "venue",
 			 r->account.key_id);
 		return IG_ESTATE;
 	}
