@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "oms/oms_stage.h"
 #include "ingenium/error.h"
 
 #include <stdio.h>
@@ -87,6 +88,11 @@ int ig_jrecover_start(struct ig_jrecovery *r, const struct ig_config *cfg, struc
 		    (unsigned long long)ri->state_hash);
 	r->epoch = ig_recover_epoch(r->epoch, ri);
 	return 0;
+}
+
+uint32_t ig_jrecover_epoch(const struct ig_jrecovery *r)
+{
+	return r->epoch;
 }
 
 /* Bytes of every segment of the journal. */
@@ -183,10 +189,10 @@ int ig_jrecover_open(struct ig_jrecovery *r, struct ig_oms *oms, struct ig_jstag
 		free(snap);
 	}
 	js->recovery = r;
-	oms->journal = true;
+	ig_oms_set_journal(oms, true);
 	/* A kill switch engaged before the crash stays engaged (the OMS
 	 * stage's wanted state starts where the books are: oms_stage.h). */
-	if (oms->kill_switch)
+	if (ig_oms_kill_switch_engaged(oms))
 		ig_log_warn("recovery: the kill switch is engaged (SIGUSR2 clears it)");
 	/* The run starts: its epoch and wall-clock start, as an input record
 	 * (replay notes it; the OMS ignores it). */
@@ -222,24 +228,10 @@ int ig_jrecover_stats(const struct ig_jrecovery *r, json_t *root)
 	if (rec == NULL)
 		return IG_ENOMEM;
 	if (r->recovering) {
-		json_t *diff = json_object();
-		char name[32];
-		for (uint32_t k = 0; k < r->ninstruments; k++) {
-			snprintf(name, sizeof(name), "%s_base", r->symbols[k]);
-			json_object_set_new(diff, name, ig_json_money(o->recon_diff_base[k]));
+		if (ig_oms_recovery_json(o, r->symbols, r->ninstruments, rec) != 0) {
+			json_decref(rec);
+			return IG_ENOMEM;
 		}
-		json_object_set_new(diff, "counter", ig_json_money(o->recon_diff_counter));
-		json_object_set_new(rec, "reconciled", json_boolean(o->reconciled));
-		json_object_set_new(rec, "reconcile_passes", json_integer(o->recon_passes));
-		json_object_set_new(rec, "reconcile_error",
-				    json_string(ig_recon_error_name((enum ig_recon_error)o->recon_error)));
-		json_object_set_new(rec, "why_closed", json_string(o->recon_why));
-		json_object_set_new(rec, "orders_looked_up", json_integer(o->recon_resolved));
-		json_object_set_new(rec, "fills_found", json_integer(o->recon_fills));
-		json_object_set_new(rec, "adopted", json_integer(o->recon_adopted));
-		json_object_set_new(rec, "foreign_orders", json_integer(o->recon_foreign));
-		json_object_set_new(rec, "balance_mismatch", json_boolean(o->recon_mismatch));
-		json_object_set_new(rec, "balance_diff", diff);
 	} else {
 		json_object_set_new(rec, "fresh_start_compacted",
 				    json_integer((json_int_t)r->fresh_compacted));

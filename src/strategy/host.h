@@ -132,6 +132,10 @@ int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cf
 			  uint32_t thread_index, uint32_t epoch, const char *const *symbols,
 			  uint16_t nsymbols, bool realtime, char *err, size_t errlen);
 
+/* Returns true if a strategy of h has on_timer (the tick then routes
+ * timers, the heartbeat included, to h's thread). */
+bool ig_strategy_host_has_timers(const struct ig_strategy_host *h);
+
 /* Calls each strategy's destroy hook (if its init succeeded), then frees
  * the state blocks and contexts. */
 void ig_strategy_host_destroy(struct ig_strategy_host *h);
