@@ -55,7 +55,7 @@ static void assign_threads(struct ig_engine *e, struct ig_graph *g)
 	char name[16];
 
 	if (ec->threading == IG_THREADING_SHARED) {
-		uint32_t w = ec->workers ? ec->workers : 1;
+		uint32_t w = ec->workers ? ec->workers : IG_CFG_DEFAULT_WORKERS;
 		uint32_t rest = n + 2; /* strategies, oms, exec */
 		uint32_t base = ec->tick_shares_worker ? 0 : 1;
 		if (w > rest)
@@ -165,7 +165,8 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 	memset(e, 0, sizeof(*e));
 	e->cfg = cfg;
 	e->opts = *opts;
-	e->nthreads = cfg->engine.strategy_threads ? cfg->engine.strategy_threads : 1;
+	e->nthreads = cfg->engine.strategy_threads ? cfg->engine.strategy_threads
+						   : IG_CFG_DEFAULT_STRATEGY_THREADS;
 	if (e->nthreads > IG_MAX_STRATEGY_THREADS) {
 		snprintf(err, errlen, "%s: engine.strategy_threads: at most %d", cfg->file,
 			 IG_MAX_STRATEGY_THREADS);

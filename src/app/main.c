@@ -247,7 +247,9 @@ static int cmd_journal_state(const struct args *a)
 		return rc;
 	path = a->journal != NULL ? a->journal : cfg.journal.path;
 	ig_log_set_level(IG_LOG_ERROR);
-	if (ig_oms_init(&oms, &cfg, cfg.engine.strategy_threads ? cfg.engine.strategy_threads : 1) != 0)
+	if (ig_oms_init(&oms, &cfg,
+			cfg.engine.strategy_threads ? cfg.engine.strategy_threads
+						    : IG_CFG_DEFAULT_STRATEGY_THREADS) != 0)
 		return 2;
 	ig_oms_set_data_clock(&oms, cfg.engine.threading == IG_THREADING_INLINE);
 	rc = ig_recover_replay(path, &oms, NULL, &ri);
