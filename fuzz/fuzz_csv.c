@@ -63,7 +63,7 @@ static void run(const char *path, bool strict)
 	cfg.feed.strict = strict;
 	snprintf(cfg.feed.path, sizeof(cfg.feed.path), "%s", path);
 	memset(&feed, 0, sizeof(feed));
-	if (ig_feed_open(&feed, &cfg, 0, err, sizeof(err)) != 0) {
+	if (ig_feed_open(&feed, &cfg, 0, NULL, NULL, err, sizeof(err)) != 0) {
 		CHECK(err[0] != '\0');
 		return;
 	}

@@ -6,7 +6,9 @@
  * struct ig_event is a fixed-size tagged union: a 40-byte header and an
  * 88-byte body, 128 bytes in all (two cache lines), aligned to 64 bytes.
  * Events are copied by value into and out of rings; they hold no pointers,
- * so nothing but values ever crosses a thread boundary.
+ * so nothing but values ever crosses a thread boundary. struct ig_event and
+ * every body struct (ig_quote ... ig_position, ig_reconcile) are public
+ * value types: every stage reads and writes their fields.
  *
  * The header's first field, seq, is owned by the ring the event travels
  * through: the slot-sequence ring (src/core/ring.h) writes the slot's

@@ -55,7 +55,7 @@ static void assign_threads(struct ig_engine *e, struct ig_graph *g)
 	char name[16];
 
 	if (ec->threading == IG_THREADING_SHARED) {
-		uint32_t w = ec->workers ? ec->workers : 1;
+		uint32_t w = ec->workers ? ec->workers : IG_CFG_DEFAULT_WORKERS;
 		uint32_t rest = n + 2; /* strategies, oms, exec */
 		uint32_t base = ec->tick_shares_worker ? 0 : 1;
 		if (w > rest)
@@ -126,7 +126,7 @@ static int build_graph(struct ig_engine *e, struct ig_graph *g)
 	} else if ((rc = ig_graph_edge_add(g, oms, exec, false)) != 0) {
 		return rc;
 	}
-	if (e->tick.routes.md_to_exec && (rc = ig_graph_edge_add(g, tick, exec, false)) != 0)
+	if (ig_exec_wants_md(&e->exec) && (rc = ig_graph_edge_add(g, tick, exec, false)) != 0)
 		return rc;
 	if (e->cfg->engine.threading != IG_THREADING_INLINE)
 		assign_threads(e, g);
@@ -146,10 +146,9 @@ static void tick_routes(struct ig_engine *e, struct ig_tick_routes *r)
 			r->md_mask[instrument_of(s->symbols[k], e)] |= 1u << s->thread;
 	}
 	for (uint32_t h = 0; h < e->nthreads; h++)
-		for (uint32_t i = 0; i < e->hosts[h].n; i++)
-			if (e->hosts[h].ctx[i]->type->on_timer != NULL)
-				r->timer_mask |= 1u << h;
-	r->timers_to_oms = e->oms.status_lines;
+		if (ig_strategy_host_has_timers(&e->hosts[h]))
+			r->timer_mask |= 1u << h;
+	r->timers_to_oms = ig_oms_status_lines(&e->oms);
 	r->md_to_exec = ig_exec_wants_md(&e->exec);
 }
 
@@ -166,7 +165,8 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 	memset(e, 0, sizeof(*e));
 	e->cfg = cfg;
 	e->opts = *opts;
-	e->nthreads = cfg->engine.strategy_threads ? cfg->engine.strategy_threads : 1;
+	e->nthreads = cfg->engine.strategy_threads ? cfg->engine.strategy_threads
+						   : IG_CFG_DEFAULT_STRATEGY_THREADS;
 	if (e->nthreads > IG_MAX_STRATEGY_THREADS) {
 		snprintf(err, errlen, "%s: engine.strategy_threads: at most %d", cfg->file,
 			 IG_MAX_STRATEGY_THREADS);
@@ -189,23 +189,32 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 	}
 	ig_log_set_names(e->strategy_names, cfg->nstrategies, e->symbol_names, e->ninstruments);
 
-	rc = ig_feed_open(&e->feed, cfg, 0, err, errlen);
-	if (rc != 0)
-		return rc;
-	/* The OMS first: recovery rebuilds it and picks the run epoch the
-	 * strategies' client ids carry. */
-	rc = ig_oms_init(&e->oms, cfg, e->nthreads);
+	/* The executor before the feed: the feed gets what the venue shares
+	 * with it (venue.h, peer; a Luno feed on a Luno venue draws from the
+	 * venue's request budget), without the engine naming either. */
+	rc = ig_exec_init(&e->exec, cfg);
 	if (rc != 0) {
-		ig_feed_close(&e->feed);
+		snprintf(err, errlen, "%s: venue.kind: the venue could not be set up (see the log)",
+			 cfg->file);
+		ig_exec_destroy(&e->exec);
 		return rc;
 	}
-	e->oms.status_lines = opts->status_lines;
-	e->oms.data_clock = cfg->engine.threading == IG_THREADING_INLINE;
+	rc = ig_feed_open(&e->feed, cfg, 0, ig_exec_venue_type(&e->exec),
+			  ig_exec_venue_peer(&e->exec), err, errlen);
+	if (rc != 0)
+		goto out_exec;
+	/* The OMS next: recovery rebuilds it and picks the run epoch the
+	 * strategies' client ids carry. */
+	rc = ig_oms_init(&e->oms, cfg, e->nthreads);
+	if (rc != 0)
+		goto out_feed;
+	ig_oms_set_status_lines(&e->oms, opts->status_lines);
+	ig_oms_set_data_clock(&e->oms, cfg->engine.threading == IG_THREADING_INLINE);
 	if (cfg->journal.enabled) {
 		rc = ig_jrecover_start(&e->recovery, cfg, &e->oms, e->opts.epoch, err, errlen);
 		if (rc != 0)
 			goto out_oms;
-		e->opts.epoch = e->recovery.epoch;
+		e->opts.epoch = ig_jrecover_epoch(&e->recovery);
 	}
 	for (h = 0; h < e->nthreads; h++) {
 		/* Timers run on data time inline (backtests), on the wall clock
@@ -218,17 +227,11 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 		if (ig_oms_will_announce(&e->oms))
 			ig_strategy_host_await_recovery(&e->hosts[h]);
 	}
-	rc = ig_exec_init(&e->exec, cfg);
-	if (rc != 0) {
-		snprintf(err, errlen, "%s: venue.kind: the venue could not be set up (see the log)",
-			 cfg->file);
-		goto out_hosts;
-	}
 	if (cfg->journal.enabled) {
 		rc = ig_jrecover_open(&e->recovery, &e->oms, &e->journal, &e->exec, e->symbol_names,
 				      e->ninstruments, ring_size(cfg) * 4, err, errlen);
 		if (rc != 0)
-			goto out_exec;
+			goto out_hosts;
 		e->journal_on = true;
 	}
 	/* After recovery: a kill switch engaged in the books stays wanted. */
@@ -247,25 +250,26 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 		if (e->journal_on)
 			ig_jstage_close(&e->journal);
 		e->journal_on = false;
-		goto out_exec;
+		goto out_hosts;
 	}
 	return 0;
 
-out_exec:
-	ig_exec_destroy(&e->exec);
 out_hosts:
 	while (h-- > 0)
 		ig_strategy_host_destroy(&e->hosts[h]);
 out_oms:
 	ig_oms_destroy(&e->oms);
+out_feed:
 	ig_feed_close(&e->feed);
+out_exec:
+	ig_exec_destroy(&e->exec);
 	return rc;
 }
 
 void ig_engine_destroy(struct ig_engine *e)
 {
-	if (e->journal_on && e->journal.is_open)
-		ig_jstage_close(&e->journal);
+	if (e->journal_on)
+		ig_jstage_close(&e->journal); /* a no-op if already closed */
 	ig_exec_destroy(&e->exec);
 	ig_oms_destroy(&e->oms);
 	for (uint32_t h = 0; h < e->nthreads; h++)
@@ -308,12 +312,13 @@ static int64_t process_cpu_ns(void)
 
 int ig_engine_run(struct ig_engine *e)
 {
+	struct ig_driver_results res;
 	int rc;
 	int64_t cpu0 = process_cpu_ns();
 
 	e->t_start_ns = ig_clock_mono_ns();
 	/* Inline runs stamp ingress times only when latency is measured. */
-	e->tick.measure = e->exec.measure;
+	ig_tick_set_measure(&e->tick, ig_exec_measures(&e->exec));
 	if (e->cfg->engine.threading == IG_THREADING_INLINE) {
 		rc = ig_driver_run_inline(&e->drv);
 	} else {
@@ -326,11 +331,12 @@ int ig_engine_run(struct ig_engine *e)
 		rc = ig_driver_run_threaded(&e->drv, &set, on_signal, e);
 	}
 	ig_driver_finish(&e->drv);
-	e->md_events = e->tick.md_events;
-	e->events = e->drv.events;
-	e->backpressure = e->drv.backpressure;
-	e->spill_max = e->drv.spill_max;
-	e->drained_after_stop = e->drv.drained_after_stop;
+	ig_driver_results(&e->drv, &res);
+	e->md_events = ig_tick_md_events(&e->tick);
+	e->events = res.events;
+	e->backpressure = res.backpressure;
+	e->spill_max = res.spill_max;
+	e->drained_after_stop = res.drained_after_stop;
 	e->t_end_ns = ig_clock_mono_ns();
 	e->cpu_ns = process_cpu_ns() - cpu0;
 	return rc;

@@ -27,6 +27,11 @@
  * (ig_engine_request_stop), SIGUSR1/SIGUSR2 engage/clear the kill switch
  * through the OMS stage's request (oms_stage.h).
  *
+ * Order: the executor (its venue) first, then the feed, which gets the
+ * venue's type and what it shares (venue.h: peer; a Luno feed on a Luno
+ * venue draws from the venue's request budget), then the OMS, recovery,
+ * the strategy hosts. The engine names no venue and no source.
+ *
  * Recovery (journal on): ig_engine_init calls the journal module
  * (jrecover.h) before the strategy hosts (the run epoch) and after the
  * venue is set up (the writer, the SESSION record, the venue's recover()).

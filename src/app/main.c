@@ -247,9 +247,11 @@ static int cmd_journal_state(const struct args *a)
 		return rc;
 	path = a->journal != NULL ? a->journal : cfg.journal.path;
 	ig_log_set_level(IG_LOG_ERROR);
-	if (ig_oms_init(&oms, &cfg, cfg.engine.strategy_threads ? cfg.engine.strategy_threads : 1) != 0)
+	if (ig_oms_init(&oms, &cfg,
+			cfg.engine.strategy_threads ? cfg.engine.strategy_threads
+						    : IG_CFG_DEFAULT_STRATEGY_THREADS) != 0)
 		return 2;
-	oms.data_clock = cfg.engine.threading == IG_THREADING_INLINE;
+	ig_oms_set_data_clock(&oms, cfg.engine.threading == IG_THREADING_INLINE);
 	rc = ig_recover_replay(path, &oms, NULL, &ri);
 	if (rc != 0 || ri.rep.records == 0) {
 		fprintf(stderr, "%s: %s\n", path, rc != 0 ? ig_strerror(rc) : "no journal records");
@@ -258,20 +260,19 @@ static int cmd_journal_state(const struct args *a)
 	}
 	ig_journal_report_format(&ri.rep, line, sizeof(line));
 	strats = json_array();
-	for (uint32_t i = 0; i < oms.nstrategies; i++) {
-		const struct ig_oms_strategy *s = &oms.s[i];
+	for (uint32_t i = 0; i < ig_oms_nstrategies(&oms); i++) {
 		char q[IG_FIXED_STRLEN], c[IG_FIXED_STRLEN], f[IG_FIXED_STRLEN], r[IG_FIXED_STRLEN];
 		struct ig_oms_totals t;
 		ig_oms_totals(&oms, i, &t);
 		ig_fixed_format(t.qty, q, sizeof(q));
-		ig_fixed_format(s->cash, c, sizeof(c));
+		ig_fixed_format(t.cash, c, sizeof(c));
 		ig_fixed_format(t.fees, f, sizeof(f));
 		ig_fixed_format(t.realized, r, sizeof(r));
 		json_array_append_new(strats,
 				      json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "name",
 						cfg.strategies[i].name, "position", q, "cash", c, "fees", f,
-						"realized_pnl", r, "orders", (json_int_t)s->orders, "fills",
-						(json_int_t)s->fills, "open_orders", (json_int_t)s->om.open));
+						"realized_pnl", r, "orders", (json_int_t)t.orders, "fills",
+						(json_int_t)t.fills, "open_orders", (json_int_t)t.open_orders));
 	}
 	{
 		char hash[24];

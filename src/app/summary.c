@@ -36,7 +36,7 @@ static void merge_strategy_ctx(json_t *root)
 
 json_t *ig_engine_summary(const struct ig_engine *e)
 {
-	const struct ig_graph *g = &e->drv.g;
+	const struct ig_graph *g = ig_driver_graph(&e->drv);
 	double dur = (double)(e->t_end_ns - e->t_start_ns) / 1e9;
 	json_t *root = json_object(), *hops = json_object(), *lat;
 	int rc = root == NULL || hops == NULL;

@@ -20,6 +20,10 @@
  * defaults are filled in, so a strategy's init finds every param. Money values are decimal strings (or plain YAML numbers),
  * parsed exactly with ig_fixed_parse().
  *
+ * struct ig_config and its ig_cfg_* members are a public value type:
+ * every module reads their fields directly (read-only); nothing but the
+ * loader (and tests) writes them.
+ *
  * Owner: main thread builds it; read-only afterwards.
  */
 #ifndef IG_CONFIG_CONFIG_H

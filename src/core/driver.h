@@ -87,7 +87,8 @@ struct ig_graph_thread {
 };
 
 /*
- * The graph. Node order is the order the agents are added to their
+ * The graph: a public value type (the engine builds it, the driver takes a
+ * copy; ig_driver_graph gives that copy back). Node order is the order the agents are added to their
  * threads (pipeline order); edge order is each consumer's input order
  * (feedback first: consumed first) and each producer's outbox order.
  */
@@ -198,6 +199,22 @@ void ig_driver_wake(struct ig_driver *d, const void *self);
  * the threaded run to hops (nothing for an inline run). Returns 0 or
  * IG_ENOMEM. */
 int ig_driver_hops_json(const struct ig_driver *d, json_t *hops);
+
+/* What a run counted: a public value type (ig_driver_results). */
+struct ig_driver_results {
+	uint64_t events;             /* events handled by all nodes */
+	uint64_t backpressure;       /* events that waited in a spill */
+	uint32_t spill_max;          /* deepest any outbox spill got */
+	uint64_t drained_after_stop; /* events handled by the final drain */
+};
+
+/* Fills out with the run's counters. Main thread, after the run (and
+ * ig_driver_finish). */
+void ig_driver_results(const struct ig_driver *d, struct ig_driver_results *out);
+
+/* Returns the driver's copy of the graph (its nodes' ops and selves, for
+ * their stats). Valid until ig_driver_destroy. */
+const struct ig_graph *ig_driver_graph(const struct ig_driver *d);
 
 /* Internal, between the two driver files. */
 void ig__driver_inline_emit(struct ig_driver *d, uint32_t dst_node, const struct ig_event *ev);

@@ -188,3 +188,16 @@ void ig_driver_finish(struct ig_driver *d)
 		if (g->node[i].ops->on_stop != NULL)
 			g->node[i].ops->on_stop(g->node[i].self);
 }
+
+void ig_driver_results(const struct ig_driver *d, struct ig_driver_results *out)
+{
+	out->events = d->events;
+	out->backpressure = d->backpressure;
+	out->spill_max = d->spill_max;
+	out->drained_after_stop = d->drained_after_stop;
+}
+
+const struct ig_graph *ig_driver_graph(const struct ig_driver *d)
+{
+	return &d->g;
+}

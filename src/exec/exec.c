@@ -58,6 +58,23 @@ bool ig_exec_wants_md(const struct ig_exec *x)
 	return x->ops != NULL && x->ops->wants_md;
 }
 
+bool ig_exec_measures(const struct ig_exec *x)
+{
+	return x->measure;
+}
+
+const struct ig_venue_type *ig_exec_venue_type(const struct ig_exec *x)
+{
+	return x->ops != NULL ? x->type : NULL;
+}
+
+void *ig_exec_venue_peer(const struct ig_exec *x)
+{
+	if (x->ops == NULL || x->ops->peer == NULL || x->venue == NULL)
+		return NULL;
+	return x->ops->peer(x->venue);
+}
+
 int ig_exec_recover(struct ig_exec *x, const struct ig_recover *rc, uint32_t ninstruments)
 {
 	if (x->ops->recover != NULL)

@@ -55,6 +55,19 @@ void ig_exec_log_stats(const struct ig_exec *x);
 /* True if the venue needs the feed's market data (paper matching). */
 bool ig_exec_wants_md(const struct ig_exec *x);
 
+/* Returns true if the executor records tick-to-order latency (the
+ * default; off for deterministic replays). */
+bool ig_exec_measures(const struct ig_exec *x);
+
+/* The registry entry of the venue (NULL before a successful
+ * ig_exec_init), for ig_feed_open(). */
+const struct ig_venue_type *ig_exec_venue_type(const struct ig_exec *x);
+
+/* What the venue shares with the engine's feed (its peer op, venue.h), or
+ * NULL. Borrowed: valid until ig_exec_destroy unless the feed takes its
+ * own reference. Main thread, before the threads start. */
+void *ig_exec_venue_peer(const struct ig_exec *x);
+
 void ig_exec_handle(struct ig_exec *x, const struct ig_event *in, struct ig_emit *out);
 
 /* Recovery (venue.h): hands the venue the journal's unfinished orders and

@@ -26,7 +26,8 @@
 #include "config/config.h"
 #include "core/emit.h"
 
-/* One order the replayed journal says is not finished. */
+/* One order the replayed journal says is not finished: a public value
+ * type (recovery fills it, the venue reads it). */
 struct ig_recover_order {
 	uint64_t client_id;
 	uint64_t venue_order_id;  /* 0 if the venue never acknowledged it */
@@ -44,7 +45,8 @@ struct ig_recover_order {
 	bool cancel_requested;    /* a cancel had been sent (or was about to be) */
 };
 
-/* What recovery hands the venue before the executor starts. */
+/* What recovery hands the venue before the executor starts: a public
+ * value type. */
 struct ig_recover {
 	const struct ig_recover_order *orders; /* norders, valid during the call only */
 	uint32_t norders;
@@ -86,8 +88,19 @@ struct ig_venue_ops {
 	 * may be NULL. Called by the main thread once the executor thread
 	 * has stopped. */
 	void (*log_stats)(const void *venue);
-	/* Frees the venue made by its type's create(). */
+	/* Frees the venue made by its type's create(). A context peer()
+	 * handed out is the venue's to free only if nobody took a reference
+	 * to it (see peer). */
 	void (*destroy)(void *venue);
+	/* What the venue shares with the engine's feed, or NULL: the engine
+	 * passes it, with the venue's type, to ig_feed_open() (feed.h), and a
+	 * feed source of the same venue (the one module knows both) may draw
+	 * on it (the Luno venue: its Luno instance, the request budget of
+	 * the account). Borrowed: a source that keeps it takes its own
+	 * reference by its module's means, so venue and feed may close in
+	 * either order. Main thread, before the threads start. May be NULL
+	 * (nothing to share). */
+	void *(*peer)(void *venue);
 };
 
 /*
@@ -127,5 +140,12 @@ const struct ig_venue_type *ig_venue_at(int i);
 /* The name of the venue at index i, or NULL past the end (for listing
  * them: the config's "expected paper|luno"). */
 const char *ig_venue_name_at(int i);
+
+/* Returns true if the venue cfg->venue.kind names is live (its registry
+ * entry's live flag: real money, so the journal recovers it and its
+ * account identity includes venue.base_url and the key id); false for a
+ * simulated venue or an index past the end. Any thread (the registry is
+ * constant). */
+bool ig_venue_is_live(const struct ig_config *cfg);
 
 #endif

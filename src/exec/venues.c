@@ -38,3 +38,9 @@ const struct ig_venue_type *ig_venue_find(const char *name)
 {
 	return ig_venue_at(ig_venue_index(name));
 }
+
+bool ig_venue_is_live(const struct ig_config *cfg)
+{
+	const struct ig_venue_type *t = ig_venue_at(cfg->venue.kind);
+	return t != NULL && t->live;
+}

@@ -495,12 +495,16 @@ static int csv_load(struct ig_feed *f, struct csv_src *c, const struct ig_cfg_fe
 	return 0;
 }
 
-/* Opens feed.path. Returns 0 or an IG_E* with err set. */
-static int csv_open(struct ig_feed *f, const struct ig_config *cfg, char *err, size_t errlen)
+/* Opens feed.path (the venue plays no part). Returns 0 or an IG_E* with
+ * err set. */
+static int csv_open(struct ig_feed *f, const struct ig_config *cfg, const struct ig_venue_type *vt,
+		    void *venue_ctx, char *err, size_t errlen)
 {
 	struct csv_src *c = calloc(1, sizeof(*c));
 	int rc;
 
+	(void)vt;
+	(void)venue_ctx;
 	if (c == NULL) {
 		snprintf(err, errlen, "feed: out of memory");
 		return IG_ENOMEM;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 int ig_feed_open(struct ig_feed *f, const struct ig_config *cfg, uint16_t instrument_id,
-		 char *err, size_t errlen)
+		 const struct ig_venue_type *vt, void *venue_ctx, char *err, size_t errlen)
 {
 	const struct ig_feed_type *t = ig_feed_type_at(cfg->feed.source);
 	int rc;
@@ -20,9 +20,8 @@ int ig_feed_open(struct ig_feed *f, const struct ig_config *cfg, uint16_t instru
 		return IG_ECONFIG;
 	}
 	f->instrument_id = instrument_id;
-	f->speed = cfg->feed.speed;
-	f->rate = cfg->feed.rate;
-	rc = t->open(f, cfg, err, errlen);
+	ig_feed_set_pace(f, cfg->feed.speed, cfg->feed.rate);
+	rc = t->open(f, cfg, vt, venue_ctx, err, errlen);
 	if (rc != 0) {
 		f->src = NULL;
 		return rc;
@@ -46,6 +45,22 @@ uint64_t ig_feed_size(const struct ig_feed *f)
 	if (f->type == NULL || f->type->ops->size == NULL)
 		return 0;
 	return f->type->ops->size(f);
+}
+
+void ig_feed_set_pace(struct ig_feed *f, int64_t speed, int64_t rate)
+{
+	f->speed = speed;
+	f->rate = rate;
+}
+
+uint64_t ig_feed_rows(const struct ig_feed *f)
+{
+	return f->rows;
+}
+
+uint64_t ig_feed_bad_rows(const struct ig_feed *f)
+{
+	return f->bad_rows;
 }
 
 bool ig__feed_rate_due(struct ig_feed *f, int64_t now_ns, int64_t *due_ns)

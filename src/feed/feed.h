@@ -56,6 +56,7 @@ enum ig_csv_kind {
 };
 
 struct ig_feed;
+struct ig_venue_type; /* exec/venue.h */
 
 /* What a source does; its state is f->src. Tick thread (or the inline
  * driver), except close(). */
@@ -81,10 +82,15 @@ struct ig_feed_type {
 	bool live;          /* live data: not inline, not a backtest */
 	bool needs_path;    /* feed.path is required */
 	/* Opens the source described by cfg into f->src (f's generic fields
-	 * are set; the source may count f->rows and f->bad_rows). Returns
-	 * 0, or an IG_E* with err set; on failure f->src is NULL and
-	 * nothing is left to undo. */
-	int (*open)(struct ig_feed *f, const struct ig_config *cfg, char *err, size_t errlen);
+	 * are set; the source may count f->rows and f->bad_rows). vt and
+	 * venue_ctx are the engine's venue type and what it shares (its
+	 * peer op, venue.h), both possibly NULL: a source of the same
+	 * module as the venue may recognise vt and use venue_ctx (taking its
+	 * own reference); every other source ignores them. Returns 0, or an
+	 * IG_E* with err set; on failure f->src is NULL and nothing is left
+	 * to undo. */
+	int (*open)(struct ig_feed *f, const struct ig_config *cfg, const struct ig_venue_type *vt,
+		    void *venue_ctx, char *err, size_t errlen);
 	const struct ig_feed_ops *ops;
 };
 
@@ -102,6 +108,9 @@ const struct ig_feed_type *ig_feed_type_at(int i);
  * them in messages). */
 const char *ig_feed_name_at(int i);
 
+/* The generic feed. Its fields are the feed module's and its sources'
+ * (which count rows and pace through them); everyone else uses the
+ * ig_feed_* calls (ig_feed_set_pace, ig_feed_rows, ...). */
 struct ig_feed {
 	const struct ig_feed_type *type; /* the registry entry of feed.source */
 	void *src;               /* the source's state, opaque */
@@ -117,14 +126,18 @@ struct ig_feed {
 };
 
 /*
- * Opens the source cfg->feed.source names for instrument_id. For CSV, reads
- * and validates the whole file. Returns 0, IG_ENOENT/IG_EIO (file), IG_EPARSE
- * (no recognisable header, or a bad row with strict), IG_ENOMEM, IG_ECONFIG
+ * Opens the source cfg->feed.source names for instrument_id. vt and
+ * venue_ctx are the engine's venue (ig_exec_venue_type) and what it shares
+ * with the feed (ig_exec_venue_peer), or NULL without one: the engine
+ * makes the executor first, so a Luno feed on a Luno venue draws from the
+ * venue's request budget (src/luno/luno.h). For CSV, reads and validates
+ * the whole file. Returns 0, IG_ENOENT/IG_EIO (file), IG_EPARSE (no
+ * recognisable header, or a bad row with strict), IG_ENOMEM, IG_ECONFIG
  * (an unknown source). err gets "path:line: message". Warnings for skipped
  * rows go to the log.
  */
 int ig_feed_open(struct ig_feed *f, const struct ig_config *cfg, uint16_t instrument_id,
-		 char *err, size_t errlen);
+		 const struct ig_venue_type *vt, void *venue_ctx, char *err, size_t errlen);
 
 /* Logs the source's counters (if it keeps any) and frees it. */
 void ig_feed_close(struct ig_feed *f);
@@ -140,6 +153,17 @@ int ig_feed_next(struct ig_feed *f, int64_t now_ns, struct ig_event *ev, int64_t
 
 /* Total events the source will produce, 0 if unbounded. */
 uint64_t ig_feed_size(const struct ig_feed *f);
+
+/* Sets the pacing (feed.speed and feed.rate: 0 and 0 replay as fast as
+ * possible). Before the first ig_feed_next. */
+void ig_feed_set_pace(struct ig_feed *f, int64_t speed, int64_t rate);
+
+/* Returns the data rows read (csv; 0 for a source that does not count
+ * rows). */
+uint64_t ig_feed_rows(const struct ig_feed *f);
+
+/* Returns the malformed rows skipped (csv; 0 otherwise). */
+uint64_t ig_feed_bad_rows(const struct ig_feed *f);
 
 /* Parses a CSV timestamp cell into Unix ns. Returns 0, IG_ESYNTAX, or
  * IG_ERANGE when the time does not fit int64 ns (after 2262). */

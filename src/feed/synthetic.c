@@ -31,12 +31,16 @@ static uint64_t xorshift64s(uint64_t *s)
 	return x * UINT64_C(2685821657736338717);
 }
 
-/* Sets up the walk from feed.*. Returns 0 or IG_ENOMEM. */
-static int synth_open(struct ig_feed *f, const struct ig_config *cfg, char *err, size_t errlen)
+/* Sets up the walk from feed.* (the venue plays no part). Returns 0 or
+ * IG_ENOMEM. */
+static int synth_open(struct ig_feed *f, const struct ig_config *cfg,
+		      const struct ig_venue_type *vt, void *venue_ctx, char *err, size_t errlen)
 {
 	const struct ig_cfg_feed *fc = &cfg->feed;
 	struct synth *s = calloc(1, sizeof(*s));
 
+	(void)vt;
+	(void)venue_ctx;
 	if (s == NULL) {
 		snprintf(err, errlen, "feed: out of memory");
 		return IG_ENOMEM;

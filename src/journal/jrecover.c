@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "oms/oms_stage.h"
 #include "ingenium/error.h"
 
 #include <stdio.h>
@@ -15,6 +16,7 @@ int ig_jrecover_start(struct ig_jrecovery *r, const struct ig_config *cfg, struc
 {
 	const struct ig_cfg_journal *jc = &cfg->journal;
 	struct ig_replay_info *ri = &r->replay;
+	bool live = ig_venue_is_live(cfg);
 	char line[256];
 	int rc;
 
@@ -23,10 +25,8 @@ int ig_jrecover_start(struct ig_jrecovery *r, const struct ig_config *cfg, struc
 	r->oms = oms;
 	r->epoch = epoch;
 	r->recovering = jc->recover == IG_RECOVER_ON ||
-			(jc->recover == IG_RECOVER_AUTO && cfg->venue.kind != IG_VENUE_PAPER);
-	ig_recover_account_of(cfg, cfg->venue.kind != IG_VENUE_PAPER ? getenv(cfg->venue.key_id_env)
-								     : NULL,
-			      &r->account);
+			(jc->recover == IG_RECOVER_AUTO && live);
+	ig_recover_account_of(cfg, live ? getenv(cfg->venue.key_id_env) : NULL, &r->account);
 	if (!r->recovering) {
 		/* A fresh start reads the journal only for its size (it is
 		 * compacted away) and its last epoch (not to be reused). */
@@ -53,13 +53,14 @@ int ig_jrecover_start(struct ig_jrecovery *r, const struct ig_config *cfg, struc
 		 * reconcile one account's orders against another's. Key ids
 		 * are shown by their first 4 characters only. */
 		bool same_key = strcmp(ri->account_key_id, r->account.key_id) == 0;
+		const char *venue = ig_venue_name_at(cfg->venue.kind);
 		snprintf(err, errlen,
 			 "%s: the journal was written for another venue account (%s, from seq %llu; "
 			 "journal key id %.4s..., this run: %s key id %.4s...): refusing to recover; "
 			 "start fresh with journal.recover: off, or use another journal.path",
 			 jc->path, same_key ? "another venue or base_url" : "another API key",
 			 (unsigned long long)ri->account_seq, ri->account_key_id,
-			 cfg->venue.kind == IG_VENUE_PAPER ? "paper" : cfg->venue.base_url,
+			 live ? cfg->venue.base_url : venue != NULL ? venue : "venue",
 			 r->account.key_id);
 		return IG_ESTATE;
 	}
@@ -87,6 +88,11 @@ int ig_jrecover_start(struct ig_jrecovery *r, const struct ig_config *cfg, struc
 		    (unsigned long long)ri->state_hash);
 	r->epoch = ig_recover_epoch(r->epoch, ri);
 	return 0;
+}
+
+uint32_t ig_jrecover_epoch(const struct ig_jrecovery *r)
+{
+	return r->epoch;
 }
 
 /* Bytes of every segment of the journal. */
@@ -183,10 +189,10 @@ int ig_jrecover_open(struct ig_jrecovery *r, struct ig_oms *oms, struct ig_jstag
 		free(snap);
 	}
 	js->recovery = r;
-	oms->journal = true;
+	ig_oms_set_journal(oms, true);
 	/* A kill switch engaged before the crash stays engaged (the OMS
 	 * stage's wanted state starts where the books are: oms_stage.h). */
-	if (oms->kill_switch)
+	if (ig_oms_kill_switch_engaged(oms))
 		ig_log_warn("recovery: the kill switch is engaged (SIGUSR2 clears it)");
 	/* The run starts: its epoch and wall-clock start, as an input record
 	 * (replay notes it; the OMS ignores it). */
@@ -222,24 +228,10 @@ int ig_jrecover_stats(const struct ig_jrecovery *r, json_t *root)
 	if (rec == NULL)
 		return IG_ENOMEM;
 	if (r->recovering) {
-		json_t *diff = json_object();
-		char name[32];
-		for (uint32_t k = 0; k < r->ninstruments; k++) {
-			snprintf(name, sizeof(name), "%s_base", r->symbols[k]);
-			json_object_set_new(diff, name, ig_json_money(o->recon_diff_base[k]));
+		if (ig_oms_recovery_json(o, r->symbols, r->ninstruments, rec) != 0) {
+			json_decref(rec);
+			return IG_ENOMEM;
 		}
-		json_object_set_new(diff, "counter", ig_json_money(o->recon_diff_counter));
-		json_object_set_new(rec, "reconciled", json_boolean(o->reconciled));
-		json_object_set_new(rec, "reconcile_passes", json_integer(o->recon_passes));
-		json_object_set_new(rec, "reconcile_error",
-				    json_string(ig_recon_error_name((enum ig_recon_error)o->recon_error)));
-		json_object_set_new(rec, "why_closed", json_string(o->recon_why));
-		json_object_set_new(rec, "orders_looked_up", json_integer(o->recon_resolved));
-		json_object_set_new(rec, "fills_found", json_integer(o->recon_fills));
-		json_object_set_new(rec, "adopted", json_integer(o->recon_adopted));
-		json_object_set_new(rec, "foreign_orders", json_integer(o->recon_foreign));
-		json_object_set_new(rec, "balance_mismatch", json_boolean(o->recon_mismatch));
-		json_object_set_new(rec, "balance_diff", diff);
 	} else {
 		json_object_set_new(rec, "fresh_start_compacted",
 				    json_integer((json_int_t)r->fresh_compacted));

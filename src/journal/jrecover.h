@@ -65,9 +65,12 @@ struct ig_jrecovery {
 int ig_jrecover_start(struct ig_jrecovery *r, const struct ig_config *cfg, struct ig_oms *oms,
 		      uint32_t epoch, char *err, size_t errlen);
 
+/* Returns the run epoch step one chose. */
+uint32_t ig_jrecover_epoch(const struct ig_jrecovery *r);
+
 /*
  * Step two, after the venue is set up. Opens js (held_cap outputs may
- * wait for durability), sets oms->journal, and ties js to r for its stats.
+ * wait for durability), turns the OMS's journal records on, and ties js to r for its stats.
  * symbols: ninstruments names (kept, for the summary). Returns 0 or an
  * IG_E* with err set; on failure js is closed.
  */

@@ -274,7 +274,7 @@ void ig_recover_account_of(const struct ig_config *cfg, const char *key_id,
 			   struct ig_recover_account *out)
 {
 	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	bool paper = cfg->venue.kind == IG_VENUE_PAPER;
+	bool live = ig_venue_is_live(cfg);
 	char kind[16];
 
 	if (key_id == NULL)
@@ -282,7 +282,7 @@ void ig_recover_account_of(const struct ig_config *cfg, const char *key_id,
 	memset(out, 0, sizeof(*out));
 	snprintf(kind, sizeof(kind), "venue %d", cfg->venue.kind);
 	h = fnv_str(h, kind);
-	h = fnv_str(h, paper ? "" : cfg->venue.base_url);
+	h = fnv_str(h, live ? cfg->venue.base_url : "");
 	h = fnv_str(h, key_id);
 	out->hash = h != 0 ? h : 1;
 	snprintf(out->key_id, sizeof(out->key_id), "%s", key_id);

@@ -43,6 +43,8 @@
 #include "journal/journal.h"
 #include "oms/oms.h"
 
+/* What a replay found: a public value type (the engine's summary and
+ * `journal state` read it). */
 struct ig_replay_info {
 	struct ig_journal_report rep; /* what the reader found, and dropped */
 	uint64_t applied;             /* input records handed to the OMS */

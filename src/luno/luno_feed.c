@@ -3,6 +3,7 @@
 
 #include "feed/feed.h"
 #include "luno/luno.h"
+#include "luno/luno_venue.h"
 #include "luno/luno_http.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -315,9 +316,13 @@ static void src_close(void *src)
 	ig_luno_instance_release(inst);
 }
 
-/* Opens the poller for feed.symbol at venue.base_url. Returns 0 or an
- * IG_E* with err set. */
-static int src_open(struct ig_feed *f, const struct ig_config *cfg, char *err, size_t errlen)
+/* Opens the poller for feed.symbol at venue.base_url. On the engine's
+ * Luno venue (vt is ig_luno_venue_type: venue_ctx is its instance, luno.h)
+ * it draws from the venue's request budget, taking a reference to the
+ * instance; on any other venue (paper trading on live data) it makes an
+ * instance of its own. Returns 0 or an IG_E* with err set. */
+static int src_open(struct ig_feed *f, const struct ig_config *cfg, const struct ig_venue_type *vt,
+		    void *venue_ctx, char *err, size_t errlen)
 {
 	struct ig_luno_feed_opts lo;
 	struct ig_luno_instance *inst;
@@ -328,14 +333,17 @@ static int src_open(struct ig_feed *f, const struct ig_config *cfg, char *err, s
 		snprintf(err, errlen, "feed: out of memory");
 		return IG_ENOMEM;
 	}
-	inst = ig_luno_instance_acquire(cfg);
+	if (vt == &ig_luno_venue_type && venue_ctx != NULL)
+		inst = ig_luno_instance_ref(venue_ctx);
+	else
+		inst = ig_luno_instance_new(cfg);
 	if (inst == NULL) {
 		free(lf);
 		snprintf(err, errlen, "feed: out of memory");
 		return IG_ENOMEM;
 	}
 	ig_luno_feed_opts_from_config(&lo, cfg, f->instrument_id);
-	lo.budget = &inst->budget; /* shared with this engine's luno venue, if any */
+	lo.budget = &inst->budget; /* the engine's Luno venue's, if it has one */
 	rc = ig_luno_feed_open(lf, &lo, err, errlen);
 	if (rc != 0) {
 		free(lf);

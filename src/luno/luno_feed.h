@@ -92,7 +92,7 @@ struct ig_luno_feed {
 	uint64_t rng;
 	struct ig_luno_budget *budget;   /* the instance's (shared with the venue) or &own_budget */
 	struct ig_luno_budget own_budget;
-	struct ig_luno_instance *instance; /* set by the source's open(): released at close */
+	struct ig_luno_instance *instance; /* a reference taken by the source's open(): released at close */
 	struct ig_luno_feed_stats stats;
 };
 

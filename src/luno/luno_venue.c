@@ -2752,6 +2752,13 @@ static void op_destroy(void *venue)
 	ig_luno_instance_release(inst);
 }
 
+/* The venue's Luno instance, borrowed: the engine's Luno feed takes its
+ * own reference (luno.h). */
+static void *op_peer(void *venue)
+{
+	return ((struct ig_luno *)venue)->instance;
+}
+
 const struct ig_venue_ops ig_luno_ops = {
 	.name = "luno",
 	.wants_md = true, /* the latest ask sizes market buys */
@@ -2764,6 +2771,7 @@ const struct ig_venue_ops ig_luno_ops = {
 	.busy = op_busy,
 	.log_stats = op_log_stats,
 	.destroy = op_destroy,
+	.peer = op_peer,
 };
 
 /* Makes the Luno venue of cfg (venue.*, feed.symbol). Returns 0, or
@@ -2780,14 +2788,14 @@ static int luno_create(const struct ig_config *cfg, void **venue, char *err, siz
 		snprintf(err, errlen, "venue: out of memory");
 		return IG_ENOMEM;
 	}
-	inst = ig_luno_instance_acquire(cfg);
+	inst = ig_luno_instance_new(cfg);
 	if (inst == NULL) {
 		free(v);
 		snprintf(err, errlen, "venue: out of memory");
 		return IG_ENOMEM;
 	}
 	ig_luno_opts_from_config(&lo, cfg);
-	lo.budget = &inst->budget; /* shared with this engine's luno feed, if any */
+	lo.budget = &inst->budget; /* shared with this engine's Luno feed, if any (op_peer) */
 	rc = ig_luno_init(v, &lo, err, errlen);
 	if (rc != 0) {
 		free(v);

@@ -434,7 +434,7 @@ struct ig_luno {
 	int64_t since_ms;
 	struct ig_luno_budget *budget; /* the instance's (shared with the feed) or &own_budget */
 	struct ig_luno_budget own_budget;
-	struct ig_luno_instance *instance; /* set by the registry's create(): released at destroy */
+	struct ig_luno_instance *instance; /* made by the registry's create(), lent to the feed (op_peer): released at destroy */
 	void *multi;               /* CURLM * */
 	struct ig_luno_slot slots[IG_LUNO_SLOTS];
 	uint32_t nbusy;
@@ -458,6 +458,10 @@ struct ig_luno {
 
 /* The venue interface (venue.h); the venue pointer is a struct ig_luno *. */
 extern const struct ig_venue_ops ig_luno_ops;
+
+/* The registry entry (venues.c); its peer op hands the engine's Luno feed
+ * the venue's Luno instance (luno.h). */
+extern const struct ig_venue_type ig_luno_venue_type;
 
 /* Defaults for every option (no pairs). */
 void ig_luno_opts_default(struct ig_luno_opts *o);

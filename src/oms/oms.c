@@ -96,6 +96,40 @@ void ig_oms_totals(const struct ig_oms *oms, uint32_t strategy, struct ig_oms_to
 		t->fees += p->fees;
 		t->fees_base += p->fees_base;
 	}
+	t->cash = oms->s[strategy].cash;
+	t->orders = oms->s[strategy].orders;
+	t->fills = oms->s[strategy].fills;
+	t->open_orders = oms->s[strategy].om.open;
+}
+
+void ig_oms_set_status_lines(struct ig_oms *oms, bool on)
+{
+	oms->status_lines = on;
+}
+
+void ig_oms_set_data_clock(struct ig_oms *oms, bool on)
+{
+	oms->data_clock = on;
+}
+
+void ig_oms_set_journal(struct ig_oms *oms, bool on)
+{
+	oms->journal = on;
+}
+
+bool ig_oms_status_lines(const struct ig_oms *oms)
+{
+	return oms->status_lines;
+}
+
+bool ig_oms_kill_switch_engaged(const struct ig_oms *oms)
+{
+	return oms->kill_switch;
+}
+
+uint32_t ig_oms_nstrategies(const struct ig_oms *oms)
+{
+	return oms->nstrategies;
 }
 
 static uint16_t sid_of(const struct ig_oms *oms, const struct ig_oms_strategy *s)

@@ -240,15 +240,38 @@ bool ig_oms_will_announce(const struct ig_oms *oms);
 
 /* One strategy's books summed over its instruments (avg_px: that of the
  * last instrument it holds). For reports. */
-struct ig_oms_totals {
+struct ig_oms_totals {       /* a public value type: filled by ig_oms_totals */
 	int64_t qty;        /* 1e-8 */
 	int64_t avg_px;     /* 1e-8 */
 	int64_t realized;   /* 1e-8 quote */
 	int64_t unrealized; /* at the marks, 1e-8 quote */
 	int64_t fees;       /* 1e-8 quote (base fees valued at their fills' prices) */
 	int64_t fees_base;  /* of which charged in base, 1e-8 base */
+	int64_t cash;       /* 1e-8 quote */
+	uint64_t orders;    /* intents sent to the venue */
+	uint64_t fills;
+	uint32_t open_orders; /* live and not terminal */
 };
 void ig_oms_totals(const struct ig_oms *oms, uint32_t strategy, struct ig_oms_totals *t);
+
+/* Settings the engine (or a command replaying the journal) makes after
+ * ig_oms_init and before any thread starts; main thread. status_lines:
+ * log a status line each second. data_clock: stale data by data time
+ * (inline) instead of ingress time. journal: emit journal records
+ * (IG_STAGE_JOURNAL). */
+void ig_oms_set_status_lines(struct ig_oms *oms, bool on);
+void ig_oms_set_data_clock(struct ig_oms *oms, bool on);
+void ig_oms_set_journal(struct ig_oms *oms, bool on);
+
+/* Returns true if the OMS logs a status line each second (the tick then
+ * routes timers to it). */
+bool ig_oms_status_lines(const struct ig_oms *oms);
+
+/* Returns true if the kill switch is engaged in the books. */
+bool ig_oms_kill_switch_engaged(const struct ig_oms *oms);
+
+/* Returns the number of strategies (the config's). */
+uint32_t ig_oms_nstrategies(const struct ig_oms *oms);
 
 /* At stop: logs every order whose cancel went to the venue and was never
  * confirmed (it may still be live there), by client id. Returns how many.

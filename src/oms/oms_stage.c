@@ -5,6 +5,7 @@
 #include "core/jsonx.h"
 #include "ingenium/error.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void ig_oms_stage_init(struct ig_oms_stage *st, struct ig_oms *oms)
@@ -121,3 +122,33 @@ const struct ig_stage_ops ig_oms_stage_ops = {
 	.on_stop = oms_stage_on_stop,
 	.stats = oms_stage_stats,
 };
+
+int ig_oms_recovery_json(const struct ig_oms *o, const char *const *symbols,
+			 uint32_t ninstruments, json_t *rec)
+{
+	json_t *diff = json_object();
+	char name[32];
+	int bad = diff == NULL;
+
+	for (uint32_t k = 0; k < ninstruments && !bad; k++) {
+		snprintf(name, sizeof(name), "%s_base", symbols[k]);
+		bad |= json_object_set_new(diff, name, ig_json_money(o->recon_diff_base[k]));
+	}
+	if (bad) {
+		json_decref(diff);
+		return IG_ENOMEM;
+	}
+	bad |= json_object_set_new(diff, "counter", ig_json_money(o->recon_diff_counter));
+	bad |= json_object_set_new(rec, "reconciled", json_boolean(o->reconciled));
+	bad |= json_object_set_new(rec, "reconcile_passes", json_integer(o->recon_passes));
+	bad |= json_object_set_new(rec, "reconcile_error",
+				   json_string(ig_recon_error_name((enum ig_recon_error)o->recon_error)));
+	bad |= json_object_set_new(rec, "why_closed", json_string(o->recon_why));
+	bad |= json_object_set_new(rec, "orders_looked_up", json_integer(o->recon_resolved));
+	bad |= json_object_set_new(rec, "fills_found", json_integer(o->recon_fills));
+	bad |= json_object_set_new(rec, "adopted", json_integer(o->recon_adopted));
+	bad |= json_object_set_new(rec, "foreign_orders", json_integer(o->recon_foreign));
+	bad |= json_object_set_new(rec, "balance_mismatch", json_boolean(o->recon_mismatch));
+	bad |= json_object_set_new(rec, "balance_diff", diff);
+	return bad ? IG_ENOMEM : 0;
+}

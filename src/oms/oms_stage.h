@@ -41,6 +41,14 @@ struct ig_oms_stage {
  * the wanted state). */
 void ig_oms_stage_init(struct ig_oms_stage *st, struct ig_oms *oms);
 
+/* Adds the OMS's side of recovery (reconciled, reconcile_passes,
+ * reconcile_error, why_closed, orders_looked_up, fills_found, adopted,
+ * foreign_orders, balance_mismatch, balance_diff{SYMBOL_base, counter})
+ * to rec, the summary's "recovery" object. symbols names the
+ * ninstruments instruments. Returns 0 or IG_ENOMEM. After the run. */
+int ig_oms_recovery_json(const struct ig_oms *oms, const char *const *symbols,
+			 uint32_t ninstruments, json_t *rec);
+
 /* Asks the OMS to engage (on) or clear the kill switch; engaging while
  * engaged cancels again what is still open. Any thread; then wake the
  * OMS's thread (ig_driver_wake(drv, st)). */

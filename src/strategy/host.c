@@ -727,3 +727,11 @@ const struct ig_stage_ops ig_strategy_host_ops = {
 	.handle = host_stage_handle,
 	.stats = host_stage_stats,
 };
+
+bool ig_strategy_host_has_timers(const struct ig_strategy_host *h)
+{
+	for (uint32_t i = 0; i < h->n; i++)
+		if (h->ctx[i]->type->on_timer != NULL)
+			return true;
+	return false;
+}

@@ -150,6 +150,10 @@ int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cf
  * Main thread, after init, before the run. */
 void ig_strategy_host_await_recovery(struct ig_strategy_host *h);
 
+/* Returns true if a strategy of h has on_timer (the tick then routes
+ * timers, the heartbeat included, to h's thread). */
+bool ig_strategy_host_has_timers(const struct ig_strategy_host *h);
+
 /* Calls each strategy's destroy hook (if its init succeeded), then frees
  * the state blocks and contexts. */
 void ig_strategy_host_destroy(struct ig_strategy_host *h);

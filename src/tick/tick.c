@@ -20,9 +20,18 @@ void ig_tick_init(struct ig_tick *t, struct ig_feed *feed, const struct ig_tick_
 		/* Deterministic: data time drives timers; nothing reads the
 		 * clock except latency measurement, which no result depends
 		 * on. So the feed is not paced either. */
-		feed->speed = 0;
-		feed->rate = 0;
+		ig_feed_set_pace(feed, 0, 0);
 	}
+}
+
+void ig_tick_set_measure(struct ig_tick *t, bool on)
+{
+	t->measure = on;
+}
+
+uint64_t ig_tick_md_events(const struct ig_tick *t)
+{
+	return t->md_events;
 }
 
 void ig_tick_request_stop(struct ig_tick *t)
@@ -164,8 +173,8 @@ static int tick_stats(const void *self, json_t *root)
 {
 	const struct ig_tick *t = self;
 	return json_object_set_new(root, "feed",
-				   json_pack("{s:I, s:I}", "rows", (json_int_t)t->feed->rows,
-					     "bad_rows", (json_int_t)t->feed->bad_rows)) == 0
+				   json_pack("{s:I, s:I}", "rows", (json_int_t)ig_feed_rows(t->feed),
+					     "bad_rows", (json_int_t)ig_feed_bad_rows(t->feed))) == 0
 		       ? 0
 		       : IG_ENOMEM;
 }

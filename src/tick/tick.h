@@ -36,7 +36,8 @@
 #include "feed/feed.h"
 #include "ingenium/event.h"
 
-/* Where the tick sends what (built by the engine from the config). */
+/* Where the tick sends what (built by the engine from the config): a
+ * public value type, copied by ig_tick_init. */
 struct ig_tick_routes {
 	uint32_t nthreads;                      /* strategy threads */
 	uint32_t md_mask[IG_MAX_INSTRUMENTS];   /* strategy threads subscribed per instrument */
@@ -67,6 +68,13 @@ void ig_tick_init(struct ig_tick *t, struct ig_feed *feed, const struct ig_tick_
 /* Asks the feed to stop: the next call sends FEED_END. Any thread; wake the
  * tick's thread afterwards (ig_driver_wake). */
 void ig_tick_request_stop(struct ig_tick *t);
+
+/* Inline runs: stamp ts_origin_ns on each event (latency measured) or not.
+ * Main thread, before the run. */
+void ig_tick_set_measure(struct ig_tick *t, bool on);
+
+/* Returns the market-data events read from the feed. After the run. */
+uint64_t ig_tick_md_events(const struct ig_tick *t);
 
 /* The stage's operations (stage.h): source, deadline_ns, has_work, stats
  * ("feed": {rows, bad_rows}). */

@@ -254,18 +254,27 @@ static struct ig_luno_budget *feed_budget(const struct ig_feed *f)
 	return ((const struct ig_luno_feed *)f->src)->budget;
 }
 
-/* Two engines in one process: each config gets its own Luno instance, so
- * its own budget (there was one process-wide budget: the second engine's
- * calls spent the first one's); within one engine the feed and the venue
- * share it, and it goes when both have closed. */
+/* Opens cfg's feed as the engine does: with what its executor x (NULL:
+ * none) shares. Returns ig_feed_open's rc. */
+static int open_feed(struct ig_feed *f, const struct ig_config *cfg, const struct ig_exec *x)
+{
+	char err[256];
+	return ig_feed_open(f, cfg, 0, x != NULL ? ig_exec_venue_type(x) : NULL,
+			    x != NULL ? ig_exec_venue_peer(x) : NULL, err, sizeof(err));
+}
+
+/* Two engines in one process: each engine's Luno venue owns its own Luno
+ * instance, so its own budget (there was one process-wide budget: the
+ * second engine's calls spent the first one's); within one engine the
+ * feed draws from its venue's budget, and the instance goes when both
+ * have closed, in either order. */
 static void test_instances_own_their_budget(void **state)
 {
-	static struct ig_config a, b;
-	static struct ig_feed fa, fb;
-	static struct ig_exec xa;
+	static struct ig_config a, b, p;
+	static struct ig_feed fa, fb, fp;
+	static struct ig_exec xa, xb, xp;
 	struct ig_luno_budget *ba, *bb;
 	int64_t retry = 0, t = 1000 * SEC;
-	char err[256];
 	int n = 0;
 	(void)state;
 
@@ -275,13 +284,22 @@ static void test_instances_own_their_budget(void **state)
 	live_config(&a, 300);
 	live_config(&b, 600);
 
-	assert_int_equal(ig_feed_open(&fa, &a, 0, err, sizeof(err)), 0);
-	assert_int_equal(ig_feed_open(&fb, &b, 0, err, sizeof(err)), 0);
+	/* Each engine makes its executor, then its feed (engine.c). */
+	assert_int_equal(ig_exec_init(&xa, &a), 0);
+	assert_int_equal(open_feed(&fa, &a, &xa), 0);
+	assert_int_equal(ig_exec_init(&xb, &b), 0);
+	assert_int_equal(open_feed(&fb, &b, &xb), 0);
 	ba = feed_budget(&fa);
 	bb = feed_budget(&fb);
 	assert_ptr_not_equal(ba, bb);
 	assert_int_equal(ba->per_min, 300);
 	assert_int_equal(bb->per_min, 600);
+
+	/* Engine a's feed draws from the budget of engine a's venue. */
+	assert_ptr_equal(((struct ig_luno *)xa.venue)->budget, ba);
+	assert_ptr_equal(((struct ig_luno *)xa.venue)->instance,
+			 ((struct ig_luno_feed *)fa.src)->instance);
+	assert_ptr_equal(((struct ig_luno *)xb.venue)->budget, bb);
 
 	/* Spending one engine's budget leaves the other's whole. */
 	while (ig_luno_budget_take(ba, t, 0, &retry))
@@ -294,22 +312,40 @@ static void test_instances_own_their_budget(void **state)
 	assert_true(ig_luno_budget_backing_off(ba, t));
 	assert_false(ig_luno_budget_backing_off(bb, t));
 
-	/* Engine a's venue draws from the budget of engine a's feed. */
-	assert_int_equal(ig_exec_init(&xa, &a), 0);
-	assert_ptr_equal(((struct ig_luno *)xa.venue)->budget, ba);
-	assert_ptr_equal(((struct ig_luno *)xa.venue)->instance, ((struct ig_luno_feed *)fa.src)->instance);
-
-	/* The instance lives while either holds it. */
+	/* The instance lives while either holds it: the feed closes first
+	 * in engine a, the venue first in engine b (ASan sees a use after
+	 * free). */
 	ig_feed_close(&fa);
 	assert_true(ig_luno_budget_backing_off(((struct ig_luno *)xa.venue)->budget, t));
 	ig_exec_destroy(&xa);
+	ig_exec_destroy(&xb);
+	assert_true(ig_luno_budget_take(feed_budget(&fb), t, 0, &retry));
 	ig_feed_close(&fb);
 
-	/* All released: a new engine on config a starts with a fresh budget. */
-	assert_int_equal(ig_feed_open(&fa, &a, 0, err, sizeof(err)), 0);
+	/* A new engine on config a starts with a fresh budget. */
+	assert_int_equal(ig_exec_init(&xa, &a), 0);
+	assert_int_equal(open_feed(&fa, &a, &xa), 0);
 	assert_false(ig_luno_budget_backing_off(feed_budget(&fa), t));
 	assert_true(ig_luno_budget_take(feed_budget(&fa), t, 0, &retry));
 	ig_feed_close(&fa);
+	ig_exec_destroy(&xa);
+
+	/* Paper trading on Luno's data: the paper venue shares nothing, so
+	 * the feed makes a budget of its own. So does a feed opened without
+	 * a venue. */
+	live_config(&p, 120);
+	p.venue.kind = IG_VENUE_PAPER;
+	assert_int_equal(ig_exec_init(&xp, &p), 0);
+	assert_null(ig_exec_venue_peer(&xp));
+	assert_int_equal(open_feed(&fp, &p, &xp), 0);
+	assert_non_null(((struct ig_luno_feed *)fp.src)->instance);
+	assert_int_equal(feed_budget(&fp)->per_min, 120);
+	ig_feed_close(&fp);
+	ig_exec_destroy(&xp);
+	assert_int_equal(open_feed(&fp, &p, NULL), 0);
+	assert_int_equal(feed_budget(&fp)->per_min, 120);
+	ig_feed_close(&fp);
+
 	unsetenv("LUNO_API_KEY_ID");
 	unsetenv("LUNO_API_KEY_SECRET");
 	curl_global_cleanup();

@@ -86,7 +86,7 @@ static int open_path(const char *path, bool strict)
 	snprintf(cfg.feed.path, sizeof(cfg.feed.path), "%s", path);
 	cfg.feed.strict = strict;
 	memset(err, 0, sizeof(err));
-	rc = ig_feed_open(&feed, &cfg, 0, err, sizeof(err));
+	rc = ig_feed_open(&feed, &cfg, 0, NULL, NULL, err, sizeof(err));
 	feed_open = rc == 0;
 	return rc;
 }
