@@ -31,8 +31,7 @@ void ig_luno_body_free(struct ig_luno_body *b)
 	b->len = 0;
 }
 
-__attribute__((format(printf, 4, 5))) static int errf(char *err, size_t errlen, int rc,
-							const char *fmt, ...)
+int ig__luno_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
 	va_list ap;
 	if (err != NULL && errlen > 0) {
@@ -49,26 +48,26 @@ int ig_luno_http_base(const char *url, char *dst, size_t cap, char *err, size_t 
 	size_t auth_len, n;
 
 	if (url == NULL)
-		return errf(err, errlen, IG_ECONFIG, "%s", "venue.base_url: missing");
+		return ig__luno_errf(err, errlen, IG_ECONFIG, "%s", "venue.base_url: missing");
 	if (strncmp(url, "http://", 7) == 0)
 		p = url + 7;
 	else if (strncmp(url, "https://", 8) == 0)
 		p = url + 8;
 	else
-		return errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" is not an http(s) URL", url);
+		return ig__luno_errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" is not an http(s) URL", url);
 	auth_len = strcspn(p, "/?#");
 	if (auth_len == 0)
-		return errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" has no host", url);
+		return ig__luno_errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" has no host", url);
 	if (memchr(p, '@', auth_len) != NULL)
-		return errf(err, errlen, IG_ECONFIG, "%s",
+		return ig__luno_errf(err, errlen, IG_ECONFIG, "%s",
 			    "venue.base_url: must not carry credentials; use venue.key_id_env and venue.secret_env");
 	for (const char *c = url; *c != '\0'; c++)
 		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f || *c == '?' || *c == '#')
-			return errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" has an invalid character",
+			return ig__luno_errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" has an invalid character",
 				    url);
 	n = strlen(url);
 	if (n + PATH_ROOM >= cap)
-		return errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" is too long", url);
+		return ig__luno_errf(err, errlen, IG_ECONFIG, "venue.base_url: \"%s\" is too long", url);
 	while (n > 0 && url[n - 1] == '/')
 		n--;
 	memcpy(dst, url, n);

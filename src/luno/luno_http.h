@@ -123,4 +123,9 @@ enum ig_luno_verdict ig_luno_reply_gate(struct ig_luno_reply *rp, void *easy, in
  * unless parse_rc is 0. Returns rp->verdict. */
 enum ig_luno_verdict ig_luno_reply_parsed(struct ig_luno_reply *rp, int parse_rc);
 
+/* Formats a message into err (errlen bytes; err may be NULL) and returns
+ * rc: the Luno module's one way to fail with a reason. */
+__attribute__((format(printf, 4, 5))) int ig__luno_errf(char *err, size_t errlen, int rc,
+							 const char *fmt, ...);
+
 #endif

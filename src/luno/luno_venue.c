@@ -265,17 +265,6 @@ void ig_luno_opts_from_config(struct ig_luno_opts *o, const struct ig_config *cf
 
 /* ---------------------------------------------------------- init/destroy */
 
-__attribute__((format(printf, 4, 5))) static int errf(char *err, size_t errlen, int rc,
-							const char *fmt, ...)
-{
-	va_list ap;
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static int read_env(const char *key, const char *name, char *dst, size_t cap, char *err,
 		    size_t errlen)
@@ -318,21 +307,21 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 	if (rc != 0)
 		return rc;
 	if (o->npairs == 0 || o->npairs > IG_MAX_INSTRUMENTS)
-		return errf(err, errlen, IG_ECONFIG, "%s", "venue: no pair to trade");
+		return ig__luno_errf(err, errlen, IG_ECONFIG, "%s", "venue: no pair to trade");
 	for (uint32_t i = 0; i < o->npairs; i++) {
 		const char *p = o->pairs[i];
 		size_t n = p != NULL ? strlen(p) : 0;
 		if (n == 0 || n >= IG_LUNO_PAIR_MAX || strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != n)
-			return errf(err, errlen, IG_ECONFIG, "venue: \"%s\" is not a Luno pair name",
+			return ig__luno_errf(err, errlen, IG_ECONFIG, "venue: \"%s\" is not a Luno pair name",
 				    p != NULL ? p : "");
 		if ((o->price_scale[i] > IG_FIXED_DECIMALS) || (o->volume_scale[i] > IG_FIXED_DECIMALS))
-			return errf(err, errlen, IG_ECONFIG, "venue: %s: scales above 8 decimals", p);
+			return ig__luno_errf(err, errlen, IG_ECONFIG, "venue: %s: scales above 8 decimals", p);
 	}
 	rc = read_env("key_id_env", o->key_id_env, v->key_id, sizeof(v->key_id), err, errlen);
 	if (rc == 0)
 		rc = read_env("secret_env", o->secret_env, v->secret, sizeof(v->secret), err, errlen);
 	if (rc == 0 && strchr(v->key_id, ':') != NULL)
-		rc = errf(err, errlen, IG_ECONFIG, "venue.key_id_env: the key id in %s contains ':'",
+		rc = ig__luno_errf(err, errlen, IG_ECONFIG, "venue.key_id_env: the key id in %s contains ':'",
 			  o->key_id_env);
 	if (rc != 0)
 		goto out_wipe;
