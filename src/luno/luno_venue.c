@@ -1252,7 +1252,7 @@ static void log_failure(struct ig_luno *v, const struct ig_luno_slot *sl, const 
 
 	if (rp->res != CURLE_OK)
 		ig_log_warn("luno: %s %016llx: %s (%s)%s", rq_name[sl->req.kind], id,
-			    curl_easy_strerror(rp->res), scrub(v, sl->errbuf, a, sizeof(a)), what);
+			    curl_easy_strerror((CURLcode)rp->res), scrub(v, sl->errbuf, a, sizeof(a)), what);
 	else if (rp->parsed_err)
 		ig_log_warn("luno: %s %016llx: HTTP %ld %s: %s%s", rq_name[sl->req.kind], id, rp->status,
 			    scrub(v, rp->err.code_str, a, sizeof(a)), scrub(v, rp->err.message, b, sizeof(b)),
