@@ -554,6 +554,11 @@ static int state_check(const struct ig_oms *oms, const struct ig_oms_strategy *s
 		       const struct ig_event *in)
 {
 	const struct ig_order *o = &in->body.order;
+	if (oms->feed_end_needed > 0 && oms->feed_end_seen >= oms->feed_end_needed)
+		/* Stopping: the token (behind the cancel sweep) has gone to the
+		 * executor; an order now would reach the venue after the sweep
+		 * and stay working once the process exits. */
+		return IG_RJ_HALTED;
 	if (!oms->reconciled)
 		return IG_RJ_NOT_RECONCILED; /* fail closed until the venue agrees */
 	return state_gate(oms, s, reduces(s, in->hdr.instrument_id, o->side, o->qty, 0), o->flags);

@@ -840,6 +840,36 @@ static void test_feed_end_token(void **state)
 	assert_true(ig_oms_done(&oms));
 }
 
+/* After the token has gone on to the executor (the cancel sweep of a
+ * graceful stop is ahead of it), a new intent is denied: an order a
+ * strategy sends from the callbacks of that sweep (on_fill,
+ * on_order_update) would reach the venue behind the sweep and stay working
+ * once the process exits. Cancels still pass. */
+static void test_no_new_orders_after_token(void **state)
+{
+	struct ig_event ev;
+	const struct ig_event *rj;
+	(void)state;
+	oh_start();
+	oh_quote(0, "99", "101");
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_CONTROL;
+	ev.hdr.strategy_id = IG_STRATEGY_NONE;
+	ev.body.control.cmd = IG_CTL_FEED_END;
+	ev.hdr.src = IG_STAGE_TICK;
+	oh_handle(&ev);
+	ev.hdr.src = IG_STAGE_STRATEGY;
+	oh_handle(&ev);
+	oh_handle(&ev);
+	assert_non_null(oh_find(IG_STAGE_EXEC, IG_EV_CONTROL, 0));
+	ev = oh_ord(0, 7, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 1);
+	oh_handle(&ev);
+	assert_null(oh_exec_order(7));
+	rj = oh_reject_for(7);
+	assert_non_null(rj);
+	assert_int_equal(rj->body.reject.reason, IG_RJ_HALTED);
+}
+
 /* ------------------------------------------------- trading states
  * (conditional orders and cancel-replace: test_oms_conditional.c) */
 
@@ -1160,6 +1190,7 @@ int main(void)
 		T(test_late_accepted_ignored),
 		T(test_illegal_report_counted),
 		T(test_feed_end_token),
+		T(test_no_new_orders_after_token),
 		T(test_kill_switch),
 		T(test_duplicate_and_reduce_only),
 		T(test_daily_loss_same_day),
