@@ -164,15 +164,8 @@ void ig_exec_handle(struct ig_exec *x, const struct ig_event *in, struct ig_emit
 	case IG_EV_ORDER:
 		if (in->hdr.flags & IG_EVF_J_FAILED) {
 			/* Not durable: it must not reach the venue. */
-			struct ig_event rj;
-			ig_event_reply_init(&rj, in, IG_EV_REJECT);
-			rj.body.reject.client_id = in->body.order.client_id;
-			rj.body.reject.px = in->body.order.px;
-			rj.body.reject.qty = in->body.order.qty;
-			rj.body.reject.side = in->body.order.side;
-			rj.body.reject.reason = IG_RJ_JOURNAL;
 			x->journal_rejects++;
-			ig_emit(out, IG_STAGE_OMS, 0, &rj);
+			ig_venue_reject(in, IG_RJ_JOURNAL, false, out);
 			return;
 		}
 		if (x->measure && in->hdr.ts_origin_ns != 0)

@@ -44,16 +44,8 @@ static void send_state(const struct ig_paper_order *po, enum ig_ord_state st, st
 static void send_reject(struct ig_paper *p, const struct ig_event *order, int reason,
 			struct ig_emit *out)
 {
-	struct ig_event ev;
-	ig_event_reply_init(&ev, order, IG_EV_REJECT);
-	ev.body.reject.client_id = order->body.order.client_id;
-	ev.body.reject.px = order->body.order.px;
-	ev.body.reject.qty = order->body.order.qty;
-	ev.body.reject.side = order->body.order.side;
-	ev.body.reject.reason = (uint16_t)reason;
-	ev.body.reject.by_venue = 1;
 	p->rejects++;
-	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+	ig_venue_reject(order, reason, true, out);
 }
 
 /* Fills up to qty of po at px; returns the quantity filled. */

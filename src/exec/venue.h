@@ -148,4 +148,9 @@ const char *ig_venue_name_at(int i);
  * constant). */
 bool ig_venue_is_live(const struct ig_config *cfg);
 
+/* Emits to the OMS an IG_EV_REJECT of `order` (an IG_EV_ORDER that never
+ * reached the venue's book): its client id, px, qty and side, `reason`
+ * (enum ig_reject_reason) and by_venue. The executor thread. */
+void ig_venue_reject(const struct ig_event *order, int reason, bool by_venue, struct ig_emit *out);
+
 #endif

@@ -44,3 +44,17 @@ bool ig_venue_is_live(const struct ig_config *cfg)
 	const struct ig_venue_type *t = ig_venue_at(cfg->venue.kind);
 	return t != NULL && t->live;
 }
+
+void ig_venue_reject(const struct ig_event *order, int reason, bool by_venue, struct ig_emit *out)
+{
+	struct ig_event ev;
+
+	ig_event_reply_init(&ev, order, IG_EV_REJECT);
+	ev.body.reject.client_id = order->body.order.client_id;
+	ev.body.reject.px = order->body.order.px;
+	ev.body.reject.qty = order->body.order.qty;
+	ev.body.reject.side = order->body.order.side;
+	ev.body.reject.reason = (uint16_t)reason;
+	ev.body.reject.by_venue = by_venue ? 1 : 0;
+	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+}

@@ -635,16 +635,8 @@ static void send_state(struct ig_luno_rec *r, enum ig_ord_state st, int reason, 
 static void reject_event(struct ig_luno *v, const struct ig_event *order, int reason,
 			 struct ig_emit *out)
 {
-	struct ig_event ev;
-	ig_event_reply_init(&ev, order, IG_EV_REJECT);
-	ev.body.reject.client_id = order->body.order.client_id;
-	ev.body.reject.px = order->body.order.px;
-	ev.body.reject.qty = order->body.order.qty;
-	ev.body.reject.side = order->body.order.side;
-	ev.body.reject.reason = (uint16_t)reason;
-	ev.body.reject.by_venue = 1;
 	v->stats.rejected++;
-	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+	ig_venue_reject(order, reason, true, out);
 }
 
 /* Tells the OMS the venue rejected the recorded order r (reason). */
