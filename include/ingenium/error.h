@@ -29,7 +29,8 @@
 	XX(EOVERFLOW, -14, "arithmetic overflow")                  \
 	XX(ETHREAD, -15, "thread error")                           \
 	XX(EEOF, -16, "end of input")                              \
-	XX(EAGAIN, -17, "try again")
+	XX(EAGAIN, -17, "try again")                               \
+	XX(EINTR, -18, "interrupted")
 
 enum ig_errno {
 #define IG__ERR_ENUM(name, code, msg) IG_##name = (code),
