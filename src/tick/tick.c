@@ -98,10 +98,16 @@ static int source_data_clock(struct ig_tick *t, struct ig_emit *out)
 	t->md_events++;
 	if (t->hb_ns > 0 && ev.hdr.ts_event_ns >= t->next_hb_ns) {
 		if (t->next_hb_ns != 0) {
-			struct ig_event tm;
-			make_timer(&tm, ev.hdr.ts_origin_ns, ++t->hb_count, ev.hdr.ts_event_ns);
-			route(t, &tm, out);
-			work++;
+			++t->hb_count;
+			/* Built only when someone takes it: route() would send
+			 * it nowhere (data time between rows of minute data
+			 * passes a 1 s heartbeat at every row). */
+			if (t->routes.timer_mask != 0 || t->routes.timers_to_oms) {
+				struct ig_event tm;
+				make_timer(&tm, ev.hdr.ts_origin_ns, t->hb_count, ev.hdr.ts_event_ns);
+				route(t, &tm, out);
+				work++;
+			}
 		}
 		t->next_hb_ns = ev.hdr.ts_event_ns + t->hb_ns;
 	}
