@@ -79,7 +79,8 @@ int64_t ig_oms_equity(const struct ig_oms *oms, uint32_t strategy)
 	const struct ig_oms_strategy *s = &oms->s[strategy];
 	int64_t eq = s->cash;
 	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++)
-		eq += ig_pos_value(&s->pos[k]);
+		if (s->pos[k].qty != 0) /* a flat position is worth exactly 0 */
+			eq += ig_pos_value(&s->pos[k]);
 	return eq;
 }
 
