@@ -209,6 +209,7 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 	if (rc != 0)
 		goto out_feed;
 	ig_oms_set_status_lines(&e->oms, opts->status_lines);
+	ig_oms_set_quiet_orders(&e->oms, opts->quiet_orders);
 	ig_oms_set_data_clock(&e->oms, cfg->engine.threading == IG_THREADING_INLINE);
 	if (cfg->journal.enabled) {
 		rc = ig_jrecover_start(&e->recovery, cfg, &e->oms, e->opts.epoch, err, errlen);

@@ -59,6 +59,7 @@
 
 struct ig_engine_opts {
 	bool status_lines;   /* once-a-second status log line */
+	bool quiet_orders;   /* no log line per order/fill/reject (backtest without -v) */
 	uint32_t epoch;      /* run epoch in client order ids (24 bits, IG_CID_MAKE) */
 };
 

@@ -2,7 +2,7 @@
  * main.c - the ingenium command line.
  *
  *   ingenium run -c FILE [--summary-json FILE] [--set KEY=VALUE]...
- *   ingenium backtest -c FILE [--report DIR] [--set KEY=VALUE]...
+ *   ingenium backtest -c FILE [-v] [--report DIR] [--set KEY=VALUE]...
  *   ingenium check-config -c FILE [--set KEY=VALUE]...
  *   ingenium strategies [--json] [-c FILE | --plugin PATH...]
  *   ingenium exchange-sim --listen 127.0.0.1:PORT [...]
@@ -42,7 +42,9 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n"
 		"  run -c FILE [--summary-json FILE] [--set KEY=VALUE]...  run the daemon\n"
-		"  backtest -c FILE [--report DIR] [--set KEY=VALUE]...    inline, deterministic run\n"
+		"  backtest -c FILE [-v] [--report DIR] [--set KEY=VALUE]...\n"
+		"                                                          inline, deterministic run (-v: a\n"
+		"                                                          log line per order, fill, reject)\n"
 		"  check-config -c FILE [--set KEY=VALUE]...               validate a config\n"
 		"  strategies [--json] [-c FILE | --plugin PATH...]        list strategy types and their params\n"
 		"                                                          (built-ins, plus the config's plugins)\n"
@@ -69,6 +71,7 @@ struct args {
 	const char *plugins[MAX_PLUGIN_ARGS];
 	size_t nplugins;
 	bool quiet;
+	bool verbose;
 	bool json;
 };
 
@@ -105,6 +108,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->json = true;
 		} else if (strcmp(o, "--quiet") == 0 || strcmp(o, "-q") == 0) {
 			a->quiet = true;
+		} else if (strcmp(o, "--verbose") == 0 || strcmp(o, "-v") == 0) {
+			a->verbose = true;
 		} else if (strcmp(o, "--set") == 0 && v) {
 			char *eq;
 			if (a->nsets == MAX_SETS) {
@@ -178,6 +183,9 @@ static int cmd_run(const struct args *a, bool backtest)
 	ig_log_attach("main");
 	memset(&opts, 0, sizeof(opts));
 	opts.status_lines = cfg.engine.threading != IG_THREADING_INLINE;
+	/* A backtest logs no line per order, fill or reject unless asked
+	 * (-v): thousands of them would bury the warnings and the summary. */
+	opts.quiet_orders = backtest && !a->verbose;
 	/* Run epoch: minutes since 2020-01-01 (24 bits: until 2051), raised
 	 * above the journal's last run when there is one (ig_recover_epoch),
 	 * so client order ids differ between runs; backtests use 0 to stay

@@ -118,6 +118,19 @@ void ig_oms_set_journal(struct ig_oms *oms, bool on)
 	oms->journal = on;
 }
 
+void ig_oms_set_quiet_orders(struct ig_oms *oms, bool on)
+{
+	oms->quiet_orders = on;
+}
+
+/* The per-order log line (order, fill, denial, venue reject), unless the
+ * run asked for none. */
+static void log_order_event(const struct ig_oms *oms, const struct ig_event *ev)
+{
+	if (!oms->quiet_orders)
+		ig_log_event(IG_LOG_INFO, ev);
+}
+
 bool ig_oms_status_lines(const struct ig_oms *oms)
 {
 	return oms->status_lines;
@@ -209,7 +222,7 @@ static void deny(struct ig_oms *oms, const struct ig_event *in, int reason, stru
 	ev.body.reject.reason = (uint16_t)reason;
 	ev.body.reject.by_venue = 0;
 	s->rejects[reason]++;
-	ig_log_event(IG_LOG_INFO, &ev);
+	log_order_event(oms, &ev);
 	to_strategy(oms, out, in->hdr.strategy_id, &ev);
 }
 
@@ -374,7 +387,7 @@ static void release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct 
 	ev.body.order.tif = r->tif;
 	ev.body.order.flags = r->flags;
 	s->orders++;
-	ig_log_event(IG_LOG_INFO, &ev);
+	log_order_event(oms, &ev);
 	to_exec(oms, out, &ev);
 }
 
@@ -639,7 +652,7 @@ static void deny_release(struct ig_oms *oms, struct ig_oms_strategy *s, const st
 	ev.body.reject.reason = (uint16_t)reason;
 	ev.body.reject.by_venue = 0;
 	s->rejects[reason]++;
-	ig_log_event(IG_LOG_INFO, &ev);
+	log_order_event(oms, &ev);
 	to_strategy(oms, out, sid, &ev);
 	if (r->state == IG_OS_SUBMITTED)
 		ig_order_transition(&s->om, r, IG_OS_ACCEPTED); /* held: never acked */
@@ -726,7 +739,7 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 		struct ig_event fwd = *in;
 		fwd.body.order.px = venue_px(r);
 		s->orders++;
-		ig_log_event(IG_LOG_INFO, &fwd);
+		log_order_event(oms, &fwd);
 		to_exec(oms, out, &fwd);
 		send_update(oms, in, in->hdr.strategy_id, r, IG_OS_INITIALIZED, 0, out);
 		return;
@@ -1054,7 +1067,7 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	ev = *in;
 	ev.hdr.instrument_id = k;
 	ev.body.fill.last = r->filled_qty == r->qty;
-	ig_log_event(IG_LOG_INFO, &ev);
+	log_order_event(oms, &ev);
 	to_strategy(oms, out, in->hdr.strategy_id, &ev);
 	if (s->pos[k].mark_px == 0)
 		s->pos[k].mark_px = f->px;
@@ -1161,7 +1174,7 @@ static void on_venue_reject(struct ig_oms *oms, const struct ig_event *in, struc
 	}
 	s->rejects[in->body.reject.reason < IG_RJ__COUNT ? in->body.reject.reason : IG_RJ_VENUE]++;
 	ev = *in;
-	ig_log_event(IG_LOG_INFO, &ev);
+	log_order_event(oms, &ev);
 	to_strategy(oms, out, in->hdr.strategy_id, &ev);
 	move(oms, s, in, r, IG_OS_REJECTED, (uint8_t)in->body.reject.reason, out);
 }

@@ -173,6 +173,7 @@ struct ig_oms {
 	 * ig_oms_after_replay). */
 	struct ig_emit *cur_out;              /* the emitter of the handle call in progress */
 	bool journal;                         /* emit journal records (IG_STAGE_JOURNAL) */
+	bool quiet_orders;                    /* no per-order/fill/reject log lines */
 	bool announce;                        /* send recovered positions to the strategies */
 	bool reconciled;                      /* new intents allowed (see above) */
 	bool halt_on_mismatch;                /* a balance difference keeps trading closed */
@@ -258,10 +259,13 @@ void ig_oms_totals(const struct ig_oms *oms, uint32_t strategy, struct ig_oms_to
  * ig_oms_init and before any thread starts; main thread. status_lines:
  * log a status line each second. data_clock: stale data by data time
  * (inline) instead of ingress time. journal: emit journal records
- * (IG_STAGE_JOURNAL). */
+ * (IG_STAGE_JOURNAL). quiet_orders: no INFO line per order, fill, denial
+ * or venue reject (`ingenium backtest` without -v; warnings and the
+ * summary's counts are unchanged). */
 void ig_oms_set_status_lines(struct ig_oms *oms, bool on);
 void ig_oms_set_data_clock(struct ig_oms *oms, bool on);
 void ig_oms_set_journal(struct ig_oms *oms, bool on);
+void ig_oms_set_quiet_orders(struct ig_oms *oms, bool on);
 
 /* Returns true if the OMS logs a status line each second (the tick then
  * routes timers to it). */
