@@ -2,6 +2,7 @@
 #include "app/backtest.h"
 
 #include "app/engine.h"
+#include "core/log.h"
 #include "ingenium/error.h"
 #include "report/tap.h"
 
@@ -9,6 +10,46 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/*
+ * The logger formats queued events with the names it was given, possibly
+ * after this function returned and freed the engine that held them
+ * (log.h: the arrays must outlive the logger). So the logger gets names
+ * that are never freed: each distinct name is interned once per process
+ * (a sweep reuses the same few), and the pointer tables are static, an
+ * entry written only when it changes.
+ */
+#define INTERN_MAX 4096
+static char *interned[INTERN_MAX];
+static uint32_t ninterned;
+static const char *log_strategies[IG_MAX_STRATEGIES];
+static const char *log_instruments[IG_MAX_INSTRUMENTS];
+
+/* The interned copy of s, or "-" when the pool is full or out of memory. */
+static const char *intern(const char *s)
+{
+	for (uint32_t i = 0; i < ninterned; i++)
+		if (strcmp(interned[i], s) == 0)
+			return interned[i];
+	if (ninterned == INTERN_MAX || (interned[ninterned] = strdup(s)) == NULL)
+		return "-";
+	return interned[ninterned++];
+}
+
+static void set_log_names(const struct ig_engine *e, uint32_t nstrategies)
+{
+	for (uint32_t i = 0; i < nstrategies; i++) {
+		const char *n = intern(e->strategy_names[i]);
+		if (log_strategies[i] != n)
+			__atomic_store_n(&log_strategies[i], n, __ATOMIC_RELEASE);
+	}
+	for (uint16_t k = 0; k < e->ninstruments; k++) {
+		const char *n = intern(e->symbol_names[k]);
+		if (log_instruments[k] != n)
+			__atomic_store_n(&log_instruments[k], n, __ATOMIC_RELEASE);
+	}
+	ig_log_set_names(log_strategies, nstrategies, log_instruments, e->ninstruments);
+}
 
 /* The whole of a text file, NUL-terminated, or NULL. Caller frees. */
 static char *slurp(const char *path)
@@ -110,6 +151,7 @@ int ig_backtest_run(const struct ig_config *cfg, const struct ig_backtest_opts *
 		free(c);
 		return rc;
 	}
+	set_log_names(e, c->nstrategies);
 	for (uint32_t i = 0; i < c->nstrategies; i++) {
 		capital[i] = ig_oms_capital(&e->oms, i);
 		home[i] = 0;

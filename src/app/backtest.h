@@ -17,7 +17,9 @@
  * (ig_log_start, or not: then warnings go to stderr synchronously) and, at
  * the very end, unloads strategy plugins (ig_strategy_plugins_unload);
  * a plugin loaded by one run is reused by the next. Main thread; one run
- * at a time per process (the logger's strategy names are process-wide).
+ * at a time per process (the logger's strategy names are process-wide;
+ * each distinct strategy and symbol name is kept, once, for the life of
+ * the process, so log lines queued by a run still format after it).
  */
 #ifndef IG_APP_BACKTEST_H
 #define IG_APP_BACKTEST_H
