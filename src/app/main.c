@@ -12,6 +12,7 @@
  * Exit codes: 0 ok, 1 invalid config or run failure, 2 usage error or a
  * config file that is missing or unreadable.
  */
+#include "app/backtest.h"
 #include "app/engine.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -42,9 +43,11 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n"
 		"  run -c FILE [--summary-json FILE] [--set KEY=VALUE]...  run the daemon\n"
-		"  backtest -c FILE [-v] [--report DIR] [--set KEY=VALUE]...\n"
-		"                                                          inline, deterministic run (-v: a\n"
-		"                                                          log line per order, fill, reject)\n"
+		"  backtest -c FILE [-v] [--report DIR] [--summary-json FILE] [--set KEY=VALUE]...\n"
+		"                                                          inline, deterministic run; --report\n"
+		"                                                          writes report.html, stats.json,\n"
+		"                                                          trades.csv, equity.csv, summary.json\n"
+		"                                                          (-v: a log line per order, fill, reject)\n"
 		"  check-config -c FILE [--set KEY=VALUE]...               validate a config\n"
 		"  strategies [--json] [-c FILE | --plugin PATH...]        list strategy types and their params\n"
 		"                                                          (built-ins, plus the config's plugins)\n"
@@ -152,7 +155,77 @@ static int load(struct ig_config *cfg, const struct args *a)
 	return rc == IG_ENOENT || rc == IG_EIO ? 2 : 1;
 }
 
-static int cmd_run(const struct args *a, bool backtest)
+/* The config text report.html shows: the file, then the --set overrides.
+ * Returns a new string (caller frees) or NULL. */
+static char *config_text(const struct args *a)
+{
+	FILE *f = fopen(a->config, "rb");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int c;
+
+	if (m == NULL) {
+		if (f != NULL)
+			fclose(f);
+		return NULL;
+	}
+	if (f != NULL) {
+		while ((c = fgetc(f)) != EOF)
+			fputc(c, m);
+		fclose(f);
+	}
+	if (a->nsets > 0) {
+		fputs("\n# --set overrides:\n", m);
+		for (size_t i = 0; i < a->nsets; i++)
+			fprintf(m, "#   %s: %s\n", a->sets[i].key, a->sets[i].value);
+	}
+	fclose(m);
+	return buf;
+}
+
+/* `backtest`: ig_backtest_run (backtest.h) with the summary printed, and
+ * the report files with --report DIR. Returns the exit code. */
+static int cmd_backtest(const struct args *a)
+{
+	static struct ig_config cfg;
+	static struct ig_backtest_result res;
+	struct ig_backtest_opts opts;
+	char err[IG_CFG_ERR_MAX];
+	char *text;
+	int rc;
+
+	if ((rc = load(&cfg, a)) != 0)
+		return rc;
+	if (a->quiet)
+		ig_log_set_level(IG_LOG_WARN);
+	if (ig_log_start() != 0) {
+		fprintf(stderr, "ingenium: cannot start the logger\n");
+		return 1;
+	}
+	ig_log_attach("main");
+	text = a->report != NULL ? config_text(a) : NULL;
+	memset(&opts, 0, sizeof(opts));
+	opts.report_dir = a->report;
+	opts.summary_json = a->summary;
+	opts.print_summary = stdout;
+	opts.config_text = text;
+	opts.verbose = a->verbose;
+	rc = ig_backtest_run(&cfg, &opts, &res, err, sizeof(err));
+	ig_log_stop();
+	free(text);
+	if (rc != 0)
+		fprintf(stderr, "%s\n", err);
+	else if (a->report != NULL)
+		printf("report: %s/report.html (stats.json, trades.csv, equity.csv, summary.json)\n",
+		       a->report);
+	ig_strategy_plugins_unload(); /* after every destroy hook */
+	if (rc == IG_ENOENT)
+		return 2;
+	return rc == 0 ? 0 : 1;
+}
+
+static int cmd_run(const struct args *a)
 {
 	static struct ig_config cfg;
 	static struct ig_engine eng;
@@ -162,14 +235,6 @@ static int cmd_run(const struct args *a, bool backtest)
 
 	if ((rc = load(&cfg, a)) != 0)
 		return rc;
-	if (backtest) {
-		if (ig_feed_type_at(cfg.feed.source)->live) {
-			fprintf(stderr, "%s: feed.source: a backtest replays csv or synthetic data, not a live feed\n",
-				cfg.file);
-			return 1;
-		}
-		cfg.engine.threading = IG_THREADING_INLINE;
-	}
 	if (a->quiet)
 		ig_log_set_level(IG_LOG_WARN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
@@ -183,9 +248,6 @@ static int cmd_run(const struct args *a, bool backtest)
 	ig_log_attach("main");
 	memset(&opts, 0, sizeof(opts));
 	opts.status_lines = cfg.engine.threading != IG_THREADING_INLINE;
-	/* A backtest logs no line per order, fill or reject unless asked
-	 * (-v): thousands of them would bury the warnings and the summary. */
-	opts.quiet_orders = backtest && !a->verbose;
 	/* Run epoch: minutes since 2020-01-01 (24 bits: until 2051), raised
 	 * above the journal's last run when there is one (ig_recover_epoch),
 	 * so client order ids differ between runs; backtests use 0 to stay
@@ -433,9 +495,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(a.cmd, "run") == 0)
-		return cmd_run(&a, false);
+		return cmd_run(&a);
 	if (strcmp(a.cmd, "backtest") == 0)
-		return cmd_run(&a, true);
+		return cmd_backtest(&a);
 	if (strcmp(a.cmd, "check-config") == 0) {
 		rc = load(&cfg, &a);
 		if (rc == 0)

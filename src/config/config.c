@@ -197,6 +197,13 @@ static const struct field journal_fields[] = {
 	{ FIELD(ig_cfg_journal, balance_tolerance, FT_FIXED), .min = 0, .max = INT64_MAX },
 };
 
+static const struct field report_fields[] = {
+	{ FIELD(ig_cfg_report, equity_every_s, FT_I64), .min = 0, .max = INT64_C(86400) * 366 },
+	{ FIELD(ig_cfg_report, annual_days, FT_I64), .min = 1, .max = 366 },
+	{ FIELD(ig_cfg_report, risk_free_pct, FT_FIXED), .min = 0, .max = IG_FIXED(100) },
+	{ FIELD(ig_cfg_report, chart_points, FT_I64), .min = 16, .max = 100000 },
+};
+
 /* The scalar keys of a strategy entry; symbols, params and risk are
  * containers handled in resolve_strategy(). */
 static const struct field strategy_fields[] = {
@@ -221,6 +228,7 @@ static const struct section sections[] = {
 	{ "venue", venue_fields, NELEM(venue_fields), offsetof(struct ig_config, venue) },
 	{ "risk", risk_fields, NELEM(risk_fields), offsetof(struct ig_config, risk) },
 	{ "journal", journal_fields, NELEM(journal_fields), offsetof(struct ig_config, journal) },
+	{ "report", report_fields, NELEM(report_fields), offsetof(struct ig_config, report) },
 };
 
 /* Where a value came from: a file position (1-based) or a --set key. */
@@ -1492,6 +1500,11 @@ void ig_config_defaults(struct ig_config *cfg)
 	cfg->journal.reconcile_timeout_ms = IG_CFG_DEFAULT_RECONCILE_TIMEOUT_MS;
 	cfg->journal.on_mismatch = IG_MISMATCH_HALT;
 	cfg->journal.balance_tolerance = 0;
+
+	cfg->report.equity_every_s = IG_CFG_DEFAULT_EQUITY_EVERY_S;
+	cfg->report.annual_days = IG_CFG_DEFAULT_ANNUAL_DAYS;
+	cfg->report.risk_free_pct = 0;
+	cfg->report.chart_points = IG_CFG_DEFAULT_CHART_POINTS;
 
 	for (uint32_t i = 0; i < IG_MAX_STRATEGIES; i++) {
 		struct ig_cfg_strategy *s = &cfg->strategies[i];

@@ -233,6 +233,18 @@ struct ig_cfg_journal {
 	int64_t balance_tolerance;     /* differences up to this are not reported, 1e-8; default 0 */
 };
 
+/* Backtest reports (src/report/, docs/backtesting-reports.md). */
+#define IG_CFG_DEFAULT_EQUITY_EVERY_S 60   /* report.equity_every_s: tick data, one sample per N s of data time */
+#define IG_CFG_DEFAULT_ANNUAL_DAYS 365     /* report.annual_days: 365 crypto, 252 stocks */
+#define IG_CFG_DEFAULT_CHART_POINTS 1000   /* report.chart_points: points per HTML curve */
+
+struct ig_cfg_report {
+	int64_t equity_every_s;   /* tick data: at most one equity sample per N s (0 = every mark); bars: every bar */
+	int64_t annual_days;      /* periods (days) per year for annualisation; default IG_CFG_DEFAULT_ANNUAL_DAYS */
+	int64_t risk_free_pct;    /* annual risk-free rate, percent 1e-8; default 0 */
+	int64_t chart_points;     /* bound on the points of each HTML curve; default IG_CFG_DEFAULT_CHART_POINTS */
+};
+
 struct ig_config {
 	char file[IG_CFG_PATH_MAX];    /* the path it was loaded from */
 	struct ig_cfg_engine engine;
@@ -240,6 +252,7 @@ struct ig_config {
 	struct ig_cfg_venue venue;
 	struct ig_cfg_risk risk;
 	struct ig_cfg_journal journal;
+	struct ig_cfg_report report;
 	struct ig_cfg_strategy strategies[IG_MAX_STRATEGIES];
 	uint32_t nstrategies;
 };

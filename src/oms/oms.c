@@ -84,6 +84,27 @@ int64_t ig_oms_equity(const struct ig_oms *oms, uint32_t strategy)
 	return eq;
 }
 
+int64_t ig_oms_cash(const struct ig_oms *oms, uint32_t strategy)
+{
+	return oms->s[strategy].cash;
+}
+
+int64_t ig_oms_position(const struct ig_oms *oms, uint32_t strategy, uint16_t k)
+{
+	return k < IG_MAX_INSTRUMENTS ? oms->s[strategy].pos[k].qty : 0;
+}
+
+int64_t ig_oms_capital(const struct ig_oms *oms, uint32_t strategy)
+{
+	return oms->s[strategy].capital;
+}
+
+void ig_oms_set_observer(struct ig_oms *oms, ig_oms_observer_fn fn, void *arg)
+{
+	oms->observer = fn;
+	oms->observer_arg = arg;
+}
+
 void ig_oms_totals(const struct ig_oms *oms, uint32_t strategy, struct ig_oms_totals *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -1072,6 +1093,8 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	if (s->pos[k].mark_px == 0)
 		s->pos[k].mark_px = f->px;
 	revalue(oms, s);
+	if (oms->observer != NULL)
+		oms->observer(oms->observer_arg, oms, &ev);
 	send_position(oms, in, s, k, out);
 	if (r->sl_px > 0)
 		attach_stop_loss(oms, s, in, r, f->qty - f->fee_base, out); /* what is held */
@@ -1488,6 +1511,8 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 		oms->md_events++;
 		if (k >= IG_MAX_INSTRUMENTS)
 			return;
+		if (oms->observer != NULL)
+			oms->observer(oms->observer_arg, oms, in);
 		oms->marks[k].px = px;
 		oms->marks[k].ask_px = in->hdr.type == IG_EV_QUOTE ? in->body.quote.ask_px : px;
 		oms->marks[k].ts_event_ns = in->hdr.ts_event_ns;
