@@ -109,6 +109,7 @@ static const char *const breach_names[] = { "reducing", "halted", NULL };
 static const char *const recover_names[] = { "auto", "on", "off", NULL };
 static const char *const mismatch_names[] = { "halt", "warn", NULL };
 static const char *const endpoint_names[] = { "ticker", "orderbook_top", NULL };
+static const char *const bar_fill_names[] = { "next_open", "close", NULL };
 
 _Static_assert(IG_THREADING_INLINE == 2, "threading_names follows enum ig_threading");
 _Static_assert(IG_WAIT_ADAPTIVE == 2, "wait_names follows enum ig_wait_kind");
@@ -116,6 +117,7 @@ _Static_assert(IG_JOURNAL_SYNC_BATCH == 1, "sync_names follows enum ig_journal_s
 _Static_assert(IG_BREACH_HALTED == 1, "breach_names follows enum ig_breach_action");
 _Static_assert(IG_RECOVER_OFF == 2, "recover_names follows enum ig_journal_recover");
 _Static_assert(IG_MISMATCH_WARN == 1, "mismatch_names follows enum ig_mismatch_action");
+_Static_assert(IG_BAR_FILL_CLOSE == 1, "bar_fill_names follows enum ig_bar_fill");
 
 static const struct field engine_fields[] = {
 	{ FIELD(ig_cfg_engine, threading, FT_ENUM), .names = threading_names },
@@ -165,6 +167,14 @@ static const struct field venue_fields[] = {
 	{ FIELD(ig_cfg_venue, volume_scale, FT_I64), .min = -1, .max = 8 },
 	{ FIELD(ig_cfg_venue, in_doubt_window_ms, FT_I64), .min = -1, .max = MS_MAX },
 	{ FIELD(ig_cfg_venue, market_buy_ioc_bps, FT_I64), .min = -1, .max = BPS_MAX },
+	{ FIELD(ig_cfg_venue, bar_fill, FT_ENUM), .names = bar_fill_names },
+	{ FIELD(ig_cfg_venue, max_volume_pct, FT_FIXED), .min = 0, .max = IG_FIXED(100) },
+	{ FIELD(ig_cfg_venue, fee_per_order, FT_FIXED), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_venue, min_fee, FT_FIXED), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_venue, slippage_bps, FT_I64), .min = 0, .max = BPS_MAX },
+	{ FIELD(ig_cfg_venue, latency_ms, FT_I64), .min = 0, .max = MS_MAX },
+	{ FIELD(ig_cfg_venue, latency_from, FT_STR) },
+	{ FIELD(ig_cfg_venue, latency_seed, FT_U64) },
 };
 
 static const struct field risk_fields[] = {
@@ -1198,6 +1208,11 @@ static int validate(const struct ig_config *cfg, const struct marks *m, const st
 	venue = ig_venue_at(cfg->venue.kind);
 	if (venue == NULL)
 		return fail(ec, m ? &m->root : &top, comp, 2, "invalid value %d", cfg->venue.kind);
+	/* One latency model: a fixed delay or a live run's distribution. */
+	comp[1] = "latency_from";
+	if (cfg->venue.latency_from[0] != '\0' && cfg->venue.latency_ms != 0)
+		return fail(ec, m ? &m->root : &top, comp, 2,
+			    "set either venue.latency_ms or venue.latency_from, not both");
 	/* A live venue: client order ids must never repeat (their run epoch
 	 * counts runs in the journal) and a crash must be recoverable, so the
 	 * journal is on; and time is live, so not inline. */
@@ -1485,6 +1500,14 @@ void ig_config_defaults(struct ig_config *cfg)
 	cfg->venue.volume_scale = -1;
 	cfg->venue.in_doubt_window_ms = -1;
 	cfg->venue.market_buy_ioc_bps = IG_CFG_MARKET_BUY_IOC_BPS;
+	cfg->venue.bar_fill = IG_CFG_DEFAULT_BAR_FILL;
+	cfg->venue.max_volume_pct = IG_CFG_DEFAULT_MAX_VOLUME_PCT;
+	cfg->venue.fee_per_order = IG_CFG_DEFAULT_FEE_PER_ORDER;
+	cfg->venue.min_fee = IG_CFG_DEFAULT_MIN_FEE;
+	cfg->venue.slippage_bps = IG_CFG_DEFAULT_SLIPPAGE_BPS;
+	cfg->venue.latency_ms = IG_CFG_DEFAULT_LATENCY_MS;
+	cfg->venue.latency_from[0] = '\0';
+	cfg->venue.latency_seed = IG_CFG_DEFAULT_LATENCY_SEED;
 
 	risk_defaults(&cfg->risk);
 

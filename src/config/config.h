@@ -146,6 +146,20 @@ struct ig_cfg_feed {
 #define IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS 3000   /* venue.connect_timeout_ms */
 #define IG_CFG_DEFAULT_TIMEOUT_MS 10000          /* venue.timeout_ms, a whole request */
 #define IG_CFG_DEFAULT_REQUESTS_PER_MIN 300      /* venue.requests_per_min: Luno's limit */
+/* Backtest fills of the paper venue (docs/backtesting.md "Fills"). */
+#define IG_CFG_DEFAULT_BAR_FILL IG_BAR_FILL_NEXT_OPEN /* venue.bar_fill */
+#define IG_CFG_DEFAULT_MAX_VOLUME_PCT 0          /* venue.max_volume_pct, 1e-8 percent; 0 = unlimited */
+#define IG_CFG_DEFAULT_FEE_PER_ORDER 0           /* venue.fee_per_order, 1e-8 quote */
+#define IG_CFG_DEFAULT_MIN_FEE 0                 /* venue.min_fee, 1e-8 quote; 0 = none */
+#define IG_CFG_DEFAULT_SLIPPAGE_BPS 0            /* venue.slippage_bps */
+#define IG_CFG_DEFAULT_LATENCY_MS 0              /* venue.latency_ms, data time */
+#define IG_CFG_DEFAULT_LATENCY_SEED UINT64_C(0x1d6e5a17c0ffee01) /* venue.latency_seed */
+
+/* venue.bar_fill: the price a market order decided on a bar fills at. */
+enum ig_bar_fill {
+	IG_BAR_FILL_NEXT_OPEN = 0, /* the next bar's open (default) */
+	IG_BAR_FILL_CLOSE,         /* the deciding bar's close, on arrival */
+};
 
 struct ig_cfg_venue {
 	int kind;                 /* venue registry index (enum ig_venue_kind); default paper */
@@ -163,6 +177,16 @@ struct ig_cfg_venue {
 	int64_t in_doubt_window_ms; /* "not found" is final only this long after a send; -1 = timeout_ms + 2000 */
 	int64_t market_buy_ioc_bps; /* market BUY as a BID IOC at ref + bps; -1 = marketorder by counter_volume;
 				     * default IG_CFG_MARKET_BUY_IOC_BPS; the OMS reserves at that price */
+	/* The paper venue's fills (docs/backtesting.md "Fills"). */
+	int bar_fill;               /* enum ig_bar_fill; default IG_CFG_DEFAULT_BAR_FILL */
+	int64_t max_volume_pct;     /* 1e-8 percent of a bar's volume per order; 0 = unlimited */
+	int64_t fee_per_order;      /* 1e-8 quote, on each order's first fill */
+	int64_t min_fee;            /* 1e-8 quote, the least fee of a fill; 0 = none */
+	int64_t slippage_bps;       /* market and stop fills, against the trader */
+	int64_t latency_ms;         /* fixed order delay in data time; default IG_CFG_DEFAULT_LATENCY_MS */
+	char latency_from[IG_CFG_PATH_MAX]; /* summary.json of a live run: replay its
+					     * venue.round_trip_ns; "" = none */
+	uint64_t latency_seed;      /* PRNG seed of latency_from draws; default IG_CFG_DEFAULT_LATENCY_SEED */
 };
 
 /* Risk limits. A field equal to IG_RISK_UNSET is "no limit" (global) or

@@ -407,6 +407,14 @@ static void release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct 
 	ev.body.order.type = r->type;
 	ev.body.order.tif = r->tif;
 	ev.body.order.flags = r->flags;
+	if (is_conditional(r->orig_type)) {
+		/* A triggered stop carries its level, so a venue that fills
+		 * on bars fills it at the trigger (paper.h); a take-profit
+		 * says so (its level is reached from the other side). */
+		ev.body.order.stop_px = r->stop_px;
+		if (r->orig_type == IG_ORD_TAKE_PROFIT)
+			ev.hdr.flags = (uint8_t)(ev.hdr.flags | IG_EVF_TAKE_PROFIT);
+	}
 	s->orders++;
 	log_order_event(oms, &ev);
 	to_exec(oms, out, &ev);
@@ -1202,6 +1210,15 @@ static void on_venue_reject(struct ig_oms *oms, const struct ig_event *in, struc
 	move(oms, s, in, r, IG_OS_REJECTED, (uint8_t)in->body.reject.reason, out);
 }
 
+/* Sets a trailing stop's level from its reference (the best price seen). */
+static void trail_level(struct ig_order_rec *r)
+{
+	int64_t off = r->trail;
+	if (r->flags & IG_ORDF_TRAIL_BPS)
+		ig_fixed_bps(r->trail_ref_px, r->trail, &off);
+	r->stop_px = r->side == IG_SIDE_BUY ? r->trail_ref_px + off : r->trail_ref_px - off;
+}
+
 /* True if the armed order r triggers at mark px (updating trailing refs). */
 static bool triggers(struct ig_order_rec *r, int64_t px)
 {
@@ -1213,12 +1230,9 @@ static bool triggers(struct ig_order_rec *r, int64_t px)
 	case IG_ORD_TAKE_PROFIT:
 		return buy ? px <= r->stop_px : px >= r->stop_px;
 	case IG_ORD_TRAILING_STOP: {
-		int64_t off = r->trail;
 		if (r->trail_ref_px == 0 || (buy ? px < r->trail_ref_px : px > r->trail_ref_px))
 			r->trail_ref_px = px; /* the best price since placement */
-		if (r->flags & IG_ORDF_TRAIL_BPS)
-			ig_fixed_bps(r->trail_ref_px, r->trail, &off);
-		r->stop_px = buy ? r->trail_ref_px + off : r->trail_ref_px - off;
+		trail_level(r);
 		return buy ? px >= r->stop_px : px <= r->stop_px;
 	}
 	default:
@@ -1226,16 +1240,53 @@ static bool triggers(struct ig_order_rec *r, int64_t px)
 	}
 }
 
-/* Releases armed conditional orders that the new mark triggers. */
+/* True if the armed order r triggers within a bar's range [lo, hi]: a buy
+ * stop when the high reaches it, a sell stop when the low does, a
+ * take-profit the mirror. A trailing stop is checked against the level
+ * its reference gave before this bar, then the reference moves to the
+ * bar's best extreme (a buy's low, a sell's high), for the next bar: a bar
+ * never triggers on a level its own extreme set, since which came first
+ * inside it is unknown. */
+static bool triggers_bar(struct ig_order_rec *r, int64_t lo, int64_t hi)
+{
+	bool buy = r->side == IG_SIDE_BUY;
+	switch (r->orig_type) {
+	case IG_ORD_STOP_MARKET:
+	case IG_ORD_STOP_LIMIT:
+		return buy ? hi >= r->stop_px : lo <= r->stop_px;
+	case IG_ORD_TAKE_PROFIT:
+		return buy ? lo <= r->stop_px : hi >= r->stop_px;
+	case IG_ORD_TRAILING_STOP: {
+		int64_t best = buy ? lo : hi;
+		if (r->trail_ref_px != 0) {
+			trail_level(r);
+			if (buy ? hi >= r->stop_px : lo <= r->stop_px)
+				return true;
+		}
+		if (r->trail_ref_px == 0 || (buy ? best < r->trail_ref_px : best > r->trail_ref_px))
+			r->trail_ref_px = best;
+		trail_level(r);
+		return false;
+	}
+	default:
+		return false;
+	}
+}
+
+/* Releases armed conditional orders that the new market data triggers:
+ * a quote or trade at its mark px, a bar over its range [lo, hi]. */
 static void check_triggers(struct ig_oms *oms, const struct ig_event *md, uint16_t k, int64_t px,
 			   struct ig_emit *out)
 {
+	bool bar = md->hdr.type == IG_EV_BAR;
 	for (uint32_t i = 0; i < oms->nstrategies; i++) {
 		struct ig_oms_strategy *s = &oms->s[i];
 		for (uint32_t a = 0; a < s->narmed;) {
 			struct ig_order_rec *r = &s->om.pool[s->armed[a] - 1];
 			struct ig_event cause;
-			if (r->instrument_id != k || !triggers(r, px)) {
+			if (r->instrument_id != k ||
+			    !(bar ? triggers_bar(r, md->body.bar.low_px, md->body.bar.high_px)
+				  : triggers(r, px))) {
 				a++;
 				continue;
 			}
