@@ -212,6 +212,31 @@ static void test_columns_not_in_header_refused(void **state)
 	expect_err("m.csv:1: Date,Open,High,Low,Close");
 }
 
+/* --set reaches the new keys: columns, symbols, the window. */
+static void test_overrides(void **state)
+{
+	struct ig_cfg_override ovr[] = {
+		{ "feed.columns.close", "Shut" },
+		{ "feed.symbols.0", "AAA" },
+		{ "feed.from", "2024-01-02" },
+	};
+	char path[160];
+	(void)state;
+	put("m.csv", "Date,Open,High,Low,Close\n2024-01-02,10,12,9,11\n");
+	snprintf(path, sizeof(path), "feed:\n  source: csv\n  path: %s/m.csv\n", dir);
+	path[sizeof(path) - 1] = '\0';
+	assert_int_equal(ig_config_load(&cfg, put("o.yaml", path), ovr, 3, err, sizeof(err)), 0);
+	assert_int_equal(cfg.feed.nsymbols, 1);
+	assert_string_equal(cfg.feed.symbols[0], "AAA");
+	assert_int_equal(cfg.feed.from_ns, INT64_C(1704153600) * NS);
+	assert_int_equal(open_feed(), IG_EPARSE);
+	expect_err("--set feed.columns.close: column \"Shut\" is not in the header");
+	ovr[0].key = "feed.columns.adj";
+	assert_int_equal(ig_config_load(&cfg, files[nfiles - 1], ovr, 1, err, sizeof(err)),
+			 IG_ECONFIG);
+	expect_err("--set feed.columns.adj: unknown key");
+}
+
 /* --------------------------------------------------------- timestamps */
 
 static void test_ts_unix_units(void **state)
@@ -702,6 +727,7 @@ int main(void)
 		T(test_columns_trades_side),
 		T(test_columns_unknown_key_refused),
 		T(test_columns_not_in_header_refused),
+		T(test_overrides),
 		T(test_ts_unix_units),
 		T(test_ts_format_in_config),
 		T(test_ts_date_and_time_columns),
