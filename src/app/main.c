@@ -264,7 +264,8 @@ static int cmd_run(const struct args *a)
 		return rc == IG_ENOENT || rc == IG_EIO ? 2 : 1;
 	}
 	ig_log_info("ingenium %s: %s, feed %s, %u strategies, threading %s", IG_VERSION, cfg.file,
-		    ig_feed_type_at(cfg.feed.source)->needs_path ? cfg.feed.path
+		    ig_feed_type_at(cfg.feed.source)->needs_path
+			    ? (cfg.feed.nfiles > 0 ? cfg.feed.files[0].path : cfg.feed.path)
 								 : ig_feed_type_at(cfg.feed.source)->name,
 		    cfg.nstrategies,
 		    cfg.engine.threading == IG_THREADING_SHARED   ? "shared"
@@ -365,11 +366,20 @@ static int cmd_journal_state(const struct args *a)
 static int check_strategies(const struct ig_config *cfg)
 {
 	static struct ig_strategy_host host;
-	const char *symbols[1] = { cfg->feed.symbol }; /* the feed's one instrument */
+	static char names[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX];
+	const char *symbols[IG_MAX_INSTRUMENTS];
 	char err[IG_CFG_ERR_MAX];
+	int n = ig_feed_symbols(cfg, names); /* the feed's instruments, as the engine makes them */
 
+	if (n < 0) {
+		fprintf(stderr, "%s: feed.symbols: more than %d symbols\n", cfg->file, IG_MAX_INSTRUMENTS);
+		return 1;
+	}
+	for (int i = 0; i < n; i++)
+		symbols[i] = names[i];
 	for (uint32_t t = 0; t < cfg->engine.strategy_threads; t++) {
-		if (ig_strategy_host_init(&host, cfg, t, 0, symbols, 1, false, err, sizeof(err)) != 0) {
+		if (ig_strategy_host_init(&host, cfg, t, 0, symbols, (uint16_t)n, false, err,
+					  sizeof(err)) != 0) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}

@@ -117,6 +117,35 @@ struct ig_cfg_engine {
 #define IG_CFG_DEFAULT_SPREAD_BPS 10             /* feed.spread_bps */
 #define IG_CFG_DEFAULT_QTY IG_FIXED(1)           /* feed.qty, 1e-8 */
 
+#define IG_CFG_MAX_FEED_FILES 16   /* feed.path as a list */
+#define IG_CFG_MAX_COLUMNS 20      /* feed.columns entries */
+#define IG_CFG_COLKEY_MAX 12       /* a feed.columns key ("bid_qty") */
+#define IG_CFG_TS_FORMAT_MAX 64    /* feed.ts_format */
+#define IG_CFG_FROM_UNSET INT64_MIN /* feed.from not set: from the start */
+#define IG_CFG_TO_UNSET INT64_MAX   /* feed.to not set: to the end */
+
+/* feed.adjust */
+enum ig_feed_adjust {
+	IG_ADJUST_NONE = 0,
+	IG_ADJUST_ADJ_CLOSE, /* bars: O/H/L/C scaled by adj_close / close per row */
+};
+
+/* One file of feed.path given as a list ({path, symbol}). */
+struct ig_cfg_feed_file {
+	char path[IG_CFG_PATH_MAX];   /* required */
+	char symbol[IG_CFG_NAME_MAX]; /* "" = the file's symbol column (needs feed.symbols) */
+	int line;                     /* where the entry starts (0 = --set) */
+	int col;
+};
+
+/* One feed.columns entry: role key -> header name, where it was written. */
+struct ig_cfg_feed_column {
+	char key[IG_CFG_COLKEY_MAX];  /* ts, date, time, open, ..., symbol (checked at load) */
+	char name[IG_CFG_NAME_MAX];   /* the header's column name (matched without case) */
+	int line;                     /* 1-based position of the value; 0 = --set */
+	int col;
+};
+
 struct ig_cfg_feed {
 	int source;               /* feed-source registry index (enum ig_feed_source); required */
 	char path[IG_CFG_PATH_MAX];/* csv: required */
@@ -133,6 +162,18 @@ struct ig_cfg_feed {
 	int64_t spread_bps;       /* default 10 */
 	int64_t qty;              /* displayed size per side, 1e-8; default 1 */
 	int luno_endpoint;        /* luno: 0 = ticker (default), 1 = orderbook_top */
+	/* csv (docs/backtesting-data.md) */
+	struct ig_cfg_feed_file files[IG_CFG_MAX_FEED_FILES]; /* feed.path as a list; then path is "" */
+	uint32_t nfiles;
+	struct ig_cfg_feed_column columns[IG_CFG_MAX_COLUMNS]; /* feed.columns */
+	uint32_t ncolumns;
+	char ts_format[IG_CFG_TS_FORMAT_MAX]; /* "" = auto, unix_s|unix_ms|unix_us|unix_ns|iso8601,
+					       * or a strftime pattern (has a '%') */
+	int64_t from_ns;          /* feed.from, Unix ns, inclusive; IG_CFG_FROM_UNSET */
+	int64_t to_ns;            /* feed.to, Unix ns, exclusive; IG_CFG_TO_UNSET */
+	int adjust;               /* enum ig_feed_adjust; default none */
+	char symbols[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX]; /* feed.symbols: a symbol column's symbols */
+	uint32_t nsymbols;
 };
 
 /* venue.market_buy_ioc_bps default: a market buy goes to Luno as an IOC bid
