@@ -30,7 +30,7 @@ static int add_instrument(struct ig_engine *e, const char *symbol)
 		return id;
 	if (e->ninstruments >= IG_MAX_INSTRUMENTS)
 		return -1;
-	snprintf(e->symbols[e->ninstruments], IG_CFG_NAME_MAX, "%s", symbol);
+	snprintf(e->symbols[e->ninstruments], IG_CFG_NAME_MAX, "%.*s", IG_CFG_NAME_MAX - 1, symbol);
 	e->symbol_names[e->ninstruments] = e->symbols[e->ninstruments];
 	return e->ninstruments++;
 }
@@ -172,18 +172,35 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 			 IG_MAX_STRATEGY_THREADS);
 		return IG_ECONFIG;
 	}
-	/* The feed's symbol is instrument 0. Strategies may only trade what
-	 * the feed carries (one feed, one symbol, in this version). */
-	add_instrument(e, cfg->feed.symbol);
-	for (uint32_t i = 0; i < cfg->nstrategies; i++) {
-		const struct ig_cfg_strategy *s = &cfg->strategies[i];
-		e->strategy_names[i] = s->name;
-		for (uint32_t k = 0; k < s->nsymbols; k++) {
-			if (instrument_of(s->symbols[k], e) < 0) {
-				snprintf(err, errlen,
-					 "%s:%d:%d: strategies.%u.symbols.%u: \"%s\" is not carried by the feed (feed.symbol is \"%s\")",
-					 cfg->file, s->line, s->col, i, k, s->symbols[k], cfg->feed.symbol);
-				return IG_ECONFIG;
+	/* The feed declares its symbols (ig_feed_symbols): instrument i is
+	 * the i-th. Strategies may only trade what the feed carries. */
+	{
+		char names[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX];
+		char list[IG_MAX_INSTRUMENTS * (IG_CFG_NAME_MAX + 2)];
+		size_t used = 0;
+		int n = ig_feed_symbols(cfg, names);
+		if (n < 0) {
+			snprintf(err, errlen, "%s: feed.symbols: more than %d symbols", cfg->file,
+				 IG_MAX_INSTRUMENTS);
+			return IG_ECONFIG;
+		}
+		list[0] = '\0';
+		for (int i = 0; i < n; i++) {
+			add_instrument(e, names[i]);
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+						 i ? ", " : "", names[i]);
+		}
+		for (uint32_t i = 0; i < cfg->nstrategies; i++) {
+			const struct ig_cfg_strategy *s = &cfg->strategies[i];
+			e->strategy_names[i] = s->name;
+			for (uint32_t k = 0; k < s->nsymbols; k++) {
+				if (instrument_of(s->symbols[k], e) < 0) {
+					snprintf(err, errlen,
+						 "%s:%d:%d: strategies.%u.symbols.%u: \"%s\" is not carried by the feed (%s \"%s\")",
+						 cfg->file, s->line, s->col, i, k, s->symbols[k],
+						 n == 1 ? "feed.symbol is" : "its symbols are", list);
+					return IG_ECONFIG;
+				}
 			}
 		}
 	}
@@ -199,8 +216,10 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 		ig_exec_destroy(&e->exec);
 		return rc;
 	}
-	rc = ig_feed_open(&e->feed, cfg, 0, ig_exec_venue_type(&e->exec),
-			  ig_exec_venue_peer(&e->exec), err, errlen);
+	rc = opts->feed_data != NULL
+		     ? ig_feed_open_data(&e->feed, cfg, opts->feed_data, err, errlen)
+		     : ig_feed_open(&e->feed, cfg, 0, ig_exec_venue_type(&e->exec),
+				    ig_exec_venue_peer(&e->exec), err, errlen);
 	if (rc != 0)
 		goto out_exec;
 	/* The OMS next: recovery rebuilds it and picks the run epoch the
@@ -209,6 +228,7 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 	if (rc != 0)
 		goto out_feed;
 	ig_oms_set_status_lines(&e->oms, opts->status_lines);
+	ig_oms_set_quiet_orders(&e->oms, opts->quiet_orders);
 	ig_oms_set_data_clock(&e->oms, cfg->engine.threading == IG_THREADING_INLINE);
 	if (cfg->journal.enabled) {
 		rc = ig_jrecover_start(&e->recovery, cfg, &e->oms, e->opts.epoch, err, errlen);

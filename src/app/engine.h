@@ -59,7 +59,11 @@
 
 struct ig_engine_opts {
 	bool status_lines;   /* once-a-second status log line */
+	bool quiet_orders;   /* no log line per order/fill/reject (backtest without -v) */
 	uint32_t epoch;      /* run epoch in client order ids (24 bits, IG_CID_MAKE) */
+	/* Preloaded data to replay (ig_feed_preload; sweeps), or NULL to open
+	 * the config's feed. Read only; must outlive the engine. */
+	const struct ig_feed_data *feed_data;
 };
 
 struct ig_engine {

@@ -2,7 +2,7 @@
  * main.c - the ingenium command line.
  *
  *   ingenium run -c FILE [--summary-json FILE] [--set KEY=VALUE]...
- *   ingenium backtest -c FILE [--report DIR] [--set KEY=VALUE]...
+ *   ingenium backtest -c FILE [-v] [--report DIR] [--set KEY=VALUE]...
  *   ingenium check-config -c FILE [--set KEY=VALUE]...
  *   ingenium strategies [--json] [-c FILE | --plugin PATH...]
  *   ingenium exchange-sim --listen 127.0.0.1:PORT [...]
@@ -12,6 +12,7 @@
  * Exit codes: 0 ok, 1 invalid config or run failure, 2 usage error or a
  * config file that is missing or unreadable.
  */
+#include "app/backtest.h"
 #include "app/engine.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -42,7 +43,11 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n"
 		"  run -c FILE [--summary-json FILE] [--set KEY=VALUE]...  run the daemon\n"
-		"  backtest -c FILE [--report DIR] [--set KEY=VALUE]...    inline, deterministic run\n"
+		"  backtest -c FILE [-v] [--report DIR] [--summary-json FILE] [--set KEY=VALUE]...\n"
+		"                                                          inline, deterministic run; --report\n"
+		"                                                          writes report.html, stats.json,\n"
+		"                                                          trades.csv, equity.csv, summary.json\n"
+		"                                                          (-v: a log line per order, fill, reject)\n"
 		"  check-config -c FILE [--set KEY=VALUE]...               validate a config\n"
 		"  strategies [--json] [-c FILE | --plugin PATH...]        list strategy types and their params\n"
 		"                                                          (built-ins, plus the config's plugins)\n"
@@ -69,6 +74,7 @@ struct args {
 	const char *plugins[MAX_PLUGIN_ARGS];
 	size_t nplugins;
 	bool quiet;
+	bool verbose;
 	bool json;
 };
 
@@ -105,6 +111,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->json = true;
 		} else if (strcmp(o, "--quiet") == 0 || strcmp(o, "-q") == 0) {
 			a->quiet = true;
+		} else if (strcmp(o, "--verbose") == 0 || strcmp(o, "-v") == 0) {
+			a->verbose = true;
 		} else if (strcmp(o, "--set") == 0 && v) {
 			char *eq;
 			if (a->nsets == MAX_SETS) {
@@ -147,7 +155,77 @@ static int load(struct ig_config *cfg, const struct args *a)
 	return rc == IG_ENOENT || rc == IG_EIO ? 2 : 1;
 }
 
-static int cmd_run(const struct args *a, bool backtest)
+/* The config text report.html shows: the file, then the --set overrides.
+ * Returns a new string (caller frees) or NULL. */
+static char *config_text(const struct args *a)
+{
+	FILE *f = fopen(a->config, "rb");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int c;
+
+	if (m == NULL) {
+		if (f != NULL)
+			fclose(f);
+		return NULL;
+	}
+	if (f != NULL) {
+		while ((c = fgetc(f)) != EOF)
+			fputc(c, m);
+		fclose(f);
+	}
+	if (a->nsets > 0) {
+		fputs("\n# --set overrides:\n", m);
+		for (size_t i = 0; i < a->nsets; i++)
+			fprintf(m, "#   %s: %s\n", a->sets[i].key, a->sets[i].value);
+	}
+	fclose(m);
+	return buf;
+}
+
+/* `backtest`: ig_backtest_run (backtest.h) with the summary printed, and
+ * the report files with --report DIR. Returns the exit code. */
+static int cmd_backtest(const struct args *a)
+{
+	static struct ig_config cfg;
+	static struct ig_backtest_result res;
+	struct ig_backtest_opts opts;
+	char err[IG_CFG_ERR_MAX];
+	char *text;
+	int rc;
+
+	if ((rc = load(&cfg, a)) != 0)
+		return rc;
+	if (a->quiet)
+		ig_log_set_level(IG_LOG_WARN);
+	if (ig_log_start() != 0) {
+		fprintf(stderr, "ingenium: cannot start the logger\n");
+		return 1;
+	}
+	ig_log_attach("main");
+	text = a->report != NULL ? config_text(a) : NULL;
+	memset(&opts, 0, sizeof(opts));
+	opts.report_dir = a->report;
+	opts.summary_json = a->summary;
+	opts.print_summary = stdout;
+	opts.config_text = text;
+	opts.verbose = a->verbose;
+	rc = ig_backtest_run(&cfg, &opts, &res, err, sizeof(err));
+	ig_log_stop();
+	free(text);
+	if (rc != 0)
+		fprintf(stderr, "%s\n", err);
+	else if (a->report != NULL)
+		printf("report: %s/report.html (stats.json, trades.csv, equity.csv, summary.json)\n",
+		       a->report);
+	ig_strategy_plugins_unload(); /* after every destroy hook */
+	if (rc == IG_ENOENT)
+		return 2;
+	return rc == 0 ? 0 : 1;
+}
+
+static int cmd_run(const struct args *a)
 {
 	static struct ig_config cfg;
 	static struct ig_engine eng;
@@ -157,14 +235,6 @@ static int cmd_run(const struct args *a, bool backtest)
 
 	if ((rc = load(&cfg, a)) != 0)
 		return rc;
-	if (backtest) {
-		if (ig_feed_type_at(cfg.feed.source)->live) {
-			fprintf(stderr, "%s: feed.source: a backtest replays csv or synthetic data, not a live feed\n",
-				cfg.file);
-			return 1;
-		}
-		cfg.engine.threading = IG_THREADING_INLINE;
-	}
 	if (a->quiet)
 		ig_log_set_level(IG_LOG_WARN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
@@ -194,7 +264,8 @@ static int cmd_run(const struct args *a, bool backtest)
 		return rc == IG_ENOENT || rc == IG_EIO ? 2 : 1;
 	}
 	ig_log_info("ingenium %s: %s, feed %s, %u strategies, threading %s", IG_VERSION, cfg.file,
-		    ig_feed_type_at(cfg.feed.source)->needs_path ? cfg.feed.path
+		    ig_feed_type_at(cfg.feed.source)->needs_path
+			    ? (cfg.feed.nfiles > 0 ? cfg.feed.files[0].path : cfg.feed.path)
 								 : ig_feed_type_at(cfg.feed.source)->name,
 		    cfg.nstrategies,
 		    cfg.engine.threading == IG_THREADING_SHARED   ? "shared"
@@ -295,11 +366,20 @@ static int cmd_journal_state(const struct args *a)
 static int check_strategies(const struct ig_config *cfg)
 {
 	static struct ig_strategy_host host;
-	const char *symbols[1] = { cfg->feed.symbol }; /* the feed's one instrument */
+	static char names[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX];
+	const char *symbols[IG_MAX_INSTRUMENTS];
 	char err[IG_CFG_ERR_MAX];
+	int n = ig_feed_symbols(cfg, names); /* the feed's instruments, as the engine makes them */
 
+	if (n < 0) {
+		fprintf(stderr, "%s: feed.symbols: more than %d symbols\n", cfg->file, IG_MAX_INSTRUMENTS);
+		return 1;
+	}
+	for (int i = 0; i < n; i++)
+		symbols[i] = names[i];
 	for (uint32_t t = 0; t < cfg->engine.strategy_threads; t++) {
-		if (ig_strategy_host_init(&host, cfg, t, 0, symbols, 1, false, err, sizeof(err)) != 0) {
+		if (ig_strategy_host_init(&host, cfg, t, 0, symbols, (uint16_t)n, false, err,
+					  sizeof(err)) != 0) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}
@@ -425,9 +505,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(a.cmd, "run") == 0)
-		return cmd_run(&a, false);
+		return cmd_run(&a);
 	if (strcmp(a.cmd, "backtest") == 0)
-		return cmd_run(&a, true);
+		return cmd_backtest(&a);
 	if (strcmp(a.cmd, "check-config") == 0) {
 		rc = load(&cfg, &a);
 		if (rc == 0)

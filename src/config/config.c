@@ -79,6 +79,7 @@ enum ftype {
 	FT_STR,   /* char[size] */
 	FT_ENUM,  /* int holding an enum value */
 	FT_CPUS,  /* int[IG_MAX_STRATEGY_THREADS]: a sequence of CPU pins */
+	FT_TIME,  /* int64_t Unix ns from an ISO 8601 date or date-time */
 };
 
 #define F_POW2 1u     /* a power of two >= 2 */
@@ -97,6 +98,8 @@ struct field {
 	const char *(*name_at)(int i); /* FT_ENUM: a registry's names (NULL past the end),
 					* instead of names */
 	unsigned flags;            /* F_* */
+	/* FT_STR: optional check of the value; returns NULL or the problem */
+	const char *(*check)(const char *s);
 };
 
 #define FIELD(st, m, t) \
@@ -109,6 +112,9 @@ static const char *const breach_names[] = { "reducing", "halted", NULL };
 static const char *const recover_names[] = { "auto", "on", "off", NULL };
 static const char *const mismatch_names[] = { "halt", "warn", NULL };
 static const char *const endpoint_names[] = { "ticker", "orderbook_top", NULL };
+static const char *const bar_fill_names[] = { "next_open", "close", NULL };
+static const char *const adjust_names[] = { "none", "adj_close", NULL };
+_Static_assert(IG_ADJUST_ADJ_CLOSE == 1, "adjust_names follows enum ig_feed_adjust");
 
 _Static_assert(IG_THREADING_INLINE == 2, "threading_names follows enum ig_threading");
 _Static_assert(IG_WAIT_ADAPTIVE == 2, "wait_names follows enum ig_wait_kind");
@@ -116,6 +122,7 @@ _Static_assert(IG_JOURNAL_SYNC_BATCH == 1, "sync_names follows enum ig_journal_s
 _Static_assert(IG_BREACH_HALTED == 1, "breach_names follows enum ig_breach_action");
 _Static_assert(IG_RECOVER_OFF == 2, "recover_names follows enum ig_journal_recover");
 _Static_assert(IG_MISMATCH_WARN == 1, "mismatch_names follows enum ig_mismatch_action");
+_Static_assert(IG_BAR_FILL_CLOSE == 1, "bar_fill_names follows enum ig_bar_fill");
 
 static const struct field engine_fields[] = {
 	{ FIELD(ig_cfg_engine, threading, FT_ENUM), .names = threading_names },
@@ -148,6 +155,14 @@ static const struct field feed_fields[] = {
 	{ FIELD(ig_cfg_feed, spread_bps, FT_I64), .min = 0, .max = BPS_MAX },
 	{ FIELD(ig_cfg_feed, qty, FT_FIXED), .min = 1, .max = INT64_MAX },
 	{ FIELD(ig_cfg_feed, luno_endpoint, FT_ENUM), .names = endpoint_names },
+	{ FIELD(ig_cfg_feed, ts_format, FT_STR), .check = ig_feed_ts_format_problem },
+	{ .name = "from", .type = FT_TIME, .off = offsetof(struct ig_cfg_feed, from_ns),
+	  .size = sizeof(int64_t) },
+	{ .name = "to", .type = FT_TIME, .off = offsetof(struct ig_cfg_feed, to_ns),
+	  .size = sizeof(int64_t) },
+	{ FIELD(ig_cfg_feed, adjust, FT_ENUM), .names = adjust_names },
+	/* path (a scalar or a list of {path, symbol}), columns and symbols are
+	 * resolved by resolve_feed() */
 };
 
 static const struct field venue_fields[] = {
@@ -165,6 +180,14 @@ static const struct field venue_fields[] = {
 	{ FIELD(ig_cfg_venue, volume_scale, FT_I64), .min = -1, .max = 8 },
 	{ FIELD(ig_cfg_venue, in_doubt_window_ms, FT_I64), .min = -1, .max = MS_MAX },
 	{ FIELD(ig_cfg_venue, market_buy_ioc_bps, FT_I64), .min = -1, .max = BPS_MAX },
+	{ FIELD(ig_cfg_venue, bar_fill, FT_ENUM), .names = bar_fill_names },
+	{ FIELD(ig_cfg_venue, max_volume_pct, FT_FIXED), .min = 0, .max = IG_FIXED(100) },
+	{ FIELD(ig_cfg_venue, fee_per_order, FT_FIXED), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_venue, min_fee, FT_FIXED), .min = 0, .max = INT64_MAX },
+	{ FIELD(ig_cfg_venue, slippage_bps, FT_I64), .min = 0, .max = BPS_MAX },
+	{ FIELD(ig_cfg_venue, latency_ms, FT_I64), .min = 0, .max = MS_MAX },
+	{ FIELD(ig_cfg_venue, latency_from, FT_STR) },
+	{ FIELD(ig_cfg_venue, latency_seed, FT_U64) },
 };
 
 static const struct field risk_fields[] = {
@@ -197,6 +220,13 @@ static const struct field journal_fields[] = {
 	{ FIELD(ig_cfg_journal, balance_tolerance, FT_FIXED), .min = 0, .max = INT64_MAX },
 };
 
+static const struct field report_fields[] = {
+	{ FIELD(ig_cfg_report, equity_every_s, FT_I64), .min = 0, .max = INT64_C(86400) * 366 },
+	{ FIELD(ig_cfg_report, annual_days, FT_I64), .min = 1, .max = 366 },
+	{ FIELD(ig_cfg_report, risk_free_pct, FT_FIXED), .min = 0, .max = IG_FIXED(100) },
+	{ FIELD(ig_cfg_report, chart_points, FT_I64), .min = 16, .max = 100000 },
+};
+
 /* The scalar keys of a strategy entry; symbols, params and risk are
  * containers handled in resolve_strategy(). */
 static const struct field strategy_fields[] = {
@@ -221,6 +251,7 @@ static const struct section sections[] = {
 	{ "venue", venue_fields, NELEM(venue_fields), offsetof(struct ig_config, venue) },
 	{ "risk", risk_fields, NELEM(risk_fields), offsetof(struct ig_config, risk) },
 	{ "journal", journal_fields, NELEM(journal_fields), offsetof(struct ig_config, journal) },
+	{ "report", report_fields, NELEM(report_fields), offsetof(struct ig_config, report) },
 };
 
 /* Where a value came from: a file position (1-based) or a --set key. */
@@ -270,6 +301,8 @@ enum leaf {
 	LEAF_FIELD,  /* a schema field at p */
 	LEAF_SYMBOL, /* s->symbols[item] (item may equal nsymbols: append) */
 	LEAF_PARAM,  /* s->params entry named key */
+	LEAF_COLUMN, /* cfg->feed.columns entry named key */
+	LEAF_FEED_SYMBOL, /* cfg->feed.symbols[item] (item may equal nsymbols: append) */
 };
 
 struct target {
@@ -534,7 +567,21 @@ static int set_field(const struct errctx *ec, const struct where *at, const char
 		return 0;
 	}
 	case FT_STR:
+		if (f->check != NULL) {
+			const char *why = f->check(val);
+			if (why != NULL)
+				return fail(ec, at, comp, n, "%s: " SHOW_FMT, why, SHOW(val, len));
+		}
 		return set_string(ec, at, comp, n, p, f->size, (f->flags & F_NONEMPTY) != 0, val);
+	case FT_TIME:
+		rc = ig_feed_parse_iso8601(val, len, &v);
+		if (rc != 0)
+			return fail(ec, at, comp, n,
+				    "not an ISO 8601 date or date-time: " SHOW_FMT
+				    " (e.g. 2024-01-31 or 2024-01-31T09:30:00Z)",
+				    SHOW(val, len));
+		*(int64_t *)p = v;
+		return 0;
 	case FT_ENUM: {
 		int e = -1;
 		if (f->parse != NULL) {
@@ -611,6 +658,82 @@ static int resolve_field(const struct errctx *ec, const struct where *at, const 
 	t->leaf = LEAF_FIELD;
 	t->p = (char *)base + f->off;
 	return 0;
+}
+
+/* The keys feed.columns accepts (the roles of src/feed/csv.c). */
+static const char *const column_keys[] = {
+	"ts",  "date", "time",    "open",    "high",   "low", "close", "adj_close", "volume",
+	"px",  "qty",  "side",    "bid",     "ask",    "bid_qty", "ask_qty", "symbol", NULL,
+};
+
+/* The fields of one feed.path list entry. */
+static const struct field file_fields[] = {
+	{ FIELD(ig_cfg_feed_file, path, FT_STR), .flags = F_NONEMPTY },
+	{ FIELD(ig_cfg_feed_file, symbol, FT_STR), .flags = F_NONEMPTY },
+};
+
+/* Resolves feed.columns, feed.symbols and feed.path.N (the feed's
+ * containers). Returns 0 (resolved, *t filled), IG_ECONFIG, or 1 when
+ * comp[0..n) is none of them (a flat feed field). */
+static int resolve_feed(struct loader *ld, const struct where *at, const char *const *comp,
+			size_t n, struct target *t)
+{
+	struct ig_cfg_feed *fc = &ld->cfg->feed;
+	uint32_t i;
+
+	if (strcmp(comp[1], "columns") == 0) {
+		if (n == 2) {
+			t->shape = SH_MAP;
+			return 0;
+		}
+		for (i = 0; column_keys[i] != NULL; i++)
+			if (strcmp(column_keys[i], comp[2]) == 0)
+				break;
+		if (column_keys[i] == NULL)
+			return fail(&ld->ec, at, comp, 3,
+				    "unknown key (expected ts|date|time|open|high|low|close|"
+				    "adj_close|volume|px|qty|side|bid|ask|bid_qty|ask_qty|symbol)");
+		if (n > 3)
+			return fail(&ld->ec, at, comp, 4, "unknown key");
+		t->shape = SH_SCALAR;
+		t->leaf = LEAF_COLUMN;
+		t->key = column_keys[i];
+		return 0;
+	}
+	if (strcmp(comp[1], "symbols") == 0) {
+		t->leaf = LEAF_FEED_SYMBOL;
+		if (n == 2) {
+			t->shape = SH_SEQ;
+			return 0;
+		}
+		if (parse_index(comp[2], &i) != 0)
+			return fail(&ld->ec, at, comp, 3, "not an index");
+		if (i > fc->nsymbols)
+			return fail(&ld->ec, at, comp, 3, "index %" PRIu32 " out of range (%" PRIu32
+				    " symbols)", i, fc->nsymbols);
+		if (i >= IG_MAX_INSTRUMENTS)
+			return fail(&ld->ec, at, comp, 3, "too many symbols (max %d)",
+				    IG_MAX_INSTRUMENTS);
+		if (n > 3)
+			return fail(&ld->ec, at, comp, 4, "unknown key");
+		t->shape = SH_SCALAR;
+		t->item = i;
+		return 0;
+	}
+	if (strcmp(comp[1], "path") == 0 && n >= 3) {
+		if (parse_index(comp[2], &i) != 0)
+			return fail(&ld->ec, at, comp, 3, "not an index");
+		if (i >= fc->nfiles)
+			return fail(&ld->ec, at, comp, 3, "index %" PRIu32 " out of range (feed.path "
+				    "has %" PRIu32 " entries)", i, fc->nfiles);
+		if (n == 3) {
+			t->shape = SH_MAP;
+			return 0;
+		}
+		return resolve_field(&ld->ec, at, comp, n, 3, file_fields, NELEM(file_fields),
+				     &fc->files[i], t);
+	}
+	return 1;
 }
 
 /* Resolves strategies.comp[1..n). */
@@ -692,6 +815,11 @@ static int resolve(struct loader *ld, const struct where *at, const char *const 
 		t->shape = SH_MAP;
 		return 0;
 	}
+	if (n >= 2 && strcmp(comp[0], "feed") == 0) {
+		int rc = resolve_feed(ld, at, comp, n, t);
+		if (rc != 1)
+			return rc;
+	}
 	for (size_t i = 0; i < NELEM(sections); i++) {
 		if (strcmp(comp[0], sections[i].name) != 0)
 			continue;
@@ -738,6 +866,40 @@ static int set_param(struct loader *ld, const struct where *at, const char *cons
 	return 0;
 }
 
+/* Stores a feed.columns entry (replacing one with the same key). Returns 0
+ * or IG_ECONFIG. */
+static int set_column(struct loader *ld, const struct where *at, const char *const *comp, size_t n,
+		      const char *key, const char *val)
+{
+	struct ig_cfg_feed *fc = &ld->cfg->feed;
+	struct ig_cfg_feed_column *c = NULL;
+	int rc;
+
+	for (uint32_t i = 0; i < fc->ncolumns; i++)
+		if (strcmp(fc->columns[i].key, key) == 0)
+			c = &fc->columns[i];
+	if (c == NULL) {
+		if (fc->ncolumns >= IG_CFG_MAX_COLUMNS)
+			return fail(&ld->ec, at, comp, n, "too many columns (max %d)",
+				    IG_CFG_MAX_COLUMNS);
+		c = &fc->columns[fc->ncolumns];
+	}
+	rc = set_string(&ld->ec, at, comp, n, c->name, sizeof(c->name), true, val);
+	if (rc != 0)
+		return rc;
+	if (c == &fc->columns[fc->ncolumns]) {
+		snprintf(c->key, sizeof(c->key), "%s", key);
+		fc->ncolumns++;
+	}
+	c->line = at->set_key != NULL ? 0 : at->line;
+	c->col = at->set_key != NULL ? 0 : at->col;
+	return 0;
+}
+
+/* Walks feed.path given as a sequence of {path, symbol} mappings (node
+ * seq, path comp[0..2)). Returns 0 or IG_ECONFIG. */
+static int walk_files(struct loader *ld, yaml_node_t *seq, const char **comp);
+
 /*
  * The one place a scalar value is parsed and stored, for the file and for
  * --set alike: resolves comp[0..n), checks it names a scalar leaf, parses
@@ -769,10 +931,21 @@ static int apply_scalar(struct loader *ld, const char *const *comp, size_t n, co
 		return rc;
 	case LEAF_PARAM:
 		return set_param(ld, at, comp, n, t.s, t.key, val);
+	case LEAF_COLUMN:
+		return set_column(ld, at, comp, n, t.key, val);
+	case LEAF_FEED_SYMBOL: {
+		struct ig_cfg_feed *fc = &ld->cfg->feed;
+		rc = set_string(&ld->ec, at, comp, n, fc->symbols[t.item], IG_CFG_NAME_MAX, true, val);
+		if (rc == 0 && t.item == fc->nsymbols)
+			fc->nsymbols++;
+		return rc;
+	}
 	case LEAF_FIELD:
 		break;
 	}
 	rc = set_field(&ld->ec, at, comp, n, t.f, t.p, val);
+	if (rc == 0 && t.p == (void *)ld->cfg->feed.path)
+		ld->cfg->feed.nfiles = 0; /* a file replaces a list */
 	if (rc == 0 && t.strategy_field) {
 		if (t.p == (void *)t.s->name)
 			ld->m.name[t.sidx] = *at;
@@ -944,6 +1117,9 @@ static int walk_value(struct loader *ld, yaml_node_t *v, const char **comp, size
 
 	if (n >= MAX_DEPTH)
 		return fail(&ld->ec, key_at, cc, n, "nested too deep");
+	if (n == 2 && strcmp(comp[0], "feed") == 0 && strcmp(comp[1], "path") == 0 &&
+	    v->type == YAML_SEQUENCE_NODE)
+		return walk_files(ld, v, comp);
 	rc = resolve(ld, key_at, cc, n, &t);
 	if (rc != 0)
 		return rc;
@@ -979,7 +1155,44 @@ static int walk_value(struct loader *ld, yaml_node_t *v, const char **comp, size
 			return fail(&ld->ec, &at, cc, n, "expected a sequence, got a %s", node_kind(v));
 		if (t.shape == SH_SEQ && t.s != NULL)
 			t.s->nsymbols = 0; /* the file's list replaces, never appends */
+		if (t.shape == SH_SEQ && t.leaf == LEAF_FEED_SYMBOL)
+			ld->cfg->feed.nsymbols = 0;
 		return walk_seq(ld, v, comp, n, &t);
+	}
+	return 0;
+}
+
+static int walk_files(struct loader *ld, yaml_node_t *seq, const char **comp)
+{
+	yaml_node_item_t *start = seq->data.sequence.items.start;
+	yaml_node_item_t *top = seq->data.sequence.items.top;
+	struct ig_cfg_feed *fc = &ld->cfg->feed;
+
+	fc->nfiles = 0;
+	fc->path[0] = '\0';
+	for (yaml_node_item_t *it = start; it < top; it++) {
+		yaml_node_t *v = yaml_document_get_node(ld->doc, *it);
+		struct where at;
+		int rc;
+
+		if (v == NULL)
+			continue;
+		at = mark_at(v->start_mark);
+		snprintf(ld->idx[2], sizeof(ld->idx[2]), "%td", it - start);
+		comp[2] = ld->idx[2];
+		if (fc->nfiles >= IG_CFG_MAX_FEED_FILES)
+			return fail(&ld->ec, &at, (const char *const *)comp, 3,
+				    "too many files (max %d)", IG_CFG_MAX_FEED_FILES);
+		if (v->type != YAML_MAPPING_NODE)
+			return fail(&ld->ec, &at, (const char *const *)comp, 3,
+				    "expected a mapping {path, symbol}, got a %s", node_kind(v));
+		memset(&fc->files[fc->nfiles], 0, sizeof(fc->files[0]));
+		fc->files[fc->nfiles].line = at.line;
+		fc->files[fc->nfiles].col = at.col;
+		fc->nfiles++;
+		rc = walk_map(ld, v, comp, 3);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -1182,14 +1395,50 @@ static int validate(const struct ig_config *cfg, const struct marks *m, const st
 		return fail(ec, feed_at, comp, 2,
 			    "a live feed cannot run inline (engine.threading: inline replays csv or synthetic data)");
 	comp[1] = "path";
-	if (src->needs_path && cfg->feed.path[0] == '\0')
+	if (src->needs_path && cfg->feed.path[0] == '\0' && cfg->feed.nfiles == 0)
 		return fail(ec, feed_at, comp, 2, "missing required key (feed.source is %s)", src->name);
+	for (uint32_t i = 0; i < cfg->feed.nfiles; i++) {
+		const struct ig_cfg_feed_file *ff = &cfg->feed.files[i];
+		struct where fat = ff->line > 0 ? (struct where){ ff->line, ff->col, NULL } : *feed_at;
+		snprintf(idx, sizeof(idx), "%" PRIu32, i);
+		comp[2] = idx;
+		comp[3] = "path";
+		if (ff->path[0] == '\0')
+			return fail(ec, &fat, comp, 4, "missing required key");
+		comp[3] = "symbol";
+		if (ff->symbol[0] == '\0' && cfg->feed.nsymbols == 0)
+			return fail(ec, &fat, comp, 4,
+				    "missing required key (or give the file a symbol column and "
+				    "list its symbols in feed.symbols)");
+	}
+	comp[1] = "symbols";
+	for (uint32_t a = 0; a < cfg->feed.nsymbols; a++)
+		for (uint32_t b = 0; b < a; b++)
+			if (strcmp(cfg->feed.symbols[a], cfg->feed.symbols[b]) == 0)
+				return fail(ec, feed_at, comp, 2, "duplicate symbol \"%s\"",
+					    cfg->feed.symbols[a]);
+	{
+		char names[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX];
+		if (ig_feed_symbols(cfg, names) < 0)
+			return fail(ec, feed_at, comp, 2,
+				    "more than %d symbols (feed.symbols and feed.path entries)",
+				    IG_MAX_INSTRUMENTS);
+	}
+	comp[1] = "to";
+	if (cfg->feed.from_ns != IG_CFG_FROM_UNSET && cfg->feed.to_ns != IG_CFG_TO_UNSET &&
+	    cfg->feed.to_ns <= cfg->feed.from_ns)
+		return fail(ec, feed_at, comp, 2, "not after feed.from (feed.to is exclusive)");
 
 	comp[0] = "venue";
 	comp[1] = "kind";
 	venue = ig_venue_at(cfg->venue.kind);
 	if (venue == NULL)
 		return fail(ec, m ? &m->root : &top, comp, 2, "invalid value %d", cfg->venue.kind);
+	/* One latency model: a fixed delay or a live run's distribution. */
+	comp[1] = "latency_from";
+	if (cfg->venue.latency_from[0] != '\0' && cfg->venue.latency_ms != 0)
+		return fail(ec, m ? &m->root : &top, comp, 2,
+			    "set either venue.latency_ms or venue.latency_from, not both");
 	/* A live venue: client order ids must never repeat (their run epoch
 	 * counts runs in the journal) and a crash must be recoverable, so the
 	 * journal is on; and time is live, so not inline. */
@@ -1462,6 +1711,13 @@ void ig_config_defaults(struct ig_config *cfg)
 	cfg->feed.tick_size = IG_CFG_DEFAULT_TICK_SIZE;
 	cfg->feed.spread_bps = IG_CFG_DEFAULT_SPREAD_BPS;
 	cfg->feed.qty = IG_CFG_DEFAULT_QTY;
+	cfg->feed.nfiles = 0;
+	cfg->feed.ncolumns = 0;
+	cfg->feed.ts_format[0] = '\0';
+	cfg->feed.from_ns = IG_CFG_FROM_UNSET;
+	cfg->feed.to_ns = IG_CFG_TO_UNSET;
+	cfg->feed.adjust = IG_ADJUST_NONE;
+	cfg->feed.nsymbols = 0;
 
 	cfg->venue.kind = IG_VENUE_PAPER;
 	snprintf(cfg->venue.base_url, sizeof(cfg->venue.base_url), "%s", IG_CFG_DEFAULT_VENUE_BASE_URL);
@@ -1477,6 +1733,14 @@ void ig_config_defaults(struct ig_config *cfg)
 	cfg->venue.volume_scale = -1;
 	cfg->venue.in_doubt_window_ms = -1;
 	cfg->venue.market_buy_ioc_bps = IG_CFG_MARKET_BUY_IOC_BPS;
+	cfg->venue.bar_fill = IG_CFG_DEFAULT_BAR_FILL;
+	cfg->venue.max_volume_pct = IG_CFG_DEFAULT_MAX_VOLUME_PCT;
+	cfg->venue.fee_per_order = IG_CFG_DEFAULT_FEE_PER_ORDER;
+	cfg->venue.min_fee = IG_CFG_DEFAULT_MIN_FEE;
+	cfg->venue.slippage_bps = IG_CFG_DEFAULT_SLIPPAGE_BPS;
+	cfg->venue.latency_ms = IG_CFG_DEFAULT_LATENCY_MS;
+	cfg->venue.latency_from[0] = '\0';
+	cfg->venue.latency_seed = IG_CFG_DEFAULT_LATENCY_SEED;
 
 	risk_defaults(&cfg->risk);
 
@@ -1492,6 +1756,11 @@ void ig_config_defaults(struct ig_config *cfg)
 	cfg->journal.reconcile_timeout_ms = IG_CFG_DEFAULT_RECONCILE_TIMEOUT_MS;
 	cfg->journal.on_mismatch = IG_MISMATCH_HALT;
 	cfg->journal.balance_tolerance = 0;
+
+	cfg->report.equity_every_s = IG_CFG_DEFAULT_EQUITY_EVERY_S;
+	cfg->report.annual_days = IG_CFG_DEFAULT_ANNUAL_DAYS;
+	cfg->report.risk_free_pct = 0;
+	cfg->report.chart_points = IG_CFG_DEFAULT_CHART_POINTS;
 
 	for (uint32_t i = 0; i < IG_MAX_STRATEGIES; i++) {
 		struct ig_cfg_strategy *s = &cfg->strategies[i];
@@ -1567,7 +1836,12 @@ int ig_config_load(struct ig_config *cfg, const char *path, const struct ig_cfg_
 	for (uint32_t i = 0; i < cfg->nstrategies; i++) {
 		struct ig_cfg_strategy *s = &cfg->strategies[i];
 		if (s->nsymbols == 0) {
-			memcpy(s->symbols[0], cfg->feed.symbol, sizeof(s->symbols[0]));
+			/* The feed's first symbol: feed.symbol for one file. */
+			char names[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX];
+			if (ig_feed_symbols(cfg, names) > 0)
+				memcpy(s->symbols[0], names[0], sizeof(s->symbols[0]));
+			else
+				memcpy(s->symbols[0], cfg->feed.symbol, sizeof(s->symbols[0]));
 			s->nsymbols = 1;
 		}
 	}

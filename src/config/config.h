@@ -117,6 +117,35 @@ struct ig_cfg_engine {
 #define IG_CFG_DEFAULT_SPREAD_BPS 10             /* feed.spread_bps */
 #define IG_CFG_DEFAULT_QTY IG_FIXED(1)           /* feed.qty, 1e-8 */
 
+#define IG_CFG_MAX_FEED_FILES 16   /* feed.path as a list */
+#define IG_CFG_MAX_COLUMNS 20      /* feed.columns entries */
+#define IG_CFG_COLKEY_MAX 12       /* a feed.columns key ("bid_qty") */
+#define IG_CFG_TS_FORMAT_MAX 64    /* feed.ts_format */
+#define IG_CFG_FROM_UNSET INT64_MIN /* feed.from not set: from the start */
+#define IG_CFG_TO_UNSET INT64_MAX   /* feed.to not set: to the end */
+
+/* feed.adjust */
+enum ig_feed_adjust {
+	IG_ADJUST_NONE = 0,
+	IG_ADJUST_ADJ_CLOSE, /* bars: O/H/L/C scaled by adj_close / close per row */
+};
+
+/* One file of feed.path given as a list ({path, symbol}). */
+struct ig_cfg_feed_file {
+	char path[IG_CFG_PATH_MAX];   /* required */
+	char symbol[IG_CFG_NAME_MAX]; /* "" = the file's symbol column (needs feed.symbols) */
+	int line;                     /* where the entry starts (0 = --set) */
+	int col;
+};
+
+/* One feed.columns entry: role key -> header name, where it was written. */
+struct ig_cfg_feed_column {
+	char key[IG_CFG_COLKEY_MAX];  /* ts, date, time, open, ..., symbol (checked at load) */
+	char name[IG_CFG_NAME_MAX];   /* the header's column name (matched without case) */
+	int line;                     /* 1-based position of the value; 0 = --set */
+	int col;
+};
+
 struct ig_cfg_feed {
 	int source;               /* feed-source registry index (enum ig_feed_source); required */
 	char path[IG_CFG_PATH_MAX];/* csv: required */
@@ -133,6 +162,18 @@ struct ig_cfg_feed {
 	int64_t spread_bps;       /* default 10 */
 	int64_t qty;              /* displayed size per side, 1e-8; default 1 */
 	int luno_endpoint;        /* luno: 0 = ticker (default), 1 = orderbook_top */
+	/* csv (docs/backtesting-data.md) */
+	struct ig_cfg_feed_file files[IG_CFG_MAX_FEED_FILES]; /* feed.path as a list; then path is "" */
+	uint32_t nfiles;
+	struct ig_cfg_feed_column columns[IG_CFG_MAX_COLUMNS]; /* feed.columns */
+	uint32_t ncolumns;
+	char ts_format[IG_CFG_TS_FORMAT_MAX]; /* "" = auto, unix_s|unix_ms|unix_us|unix_ns|iso8601,
+					       * or a strftime pattern (has a '%') */
+	int64_t from_ns;          /* feed.from, Unix ns, inclusive; IG_CFG_FROM_UNSET */
+	int64_t to_ns;            /* feed.to, Unix ns, exclusive; IG_CFG_TO_UNSET */
+	int adjust;               /* enum ig_feed_adjust; default none */
+	char symbols[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX]; /* feed.symbols: a symbol column's symbols */
+	uint32_t nsymbols;
 };
 
 /* venue.market_buy_ioc_bps default: a market buy goes to Luno as an IOC bid
@@ -146,6 +187,20 @@ struct ig_cfg_feed {
 #define IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS 3000   /* venue.connect_timeout_ms */
 #define IG_CFG_DEFAULT_TIMEOUT_MS 10000          /* venue.timeout_ms, a whole request */
 #define IG_CFG_DEFAULT_REQUESTS_PER_MIN 300      /* venue.requests_per_min: Luno's limit */
+/* Backtest fills of the paper venue (docs/backtesting.md "Fills"). */
+#define IG_CFG_DEFAULT_BAR_FILL IG_BAR_FILL_NEXT_OPEN /* venue.bar_fill */
+#define IG_CFG_DEFAULT_MAX_VOLUME_PCT 0          /* venue.max_volume_pct, 1e-8 percent; 0 = unlimited */
+#define IG_CFG_DEFAULT_FEE_PER_ORDER 0           /* venue.fee_per_order, 1e-8 quote */
+#define IG_CFG_DEFAULT_MIN_FEE 0                 /* venue.min_fee, 1e-8 quote; 0 = none */
+#define IG_CFG_DEFAULT_SLIPPAGE_BPS 0            /* venue.slippage_bps */
+#define IG_CFG_DEFAULT_LATENCY_MS 0              /* venue.latency_ms, data time */
+#define IG_CFG_DEFAULT_LATENCY_SEED UINT64_C(0x1d6e5a17c0ffee01) /* venue.latency_seed */
+
+/* venue.bar_fill: the price a market order decided on a bar fills at. */
+enum ig_bar_fill {
+	IG_BAR_FILL_NEXT_OPEN = 0, /* the next bar's open (default) */
+	IG_BAR_FILL_CLOSE,         /* the deciding bar's close, on arrival */
+};
 
 struct ig_cfg_venue {
 	int kind;                 /* venue registry index (enum ig_venue_kind); default paper */
@@ -163,6 +218,16 @@ struct ig_cfg_venue {
 	int64_t in_doubt_window_ms; /* "not found" is final only this long after a send; -1 = timeout_ms + 2000 */
 	int64_t market_buy_ioc_bps; /* market BUY as a BID IOC at ref + bps; -1 = marketorder by counter_volume;
 				     * default IG_CFG_MARKET_BUY_IOC_BPS; the OMS reserves at that price */
+	/* The paper venue's fills (docs/backtesting.md "Fills"). */
+	int bar_fill;               /* enum ig_bar_fill; default IG_CFG_DEFAULT_BAR_FILL */
+	int64_t max_volume_pct;     /* 1e-8 percent of a bar's volume per order; 0 = unlimited */
+	int64_t fee_per_order;      /* 1e-8 quote, on each order's first fill */
+	int64_t min_fee;            /* 1e-8 quote, the least fee of a fill; 0 = none */
+	int64_t slippage_bps;       /* market and stop fills, against the trader */
+	int64_t latency_ms;         /* fixed order delay in data time; default IG_CFG_DEFAULT_LATENCY_MS */
+	char latency_from[IG_CFG_PATH_MAX]; /* summary.json of a live run: replay its
+					     * venue.round_trip_ns; "" = none */
+	uint64_t latency_seed;      /* PRNG seed of latency_from draws; default IG_CFG_DEFAULT_LATENCY_SEED */
 };
 
 /* Risk limits. A field equal to IG_RISK_UNSET is "no limit" (global) or
@@ -233,6 +298,18 @@ struct ig_cfg_journal {
 	int64_t balance_tolerance;     /* differences up to this are not reported, 1e-8; default 0 */
 };
 
+/* Backtest reports (src/report/, docs/backtesting-reports.md). */
+#define IG_CFG_DEFAULT_EQUITY_EVERY_S 60   /* report.equity_every_s: tick data, one sample per N s of data time */
+#define IG_CFG_DEFAULT_ANNUAL_DAYS 365     /* report.annual_days: 365 crypto, 252 stocks */
+#define IG_CFG_DEFAULT_CHART_POINTS 1000   /* report.chart_points: points per HTML curve */
+
+struct ig_cfg_report {
+	int64_t equity_every_s;   /* tick data: at most one equity sample per N s (0 = every mark); bars: every bar */
+	int64_t annual_days;      /* periods (days) per year for annualisation; default IG_CFG_DEFAULT_ANNUAL_DAYS */
+	int64_t risk_free_pct;    /* annual risk-free rate, percent 1e-8; default 0 */
+	int64_t chart_points;     /* bound on the points of each HTML curve; default IG_CFG_DEFAULT_CHART_POINTS */
+};
+
 struct ig_config {
 	char file[IG_CFG_PATH_MAX];    /* the path it was loaded from */
 	struct ig_cfg_engine engine;
@@ -240,6 +317,7 @@ struct ig_config {
 	struct ig_cfg_venue venue;
 	struct ig_cfg_risk risk;
 	struct ig_cfg_journal journal;
+	struct ig_cfg_report report;
 	struct ig_cfg_strategy strategies[IG_MAX_STRATEGIES];
 	uint32_t nstrategies;
 };

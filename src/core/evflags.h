@@ -10,6 +10,8 @@
 #ifndef IG_CORE_EVFLAGS_H
 #define IG_CORE_EVFLAGS_H
 
+#define IG_EVF_TAKE_PROFIT 0x10u /* OMS -> executor, IG_EV_ORDER: a released take-profit (its
+				  * stop_px is a level to fill at or better), not a stop */
 #define IG_EVF_J_FAILED 0x20u   /* journal -> executor: an order the journal could not make
 				 * durable; the executor turns it back as a reject */
 #define IG_EVF_J_OUTPUT 0x40u   /* OMS -> journal: an order/cancel for the executor, forwarded

@@ -31,6 +31,26 @@ static const int64_t pow10_tab[19] = {
 	INT64_C(1000000000000000000),
 };
 
+/* The magnitude m (< 2^64) divided by 10^extra, rounded half up; the
+ * common case, without a 128-bit division (a libgcc call). 10^8, the
+ * product of two fixed-point numbers, divides by a constant. Returns the
+ * rounded quotient. */
+static inline uint64_t round_u64(uint64_t m, int extra_decimals)
+{
+	uint64_t div = (uint64_t)pow10_tab[extra_decimals], q, r;
+
+	if (extra_decimals == IG_FIXED_DECIMALS) {
+		q = m / UINT64_C(100000000);
+		r = m % UINT64_C(100000000);
+	} else {
+		q = m / div;
+		r = m % div;
+	}
+	if (div > 1 && r >= div / 2)
+		q += 1;
+	return q;
+}
+
 int ig_fixed_round_wide(ig_i128 v, int extra_decimals, int64_t *out)
 {
 	ig_i128 q, r, div, half;
@@ -42,6 +62,15 @@ int ig_fixed_round_wide(ig_i128 v, int extra_decimals, int64_t *out)
 	/* Work on the magnitude so that "halves away from zero" is symmetric. */
 	if (neg)
 		v = -v;
+	if (v >> 64 == 0) {
+		/* Same rule in 64 bits: q <= 2^64 / 1 fits; the int64 range is
+		 * [-2^63, 2^63 - 1]. */
+		uint64_t uq = round_u64((uint64_t)v, extra_decimals);
+		if (uq > (neg ? UINT64_C(1) << 63 : (uint64_t)INT64_MAX))
+			return IG_EOVERFLOW;
+		*out = neg ? (int64_t)(0 - uq) : (int64_t)uq;
+		return 0;
+	}
 	q = v / div;
 	r = v % div;
 	half = div / 2;

@@ -8,8 +8,7 @@ void ig_hist_init(struct ig_hist *h)
 	memset(h, 0, sizeof(*h));
 }
 
-/* Upper edge (inclusive) of bucket i. */
-static int64_t bucket_high(uint32_t i)
+int64_t ig_hist_bucket_high(uint32_t i)
 {
 	uint32_t band = i / IG_HIST_SUB, sub = i % IG_HIST_SUB;
 	uint32_t e;
@@ -39,7 +38,7 @@ int64_t ig_hist_quantile(const struct ig_hist *h, double q)
 	for (uint32_t i = 0; i < IG_HIST_BUCKETS; i++) {
 		seen += h->buckets[i];
 		if (seen > rank) {
-			int64_t v = bucket_high(i);
+			int64_t v = ig_hist_bucket_high(i);
 			if (v > h->max)
 				v = h->max;
 			if (v < h->min)

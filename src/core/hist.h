@@ -62,6 +62,9 @@ static inline void ig_hist_record(struct ig_hist *h, int64_t v)
  * holding it, clamped to max), or 0 when empty. */
 int64_t ig_hist_quantile(const struct ig_hist *h, double q);
 
+/* Returns the upper edge (inclusive) of bucket i, ns. */
+int64_t ig_hist_bucket_high(uint32_t i);
+
 /* dst += src. */
 void ig_hist_merge(struct ig_hist *dst, const struct ig_hist *src);
 

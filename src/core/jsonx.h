@@ -20,6 +20,11 @@ json_t *ig_json_money(int64_t v);
 /* {count, p50, p90, p99, p999, max} of h. */
 json_t *ig_json_hist(const struct ig_hist *h);
 
+/* The same plus "buckets": [[upper_ns, count], ...], every non-empty
+ * bucket in order (its upper edge clamped to max): enough to replay the
+ * distribution (venue.latency_from). NULL when out of memory. */
+json_t *ig_json_hist_buckets(const struct ig_hist *h);
+
 /* v as 16 lower-case hex digits. */
 json_t *ig_json_hex(uint64_t v);
 

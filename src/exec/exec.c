@@ -219,13 +219,24 @@ static int64_t exec_stage_deadline(void *self)
 	return ig_exec_deadline_ns(self);
 }
 
-/* latency.tick_to_order_ns */
+/* latency.tick_to_order_ns; venue.round_trip_ns when the venue measures
+ * order round trips. */
 static int exec_stage_stats(const void *self, json_t *root)
 {
 	const struct ig_exec *x = self;
 	json_t *lat = ig_stats_object(root, "latency");
+	const struct ig_hist *rt;
 	if (lat == NULL || json_object_set_new(lat, "tick_to_order_ns", ig_json_hist(&x->tick_to_order)) != 0)
 		return IG_ENOMEM;
+	/* venue.round_trip_ns: what a backtest's venue.latency_from replays. */
+	rt = x->ops != NULL && x->ops->round_trips != NULL && x->venue != NULL
+		     ? x->ops->round_trips(x->venue)
+		     : NULL;
+	if (rt != NULL) {
+		json_t *v = ig_stats_object(root, "venue");
+		if (v == NULL || json_object_set_new(v, "round_trip_ns", ig_json_hist_buckets(rt)) != 0)
+			return IG_ENOMEM;
+	}
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 
 #include "config/config.h"
 #include "core/emit.h"
+#include "core/hist.h"
 
 /* One order the replayed journal says is not finished: a public value
  * type (recovery fills it, the venue reads it). */
@@ -101,6 +102,12 @@ struct ig_venue_ops {
 	 * either order. Main thread, before the threads start. May be NULL
 	 * (nothing to share). */
 	void *(*peer)(void *venue);
+	/* The order round trips the venue measured (submit to the venue's
+	 * answer), or NULL if it measures none: the executor writes them
+	 * into the summary as venue.round_trip_ns with their buckets, which
+	 * a backtest replays (venue.latency_from). Main thread, after the
+	 * executor thread has stopped. May be NULL. */
+	const struct ig_hist *(*round_trips)(const void *venue);
 };
 
 /*

@@ -15,37 +15,60 @@
 #define MAX_COLS 16
 #define COL_NAME_MAX 24 /* header names kept for messages (longer ones are cut) */
 #define MAX_KINDS 32    /* distinct (column, problem) pairs warned about once each */
+#define TS_CELL_MAX 96  /* a date and a time cell joined */
 
 enum col_role {
 	COL_NONE = 0,
 	COL_TS,
+	COL_DATE,
+	COL_TIME,
 	COL_BID,
 	COL_ASK,
 	COL_BID_QTY,
 	COL_ASK_QTY,
 	COL_PRICE,
 	COL_QTY,
+	COL_SIDE,
 	COL_OPEN,
 	COL_HIGH,
 	COL_LOW,
 	COL_CLOSE,
+	COL_ADJ_CLOSE,
 	COL_VOLUME,
+	COL_SYMBOL,
 	COL__COUNT
 };
 
+/* Header names detected without feed.columns (matched without case). */
 static const struct {
 	const char *name;
 	enum col_role role;
 } col_names[] = {
 	{ "ts", COL_TS },           { "ts_unix", COL_TS },       { "timestamp", COL_TS },
-	{ "time", COL_TS },         { "utc_time", COL_TS },      { "bid", COL_BID },
-	{ "bid_px", COL_BID },      { "bid_close", COL_BID },    { "ask", COL_ASK },
-	{ "ask_px", COL_ASK },      { "ask_close", COL_ASK },    { "bid_qty", COL_BID_QTY },
-	{ "bid_size", COL_BID_QTY },{ "last_bid_size", COL_BID_QTY }, { "ask_qty", COL_ASK_QTY },
-	{ "ask_size", COL_ASK_QTY },{ "last_ask_size", COL_ASK_QTY }, { "price", COL_PRICE },
-	{ "px", COL_PRICE },        { "amount", COL_QTY },       { "qty", COL_QTY },
-	{ "size", COL_QTY },        { "open", COL_OPEN },        { "high", COL_HIGH },
-	{ "low", COL_LOW },         { "close", COL_CLOSE },      { "volume", COL_VOLUME },
+	{ "time", COL_TS },         { "utc_time", COL_TS },      { "open_time", COL_TS },
+	{ "date", COL_DATE },       { "bid", COL_BID },          { "bid_px", COL_BID },
+	{ "bid_close", COL_BID },   { "ask", COL_ASK },          { "ask_px", COL_ASK },
+	{ "ask_close", COL_ASK },   { "bid_qty", COL_BID_QTY },  { "bid_size", COL_BID_QTY },
+	{ "last_bid_size", COL_BID_QTY }, { "ask_qty", COL_ASK_QTY }, { "ask_size", COL_ASK_QTY },
+	{ "last_ask_size", COL_ASK_QTY }, { "price", COL_PRICE }, { "px", COL_PRICE },
+	{ "amount", COL_QTY },      { "qty", COL_QTY },          { "size", COL_QTY },
+	{ "side", COL_SIDE },       { "open", COL_OPEN },        { "high", COL_HIGH },
+	{ "low", COL_LOW },         { "close", COL_CLOSE },      { "adj close", COL_ADJ_CLOSE },
+	{ "adj_close", COL_ADJ_CLOSE }, { "adjclose", COL_ADJ_CLOSE }, { "volume", COL_VOLUME },
+	{ "symbol", COL_SYMBOL },
+};
+
+/* feed.columns keys (the config checks them) to roles. */
+static const struct {
+	const char *key;
+	enum col_role role;
+} col_keys[] = {
+	{ "ts", COL_TS },         { "date", COL_DATE },   { "time", COL_TIME },
+	{ "open", COL_OPEN },     { "high", COL_HIGH },   { "low", COL_LOW },
+	{ "close", COL_CLOSE },   { "adj_close", COL_ADJ_CLOSE }, { "volume", COL_VOLUME },
+	{ "px", COL_PRICE },      { "qty", COL_QTY },     { "side", COL_SIDE },
+	{ "bid", COL_BID },       { "ask", COL_ASK },     { "bid_qty", COL_BID_QTY },
+	{ "ask_qty", COL_ASK_QTY }, { "symbol", COL_SYMBOL },
 };
 
 struct cell {
@@ -78,97 +101,19 @@ static int split(const char *line, size_t len, struct cell *cells)
 	return n;
 }
 
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	/* Howard Hinnant's days-from-civil, proleptic Gregorian. */
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int parse_uint(const char *s, size_t len, int64_t *out)
-{
-	int64_t v = 0;
-	if (len == 0 || len > 19)
-		return IG_ESYNTAX;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return IG_ESYNTAX;
-		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, s[i] - '0', &v))
-			return IG_ERANGE;
-	}
-	*out = v;
-	return 0;
-}
-
-int ig_feed_parse_ts(const char *s, size_t len, int64_t *out_ns)
-{
-	int64_t v, y, mo, d, h, mi, sec, frac_ns = 0;
-
-	if (len >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ')) {
-		/* YYYY-MM-DDTHH:MM:SS[.fff][Z] */
-		if (parse_uint(s, 4, &y) || parse_uint(s + 5, 2, &mo) || parse_uint(s + 8, 2, &d) ||
-		    parse_uint(s + 11, 2, &h) || s[13] != ':' || parse_uint(s + 14, 2, &mi) ||
-		    s[16] != ':' || parse_uint(s + 17, 2, &sec))
-			return IG_ESYNTAX;
-		size_t i = 19;
-		if (i < len && s[i] == '.') {
-			int64_t scale = 100000000;
-			size_t first = ++i;
-			/* Digits past the 9th (below 1 ns) are checked and dropped. */
-			for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-				frac_ns += (s[i] - '0') * scale;
-				scale /= 10;
-			}
-			if (i == first)
-				return IG_ESYNTAX; /* a point without digits */
-		}
-		if (i < len && s[i] == 'Z')
-			i++;
-		if (i != len || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-			return IG_ESYNTAX;
-		v = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-		if (__builtin_mul_overflow(v, 1000000000, &v) || __builtin_add_overflow(v, frac_ns, &v))
-			return IG_ERANGE;
-		*out_ns = v;
-		return 0;
-	}
-	/* Unix time: seconds, ms, us or ns by magnitude; seconds may have a
-	 * fraction. */
-	{
-		int64_t fx;
-		if (ig_fixed_parse_round(s, len, &fx) == 0 && fx >= 0 && memchr(s, '.', len) != NULL) {
-			/* fractional seconds: fx is seconds * 1e8 */
-			if (fx > INT64_MAX / 10)
-				return IG_ERANGE;
-			*out_ns = fx * 10;
-			return 0;
-		}
-	}
-	{
-		int rc = parse_uint(s, len, &v);
-		int64_t mul;
-		if (rc != 0)
-			return rc;
-		mul = v < INT64_C(100000000000)      ? 1000000000 /* < 1e11: seconds */
-		      : v < INT64_C(100000000000000) ? 1000000    /* ms */
-		      : v < INT64_C(100000000000000000) ? 1000    /* us */
-							: 1;      /* ns */
-		if (__builtin_mul_overflow(v, mul, &v))
-			return IG_ERANGE;
-		*out_ns = v;
-		return 0;
-	}
-}
-
+/* How one file is read: column roles, and what its rows mean. */
 struct layout {
 	int kind;
 	int col[COL__COUNT]; /* column index per role, -1 = absent */
 	int ncols;
+	bool headerless;     /* a kline export without a header */
 	char name[MAX_COLS][COL_NAME_MAX]; /* header text per column, for messages */
+	/* from the config */
+	const char *ts_format;
+	bool adjust;         /* feed.adjust: adj_close */
+	int fixed_inst;      /* the file's instrument, or -1: the symbol column */
+	char (*syms)[IG_CFG_NAME_MAX]; /* the feed's symbols (instrument order) */
+	uint32_t nsyms;
 };
 
 /* What is wrong with a row: the cell (index into the row; may be past the
@@ -190,38 +135,154 @@ static const char *col_name(const struct layout *lay, int c, char *buf, size_t c
 	return buf;
 }
 
-static int detect(struct cell *cells, int n, struct layout *lay)
+static bool cell_is(const struct cell *c, const char *name)
 {
+	return strlen(name) == c->len && strncasecmp(name, c->p, c->len) == 0;
+}
+
+/* Writes the header cells, comma-separated, into buf (for messages). */
+static void header_text(const struct cell *cells, int n, char *buf, size_t cap)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < n && used + 1 < cap; i++) {
+		int w = snprintf(buf + used, cap - used, "%s%.*s", i ? "," : "",
+				 (int)(cells[i].len > 40 ? 40 : cells[i].len), cells[i].p);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* Applies feed.columns to the header cells. Returns 0, or IG_EPARSE with
+ * err naming the config position and key of a column not in the header. */
+static int map_columns(const struct ig_config *cfg, const char *path, int lineno,
+		       const struct cell *cells, int n, struct layout *lay, char *err,
+		       size_t errlen)
+{
+	const struct ig_cfg_feed *fc = &cfg->feed;
+
+	for (uint32_t k = 0; k < fc->ncolumns; k++) {
+		const struct ig_cfg_feed_column *m = &fc->columns[k];
+		enum col_role role = COL_NONE;
+		int at = -1;
+		for (size_t r = 0; r < sizeof(col_keys) / sizeof(col_keys[0]); r++)
+			if (strcmp(col_keys[r].key, m->key) == 0)
+				role = col_keys[r].role;
+		for (int i = 0; i < n && at < 0; i++)
+			if (cell_is(&cells[i], m->name))
+				at = i;
+		if (role == COL_NONE || at < 0) {
+			char hdr[256];
+			header_text(cells, n, hdr, sizeof(hdr));
+			if (m->line > 0)
+				snprintf(err, errlen,
+					 "%s:%d:%d: feed.columns.%s: column \"%s\" is not in the "
+					 "header of %s (%s:%d: %s)",
+					 cfg->file, m->line, m->col, m->key, m->name, path, path, lineno,
+					 hdr);
+			else
+				snprintf(err, errlen,
+					 "--set feed.columns.%s: column \"%s\" is not in the header "
+					 "of %s (%s:%d: %s)",
+					 m->key, m->name, path, path, lineno, hdr);
+			return IG_EPARSE;
+		}
+		lay->col[role] = at;
+	}
+	return 0;
+}
+
+/* Reads the header (or, with no header, a kline export's first row) into
+ * lay. Returns 0 (*data_row: the line is data, not a header), or IG_EPARSE
+ * with err set. */
+static int detect(const struct ig_config *cfg, const char *path, int lineno, struct cell *cells,
+		  int n, struct layout *lay, bool *data_row, char *err, size_t errlen)
+{
+	bool mapped[COL__COUNT] = { false };
+	int64_t ts;
+
+	*data_row = false;
 	for (int r = 0; r < COL__COUNT; r++)
 		lay->col[r] = -1;
 	lay->ncols = n;
+	if (n >= 6 && cells[0].len > 0 && cells[0].p[0] >= '0' && cells[0].p[0] <= '9' &&
+	    ig_feed_parse_ts(cells[0].p, cells[0].len, &ts) == 0) {
+		/* No header: an exchange kline export (Binance-style). */
+		static const char *const kl[] = { "open_time", "open", "high", "low", "close",
+						  "volume" };
+		if (cfg->feed.ncolumns > 0) {
+			snprintf(err, errlen,
+				 "%s:%d: feed.columns: the file has no header (a kline export is "
+				 "read by position)", path, lineno);
+			return IG_EPARSE;
+		}
+		for (int i = 0; i < n; i++)
+			snprintf(lay->name[i], COL_NAME_MAX, "%s", i < 6 ? kl[i] : "");
+		lay->col[COL_TS] = 0;
+		lay->col[COL_OPEN] = 1;
+		lay->col[COL_HIGH] = 2;
+		lay->col[COL_LOW] = 3;
+		lay->col[COL_CLOSE] = 4;
+		lay->col[COL_VOLUME] = 5;
+		lay->kind = IG_CSV_BARS;
+		lay->headerless = true;
+		*data_row = true;
+		return 0;
+	}
 	for (int i = 0; i < n; i++) {
 		size_t l = cells[i].len < COL_NAME_MAX - 1 ? cells[i].len : COL_NAME_MAX - 1;
 		memcpy(lay->name[i], cells[i].p, l);
 		lay->name[i][l] = '\0';
+	}
+	if (map_columns(cfg, path, lineno, cells, n, lay, err, errlen) != 0)
+		return IG_EPARSE;
+	for (int r = 0; r < COL__COUNT; r++)
+		mapped[r] = lay->col[r] >= 0;
+	for (int i = 0; i < n; i++) {
+		bool taken = false;
+		for (int r = 0; r < COL__COUNT; r++)
+			taken |= mapped[r] && lay->col[r] == i;
+		if (taken)
+			continue;
 		for (size_t k = 0; k < sizeof(col_names) / sizeof(col_names[0]); k++) {
-			if (strlen(col_names[k].name) == cells[i].len &&
-			    strncasecmp(col_names[k].name, cells[i].p, cells[i].len) == 0) {
-				if (lay->col[col_names[k].role] < 0)
-					lay->col[col_names[k].role] = i;
-			}
+			enum col_role r = col_names[k].role;
+			if (!mapped[r] && lay->col[r] < 0 && cell_is(&cells[i], col_names[k].name))
+				lay->col[r] = i;
 		}
 	}
-	if (lay->col[COL_TS] < 0)
-		return IG_EPARSE;
-	if (lay->col[COL_BID] >= 0 && lay->col[COL_ASK] >= 0) {
+	/* Date and time: a mapped pair, or a "date" column with a "time" one
+	 * (two cells joined by a space); a date alone is the timestamp. */
+	if (lay->col[COL_DATE] >= 0 && lay->col[COL_TIME] < 0 && !mapped[COL_TS] &&
+	    lay->col[COL_TS] >= 0 && cell_is(&cells[lay->col[COL_TS]], "time")) {
+		lay->col[COL_TIME] = lay->col[COL_TS];
+		lay->col[COL_TS] = -1;
+	}
+	if (lay->col[COL_TS] < 0 && lay->col[COL_DATE] >= 0 && lay->col[COL_TIME] < 0) {
+		lay->col[COL_TS] = lay->col[COL_DATE];
+		lay->col[COL_DATE] = -1;
+	}
+	if (lay->col[COL_TS] >= 0) {
+		lay->col[COL_DATE] = -1;
+		lay->col[COL_TIME] = -1;
+	}
+	if (lay->col[COL_TS] < 0 && (lay->col[COL_DATE] < 0 || lay->col[COL_TIME] < 0))
+		goto unrecognised;
+	if (lay->col[COL_BID] >= 0 && lay->col[COL_ASK] >= 0)
 		lay->kind = IG_CSV_QUOTES;
-		return 0;
-	}
-	if (lay->col[COL_OPEN] >= 0 && lay->col[COL_HIGH] >= 0 && lay->col[COL_LOW] >= 0 &&
-	    lay->col[COL_CLOSE] >= 0) {
+	else if (lay->col[COL_OPEN] >= 0 && lay->col[COL_HIGH] >= 0 && lay->col[COL_LOW] >= 0 &&
+		 lay->col[COL_CLOSE] >= 0)
 		lay->kind = IG_CSV_BARS;
-		return 0;
-	}
-	if (lay->col[COL_PRICE] >= 0) {
+	else if (lay->col[COL_PRICE] >= 0)
 		lay->kind = IG_CSV_TRADES;
-		return 0;
-	}
+	else
+		goto unrecognised;
+	return 0;
+unrecognised:
+	snprintf(err, errlen,
+		 "%s:%d: unrecognised CSV header (want ts + bid/ask, price/amount, or "
+		 "open/high/low/close/volume; or name the columns with feed.columns)",
+		 path, lineno);
 	return IG_EPARSE;
 }
 
@@ -268,13 +329,58 @@ static int money(const struct layout *lay, const struct cell *cells, int n, enum
 	return 0;
 }
 
-/* Parses one data row into ev. Returns 0, or 1 with *e saying which cell
+/* The row's timestamp (one cell, or date + time joined by a space) by
+ * feed.ts_format. Returns 0, or 1 with *e set. */
+static int row_ts(const struct layout *lay, const struct cell *cells, int64_t *ts,
+		  struct row_err *e)
+{
+	int tc = lay->col[COL_TS];
+
+	if (tc >= 0) {
+		if (ig_feed_parse_ts_fmt(lay->ts_format, cells[tc].p, cells[tc].len, ts) != 0)
+			goto bad;
+		return 0;
+	}
+	{
+		const struct cell *d = &cells[lay->col[COL_DATE]], *t = &cells[lay->col[COL_TIME]];
+		char buf[TS_CELL_MAX];
+		tc = lay->col[COL_DATE];
+		if (d->len + t->len + 1 >= sizeof(buf))
+			goto bad;
+		memcpy(buf, d->p, d->len);
+		buf[d->len] = ' ';
+		memcpy(buf + d->len + 1, t->p, t->len);
+		if (ig_feed_parse_ts_fmt(lay->ts_format, buf, d->len + 1 + t->len, ts) != 0)
+			goto bad;
+		return 0;
+	}
+bad:
+	*e = (struct row_err){ tc, "bad timestamp" };
+	return 1;
+}
+
+/* x * adj / close rounded once to 1e-8, halves away from zero (all three
+ * are positive). Returns 0, or IG_ERANGE if it does not fit. */
+static int adjust_px(int64_t x, int64_t adj, int64_t close, int64_t *out)
+{
+	ig_i128 num = (ig_i128)x * adj;
+	ig_i128 q = (2 * num + close) / (2 * (ig_i128)close);
+	if (q > INT64_MAX)
+		return IG_ERANGE;
+	*out = (int64_t)q;
+	return 0;
+}
+
+/* Parses one data row into ev. prev_ts is the file's previous row (time
+ * must not go backwards), prev_inst_ts the previous row of the same
+ * instrument (a bar's period). Returns 0, or 1 with *e saying which cell
  * is wrong and why. */
 static int parse_row(const struct layout *lay, const struct cell *cells, int n,
-		     struct ig_event *ev, int64_t prev_ts, struct row_err *e)
+		     struct ig_event *ev, int64_t prev_ts, const int64_t *prev_inst_ts,
+		     struct row_err *e)
 {
 	int64_t ts;
-	int tc = lay->col[COL_TS];
+	int inst = lay->fixed_inst;
 
 	if (n < lay->ncols) {
 		*e = (struct row_err){ n, "missing field" };
@@ -284,16 +390,27 @@ static int parse_row(const struct layout *lay, const struct cell *cells, int n,
 		*e = (struct row_err){ lay->ncols, "more fields than the header" };
 		return 1;
 	}
-	if (ig_feed_parse_ts(cells[tc].p, cells[tc].len, &ts) != 0) {
-		*e = (struct row_err){ tc, "bad timestamp" };
+	if (row_ts(lay, cells, &ts, e) != 0)
+		return 1;
+	if (ts < prev_ts) {
+		*e = (struct row_err){ lay->col[COL_TS] >= 0 ? lay->col[COL_TS] : lay->col[COL_DATE],
+				       "timestamp goes backwards" };
 		return 1;
 	}
-	if (ts < prev_ts) {
-		*e = (struct row_err){ tc, "timestamp goes backwards" };
-		return 1;
+	if (inst < 0) {
+		const struct cell *sc = &cells[lay->col[COL_SYMBOL]];
+		for (uint32_t k = 0; k < lay->nsyms && inst < 0; k++)
+			if (strlen(lay->syms[k]) == sc->len &&
+			    memcmp(lay->syms[k], sc->p, sc->len) == 0)
+				inst = (int)k;
+		if (inst < 0) {
+			*e = (struct row_err){ lay->col[COL_SYMBOL], "symbol not in feed.symbols" };
+			return 1;
+		}
 	}
 	memset(ev, 0, sizeof(*ev));
 	ev->hdr.ts_event_ns = ts;
+	ev->hdr.instrument_id = (uint16_t)inst;
 	switch (lay->kind) {
 	case IG_CSV_QUOTES: {
 		struct ig_quote *q = &ev->body.quote;
@@ -311,14 +428,28 @@ static int parse_row(const struct layout *lay, const struct cell *cells, int n,
 	}
 	case IG_CSV_TRADES: {
 		struct ig_trade *t = &ev->body.trade;
+		int sc = lay->col[COL_SIDE];
 		ev->hdr.type = IG_EV_TRADE;
 		if (money(lay, cells, n, COL_PRICE, true, 0, POSITIVE, &t->px, e) ||
 		    money(lay, cells, n, COL_QTY, false, IG_FIXED(1), NON_NEG, &t->qty, e))
 			return 1;
+		t->aggressor = IG_SIDE_NONE;
+		if (sc >= 0 && cells[sc].len > 0) {
+			const struct cell *c = &cells[sc];
+			if (cell_is(c, "buy") || cell_is(c, "b") || cell_is(c, "bid"))
+				t->aggressor = IG_SIDE_BUY;
+			else if (cell_is(c, "sell") || cell_is(c, "s") || cell_is(c, "ask"))
+				t->aggressor = IG_SIDE_SELL;
+			else {
+				*e = (struct row_err){ sc, "not buy or sell" };
+				return 1;
+			}
+		}
 		return 0;
 	}
 	default: {
 		struct ig_bar *b = &ev->body.bar;
+		int64_t prev = prev_inst_ts[inst];
 		ev->hdr.type = IG_EV_BAR;
 		if (money(lay, cells, n, COL_OPEN, true, 0, POSITIVE, &b->open_px, e) ||
 		    money(lay, cells, n, COL_HIGH, true, 0, POSITIVE, &b->high_px, e) ||
@@ -338,8 +469,25 @@ static int parse_row(const struct layout *lay, const struct cell *cells, int n,
 			*e = (struct row_err){ lay->col[COL_CLOSE], "outside [low, high]" };
 			return 1;
 		}
-		b->period_ns = prev_ts > 0 && ts > prev_ts && ts - prev_ts <= INT64_C(86400000000000)
-				       ? ts - prev_ts
+		if (lay->adjust) {
+			int64_t adj, close = b->close_px;
+			if (money(lay, cells, n, COL_ADJ_CLOSE, true, 0, POSITIVE, &adj, e))
+				return 1;
+			if (adjust_px(b->open_px, adj, close, &b->open_px) ||
+			    adjust_px(b->high_px, adj, close, &b->high_px) ||
+			    adjust_px(b->low_px, adj, close, &b->low_px) ||
+			    adjust_px(b->close_px, adj, close, &b->close_px)) {
+				*e = (struct row_err){ lay->col[COL_ADJ_CLOSE], "adjusted price out of range" };
+				return 1;
+			}
+			if (b->low_px <= 0) {
+				*e = (struct row_err){ lay->col[COL_ADJ_CLOSE],
+						       "adjusted price rounds to 0" };
+				return 1;
+			}
+		}
+		b->period_ns = prev > 0 && ts > prev && ts - prev <= INT64_C(86400000000000)
+				       ? ts - prev
 				       : INT64_C(60000000000);
 		return 0;
 	}
@@ -398,18 +546,35 @@ static int slurp(const char *path, char **buf, size_t *len, char *err, size_t er
 	return 0;
 }
 
-/* A CSV file, preloaded. Owner: the tick thread. */
-struct csv_src {
-	struct ig_event *events; /* preloaded rows */
+/* One preloaded file and its cursor. */
+struct csv_file {
+	struct ig_event *events;
 	uint64_t nevents;
+	uint64_t pos;            /* next event to merge */
 	int kind;                /* enum ig_csv_kind */
 };
 
-/* Reads and checks the whole file into c; counts f->rows and f->bad_rows.
- * Returns 0 or an IG_E* with err set (c->events is then NULL). */
-static int csv_load(struct ig_feed *f, struct csv_src *c, const struct ig_cfg_feed *cfg,
-		    char *err, size_t errlen)
+/* The CSV source: its files, merged at next(). Owner: the tick thread. */
+struct csv_src {
+	struct csv_file files[IG_CFG_MAX_FEED_FILES];
+	uint32_t nfiles;
+	uint64_t nevents;        /* over every file */
+};
+
+/* What one file needs from the config. */
+struct file_spec {
+	const char *path;
+	int fixed_inst;          /* its instrument, or -1: the symbol column */
+};
+
+/* Reads and checks the file spec->path into c (keeping the rows in
+ * [from_ns, to_ns)); counts f->rows and f->bad_rows. Returns 0 or an IG_E*
+ * with err set (c->events is then NULL). */
+static int csv_load(struct ig_feed *f, struct csv_file *c, const struct ig_config *cfg,
+		    const struct file_spec *spec, char (*syms)[IG_CFG_NAME_MAX],
+		    uint32_t nsyms, int64_t from_ns, int64_t to_ns, char *err, size_t errlen)
 {
+	const char *path = spec->path;
 	char *buf;
 	size_t len, lines = 0, off = 0;
 	struct layout lay = { 0 };
@@ -417,17 +582,24 @@ static int csv_load(struct ig_feed *f, struct csv_src *c, const struct ig_cfg_fe
 	struct cell cells[MAX_COLS];
 	int rc, lineno = 0;
 	bool have_header = false;
-	int64_t prev_ts = 0;
+	int64_t prev_ts = 0, prev_inst_ts[IG_MAX_INSTRUMENTS] = { 0 };
+	uint64_t rows0 = f->rows, bad0 = f->bad_rows;
 
-	if ((rc = slurp(cfg->path, &buf, &len, err, errlen)) != 0)
+	if ((rc = slurp(path, &buf, &len, err, errlen)) != 0)
 		return rc;
 	for (size_t i = 0; i < len; i++)
 		lines += buf[i] == '\n';
 	c->events = aligned_alloc(IG_CACHELINE, (lines + 1) * sizeof(struct ig_event));
 	if (c->events == NULL) {
 		free(buf);
+		snprintf(err, errlen, "%s: out of memory", path);
 		return IG_ENOMEM;
 	}
+	lay.ts_format = cfg->feed.ts_format;
+	lay.adjust = cfg->feed.adjust == IG_ADJUST_ADJ_CLOSE;
+	lay.fixed_inst = spec->fixed_inst;
+	lay.syms = syms;
+	lay.nsyms = nsyms;
 	while (off < len) {
 		char *nl = memchr(buf + off, '\n', len - off);
 		size_t llen = nl ? (size_t)(nl - (buf + off)) : len - off;
@@ -440,33 +612,49 @@ static int csv_load(struct ig_feed *f, struct csv_src *c, const struct ig_cfg_fe
 			continue;
 		n = split(line, llen, cells);
 		if (!have_header) {
-			if (detect(cells, n, &lay) != 0) {
+			bool data_row;
+			rc = detect(cfg, path, lineno, cells, n, &lay, &data_row, err, errlen);
+			if (rc == 0 && lay.fixed_inst < 0 && lay.col[COL_SYMBOL] < 0) {
 				snprintf(err, errlen,
-					 "%s:%d: unrecognised CSV header (want ts + bid/ask, "
-					 "price/amount, or open/high/low/close/volume)",
-					 cfg->path, lineno);
+					 "%s:%d: no symbol column (feed.symbols is set and the file "
+					 "has no symbol of its own: add a symbol column, map one "
+					 "with feed.columns.symbol, or give the file a symbol in "
+					 "feed.path)", path, lineno);
+				rc = IG_EPARSE;
+			}
+			if (rc == 0 && lay.adjust &&
+			    (lay.kind != IG_CSV_BARS || lay.col[COL_ADJ_CLOSE] < 0)) {
+				snprintf(err, errlen,
+					 "%s:%d: feed.adjust: adj_close needs bars with an adjusted "
+					 "close column (Adj Close, or feed.columns.adj_close)", path,
+					 lineno);
+				rc = IG_EPARSE;
+			}
+			if (rc != 0) {
 				free(buf);
 				free(c->events);
 				c->events = NULL;
-				return IG_EPARSE;
+				return rc;
 			}
 			have_header = true;
-			continue;
+			if (!data_row)
+				continue;
 		}
 		f->rows++;
 		struct row_err re;
-		if (parse_row(&lay, cells, n, &c->events[c->nevents], prev_ts, &re) != 0) {
+		struct ig_event *ev = &c->events[c->nevents];
+		if (parse_row(&lay, cells, n, ev, prev_ts, prev_inst_ts, &re) != 0) {
 			char cname[COL_NAME_MAX + 16];
 			f->bad_rows++;
 			col_name(&lay, re.col, cname, sizeof(cname));
-			if (cfg->strict) {
+			if (cfg->feed.strict) {
 				if (re.col == lay.ncols && n > lay.ncols)
 					snprintf(err, errlen,
-						 "%s:%d: %s: %s (%d) (feed.strict is on)", cfg->path,
+						 "%s:%d: %s: %s (%d) (feed.strict is on)", path,
 						 lineno, cname, re.why, lay.ncols);
 				else
 					snprintf(err, errlen, "%s:%d: %s: %s (feed.strict is on)",
-						 cfg->path, lineno, cname, re.why);
+						 path, lineno, cname, re.why);
 				free(buf);
 				free(c->events);
 				c->events = NULL;
@@ -475,23 +663,95 @@ static int csv_load(struct ig_feed *f, struct csv_src *c, const struct ig_cfg_fe
 			if (first_of_kind(&kinds, &re))
 				ig_log_warn("%s:%d: %s: %s; row skipped (later rows with this "
 					    "problem are only counted)",
-					    cfg->path, lineno, cname, re.why);
+					    path, lineno, cname, re.why);
 			continue;
 		}
-		prev_ts = c->events[c->nevents].hdr.ts_event_ns;
+		prev_ts = ev->hdr.ts_event_ns;
+		prev_inst_ts[ev->hdr.instrument_id] = prev_ts;
+		/* The window: checked rows outside it are dropped, not bad. */
+		if (ev->hdr.ts_event_ns < from_ns || ev->hdr.ts_event_ns >= to_ns)
+			continue;
 		c->nevents++;
 	}
 	free(buf);
 	if (!have_header) {
-		snprintf(err, errlen, "%s: empty file (no CSV header)", cfg->path);
+		snprintf(err, errlen, "%s: empty file (no CSV header)", path);
 		free(c->events);
 		c->events = NULL;
 		return IG_EPARSE;
 	}
 	c->kind = lay.kind;
-	if (f->bad_rows > 0)
-		ig_log_warn("%s: %llu of %llu rows skipped as malformed", cfg->path,
-			    (unsigned long long)f->bad_rows, (unsigned long long)f->rows);
+	if (f->bad_rows > bad0)
+		ig_log_warn("%s: %llu of %llu rows skipped as malformed", path,
+			    (unsigned long long)(f->bad_rows - bad0),
+			    (unsigned long long)(f->rows - rows0));
+	return 0;
+}
+
+static void csv_free(struct csv_src *c)
+{
+	for (uint32_t i = 0; i < c->nfiles; i++)
+		free(c->files[i].events);
+	free(c);
+}
+
+/* The instrument of symbol in syms[0..n), or -1. */
+static int sym_index(char (*syms)[IG_CFG_NAME_MAX], int n, const char *symbol)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(syms[i], symbol) == 0)
+			return i;
+	return -1;
+}
+
+/* Opens every file of cfg's feed into a new csv_src (*out), keeping the
+ * events in [from_ns, to_ns). Returns 0 or an IG_E* with err set. */
+static int csv_open_window(struct ig_feed *f, const struct ig_config *cfg, int64_t from_ns,
+			   int64_t to_ns, struct csv_src **out, char *err, size_t errlen)
+{
+	const struct ig_cfg_feed *fc = &cfg->feed;
+	char syms[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX];
+	int nsyms = ig_feed_symbols(cfg, syms);
+	struct csv_src *c = calloc(1, sizeof(*c));
+	uint32_t nfiles = fc->nfiles > 0 ? fc->nfiles : 1;
+
+	*out = NULL;
+	if (c == NULL) {
+		snprintf(err, errlen, "feed: out of memory");
+		return IG_ENOMEM;
+	}
+	if (nsyms < 0) {
+		snprintf(err, errlen, "feed.symbols: more than %d symbols", IG_MAX_INSTRUMENTS);
+		free(c);
+		return IG_ECONFIG;
+	}
+	for (uint32_t i = 0; i < nfiles; i++) {
+		struct file_spec spec;
+		int rc;
+		if (fc->nfiles > 0) {
+			spec.path = fc->files[i].path;
+			spec.fixed_inst = fc->files[i].symbol[0] != '\0'
+						  ? sym_index(syms, nsyms, fc->files[i].symbol)
+						  : -1;
+		} else {
+			spec.path = fc->path;
+			spec.fixed_inst = fc->nsymbols == 0 ? sym_index(syms, nsyms, fc->symbol) : -1;
+		}
+		c->nfiles = i + 1;
+		rc = csv_load(f, &c->files[i], cfg, &spec, syms,
+			      (uint32_t)nsyms, from_ns, to_ns, err, errlen);
+		if (rc != 0) {
+			csv_free(c);
+			return rc;
+		}
+		c->nevents += c->files[i].nevents;
+	}
+	/* Instruments index the feed's symbols from the feed's first id. */
+	for (uint32_t i = 0; i < c->nfiles; i++)
+		for (uint64_t k = 0; k < c->files[i].nevents; k++)
+			c->files[i].events[k].hdr.instrument_id =
+				(uint16_t)(c->files[i].events[k].hdr.instrument_id + f->instrument_id);
+	*out = c;
 	return 0;
 }
 
@@ -500,52 +760,36 @@ static int csv_load(struct ig_feed *f, struct csv_src *c, const struct ig_cfg_fe
 static int csv_open(struct ig_feed *f, const struct ig_config *cfg, const struct ig_venue_type *vt,
 		    void *venue_ctx, char *err, size_t errlen)
 {
-	struct csv_src *c = calloc(1, sizeof(*c));
+	struct csv_src *c;
 	int rc;
 
 	(void)vt;
 	(void)venue_ctx;
-	if (c == NULL) {
-		snprintf(err, errlen, "feed: out of memory");
-		return IG_ENOMEM;
-	}
-	rc = csv_load(f, c, &cfg->feed, err, errlen);
-	if (rc != 0) {
-		free(c->events);
-		free(c);
+	rc = csv_open_window(f, cfg, cfg->feed.from_ns, cfg->feed.to_ns, &c, err, errlen);
+	if (rc != 0)
 		return rc;
-	}
-	for (uint64_t i = 0; i < c->nevents; i++)
-		c->events[i].hdr.instrument_id = f->instrument_id;
 	f->src = c;
 	return 0;
 }
 
 static int csv_next(struct ig_feed *f, int64_t now_ns, struct ig_event *ev, int64_t *due_ns)
 {
-	const struct csv_src *c = f->src;
-	const struct ig_event *src;
+	struct csv_src *c = f->src;
+	struct csv_file *best = NULL;
 
-	if (f->pos >= c->nevents)
-		return IG_EEOF;
-	src = &c->events[f->pos];
-	if (f->speed == 0 && f->rate > 0) {
-		/* Fixed event rate, whatever the data's timestamps. */
-		if (!ig__feed_rate_due(f, now_ns, due_ns))
-			return 0;
-	} else if (f->speed > 0) {
-		if (f->pos == 0) {
-			f->t0_data_ns = src->hdr.ts_event_ns;
-			f->t0_wall_ns = now_ns;
-		} else {
-			int64_t due = f->t0_wall_ns + (src->hdr.ts_event_ns - f->t0_data_ns) / f->speed;
-			if (due > now_ns) {
-				*due_ns = due;
-				return 0;
-			}
-		}
+	/* k-way merge: the earliest head; ties to the file listed first. */
+	for (uint32_t i = 0; i < c->nfiles; i++) {
+		struct csv_file *cf = &c->files[i];
+		if (cf->pos < cf->nevents &&
+		    (best == NULL || cf->events[cf->pos].hdr.ts_event_ns <
+					     best->events[best->pos].hdr.ts_event_ns))
+			best = cf;
 	}
-	*ev = *src;
+	if (best == NULL)
+		return IG_EEOF;
+	if (!ig__feed_replay_due(f, best->events[best->pos].hdr.ts_event_ns, now_ns, due_ns))
+		return 0;
+	*ev = best->events[best->pos++];
 	f->pos++;
 	return 1;
 }
@@ -558,9 +802,7 @@ static uint64_t csv_size(const struct ig_feed *f)
 
 static void csv_close(void *src)
 {
-	struct csv_src *c = src;
-	free(c->events);
-	free(c);
+	csv_free(src);
 }
 
 static const struct ig_feed_ops csv_ops = {
@@ -580,11 +822,11 @@ const struct ig_feed_type ig_csv_feed_type = {
 const struct ig_event *ig_feed_csv_events(const struct ig_feed *f)
 {
 	const struct csv_src *c = f->type == &ig_csv_feed_type ? f->src : NULL;
-	return c != NULL ? c->events : NULL;
+	return c != NULL ? c->files[0].events : NULL;
 }
 
 int ig_feed_csv_kind(const struct ig_feed *f)
 {
 	const struct csv_src *c = f->type == &ig_csv_feed_type ? f->src : NULL;
-	return c != NULL ? c->kind : -1;
+	return c != NULL ? c->files[0].kind : -1;
 }

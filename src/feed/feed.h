@@ -11,16 +11,25 @@
  * luno (REST polling, src/luno/luno_feed.c). Adding a source is one entry
  * there and its own module; the engine only calls ig_feed_*.
  *
- * CSV replay:
- * A CSV file is parsed once, at open, into a preallocated array of events,
- * so the tick thread's hot loop does no I/O and no parsing: next() is an
- * index increment plus pacing. The kind of file is detected from its header:
+ * CSV replay (docs/backtesting-data.md has every key and rule):
+ * Each CSV file (feed.path, or each entry of feed.path as a list of
+ * {path, symbol}) is parsed once, at open, into a preallocated array of
+ * events, so the tick thread's hot loop does no I/O and no parsing: next()
+ * is a k-way merge of the files' cursors (the earliest event; ties go to
+ * the file listed first, and within a file to file order) plus pacing; no
+ * merged copy is made. The kind of file is detected from its header:
  *   quotes  ts, bid, ask, bid_qty, ask_qty (aliases: bid_close, ask_close,
  *           last_bid_size, last_ask_size, as in Coinbase minute quotes)
- *   trades  ts, price, amount|qty|size
- *   bars    ts, open, high, low, close, volume
- * The timestamp column (ts, ts_unix, timestamp, time, utc_time) holds Unix
- * seconds, milliseconds or nanoseconds (by magnitude) or ISO-8601 UTC.
+ *   trades  ts, price|px, amount|qty|size, side
+ *   bars    ts, open, high, low, close, volume (adj close: Yahoo daily)
+ * or named by feed.columns; a file with no header whose first cell is a
+ * number and has at least 6 cells is an exchange kline export (open time,
+ * open, high, low, close, volume, ...). The timestamp column (ts, ts_unix,
+ * timestamp, time, utc_time, open_time, date; or date + time) holds Unix
+ * seconds, ms, us or ns (by magnitude) or ISO 8601 (src/feed/ts.c), or what
+ * feed.ts_format says. Rows outside [feed.from, feed.to) are dropped after
+ * they are checked. The feed declares its symbols (ig_feed_symbols); a
+ * file's events carry its entry's symbol, or the row's symbol column.
  * A malformed row (missing or extra field, not a number, a price <= 0, a
  * negative size, a crossed quote, a bar with high < low or open/close
  * outside [low, high], time going backwards) is skipped and counted, and the
@@ -165,9 +174,70 @@ uint64_t ig_feed_rows(const struct ig_feed *f);
 /* Returns the malformed rows skipped (csv; 0 otherwise). */
 uint64_t ig_feed_bad_rows(const struct ig_feed *f);
 
-/* Parses a CSV timestamp cell into Unix ns. Returns 0, IG_ESYNTAX, or
- * IG_ERANGE when the time does not fit int64 ns (after 2262). */
+/* Parses a CSV timestamp cell into Unix ns: ISO 8601 or Unix time by
+ * magnitude. Returns 0, IG_ESYNTAX, or IG_ERANGE when the time does not
+ * fit int64 ns (after 2262). */
 int ig_feed_parse_ts(const char *s, size_t len, int64_t *out_ns);
+
+/* Parses an ISO 8601 date (midnight UTC) or date-time (T or space; HH:MM,
+ * optional :SS and fraction; optional Z or +HH[:MM] offset) into Unix ns.
+ * Returns 0, IG_ESYNTAX or IG_ERANGE. */
+int ig_feed_parse_iso8601(const char *s, size_t len, int64_t *out_ns);
+
+/* Parses a timestamp by feed.ts_format fmt ("" or NULL: as
+ * ig_feed_parse_ts; unix_s|unix_ms|unix_us|unix_ns; iso8601; or a
+ * strftime-style pattern, UTC). Returns 0, IG_ESYNTAX or IG_ERANGE. */
+int ig_feed_parse_ts_fmt(const char *fmt, const char *s, size_t len, int64_t *out_ns);
+
+/* Returns NULL if fmt is a valid feed.ts_format, else what is wrong (a
+ * static string). */
+const char *ig_feed_ts_format_problem(const char *fmt);
+
+/* The feed's symbols, in instrument order (instrument i is names[i]):
+ * for csv, feed.symbols, then each feed.path entry's symbol not yet
+ * listed; [feed.symbol] when there are neither (one file), and for every
+ * other source. Returns the count, or -1 if more than IG_MAX_INSTRUMENTS. */
+int ig_feed_symbols(const struct ig_config *cfg, char names[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX]);
+
+/*
+ * Preloaded data, for parameter sweeps: every event of a config's feed,
+ * merged, read once and replayed read-only by any number of feeds (one
+ * per run, each with its own feed.from/feed.to). A public value type,
+ * read-only after ig_feed_preload; any thread may read it.
+ */
+struct ig_feed_data {
+	struct ig_event *events;  /* merged, by time; instrument ids index symbols */
+	uint64_t nevents;
+	char symbols[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX];
+	uint32_t nsymbols;
+	uint64_t rows;            /* data rows read (csv) */
+	uint64_t bad_rows;        /* rows skipped as malformed */
+};
+
+/*
+ * Loads every event of cfg's feed (ignoring feed.from and feed.to) into a
+ * new struct ig_feed_data (*out), in the order the streaming feed would
+ * produce them. The source must be bounded and not live (csv, synthetic
+ * with a count). Returns 0, or an IG_E* with err set as ig_feed_open's
+ * (IG_ECONFIG for a live or unbounded source); *out is then NULL.
+ */
+int ig_feed_preload(const struct ig_config *cfg, struct ig_feed_data **out, char *err,
+		    size_t errlen);
+
+/* Frees data (NULL is fine). No feed may still be open over it. */
+void ig_feed_data_free(struct ig_feed_data *data);
+
+/*
+ * Opens f over preloaded data: it replays exactly the events an
+ * ig_feed_open(f, cfg, 0, ...) would produce, within cfg's feed.from /
+ * feed.to (so one preload serves runs with different windows), paced by
+ * cfg's feed.speed / feed.rate. data is only read (many feeds may share
+ * it, on any threads) and must outlive f. cfg's feed must declare the
+ * same symbols as the config data was loaded with. Returns 0 or
+ * IG_ECONFIG with err set.
+ */
+int ig_feed_open_data(struct ig_feed *f, const struct ig_config *cfg,
+		      const struct ig_feed_data *data, char *err, size_t errlen);
 
 /* CSV source only (tests, fuzzing): the preloaded events (NULL unless f is
  * an open CSV feed) and what the header said the file holds (enum
@@ -179,5 +249,10 @@ int ig_feed_csv_kind(const struct ig_feed *f);
  * per second from the first event. Returns true if event f->pos is due at
  * now_ns, else false with *due_ns set. */
 bool ig__feed_rate_due(struct ig_feed *f, int64_t now_ns, int64_t *due_ns);
+
+/* Module-internal: pacing of a replay (feed.speed, or feed.rate) for the
+ * next event, whose data time is ts_ns. Returns true if it is due at
+ * now_ns, else false with *due_ns set. */
+bool ig__feed_replay_due(struct ig_feed *f, int64_t ts_ns, int64_t now_ns, int64_t *due_ns);
 
 #endif

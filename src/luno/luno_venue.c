@@ -373,6 +373,7 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 	if (v->rng == 0)
 		v->rng = 1;
 	ig_hist_init(&v->stats.rtt_ns);
+	ig_hist_init(&v->stats.order_rtt_ns);
 
 	rc = IG_ENOMEM;
 	v->recs = calloc(IG_LUNO_MAX_ORDERS, sizeof(*v->recs));
@@ -2093,8 +2094,11 @@ static void complete(struct ig_luno *v, struct ig_luno_slot *sl, CURLcode res, i
 	v->nbusy--;
 	clear_flag(v, &sl->req);
 	ig_luno_reply_gate(&rp, sl->easy, (int)res, &sl->rx, v->budget, now, &v->rng);
-	if (rp.rtt_ns > 0)
+	if (rp.rtt_ns > 0) {
 		ig_hist_record(&v->stats.rtt_ns, rp.rtt_ns);
+		if (sl->req.kind == RQ_SUBMIT)
+			ig_hist_record(&v->stats.order_rtt_ns, rp.rtt_ns);
+	}
 	if (res == CURLE_OK) {
 		if (rp.status >= 500)
 			v->stats.http_5xx++;
@@ -2740,6 +2744,12 @@ static void *op_peer(void *venue)
 	return ((struct ig_luno *)venue)->instance;
 }
 
+/* Order submit round trips (venue.h round_trips). */
+static const struct ig_hist *op_round_trips(const void *v)
+{
+	return &((const struct ig_luno *)v)->stats.order_rtt_ns;
+}
+
 const struct ig_venue_ops ig_luno_ops = {
 	.name = "luno",
 	.wants_md = true, /* the latest ask sizes market buys */
@@ -2753,6 +2763,7 @@ const struct ig_venue_ops ig_luno_ops = {
 	.log_stats = op_log_stats,
 	.destroy = op_destroy,
 	.peer = op_peer,
+	.round_trips = op_round_trips,
 };
 
 /* Makes the Luno venue of cfg (venue.*, feed.symbol). Returns 0, or

@@ -282,6 +282,8 @@ struct ig_luno_stats {
 	uint64_t recon_fills;       /* fills emitted while the pass ran */
 	uint64_t recon_passes;      /* passes completed (IG_RECON_OK reported) */
 	struct ig_hist rtt_ns;      /* REST round trip (curl total time), ns */
+	struct ig_hist order_rtt_ns; /* of which order submits (postorder, marketorder):
+				      * the summary's venue.round_trip_ns */
 };
 
 /* Venue-side order record. Owner: executor thread. */

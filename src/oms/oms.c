@@ -79,8 +79,30 @@ int64_t ig_oms_equity(const struct ig_oms *oms, uint32_t strategy)
 	const struct ig_oms_strategy *s = &oms->s[strategy];
 	int64_t eq = s->cash;
 	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++)
-		eq += ig_pos_value(&s->pos[k]);
+		if (s->pos[k].qty != 0) /* a flat position is worth exactly 0 */
+			eq += ig_pos_value(&s->pos[k]);
 	return eq;
+}
+
+int64_t ig_oms_cash(const struct ig_oms *oms, uint32_t strategy)
+{
+	return oms->s[strategy].cash;
+}
+
+int64_t ig_oms_position(const struct ig_oms *oms, uint32_t strategy, uint16_t k)
+{
+	return k < IG_MAX_INSTRUMENTS ? oms->s[strategy].pos[k].qty : 0;
+}
+
+int64_t ig_oms_capital(const struct ig_oms *oms, uint32_t strategy)
+{
+	return oms->s[strategy].capital;
+}
+
+void ig_oms_set_observer(struct ig_oms *oms, ig_oms_observer_fn fn, void *arg)
+{
+	oms->observer = fn;
+	oms->observer_arg = arg;
 }
 
 void ig_oms_totals(const struct ig_oms *oms, uint32_t strategy, struct ig_oms_totals *t)
@@ -115,6 +137,19 @@ void ig_oms_set_data_clock(struct ig_oms *oms, bool on)
 void ig_oms_set_journal(struct ig_oms *oms, bool on)
 {
 	oms->journal = on;
+}
+
+void ig_oms_set_quiet_orders(struct ig_oms *oms, bool on)
+{
+	oms->quiet_orders = on;
+}
+
+/* The per-order log line (order, fill, denial, venue reject), unless the
+ * run asked for none. */
+static void log_order_event(const struct ig_oms *oms, const struct ig_event *ev)
+{
+	if (!oms->quiet_orders)
+		ig_log_event(IG_LOG_INFO, ev);
 }
 
 bool ig_oms_status_lines(const struct ig_oms *oms)
@@ -208,7 +243,7 @@ static void deny(struct ig_oms *oms, const struct ig_event *in, int reason, stru
 	ev.body.reject.reason = (uint16_t)reason;
 	ev.body.reject.by_venue = 0;
 	s->rejects[reason]++;
-	ig_log_event(IG_LOG_INFO, &ev);
+	log_order_event(oms, &ev);
 	to_strategy(oms, out, in->hdr.strategy_id, &ev);
 }
 
@@ -372,8 +407,16 @@ static void release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct 
 	ev.body.order.type = r->type;
 	ev.body.order.tif = r->tif;
 	ev.body.order.flags = r->flags;
+	if (is_conditional(r->orig_type)) {
+		/* A triggered stop carries its level, so a venue that fills
+		 * on bars fills it at the trigger (paper.h); a take-profit
+		 * says so (its level is reached from the other side). */
+		ev.body.order.stop_px = r->stop_px;
+		if (r->orig_type == IG_ORD_TAKE_PROFIT)
+			ev.hdr.flags = (uint8_t)(ev.hdr.flags | IG_EVF_TAKE_PROFIT);
+	}
 	s->orders++;
-	ig_log_event(IG_LOG_INFO, &ev);
+	log_order_event(oms, &ev);
 	to_exec(oms, out, &ev);
 }
 
@@ -638,7 +681,7 @@ static void deny_release(struct ig_oms *oms, struct ig_oms_strategy *s, const st
 	ev.body.reject.reason = (uint16_t)reason;
 	ev.body.reject.by_venue = 0;
 	s->rejects[reason]++;
-	ig_log_event(IG_LOG_INFO, &ev);
+	log_order_event(oms, &ev);
 	to_strategy(oms, out, sid, &ev);
 	if (r->state == IG_OS_SUBMITTED)
 		ig_order_transition(&s->om, r, IG_OS_ACCEPTED); /* held: never acked */
@@ -725,7 +768,7 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 		struct ig_event fwd = *in;
 		fwd.body.order.px = venue_px(r);
 		s->orders++;
-		ig_log_event(IG_LOG_INFO, &fwd);
+		log_order_event(oms, &fwd);
 		to_exec(oms, out, &fwd);
 		send_update(oms, in, in->hdr.strategy_id, r, IG_OS_INITIALIZED, 0, out);
 		return;
@@ -1053,11 +1096,13 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	ev = *in;
 	ev.hdr.instrument_id = k;
 	ev.body.fill.last = r->filled_qty == r->qty;
-	ig_log_event(IG_LOG_INFO, &ev);
+	log_order_event(oms, &ev);
 	to_strategy(oms, out, in->hdr.strategy_id, &ev);
 	if (s->pos[k].mark_px == 0)
 		s->pos[k].mark_px = f->px;
 	revalue(oms, s);
+	if (oms->observer != NULL)
+		oms->observer(oms->observer_arg, oms, &ev);
 	send_position(oms, in, s, k, out);
 	if (r->sl_px > 0)
 		attach_stop_loss(oms, s, in, r, f->qty - f->fee_base, out); /* what is held */
@@ -1160,9 +1205,18 @@ static void on_venue_reject(struct ig_oms *oms, const struct ig_event *in, struc
 	}
 	s->rejects[in->body.reject.reason < IG_RJ__COUNT ? in->body.reject.reason : IG_RJ_VENUE]++;
 	ev = *in;
-	ig_log_event(IG_LOG_INFO, &ev);
+	log_order_event(oms, &ev);
 	to_strategy(oms, out, in->hdr.strategy_id, &ev);
 	move(oms, s, in, r, IG_OS_REJECTED, (uint8_t)in->body.reject.reason, out);
+}
+
+/* Sets a trailing stop's level from its reference (the best price seen). */
+static void trail_level(struct ig_order_rec *r)
+{
+	int64_t off = r->trail;
+	if (r->flags & IG_ORDF_TRAIL_BPS)
+		ig_fixed_bps(r->trail_ref_px, r->trail, &off);
+	r->stop_px = r->side == IG_SIDE_BUY ? r->trail_ref_px + off : r->trail_ref_px - off;
 }
 
 /* True if the armed order r triggers at mark px (updating trailing refs). */
@@ -1176,12 +1230,9 @@ static bool triggers(struct ig_order_rec *r, int64_t px)
 	case IG_ORD_TAKE_PROFIT:
 		return buy ? px <= r->stop_px : px >= r->stop_px;
 	case IG_ORD_TRAILING_STOP: {
-		int64_t off = r->trail;
 		if (r->trail_ref_px == 0 || (buy ? px < r->trail_ref_px : px > r->trail_ref_px))
 			r->trail_ref_px = px; /* the best price since placement */
-		if (r->flags & IG_ORDF_TRAIL_BPS)
-			ig_fixed_bps(r->trail_ref_px, r->trail, &off);
-		r->stop_px = buy ? r->trail_ref_px + off : r->trail_ref_px - off;
+		trail_level(r);
 		return buy ? px >= r->stop_px : px <= r->stop_px;
 	}
 	default:
@@ -1189,16 +1240,53 @@ static bool triggers(struct ig_order_rec *r, int64_t px)
 	}
 }
 
-/* Releases armed conditional orders that the new mark triggers. */
+/* True if the armed order r triggers within a bar's range [lo, hi]: a buy
+ * stop when the high reaches it, a sell stop when the low does, a
+ * take-profit the mirror. A trailing stop is checked against the level
+ * its reference gave before this bar, then the reference moves to the
+ * bar's best extreme (a buy's low, a sell's high), for the next bar: a bar
+ * never triggers on a level its own extreme set, since which came first
+ * inside it is unknown. */
+static bool triggers_bar(struct ig_order_rec *r, int64_t lo, int64_t hi)
+{
+	bool buy = r->side == IG_SIDE_BUY;
+	switch (r->orig_type) {
+	case IG_ORD_STOP_MARKET:
+	case IG_ORD_STOP_LIMIT:
+		return buy ? hi >= r->stop_px : lo <= r->stop_px;
+	case IG_ORD_TAKE_PROFIT:
+		return buy ? lo <= r->stop_px : hi >= r->stop_px;
+	case IG_ORD_TRAILING_STOP: {
+		int64_t best = buy ? lo : hi;
+		if (r->trail_ref_px != 0) {
+			trail_level(r);
+			if (buy ? hi >= r->stop_px : lo <= r->stop_px)
+				return true;
+		}
+		if (r->trail_ref_px == 0 || (buy ? best < r->trail_ref_px : best > r->trail_ref_px))
+			r->trail_ref_px = best;
+		trail_level(r);
+		return false;
+	}
+	default:
+		return false;
+	}
+}
+
+/* Releases armed conditional orders that the new market data triggers:
+ * a quote or trade at its mark px, a bar over its range [lo, hi]. */
 static void check_triggers(struct ig_oms *oms, const struct ig_event *md, uint16_t k, int64_t px,
 			   struct ig_emit *out)
 {
+	bool bar = md->hdr.type == IG_EV_BAR;
 	for (uint32_t i = 0; i < oms->nstrategies; i++) {
 		struct ig_oms_strategy *s = &oms->s[i];
 		for (uint32_t a = 0; a < s->narmed;) {
 			struct ig_order_rec *r = &s->om.pool[s->armed[a] - 1];
 			struct ig_event cause;
-			if (r->instrument_id != k || !triggers(r, px)) {
+			if (r->instrument_id != k ||
+			    !(bar ? triggers_bar(r, md->body.bar.low_px, md->body.bar.high_px)
+				  : triggers(r, px))) {
 				a++;
 				continue;
 			}
@@ -1474,6 +1562,8 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 		oms->md_events++;
 		if (k >= IG_MAX_INSTRUMENTS)
 			return;
+		if (oms->observer != NULL)
+			oms->observer(oms->observer_arg, oms, in);
 		oms->marks[k].px = px;
 		oms->marks[k].ask_px = in->hdr.type == IG_EV_QUOTE ? in->body.quote.ask_px : px;
 		oms->marks[k].ts_event_ns = in->hdr.ts_event_ns;

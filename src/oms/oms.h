@@ -144,6 +144,15 @@ struct ig_mark {
 			       * hashed or snapshotted, cleared at each session start */
 };
 
+struct ig_oms;
+
+/* An observer of the books (ig_oms_set_observer): called on the OMS's
+ * thread with a market-data event before its mark is applied (the books
+ * are still valued at the previous marks), and with each applied fill
+ * (instrument_id set) after the position and cash moved. It may read the
+ * OMS through its accessor functions, never change it. */
+typedef void (*ig_oms_observer_fn)(void *arg, const struct ig_oms *oms, const struct ig_event *ev);
+
 struct ig_oms {
 	const struct ig_config *cfg;
 	uint32_t nstrategies;
@@ -172,7 +181,10 @@ struct ig_oms {
 	/* Run-scoped (not book state: not hashed, not snapshotted, reset by
 	 * ig_oms_after_replay). */
 	struct ig_emit *cur_out;              /* the emitter of the handle call in progress */
+	ig_oms_observer_fn observer;          /* ig_oms_set_observer, NULL = none */
+	void *observer_arg;
 	bool journal;                         /* emit journal records (IG_STAGE_JOURNAL) */
+	bool quiet_orders;                    /* no per-order/fill/reject log lines */
 	bool announce;                        /* send recovered positions to the strategies */
 	bool reconciled;                      /* new intents allowed (see above) */
 	bool halt_on_mismatch;                /* a balance difference keeps trading closed */
@@ -258,10 +270,13 @@ void ig_oms_totals(const struct ig_oms *oms, uint32_t strategy, struct ig_oms_to
  * ig_oms_init and before any thread starts; main thread. status_lines:
  * log a status line each second. data_clock: stale data by data time
  * (inline) instead of ingress time. journal: emit journal records
- * (IG_STAGE_JOURNAL). */
+ * (IG_STAGE_JOURNAL). quiet_orders: no INFO line per order, fill, denial
+ * or venue reject (`ingenium backtest` without -v; warnings and the
+ * summary's counts are unchanged). */
 void ig_oms_set_status_lines(struct ig_oms *oms, bool on);
 void ig_oms_set_data_clock(struct ig_oms *oms, bool on);
 void ig_oms_set_journal(struct ig_oms *oms, bool on);
+void ig_oms_set_quiet_orders(struct ig_oms *oms, bool on);
 
 /* Returns true if the OMS logs a status line each second (the tick then
  * routes timers to it). */
@@ -280,6 +295,19 @@ uint32_t ig_oms_cancels_outstanding(const struct ig_oms *oms);
 
 /* Strategy equity at the marks: cash + sum of position values. */
 int64_t ig_oms_equity(const struct ig_oms *oms, uint32_t strategy);
+
+/* A strategy's cash, 1e-8 quote. */
+int64_t ig_oms_cash(const struct ig_oms *oms, uint32_t strategy);
+
+/* A strategy's position in instrument k, 1e-8 (0 for k out of range). */
+int64_t ig_oms_position(const struct ig_oms *oms, uint32_t strategy, uint16_t k);
+
+/* A strategy's starting cash (strategies[].capital), 1e-8 quote. */
+int64_t ig_oms_capital(const struct ig_oms *oms, uint32_t strategy);
+
+/* Sets (or, fn NULL, clears) the observer (ig_oms_observer_fn above), e.g.
+ * the backtest report collector. Main thread, before the run. */
+void ig_oms_set_observer(struct ig_oms *oms, ig_oms_observer_fn fn, void *arg);
 
 /* Engages (on = true) or clears the kill switch, as an IG_CTL_KILL_SWITCH
  * control event would: engaging cancels every open order of every

@@ -40,18 +40,12 @@ struct ig__sv {
 	uint8_t *buf;   /* SV_WRITE, SV_READ */
 	size_t off;     /* bytes visited */
 	size_t cap;
-	uint64_t hash;  /* FNV-1a 64 */
+	uint64_t hash;  /* SV_HASH: per-field multiply-xor, see sv_uint() */
 };
 
 static void sv_bytes(struct ig__sv *v, uint8_t *p, size_t n)
 {
 	switch (v->mode) {
-	case SV_HASH:
-		for (size_t i = 0; i < n; i++) {
-			v->hash ^= p[i];
-			v->hash *= UINT64_C(0x100000001b3);
-		}
-		break;
 	case SV_WRITE:
 		if (v->off + n <= v->cap)
 			memcpy(v->buf + v->off, p, n);
@@ -66,10 +60,22 @@ static void sv_bytes(struct ig__sv *v, uint8_t *p, size_t n)
 	v->off += n;
 }
 
-/* One unsigned field of width n bytes, little-endian. */
-static uint64_t sv_uint(struct ig__sv *v, uint64_t x, size_t n)
+/* One unsigned field of width n bytes, little-endian; returns the field's
+ * value (read back in SV_READ, unchanged otherwise). The hash folds the
+ * whole field in one step, h = (h ^ x) * odd constant: a bijection of h for
+ * each x, so two states that differ in one field always hash differently;
+ * the walk's order and widths are fixed, so the sequence of field values
+ * says as much as the byte sequence. ig_oms_state_hash() adds a final mix.
+ * (Byte-wise FNV-1a cost about 6 M instructions per strategy at every stop,
+ * more than a 7,000-event backtest itself.) */
+static inline uint64_t sv_uint(struct ig__sv *v, uint64_t x, size_t n)
 {
 	uint8_t b[8];
+	if (v->mode == SV_HASH) {
+		v->hash = (v->hash ^ x) * UINT64_C(0x9e3779b97f4a7c15);
+		v->off += n;
+		return x;
+	}
 	for (size_t i = 0; i < n; i++)
 		b[i] = (uint8_t)(x >> (8 * i));
 	sv_bytes(v, b, n);
@@ -229,6 +235,13 @@ uint64_t ig_oms_state_hash(const struct ig_oms *oms)
 {
 	struct ig__sv v = { .mode = SV_HASH, .hash = UINT64_C(0xcbf29ce484222325) };
 	sv_oms(&v, (struct ig_oms *)(uintptr_t)oms);
+	/* Final avalanche (the murmur3 finaliser, a bijection): the per-field
+	 * multiply only carries differences upwards. */
+	v.hash ^= v.hash >> 33;
+	v.hash *= UINT64_C(0xff51afd7ed558ccd);
+	v.hash ^= v.hash >> 33;
+	v.hash *= UINT64_C(0xc4ceb9fe1a85ec53);
+	v.hash ^= v.hash >> 33;
 	return v.hash;
 }
 

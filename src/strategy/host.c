@@ -119,19 +119,43 @@ uint64_t ig_strategy_host_misuse(const struct ig_strategy_host *h, uint16_t stra
 	return 0;
 }
 
+/* Returns the slot of client_id (0: the first free slot), or NULL. A
+ * search for an order stops once it has passed every slot in use. */
 static struct ig_open_mirror *mirror_find(struct ig_strategy_ctx *c, uint64_t client_id)
 {
-	for (uint32_t i = 0; i < IG_CTX_MAX_OPEN; i++)
+	uint32_t seen = 0;
+	for (uint32_t i = 0; i < IG_CTX_MAX_OPEN; i++) {
 		if (c->open[i].client_id == client_id)
 			return &c->open[i];
+		if (client_id != 0 && c->open[i].client_id != 0 && ++seen == c->nopen)
+			return NULL;
+	}
 	return NULL;
+}
+
+/* Takes the free slot m for an open order. */
+static void mirror_take(struct ig_strategy_ctx *c, struct ig_open_mirror *m, uint64_t client_id,
+			int64_t leaves_qty, uint8_t side, uint16_t instrument_id)
+{
+	m->client_id = client_id;
+	m->leaves_qty = leaves_qty;
+	m->side = side;
+	m->instrument_id = instrument_id;
+	c->nopen++;
+}
+
+/* Frees the slot m. */
+static void mirror_free(struct ig_strategy_ctx *c, struct ig_open_mirror *m)
+{
+	memset(m, 0, sizeof(*m));
+	c->nopen--;
 }
 
 static void mirror_remove(struct ig_strategy_ctx *c, uint64_t client_id)
 {
-	struct ig_open_mirror *m = mirror_find(c, client_id);
+	struct ig_open_mirror *m = client_id != 0 ? mirror_find(c, client_id) : NULL;
 	if (m != NULL)
-		memset(m, 0, sizeof(*m));
+		mirror_free(c, m);
 }
 
 /* Applies an OMS event to the strategy's mirror before its callback. */
@@ -145,11 +169,12 @@ static void mirror_apply(struct ig_strategy_ctx *c, const struct ig_event *ev)
 			c->pos[in] = ev->body.position;
 		break;
 	case IG_EV_FILL: {
-		struct ig_open_mirror *m = mirror_find(c, ev->body.fill.client_id);
+		struct ig_open_mirror *m =
+			ev->body.fill.client_id != 0 ? mirror_find(c, ev->body.fill.client_id) : NULL;
 		if (m != NULL) {
 			m->leaves_qty -= ev->body.fill.qty;
 			if (m->leaves_qty <= 0 || ev->body.fill.last)
-				memset(m, 0, sizeof(*m));
+				mirror_free(c, m);
 		}
 		break;
 	}
@@ -168,10 +193,8 @@ static void mirror_apply(struct ig_strategy_ctx *c, const struct ig_event *ev)
 				c->mirror_overflow++;
 				break;
 			}
-			m->client_id = ev->body.update.client_id;
-			m->leaves_qty = ev->body.update.leaves_qty;
-			m->side = ev->body.update.side;
-			m->instrument_id = in;
+			mirror_take(c, m, ev->body.update.client_id, ev->body.update.leaves_qty,
+				    ev->body.update.side, in);
 			break;
 		}
 		switch (ev->body.update.state) {
@@ -509,10 +532,7 @@ uint64_t ig_ctx_submit(struct ig_strategy_ctx *c, uint16_t instrument_id, const 
 	}
 	m = mirror_find(c, 0);
 	if (m != NULL) {
-		m->client_id = ev.body.order.client_id;
-		m->leaves_qty = o->qty;
-		m->side = o->side;
-		m->instrument_id = instrument_id;
+		mirror_take(c, m, ev.body.order.client_id, o->qty, o->side, instrument_id);
 	} else {
 		c->mirror_overflow++;
 	}
@@ -575,10 +595,14 @@ const struct ig_position *ig_ctx_position(const struct ig_strategy_ctx *c, uint1
 int64_t ig_ctx_pending_qty(const struct ig_strategy_ctx *c, uint16_t instrument_id, enum ig_side side)
 {
 	int64_t q = 0;
-	for (uint32_t i = 0; i < IG_CTX_MAX_OPEN; i++)
-		if (c->open[i].client_id != 0 && c->open[i].instrument_id == instrument_id &&
-		    c->open[i].side == side)
+	uint32_t seen = 0;
+	for (uint32_t i = 0; i < IG_CTX_MAX_OPEN && seen < c->nopen; i++) {
+		if (c->open[i].client_id == 0)
+			continue;
+		seen++;
+		if (c->open[i].instrument_id == instrument_id && c->open[i].side == side)
 			q += c->open[i].leaves_qty;
+	}
 	return q;
 }
 

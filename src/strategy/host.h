@@ -90,6 +90,7 @@ struct ig_strategy_ctx {
 	bool subscribed[IG_MAX_INSTRUMENTS];
 	struct ig_position pos[IG_MAX_INSTRUMENTS]; /* mirror */
 	struct ig_open_mirror open[IG_CTX_MAX_OPEN]; /* mirror of open orders */
+	uint32_t nopen;                   /* slots of open[] in use (client_id != 0) */
 	int64_t now_ns;                   /* data time of the current event */
 	struct ig_emit *out;              /* valid during a callback */
 	const struct ig_event *cur;       /* the event being handled */

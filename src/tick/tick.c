@@ -39,8 +39,13 @@ void ig_tick_request_stop(struct ig_tick *t)
 	__atomic_store_n(&t->stop_requested, true, __ATOMIC_RELEASE);
 }
 
-/* Routes one market-data, timer or control event. */
-static void route(const struct ig_tick *t, struct ig_event *ev, struct ig_emit *out)
+/* Where route() sends an event: the strategy threads, the rest (OMS and
+ * executor), or both. */
+#define TO_STRATEGIES 1u
+#define TO_BOOKS 2u
+
+/* Routes one market-data, timer or control event to the parts `to` names. */
+static void route_to(const struct ig_tick *t, struct ig_event *ev, unsigned to, struct ig_emit *out)
 {
 	const struct ig_tick_routes *r = &t->routes;
 	uint16_t k = ev->hdr.instrument_id;
@@ -51,13 +56,21 @@ static void route(const struct ig_tick *t, struct ig_event *ev, struct ig_emit *
 			: (k < IG_MAX_INSTRUMENTS ? r->md_mask[k] : 0);
 
 	ev->hdr.strategy_id = IG_STRATEGY_NONE;
-	for (uint32_t s = 0; s < r->nthreads; s++)
-		if (mask & (1u << s))
-			ig_emit(out, IG_STAGE_STRATEGY, s, ev);
+	if (to & TO_STRATEGIES)
+		for (uint32_t s = 0; s < r->nthreads; s++)
+			if (mask & (1u << s))
+				ig_emit(out, IG_STAGE_STRATEGY, s, ev);
+	if (!(to & TO_BOOKS))
+		return;
 	if (ev->hdr.type != IG_EV_TIMER || r->timers_to_oms)
 		ig_emit(out, IG_STAGE_OMS, 0, ev);
 	if (ev->hdr.type != IG_EV_TIMER && ev->hdr.type != IG_EV_CONTROL && r->md_to_exec)
 		ig_emit(out, IG_STAGE_EXEC, 0, ev);
+}
+
+static void route(const struct ig_tick *t, struct ig_event *ev, struct ig_emit *out)
+{
+	route_to(t, ev, TO_STRATEGIES | TO_BOOKS, out);
 }
 
 static void make_timer(struct ig_event *ev, int64_t now_ns, uint64_t count, int64_t data_ns)
@@ -91,6 +104,14 @@ static int source_data_clock(struct ig_tick *t, struct ig_emit *out)
 	int64_t due;
 	int work = 0;
 
+	if (t->holding) {
+		/* The second unit of a market-data event (below): the venue
+		 * and the OMS have had it and what they made of it (fills at
+		 * the open, triggered stops) is through the pipeline. */
+		t->holding = false;
+		route_to(t, &t->held, TO_STRATEGIES, out);
+		return 1;
+	}
 	if (__atomic_load_n(&t->stop_requested, __ATOMIC_ACQUIRE) ||
 	    ig_feed_next(t->feed, 0, &ev, &due) != 1)
 		return feed_end(t, out);
@@ -98,12 +119,29 @@ static int source_data_clock(struct ig_tick *t, struct ig_emit *out)
 	t->md_events++;
 	if (t->hb_ns > 0 && ev.hdr.ts_event_ns >= t->next_hb_ns) {
 		if (t->next_hb_ns != 0) {
-			struct ig_event tm;
-			make_timer(&tm, ev.hdr.ts_origin_ns, ++t->hb_count, ev.hdr.ts_event_ns);
-			route(t, &tm, out);
-			work++;
+			++t->hb_count;
+			/* Built only when someone takes it: route() would send
+			 * it nowhere (data time between rows of minute data
+			 * passes a 1 s heartbeat at every row). */
+			if (t->routes.timer_mask != 0 || t->routes.timers_to_oms) {
+				struct ig_event tm;
+				make_timer(&tm, ev.hdr.ts_origin_ns, t->hb_count, ev.hdr.ts_event_ns);
+				route(t, &tm, out);
+				work++;
+			}
 		}
 		t->next_hb_ns = ev.hdr.ts_event_ns + t->hb_ns;
+	}
+	if (t->routes.md_to_exec) {
+		/* Two units: first the venue and the OMS (the venue fills what
+		 * waits for this bar's open, the OMS marks and triggers
+		 * stops), then, once the driver has drained that through the
+		 * pipeline, the strategies: a strategy hears of its fills
+		 * before the market data that caused them. */
+		route_to(t, &ev, TO_BOOKS, out);
+		t->held = ev;
+		t->holding = true;
+		return work + 1;
 	}
 	route(t, &ev, out);
 	return work + 1;

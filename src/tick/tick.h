@@ -17,6 +17,14 @@
  *   FEED_END      (end of the feed, or ig_tick_request_stop()) to every
  *                 strategy thread and the OMS: the shutdown token (oms.h).
  *
+ * Inline with a venue that matches market data (md_to_exec), each
+ * market-data event takes two source units: first to the OMS and the
+ * executor, then (after the inline driver has drained the first through
+ * the pipeline) to the strategy threads. So fills the event causes (a
+ * paper fill at a bar's open, a stop it triggers) reach a strategy before
+ * the event does. Threaded, one unit: the rings give no order between
+ * the threads (best effort; docs/backtesting.md "Fills").
+ *
  * Two clocks. Threaded (data_clock false): the feed is paced against
  * CLOCK_MONOTONIC, heartbeats every feed.heartbeat_ms of it, and
  * ts_origin_ns is the ingress time. Inline (data_clock true): the feed is
@@ -58,6 +66,9 @@ struct ig_tick {
 	int64_t due_ns;                         /* next feed event (monotonic) */
 	uint64_t hb_count;
 	uint64_t md_events;                     /* market-data events read */
+	struct ig_event held;                   /* inline: sent to the books, not yet to
+						 * the strategies */
+	bool holding;                           /* held is waiting for its second unit */
 };
 
 /* Sets up the stage over an open feed. data_clock: the inline driver runs

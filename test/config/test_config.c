@@ -447,6 +447,44 @@ static void test_bad_enum(void **state)
 		  "risk.drawdown_action: unknown value \"panic\" (expected reducing|halted)");
 }
 
+/* The paper venue's fill keys (docs/backtesting.md "Fills"): defaults,
+ * values, and bad values refused where they are written. */
+static void test_venue_fill_keys(void **state)
+{
+	(void)state;
+	load_ok(MIN_FEED);
+	assert_int_equal(cfg.venue.bar_fill, IG_CFG_DEFAULT_BAR_FILL);
+	assert_int_equal(cfg.venue.bar_fill, IG_BAR_FILL_NEXT_OPEN);
+	assert_int_equal(cfg.venue.max_volume_pct, IG_CFG_DEFAULT_MAX_VOLUME_PCT);
+	assert_int_equal(cfg.venue.fee_per_order, IG_CFG_DEFAULT_FEE_PER_ORDER);
+	assert_int_equal(cfg.venue.min_fee, IG_CFG_DEFAULT_MIN_FEE);
+	assert_int_equal(cfg.venue.slippage_bps, IG_CFG_DEFAULT_SLIPPAGE_BPS);
+	assert_int_equal(cfg.venue.latency_ms, IG_CFG_DEFAULT_LATENCY_MS);
+	assert_string_equal(cfg.venue.latency_from, "");
+	assert_true(cfg.venue.latency_seed == IG_CFG_DEFAULT_LATENCY_SEED);
+	load_ok(MIN_FEED "venue: {bar_fill: close, max_volume_pct: \"2.5\", fee_per_order: \"0.5\", "
+			 "min_fee: \"0.01\", slippage_bps: 3, latency_ms: 250, latency_seed: 7}\n");
+	assert_int_equal(cfg.venue.bar_fill, IG_BAR_FILL_CLOSE);
+	assert_int_equal(cfg.venue.max_volume_pct, IG_FIXED(5) / 2);
+	assert_int_equal(cfg.venue.fee_per_order, IG_FIXED(1) / 2);
+	assert_int_equal(cfg.venue.min_fee, IG_FIXED(1) / 100);
+	assert_int_equal(cfg.venue.slippage_bps, 3);
+	assert_int_equal(cfg.venue.latency_ms, 250);
+	assert_true(cfg.venue.latency_seed == 7);
+	expect_at(MIN_FEED "venue:\n  bar_fill: open\n", 3, 13,
+		  "venue.bar_fill: unknown value \"open\" (expected next_open|close)");
+	expect_at(MIN_FEED "venue:\n  max_volume_pct: \"101\"\n", 3, 19,
+		  "venue.max_volume_pct: out of range");
+	expect_at(MIN_FEED "venue:\n  slippage_bps: -1\n", 3, 17, "venue.slippage_bps: out of range");
+	expect_at(MIN_FEED "venue:\n  min_fee: \"-0.1\"\n", 3, 12, "venue.min_fee: out of range");
+	expect_at(MIN_FEED "venue:\n  fee_per_order: x\n", 3, 18, "venue.fee_per_order:");
+	expect_at(MIN_FEED "venue:\n  latency_ms: -5\n", 3, 15, "venue.latency_ms: out of range");
+	/* One latency model at a time. */
+	assert_int_equal(load(MIN_FEED "venue: {latency_ms: 5, latency_from: /tmp/s.json}\n"),
+			 IG_ECONFIG);
+	assert_non_null(strstr(err, "venue.latency_from"));
+}
+
 static void test_bad_bool(void **state)
 {
 	(void)state;
@@ -1001,6 +1039,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_range),
 		cmocka_unit_test(test_bad_enum),
 		cmocka_unit_test(test_bad_bool),
+		cmocka_unit_test(test_venue_fill_keys),
 		cmocka_unit_test(test_ring_size_not_power_of_two),
 		cmocka_unit_test(test_string_too_long),
 		cmocka_unit_test(test_too_many_symbols),

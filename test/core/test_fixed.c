@@ -720,6 +720,39 @@ static void test_notional_wide(void **state)
 		    (ig_i128)INT64_C(975001851851700) * 1000000);
 }
 
+/* Magnitudes about 2^63 and 2^64, where ig_fixed_round_wide leaves its 64-bit
+ * path for the 128-bit one, at every number of extra decimals, both signs,
+ * against the reference division. */
+static void test_round_wide_64bit_edge(void **state)
+{
+	const ig_i128 two63 = (ig_i128)1 << 63, two64 = (ig_i128)1 << 64;
+	const ig_i128 base[] = { 0, 1, 4, 5, 49999999, 50000000, 99999999, 100000000,
+				 two63 - 1, two63, two63 + 1, two64 - 1, two64, two64 + 1,
+				 two64 + 50000000, two64 * 3 + 7 };
+
+	(void)state;
+	for (int extra = 0; extra <= 18; extra++) {
+		ig_i128 d = 1;
+		for (int i = 0; i < extra; i++)
+			d *= 10;
+		for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++) {
+			for (int sign = -1; sign <= 1; sign += 2) {
+				/* and the rounding midpoints near each base value */
+				for (int off = -1; off <= 1; off++) {
+					ig_i128 v = (base[i] + off * (d / 2)) * sign;
+					int64_t got = SENTINEL, want = SENTINEL;
+					bool fits = ref_div_round(v, d, &want);
+					int rc = ig_fixed_round_wide(v, extra, &got);
+					if (rc != (fits ? 0 : IG_EOVERFLOW) || (fits && got != want))
+						fail_msg("round_wide(base %zu off %d sign %d, %d): rc %d "
+							 "%" PRId64 " want %" PRId64,
+							 i, off, sign, extra, rc, got, want);
+				}
+			}
+		}
+	}
+}
+
 static void test_round_wide(void **state)
 {
 	const ig_i128 max = INT64_MAX, min = INT64_MIN;
@@ -878,6 +911,7 @@ int main(void)
 		cmocka_unit_test(test_arith_property),
 		cmocka_unit_test(test_notional_wide),
 		cmocka_unit_test(test_round_wide),
+		cmocka_unit_test(test_round_wide_64bit_edge),
 		cmocka_unit_test(test_floor_step_and_double),
 	};
 

@@ -76,6 +76,7 @@ static void test_examples_build_and_trade(void **state)
 {
 	static const char *const bars[] = { "bollinger", "rsi", "donchian" };
 	static const char *const quotes[] = { "maker" };
+	static const char *const multi[] = { "sma_bars", "sma_quotes" };
 	char dir[128];
 	(void)state;
 
@@ -107,6 +108,18 @@ static void test_examples_build_and_trade(void **state)
 			 0);
 	snprintf(dir, sizeof(dir), "%s/quotes", tmp);
 	check_traded(dir, quotes, sizeof(quotes) / sizeof(quotes[0]));
+	/* Two instruments, a built-in strategy on each (issue 12). check-config
+	 * once refused it: it gave the strategies only feed.symbol. */
+	assert_int_equal(sh("%s%s/bin/ingenium check-config -c examples/strategies/multi.yaml "
+			    ">%s/multi.log 2>&1 || { cat %s/multi.log; exit 1; }",
+			    tmp, PREFIX, tmp, tmp),
+			 0);
+	assert_int_equal(sh("%s%s/bin/ingenium backtest -c examples/strategies/multi.yaml "
+			    "--report %s/multi >%s/multi.log 2>&1 || { tail -20 %s/multi.log; exit 1; }",
+			    tmp, PREFIX, tmp, tmp, tmp),
+			 0);
+	snprintf(dir, sizeof(dir), "%s/multi", tmp);
+	check_traded(dir, multi, sizeof(multi) / sizeof(multi[0]));
 }
 
 int main(void)

@@ -741,6 +741,11 @@ static void test_accept_limit(void **state)
 	assert_int_equal(V.stats.accepted, 2);
 	assert_int_equal(V.stats.expired, 1);
 	assert_int_equal(count_ev(IG_EV_FILL, -1), 0);
+	/* The two submits' round trips, apart from the other requests: what
+	 * the summary records as venue.round_trip_ns (venue.latency_from). */
+	assert_int_equal(V.stats.order_rtt_ns.count, 2);
+	assert_true(V.stats.rtt_ns.count > 2);
+	assert_ptr_equal(ig_luno_ops.round_trips(&V), &V.stats.order_rtt_ns);
 }
 
 static void test_reject_mapped(void **state)

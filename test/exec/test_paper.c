@@ -51,6 +51,7 @@ static void cap_fn(struct ig_emit *e, enum ig_stage dst, uint32_t idx, struct ig
 
 static struct ig_paper paper;
 static struct cap out;
+static int64_t bar_clock_ns; /* data time of the latest bar() */
 
 static int64_t D(const char *s)
 {
@@ -66,6 +67,7 @@ static int setup(void **state)
 	memset(&out, 0, sizeof(out));
 	out.emit.fn = cap_fn;
 	out.emit.src = IG_STAGE_EXEC;
+	bar_clock_ns = 0;
 	return ig_paper_init(&paper, 2, 10);
 }
 
@@ -107,6 +109,8 @@ static void bar(const char *o, const char *h, const char *l, const char *c, cons
 	struct ig_event ev;
 	memset(&ev, 0, sizeof(ev));
 	ev.hdr.type = IG_EV_BAR;
+	bar_clock_ns += INT64_C(60000000000); /* minute bars, stamped at their open */
+	ev.hdr.ts_event_ns = bar_clock_ns;
 	ev.body.bar.open_px = D(o);
 	ev.body.bar.high_px = D(h);
 	ev.body.bar.low_px = D(l);
@@ -124,6 +128,7 @@ static struct ig_event order_ev(uint64_t cid, enum ig_side side, enum ig_ord_typ
 	ev.hdr.type = IG_EV_ORDER;
 	ev.hdr.strategy_id = 3;
 	ev.hdr.ts_origin_ns = 555;
+	ev.hdr.ts_event_ns = bar_clock_ns; /* decided on the latest bar */
 	ev.body.order.client_id = cid;
 	ev.body.order.side = (uint8_t)side;
 	ev.body.order.type = (uint8_t)type;
@@ -545,27 +550,34 @@ static void test_trades_as_data(void **state)
 	expect_fill(0, 82, "101", "1", "0.0202", IG_LIQ_MAKER, 1);
 }
 
+/* venue.bar_fill: close keeps this test's "fills at the bar's close".
+ * Expectations updated for issue 12 (docs/backtesting.md "Fills"): a bar's
+ * volume no longer limits a fill (venue.max_volume_pct, default unlimited),
+ * a resting limit fills at min(open, limit), and a zero-volume bar fills. */
 static void test_bars_as_data(void **state)
 {
+	struct ig_paper_params prm = paper.prm;
 	(void)state;
-	/* A bar's close is the touch, its volume the size. */
+	prm.bar_fill = IG_BAR_FILL_CLOSE;
+	ig_paper_configure(&paper, &prm);
+	/* A market order fills at the deciding bar's close, all of it. */
 	bar("100", "105", "95", "102", "0.5");
 	submit(90, IG_SIDE_BUY, IG_ORD_MARKET, IG_TIF_GTC, NULL, "1", 0);
-	expect_fill(1, 90, "102", "0.5", "0.051", IG_LIQ_TAKER, 0);
-	bar("102", "104", "101", "103", "3");
-	expect_fill(0, 90, "103", "0.5", "0.0515", IG_LIQ_TAKER, 1);
+	assert_int_equal(out.n, 2);
+	expect_fill(1, 90, "102", "1", "0.102", IG_LIQ_TAKER, 1);
 	/* A resting buy at 99 (below the close, not marketable) fills when a
-	 * bar's low goes below 99, at 99. */
+	 * later bar's low goes below 99, at min(open, 99). */
 	submit(91, IG_SIDE_BUY, IG_ORD_LIMIT, IG_TIF_GTC, "99", "1", 0);
 	assert_int_equal(out.n, 1);
 	bar("103", "104", "99", "100", "10");
 	assert_int_equal(out.n, 0); /* low at 99: not through */
 	bar("100", "101", "98", "100", "10");
 	expect_fill(0, 91, "99", "1", "0.0198", IG_LIQ_MAKER, 1);
-	/* A bar with no volume fills nothing. */
-	submit(92, IG_SIDE_SELL, IG_ORD_MARKET, IG_TIF_GTC, NULL, "1", 0);
+	/* A bar with no volume (unknown: index, FX data) fills. */
 	bar("100", "100", "100", "100", "0");
-	assert_int_equal(out.n, 0);
+	submit(92, IG_SIDE_SELL, IG_ORD_MARKET, IG_TIF_GTC, NULL, "1", 0);
+	assert_int_equal(out.n, 2);
+	expect_fill(1, 92, "100", "1", "0.1", IG_LIQ_TAKER, 1);
 }
 
 static void test_venue_full_rejects(void **state)

@@ -155,7 +155,9 @@ static void test_parse_ts_iso(void **state)
 	expect_bad_ts("2017-09-00T00:00:00Z");
 	expect_bad_ts("2017-09-03T24:00:00Z");
 	expect_bad_ts("2017-09-03T00:60:00Z");
-	expect_bad_ts("2017-09-03T00:00:00+02:00"); /* offsets are not supported */
+	/* UTC offsets (issue 12): +02:00 is two hours before the same UTC time. */
+	assert_int_equal(ts("2017-09-03T00:00:00+02:00"), (1504396800 - 7200) * NS);
+	expect_bad_ts("2017-09-03T00:00:00+2:00");
 	expect_bad_ts("2017-09-03T00:00:00ZZ");
 	expect_bad_ts("2017-09-0xT00:00:00Z");
 	expect_bad_ts("2017/09/03T00:00:00Z");
@@ -175,7 +177,8 @@ static void test_parse_ts_unix(void **state)
 	assert_int_equal(ts("999999999123456789"), INT64_C(999999999123456789));
 	/* Fractional seconds. */
 	assert_int_equal(ts("1315922016.5"), INT64_C(1315922016) * NS + 500 * MS);
-	assert_int_equal(ts("1315922016.000000001"), INT64_C(1315922016) * NS);
+	/* Fractions keep every ns (they were rounded to 1e-8 s before issue 12). */
+	assert_int_equal(ts("1315922016.000000001"), INT64_C(1315922016) * NS + 1);
 	assert_int_equal(ts("1315922016.00000001"), INT64_C(1315922016) * NS + 10);
 	assert_int_equal(ts("0"), 0);
 	expect_bad_ts("");

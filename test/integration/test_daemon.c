@@ -147,6 +147,34 @@ static void test_paper_run_summary(void **state)
 	json_decref(root);
 }
 
+/* ingenium backtest logs no line per order, fill or denial unless -v asks
+ * for them; the start line and the summary are there either way. */
+static void test_backtest_order_lines_opt_in(void **state)
+{
+	char out[300];
+	const char *text;
+	(void)state;
+	snprintf(out, sizeof(out), "%s/backtest.out", tmpdir);
+	{
+		const char *argv[] = { bin, "backtest", "-c", "config/ingenium.yaml", NULL };
+		assert_int_equal(run(argv, out, 0), 0);
+	}
+	text = slurp(out);
+	assert_non_null(strstr(text, "Ingenium run summary"));
+	assert_non_null(strstr(text, "strategies, threading inline"));
+	assert_null(strstr(text, "] order sma_"));
+	assert_null(strstr(text, "] fill sma_"));
+	assert_null(strstr(text, "] deny sma_"));
+	{
+		const char *argv[] = { bin, "backtest", "-v", "-c", "config/ingenium.yaml", NULL };
+		assert_int_equal(run(argv, out, 0), 0);
+	}
+	text = slurp(out);
+	assert_non_null(strstr(text, "] order sma_fast BTCUSD buy market"));
+	assert_non_null(strstr(text, "] fill sma_fast BTCUSD buy"));
+	assert_non_null(strstr(text, "] deny sma_big BTCUSD buy qty=3"));
+}
+
 static void test_sigterm_graceful(void **state)
 {
 	char out[300], js[300];
@@ -201,6 +229,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check_config_exit_codes),
 		cmocka_unit_test(test_paper_run_summary),
+		cmocka_unit_test(test_backtest_order_lines_opt_in),
 		cmocka_unit_test(test_sigterm_graceful),
 		cmocka_unit_test(test_strict_feed_refuses_bad_row),
 	};

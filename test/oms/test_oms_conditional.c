@@ -344,6 +344,74 @@ static void test_trailing_stop_price(void **state)
 	check_released(trigger_mark(10, "99.5"), 0, 3, IG_SIDE_BUY, IG_ORD_MARKET, 0, D("1"));
 }
 
+/* A bar 1 ms of data time after the latest mark (o h l c). */
+static void bar_mark(const char *o, const char *h, const char *l, const char *c)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_BAR;
+	ev.hdr.src = IG_STAGE_TICK;
+	ev.hdr.strategy_id = IG_STRATEGY_NONE;
+	ev.hdr.ts_event_ns = oms.marks[0].ts_event_ns + 1000000;
+	ev.hdr.ts_origin_ns = oms.marks[0].ts_origin_ns + 1000000;
+	ev.body.bar.open_px = D(o);
+	ev.body.bar.high_px = D(h);
+	ev.body.bar.low_px = D(l);
+	ev.body.bar.close_px = D(c);
+	ev.body.bar.volume = D("1");
+	oh_handle(&ev);
+}
+
+/* On bars, stops trigger on the bar's high/low, not its close, and go out
+ * with their level (a take-profit flagged) so the venue fills them on that
+ * bar; a trailing stop checks the level from the bars before, then moves
+ * its reference to the bar's best extreme. */
+static void test_bars_trigger_on_range(void **state)
+{
+	const struct ig_event *e;
+	struct ig_order_rec *r;
+	struct ig_event ev;
+	(void)state;
+	oh_start();
+	mark(0, "100");
+	hold(0, 1, "3", "100", 1);
+	arm(stop_ord(0, 2, IG_SIDE_BUY, IG_ORD_STOP_MARKET, "103", "1", 1));
+	arm(stop_ord(0, 3, IG_SIDE_SELL, IG_ORD_TAKE_PROFIT, "104", "1", 1));
+	bar_mark("100", "102", "99", "101");
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 0);
+	/* High 103.5 reaches the buy stop although the bar closes at 102. */
+	bar_mark("101", "103.5", "100", "102");
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 1);
+	e = exec_nth(0);
+	check_released(e, 0, 2, IG_SIDE_BUY, IG_ORD_MARKET, 0, D("1"));
+	assert_int_equal(e->body.order.stop_px, D("103"));
+	assert_false(e->hdr.flags & IG_EVF_TAKE_PROFIT);
+	/* High 104 reaches the sell take-profit; it goes out flagged. */
+	bar_mark("102", "104", "101", "102");
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 1);
+	e = exec_nth(0);
+	check_released(e, 0, 3, IG_SIDE_SELL, IG_ORD_MARKET, 0, D("1"));
+	assert_int_equal(e->body.order.stop_px, D("104"));
+	assert_true(e->hdr.flags & IG_EVF_TAKE_PROFIT);
+	/* Trailing sell by 2, placed at a mark of 102: level 100. A bar up to
+	 * 105 and down to 100.5 does not trigger it (its own high is not
+	 * used on it); its high moves the level to 103 for the next bar, whose
+	 * low 102.9 triggers it at 103. */
+	ev = oh_ord(0, 4, IG_SIDE_SELL, IG_ORD_TRAILING_STOP, NULL, "1", 2);
+	ev.body.order.trail = D("2");
+	r = arm(ev);
+	assert_int_equal(r->trail_ref_px, D("102"));
+	bar_mark("102", "105", "100.5", "104");
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 0);
+	assert_int_equal(r->trail_ref_px, D("105"));
+	assert_int_equal(r->stop_px, D("103"));
+	bar_mark("104", "104.5", "102.9", "104");
+	assert_int_equal(oh_n_to(IG_STAGE_EXEC), 1);
+	e = exec_nth(0);
+	check_released(e, 0, 4, IG_SIDE_SELL, IG_ORD_MARKET, 0, D("1"));
+	assert_int_equal(e->body.order.stop_px, D("103"));
+}
+
 /* Trailing by bps of the best price (IG_ORDF_TRAIL_BPS). */
 static void test_trailing_stop_bps(void **state)
 {
@@ -1070,6 +1138,7 @@ int main(void)
 		T(test_take_profit),
 		T(test_trailing_stop_price),
 		T(test_trailing_stop_bps),
+		T(test_bars_trigger_on_range),
 		T(test_attached_stop_loss),
 		T(test_cancel_armed_is_local),
 		T(test_cancel_replace_released_after_cancel_ack),
