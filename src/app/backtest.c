@@ -1,5 +1,6 @@
 /* backtest.c - an inline backtest with its report (see backtest.h). */
 #include "app/backtest.h"
+#include "app/sweep.h"
 
 #include "app/engine.h"
 #include "core/log.h"
@@ -146,6 +147,7 @@ int ig_backtest_run(const struct ig_config *cfg, const struct ig_backtest_opts *
 	memset(&eo, 0, sizeof(eo));
 	eo.epoch = 0; /* inline runs: identical client ids run after run */
 	eo.quiet_orders = !opts->verbose;
+	eo.feed_data = opts->feed_data;
 	rc = ig_engine_init(e, c, &eo, err, errlen);
 	if (rc != 0) {
 		free(e);
@@ -213,4 +215,72 @@ out:
 	free(e);
 	free(c);
 	return rc;
+}
+
+/* ------------------------------------------------------- sweep runner */
+
+static const char *sweep_stat_names[IG_RS__COUNT];
+static struct ig_feed_data *sweep_data; /* the parent's preload, shared by the forks */
+static bool sweep_preload;
+
+static int sweep_prepare(void *arg, const struct ig_config *cfg, char *err, size_t errlen)
+{
+	int rc;
+	(void)arg;
+	if (!sweep_preload)
+		return 0;
+	rc = ig_feed_preload(cfg, &sweep_data, err, errlen);
+	if (rc == IG_ECONFIG) {
+		/* A source that cannot be preloaded (unbounded synthetic):
+		 * every run reads it itself. */
+		sweep_data = NULL;
+		return 0;
+	}
+	return rc;
+}
+
+static void sweep_release(void *arg)
+{
+	(void)arg;
+	ig_feed_data_free(sweep_data);
+	sweep_data = NULL;
+}
+
+static int sweep_run(void *arg, const struct ig_config *cfg, char (*names)[IG_CFG_NAME_MAX],
+		     char (*vals)[IG_SWEEP_STAT_MAX], char *err, size_t errlen)
+{
+	static struct ig_backtest_result res;
+	struct ig_backtest_opts o;
+	int rc;
+
+	(void)arg;
+	memset(&o, 0, sizeof(o));
+	o.feed_data = sweep_data;
+	rc = ig_backtest_run(cfg, &o, &res, err, errlen);
+	if (rc != 0)
+		return rc;
+	for (uint32_t s = 0; s < res.nstrategies; s++) {
+		snprintf(names[s], IG_CFG_NAME_MAX, "%s", res.names[s]);
+		for (int i = 0; i < IG_RS__COUNT; i++)
+			ig_report_stat_format(&res.stats[s], (enum ig_report_stat)i,
+					      vals[(size_t)s * IG_RS__COUNT + (size_t)i],
+					      IG_SWEEP_STAT_MAX);
+	}
+	return (int)res.nstrategies;
+}
+
+static struct ig_sweep_runner sweep_runner = {
+	.nstats = IG_RS__COUNT,
+	.stat_names = sweep_stat_names,
+	.prepare = sweep_prepare,
+	.release = sweep_release,
+	.run = sweep_run,
+};
+
+const struct ig_sweep_runner *ig_backtest_sweep_runner(bool preload)
+{
+	for (int i = 0; i < IG_RS__COUNT; i++)
+		sweep_stat_names[i] = ig_report_stat_name((enum ig_report_stat)i);
+	sweep_preload = preload;
+	return &sweep_runner;
 }

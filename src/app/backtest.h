@@ -29,7 +29,15 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "feed/feed.h"
 #include "report/report.h"
+
+/* The sweep's runner (sweep.h) for backtests: one ig_backtest_run per
+ * combination, statistics as stats.json's, the data preloaded once in the
+ * parent when the feed allows it (csv; synthetic with feed.count) and no
+ * swept key is a feed key. Returns a static runner. */
+struct ig_sweep_runner;
+const struct ig_sweep_runner *ig_backtest_sweep_runner(bool preload);
 
 struct ig_backtest_opts {
 	const char *report_dir;   /* NULL: no files; else created if missing, and it gets
@@ -37,6 +45,9 @@ struct ig_backtest_opts {
 	const char *summary_json; /* NULL, or a path for the summary JSON (--summary-json) */
 	FILE *print_summary;      /* NULL, or where to print the human-readable summary */
 	const char *config_text;  /* shown in report.html; NULL: the text of cfg->file */
+	const struct ig_feed_data *feed_data; /* NULL: read the config's feed; else replay this
+					       * preloaded data (feed.h: ig_feed_preload), which
+					       * the caller keeps until the run returns */
 	bool verbose;             /* a log line per order, fill and reject (-v); off by default:
 				   * thousands of them would bury the warnings and the summary */
 };

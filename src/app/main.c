@@ -3,6 +3,9 @@
  *
  *   ingenium run -c FILE [--summary-json FILE] [--set KEY=VALUE]...
  *   ingenium backtest -c FILE [-v] [--report DIR] [--set KEY=VALUE]...
+ *   ingenium sweep -c FILE --grid KEY=A..B[:STEP]|KEY=v1,v2|KEY ... [--random N
+ *                  [--seed S]] [--jobs N] [--out DIR] [--sort [-]STAT]
+ *                  [--oos-from DATE] [--top N] [--set KEY=VALUE]...
  *   ingenium check-config -c FILE [--set KEY=VALUE]...
  *   ingenium strategies [--json] [-c FILE | --plugin PATH...]
  *   ingenium exchange-sim --listen 127.0.0.1:PORT [...]
@@ -14,6 +17,7 @@
  */
 #include "app/backtest.h"
 #include "app/engine.h"
+#include "app/sweep.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -31,6 +35,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define IG_VERSION "0.1.0"
 #define MAX_SETS 64
@@ -48,6 +53,10 @@ static void usage(FILE *out)
 		"                                                          writes report.html, stats.json,\n"
 		"                                                          trades.csv, equity.csv, summary.json\n"
 		"                                                          (-v: a log line per order, fill, reject)\n"
+		"  sweep -c FILE --grid KEY=A..B[:STEP] --grid KEY=v1,v2,... [--random N --seed S]\n"
+		"        [--jobs N] [--out DIR] [--sort [-]STAT] [--oos-from DATE] [--top N]\n"
+		"                                                          backtest every combination, on\n"
+		"                                                          all cores, ranked (DIR/sweep.csv)\n"
 		"  check-config -c FILE [--set KEY=VALUE]...               validate a config\n"
 		"  strategies [--json] [-c FILE | --plugin PATH...]        list strategy types and their params\n"
 		"                                                          (built-ins, plus the config's plugins)\n"
@@ -76,11 +85,41 @@ struct args {
 	bool quiet;
 	bool verbose;
 	bool json;
+	/* sweep */
+	struct ig_sweep_grid grids[IG_SWEEP_MAX_GRIDS];
+	uint32_t ngrids;
+	uint64_t random;
+	uint64_t seed;
+	uint32_t jobs;
+	uint32_t top;
+	const char *out;
+	const char *sort;
+	const char *oos_from;
 };
+
+/* Parses a whole unsigned number for option o. Returns 0 or -1 (printed). */
+static int parse_count(const char *o, const char *v, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long n;
+	if (v[0] < '0' || v[0] > '9') {
+		fprintf(stderr, "ingenium: %s %s: expected a whole number\n", o, v);
+		return -1;
+	}
+	n = strtoull(v, &end, 10);
+	if (*end != '\0' || n > max) {
+		fprintf(stderr, "ingenium: %s %s: expected a whole number up to %llu\n", o, v,
+			(unsigned long long)max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	memset(a, 0, sizeof(*a));
+	a->seed = 1;
 	if (argc < 2)
 		return -1;
 	a->cmd = argv[1];
@@ -106,6 +145,42 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return -1;
 			}
 			a->plugins[a->nplugins++] = v;
+			i++;
+		} else if (strcmp(o, "--grid") == 0 && v) {
+			char err[256];
+			if (a->ngrids == IG_SWEEP_MAX_GRIDS) {
+				fprintf(stderr, "ingenium: too many --grid options (max %d)\n",
+					IG_SWEEP_MAX_GRIDS);
+				return -1;
+			}
+			if (ig_sweep_grid_parse(v, &a->grids[a->ngrids], err, sizeof(err)) != 0) {
+				fprintf(stderr, "ingenium: %s\n", err);
+				return -1;
+			}
+			a->ngrids++;
+			i++;
+		} else if ((strcmp(o, "--random") == 0 || strcmp(o, "--seed") == 0 ||
+			    strcmp(o, "--jobs") == 0 || strcmp(o, "--top") == 0) && v) {
+			uint64_t n;
+			if (parse_count(o, v, o[2] == 'r' || o[2] == 's' ? UINT64_MAX : 100000, &n) != 0)
+				return -1;
+			if (o[2] == 'r')
+				a->random = n;
+			else if (o[2] == 's')
+				a->seed = n;
+			else if (o[2] == 'j')
+				a->jobs = (uint32_t)n;
+			else
+				a->top = (uint32_t)n;
+			i++;
+		} else if (strcmp(o, "--out") == 0 && v) {
+			a->out = v;
+			i++;
+		} else if (strcmp(o, "--sort") == 0 && v) {
+			a->sort = v;
+			i++;
+		} else if (strcmp(o, "--oos-from") == 0 && v) {
+			a->oos_from = v;
 			i++;
 		} else if (strcmp(o, "--json") == 0) {
 			a->json = true;
@@ -482,6 +557,64 @@ static int cmd_strategies(const struct args *a)
 	return 0;
 }
 
+/* `sweep`: every combination of the grids, backtested on all cores. Exit 0
+ * done, 1 bad options or nothing ran, 130 interrupted (rows kept). */
+static int cmd_sweep(struct args *a)
+{
+	struct ig_sweep_opts o;
+	struct ig_sweep_result res;
+	char err[IG_CFG_ERR_MAX];
+	int rc;
+
+	if (a->config == NULL) {
+		fprintf(stderr, "ingenium sweep: missing -c FILE\n");
+		return 2;
+	}
+	if (a->ngrids == 0) {
+		fprintf(stderr, "ingenium sweep: give at least one --grid KEY=A..B[:STEP] or KEY=v1,v2\n");
+		return 2;
+	}
+	memset(&o, 0, sizeof(o));
+	{
+		/* Data preloaded once is only right if no run changes the feed. */
+		bool preload = true;
+		for (uint32_t i = 0; i < a->ngrids; i++)
+			if (strncmp(a->grids[i].key, "feed.", 5) == 0)
+				preload = false;
+		o.runner = ig_backtest_sweep_runner(preload);
+	}
+	o.config = a->config;
+	o.sets = a->sets;
+	o.nsets = a->nsets;
+	o.grids = a->grids;
+	o.ngrids = a->ngrids;
+	o.random = a->random;
+	o.seed = a->seed;
+	o.jobs = a->jobs;
+	o.out_dir = a->out;
+	o.sort = a->sort;
+	o.oos_from = a->oos_from;
+	o.top = a->top;
+	o.quiet = a->quiet;
+	o.progress = !a->quiet && isatty(STDERR_FILENO);
+	rc = ig_sweep_run(&o, &res, err, sizeof(err));
+	for (uint32_t i = 0; i < a->ngrids; i++)
+		ig_sweep_grid_free(&a->grids[i]);
+	if (rc != 0 && rc != IG_EINTR) {
+		fprintf(stderr, "%s\n", err);
+		ig_strategy_plugins_unload();
+		return 1;
+	}
+	printf("sweep: %llu of %llu combinations (%llu failed), %u jobs, %.1f s, %.1f runs/s: %s/sweep.csv%s\n",
+	       (unsigned long long)res.done, (unsigned long long)res.planned,
+	       (unsigned long long)res.failed, res.jobs, res.elapsed_s, res.runs_per_s,
+	       a->out ? a->out : "sweep-out", rc == IG_EINTR ? " (interrupted)" : "");
+	ig_strategy_plugins_unload();
+	if (rc == IG_EINTR)
+		return 130;
+	return res.done > res.failed ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct args a;
@@ -508,6 +641,8 @@ int main(int argc, char **argv)
 		return cmd_run(&a);
 	if (strcmp(a.cmd, "backtest") == 0)
 		return cmd_backtest(&a);
+	if (strcmp(a.cmd, "sweep") == 0)
+		return cmd_sweep(&a);
 	if (strcmp(a.cmd, "check-config") == 0) {
 		rc = load(&cfg, &a);
 		if (rc == 0)

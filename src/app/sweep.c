@@ -724,51 +724,86 @@ static void progress(uint64_t done, uint64_t total, int64_t t0_ns, uint32_t runs
 	fflush(stderr);
 }
 
+/* The CSV field at index col of line (0-based), unquoted, into out. */
+static void csv_col(const char *line, uint32_t col, char *out, size_t cap)
+{
+	const char *c = line;
+	size_t n = 0;
+	for (uint32_t i = 0; i < col && c != NULL; i++) {
+		/* Skip one field, quoted or not. */
+		if (*c == '"') {
+			for (c++; *c != '\0' && !(c[0] == '"' && c[1] != '"'); c += c[0] == '"' ? 2 : 1)
+				;
+			if (*c == '"')
+				c++;
+		}
+		c = strchr(c, ',');
+		if (c != NULL)
+			c++;
+	}
+	if (c == NULL) {
+		out[0] = '\0';
+		return;
+	}
+	if (*c == '"')
+		c++;
+	while (c[n] != '\0' && c[n] != ',' && c[n] != '\n' && c[n] != '"' && n + 1 < cap)
+		n++;
+	memcpy(out, c, n);
+	out[n] = '\0';
+}
+
+/* Prints the best rows: the swept values, the strategy, the ranking
+ * statistic and a few others every trader looks at (and their out-of-sample
+ * values with --oos-from). */
 static void print_top(const struct sweep_run *s, uint32_t top)
 {
+	static const char *const show[] = {"return_pct", "max_drawdown_pct", "trades", "sharpe"};
 	const struct ig_sweep_opts *o = s->o;
 	const struct ig_sweep_runner *r = o->runner;
+	uint32_t cols[1 + 4], ncols = 0, base = o->ngrids + 1;
 	char field[IG_SWEEP_STAT_MAX];
 
 	if (s->nrows == 0)
 		return;
+	cols[ncols++] = (uint32_t)s->sort_col;
+	for (uint32_t k = 0; k < 4; k++)
+		for (uint32_t i = 0; i < r->nstats; i++)
+			if (strcmp(r->stat_names[i], show[k]) == 0 && i != (uint32_t)s->sort_col)
+				cols[ncols++] = i;
 	printf("%-4s", "#");
 	for (uint32_t i = 0; i < o->ngrids; i++) {
 		const char *k = strrchr(o->grids[i].key, '.');
-		printf(" %12.12s", k != NULL ? k + 1 : o->grids[i].key);
+		printf(" %10.10s", k != NULL ? k + 1 : o->grids[i].key);
 	}
-	printf(" %-12.12s %14.14s", "strategy", r->stat_names[s->sort_col]);
+	printf(" %-12.12s", "strategy");
+	for (uint32_t c = 0; c < ncols; c++)
+		printf(" %16.16s", r->stat_names[cols[c]]);
 	if (o->oos_from != NULL)
-		printf(" %14.14s", "oos");
+		for (uint32_t c = 0; c < 2 && c < ncols; c++) {
+			char name[64];
+			snprintf(name, sizeof(name), "oos_%s", r->stat_names[cols[c]]);
+			printf(" %16.16s", name);
+		}
 	printf("\n");
 	for (size_t k = 0; k < s->nrows && k < top; k++) {
-		const struct row *row = &s->rows[k];
-		const char *vals[IG_SWEEP_MAX_GRIDS];
-		ig_sweep_combo(o->grids, o->ngrids, row->combo, vals);
+		const char *line = s->rows[k].line;
 		printf("%-4zu", k + 1);
-		for (uint32_t i = 0; i < o->ngrids; i++)
-			printf(" %12.12s", vals[i]);
-		/* The strategy and statistics from the CSV line itself. */
-		{
-			const char *c = row->line;
-			uint32_t skip = o->ngrids;
-			char name[IG_CFG_NAME_MAX];
-			for (uint32_t i = 0; i < skip; i++)
-				c = strchr(c, ',') + 1;
-			snprintf(name, sizeof(name), "%.*s", (int)strcspn(c, ","), c);
-			printf(" %-12.12s", name);
-			c = strchr(c, ',') + 1;
-			for (int i = 0; i < s->sort_col; i++)
-				c = strchr(c, ',') + 1;
-			snprintf(field, sizeof(field), "%.*s", (int)strcspn(c, ",\n"), c);
-			printf(" %14.14s", field[0] ? field : "-");
-			if (o->oos_from != NULL) {
-				for (uint32_t i = (uint32_t)s->sort_col; i < r->nstats; i++)
-					c = strchr(c, ',') + 1;
-				snprintf(field, sizeof(field), "%.*s", (int)strcspn(c, ",\n"), c);
-				printf(" %14.14s", field[0] ? field : "-");
-			}
+		for (uint32_t i = 0; i < o->ngrids; i++) {
+			csv_col(line, i, field, sizeof(field));
+			printf(" %10.10s", field);
 		}
+		csv_col(line, o->ngrids, field, sizeof(field));
+		printf(" %-12.12s", field);
+		for (uint32_t c = 0; c < ncols; c++) {
+			csv_col(line, base + cols[c], field, sizeof(field));
+			printf(" %16.16s", field[0] ? field : "-");
+		}
+		if (o->oos_from != NULL)
+			for (uint32_t c = 0; c < 2 && c < ncols; c++) {
+				csv_col(line, base + r->nstats + cols[c], field, sizeof(field));
+				printf(" %16.16s", field[0] ? field : "-");
+			}
 		printf("\n");
 	}
 }
@@ -1030,6 +1065,8 @@ out:
 		sigaction(SIGPIPE, &old_pipe, NULL);
 	}
 	fclose(s.csv);
+	if (o->runner->release != NULL)
+		o->runner->release(o->runner->arg);
 	/* The rows kept, sorted, best first: rewritten whole, then renamed
 	 * over the file that grew as they came. */
 	if (s.nrows > 0) {

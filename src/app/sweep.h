@@ -96,6 +96,9 @@ struct ig_sweep_runner {
 	 * vals[s * nstats + i] for each strategy s (room for
 	 * IG_MAX_STRATEGIES); "" is an undefined statistic. Returns the
 	 * number of strategies, or a negative code with err set. */
+	/* Called once in the parent after the workers have ended (free what
+	 * prepare loaded). May be NULL. */
+	void (*release)(void *arg);
 	int (*run)(void *arg, const struct ig_config *cfg, char (*names)[IG_CFG_NAME_MAX],
 		   char (*vals)[IG_SWEEP_STAT_MAX], char *err, size_t errlen);
 	void *arg;
