@@ -67,6 +67,7 @@ void bench_fixed(struct bench_ctx *ctx);
  * sections[] table when that file lands). */
 void bench_pipeline(struct bench_ctx *ctx);
 void bench_inline(struct bench_ctx *ctx);
+void bench_sweep(struct bench_ctx *ctx);
 void bench_risk(struct bench_ctx *ctx);
 void bench_journal(struct bench_ctx *ctx);
 

@@ -54,6 +54,7 @@ static const struct bench_section sections[] = {
 	{"fixed", bench_fixed, "fixed-point parse/format cost per call"},
 	{"risk", bench_risk, "risk check, OMS order and fill cost per call"},
 	{"inline", bench_inline, "backtest events/s, sma_cross on the sample data"},
+	{"sweep", bench_sweep, "sweep backtest runs/s at 1 and 2 jobs (forked workers)"},
 	{"pipeline", bench_pipeline, "tick-to-order through the real engine, per mode/wait/rate"},
 	{"journal", bench_journal, "journal append rate, order latency added by sync: order / batch"},
 };
@@ -112,6 +113,8 @@ static const struct bench_target_def targets[] = {
 	 "pipeline.shared2.spin.10k.tick_to_order_p50_ns", "floor.oneway_p50_ns", BENCH_LE, 4.0},
 	{"inline.sma_cross", "inline backtest >= 10 M events/s with sma_cross on the sample data",
 	 "inline.sma_cross.events_per_s", NULL, BENCH_GE, 10e6},
+	{"sweep.scaling", "a sweep of CPU-bound backtests scales >= 1.8x from 1 to 2 jobs",
+	 "sweep.jobs2.runs_per_s", "sweep.jobs1.runs_per_s", BENCH_GE, 1.8},
 	{"risk.check_p99", "risk check p99 < 100 ns (issue 3)", "risk.check_p99_ns", NULL, BENCH_LE,
 	 100.0},
 };
