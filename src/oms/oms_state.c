@@ -305,6 +305,7 @@ int ig_oms_snapshot_read(struct ig_oms *oms, const void *buf, size_t len)
 		return IG_EPARSE;
 	v.buf = (uint8_t *)(uintptr_t)(b + SNAP_HEADER); /* read only in SV_READ */
 	sv_oms(&v, oms);
+	oms->day_next_ns = INT64_MIN; /* the days came from the snapshot */
 	return 0;
 }
 
@@ -317,6 +318,7 @@ void ig_oms_session_start(struct ig_oms *oms, bool recovering)
 	oms->last_status_events = 0;
 	oms->last_status_ns = 0;
 	oms->cur_out = NULL;
+	oms->day_next_ns = INT64_MIN;
 	/* Ingress times are another run's monotonic clock: a recovered mark
 	 * is stale until a fresh one arrives (risk then sees no fresh mark). */
 	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++) {
