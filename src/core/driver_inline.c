@@ -54,17 +54,41 @@ int ig_graph_thread_add(struct ig_graph *g, const char *name, int wait, int cpu,
 
 /* ------------------------------------------------------- inline driver */
 
-struct ig_inline_item {
-	struct ig_event ev;
-	uint8_t node;
+/* A node as the inline driver calls it: its ops resolved once. */
+struct ig_inline_node {
+	void (*handle)(void *self, const struct ig_event *ev, struct ig_emit *out);
+	int (*commit)(void *self, int64_t now_ns, enum ig_commit_mode mode, struct ig_emit *out);
+	void *self;
+	struct ig_emit *out;
 };
 
-/* The inline driver's FIFO. Owner: the thread running the inline driver. */
+#define IG_INLINE_MASK (IG_DRIVER_INLINE_Q - 1)
+#define IG_INLINE_NODE_SHIFT 16
+_Static_assert(IG_DRIVER_INLINE_Q <= (1u << IG_INLINE_NODE_SHIFT),
+	       "an item packs its event's index in the low 16 bits");
+
+/*
+ * The inline driver's FIFO. Owner: the thread running the inline driver.
+ *
+ * Items (destination node << 16 | event index) and the events they carry
+ * are two rings: an event emitted to several stages unchanged
+ * (ig_emit_same: the tick's market data to the strategies, the OMS and the
+ * executor) is stored once and referenced by one item per destination.
+ * Items and events are taken in the same FIFO order, so an event's slot is
+ * free once its last item is handled. Both restart at the front whenever
+ * the queue runs empty, so a backtest stays in a few hot lines.
+ */
 struct ig_inline_q {
 	struct ig_emit emit[IG_STAGE__COUNT]; /* one per producing stage, for src stamping */
-	struct ig_driver *drv;
-	uint32_t head, tail;
-	struct ig_inline_item items[IG_DRIVER_INLINE_Q];
+	uint32_t head, tail;                  /* items */
+	uint32_t ev_head;                     /* next event slot */
+	const struct ig_event *last;          /* the producer's event last copied to ev_head - 1 */
+	int8_t node_of[IG_STAGE__COUNT][IG_MAX_STRATEGY_THREADS];
+	struct ig_inline_node node[IG_GRAPH_MAX_NODES];
+	uint32_t src[IG_GRAPH_MAX_NODES];     /* the nodes with a source op */
+	uint32_t nsrc;
+	uint32_t item[IG_DRIVER_INLINE_Q];
+	struct ig_event ev[IG_DRIVER_INLINE_Q];
 };
 
 static struct ig_inline_q *q_of(struct ig_emit *em)
@@ -73,25 +97,49 @@ static struct ig_inline_q *q_of(struct ig_emit *em)
 	return (struct ig_inline_q *)(void *)(em - em->src);
 }
 
-static void q_put(struct ig_inline_q *q, uint32_t node, const struct ig_event *ev)
+static void q_full(void)
 {
-	struct ig_inline_item *it;
-
-	if (q->head - q->tail == IG_DRIVER_INLINE_Q) {
-		/* A cascade of 64K events from one input is a bug in a stage;
-		 * refuse loudly rather than drop silently. */
-		ig_log_error("inline queue overflow: stage cascade over %u events", IG_DRIVER_INLINE_Q);
-		abort();
-	}
-	it = &q->items[q->head++ & (IG_DRIVER_INLINE_Q - 1)];
-	it->ev = *ev;
-	it->node = (uint8_t)node;
+	/* A cascade of 64K events from one input is a bug in a stage;
+	 * refuse loudly rather than drop silently. */
+	ig_log_error("inline queue overflow: stage cascade over %u events", IG_DRIVER_INLINE_Q);
+	abort();
 }
 
-static void inline_emit(struct ig_emit *em, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
+/* One item for node. The check keeps one slot spare: the event being
+ * handled (already taken off) is never overwritten by what it emits. */
+static inline void q_item(struct ig_inline_q *q, uint32_t node, uint32_t evi)
+{
+	if (q->head - q->tail >= IG_DRIVER_INLINE_Q - 1)
+		q_full();
+	q->item[q->head++ & IG_INLINE_MASK] = node << IG_INLINE_NODE_SHIFT | evi;
+}
+
+static inline void q_put(struct ig_inline_q *q, uint32_t node, const struct ig_event *ev)
+{
+	uint32_t e = q->ev_head++ & IG_INLINE_MASK;
+	q_item(q, node, e);
+	q->ev[e] = *ev;
+	q->last = ev;
+}
+
+void ig__inline_emit(struct ig_emit *em, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
 {
 	struct ig_inline_q *q = q_of(em);
-	q_put(q, (uint32_t)q->drv->node_of[dst][idx], ev);
+	q_put(q, (uint32_t)q->node_of[dst][idx], ev);
+}
+
+void ig__inline_emit_same(struct ig_emit *em, enum ig_stage dst, uint32_t idx,
+			  struct ig_event *ev)
+{
+	struct ig_inline_q *q = q_of(em);
+	uint32_t node = (uint32_t)q->node_of[dst][idx];
+	/* The copy made for the previous destination, if that was this very
+	 * event (nothing else was put since: no drain runs inside a
+	 * producer's emits, and a drain that emptied the queue forgot it). */
+	if (q->last == ev)
+		q_item(q, node, (q->ev_head - 1) & IG_INLINE_MASK);
+	else
+		q_put(q, node, ev);
 }
 
 void ig__driver_inline_emit(struct ig_driver *d, uint32_t dst_node, const struct ig_event *ev)
@@ -103,24 +151,28 @@ void ig__driver_inline_emit(struct ig_driver *d, uint32_t dst_node, const struct
 void ig__driver_inline_drain(struct ig_driver *d)
 {
 	struct ig_inline_q *q = d->q;
+	uint64_t n = 0;
 	while (q->tail != q->head) {
 		/* Handled in place: emits append at head, far from this slot
-		 * (the queue never wraps onto an item being handled). */
-		struct ig_inline_item *it = &q->items[q->tail++ & (IG_DRIVER_INLINE_Q - 1)];
-		const struct ig_graph_node *n = &d->g.node[it->node];
-		struct ig_emit *out = &q->emit[n->stage];
-		d->events++;
-		n->ops->handle(n->self, &it->ev, out);
-		if (n->ops->commit != NULL)
-			n->ops->commit(n->self, ig_clock_mono_ns(), IG_COMMIT_EVENT, out);
+		 * (q_item keeps it from being reused while it is handled). */
+		uint32_t it = q->item[q->tail++ & IG_INLINE_MASK];
+		const struct ig_inline_node *nd = &q->node[it >> IG_INLINE_NODE_SHIFT];
+		n++;
+		nd->handle(nd->self, &q->ev[it & IG_INLINE_MASK], nd->out);
+		if (nd->commit != NULL)
+			nd->commit(nd->self, ig_clock_mono_ns(), IG_COMMIT_EVENT, nd->out);
 	}
+	d->events += n;
 	/* Empty: restart at the front so the queue stays in a few hot lines
 	 * instead of walking its whole array. */
-	q->head = q->tail = 0;
+	q->head = q->tail = q->ev_head = 0;
+	q->last = NULL;
 }
 
 int ig_driver_init(struct ig_driver *d, const struct ig_graph *g)
 {
+	struct ig_inline_q *q;
+
 	memset(d, 0, sizeof(*d));
 	d->g = *g;
 	memset(d->node_of, -1, sizeof(d->node_of));
@@ -131,16 +183,29 @@ int ig_driver_init(struct ig_driver *d, const struct ig_graph *g)
 			return IG_EINVAL;
 		d->node_of[n->stage][n->idx] = (int8_t)i;
 	}
-	d->q = aligned_alloc(IG_CACHELINE, (sizeof(struct ig_inline_q) + IG_CACHELINE - 1) /
-						   IG_CACHELINE * IG_CACHELINE);
-	if (d->q == NULL)
+	q = aligned_alloc(IG_CACHELINE, (sizeof(struct ig_inline_q) + IG_CACHELINE - 1) /
+						IG_CACHELINE * IG_CACHELINE);
+	if (q == NULL)
 		return IG_ENOMEM;
-	d->q->head = d->q->tail = 0;
-	d->q->drv = d;
+	d->q = q;
+	q->head = q->tail = q->ev_head = 0;
+	q->last = NULL;
+	q->nsrc = 0;
+	memcpy(q->node_of, d->node_of, sizeof(q->node_of));
 	for (int s = 0; s < IG_STAGE__COUNT; s++) {
-		d->q->emit[s].fn = inline_emit;
-		d->q->emit[s].src = (uint8_t)s;
-		d->q->emit[s].stamp = false;
+		memset(&q->emit[s], 0, sizeof(q->emit[s]));
+		q->emit[s].fn = ig__inline_emit;
+		q->emit[s].src = (uint8_t)s;
+		q->emit[s].stamp = false;
+	}
+	for (uint32_t i = 0; i < g->nnodes; i++) {
+		const struct ig_graph_node *n = &g->node[i];
+		q->node[i].handle = n->ops->handle;
+		q->node[i].commit = n->ops->commit;
+		q->node[i].self = n->self;
+		q->node[i].out = &q->emit[n->stage];
+		if (n->ops->source != NULL)
+			q->src[q->nsrc++] = i;
 	}
 	return 0;
 }
@@ -148,23 +213,23 @@ int ig_driver_init(struct ig_driver *d, const struct ig_graph *g)
 int ig_driver_run_inline(struct ig_driver *d)
 {
 	const struct ig_graph *g = &d->g;
+	struct ig_inline_q *q = d->q;
 	int n;
 
 	/* Work a stage already has (a venue's recovery answer) comes first. */
 	for (uint32_t i = 0; i < g->nnodes; i++)
 		if (g->node[i].ops->poll != NULL) {
 			g->node[i].ops->poll(g->node[i].self, ig_clock_mono_ns(),
-					     &d->q->emit[g->node[i].stage]);
+					     &q->emit[g->node[i].stage]);
 			ig__driver_inline_drain(d);
 		}
 	/* Then the sources, one unit at a time, each drained through the whole
 	 * pipeline before the next: deterministic. */
 	do {
 		n = 0;
-		for (uint32_t i = 0; i < g->nnodes; i++) {
-			if (g->node[i].ops->source == NULL)
-				continue;
-			n += g->node[i].ops->source(g->node[i].self, 0, &d->q->emit[g->node[i].stage]);
+		for (uint32_t k = 0; k < q->nsrc; k++) {
+			const struct ig_graph_node *gn = &g->node[q->src[k]];
+			n += gn->ops->source(gn->self, 0, q->node[q->src[k]].out);
 			ig__driver_inline_drain(d);
 		}
 	} while (n > 0);

@@ -70,6 +70,26 @@ static inline void ig_emit(struct ig_emit *e, enum ig_stage dst, uint32_t idx, s
 	e->fn(e, dst, idx, ev);
 }
 
+/* The inline driver's emit (driver_inline.c), and its variant for an
+ * event it holds already. Internal: stages call ig_emit / ig_emit_same. */
+void ig__inline_emit(struct ig_emit *e, enum ig_stage dst, uint32_t idx, struct ig_event *ev);
+void ig__inline_emit_same(struct ig_emit *e, enum ig_stage dst, uint32_t idx, struct ig_event *ev);
+
+/* ig_emit of an event the caller has just emitted through e to another
+ * destination and not changed since (one event routed to several stages).
+ * The threaded driver (and any other emitter) copies it again, as
+ * ig_emit does; the inline driver stores it once and only queues another
+ * reference to it. */
+static inline void ig_emit_same(struct ig_emit *e, enum ig_stage dst, uint32_t idx,
+				struct ig_event *ev)
+{
+	ig__emit_stamp(e, ev);
+	if (e->fn == ig__inline_emit)
+		ig__inline_emit_same(e, dst, idx, ev);
+	else
+		e->fn(e, dst, idx, ev);
+}
+
 /*
  * Outbox: one producer's path into one ring. Owner: the producer thread.
  */

@@ -55,6 +55,7 @@ int ig_oms_init(struct ig_oms *oms, const struct ig_config *cfg, uint32_t strate
 	}
 	ig_bucket_init(&oms->global_bucket, cfg->risk.max_orders_per_sec);
 	oms->reconciled = true; /* recovery closes it (ig_oms_after_replay) */
+	oms->day_next_ns = INT64_MIN;
 	/* From the config, so a replay judges balances as the live run did. */
 	oms->halt_on_mismatch = cfg->journal.on_mismatch == IG_MISMATCH_HALT;
 	oms->balance_tolerance = cfg->journal.balance_tolerance;
@@ -1273,44 +1274,107 @@ static bool triggers_bar(struct ig_order_rec *r, int64_t lo, int64_t hi)
 	}
 }
 
-/* Releases armed conditional orders that the new market data triggers:
- * a quote or trade at its mark px, a bar over its range [lo, hi]. */
+/* Releases strategy i's armed conditional orders that the new market data
+ * triggers: a quote or trade at its mark px, a bar over its range [lo, hi]. */
+/* Not inlined: its 64-byte aligned event would realign every mark's frame. */
+__attribute__((noinline)) static void check_triggers_s(struct ig_oms *oms, uint32_t i,
+						     const struct ig_event *md, uint16_t k,
+						     int64_t px, struct ig_emit *out)
+{
+	struct ig_oms_strategy *s = &oms->s[i];
+	bool bar = md->hdr.type == IG_EV_BAR;
+	for (uint32_t a = 0; a < s->narmed;) {
+		struct ig_order_rec *r = &s->om.pool[s->armed[a] - 1];
+		struct ig_event cause;
+		if (r->instrument_id != k ||
+		    !(bar ? triggers_bar(r, md->body.bar.low_px, md->body.bar.high_px)
+			  : triggers(r, px))) {
+			a++;
+			continue;
+		}
+		list_remove(s->armed, &s->narmed, s->armed[a]);
+		r->armed = false;
+		r->type = r->orig_type == IG_ORD_STOP_LIMIT ? IG_ORD_LIMIT : IG_ORD_MARKET;
+		s->triggered++;
+		cause = *md;
+		cause.hdr.strategy_id = (uint16_t)i;
+		cause.hdr.flags = 0;
+		{
+			/* It passed risk when placed, valued at its trigger;
+			 * it goes out now, at the market (or its limit), into
+			 * a book and a trading state that may have changed
+			 * since: the full check again, as for a new order. */
+			int reason = release_check(oms, s, &cause, r, r->type);
+			if (reason != IG_RJ_NONE) {
+				deny_release(oms, s, &cause, r, reason, out);
+				continue;
+			}
+		}
+		release(oms, s, &cause, r, out);
+	}
+}
+
+/* Releases armed conditional orders that the new mark triggers (only
+ * strategies with armed orders are scanned). */
 static void check_triggers(struct ig_oms *oms, const struct ig_event *md, uint16_t k, int64_t px,
 			   struct ig_emit *out)
 {
-	bool bar = md->hdr.type == IG_EV_BAR;
+	for (uint32_t i = 0; i < oms->nstrategies; i++)
+		if (oms->s[i].narmed != 0)
+			check_triggers_s(oms, i, md, k, px, out);
+}
+
+/* The earliest data time at which some strategy's UTC day rolls
+ * (INT64_MIN while one has seen no data time yet). */
+static int64_t day_next_of(const struct ig_oms *oms)
+{
+	int64_t next = INT64_MAX;
+	for (uint32_t i = 0; i < oms->nstrategies; i++) {
+		int64_t d = oms->s[i].day;
+		int64_t at = d == INT64_MIN ? INT64_MIN
+			     : d >= INT64_MAX / NS_PER_DAY - 1 ? INT64_MAX
+							       : (d + 1) * NS_PER_DAY;
+		if (at < next)
+			next = at;
+	}
+	return next;
+}
+
+/* A quote, trade or bar: the mark, every strategy's day roll and
+ * re-valuation, and the armed orders it triggers. */
+static void on_mark(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
+{
+	uint16_t k = in->hdr.instrument_id;
+	int64_t px = in->hdr.type == IG_EV_QUOTE ? (in->body.quote.bid_px + in->body.quote.ask_px) / 2
+		     : in->hdr.type == IG_EV_TRADE ? in->body.trade.px
+						   : in->body.bar.close_px;
+	/* Before day_next_ns no strategy's day rolls (roll_day would return
+	 * false for each): skip the per-strategy division. */
+	bool roll = in->hdr.ts_event_ns >= oms->day_next_ns;
+
+	oms->md_events++;
+	if (k >= IG_MAX_INSTRUMENTS)
+		return;
+	if (oms->observer != NULL)
+		oms->observer(oms->observer_arg, oms, in);
+	oms->marks[k].px = px;
+	oms->marks[k].ask_px = in->hdr.type == IG_EV_QUOTE ? in->body.quote.ask_px : px;
+	oms->marks[k].ts_event_ns = in->hdr.ts_event_ns;
+	oms->marks[k].ts_origin_ns = in->hdr.ts_origin_ns;
 	for (uint32_t i = 0; i < oms->nstrategies; i++) {
 		struct ig_oms_strategy *s = &oms->s[i];
-		for (uint32_t a = 0; a < s->narmed;) {
-			struct ig_order_rec *r = &s->om.pool[s->armed[a] - 1];
-			struct ig_event cause;
-			if (r->instrument_id != k ||
-			    !(bar ? triggers_bar(r, md->body.bar.low_px, md->body.bar.high_px)
-				  : triggers(r, px))) {
-				a++;
-				continue;
-			}
-			list_remove(s->armed, &s->narmed, s->armed[a]);
-			r->armed = false;
-			r->type = r->orig_type == IG_ORD_STOP_LIMIT ? IG_ORD_LIMIT : IG_ORD_MARKET;
-			s->triggered++;
-			cause = *md;
-			cause.hdr.strategy_id = (uint16_t)i;
-			cause.hdr.flags = 0;
-			{
-				/* It passed risk when placed, valued at its trigger;
-				 * it goes out now, at the market (or its limit), into
-				 * a book and a trading state that may have changed
-				 * since: the full check again, as for a new order. */
-				int reason = release_check(oms, s, &cause, r, r->type);
-				if (reason != IG_RJ_NONE) {
-					deny_release(oms, s, &cause, r, reason, out);
-					continue;
-				}
-			}
-			release(oms, s, &cause, r, out);
-		}
+		s->pos[k].mark_px = px;
+		if (roll)
+			day_roll(oms, s, in, out);
+		/* Equity moves with every mark, but re-valuing costs a
+		 * 128-bit multiply per instrument: do it per mark only
+		 * where a drawdown limit watches it, else at fills. */
+		if (s->pos[k].qty != 0 && s->lim.max_drawdown_pct != IG_RISK_UNSET)
+			revalue(oms, s);
 	}
+	if (roll)
+		oms->day_next_ns = day_next_of(oms);
+	check_triggers(oms, in, k, px, out);
 }
 
 static void status_line(struct ig_oms *oms)
@@ -1512,10 +1576,27 @@ static void on_reconcile(struct ig_oms *oms, const struct ig_event *in)
 		    oms->recon_mismatch ? " (balance difference reported)" : "");
 }
 
+static void handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out);
+
 void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
 {
 	oms->events++;
 	oms->cur_out = out;
+	/* Market data with nothing to journal or announce: straight to the
+	 * mark, outside the big dispatch (its register saves cost more than
+	 * the mark itself). */
+	if ((in->hdr.type == IG_EV_QUOTE || in->hdr.type == IG_EV_TRADE ||
+	     in->hdr.type == IG_EV_BAR) && !oms->journal && !oms->announce) {
+		on_mark(oms, in, out);
+		return;
+	}
+	handle(oms, in, out);
+}
+
+/* ig_oms_handle past its counters. */
+__attribute__((noinline)) static void handle(struct ig_oms *oms, const struct ig_event *in,
+					    struct ig_emit *out)
+{
 	/* The input first: the journal then holds it ahead of everything it
 	 * causes. Timers change nothing but the status line. */
 	if (oms->journal && in->hdr.type != IG_EV_TIMER)
@@ -1553,34 +1634,9 @@ void ig_oms_handle(struct ig_oms *oms, const struct ig_event *in, struct ig_emit
 	switch (in->hdr.type) {
 	case IG_EV_QUOTE:
 	case IG_EV_TRADE:
-	case IG_EV_BAR: {
-		uint16_t k = in->hdr.instrument_id;
-		int64_t px = in->hdr.type == IG_EV_QUOTE
-				     ? (in->body.quote.bid_px + in->body.quote.ask_px) / 2
-			     : in->hdr.type == IG_EV_TRADE ? in->body.trade.px
-							   : in->body.bar.close_px;
-		oms->md_events++;
-		if (k >= IG_MAX_INSTRUMENTS)
-			return;
-		if (oms->observer != NULL)
-			oms->observer(oms->observer_arg, oms, in);
-		oms->marks[k].px = px;
-		oms->marks[k].ask_px = in->hdr.type == IG_EV_QUOTE ? in->body.quote.ask_px : px;
-		oms->marks[k].ts_event_ns = in->hdr.ts_event_ns;
-		oms->marks[k].ts_origin_ns = in->hdr.ts_origin_ns;
-		for (uint32_t i = 0; i < oms->nstrategies; i++) {
-			struct ig_oms_strategy *s = &oms->s[i];
-			s->pos[k].mark_px = px;
-			day_roll(oms, s, in, out);
-			/* Equity moves with every mark, but re-valuing costs a
-			 * 128-bit multiply per instrument: do it per mark only
-			 * where a drawdown limit watches it, else at fills. */
-			if (s->pos[k].qty != 0 && s->lim.max_drawdown_pct != IG_RISK_UNSET)
-				revalue(oms, s);
-		}
-		check_triggers(oms, in, k, px, out);
+	case IG_EV_BAR:
+		on_mark(oms, in, out);
 		return;
-	}
 	case IG_EV_TIMER:
 		status_line(oms);
 		return;

@@ -186,6 +186,9 @@ struct ig_oms {
 	bool journal;                         /* emit journal records (IG_STAGE_JOURNAL) */
 	bool quiet_orders;                    /* no per-order/fill/reject log lines */
 	bool announce;                        /* send recovered positions to the strategies */
+	int64_t day_next_ns;                  /* no strategy's UTC day rolls at a mark of an
+					       * earlier data time (days only move forward);
+					       * INT64_MIN: unknown (init, snapshot, session) */
 	bool reconciled;                      /* new intents allowed (see above) */
 	bool halt_on_mismatch;                /* a balance difference keeps trading closed */
 	int64_t balance_tolerance;            /* differences up to this are not reported, 1e-8 */

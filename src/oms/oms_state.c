@@ -92,43 +92,81 @@ static inline uint64_t sv_uint(struct ig__sv *v, uint64_t x, size_t n)
 #define SV_U8(v, f) ((f) = (uint8_t)sv_uint((v), (uint64_t)(f), 1))
 #define SV_BOOL(v, f) ((f) = sv_uint((v), (uint64_t)(f), 1) != 0)
 
+/* An order record's fields, in walk order, with their kinds (one list for
+ * the visitor and the hash-only walk below). */
+#define SV_ORDER_FIELDS(X)                 \
+	X(U64, client_id)                  \
+	X(U64, venue_order_id)             \
+	X(I64, px)                         \
+	X(I64, qty)                        \
+	X(I64, filled_qty)                 \
+	X(I64, fill_notional)              \
+	X(I64, fees)                       \
+	X(I64, ref_px)                     \
+	X(I64, reserved)                   \
+	X(I64, ts_event_ns)                \
+	X(U64, last_trade_id)              \
+	X(I64, stop_px)                    \
+	X(I64, trail)                      \
+	X(I64, trail_ref_px)               \
+	X(I64, sl_px)                      \
+	X(U64, replaces)                   \
+	X(U64, parent_id)                  \
+	X(U8, orig_type)                   \
+	X(BOOL, armed)                     \
+	X(BOOL, held)                      \
+	X(BOOL, cancel_requested)          \
+	X(BOOL, expiring)                  \
+	X(U16, instrument_id)              \
+	X(U8, side)                        \
+	X(U8, type)                        \
+	X(U8, tif)                         \
+	X(U8, flags)                       \
+	X(U8, state)                       \
+	X(U32, next_free)
+
+/* The width each kind is walked at (sv_uint's n). */
+#define SVW_U64 8u
+#define SVW_I64 8u
+#define SVW_U32 4u
+#define SVW_U16 2u
+#define SVW_U8 1u
+#define SVW_BOOL 1u
+
 static void sv_order(struct ig__sv *v, struct ig_order_rec *r)
 {
-	SV_U64(v, r->client_id);
-	SV_U64(v, r->venue_order_id);
-	SV_I64(v, r->px);
-	SV_I64(v, r->qty);
-	SV_I64(v, r->filled_qty);
-	SV_I64(v, r->fill_notional);
-	SV_I64(v, r->fees);
-	SV_I64(v, r->ref_px);
-	SV_I64(v, r->reserved);
-	SV_I64(v, r->ts_event_ns);
-	SV_U64(v, r->last_trade_id);
-	SV_I64(v, r->stop_px);
-	SV_I64(v, r->trail);
-	SV_I64(v, r->trail_ref_px);
-	SV_I64(v, r->sl_px);
-	SV_U64(v, r->replaces);
-	SV_U64(v, r->parent_id);
-	SV_U8(v, r->orig_type);
-	SV_BOOL(v, r->armed);
-	SV_BOOL(v, r->held);
-	SV_BOOL(v, r->cancel_requested);
-	SV_BOOL(v, r->expiring);
-	SV_U16(v, r->instrument_id);
-	SV_U8(v, r->side);
-	SV_U8(v, r->type);
-	SV_U8(v, r->tif);
-	SV_U8(v, r->flags);
-	SV_U8(v, r->state);
-	SV_U32(v, r->next_free);
+#define X(kind, f) SV_##kind(v, r->f);
+	SV_ORDER_FIELDS(X)
+#undef X
+}
+
+/* n order records in a row. The hash walk folds each field exactly as
+ * sv_uint() does, in registers, without writing the fields back (the
+ * same values in the same order: the same hash); the widths add up to
+ * what the visitor would have counted. */
+static void sv_orders(struct ig__sv *v, struct ig_order_rec *r, uint32_t n)
+{
+	if (v->mode == SV_HASH) {
+		uint64_t h = v->hash;
+		for (uint32_t i = 0; i < n; i++) {
+			const struct ig_order_rec *o = &r[i];
+#define X(kind, f) h = (h ^ (uint64_t)(o->f)) * UINT64_C(0x9e3779b97f4a7c15);
+			SV_ORDER_FIELDS(X)
+#undef X
+		}
+		v->hash = h;
+#define X(kind, f) +SVW_##kind
+		v->off += (size_t)n * (0 SV_ORDER_FIELDS(X));
+#undef X
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		sv_order(v, &r[i]);
 }
 
 static void sv_order_mgr(struct ig__sv *v, struct ig_order_mgr *m)
 {
-	for (uint32_t i = 0; i < IG_OM_CAPACITY; i++)
-		sv_order(v, &m->pool[i]);
+	sv_orders(v, m->pool, IG_OM_CAPACITY);
 	for (uint32_t i = 0; i < IG_OM_HASH; i++) {
 		SV_U32(v, m->by_client[i]);
 		SV_U32(v, m->by_venue[i]);
@@ -139,8 +177,7 @@ static void sv_order_mgr(struct ig__sv *v, struct ig_order_mgr *m)
 	SV_U32(v, m->tombs);
 	SV_U64(v, m->retired);
 	SV_U64(v, m->illegal);
-	for (uint32_t i = 0; i < IG_OM_HISTORY; i++)
-		sv_order(v, &m->history[i]);
+	sv_orders(v, m->history, IG_OM_HISTORY);
 	SV_U64(v, m->history_n);
 }
 
@@ -305,6 +342,7 @@ int ig_oms_snapshot_read(struct ig_oms *oms, const void *buf, size_t len)
 		return IG_EPARSE;
 	v.buf = (uint8_t *)(uintptr_t)(b + SNAP_HEADER); /* read only in SV_READ */
 	sv_oms(&v, oms);
+	oms->day_next_ns = INT64_MIN; /* the days came from the snapshot */
 	return 0;
 }
 
@@ -317,6 +355,7 @@ void ig_oms_session_start(struct ig_oms *oms, bool recovering)
 	oms->last_status_events = 0;
 	oms->last_status_ns = 0;
 	oms->cur_out = NULL;
+	oms->day_next_ns = INT64_MIN;
 	/* Ingress times are another run's monotonic clock: a recovered mark
 	 * is stale until a fresh one arrives (risk then sees no fresh mark). */
 	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++) {

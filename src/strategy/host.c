@@ -124,6 +124,8 @@ uint64_t ig_strategy_host_misuse(const struct ig_strategy_host *h, uint16_t stra
 static struct ig_open_mirror *mirror_find(struct ig_strategy_ctx *c, uint64_t client_id)
 {
 	uint32_t seen = 0;
+	if (client_id != 0 && c->nopen == 0)
+		return NULL; /* none in use (the order's last fill freed it) */
 	for (uint32_t i = 0; i < IG_CTX_MAX_OPEN; i++) {
 		if (c->open[i].client_id == client_id)
 			return &c->open[i];
@@ -358,16 +360,51 @@ static bool held(struct ig_strategy_host *h, const struct ig_event *ev)
 	return false;
 }
 
+/* Market data to every strategy here subscribed to its instrument. */
+static void deliver_md(struct ig_strategy_host *h, const struct ig_event *ev, struct ig_emit *out)
+{
+	uint16_t k = ev->hdr.instrument_id;
+	if (k >= IG_MAX_INSTRUMENTS)
+		return;
+	for (uint32_t i = 0; i < h->n; i++) {
+		struct ig_strategy_ctx *c = h->ctx[i];
+		const struct ig_strategy_type *t = c->type;
+		if (!c->subscribed[k])
+			continue;
+		call(c, ev, out,
+		     ev->hdr.type == IG_EV_QUOTE   ? t->on_quote
+		     : ev->hdr.type == IG_EV_TRADE ? t->on_trade
+						   : t->on_bar);
+	}
+}
+
+static void host_handle(struct ig_strategy_host *h, const struct ig_event *ev, struct ig_emit *out);
+
 void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *ev,
 			     struct ig_emit *out)
 {
-	const struct ig_strategy_type *t;
-
 	if (__atomic_load_n(&h->owner, __ATOMIC_RELAXED) != (const void *)&thread_token)
 		/* The thread that runs the host from now on (the driver's). */
 		__atomic_store_n(&h->owner, (const void *)&thread_token, __ATOMIC_RELAXED);
 	if (ev->hdr.ts_event_ns > h->now_ns)
 		h->now_ns = ev->hdr.ts_event_ns;
+	/* Market data once started, with no timer to run first (none armed,
+	 * or stopped): straight to the strategies, outside the big dispatch. */
+	if ((ev->hdr.type == IG_EV_QUOTE || ev->hdr.type == IG_EV_TRADE ||
+	     ev->hdr.type == IG_EV_BAR) && h->started &&
+	    (h->stopped || (h->next_due_ns == INT64_MAX && !h->unarmed))) {
+		deliver_md(h, ev, out);
+		return;
+	}
+	host_handle(h, ev, out);
+}
+
+/* ig_strategy_host_handle past the owner and the data time. */
+__attribute__((noinline)) static void host_handle(struct ig_strategy_host *h,
+						  const struct ig_event *ev, struct ig_emit *out)
+{
+	const struct ig_strategy_type *t;
+
 	if (!h->started && !held(h, ev)) {
 		/* on_start: once, before any other callback, on this thread. */
 		h->started = true;
@@ -401,16 +438,7 @@ void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *
 	case IG_EV_QUOTE:
 	case IG_EV_TRADE:
 	case IG_EV_BAR:
-		for (uint32_t i = 0; i < h->n; i++) {
-			struct ig_strategy_ctx *c = h->ctx[i];
-			if (ev->hdr.instrument_id >= IG_MAX_INSTRUMENTS || !c->subscribed[ev->hdr.instrument_id])
-				continue;
-			t = c->type;
-			call(c, ev, out,
-			     ev->hdr.type == IG_EV_QUOTE   ? t->on_quote
-			     : ev->hdr.type == IG_EV_TRADE ? t->on_trade
-							   : t->on_bar);
-		}
+		deliver_md(h, ev, out);
 		return;
 	case IG_EV_TIMER:
 		for (uint32_t i = 0; i < h->n; i++)

@@ -49,6 +49,7 @@ static void route_to(const struct ig_tick *t, struct ig_event *ev, unsigned to, 
 {
 	const struct ig_tick_routes *r = &t->routes;
 	uint16_t k = ev->hdr.instrument_id;
+	bool sent = false;
 	/* Timers go only where something uses them: threads with an on_timer
 	 * strategy, and the OMS when it prints status lines. */
 	uint32_t mask = ev->hdr.type == IG_EV_CONTROL ? (uint32_t)((1ull << r->nthreads) - 1)
@@ -56,16 +57,27 @@ static void route_to(const struct ig_tick *t, struct ig_event *ev, unsigned to, 
 			: (k < IG_MAX_INSTRUMENTS ? r->md_mask[k] : 0);
 
 	ev->hdr.strategy_id = IG_STRATEGY_NONE;
+	/* The first destination gets ig_emit, the others the same event,
+	 * unchanged: ig_emit_same (the inline driver stores it once). */
+#define ROUTE_TO(dst, idx)                                  \
+	do {                                                \
+		if (sent)                                   \
+			ig_emit_same(out, (dst), (idx), ev); \
+		else                                        \
+			ig_emit(out, (dst), (idx), ev);      \
+		sent = true;                                \
+	} while (0)
 	if (to & TO_STRATEGIES)
 		for (uint32_t s = 0; s < r->nthreads; s++)
 			if (mask & (1u << s))
-				ig_emit(out, IG_STAGE_STRATEGY, s, ev);
+				ROUTE_TO(IG_STAGE_STRATEGY, s);
 	if (!(to & TO_BOOKS))
 		return;
 	if (ev->hdr.type != IG_EV_TIMER || r->timers_to_oms)
-		ig_emit(out, IG_STAGE_OMS, 0, ev);
+		ROUTE_TO(IG_STAGE_OMS, 0);
 	if (ev->hdr.type != IG_EV_TIMER && ev->hdr.type != IG_EV_CONTROL && r->md_to_exec)
-		ig_emit(out, IG_STAGE_EXEC, 0, ev);
+		ROUTE_TO(IG_STAGE_EXEC, 0);
+#undef ROUTE_TO
 }
 
 static void route(const struct ig_tick *t, struct ig_event *ev, struct ig_emit *out)

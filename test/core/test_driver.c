@@ -18,7 +18,10 @@
  *   - threaded shared (all three on one worker): the same, no deadlock;
  *   - a request made from another thread reaches the sink through
  *     has_work/poll after ig_driver_wake, and only then does the run end;
- *   - hop names and the hop histograms' counts.
+ *   - hop names and the hop histograms' counts;
+ *   - inline fan-out (ig_emit_same): one event to several stages arrives
+ *     intact at each, in emit order, behind nothing its first destination
+ *     emits; a "same" emit of another event is copied, not confused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -284,6 +287,111 @@ static void test_init_refuses_duplicate_address(void **state)
 	ig_driver_destroy(&D);
 }
 
+/* ---- inline fan-out: ig_emit then ig_emit_same to two more stages ---- */
+
+#define FAN_UNITS 3u
+#define FAN_LOG 64u
+
+struct fan_rec { uint8_t stage; uint16_t type; uint64_t count; uint8_t src; };
+static struct fan_rec fan_log[FAN_LOG];
+static uint32_t fan_n, fan_units;
+
+static void fan_record(uint8_t stage, const struct ig_event *ev)
+{
+	if (fan_n < FAN_LOG)
+		fan_log[fan_n++] = (struct fan_rec){ stage, ev->hdr.type, ev->body.timer.count,
+						     ev->hdr.src };
+}
+
+/* Each unit: data n to STRATEGY 0, the same to OMS and EXEC, then another
+ * event (count 1000 + n) sent "same" to OMS without having been emitted:
+ * it must be copied as itself. */
+static int fan_source(void *self, int64_t now_ns, struct ig_emit *out)
+{
+	struct ig_event ev, other;
+	(void)self, (void)now_ns;
+	if (fan_units == FAN_UNITS)
+		return 0;
+	fan_units++;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = EV_DATA;
+	ev.body.timer.count = fan_units;
+	ig_emit(out, IG_STAGE_STRATEGY, 0, &ev);
+	ig_emit_same(out, IG_STAGE_OMS, 0, &ev);
+	ig_emit_same(out, IG_STAGE_EXEC, 0, &ev);
+	other = ev;
+	other.body.timer.count = 1000 + fan_units;
+	ig_emit_same(out, IG_STAGE_OMS, 0, &other);
+	return 1;
+}
+
+/* The first destination answers each data event with an ack to the OMS
+ * (queued behind the OMS's and the executor's copies of the data). */
+static void fan_first(void *self, const struct ig_event *ev, struct ig_emit *out)
+{
+	struct ig_event ack;
+	(void)self;
+	fan_record(IG_STAGE_STRATEGY, ev);
+	memset(&ack, 0, sizeof(ack));
+	ack.hdr.type = EV_ACK;
+	ack.body.timer.count = ev->body.timer.count;
+	ig_emit(out, IG_STAGE_OMS, 0, &ack);
+}
+
+static void fan_oms(void *self, const struct ig_event *ev, struct ig_emit *out)
+{
+	(void)self, (void)out;
+	fan_record(IG_STAGE_OMS, ev);
+}
+
+static void fan_exec(void *self, const struct ig_event *ev, struct ig_emit *out)
+{
+	(void)self, (void)out;
+	fan_record(IG_STAGE_EXEC, ev);
+}
+
+static void test_inline_fan_out(void **state)
+{
+	static const struct ig_stage_ops fsrc = { .name = "src", .handle = no_handle,
+						  .source = fan_source };
+	static const struct ig_stage_ops ffirst = { .name = "first", .handle = fan_first };
+	static const struct ig_stage_ops foms = { .name = "oms", .handle = fan_oms };
+	static const struct ig_stage_ops fexec = { .name = "exec", .handle = fan_exec };
+	struct ig_graph g;
+	uint32_t i = 0;
+	(void)state;
+
+	fan_n = fan_units = 0;
+	memset(&g, 0, sizeof(g));
+	g.ring_size = 2;
+	ig_graph_node_add(&g, &fsrc, NULL, IG_STAGE_TICK, 0, false);
+	ig_graph_node_add(&g, &ffirst, NULL, IG_STAGE_STRATEGY, 0, true);
+	ig_graph_node_add(&g, &foms, NULL, IG_STAGE_OMS, 0, false);
+	ig_graph_node_add(&g, &fexec, NULL, IG_STAGE_EXEC, 0, false);
+	assert_int_equal(ig_driver_init(&D, &g), 0);
+	assert_int_equal(ig_driver_run_inline(&D), 0);
+	/* Per unit: first, OMS and executor get the data (from the tick),
+	 * the OMS the other event, then the first's ack. */
+	assert_int_equal(fan_n, 5 * FAN_UNITS);
+	for (uint64_t u = 1; u <= FAN_UNITS; u++) {
+		const struct fan_rec want[5] = {
+			{ IG_STAGE_STRATEGY, EV_DATA, u, IG_STAGE_TICK },
+			{ IG_STAGE_OMS, EV_DATA, u, IG_STAGE_TICK },
+			{ IG_STAGE_EXEC, EV_DATA, u, IG_STAGE_TICK },
+			{ IG_STAGE_OMS, EV_DATA, 1000 + u, IG_STAGE_TICK },
+			{ IG_STAGE_OMS, EV_ACK, u, IG_STAGE_STRATEGY },
+		};
+		for (uint32_t k = 0; k < 5; k++, i++) {
+			assert_int_equal(fan_log[i].stage, want[k].stage);
+			assert_int_equal(fan_log[i].type, want[k].type);
+			assert_int_equal(fan_log[i].count, want[k].count);
+			assert_int_equal(fan_log[i].src, want[k].src);
+		}
+	}
+	assert_int_equal(D.events, 5 * FAN_UNITS);
+	ig_driver_destroy(&D);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_threaded_dedicated),
 		cmocka_unit_test(test_threaded_shared),
 		cmocka_unit_test(test_init_refuses_duplicate_address),
+		cmocka_unit_test(test_inline_fan_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

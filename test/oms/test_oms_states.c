@@ -1026,6 +1026,37 @@ static void test_global_trading_state_control(void **state)
 	assert_int_equal(oms.trading_state, IG_TS_ACTIVE);
 }
 
+/*
+ * Marks skip the per-strategy day roll until the earliest next UTC day of
+ * any strategy (oms.day_next_ns). A snapshot read can move days back: the
+ * next mark must roll from the restored day, not from the day the books
+ * had before the read.
+ */
+static void test_day_roll_after_snapshot_read(void **state)
+{
+	static uint8_t snap[1 << 22];
+	struct ig_oms_strategy *s;
+	int64_t day0;
+	long len;
+	(void)state;
+	oh_start();
+	s = &oms.s[0];
+	mark(0, "100");
+	day0 = s->day;
+	assert_true(ig_oms_snapshot_size(&oms) <= sizeof(snap));
+	len = ig_oms_snapshot_write(&oms, snap, sizeof(snap));
+	assert_true(len > 0);
+	mark(NEXT_DAY_MS + DAY_MS, "100"); /* day 2 */
+	assert_int_equal(s->day, day0 + 2);
+	mark(NEXT_DAY_MS + DAY_MS + H_MS, "100");
+	assert_int_equal(s->day, day0 + 2);
+	assert_int_equal(ig_oms_snapshot_read(&oms, snap, (size_t)len), 0);
+	assert_int_equal(s->day, day0);
+	mark(NEXT_DAY_MS + H_MS, "100"); /* day 1: rolls from the restored day 0 */
+	assert_int_equal(s->day, day0 + 1);
+	assert_int_equal(oms.s[1].day, day0 + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1053,6 +1084,7 @@ int main(void)
 		T(test_regression_trigger_ignores_reducing),
 		T(test_regression_trigger_ignores_halted),
 		T(test_regression_held_replacement_ignores_reducing),
+		T(test_day_roll_after_snapshot_read),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
