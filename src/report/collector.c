@@ -33,25 +33,31 @@ struct strat {
 	int64_t pos[IG_MAX_INSTRUMENTS];
 	uint32_t nopen;         /* instruments with a nonzero position */
 	struct trip trip[IG_MAX_INSTRUMENTS];
-	int64_t exposed_ns;
+	int64_t exposed_ns;     /* tick data: time with a position */
+	bool touched;           /* a round trip opened or closed since the last sample */
+	uint64_t nsamples, exposed_samples;
 	int64_t fees;
 
 	/* equity */
 	bool has_sample;
 	int64_t first_ts, last_ts;
-	int64_t last_eq, last_cash;
-	int64_t peak, peak_ts;
-	bool in_dd;
-	double ep_depth;        /* deepest drawdown of the episode in progress, percent */
+	int64_t first_eq, last_eq, last_cash;
+	int64_t peak;           /* running max of the samples */
+	uint64_t zero_idx;      /* index of the last sample at the peak (drawdown 0) */
+	int64_t zero_ts;
+	double ep_dd;           /* deepest drawdown since that sample, fraction */
 	uint64_t episodes;
-	double sum_depth;
-	double max_dd;          /* percent */
+	double sum_ep_dd;       /* fractions */
+	double max_dd;          /* fraction */
 	int64_t max_dd_ns;
 
 	/* daily returns (UTC days with samples) */
 	int64_t day, day_eq, day_prev_close;
-	uint64_t ndays;
-	double d_mean, d_m2, d_down2;
+	uint64_t days;          /* UTC days with samples */
+	uint64_t nret;          /* day returns: days - 1 */
+	bool day_bad;           /* a return was not finite (a day closed at 0) */
+	bool day_nonpos;        /* some 1 + r <= 0 */
+	double d_log, d_mean, d_m2, d_down2;
 
 	/* monthly returns */
 	int32_t month;
@@ -61,9 +67,11 @@ struct strat {
 
 	/* round trips */
 	uint64_t ntrades, wins;
-	int64_t gross_win, gross_loss, sum_pnl;
+	int64_t sum_pnl;
 	double pnl_mean, pnl_m2;
-	double best, worst, sum_ret;
+	double best, worst;     /* trade returns, fractions */
+	double sum_ret, sum_pos_ret, sum_neg_ret, sum_log_ret;
+	bool ret_nonpos;        /* some 1 + return <= 0 */
 
 	struct ig__report_series eq;
 	struct ig__report_marker *mk;
@@ -81,7 +89,8 @@ struct ig_report {
 	bool have_ts;
 	int64_t first_ts, last_ts; /* of prices */
 	int64_t annual_days;
-	double rf_daily;
+	double rf;              /* annual risk-free rate, fraction */
+	bool ticks;             /* quotes or trades seen: exposure is a share of time */
 	uint32_t cap;
 	FILE *equity_csv, *trades_csv;
 	bool io_error;
@@ -237,7 +246,7 @@ int ig_report_new(struct ig_report **out, const struct ig_report_opts *o, char *
 	r->ns = o->nstrategies;
 	r->ninst = o->ninstruments;
 	r->annual_days = o->annual_days;
-	r->rf_daily = ig_fixed_to_double(o->risk_free_pct) / 100.0 / (double)o->annual_days;
+	r->rf = ig_fixed_to_double(o->risk_free_pct) / 100.0;
 	r->cap = o->chart_points;
 	for (uint16_t k = 0; k < o->ninstruments; k++)
 		snprintf(r->symbols[k], NAME_MAX_, "%s", o->symbols[k]);
@@ -324,27 +333,42 @@ void ig_report_price(struct ig_report *r, uint16_t k, int64_t ts_ns, int64_t px)
 		r->io_error = true;
 }
 
+void ig_report_set_ticks(struct ig_report *r)
+{
+	r->ticks = true;
+}
+
 /* --------------------------------------------------------- round trips */
+
+/* The trip's return, a fraction: dir * (exit VWAP / entry VWAP - 1) -
+ * fees / entry notional; 0 when the trip has no entry or exit fill (a
+ * position the collector never saw open). */
+static double trip_return(const struct trip *t)
+{
+	double entry, exit_;
+
+	if (t->entry_qty <= 0 || t->exit_qty <= 0 || t->entry_notional <= 0)
+		return 0;
+	entry = money(t->entry_notional) / money(t->entry_qty);
+	exit_ = money(t->exit_notional) / money(t->exit_qty);
+	return (double)t->dir * (exit_ / entry - 1.0) - money(t->fees) / money(t->entry_notional);
+}
 
 static void trip_close(struct ig_report *r, uint32_t s, uint16_t k, int64_t ts, int64_t px)
 {
 	struct strat *st = &r->s[s];
 	struct trip *t = &st->trip[k];
 	int64_t entry_px = 0, exit_px = 0;
-	double ret = t->entry_notional > 0 ? money(t->flow) / money(t->entry_notional) * 100.0 : 0;
-	double pnl = money(t->flow), d;
+	double ret = trip_return(t), pnl = money(t->flow), d;
 
 	if (t->entry_qty > 0)
 		ig_fixed_div(t->entry_notional, t->entry_qty, &entry_px);
 	if (t->exit_qty > 0)
 		ig_fixed_div(t->exit_notional, t->exit_qty, &exit_px);
 	st->ntrades++;
-	if (t->flow > 0) {
+	st->touched = true;
+	if (t->flow > 0)
 		st->wins++;
-		st->gross_win += t->flow;
-	} else if (t->flow < 0) {
-		st->gross_loss -= t->flow;
-	}
 	st->sum_pnl += t->flow;
 	d = pnl - st->pnl_mean;
 	st->pnl_mean += d / (double)st->ntrades;
@@ -354,6 +378,14 @@ static void trip_close(struct ig_report *r, uint32_t s, uint16_t k, int64_t ts, 
 	if (st->ntrades == 1 || ret < st->worst)
 		st->worst = ret;
 	st->sum_ret += ret;
+	if (ret > 0)
+		st->sum_pos_ret += ret;
+	else if (ret < 0)
+		st->sum_neg_ret += ret;
+	if (1.0 + ret > 0)
+		st->sum_log_ret += log1p(ret);
+	else
+		st->ret_nonpos = true;
 	marker_add(st, 2 * r->cap, ts, px, 2);
 	if (r->trades_csv != NULL) {
 		char a[40], b[40], q[IG_FIXED_STRLEN], ep[IG_FIXED_STRLEN], xp[IG_FIXED_STRLEN],
@@ -366,7 +398,7 @@ static void trip_close(struct ig_report *r, uint32_t s, uint16_t k, int64_t ts, 
 		ig_fixed_format(t->flow, pl, sizeof(pl));
 		ig_fixed_format(t->fees, fe, sizeof(fe));
 		if (fprintf(r->trades_csv, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%.6f,%llu\n", st->name,
-			    r->symbols[k], a, b, t->dir > 0 ? "long" : "short", q, ep, xp, pl, fe, ret,
+			    r->symbols[k], a, b, t->dir > 0 ? "long" : "short", q, ep, xp, pl, fe, ret * 100.0,
 			    (unsigned long long)t->bars) < 0)
 			r->io_error = true;
 	}
@@ -382,6 +414,7 @@ static void trip_open(struct ig_report *r, uint32_t s, uint16_t k, int64_t ts, i
 	t->open = true;
 	t->dir = dir;
 	t->entry_ts = ts;
+	st->touched = true;
 	if (st->chart_k < 0)
 		st->chart_k = k;
 	marker_add(st, 2 * r->cap, ts, px, dir > 0 ? 0 : 1);
@@ -452,23 +485,33 @@ void ig_report_fill(struct ig_report *r, uint32_t s, uint16_t k, int64_t ts_ns, 
 
 /* -------------------------------------------------------------- equity */
 
-static void day_close(struct ig_report *r, struct strat *st)
+/* Ends the UTC day in progress: its last equity gives the day's return
+ * against the previous day with samples (the first day has none). */
+static void day_close(struct strat *st)
 {
-	double ret, d, ex;
+	double ret, d;
 
-	if (st->day_prev_close <= 0) {
+	st->days++;
+	if (st->days == 1) {
 		st->day_prev_close = st->day_eq;
 		return;
 	}
 	ret = money(st->day_eq) / money(st->day_prev_close) - 1.0;
-	st->ndays++;
-	d = ret - st->d_mean;
-	st->d_mean += d / (double)st->ndays;
-	st->d_m2 += d * (ret - st->d_mean);
-	ex = ret - r->rf_daily;
-	if (ex < 0)
-		st->d_down2 += ex * ex;
 	st->day_prev_close = st->day_eq;
+	if (!isfinite(ret)) {
+		st->day_bad = true;
+		return;
+	}
+	st->nret++;
+	d = ret - st->d_mean;
+	st->d_mean += d / (double)st->nret;
+	st->d_m2 += d * (ret - st->d_mean);
+	if (ret < 0)
+		st->d_down2 += ret * ret;
+	if (1.0 + ret > 0)
+		st->d_log += log1p(ret);
+	else
+		st->day_nonpos = true;
 }
 
 static void month_close(struct strat *st)
@@ -489,14 +532,14 @@ static void month_close(struct strat *st)
 	st->months[st->nmonths++] = m;
 }
 
+/* A drawdown episode: from the sample at zero_idx (drawdown 0) to the
+ * sample at ts (drawdown 0 again, or the last sample). */
 static void episode_close(struct strat *st, int64_t ts)
 {
 	st->episodes++;
-	st->sum_depth += st->ep_depth;
-	if (ts - st->peak_ts > st->max_dd_ns)
-		st->max_dd_ns = ts - st->peak_ts;
-	st->in_dd = false;
-	st->ep_depth = 0;
+	st->sum_ep_dd += st->ep_dd;
+	if (ts - st->zero_ts > st->max_dd_ns)
+		st->max_dd_ns = ts - st->zero_ts;
 }
 
 void ig_report_equity(struct ig_report *r, uint32_t s, int64_t ts_ns, int64_t equity, int64_t cash,
@@ -506,24 +549,28 @@ void ig_report_equity(struct ig_report *r, uint32_t s, int64_t ts_ns, int64_t eq
 	int64_t day;
 	int32_t month;
 	double dd = 0;
+	uint64_t idx;
 
 	if (s >= r->ns)
 		return;
 	st = &r->s[s];
 	day = floor_div(ts_ns, NS_PER_DAY);
 	month = month_of(ts_ns);
+	idx = st->nsamples++;
+	if (st->touched || st->nopen > 0)
+		st->exposed_samples++;
+	st->touched = false;
 	if (!st->has_sample) {
 		st->has_sample = true;
 		st->first_ts = ts_ns;
+		st->first_eq = equity;
 		st->peak = equity;
-		st->peak_ts = ts_ns;
 		st->day = day;
-		st->day_prev_close = st->capital;
 		st->month = month;
 		st->month_prev_close = st->capital;
 	} else {
 		if (day != st->day) {
-			day_close(r, st);
+			day_close(st);
 			st->day = day;
 		}
 		if (month != st->month) {
@@ -537,17 +584,20 @@ void ig_report_equity(struct ig_report *r, uint32_t s, int64_t ts_ns, int64_t eq
 	st->last_eq = equity;
 	st->last_cash = cash;
 	if (equity >= st->peak) {
-		if (st->in_dd)
+		/* drawdown 0: ends an episode if there was a sample in between */
+		if (idx > st->zero_idx + 1)
 			episode_close(st, ts_ns);
 		st->peak = equity;
-		st->peak_ts = ts_ns;
+		st->zero_idx = idx;
+		st->zero_ts = ts_ns;
+		st->ep_dd = 0;
 	} else if (st->peak > 0) {
-		dd = money(st->peak - equity) / money(st->peak) * 100.0;
-		st->in_dd = true;
-		if (dd > st->ep_depth)
-			st->ep_depth = dd;
-		if (dd > st->max_dd)
-			st->max_dd = dd;
+		double f = 1.0 - money(equity) / money(st->peak);
+		dd = f * 100.0;
+		if (f > st->ep_dd)
+			st->ep_dd = f;
+		if (f > st->max_dd)
+			st->max_dd = f;
 	}
 	if (ig__report_series_add(&st->eq, r->cap, ts_ns, equity, dd) != 0)
 		r->io_error = true;
@@ -585,23 +635,32 @@ static void set_double(struct ig_report_stats *st, enum ig_report_stat id, doubl
 
 #define SETD(st, name, val) set_double((st), IG_RS_##name, &(st)->name, (val))
 
+/* The geometric mean of n returns from the sum of log(1 + r): exp(sum / n)
+ * - 1; 0 when some 1 + r <= 0. */
+static double gmean(double sum_log, double n, bool nonpos)
+{
+	return nonpos ? 0.0 : expm1(sum_log / n);
+}
+
 static void stats_of(const struct ig_report *r, const struct strat *s, struct ig_report_stats *o)
 {
-	uint16_t k = ig_report_chart_instrument(r, (uint32_t)(s - r->s));
+	uint16_t home = s->home;
 	int64_t eq = s->has_sample ? s->last_eq : s->capital;
-	double n = (double)s->ntrades, nd = (double)s->ndays, ann = (double)r->annual_days;
-	double cagr = NAN, std_d = NAN;
+	int64_t e0 = s->has_sample ? s->first_eq : s->capital;
+	double n = (double)s->ntrades, ann = (double)r->annual_days;
+	double a_ret = NAN;
 
 	memset(o, 0, sizeof(*o));
 	/* doubles start undefined (NaN), as the defined mask says */
-	o->return_pct = o->buy_hold_return_pct = o->cagr_pct = o->max_drawdown_pct = NAN;
-	o->avg_drawdown_pct = o->win_rate_pct = o->best_trade_pct = o->worst_trade_pct = NAN;
-	o->avg_trade_pct = o->profit_factor = o->sqn = o->sharpe = o->sortino = o->calmar = NAN;
-	o->volatility_ann_pct = o->exposure_pct = NAN;
+	o->return_pct = o->return_ann_pct = o->buy_hold_return_pct = o->cagr_pct = NAN;
+	o->max_drawdown_pct = o->avg_drawdown_pct = o->win_rate_pct = o->best_trade_pct = NAN;
+	o->worst_trade_pct = o->avg_trade_pct = o->profit_factor = o->expectancy_pct = NAN;
+	o->sqn = o->sharpe = o->sortino = o->calmar = o->volatility_ann_pct = NAN;
+	o->exposure_pct = NAN;
 
 	SET(o, equity_initial, s->capital);
 	SET(o, equity_final, eq);
-	SET(o, equity_peak, s->has_sample && s->peak > s->capital ? s->peak : s->capital);
+	SET(o, equity_peak, s->has_sample ? s->peak : s->capital);
 	SET(o, cash_final, s->has_sample ? s->last_cash : s->capital);
 	SET(o, fees, s->fees);
 	SET(o, trades, (int64_t)s->ntrades);
@@ -612,48 +671,71 @@ static void stats_of(const struct ig_report *r, const struct strat *s, struct ig
 		SET(o, open_trades, open);
 	}
 	SET(o, duration_s, s->has_sample ? (s->last_ts - s->first_ts) / NS_PER_S : 0);
-	if (s->capital > 0)
-		SETD(o, return_pct, money(eq - s->capital) / money(s->capital) * 100.0);
-	if (r->first_px[k] > 0)
+	if (e0 > 0)
+		SETD(o, return_pct, money(eq - e0) / money(e0) * 100.0);
+	if (r->first_px[home] > 0)
 		SETD(o, buy_hold_return_pct,
-		     money(r->last_px[k] - r->first_px[k]) / money(r->first_px[k]) * 100.0);
+		     money(r->last_px[home] - r->first_px[home]) / money(r->first_px[home]) * 100.0);
 	if (s->has_sample) {
-		SETD(o, max_drawdown_pct, s->max_dd);
-		SETD(o, avg_drawdown_pct, s->episodes > 0 ? s->sum_depth / (double)s->episodes : 0.0);
-		SET(o, max_drawdown_duration_s, s->max_dd_ns / NS_PER_S);
+		SETD(o, max_drawdown_pct, s->max_dd > 0 ? -s->max_dd * 100.0 : 0.0);
+		if (s->episodes > 0) {
+			SETD(o, avg_drawdown_pct, -s->sum_ep_dd / (double)s->episodes * 100.0);
+			SET(o, max_drawdown_duration_s, s->max_dd_ns / NS_PER_S);
+		}
 	}
-	if (s->capital > 0 && nd > 0) {
-		double ratio = money(eq) / money(s->capital);
-		cagr = ratio <= 0 ? -100.0 : (pow(ratio, ann / nd) - 1.0) * 100.0;
-		SETD(o, cagr_pct, cagr);
+	if (s->has_sample && e0 > 0 && s->last_ts > s->first_ts) {
+		double years = (double)(s->last_ts - s->first_ts) / (double)NS_PER_DAY / ann;
+		double ratio = money(eq) / money(e0);
+		if (ratio == 0)
+			SETD(o, cagr_pct, -100.0);
+		else if (ratio > 0)
+			SETD(o, cagr_pct, (pow(ratio, 1.0 / years) - 1.0) * 100.0);
 	}
-	if (s->ndays >= 2) {
-		std_d = sqrt(s->d_m2 / (nd - 1));
-		SETD(o, volatility_ann_pct, std_d * sqrt(ann) * 100.0);
-		if (std_d > 0)
-			SETD(o, sharpe, (s->d_mean - r->rf_daily) / std_d * sqrt(ann));
-		if (s->d_down2 > 0)
-			SETD(o, sortino, (s->d_mean - r->rf_daily) / sqrt(s->d_down2 / nd) * sqrt(ann));
+	if (s->days > 0 && !s->day_bad) {
+		/* the first day counts as a return of 0 in the geometric mean */
+		double g = gmean(s->d_log, (double)s->days, s->day_nonpos);
+		double vol = NAN;
+		a_ret = expm1(ann * log1p(g));
+		SETD(o, return_ann_pct, a_ret * 100.0);
+		if (s->nret >= 2) {
+			/* (var + (1+g)^2)^N - (1+g)^(2N), as (1+g)^(2N) * (exp(N *
+			 * log(1 + var / (1+g)^2)) - 1): the same value without the
+			 * cancellation of two large powers */
+			double var = s->d_m2 / (double)(s->nret - 1), g1 = (1.0 + g) * (1.0 + g);
+			vol = sqrt(pow(g1, ann) * expm1(ann * log1p(var / g1)));
+			SETD(o, volatility_ann_pct, vol * 100.0);
+		}
+		if (vol > 0)
+			SETD(o, sharpe, (a_ret * 100.0 - r->rf * 100.0) / (vol * 100.0));
+		if (s->nret > 0 && s->d_down2 > 0)
+			SETD(o, sortino,
+			     (a_ret - r->rf) / (sqrt(s->d_down2 / (double)s->nret) * sqrt(ann)));
+		if (s->max_dd > 0)
+			SETD(o, calmar, a_ret / s->max_dd);
 	}
-	if (isfinite(cagr) && s->max_dd > 0)
-		SETD(o, calmar, cagr / s->max_dd);
 	if (s->ntrades > 0) {
 		int64_t sum = s->sum_pnl, nn = (int64_t)s->ntrades;
 		SETD(o, win_rate_pct, (double)s->wins / n * 100.0);
-		SETD(o, best_trade_pct, s->best);
-		SETD(o, worst_trade_pct, s->worst);
-		SETD(o, avg_trade_pct, s->sum_ret / n);
+		SETD(o, best_trade_pct, s->best * 100.0);
+		SETD(o, worst_trade_pct, s->worst * 100.0);
+		SETD(o, avg_trade_pct, gmean(s->sum_log_ret, n, s->ret_nonpos) * 100.0);
 		SET(o, expectancy, (sum >= 0 ? sum + nn / 2 : sum - nn / 2) / nn);
-		if (s->gross_loss > 0)
-			SETD(o, profit_factor, money(s->gross_win) / money(s->gross_loss));
+		SETD(o, expectancy_pct, s->sum_ret / n * 100.0);
+		if (s->sum_neg_ret < 0)
+			SETD(o, profit_factor, s->sum_pos_ret / -s->sum_neg_ret);
 		if (s->ntrades >= 2) {
 			double sd = sqrt(s->pnl_m2 / (n - 1));
 			if (sd > 0)
 				SETD(o, sqn, sqrt(n) * s->pnl_mean / sd);
 		}
 	}
-	if (r->have_ts && r->last_ts > r->first_ts)
-		SETD(o, exposure_pct, (double)s->exposed_ns / (double)(r->last_ts - r->first_ts) * 100.0);
+	if (r->ticks) {
+		if (r->have_ts && r->last_ts > r->first_ts)
+			SETD(o, exposure_pct,
+			     (double)s->exposed_ns / (double)(r->last_ts - r->first_ts) * 100.0);
+	} else if (s->nsamples > 0) {
+		SETD(o, exposure_pct, (double)s->exposed_samples / (double)s->nsamples * 100.0);
+	}
 }
 
 int ig_report_finish(struct ig_report *r, struct ig_report_stats *st)
@@ -663,9 +745,10 @@ int ig_report_finish(struct ig_report *r, struct ig_report_stats *st)
 		for (uint32_t i = 0; i < r->ns; i++) {
 			struct strat *s = &r->s[i];
 			if (s->has_sample) {
-				day_close(r, s);
+				day_close(s);
 				month_close(s);
-				if (s->in_dd)
+				/* the last sample ends an episode even if not recovered */
+				if (s->nsamples - 1 > s->zero_idx + 1)
 					episode_close(s, s->last_ts);
 			}
 			ig__report_series_flush(&s->eq);

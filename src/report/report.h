@@ -11,13 +11,14 @@
  * by a test directly:
  *
  *   ig_report_price()   a market-data price of instrument k at ts (data
- *                       time); counts exposure and bars held, buy & hold,
- *                       the price chart
+ *                       time); counts bars held, buy & hold, the price
+ *                       chart, and for tick data the time with a position
  *   ig_report_fill()    a fill of strategy s, with the position after it;
  *                       builds round trips (below), streams trades.csv
- *   ig_report_equity()  an equity sample of strategy s; streams
- *                       equity.csv, keeps the running peak, drawdown
- *                       episodes, per-UTC-day and per-month returns and a
+ *   ig_report_equity()  an equity sample of strategy s (one per bar, after
+ *                       the bar's fills); streams equity.csv, keeps the
+ *                       running peak, drawdown episodes, per-UTC-day and
+ *                       per-month returns, the exposed samples and a
  *                       bounded downsampled curve for the HTML charts
  *   ig_report_finish()  closes the last day and month, computes the stats,
  *                       closes the CSV files
@@ -34,7 +35,8 @@
  * quantity, in proportion to the position change: the part that reaches 0
  * closes the round trip, the rest opens the next one (fee split the same
  * way). pnl = the round trip's cash flow: sells' notional - buys'
- * notional - cash fees (net of fees).
+ * notional - cash fees (net of fees); its return = dir * (exit VWAP /
+ * entry VWAP - 1) - fees / entry notional.
  *
  * Memory: per strategy a fixed state plus the month table (one entry per
  * calendar month of data) and bounded chart buffers (report.chart_points).
@@ -61,6 +63,7 @@
 	X(equity_peak, MONEY)              \
 	X(cash_final, MONEY)               \
 	X(return_pct, PCT)                 \
+	X(return_ann_pct, PCT)             \
 	X(buy_hold_return_pct, PCT)        \
 	X(cagr_pct, PCT)                   \
 	X(duration_s, SECONDS)             \
@@ -75,6 +78,7 @@
 	X(avg_trade_pct, PCT)              \
 	X(profit_factor, RATIO)            \
 	X(expectancy, MONEY)               \
+	X(expectancy_pct, PCT)             \
 	X(sqn, RATIO)                      \
 	X(sharpe, RATIO)                   \
 	X(sortino, RATIO)                  \
@@ -166,6 +170,11 @@ void ig_report_price(struct ig_report *r, uint16_t k, int64_t ts_ns, int64_t px)
 void ig_report_fill(struct ig_report *r, uint32_t s, uint16_t k, int64_t ts_ns, int side,
 		    int64_t px, int64_t qty, int64_t fee_cash, int64_t fee_base_value,
 		    int64_t pos_after);
+
+/* Tells the collector the data has quotes or trades (not only bars):
+ * exposure_pct becomes a share of data time instead of a share of the
+ * equity samples. */
+void ig_report_set_ticks(struct ig_report *r);
 
 /* An equity sample of strategy s at ts_ns (non-decreasing per strategy):
  * equity, cash and position (of its chart instrument), all 1e-8. */

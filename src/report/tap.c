@@ -12,6 +12,7 @@ void ig_report_tap_init(struct ig_report_tap *t, struct ig_report *r, uint32_t n
 	t->nstrategies = nstrategies;
 	t->every_ns = equity_every_s * NS_PER_S;
 	t->have_key = false;
+	t->ticks = false;
 	t->key = 0;
 	t->last_ts = 0;
 }
@@ -39,6 +40,10 @@ void ig_report_tap_observe(void *arg, const struct ig_oms *oms, const struct ig_
 		key = ev->hdr.type == IG_EV_BAR || t->every_ns <= 0 ? ts
 		      : ts >= 0 ? ts / t->every_ns
 				: -((-ts + t->every_ns - 1) / t->every_ns);
+		if (ev->hdr.type != IG_EV_BAR && !t->ticks) {
+			t->ticks = true;
+			ig_report_set_ticks(t->r);
+		}
 		if (t->have_key && key != t->key)
 			sample(t, oms);
 		t->key = key;

@@ -25,6 +25,7 @@ struct ig_report_tap {
 	uint32_t nstrategies;
 	int64_t every_ns;      /* tick data: bucket width, 0 = every timestamp */
 	bool have_key;
+	bool ticks;            /* a quote or trade was seen (ig_report_set_ticks) */
 	int64_t key;           /* the bucket (or bar timestamp) being sampled */
 	int64_t last_ts;       /* data time of the last mark */
 };

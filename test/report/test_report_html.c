@@ -93,7 +93,8 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* One strategy's equity.csv rows: last equity and the max drawdown. */
+/* One strategy's equity.csv rows: last equity and the max drawdown
+ * (negative percent). */
 static void equity_of(const char *name, int64_t *last, double *max_dd, size_t *rows)
 {
 	char path[128], line[512];
@@ -122,8 +123,9 @@ static void equity_of(const char *name, int64_t *last, double *max_dd, size_t *r
 			peak = v;
 		first = false;
 		if (peak > 0 && v < peak) {
-			double dd = ig_fixed_to_double(peak - v) / ig_fixed_to_double(peak) * 100.0;
-			if (dd > *max_dd)
+			/* 1 - equity / running peak, reported negative in percent */
+			double dd = -(1.0 - ig_fixed_to_double(v) / ig_fixed_to_double(peak)) * 100.0;
+			if (dd < *max_dd)
 				*max_dd = dd;
 		}
 	}
@@ -176,7 +178,7 @@ static void test_files_consistent(void **state)
 		assert_int_equal(last, final);
 		assert_int_equal(final, res.stats[i].equity_final);
 		assert_true(fabs(max_dd - json_real_value(json_object_get(st, "max_drawdown_pct"))) < 1e-6);
-		assert_true(max_dd > 0);
+		assert_true(max_dd < 0);
 		assert_int_equal(trade_rows(name),
 				 (size_t)json_integer_value(json_object_get(st, "trades")));
 		assert_int_equal(res.stats[i].trades, json_integer_value(json_object_get(st, "trades")));
@@ -219,6 +221,14 @@ static void test_html_self_contained(void **state)
 	assert_non_null(strstr(html, "<svg class=\"equity\""));
 	assert_non_null(strstr(html, "<table class=\"stats\""));
 	assert_non_null(strstr(html, "<table class=\"months\""));
+	/* the stats table has every stat, the new ones included */
+	for (int id = 0; id < IG_RS__COUNT; id++) {
+		char row[96];
+		snprintf(row, sizeof(row), "<tr><td>%s</td>", ig_report_stat_name((enum ig_report_stat)id));
+		assert_non_null(strstr(html, row));
+	}
+	assert_non_null(strstr(html, "<tr><td>return_ann_pct</td>"));
+	assert_non_null(strstr(html, "<tr><td>expectancy_pct</td>"));
 	free(html);
 }
 

@@ -1,22 +1,18 @@
 /*
  * test_report_stats.c - the report collector (src/report/) fed directly: a
- * hand-computed case of seven daily equity samples and four round trips
- * (a plain long, a flip long -> short, partial exits, an open trade at the
- * end) checks every statistic, trades.csv and equity.csv; the flip's
- * split; the series downsampler's bound; undefined stats are JSON null;
- * the stat table's names, formatter and double accessor.
+ * hand-computed case of twelve 12-hourly equity samples (a day without
+ * data, two recovered drawdowns, one still open at the end) and four closed
+ * round trips (partial exits with fees, in and out within one bar, a flip
+ * short -> long) plus one open at the end checks every statistic,
+ * trades.csv and equity.csv; a drawdown that never recovers; a drawdown
+ * only at the last sample (no episode); a flat curve (sharpe null); tick
+ * data's time-share exposure; the series downsampler's bound; undefined
+ * stats are JSON null; the stat table's names, formatter and double
+ * accessor.
  *
- * Expected values were computed by hand (python) from the definitions in
- * docs/backtesting-reports.md:
- *   equities 1000 1100 990 1050 1155 1108.8 1097.25 (capital 1000, one a day)
- *   daily returns 0, .1, -.1, .0606.., .1, -.04, -.0104..
- *   sharpe 4.015967, sortino 7.353370, volatility 143.068640 %,
- *   cagr 12537.134163 % (365/7 days), calmar 1253.713416,
- *   drawdown episodes: 10 % (day 1 -> day 4, 3 days) and 5 % (day 4 ->
- *   end, unrecovered), so max 10, avg 7.5, max duration 259200 s
- *   trades pnl 8, -10, 20, 0: win rate 50, profit factor 2.8,
- *   expectancy 4.5, sqn 0.709299, best 11.111111 %, worst -10 %,
- *   avg 2.277778 %; exposure 3 of 6 days = 50 %; buy & hold 100 -> 120 = 20 %.
+ * Expected values come from test/report/gen_stats_expected.py, which
+ * computes them independently (plain Python) from the formulas in
+ * docs/backtesting-reports.md; its cases are the ones below.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,7 +34,9 @@
 #include <unistd.h>
 
 #define DAY INT64_C(86400000000000)
+#define HOUR INT64_C(3600000000000)
 #define T0 (INT64_C(1704067200) * INT64_C(1000000000) + DAY / 2) /* 2024-01-01T12:00Z */
+#define T00 (INT64_C(1704067200) * INT64_C(1000000000))           /* 2024-01-01T00:00Z */
 #define FX(s) fx_parse(s)
 
 static int64_t fx_parse(const char *s)
@@ -109,64 +107,69 @@ static size_t lines(const char *path)
 
 static void test_hand_computed(void **state)
 {
-	static const char *eq[] = { "1000", "1100", "990", "1050", "1155", "1108.8", "1097.25" };
-	static const char *px[] = { "100", "110", "95", "85", "50", "55", "120" };
+	/* gen_stats_expected.py, case 1: hours from 00:00Z, equity, price */
+	static const int hours[] = { 0, 12, 24, 36, 48, 60, 96, 108, 120, 132, 144, 156 };
+	static const char *eq[] = { "1000", "1000", "1040", "1010", "980", "1060",
+				    "1050", "1030", "1045", "1075", "1020", "990" };
+	static const char *px[] = { "100", "102", "104", "101", "98", "106",
+				    "106", "103", "104", "107", "102", "105" };
 	struct ig_report *r = make(dir, 64);
 	struct ig_report_stats st;
 	char path[128], buf[512];
 	FILE *f;
 	(void)state;
 
-	for (int d = 0; d < 7; d++) {
-		int64_t t = T0 + d * DAY;
-		ig_report_price(r, 0, t, FX(px[d]));
-		switch (d) {
-		case 0: fill(r, t, IG_SIDE_BUY, "100", "1", "1", "1"); break;
-		case 1: fill(r, t, IG_SIDE_SELL, "110", "1", "1", "0"); break;
-		case 2:
-			fill(r, t, IG_SIDE_BUY, "100", "1", "0", "1");
-			fill(r, t + 3600000000000, IG_SIDE_SELL, "90", "3", "0", "-2");
-			break;
-		case 3: fill(r, t, IG_SIDE_BUY, "80", "2", "0", "0"); break;
-		case 4: fill(r, t, IG_SIDE_BUY, "50", "2", "0", "2"); break;
+	for (int i = 0; i < 12; i++) {
+		int64_t t = T00 + hours[i] * HOUR;
+		ig_report_price(r, 0, t, FX(px[i]));
+		switch (i) {
+		case 1: fill(r, t, IG_SIDE_BUY, "102", "2", "0.5", "2"); break;
+		case 3: fill(r, t, IG_SIDE_SELL, "101", "1", "0.25", "1"); break;
+		case 4: fill(r, t, IG_SIDE_SELL, "98", "1", "0.25", "0"); break;
 		case 5:
-			fill(r, t, IG_SIDE_SELL, "60", "1", "0", "1");
-			fill(r, t + 60000000000, IG_SIDE_SELL, "40", "1", "0", "0");
+			fill(r, t, IG_SIDE_BUY, "106", "1", "0", "1");
+			fill(r, t, IG_SIDE_SELL, "107", "1", "0", "0");
 			break;
-		case 6: fill(r, t, IG_SIDE_BUY, "100", "1", "0", "1"); break;
+		case 7: fill(r, t, IG_SIDE_SELL, "103", "2", "0", "-2"); break;
+		case 8: fill(r, t, IG_SIDE_BUY, "104", "3", "0", "1"); break;
+		case 9: fill(r, t, IG_SIDE_SELL, "107", "1", "0.1", "0"); break;
+		case 10: fill(r, t, IG_SIDE_BUY, "102", "1", "0", "1"); break;
 		}
-		ig_report_equity(r, 0, t, FX(eq[d]), FX(eq[d]), 0);
+		ig_report_equity(r, 0, t, FX(eq[i]), FX(eq[i]), 0);
 	}
 	assert_int_equal(ig_report_finish(r, &st), 0);
 
 	assert_int_equal(st.equity_initial, IG_FIXED(1000));
-	assert_int_equal(st.equity_final, FX("1097.25"));
-	assert_int_equal(st.equity_peak, FX("1155"));
+	assert_int_equal(st.equity_final, FX("990"));
+	assert_int_equal(st.equity_peak, FX("1075"));
+	assert_int_equal(st.cash_final, FX("990"));
 	assert_int_equal(st.trades, 4);
 	assert_int_equal(st.open_trades, 1);
-	assert_int_equal(st.duration_s, 6 * 86400);
-	assert_int_equal(st.max_drawdown_duration_s, 3 * 86400);
-	assert_int_equal(st.fees, IG_FIXED(2));
-	assert_int_equal(st.expectancy, FX("4.5"));
-	near(st.return_pct, 9.725);
-	near(st.buy_hold_return_pct, 20);
-	near(st.max_drawdown_pct, 10);
-	near(st.avg_drawdown_pct, 7.5);
+	assert_int_equal(st.duration_s, 156 * 3600);
+	assert_int_equal(st.max_drawdown_duration_s, 259200);
+	assert_int_equal(st.fees, FX("1.1"));
+	assert_int_equal(st.expectancy, FX("-1.025"));
+	near(st.return_pct, -1.0);
+	near(st.return_ann_pct, -45.740681085);
+	near(st.buy_hold_return_pct, 5.0);
+	near(st.cagr_pct, -43.127883751);
+	near(st.max_drawdown_pct, -7.906976744);
+	near(st.avg_drawdown_pct, -5.502132064);
 	near(st.win_rate_pct, 50);
-	near(st.profit_factor, 2.8);
-	near(st.sqn, 0.709299);
-	near(st.best_trade_pct, 100.0 / 9.0);
-	near(st.worst_trade_pct, -10);
-	near(st.avg_trade_pct, 2.277778);
-	near(st.sharpe, 4.015967);
-	near(st.sortino, 7.353370);
-	near(st.volatility_ann_pct, 143.068640);
-	near(st.cagr_pct, 12537.134163);
-	near(st.calmar, 1253.713416);
-	near(st.exposure_pct, 50);
+	near(st.best_trade_pct, 2.788461538);
+	near(st.worst_trade_pct, -2.941176471);
+	near(st.avg_trade_pct, -0.067888916);
+	near(st.profit_factor, 0.953939116);
+	near(st.expectancy_pct, -0.045048123);
+	near(st.sqn, -0.528091580);
+	near(st.sharpe, -0.617461678);
+	near(st.sortino, -0.637460806);
+	near(st.calmar, -5.784850843);
+	near(st.volatility_ann_pct, 74.078574737);
+	near(st.exposure_pct, 83.333333333);
 	assert_true(st.defined == (UINT64_C(1) << IG_RS__COUNT) - 1);
 
-	/* trades.csv: the four round trips; the flip's two halves. */
+	/* trades.csv: the four round trips; return_pct is the trade return. */
 	snprintf(path, sizeof(path), "%s/trades.csv", dir);
 	assert_int_equal(lines(path), 5);
 	f = fopen(path, "r");
@@ -175,21 +178,21 @@ static void test_hand_computed(void **state)
 	assert_string_equal(buf, "strategy,symbol,entry_ts,exit_ts,side,qty,entry_px,exit_px,pnl,fees,"
 				 "return_pct,bars_held\n");
 	assert_non_null(fgets(buf, sizeof(buf), f));
-	assert_string_equal(buf, "s0,X,2024-01-01T12:00:00Z,2024-01-02T12:00:00Z,long,1,100,110,8,2,"
-				 "8.000000,1\n");
+	assert_string_equal(buf, "s0,X,2024-01-01T12:00:00Z,2024-01-03T00:00:00Z,long,2,102,99.5,-6,1,"
+				 "-2.941176,3\n");
 	assert_non_null(fgets(buf, sizeof(buf), f));
-	assert_string_equal(buf, "s0,X,2024-01-03T12:00:00Z,2024-01-03T13:00:00Z,long,1,100,90,-10,0,"
-				 "-10.000000,0\n");
+	assert_string_equal(buf, "s0,X,2024-01-03T12:00:00Z,2024-01-03T12:00:00Z,long,1,106,107,1,0,"
+				 "0.943396,0\n");
 	assert_non_null(fgets(buf, sizeof(buf), f));
-	assert_string_equal(buf, "s0,X,2024-01-03T13:00:00Z,2024-01-04T12:00:00Z,short,2,90,80,20,0,"
-				 "11.111111,1\n");
+	assert_string_equal(buf, "s0,X,2024-01-05T12:00:00Z,2024-01-06T00:00:00Z,short,2,103,104,-2,0,"
+				 "-0.970874,1\n");
 	assert_non_null(fgets(buf, sizeof(buf), f));
-	assert_string_equal(buf, "s0,X,2024-01-05T12:00:00Z,2024-01-06T12:01:00Z,long,2,50,50,0,0,"
-				 "0.000000,1\n");
+	assert_string_equal(buf, "s0,X,2024-01-06T00:00:00Z,2024-01-06T12:00:00Z,long,1,104,107,2.9,0.1,"
+				 "2.788462,1\n");
 	fclose(f);
-	/* equity.csv: a header and seven rows; the last is equity_final. */
+	/* equity.csv: a header and twelve rows; the last is equity_final. */
 	snprintf(path, sizeof(path), "%s/equity.csv", dir);
-	assert_int_equal(lines(path), 8);
+	assert_int_equal(lines(path), 13);
 
 	snprintf(path, sizeof(path), "%s/stats.json", dir);
 	assert_int_equal(ig_report_write_stats(r, &st, path), 0);
@@ -198,15 +201,94 @@ static void test_hand_computed(void **state)
 		json_t *root = json_load_file(path, 0, &je), *s;
 		assert_non_null(root);
 		s = json_object_get(json_array_get(json_object_get(root, "strategies"), 0), "stats");
-		assert_string_equal(json_string_value(json_object_get(s, "equity_final")), "1097.25");
-		near(json_real_value(json_object_get(s, "sharpe")), 4.015967);
+		assert_string_equal(json_string_value(json_object_get(s, "equity_final")), "990");
+		assert_string_equal(json_string_value(json_object_get(s, "expectancy")), "-1.025");
+		near(json_real_value(json_object_get(s, "sharpe")), -0.617461678);
+		near(json_real_value(json_object_get(s, "return_ann_pct")), -45.740681085);
+		near(json_real_value(json_object_get(s, "expectancy_pct")), -0.045048123);
+		near(json_real_value(json_object_get(s, "max_drawdown_pct")), -7.906976744);
 		assert_int_equal(json_integer_value(json_object_get(s, "trades")), 4);
 		json_decref(root);
 	}
 	ig_report_free(r);
 }
 
-/* No trades, a flat curve: every ratio that divides by zero is null. */
+/* A report of daily samples without trades (gen_stats_expected.py). */
+static void daily(struct ig_report *r, const char *const *eq, int n)
+{
+	for (int d = 0; d < n; d++) {
+		ig_report_price(r, 0, T0 + d * DAY, IG_FIXED(100));
+		ig_report_equity(r, 0, T0 + d * DAY, FX(eq[d]), FX(eq[d]), 0);
+	}
+}
+
+/* A drawdown from the second sample to the end that never recovers: the
+ * last sample ends the episode (case 2); a drawdown only at the last
+ * sample, right after a peak, is in max_drawdown_pct but is no episode
+ * (case 3). */
+static void test_drawdown_unrecovered(void **state)
+{
+	static const char *eq2[] = { "1000", "1100", "1050", "990", "1020" };
+	static const char *eq3[] = { "1000", "1000", "900" };
+	struct ig_report *r = make(NULL, 16);
+	struct ig_report_stats st;
+	(void)state;
+
+	daily(r, eq2, 5);
+	assert_int_equal(ig_report_finish(r, &st), 0);
+	assert_int_equal(st.equity_final, FX("1020"));
+	assert_int_equal(st.equity_peak, FX("1100"));
+	near(st.return_pct, 2.0);
+	near(st.max_drawdown_pct, -10.0);
+	near(st.avg_drawdown_pct, -10.0);
+	assert_int_equal(st.max_drawdown_duration_s, 3 * 86400);
+	near(st.return_ann_pct, 324.436318255);
+	near(st.volatility_ann_pct, 1031.937867474);
+	near(st.sharpe, 0.314395206);
+	near(st.sortino, 4.651483717);
+	near(st.calmar, 32.443631826);
+	near(st.cagr_pct, 509.208105913);
+	near(st.buy_hold_return_pct, 0);
+	near(st.exposure_pct, 0);
+	assert_false(ig_report_stat_defined(&st, IG_RS_win_rate_pct));
+	ig_report_free(r);
+
+	r = make(NULL, 16);
+	daily(r, eq3, 3);
+	assert_int_equal(ig_report_finish(r, &st), 0);
+	near(st.max_drawdown_pct, -10.0);
+	near(st.return_pct, -10.0);
+	near(st.calmar, -9.999972908);
+	assert_false(ig_report_stat_defined(&st, IG_RS_avg_drawdown_pct));
+	assert_false(ig_report_stat_defined(&st, IG_RS_max_drawdown_duration_s));
+	ig_report_free(r);
+}
+
+/* Tick data: exposure is the share of data time with a position. */
+static void test_exposure_ticks(void **state)
+{
+	struct ig_report *r = make(NULL, 16);
+	struct ig_report_stats st;
+	int64_t s = INT64_C(1000000000);
+	(void)state;
+
+	ig_report_set_ticks(r);
+	ig_report_price(r, 0, T0, IG_FIXED(100));
+	ig_report_equity(r, 0, T0, IG_FIXED(1000), IG_FIXED(1000), 0);
+	ig_report_price(r, 0, T0 + 10 * s, IG_FIXED(100));
+	fill(r, T0 + 10 * s, IG_SIDE_BUY, "100", "1", "0", "1");
+	ig_report_price(r, 0, T0 + 20 * s, IG_FIXED(100));
+	fill(r, T0 + 20 * s, IG_SIDE_SELL, "100", "1", "0", "0");
+	ig_report_price(r, 0, T0 + 40 * s, IG_FIXED(100));
+	ig_report_equity(r, 0, T0 + 40 * s, IG_FIXED(1000), IG_FIXED(1000), 0);
+	assert_int_equal(ig_report_finish(r, &st), 0);
+	near(st.exposure_pct, 25.0);
+	assert_int_equal(st.trades, 1);
+	ig_report_free(r);
+}
+
+/* No trades, a flat curve: every ratio that divides by zero is null
+ * (sharpe: the volatility is 0); max drawdown is 0, not -0. */
 static void test_undefined_is_null(void **state)
 {
 	struct ig_report *r = make(dir, 16);
@@ -228,6 +310,16 @@ static void test_undefined_is_null(void **state)
 	assert_false(ig_report_stat_defined(&st, IG_RS_sortino));
 	assert_false(ig_report_stat_defined(&st, IG_RS_calmar));
 	assert_true(ig_report_stat_defined(&st, IG_RS_max_drawdown_pct));
+	assert_true(st.max_drawdown_pct == 0 && !signbit(st.max_drawdown_pct));
+	assert_false(ig_report_stat_defined(&st, IG_RS_avg_drawdown_pct));
+	assert_false(ig_report_stat_defined(&st, IG_RS_max_drawdown_duration_s));
+	assert_true(ig_report_stat_defined(&st, IG_RS_volatility_ann_pct));
+	near(st.volatility_ann_pct, 0);
+	near(st.return_ann_pct, 0);
+	near(st.return_pct, 0);
+	near(st.cagr_pct, 0);
+	near(st.exposure_pct, 0);
+	assert_false(ig_report_stat_defined(&st, IG_RS_expectancy_pct));
 	assert_true(isnan(ig_report_stat_double(&st, IG_RS_sharpe)));
 	assert_int_equal(ig_report_stat_format(&st, IG_RS_sharpe, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "");
@@ -304,6 +396,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hand_computed, setup, teardown),
+		cmocka_unit_test(test_drawdown_unrecovered),
+		cmocka_unit_test(test_exposure_ticks),
 		cmocka_unit_test_setup_teardown(test_undefined_is_null, setup, teardown),
 		cmocka_unit_test(test_stat_table),
 		cmocka_unit_test(test_series_bounded),
