@@ -530,7 +530,9 @@ void ig__feed_csv_set_buffer(size_t bytes)
 
 /* A buffered reader of one file, refilled with pread(2) when it runs out
  * of whole lines. A line longer than the buffer grows it (so memory is
- * bounded by the longest line, not by the file). */
+ * bounded by the longest line, not by the file); the pre-pass grows it to
+ * fit every line, so the streaming pass, over the same bytes, never
+ * allocates. */
 struct reader {
 	int fd;
 	char *buf;
@@ -571,6 +573,10 @@ static int rd_fill(struct reader *r)
 		r->end -= r->start;
 		r->start = 0;
 	}
+	if (r->off >= r->limit) {
+		r->eof = true;
+		return 0;
+	}
 	if (r->end == r->cap) {
 		char *nb = realloc(r->buf, r->cap * 2);
 		if (nb == NULL)
@@ -579,10 +585,6 @@ static int rd_fill(struct reader *r)
 		r->cap *= 2;
 	}
 	room = r->cap - r->end;
-	if (r->off >= r->limit) {
-		r->eof = true;
-		return 0;
-	}
 	if (r->limit - r->off < room)
 		room = (size_t)(r->limit - r->off);
 	do

@@ -22,7 +22,10 @@
  * through the same buffer from there, parsing rows on demand, and is a
  * k-way merge of the files' heads (the earliest event; ties go to the file
  * listed first, and within a file to file order) plus pacing; no merged
- * copy is made. A file is streamed only as far as the pre-pass read it. A
+ * copy is made: next() allocates nothing and reads (pread, once per
+ * buffer: every ~2000 rows, usually from the page cache the pre-pass just
+ * filled) on the tick thread. A file is streamed only as far as the
+ * pre-pass read it. A
  * read error mid-run (or a file rewritten under the run) ends that file
  * with an error in the log. The kind of file is detected from its header:
  *   quotes  ts, bid, ask, bid_qty, ask_qty (aliases: bid_close, ask_close,
