@@ -1,4 +1,4 @@
-/* csv.c - CSV market data: header detection, row parsing, preloading. */
+/* csv.c - CSV market data: header detection, row parsing, streaming reads. */
 #include "feed/feed.h"
 
 #include "core/log.h"
@@ -6,11 +6,13 @@
 #include "ingenium/fixed.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_COLS 16
 #define COL_NAME_MAX 24 /* header names kept for messages (longer ones are cut) */
@@ -77,28 +79,29 @@ struct cell {
 };
 
 /* Splits line[0..len) at commas into at most MAX_COLS cells; trims spaces
- * and a trailing CR. Returns the number of cells. */
+ * and a trailing CR. Returns the number of cells (1 for an empty line). */
 static int split(const char *line, size_t len, struct cell *cells)
 {
+	const char *p = line, *end;
 	int n = 0;
-	size_t start = 0;
 
 	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
 		len--;
-	for (size_t i = 0; i <= len && n < MAX_COLS; i++) {
-		if (i == len || line[i] == ',') {
-			size_t a = start, b = i;
-			while (a < b && line[a] == ' ')
-				a++;
-			while (b > a && line[b - 1] == ' ')
-				b--;
-			cells[n].p = line + a;
-			cells[n].len = b - a;
-			n++;
-			start = i + 1;
-		}
+	end = line + len;
+	for (;;) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *a = p, *b = comma != NULL ? comma : end;
+		while (a < b && *a == ' ')
+			a++;
+		while (b > a && b[-1] == ' ')
+			b--;
+		cells[n].p = a;
+		cells[n].len = (size_t)(b - a);
+		n++;
+		if (comma == NULL || n == MAX_COLS)
+			return n;
+		p = comma + 1;
 	}
-	return n;
 }
 
 /* How one file is read: column roles, and what its rows mean. */
@@ -513,45 +516,148 @@ static bool first_of_kind(struct kinds *k, const struct row_err *e)
 	return true;
 }
 
-/* Reads the whole file into a NUL-terminated heap buffer. */
-static int slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
-{
-	FILE *fp = fopen(path, "rb");
-	long sz;
+/* ------------------------------------------------------------ reading */
 
-	if (fp == NULL) {
-		int e = errno;
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
-		return e == ENOENT ? IG_ENOENT : IG_EIO;
-	}
-	if (fseek(fp, 0, SEEK_END) != 0 || (sz = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		fclose(fp);
-		return IG_EIO;
-	}
-	*buf = malloc((size_t)sz + 1);
-	if (*buf == NULL) {
-		fclose(fp);
-		return IG_ENOMEM;
-	}
-	if (fread(*buf, 1, (size_t)sz, fp) != (size_t)sz) {
-		snprintf(err, errlen, "%s: short read", path);
-		free(*buf);
-		fclose(fp);
-		return IG_EIO;
-	}
-	(*buf)[sz] = '\0';
-	*len = (size_t)sz;
-	fclose(fp);
-	return 0;
+#define CSV_BUF_DEFAULT ((size_t)128 * 1024)
+
+/* The read buffer of each file opened from now on (test hook). */
+static size_t csv_buf_bytes = CSV_BUF_DEFAULT;
+
+void ig__feed_csv_set_buffer(size_t bytes)
+{
+	csv_buf_bytes = bytes > 0 ? bytes : CSV_BUF_DEFAULT;
 }
 
-/* One preloaded file and its cursor. */
+/* A buffered reader of one file, refilled with pread(2) when it runs out
+ * of whole lines. A line longer than the buffer grows it (so memory is
+ * bounded by the longest line, not by the file); the pre-pass grows it to
+ * fit every line, so the streaming pass, over the same bytes, never
+ * allocates. */
+struct reader {
+	int fd;
+	char *buf;
+	size_t cap;
+	size_t start, end;       /* unread bytes: buf[start..end) */
+	uint64_t off;            /* file offset of buf[end] */
+	uint64_t limit;          /* read no byte at or past this offset */
+	bool eof;
+	int err;                 /* errno of a failed read, 0 */
+};
+
+/* Returns the file offset of the next unread byte. */
+static uint64_t rd_tell(const struct reader *r)
+{
+	return r->off - (r->end - r->start);
+}
+
+/* Drops what is buffered and reads on from off, up to limit. */
+static void rd_seek(struct reader *r, uint64_t off, uint64_t limit)
+{
+	r->start = r->end = 0;
+	r->off = off;
+	r->limit = limit;
+	r->eof = false;
+	r->err = 0;
+}
+
+/* Moves the unread bytes to the front and reads more behind them (growing
+ * the buffer when a line fills it). Returns 1 if bytes were added, 0 at
+ * the end (or the limit), IG_EIO (r->err set) or IG_ENOMEM. */
+static int rd_fill(struct reader *r)
+{
+	size_t room;
+	ssize_t got;
+
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->off >= r->limit) {
+		r->eof = true;
+		return 0;
+	}
+	if (r->end == r->cap) {
+		char *nb = realloc(r->buf, r->cap * 2);
+		if (nb == NULL)
+			return IG_ENOMEM;
+		r->buf = nb;
+		r->cap *= 2;
+	}
+	room = r->cap - r->end;
+	if (r->limit - r->off < room)
+		room = (size_t)(r->limit - r->off);
+	do
+		got = pread(r->fd, r->buf + r->end, room, (off_t)r->off);
+	while (got < 0 && errno == EINTR);
+	if (got < 0) {
+		r->err = errno;
+		r->eof = true;
+		return IG_EIO;
+	}
+	if (got == 0) {
+		r->eof = true;
+		return 0;
+	}
+	r->end += (size_t)got;
+	r->off += (uint64_t)got;
+	return 1;
+}
+
+/* The next line, without its '\n' (a last line may lack one); *line stays
+ * valid until the next call. Returns 1, 0 at the end, IG_EIO or
+ * IG_ENOMEM. */
+static int rd_line(struct reader *r, const char **line, size_t *len)
+{
+	size_t scanned = 0; /* bytes after start known to hold no '\n' */
+
+	for (;;) {
+		char *nl = memchr(r->buf + r->start + scanned, '\n', r->end - r->start - scanned);
+		if (nl != NULL) {
+			*line = r->buf + r->start;
+			*len = (size_t)(nl - *line);
+			r->start += *len + 1;
+			return 1;
+		}
+		scanned = r->end - r->start;
+		if (r->eof)
+			break;
+		int rc = rd_fill(r);
+		if (rc < 0)
+			return rc;
+	}
+	if (r->start == r->end)
+		return 0;
+	*line = r->buf + r->start;
+	*len = r->end - r->start;
+	r->start = r->end;
+	return 1;
+}
+
+/* A line with no data: empty, a lone CR, or a '#' comment. */
+static bool skip_line(const char *line, size_t len)
+{
+	return len == 0 || (len == 1 && line[0] == '\r') || line[0] == '#';
+}
+
+/* ------------------------------------------------------------ the source */
+
+/* One file: its layout, what the pre-pass found, and its streaming
+ * cursor. */
 struct csv_file {
-	struct ig_event *events;
-	uint64_t nevents;
-	uint64_t pos;            /* next event to merge */
+	char path[IG_CFG_PATH_MAX];
+	struct layout lay;
+	struct reader rd;
 	int kind;                /* enum ig_csv_kind */
+	uint64_t nevents;        /* rows in the window (the pre-pass) */
+	uint64_t emitted;        /* of them, produced so far */
+	/* the cursor: where the next line starts and the row state there */
+	int lineno;
+	int64_t prev_ts;
+	int64_t prev_inst_ts[IG_MAX_INSTRUMENTS];
+	struct ig_event head;    /* the next event, parsed (have_head) */
+	bool have_head;
+	bool done;
 };
 
 /* The CSV source: its files, merged at next(). Owner: the tick thread. */
@@ -559,6 +665,11 @@ struct csv_src {
 	struct csv_file files[IG_CFG_MAX_FEED_FILES];
 	uint32_t nfiles;
 	uint64_t nevents;        /* over every file */
+	int64_t from_ns, to_ns;  /* the window */
+	uint16_t inst0;          /* the feed's first instrument id */
+	char syms[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX];
+	uint32_t nsyms;
+	char ts_format[IG_CFG_TS_FORMAT_MAX];
 };
 
 /* What one file needs from the config. */
@@ -567,54 +678,50 @@ struct file_spec {
 	int fixed_inst;          /* its instrument, or -1: the symbol column */
 };
 
-/* Reads and checks the file spec->path into c (keeping the rows in
- * [from_ns, to_ns)); counts f->rows and f->bad_rows. Returns 0 or an IG_E*
- * with err set (c->events is then NULL). */
-static int csv_load(struct ig_feed *f, struct csv_file *c, const struct ig_config *cfg,
-		    const struct file_spec *spec, char (*syms)[IG_CFG_NAME_MAX],
-		    uint32_t nsyms, int64_t from_ns, int64_t to_ns, char *err, size_t errlen)
+/* The pre-pass: reads the file c->path once, storing no row: detects the
+ * layout, checks every row (counting f->rows and f->bad_rows, warning once
+ * per kind; with strict the first bad row fails), counts the rows in
+ * [s->from_ns, s->to_ns) and leaves c's cursor at the first of them, with
+ * the row state the streaming pass needs there. Returns 0 or an IG_E* with
+ * err set. */
+static int csv_scan(struct ig_feed *f, struct csv_src *s, struct csv_file *c,
+		    const struct ig_config *cfg, char *err, size_t errlen)
 {
-	const char *path = spec->path;
-	char *buf;
-	size_t len, lines = 0, off = 0;
-	struct layout lay = { 0 };
+	const char *path = c->path;
+	struct layout *lay = &c->lay;
 	struct kinds kinds = { .n = 0 };
 	struct cell cells[MAX_COLS];
 	int rc, lineno = 0;
 	bool have_header = false;
 	int64_t prev_ts = 0, prev_inst_ts[IG_MAX_INSTRUMENTS] = { 0 };
-	uint64_t rows0 = f->rows, bad0 = f->bad_rows;
+	uint64_t rows0 = f->rows, bad0 = f->bad_rows, resume_off = 0;
+	const char *line;
+	size_t llen;
 
-	if ((rc = slurp(path, &buf, &len, err, errlen)) != 0)
-		return rc;
-	for (size_t i = 0; i < len; i++)
-		lines += buf[i] == '\n';
-	c->events = aligned_alloc(IG_CACHELINE, (lines + 1) * sizeof(struct ig_event));
-	if (c->events == NULL) {
-		free(buf);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return IG_ENOMEM;
-	}
-	lay.ts_format = cfg->feed.ts_format;
-	lay.adjust = cfg->feed.adjust == IG_ADJUST_ADJ_CLOSE;
-	lay.fixed_inst = spec->fixed_inst;
-	lay.syms = syms;
-	lay.nsyms = nsyms;
-	while (off < len) {
-		char *nl = memchr(buf + off, '\n', len - off);
-		size_t llen = nl ? (size_t)(nl - (buf + off)) : len - off;
-		const char *line = buf + off;
+	for (;;) {
+		uint64_t line_off = rd_tell(&c->rd);
+		struct row_err re;
+		struct ig_event ev;
 		int n;
 
-		off += llen + 1;
+		rc = rd_line(&c->rd, &line, &llen);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			if (rc == IG_ENOMEM)
+				snprintf(err, errlen, "%s: out of memory", path);
+			else
+				snprintf(err, errlen, "%s: cannot read: %s", path, strerror(c->rd.err));
+			return rc;
+		}
 		lineno++;
-		if (llen == 0 || (llen == 1 && line[0] == '\r') || line[0] == '#')
+		if (skip_line(line, llen))
 			continue;
 		n = split(line, llen, cells);
 		if (!have_header) {
 			bool data_row;
-			rc = detect(cfg, path, lineno, cells, n, &lay, &data_row, err, errlen);
-			if (rc == 0 && lay.fixed_inst < 0 && lay.col[COL_SYMBOL] < 0) {
+			rc = detect(cfg, path, lineno, cells, n, lay, &data_row, err, errlen);
+			if (rc == 0 && lay->fixed_inst < 0 && lay->col[COL_SYMBOL] < 0) {
 				snprintf(err, errlen,
 					 "%s:%d: no symbol column (feed.symbols is set and the file "
 					 "has no symbol of its own: add a symbol column, map one "
@@ -622,42 +729,33 @@ static int csv_load(struct ig_feed *f, struct csv_file *c, const struct ig_confi
 					 "feed.path)", path, lineno);
 				rc = IG_EPARSE;
 			}
-			if (rc == 0 && lay.adjust &&
-			    (lay.kind != IG_CSV_BARS || lay.col[COL_ADJ_CLOSE] < 0)) {
+			if (rc == 0 && lay->adjust &&
+			    (lay->kind != IG_CSV_BARS || lay->col[COL_ADJ_CLOSE] < 0)) {
 				snprintf(err, errlen,
 					 "%s:%d: feed.adjust: adj_close needs bars with an adjusted "
 					 "close column (Adj Close, or feed.columns.adj_close)", path,
 					 lineno);
 				rc = IG_EPARSE;
 			}
-			if (rc != 0) {
-				free(buf);
-				free(c->events);
-				c->events = NULL;
+			if (rc != 0)
 				return rc;
-			}
 			have_header = true;
 			if (!data_row)
 				continue;
 		}
 		f->rows++;
-		struct row_err re;
-		struct ig_event *ev = &c->events[c->nevents];
-		if (parse_row(&lay, cells, n, ev, prev_ts, prev_inst_ts, &re) != 0) {
+		if (parse_row(lay, cells, n, &ev, prev_ts, prev_inst_ts, &re) != 0) {
 			char cname[COL_NAME_MAX + 16];
 			f->bad_rows++;
-			col_name(&lay, re.col, cname, sizeof(cname));
+			col_name(lay, re.col, cname, sizeof(cname));
 			if (cfg->feed.strict) {
-				if (re.col == lay.ncols && n > lay.ncols)
+				if (re.col == lay->ncols && n > lay->ncols)
 					snprintf(err, errlen,
 						 "%s:%d: %s: %s (%d) (feed.strict is on)", path,
-						 lineno, cname, re.why, lay.ncols);
+						 lineno, cname, re.why, lay->ncols);
 				else
 					snprintf(err, errlen, "%s:%d: %s: %s (feed.strict is on)",
 						 path, lineno, cname, re.why);
-				free(buf);
-				free(c->events);
-				c->events = NULL;
 				return IG_EPARSE;
 			}
 			if (first_of_kind(&kinds, &re))
@@ -666,32 +764,98 @@ static int csv_load(struct ig_feed *f, struct csv_file *c, const struct ig_confi
 					    path, lineno, cname, re.why);
 			continue;
 		}
-		prev_ts = ev->hdr.ts_event_ns;
-		prev_inst_ts[ev->hdr.instrument_id] = prev_ts;
-		/* The window: checked rows outside it are dropped, not bad. */
-		if (ev->hdr.ts_event_ns < from_ns || ev->hdr.ts_event_ns >= to_ns)
-			continue;
-		c->nevents++;
+		{
+			int64_t ts = ev.hdr.ts_event_ns, old_prev = prev_ts;
+			uint16_t inst = ev.hdr.instrument_id;
+			int64_t old_inst = prev_inst_ts[inst];
+
+			prev_ts = ts;
+			prev_inst_ts[inst] = ts;
+			/* The window: checked rows outside it are dropped, not bad. */
+			if (ts < s->from_ns || ts >= s->to_ns)
+				continue;
+			if (c->nevents++ == 0) {
+				/* The stream starts here, in the state before this row. */
+				resume_off = line_off;
+				c->lineno = lineno - 1;
+				c->prev_ts = old_prev;
+				memcpy(c->prev_inst_ts, prev_inst_ts, sizeof(prev_inst_ts));
+				c->prev_inst_ts[inst] = old_inst;
+			}
+		}
 	}
-	free(buf);
 	if (!have_header) {
 		snprintf(err, errlen, "%s: empty file (no CSV header)", path);
-		free(c->events);
-		c->events = NULL;
 		return IG_EPARSE;
 	}
-	c->kind = lay.kind;
+	c->kind = lay->kind;
 	if (f->bad_rows > bad0)
 		ig_log_warn("%s: %llu of %llu rows skipped as malformed", path,
 			    (unsigned long long)(f->bad_rows - bad0),
 			    (unsigned long long)(f->rows - rows0));
+	/* Stream what the pre-pass read, no further (a file that grows while
+	 * it is replayed gives the events it was counted with). */
+	rd_seek(&c->rd, resume_off, c->rd.off);
+	c->done = c->nevents == 0;
 	return 0;
+}
+
+/* Parses c's rows on from its cursor up to its next event in the window
+ * into c->head. Returns true, or false when the file is done. */
+static bool csv_advance(struct csv_src *s, struct csv_file *c)
+{
+	struct cell cells[MAX_COLS];
+	const char *line;
+	size_t llen;
+	int rc = 0;
+
+	while (c->emitted < c->nevents) {
+		struct row_err re;
+		int n;
+
+		rc = rd_line(&c->rd, &line, &llen);
+		if (rc <= 0)
+			break;
+		c->lineno++;
+		if (skip_line(line, llen))
+			continue;
+		n = split(line, llen, cells);
+		/* Bad rows were counted and reported by the pre-pass. */
+		if (parse_row(&c->lay, cells, n, &c->head, c->prev_ts, c->prev_inst_ts, &re) != 0)
+			continue;
+		c->prev_ts = c->head.hdr.ts_event_ns;
+		c->prev_inst_ts[c->head.hdr.instrument_id] = c->prev_ts;
+		if (c->prev_ts < s->from_ns)
+			continue;
+		if (c->prev_ts >= s->to_ns)
+			break;
+		c->head.hdr.instrument_id = (uint16_t)(c->head.hdr.instrument_id + s->inst0);
+		c->emitted++;
+		c->have_head = true;
+		return true;
+	}
+	if (c->emitted < c->nevents) {
+		if (rc < 0)
+			ig_log_error("%s:%d: cannot read: %s; the file's last %llu events are lost",
+				     c->path, c->lineno, rc == IG_ENOMEM ? "out of memory"
+							       : strerror(c->rd.err),
+				     (unsigned long long)(c->nevents - c->emitted));
+		else
+			ig_log_error("%s:%d: the file changed during the run; its last %llu "
+				     "events are lost", c->path, c->lineno,
+				     (unsigned long long)(c->nevents - c->emitted));
+	}
+	c->done = true;
+	return false;
 }
 
 static void csv_free(struct csv_src *c)
 {
-	for (uint32_t i = 0; i < c->nfiles; i++)
-		free(c->files[i].events);
+	for (uint32_t i = 0; i < c->nfiles; i++) {
+		if (c->files[i].rd.fd >= 0)
+			close(c->files[i].rd.fd);
+		free(c->files[i].rd.buf);
+	}
 	free(c);
 }
 
@@ -704,53 +868,82 @@ static int sym_index(char (*syms)[IG_CFG_NAME_MAX], int n, const char *symbol)
 	return -1;
 }
 
-/* Opens every file of cfg's feed into a new csv_src (*out), keeping the
+/* Opens spec->path as file c of s and runs its pre-pass. Returns 0 or an
+ * IG_E* with err set. */
+static int csv_open_file(struct ig_feed *f, struct csv_src *s, struct csv_file *c,
+			 const struct ig_config *cfg, const struct file_spec *spec, char *err,
+			 size_t errlen)
+{
+	snprintf(c->path, sizeof(c->path), "%s", spec->path);
+	c->lay.ts_format = s->ts_format;
+	c->lay.adjust = cfg->feed.adjust == IG_ADJUST_ADJ_CLOSE;
+	c->lay.fixed_inst = spec->fixed_inst;
+	c->lay.syms = s->syms;
+	c->lay.nsyms = s->nsyms;
+	c->rd.fd = open(c->path, O_RDONLY | O_CLOEXEC);
+	if (c->rd.fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: cannot open: %s", c->path, strerror(e));
+		return e == ENOENT ? IG_ENOENT : IG_EIO;
+	}
+	c->rd.cap = csv_buf_bytes;
+	c->rd.buf = malloc(c->rd.cap);
+	if (c->rd.buf == NULL) {
+		snprintf(err, errlen, "%s: out of memory", c->path);
+		return IG_ENOMEM;
+	}
+	rd_seek(&c->rd, 0, UINT64_MAX);
+	return csv_scan(f, s, c, cfg, err, errlen);
+}
+
+/* Opens every file of cfg's feed into a new csv_src (*out), to stream the
  * events in [from_ns, to_ns). Returns 0 or an IG_E* with err set. */
 static int csv_open_window(struct ig_feed *f, const struct ig_config *cfg, int64_t from_ns,
 			   int64_t to_ns, struct csv_src **out, char *err, size_t errlen)
 {
 	const struct ig_cfg_feed *fc = &cfg->feed;
-	char syms[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX];
-	int nsyms = ig_feed_symbols(cfg, syms);
 	struct csv_src *c = calloc(1, sizeof(*c));
 	uint32_t nfiles = fc->nfiles > 0 ? fc->nfiles : 1;
+	int nsyms;
 
 	*out = NULL;
 	if (c == NULL) {
 		snprintf(err, errlen, "feed: out of memory");
 		return IG_ENOMEM;
 	}
+	nsyms = ig_feed_symbols(cfg, c->syms);
 	if (nsyms < 0) {
 		snprintf(err, errlen, "feed.symbols: more than %d symbols", IG_MAX_INSTRUMENTS);
 		free(c);
 		return IG_ECONFIG;
 	}
+	c->nsyms = (uint32_t)nsyms;
+	snprintf(c->ts_format, sizeof(c->ts_format), "%s", fc->ts_format);
+	c->from_ns = from_ns;
+	c->to_ns = to_ns;
+	c->inst0 = f->instrument_id;
 	for (uint32_t i = 0; i < nfiles; i++) {
 		struct file_spec spec;
 		int rc;
 		if (fc->nfiles > 0) {
 			spec.path = fc->files[i].path;
 			spec.fixed_inst = fc->files[i].symbol[0] != '\0'
-						  ? sym_index(syms, nsyms, fc->files[i].symbol)
+						  ? sym_index(c->syms, nsyms, fc->files[i].symbol)
 						  : -1;
 		} else {
 			spec.path = fc->path;
-			spec.fixed_inst = fc->nsymbols == 0 ? sym_index(syms, nsyms, fc->symbol) : -1;
+			spec.fixed_inst =
+				fc->nsymbols == 0 ? sym_index(c->syms, nsyms, fc->symbol) : -1;
 		}
+		c->files[i].rd.fd = -1;
 		c->nfiles = i + 1;
-		rc = csv_load(f, &c->files[i], cfg, &spec, syms,
-			      (uint32_t)nsyms, from_ns, to_ns, err, errlen);
+		rc = csv_open_file(f, c, &c->files[i], cfg, &spec, err, errlen);
 		if (rc != 0) {
 			csv_free(c);
 			return rc;
 		}
 		c->nevents += c->files[i].nevents;
 	}
-	/* Instruments index the feed's symbols from the feed's first id. */
-	for (uint32_t i = 0; i < c->nfiles; i++)
-		for (uint64_t k = 0; k < c->files[i].nevents; k++)
-			c->files[i].events[k].hdr.instrument_id =
-				(uint16_t)(c->files[i].events[k].hdr.instrument_id + f->instrument_id);
 	*out = c;
 	return 0;
 }
@@ -777,19 +970,21 @@ static int csv_next(struct ig_feed *f, int64_t now_ns, struct ig_event *ev, int6
 	struct csv_src *c = f->src;
 	struct csv_file *best = NULL;
 
-	/* k-way merge: the earliest head; ties to the file listed first. */
+	/* k-way merge of the files' heads, each parsed when it is needed:
+	 * the earliest; ties to the file listed first. */
 	for (uint32_t i = 0; i < c->nfiles; i++) {
 		struct csv_file *cf = &c->files[i];
-		if (cf->pos < cf->nevents &&
-		    (best == NULL || cf->events[cf->pos].hdr.ts_event_ns <
-					     best->events[best->pos].hdr.ts_event_ns))
+		if (!cf->have_head && (cf->done || !csv_advance(c, cf)))
+			continue;
+		if (best == NULL || cf->head.hdr.ts_event_ns < best->head.hdr.ts_event_ns)
 			best = cf;
 	}
 	if (best == NULL)
 		return IG_EEOF;
-	if (!ig__feed_replay_due(f, best->events[best->pos].hdr.ts_event_ns, now_ns, due_ns))
+	if (!ig__feed_replay_due(f, best->head.hdr.ts_event_ns, now_ns, due_ns))
 		return 0;
-	*ev = best->events[best->pos++];
+	*ev = best->head;
+	best->have_head = false;
 	f->pos++;
 	return 1;
 }
@@ -818,12 +1013,6 @@ const struct ig_feed_type ig_csv_feed_type = {
 	.open = csv_open,
 	.ops = &csv_ops,
 };
-
-const struct ig_event *ig_feed_csv_events(const struct ig_feed *f)
-{
-	const struct csv_src *c = f->type == &ig_csv_feed_type ? f->src : NULL;
-	return c != NULL ? c->files[0].events : NULL;
-}
 
 int ig_feed_csv_kind(const struct ig_feed *f)
 {

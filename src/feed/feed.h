@@ -13,11 +13,21 @@
  *
  * CSV replay (docs/backtesting-data.md has every key and rule):
  * Each CSV file (feed.path, or each entry of feed.path as a list of
- * {path, symbol}) is parsed once, at open, into a preallocated array of
- * events, so the tick thread's hot loop does no I/O and no parsing: next()
- * is a k-way merge of the files' cursors (the earliest event; ties go to
- * the file listed first, and within a file to file order) plus pacing; no
- * merged copy is made. The kind of file is detected from its header:
+ * {path, symbol}) is streamed, so memory is flat in the number of events:
+ * at open a pre-pass reads it once through a fixed-size buffer (128 KiB,
+ * refilled with pread(2)), storing no row: it detects the layout, checks
+ * and counts every row (so feed.strict still fails the open, and
+ * ig_feed_size, rows and bad_rows are known from the start) and notes
+ * where the window's first row starts. next() then reads each file again
+ * through the same buffer from there, parsing rows on demand, and is a
+ * k-way merge of the files' heads (the earliest event; ties go to the file
+ * listed first, and within a file to file order) plus pacing; no merged
+ * copy is made: next() allocates nothing and reads (pread, once per
+ * buffer: every ~2000 rows, usually from the page cache the pre-pass just
+ * filled) on the tick thread. A file is streamed only as far as the
+ * pre-pass read it. A
+ * read error mid-run (or a file rewritten under the run) ends that file
+ * with an error in the log. The kind of file is detected from its header:
  *   quotes  ts, bid, ask, bid_qty, ask_qty (aliases: bid_close, ask_close,
  *           last_bid_size, last_ask_size, as in Coinbase minute quotes)
  *   trades  ts, price|px, amount|qty|size, side
@@ -28,7 +38,8 @@
  * timestamp, time, utc_time, open_time, date; or date + time) holds Unix
  * seconds, ms, us or ns (by magnitude) or ISO 8601 (src/feed/ts.c), or what
  * feed.ts_format says. Rows outside [feed.from, feed.to) are dropped after
- * they are checked. The feed declares its symbols (ig_feed_symbols); a
+ * they are checked (the stream starts at the first row in the window and
+ * stops at the last). The feed declares its symbols (ig_feed_symbols); a
  * file's events carry its entry's symbol, or the row's symbol column.
  * A malformed row (missing or extra field, not a number, a price <= 0, a
  * negative size, a crossed quote, a bar with high < low or open/close
@@ -140,7 +151,7 @@ struct ig_feed {
  * with the feed (ig_exec_venue_peer), or NULL without one: the engine
  * makes the executor first, so a Luno feed on a Luno venue draws from the
  * venue's request budget (src/luno/luno.h). For CSV, reads and validates
- * the whole file. Returns 0, IG_ENOENT/IG_EIO (file), IG_EPARSE (no
+ * every file once (the pre-pass; nothing is kept but the counts). Returns 0, IG_ENOENT/IG_EIO (file), IG_EPARSE (no
  * recognisable header, or a bad row with strict), IG_ENOMEM, IG_ECONFIG
  * (an unknown source). err gets "path:line: message". Warnings for skipped
  * rows go to the log.
@@ -239,11 +250,14 @@ void ig_feed_data_free(struct ig_feed_data *data);
 int ig_feed_open_data(struct ig_feed *f, const struct ig_config *cfg,
 		      const struct ig_feed_data *data, char *err, size_t errlen);
 
-/* CSV source only (tests, fuzzing): the preloaded events (NULL unless f is
- * an open CSV feed) and what the header said the file holds (enum
- * ig_csv_kind; -1 unless f is an open CSV feed). */
-const struct ig_event *ig_feed_csv_events(const struct ig_feed *f);
+/* CSV source only (tests, fuzzing): what the first file's header said it
+ * holds (enum ig_csv_kind; -1 unless f is an open CSV feed). */
 int ig_feed_csv_kind(const struct ig_feed *f);
+
+/* Module-internal test hook: the read buffer, in bytes, of each CSV file
+ * opened from now on (0: the default, 128 KiB). A line longer than the
+ * buffer grows it. Not thread-safe: set it before opening feeds. */
+void ig__feed_csv_set_buffer(size_t bytes);
 
 /* Module-internal (src/feed/ and the sources): pacing at f->rate events
  * per second from the first event. Returns true if event f->pos is due at

@@ -417,7 +417,7 @@ static void test_missing_file(void **state)
 	assert_int_equal(open_path("/nonexistent/ig_no_such.csv", false), IG_ENOENT);
 	expect_err_contains("/nonexistent/ig_no_such.csv");
 	assert_false(feed_open);
-	assert_null(ig_feed_csv_events(&feed));
+	assert_int_equal(ig_feed_csv_kind(&feed), -1); /* nothing open */
 }
 
 /* ------------------------------------------------------- bad rows */
@@ -491,7 +491,7 @@ static void test_bad_rows_strict(void **state)
 		expect_err_contains(cases[i].why);
 		expect_err_contains("strict");
 		assert_false(feed_open);
-		assert_null(ig_feed_csv_events(&feed));
+		assert_int_equal(ig_feed_csv_kind(&feed), -1); /* nothing open */
 		unlink(tmp_path);
 		/* Without strict the same file opens, with the row counted. */
 		assert_int_equal(open_text(cases[i].csv, false), 0);
@@ -735,17 +735,27 @@ static void test_bundled_data(void **state)
 	assert_int_equal(ev.body.quote.bid_qty, D("0.14"));
 	assert_int_equal(ev.body.quote.ask_px, D("4649.95"));
 	assert_int_equal(ev.body.quote.ask_qty, D("0.4"));
-	/* Line 4433 is data row 4432: ask size 0.0038217599999999996. */
-	assert_int_equal(ig_feed_csv_events(&feed)[4431].body.quote.ask_qty, D("0.00382176"));
-	assert_int_equal(ig_feed_csv_events(&feed)[4431].body.quote.bid_px, D("7325"));
-	/* Last row: sizes 2.2616530700000004 and 70.15211337000005. */
-	assert_int_equal(ig_feed_csv_events(&feed)[7187].body.quote.bid_qty, D("2.26165307"));
-	assert_int_equal(ig_feed_csv_events(&feed)[7187].body.quote.ask_qty, D("70.15211337"));
-	for (uint64_t i = 0; i < ig_feed_size(&feed); i++) {
-		const struct ig_quote *q = &ig_feed_csv_events(&feed)[i].body.quote;
-		assert_true(ig_feed_csv_events(&feed)[i].hdr.ts_event_ns >= prev);
-		assert_true(q->bid_px > 0 && q->bid_px <= q->ask_px);
-		prev = ig_feed_csv_events(&feed)[i].hdr.ts_event_ns;
+	/* The rest, streamed (the first is events[0]). */
+	{
+		static struct ig_event events[7188];
+		uint64_t got = 1;
+		events[0] = ev;
+		while (got < 7188 && ig_feed_next(&feed, 0, &events[got], &due) == 1)
+			got++;
+		assert_int_equal(got, 7188);
+		assert_int_equal(ig_feed_next(&feed, 0, &ev, &due), IG_EEOF);
+		/* Line 4433 is data row 4432: ask size 0.0038217599999999996. */
+		assert_int_equal(events[4431].body.quote.ask_qty, D("0.00382176"));
+		assert_int_equal(events[4431].body.quote.bid_px, D("7325"));
+		/* Last row: sizes 2.2616530700000004 and 70.15211337000005. */
+		assert_int_equal(events[7187].body.quote.bid_qty, D("2.26165307"));
+		assert_int_equal(events[7187].body.quote.ask_qty, D("70.15211337"));
+		for (uint64_t i = 0; i < ig_feed_size(&feed); i++) {
+			const struct ig_quote *q = &events[i].body.quote;
+			assert_true(events[i].hdr.ts_event_ns >= prev);
+			assert_true(q->bid_px > 0 && q->bid_px <= q->ask_px);
+			prev = events[i].hdr.ts_event_ns;
+		}
 	}
 	ig_feed_close(&feed);
 	feed_open = false;
