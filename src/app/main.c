@@ -259,6 +259,19 @@ static char *config_text(const struct args *a)
 	return buf;
 }
 
+/* The run's first log line: version, config, feed, strategies, threading. */
+static void log_start(const struct ig_config *cfg, enum ig_threading threading)
+{
+	const struct ig_feed_type *ft = ig_feed_type_at(cfg->feed.source);
+	ig_log_info("ingenium %s: %s, feed %s, %u strategies, threading %s", IG_VERSION, cfg->file,
+		    ft->needs_path ? (cfg->feed.nfiles > 0 ? cfg->feed.files[0].path : cfg->feed.path)
+				   : ft->name,
+		    cfg->nstrategies,
+		    threading == IG_THREADING_SHARED   ? "shared"
+		    : threading == IG_THREADING_INLINE ? "inline"
+						       : "dedicated");
+}
+
 /* `backtest`: ig_backtest_run (backtest.h) with the summary printed, and
  * the report files with --report DIR. Returns the exit code. */
 static int cmd_backtest(const struct args *a)
@@ -286,6 +299,7 @@ static int cmd_backtest(const struct args *a)
 	opts.print_summary = stdout;
 	opts.config_text = text;
 	opts.verbose = a->verbose;
+	log_start(&cfg, IG_THREADING_INLINE);
 	rc = ig_backtest_run(&cfg, &opts, &res, err, sizeof(err));
 	ig_log_stop();
 	free(text);
@@ -338,14 +352,7 @@ static int cmd_run(const struct args *a)
 		curl_global_cleanup();
 		return rc == IG_ENOENT || rc == IG_EIO ? 2 : 1;
 	}
-	ig_log_info("ingenium %s: %s, feed %s, %u strategies, threading %s", IG_VERSION, cfg.file,
-		    ig_feed_type_at(cfg.feed.source)->needs_path
-			    ? (cfg.feed.nfiles > 0 ? cfg.feed.files[0].path : cfg.feed.path)
-								 : ig_feed_type_at(cfg.feed.source)->name,
-		    cfg.nstrategies,
-		    cfg.engine.threading == IG_THREADING_SHARED   ? "shared"
-		    : cfg.engine.threading == IG_THREADING_INLINE ? "inline"
-								  : "dedicated");
+	log_start(&cfg, cfg.engine.threading);
 	rc = ig_engine_run(&eng);
 	ig_exec_log_stats(&eng.exec);
 	ig_log_stop();
