@@ -162,7 +162,7 @@ struct ig_cfg_feed {
 	int64_t spread_bps;       /* default 10 */
 	int64_t qty;              /* displayed size per side, 1e-8; default 1 */
 	int luno_endpoint;        /* luno: 0 = ticker (default), 1 = orderbook_top */
-	/* csv (docs/backtesting-data.md) */
+	/* csv (docs/backtesting.md, "Data") */
 	struct ig_cfg_feed_file files[IG_CFG_MAX_FEED_FILES]; /* feed.path as a list; then path is "" */
 	uint32_t nfiles;
 	struct ig_cfg_feed_column columns[IG_CFG_MAX_COLUMNS]; /* feed.columns */
@@ -298,7 +298,7 @@ struct ig_cfg_journal {
 	int64_t balance_tolerance;     /* differences up to this are not reported, 1e-8; default 0 */
 };
 
-/* Backtest reports (src/report/, docs/backtesting-reports.md). */
+/* Backtest reports (src/report/, docs/backtesting.md, "Reports"). */
 #define IG_CFG_DEFAULT_EQUITY_EVERY_S 60   /* report.equity_every_s: tick data, one sample per N s of data time */
 #define IG_CFG_DEFAULT_ANNUAL_DAYS 365     /* report.annual_days: 365 crypto, 252 stocks */
 #define IG_CFG_DEFAULT_CHART_POINTS 1000   /* report.chart_points: points per HTML curve */

@@ -11,7 +11,7 @@
  * luno (REST polling, src/luno/luno_feed.c). Adding a source is one entry
  * there and its own module; the engine only calls ig_feed_*.
  *
- * CSV replay (docs/backtesting-data.md has every key and rule):
+ * CSV replay (docs/backtesting.md, "Data" has every key and rule):
  * Each CSV file (feed.path, or each entry of feed.path as a list of
  * {path, symbol}) is streamed, so memory is flat in the number of events:
  * at open a pre-pass reads it once through a fixed-size buffer (128 KiB,

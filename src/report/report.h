@@ -3,7 +3,7 @@
  * samples, fills, round trips) with memory flat in the number of events,
  * the statistics computed from it, and the files it writes
  * (equity.csv, trades.csv, stats.json, report.html).
- * docs/backtesting-reports.md defines every column and formula.
+ * docs/backtesting.md, "Reports" defines every column and formula.
  *
  * Design
  * ------

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Expected statistics for test_report_stats.c, computed independently of
-the C code from the formulas in docs/backtesting-reports.md (plain Python,
+the C code from the formulas in docs/backtesting.md ("Reports") (plain Python,
 no numpy). Run it and copy the printed values into the test:
 
     python3 test/report/gen_stats_expected.py

@@ -12,7 +12,7 @@
  *
  * Expected values come from test/report/gen_stats_expected.py, which
  * computes them independently (plain Python) from the formulas in
- * docs/backtesting-reports.md; its cases are the ones below.
+ * docs/backtesting.md, "Reports"; its cases are the ones below.
  */
 #include <setjmp.h>
 #include <stdarg.h>
