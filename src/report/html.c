@@ -102,16 +102,38 @@ static void config_block(FILE *f, const char *text)
 	}
 }
 
+/* A chart's frame. The x axis is sample order, not linear time: a gap in
+ * the data (a weekend, a missing month) takes no room, as in the charts of
+ * trading platforms; a time between two samples sits between them. */
 struct frame {
-	int64_t t0, t1;
+	const struct ig__report_series *sr; /* the samples that place x */
 	double v0, v1;
 };
 
+/* The fractional sample index of ts in sr (binary search; clamped). */
+static double sample_pos(const struct ig__report_series *sr, int64_t ts)
+{
+	uint32_t lo = 0, hi;
+	if (sr->n == 0 || ts <= sr->p[0].ts_ns)
+		return 0;
+	hi = sr->n - 1;
+	if (ts >= sr->p[hi].ts_ns)
+		return hi;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (sr->p[mid].ts_ns <= ts)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo + (double)(ts - sr->p[lo].ts_ns) / (double)(sr->p[hi].ts_ns - sr->p[lo].ts_ns);
+}
+
 static double fx(const struct frame *fr, int64_t ts)
 {
-	if (fr->t1 <= fr->t0)
+	if (fr->sr == NULL || fr->sr->n < 2)
 		return PAD;
-	return PAD + (W - 2 * PAD) * ((double)(ts - fr->t0) / (double)(fr->t1 - fr->t0));
+	return PAD + (W - 2 * PAD) * (sample_pos(fr->sr, ts) / (double)(fr->sr->n - 1));
 }
 
 static double fy(const struct frame *fr, double v)
@@ -124,12 +146,12 @@ static double fy(const struct frame *fr, double v)
 static void axis(FILE *f, const struct frame *fr, const char *unit)
 {
 	char a[40], b[40];
-	ig__report_iso8601(fr->t0, a, sizeof(a));
-	ig__report_iso8601(fr->t1, b, sizeof(b));
+	ig__report_iso8601(fr->sr->p[0].ts_ns, a, sizeof(a));
+	ig__report_iso8601(fr->sr->p[fr->sr->n - 1].ts_ns, b, sizeof(b));
 	fprintf(f,
 		"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"ax\"/>"
-		"<text x=\"%.1f\" y=\"%.1f\" class=\"lbl\">%.10g%s</text>"
-		"<text x=\"%.1f\" y=\"%.1f\" class=\"lbl\">%.10g%s</text>"
+		"<text x=\"%.1f\" y=\"%.1f\" class=\"lbl\">%.8g%s</text>"
+		"<text x=\"%.1f\" y=\"%.1f\" class=\"lbl\">%.8g%s</text>"
 		"<text x=\"%.1f\" y=\"%.1f\" class=\"lbl\">%s</text>"
 		"<text x=\"%.1f\" y=\"%.1f\" class=\"lbl\" text-anchor=\"end\">%s</text>\n",
 		PAD, H - 20, W - PAD, H - 20, 2.0, 24.0, fr->v1, unit, 2.0, H - 22, fr->v0, unit, PAD,
@@ -141,8 +163,7 @@ static void frame_of(const struct ig__report_series *sr, struct frame *fr, bool 
 	memset(fr, 0, sizeof(*fr));
 	if (sr->n == 0)
 		return;
-	fr->t0 = sr->p[0].ts_ns;
-	fr->t1 = sr->p[sr->n - 1].ts_ns;
+	fr->sr = sr;
 	fr->v0 = dd ? -sr->p[0].dd_pct : ig_fixed_to_double(sr->p[0].v);
 	fr->v1 = fr->v0;
 	for (uint32_t i = 0; i < sr->n; i++) {
