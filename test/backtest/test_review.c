@@ -52,6 +52,7 @@ static struct ig_paper paper;
 static struct cap out;
 static int64_t clock_ns;
 static char tmpdir[64];
+static int64_t send_ts; /* 0: the latest bar's time */
 
 static int64_t D(const char *s)
 {
@@ -118,7 +119,7 @@ static void send(uint64_t cid, enum ig_side side, enum ig_ord_type type, const c
 	memset(&ev, 0, sizeof(ev));
 	ev.hdr.type = IG_EV_ORDER;
 	ev.hdr.strategy_id = 1;
-	ev.hdr.ts_event_ns = clock_ns;
+	ev.hdr.ts_event_ns = send_ts != 0 ? send_ts : clock_ns;
 	ev.body.order.client_id = cid;
 	ev.body.order.side = (uint8_t)side;
 	ev.body.order.type = (uint8_t)type;
@@ -287,6 +288,32 @@ static void test_capped_market_buy_slipped_past_cap(void **state)
 	send(1, IG_SIDE_BUY, IG_ORD_MARKET, "100", "1", 0, IG_TIF_GTC);
 	if (nfills() == 1 && fill_k(0)->px > D("100"))
 		fail_msg("market buy capped at 100 filled at %lld", (long long)fill_k(0)->px);
+}
+
+/* R11. Threaded runs (docs: "the same rules decide prices"): an order can
+ * reach the executor before the bar it was decided on does (the tick
+ * feeds the strategy and the executor rings independently). In close
+ * mode paper.c:425-426 fills a market order on arrival at the close of
+ * whatever bar the venue last saw -- the bar BEFORE the deciding one --
+ * instead of waiting for the deciding bar (its own data time is in the
+ * order: sent_ns > bar_ts_ns). */
+static void test_close_mode_order_ahead_of_its_bar(void **state)
+{
+	struct ig_paper_params prm = paper.prm;
+	(void)state;
+	prm.bar_fill = IG_BAR_FILL_CLOSE;
+	ig_paper_configure(&paper, &prm);
+	bar("100", "101", "99", "100", "1");
+	send_ts = clock_ns + MIN_NS; /* decided on the next bar, not yet at the venue */
+	send(1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 0, IG_TIF_GTC);
+	send_ts = 0;
+	if (nfills() != 0)
+		fail_msg("an order decided on the bar at t+60s filled at %lld, the close of the bar "
+			 "before it",
+			 (long long)fill_k(0)->px);
+	bar("104", "106", "103", "105", "1");
+	assert_int_equal(nfills(), 1);
+	assert_int_equal(fill_k(0)->px, D("105"));
 }
 
 /* ------------------------------------------------ the engine, inline */
@@ -492,6 +519,71 @@ static void test_engine_fixed_fees_overdraw_cash(void **state)
 	ig_engine_destroy(&eng);
 }
 
+/* R9. A DAY order decided on the last bar of a UTC day (23:59) must not
+ * fill on the next day. The OMS ends DAY orders when it sees the first
+ * mark of the new day (oms.c day_roll -> expire_day_orders -> a cancel to
+ * the venue), but the tick sends the 00:00 bar to the OMS and the executor
+ * in the same unit (tick.c:141 route_to TO_BOOKS), so the executor's copy
+ * of the bar is already queued ahead of that cancel and the venue fills
+ * the order at the new day's open first (paper.c on_bar_order); the
+ * cancel then finds nothing. */
+static void script_day_order(struct ig_strategy_ctx *ctx, const struct ig_event *ev, uint32_t i)
+{
+	if (i == 1)
+		ig_ctx_submit(ctx, ev->hdr.instrument_id,
+			      &(struct ig_order){ .side = IG_SIDE_BUY, .type = IG_ORD_MARKET,
+						  .tif = IG_TIF_DAY, .qty = IG_FIXED(1) });
+}
+
+static void test_engine_day_order_fills_next_day(void **state)
+{
+	(void)state;
+	run_engine("utc_time,open,high,low,close,volume\n"
+		   "2024-01-02T23:58:00Z,100,101,99,100,10\n"
+		   "2024-01-02T23:59:00Z,100,101,99,100,10\n"
+		   "2024-01-03T00:00:00Z,120,121,119,120,10\n"
+		   "2024-01-03T00:01:00Z,120,121,119,120,10\n",
+		   ", symbol: BTCUSD", "", "", script_day_order);
+	if (nfill != 0)
+		fail_msg("a DAY order of 2024-01-02 filled at %lld on 2024-01-03's open",
+			 (long long)fills[0].px);
+	ig_engine_destroy(&eng);
+}
+
+/* R10. Two instruments whose bars are not aligned (A at :00, B at :30):
+ * an order for B decided on A's bar stamped t is decided at A's close,
+ * t + 60 s; B's bar stamped t + 30 s opened 30 s BEFORE that decision,
+ * yet paper.c:528/537 (ts > sent_ns) fills the order at that bar's open:
+ * look-ahead across instruments. Here A's t1 bar (close 200) tells the
+ * strategy to buy B; B's bar at 00:01:30 opened at 100 and closed at 150
+ * (known only at 00:02:30); the buy fills at 100. */
+static void script_cross(struct ig_strategy_ctx *ctx, const struct ig_event *ev, uint32_t i)
+{
+	(void)i;
+	if (ev->hdr.instrument_id == 0 && ev->body.bar.close_px == IG_FIXED(200))
+		ig_ctx_market(ctx, 1, IG_SIDE_BUY, IG_FIXED(1));
+}
+
+static void test_engine_unaligned_instruments_lookahead(void **state)
+{
+	(void)state;
+	run_engine("utc_time,symbol,open,high,low,close,volume\n"
+		   "2024-01-02T00:00:00Z,AAA,100,101,99,100,10\n"
+		   "2024-01-02T00:00:30Z,BBB,100,101,99,100,10\n"
+		   "2024-01-02T00:01:00Z,AAA,100,201,99,200,10\n"
+		   "2024-01-02T00:01:30Z,BBB,100,151,99,150,10\n"
+		   "2024-01-02T00:02:00Z,AAA,200,202,199,201,10\n"
+		   "2024-01-02T00:02:30Z,BBB,150,151,149,150,10\n",
+		   ", symbols: [AAA, BBB]", "", ", symbols: [AAA, BBB]", script_cross);
+	assert_int_equal(nfill, 1);
+	assert_int_equal(fills[0].k, 1);
+	if (fills[0].px != IG_FIXED(150))
+		fail_msg("B bought at %lld: the open of a bar that started before the decision "
+			 "(want 150, the first B bar opening after A's close)",
+			 (long long)fills[0].px);
+	ig_engine_destroy(&eng);
+}
+
 static int group_teardown(void **state)
 {
 	char cmd[128];
@@ -514,10 +606,13 @@ int main(void)
 		T(test_full_slippage_zero_price_fill),
 		T(test_post_only_latency_lookahead),
 		T(test_capped_market_buy_slipped_past_cap),
+		T(test_close_mode_order_ahead_of_its_bar),
 #undef T
 		cmocka_unit_test(test_engine_market_with_stop_px_fills_in_the_past),
 		cmocka_unit_test(test_engine_replace_keeps_old_send_time),
 		cmocka_unit_test(test_engine_fixed_fees_overdraw_cash),
+		cmocka_unit_test(test_engine_day_order_fills_next_day),
+		cmocka_unit_test(test_engine_unaligned_instruments_lookahead),
 	};
 	ig_log_set_level(IG_LOG_WARN);
 	return cmocka_run_group_tests(tests, NULL, group_teardown);
