@@ -488,10 +488,11 @@ void ig_paper_submit(struct ig_paper *p, const struct ig_event *order, struct ig
 	po->sent_ns = order->hdr.ts_event_ns != 0 ? order->hdr.ts_event_ns : p->now_ns;
 	delay = draw_delay(p);
 	po->arrive_ns = po->sent_ns + delay;
-	/* A released stop (it carries its trigger) fills on the bar that
-	 * triggered it, unless it is delayed: then it is a late market (or
-	 * limit) order like any other. */
-	po->trigger_bar = o->stop_px > 0 && delay == 0;
+	/* A stop the OMS released (IG_EVF_RELEASED; it carries its trigger)
+	 * fills on the bar that triggered it, unless it is delayed: then it
+	 * is a late market (or limit) order like any other. A stop_px on an
+	 * order without the flag plays no part. */
+	po->trigger_bar = (order->hdr.flags & IG_EVF_RELEASED) != 0 && o->stop_px > 0 && delay == 0;
 	if (delay == 0)
 		arrive(p, po, NULL, out);
 }

@@ -29,7 +29,7 @@
  *   limit order    first checked on the next bar: a buy fills when low < px,
  *                  at min(open, px); a sell when high > px, at max(open, px).
  *   released stop  (an OMS-held stop triggered by this bar's high/low, sent
- *                  with its stop_px) fills on that same bar at the trigger or
+ *                  with its stop_px and flagged IG_EVF_RELEASED) fills on that same bar at the trigger or
  *                  the gapped open; a stop-limit at the trigger if within its
  *                  limit, else as a limit from that bar on.
  *   volume         unlimited by default; venue.max_volume_pct caps each

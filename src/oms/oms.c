@@ -412,6 +412,7 @@ static void release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct 
 		 * on bars fills it at the trigger (paper.h); a take-profit
 		 * says so (its level is reached from the other side). */
 		ev.body.order.stop_px = r->stop_px;
+		ev.hdr.flags = (uint8_t)(ev.hdr.flags | IG_EVF_RELEASED);
 		if (r->orig_type == IG_ORD_TAKE_PROFIT)
 			ev.hdr.flags = (uint8_t)(ev.hdr.flags | IG_EVF_TAKE_PROFIT);
 	}
@@ -727,6 +728,12 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	    ((o->type != IG_ORD_TRAILING_STOP && o->stop_px <= 0) ||
 	     (o->type == IG_ORD_TRAILING_STOP && o->trail <= 0)))
 		reason = IG_RJ_INVALID;
+	/* A plain market or limit order has no trigger: a stop_px on one is
+	 * malformed (it would pose as a released stop, and be valued at a
+	 * level the strategy chose). Refused here, for intents from any
+	 * source. */
+	if (reason == IG_RJ_NONE && !is_conditional(o->type) && o->stop_px != 0)
+		reason = IG_RJ_INVALID;
 	if (reason == IG_RJ_NONE && duplicate(s, in, now))
 		reason = IG_RJ_DUPLICATE;
 	if (reason == IG_RJ_NONE) {
@@ -758,14 +765,17 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	r->replaces = o->replaces;
 	r->trail_ref_px = oms->marks[in_id].px;
 	r->ref_px = o->type == IG_ORD_LIMIT || o->type == IG_ORD_STOP_LIMIT ? o->px
-		    : o->stop_px > 0 ? o->stop_px
-				     : market_px(oms, in_id, o->side);
+		    : is_conditional(o->type) && o->stop_px > 0 ? o->stop_px
+								 : market_px(oms, in_id, o->side);
 	hold_open(oms, s, r);
 	ig_order_transition(&s->om, r, IG_OS_SUBMITTED);
 	if (!is_conditional(o->type) && old == NULL) {
 		/* The common path: the intent goes to the executor first (it is
 		 * the latency-critical hop), then the strategy's mirror. */
 		struct ig_event fwd = *in;
+		/* Only the OMS sets engine-owned header bits (a released stop,
+		 * the journal's): never taken from an intent. */
+		fwd.hdr.flags = (uint8_t)(fwd.hdr.flags & ~IG_EVF_ENGINE_MASK);
 		fwd.body.order.px = venue_px(r);
 		s->orders++;
 		log_order_event(oms, &fwd);

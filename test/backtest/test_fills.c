@@ -116,7 +116,7 @@ static void send(uint64_t cid, enum ig_side side, enum ig_ord_type type, const c
 	ev.hdr.type = IG_EV_ORDER;
 	ev.hdr.strategy_id = 1;
 	ev.hdr.ts_event_ns = clock_ns;
-	ev.hdr.flags = tp ? IG_EVF_TAKE_PROFIT : 0;
+	ev.hdr.flags = (uint8_t)((stop != NULL ? IG_EVF_RELEASED : 0) | (tp ? IG_EVF_TAKE_PROFIT : 0));
 	ev.body.order.client_id = cid;
 	ev.body.order.side = (uint8_t)side;
 	ev.body.order.type = (uint8_t)type;

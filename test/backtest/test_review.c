@@ -53,6 +53,7 @@ static struct cap out;
 static int64_t clock_ns;
 static char tmpdir[64];
 static int64_t send_ts; /* 0: the latest bar's time */
+static int64_t send_stop_px; /* stop_px of the next send() (no IG_EVF_RELEASED) */
 
 static int64_t D(const char *s)
 {
@@ -127,6 +128,7 @@ static void send(uint64_t cid, enum ig_side side, enum ig_ord_type type, const c
 	ev.body.order.flags = flags;
 	ev.body.order.px = px != NULL ? D(px) : 0;
 	ev.body.order.qty = D(qty);
+	ev.body.order.stop_px = send_stop_px;
 	out.n = 0;
 	ig_paper_submit(&paper, &ev, &out.emit);
 }
@@ -446,7 +448,27 @@ static void test_engine_market_with_stop_px_fills_in_the_past(void **state)
 	/* next_open: t2's open, 120 (or the order refused as malformed) */
 	if (nfill >= 1)
 		assert_int_equal(fills[0].px, IG_FIXED(120));
+	/* The OMS refuses it: a plain order carries no trigger. */
+	assert_int_equal(nfill, 0);
+	assert_int_equal(nreject, 1);
+	assert_int_equal(reject_reason, IG_RJ_INVALID);
 	ig_engine_destroy(&eng);
+}
+
+/* R1b. The venue itself: an order that reaches it with a stop_px but
+ * without the OMS's IG_EVF_RELEASED flag is a plain market order: it
+ * fills at the next bar's open, never on the bar it was decided on. */
+static void test_stop_px_without_released_flag_is_plain(void **state)
+{
+	(void)state;
+	bar("100", "106", "99", "104", "1");
+	send_stop_px = D("1");
+	send(1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 0, IG_TIF_GTC);
+	send_stop_px = 0;
+	assert_int_equal(nfills(), 0);
+	bar("107", "108", "106", "107", "1");
+	assert_int_equal(nfills(), 1);
+	assert_int_equal(fill_k(0)->px, D("107"));
 }
 
 /* R2. A replacement (cancel-replace) is released by the OMS when the
@@ -607,6 +629,7 @@ int main(void)
 		T(test_post_only_latency_lookahead),
 		T(test_capped_market_buy_slipped_past_cap),
 		T(test_close_mode_order_ahead_of_its_bar),
+		T(test_stop_px_without_released_flag_is_plain),
 #undef T
 		cmocka_unit_test(test_engine_market_with_stop_px_fills_in_the_past),
 		cmocka_unit_test(test_engine_replace_keeps_old_send_time),
