@@ -23,7 +23,7 @@ void ig_paper_params_of(const struct ig_config *cfg, struct ig_paper_params *prm
 	prm->fee_per_order = cfg->venue.fee_per_order;
 	prm->min_fee = cfg->venue.min_fee;
 	prm->slippage_bps = cfg->venue.slippage_bps;
-	prm->latency_ns = cfg->venue.latency_ms * INT64_C(1000000);
+	prm->latency_ns = cfg->venue.latency_ms * INT64_C(1000000); /* <= a day (config.c) */
 	prm->latency_seed = cfg->venue.latency_seed;
 }
 
@@ -121,6 +121,19 @@ int ig_paper_load_latency(struct ig_paper *p, const char *path, char *err, size_
 				 "venue.latency_from: %s: venue.round_trip_ns.buckets[%zu] is not "
 				 "[upper_ns, count] (non-negative integers)",
 				 path, i);
+			p->nlat = 0;
+			p->lat_total = 0;
+			json_decref(root);
+			return IG_ECONFIG;
+		}
+		if (json_integer_value(up) > IG_CFG_LATENCY_MS_MAX * INT64_C(1000000)) {
+			snprintf(err, errlen,
+				 "venue.latency_from: %s: venue.round_trip_ns.buckets[%zu]: upper_ns %lld is "
+				 "above the most a delay may be (%lld ns, one day)",
+				 path, i, (long long)json_integer_value(up),
+				 (long long)(IG_CFG_LATENCY_MS_MAX * INT64_C(1000000)));
+			p->nlat = 0;
+			p->lat_total = 0;
 			json_decref(root);
 			return IG_ECONFIG;
 		}
@@ -128,7 +141,19 @@ int ig_paper_load_latency(struct ig_paper *p, const char *path, char *err, size_
 			continue;
 		p->lat_ns[p->nlat] = (int64_t)json_integer_value(up);
 		p->lat_count[p->nlat] = (uint64_t)json_integer_value(n);
-		p->lat_total += p->lat_count[p->nlat];
+		/* The total must fit in int64 too (the counts are jansson's
+		 * int64): a wrapped total would draw from the wrong buckets. */
+		if (__builtin_add_overflow(p->lat_total, p->lat_count[p->nlat], &p->lat_total) ||
+		    p->lat_total > (uint64_t)INT64_MAX) {
+			snprintf(err, errlen,
+				 "venue.latency_from: %s: venue.round_trip_ns.buckets: the counts add up "
+				 "to more than %lld",
+				 path, (long long)INT64_MAX);
+			p->nlat = 0;
+			p->lat_total = 0;
+			json_decref(root);
+			return IG_ECONFIG;
+		}
 		p->nlat++;
 	}
 	json_decref(root);
@@ -180,13 +205,18 @@ static void send_reject(struct ig_paper *p, const struct ig_event *order, int re
 }
 
 /* Returns px moved against the trader by slippage_bps (a buy pays more, a
- * sell gets less), the move rounded by the engine's rule. */
+ * sell gets less), the move rounded by the engine's rule; never below
+ * 1e-8 (a fill at 0 is impossible: the OMS refuses one) and saturating at
+ * INT64_MAX. */
 static int64_t slip(const struct ig_paper *p, bool buy, int64_t px)
 {
-	int64_t d = 0;
+	int64_t d = 0, r;
 	if (p->prm.slippage_bps == 0 || ig_fixed_bps(px, p->prm.slippage_bps, &d) != 0)
 		return px;
-	return buy ? px + d : px - d;
+	if (buy)
+		return __builtin_add_overflow(px, d, &r) ? INT64_MAX : r;
+	r = px - d; /* 0 <= d <= px for 0 <= slippage_bps <= 10000 */
+	return r < 1 ? 1 : r;
 }
 
 /* Fills up to qty of po at px; returns the quantity filled. The fee is
@@ -487,7 +517,9 @@ void ig_paper_submit(struct ig_paper *p, const struct ig_event *order, struct ig
 	p->live++;
 	po->sent_ns = order->hdr.ts_event_ns != 0 ? order->hdr.ts_event_ns : p->now_ns;
 	delay = draw_delay(p);
-	po->arrive_ns = po->sent_ns + delay;
+	/* Saturates: a delay past the end of time never arrives. */
+	if (__builtin_add_overflow(po->sent_ns, delay, &po->arrive_ns))
+		po->arrive_ns = INT64_MAX;
 	/* A stop the OMS released (IG_EVF_RELEASED; it carries its trigger)
 	 * fills on the bar that triggered it, unless it is delayed: then it
 	 * is a late market (or limit) order like any other. A stop_px on an

@@ -196,21 +196,53 @@ static void test_huge_latency_overflows(void **state)
 			 (long long)fill_k(0)->px, (long long)paper.orders[0].arrive_ns);
 }
 
-/* R4b. The same through latency_from: upper_ns is any non-negative int64. */
+/* R4b. The same through latency_from: upper_ns is any non-negative int64.
+ * (Adjusted to the lead's decision: a bucket above the most a delay may be,
+ * one day, is refused at start, naming the file and the key; a delay of
+ * exactly one day is accepted and the order waits that long.) */
 static void test_huge_latency_from_overflows(void **state)
 {
 	char err[256];
+	const char *path;
 	(void)state;
+	path = write_file("huge.json", "{\"venue\": {\"round_trip_ns\": {\"buckets\": "
+				       "[[9223372036854775807, 1]]}}}");
+	assert_int_equal(ig_paper_load_latency(&paper, path, err, sizeof(err)), IG_ECONFIG);
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "venue.latency_from"));
+	assert_non_null(strstr(err, "upper_ns"));
+	assert_int_equal(paper.nlat, 0);
 	assert_int_equal(ig_paper_load_latency(
 				 &paper,
-				 write_file("huge.json", "{\"venue\": {\"round_trip_ns\": {\"buckets\": "
-							 "[[9223372036854775807, 1]]}}}"),
+				 write_file("day.json", "{\"venue\": {\"round_trip_ns\": {\"buckets\": "
+							"[[86400000000000, 1]]}}}"),
 				 err, sizeof(err)),
 			 0);
 	bar("100", "101", "99", "100", "1");
 	send(1, IG_SIDE_BUY, IG_ORD_MARKET, NULL, "1", 0, IG_TIF_GTC);
 	bar("101", "102", "100", "101", "1");
 	assert_int_equal(nfills(), 0);
+}
+
+/* R4c. venue.latency_ms above one day and slippage_bps above 5000 are
+ * refused by the config loader at file:line:col, naming the key. */
+static void test_config_latency_and_slippage_bounds(void **state)
+{
+	struct ig_config c;
+	char err[256];
+	const char *path;
+	(void)state;
+	path = write_file("lat.yaml", "venue:\n  kind: paper\n  latency_ms: 86400001\n");
+	assert_int_not_equal(ig_config_load(&c, path, NULL, 0, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "lat.yaml:3:"));
+	assert_non_null(strstr(err, "latency_ms"));
+	path = write_file("lat.yaml", "venue:\n  kind: paper\n  latency_ms: 86400000\n");
+	if (ig_config_load(&c, path, NULL, 0, err, sizeof(err)) != 0 && strstr(err, "latency_ms") != NULL)
+		fail_msg("latency_ms of one day refused: %s", err);
+	path = write_file("slip.yaml", "venue:\n  kind: paper\n  slippage_bps: 5001\n");
+	assert_int_not_equal(ig_config_load(&c, path, NULL, 0, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "slip.yaml:3:"));
+	assert_non_null(strstr(err, "slippage_bps"));
 }
 
 /* R5. latency_from with counts whose sum overflows uint64 (paper.c:131
@@ -624,6 +656,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_huge_latency_overflows),
 		T(test_huge_latency_from_overflows),
+		T(test_config_latency_and_slippage_bounds),
 		T(test_latency_from_count_overflow_refused),
 		T(test_full_slippage_zero_price_fill),
 		T(test_post_only_latency_lookahead),
