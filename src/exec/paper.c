@@ -281,13 +281,14 @@ static void finish(struct ig_paper *p, struct ig_paper_order *po)
 /* ------------------------------------------------------ quotes, trades */
 
 /* True if po is a market buy with a cap (its px: the most the OMS reserved
- * for) and the touch is above it: what is left of it cannot fill now. */
+ * for) and the price it would pay at the touch, slipped, is above it: what
+ * is left of it cannot fill now. */
 static bool capped_out(const struct ig_paper *p, const struct ig_paper_order *po)
 {
 	const struct ig_order *o = &po->ev.body.order;
 	int64_t ask = p->books[po->ev.hdr.instrument_id].ask_px;
 	return o->type == IG_ORD_MARKET && o->side == IG_SIDE_BUY && o->px > 0 && ask != 0 &&
-	       ask > o->px;
+	       slip(p, true, ask) > o->px;
 }
 
 /* Takes liquidity at the touch for a marketable order. */
@@ -298,19 +299,20 @@ static void take(struct ig_paper *p, struct ig_paper_order *po, const struct ig_
 	bool buy = po->ev.body.order.side == IG_SIDE_BUY;
 	int64_t touch = buy ? b->ask_px : b->bid_px;
 	int64_t *avail = buy ? &b->ask_avail : &b->bid_avail;
-	int64_t got;
+	bool market = po->ev.body.order.type == IG_ORD_MARKET;
+	int64_t got, px;
 
 	if (touch == 0)
 		return;
 	/* A limit order takes up to its price; so does a market buy that came
 	 * with one (the most the OMS reserved for: it waits for the market
-	 * to come back rather than pay more). */
-	if ((po->ev.body.order.type == IG_ORD_LIMIT ||
-	     (buy && po->ev.body.order.px > 0)) &&
-	    (buy ? touch > po->ev.body.order.px : touch < po->ev.body.order.px))
+	 * to come back rather than pay more), judged at the price it would
+	 * pay, slippage included. */
+	px = market ? slip(p, buy, touch) : touch;
+	if ((!market || (buy && po->ev.body.order.px > 0)) &&
+	    (buy ? px > po->ev.body.order.px : px < po->ev.body.order.px))
 		return;
-	got = fill(p, po, cause, po->ev.body.order.type == IG_ORD_MARKET ? slip(p, buy, touch) : touch,
-		   *avail, false, out);
+	got = fill(p, po, cause, px, *avail, false, out);
 	*avail -= got;
 }
 

@@ -322,6 +322,10 @@ static void test_capped_market_buy_slipped_past_cap(void **state)
 	send(1, IG_SIDE_BUY, IG_ORD_MARKET, "100", "1", 0, IG_TIF_GTC);
 	if (nfills() == 1 && fill_k(0)->px > D("100"))
 		fail_msg("market buy capped at 100 filled at %lld", (long long)fill_k(0)->px);
+	/* 100 + 0.5 slipped is above the cap: nothing fills, the rest is
+	 * cancelled as the unslipped rule does. */
+	assert_int_equal(nfills(), 0);
+	assert_int_equal(paper.live, 0);
 }
 
 /* R11. Threaded runs (docs: "the same rules decide prices"): an order can
