@@ -294,13 +294,18 @@ static int64_t buy_fee_bps(const struct ig_oms *oms)
 	return bps > 0 ? bps : 0;
 }
 
-/* Cash a buy of qty at px holds while open: notional plus the larger fee,
- * the most it can cost. */
+/* Cash a buy of qty at px holds while open: notional plus the larger fee
+ * (at least venue.min_fee) plus venue.fee_per_order, the most it can cost
+ * (ig_risk_buy_cost, as the risk check counts it). */
 static int64_t reserve_for(const struct ig_oms *oms, int64_t px, int64_t qty)
 {
 	int64_t notional = 0, cost;
+	if (qty <= 0)
+		return 0; /* filled: nothing left to pay for */
 	/* Saturates: the risk check refuses such an order before it holds. */
-	if (ig_fixed_mul(px, qty, &notional) != 0 || ig_risk_buy_cost(notional, buy_fee_bps(oms), &cost) != 0)
+	if (ig_fixed_mul(px, qty, &notional) != 0 ||
+	    ig_risk_buy_cost(notional, buy_fee_bps(oms), oms->cfg->venue.min_fee,
+			     oms->cfg->venue.fee_per_order, &cost) != 0)
 		return INT64_MAX;
 	return cost;
 }
@@ -523,6 +528,8 @@ static void risk_view(const struct ig_oms *oms, const struct ig_oms_strategy *s,
 	v->mark_px = oms->marks[k].px;
 	v->ask_px = oms->marks[k].ask_px;
 	v->market_buy_bps = oms->market_buy_bps;
+	v->buy_min_fee = oms->cfg->venue.min_fee;
+	v->buy_fee_per_order = oms->cfg->venue.fee_per_order;
 	/* Staleness needs a clock both sides share. Inline (backtests) that is
 	 * data time. Threaded, the OMS may lag the strategy by many rows of a
 	 * fast replay, so data time would flag lag, not a dead feed: there it

@@ -17,6 +17,7 @@
 #include "core/evflags.h"
 #include "core/log.h"
 #include "exec/paper.h"
+#include "oms/risk.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 #include "ingenium/strategy.h"
@@ -574,7 +575,35 @@ static void test_engine_fixed_fees_overdraw_cash(void **state)
 	if (nfill == 1 && eng.oms.s[0].cash < 0)
 		fail_msg("the risk check let a buy through that left cash at %lld",
 			 (long long)eng.oms.s[0].cash);
+	/* 120 + 0 (bps) + 15 = 135 > 131: refused up front. */
+	assert_int_equal(nfill, 0);
+	assert_int_equal(nreject, 1);
+	assert_int_equal(reject_reason, IG_RJ_INSUFFICIENT_CASH);
 	ig_engine_destroy(&eng);
+	/* With room for it, the buy fills and the reserve (min_fee and
+	 * fee_per_order included) is all given back once it is filled. */
+	run_engine("utc_time,open,high,low,close,volume\n"
+		   "2024-01-02T00:00:00Z,100,101,99,100,10\n"
+		   "2024-01-02T00:01:00Z,120,121,119,120,10\n"
+		   "2024-01-02T00:02:00Z,121,122,110,115,10\n",
+		   ", symbol: BTCUSD", "  fee_per_order: 15\n  min_fee: 2\n", ", capital: \"137\"",
+		   script_buy_all);
+	assert_int_equal(nfill, 1);
+	assert_int_equal(eng.oms.s[0].cash, IG_FIXED(137) - IG_FIXED(120) - IG_FIXED(17));
+	assert_int_equal(eng.oms.s[0].open_buy_notional, 0);
+	ig_engine_destroy(&eng);
+}
+
+/* ig_risk_buy_cost: notional + max(bps fee, min_fee) + fee_per_order. */
+static void test_buy_cost_counts_fixed_fees(void **state)
+{
+	int64_t c = 0;
+	(void)state;
+	assert_int_equal(ig_risk_buy_cost(IG_FIXED(100), 10, D("0.5"), IG_FIXED(1), &c), 0);
+	assert_int_equal(c, D("101.5"));
+	assert_int_equal(ig_risk_buy_cost(IG_FIXED(100000), 10, D("0.5"), IG_FIXED(1), &c), 0);
+	assert_int_equal(c, IG_FIXED(100000) + IG_FIXED(100) + IG_FIXED(1));
+	assert_int_equal(ig_risk_buy_cost(INT64_MAX - 10, 0, 0, IG_FIXED(1), &c), IG_EOVERFLOW);
 }
 
 /* R9. A DAY order decided on the last bar of a UTC day (23:59) must not
@@ -671,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_engine_market_with_stop_px_fills_in_the_past),
 		cmocka_unit_test(test_engine_replace_keeps_old_send_time),
 		cmocka_unit_test(test_engine_fixed_fees_overdraw_cash),
+		cmocka_unit_test(test_buy_cost_counts_fixed_fees),
 		cmocka_unit_test(test_engine_day_order_fills_next_day),
 		cmocka_unit_test(test_engine_unaligned_instruments_lookahead),
 	};
