@@ -539,8 +539,12 @@ void ig_paper_cancel(struct ig_paper *p, const struct ig_event *cancel, struct i
 		    po->ev.body.order.client_id == cancel->body.cancel.client_id) {
 			/* One still in flight (latency) never reached the
 			 * book: cancelled all the same (cancels are not
-			 * delayed). */
-			send_state(po, IG_OS_CANCELED, out);
+			 * delayed). The confirmation carries the cancel's data
+			 * time, not the order's. */
+			struct ig_paper_order tmp = *po;
+			if (cancel->hdr.ts_event_ns != 0)
+				tmp.ev.hdr.ts_event_ns = cancel->hdr.ts_event_ns;
+			send_state(&tmp, IG_OS_CANCELED, out);
 			finish(p, po);
 			return;
 		}

@@ -449,10 +449,16 @@ static void on_terminal(struct ig_oms *oms, struct ig_oms_strategy *s, const str
 		if (r->state == IG_OS_CANCELED || r->state == IG_OS_EXPIRED) {
 			reason = release_check(oms, s, cause, h, h->orig_type);
 			if (reason == IG_RJ_NONE) {
+				/* It goes out with the data time of its own
+				 * decision (the replace request), not the
+				 * confirmation's, which may carry the old
+				 * order's: a venue delays it from there. */
+				struct ig_event decided = *cause;
+				decided.hdr.ts_event_ns = h->ts_event_ns;
 				if (is_conditional(h->orig_type))
 					arm(oms, s, cause, h, out);
 				else
-					release(oms, s, cause, h, out);
+					release(oms, s, &decided, h, out);
 			} else {
 				deny_release(oms, s, cause, h, reason, out);
 			}
