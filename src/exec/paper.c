@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define NS_PER_DAY INT64_C(86400000000000)
+
 void ig_paper_params_of(const struct ig_config *cfg, struct ig_paper_params *prm)
 {
 	memset(prm, 0, sizeof(*prm));
@@ -184,10 +186,15 @@ static int64_t draw_delay(struct ig_paper *p)
 
 /* ------------------------------------------------------------- reports */
 
-static void send_state(const struct ig_paper_order *po, enum ig_ord_state st, struct ig_emit *out)
+/* Reports po's state; at_ns (if not 0) is the data time the report
+ * carries instead of the order's own. */
+static void send_state_at(const struct ig_paper_order *po, enum ig_ord_state st, int64_t at_ns,
+			  struct ig_emit *out)
 {
 	struct ig_event ev;
 	ig_event_reply_init(&ev, &po->ev, IG_EV_ORDER_UPDATE);
+	if (at_ns != 0)
+		ev.hdr.ts_event_ns = at_ns;
 	ev.body.update.client_id = po->ev.body.order.client_id;
 	ev.body.update.venue_order_id = po->venue_order_id;
 	ev.body.update.state = (uint8_t)st;
@@ -195,6 +202,11 @@ static void send_state(const struct ig_paper_order *po, enum ig_ord_state st, st
 	ev.body.update.leaves_qty = po->leaves_qty;
 	ev.body.update.filled_qty = po->ev.body.order.qty - po->leaves_qty;
 	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+}
+
+static void send_state(const struct ig_paper_order *po, enum ig_ord_state st, struct ig_emit *out)
+{
+	send_state_at(po, st, 0, out);
 }
 
 static void send_reject(struct ig_paper *p, const struct ig_event *order, int reason,
@@ -434,13 +446,15 @@ static void arrive(struct ig_paper *p, struct ig_paper_order *po, const struct i
 
 	po->arrived = true;
 	if (b->bars) {
-		/* Bars: post-only is refused if it would cross the close;
-		 * otherwise the order is accepted and fills on a later bar,
-		 * except a market order in close mode (the deciding bar's
-		 * close) and a released stop (its trigger bar). With a delay,
-		 * it arrives on a later bar, which it is evaluated on. */
-		if (o->type == IG_ORD_LIMIT && (o->flags & IG_ORDF_POST_ONLY) &&
-		    (buy ? b->bar.close_px <= o->px : b->bar.close_px >= o->px)) {
+		/* Bars: the order is accepted and fills on a later bar (the
+		 * first whose open is at or after its arrival time), except a
+		 * market order in close mode (the deciding bar's close) and a
+		 * released stop (its trigger bar). With a delay, or post-only,
+		 * it arrives with such a bar (cause), and is evaluated on it.
+		 * Post-only is judged at the price there when it arrives,
+		 * that bar's open: refused if the open crosses it. */
+		if (o->type == IG_ORD_LIMIT && (o->flags & IG_ORDF_POST_ONLY) && cause != NULL &&
+		    (buy ? b->bar.open_px <= o->px : b->bar.open_px >= o->px)) {
 			send_reject(p, &po->ev, IG_RJ_VENUE_POST_ONLY, out);
 			finish(p, po);
 			return;
@@ -454,8 +468,15 @@ static void arrive(struct ig_paper *p, struct ig_paper_order *po, const struct i
 			bar_trigger(p, po, NULL, out);
 			return;
 		}
-		if (!po->trigger_bar && o->type == IG_ORD_MARKET && p->prm.bar_fill == IG_BAR_FILL_CLOSE)
-			bar_fill_at(p, po, NULL, slip(p, buy, b->bar.close_px), false, out);
+		if (!po->trigger_bar && o->type == IG_ORD_MARKET && p->prm.bar_fill == IG_BAR_FILL_CLOSE) {
+			/* Ahead of every bar the venue has seen (threaded: the
+			 * order overtook the bar it was decided on): it waits
+			 * for that bar's close, never an earlier one. */
+			if (po->sent_ns > p->now_ns)
+				po->wait_own_bar = true;
+			else
+				bar_fill_at(p, po, NULL, slip(p, buy, b->bar.close_px), false, out);
+		}
 		return;
 	}
 	po->trigger_bar = false; /* quotes and trades: a stop is a market order */
@@ -518,16 +539,25 @@ void ig_paper_submit(struct ig_paper *p, const struct ig_event *order, struct ig
 	po->live = true;
 	p->live++;
 	po->sent_ns = order->hdr.ts_event_ns != 0 ? order->hdr.ts_event_ns : p->now_ns;
+	/* Sent at the stamp of the latest bar: decided on that bar, at its
+	 * end (several bars with that stamp: the latest end). */
+	po->decided_ns = po->sent_ns == p->last_bar_ts_ns && p->last_bar_end_ns > po->sent_ns
+				 ? p->last_bar_end_ns
+				 : po->sent_ns;
 	delay = draw_delay(p);
 	/* Saturates: a delay past the end of time never arrives. */
-	if (__builtin_add_overflow(po->sent_ns, delay, &po->arrive_ns))
+	if (__builtin_add_overflow(po->decided_ns, delay, &po->arrive_ns))
 		po->arrive_ns = INT64_MAX;
 	/* A stop the OMS released (IG_EVF_RELEASED; it carries its trigger)
 	 * fills on the bar that triggered it, unless it is delayed: then it
 	 * is a late market (or limit) order like any other. A stop_px on an
 	 * order without the flag plays no part. */
 	po->trigger_bar = (order->hdr.flags & IG_EVF_RELEASED) != 0 && o->stop_px > 0 && delay == 0;
-	if (delay == 0)
+	/* On bars a post-only limit is judged where it arrives: the open
+	 * of the first bar it may fill on. */
+	if (delay == 0 &&
+	    !(p->books[order->hdr.instrument_id].bars && o->type == IG_ORD_LIMIT &&
+	      (o->flags & IG_ORDF_POST_ONLY)))
 		arrive(p, po, NULL, out);
 }
 
@@ -541,10 +571,7 @@ void ig_paper_cancel(struct ig_paper *p, const struct ig_event *cancel, struct i
 			 * book: cancelled all the same (cancels are not
 			 * delayed). The confirmation carries the cancel's data
 			 * time, not the order's. */
-			struct ig_paper_order tmp = *po;
-			if (cancel->hdr.ts_event_ns != 0)
-				tmp.ev.hdr.ts_event_ns = cancel->hdr.ts_event_ns;
-			send_state(&tmp, IG_OS_CANCELED, out);
+			send_state_at(po, IG_OS_CANCELED, cancel->hdr.ts_event_ns, out);
 			finish(p, po);
 			return;
 		}
@@ -559,12 +586,15 @@ static void on_bar_order(struct ig_paper *p, struct ig_paper_order *po, const st
 			 struct ig_emit *out)
 {
 	int64_t ts = md->hdr.ts_event_ns;
+	/* Bars are stamped at their open: an order may fill on a bar that
+	 * opened at or after its arrival (decision plus delay), and later
+	 * than the bar it was decided on. With bars, any positive latency
+	 * means the order misses the open of the bar during which it
+	 * arrives. */
+	bool eligible = ts >= po->arrive_ns && ts > po->sent_ns;
 
 	if (!po->arrived) {
-		/* Bars are stamped at their open: the order is on the book for
-		 * the first bar at or after its arrival that is later than the
-		 * bar it was decided on. */
-		if (ts >= po->arrive_ns && ts > po->sent_ns)
+		if (eligible)
 			arrive(p, po, md, out);
 		return;
 	}
@@ -573,8 +603,46 @@ static void on_bar_order(struct ig_paper *p, struct ig_paper_order *po, const st
 			bar_trigger(p, po, md, out);
 		return;
 	}
-	if (ts > po->sent_ns)
+	if (po->wait_own_bar) {
+		/* close mode, ahead of its bar: that bar's close */
+		if (ts >= po->sent_ns) {
+			po->wait_own_bar = false;
+			bar_eval(p, po, md, out);
+		}
+		return;
+	}
+	if (eligible)
 		bar_eval(p, po, md, out);
+}
+
+/* Returns the UTC day of data time ns. */
+static int64_t utc_day(int64_t ns)
+{
+	return ns / NS_PER_DAY;
+}
+
+/* Notes the bar md of instrument k: its gap from the instrument's last
+ * bar, and (the latest stamp) when it ends, its decision time. A bar's
+ * length is its period_ns, but never more than the shortest gap seen
+ * between the instrument's bars (a feed that derives the period from the
+ * gap before a bar would make the first bar after a pause look long). */
+static void note_bar(struct ig_paper *p, struct ig_paper_book *b, const struct ig_event *md)
+{
+	int64_t ts = md->hdr.ts_event_ns, len = md->body.bar.period_ns, end;
+
+	if (b->bar_ts_ns > 0 && ts > b->bar_ts_ns &&
+	    (b->bar_gap_ns == 0 || ts - b->bar_ts_ns < b->bar_gap_ns))
+		b->bar_gap_ns = ts - b->bar_ts_ns;
+	if (b->bar_gap_ns > 0 && (len <= 0 || len > b->bar_gap_ns))
+		len = b->bar_gap_ns;
+	if (len < 0 || __builtin_add_overflow(ts, len, &end))
+		end = ts;
+	if (ts > p->last_bar_ts_ns) {
+		p->last_bar_ts_ns = ts;
+		p->last_bar_end_ns = end;
+	} else if (ts == p->last_bar_ts_ns && end > p->last_bar_end_ns) {
+		p->last_bar_end_ns = end;
+	}
 }
 
 void ig_paper_market_data(struct ig_paper *p, const struct ig_event *md, struct ig_emit *out)
@@ -605,6 +673,7 @@ void ig_paper_market_data(struct ig_paper *p, const struct ig_event *md, struct 
 		lo = hi = md->body.trade.px;
 		break;
 	case IG_EV_BAR:
+		note_bar(p, b, md);
 		b->bid_px = b->ask_px = md->body.bar.close_px;
 		b->bid_avail = b->ask_avail = md->body.bar.volume;
 		b->from_trades = true;
@@ -625,6 +694,15 @@ void ig_paper_market_data(struct ig_paper *p, const struct ig_event *md, struct 
 		bool buy;
 		if (!po->live || po->ev.hdr.instrument_id != k)
 			continue;
+		/* A DAY order ends with its UTC day, as at an exchange: before
+		 * anything of a later day is matched, the venue expires it
+		 * (the OMS's own day-roll cancel then finds nothing). */
+		if (po->ev.body.order.tif == IG_TIF_DAY &&
+		    utc_day(md->hdr.ts_event_ns) > utc_day(po->sent_ns)) {
+			send_state_at(po, IG_OS_EXPIRED, md->hdr.ts_event_ns, out);
+			finish(p, po);
+			continue;
+		}
 		if (b->bars) {
 			on_bar_order(p, po, md, out);
 			continue;

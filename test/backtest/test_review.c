@@ -17,6 +17,7 @@
 #include "core/evflags.h"
 #include "core/log.h"
 #include "exec/paper.h"
+#include "oms/oms.h"
 #include "oms/risk.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
@@ -300,12 +301,58 @@ static void test_post_only_latency_lookahead(void **state)
 	ig_paper_configure(&paper, &prm);
 	bar("100", "101", "99.5", "100", "1");
 	send(1, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", IG_ORDF_POST_ONLY, IG_TIF_GTC);
+	/* (Adjusted to the lead's bar-time rule: decided at the bar's end,
+	 * +60 s, the order arrives at +90 s, after the next bar opened, so its
+	 * first bar is the one at +120 s; a quiet bar is inserted before it.) */
+	bar("100", "100.5", "99.5", "100", "1");
+	assert_int_equal(out.n, 0);
 	bar("100", "100", "98", "98.5", "1");
 	if (nrejects() != 0)
 		fail_msg("post-only rejected on its arrival bar's close (98.5), unknown at arrival "
 			 "(open 100)");
 	assert_int_equal(nfills(), 1);
 	assert_int_equal(fill_k(0)->px, D("99"));
+}
+
+/* R7b. Post-only on bars without latency: judged at the open of the bar
+ * it may first fill on (the next one), never a close. */
+static void test_post_only_judged_at_next_open(void **state)
+{
+	(void)state;
+	bar("100", "101", "97.5", "98", "1"); /* closes below 99 */
+	send(1, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", IG_ORDF_POST_ONLY, IG_TIF_GTC);
+	assert_int_equal(out.n, 0); /* judged where it arrives */
+	bar("100", "100", "98.5", "99.5", "1"); /* opens above 99: rests, then fills */
+	assert_int_equal(nrejects(), 0);
+	assert_int_equal(nfills(), 1);
+	assert_int_equal(fill_k(0)->px, D("99"));
+	assert_int_equal(fill_k(0)->liquidity, IG_LIQ_MAKER);
+	send(2, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", IG_ORDF_POST_ONLY, IG_TIF_GTC);
+	bar("98.7", "99.2", "98", "99", "1"); /* opens through 99: rejected */
+	assert_int_equal(nrejects(), 1);
+	assert_int_equal(nfills(), 0);
+	assert_int_equal(paper.live, 0);
+}
+
+/* R9b. The venue itself ends a resting DAY order at the UTC day
+ * boundary, before the first quote of the next day is matched. */
+static void test_day_order_expires_at_midnight_quotes(void **state)
+{
+	(void)state;
+	clock_ns = INT64_C(1704239990) * INT64_C(1000000000); /* 2024-01-02T23:59:50Z */
+	quote("100", "5", "100.5", "5");
+	send(1, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", 0, IG_TIF_DAY);
+	assert_int_equal(out.ev[0].body.update.state, IG_OS_ACCEPTED);
+	quote("98", "5", "98.5", "5"); /* 23:59:51: would fill, same day */
+	assert_int_equal(nfills(), 1);
+	send(2, IG_SIDE_BUY, IG_ORD_LIMIT, "97", "1", 0, IG_TIF_DAY);
+	clock_ns += 8 * INT64_C(1000000000);
+	quote("96", "5", "96.5", "5"); /* 2024-01-03T00:00:00Z */
+	assert_int_equal(nfills(), 0);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.ev[0].body.update.state, IG_OS_EXPIRED);
+	assert_int_equal(out.ev[0].body.update.client_id, 2);
+	assert_int_equal(paper.live, 0);
 }
 
 /* R8. A market buy with a protection price (the most the OMS reserved
@@ -539,9 +586,12 @@ static void test_engine_replace_keeps_old_send_time(void **state)
 	(void)state;
 	run_engine(BARS6, ", symbol: BTCUSD", "  latency_ms: 90000\n", "", script_replace);
 	assert_int_equal(nfill, 1);
-	if (fills[0].px != IG_FIXED(140))
-		fail_msg("replacement decided on t2 with 90 s latency filled at %lld (want t4's open "
-			 "140)",
+	/* (Adjusted to the lead's bar-time rule: decided at t2's end, t3's
+	 * open, on the book 90 s later, after t4 opened: t5's open, 150.
+	 * With the old order's time, t0, it filled at t3's open, 130.) */
+	if (fills[0].px != IG_FIXED(150))
+		fail_msg("replacement decided on t2 with 90 s latency filled at %lld (want t5's open "
+			 "150)",
 			 (long long)fills[0].px);
 	ig_engine_destroy(&eng);
 }
@@ -634,6 +684,16 @@ static void test_engine_day_order_fills_next_day(void **state)
 	if (nfill != 0)
 		fail_msg("a DAY order of 2024-01-02 filled at %lld on 2024-01-03's open",
 			 (long long)fills[0].px);
+	/* The venue expired it; the OMS's own day-roll cancel found nothing
+	 * there: the order is finished (no open order, nothing reserved), no
+	 * transition refused, no report unknown, and the venue agrees. */
+	assert_int_equal(eng.oms.s[0].om.open, 0);
+	assert_int_equal(eng.oms.s[0].om.illegal, 0);
+	assert_int_equal(eng.oms.s[0].open_buy_notional, 0);
+	assert_int_equal(eng.oms.unknown_reports, 0);
+	assert_int_equal(ig_oms_cancels_outstanding(&eng.oms), 0);
+	assert_int_equal(eng.oms.s[0].fills, 0);
+	assert_int_equal(((const struct ig_paper *)eng.exec.venue)->live, 0);
 	ig_engine_destroy(&eng);
 }
 
@@ -693,7 +753,9 @@ int main(void)
 		T(test_latency_from_count_overflow_refused),
 		T(test_full_slippage_zero_price_fill),
 		T(test_post_only_latency_lookahead),
+		T(test_post_only_judged_at_next_open),
 		T(test_capped_market_buy_slipped_past_cap),
+		T(test_day_order_expires_at_midnight_quotes),
 		T(test_close_mode_order_ahead_of_its_bar),
 		T(test_stop_px_without_released_flag_is_plain),
 #undef T
