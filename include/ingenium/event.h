@@ -181,7 +181,7 @@ enum ig_control_cmd {
 			     * Internal: not part of the SDK, may change */
 };
 
-/* Header flags (hdr.flags). Bits 0x10..0x80 are the engine's own
+/* Header flags (hdr.flags). Bits 0x08..0x80 are the engine's own
  * (src/core/evflags.h, not part of the SDK). */
 #define IG_EVF_ADOPT 0x01u      /* ORDER_UPDATE from reconciliation: an order of ours the
 				 * venue has and the journal does not; the OMS adopts it */

@@ -184,8 +184,8 @@ static const struct field venue_fields[] = {
 	{ FIELD(ig_cfg_venue, max_volume_pct, FT_FIXED), .min = 0, .max = IG_FIXED(100) },
 	{ FIELD(ig_cfg_venue, fee_per_order, FT_FIXED), .min = 0, .max = INT64_MAX },
 	{ FIELD(ig_cfg_venue, min_fee, FT_FIXED), .min = 0, .max = INT64_MAX },
-	{ FIELD(ig_cfg_venue, slippage_bps, FT_I64), .min = 0, .max = BPS_MAX },
-	{ FIELD(ig_cfg_venue, latency_ms, FT_I64), .min = 0, .max = MS_MAX },
+	{ FIELD(ig_cfg_venue, slippage_bps, FT_I64), .min = 0, .max = IG_CFG_SLIPPAGE_BPS_MAX },
+	{ FIELD(ig_cfg_venue, latency_ms, FT_I64), .min = 0, .max = IG_CFG_LATENCY_MS_MAX },
 	{ FIELD(ig_cfg_venue, latency_from, FT_STR) },
 	{ FIELD(ig_cfg_venue, latency_seed, FT_U64) },
 };

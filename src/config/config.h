@@ -193,7 +193,10 @@ struct ig_cfg_feed {
 #define IG_CFG_DEFAULT_FEE_PER_ORDER 0           /* venue.fee_per_order, 1e-8 quote */
 #define IG_CFG_DEFAULT_MIN_FEE 0                 /* venue.min_fee, 1e-8 quote; 0 = none */
 #define IG_CFG_DEFAULT_SLIPPAGE_BPS 0            /* venue.slippage_bps */
+#define IG_CFG_SLIPPAGE_BPS_MAX 5000             /* venue.slippage_bps: at most half the price */
 #define IG_CFG_DEFAULT_LATENCY_MS 0              /* venue.latency_ms, data time */
+#define IG_CFG_LATENCY_MS_MAX INT64_C(86400000)  /* venue.latency_ms (and each venue.latency_from
+						  * delay): at most one day */
 #define IG_CFG_DEFAULT_LATENCY_SEED UINT64_C(0x1d6e5a17c0ffee01) /* venue.latency_seed */
 
 /* venue.bar_fill: the price a market order decided on a bar fills at. */

@@ -10,6 +10,11 @@
 #ifndef IG_CORE_EVFLAGS_H
 #define IG_CORE_EVFLAGS_H
 
+#define IG_EVF_RELEASED 0x08u    /* OMS -> executor, IG_EV_ORDER: an order the OMS released
+				  * from a triggered conditional (stop, take-profit, trailing
+				  * stop); its stop_px is the level it triggered at. The only
+				  * way a venue tells a released stop from a plain order (a
+				  * plain order's stop_px never counts) */
 #define IG_EVF_TAKE_PROFIT 0x10u /* OMS -> executor, IG_EV_ORDER: a released take-profit (its
 				  * stop_px is a level to fill at or better), not a stop */
 #define IG_EVF_J_FAILED 0x20u   /* journal -> executor: an order the journal could not make
@@ -18,5 +23,10 @@
 				 * once durable; journaled, not replayed (it is regenerated) */
 #define IG_EVF_J_DERIVED 0x80u  /* OMS -> journal: a consequence (state change), journaled
 				 * for the record, not replayed */
+
+/* Every engine-owned bit: the OMS clears them from a strategy's intent
+ * before it goes on, so no intent can pose as a released stop. */
+#define IG_EVF_ENGINE_MASK (IG_EVF_RELEASED | IG_EVF_TAKE_PROFIT | IG_EVF_J_FAILED | \
+			    IG_EVF_J_OUTPUT | IG_EVF_J_DERIVED)
 
 #endif

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define NS_PER_DAY INT64_C(86400000000000)
+
 void ig_paper_params_of(const struct ig_config *cfg, struct ig_paper_params *prm)
 {
 	memset(prm, 0, sizeof(*prm));
@@ -23,7 +25,7 @@ void ig_paper_params_of(const struct ig_config *cfg, struct ig_paper_params *prm
 	prm->fee_per_order = cfg->venue.fee_per_order;
 	prm->min_fee = cfg->venue.min_fee;
 	prm->slippage_bps = cfg->venue.slippage_bps;
-	prm->latency_ns = cfg->venue.latency_ms * INT64_C(1000000);
+	prm->latency_ns = cfg->venue.latency_ms * INT64_C(1000000); /* <= a day (config.c) */
 	prm->latency_seed = cfg->venue.latency_seed;
 }
 
@@ -121,6 +123,19 @@ int ig_paper_load_latency(struct ig_paper *p, const char *path, char *err, size_
 				 "venue.latency_from: %s: venue.round_trip_ns.buckets[%zu] is not "
 				 "[upper_ns, count] (non-negative integers)",
 				 path, i);
+			p->nlat = 0;
+			p->lat_total = 0;
+			json_decref(root);
+			return IG_ECONFIG;
+		}
+		if (json_integer_value(up) > IG_CFG_LATENCY_MS_MAX * INT64_C(1000000)) {
+			snprintf(err, errlen,
+				 "venue.latency_from: %s: venue.round_trip_ns.buckets[%zu]: upper_ns %lld is "
+				 "above the most a delay may be (%lld ns, one day)",
+				 path, i, (long long)json_integer_value(up),
+				 (long long)(IG_CFG_LATENCY_MS_MAX * INT64_C(1000000)));
+			p->nlat = 0;
+			p->lat_total = 0;
 			json_decref(root);
 			return IG_ECONFIG;
 		}
@@ -128,7 +143,19 @@ int ig_paper_load_latency(struct ig_paper *p, const char *path, char *err, size_
 			continue;
 		p->lat_ns[p->nlat] = (int64_t)json_integer_value(up);
 		p->lat_count[p->nlat] = (uint64_t)json_integer_value(n);
-		p->lat_total += p->lat_count[p->nlat];
+		/* The total must fit in int64 too (the counts are jansson's
+		 * int64): a wrapped total would draw from the wrong buckets. */
+		if (__builtin_add_overflow(p->lat_total, p->lat_count[p->nlat], &p->lat_total) ||
+		    p->lat_total > (uint64_t)INT64_MAX) {
+			snprintf(err, errlen,
+				 "venue.latency_from: %s: venue.round_trip_ns.buckets: the counts add up "
+				 "to more than %lld",
+				 path, (long long)INT64_MAX);
+			p->nlat = 0;
+			p->lat_total = 0;
+			json_decref(root);
+			return IG_ECONFIG;
+		}
 		p->nlat++;
 	}
 	json_decref(root);
@@ -159,10 +186,15 @@ static int64_t draw_delay(struct ig_paper *p)
 
 /* ------------------------------------------------------------- reports */
 
-static void send_state(const struct ig_paper_order *po, enum ig_ord_state st, struct ig_emit *out)
+/* Reports po's state; at_ns (if not 0) is the data time the report
+ * carries instead of the order's own. */
+static void send_state_at(const struct ig_paper_order *po, enum ig_ord_state st, int64_t at_ns,
+			  struct ig_emit *out)
 {
 	struct ig_event ev;
 	ig_event_reply_init(&ev, &po->ev, IG_EV_ORDER_UPDATE);
+	if (at_ns != 0)
+		ev.hdr.ts_event_ns = at_ns;
 	ev.body.update.client_id = po->ev.body.order.client_id;
 	ev.body.update.venue_order_id = po->venue_order_id;
 	ev.body.update.state = (uint8_t)st;
@@ -170,6 +202,11 @@ static void send_state(const struct ig_paper_order *po, enum ig_ord_state st, st
 	ev.body.update.leaves_qty = po->leaves_qty;
 	ev.body.update.filled_qty = po->ev.body.order.qty - po->leaves_qty;
 	ig_emit(out, IG_STAGE_OMS, 0, &ev);
+}
+
+static void send_state(const struct ig_paper_order *po, enum ig_ord_state st, struct ig_emit *out)
+{
+	send_state_at(po, st, 0, out);
 }
 
 static void send_reject(struct ig_paper *p, const struct ig_event *order, int reason,
@@ -180,13 +217,18 @@ static void send_reject(struct ig_paper *p, const struct ig_event *order, int re
 }
 
 /* Returns px moved against the trader by slippage_bps (a buy pays more, a
- * sell gets less), the move rounded by the engine's rule. */
+ * sell gets less), the move rounded by the engine's rule; never below
+ * 1e-8 (a fill at 0 is impossible: the OMS refuses one) and saturating at
+ * INT64_MAX. */
 static int64_t slip(const struct ig_paper *p, bool buy, int64_t px)
 {
-	int64_t d = 0;
+	int64_t d = 0, r;
 	if (p->prm.slippage_bps == 0 || ig_fixed_bps(px, p->prm.slippage_bps, &d) != 0)
 		return px;
-	return buy ? px + d : px - d;
+	if (buy)
+		return __builtin_add_overflow(px, d, &r) ? INT64_MAX : r;
+	r = px - d; /* 0 <= d <= px for 0 <= slippage_bps <= 10000 */
+	return r < 1 ? 1 : r;
 }
 
 /* Fills up to qty of po at px; returns the quantity filled. The fee is
@@ -251,13 +293,14 @@ static void finish(struct ig_paper *p, struct ig_paper_order *po)
 /* ------------------------------------------------------ quotes, trades */
 
 /* True if po is a market buy with a cap (its px: the most the OMS reserved
- * for) and the touch is above it: what is left of it cannot fill now. */
+ * for) and the price it would pay at the touch, slipped, is above it: what
+ * is left of it cannot fill now. */
 static bool capped_out(const struct ig_paper *p, const struct ig_paper_order *po)
 {
 	const struct ig_order *o = &po->ev.body.order;
 	int64_t ask = p->books[po->ev.hdr.instrument_id].ask_px;
 	return o->type == IG_ORD_MARKET && o->side == IG_SIDE_BUY && o->px > 0 && ask != 0 &&
-	       ask > o->px;
+	       slip(p, true, ask) > o->px;
 }
 
 /* Takes liquidity at the touch for a marketable order. */
@@ -268,19 +311,20 @@ static void take(struct ig_paper *p, struct ig_paper_order *po, const struct ig_
 	bool buy = po->ev.body.order.side == IG_SIDE_BUY;
 	int64_t touch = buy ? b->ask_px : b->bid_px;
 	int64_t *avail = buy ? &b->ask_avail : &b->bid_avail;
-	int64_t got;
+	bool market = po->ev.body.order.type == IG_ORD_MARKET;
+	int64_t got, px;
 
 	if (touch == 0)
 		return;
 	/* A limit order takes up to its price; so does a market buy that came
 	 * with one (the most the OMS reserved for: it waits for the market
-	 * to come back rather than pay more). */
-	if ((po->ev.body.order.type == IG_ORD_LIMIT ||
-	     (buy && po->ev.body.order.px > 0)) &&
-	    (buy ? touch > po->ev.body.order.px : touch < po->ev.body.order.px))
+	 * to come back rather than pay more), judged at the price it would
+	 * pay, slippage included. */
+	px = market ? slip(p, buy, touch) : touch;
+	if ((!market || (buy && po->ev.body.order.px > 0)) &&
+	    (buy ? px > po->ev.body.order.px : px < po->ev.body.order.px))
 		return;
-	got = fill(p, po, cause, po->ev.body.order.type == IG_ORD_MARKET ? slip(p, buy, touch) : touch,
-		   *avail, false, out);
+	got = fill(p, po, cause, px, *avail, false, out);
 	*avail -= got;
 }
 
@@ -402,13 +446,15 @@ static void arrive(struct ig_paper *p, struct ig_paper_order *po, const struct i
 
 	po->arrived = true;
 	if (b->bars) {
-		/* Bars: post-only is refused if it would cross the close;
-		 * otherwise the order is accepted and fills on a later bar,
-		 * except a market order in close mode (the deciding bar's
-		 * close) and a released stop (its trigger bar). With a delay,
-		 * it arrives on a later bar, which it is evaluated on. */
-		if (o->type == IG_ORD_LIMIT && (o->flags & IG_ORDF_POST_ONLY) &&
-		    (buy ? b->bar.close_px <= o->px : b->bar.close_px >= o->px)) {
+		/* Bars: the order is accepted and fills on a later bar (the
+		 * first whose open is at or after its arrival time), except a
+		 * market order in close mode (the deciding bar's close) and a
+		 * released stop (its trigger bar). With a delay, or post-only,
+		 * it arrives with such a bar (cause), and is evaluated on it.
+		 * Post-only is judged at the price there when it arrives,
+		 * that bar's open: refused if the open crosses it. */
+		if (o->type == IG_ORD_LIMIT && (o->flags & IG_ORDF_POST_ONLY) && cause != NULL &&
+		    (buy ? b->bar.open_px <= o->px : b->bar.open_px >= o->px)) {
 			send_reject(p, &po->ev, IG_RJ_VENUE_POST_ONLY, out);
 			finish(p, po);
 			return;
@@ -422,8 +468,15 @@ static void arrive(struct ig_paper *p, struct ig_paper_order *po, const struct i
 			bar_trigger(p, po, NULL, out);
 			return;
 		}
-		if (!po->trigger_bar && o->type == IG_ORD_MARKET && p->prm.bar_fill == IG_BAR_FILL_CLOSE)
-			bar_fill_at(p, po, NULL, slip(p, buy, b->bar.close_px), false, out);
+		if (!po->trigger_bar && o->type == IG_ORD_MARKET && p->prm.bar_fill == IG_BAR_FILL_CLOSE) {
+			/* Ahead of every bar the venue has seen (threaded: the
+			 * order overtook the bar it was decided on): it waits
+			 * for that bar's close, never an earlier one. */
+			if (po->sent_ns > p->now_ns)
+				po->wait_own_bar = true;
+			else
+				bar_fill_at(p, po, NULL, slip(p, buy, b->bar.close_px), false, out);
+		}
 		return;
 	}
 	po->trigger_bar = false; /* quotes and trades: a stop is a market order */
@@ -486,13 +539,25 @@ void ig_paper_submit(struct ig_paper *p, const struct ig_event *order, struct ig
 	po->live = true;
 	p->live++;
 	po->sent_ns = order->hdr.ts_event_ns != 0 ? order->hdr.ts_event_ns : p->now_ns;
+	/* Sent at the stamp of the latest bar: decided on that bar, at its
+	 * end (several bars with that stamp: the latest end). */
+	po->decided_ns = po->sent_ns == p->last_bar_ts_ns && p->last_bar_end_ns > po->sent_ns
+				 ? p->last_bar_end_ns
+				 : po->sent_ns;
 	delay = draw_delay(p);
-	po->arrive_ns = po->sent_ns + delay;
-	/* A released stop (it carries its trigger) fills on the bar that
-	 * triggered it, unless it is delayed: then it is a late market (or
-	 * limit) order like any other. */
-	po->trigger_bar = o->stop_px > 0 && delay == 0;
-	if (delay == 0)
+	/* Saturates: a delay past the end of time never arrives. */
+	if (__builtin_add_overflow(po->decided_ns, delay, &po->arrive_ns))
+		po->arrive_ns = INT64_MAX;
+	/* A stop the OMS released (IG_EVF_RELEASED; it carries its trigger)
+	 * fills on the bar that triggered it, unless it is delayed: then it
+	 * is a late market (or limit) order like any other. A stop_px on an
+	 * order without the flag plays no part. */
+	po->trigger_bar = (order->hdr.flags & IG_EVF_RELEASED) != 0 && o->stop_px > 0 && delay == 0;
+	/* On bars a post-only limit is judged where it arrives: the open
+	 * of the first bar it may fill on. */
+	if (delay == 0 &&
+	    !(p->books[order->hdr.instrument_id].bars && o->type == IG_ORD_LIMIT &&
+	      (o->flags & IG_ORDF_POST_ONLY)))
 		arrive(p, po, NULL, out);
 }
 
@@ -504,8 +569,9 @@ void ig_paper_cancel(struct ig_paper *p, const struct ig_event *cancel, struct i
 		    po->ev.body.order.client_id == cancel->body.cancel.client_id) {
 			/* One still in flight (latency) never reached the
 			 * book: cancelled all the same (cancels are not
-			 * delayed). */
-			send_state(po, IG_OS_CANCELED, out);
+			 * delayed). The confirmation carries the cancel's data
+			 * time, not the order's. */
+			send_state_at(po, IG_OS_CANCELED, cancel->hdr.ts_event_ns, out);
 			finish(p, po);
 			return;
 		}
@@ -520,12 +586,15 @@ static void on_bar_order(struct ig_paper *p, struct ig_paper_order *po, const st
 			 struct ig_emit *out)
 {
 	int64_t ts = md->hdr.ts_event_ns;
+	/* Bars are stamped at their open: an order may fill on a bar that
+	 * opened at or after its arrival (decision plus delay), and later
+	 * than the bar it was decided on. With bars, any positive latency
+	 * means the order misses the open of the bar during which it
+	 * arrives. */
+	bool eligible = ts >= po->arrive_ns && ts > po->sent_ns;
 
 	if (!po->arrived) {
-		/* Bars are stamped at their open: the order is on the book for
-		 * the first bar at or after its arrival that is later than the
-		 * bar it was decided on. */
-		if (ts >= po->arrive_ns && ts > po->sent_ns)
+		if (eligible)
 			arrive(p, po, md, out);
 		return;
 	}
@@ -534,8 +603,46 @@ static void on_bar_order(struct ig_paper *p, struct ig_paper_order *po, const st
 			bar_trigger(p, po, md, out);
 		return;
 	}
-	if (ts > po->sent_ns)
+	if (po->wait_own_bar) {
+		/* close mode, ahead of its bar: that bar's close */
+		if (ts >= po->sent_ns) {
+			po->wait_own_bar = false;
+			bar_eval(p, po, md, out);
+		}
+		return;
+	}
+	if (eligible)
 		bar_eval(p, po, md, out);
+}
+
+/* Returns the UTC day of data time ns. */
+static int64_t utc_day(int64_t ns)
+{
+	return ns / NS_PER_DAY;
+}
+
+/* Notes the bar md of instrument k: its gap from the instrument's last
+ * bar, and (the latest stamp) when it ends, its decision time. A bar's
+ * length is its period_ns, but never more than the shortest gap seen
+ * between the instrument's bars (a feed that derives the period from the
+ * gap before a bar would make the first bar after a pause look long). */
+static void note_bar(struct ig_paper *p, struct ig_paper_book *b, const struct ig_event *md)
+{
+	int64_t ts = md->hdr.ts_event_ns, len = md->body.bar.period_ns, end;
+
+	if (b->bar_ts_ns > 0 && ts > b->bar_ts_ns &&
+	    (b->bar_gap_ns == 0 || ts - b->bar_ts_ns < b->bar_gap_ns))
+		b->bar_gap_ns = ts - b->bar_ts_ns;
+	if (b->bar_gap_ns > 0 && (len <= 0 || len > b->bar_gap_ns))
+		len = b->bar_gap_ns;
+	if (len < 0 || __builtin_add_overflow(ts, len, &end))
+		end = ts;
+	if (ts > p->last_bar_ts_ns) {
+		p->last_bar_ts_ns = ts;
+		p->last_bar_end_ns = end;
+	} else if (ts == p->last_bar_ts_ns && end > p->last_bar_end_ns) {
+		p->last_bar_end_ns = end;
+	}
 }
 
 void ig_paper_market_data(struct ig_paper *p, const struct ig_event *md, struct ig_emit *out)
@@ -566,6 +673,7 @@ void ig_paper_market_data(struct ig_paper *p, const struct ig_event *md, struct 
 		lo = hi = md->body.trade.px;
 		break;
 	case IG_EV_BAR:
+		note_bar(p, b, md);
 		b->bid_px = b->ask_px = md->body.bar.close_px;
 		b->bid_avail = b->ask_avail = md->body.bar.volume;
 		b->from_trades = true;
@@ -586,6 +694,15 @@ void ig_paper_market_data(struct ig_paper *p, const struct ig_event *md, struct 
 		bool buy;
 		if (!po->live || po->ev.hdr.instrument_id != k)
 			continue;
+		/* A DAY order ends with its UTC day, as at an exchange: before
+		 * anything of a later day is matched, the venue expires it
+		 * (the OMS's own day-roll cancel then finds nothing). */
+		if (po->ev.body.order.tif == IG_TIF_DAY &&
+		    utc_day(md->hdr.ts_event_ns) > utc_day(po->sent_ns)) {
+			send_state_at(po, IG_OS_EXPIRED, md->hdr.ts_event_ns, out);
+			finish(p, po);
+			continue;
+		}
 		if (b->bars) {
 			on_bar_order(p, po, md, out);
 			continue;

@@ -22,16 +22,23 @@
  *                  displayed size.
  *
  * Bars (stamped at their open; an order sent at data time t is decided at
- * the close of the bar stamped t):
- *   market order   venue.bar_fill next_open: the open of the first later
+ * the END of the bar stamped t, t + its period; it may fill only on a bar
+ * whose open is at or after that decision time plus its delay):
+ *   market order   venue.bar_fill next_open: the open of the first such
  *                  bar; close: the deciding bar's close on arrival (later
- *                  bars' closes for what is left).
+ *                  bars' closes for what is left); one that reaches the
+ *                  venue before the bar it was decided on waits for it.
  *   limit order    first checked on the next bar: a buy fills when low < px,
  *                  at min(open, px); a sell when high > px, at max(open, px).
  *   released stop  (an OMS-held stop triggered by this bar's high/low, sent
- *                  with its stop_px) fills on that same bar at the trigger or
+ *                  with its stop_px and flagged IG_EVF_RELEASED) fills on that same bar at the trigger or
  *                  the gapped open; a stop-limit at the trigger if within its
  *                  limit, else as a limit from that bar on.
+ *   post-only      judged on the first bar it may fill on, against that
+ *                  bar's open (never a close); rejected if the open
+ *                  crosses it, else it rests as a limit from that bar on.
+ *   DAY orders     expire (EXPIRED) before any market data of a later UTC
+ *                  day than the one they were sent on is matched.
  *   volume         unlimited by default; venue.max_volume_pct caps each
  *                  bar's fill of an order (not on zero-volume bars).
  *
@@ -74,11 +81,17 @@ struct ig_paper_order {
 	uint64_t venue_order_id;
 	int64_t leaves_qty;     /* 1e-8 */
 	int64_t sent_ns;        /* data time it was sent (its ts_event_ns) */
-	int64_t arrive_ns;      /* sent_ns + its delay: when the book sees it */
+	int64_t decided_ns;     /* when it was decided: the end of the bar stamped
+				 * sent_ns (bars), else sent_ns */
+	int64_t arrive_ns;      /* decided_ns + its delay (saturated): when the book
+				 * sees it; on bars, the least open time of a bar it
+				 * may fill on */
 	bool live;
 	bool arrived;           /* on the book (ACCEPTED sent) */
 	bool evaluated;         /* had its first chance to fill (IOC/FOK decided) */
 	bool trigger_bar;       /* a released stop still to fill on its trigger bar */
+	bool wait_own_bar;      /* close mode: reached the venue before the bar it was
+				 * decided on; fills at that bar's close */
 	bool charged;           /* fee_per_order taken */
 };
 
@@ -89,6 +102,8 @@ struct ig_paper_book {
 	bool bars;                  /* the latest data is a bar */
 	struct ig_bar bar;          /* the latest bar */
 	int64_t bar_ts_ns;          /* its ts_event_ns (its open time) */
+	int64_t bar_gap_ns;         /* the shortest gap seen between two of its bars;
+				     * 0 = not known yet */
 };
 
 /* What the venue itself filled for one strategy: an account kept apart from
@@ -114,6 +129,8 @@ struct ig_paper {
 	uint64_t fills;
 	uint64_t rejects;
 	int64_t now_ns;                /* latest market data time seen */
+	int64_t last_bar_ts_ns;        /* the latest bar stamp seen (any instrument) */
+	int64_t last_bar_end_ns;       /* the latest end of a bar with that stamp */
 	/* Latency distribution (venue.latency_from): delay of bucket i is
 	 * lat_ns[i], drawn with weight lat_count[i]. */
 	uint32_t nlat;

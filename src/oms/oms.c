@@ -295,13 +295,18 @@ static int64_t buy_fee_bps(const struct ig_oms *oms)
 	return bps > 0 ? bps : 0;
 }
 
-/* Cash a buy of qty at px holds while open: notional plus the larger fee,
- * the most it can cost. */
+/* Cash a buy of qty at px holds while open: notional plus the larger fee
+ * (at least venue.min_fee) plus venue.fee_per_order, the most it can cost
+ * (ig_risk_buy_cost, as the risk check counts it). */
 static int64_t reserve_for(const struct ig_oms *oms, int64_t px, int64_t qty)
 {
 	int64_t notional = 0, cost;
+	if (qty <= 0)
+		return 0; /* filled: nothing left to pay for */
 	/* Saturates: the risk check refuses such an order before it holds. */
-	if (ig_fixed_mul(px, qty, &notional) != 0 || ig_risk_buy_cost(notional, buy_fee_bps(oms), &cost) != 0)
+	if (ig_fixed_mul(px, qty, &notional) != 0 ||
+	    ig_risk_buy_cost(notional, buy_fee_bps(oms), oms->cfg->venue.min_fee,
+			     oms->cfg->venue.fee_per_order, &cost) != 0)
 		return INT64_MAX;
 	return cost;
 }
@@ -413,6 +418,7 @@ static void release(struct ig_oms *oms, struct ig_oms_strategy *s, const struct 
 		 * on bars fills it at the trigger (paper.h); a take-profit
 		 * says so (its level is reached from the other side). */
 		ev.body.order.stop_px = r->stop_px;
+		ev.hdr.flags = (uint8_t)(ev.hdr.flags | IG_EVF_RELEASED);
 		if (r->orig_type == IG_ORD_TAKE_PROFIT)
 			ev.hdr.flags = (uint8_t)(ev.hdr.flags | IG_EVF_TAKE_PROFIT);
 	}
@@ -444,10 +450,16 @@ static void on_terminal(struct ig_oms *oms, struct ig_oms_strategy *s, const str
 		if (r->state == IG_OS_CANCELED || r->state == IG_OS_EXPIRED) {
 			reason = release_check(oms, s, cause, h, h->orig_type);
 			if (reason == IG_RJ_NONE) {
+				/* It goes out with the data time of its own
+				 * decision (the replace request), not the
+				 * confirmation's, which may carry the old
+				 * order's: a venue delays it from there. */
+				struct ig_event decided = *cause;
+				decided.hdr.ts_event_ns = h->ts_event_ns;
 				if (is_conditional(h->orig_type))
 					arm(oms, s, cause, h, out);
 				else
-					release(oms, s, cause, h, out);
+					release(oms, s, &decided, h, out);
 			} else {
 				deny_release(oms, s, cause, h, reason, out);
 			}
@@ -523,6 +535,8 @@ static void risk_view(const struct ig_oms *oms, const struct ig_oms_strategy *s,
 	v->mark_px = oms->marks[k].px;
 	v->ask_px = oms->marks[k].ask_px;
 	v->market_buy_bps = oms->market_buy_bps;
+	v->buy_min_fee = oms->cfg->venue.min_fee;
+	v->buy_fee_per_order = oms->cfg->venue.fee_per_order;
 	/* Staleness needs a clock both sides share. Inline (backtests) that is
 	 * data time. Threaded, the OMS may lag the strategy by many rows of a
 	 * fast replay, so data time would flag lag, not a dead feed: there it
@@ -728,6 +742,12 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	    ((o->type != IG_ORD_TRAILING_STOP && o->stop_px <= 0) ||
 	     (o->type == IG_ORD_TRAILING_STOP && o->trail <= 0)))
 		reason = IG_RJ_INVALID;
+	/* A plain market or limit order has no trigger: a stop_px on one is
+	 * malformed (it would pose as a released stop, and be valued at a
+	 * level the strategy chose). Refused here, for intents from any
+	 * source. */
+	if (reason == IG_RJ_NONE && !is_conditional(o->type) && o->stop_px != 0)
+		reason = IG_RJ_INVALID;
 	if (reason == IG_RJ_NONE && duplicate(s, in, now))
 		reason = IG_RJ_DUPLICATE;
 	if (reason == IG_RJ_NONE) {
@@ -759,14 +779,17 @@ static void on_order(struct ig_oms *oms, const struct ig_event *in, struct ig_em
 	r->replaces = o->replaces;
 	r->trail_ref_px = oms->marks[in_id].px;
 	r->ref_px = o->type == IG_ORD_LIMIT || o->type == IG_ORD_STOP_LIMIT ? o->px
-		    : o->stop_px > 0 ? o->stop_px
-				     : market_px(oms, in_id, o->side);
+		    : is_conditional(o->type) && o->stop_px > 0 ? o->stop_px
+								 : market_px(oms, in_id, o->side);
 	hold_open(oms, s, r);
 	ig_order_transition(&s->om, r, IG_OS_SUBMITTED);
 	if (!is_conditional(o->type) && old == NULL) {
 		/* The common path: the intent goes to the executor first (it is
 		 * the latency-critical hop), then the strategy's mirror. */
 		struct ig_event fwd = *in;
+		/* Only the OMS sets engine-owned header bits (a released stop,
+		 * the journal's): never taken from an intent. */
+		fwd.hdr.flags = (uint8_t)(fwd.hdr.flags & ~IG_EVF_ENGINE_MASK);
 		fwd.body.order.px = venue_px(r);
 		s->orders++;
 		log_order_event(oms, &fwd);

@@ -70,11 +70,18 @@ int64_t ig_risk_market_buy_px(int64_t ask_px, int64_t mark_px, int64_t market_bu
 	return px;
 }
 
-int ig_risk_buy_cost(int64_t notional, int64_t fee_bps, int64_t *cost)
+int ig_risk_buy_cost(int64_t notional, int64_t fee_bps, int64_t min_fee, int64_t fee_per_order,
+		     int64_t *cost)
 {
 	int64_t fee = 0;
 	/* Checked: hostile sizes are refused, never wrapped. */
-	if (ig_fixed_bps(notional, fee_bps, &fee) != 0 || __builtin_add_overflow(notional, fee, cost))
+	if (ig_fixed_bps(notional, fee_bps, &fee) != 0)
+		return IG_EOVERFLOW;
+	if (min_fee > 0 && fee < min_fee)
+		fee = min_fee;
+	if (fee_per_order > 0 && __builtin_add_overflow(fee, fee_per_order, &fee))
+		return IG_EOVERFLOW;
+	if (__builtin_add_overflow(notional, fee, cost))
 		return IG_EOVERFLOW;
 	return 0;
 }
@@ -118,9 +125,11 @@ int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64
 			return IG_RJ_MAX_POSITION;
 	}
 	if (buy) {
-		/* Cash must cover this order, open buys and the fee. */
+		/* Cash must cover this order, open buys and the fee (bps, at
+		 * least min_fee, plus fee_per_order). */
 		int64_t need, room;
-		if (ig_risk_buy_cost(notional, buy_fee_bps, &need) != 0 ||
+		if (ig_risk_buy_cost(notional, buy_fee_bps, v->buy_min_fee, v->buy_fee_per_order,
+				     &need) != 0 ||
 		    __builtin_sub_overflow(v->cash, v->open_buy_notional, &room) || need > room)
 			return IG_RJ_INSUFFICIENT_CASH;
 	} else {

@@ -46,6 +46,8 @@ struct ig_risk_view {
 	int64_t mark_ts_ns;     /* data time of the mark */
 	int64_t ask_px;         /* best ask (the touch a market buy takes), 1e-8; 0 = unknown: the mark */
 	int64_t market_buy_bps; /* a market buy may be sent this far above its reference price */
+	int64_t buy_min_fee;    /* venue.min_fee: a buy's fee is at least this, 1e-8 quote */
+	int64_t buy_fee_per_order; /* venue.fee_per_order: added once per order, 1e-8 quote */
 };
 
 /* The worst price a market buy can be sent at: ask_px (else mark_px; 0 =
@@ -55,9 +57,12 @@ struct ig_risk_view {
  * is no reference, INT64_MAX when it does not fit (then refused). */
 int64_t ig_risk_market_buy_px(int64_t ask_px, int64_t mark_px, int64_t market_buy_bps);
 
-/* What a buy of that notional may cost with its fee at fee_bps: *cost =
- * notional + fee. Returns 0, or IG_EOVERFLOW when it does not fit. */
-int ig_risk_buy_cost(int64_t notional, int64_t fee_bps, int64_t *cost);
+/* What a buy of that notional may cost, counted per order and
+ * conservatively: *cost = notional + max(round(notional * fee_bps / 10000),
+ * min_fee) + fee_per_order. Returns 0, or IG_EOVERFLOW when it does not
+ * fit. */
+int ig_risk_buy_cost(int64_t notional, int64_t fee_bps, int64_t min_fee, int64_t fee_per_order,
+		     int64_t *cost);
 
 /* Effective limits for one strategy: global merged with its overrides. */
 void ig_risk_effective(const struct ig_cfg_risk *global, const struct ig_cfg_risk *over,
@@ -66,8 +71,9 @@ void ig_risk_effective(const struct ig_cfg_risk *global, const struct ig_cfg_ris
 /* Returns IG_RJ_NONE if the order may go, else the reason (enum
  * ig_reject_reason). Limit orders are valued at their price, market sells
  * at the mark, market buys at ig_risk_market_buy_px() (notional and cash).
- * A buy's cash need includes buy_fee_bps of its notional (the larger of
- * the maker and taker fees). Does not consume rate tokens: the caller takes them after every other
+ * A buy's cash need is ig_risk_buy_cost() of its notional at buy_fee_bps
+ * (the larger of the maker and taker fees) with the view's buy_min_fee and
+ * buy_fee_per_order. Does not consume rate tokens: the caller takes them after every other
  * check passed. */
 int ig_risk_check(const struct ig_cfg_risk *lim, const struct ig_order *o, int64_t now_ns,
 		  const struct ig_risk_view *v, int64_t buy_fee_bps);

@@ -116,7 +116,7 @@ static void send(uint64_t cid, enum ig_side side, enum ig_ord_type type, const c
 	ev.hdr.type = IG_EV_ORDER;
 	ev.hdr.strategy_id = 1;
 	ev.hdr.ts_event_ns = clock_ns;
-	ev.hdr.flags = tp ? IG_EVF_TAKE_PROFIT : 0;
+	ev.hdr.flags = (uint8_t)((stop != NULL ? IG_EVF_RELEASED : 0) | (tp ? IG_EVF_TAKE_PROFIT : 0));
 	ev.body.order.client_id = cid;
 	ev.body.order.side = (uint8_t)side;
 	ev.body.order.type = (uint8_t)type;
@@ -376,9 +376,12 @@ static void set_latency_90s(struct ig_paper_params *p)
 	p->latency_ns = 90 * INT64_C(1000000000);
 }
 
-/* With latency the book sees an order once data time has passed its send
- * time plus the delay: on bars, the open of the first bar at or after
- * that (bars stamped at their open). */
+/* With latency the book sees an order once data time has passed its
+ * decision time plus the delay: on bars, an order sent on the bar stamped
+ * t is decided at its end (t + 60 s) and arrives at t + 150 s, so it fills
+ * at the open of the first bar that opens at or after that (bars stamped
+ * at their open): the one at +180 s, not the one at +120 s, which opened
+ * before the order arrived. */
 static void test_latency_fixed(void **state)
 {
 	(void)state;
@@ -388,9 +391,11 @@ static void test_latency_fixed(void **state)
 	assert_int_equal(out.n, 0); /* in flight */
 	bar("102", "103", "101", "102", "1"); /* +60 s: not yet */
 	assert_int_equal(out.n, 0);
-	bar("104", "105", "103", "104", "1"); /* +120 s >= 90 s */
+	bar("104", "105", "103", "104", "1"); /* +120 s: opened before t + 150 s */
+	assert_int_equal(out.n, 0);
+	bar("106", "107", "105", "106", "1"); /* +180 s */
 	assert_int_equal(out.ev[0].body.update.state, IG_OS_ACCEPTED);
-	expect_fill(1, "104", "1", "0.104", IG_LIQ_TAKER, 1);
+	expect_fill(1, "106", "1", "0.106", IG_LIQ_TAKER, 1);
 }
 
 static char tmpdir[64];
@@ -412,7 +417,8 @@ static const char *write_summary(const char *buckets)
 }
 
 /* latency_from: every delay drawn from the live run's distribution; all
- * in one bucket (90 s) -> the fill shifts to the bar at +120 s. */
+ * in one bucket (90 s) -> the fill shifts to the bar at +180 s (decided at
+ * +60 s, the end of its bar; arrives at +150 s). */
 static void test_latency_from_summary(void **state)
 {
 	char err[256];
@@ -426,7 +432,9 @@ static void test_latency_from_summary(void **state)
 	bar("102", "103", "101", "102", "1");
 	assert_int_equal(out.n, 0);
 	bar("104", "105", "103", "104", "1");
-	expect_fill(1, "104", "1", "0.104", IG_LIQ_TAKER, 1);
+	assert_int_equal(out.n, 0);
+	bar("106", "107", "105", "106", "1");
+	expect_fill(1, "106", "1", "0.106", IG_LIQ_TAKER, 1);
 	/* A file without the distribution is refused, naming the key. */
 	assert_int_equal(ig_paper_load_latency(&paper, write_summary("[]"), err, sizeof(err)),
 			 IG_ECONFIG);
@@ -450,9 +458,13 @@ static uint32_t split_run(uint32_t norders)
 	bar("100", "101", "99", "100", "1");
 	for (uint32_t i = 0; i < norders; i++)
 		mkt(100 + i, IG_SIDE_BUY, "1");
-	bar("101", "101", "101", "101", "1"); /* +60 s: the 30 s ones */
+	/* Decided at +60 s (the bar's end): the 30 s ones arrive at +90 s,
+	 * the 90 s ones at +150 s. */
+	bar("101", "101", "101", "101", "1"); /* +60 s: none */
+	assert_int_equal(nfills(), 0);
+	bar("102", "102", "102", "102", "1"); /* +120 s: the 30 s ones */
 	first = nfills();
-	bar("102", "102", "102", "102", "1"); /* +120 s: the 90 s ones */
+	bar("103", "103", "103", "103", "1"); /* +180 s: the 90 s ones */
 	second = nfills();
 	assert_int_equal(first + second, norders);
 	return first;
@@ -708,7 +720,8 @@ static void test_engine_stop_on_bar_high(void **state)
 	ig_engine_destroy(&eng);
 }
 
-/* venue.latency_ms: 90 s on minute bars moves t0's buy to t2's open. */
+/* venue.latency_ms: 90 s on minute bars moves t0's buy (decided at t0's
+ * end, t1's open; on the book 90 s later, after t2 opened) to t3's open. */
 static void test_engine_latency_ms(void **state)
 {
 	int fill;
@@ -716,7 +729,7 @@ static void test_engine_latency_ms(void **state)
 	run_engine(SCRIPT_MARKET, "  latency_ms: 90000\n");
 	fill = find(LOG_FILL, 0);
 	assert_true(fill >= 0);
-	assert_int_equal(elog[fill].px, IG_FIXED(104));
+	assert_int_equal(elog[fill].px, IG_FIXED(106));
 	ig_engine_destroy(&eng);
 }
 
@@ -730,7 +743,7 @@ static void test_engine_latency_from(void **state)
 	run_engine(SCRIPT_MARKET, line);
 	fill = find(LOG_FILL, 0);
 	assert_true(fill >= 0);
-	assert_int_equal(elog[fill].px, IG_FIXED(104));
+	assert_int_equal(elog[fill].px, IG_FIXED(106)); /* as latency_ms: 90000 */
 	ig_engine_destroy(&eng);
 }
 
