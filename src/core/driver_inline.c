@@ -63,31 +63,38 @@ struct ig_inline_node {
 };
 
 #define IG_INLINE_MASK (IG_DRIVER_INLINE_Q - 1)
-#define IG_INLINE_NODE_SHIFT 16
-_Static_assert(IG_DRIVER_INLINE_Q <= (1u << IG_INLINE_NODE_SHIFT),
-	       "an item packs its event's index in the low 16 bits");
+
+/* One queued delivery: the event (a slot of ev[], or a source's own
+ * event, ig_emit_ref) and the node to hand it to. */
+struct ig_inline_item {
+	const struct ig_event *ev;
+	uint32_t node;
+};
 
 /*
  * The inline driver's FIFO. Owner: the thread running the inline driver.
  *
- * Items (destination node << 16 | event index) and the events they carry
- * are two rings: an event emitted to several stages unchanged
- * (ig_emit_same: the tick's market data to the strategies, the OMS and the
- * executor) is stored once and referenced by one item per destination.
- * Items and events are taken in the same FIFO order, so an event's slot is
- * free once its last item is handled. Both restart at the front whenever
- * the queue runs empty, so a backtest stays in a few hot lines.
+ * Items (destination node and the event) and the events they carry are
+ * two rings: an event emitted to several stages unchanged (ig_emit_same)
+ * is stored once and referenced by one item per destination, and an event
+ * a source keeps valid itself (ig_emit_ref: the tick's market data) is not
+ * stored at all. Items and stored events are taken in the same FIFO order,
+ * so an event's slot is free once its last item is handled. Both restart
+ * at the front whenever the queue runs empty, so a backtest stays in a few
+ * hot lines.
  */
 struct ig_inline_q {
 	struct ig_emit emit[IG_STAGE__COUNT]; /* one per producing stage, for src stamping */
 	uint32_t head, tail;                  /* items */
 	uint32_t ev_head;                     /* next event slot */
+	bool draining;                        /* inside ig__driver_inline_drain */
 	const struct ig_event *last;          /* the producer's event last copied to ev_head - 1 */
+	struct ig_driver *d;
 	int8_t node_of[IG_STAGE__COUNT][IG_MAX_STRATEGY_THREADS];
 	struct ig_inline_node node[IG_GRAPH_MAX_NODES];
 	uint32_t src[IG_GRAPH_MAX_NODES];     /* the nodes with a source op */
 	uint32_t nsrc;
-	uint32_t item[IG_DRIVER_INLINE_Q];
+	struct ig_inline_item item[IG_DRIVER_INLINE_Q];
 	struct ig_event ev[IG_DRIVER_INLINE_Q];
 };
 
@@ -107,18 +114,21 @@ static void q_full(void)
 
 /* One item for node. The check keeps one slot spare: the event being
  * handled (already taken off) is never overwritten by what it emits. */
-static inline void q_item(struct ig_inline_q *q, uint32_t node, uint32_t evi)
+static inline void q_item(struct ig_inline_q *q, uint32_t node, const struct ig_event *ev)
 {
+	struct ig_inline_item *it;
 	if (q->head - q->tail >= IG_DRIVER_INLINE_Q - 1)
 		q_full();
-	q->item[q->head++ & IG_INLINE_MASK] = node << IG_INLINE_NODE_SHIFT | evi;
+	it = &q->item[q->head++ & IG_INLINE_MASK];
+	it->ev = ev;
+	it->node = node;
 }
 
 static inline void q_put(struct ig_inline_q *q, uint32_t node, const struct ig_event *ev)
 {
-	uint32_t e = q->ev_head++ & IG_INLINE_MASK;
-	q_item(q, node, e);
-	q->ev[e] = *ev;
+	struct ig_event *slot = &q->ev[q->ev_head++ & IG_INLINE_MASK];
+	*slot = *ev;
+	q_item(q, node, slot);
 	q->last = ev;
 }
 
@@ -137,9 +147,29 @@ void ig__inline_emit_same(struct ig_emit *em, enum ig_stage dst, uint32_t idx,
 	 * event (nothing else was put since: no drain runs inside a
 	 * producer's emits, and a drain that emptied the queue forgot it). */
 	if (q->last == ev)
-		q_item(q, node, (q->ev_head - 1) & IG_INLINE_MASK);
+		q_item(q, node, &q->ev[(q->ev_head - 1) & IG_INLINE_MASK]);
 	else
 		q_put(q, node, ev);
+}
+
+void ig__inline_emit_ref(struct ig_emit *em, enum ig_stage dst, uint32_t idx,
+			 const struct ig_event *ev)
+{
+	struct ig_inline_q *q = q_of(em);
+	/* Not copied: the source keeps ev as it is until it is called
+	 * again, and every item is handled before that. */
+	q_item(q, (uint32_t)q->node_of[dst][idx], ev);
+}
+
+void ig__inline_barrier(struct ig_emit *em)
+{
+	struct ig_inline_q *q = q_of(em);
+	if (q->draining) {
+		/* A handler waiting for the queue it is being run from. */
+		ig_log_error("inline driver: ig_emit_barrier called by a handler, not a source");
+		abort();
+	}
+	ig__driver_inline_drain(q->d);
 }
 
 void ig__driver_inline_emit(struct ig_driver *d, uint32_t dst_node, const struct ig_event *ev)
@@ -151,18 +181,19 @@ void ig__driver_inline_emit(struct ig_driver *d, uint32_t dst_node, const struct
 void ig__driver_inline_drain(struct ig_driver *d)
 {
 	struct ig_inline_q *q = d->q;
-	uint64_t n = 0;
+	uint32_t start = q->tail;
+	q->draining = true;
 	while (q->tail != q->head) {
 		/* Handled in place: emits append at head, far from this slot
 		 * (q_item keeps it from being reused while it is handled). */
-		uint32_t it = q->item[q->tail++ & IG_INLINE_MASK];
-		const struct ig_inline_node *nd = &q->node[it >> IG_INLINE_NODE_SHIFT];
-		n++;
-		nd->handle(nd->self, &q->ev[it & IG_INLINE_MASK], nd->out);
+		const struct ig_inline_item *it = &q->item[q->tail++ & IG_INLINE_MASK];
+		const struct ig_inline_node *nd = &q->node[it->node];
+		nd->handle(nd->self, it->ev, nd->out);
 		if (nd->commit != NULL)
 			nd->commit(nd->self, ig_clock_mono_ns(), IG_COMMIT_EVENT, nd->out);
 	}
-	d->events += n;
+	d->events += q->tail - start;
+	q->draining = false;
 	/* Empty: restart at the front so the queue stays in a few hot lines
 	 * instead of walking its whole array. */
 	q->head = q->tail = q->ev_head = 0;
@@ -189,7 +220,9 @@ int ig_driver_init(struct ig_driver *d, const struct ig_graph *g)
 		return IG_ENOMEM;
 	d->q = q;
 	q->head = q->tail = q->ev_head = 0;
+	q->draining = false;
 	q->last = NULL;
+	q->d = d;
 	q->nsrc = 0;
 	memcpy(q->node_of, d->node_of, sizeof(q->node_of));
 	for (int s = 0; s < IG_STAGE__COUNT; s++) {
@@ -230,7 +263,9 @@ int ig_driver_run_inline(struct ig_driver *d)
 		for (uint32_t k = 0; k < q->nsrc; k++) {
 			const struct ig_graph_node *gn = &g->node[q->src[k]];
 			n += gn->ops->source(gn->self, 0, q->node[q->src[k]].out);
-			ig__driver_inline_drain(d);
+			/* Often empty: a source's barrier drained it all. */
+			if (q->tail != q->head)
+				ig__driver_inline_drain(d);
 		}
 	} while (n > 0);
 	return 0;

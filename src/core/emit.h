@@ -74,6 +74,9 @@ static inline void ig_emit(struct ig_emit *e, enum ig_stage dst, uint32_t idx, s
  * event it holds already. Internal: stages call ig_emit / ig_emit_same. */
 void ig__inline_emit(struct ig_emit *e, enum ig_stage dst, uint32_t idx, struct ig_event *ev);
 void ig__inline_emit_same(struct ig_emit *e, enum ig_stage dst, uint32_t idx, struct ig_event *ev);
+void ig__inline_emit_ref(struct ig_emit *e, enum ig_stage dst, uint32_t idx,
+			 const struct ig_event *ev);
+void ig__inline_barrier(struct ig_emit *e);
 
 /* ig_emit of an event the caller has just emitted through e to another
  * destination and not changed since (one event routed to several stages).
@@ -88,6 +91,33 @@ static inline void ig_emit_same(struct ig_emit *e, enum ig_stage dst, uint32_t i
 		ig__inline_emit_same(e, dst, idx, ev);
 	else
 		e->fn(e, dst, idx, ev);
+}
+
+/* ig_emit by reference, for a source (stage.h `source`) only: ev is the
+ * source's own and stays valid and unchanged until the driver next calls
+ * that source (the tick's current market-data event). The inline driver
+ * queues the reference and copies nothing; the threaded driver (and any
+ * other emitter) copies it, as ig_emit does. Returns nothing. */
+static inline void ig_emit_ref(struct ig_emit *e, enum ig_stage dst, uint32_t idx,
+			       struct ig_event *ev)
+{
+	ig__emit_stamp(e, ev);
+	if (e->fn == ig__inline_emit)
+		ig__inline_emit_ref(e, dst, idx, ev);
+	else
+		e->fn(e, dst, idx, ev);
+}
+
+/* For a source only: the inline driver hands everything emitted so far
+ * through the whole pipeline (what it causes too) before returning, so
+ * what the source emits next comes after all of it; any other emitter
+ * gives no such order between its destinations and does nothing (the
+ * rings are ordered per destination only). Called from a stage handler
+ * it is a bug, and the inline driver aborts. Returns nothing. */
+static inline void ig_emit_barrier(struct ig_emit *e)
+{
+	if (e->fn == ig__inline_emit)
+		ig__inline_barrier(e);
 }
 
 /*

@@ -16,6 +16,7 @@ void ig_tick_init(struct ig_tick *t, struct ig_feed *feed, const struct ig_tick_
 	t->hb_ns = heartbeat_ms * 1000000;
 	t->data_clock = data_clock;
 	t->due_ns = INT64_MAX;
+	t->thread_mask = (uint32_t)((1ull << routes->nthreads) - 1);
 	if (data_clock) {
 		/* Deterministic: data time drives timers; nothing reads the
 		 * clock except latency measurement, which no result depends
@@ -108,28 +109,36 @@ static int feed_end(struct ig_tick *t, struct ig_emit *out)
 	return 1;
 }
 
+/* Sends the market-data event ev (the tick's own, t->cur) to the strategy
+ * threads subscribed to its instrument, by reference (ig_emit_ref). */
+static void md_to_strategies(const struct ig_tick *t, struct ig_event *ev, struct ig_emit *out)
+{
+	uint16_t k = ev->hdr.instrument_id;
+	uint32_t mask = k < IG_MAX_INSTRUMENTS ? t->routes.md_mask[k] & t->thread_mask : 0;
+	while (mask != 0) {
+		uint32_t s = (uint32_t)__builtin_ctz(mask);
+		mask &= mask - 1;
+		ig_emit_ref(out, IG_STAGE_STRATEGY, s, ev);
+	}
+}
+
 /* Inline: data time drives the heartbeat; any source that is not ready is
  * at its end. Returns events produced. */
 static int source_data_clock(struct ig_tick *t, struct ig_emit *out)
 {
-	struct ig_event ev;
+	struct ig_event *ev = &t->cur;
 	int64_t due;
 	int work = 0;
 
-	if (t->holding) {
-		/* The second unit of a market-data event (below): the venue
-		 * and the OMS have had it and what they made of it (fills at
-		 * the open, triggered stops) is through the pipeline. */
-		t->holding = false;
-		route_to(t, &t->held, TO_STRATEGIES, out);
-		return 1;
-	}
+	/* t->cur stays as it is until the next call: it goes out by
+	 * reference, and the driver has handled every item by then. */
 	if (__atomic_load_n(&t->stop_requested, __ATOMIC_ACQUIRE) ||
-	    ig_feed_next(t->feed, 0, &ev, &due) != 1)
+	    ig_feed_next(t->feed, 0, ev, &due) != 1)
 		return feed_end(t, out);
-	ev.hdr.ts_origin_ns = t->measure ? ig_clock_mono_ns() : 0;
+	ev->hdr.ts_origin_ns = t->measure ? ig_clock_mono_ns() : 0;
+	ev->hdr.strategy_id = IG_STRATEGY_NONE;
 	t->md_events++;
-	if (t->hb_ns > 0 && ev.hdr.ts_event_ns >= t->next_hb_ns) {
+	if (t->hb_ns > 0 && ev->hdr.ts_event_ns >= t->next_hb_ns) {
 		if (t->next_hb_ns != 0) {
 			++t->hb_count;
 			/* Built only when someone takes it: route() would send
@@ -137,39 +146,39 @@ static int source_data_clock(struct ig_tick *t, struct ig_emit *out)
 			 * passes a 1 s heartbeat at every row). */
 			if (t->routes.timer_mask != 0 || t->routes.timers_to_oms) {
 				struct ig_event tm;
-				make_timer(&tm, ev.hdr.ts_origin_ns, t->hb_count, ev.hdr.ts_event_ns);
+				make_timer(&tm, ev->hdr.ts_origin_ns, t->hb_count,
+					   ev->hdr.ts_event_ns);
 				route(t, &tm, out);
 				work++;
 			}
 		}
-		t->next_hb_ns = ev.hdr.ts_event_ns + t->hb_ns;
+		t->next_hb_ns = ev->hdr.ts_event_ns + t->hb_ns;
 	}
 	if (t->routes.md_to_exec) {
-		/* Two units: first the venue and the OMS (the venue fills what
-		 * waits for this bar's open, the OMS marks and triggers
-		 * stops), then, once the driver has drained that through the
-		 * pipeline, the strategies: a strategy hears of its fills
-		 * before the market data that caused them. */
-		route_to(t, &ev, TO_BOOKS, out);
-		t->held = ev;
-		t->holding = true;
+		/* Two phases: first the OMS and the venue (the venue fills
+		 * what waits for this bar's open, the OMS marks and triggers
+		 * stops), and the driver hands that through the whole
+		 * pipeline (the barrier); then the strategies: a strategy
+		 * hears of its fills before the market data that caused
+		 * them. */
+		ig_emit_ref(out, IG_STAGE_OMS, 0, ev);
+		ig_emit_ref(out, IG_STAGE_EXEC, 0, ev);
+		ig_emit_barrier(out);
+		md_to_strategies(t, ev, out);
 		return work + 1;
 	}
-	route(t, &ev, out);
+	md_to_strategies(t, ev, out);
+	ig_emit_ref(out, IG_STAGE_OMS, 0, ev);
 	return work + 1;
 }
 
-/* stage.h source: the heartbeat if due, then the next feed event. */
-static int tick_source(void *self, int64_t now_ns, struct ig_emit *out)
+/* The threaded tick (monotonic clock, paced feed): the heartbeat if due,
+ * then the next feed event. Returns events produced. */
+static int source_paced(struct ig_tick *t, int64_t now_ns, struct ig_emit *out)
 {
-	struct ig_tick *t = self;
 	struct ig_event ev;
 	int work = 0, rc;
 
-	if (t->feed_done)
-		return 0;
-	if (t->data_clock)
-		return source_data_clock(t, out);
 	if (t->hb_ns > 0 && now_ns >= t->next_hb_ns) {
 		if (t->next_hb_ns != 0) {
 			make_timer(&ev, now_ns, ++t->hb_count, 0);
@@ -192,6 +201,19 @@ static int tick_source(void *self, int64_t now_ns, struct ig_emit *out)
 	if (rc == 0)
 		return work;
 	return work + feed_end(t, out);
+}
+
+/* stage.h source: the heartbeat if due, then the next feed event. Returns
+ * events produced. */
+static int tick_source(void *self, int64_t now_ns, struct ig_emit *out)
+{
+	struct ig_tick *t = self;
+
+	if (t->feed_done)
+		return 0;
+	if (t->data_clock)
+		return source_data_clock(t, out);
+	return source_paced(t, now_ns, out);
 }
 
 static bool tick_has_work(void *self)

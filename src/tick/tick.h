@@ -18,12 +18,15 @@
  *                 strategy thread and the OMS: the shutdown token (oms.h).
  *
  * Inline with a venue that matches market data (md_to_exec), each
- * market-data event takes two source units: first to the OMS and the
- * executor, then (after the inline driver has drained the first through
- * the pipeline) to the strategy threads. So fills the event causes (a
- * paper fill at a bar's open, a stop it triggers) reach a strategy before
- * the event does. Threaded, one unit: the rings give no order between
- * the threads (best effort; docs/backtesting.md "Fills").
+ * market-data event goes out in two phases within one source call: first
+ * to the OMS and the executor, then, after ig_emit_barrier (the inline
+ * driver hands the first phase through the whole pipeline), to the
+ * strategy threads. So fills the event causes (a paper fill at a bar's
+ * open, a stop it triggers) reach a strategy before the event does.
+ * Inline, market data goes out by reference (ig_emit_ref: the tick's own
+ * `cur`, unchanged until the next call), so the driver copies nothing.
+ * Threaded, the barrier is nothing: the rings give no order between the
+ * threads (best effort; docs/backtesting.md "Fills").
  *
  * Two clocks. Threaded (data_clock false): the feed is paced against
  * CLOCK_MONOTONIC, heartbeats every feed.heartbeat_ms of it, and
@@ -66,9 +69,9 @@ struct ig_tick {
 	int64_t due_ns;                         /* next feed event (monotonic) */
 	uint64_t hb_count;
 	uint64_t md_events;                     /* market-data events read */
-	struct ig_event held;                   /* inline: sent to the books, not yet to
-						 * the strategies */
-	bool holding;                           /* held is waiting for its second unit */
+	uint32_t thread_mask;                   /* (1 << routes.nthreads) - 1 */
+	struct ig_event cur;                    /* inline: the market-data event out by
+						 * reference (ig_emit_ref) */
 };
 
 /* Sets up the stage over an open feed. data_clock: the inline driver runs

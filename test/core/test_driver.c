@@ -21,7 +21,10 @@
  *   - hop names and the hop histograms' counts;
  *   - inline fan-out (ig_emit_same): one event to several stages arrives
  *     intact at each, in emit order, behind nothing its first destination
- *     emits; a "same" emit of another event is copied, not confused.
+ *     emits; a "same" emit of another event is copied, not confused;
+ *   - inline by reference (ig_emit_ref): each destination is handed the
+ *     source's own event, and ig_emit_barrier hands everything emitted
+ *     before it (and what that causes) through before what follows.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -392,6 +395,98 @@ static void test_inline_fan_out(void **state)
 	ig_driver_destroy(&D);
 }
 
+/* ---- inline by reference, with a barrier: ig_emit_ref, ig_emit_barrier ---- */
+
+static struct ig_event ref_cur;       /* the source's own event, out by reference */
+static uint32_t ref_units, ref_not_cur;
+
+/* Each unit: data n by reference to EXEC, the barrier, then the same to
+ * STRATEGY 0. */
+static int ref_source(void *self, int64_t now_ns, struct ig_emit *out)
+{
+	(void)self, (void)now_ns;
+	if (ref_units == FAN_UNITS)
+		return 0;
+	ref_units++;
+	memset(&ref_cur, 0, sizeof(ref_cur));
+	ref_cur.hdr.type = EV_DATA;
+	ref_cur.body.timer.count = ref_units;
+	ig_emit_ref(out, IG_STAGE_EXEC, 0, &ref_cur);
+	ig_emit_barrier(out);
+	ig_emit_ref(out, IG_STAGE_STRATEGY, 0, &ref_cur);
+	return 1;
+}
+
+/* Records, notes whether it was handed the source's event itself, and
+ * answers with an ack to the OMS. */
+static void ref_answer(uint8_t stage, const struct ig_event *ev, struct ig_emit *out)
+{
+	struct ig_event ack;
+	fan_record(stage, ev);
+	if (ev != &ref_cur)
+		ref_not_cur++;
+	memset(&ack, 0, sizeof(ack));
+	ack.hdr.type = EV_ACK;
+	ack.body.timer.count = ev->body.timer.count;
+	ig_emit(out, IG_STAGE_OMS, 0, &ack);
+}
+
+static void ref_exec(void *self, const struct ig_event *ev, struct ig_emit *out)
+{
+	(void)self;
+	ref_answer(IG_STAGE_EXEC, ev, out);
+}
+
+static void ref_first(void *self, const struct ig_event *ev, struct ig_emit *out)
+{
+	(void)self;
+	ref_answer(IG_STAGE_STRATEGY, ev, out);
+}
+
+static void test_inline_ref_barrier(void **state)
+{
+	static const struct ig_stage_ops rsrc = { .name = "src", .handle = no_handle,
+						  .source = ref_source };
+	static const struct ig_stage_ops rfirst = { .name = "first", .handle = ref_first };
+	static const struct ig_stage_ops roms = { .name = "oms", .handle = fan_oms };
+	static const struct ig_stage_ops rexec = { .name = "exec", .handle = ref_exec };
+	struct ig_graph g;
+	uint32_t i = 0;
+	(void)state;
+
+	fan_n = ref_units = ref_not_cur = 0;
+	memset(&g, 0, sizeof(g));
+	g.ring_size = 2;
+	ig_graph_node_add(&g, &rsrc, NULL, IG_STAGE_TICK, 0, false);
+	ig_graph_node_add(&g, &rfirst, NULL, IG_STAGE_STRATEGY, 0, true);
+	ig_graph_node_add(&g, &roms, NULL, IG_STAGE_OMS, 0, false);
+	ig_graph_node_add(&g, &rexec, NULL, IG_STAGE_EXEC, 0, false);
+	assert_int_equal(ig_driver_init(&D, &g), 0);
+	assert_int_equal(ig_driver_run_inline(&D), 0);
+	/* Per unit: the executor's data and everything it caused (its ack)
+	 * before the strategy hears of the data; without the barrier the
+	 * strategy would come second. */
+	assert_int_equal(fan_n, 4 * FAN_UNITS);
+	for (uint64_t u = 1; u <= FAN_UNITS; u++) {
+		const struct fan_rec want[4] = {
+			{ IG_STAGE_EXEC, EV_DATA, u, IG_STAGE_TICK },
+			{ IG_STAGE_OMS, EV_ACK, u, IG_STAGE_EXEC },
+			{ IG_STAGE_STRATEGY, EV_DATA, u, IG_STAGE_TICK },
+			{ IG_STAGE_OMS, EV_ACK, u, IG_STAGE_STRATEGY },
+		};
+		for (uint32_t k = 0; k < 4; k++, i++) {
+			assert_int_equal(fan_log[i].stage, want[k].stage);
+			assert_int_equal(fan_log[i].type, want[k].type);
+			assert_int_equal(fan_log[i].count, want[k].count);
+			assert_int_equal(fan_log[i].src, want[k].src);
+		}
+	}
+	/* By reference: each destination was handed the source's event. */
+	assert_int_equal(ref_not_cur, 0);
+	assert_int_equal(D.events, 4 * FAN_UNITS);
+	ig_driver_destroy(&D);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,6 +495,7 @@ int main(void)
 		cmocka_unit_test(test_threaded_shared),
 		cmocka_unit_test(test_init_refuses_duplicate_address),
 		cmocka_unit_test(test_inline_fan_out),
+		cmocka_unit_test(test_inline_ref_barrier),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
