@@ -1009,12 +1009,30 @@ int ig_sweep_run(const struct ig_sweep_opts *o, struct ig_sweep_result *res, cha
 					fprintf(stderr, "\nsweep: a worker died running combination %llu\n",
 						(unsigned long long)x->combo);
 				}
+				bool crashed = x->busy;
 				close(x->result_fd);
 				if (x->task_fd >= 0)
 					close(x->task_fd);
+				waitpid(x->pid, NULL, 0);
+				x->pid = 0;
 				x->open = false;
 				x->busy = false;
+				free(x->buf);
+				x->buf = NULL;
+				x->len = x->cap = 0;
+				pending_reset(&s.pend[map[k]]);
 				alive--;
+				/* A worker that died mid-run is replaced while work
+				 * is left: one bad combination does not shrink the
+				 * sweep. */
+				if (crashed && next < planned && !g_interrupted) {
+					if ((rc = spawn(o, x, w, jobs)) != 0) {
+						snprintf(err, errlen, "sweep: cannot restart a worker: %s",
+							 strerror(errno));
+						break;
+					}
+					alive++;
+				}
 				continue;
 			}
 			if ((rc = sb_add(&x->buf, &x->len, &x->cap, chunk, (size_t)r)) != 0)
@@ -1047,6 +1065,8 @@ int ig_sweep_run(const struct ig_sweep_opts *o, struct ig_sweep_result *res, cha
 out:
 	/* Stop the workers: after Ctrl-C or an error they may be mid-run. */
 	for (uint32_t i = 0; w != NULL && i < jobs; i++) {
+		free(w[i].buf);
+		pending_reset(&s.pend[i]);
 		if (w[i].pid <= 0)
 			continue;
 		if (w[i].open) {
@@ -1057,8 +1077,6 @@ out:
 			close(w[i].result_fd);
 		}
 		waitpid(w[i].pid, NULL, 0);
-		free(w[i].buf);
-		pending_reset(&s.pend[i]);
 	}
 	if (w != NULL) {
 		sigaction(SIGINT, &old_int, NULL);
