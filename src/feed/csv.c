@@ -655,6 +655,11 @@ struct csv_file {
 	int lineno;
 	int64_t prev_ts;
 	int64_t prev_inst_ts[IG_MAX_INSTRUMENTS];
+	/* Per instrument of the file, its bars' period: the shortest positive
+	 * gap between two of its bars in the whole file (the pre-pass), so a
+	 * missing bar or a window's first bar does not make a bar look
+	 * longer than it is; 0 = fewer than two bars (the row's own guess). */
+	int64_t bar_period_ns[IG_MAX_INSTRUMENTS];
 	struct ig_event head;    /* the next event, parsed (have_head) */
 	bool have_head;
 	bool done;
@@ -771,6 +776,9 @@ static int csv_scan(struct ig_feed *f, struct csv_src *s, struct csv_file *c,
 
 			prev_ts = ts;
 			prev_inst_ts[inst] = ts;
+			if (ev.hdr.type == IG_EV_BAR && old_inst > 0 && ts > old_inst &&
+			    (c->bar_period_ns[inst] == 0 || ts - old_inst < c->bar_period_ns[inst]))
+				c->bar_period_ns[inst] = ts - old_inst;
 			/* The window: checked rows outside it are dropped, not bad. */
 			if (ts < s->from_ns || ts >= s->to_ns)
 				continue;
@@ -825,6 +833,8 @@ static bool csv_advance(struct csv_src *s, struct csv_file *c)
 			continue;
 		c->prev_ts = c->head.hdr.ts_event_ns;
 		c->prev_inst_ts[c->head.hdr.instrument_id] = c->prev_ts;
+		if (c->head.hdr.type == IG_EV_BAR && c->bar_period_ns[c->head.hdr.instrument_id] > 0)
+			c->head.body.bar.period_ns = c->bar_period_ns[c->head.hdr.instrument_id];
 		if (c->prev_ts < s->from_ns)
 			continue;
 		if (c->prev_ts >= s->to_ns)

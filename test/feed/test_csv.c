@@ -365,13 +365,14 @@ static void test_detect_bars(void **state)
 	assert_int_equal(ev.body.bar.low_px, D("611.78"));
 	assert_int_equal(ev.body.bar.close_px, D("611.9"));
 	assert_int_equal(ev.body.bar.volume, D("1.13872"));
-	/* The first bar's period defaults to a minute; later ones are the gap
-	 * to the previous bar, up to a day; a longer gap means a minute. */
+	/* Every bar's period is the file's shortest gap between two bars of
+	 * its instrument (a minute here): a missing bar (00:01 -> 00:06) or a
+	 * weekend does not make the next bar look longer. */
 	assert_int_equal(ev.body.bar.period_ns, 60 * NS);
 	ev = next_ev();
 	assert_int_equal(ev.body.bar.period_ns, 60 * NS);
 	ev = next_ev();
-	assert_int_equal(ev.body.bar.period_ns, 300 * NS);
+	assert_int_equal(ev.body.bar.period_ns, 60 * NS);
 	ev = next_ev();
 	assert_int_equal(ev.body.bar.period_ns, 60 * NS);
 	ig_feed_close(&feed);
