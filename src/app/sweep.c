@@ -43,7 +43,7 @@ static int grid_add(struct ig_sweep_grid *g, const char *v, size_t len, char *er
 static int grid_range(struct ig_sweep_grid *g, const char *a, size_t alen, const char *b,
 		      size_t blen, const char *step, size_t slen, char *err, size_t errlen)
 {
-	int64_t lo, hi, st = IG_FIXED_SCALE;
+	int64_t lo, hi, st = IG_FIXED_SCALE, span;
 	char buf[IG_FIXED_STRLEN];
 
 	if (ig_fixed_parse(a, alen, &lo) != 0 || ig_fixed_parse(b, blen, &hi) != 0 ||
@@ -55,7 +55,7 @@ static int grid_range(struct ig_sweep_grid *g, const char *a, size_t alen, const
 		snprintf(err, errlen, "--grid %s: a range needs A <= B and STEP > 0", g->key);
 		return IG_EINVAL;
 	}
-	if ((hi - lo) / st >= IG_SWEEP_MAX_VALUES) {
+	if (__builtin_sub_overflow(hi, lo, &span) || span / st >= IG_SWEEP_MAX_VALUES) {
 		snprintf(err, errlen, "--grid %s: more than %u values", g->key, IG_SWEEP_MAX_VALUES);
 		return IG_ELIMIT;
 	}

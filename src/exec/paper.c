@@ -461,6 +461,10 @@ static void arrive(struct ig_paper *p, struct ig_paper_order *po, const struct i
 		}
 		send_state(po, IG_OS_ACCEPTED, out);
 		if (cause != NULL) {
+			/* Arriving on a later bar (delayed, or a post-only held
+			 * to the next open): its trigger bar is behind it; from
+			 * here it is a market or limit order like any other. */
+			po->trigger_bar = false;
 			bar_eval(p, po, cause, out);
 			return;
 		}
@@ -539,8 +543,8 @@ void ig_paper_submit(struct ig_paper *p, const struct ig_event *order, struct ig
 	po->live = true;
 	p->live++;
 	po->sent_ns = order->hdr.ts_event_ns != 0 ? order->hdr.ts_event_ns : p->now_ns;
-	/* Sent at the stamp of the latest bar: decided on that bar, at its
-	 * end (several bars with that stamp: the latest end). */
+	/* Sent at the stamp of the bar delivered last: decided on that bar,
+	 * at its end. */
 	po->decided_ns = po->sent_ns == p->last_bar_ts_ns && p->last_bar_end_ns > po->sent_ns
 				 ? p->last_bar_end_ns
 				 : po->sent_ns;
@@ -622,7 +626,8 @@ static int64_t utc_day(int64_t ns)
 }
 
 /* Notes the bar md of instrument k: its gap from the instrument's last
- * bar, and (the latest stamp) when it ends, its decision time. A bar's
+ * bar, and, as the bar delivered last, when it ends (the decision time of
+ * an order sent from it). A bar's
  * length is its period_ns, but never more than the shortest gap seen
  * between the instrument's bars (a feed that derives the period from the
  * gap before a bar would make the first bar after a pause look long). */
@@ -637,12 +642,12 @@ static void note_bar(struct ig_paper *p, struct ig_paper_book *b, const struct i
 		len = b->bar_gap_ns;
 	if (len < 0 || __builtin_add_overflow(ts, len, &end))
 		end = ts;
-	if (ts > p->last_bar_ts_ns) {
-		p->last_bar_ts_ns = ts;
-		p->last_bar_end_ns = end;
-	} else if (ts == p->last_bar_ts_ns && end > p->last_bar_end_ns) {
-		p->last_bar_end_ns = end;
-	}
+	/* The bar delivered last is the one an order sent at its stamp was
+	 * decided on (inline, the strategies see a bar right after the venue
+	 * does); another instrument's bar with the same stamp (an hourly bar
+	 * beside a minute bar) says nothing about this decision. */
+	p->last_bar_ts_ns = ts;
+	p->last_bar_end_ns = end;
 }
 
 void ig_paper_market_data(struct ig_paper *p, const struct ig_event *md, struct ig_emit *out)

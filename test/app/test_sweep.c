@@ -62,6 +62,9 @@ static void test_grid_errors(void **st)
 	assert_int_equal(ig_sweep_grid_parse("k=1,,2", &g, err, sizeof(err)), IG_EINVAL);
 	assert_int_equal(ig_sweep_grid_parse("=1,2", &g, err, sizeof(err)), IG_EINVAL);
 	assert_int_equal(ig_sweep_grid_parse("k=0..100000", &g, err, sizeof(err)), IG_ELIMIT);
+	/* A span past int64 is refused, not computed. */
+	assert_int_equal(ig_sweep_grid_parse("k=-90000000000..90000000000", &g, err, sizeof(err)),
+			 IG_ELIMIT);
 }
 
 static void test_combos_mixed_radix(void **st)
