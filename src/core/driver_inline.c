@@ -161,6 +161,31 @@ void ig__inline_emit_ref(struct ig_emit *em, enum ig_stage dst, uint32_t idx,
 	q_item(q, (uint32_t)q->node_of[dst][idx], ev);
 }
 
+void ig__inline_emit_ref_list(struct ig_emit *em, const struct ig_emit_dest *dst, uint32_t n,
+			      const struct ig_event *ev)
+{
+	struct ig_inline_q *q = q_of(em);
+
+	if (q->tail != q->head || q->draining) {
+		/* Something is ahead of ev: queue it behind, as ig_emit_ref. */
+		for (uint32_t i = 0; i < n; i++)
+			q_item(q, (uint32_t)q->node_of[dst[i].stage][dst[i].idx], ev);
+		return;
+	}
+	/* Nothing queued: ev's items would be the queue's first n, handled
+	 * before anything their handlers emit, so hand it over at once; what
+	 * the handlers emit queues up behind in the same order. */
+	q->draining = true;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ig_inline_node *nd = &q->node[q->node_of[dst[i].stage][dst[i].idx]];
+		nd->handle(nd->self, ev, nd->out);
+		if (nd->commit != NULL)
+			nd->commit(nd->self, ig_clock_mono_ns(), IG_COMMIT_EVENT, nd->out);
+	}
+	q->draining = false;
+	q->d->events += n;
+}
+
 void ig__inline_barrier(struct ig_emit *em)
 {
 	struct ig_inline_q *q = q_of(em);

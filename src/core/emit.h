@@ -78,6 +78,15 @@ void ig__inline_emit_ref(struct ig_emit *e, enum ig_stage dst, uint32_t idx,
 			 const struct ig_event *ev);
 void ig__inline_barrier(struct ig_emit *e);
 
+/* One destination of ig_emit_ref_list: a stage and its index. */
+struct ig_emit_dest {
+	uint8_t stage; /* enum ig_stage */
+	uint8_t idx;
+};
+
+void ig__inline_emit_ref_list(struct ig_emit *e, const struct ig_emit_dest *dst, uint32_t n,
+			      const struct ig_event *ev);
+
 /* ig_emit of an event the caller has just emitted through e to another
  * destination and not changed since (one event routed to several stages).
  * The threaded driver (and any other emitter) copies it again, as
@@ -114,6 +123,24 @@ static inline void ig_emit_ref(struct ig_emit *e, enum ig_stage dst, uint32_t id
  * gives no such order between its destinations and does nothing (the
  * rings are ordered per destination only). Called from a stage handler
  * it is a bug, and the inline driver aborts. Returns nothing. */
+/* ig_emit_ref to each of the n destinations dst[], in that order (a source
+ * only). Inline, when nothing is queued, the driver hands ev to each
+ * destination's handler at once instead of queueing it: what those emit
+ * is queued behind them, in the order the queue would have given. */
+static inline void ig_emit_ref_list(struct ig_emit *e, const struct ig_emit_dest *dst,
+				    uint32_t n, struct ig_event *ev)
+{
+	if (e->fn == ig__inline_emit) {
+		ig__emit_stamp(e, ev);
+		ig__inline_emit_ref_list(e, dst, n, ev);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		ig__emit_stamp(e, ev);
+		e->fn(e, (enum ig_stage)dst[i].stage, dst[i].idx, ev);
+	}
+}
+
 static inline void ig_emit_barrier(struct ig_emit *e)
 {
 	if (e->fn == ig__inline_emit)

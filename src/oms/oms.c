@@ -1363,30 +1363,15 @@ static int64_t day_next_of(const struct ig_oms *oms)
 	return next;
 }
 
-/* A quote, trade or bar: the mark, every strategy's day roll and
- * re-valuation, and the armed orders it triggers. */
-static void on_mark(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
+/* on_mark's rare part: the day roll (roll), the re-valuation where a
+ * drawdown limit watches a position in instrument k, and the armed
+ * orders the mark px triggers. The marks are stored already. */
+__attribute__((noinline)) static void on_mark_slow(struct ig_oms *oms, const struct ig_event *in,
+						   uint16_t k, int64_t px, bool roll,
+						   struct ig_emit *out)
 {
-	uint16_t k = in->hdr.instrument_id;
-	int64_t px = in->hdr.type == IG_EV_QUOTE ? (in->body.quote.bid_px + in->body.quote.ask_px) / 2
-		     : in->hdr.type == IG_EV_TRADE ? in->body.trade.px
-						   : in->body.bar.close_px;
-	/* Before day_next_ns no strategy's day rolls (roll_day would return
-	 * false for each): skip the per-strategy division. */
-	bool roll = in->hdr.ts_event_ns >= oms->day_next_ns;
-
-	oms->md_events++;
-	if (k >= IG_MAX_INSTRUMENTS)
-		return;
-	if (oms->observer != NULL)
-		oms->observer(oms->observer_arg, oms, in);
-	oms->marks[k].px = px;
-	oms->marks[k].ask_px = in->hdr.type == IG_EV_QUOTE ? in->body.quote.ask_px : px;
-	oms->marks[k].ts_event_ns = in->hdr.ts_event_ns;
-	oms->marks[k].ts_origin_ns = in->hdr.ts_origin_ns;
 	for (uint32_t i = 0; i < oms->nstrategies; i++) {
 		struct ig_oms_strategy *s = &oms->s[i];
-		s->pos[k].mark_px = px;
 		if (roll)
 			day_roll(oms, s, in, out);
 		/* Equity moves with every mark, but re-valuing costs a
@@ -1398,6 +1383,44 @@ static void on_mark(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	if (roll)
 		oms->day_next_ns = day_next_of(oms);
 	check_triggers(oms, in, k, px, out);
+}
+
+/* A quote, trade or bar: the mark, every strategy's day roll and
+ * re-valuation, and the armed orders it triggers. The common case (no
+ * day roll due, no watched position, nothing armed) stores the marks and
+ * returns. */
+static void on_mark(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
+{
+	uint16_t k = in->hdr.instrument_id;
+	int64_t px, ask_px;
+	/* Before day_next_ns no strategy's day rolls (roll_day would return
+	 * false for each): skip the per-strategy division. */
+	bool roll = in->hdr.ts_event_ns >= oms->day_next_ns;
+	bool slow = roll;
+
+	oms->md_events++;
+	if (k >= IG_MAX_INSTRUMENTS)
+		return;
+	if (in->hdr.type == IG_EV_QUOTE) {
+		px = (in->body.quote.bid_px + in->body.quote.ask_px) / 2;
+		ask_px = in->body.quote.ask_px;
+	} else {
+		px = ask_px = in->hdr.type == IG_EV_TRADE ? in->body.trade.px : in->body.bar.close_px;
+	}
+	if (oms->observer != NULL)
+		oms->observer(oms->observer_arg, oms, in);
+	oms->marks[k].px = px;
+	oms->marks[k].ask_px = ask_px;
+	oms->marks[k].ts_event_ns = in->hdr.ts_event_ns;
+	oms->marks[k].ts_origin_ns = in->hdr.ts_origin_ns;
+	for (uint32_t i = 0; i < oms->nstrategies; i++) {
+		struct ig_oms_strategy *s = &oms->s[i];
+		s->pos[k].mark_px = px;
+		slow |= (s->pos[k].qty != 0 && s->lim.max_drawdown_pct != IG_RISK_UNSET) ||
+			s->narmed != 0;
+	}
+	if (slow)
+		on_mark_slow(oms, in, k, px, roll, out);
 }
 
 static void status_line(struct ig_oms *oms)

@@ -17,6 +17,24 @@ void ig_tick_init(struct ig_tick *t, struct ig_feed *feed, const struct ig_tick_
 	t->data_clock = data_clock;
 	t->due_ns = INT64_MAX;
 	t->thread_mask = (uint32_t)((1ull << routes->nthreads) - 1);
+	for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++) {
+		uint32_t mask = routes->md_mask[k] & t->thread_mask;
+		struct ig_emit_dest *then = routes->md_to_exec ? t->md_then[k] : t->md_first[k];
+		uint8_t *nthen = routes->md_to_exec ? &t->md_nthen[k] : &t->md_nfirst[k];
+		if (routes->md_to_exec) {
+			t->md_first[k][t->md_nfirst[k]++] =
+				(struct ig_emit_dest){ IG_STAGE_OMS, 0 };
+			t->md_first[k][t->md_nfirst[k]++] =
+				(struct ig_emit_dest){ IG_STAGE_EXEC, 0 };
+		}
+		while (mask != 0) {
+			uint32_t s = (uint32_t)__builtin_ctz(mask);
+			mask &= mask - 1;
+			then[(*nthen)++] = (struct ig_emit_dest){ IG_STAGE_STRATEGY, (uint8_t)s };
+		}
+		if (!routes->md_to_exec)
+			t->md_first[k][t->md_nfirst[k]++] = (struct ig_emit_dest){ IG_STAGE_OMS, 0 };
+	}
 	if (data_clock) {
 		/* Deterministic: data time drives timers; nothing reads the
 		 * clock except latency measurement, which no result depends
@@ -109,19 +127,6 @@ static int feed_end(struct ig_tick *t, struct ig_emit *out)
 	return 1;
 }
 
-/* Sends the market-data event ev (the tick's own, t->cur) to the strategy
- * threads subscribed to its instrument, by reference (ig_emit_ref). */
-static void md_to_strategies(const struct ig_tick *t, struct ig_event *ev, struct ig_emit *out)
-{
-	uint16_t k = ev->hdr.instrument_id;
-	uint32_t mask = k < IG_MAX_INSTRUMENTS ? t->routes.md_mask[k] & t->thread_mask : 0;
-	while (mask != 0) {
-		uint32_t s = (uint32_t)__builtin_ctz(mask);
-		mask &= mask - 1;
-		ig_emit_ref(out, IG_STAGE_STRATEGY, s, ev);
-	}
-}
-
 /* Inline: data time drives the heartbeat; any source that is not ready is
  * at its end. Returns events produced. */
 static int source_data_clock(struct ig_tick *t, struct ig_emit *out)
@@ -154,22 +159,29 @@ static int source_data_clock(struct ig_tick *t, struct ig_emit *out)
 		}
 		t->next_hb_ns = ev->hdr.ts_event_ns + t->hb_ns;
 	}
-	if (t->routes.md_to_exec) {
-		/* Two phases: first the OMS and the venue (the venue fills
-		 * what waits for this bar's open, the OMS marks and triggers
-		 * stops), and the driver hands that through the whole
-		 * pipeline (the barrier); then the strategies: a strategy
-		 * hears of its fills before the market data that caused
-		 * them. */
-		ig_emit_ref(out, IG_STAGE_OMS, 0, ev);
-		ig_emit_ref(out, IG_STAGE_EXEC, 0, ev);
-		ig_emit_barrier(out);
-		md_to_strategies(t, ev, out);
+	{
+		uint16_t k = ev->hdr.instrument_id;
+		if (k >= IG_MAX_INSTRUMENTS) {
+			/* No strategy takes it: the OMS (and the venue) only. */
+			ig_emit_ref(out, IG_STAGE_OMS, 0, ev);
+			if (t->routes.md_to_exec)
+				ig_emit_ref(out, IG_STAGE_EXEC, 0, ev);
+			return work + 1;
+		}
+		/* With the venue: two phases, first the OMS and the venue
+		 * (the venue fills what waits for this bar's open, the OMS
+		 * marks and triggers stops), and the driver hands that
+		 * through the whole pipeline (the barrier); then the
+		 * strategies: a strategy hears of its fills before the market
+		 * data that caused them. Without: the strategies, then the
+		 * OMS (md_first holds them in that order). */
+		ig_emit_ref_list(out, t->md_first[k], t->md_nfirst[k], ev);
+		if (t->md_nthen[k] != 0) {
+			ig_emit_barrier(out);
+			ig_emit_ref_list(out, t->md_then[k], t->md_nthen[k], ev);
+		}
 		return work + 1;
 	}
-	md_to_strategies(t, ev, out);
-	ig_emit_ref(out, IG_STAGE_OMS, 0, ev);
-	return work + 1;
 }
 
 /* The threaded tick (monotonic clock, paced feed): the heartbeat if due,

@@ -72,6 +72,14 @@ struct ig_tick {
 	uint32_t thread_mask;                   /* (1 << routes.nthreads) - 1 */
 	struct ig_event cur;                    /* inline: the market-data event out by
 						 * reference (ig_emit_ref) */
+	/* Per instrument, built once from the routes: where its market data
+	 * goes, in order (ig_emit_ref_list). With md_to_exec: the OMS and the
+	 * executor (md_first), then the subscribed strategy threads (md_then);
+	 * else the threads, then the OMS, all in md_first. */
+	struct ig_emit_dest md_first[IG_MAX_INSTRUMENTS][IG_MAX_STRATEGY_THREADS + 2];
+	struct ig_emit_dest md_then[IG_MAX_INSTRUMENTS][IG_MAX_STRATEGY_THREADS];
+	uint8_t md_nfirst[IG_MAX_INSTRUMENTS];
+	uint8_t md_nthen[IG_MAX_INSTRUMENTS];
 };
 
 /* Sets up the stage over an open feed. data_clock: the inline driver runs
