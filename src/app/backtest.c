@@ -259,6 +259,13 @@ static int sweep_run(void *arg, const struct ig_config *cfg, char (*names)[IG_CF
 	rc = ig_backtest_run(cfg, &o, &res, err, errlen);
 	if (rc != 0)
 		return rc;
+	if (res.md_events == 0) {
+		/* A window with no data (--oos-from outside the data, a
+		 * feed.from past its end): statistics of nothing would rank as
+		 * zeros; say so instead. */
+		snprintf(err, errlen, "no market data in the window (feed.from / feed.to)");
+		return IG_ENOTFOUND;
+	}
 	for (uint32_t s = 0; s < res.nstrategies; s++) {
 		snprintf(names[s], IG_CFG_NAME_MAX, "%s", res.names[s]);
 		for (int i = 0; i < IG_RS__COUNT; i++)

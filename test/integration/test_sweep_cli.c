@@ -156,11 +156,29 @@ static void test_sweep_ctrl_c_keeps_rows(void **state)
 	free(csv);
 }
 
+/* --oos-from after the data's end: every combination fails, saying why,
+ * rather than ranking empty windows as zeros. */
+static void test_sweep_oos_outside_data(void **state)
+{
+	char d[300], out[300];
+	(void)state;
+	snprintf(d, sizeof(d), "%s/oos", it_tmpdir);
+	snprintf(out, sizeof(out), "%s/oos.out", it_tmpdir);
+	{
+		const char *argv[] = {it_bin, "sweep", "-c", CFG, "--grid", "strategies.0.params.fast=10,20",
+				      "--oos-from", "2030-01-01", "--jobs", "2", "--out", d, NULL};
+		assert_int_equal(it_run(argv, out), 1);
+	}
+	assert_true(it_count(out, "no market data in the window") >= 1);
+	assert_true(it_count(out, "sweep: 2 of 2 combinations (2 failed)") == 1);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_sweep_rows_match_backtest, it_teardown),
 		cmocka_unit_test_teardown(test_sweep_ctrl_c_keeps_rows, it_teardown),
+		cmocka_unit_test_teardown(test_sweep_oos_outside_data, it_teardown),
 	};
 	(void)argc;
 	return it_main(argv[0], "test_sweep_cli", tests, sizeof(tests) / sizeof(tests[0]));
