@@ -159,7 +159,8 @@ enum ig_ord_state {
 	XX(VENUE_NO_LIQUIDITY, "venue_no_liquidity")    \
 	XX(VENUE_POST_ONLY, "venue_post_only")          \
 	XX(VENUE_INSUFFICIENT_BALANCE, "venue_insufficient_balance") \
-	XX(JOURNAL, "journal_failed")  /* the journal could not make the order durable */
+	XX(JOURNAL, "journal_failed")  /* the journal could not make the order durable */ \
+	XX(PAUSED, "paused")           /* the strategy is paused by an operator control */
 
 enum ig_reject_reason {
 #define IG__RJ_ENUM(name, str) IG_RJ_##name,
@@ -179,6 +180,13 @@ enum ig_control_cmd {
 	IG_CTL_RECOVERED,   /* OMS -> strategy after a recovery: everything recovered for
 			     * hdr.strategy_id (positions, open orders) has been sent.
 			     * Internal: not part of the SDK, may change */
+	/* Operator controls (src/oms/oms_stage.h, ig_oms_request): hdr.strategy_id
+	 * names one strategy, or IG_STRATEGY_NONE all of them. */
+	IG_CTL_PAUSE,       /* no new orders from the strategy (denied `paused`);
+			     * its resting orders stay */
+	IG_CTL_RESUME,      /* lifts a pause */
+	IG_CTL_CANCEL_ALL,  /* cancels the strategy's open orders, armed stops included */
+	IG_CTL_RESET,       /* lifts a drawdown or daily-loss breach back to active */
 };
 
 /* Header flags (hdr.flags). Bits 0x08..0x80 are the engine's own

@@ -315,12 +315,42 @@ static void on_signal(void *arg, int sig)
 		ig_log_info("signal %d: stopping the feed and draining", sig);
 		ig_engine_request_stop(e);
 	} else if (sig == SIGUSR1 || sig == SIGUSR2) {
-		/* The main thread only asks; the OMS applies it on its thread. */
-		ig_oms_request_kill_switch(&e->oms_stage, sig == SIGUSR1);
-		ig_log_warn("%s: kill switch %s requested", sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2",
-			    sig == SIGUSR1 ? "engage" : "clear");
-		ig_driver_wake(&e->drv, &e->oms_stage);
+		/* The main thread only asks; the OMS applies it on its thread.
+		 * A full mailbox (the API flooding it) must not lose a kill
+		 * switch: wait for room, up to a second (only this thread
+		 * waits; the OMS drains the mailbox every duty cycle). */
+		int rc = IG_EAGAIN;
+		for (int tries = 0; tries < 1000 && rc == IG_EAGAIN; tries++) {
+			rc = ig_oms_request_kill_switch(&e->oms_stage, sig == SIGUSR1);
+			ig_driver_wake(&e->drv, &e->oms_stage);
+			if (rc == IG_EAGAIN)
+				nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+		}
+		if (rc != 0)
+			ig_log_error("%s: kill switch request lost: the OMS's control mailbox stayed full",
+				     sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
+		else
+			ig_log_warn("%s: kill switch %s requested", sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2",
+				    sig == SIGUSR1 ? "engage" : "clear");
 	}
+}
+
+int ig_engine_control(struct ig_engine *e, const struct ig_oms_ctl_req *req, uint64_t *id)
+{
+	int rc = ig_oms_request(&e->oms_stage, req, id);
+	if (rc == 0)
+		ig_driver_wake(&e->drv, &e->oms_stage);
+	return rc;
+}
+
+enum ig_oms_ctl_status ig_engine_control_status(const struct ig_engine *e, uint64_t id)
+{
+	return ig_oms_request_status(&e->oms_stage, id);
+}
+
+int ig_engine_strategy_index(const struct ig_engine *e, const char *name)
+{
+	return ig_oms_stage_strategy_index(&e->oms_stage, name);
 }
 
 static int64_t process_cpu_ns(void)

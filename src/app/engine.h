@@ -25,7 +25,8 @@
  * Shutdown is the FEED_END token (oms.h); the OMS stage's done() ends the
  * threaded run. Signals (threaded): SIGINT/SIGTERM stop the feed
  * (ig_engine_request_stop), SIGUSR1/SIGUSR2 engage/clear the kill switch
- * through the OMS stage's request (oms_stage.h).
+ * through the OMS stage's control mailbox (oms_stage.h), as
+ * ig_engine_control() does for any thread.
  *
  * Order: the executor (its venue) first, then the feed, which gets the
  * venue's type and what it shares (venue.h: peer; a Luno feed on a Luno
@@ -113,6 +114,21 @@ int ig_engine_run(struct ig_engine *e);
 
 /* Asks the feed to stop; the pipeline then drains. Any thread. */
 void ig_engine_request_stop(struct ig_engine *e);
+
+/* Sends an operator control to the running OMS (oms_stage.h, "Control
+ * request contract"): puts req in its mailbox and wakes its thread.
+ * Returns 0 with *id set, IG_EAGAIN (mailbox full: try again later) or
+ * IG_EINVAL (not a control command). The outcome:
+ * ig_engine_control_status(e, id). Any thread, between ig_engine_init and
+ * ig_engine_destroy. */
+int ig_engine_control(struct ig_engine *e, const struct ig_oms_ctl_req *req, uint64_t *id);
+
+/* Returns the outcome of control request id (enum ig_oms_ctl_status,
+ * oms.h): IG_OMS_CTL_PENDING until the OMS applied it. Any thread. */
+enum ig_oms_ctl_status ig_engine_control_status(const struct ig_engine *e, uint64_t id);
+
+/* Returns the index of the strategy named name, or -1. Any thread. */
+int ig_engine_strategy_index(const struct ig_engine *e, const char *name);
 
 void ig_engine_destroy(struct ig_engine *e);
 

@@ -164,6 +164,16 @@ void ig_engine_print_summary(const struct ig_engine *e, FILE *out)
 		json_object_foreach(json_object_get(s, "rejects"), reason, n)
 			fprintf(out, "    denied/rejected %-24s %llu\n", reason,
 				(unsigned long long)json_integer_value(n));
+		/* Operator controls, only when there were any. */
+		if (strcmp(str(s, "state"), "paused") == 0)
+			fprintf(out, "    PAUSED by the operator\n");
+		json_object_foreach(json_object_get(s, "controls"), reason, n)
+			if (json_integer_value(n) > 0)
+				fprintf(out, "    control %-32s %llu\n", reason,
+					(unsigned long long)json_integer_value(n));
 	}
+	if (num(root, "controls.kill_switch") > 0)
+		fprintf(out, "kill switch controls applied: %llu\n",
+			(unsigned long long)num(root, "controls.kill_switch"));
 	json_decref(root);
 }

@@ -65,8 +65,9 @@ static const char *liq_name(unsigned t)
 
 static const char *ctl_name(unsigned t)
 {
-	static const char *const n[] = {"none",     "stop",          "kill_switch",
-					"feed_end", "trading_state", "session"};
+	static const char *const n[] = {"none",     "stop",          "kill_switch", "feed_end",
+					"trading_state", "session", "recovered", "pause",
+					"resume", "cancel_all", "reset"};
 	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
 }
 

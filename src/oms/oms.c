@@ -13,6 +13,13 @@
 #define NS_PER_DAY INT64_C(86400000000000)
 #define CHILD_SEQ_BIT UINT32_C(0x80000000)
 
+const char *ig_oms_ctl_status_name(enum ig_oms_ctl_status s)
+{
+	static const char *const n[] = {"pending", "ok", "no_change", "not_found", "invalid",
+					"expired"};
+	return (unsigned)s < sizeof(n) / sizeof(n[0]) ? n[s] : "unknown";
+}
+
 const char *ig_trading_state_name(enum ig_trading_state s)
 {
 	switch (s) {
@@ -619,6 +626,8 @@ static int state_check(const struct ig_oms *oms, const struct ig_oms_strategy *s
 		return IG_RJ_HALTED;
 	if (!oms->reconciled)
 		return IG_RJ_NOT_RECONCILED; /* fail closed until the venue agrees */
+	if (s->paused)
+		return IG_RJ_PAUSED; /* an operator paused it: no new orders, cancels pass */
 	return state_gate(oms, s, reduces(s, in->hdr.instrument_id, o->side, o->qty, 0), o->flags);
 }
 
@@ -1454,33 +1463,41 @@ static void status_line(struct ig_oms *oms)
 	oms->last_status_ns = now;
 }
 
-/* Cancels every open order of every strategy. keep_stops: leave armed
- * reduce-only stops (the kill switch keeps protective stop-losses). */
-static void cancel_all(struct ig_oms *oms, bool keep_stops, struct ig_emit *out)
+/* Cancels every open order of strategy s. keep_stops: leave armed
+ * reduce-only stops (the kill switch keeps protective stop-losses).
+ * Returns the cancels sent. */
+static uint64_t cancel_strategy(struct ig_oms *oms, struct ig_oms_strategy *s, bool keep_stops,
+				struct ig_emit *out)
 {
 	struct ig_event cause;
+	uint64_t n = 0;
 
 	memset(&cause, 0, sizeof(cause));
 	cause.hdr.type = IG_EV_CONTROL;
-	for (uint32_t i = 0; i < oms->nstrategies; i++) {
-		struct ig_oms_strategy *s = &oms->s[i];
-		cause.hdr.strategy_id = (uint16_t)i;
-		for (uint32_t p = 0; p < IG_OM_CAPACITY; p++) {
-			struct ig_order_rec *r = &s->om.pool[p];
-			/* A cancel already at the venue goes again: it may
-			 * never have got through (cancel_order). */
-			if (r->client_id == 0 || ig_order_terminal((enum ig_ord_state)r->state))
-				continue;
-			/* Armed reduce-only stops (attached stop-losses) stay
-			 * under the kill switch: they can only reduce, and they
-			 * protect the position it leaves open. */
-			if (keep_stops && r->armed && (r->flags & IG_ORDF_REDUCE_ONLY))
-				continue;
-			cause.hdr.instrument_id = r->instrument_id;
-			oms->kill_cancels++;
-			cancel_order(oms, s, &cause, r, out);
-		}
+	cause.hdr.strategy_id = sid_of(oms, s);
+	for (uint32_t p = 0; p < IG_OM_CAPACITY; p++) {
+		struct ig_order_rec *r = &s->om.pool[p];
+		/* A cancel already at the venue goes again: it may never
+		 * have got through (cancel_order). */
+		if (r->client_id == 0 || ig_order_terminal((enum ig_ord_state)r->state))
+			continue;
+		/* Armed reduce-only stops (attached stop-losses) stay under
+		 * the kill switch: they can only reduce, and they protect the
+		 * position it leaves open. */
+		if (keep_stops && r->armed && (r->flags & IG_ORDF_REDUCE_ONLY))
+			continue;
+		cause.hdr.instrument_id = r->instrument_id;
+		n++;
+		cancel_order(oms, s, &cause, r, out);
 	}
+	return n;
+}
+
+/* Cancels every open order of every strategy (keep_stops: as above). */
+static void cancel_all(struct ig_oms *oms, bool keep_stops, struct ig_emit *out)
+{
+	for (uint32_t i = 0; i < oms->nstrategies; i++)
+		oms->kill_cancels += cancel_strategy(oms, &oms->s[i], keep_stops, out);
 }
 
 static void kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
@@ -1489,6 +1506,7 @@ static void kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
 		/* Engaged again: whatever is still open (a cancel the venue
 		 * has not confirmed) is cancelled again. */
 		if (on) {
+			oms->ctl_kill_switch++;
 			ig_log_warn("kill switch engaged again: cancelling what is still open");
 			cancel_all(oms, true, out);
 		}
@@ -1497,6 +1515,7 @@ static void kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
 	jstate(oms, IG_STRATEGY_NONE, oms->trading_state, oms->trading_state,
 	       on ? IG_RJ_KILL_SWITCH : IG_RJ_NONE, 0);
 	oms->kill_switch = on;
+	oms->ctl_kill_switch++;
 	ig_log_warn("kill switch %s", on ? "ENGAGED: cancelling all open orders" : "cleared");
 	if (on)
 		cancel_all(oms, true, out);
@@ -1516,6 +1535,141 @@ void ig_oms_kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out)
 	ev.body.control.cmd = IG_CTL_KILL_SWITCH;
 	ev.body.control.arg = on ? 1 : 0;
 	ig_oms_handle(oms, &ev, out);
+}
+
+bool ig_oms_paused(const struct ig_oms *oms, uint32_t strategy)
+{
+	return strategy < oms->nstrategies && oms->s[strategy].paused;
+}
+
+/* True if a drawdown or daily-loss breach holds strategy s below active
+ * (what IG_CTL_RESET lifts; a halt set otherwise is not its business). */
+static bool resettable(const struct ig_oms_strategy *s)
+{
+	return s->trading_state != IG_TS_ACTIVE &&
+	       (s->breach_reason == IG_RJ_DRAWDOWN || s->breach_reason == IG_RJ_DAILY_LOSS);
+}
+
+/* True if operator control cmd would change strategy s. */
+static bool ctl_changes(const struct ig_oms_strategy *s, uint16_t cmd)
+{
+	switch (cmd) {
+	case IG_CTL_PAUSE:
+		return !s->paused;
+	case IG_CTL_RESUME:
+		return s->paused;
+	case IG_CTL_CANCEL_ALL:
+		return true;
+	case IG_CTL_RESET:
+		return resettable(s);
+	default:
+		return false;
+	}
+}
+
+/* Applies operator control in (PAUSE, RESUME, CANCEL_ALL, RESET) to
+ * strategy s; sets oms->ctl_status to OK when it changed something. */
+static void ctl_apply(struct ig_oms *oms, const struct ig_event *in, struct ig_oms_strategy *s,
+		      struct ig_emit *out)
+{
+	uint16_t sid = sid_of(oms, s);
+	const char *name = oms->cfg->strategies[sid].name;
+	uint64_t n;
+
+	if (!ctl_changes(s, in->body.control.cmd))
+		return;
+	switch (in->body.control.cmd) {
+	case IG_CTL_PAUSE:
+		s->paused = true;
+		s->ctl_applied[IG_OMS_CK_PAUSE]++;
+		ig_log_warn("strategy %s: paused by the operator (new orders denied; its orders stay)",
+			    name);
+		break;
+	case IG_CTL_RESUME:
+		s->paused = false;
+		s->ctl_applied[IG_OMS_CK_RESUME]++;
+		ig_log_warn("strategy %s: resumed by the operator", name);
+		break;
+	case IG_CTL_CANCEL_ALL:
+		n = cancel_strategy(oms, s, false, out);
+		s->ctl_applied[IG_OMS_CK_CANCEL_ALL]++;
+		ig_log_warn("strategy %s: cancel-all by the operator: %llu cancels sent", name,
+			    (unsigned long long)n);
+		break;
+	case IG_CTL_RESET:
+		/* Back to active, and the limits start over from here: the
+		 * drawdown's high-water mark is the equity now and the daily
+		 * loss window starts at the net PnL now, so the same loss does
+		 * not trip them again at the next mark. */
+		jstate(oms, sid, s->trading_state, IG_TS_ACTIVE, s->breach_reason, in->hdr.ts_event_ns);
+		ig_log_warn("strategy %s: %s breach reset by the operator: %s -> active", name,
+			    ig_reject_reason_name((enum ig_reject_reason)s->breach_reason),
+			    ig_trading_state_name((enum ig_trading_state)s->trading_state));
+		s->trading_state = IG_TS_ACTIVE;
+		s->breach_reason = IG_RJ_NONE;
+		s->equity = ig_oms_equity(oms, sid);
+		s->equity_hwm = s->equity;
+		s->drawdown_pct = 0;
+		s->day_start_net_pnl = net_realized(s);
+		s->ctl_applied[IG_OMS_CK_RESET]++;
+		break;
+	default:
+		return;
+	}
+	oms->ctl_status = IG_OMS_CTL_OK;
+}
+
+/* An operator control event (PAUSE .. RESET) for one strategy or all. */
+static void on_operator_control(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
+{
+	uint16_t sid = in->hdr.strategy_id;
+
+	oms->ctl_status = IG_OMS_CTL_NO_CHANGE;
+	if (sid == IG_STRATEGY_NONE) {
+		for (uint32_t i = 0; i < oms->nstrategies; i++)
+			ctl_apply(oms, in, &oms->s[i], out);
+	} else if (sid < oms->nstrategies) {
+		ctl_apply(oms, in, &oms->s[sid], out);
+	} else {
+		oms->ctl_status = IG_OMS_CTL_NOT_FOUND;
+	}
+}
+
+enum ig_oms_ctl_status ig_oms_control(struct ig_oms *oms, uint16_t cmd, uint16_t strategy,
+				      int64_t arg, int64_t data_ns, struct ig_emit *out)
+{
+	struct ig_event ev;
+	bool change = false;
+
+	if (cmd == IG_CTL_KILL_SWITCH) {
+		if (arg != 0 && arg != 1)
+			return IG_OMS_CTL_INVALID;
+		strategy = IG_STRATEGY_NONE;
+		/* Engaging again is a change: it sends the cancels again. */
+		change = arg == 1 || oms->kill_switch;
+	} else if (cmd >= IG_CTL_PAUSE && cmd <= IG_CTL_RESET) {
+		if (strategy != IG_STRATEGY_NONE && strategy >= oms->nstrategies)
+			return IG_OMS_CTL_NOT_FOUND;
+		for (uint32_t i = 0; i < oms->nstrategies; i++)
+			if (strategy == IG_STRATEGY_NONE || strategy == i)
+				change |= ctl_changes(&oms->s[i], cmd);
+		arg = 0;
+	} else {
+		return IG_OMS_CTL_INVALID;
+	}
+	if (!change)
+		return IG_OMS_CTL_NO_CHANGE;
+	/* Through the handler, as the control event it stands for: journaled
+	 * as an input, so a replay applies it at the same point. */
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_CONTROL;
+	ev.hdr.src = IG_STAGE_OMS;
+	ev.hdr.strategy_id = strategy;
+	ev.hdr.ts_event_ns = data_ns;
+	ev.body.control.cmd = cmd;
+	ev.body.control.arg = arg;
+	ig_oms_handle(oms, &ev, out);
+	return IG_OMS_CTL_OK;
 }
 
 uint32_t ig_oms_cancels_outstanding(const struct ig_oms *oms)
@@ -1704,6 +1858,9 @@ __attribute__((noinline)) static void handle(struct ig_oms *oms, const struct ig
 	case IG_EV_CONTROL:
 		if (in->body.control.cmd == IG_CTL_KILL_SWITCH) {
 			kill_switch(oms, in->body.control.arg != 0, out);
+		} else if (in->body.control.cmd >= IG_CTL_PAUSE &&
+			   in->body.control.cmd <= IG_CTL_RESET) {
+			on_operator_control(oms, in, out);
 		} else if (in->body.control.cmd == IG_CTL_TRADING_STATE) {
 			int64_t st = in->body.control.arg;
 			if (st >= IG_TS_ACTIVE && st <= IG_TS_HALTED && st != oms->trading_state) {

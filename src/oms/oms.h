@@ -87,6 +87,33 @@ enum ig_trading_state {
 
 const char *ig_trading_state_name(enum ig_trading_state s);
 
+/* Operator controls counted per strategy (ig_oms_strategy.ctl_applied,
+ * the summary's `controls`), in this order. */
+enum ig_oms_ctl_kind {
+	IG_OMS_CK_PAUSE = 0,
+	IG_OMS_CK_RESUME,
+	IG_OMS_CK_CANCEL_ALL,
+	IG_OMS_CK_RESET,
+	IG_OMS_CTL_KINDS
+};
+
+/* The outcome of an operator control (ig_oms_control; the request's
+ * result in oms_stage.h). */
+enum ig_oms_ctl_status {
+	IG_OMS_CTL_PENDING = 0, /* not applied yet (oms_stage.h only) */
+	IG_OMS_CTL_OK,          /* applied and journaled */
+	IG_OMS_CTL_NO_CHANGE,   /* valid, but there was nothing to do (already paused, not
+				 * paused, no breach to reset, kill switch already clear);
+				 * not journaled */
+	IG_OMS_CTL_NOT_FOUND,   /* no such strategy index */
+	IG_OMS_CTL_INVALID,     /* unknown command, or one that needs a strategy */
+	IG_OMS_CTL_EXPIRED,     /* oms_stage.h only: the result was overwritten by a later
+				 * request's (ask sooner) */
+};
+
+/* Names for logs and JSON ("ok", "no_change", ...). Static strings. */
+const char *ig_oms_ctl_status_name(enum ig_oms_ctl_status s);
+
 #define IG_OMS_RECENT 16        /* intents remembered for duplicate detection */
 #define IG_OMS_MAX_CONDITIONAL 256 /* armed conditional orders per strategy */
 
@@ -134,6 +161,10 @@ struct ig_oms_strategy {
 	uint32_t held[IG_OMS_MAX_CONDITIONAL];  /* pool index + 1 of held replacements */
 	uint32_t nheld;
 	uint64_t triggered;                   /* conditional orders released */
+	bool paused;                          /* IG_CTL_PAUSE: new intents denied `paused` */
+	/* Run-scoped (not hashed, not snapshotted; cleared at each session
+	 * start): operator controls applied to this strategy in this run. */
+	uint32_t ctl_applied[IG_OMS_CTL_KINDS];
 };
 
 struct ig_mark {
@@ -206,6 +237,9 @@ struct ig_oms {
 	int64_t recon_venue_base[IG_MAX_INSTRUMENTS];
 	int64_t recon_venue_counter;
 	char recon_why[160];                  /* why trading is closed, "" when open */
+	uint32_t ctl_kill_switch;             /* run-scoped: kill switch controls applied */
+	uint8_t ctl_status;                   /* run-scoped: outcome of the last control event
+					       * handled (enum ig_oms_ctl_status) */
 };
 
 /* Builds the per-strategy managers. Returns 0 or IG_ENOMEM (nothing to
@@ -316,5 +350,24 @@ void ig_oms_set_observer(struct ig_oms *oms, ig_oms_observer_fn fn, void *arg);
  * control event would: engaging cancels every open order of every
  * strategy. Emits through out. OMS thread. */
 void ig_oms_kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out);
+
+/* Applies an operator control from outside the handler (the OMS stage's
+ * request mailbox): cmd is IG_CTL_KILL_SWITCH (arg 1 engage, 0 clear;
+ * strategy ignored), IG_CTL_PAUSE, IG_CTL_RESUME, IG_CTL_CANCEL_ALL or
+ * IG_CTL_RESET, for strategy (an index) or IG_STRATEGY_NONE (every
+ * strategy). A control that changes something goes through
+ * ig_oms_handle() as an IG_EV_CONTROL event with hdr.strategy_id =
+ * strategy, so it is journaled as an input and a replay applies it at the
+ * same point. Returns its outcome: IG_OMS_CTL_OK (applied),
+ * IG_OMS_CTL_NO_CHANGE (nothing to do: not journaled; engaging the kill
+ * switch again is never that, it sends the cancels again),
+ * IG_OMS_CTL_NOT_FOUND (strategy out of range) or IG_OMS_CTL_INVALID.
+ * data_ns stamps the event (0: none; the day never rolls on a control).
+ * OMS thread. */
+enum ig_oms_ctl_status ig_oms_control(struct ig_oms *oms, uint16_t cmd, uint16_t strategy,
+				      int64_t arg, int64_t data_ns, struct ig_emit *out);
+
+/* Returns true if strategy i is paused (IG_CTL_PAUSE). */
+bool ig_oms_paused(const struct ig_oms *oms, uint32_t strategy);
 
 #endif

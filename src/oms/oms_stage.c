@@ -1,35 +1,89 @@
-/* oms_stage.c - the OMS's stage operations and kill switch request (see
+/* oms_stage.c - the OMS's stage operations and control mailbox (see
  * oms_stage.h). */
 #include "oms/oms_stage.h"
 
 #include "core/jsonx.h"
+#include "core/log.h"
 #include "ingenium/error.h"
 
 #include <stdio.h>
 #include <string.h>
 
+_Static_assert((IG_OMS_CTL_QUEUE & (IG_OMS_CTL_QUEUE - 1)) == 0, "queue size: power of two");
+_Static_assert((IG_OMS_CTL_RESULTS & (IG_OMS_CTL_RESULTS - 1)) == 0 &&
+		       IG_OMS_CTL_RESULTS >= IG_OMS_CTL_QUEUE,
+	       "results: power of two, at least the queue");
+
 void ig_oms_stage_init(struct ig_oms_stage *st, struct ig_oms *oms)
 {
 	memset(st, 0, sizeof(*st));
 	st->oms = oms;
-	st->kill_req = oms->kill_switch;
+	for (uint64_t i = 0; i < IG_OMS_CTL_QUEUE; i++)
+		st->ctl_q[i].seq = i;
 }
 
-void ig_oms_request_kill_switch(struct ig_oms_stage *st, bool on)
+int ig_oms_request(struct ig_oms_stage *st, const struct ig_oms_ctl_req *req, uint64_t *id)
 {
-	__atomic_store_n(&st->kill_req, on, __ATOMIC_RELEASE);
-	if (on)
-		__atomic_add_fetch(&st->kill_engages, 1, __ATOMIC_RELEASE);
+	uint64_t pos = __atomic_load_n(&st->ctl_tail, __ATOMIC_RELAXED);
+	struct ig_oms_ctl_slot *slot;
+
+	if (req->cmd != IG_CTL_KILL_SWITCH && (req->cmd < IG_CTL_PAUSE || req->cmd > IG_CTL_RESET))
+		return IG_EINVAL;
+	/* Bounded MPSC queue of tickets: a slot is free for ticket pos when
+	 * its seq is pos, and holds ticket pos once its seq is pos + 1. */
+	for (;;) {
+		uint64_t seq;
+		slot = &st->ctl_q[pos & (IG_OMS_CTL_QUEUE - 1)];
+		seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
+		if (seq == pos) {
+			if (__atomic_compare_exchange_n(&st->ctl_tail, &pos, pos + 1, true,
+							__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+				break; /* ticket pos is ours */
+		} else if ((int64_t)(seq - pos) < 0) {
+			return IG_EAGAIN; /* the slot still holds the ticket a lap ago */
+		} else {
+			pos = __atomic_load_n(&st->ctl_tail, __ATOMIC_RELAXED);
+		}
+	}
+	slot->req = *req;
+	__atomic_store_n(&slot->seq, pos + 1, __ATOMIC_RELEASE);
+	if (id != NULL)
+		*id = pos + 1;
+	return 0;
 }
 
-/* True when there is a kill switch request to apply: the wanted state
- * differs from the OMS's, or an engage came again while engaged. OMS
- * thread. */
-static bool kill_switch_due(const struct ig_oms_stage *st)
+enum ig_oms_ctl_status ig_oms_request_status(const struct ig_oms_stage *st, uint64_t id)
 {
-	bool want = __atomic_load_n(&st->kill_req, __ATOMIC_ACQUIRE);
-	return want != st->oms->kill_switch ||
-	       (want && __atomic_load_n(&st->kill_engages, __ATOMIC_ACQUIRE) != st->kill_seen);
+	uint64_t v = __atomic_load_n(&st->ctl_result[id & (IG_OMS_CTL_RESULTS - 1)],
+				     __ATOMIC_ACQUIRE);
+	uint64_t done = v >> 8;
+
+	if (done == id)
+		return (enum ig_oms_ctl_status)(v & 0xff);
+	return done > id ? IG_OMS_CTL_EXPIRED : IG_OMS_CTL_PENDING;
+}
+
+int ig_oms_request_kill_switch(struct ig_oms_stage *st, bool on)
+{
+	struct ig_oms_ctl_req r = { .cmd = IG_CTL_KILL_SWITCH, .strategy = IG_STRATEGY_NONE,
+				    .arg = on ? 1 : 0 };
+	return ig_oms_request(st, &r, NULL);
+}
+
+int ig_oms_stage_strategy_index(const struct ig_oms_stage *st, const char *name)
+{
+	const struct ig_config *cfg = st->oms->cfg;
+	for (uint32_t i = 0; i < cfg->nstrategies; i++)
+		if (strcmp(cfg->strategies[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* True when a request waits in the mailbox. OMS thread. */
+static bool ctl_due(const struct ig_oms_stage *st)
+{
+	const struct ig_oms_ctl_slot *slot = &st->ctl_q[st->ctl_head & (IG_OMS_CTL_QUEUE - 1)];
+	return __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE) == st->ctl_head + 1;
 }
 
 static void oms_stage_handle(void *self, const struct ig_event *ev, struct ig_emit *out)
@@ -41,19 +95,35 @@ static void oms_stage_handle(void *self, const struct ig_event *ev, struct ig_em
 static int oms_stage_poll(void *self, int64_t now_ns, struct ig_emit *out)
 {
 	struct ig_oms_stage *st = self;
+	int n = 0;
 	(void)now_ns;
-	if (!kill_switch_due(st))
-		return 0;
-	/* Requests reach the OMS only through these flags: the handler runs
+	/* Requests reach the OMS only through the mailbox: the handler runs
 	 * here, on the OMS's own thread. */
-	st->kill_seen = __atomic_load_n(&st->kill_engages, __ATOMIC_ACQUIRE);
-	ig_oms_kill_switch(st->oms, __atomic_load_n(&st->kill_req, __ATOMIC_ACQUIRE), out);
-	return 1;
+	while (ctl_due(st)) {
+		struct ig_oms_ctl_slot *slot = &st->ctl_q[st->ctl_head & (IG_OMS_CTL_QUEUE - 1)];
+		struct ig_oms_ctl_req req = slot->req;
+		uint64_t id = st->ctl_head + 1;
+		enum ig_oms_ctl_status rc;
+
+		/* The slot is free again for the ticket a lap ahead. */
+		__atomic_store_n(&slot->seq, st->ctl_head + IG_OMS_CTL_QUEUE, __ATOMIC_RELEASE);
+		st->ctl_head++;
+		rc = ig_oms_control(st->oms, req.cmd, req.strategy, req.arg, 0, out);
+		if (rc != IG_OMS_CTL_OK)
+			ig_log_warn("control request %llu (cmd %u, strategy %d): %s",
+				    (unsigned long long)id, (unsigned)req.cmd,
+				    req.strategy == IG_STRATEGY_NONE ? -1 : (int)req.strategy,
+				    ig_oms_ctl_status_name(rc));
+		__atomic_store_n(&st->ctl_result[id & (IG_OMS_CTL_RESULTS - 1)], id << 8 | (uint64_t)rc,
+				 __ATOMIC_RELEASE);
+		n++;
+	}
+	return n;
 }
 
 static bool oms_stage_has_work(void *self)
 {
-	return kill_switch_due(self);
+	return ctl_due(self);
 }
 
 static bool oms_stage_done(const void *self)
@@ -76,13 +146,19 @@ static json_t *strategy_json(const struct ig_oms *o, uint32_t i)
 	json_t *rj = json_object();
 
 	ig_oms_totals(o, i, &t);
+	json_t *ctl = json_pack("{s:I, s:I, s:I, s:I}", "pause",
+				(json_int_t)s->ctl_applied[IG_OMS_CK_PAUSE], "resume",
+				(json_int_t)s->ctl_applied[IG_OMS_CK_RESUME], "cancel_all",
+				(json_int_t)s->ctl_applied[IG_OMS_CK_CANCEL_ALL], "reset",
+				(json_int_t)s->ctl_applied[IG_OMS_CK_RESET]);
 	for (int r = 1; r < IG_RJ__COUNT; r++)
 		if (s->rejects[r] > 0)
 			json_object_set_new(rj, ig_reject_reason_name((enum ig_reject_reason)r),
 					    json_integer((json_int_t)s->rejects[r]));
-	return json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, "
-			 "s:I}",
+	return json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+			 "s:o, s:I, s:I}",
 			 "name", o->cfg->strategies[i].name, "type", o->cfg->strategies[i].type,
+			 "state", s->paused ? "paused" : "active", "controls", ctl,
 			 "orders", (json_int_t)s->orders, "fills", (json_int_t)s->fills, "rejects", rj,
 			 "position", ig_json_money(t.qty), "avg_price", ig_json_money(t.avg_px),
 			 "realized_pnl", ig_json_money(t.realized), "unrealized_pnl",
@@ -107,6 +183,8 @@ static int oms_stage_stats(const void *self, json_t *root)
 				  json_integer((json_int_t)st->cancels_outstanding));
 	rc |= json_object_set_new(root, "state_hash", ig_json_hex(st->state_hash));
 	rc |= json_object_set_new(root, "kill_switch", json_boolean(o->kill_switch));
+	rc |= json_object_set_new(root, "controls",
+				  json_pack("{s:I}", "kill_switch", (json_int_t)o->ctl_kill_switch));
 	rc |= json_object_set_new(
 		root, "trading_state",
 		json_string(ig_trading_state_name((enum ig_trading_state)o->trading_state)));

@@ -30,7 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SNAP_MAGIC "IGOMSNP1"
+#define SNAP_MAGIC "IGOMSNP2" /* 2: paused, the `paused` reject count */
 #define SNAP_HEADER 32u
 
 enum { SV_HASH, SV_WRITE, SV_READ, SV_SIZE };
@@ -242,6 +242,7 @@ static void sv_strategy(struct ig__sv *v, struct ig_oms_strategy *s)
 	for (uint32_t i = 0; i < IG_OMS_MAX_CONDITIONAL; i++)
 		SV_U32(v, s->held[i]);
 	SV_U64(v, s->triggered);
+	SV_BOOL(v, s->paused);
 }
 
 /* The walk. The OMS is only written in SV_READ mode (the cast is for the
@@ -371,7 +372,9 @@ void ig_oms_session_start(struct ig_oms *oms, bool recovering)
 	for (uint32_t i = 0; i < oms->nstrategies; i++) {
 		memset(oms->s[i].recent, 0, sizeof(oms->s[i].recent));
 		oms->s[i].recent_n = 0;
+		memset(oms->s[i].ctl_applied, 0, sizeof(oms->s[i].ctl_applied));
 	}
+	oms->ctl_kill_switch = 0;
 	oms->reconciled = !recovering;
 	oms->recon_passes = oms->recon_foreign = oms->recon_adopted = 0;
 	oms->recon_fills = oms->recon_resolved = 0;

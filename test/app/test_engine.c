@@ -1008,6 +1008,74 @@ static void stop_case(bool by_signal, const char *threading)
 	ig_engine_destroy(&eng);
 }
 
+/* Waits (bounded) for control request id's outcome, as an API thread
+ * would. */
+static enum ig_oms_ctl_status await_control(uint64_t id)
+{
+	enum ig_oms_ctl_status st = IG_OMS_CTL_PENDING;
+	for (int i = 0; i < 5000 && st == IG_OMS_CTL_PENDING; i++) {
+		st = ig_engine_control_status(&eng, id);
+		if (st == IG_OMS_CTL_PENDING)
+			sleep_ms(1);
+	}
+	return st;
+}
+
+/* Operator controls into a running threaded daemon from another thread
+ * (ig_engine_control, as the API will call it): a pause applied on the
+ * OMS's thread, its outcome back to the requester, then the kill switch;
+ * the summary shows both. */
+static void test_threaded_controls(void **state)
+{
+	static const char *sets[] = { "feed.count=0", "feed.rate=1000", NULL };
+	struct ig_oms_ctl_req r = { .cmd = IG_CTL_PAUSE };
+	struct run_arg arg = { -1, false };
+	pthread_t tid;
+	uint64_t id;
+	int sid;
+	json_t *root, *s0;
+	(void)state;
+	load_cfg(CHURN_YAML, sets);
+	engine_up(true);
+	sid = ig_engine_strategy_index(&eng, "churn_a");
+	assert_int_equal(sid, 0);
+	assert_int_equal(ig_engine_strategy_index(&eng, "nope"), -1);
+	assert_int_equal(pthread_create(&tid, NULL, run_thread, &arg), 0);
+	while (!__atomic_load_n(&started_flag, __ATOMIC_ACQUIRE))
+		sleep_ms(1);
+	r.strategy = (uint16_t)sid;
+	assert_int_equal(ig_engine_control(&eng, &r, &id), 0);
+	assert_int_equal(await_control(id), IG_OMS_CTL_OK);
+	assert_int_equal(ig_engine_control(&eng, &r, &id), 0);
+	assert_int_equal(await_control(id), IG_OMS_CTL_NO_CHANGE);
+	r.strategy = 9;
+	assert_int_equal(ig_engine_control(&eng, &r, &id), 0);
+	assert_int_equal(await_control(id), IG_OMS_CTL_NOT_FOUND);
+	sleep_ms(100);
+	r = (struct ig_oms_ctl_req){ .cmd = IG_CTL_KILL_SWITCH, .strategy = IG_STRATEGY_NONE,
+				     .arg = 1 };
+	assert_int_equal(ig_engine_control(&eng, &r, &id), 0);
+	assert_int_equal(await_control(id), IG_OMS_CTL_OK);
+	sleep_ms(50);
+	ig_engine_request_stop(&eng);
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	assert_int_equal(arg.rc, 0);
+	assert_true(eng.oms.s[0].paused);
+	assert_false(eng.oms.s[1].paused);
+	assert_true(eng.oms.kill_switch);
+	root = ig_engine_summary(&eng);
+	assert_non_null(root);
+	s0 = json_array_get(json_object_get(root, "strategies"), 0);
+	assert_string_equal(json_string_value(json_object_get(s0, "state")), "paused");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(s0, "controls"), "pause")),
+			 1);
+	assert_int_equal(json_integer_value(
+				 json_object_get(json_object_get(root, "controls"), "kill_switch")),
+			 1);
+	json_decref(root);
+	ig_engine_destroy(&eng);
+}
+
 static void test_graceful_stop_request(void **state)
 {
 	(void)state;
@@ -1108,6 +1176,7 @@ int main(void)
 		cmocka_unit_test(test_threaded_many_strategy_threads),
 		cmocka_unit_test(test_threaded_small_rings_backpressure),
 		cmocka_unit_test(test_graceful_stop_request),
+		cmocka_unit_test(test_threaded_controls),
 		cmocka_unit_test(test_graceful_stop_sigterm),
 		cmocka_unit_test(test_stop_before_run),
 		cmocka_unit_test(test_init_errors_leave_nothing),
