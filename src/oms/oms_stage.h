@@ -15,6 +15,12 @@
  * strategies[], state_hash, kill_switch, trading_state and
  * cancels_outstanding of the summary.
  *
+ * With a snapshot publisher set (ig_oms_stage_set_publisher; the API is
+ * on), poll() also fills and publishes a struct ig_snapshot (api/
+ * snapshot.h) at most every publish_ms of CLOCK_MONOTONIC time, on the
+ * OMS's thread, and deadline_ns() wakes the thread for it when idle. No
+ * allocation, no lock: a pool slot is filled and its pointer swapped.
+ *
  * Owner: the OMS's thread (or the inline driver); the request function
  * from any thread.
  */
@@ -35,7 +41,21 @@ struct ig_oms_stage {
 	uint32_t kill_seen;           /* OMS thread: kill_engages last applied */
 	uint64_t state_hash;          /* ig_oms_state_hash() at stop */
 	uint32_t cancels_outstanding; /* cancels the venue never confirmed, at stop */
+	struct ig_snap_pub *pub;      /* snapshot publisher, NULL = none (API off) */
+	int64_t publish_ns;           /* period */
+	int64_t next_publish_ns;      /* CLOCK_MONOTONIC of the next publish; 0 = at once */
+	const char *const *symbols;   /* instrument names, for the snapshot */
+	uint16_t ninstruments;
 };
+
+struct ig_snap_pub;
+
+/* Publishes snapshots to pub every publish_ms (from poll, OMS thread);
+ * symbols names the ninstruments instruments and must outlive the run.
+ * Before the run, main thread. */
+void ig_oms_stage_set_publisher(struct ig_oms_stage *st, struct ig_snap_pub *pub,
+				int64_t publish_ms, const char *const *symbols,
+				uint16_t ninstruments);
 
 /* Wraps oms (after any recovery: a kill switch engaged in the books stays
  * the wanted state). */
@@ -54,7 +74,7 @@ int ig_oms_recovery_json(const struct ig_oms *oms, const char *const *symbols,
  * OMS's thread (ig_driver_wake(drv, st)). */
 void ig_oms_request_kill_switch(struct ig_oms_stage *st, bool on);
 
-/* handle, poll (kill switch), has_work, done, on_stop, stats. self is a
+/* handle, poll (kill switch, snapshots), deadline_ns (snapshots), has_work, done, on_stop, stats. self is a
  * struct ig_oms_stage. */
 extern const struct ig_stage_ops ig_oms_stage_ops;
 
