@@ -449,6 +449,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return serve(api, c, url);
 }
 
+/* libmicrohttpd's own messages (a request too big, a closed connection)
+ * go to the log at debug level. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	ig_vlog(IG_LOG_DEBUG, fmt, ap);
+}
+
 static void *api_thread(void *arg)
 {
 	struct ig_api *api = arg;
@@ -558,7 +567,8 @@ int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_sn
 	if (sa.sin6_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	api->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, api, MHD_OPTION_SOCK_ADDR,
+		flags, 0, NULL, NULL, on_request, api, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR,
 		(const struct sockaddr *)&sa, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)IG_API_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)IG_API_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,

@@ -36,9 +36,9 @@
 #include "config/config.h"
 
 #define IG_API_FAIL_MAX 5                 /* failures ... */
-#define IG_API_FAIL_WINDOW_MS 10000       /* ... within this window block the address */
-#define IG_API_BLOCK_MS 1000              /* first block; doubles per block */
-#define IG_API_BLOCK_MAX_MS 300000        /* longest block */
+#define IG_API_FAIL_WINDOW_MS INT64_C(10000)      /* ... within this window block the address */
+#define IG_API_BLOCK_MS INT64_C(1000)             /* first block; doubles per block */
+#define IG_API_BLOCK_MAX_MS INT64_C(300000)       /* longest block */
 #define IG_API_LIMITER_SLOTS 64           /* addresses remembered (oldest replaced) */
 #define IG_API_CONN_MEMORY 16384          /* bytes per connection: request line + headers */
 #define IG_API_CONN_LIMIT 64              /* connections at once */
