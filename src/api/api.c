@@ -230,8 +230,47 @@ static void metric_head(struct buf *b, const char *name, const char *type, const
 	bput(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-char *ig_api_metrics_text(const struct ig_snapshot *snap, const struct ig_api_info *info,
-			  size_t *len)
+/* Nanoseconds (>= 0) as decimal seconds, exact, no trailing zeros
+ * ("0.000025", "3.00004", "1"). */
+static void ns_seconds(int64_t ns, char *buf, size_t cap)
+{
+	int n;
+
+	if (ns < 0)
+		ns = 0;
+	n = snprintf(buf, cap, "%lld.%09lld", (long long)(ns / 1000000000),
+		     (long long)(ns % 1000000000));
+	if (n <= 0 || (size_t)n >= cap)
+		return;
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+}
+
+static void latency_metrics(struct buf *b, const struct ig_snap_latency *l)
+{
+	static const int64_t bound[IG_SNAP_LAT_BUCKETS] = IG_SNAP_LAT_BOUNDS_NS;
+	uint64_t cum = 0;
+	char v[IG_FIXED_STRLEN];
+
+	metric_head(b, "ingenium_tick_to_order_seconds", "histogram",
+		    "Time from a tick's ingress to the order it caused reaching the executor.");
+	for (int i = 0; i < IG_SNAP_LAT_BUCKETS; i++) {
+		cum += l->bucket[i];
+		ns_seconds(bound[i], v, sizeof(v));
+		bput(b, "ingenium_tick_to_order_seconds_bucket{le=\"%s\"} %llu\n", v,
+		     (unsigned long long)cum);
+	}
+	cum += l->bucket[IG_SNAP_LAT_BUCKETS];
+	bput(b, "ingenium_tick_to_order_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+	ns_seconds(l->sum_ns, v, sizeof(v));
+	bput(b, "ingenium_tick_to_order_seconds_sum %s\n", v);
+	bput(b, "ingenium_tick_to_order_seconds_count %llu\n", (unsigned long long)l->count);
+}
+
+char *ig_api_metrics_text(const struct ig_snapshot *snap, const struct ig_snap_latency *lat,
+			  const struct ig_api_info *info, size_t *len)
 {
 	struct buf b = { malloc(4096), 0, 4096, true };
 	char v[IG_FIXED_STRLEN], name[2 * IG_CFG_NAME_MAX + 1], sym[2 * IG_CFG_NAME_MAX + 1];
@@ -277,6 +316,8 @@ char *ig_api_metrics_text(const struct ig_snapshot *snap, const struct ig_api_in
 		bput(&b, "ingenium_strategy_orders_total{strategy=\"%s\"} %llu\n", name,
 		     (unsigned long long)snap->s[i].orders);
 	}
+	if (lat != NULL)
+		latency_metrics(&b, lat);
 	if (!b.ok) {
 		free(b.p);
 		return NULL;
@@ -290,6 +331,7 @@ char *ig_api_metrics_text(const struct ig_snapshot *snap, const struct ig_api_in
 struct ig_api {
 	struct MHD_Daemon *mhd;
 	struct ig_snap_pub *pub;
+	struct ig_snap_pub *lat;     /* the executor's, or NULL */
 	struct ig_api_info info;     /* strings owned by the caller */
 	char token[256];
 	size_t token_len;
@@ -382,7 +424,9 @@ static enum MHD_Result serve(struct ig_api *api, struct MHD_Connection *c, const
 		rc = reply_json(c, 200, ig_api_status_json(snap, &info));
 	} else {
 		size_t len = 0;
-		char *text = ig_api_metrics_text(snap, &info, &len);
+		const struct ig_snapshot *ls = api->lat != NULL ? ig_snap_current(api->lat) : NULL;
+		char *text = ig_api_metrics_text(snap, ls != NULL ? &ls->tick_to_order : NULL, &info,
+						 &len);
 		rc = text != NULL ? reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
 					  true)
 				  : reply_const(c, 500, "{\"error\":\"out of memory\"}");
@@ -469,10 +513,14 @@ static void *api_thread(void *arg)
 		 * stop flag. */
 		MHD_run_wait(api->mhd, 50);
 		ig_snap_reclaim(api->pub);
+		if (api->lat != NULL)
+			ig_snap_reclaim(api->lat);
 	}
 	MHD_stop_daemon(api->mhd);
 	api->mhd = NULL;
 	ig_snap_reclaim(api->pub);
+	if (api->lat != NULL)
+		ig_snap_reclaim(api->lat);
 	ig_snap_thread_unregister();
 	return NULL;
 }
@@ -508,7 +556,7 @@ static void api_free(struct ig_api *api)
 }
 
 int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_snap_pub *pub,
-		 const struct ig_api_info *info, char *err, size_t errlen)
+		 struct ig_snap_pub *lat, const struct ig_api_info *info, char *err, size_t errlen)
 {
 	struct sockaddr_in6 sa;
 	uint32_t salen = 0;
@@ -546,6 +594,7 @@ int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_sn
 	}
 	memcpy(api->token, tok, api->token_len);
 	api->pub = pub;
+	api->lat = lat;
 	api->info = *info;
 	if (cfg->tls_cert[0] != '\0') {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {

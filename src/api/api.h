@@ -58,13 +58,14 @@ struct ig_api;
 
 /* Reads the token from the environment variable cfg->token_env, binds
  * cfg->listen (TLS with cfg->tls_cert/tls_key) and starts the API thread.
- * pub: the snapshots to serve (must outlive the API). info's strings must
+ * pub: the OMS's snapshots to serve, lat: the executor's (tick_to_order),
+ * or NULL; both must outlive the API. info's strings must
  * outlive it too. Returns 0 and *out, or IG_ECONFIG (token variable unset
  * or empty, TLS files unreadable, TLS not supported by libmicrohttpd) /
  * IG_EIO (cannot bind) / IG_ETHREAD with err set; the message names the
  * variable, never the token. Main thread. */
 int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_snap_pub *pub,
-		 const struct ig_api_info *info, char *err, size_t errlen);
+		 struct ig_snap_pub *lat, const struct ig_api_info *info, char *err, size_t errlen);
 
 /* The port bound (useful with port 0). */
 uint16_t ig_api_port(const struct ig_api *api);
@@ -108,9 +109,10 @@ bool ig_api_limiter_fail(struct ig_api_limiter *l, const void *addr, size_t len,
  * NULL (out of memory). */
 json_t *ig_api_status_json(const struct ig_snapshot *snap, const struct ig_api_info *info);
 
-/* The /metrics page for snap (Prometheus text format 0.0.4), malloc'd
- * (caller frees), its length in *len; NULL if out of memory. */
-char *ig_api_metrics_text(const struct ig_snapshot *snap, const struct ig_api_info *info,
-			  size_t *len);
+/* The /metrics page for snap (Prometheus text format 0.0.4), with the
+ * ingenium_tick_to_order_seconds histogram from lat (NULL: left out),
+ * malloc'd (caller frees), its length in *len; NULL if out of memory. */
+char *ig_api_metrics_text(const struct ig_snapshot *snap, const struct ig_snap_latency *lat,
+			  const struct ig_api_info *info, size_t *len);
 
 #endif

@@ -42,6 +42,22 @@
 
 #define IG_SNAP_POOL 4
 
+/* Upper bounds (ns) of the tick-to-order histogram's Prometheus buckets
+ * (le), the +Inf bucket not included. */
+#define IG_SNAP_LAT_BOUNDS_NS                                                              \
+	{ 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, \
+	  5000000, 10000000, 25000000, 50000000, 100000000, 250000000, 500000000,           \
+	  1000000000 }
+#define IG_SNAP_LAT_BUCKETS 19
+
+/* A latency histogram in Prometheus form: counts per bucket (not
+ * cumulative) of IG_SNAP_LAT_BOUNDS_NS, the last one past them (+Inf). */
+struct ig_snap_latency {
+	uint64_t bucket[IG_SNAP_LAT_BUCKETS + 1];
+	uint64_t count;
+	int64_t sum_ns;
+};
+
 /* One strategy's books. Money 1e-8. */
 struct ig_snap_strategy {
 	char name[IG_CFG_NAME_MAX];
@@ -56,7 +72,8 @@ struct ig_snap_strategy {
 };
 
 /* A public value type: everything the API shows, as of one instant of the
- * OMS. */
+ * OMS. Two publishers fill it, each its own part: the OMS stage all but
+ * tick_to_order, the executor stage only tick_to_order (and seq, ts). */
 struct ig_snapshot {
 	uint64_t seq;                            /* 1, 2, ... per publisher */
 	int64_t ts_real_ns;                      /* CLOCK_REALTIME when filled */
@@ -69,6 +86,7 @@ struct ig_snapshot {
 	uint64_t rejects[IG_RJ__COUNT];
 	uint32_t nstrategies;
 	struct ig_snap_strategy s[IG_MAX_STRATEGIES];
+	struct ig_snap_latency tick_to_order;    /* the executor's publisher */
 };
 
 struct ig_snap_pub;

@@ -171,13 +171,15 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 	};
 
 	e->snap_pub = ig_snap_pub_create();
-	if (e->snap_pub == NULL) {
+	e->lat_pub = ig_snap_pub_create();
+	if (e->snap_pub == NULL || e->lat_pub == NULL) {
 		snprintf(err, errlen, "api: out of memory");
 		return IG_ENOMEM;
 	}
 	ig_oms_stage_set_publisher(&e->oms_stage, e->snap_pub, e->cfg->api.publish_ms,
 				   e->symbol_names, e->ninstruments);
-	return ig_api_start(&e->api, &e->cfg->api, e->snap_pub, &info, err, errlen);
+	ig_exec_set_publisher(&e->exec, e->lat_pub, e->cfg->api.publish_ms);
+	return ig_api_start(&e->api, &e->cfg->api, e->snap_pub, e->lat_pub, &info, err, errlen);
 }
 
 /* Stops the API thread and frees the snapshots (rcu_barrier first). */
@@ -186,7 +188,9 @@ static void stop_api(struct ig_engine *e)
 	ig_api_stop(e->api);
 	e->api = NULL;
 	ig_snap_pub_destroy(e->snap_pub);
+	ig_snap_pub_destroy(e->lat_pub);
 	e->snap_pub = NULL;
+	e->lat_pub = NULL;
 }
 
 int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,

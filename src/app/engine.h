@@ -101,6 +101,7 @@ struct ig_engine {
 	/* the status API (api.listen set): the OMS stage publishes snapshots
 	 * to snap_pub, the API thread serves them (api.h) */
 	struct ig_snap_pub *snap_pub;
+	struct ig_snap_pub *lat_pub;            /* the executor's (tick-to-order) */
 	struct ig_api *api;
 
 	/* results, after ig_engine_run */

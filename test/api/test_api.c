@@ -345,6 +345,11 @@ static void doc_fill(void)
 	doc_snap.s[1].trading_state = 2; /* halted */
 }
 
+/* 3 samples: 20 us, 20 us, 3 s. */
+static const struct ig_snap_latency doc_lat = {
+	.bucket = { [4] = 2, [IG_SNAP_LAT_BUCKETS] = 1 }, .count = 3, .sum_ns = 3000040000,
+};
+
 static void test_status_json(void **state)
 {
 	json_t *doc, *s0;
@@ -435,11 +440,12 @@ static void test_metrics_format(void **state)
 	char *text, *line, *save = NULL;
 	char name[128], typed[64][128];
 	int ntyped = 0, samples = 0;
-	bool orders = false, esc = false, neg = false;
+	bool orders = false, esc = false, neg = false, hist_le = false, hist_inf = false,
+	     hist_sum = false;
 
 	(void)state;
 	doc_fill();
-	text = ig_api_metrics_text(&doc_snap, &doc_info, &len);
+	text = ig_api_metrics_text(&doc_snap, &doc_lat, &doc_info, &len);
 	assert_non_null(text);
 	assert_int_equal(strlen(text), len);
 	assert_true(len > 0 && text[len - 1] == '\n');
@@ -473,10 +479,17 @@ static void test_metrics_format(void **state)
 		samples++;
 		orders |= strcmp(line, "ingenium_orders_total 7") == 0;
 		esc |= strstr(line, "ingenium_equity{strategy=\"we\\\"ird\\\\name\"}") != NULL;
+		hist_le |= strcmp(line, "ingenium_tick_to_order_seconds_bucket{le=\"0.000025\"} 2") == 0;
+		hist_inf |= strcmp(line, "ingenium_tick_to_order_seconds_bucket{le=\"+Inf\"} 3") == 0;
+		hist_sum |= strcmp(line, "ingenium_tick_to_order_seconds_sum 3.00004") == 0;
 		neg |= strcmp(line, "ingenium_position{strategy=\"we\\\"ird\\\\name\",symbol=\"ETHUSD\"} -3") == 0;
 	}
 	assert_true(orders);
 	assert_true(esc);
+	/* The histogram: cumulative buckets in seconds, +Inf, sum, count. */
+	assert_true(hist_le);
+	assert_true(hist_inf);
+	assert_true(hist_sum);
 	assert_true(neg);
 	assert_true(samples > 10);
 	free(text);
@@ -584,14 +597,14 @@ static void test_server(void **state)
 
 	/* The token variable unset, then empty: refused, naming it. */
 	unsetenv("IG_TEST_API_TOKEN");
-	assert_int_equal(ig_api_start(&api, &cfg, pub, &info, err, sizeof(err)), IG_ECONFIG);
+	assert_int_equal(ig_api_start(&api, &cfg, pub, NULL, &info, err, sizeof(err)), IG_ECONFIG);
 	assert_non_null(strstr(err, "IG_TEST_API_TOKEN"));
 	setenv("IG_TEST_API_TOKEN", "", 1);
-	assert_int_equal(ig_api_start(&api, &cfg, pub, &info, err, sizeof(err)), IG_ECONFIG);
+	assert_int_equal(ig_api_start(&api, &cfg, pub, NULL, &info, err, sizeof(err)), IG_ECONFIG);
 	assert_null(api);
 
 	setenv("IG_TEST_API_TOKEN", "tok-123", 1);
-	assert_int_equal(ig_api_start(&api, &cfg, pub, &info, err, sizeof(err)), 0);
+	assert_int_equal(ig_api_start(&api, &cfg, pub, NULL, &info, err, sizeof(err)), 0);
 	port = ig_api_port(api);
 	assert_true(port > 0);
 

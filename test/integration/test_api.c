@@ -186,6 +186,8 @@ static void test_api_daemon(void **state)
 	assert_non_null(strstr(r.body, "\ningenium_orders_total "));
 	assert_non_null(strstr(r.body, "ingenium_equity{strategy=\"sma_fast\"} "));
 	assert_non_null(strstr(r.body, "ingenium_build_info{version=\"0.1.0\"} 1"));
+	assert_non_null(strstr(r.body, "\ningenium_tick_to_order_seconds_bucket{le=\"+Inf\"} "));
+	assert_non_null(strstr(r.body, "\ningenium_tick_to_order_seconds_count "));
 
 	/* Hostile: 4xx (or the connection closed), and the daemon trades on. */
 	request(port, "/metrics", "Bearer " TOKEN, 64 << 10, 0, &r);
