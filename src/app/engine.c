@@ -311,7 +311,7 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 		e->journal_on = false;
 		goto out_hosts;
 	}
-	if (cfg->api.listen[0] != '\0' && (rc = start_api(e, err, errlen)) != 0) {
+	if (opts->api && cfg->api.listen[0] != '\0' && (rc = start_api(e, err, errlen)) != 0) {
 		ig_engine_destroy(e);
 		return rc;
 	}

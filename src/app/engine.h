@@ -71,7 +71,10 @@ struct ig_engine_opts {
 	/* Preloaded data to replay (ig_feed_preload; sweeps), or NULL to open
 	 * the config's feed. Read only; must outlive the engine. */
 	const struct ig_feed_data *feed_data;
-	/* The build's version, for the API (api.listen set); NULL = "". */
+	/* Start the status API when api.listen is set (`ingenium run` only:
+	 * backtests and sweep workers never serve it). */
+	bool api;
+	/* The build's version, for the API; NULL = "". */
 	const char *version;
 };
 

@@ -235,11 +235,31 @@ static void test_api_token_unset_refused(void **state)
 	free(text);
 }
 
+/* A backtest never serves the API: api.listen set and no token is fine. */
+static void test_api_not_in_backtest(void **state)
+{
+	char out[300], setl[80];
+	int rc;
+
+	(void)state;
+	snprintf(out, sizeof(out), "%s/backtest.out", it_tmpdir);
+	snprintf(setl, sizeof(setl), "api.listen=127.0.0.1:%u", free_port());
+	unsetenv("IG_IT_API_TOKEN_UNSET");
+	{
+		const char *argv[] = { it_bin, "backtest", "-c", "config/ingenium.yaml", "--set", setl,
+				       "--set", "api.token_env=IG_IT_API_TOKEN_UNSET", NULL };
+		rc = it_run(argv, out);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(it_count(out, "IG_IT_API_TOKEN_UNSET"), 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_api_token_unset_refused, it_teardown),
 		cmocka_unit_test_teardown(test_api_daemon, it_teardown),
+		cmocka_unit_test_teardown(test_api_not_in_backtest, it_teardown),
 	};
 	int rc;
 
