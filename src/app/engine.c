@@ -154,6 +154,45 @@ static void tick_routes(struct ig_engine *e, struct ig_tick_routes *r)
 
 /* ----------------------------------------------------------------- init */
 
+static const char *threading_name(int t)
+{
+	return t == IG_THREADING_SHARED ? "shared" : t == IG_THREADING_INLINE ? "inline" : "dedicated";
+}
+
+/* The snapshot publisher on the OMS stage, and the API thread. Returns 0
+ * or the API's error (err set). */
+static int start_api(struct ig_engine *e, char *err, size_t errlen)
+{
+	const struct ig_venue_type *vt = ig_exec_venue_type(&e->exec);
+	struct ig_api_info info = {
+		.version = e->opts.version != NULL ? e->opts.version : "",
+		.threading = threading_name(e->cfg->engine.threading),
+		.venue = vt != NULL ? vt->name : "",
+	};
+
+	e->snap_pub = ig_snap_pub_create();
+	e->lat_pub = ig_snap_pub_create();
+	if (e->snap_pub == NULL || e->lat_pub == NULL) {
+		snprintf(err, errlen, "api: out of memory");
+		return IG_ENOMEM;
+	}
+	ig_oms_stage_set_publisher(&e->oms_stage, e->snap_pub, e->cfg->api.publish_ms,
+				   e->symbol_names, e->ninstruments);
+	ig_exec_set_publisher(&e->exec, e->lat_pub, e->cfg->api.publish_ms);
+	return ig_api_start(&e->api, &e->cfg->api, e->snap_pub, e->lat_pub, &info, err, errlen);
+}
+
+/* Stops the API thread and frees the snapshots (rcu_barrier first). */
+static void stop_api(struct ig_engine *e)
+{
+	ig_api_stop(e->api);
+	e->api = NULL;
+	ig_snap_pub_destroy(e->snap_pub);
+	ig_snap_pub_destroy(e->lat_pub);
+	e->snap_pub = NULL;
+	e->lat_pub = NULL;
+}
+
 int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 		   const struct ig_engine_opts *opts, char *err, size_t errlen)
 {
@@ -272,6 +311,10 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 		e->journal_on = false;
 		goto out_hosts;
 	}
+	if (opts->api && cfg->api.listen[0] != '\0' && (rc = start_api(e, err, errlen)) != 0) {
+		ig_engine_destroy(e);
+		return rc;
+	}
 	return 0;
 
 out_hosts:
@@ -288,6 +331,7 @@ out_exec:
 
 void ig_engine_destroy(struct ig_engine *e)
 {
+	stop_api(e);
 	if (e->journal_on)
 		ig_jstage_close(&e->journal); /* a no-op if already closed */
 	ig_exec_destroy(&e->exec);
@@ -381,6 +425,8 @@ int ig_engine_run(struct ig_engine *e)
 		rc = ig_driver_run_threaded(&e->drv, &set, on_signal, e);
 	}
 	ig_driver_finish(&e->drv);
+	/* The stages are done: the API stops before the log and the OMS. */
+	stop_api(e);
 	ig_driver_results(&e->drv, &res);
 	e->md_events = ig_tick_md_events(&e->tick);
 	e->events = res.events;

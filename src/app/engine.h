@@ -37,6 +37,11 @@
  * (jrecover.h) before the strategy hosts (the run epoch) and after the
  * venue is set up (the writer, the SESSION record, the venue's recover()).
  *
+ * The API (api.listen set): ig_engine_init creates the snapshot publisher,
+ * hands it to the OMS stage and starts the API thread last (refused, with
+ * everything undone, if the token variable is unset); ig_engine_run stops
+ * it after the run, before the OMS is destroyed.
+ *
  * Owner: the main thread creates, runs and destroys it. While it runs, each
  * stage belongs to its thread; results are read after ig_engine_run.
  */
@@ -47,6 +52,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "api/api.h"
+#include "api/snapshot.h"
 #include "config/config.h"
 #include "core/driver.h"
 #include "exec/exec.h"
@@ -65,6 +72,11 @@ struct ig_engine_opts {
 	/* Preloaded data to replay (ig_feed_preload; sweeps), or NULL to open
 	 * the config's feed. Read only; must outlive the engine. */
 	const struct ig_feed_data *feed_data;
+	/* Start the status API when api.listen is set (`ingenium run` only:
+	 * backtests and sweep workers never serve it). */
+	bool api;
+	/* The build's version, for the API; NULL = "". */
+	const char *version;
 };
 
 struct ig_engine {
@@ -89,6 +101,12 @@ struct ig_engine {
 
 	/* the pipeline */
 	struct ig_driver drv;
+
+	/* the status API (api.listen set): the OMS stage publishes snapshots
+	 * to snap_pub, the API thread serves them (api.h) */
+	struct ig_snap_pub *snap_pub;
+	struct ig_snap_pub *lat_pub;            /* the executor's (tick-to-order) */
+	struct ig_api *api;
 
 	/* results, after ig_engine_run */
 	uint64_t md_events;                     /* market-data events in */

@@ -337,6 +337,8 @@ static int cmd_run(const struct args *a)
 	ig_log_attach("main");
 	memset(&opts, 0, sizeof(opts));
 	opts.status_lines = cfg.engine.threading != IG_THREADING_INLINE;
+	opts.version = IG_VERSION;
+	opts.api = true;
 	/* Run epoch: minutes since 2020-01-01 (24 bits: until 2051), raised
 	 * above the journal's last run when there is one (ig_recover_epoch),
 	 * so client order ids differ between runs; backtests use 0 to stay

@@ -51,6 +51,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <yaml.h>
@@ -227,6 +230,77 @@ static const struct field report_fields[] = {
 	{ FIELD(ig_cfg_report, chart_points, FT_I64), .min = 16, .max = 100000 },
 };
 
+/* api.listen's check: a numeric address and a port. */
+static const char *api_listen_problem(const char *s)
+{
+	struct sockaddr_in6 sa;
+	uint32_t len;
+	bool lo;
+
+	if (s[0] == '\0')
+		return NULL; /* off */
+	return ig_config_api_addr(s, &sa, sizeof(sa), &len, &lo);
+}
+
+static const struct field api_fields[] = {
+	{ FIELD(ig_cfg_api, listen, FT_STR), .check = api_listen_problem },
+	{ FIELD(ig_cfg_api, token_env, FT_STR), .flags = F_NONEMPTY },
+	{ FIELD(ig_cfg_api, publish_ms, FT_I64), .min = 1, .max = 60000 },
+	{ FIELD(ig_cfg_api, tls_cert, FT_STR) },
+	{ FIELD(ig_cfg_api, tls_key, FT_STR) },
+	{ FIELD(ig_cfg_api, allow_plain_remote, FT_BOOL) },
+};
+
+const char *ig_config_api_addr(const char *listen, void *addr, size_t addr_cap,
+			       uint32_t *addr_len, bool *loopback)
+{
+	char host[IG_CFG_API_LISTEN_MAX];
+	const char *colon, *h = listen;
+	size_t hlen;
+	char *end;
+	unsigned long port;
+
+	if (listen == NULL || addr_cap < sizeof(struct sockaddr_in6))
+		return "no address";
+	colon = strrchr(listen, ':');
+	if (colon == NULL || colon == listen)
+		return "expected ADDR:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)";
+	hlen = (size_t)(colon - listen);
+	if (listen[0] == '[') {
+		if (hlen < 2 || listen[hlen - 1] != ']')
+			return "expected [IPv6]:PORT";
+		h = listen + 1;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return "expected ADDR:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)";
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 || port > 65535)
+		return "the port is not a number in 0..65535";
+	memset(addr, 0, addr_cap);
+	if (listen[0] != '[') {
+		struct sockaddr_in *a4 = addr;
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			return "not a numeric IPv4 address (write [ADDR]:PORT for IPv6; no host names)";
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*addr_len = (uint32_t)sizeof(*a4);
+		*loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+	} else {
+		struct sockaddr_in6 *a6 = addr;
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+			return "not a numeric IPv6 address";
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*addr_len = (uint32_t)sizeof(*a6);
+		*loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+	}
+	return NULL;
+}
+
 /* The scalar keys of a strategy entry; symbols, params and risk are
  * containers handled in resolve_strategy(). */
 static const struct field strategy_fields[] = {
@@ -252,6 +326,7 @@ static const struct section sections[] = {
 	{ "risk", risk_fields, NELEM(risk_fields), offsetof(struct ig_config, risk) },
 	{ "journal", journal_fields, NELEM(journal_fields), offsetof(struct ig_config, journal) },
 	{ "report", report_fields, NELEM(report_fields), offsetof(struct ig_config, report) },
+	{ "api", api_fields, NELEM(api_fields), offsetof(struct ig_config, api) },
 };
 
 /* Where a value came from: a file position (1-based) or a --set key. */
@@ -1458,6 +1533,30 @@ static int validate(const struct ig_config *cfg, const struct marks *m, const st
 				    venue->name);
 	}
 
+	/* The API: TLS files come in pairs; a non-loopback address needs
+	 * them unless plain remote access is asked for by name. */
+	comp[0] = "api";
+	if ((cfg->api.tls_cert[0] != '\0') != (cfg->api.tls_key[0] != '\0')) {
+		comp[1] = cfg->api.tls_cert[0] ? "tls_key" : "tls_cert";
+		return fail(ec, m ? &m->root : &top, comp, 2,
+			    "api.tls_cert and api.tls_key go together: set both or neither");
+	}
+	if (cfg->api.listen[0] != '\0') {
+		struct sockaddr_in6 sa;
+		uint32_t salen;
+		bool lo = false;
+		const char *why = ig_config_api_addr(cfg->api.listen, &sa, sizeof(sa), &salen, &lo);
+		comp[1] = "listen";
+		if (why != NULL)
+			return fail(ec, m ? &m->root : &top, comp, 2, "%s", why);
+		if (!lo && cfg->api.tls_cert[0] == '\0' && !cfg->api.allow_plain_remote)
+			return fail(ec, m ? &m->root : &top, comp, 2,
+				    "\"%s\" is not a loopback address: set api.tls_cert and "
+				    "api.tls_key (HTTPS), or api.allow_plain_remote: true to send "
+				    "the token in the clear",
+				    cfg->api.listen);
+	}
+
 	comp[0] = "strategies";
 	comp[1] = idx;
 	if (cfg->nstrategies > IG_MAX_STRATEGIES)
@@ -1761,6 +1860,13 @@ void ig_config_defaults(struct ig_config *cfg)
 	cfg->report.annual_days = IG_CFG_DEFAULT_ANNUAL_DAYS;
 	cfg->report.risk_free_pct = 0;
 	cfg->report.chart_points = IG_CFG_DEFAULT_CHART_POINTS;
+
+	cfg->api.listen[0] = '\0';
+	snprintf(cfg->api.token_env, sizeof(cfg->api.token_env), "%s", IG_CFG_DEFAULT_API_TOKEN_ENV);
+	cfg->api.publish_ms = IG_CFG_DEFAULT_API_PUBLISH_MS;
+	cfg->api.tls_cert[0] = '\0';
+	cfg->api.tls_key[0] = '\0';
+	cfg->api.allow_plain_remote = false;
 
 	for (uint32_t i = 0; i < IG_MAX_STRATEGIES; i++) {
 		struct ig_cfg_strategy *s = &cfg->strategies[i];

@@ -313,6 +313,29 @@ struct ig_cfg_report {
 	int64_t chart_points;     /* bound on the points of each HTML curve; default IG_CFG_DEFAULT_CHART_POINTS */
 };
 
+/* The HTTP status API (src/api/, docs/api.md); off unless listen is set. */
+#define IG_CFG_DEFAULT_API_TOKEN_ENV "INGENIUM_API_TOKEN" /* api.token_env */
+#define IG_CFG_DEFAULT_API_PUBLISH_MS 100                 /* api.publish_ms */
+#define IG_CFG_API_LISTEN_MAX 64                          /* api.listen text */
+
+struct ig_cfg_api {
+	char listen[IG_CFG_API_LISTEN_MAX]; /* "ADDR:PORT" (IPv4, or [IPv6]:PORT); "" = off */
+	char token_env[IG_CFG_NAME_MAX];    /* the variable holding the bearer token;
+					     * default IG_CFG_DEFAULT_API_TOKEN_ENV */
+	int64_t publish_ms;                 /* snapshot period, wall time; default
+					     * IG_CFG_DEFAULT_API_PUBLISH_MS */
+	char tls_cert[IG_CFG_PATH_MAX];     /* PEM files; both or neither */
+	char tls_key[IG_CFG_PATH_MAX];
+	bool allow_plain_remote;            /* a non-loopback address without TLS; default false */
+};
+
+/* Parses api.listen ("127.0.0.1:8080", "[::1]:8080"; numeric addresses
+ * only) into *addr (struct sockaddr_in or sockaddr_in6, addr_cap bytes at
+ * least sizeof(struct sockaddr_in6)), its length into *addr_len, whether it
+ * is a loopback address into *loopback. Returns NULL, or the problem. */
+const char *ig_config_api_addr(const char *listen, void *addr, size_t addr_cap,
+			       uint32_t *addr_len, bool *loopback);
+
 struct ig_config {
 	char file[IG_CFG_PATH_MAX];    /* the path it was loaded from */
 	struct ig_cfg_engine engine;
@@ -321,6 +344,7 @@ struct ig_config {
 	struct ig_cfg_risk risk;
 	struct ig_cfg_journal journal;
 	struct ig_cfg_report report;
+	struct ig_cfg_api api;
 	struct ig_cfg_strategy strategies[IG_MAX_STRATEGIES];
 	uint32_t nstrategies;
 };

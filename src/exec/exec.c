@@ -1,6 +1,8 @@
 /* exec.c - the executor stage handler: orders and cancels to the venue. */
 #include "exec/exec.h"
 
+#include "api/snapshot.h"
+
 #include "core/clock.h"
 #include "core/jsonx.h"
 #include "core/log.h"
@@ -209,14 +211,57 @@ static void exec_stage_handle(void *self, const struct ig_event *ev, struct ig_e
 	ig_exec_handle(self, ev, out);
 }
 
+void ig_exec_set_publisher(struct ig_exec *x, struct ig_snap_pub *pub, int64_t publish_ms)
+{
+	x->pub = pub;
+	x->publish_ns = publish_ms * 1000000;
+	x->next_publish_ns = 0;
+}
+
+/* The tick-to-order histogram in Prometheus buckets: each of the
+ * histogram's buckets counts in the first le bound at or above its upper
+ * bound (so a sample may count one bucket high, never low). */
+static void latency_fill(const struct ig_hist *h, struct ig_snap_latency *l)
+{
+	static const int64_t bound[IG_SNAP_LAT_BUCKETS] = IG_SNAP_LAT_BOUNDS_NS;
+	uint32_t b = 0;
+
+	memset(l, 0, sizeof(*l));
+	l->count = h->count;
+	l->sum_ns = h->sum;
+	for (uint32_t i = 0; i < IG_HIST_BUCKETS; i++) {
+		int64_t high;
+		if (h->buckets[i] == 0)
+			continue;
+		high = ig_hist_bucket_high(i);
+		while (b < IG_SNAP_LAT_BUCKETS && bound[b] < high)
+			b++;
+		l->bucket[b] += h->buckets[i];
+	}
+}
+
 static int exec_stage_poll(void *self, int64_t now_ns, struct ig_emit *out)
 {
-	return ig_exec_poll(self, now_ns, out);
+	struct ig_exec *x = self;
+	int n = ig_exec_poll(self, now_ns, out);
+
+	if (x->pub != NULL && now_ns >= x->next_publish_ns) {
+		struct ig_snapshot *snap = ig_snap_begin(x->pub);
+		x->next_publish_ns = now_ns + x->publish_ns;
+		if (snap != NULL) {
+			snap->ts_real_ns = ig_clock_real_ns();
+			latency_fill(&x->tick_to_order, &snap->tick_to_order);
+			ig_snap_publish(x->pub, snap);
+		}
+	}
+	return n;
 }
 
 static int64_t exec_stage_deadline(void *self)
 {
-	return ig_exec_deadline_ns(self);
+	const struct ig_exec *x = self;
+	int64_t d = ig_exec_deadline_ns(self);
+	return x->pub != NULL && x->next_publish_ns < d ? x->next_publish_ns : d;
 }
 
 /* latency.tick_to_order_ns; venue.round_trip_ns when the venue measures

@@ -41,7 +41,18 @@ struct ig_exec {
 	uint32_t n_recovered;
 	uint32_t n_instruments;
 	bool recover_pending;
+	/* Status snapshots (api.listen set): tick_to_order published every
+	 * publish_ns from poll, on the executor thread. */
+	struct ig_snap_pub *pub;
+	int64_t publish_ns;
+	int64_t next_publish_ns;
 };
+
+struct ig_snap_pub;
+
+/* Publishes the tick-to-order histogram to pub every publish_ms (poll,
+ * executor thread; api/snapshot.h). Before the run, main thread. */
+void ig_exec_set_publisher(struct ig_exec *x, struct ig_snap_pub *pub, int64_t publish_ms);
 
 /* Makes the venue cfg->venue.kind names (venue.h). Returns 0, or the
  * venue's error (logged: IG_ECONFIG names what is missing). */

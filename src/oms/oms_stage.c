@@ -2,6 +2,8 @@
  * oms_stage.h). */
 #include "oms/oms_stage.h"
 
+#include "api/snapshot.h"
+#include "core/clock.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "ingenium/error.h"
@@ -92,11 +94,88 @@ static void oms_stage_handle(void *self, const struct ig_event *ev, struct ig_em
 	ig_oms_handle(st->oms, ev, out);
 }
 
+void ig_oms_stage_set_publisher(struct ig_oms_stage *st, struct ig_snap_pub *pub,
+				int64_t publish_ms, const char *const *symbols,
+				uint16_t ninstruments)
+{
+	st->pub = pub;
+	st->publish_ns = publish_ms * 1000000;
+	st->next_publish_ns = 0;
+	st->symbols = symbols;
+	st->ninstruments = ninstruments;
+}
+
+/* Fills snap from the books. OMS thread. */
+static void snapshot_fill(const struct ig_oms_stage *st, struct ig_snapshot *snap)
+{
+	const struct ig_oms *o = st->oms;
+	uint16_t nk = st->ninstruments;
+
+	snap->ts_real_ns = ig_clock_real_ns();
+	snap->trading_state = o->trading_state;
+	snap->kill_switch = o->kill_switch;
+	snap->reconciled = o->reconciled;
+	snap->ninstruments = nk;
+	for (uint16_t k = 0; k < nk; k++)
+		snprintf(snap->symbols[k], sizeof(snap->symbols[k]), "%s", st->symbols[k]);
+	snap->orders = snap->fills = 0;
+	memset(snap->rejects, 0, sizeof(snap->rejects));
+	snap->nstrategies = o->nstrategies;
+	for (uint32_t i = 0; i < o->nstrategies; i++) {
+		const struct ig_oms_strategy *s = &o->s[i];
+		struct ig_snap_strategy *d = &snap->s[i];
+		struct ig_oms_totals t;
+
+		ig_oms_totals(o, i, &t);
+		snprintf(d->name, sizeof(d->name), "%s", o->cfg->strategies[i].name);
+		snprintf(d->type, sizeof(d->type), "%s", o->cfg->strategies[i].type);
+		d->trading_state = s->trading_state;
+		for (uint16_t k = 0; k < nk; k++) {
+			d->qty[k] = s->pos[k].qty;
+			d->avg_px[k] = s->pos[k].avg_px;
+		}
+		d->cash = s->cash;
+		d->equity = ig_oms_equity(o, i);
+		d->realized = t.realized;
+		d->unrealized = t.unrealized;
+		d->fees = t.fees;
+		d->orders = s->orders;
+		d->fills = s->fills;
+		d->open_orders = t.open_orders;
+		memcpy(d->rejects, s->rejects, sizeof(d->rejects));
+		snap->orders += s->orders;
+		snap->fills += s->fills;
+		for (int r = 0; r < IG_RJ__COUNT; r++)
+			snap->rejects[r] += s->rejects[r];
+	}
+}
+
+/* Publishes a snapshot when one is due. Returns 1 if it did. OMS thread. */
+static int snapshot_poll(struct ig_oms_stage *st, int64_t now_ns)
+{
+	struct ig_snapshot *snap;
+
+	if (st->pub == NULL || now_ns < st->next_publish_ns)
+		return 0;
+	st->next_publish_ns = now_ns + st->publish_ns;
+	snap = ig_snap_begin(st->pub);
+	if (snap == NULL)
+		return 0; /* no free slot: skipped (counted), the next period retries */
+	snapshot_fill(st, snap);
+	ig_snap_publish(st->pub, snap);
+	return 1;
+}
+
+static int64_t oms_stage_deadline(void *self)
+{
+	const struct ig_oms_stage *st = self;
+	return st->pub != NULL ? st->next_publish_ns : INT64_MAX;
+}
+
 static int oms_stage_poll(void *self, int64_t now_ns, struct ig_emit *out)
 {
 	struct ig_oms_stage *st = self;
-	int n = 0;
-	(void)now_ns;
+	int n = snapshot_poll(st, now_ns);
 	/* Requests reach the OMS only through the mailbox: the handler runs
 	 * here, on the OMS's own thread. */
 	while (ctl_due(st)) {
@@ -195,6 +274,7 @@ const struct ig_stage_ops ig_oms_stage_ops = {
 	.name = "oms",
 	.handle = oms_stage_handle,
 	.poll = oms_stage_poll,
+	.deadline_ns = oms_stage_deadline,
 	.has_work = oms_stage_has_work,
 	.done = oms_stage_done,
 	.on_stop = oms_stage_on_stop,

@@ -19,6 +19,12 @@
  * state and controls), state_hash, kill_switch, trading_state,
  * cancels_outstanding and controls of the summary.
  *
+ * With a snapshot publisher set (ig_oms_stage_set_publisher; the API is
+ * on), poll() also fills and publishes a struct ig_snapshot (api/
+ * snapshot.h) at most every publish_ms of CLOCK_MONOTONIC time, on the
+ * OMS's thread, and deadline_ns() wakes the thread for it when idle. No
+ * allocation, no lock: a pool slot is filled and its pointer swapped.
+ *
  * Control request contract
  * ------------------------
  * ig_oms_request() never blocks and never allocates: it returns 0 and the
@@ -75,7 +81,21 @@ struct ig_oms_stage {
 	uint64_t ctl_head;            /* OMS thread: next ticket to apply */
 	struct ig_oms_ctl_slot ctl_q[IG_OMS_CTL_QUEUE];
 	uint64_t ctl_result[IG_OMS_CTL_RESULTS]; /* atomic: id << 8 | status, at id % size */
+	struct ig_snap_pub *pub;      /* snapshot publisher, NULL = none (API off) */
+	int64_t publish_ns;           /* period */
+	int64_t next_publish_ns;      /* CLOCK_MONOTONIC of the next publish; 0 = at once */
+	const char *const *symbols;   /* instrument names, for the snapshot */
+	uint16_t ninstruments;
 };
+
+struct ig_snap_pub;
+
+/* Publishes snapshots to pub every publish_ms (from poll, OMS thread);
+ * symbols names the ninstruments instruments and must outlive the run.
+ * Before the run, main thread. */
+void ig_oms_stage_set_publisher(struct ig_oms_stage *st, struct ig_snap_pub *pub,
+				int64_t publish_ms, const char *const *symbols,
+				uint16_t ninstruments);
 
 /* Wraps oms (after any recovery: a kill switch engaged in the books stays
  * the wanted state). */
@@ -108,7 +128,8 @@ int ig_oms_request_kill_switch(struct ig_oms_stage *st, bool on);
  * Any thread (the config is read-only while the engine runs). */
 int ig_oms_stage_strategy_index(const struct ig_oms_stage *st, const char *name);
 
-/* handle, poll (control requests), has_work, done, on_stop, stats. self is a
+/* handle, poll (control requests, snapshots), deadline_ns (snapshots), has_work, done,
+ * on_stop, stats. self is a
  * struct ig_oms_stage. */
 extern const struct ig_stage_ops ig_oms_stage_ops;
 

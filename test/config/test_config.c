@@ -1020,10 +1020,49 @@ static void test_live_venue_needs_journal(void **state)
 	assert_int_equal(load(MIN_FEED "venue: {kind: luno}\njournal: {enabled: true}\n"), 0);
 }
 
+/* ---- api ----------------------------------------------------------------- */
+
+static void test_api_section(void **state)
+{
+	(void)state;
+	/* Off by default, defaults named once. */
+	load_ok(MIN_FEED);
+	assert_string_equal(cfg.api.listen, "");
+	assert_string_equal(cfg.api.token_env, IG_CFG_DEFAULT_API_TOKEN_ENV);
+	assert_int_equal(cfg.api.publish_ms, IG_CFG_DEFAULT_API_PUBLISH_MS);
+	assert_false(cfg.api.allow_plain_remote);
+
+	load_ok(MIN_FEED "api: {listen: 127.0.0.1:8080, token_env: MY_TOKEN, publish_ms: 250}\n");
+	assert_string_equal(cfg.api.listen, "127.0.0.1:8080");
+	assert_string_equal(cfg.api.token_env, "MY_TOKEN");
+	assert_int_equal(cfg.api.publish_ms, 250);
+	load_ok(MIN_FEED "api: {listen: \"[::1]:0\"}\n");
+
+	/* A non-loopback address needs TLS, or plain remote access by name. */
+	expect_at(MIN_FEED "api: {listen: 0.0.0.0:8080}\n", 1, 1,
+		  "api.listen: \"0.0.0.0:8080\" is not a loopback address: set api.tls_cert");
+	load_ok(MIN_FEED "api: {listen: 0.0.0.0:8080, allow_plain_remote: true}\n");
+	load_ok(MIN_FEED "api: {listen: 10.0.0.1:8080, tls_cert: c.pem, tls_key: k.pem}\n");
+	expect_at(MIN_FEED "api: {listen: 127.0.0.1:8080, tls_cert: c.pem}\n", 1, 1,
+		  "api.tls_key: api.tls_cert and api.tls_key go together");
+
+	/* Malformed addresses. */
+	expect_at(MIN_FEED "api: {listen: localhost:8080}\n", 2, 15,
+		  "api.listen: not a numeric IPv4 address");
+	expect_at(MIN_FEED "api: {listen: 127.0.0.1}\n", 2, 15,
+		  "api.listen: expected ADDR:PORT");
+	expect_at(MIN_FEED "api: {listen: 127.0.0.1:99999}\n", 2, 15,
+		  "api.listen: the port is not a number");
+	expect_at(MIN_FEED "api: {publish_ms: 0}\n", 2, 19, "api.publish_ms: out of range");
+	expect_set(MIN_FEED, "api.listen", "1.2.3.4",
+		   "--set api.listen: expected ADDR:PORT");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_api_section),
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_empty_sections_ok),
 		cmocka_unit_test(test_unknown_top_level_key),

@@ -1,0 +1,659 @@
+/* api.c - the HTTP status API on its own thread (see api.h). */
+#include "api/api.h"
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "ingenium/error.h"
+#include "ingenium/fixed.h"
+#include "oms/oms.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+/* --------------------------------------------------------------- auth */
+
+bool ig_api_token_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	/* Every byte of a is looked at, whatever b holds; lengths may leak. */
+	unsigned diff = alen != blen;
+	for (size_t i = 0; i < alen; i++)
+		diff |= (unsigned)(unsigned char)a[i] ^
+			(unsigned)(unsigned char)(blen > 0 ? b[i % blen] : 0);
+	return diff == 0;
+}
+
+bool ig_api_auth_ok(const char *header, const char *token, size_t token_len)
+{
+	static const char scheme[] = "Bearer ";
+	size_t n;
+
+	if (header == NULL || token_len == 0 || strncmp(header, scheme, sizeof(scheme) - 1) != 0)
+		return false;
+	header += sizeof(scheme) - 1;
+	n = strlen(header);
+	/* Compare over the expected token's length, so the time does not
+	 * depend on the presented one. */
+	return ig_api_token_equal(token, token_len, header, n);
+}
+
+static struct ig_api_limiter_slot *limiter_find(const struct ig_api_limiter *l, const void *addr,
+						 size_t len)
+{
+	for (int i = 0; i < IG_API_LIMITER_SLOTS; i++)
+		if (l->slot[i].len == len && memcmp(l->slot[i].addr, addr, len) == 0)
+			return (struct ig_api_limiter_slot *)(uintptr_t)&l->slot[i];
+	return NULL;
+}
+
+int64_t ig_api_limiter_blocked(const struct ig_api_limiter *l, const void *addr, size_t len,
+			       int64_t now_ns)
+{
+	const struct ig_api_limiter_slot *s;
+
+	if (len == 0 || len > 16)
+		return 0;
+	s = limiter_find(l, addr, len);
+	return s != NULL && s->blocked_until_ns > now_ns ? s->blocked_until_ns - now_ns : 0;
+}
+
+bool ig_api_limiter_fail(struct ig_api_limiter *l, const void *addr, size_t len, int64_t now_ns)
+{
+	struct ig_api_limiter_slot *s;
+
+	if (len == 0 || len > 16)
+		return false;
+	s = limiter_find(l, addr, len);
+	if (s == NULL) {
+		/* An unused slot, else the one seen longest ago (not a blocked one
+		 * if any other is left). */
+		int best = 0;
+		for (int i = 1; i < IG_API_LIMITER_SLOTS; i++) {
+			const struct ig_api_limiter_slot *c = &l->slot[i], *b = &l->slot[best];
+			bool cb = c->blocked_until_ns > now_ns, bb = b->blocked_until_ns > now_ns;
+			if (b->len == 0)
+				break;
+			if (c->len == 0 || (bb && !cb) || (bb == cb && c->last_ns < b->last_ns))
+				best = i;
+		}
+		s = &l->slot[best];
+		memset(s, 0, sizeof(*s));
+		memcpy(s->addr, addr, len);
+		s->len = (uint8_t)len;
+		s->window_ns = now_ns;
+	}
+	s->last_ns = now_ns;
+	if (now_ns - s->window_ns > (int64_t)IG_API_FAIL_WINDOW_MS * 1000000) {
+		s->window_ns = now_ns;
+		s->fails = 0;
+	}
+	if (++s->fails < IG_API_FAIL_MAX)
+		return false;
+	{
+		int64_t ms = IG_API_BLOCK_MS;
+		for (uint32_t i = 0; i < s->blocks && ms < IG_API_BLOCK_MAX_MS; i++)
+			ms *= 2;
+		if (ms > IG_API_BLOCK_MAX_MS)
+			ms = IG_API_BLOCK_MAX_MS;
+		s->blocks++;
+		s->fails = 0;
+		s->window_ns = now_ns;
+		s->blocked_until_ns = now_ns + ms * 1000000;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------- documents */
+
+static json_t *money(int64_t v)
+{
+	char buf[IG_FIXED_STRLEN];
+	ig_fixed_format(v, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *rejects_json(const uint64_t *rejects)
+{
+	json_t *o = json_object();
+	for (int r = 1; o != NULL && r < IG_RJ__COUNT; r++)
+		if (rejects[r] > 0)
+			json_object_set_new(o, ig_reject_reason_name((enum ig_reject_reason)r),
+					    json_integer((json_int_t)rejects[r]));
+	return o;
+}
+
+static json_t *strategy_json(const struct ig_snapshot *snap, const struct ig_snap_strategy *s)
+{
+	json_t *pos = json_array();
+	for (uint16_t k = 0; pos != NULL && k < snap->ninstruments; k++)
+		json_array_append_new(pos, json_pack("{s:s, s:o, s:o}", "symbol", snap->symbols[k],
+						     "qty", money(s->qty[k]), "avg_price",
+						     money(s->avg_px[k])));
+	return json_pack("{s:s, s:s, s:s, s:o*, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o*}",
+			 "name", s->name, "type", s->type, "state",
+			 ig_trading_state_name((enum ig_trading_state)s->trading_state),
+			 "positions", pos, "cash", money(s->cash), "equity", money(s->equity),
+			 "realized_pnl", money(s->realized), "unrealized_pnl", money(s->unrealized),
+			 "fees", money(s->fees), "orders", (json_int_t)s->orders, "fills",
+			 (json_int_t)s->fills, "open_orders", (json_int_t)s->open_orders, "rejects",
+			 rejects_json(s->rejects));
+}
+
+json_t *ig_api_status_json(const struct ig_snapshot *snap, const struct ig_api_info *info)
+{
+	json_t *strats = json_array();
+	int64_t age_ms = (info->now_real_ns - snap->ts_real_ns) / 1000000;
+
+	for (uint32_t i = 0; strats != NULL && i < snap->nstrategies; i++)
+		json_array_append_new(strats, strategy_json(snap, &snap->s[i]));
+	return json_pack("{s:s, s:I, s:s, s:s, s:b, s:{s:s, s:b}, s:{s:I, s:I}, s:I, s:I, s:o*, "
+			 "s:o*}",
+			 "version", info->version, "uptime_s", (json_int_t)info->uptime_s,
+			 "threading", info->threading, "trading_state",
+			 ig_trading_state_name((enum ig_trading_state)snap->trading_state),
+			 "kill_switch", (int)snap->kill_switch, "venue", "kind", info->venue,
+			 "reconciled", (int)snap->reconciled, "snapshot", "seq",
+			 (json_int_t)snap->seq, "age_ms", (json_int_t)(age_ms < 0 ? 0 : age_ms),
+			 "orders", (json_int_t)snap->orders, "fills", (json_int_t)snap->fills,
+			 "rejects", rejects_json(snap->rejects), "strategies", strats);
+}
+
+/* A growing text buffer; on failure it stays failed (ok = false). */
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool ok;
+};
+
+static void bput(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void bput(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!b->ok)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+		va_start(ap, fmt);
+		n = vsnprintf(b->p + b->len, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->ok = false;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		{
+			size_t cap = b->cap * 2 + (size_t)n;
+			char *p = realloc(b->p, cap);
+			if (p == NULL) {
+				b->ok = false;
+				return;
+			}
+			b->p = p;
+			b->cap = cap;
+		}
+	}
+}
+
+/* A label value with \, " and newline escaped (Prometheus text format). */
+static void label_escape(const char *s, char *out, size_t cap)
+{
+	size_t j = 0;
+	for (; *s != '\0' && j + 3 < cap; s++) {
+		if (*s == '\\' || *s == '"') {
+			out[j++] = '\\';
+			out[j++] = *s;
+		} else if (*s == '\n') {
+			out[j++] = '\\';
+			out[j++] = 'n';
+		} else {
+			out[j++] = *s;
+		}
+	}
+	out[j] = '\0';
+}
+
+static void metric_head(struct buf *b, const char *name, const char *type, const char *help)
+{
+	bput(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Nanoseconds (>= 0) as decimal seconds, exact, no trailing zeros
+ * ("0.000025", "3.00004", "1"). */
+static void ns_seconds(int64_t ns, char *buf, size_t cap)
+{
+	int n;
+
+	if (ns < 0)
+		ns = 0;
+	n = snprintf(buf, cap, "%lld.%09lld", (long long)(ns / 1000000000),
+		     (long long)(ns % 1000000000));
+	if (n <= 0 || (size_t)n >= cap)
+		return;
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+}
+
+static void latency_metrics(struct buf *b, const struct ig_snap_latency *l)
+{
+	static const int64_t bound[IG_SNAP_LAT_BUCKETS] = IG_SNAP_LAT_BOUNDS_NS;
+	uint64_t cum = 0;
+	char v[IG_FIXED_STRLEN];
+
+	metric_head(b, "ingenium_tick_to_order_seconds", "histogram",
+		    "Time from a tick's ingress to the order it caused reaching the executor.");
+	for (int i = 0; i < IG_SNAP_LAT_BUCKETS; i++) {
+		cum += l->bucket[i];
+		ns_seconds(bound[i], v, sizeof(v));
+		bput(b, "ingenium_tick_to_order_seconds_bucket{le=\"%s\"} %llu\n", v,
+		     (unsigned long long)cum);
+	}
+	cum += l->bucket[IG_SNAP_LAT_BUCKETS];
+	bput(b, "ingenium_tick_to_order_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+	ns_seconds(l->sum_ns, v, sizeof(v));
+	bput(b, "ingenium_tick_to_order_seconds_sum %s\n", v);
+	bput(b, "ingenium_tick_to_order_seconds_count %llu\n", (unsigned long long)l->count);
+}
+
+char *ig_api_metrics_text(const struct ig_snapshot *snap, const struct ig_snap_latency *lat,
+			  const struct ig_api_info *info, size_t *len)
+{
+	struct buf b = { malloc(4096), 0, 4096, true };
+	char v[IG_FIXED_STRLEN], name[2 * IG_CFG_NAME_MAX + 1], sym[2 * IG_CFG_NAME_MAX + 1];
+	char ver[2 * IG_CFG_NAME_MAX + 1];
+
+	if (b.p == NULL)
+		return NULL;
+	label_escape(info->version, ver, sizeof(ver));
+	metric_head(&b, "ingenium_build_info", "gauge", "Build information; always 1.");
+	bput(&b, "ingenium_build_info{version=\"%s\"} 1\n", ver);
+	metric_head(&b, "ingenium_uptime_seconds", "gauge", "Seconds since the API started.");
+	bput(&b, "ingenium_uptime_seconds %lld\n", (long long)info->uptime_s);
+	metric_head(&b, "ingenium_kill_switch", "gauge", "1 while the kill switch is engaged.");
+	bput(&b, "ingenium_kill_switch %d\n", snap->kill_switch ? 1 : 0);
+	metric_head(&b, "ingenium_orders_total", "counter", "Orders sent to the venue.");
+	bput(&b, "ingenium_orders_total %llu\n", (unsigned long long)snap->orders);
+	metric_head(&b, "ingenium_fills_total", "counter", "Fills applied.");
+	bput(&b, "ingenium_fills_total %llu\n", (unsigned long long)snap->fills);
+	metric_head(&b, "ingenium_rejects_total", "counter",
+		    "Orders denied by risk or rejected by the venue, by reason.");
+	for (int r = 1; r < IG_RJ__COUNT; r++)
+		bput(&b, "ingenium_rejects_total{reason=\"%s\"} %llu\n",
+		     ig_reject_reason_name((enum ig_reject_reason)r),
+		     (unsigned long long)snap->rejects[r]);
+	metric_head(&b, "ingenium_position", "gauge", "Net position per strategy and symbol, base units.");
+	for (uint32_t i = 0; i < snap->nstrategies; i++) {
+		label_escape(snap->s[i].name, name, sizeof(name));
+		for (uint16_t k = 0; k < snap->ninstruments; k++) {
+			label_escape(snap->symbols[k], sym, sizeof(sym));
+			ig_fixed_format(snap->s[i].qty[k], v, sizeof(v));
+			bput(&b, "ingenium_position{strategy=\"%s\",symbol=\"%s\"} %s\n", name, sym, v);
+		}
+	}
+	metric_head(&b, "ingenium_equity", "gauge", "Equity per strategy (cash + positions at the mark), quote units.");
+	for (uint32_t i = 0; i < snap->nstrategies; i++) {
+		label_escape(snap->s[i].name, name, sizeof(name));
+		ig_fixed_format(snap->s[i].equity, v, sizeof(v));
+		bput(&b, "ingenium_equity{strategy=\"%s\"} %s\n", name, v);
+	}
+	metric_head(&b, "ingenium_strategy_orders_total", "counter", "Orders sent to the venue per strategy.");
+	for (uint32_t i = 0; i < snap->nstrategies; i++) {
+		label_escape(snap->s[i].name, name, sizeof(name));
+		bput(&b, "ingenium_strategy_orders_total{strategy=\"%s\"} %llu\n", name,
+		     (unsigned long long)snap->s[i].orders);
+	}
+	if (lat != NULL)
+		latency_metrics(&b, lat);
+	if (!b.ok) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
+
+/* ------------------------------------------------------------- server */
+
+struct ig_api {
+	struct MHD_Daemon *mhd;
+	struct ig_snap_pub *pub;
+	struct ig_snap_pub *lat;     /* the executor's, or NULL */
+	struct ig_api_info info;     /* strings owned by the caller */
+	char token[256];
+	size_t token_len;
+	char *tls_cert, *tls_key;    /* PEM text (TLS), freed at stop */
+	int64_t t_start_ns;          /* CLOCK_MONOTONIC */
+	struct ig_api_limiter lim;   /* API thread */
+	pthread_t thread;
+	bool stop;                   /* atomic */
+	uint16_t port;
+};
+
+/* A marker for the first call of a request (libmicrohttpd calls the
+ * handler again for each part of a body). */
+static int first_call_marker;
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
+			     char *body, size_t len, bool must_free)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		len, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result rc;
+
+	if (r == NULL) {
+		if (must_free)
+			free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result reply_const(struct MHD_Connection *c, unsigned status, const char *json)
+{
+	return reply(c, status, "application/json", (char *)(uintptr_t)json, strlen(json), false);
+}
+
+static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *doc)
+{
+	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (text == NULL)
+		return reply_const(c, 500, "{\"error\":\"out of memory\"}");
+	return reply(c, status, "application/json", text, strlen(text), true);
+}
+
+/* The client's address bytes (v4: 4, v6: 16), 0 if unknown. */
+static size_t client_addr(struct MHD_Connection *c, uint8_t out[16])
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)sa;
+		memcpy(out, &a->sin_addr, 4);
+		return 4;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)sa;
+		memcpy(out, &a->sin6_addr, 16);
+		return 16;
+	}
+	return 0;
+}
+
+static void fill_info(struct ig_api *api, struct ig_api_info *info)
+{
+	*info = api->info;
+	info->uptime_s = (ig_clock_mono_ns() - api->t_start_ns) / 1000000000;
+	info->now_real_ns = ig_clock_real_ns();
+}
+
+static enum MHD_Result serve(struct ig_api *api, struct MHD_Connection *c, const char *url)
+{
+	struct ig_api_info info;
+	const struct ig_snapshot *snap;
+	enum MHD_Result rc;
+
+	fill_info(api, &info);
+	ig_snap_read_lock();
+	snap = ig_snap_current(api->pub);
+	if (snap == NULL) {
+		rc = reply_const(c, 503, "{\"error\":\"no snapshot yet: the engine is starting\"}");
+	} else if (strcmp(url, "/api/v1/status") == 0) {
+		rc = reply_json(c, 200, ig_api_status_json(snap, &info));
+	} else {
+		size_t len = 0;
+		const struct ig_snapshot *ls = api->lat != NULL ? ig_snap_current(api->lat) : NULL;
+		char *text = ig_api_metrics_text(snap, ls != NULL ? &ls->tick_to_order : NULL, &info,
+						 &len);
+		rc = text != NULL ? reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
+					  true)
+				  : reply_const(c, 500, "{\"error\":\"out of memory\"}");
+	}
+	ig_snap_read_unlock();
+	return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct ig_api *api = cls;
+	uint8_t addr[16];
+	size_t alen;
+	int64_t now_ns, wait_ns;
+	const char *cl;
+	bool known;
+
+	(void)version;
+	(void)upload_data;
+	if (*con_cls == NULL) {
+		*con_cls = &first_call_marker;
+	} else {
+		/* A later call: a body we did not ask for; drop it (the reply is
+		 * queued already). */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	known = strcmp(url, "/healthz") == 0 || strcmp(url, "/api/v1/status") == 0 ||
+		strcmp(url, "/metrics") == 0;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return reply_const(c, known ? 405 : 404,
+				   known ? "{\"error\":\"method not allowed\"}"
+					 : "{\"error\":\"not found\"}");
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+	if ((cl != NULL && strcmp(cl, "0") != 0) ||
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") != NULL)
+		return reply_const(c, 413, "{\"error\":\"a request body is not accepted\"}");
+	if (strcmp(url, "/healthz") == 0)
+		return reply_const(c, 200, "{\"ok\":true}");
+
+	alen = client_addr(c, addr);
+	now_ns = ig_clock_mono_ns();
+	wait_ns = ig_api_limiter_blocked(&api->lim, addr, alen, now_ns);
+	if (wait_ns > 0) {
+		char *body = malloc(96);
+		int n;
+		if (body == NULL)
+			return MHD_NO;
+		n = snprintf(body, 96, "{\"error\":\"too many failed attempts\",\"retry_after_s\":%lld}",
+			     (long long)(wait_ns / 1000000000 + 1));
+		return reply(c, 429, "application/json", body, (size_t)n, true);
+	}
+	if (!ig_api_auth_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
+			    api->token, api->token_len)) {
+		if (ig_api_limiter_fail(&api->lim, addr, alen, now_ns))
+			ig_log_warn("api: %d failed authentications from one address: blocking it",
+				    IG_API_FAIL_MAX);
+		return reply_const(c, 401, "{\"error\":\"unauthorized: Authorization: Bearer TOKEN\"}");
+	}
+	if (!known)
+		return reply_const(c, 404, "{\"error\":\"not found\"}");
+	return serve(api, c, url);
+}
+
+/* libmicrohttpd's own messages (a request too big, a closed connection)
+ * go to the log at debug level. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	ig_vlog(IG_LOG_DEBUG, fmt, ap);
+}
+
+static void *api_thread(void *arg)
+{
+	struct ig_api *api = arg;
+
+	ig_log_attach("api");
+	ig_snap_thread_register();
+	while (!__atomic_load_n(&api->stop, __ATOMIC_ACQUIRE)) {
+		/* Wakes at least every 50 ms for the retired snapshots and the
+		 * stop flag. */
+		MHD_run_wait(api->mhd, 50);
+		ig_snap_reclaim(api->pub);
+		if (api->lat != NULL)
+			ig_snap_reclaim(api->lat);
+	}
+	MHD_stop_daemon(api->mhd);
+	api->mhd = NULL;
+	ig_snap_reclaim(api->pub);
+	if (api->lat != NULL)
+		ig_snap_reclaim(api->lat);
+	ig_snap_thread_unregister();
+	return NULL;
+}
+
+/* The whole file at path, NUL-terminated, malloc'd; NULL if unreadable. */
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *p = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (1L << 20) &&
+	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n + 1)) != NULL) {
+		if (fread(p, 1, (size_t)n, f) != (size_t)n) {
+			free(p);
+			p = NULL;
+		} else {
+			p[n] = '\0';
+		}
+	}
+	fclose(f);
+	return p;
+}
+
+static void api_free(struct ig_api *api)
+{
+	free(api->tls_cert);
+	free(api->tls_key);
+	memset(api->token, 0, sizeof(api->token));
+	free(api);
+}
+
+int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_snap_pub *pub,
+		 struct ig_snap_pub *lat, const struct ig_api_info *info, char *err, size_t errlen)
+{
+	struct sockaddr_in6 sa;
+	uint32_t salen = 0;
+	bool lo = false;
+	const char *why, *tok;
+	struct ig_api *api;
+	unsigned flags = MHD_USE_ERROR_LOG;
+	const union MHD_DaemonInfo *di;
+
+	*out = NULL;
+	why = ig_config_api_addr(cfg->listen, &sa, sizeof(sa), &salen, &lo);
+	if (why != NULL) {
+		snprintf(err, errlen, "api.listen: %s", why);
+		return IG_ECONFIG;
+	}
+	tok = getenv(cfg->token_env);
+	if (tok == NULL || tok[0] == '\0') {
+		snprintf(err, errlen,
+			 "api.listen is set but the token variable %s is %s: set it to the bearer "
+			 "token clients must send",
+			 cfg->token_env, tok == NULL ? "unset" : "empty");
+		return IG_ECONFIG;
+	}
+	api = calloc(1, sizeof(*api));
+	if (api == NULL) {
+		snprintf(err, errlen, "api: out of memory");
+		return IG_ENOMEM;
+	}
+	api->token_len = strlen(tok);
+	if (api->token_len >= sizeof(api->token)) {
+		snprintf(err, errlen, "%s: the token is longer than %zu bytes", cfg->token_env,
+			 sizeof(api->token) - 1);
+		api_free(api);
+		return IG_ECONFIG;
+	}
+	memcpy(api->token, tok, api->token_len);
+	api->pub = pub;
+	api->lat = lat;
+	api->info = *info;
+	if (cfg->tls_cert[0] != '\0') {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			snprintf(err, errlen,
+				 "api.tls_cert: this libmicrohttpd was built without TLS support");
+			api_free(api);
+			return IG_ECONFIG;
+		}
+		api->tls_cert = read_text(cfg->tls_cert);
+		api->tls_key = read_text(cfg->tls_key);
+		if (api->tls_cert == NULL || api->tls_key == NULL) {
+			snprintf(err, errlen, "%s: cannot read the PEM file",
+				 api->tls_cert == NULL ? "api.tls_cert" : "api.tls_key");
+			api_free(api);
+			return IG_ECONFIG;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	if (sa.sin6_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	api->mhd = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, api, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR,
+		(const struct sockaddr *)&sa, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)IG_API_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)IG_API_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)IG_API_CONN_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)IG_API_CONN_TIMEOUT_S,
+		api->tls_cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, api->tls_cert,
+		MHD_OPTION_HTTPS_MEM_KEY, api->tls_key, MHD_OPTION_END);
+	if (api->mhd == NULL) {
+		snprintf(err, errlen, "api.listen: cannot listen on %s (address in use?)",
+			 cfg->listen);
+		api_free(api);
+		return IG_EIO;
+	}
+	di = MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	api->port = di != NULL ? di->port : 0;
+	api->t_start_ns = ig_clock_mono_ns();
+	if (pthread_create(&api->thread, NULL, api_thread, api) != 0) {
+		MHD_stop_daemon(api->mhd);
+		snprintf(err, errlen, "api: cannot start its thread");
+		api_free(api);
+		return IG_ETHREAD;
+	}
+	*out = api;
+	return 0;
+}
+
+uint16_t ig_api_port(const struct ig_api *api)
+{
+	return api->port;
+}
+
+void ig_api_stop(struct ig_api *api)
+{
+	if (api == NULL)
+		return;
+	__atomic_store_n(&api->stop, true, __ATOMIC_RELEASE);
+	pthread_join(api->thread, NULL);
+	api_free(api);
+}

@@ -1,0 +1,118 @@
+/*
+ * api.h - the HTTP status API: /healthz, /api/v1/status and /metrics
+ * (docs/api.md), served by libmicrohttpd on the API's own thread.
+ *
+ * Design
+ * ------
+ * ig_api_start() binds api.listen and starts one thread, registered with
+ * liburcu, that runs libmicrohttpd's event loop (MHD_run_wait: no thread
+ * per connection) and, between requests, hands retired snapshots to
+ * call_rcu (snapshot.h). Handlers read the current snapshot inside an RCU
+ * read-side section and render JSON (jansson) or Prometheus text; they
+ * never touch a stage. The thread may block in its own I/O; nothing it
+ * does waits on a stage.
+ *
+ * Every endpoint but /healthz needs "Authorization: Bearer TOKEN",
+ * compared in constant time (ig_api_token_equal). A client address with
+ * IG_API_FAIL_MAX failures within IG_API_FAIL_WINDOW_MS gets 429 for a
+ * time that doubles with each such burst (ig_api_limiter_*; the server
+ * never sleeps). Limits: per-connection memory (headers and any body),
+ * connection count (total and per address), idle timeout; only GET and
+ * HEAD are served, a request with a body gets 413.
+ *
+ * Owner: the engine starts and stops it on the main thread; the rest runs
+ * on the API thread. The pure functions below are for tests too.
+ */
+#ifndef IG_API_API_H
+#define IG_API_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "api/snapshot.h"
+#include "config/config.h"
+
+#define IG_API_FAIL_MAX 5                 /* failures ... */
+#define IG_API_FAIL_WINDOW_MS INT64_C(10000)      /* ... within this window block the address */
+#define IG_API_BLOCK_MS INT64_C(1000)             /* first block; doubles per block */
+#define IG_API_BLOCK_MAX_MS INT64_C(300000)       /* longest block */
+#define IG_API_LIMITER_SLOTS 64           /* addresses remembered (oldest replaced) */
+#define IG_API_CONN_MEMORY 16384          /* bytes per connection: request line + headers */
+#define IG_API_CONN_LIMIT 64              /* connections at once */
+#define IG_API_CONN_PER_IP 16
+#define IG_API_CONN_TIMEOUT_S 10          /* idle connection timeout */
+
+/* What the status shows besides the snapshot. */
+struct ig_api_info {
+	const char *version;     /* "0.1.0" */
+	const char *threading;   /* "dedicated", "shared", "inline" */
+	const char *venue;       /* the venue registry name ("paper") */
+	int64_t uptime_s;        /* since the API started */
+	int64_t now_real_ns;     /* CLOCK_REALTIME, for the snapshot's age */
+};
+
+struct ig_api;
+
+/* Reads the token from the environment variable cfg->token_env, binds
+ * cfg->listen (TLS with cfg->tls_cert/tls_key) and starts the API thread.
+ * pub: the OMS's snapshots to serve, lat: the executor's (tick_to_order),
+ * or NULL; both must outlive the API. info's strings must
+ * outlive it too. Returns 0 and *out, or IG_ECONFIG (token variable unset
+ * or empty, TLS files unreadable, TLS not supported by libmicrohttpd) /
+ * IG_EIO (cannot bind) / IG_ETHREAD with err set; the message names the
+ * variable, never the token. Main thread. */
+int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_snap_pub *pub,
+		 struct ig_snap_pub *lat, const struct ig_api_info *info, char *err, size_t errlen);
+
+/* The port bound (useful with port 0). */
+uint16_t ig_api_port(const struct ig_api *api);
+
+/* Stops the server, hands the last retired snapshots to call_rcu, waits
+ * for the callbacks (rcu_barrier) and joins the thread. NULL is a no-op.
+ * Main thread. */
+void ig_api_stop(struct ig_api *api);
+
+/* True if the len bytes at a equal the blen bytes at b; the time taken
+ * depends on the lengths only, not on where they differ. */
+bool ig_api_token_equal(const char *a, size_t alen, const char *b, size_t blen);
+
+/* True if header (an Authorization value, NULL if absent) is
+ * "Bearer TOKEN" with the right token. Constant time in the token. */
+bool ig_api_auth_ok(const char *header, const char *token, size_t token_len);
+
+/* Per-address failure limiter. Addresses are opaque bytes (up to 16). */
+struct ig_api_limiter_slot {
+	uint8_t addr[16];
+	uint8_t len;             /* 0 = unused */
+	uint32_t fails;          /* in the current window */
+	uint32_t blocks;         /* blocks so far: the next one is twice as long */
+	int64_t window_ns;       /* start of the current window */
+	int64_t blocked_until_ns;
+	int64_t last_ns;         /* last seen (replacement) */
+};
+struct ig_api_limiter {
+	struct ig_api_limiter_slot slot[IG_API_LIMITER_SLOTS];
+};
+
+/* Nanoseconds addr stays blocked at now_ns (0 = not blocked). */
+int64_t ig_api_limiter_blocked(const struct ig_api_limiter *l, const void *addr, size_t len,
+			       int64_t now_ns);
+
+/* Counts a failed authentication of addr at now_ns. Returns true if this
+ * one started a block. */
+bool ig_api_limiter_fail(struct ig_api_limiter *l, const void *addr, size_t len, int64_t now_ns);
+
+/* The /api/v1/status document for snap (docs/api.md). New reference or
+ * NULL (out of memory). */
+json_t *ig_api_status_json(const struct ig_snapshot *snap, const struct ig_api_info *info);
+
+/* The /metrics page for snap (Prometheus text format 0.0.4), with the
+ * ingenium_tick_to_order_seconds histogram from lat (NULL: left out),
+ * malloc'd (caller frees), its length in *len; NULL if out of memory. */
+char *ig_api_metrics_text(const struct ig_snapshot *snap, const struct ig_snap_latency *lat,
+			  const struct ig_api_info *info, size_t *len);
+
+#endif

@@ -1,0 +1,132 @@
+/*
+ * snapshot.h - the engine's state as immutable snapshots, published through
+ * liburcu (RCU) for the API thread to read.
+ *
+ * Design
+ * ------
+ * struct ig_snapshot is a flat public value type (no pointers): what the
+ * status API and the metrics show. The OMS stage fills one on its own
+ * thread at most every api.publish_ms (oms_stage.h) and publishes it; the
+ * API thread reads the current one inside an RCU read-side critical
+ * section. Nobody locks, nobody waits on the OMS thread.
+ *
+ * The publisher (struct ig_snap_pub, opaque) owns a pool of
+ * IG_SNAP_POOL snapshots allocated once at creation, so publishing never
+ * allocates. Each slot moves through FREE -> WRITING -> LIVE (the
+ * publisher, ig_snap_begin / ig_snap_publish) -> RETIRED (the publisher,
+ * when the next one replaces it) -> GRACE (the reclaimer,
+ * ig_snap_reclaim, which hands it to call_rcu) -> FREE (the call_rcu
+ * callback, after a grace period: no reader can still hold it). Each
+ * transition has exactly one writing thread; the state is an atomic. When
+ * no slot is FREE (a reader or the reclaimer is slow) the publisher skips
+ * that publish and counts it: it never waits.
+ *
+ * The publisher thread never touches liburcu's reader registry: it only
+ * assigns the pointer (rcu_assign_pointer). The reclaimer and the readers
+ * are threads registered with liburcu (urcu-memb: no signals; the API
+ * thread registers itself, tests register theirs). ig_snap_pub_destroy
+ * runs rcu_barrier (every callback has run) before freeing.
+ *
+ * Owner: created and destroyed by the API's owner (the engine) on the main
+ * thread; ig_snap_begin/ig_snap_publish by the one publishing thread;
+ * ig_snap_reclaim and reads by registered threads.
+ */
+#ifndef IG_API_SNAPSHOT_H
+#define IG_API_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "ingenium/event.h"
+
+#define IG_SNAP_POOL 4
+
+/* Upper bounds (ns) of the tick-to-order histogram's Prometheus buckets
+ * (le), the +Inf bucket not included. */
+#define IG_SNAP_LAT_BOUNDS_NS                                                              \
+	{ 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, \
+	  5000000, 10000000, 25000000, 50000000, 100000000, 250000000, 500000000,           \
+	  1000000000 }
+#define IG_SNAP_LAT_BUCKETS 19
+
+/* A latency histogram in Prometheus form: counts per bucket (not
+ * cumulative) of IG_SNAP_LAT_BOUNDS_NS, the last one past them (+Inf). */
+struct ig_snap_latency {
+	uint64_t bucket[IG_SNAP_LAT_BUCKETS + 1];
+	uint64_t count;
+	int64_t sum_ns;
+};
+
+/* One strategy's books. Money 1e-8. */
+struct ig_snap_strategy {
+	char name[IG_CFG_NAME_MAX];
+	char type[IG_CFG_NAME_MAX];
+	uint8_t trading_state;                   /* enum ig_trading_state */
+	int64_t qty[IG_MAX_INSTRUMENTS];         /* position per instrument, 1e-8 base */
+	int64_t avg_px[IG_MAX_INSTRUMENTS];      /* average entry price, 1e-8; 0 flat */
+	int64_t cash, equity, realized, unrealized, fees; /* 1e-8 quote */
+	uint64_t orders, fills;
+	uint32_t open_orders;
+	uint64_t rejects[IG_RJ__COUNT];          /* by enum ig_reject_reason */
+};
+
+/* A public value type: everything the API shows, as of one instant of the
+ * OMS. Two publishers fill it, each its own part: the OMS stage all but
+ * tick_to_order, the executor stage only tick_to_order (and seq, ts). */
+struct ig_snapshot {
+	uint64_t seq;                            /* 1, 2, ... per publisher */
+	int64_t ts_real_ns;                      /* CLOCK_REALTIME when filled */
+	uint8_t trading_state;                   /* global, enum ig_trading_state */
+	bool kill_switch;
+	bool reconciled;                         /* recovery: trading open (true without journal) */
+	uint16_t ninstruments;
+	char symbols[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX];
+	uint64_t orders, fills;                  /* over every strategy */
+	uint64_t rejects[IG_RJ__COUNT];
+	uint32_t nstrategies;
+	struct ig_snap_strategy s[IG_MAX_STRATEGIES];
+	struct ig_snap_latency tick_to_order;    /* the executor's publisher */
+};
+
+struct ig_snap_pub;
+
+/* A publisher with its pool, or NULL (out of memory). Main thread. */
+struct ig_snap_pub *ig_snap_pub_create(void);
+
+/* Waits for every pending call_rcu callback (rcu_barrier) and frees the
+ * pool. No reader or publisher may be left. NULL is a no-op. */
+void ig_snap_pub_destroy(struct ig_snap_pub *pub);
+
+/* Publisher thread: a free snapshot to fill (contents unspecified), or
+ * NULL when none is free (the publish is skipped and counted). */
+struct ig_snapshot *ig_snap_begin(struct ig_snap_pub *pub);
+
+/* Publisher thread: makes snap (from ig_snap_begin) the current one; the
+ * one it replaces is retired for reclamation. Never blocks. */
+void ig_snap_publish(struct ig_snap_pub *pub, struct ig_snapshot *snap);
+
+/* Registered reclaimer thread: hands every retired snapshot to call_rcu,
+ * which frees its slot after a grace period. Returns how many. */
+int ig_snap_reclaim(struct ig_snap_pub *pub);
+
+/* Registered reader, inside rcu_read_lock() (ig_snap_read_lock): the
+ * current snapshot, or NULL before the first publish. Valid until
+ * ig_snap_read_unlock. */
+const struct ig_snapshot *ig_snap_current(struct ig_snap_pub *pub);
+
+/* liburcu (memb flavour) for the API's threads: register before any read
+ * or reclaim, unregister before the thread ends; lock/unlock around a
+ * read. */
+void ig_snap_thread_register(void);
+void ig_snap_thread_unregister(void);
+void ig_snap_read_lock(void);
+void ig_snap_read_unlock(void);
+
+/* Counters: snapshots published, publishes skipped (no free slot), and
+ * slots free now (tests). Any thread (relaxed reads). */
+uint64_t ig_snap_published(const struct ig_snap_pub *pub);
+uint64_t ig_snap_skipped(const struct ig_snap_pub *pub);
+int ig_snap_free_slots(const struct ig_snap_pub *pub);
+
+#endif

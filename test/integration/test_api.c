@@ -1,0 +1,271 @@
+/*
+ * test_api.c - the status API against the real daemon: `ingenium run` on
+ * the bundled data, paced slowly, with api.listen on 127.0.0.1 and a free
+ * port and the token in the environment. Checked with libcurl: /healthz
+ * without a token, /api/v1/status 401 without or with a wrong token and
+ * 200 with it (its strategies those of the config), /metrics, hostile
+ * requests (an oversized header, a 1 MB body) answered 4xx while the
+ * daemon trades on, a SIGINT stop with its summary; and a start refused
+ * when the token variable is unset. Every child is stopped (it_teardown).
+ */
+#include "itest.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define TOKEN "it-api-token-6d1f"
+
+struct reply {
+	long status;
+	char body[1 << 16];
+	size_t len;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct reply *r = arg;
+	size_t k = size * n, room = sizeof(r->body) - 1 - r->len;
+	memcpy(r->body + r->len, p, k < room ? k : room);
+	r->len += k < room ? k : room;
+	r->body[r->len] = '\0';
+	return k;
+}
+
+/* A request to 127.0.0.1:port/path: auth (the Authorization value) or
+ * NULL, an X-Pad header of pad bytes, a body of body bytes on a GET.
+ * Returns curl's code; the status in r (0 if none). */
+static CURLcode request(uint16_t port, const char *path, const char *auth, size_t pad,
+			size_t body, struct reply *r)
+{
+	static struct reply scratch;
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	char url[128], hdr[256], *padh = NULL, *data = NULL;
+	CURLcode rc;
+
+	if (r == NULL)
+		r = &scratch;
+	memset(r, 0, sizeof(*r));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	if (auth != NULL) {
+		snprintf(hdr, sizeof(hdr), "Authorization: %s", auth);
+		h = curl_slist_append(h, hdr);
+	}
+	if (pad > 0) {
+		padh = malloc(pad + 8);
+		memcpy(padh, "X-Pad: ", 7);
+		memset(padh + 7, 'p', pad);
+		padh[7 + pad] = '\0';
+		h = curl_slist_append(h, padh);
+	}
+	if (h != NULL)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (body > 0) {
+		data = malloc(body);
+		memset(data, 'b', body);
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "GET");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body);
+	}
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	free(padh);
+	free(data);
+	return rc;
+}
+
+/* A port free on 127.0.0.1 just now. */
+static uint16_t free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t port;
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* The snapshot sequence number /api/v1/status shows, or -1. */
+static long long status_seq(uint16_t port, struct reply *r)
+{
+	json_t *doc;
+	long long seq;
+
+	if (request(port, "/api/v1/status", "Bearer " TOKEN, 0, 0, r) != CURLE_OK || r->status != 200)
+		return -1;
+	doc = json_loads(r->body, 0, NULL);
+	assert_non_null(doc);
+	seq = json_integer_value(json_object_get(json_object_get(doc, "snapshot"), "seq"));
+	json_decref(doc);
+	return seq;
+}
+
+static void test_api_daemon(void **state)
+{
+	static struct reply r;
+	char out[300], sum[300], listen[64], setl[80];
+	uint16_t port = free_port();
+	long long seq0 = -1, seq1 = -1;
+	json_t *doc, *strats;
+	int rc;
+
+	(void)state;
+	snprintf(out, sizeof(out), "%s/run.out", it_tmpdir);
+	snprintf(sum, sizeof(sum), "%s/summary.json", it_tmpdir);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	snprintf(setl, sizeof(setl), "api.listen=%s", listen);
+	setenv("INGENIUM_API_TOKEN", TOKEN, 1);
+	{
+		/* The bundled minute quotes at 100 rows/s: it trades for over a
+		 * minute, far longer than the test needs. */
+		const char *argv[] = { it_bin, "run", "-c", "config/ingenium.yaml", "--set", setl,
+				       "--set", "feed.rate=100", "--summary-json", sum, NULL };
+		it_run_pid = it_spawn(argv, out, false);
+	}
+	unsetenv("INGENIUM_API_TOKEN");
+	assert_true(it_run_pid > 0);
+
+	/* Up within 10 s. */
+	for (int i = 0; i < 500; i++) {
+		if (request(port, "/healthz", NULL, 0, 0, &r) == CURLE_OK && r.status == 200)
+			break;
+		it_msleep(20);
+	}
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"ok\":true}");
+
+	/* Auth. */
+	assert_int_equal(request(port, "/api/v1/status", NULL, 0, 0, &r), CURLE_OK);
+	assert_int_equal(r.status, 401);
+	assert_non_null(strstr(r.body, "\"error\""));
+	assert_int_equal(request(port, "/api/v1/status", "Bearer not-" TOKEN, 0, 0, &r), CURLE_OK);
+	assert_int_equal(r.status, 401);
+	assert_null(strstr(r.body, TOKEN));
+
+	/* The status, once the OMS has published. */
+	for (int i = 0; i < 250 && (seq0 = status_seq(port, &r)) < 0; i++)
+		it_msleep(20);
+	assert_true(seq0 > 0);
+	doc = json_loads(r.body, 0, NULL);
+	assert_non_null(doc);
+	strats = json_object_get(doc, "strategies");
+	assert_int_equal(json_array_size(strats), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(strats, 0), "name")), "sma_fast");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(strats, 1), "name")), "sma_slow");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(strats, 2), "name")), "sma_big");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(strats, 0), "type")), "sma_cross");
+	assert_string_equal(json_string_value(json_object_get(doc, "version")), "0.1.0");
+	assert_string_equal(json_string_value(json_object_get(doc, "threading")), "dedicated");
+	assert_true(json_is_false(json_object_get(doc, "kill_switch")));
+	json_decref(doc);
+
+	/* Metrics. */
+	assert_int_equal(request(port, "/metrics", "Bearer " TOKEN, 0, 0, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\ningenium_orders_total "));
+	assert_non_null(strstr(r.body, "ingenium_equity{strategy=\"sma_fast\"} "));
+	assert_non_null(strstr(r.body, "ingenium_build_info{version=\"0.1.0\"} 1"));
+	assert_non_null(strstr(r.body, "\ningenium_tick_to_order_seconds_bucket{le=\"+Inf\"} "));
+	assert_non_null(strstr(r.body, "\ningenium_tick_to_order_seconds_count "));
+
+	/* Hostile: 4xx (or the connection closed), and the daemon trades on. */
+	request(port, "/metrics", "Bearer " TOKEN, 64 << 10, 0, &r);
+	assert_true(r.status == 0 || (r.status >= 400 && r.status < 500));
+	request(port, "/metrics", "Bearer " TOKEN, 0, 1 << 20, &r);
+	assert_true(r.status == 0 || (r.status >= 400 && r.status < 500));
+	request(port, "/../../etc/passwd", "Bearer " TOKEN, 0, 0, &r);
+	assert_int_equal(r.status, 404);
+	for (int i = 0; i < 250 && (seq1 = status_seq(port, &r)) <= seq0; i++)
+		it_msleep(20);
+	assert_true(seq1 > seq0); /* the OMS still publishes: the run goes on */
+	assert_int_equal(kill(it_run_pid, 0), 0);
+
+	/* Stop with SIGINT: a clean exit and the summary. */
+	rc = it_reap(&it_run_pid, SIGINT, 20000);
+	assert_int_equal(rc, 0);
+	it_json[0] = json_load_file(sum, 0, NULL);
+	assert_non_null(it_json[0]);
+	assert_int_equal(json_array_size(json_object_get(it_json[0], "strategies")), 3);
+	assert_int_equal(it_count(out, TOKEN), 0); /* the token never reaches the log */
+	/* The port is free again. */
+	assert_int_not_equal(request(port, "/healthz", NULL, 0, 0, &r), CURLE_OK);
+}
+
+static void test_api_token_unset_refused(void **state)
+{
+	char out[300], setl[80];
+	char *text;
+	int rc;
+
+	(void)state;
+	snprintf(out, sizeof(out), "%s/refused.out", it_tmpdir);
+	snprintf(setl, sizeof(setl), "api.listen=127.0.0.1:%u", free_port());
+	unsetenv("IG_IT_API_TOKEN_UNSET");
+	{
+		const char *argv[] = { it_bin, "run", "-c", "config/ingenium.yaml", "--set", setl,
+				       "--set", "api.token_env=IG_IT_API_TOKEN_UNSET", NULL };
+		rc = it_run(argv, out);
+	}
+	assert_int_equal(rc, 1);
+	text = it_slurp(out);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "IG_IT_API_TOKEN_UNSET"));
+	assert_null(strstr(text, "realized")); /* nothing ran: no summary table */
+	free(text);
+}
+
+/* A backtest never serves the API: api.listen set and no token is fine. */
+static void test_api_not_in_backtest(void **state)
+{
+	char out[300], setl[80];
+	int rc;
+
+	(void)state;
+	snprintf(out, sizeof(out), "%s/backtest.out", it_tmpdir);
+	snprintf(setl, sizeof(setl), "api.listen=127.0.0.1:%u", free_port());
+	unsetenv("IG_IT_API_TOKEN_UNSET");
+	{
+		const char *argv[] = { it_bin, "backtest", "-c", "config/ingenium.yaml", "--set", setl,
+				       "--set", "api.token_env=IG_IT_API_TOKEN_UNSET", NULL };
+		rc = it_run(argv, out);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(it_count(out, "IG_IT_API_TOKEN_UNSET"), 0);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_api_token_unset_refused, it_teardown),
+		cmocka_unit_test_teardown(test_api_daemon, it_teardown),
+		cmocka_unit_test_teardown(test_api_not_in_backtest, it_teardown),
+	};
+	int rc;
+
+	(void)argc;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = it_main(argv[0], "test_api", tests, sizeof(tests) / sizeof(tests[0]));
+	curl_global_cleanup();
+	return rc;
+}
