@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -110,6 +111,66 @@ bool ig_api_limiter_fail(struct ig_api_limiter *l, const void *addr, size_t len,
 	return true;
 }
 
+/* ----------------------------------------------------------- controls */
+
+#define CTL_PREFIX "/api/v1/strategies/"
+
+int ig_api_control_route(const char *method, const char *url, struct ig_api_route *out)
+{
+	static const struct {
+		const char *action;
+		uint16_t cmd;
+	} actions[] = {
+		{ "pause", IG_CTL_PAUSE },
+		{ "resume", IG_CTL_RESUME },
+		{ "cancel-all", IG_CTL_CANCEL_ALL },
+		{ "reset", IG_CTL_RESET },
+	};
+	bool post = strcmp(method, "POST") == 0;
+	const char *name, *slash;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(url, "/api/v1/kill-switch") == 0) {
+		if (!post && strcmp(method, "DELETE") != 0)
+			return 405;
+		out->cmd = IG_CTL_KILL_SWITCH;
+		out->arg = post ? 1 : 0;
+		out->all = true;
+		return 200;
+	}
+	if (strcmp(url, "/api/v1/reset") == 0) {
+		if (!post)
+			return 405;
+		out->cmd = IG_CTL_RESET;
+		out->all = true;
+		return 200;
+	}
+	if (strncmp(url, CTL_PREFIX, sizeof(CTL_PREFIX) - 1) != 0)
+		return 0;
+	name = url + sizeof(CTL_PREFIX) - 1;
+	slash = strchr(name, '/');
+	if (slash == NULL)
+		return 404;
+	n = (size_t)(slash - name);
+	if (n == 0 || n >= sizeof(out->strategy))
+		return 404;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] <= 0x20 || (unsigned char)name[i] >= 0x7f)
+			return 404;
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		if (strcmp(slash + 1, actions[i].action) != 0)
+			continue;
+		if (!post)
+			return 405;
+		out->cmd = actions[i].cmd;
+		memcpy(out->strategy, name, n);
+		out->strategy[n] = '\0';
+		return 200;
+	}
+	return 404;
+}
+
 /* ---------------------------------------------------------- documents */
 
 static json_t *money(int64_t v)
@@ -136,9 +197,12 @@ static json_t *strategy_json(const struct ig_snapshot *snap, const struct ig_sna
 		json_array_append_new(pos, json_pack("{s:s, s:o, s:o}", "symbol", snap->symbols[k],
 						     "qty", money(s->qty[k]), "avg_price",
 						     money(s->avg_px[k])));
-	return json_pack("{s:s, s:s, s:s, s:o*, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o*}",
-			 "name", s->name, "type", s->type, "state",
-			 ig_trading_state_name((enum ig_trading_state)s->trading_state),
+	/* state: the trading state, or "paused" while an active one is paused */
+	const char *state = s->paused && s->trading_state == IG_TS_ACTIVE
+				    ? "paused"
+				    : ig_trading_state_name((enum ig_trading_state)s->trading_state);
+	return json_pack("{s:s, s:s, s:s, s:b, s:o*, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o*}",
+			 "name", s->name, "type", s->type, "state", state, "paused", (int)s->paused,
 			 "positions", pos, "cash", money(s->cash), "equity", money(s->equity),
 			 "realized_pnl", money(s->realized), "unrealized_pnl", money(s->unrealized),
 			 "fees", money(s->fees), "orders", (json_int_t)s->orders, "fills",
@@ -338,6 +402,7 @@ struct ig_api {
 	char *tls_cert, *tls_key;    /* PEM text (TLS), freed at stop */
 	int64_t t_start_ns;          /* CLOCK_MONOTONIC */
 	struct ig_api_limiter lim;   /* API thread */
+	struct ig_api_ctl ctl;       /* control == NULL: no controls */
 	pthread_t thread;
 	bool stop;                   /* atomic */
 	uint16_t port;
@@ -435,6 +500,115 @@ static enum MHD_Result serve(struct ig_api *api, struct MHD_Connection *c, const
 	return rc;
 }
 
+static const char *ctl_name(uint16_t cmd, int64_t arg)
+{
+	switch (cmd) {
+	case IG_CTL_KILL_SWITCH:
+		return arg ? "kill-switch engage" : "kill-switch clear";
+	case IG_CTL_PAUSE:
+		return "pause";
+	case IG_CTL_RESUME:
+		return "resume";
+	case IG_CTL_CANCEL_ALL:
+		return "cancel-all";
+	case IG_CTL_RESET:
+		return "reset";
+	default:
+		return "?";
+	}
+}
+
+/* Waits for control id's outcome: polls with sleeps of 50 us doubling to
+ * 5 ms, for at most IG_API_CTL_WAIT_MS. Returns the outcome
+ * (IG_OMS_CTL_PENDING on timeout). API thread. */
+static enum ig_oms_ctl_status ctl_wait(const struct ig_api *api, uint64_t id)
+{
+	int64_t deadline_ns = ig_clock_mono_ns() + (int64_t)IG_API_CTL_WAIT_MS * 1000000;
+	long sleep_ns = 50000;
+	enum ig_oms_ctl_status st;
+
+	while ((st = api->ctl.status(api->ctl.ctx, id)) == IG_OMS_CTL_PENDING &&
+	       ig_clock_mono_ns() < deadline_ns) {
+		struct timespec ts = { 0, sleep_ns };
+		nanosleep(&ts, NULL);
+		if (sleep_ns < 5000000)
+			sleep_ns *= 2;
+	}
+	return st;
+}
+
+/* An operator control (rt, parsed by ig_api_control_route): puts it, waits
+ * for its outcome, answers it. API thread. */
+static enum MHD_Result control(struct ig_api *api, struct MHD_Connection *c,
+			       const struct ig_api_route *rt)
+{
+	struct ig_oms_ctl_req req = { .cmd = rt->cmd, .strategy = IG_STRATEGY_NONE, .arg = rt->arg };
+	const char *what = ctl_name(rt->cmd, rt->arg);
+	const char *who = rt->all ? (rt->cmd == IG_CTL_KILL_SWITCH ? "" : "all") : rt->strategy;
+	enum ig_oms_ctl_status st;
+	unsigned code;
+	const char *msg;
+	uint64_t id = 0;
+	int rc;
+
+	if (api->ctl.control == NULL)
+		return reply_const(c, 503, "{\"error\":\"controls are not available\"}");
+	if (!rt->all) {
+		int sid = api->ctl.strategy_index(api->ctl.ctx, rt->strategy);
+		if (sid < 0)
+			return reply_json(c, 404, json_pack("{s:s, s:s}", "error", "unknown strategy",
+							    "strategy", rt->strategy));
+		req.strategy = (uint16_t)sid;
+	}
+	rc = api->ctl.control(api->ctl.ctx, &req, &id);
+	if (rc == IG_EAGAIN) {
+		struct MHD_Response *r;
+		static const char busy[] = "{\"error\":\"the control mailbox is full: retry\"}";
+		enum MHD_Result mr;
+
+		ig_log_warn("api: control %s %s: mailbox full (503)", what, who);
+		r = MHD_create_response_from_buffer(sizeof(busy) - 1, (void *)(uintptr_t)busy,
+						    MHD_RESPMEM_PERSISTENT);
+		if (r == NULL)
+			return MHD_NO;
+		MHD_add_response_header(r, "Content-Type", "application/json");
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+		MHD_add_response_header(r, "Retry-After", "1");
+		mr = MHD_queue_response(c, 503, r);
+		MHD_destroy_response(r);
+		return mr;
+	}
+	if (rc != 0)
+		return reply_const(c, 400, "{\"error\":\"not a control command\"}");
+	st = ctl_wait(api, id);
+	switch (st) {
+	case IG_OMS_CTL_OK:
+		code = 200, msg = NULL;
+		break;
+	case IG_OMS_CTL_NO_CHANGE:
+		code = 409, msg = "no change: nothing to do";
+		break;
+	case IG_OMS_CTL_NOT_FOUND:
+		code = 404, msg = "unknown strategy";
+		break;
+	case IG_OMS_CTL_INVALID:
+		code = 400, msg = "invalid control";
+		break;
+	case IG_OMS_CTL_PENDING:
+		code = 504, msg = "the engine did not apply the control in time (it may still)";
+		break;
+	case IG_OMS_CTL_EXPIRED:
+	default:
+		code = 500, msg = "the outcome expired";
+		break;
+	}
+	ig_log_info("api: control %s%s%s (id %llu): %u", what, who[0] ? " " : "", who,
+		    (unsigned long long)id, code);
+	if (msg == NULL)
+		return reply_json(c, 200, json_pack("{s:b, s:I}", "ok", 1, "id", (json_int_t)id));
+	return reply_json(c, code, json_pack("{s:s, s:I}", "error", msg, "id", (json_int_t)id));
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -445,6 +619,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	int64_t now_ns, wait_ns;
 	const char *cl;
 	bool known;
+	struct ig_api_route rt;
+	int route;
 
 	(void)version;
 	(void)upload_data;
@@ -458,10 +634,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	known = strcmp(url, "/healthz") == 0 || strcmp(url, "/api/v1/status") == 0 ||
 		strcmp(url, "/metrics") == 0;
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return reply_const(c, known ? 405 : 404,
-				   known ? "{\"error\":\"method not allowed\"}"
-					 : "{\"error\":\"not found\"}");
+	route = ig_api_control_route(method, url, &rt);
+	if (route == 405 || (route == 0 && known && strcmp(method, "GET") != 0 &&
+			     strcmp(method, "HEAD") != 0))
+		return reply_const(c, 405, "{\"error\":\"method not allowed\"}");
+	if (route == 404 || (route == 0 && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0))
+		return reply_const(c, 404, "{\"error\":\"not found\"}");
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	if ((cl != NULL && strcmp(cl, "0") != 0) ||
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") != NULL)
@@ -488,6 +666,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				    IG_API_FAIL_MAX);
 		return reply_const(c, 401, "{\"error\":\"unauthorized: Authorization: Bearer TOKEN\"}");
 	}
+	if (route == 200)
+		return control(api, c, &rt);
 	if (!known)
 		return reply_const(c, 404, "{\"error\":\"not found\"}");
 	return serve(api, c, url);
@@ -556,7 +736,8 @@ static void api_free(struct ig_api *api)
 }
 
 int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_snap_pub *pub,
-		 struct ig_snap_pub *lat, const struct ig_api_info *info, char *err, size_t errlen)
+		 struct ig_snap_pub *lat, const struct ig_api_info *info,
+		 const struct ig_api_ctl *ctl, char *err, size_t errlen)
 {
 	struct sockaddr_in6 sa;
 	uint32_t salen = 0;
@@ -596,6 +777,8 @@ int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_sn
 	api->pub = pub;
 	api->lat = lat;
 	api->info = *info;
+	if (ctl != NULL)
+		api->ctl = *ctl;
 	if (cfg->tls_cert[0] != '\0') {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 			snprintf(err, errlen,

@@ -1,6 +1,6 @@
 /*
- * api.h - the HTTP status API: /healthz, /api/v1/status and /metrics
- * (docs/api.md), served by libmicrohttpd on the API's own thread.
+ * api.h - the HTTP status API: /healthz, /api/v1/status, /metrics and the
+ * operator controls (docs/api.md), served by libmicrohttpd on the API's own thread.
  *
  * Design
  * ------
@@ -17,8 +17,15 @@
  * IG_API_FAIL_MAX failures within IG_API_FAIL_WINDOW_MS gets 429 for a
  * time that doubles with each such burst (ig_api_limiter_*; the server
  * never sleeps). Limits: per-connection memory (headers and any body),
- * connection count (total and per address), idle timeout; only GET and
- * HEAD are served, a request with a body gets 413.
+ * connection count (total and per address), idle timeout; GET and HEAD
+ * serve the documents, POST and DELETE the operator controls (through
+ * struct ig_api_ctl); a request with a body gets 413.
+ *
+ * A control waits for its outcome on the API thread itself, polling with
+ * short sleeps for at most IG_API_CTL_WAIT_MS (504 after): the API thread
+ * is not a stage, and the OMS applies a request at its next duty cycle,
+ * so the wait is normally well under a millisecond; other clients wait
+ * that long at most.
  *
  * Owner: the engine starts and stops it on the main thread; the rest runs
  * on the API thread. The pure functions below are for tests too.
@@ -34,6 +41,8 @@
 
 #include "api/snapshot.h"
 #include "config/config.h"
+#include "oms/oms.h"
+#include "oms/oms_stage.h"
 
 #define IG_API_FAIL_MAX 5                 /* failures ... */
 #define IG_API_FAIL_WINDOW_MS INT64_C(10000)      /* ... within this window block the address */
@@ -44,6 +53,37 @@
 #define IG_API_CONN_LIMIT 64              /* connections at once */
 #define IG_API_CONN_PER_IP 16
 #define IG_API_CONN_TIMEOUT_S 10          /* idle connection timeout */
+#define IG_API_CTL_WAIT_MS 2000           /* longest wait for a control's outcome (504) */
+
+/* How the API reaches the operator controls (docs/api.md "Operator
+ * controls"): functions the engine supplies, so the API names no stage.
+ * Each is called on the API thread and must be callable from any thread
+ * (ig_engine_control, ig_engine_control_status, ig_engine_strategy_index). */
+struct ig_api_ctl {
+	void *ctx;
+	/* Puts req; returns 0 with *id, IG_EAGAIN (full) or IG_EINVAL. */
+	int (*control)(void *ctx, const struct ig_oms_ctl_req *req, uint64_t *id);
+	/* Returns the outcome of id (IG_OMS_CTL_PENDING until applied). */
+	enum ig_oms_ctl_status (*status)(void *ctx, uint64_t id);
+	/* Returns the index of the strategy named name, or -1. */
+	int (*strategy_index)(void *ctx, const char *name);
+};
+
+/* A control endpoint, parsed (ig_api_control_route). */
+struct ig_api_route {
+	uint16_t cmd;                    /* IG_CTL_KILL_SWITCH, _PAUSE, _RESUME, _CANCEL_ALL, _RESET */
+	int64_t arg;                     /* kill switch: 1 engage (POST), 0 clear (DELETE) */
+	bool all;                        /* no strategy named: every one (or the kill switch) */
+	char strategy[IG_CFG_NAME_MAX];  /* the name in the path, when !all */
+};
+
+/* Parses a control endpoint: POST|DELETE /api/v1/kill-switch, POST
+ * /api/v1/reset, POST /api/v1/strategies/NAME/{pause,resume,cancel-all,
+ * reset}. Returns 200 with *out filled, 405 (a control path, the wrong
+ * method), 404 (under /api/v1/strategies/ but no such action, or a name
+ * that is empty, too long or not printable ASCII), or 0: not a control
+ * path. Pure. */
+int ig_api_control_route(const char *method, const char *url, struct ig_api_route *out);
 
 /* What the status shows besides the snapshot. */
 struct ig_api_info {
@@ -60,12 +100,14 @@ struct ig_api;
  * cfg->listen (TLS with cfg->tls_cert/tls_key) and starts the API thread.
  * pub: the OMS's snapshots to serve, lat: the executor's (tick_to_order),
  * or NULL; both must outlive the API. info's strings must
- * outlive it too. Returns 0 and *out, or IG_ECONFIG (token variable unset
+ * outlive it too. ctl: the operator controls (copied; its ctx must outlive
+ * the API), or NULL: the control endpoints answer 503. Returns 0 and *out, or IG_ECONFIG (token variable unset
  * or empty, TLS files unreadable, TLS not supported by libmicrohttpd) /
  * IG_EIO (cannot bind) / IG_ETHREAD with err set; the message names the
  * variable, never the token. Main thread. */
 int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_snap_pub *pub,
-		 struct ig_snap_pub *lat, const struct ig_api_info *info, char *err, size_t errlen);
+		 struct ig_snap_pub *lat, const struct ig_api_info *info,
+		 const struct ig_api_ctl *ctl, char *err, size_t errlen);
 
 /* The port bound (useful with port 0). */
 uint16_t ig_api_port(const struct ig_api *api);

@@ -63,6 +63,7 @@ struct ig_snap_strategy {
 	char name[IG_CFG_NAME_MAX];
 	char type[IG_CFG_NAME_MAX];
 	uint8_t trading_state;                   /* enum ig_trading_state */
+	bool paused;                             /* IG_CTL_PAUSE in force */
 	int64_t qty[IG_MAX_INSTRUMENTS];         /* position per instrument, 1e-8 base */
 	int64_t avg_px[IG_MAX_INSTRUMENTS];      /* average entry price, 1e-8; 0 flat */
 	int64_t cash, equity, realized, unrealized, fees; /* 1e-8 quote */

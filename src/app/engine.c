@@ -159,6 +159,24 @@ static const char *threading_name(int t)
 	return t == IG_THREADING_SHARED ? "shared" : t == IG_THREADING_INLINE ? "inline" : "dedicated";
 }
 
+/* The operator controls as the API sees them (api.h, struct ig_api_ctl):
+ * ctx is the engine. Each returns what the ig_engine_ function does. Any
+ * thread. */
+static int api_control(void *ctx, const struct ig_oms_ctl_req *req, uint64_t *id)
+{
+	return ig_engine_control(ctx, req, id);
+}
+
+static enum ig_oms_ctl_status api_control_status(void *ctx, uint64_t id)
+{
+	return ig_engine_control_status(ctx, id);
+}
+
+static int api_strategy_index(void *ctx, const char *name)
+{
+	return ig_engine_strategy_index(ctx, name);
+}
+
 /* The snapshot publisher on the OMS stage, and the API thread. Returns 0
  * or the API's error (err set). */
 static int start_api(struct ig_engine *e, char *err, size_t errlen)
@@ -169,6 +187,7 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 		.threading = threading_name(e->cfg->engine.threading),
 		.venue = vt != NULL ? vt->name : "",
 	};
+	struct ig_api_ctl ctl = { e, api_control, api_control_status, api_strategy_index };
 
 	e->snap_pub = ig_snap_pub_create();
 	e->lat_pub = ig_snap_pub_create();
@@ -179,7 +198,8 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 	ig_oms_stage_set_publisher(&e->oms_stage, e->snap_pub, e->cfg->api.publish_ms,
 				   e->symbol_names, e->ninstruments);
 	ig_exec_set_publisher(&e->exec, e->lat_pub, e->cfg->api.publish_ms);
-	return ig_api_start(&e->api, &e->cfg->api, e->snap_pub, e->lat_pub, &info, err, errlen);
+	return ig_api_start(&e->api, &e->cfg->api, e->snap_pub, e->lat_pub, &info, &ctl, err,
+			    errlen);
 }
 
 /* Stops the API thread and frees the snapshots (rcu_barrier first). */

@@ -130,6 +130,7 @@ static void snapshot_fill(const struct ig_oms_stage *st, struct ig_snapshot *sna
 		snprintf(d->name, sizeof(d->name), "%s", o->cfg->strategies[i].name);
 		snprintf(d->type, sizeof(d->type), "%s", o->cfg->strategies[i].type);
 		d->trading_state = s->trading_state;
+		d->paused = s->paused;
 		for (uint16_t k = 0; k < nk; k++) {
 			d->qty[k] = s->pos[k].qty;
 			d->avg_px[k] = s->pos[k].avg_px;

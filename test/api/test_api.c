@@ -372,7 +372,81 @@ static void test_status_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(s0, "equity")), "1000.00000001");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(s0, "rejects"), "max_order_qty")), 2);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(doc, "strategies"), 1), "state")), "halted");
+	assert_true(json_is_false(json_object_get(s0, "paused")));
 	json_decref(doc);
+
+	/* Paused: state "paused" while active; a halt still shows as halted. */
+	doc_snap.s[0].paused = true;
+	doc_snap.s[1].paused = true;
+	doc = ig_api_status_json(&doc_snap, &doc_info);
+	assert_non_null(doc);
+	s0 = json_array_get(json_object_get(doc, "strategies"), 0);
+	assert_string_equal(json_string_value(json_object_get(s0, "state")), "paused");
+	assert_true(json_is_true(json_object_get(s0, "paused")));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(doc, "strategies"), 1), "state")), "halted");
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(doc, "strategies"), 1), "paused")));
+	json_decref(doc);
+	doc_snap.s[0].paused = doc_snap.s[1].paused = false;
+}
+
+static void test_control_route(void **state)
+{
+	struct ig_api_route r;
+
+	(void)state;
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/kill-switch", &r), 200);
+	assert_int_equal(r.cmd, IG_CTL_KILL_SWITCH);
+	assert_int_equal(r.arg, 1);
+	assert_true(r.all);
+	assert_int_equal(ig_api_control_route("DELETE", "/api/v1/kill-switch", &r), 200);
+	assert_int_equal(r.cmd, IG_CTL_KILL_SWITCH);
+	assert_int_equal(r.arg, 0);
+	assert_int_equal(ig_api_control_route("GET", "/api/v1/kill-switch", &r), 405);
+	assert_int_equal(ig_api_control_route("PUT", "/api/v1/kill-switch", &r), 405);
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/reset", &r), 200);
+	assert_int_equal(r.cmd, IG_CTL_RESET);
+	assert_true(r.all);
+	assert_int_equal(ig_api_control_route("DELETE", "/api/v1/reset", &r), 405);
+
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/strategies/sma_fast/pause", &r), 200);
+	assert_int_equal(r.cmd, IG_CTL_PAUSE);
+	assert_false(r.all);
+	assert_string_equal(r.strategy, "sma_fast");
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/strategies/a/resume", &r), 200);
+	assert_int_equal(r.cmd, IG_CTL_RESUME);
+	assert_string_equal(r.strategy, "a");
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/strategies/x.y-z/cancel-all", &r), 200);
+	assert_int_equal(r.cmd, IG_CTL_CANCEL_ALL);
+	assert_string_equal(r.strategy, "x.y-z");
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/strategies/b/reset", &r), 200);
+	assert_int_equal(r.cmd, IG_CTL_RESET);
+	assert_int_equal(ig_api_control_route("GET", "/api/v1/strategies/b/pause", &r), 405);
+	assert_int_equal(ig_api_control_route("DELETE", "/api/v1/strategies/b/pause", &r), 405);
+
+	/* Not found: no action, an unknown one, an empty or odd name, extra parts. */
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/strategies/b", &r), 404);
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/strategies/", &r), 404);
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/strategies//pause", &r), 404);
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/strategies/b/stop", &r), 404);
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/strategies/b/pause/", &r), 404);
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/strategies/b/pause/x", &r), 404);
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/strategies/a b/pause", &r), 404);
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/strategies/\x80/pause", &r), 404);
+	{
+		char url[256];
+		snprintf(url, sizeof(url), "/api/v1/strategies/%0*d/pause", IG_CFG_NAME_MAX, 0);
+		assert_int_equal(ig_api_control_route("POST", url, &r), 404);
+		snprintf(url, sizeof(url), "/api/v1/strategies/%0*d/pause", IG_CFG_NAME_MAX - 1, 0);
+		assert_int_equal(ig_api_control_route("POST", url, &r), 200);
+		assert_int_equal(strlen(r.strategy), IG_CFG_NAME_MAX - 1);
+	}
+
+	/* Not a control path. */
+	assert_int_equal(ig_api_control_route("GET", "/api/v1/status", &r), 0);
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/status", &r), 0);
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/kill-switch/", &r), 0);
+	assert_int_equal(ig_api_control_route("POST", "/api/v1/strategies", &r), 0);
+	assert_int_equal(ig_api_control_route("POST", "/", &r), 0);
 }
 
 /* A metric or label name. Returns the characters it spans (0 = none). */
@@ -597,14 +671,14 @@ static void test_server(void **state)
 
 	/* The token variable unset, then empty: refused, naming it. */
 	unsetenv("IG_TEST_API_TOKEN");
-	assert_int_equal(ig_api_start(&api, &cfg, pub, NULL, &info, err, sizeof(err)), IG_ECONFIG);
+	assert_int_equal(ig_api_start(&api, &cfg, pub, NULL, &info, NULL, err, sizeof(err)), IG_ECONFIG);
 	assert_non_null(strstr(err, "IG_TEST_API_TOKEN"));
 	setenv("IG_TEST_API_TOKEN", "", 1);
-	assert_int_equal(ig_api_start(&api, &cfg, pub, NULL, &info, err, sizeof(err)), IG_ECONFIG);
+	assert_int_equal(ig_api_start(&api, &cfg, pub, NULL, &info, NULL, err, sizeof(err)), IG_ECONFIG);
 	assert_null(api);
 
 	setenv("IG_TEST_API_TOKEN", "tok-123", 1);
-	assert_int_equal(ig_api_start(&api, &cfg, pub, NULL, &info, err, sizeof(err)), 0);
+	assert_int_equal(ig_api_start(&api, &cfg, pub, NULL, &info, NULL, err, sizeof(err)), 0);
 	port = ig_api_port(api);
 	assert_true(port > 0);
 
@@ -670,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_auth_header),
 		cmocka_unit_test(test_limiter),
 		cmocka_unit_test(test_status_json),
+		cmocka_unit_test(test_control_route),
 		cmocka_unit_test(test_metrics_format),
 		cmocka_unit_test(test_server),
 	};
