@@ -10,12 +10,15 @@
  *   ingenium strategies [--json] [-c FILE | --plugin PATH...]
  *   ingenium exchange-sim --listen 127.0.0.1:PORT [...]
  *   ingenium journal verify|dump FILE [--json]
+ *   ingenium ctl status|kill|unkill|pause NAME|resume NAME|cancel-all NAME|reset [NAME]
+ *                --api URL [--token-env NAME] [--json]
  *   ingenium version
  *
  * Exit codes: 0 ok, 1 invalid config or run failure, 2 usage error or a
  * config file that is missing or unreadable.
  */
 #include "app/backtest.h"
+#include "app/ctl.h"
 #include "app/engine.h"
 #include "app/sweep.h"
 #include "config/config.h"
@@ -65,6 +68,9 @@ static void usage(FILE *out)
 		"  journal verify|dump FILE [--json]                       check or print a journal\n"
 		"  journal state -c FILE [--journal PATH] [--set K=V]...   replay a journal into the OMS and\n"
 		"                                                          print the books and their state hash\n"
+		"  ctl status|kill|unkill|pause NAME|resume NAME|cancel-all NAME|reset [NAME] --api URL\n"
+		"      [--token-env NAME] [--json]                         steer a running daemon through its\n"
+		"                                                          API (token: $INGENIUM_API_TOKEN)\n"
 		"  version                                                 print the version\n"
 		"\n"
 		"--set takes a dotted path (list items by index), e.g.\n"
@@ -642,6 +648,12 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "journal") == 0)
 		return ig_journal_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "ctl") == 0) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		rc = ig_ctl_main(argc - 1, argv + 1);
+		curl_global_cleanup();
+		return rc;
+	}
 	if (parse_args(argc, argv, &a) != 0) {
 		usage(stderr);
 		return 2;

@@ -6,7 +6,11 @@
  * 200 with it (its strategies those of the config), /metrics, hostile
  * requests (an oversized header, a 1 MB body) answered 4xx while the
  * daemon trades on, a SIGINT stop with its summary; and a start refused
- * when the token variable is unset. Every child is stopped (it_teardown).
+ * when the token variable is unset. The operator controls: the kill
+ * switch, pause / resume / cancel-all by name over HTTP, their codes
+ * (200, 409, 404, 405, 401, 413), the state in /status, `ingenium ctl`
+ * through the binary, and the summary's control counts after SIGINT.
+ * Every child is stopped (it_teardown).
  */
 #include "itest.h"
 
@@ -84,6 +88,41 @@ static CURLcode request(uint16_t port, const char *path, const char *auth, size_
 	curl_easy_cleanup(c);
 	free(padh);
 	free(data);
+	return rc;
+}
+
+/* A request with method (POST, DELETE, ...) and no body. Returns curl's
+ * code; the status in r. */
+static CURLcode request_m(uint16_t port, const char *method, const char *path, const char *auth,
+			  struct reply *r)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	char url[256], hdr[256];
+	CURLcode rc;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	if (auth != NULL) {
+		snprintf(hdr, sizeof(hdr), "Authorization: %s", auth);
+		h = curl_slist_append(h, hdr);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	}
+	if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+	} else {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	}
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
 	return rc;
 }
 
@@ -212,6 +251,185 @@ static void test_api_daemon(void **state)
 	assert_int_not_equal(request(port, "/healthz", NULL, 0, 0, &r), CURLE_OK);
 }
 
+/* POST|DELETE path with the token: its status code (0: no answer). */
+static long ctl_http(uint16_t port, const char *method, const char *path, struct reply *r)
+{
+	if (request_m(port, method, path, "Bearer " TOKEN, r) != CURLE_OK)
+		return 0;
+	return r->status;
+}
+
+/* The current /api/v1/status document (waits for a snapshot newer than
+ * the answer to a control: seq beyond after). New reference. */
+static json_t *status_after(uint16_t port, long long after, struct reply *r)
+{
+	long long seq = -1;
+	for (int i = 0; i < 250 && (seq = status_seq(port, r)) <= after; i++)
+		it_msleep(20);
+	assert_true(seq > after);
+	return json_loads(r->body, 0, NULL);
+}
+
+/* A strategy's entry in a status document, by name. */
+static json_t *strategy_of(json_t *doc, const char *name)
+{
+	size_t i;
+	json_t *s;
+	json_array_foreach(json_object_get(doc, "strategies"), i, s)
+		if (strcmp(json_string_value(json_object_get(s, "name")), name) == 0)
+			return s;
+	fail_msg("no strategy %s in the status", name);
+	return NULL;
+}
+
+/* `ingenium ctl ARGS... --api URL` with output to outfile; the token in
+ * the environment if with_token. Returns its exit status. */
+static int run_ctl(uint16_t port, const char *outfile, bool with_token, const char *a1,
+		   const char *a2)
+{
+	char api[64];
+	int rc;
+
+	snprintf(api, sizeof(api), "http://127.0.0.1:%u", port);
+	if (with_token)
+		setenv("INGENIUM_API_TOKEN", TOKEN, 1);
+	if (a2 != NULL) {
+		const char *argv[] = { it_bin, "ctl", a1, a2, "--api", api, NULL };
+		rc = it_run(argv, outfile);
+	} else {
+		const char *argv[] = { it_bin, "ctl", a1, "--api", api, NULL };
+		rc = it_run(argv, outfile);
+	}
+	unsetenv("INGENIUM_API_TOKEN");
+	return rc;
+}
+
+static void test_api_controls(void **state)
+{
+	static struct reply r;
+	char out[300], sum[300], setl[80], ctl_out[300];
+	uint16_t port = free_port();
+	long long seq;
+	json_t *doc, *ks;
+	char *text;
+
+	(void)state;
+	snprintf(out, sizeof(out), "%s/ctl-run.out", it_tmpdir);
+	snprintf(ctl_out, sizeof(ctl_out), "%s/ctl.out", it_tmpdir);
+	snprintf(sum, sizeof(sum), "%s/ctl-summary.json", it_tmpdir);
+	snprintf(setl, sizeof(setl), "api.listen=127.0.0.1:%u", port);
+	setenv("INGENIUM_API_TOKEN", TOKEN, 1);
+	{
+		const char *argv[] = { it_bin, "run", "-c", "config/ingenium.yaml", "--set", setl,
+				       "--set", "feed.rate=100", "--summary-json", sum, NULL };
+		it_run_pid = it_spawn(argv, out, false);
+	}
+	unsetenv("INGENIUM_API_TOKEN");
+	assert_true(it_run_pid > 0);
+	for (int i = 0; i < 500 && status_seq(port, &r) < 0; i++)
+		it_msleep(20);
+	assert_int_equal(r.status, 200);
+
+	/* No token: 401, nothing applied. Wrong methods: 405; a body: 413. */
+	assert_int_equal(request_m(port, "POST", "/api/v1/kill-switch", NULL, &r), CURLE_OK);
+	assert_int_equal(r.status, 401);
+	assert_int_equal(request_m(port, "POST", "/api/v1/strategies/sma_fast/pause", NULL, &r),
+			 CURLE_OK);
+	assert_int_equal(r.status, 401);
+	assert_int_equal(ctl_http(port, "GET", "/api/v1/kill-switch", &r), 405);
+	assert_int_equal(ctl_http(port, "PUT", "/api/v1/strategies/sma_fast/pause", &r), 405);
+	assert_int_equal(ctl_http(port, "POST", "/api/v1/strategies/sma_fast/explode", &r), 404);
+	request(port, "/api/v1/kill-switch", "Bearer " TOKEN, 0, 64, &r); /* a GET with a body */
+	assert_true(r.status == 413 || r.status == 405);
+
+	/* The kill switch: engage 200 (again: 200, it re-sends the cancels),
+	 * shown in /status; clear 200, again 409. */
+	assert_int_equal(ctl_http(port, "POST", "/api/v1/kill-switch", &r), 200);
+	assert_non_null(strstr(r.body, "\"ok\":true"));
+	seq = status_seq(port, &r);
+	doc = status_after(port, seq, &r);
+	assert_true(json_is_true(json_object_get(doc, "kill_switch")));
+	json_decref(doc);
+	assert_int_equal(ctl_http(port, "POST", "/api/v1/kill-switch", &r), 200);
+	assert_int_equal(ctl_http(port, "DELETE", "/api/v1/kill-switch", &r), 200);
+	seq = status_seq(port, &r);
+	doc = status_after(port, seq, &r);
+	assert_true(json_is_false(json_object_get(doc, "kill_switch")));
+	json_decref(doc);
+	assert_int_equal(ctl_http(port, "DELETE", "/api/v1/kill-switch", &r), 409);
+	assert_non_null(strstr(r.body, "\"error\""));
+
+	/* Pause by name: 200, paused in /status, again 409; resume 200, again 409. */
+	assert_int_equal(ctl_http(port, "POST", "/api/v1/strategies/sma_fast/pause", &r), 200);
+	seq = status_seq(port, &r);
+	doc = status_after(port, seq, &r);
+	assert_string_equal(json_string_value(json_object_get(strategy_of(doc, "sma_fast"), "state")),
+			    "paused");
+	assert_string_equal(json_string_value(json_object_get(strategy_of(doc, "sma_slow"), "state")),
+			    "active");
+	json_decref(doc);
+	assert_int_equal(ctl_http(port, "POST", "/api/v1/strategies/sma_fast/pause", &r), 409);
+	assert_int_equal(ctl_http(port, "POST", "/api/v1/strategies/sma_fast/resume", &r), 200);
+	assert_int_equal(ctl_http(port, "POST", "/api/v1/strategies/sma_fast/resume", &r), 409);
+	seq = status_seq(port, &r);
+	doc = status_after(port, seq, &r);
+	assert_string_equal(json_string_value(json_object_get(strategy_of(doc, "sma_fast"), "state")),
+			    "active");
+	json_decref(doc);
+
+	/* Unknown strategy 404; cancel-all 200 (nothing needs to be open). */
+	assert_int_equal(ctl_http(port, "POST", "/api/v1/strategies/no_such/pause", &r), 404);
+	assert_non_null(strstr(r.body, "\"error\""));
+	assert_int_equal(ctl_http(port, "POST", "/api/v1/strategies/sma_slow/cancel-all", &r), 200);
+
+	/* `ingenium ctl` through the binary. */
+	assert_int_equal(run_ctl(port, ctl_out, true, "kill", NULL), 0);
+	seq = status_seq(port, &r);
+	json_decref(status_after(port, seq, &r)); /* a snapshot after the kill */
+	assert_int_equal(run_ctl(port, ctl_out, true, "status", NULL), 0);
+	text = it_slurp(ctl_out);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "sma_fast"));
+	assert_non_null(strstr(text, "sma_slow"));
+	assert_non_null(strstr(text, "sma_big"));
+	assert_non_null(strstr(text, "ENGAGED"));
+	free(text);
+	assert_int_equal(run_ctl(port, ctl_out, true, "unkill", NULL), 0);
+	assert_int_equal(run_ctl(port, ctl_out, true, "unkill", NULL), 1);   /* 409 */
+	assert_int_equal(run_ctl(port, ctl_out, true, "pause", "no_such"), 1); /* 404 */
+	assert_int_equal(run_ctl(port, ctl_out, true, "pause", "sma_big"), 0);
+	assert_int_equal(run_ctl(port, ctl_out, false, "status", NULL), 2); /* no token */
+	assert_int_equal(run_ctl(port, ctl_out, true, "pause", NULL), 2);   /* usage */
+	assert_int_equal(it_count(ctl_out, TOKEN), 0);
+
+	/* SIGINT: the summary counts what was applied. */
+	assert_int_equal(it_reap(&it_run_pid, SIGINT, 20000), 0);
+	it_json[0] = json_load_file(sum, 0, NULL);
+	assert_non_null(it_json[0]);
+	ks = json_object_get(json_object_get(it_json[0], "controls"), "kill_switch");
+	assert_int_equal(json_integer_value(ks), 5); /* engage x2, clear, ctl kill, ctl unkill */
+	{
+		json_t *s = NULL, *c;
+		size_t i;
+		json_array_foreach(json_object_get(it_json[0], "strategies"), i, s) {
+			const char *n = json_string_value(json_object_get(s, "name"));
+			c = json_object_get(s, "controls");
+			if (strcmp(n, "sma_fast") == 0) {
+				assert_int_equal(json_integer_value(json_object_get(c, "pause")), 1);
+				assert_int_equal(json_integer_value(json_object_get(c, "resume")), 1);
+				assert_string_equal(json_string_value(json_object_get(s, "state")), "active");
+			} else if (strcmp(n, "sma_slow") == 0) {
+				assert_int_equal(json_integer_value(json_object_get(c, "cancel_all")), 1);
+				assert_int_equal(json_integer_value(json_object_get(c, "pause")), 0);
+			} else {
+				assert_int_equal(json_integer_value(json_object_get(c, "pause")), 1);
+				assert_string_equal(json_string_value(json_object_get(s, "state")), "paused");
+			}
+		}
+	}
+	assert_int_equal(it_count(out, TOKEN), 0);
+}
+
 static void test_api_token_unset_refused(void **state)
 {
 	char out[300], setl[80];
@@ -259,6 +477,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_api_token_unset_refused, it_teardown),
 		cmocka_unit_test_teardown(test_api_daemon, it_teardown),
+		cmocka_unit_test_teardown(test_api_controls, it_teardown),
 		cmocka_unit_test_teardown(test_api_not_in_backtest, it_teardown),
 	};
 	int rc;
