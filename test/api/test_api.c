@@ -614,6 +614,35 @@ static void get(uint16_t port, const char *path, const char *auth, const char *p
 	curl_easy_cleanup(c);
 }
 
+/* method (POST, DELETE) http://127.0.0.1:port/path with no body. */
+static void call(uint16_t port, const char *method, const char *path, const char *auth,
+		 struct reply *r)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	char url[256], hdr[300];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	if (auth != NULL) {
+		snprintf(hdr, sizeof(hdr), "Authorization: %s", auth);
+		h = curl_slist_append(h, hdr);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	}
+	if (strcmp(method, "POST") == 0)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+	else
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+}
+
 /* GET /metrics with a body of body_len bytes or an X-Pad header of
  * header_len bytes. The status (0 if the server closed the connection). */
 static void hostile(uint16_t port, size_t body_len, size_t header_len, struct reply *r)
@@ -733,6 +762,170 @@ static void test_server(void **state)
 	unsetenv("IG_TEST_API_TOKEN");
 }
 
+/* A fake engine behind struct ig_api_ctl: strategy "s0" is index 0,
+ * "s1" index 1; the next control's outcome is fake_outcome (PENDING:
+ * never applied); full makes the mailbox full. The test thread and the
+ * API thread share it under fake_mu (a socket orders them, which TSan
+ * cannot see). */
+static pthread_mutex_t fake_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	struct ig_oms_ctl_req last;
+	uint64_t next_id;
+	int calls;
+	enum ig_oms_ctl_status outcome;
+	bool full;
+} fake;
+
+static int fake_control(void *ctx, const struct ig_oms_ctl_req *req, uint64_t *id)
+{
+	int rc = 0;
+
+	if (ctx != &fake)
+		return IG_EINVAL; /* answered 400: fails the test */
+	pthread_mutex_lock(&fake_mu);
+	if (fake.full) {
+		rc = IG_EAGAIN;
+	} else {
+		fake.last = *req;
+		fake.calls++;
+		*id = ++fake.next_id;
+	}
+	pthread_mutex_unlock(&fake_mu);
+	return rc;
+}
+
+static enum ig_oms_ctl_status fake_status(void *ctx, uint64_t id)
+{
+	enum ig_oms_ctl_status st;
+
+	(void)ctx;
+	pthread_mutex_lock(&fake_mu);
+	st = id == fake.next_id ? fake.outcome : IG_OMS_CTL_EXPIRED;
+	pthread_mutex_unlock(&fake_mu);
+	return st;
+}
+
+static void fake_set(enum ig_oms_ctl_status outcome, bool full)
+{
+	pthread_mutex_lock(&fake_mu);
+	fake.outcome = outcome;
+	fake.full = full;
+	pthread_mutex_unlock(&fake_mu);
+}
+
+/* The last request the fake took, and how many. */
+static struct ig_oms_ctl_req fake_last(int *calls)
+{
+	struct ig_oms_ctl_req r;
+	pthread_mutex_lock(&fake_mu);
+	r = fake.last;
+	if (calls != NULL)
+		*calls = fake.calls;
+	pthread_mutex_unlock(&fake_mu);
+	return r;
+}
+
+static int fake_index(void *ctx, const char *name)
+{
+	(void)ctx;
+	return strcmp(name, "s0") == 0 ? 0 : strcmp(name, "s1") == 0 ? 1 : -1;
+}
+
+static void test_server_controls(void **state)
+{
+	struct ig_cfg_api cfg;
+	struct ig_snap_pub *pub = ig_snap_pub_create();
+	struct ig_api *api = NULL;
+	struct ig_api_info info = { "1.2.3", "dedicated", "paper", 0, 0 };
+	struct ig_api_ctl ctl = { &fake, fake_control, fake_status, fake_index };
+	struct reply r;
+	char err[256];
+	uint16_t port;
+	const char *tok = "Bearer tok-ctl";
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.listen, sizeof(cfg.listen), "127.0.0.1:0");
+	snprintf(cfg.token_env, sizeof(cfg.token_env), "IG_TEST_API_TOKEN");
+	cfg.publish_ms = 100;
+	setenv("IG_TEST_API_TOKEN", "tok-ctl", 1);
+	assert_int_equal(ig_api_start(&api, &cfg, pub, NULL, &info, &ctl, err, sizeof(err)), 0);
+	port = ig_api_port(api);
+
+	/* Engage: 200 {"ok":true,"id":1}, the request as the table saw it. */
+	fake_set(IG_OMS_CTL_OK, false);
+	call(port, "POST", "/api/v1/kill-switch", tok, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"ok\":true,\"id\":1}");
+	assert_int_equal(fake_last(NULL).cmd, IG_CTL_KILL_SWITCH);
+	assert_int_equal(fake_last(NULL).arg, 1);
+	call(port, "DELETE", "/api/v1/kill-switch", tok, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(fake_last(NULL).arg, 0);
+
+	/* By name: the index; all: IG_STRATEGY_NONE. */
+	call(port, "POST", "/api/v1/strategies/s1/cancel-all", tok, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(fake_last(NULL).cmd, IG_CTL_CANCEL_ALL);
+	assert_int_equal(fake_last(NULL).strategy, 1);
+	call(port, "POST", "/api/v1/reset", tok, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(fake_last(NULL).cmd, IG_CTL_RESET);
+	assert_int_equal(fake_last(NULL).strategy, IG_STRATEGY_NONE);
+
+	/* Outcomes to codes. */
+	fake_set(IG_OMS_CTL_NO_CHANGE, false);
+	call(port, "POST", "/api/v1/strategies/s0/pause", tok, &r);
+	assert_int_equal(r.status, 409);
+	assert_non_null(strstr(r.body, "\"error\""));
+	assert_int_equal(fake_last(NULL).cmd, IG_CTL_PAUSE);
+	assert_int_equal(fake_last(NULL).strategy, 0);
+	fake_set(IG_OMS_CTL_NOT_FOUND, false);
+	call(port, "POST", "/api/v1/strategies/s0/resume", tok, &r);
+	assert_int_equal(r.status, 404);
+	fake_set(IG_OMS_CTL_INVALID, false);
+	call(port, "POST", "/api/v1/strategies/s0/reset", tok, &r);
+	assert_int_equal(r.status, 400);
+	fake_set(IG_OMS_CTL_EXPIRED, false);
+	call(port, "POST", "/api/v1/strategies/s0/reset", tok, &r);
+	assert_int_equal(r.status, 500);
+	fake_set(IG_OMS_CTL_PENDING, false); /* never applied: 504 after the bounded wait */
+	call(port, "POST", "/api/v1/strategies/s0/reset", tok, &r);
+	assert_int_equal(r.status, 504);
+
+	/* Unknown name: 404 without a request; full mailbox: 503. */
+	fake_set(IG_OMS_CTL_OK, false);
+	{
+		int calls = 0, now = 0;
+		fake_last(&calls);
+		call(port, "POST", "/api/v1/strategies/nope/pause", tok, &r);
+		assert_int_equal(r.status, 404);
+		assert_non_null(strstr(r.body, "unknown strategy"));
+		fake_last(&now);
+		assert_int_equal(now, calls);
+		fake_set(IG_OMS_CTL_OK, true);
+		call(port, "POST", "/api/v1/kill-switch", tok, &r);
+		assert_int_equal(r.status, 503);
+		fake_set(IG_OMS_CTL_OK, false);
+		/* No token: 401 and nothing sent; wrong method: 405. */
+		call(port, "POST", "/api/v1/kill-switch", NULL, &r);
+		assert_int_equal(r.status, 401);
+		call(port, "PUT", "/api/v1/kill-switch", tok, &r);
+		assert_int_equal(r.status, 405);
+		get(port, "/api/v1/strategies/s0/pause", tok, NULL, &r);
+		assert_int_equal(r.status, 405);
+		/* A body: 413. */
+		get(port, "/api/v1/kill-switch", tok, "x", &r);
+		assert_int_equal(r.status, 413);
+		fake_last(&now);
+		assert_int_equal(now, calls);
+	}
+
+	ig_api_stop(api);
+	ig_snap_pub_destroy(pub);
+	unsetenv("IG_TEST_API_TOKEN");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -747,6 +940,7 @@ int main(void)
 		cmocka_unit_test(test_control_route),
 		cmocka_unit_test(test_metrics_format),
 		cmocka_unit_test(test_server),
+		cmocka_unit_test(test_server_controls),
 	};
 	int rc;
 
