@@ -326,7 +326,7 @@ static void test_api_controls(void **state)
 	}
 	unsetenv("INGENIUM_API_TOKEN");
 	assert_true(it_run_pid > 0);
-	for (int i = 0; i < 500 && status_seq(port, &r) < 0; i++)
+	for (int i = 0; i < 1500 && status_seq(port, &r) < 0; i++)
 		it_msleep(20);
 	assert_int_equal(r.status, 200);
 
