@@ -7,6 +7,7 @@
 #include "ingenium/fixed.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,9 +233,22 @@ int ig_log_start(void)
 	L.nslots = 0;
 	L.generation++;
 	__atomic_store_n(&L.running, true, __ATOMIC_RELEASE);
-	if (pthread_create(&L.thread, NULL, logger_main, NULL) != 0) {
-		L.running = false;
-		return IG_ETHREAD;
+	{
+		/* The logger thread never takes a signal (it inherits the mask
+		 * set around its creation): SIGINT and the kill-switch signals
+		 * belong to the main thread, which waits for them while the
+		 * engine runs; a thread that left them unblocked could be
+		 * picked by the kernel and die of SIGINT's default action. */
+		sigset_t all, old;
+		int prc;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		prc = pthread_create(&L.thread, NULL, logger_main, NULL);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (prc != 0) {
+			L.running = false;
+			return IG_ETHREAD;
+		}
 	}
 	return 0;
 }

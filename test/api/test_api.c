@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <signal.h>
+#include <dirent.h>
 #include <time.h>
 
 #include <urcu/urcu-memb.h>
@@ -926,9 +929,66 @@ static void test_server_controls(void **state)
 	unsetenv("IG_TEST_API_TOKEN");
 }
 
+/* Every thread of the process but the main one blocks SIGINT: the API
+ * thread and the logger started here (and what they start). The kernel
+ * gives a process-directed signal to any thread that does not block it,
+ * so one that did would die of SIGINT's default action while the main
+ * thread waits for it (a daemon stopped with Ctrl-C exited 130 at times). */
+static void test_threads_block_signals(void **state)
+{
+	struct ig_cfg_api cfg;
+	struct ig_snap_pub *pub = ig_snap_pub_create();
+	struct ig_api *api = NULL;
+	struct ig_api_info info = { "1.2.3", "dedicated", "paper", 0, 0 };
+	char err[256], path[300], line[256], name[64] = "?";
+	int others = 0;
+	DIR *d;
+	struct dirent *de;
+	pid_t me = getpid();
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.listen, sizeof(cfg.listen), "127.0.0.1:0");
+	snprintf(cfg.token_env, sizeof(cfg.token_env), "IG_TEST_API_TOKEN");
+	cfg.publish_ms = 100;
+	setenv("IG_TEST_API_TOKEN", "tok-sig", 1);
+	assert_int_equal(ig_log_start(), 0);
+	assert_int_equal(ig_api_start(&api, &cfg, pub, NULL, &info, NULL, err, sizeof(err)), 0);
+	d = opendir("/proc/self/task");
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		FILE *f;
+		if (de->d_name[0] == '.' || atoi(de->d_name) == (int)me)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", de->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue; /* the thread ended meanwhile */
+		while (fgets(line, sizeof(line), f) != NULL) {
+			unsigned long long blk;
+			if (sscanf(line, "Name: %63s", name) == 1)
+				continue;
+			if (sscanf(line, "SigBlk: %llx", &blk) == 1) {
+				if (!(blk & (1ull << (SIGINT - 1))))
+					fail_msg("thread %s (%s) leaves SIGINT unblocked (SigBlk %llx)",
+						 de->d_name, name, blk);
+				others++;
+			}
+		}
+		fclose(f);
+	}
+	closedir(d);
+	assert_true(others >= 2); /* the API thread and the logger at least */
+	ig_api_stop(api);
+	ig_log_stop();
+	ig_snap_pub_destroy(pub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		/* First: before other tests start threads of their own. */
+		cmocka_unit_test(test_threads_block_signals),
 		cmocka_unit_test(test_snapshot_publish_read),
 		cmocka_unit_test(test_snapshot_pool_exhausted_skips),
 		cmocka_unit_test(test_snapshot_grace_period),
