@@ -1,5 +1,6 @@
 /* sweep.c - parameter sweeps over forked workers (see sweep.h). */
 #include "app/sweep.h"
+#include "core/rng.h"
 
 #include "core/clock.h"
 #include "ingenium/error.h"
@@ -249,15 +250,6 @@ void ig_sweep_combo(const struct ig_sweep_grid *g, uint32_t n, uint64_t idx, con
 	}
 }
 
-/* splitmix64: small, fast, and the same on every machine. */
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -276,7 +268,7 @@ uint64_t ig_sweep_sample(uint64_t total, uint64_t n, uint64_t seed, uint64_t *ou
 	/* Floyd's algorithm: n distinct draws, each step one random number;
 	 * membership by linear scan is fine for the sizes a sweep runs. */
 	for (uint64_t j = total - n; j < total; j++) {
-		uint64_t t = rng_next(&s) % (j + 1);
+		uint64_t t = ig_rng_next(&s) % (j + 1);
 		bool seen = false;
 		for (uint64_t i = 0; i < k && !seen; i++)
 			seen = out[i] == t;

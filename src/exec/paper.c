@@ -1,6 +1,7 @@
 /* paper.c - in-process paper venue (see paper.h; the fill rules are
  * docs/backtesting.md "Fills"). */
 #include "exec/paper.h"
+#include "core/rng.h"
 
 #include "core/evflags.h"
 #include "core/hist.h"
@@ -72,15 +73,6 @@ void ig_paper_destroy(struct ig_paper *p)
 }
 
 /* ------------------------------------------------------------- latency */
-
-/* splitmix64: returns the next value of the seeded sequence. */
-static uint64_t next_rand(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
 
 int ig_paper_load_latency(struct ig_paper *p, const char *path, char *err, size_t errlen)
 {
@@ -175,7 +167,7 @@ static int64_t draw_delay(struct ig_paper *p)
 
 	if (p->nlat == 0)
 		return p->prm.latency_ns;
-	r = next_rand(&p->rng) % p->lat_total;
+	r = ig_rng_next(&p->rng) % p->lat_total;
 	for (uint32_t i = 0; i < p->nlat; i++) {
 		if (r < p->lat_count[i])
 			return p->lat_ns[i];

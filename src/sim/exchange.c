@@ -18,6 +18,7 @@
  * since the simulator started.
  */
 #include "sim/sim_internal.h"
+#include "core/rng.h"
 
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
@@ -39,13 +40,10 @@ int64_t ig__sim_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* splitmix64: seedable, and every state is valid. */
+/* The sim's draws: the engine's splitmix64 (core/rng.h). */
 uint64_t ig__sim_rng(uint64_t *state)
 {
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
+	return ig_rng_next(state);
 }
 
 /* Crockford base 32: no I, L, O, U. */
