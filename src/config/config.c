@@ -698,6 +698,33 @@ static const struct field *find_field(const struct field *fields, size_t nfields
 	return NULL;
 }
 
+/* Resolves a list of scalars whose name is comp[k - 1] (`symbols`): the
+ * list itself (n == k), or item comp[k], which may be at most one past the
+ * have items already there and below max. Returns 0 and fills *t (shape,
+ * item), or IG_ECONFIG. */
+static int resolve_scalar_list(struct loader *ld, const struct where *at, const char *const *comp,
+			       size_t n, size_t k, uint32_t have, uint32_t max, struct target *t)
+{
+	uint32_t i;
+
+	if (n == k) {
+		t->shape = SH_SEQ;
+		return 0;
+	}
+	if (parse_index(comp[k], &i) != 0)
+		return fail(&ld->ec, at, comp, k + 1, "not an index");
+	if (i > have)
+		return fail(&ld->ec, at, comp, k + 1, "index %" PRIu32 " out of range (%" PRIu32
+			    " symbols)", i, have);
+	if (i >= max)
+		return fail(&ld->ec, at, comp, k + 1, "too many symbols (max %" PRIu32 ")", max);
+	if (n > k + 1)
+		return fail(&ld->ec, at, comp, k + 2, "unknown key");
+	t->shape = SH_SCALAR;
+	t->item = i;
+	return 0;
+}
+
 /* Resolves comp[k..n) against the fields of the struct at base. Returns 0
  * and fills *t, or IG_ECONFIG. */
 static int resolve_field(const struct errctx *ec, const struct where *at, const char *const *comp,
@@ -777,23 +804,7 @@ static int resolve_feed(struct loader *ld, const struct where *at, const char *c
 	}
 	if (strcmp(comp[1], "symbols") == 0) {
 		t->leaf = LEAF_FEED_SYMBOL;
-		if (n == 2) {
-			t->shape = SH_SEQ;
-			return 0;
-		}
-		if (parse_index(comp[2], &i) != 0)
-			return fail(&ld->ec, at, comp, 3, "not an index");
-		if (i > fc->nsymbols)
-			return fail(&ld->ec, at, comp, 3, "index %" PRIu32 " out of range (%" PRIu32
-				    " symbols)", i, fc->nsymbols);
-		if (i >= IG_MAX_INSTRUMENTS)
-			return fail(&ld->ec, at, comp, 3, "too many symbols (max %d)",
-				    IG_MAX_INSTRUMENTS);
-		if (n > 3)
-			return fail(&ld->ec, at, comp, 4, "unknown key");
-		t->shape = SH_SCALAR;
-		t->item = i;
-		return 0;
+		return resolve_scalar_list(ld, at, comp, n, 2, fc->nsymbols, IG_MAX_INSTRUMENTS, t);
 	}
 	if (strcmp(comp[1], "path") == 0 && n >= 3) {
 		if (parse_index(comp[2], &i) != 0)
@@ -836,25 +847,8 @@ static int resolve_strategy(struct loader *ld, const struct where *at, const cha
 		return 0;
 	}
 	if (strcmp(comp[2], "symbols") == 0) {
-		uint32_t k;
-		if (n == 3) {
-			t->shape = SH_SEQ;
-			return 0;
-		}
-		if (parse_index(comp[3], &k) != 0)
-			return fail(&ld->ec, at, comp, 4, "not an index");
-		if (k > s->nsymbols)
-			return fail(&ld->ec, at, comp, 4, "index %" PRIu32 " out of range (%" PRIu32
-				    " symbols)", k, s->nsymbols);
-		if (k >= IG_CFG_MAX_SYMBOLS)
-			return fail(&ld->ec, at, comp, 4, "too many symbols (max %d)",
-				    IG_CFG_MAX_SYMBOLS);
-		if (n > 4)
-			return fail(&ld->ec, at, comp, 5, "unknown key");
-		t->shape = SH_SCALAR;
 		t->leaf = LEAF_SYMBOL;
-		t->item = k;
-		return 0;
+		return resolve_scalar_list(ld, at, comp, n, 3, s->nsymbols, IG_CFG_MAX_SYMBOLS, t);
 	}
 	if (strcmp(comp[2], "params") == 0) {
 		if (n == 3) {
