@@ -21,6 +21,14 @@
 
 #define SMA_MAX_WINDOW 4096
 
+/* The params, as read from the config (sma_read). */
+struct sma_params {
+	int64_t fast;              /* window lengths */
+	int64_t slow;
+	int64_t qty;               /* 1e-8 */
+	bool allow_short;
+};
+
 struct sma_state {
 	int64_t fast;              /* window lengths */
 	int64_t slow;
@@ -36,16 +44,17 @@ struct sma_state {
 	uint64_t crosses;
 };
 
-static int sma_init(void *state, struct ig_strategy_ctx *ctx, const struct ig_cfg_strategy *cfg,
-		    char *err, size_t errlen)
+/* Reads the params of cfg into s and
+ * checks them together. Returns 0 or IG_ECONFIG with err set. */
+static int sma_read(struct sma_params *s, const struct ig_cfg_strategy *cfg, char *err,
+		    size_t errlen)
 {
-	struct sma_state *s = state;
 	int rc;
 
-	(void)ctx;
 	s->fast = 10;
 	s->slow = 30;
 	s->qty = IG_FIXED(1) / 100;
+	s->allow_short = false;
 	if ((rc = ig_param_i64(cfg, "fast", &s->fast, err, errlen)) != 0 && rc != IG_ENOTFOUND)
 		return rc;
 	if ((rc = ig_param_i64(cfg, "slow", &s->slow, err, errlen)) != 0 && rc != IG_ENOTFOUND)
@@ -65,6 +74,54 @@ static int sma_init(void *state, struct ig_strategy_ctx *ctx, const struct ig_cf
 		return IG_ECONFIG;
 	}
 	return 0;
+}
+
+static int sma_init(void *state, struct ig_strategy_ctx *ctx, const struct ig_cfg_strategy *cfg,
+		    char *err, size_t errlen)
+{
+	struct sma_state *s = state;
+	struct sma_params p;
+	int rc;
+
+	(void)ctx;
+	if ((rc = sma_read(&p, cfg, err, errlen)) != 0)
+		return rc;
+	s->fast = p.fast;
+	s->slow = p.slow;
+	s->qty = p.qty;
+	s->allow_short = p.allow_short;
+	return 0;
+}
+
+/* New params while running: qty and allow_short apply from the next
+ * signal; new windows start the averages over (the strategy waits for
+ * `slow` prices again, holding its position meanwhile). A combination
+ * that does not hold together is logged and ignored. */
+static void sma_on_params(void *state, struct ig_strategy_ctx *ctx,
+			  const struct ig_cfg_strategy *cfg)
+{
+	struct sma_state *s = state;
+	struct sma_params next;
+	char err[160];
+
+	if (sma_read(&next, cfg, err, sizeof(err)) != 0) {
+		ig_ctx_log(ctx, "params refused, keeping fast=%lld slow=%lld: %s",
+			   (long long)s->fast, (long long)s->slow, err);
+		return;
+	}
+	if (next.fast != s->fast || next.slow != s->slow) {
+		s->fast = next.fast;
+		s->slow = next.slow;
+		s->n = 0;
+		s->head = s->fast_tail = 0;
+		s->fast_sum = s->slow_sum = 0;
+		s->trend = 0;
+	}
+	s->qty = next.qty;
+	s->allow_short = next.allow_short;
+	ig_ctx_log(ctx, "params now fast=%lld slow=%lld qty=%lld.%08lld allow_short=%d",
+		   (long long)s->fast, (long long)s->slow, (long long)(s->qty / IG_FIXED(1)),
+		   (long long)(s->qty % IG_FIXED(1)), s->allow_short ? 1 : 0);
 }
 
 static void on_price(struct sma_state *s, struct ig_strategy_ctx *ctx, uint16_t instr, int64_t px)
@@ -158,4 +215,5 @@ const struct ig_strategy_type ig_sma_cross_strategy = {
 	.on_quote = sma_on_quote,
 	.on_trade = sma_on_trade,
 	.on_bar = sma_on_bar,
+	.on_params = sma_on_params,
 };

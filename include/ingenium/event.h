@@ -187,6 +187,9 @@ enum ig_control_cmd {
 	IG_CTL_RESUME,      /* lifts a pause */
 	IG_CTL_CANCEL_ALL,  /* cancels the strategy's open orders, armed stops included */
 	IG_CTL_RESET,       /* lifts a drawdown or daily-loss breach back to active */
+	IG_CTL_PARAMS,      /* new values of the strategy's declared params (body.params);
+			     * the strategy sees them through on_params (strategy.h).
+			     * Internal: not part of the SDK, may change */
 };
 
 /* Header flags (hdr.flags). Bits 0x08..0x80 are the engine's own
@@ -320,6 +323,21 @@ struct ig_control {
 	char key_id[24];      /* SESSION: the API key id (never the secret), cut to 23 */
 };
 
+/* IG_CTL_PARAMS: up to IG_PARAMS_MAX new values for one strategy
+ * (hdr.strategy_id), applied together. index[i] is the param's position in
+ * its type's declaration array; value[i] the value parsed by its kind: INT
+ * the integer, DECIMAL 1e-8 fixed point, BOOL 0/1, ENUM the index of the
+ * choice (STRING params cannot change while running). cmd overlays
+ * ig_control.cmd. Internal: not part of the SDK, may change. */
+#define IG_PARAMS_MAX 8
+struct ig_params_change {
+	uint16_t cmd;                   /* IG_CTL_PARAMS */
+	uint8_t n;                      /* entries used, 1..IG_PARAMS_MAX */
+	uint8_t reserved;
+	uint16_t index[IG_PARAMS_MAX];
+	int64_t value[IG_PARAMS_MAX];
+};
+
 /* Reconciliation errors (struct ig_reconcile.error). */
 #define IG_RECON_ERROR_MAP(XX)                                      \
 	XX(OK, "ok")                                                \
@@ -366,6 +384,7 @@ struct ig_event {
 		struct ig_reject reject;
 		struct ig_position position;
 		struct ig_control control;
+		struct ig_params_change params;
 		struct ig_reconcile reconcile;
 		uint8_t raw[IG_EVENT_SIZE - sizeof(struct ig_event_hdr)];
 	} body;
@@ -376,6 +395,8 @@ _Static_assert(sizeof(struct ig_event) == IG_EVENT_SIZE, "event is 128 bytes");
 _Static_assert(sizeof(struct ig_event) % IG_CACHELINE == 0,
 	       "event size is a multiple of the cache line");
 _Static_assert(_Alignof(struct ig_event) == IG_CACHELINE, "event is cache-line aligned");
+_Static_assert(sizeof(struct ig_params_change) <= sizeof(((struct ig_event *)0)->body),
+	       "params change fits the body");
 _Static_assert(sizeof(struct ig_order) <= sizeof(((struct ig_event *)0)->body),
 	       "order fits the body");
 

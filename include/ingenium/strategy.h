@@ -20,6 +20,7 @@
  *   on_start   once, before any other callback; may submit orders
  *   on_quote / on_trade / on_bar / on_timer / on_order_update / on_fill /
  *   on_reject  as events arrive
+ *   on_params  new param values from the operator (since ABI 2)
  *   on_stop    once, at the end of the feed or on a stop; may cancel
  *   destroy    frees what init allocated (main thread, after the threads
  *              are joined); the state block itself is the engine's
@@ -49,7 +50,7 @@
  * (event.h, fixed.h, error.h, strategy.h, indicators.h) breaks a plugin
  * built against the previous one. A plugin records the version it was
  * built with (IG_STRATEGY_PLUGIN); the engine loads only its own. */
-#define IG_SDK_ABI_VERSION 1u
+#define IG_SDK_ABI_VERSION 2u
 
 struct ig_strategy_ctx; /* opaque; owned by the strategy host */
 struct ig_cfg_strategy; /* the strategy's config entry; opaque, read with ig_param_* */
@@ -114,6 +115,15 @@ struct ig_strategy_type {
 	const char *doc;                    /* one line for `ingenium strategies` */
 	void (*on_start)(void *state, struct ig_strategy_ctx *ctx);
 	void (*destroy)(void *state);       /* frees what init allocated; may be NULL */
+	/* Since ABI 2: new param values while running (the operator's
+	 * POST /api/v1/strategies/NAME/params). cfg holds every param as
+	 * now in force, each value already checked against the declaration;
+	 * read it with ig_param_* as init does. Called on the strategy's
+	 * thread between two callbacks (after on_start, never after on_stop).
+	 * A strategy that finds the combination unusable logs why and keeps
+	 * its old values. NULL: the type takes no live changes (the API
+	 * answers 409). */
+	void (*on_params)(void *state, struct ig_strategy_ctx *ctx, const struct ig_cfg_strategy *cfg);
 };
 
 /* What a plugin exports (see IG_STRATEGY_PLUGIN). */

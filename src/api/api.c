@@ -126,6 +126,7 @@ int ig_api_control_route(const char *method, const char *url, struct ig_api_rout
 		{ "resume", IG_CTL_RESUME },
 		{ "cancel-all", IG_CTL_CANCEL_ALL },
 		{ "reset", IG_CTL_RESET },
+		{ "params", IG_CTL_PARAMS },
 	};
 	bool post = strcmp(method, "POST") == 0;
 	const char *name, *slash;
@@ -170,6 +171,57 @@ int ig_api_control_route(const char *method, const char *url, struct ig_api_rout
 		return 200;
 	}
 	return 404;
+}
+
+int ig_api_params_parse(const char *body, size_t len, json_t **doc, const char **keys,
+			char values[][IG_PARAM_STR_MAX], size_t *n, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	const char *key;
+	json_t *v;
+
+	*n = 0;
+	*doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (*doc == NULL) {
+		snprintf(err, errlen, "bad JSON at line %d column %d: %s", jerr.line, jerr.column,
+			 jerr.text);
+		return IG_EPARSE;
+	}
+	if (!json_is_object(*doc)) {
+		snprintf(err, errlen, "the body must be a JSON object of params");
+		return IG_EINVAL;
+	}
+	if (json_object_size(*doc) == 0 || json_object_size(*doc) > IG_PARAMS_MAX) {
+		snprintf(err, errlen, "give 1 to %d params", IG_PARAMS_MAX);
+		return IG_ELIMIT;
+	}
+	json_object_foreach(*doc, key, v) {
+		char *out = values[*n];
+		if (json_is_integer(v)) {
+			snprintf(out, IG_PARAM_STR_MAX, "%lld", (long long)json_integer_value(v));
+		} else if (json_is_string(v)) {
+			if (json_string_length(v) >= IG_PARAM_STR_MAX ||
+			    strlen(json_string_value(v)) != json_string_length(v)) {
+				snprintf(err, errlen, "params.%.64s: value too long or has a NUL", key);
+				return IG_EINVAL;
+			}
+			snprintf(out, IG_PARAM_STR_MAX, "%s", json_string_value(v));
+		} else if (json_is_boolean(v)) {
+			snprintf(out, IG_PARAM_STR_MAX, "%s", json_is_true(v) ? "true" : "false");
+		} else if (json_is_real(v)) {
+			snprintf(err, errlen,
+				 "params.%.64s: give a decimal as a string (\"0.5\") so it stays exact",
+				 key);
+			return IG_EINVAL;
+		} else {
+			snprintf(err, errlen, "params.%.64s: must be an integer, a string or a boolean",
+				 key);
+			return IG_EINVAL;
+		}
+		keys[*n] = key;
+		(*n)++;
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------- documents */
@@ -413,6 +465,27 @@ struct ig_api {
  * handler again for each part of a body). */
 static int first_call_marker;
 
+/* The body of a params control, gathered over the handler's calls;
+ * allocated once the request is authenticated, freed by on_completed. */
+struct api_body {
+	size_t len;
+	bool over;                       /* more than IG_API_BODY_MAX came */
+	char buf[IG_API_BODY_MAX + 1];
+};
+
+/* libmicrohttpd: a request is over (answered or aborted). Frees its
+ * body, if it had one. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (*con_cls != NULL && *con_cls != &first_call_marker)
+		free(*con_cls);
+	*con_cls = NULL;
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
 			     char *body, size_t len, bool must_free)
 {
@@ -514,6 +587,8 @@ static const char *ctl_name(uint16_t cmd, int64_t arg)
 		return "cancel-all";
 	case IG_CTL_RESET:
 		return "reset";
+	case IG_CTL_PARAMS:
+		return "params";
 	default:
 		return "?";
 	}
@@ -541,7 +616,7 @@ static enum ig_oms_ctl_status ctl_wait(const struct ig_api *api, uint64_t id)
 /* An operator control (rt, parsed by ig_api_control_route): puts it, waits
  * for its outcome, answers it. API thread. */
 static enum MHD_Result control(struct ig_api *api, struct MHD_Connection *c,
-			       const struct ig_api_route *rt)
+			       const struct ig_api_route *rt, const char *body, size_t body_len)
 {
 	struct ig_oms_ctl_req req = { .cmd = rt->cmd, .strategy = IG_STRATEGY_NONE, .arg = rt->arg };
 	const char *what = ctl_name(rt->cmd, rt->arg);
@@ -560,6 +635,30 @@ static enum MHD_Result control(struct ig_api *api, struct MHD_Connection *c,
 			return reply_json(c, 404, json_pack("{s:s, s:s}", "error", "unknown strategy",
 							    "strategy", rt->strategy));
 		req.strategy = (uint16_t)sid;
+	}
+	if (rt->cmd == IG_CTL_PARAMS) {
+		const char *keys[IG_PARAMS_MAX];
+		char values[IG_PARAMS_MAX][IG_PARAM_STR_MAX];
+		char err[256];
+		json_t *doc = NULL;
+		size_t n = 0;
+
+		if (api->ctl.params == NULL)
+			return reply_const(c, 503, "{\"error\":\"controls are not available\"}");
+		rc = ig_api_params_parse(body, body_len, &doc, keys, values, &n, err, sizeof(err));
+		if (rc == 0) {
+			const char *vals[IG_PARAMS_MAX];
+			for (size_t i = 0; i < n; i++)
+				vals[i] = values[i];
+			rc = api->ctl.params(api->ctl.ctx, req.strategy, keys, vals, n, &req, err,
+					     sizeof(err));
+		}
+		json_decref(doc);
+		if (rc != 0) {
+			ig_log_info("api: control params %s: refused: %s", who, err);
+			return reply_json(c, rc == IG_ESTATE ? 409 : 400,
+					  json_pack("{s:s}", "error", err));
+		}
 	}
 	rc = api->ctl.control(api->ctl.ctx, &req, &id);
 	if (rc == IG_EAGAIN) {
@@ -624,7 +723,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	int route;
 
 	(void)version;
-	(void)upload_data;
+	if (*con_cls != NULL && *con_cls != &first_call_marker) {
+		/* The params control's body: gather it (bounded), then act on
+		 * the last call (no more data). */
+		struct api_body *b = *con_cls;
+		if (*upload_data_size > 0) {
+			size_t take = *upload_data_size;
+			if (b->len + take > IG_API_BODY_MAX)
+				b->over = true;
+			else
+				memcpy(b->buf + b->len, upload_data, take);
+			if (!b->over)
+				b->len += take;
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		if (b->over)
+			return reply_const(c, 413, "{\"error\":\"the body is over 4096 bytes\"}");
+		if (ig_api_control_route(method, url, &rt) != 200)
+			return reply_const(c, 404, "{\"error\":\"not found\"}");
+		return control(api, c, &rt, b->buf, b->len);
+	}
 	if (*con_cls == NULL) {
 		*con_cls = &first_call_marker;
 	} else {
@@ -642,9 +761,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (route == 404 || (route == 0 && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0))
 		return reply_const(c, 404, "{\"error\":\"not found\"}");
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-	if ((cl != NULL && strcmp(cl, "0") != 0) ||
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") != NULL)
+	if (route == 200 && rt.cmd == IG_CTL_PARAMS) {
+		/* The one endpoint with a body: a Content-Length up to
+		 * IG_API_BODY_MAX (checked again as it arrives). */
+		char *end = NULL;
+		unsigned long long want = cl != NULL ? strtoull(cl, &end, 10) : 0;
+		if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") != NULL ||
+		    cl == NULL || end == cl || *end != '\0')
+			return reply_const(c, 411, "{\"error\":\"a Content-Length is required\"}");
+		if (want > IG_API_BODY_MAX)
+			return reply_const(c, 413, "{\"error\":\"the body is over 4096 bytes\"}");
+	} else if ((cl != NULL && strcmp(cl, "0") != 0) ||
+		   MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") != NULL) {
 		return reply_const(c, 413, "{\"error\":\"a request body is not accepted\"}");
+	}
 	if (strcmp(url, "/healthz") == 0)
 		return reply_const(c, 200, "{\"ok\":true}");
 
@@ -667,8 +797,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				    IG_API_FAIL_MAX);
 		return reply_const(c, 401, "{\"error\":\"unauthorized: Authorization: Bearer TOKEN\"}");
 	}
+	if (route == 200 && rt.cmd == IG_CTL_PARAMS) {
+		/* Authenticated: now read the body (freed in on_completed). */
+		struct api_body *b = calloc(1, sizeof(*b));
+		if (b == NULL)
+			return MHD_NO;
+		*con_cls = b;
+		return MHD_YES;
+	}
 	if (route == 200)
-		return control(api, c, &rt);
+		return control(api, c, &rt, NULL, 0);
 	if (!known)
 		return reply_const(c, 404, "{\"error\":\"not found\"}");
 	return serve(api, c, url);
@@ -801,6 +939,7 @@ int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_sn
 		flags |= MHD_USE_IPv6;
 	api->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, api, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_SOCK_ADDR,
 		(const struct sockaddr *)&sa, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)IG_API_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT,

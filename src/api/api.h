@@ -54,6 +54,7 @@
 #define IG_API_CONN_PER_IP 16
 #define IG_API_CONN_TIMEOUT_S 10          /* idle connection timeout */
 #define IG_API_CTL_WAIT_MS 2000           /* longest wait for a control's outcome (504) */
+#define IG_API_BODY_MAX 4096              /* bytes of a request body (the params control) */
 
 /* How the API reaches the operator controls (docs/api.md "Operator
  * controls"): functions the engine supplies, so the API names no stage.
@@ -67,11 +68,18 @@ struct ig_api_ctl {
 	enum ig_oms_ctl_status (*status)(void *ctx, uint64_t id);
 	/* Returns the index of the strategy named name, or -1. */
 	int (*strategy_index)(void *ctx, const char *name);
+	/* Turns new param values of strategy (an index; keys[i] = values[i]
+	 * as text, n of them) into req (an IG_CTL_PARAMS request). Returns 0,
+	 * IG_ESTATE (the type takes no live changes), or IG_ECONFIG /
+	 * IG_ELIMIT with err set ("params.KEY: ..."). NULL: 503. */
+	int (*params)(void *ctx, int strategy, const char *const *keys, const char *const *values,
+		      size_t n, struct ig_oms_ctl_req *req, char *err, size_t errlen);
 };
 
 /* A control endpoint, parsed (ig_api_control_route). */
 struct ig_api_route {
-	uint16_t cmd;                    /* IG_CTL_KILL_SWITCH, _PAUSE, _RESUME, _CANCEL_ALL, _RESET */
+	uint16_t cmd;                    /* IG_CTL_KILL_SWITCH, _PAUSE, _RESUME, _CANCEL_ALL, _RESET,
+					  * _PARAMS (a JSON body) */
 	int64_t arg;                     /* kill switch: 1 engage (POST), 0 clear (DELETE) */
 	bool all;                        /* no strategy named: every one (or the kill switch) */
 	char strategy[IG_CFG_NAME_MAX];  /* the name in the path, when !all */
@@ -79,11 +87,20 @@ struct ig_api_route {
 
 /* Parses a control endpoint: POST|DELETE /api/v1/kill-switch, POST
  * /api/v1/reset, POST /api/v1/strategies/NAME/{pause,resume,cancel-all,
- * reset}. Returns 200 with *out filled, 405 (a control path, the wrong
+ * reset,params}. Returns 200 with *out filled, 405 (a control path, the wrong
  * method), 404 (under /api/v1/strategies/ but no such action, or a name
  * that is empty, too long or not printable ASCII), or 0: not a control
  * path. Pure. */
 int ig_api_control_route(const char *method, const char *url, struct ig_api_route *out);
+
+/* Parses the params control's body (len bytes at body): a JSON object of
+ * 1..IG_PARAMS_MAX params, each an integer, a string (decimals as strings:
+ * "0.5", exact) or a boolean. Stores the keys and the values as text in
+ * keys[]/values[] (pointers into *doc, which the caller frees with
+ * json_decref) and their count in *n. Returns 0, or IG_EPARSE /
+ * IG_ELIMIT / IG_EINVAL with err set. Pure. */
+int ig_api_params_parse(const char *body, size_t len, json_t **doc, const char **keys,
+			char values[][IG_PARAM_STR_MAX], size_t *n, char *err, size_t errlen);
 
 /* What the status shows besides the snapshot. */
 struct ig_api_info {

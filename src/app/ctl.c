@@ -24,6 +24,8 @@ static void ctl_usage(FILE *out)
 		"  resume NAME       lift the pause\n"
 		"  cancel-all NAME   cancel every open order of NAME\n"
 		"  reset [NAME]      lift a drawdown / daily-loss breach (of NAME, or all)\n"
+		"  params NAME KEY=VALUE...\n"
+		"                    new values of NAME's declared params (up to 8)\n"
 		"\n"
 		"--api: the daemon's API, e.g. http://127.0.0.1:8080; the bearer token is read\n"
 		"from the environment variable " CTL_TOKEN_ENV " (or NAME with --token-env).\n"
@@ -127,6 +129,8 @@ int ig_ctl_main(int argc, char **argv)
 	CURLcode cc;
 	long code = 0;
 	int rc;
+	json_t *params = NULL; /* `params`: the body */
+	char *body = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i];
@@ -147,6 +151,20 @@ int ig_ctl_main(int argc, char **argv)
 			cmd = o;
 		} else if (name == NULL) {
 			name = o;
+		} else if (strcmp(cmd, "params") == 0) {
+			const char *eq = strchr(o, '=');
+			if (params == NULL)
+				params = json_object();
+			if (eq == NULL || eq == o || params == NULL) {
+				fprintf(stderr, "ingenium ctl: params: \"%s\" is not KEY=VALUE\n", o);
+				json_decref(params);
+				return 2;
+			}
+			{
+				char key[128];
+				snprintf(key, sizeof(key), "%.*s", (int)(eq - o), o);
+				json_object_set_new(params, key, json_string(eq + 1));
+			}
 		} else {
 			fprintf(stderr, "ingenium ctl: unexpected argument %s\n", o);
 			return 2;
@@ -155,6 +173,7 @@ int ig_ctl_main(int argc, char **argv)
 	if (cmd == NULL || api == NULL) {
 		fprintf(stderr, "ingenium ctl: %s\n", cmd == NULL ? "no command" : "--api URL is required");
 		ctl_usage(stderr);
+		json_decref(params);
 		return 2;
 	}
 	if (strcmp(cmd, "status") == 0) {
@@ -172,6 +191,13 @@ int ig_ctl_main(int argc, char **argv)
 		}
 	} else if (strcmp(cmd, "reset") == 0) {
 		action = cmd;
+	} else if (strcmp(cmd, "params") == 0) {
+		action = cmd;
+		if (name == NULL || params == NULL) {
+			fprintf(stderr, "ingenium ctl: params needs a strategy NAME and KEY=VALUE\n");
+			json_decref(params);
+			return 2;
+		}
 	} else {
 		fprintf(stderr, "ingenium ctl: unknown command \"%s\"\n", cmd);
 		ctl_usage(stderr);
@@ -185,15 +211,26 @@ int ig_ctl_main(int argc, char **argv)
 	if (tok == NULL || tok[0] == '\0') {
 		fprintf(stderr, "ingenium ctl: the token variable %s is %s\n", token_env,
 			tok == NULL ? "unset" : "empty");
+		json_decref(params);
 		return 2;
 	}
 	if (strlen(tok) + sizeof("Authorization: Bearer ") > sizeof(auth)) {
 		fprintf(stderr, "ingenium ctl: the token in %s is too long\n", token_env);
+		json_decref(params);
 		return 2;
+	}
+	if (params != NULL) {
+		body = json_dumps(params, JSON_COMPACT);
+		json_decref(params);
+		if (body == NULL) {
+			fprintf(stderr, "ingenium ctl: out of memory\n");
+			return 2;
+		}
 	}
 	c = curl_easy_init();
 	if (c == NULL) {
 		fprintf(stderr, "ingenium ctl: cannot start libcurl\n");
+		free(body);
 		return 2;
 	}
 	{
@@ -216,6 +253,7 @@ int ig_ctl_main(int argc, char **argv)
 		if (n < 0 || (size_t)n >= sizeof(url)) {
 			fprintf(stderr, "ingenium ctl: --api URL too long\n");
 			curl_easy_cleanup(c);
+			free(body);
 			return 2;
 		}
 	}
@@ -230,7 +268,11 @@ int ig_ctl_main(int argc, char **argv)
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 15L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (strcmp(method, "POST") == 0) {
+	if (body != NULL) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	} else if (strcmp(method, "POST") == 0) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
@@ -241,6 +283,7 @@ int ig_ctl_main(int argc, char **argv)
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
+	free(body);
 	if (cc != CURLE_OK) {
 		/* curl's message names the host, never a header. */
 		fprintf(stderr, "ingenium ctl: %s: %s\n", url, curl_easy_strerror(cc));

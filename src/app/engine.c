@@ -177,6 +177,23 @@ static int api_strategy_index(void *ctx, const char *name)
 	return ig_engine_strategy_index(ctx, name);
 }
 
+static int api_params(void *ctx, int strategy, const char *const *keys,
+		      const char *const *values, size_t n, struct ig_oms_ctl_req *req, char *err,
+		      size_t errlen)
+{
+	const struct ig_engine *e = ctx;
+
+	if (strategy < 0 || (uint32_t)strategy >= e->cfg->nstrategies) {
+		snprintf(err, errlen, "unknown strategy");
+		return IG_ECONFIG;
+	}
+	req->cmd = IG_CTL_PARAMS;
+	req->strategy = (uint16_t)strategy;
+	req->arg = 0;
+	return ig_config_params_change(&e->cfg->strategies[strategy], keys, values, n,
+				       &req->params, err, errlen);
+}
+
 /* The snapshot publisher on the OMS stage, and the API thread. Returns 0
  * or the API's error (err set). */
 static int start_api(struct ig_engine *e, char *err, size_t errlen)
@@ -187,7 +204,8 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 		.threading = threading_name(e->cfg->engine.threading),
 		.venue = vt != NULL ? vt->name : "",
 	};
-	struct ig_api_ctl ctl = { e, api_control, api_control_status, api_strategy_index };
+	struct ig_api_ctl ctl = { e, api_control, api_control_status, api_strategy_index,
+				  api_params };
 
 	e->snap_pub = ig_snap_pub_create();
 	e->lat_pub = ig_snap_pub_create();

@@ -388,6 +388,19 @@ int ig_config_validate(const struct ig_config *cfg, char *err, size_t errlen);
  * ig_config_param returns the param named key, or NULL. */
 const struct ig_cfg_param *ig_config_param(const struct ig_cfg_strategy *s, const char *key);
 
+/* Turns new param values for strategy s (keys[i] = values[i] as text, n
+ * of them) into the IG_CTL_PARAMS body *out (event.h): each key must be a
+ * param its type declares, each value valid for the declaration (the
+ * rules of the loader), and its kind one that can change while running
+ * (not STRING). Returns 0; IG_ESTATE if the type has no on_params (it
+ * takes no live changes); IG_ELIMIT if n is 0 or over IG_PARAMS_MAX or a
+ * key repeats; IG_ECONFIG for a bad key or value; err gets
+ * "params.KEY: message". Pure; any thread. */
+struct ig_params_change;
+int ig_config_params_change(const struct ig_cfg_strategy *s, const char *const *keys,
+			    const char *const *values, size_t n, struct ig_params_change *out,
+			    char *err, size_t errlen);
+
 /* The kind's name as `ingenium strategies` prints it ("int", "decimal",
  * "bool", "string", "enum"). */
 const char *ig_param_kind_name(enum ig_param_kind kind);

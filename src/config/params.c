@@ -251,6 +251,88 @@ int ig__param_check(const struct ig_param_decl *d, const char *value, char *msg,
 	return IG_ECONFIG;
 }
 
+int ig_config_params_change(const struct ig_cfg_strategy *s, const char *const *keys,
+			    const char *const *values, size_t n, struct ig_params_change *out,
+			    char *err, size_t errlen)
+{
+	const struct ig_strategy_type *t = ig_strategy_resolve(s);
+	char msg[192];
+
+	memset(out, 0, sizeof(*out));
+	out->cmd = IG_CTL_PARAMS;
+	if (t == NULL || t->on_params == NULL || t->params == NULL) {
+		snprintf(err, errlen, "strategy type %s takes no param changes while running",
+			 s->type);
+		return IG_ESTATE;
+	}
+	if (n == 0 || n > IG_PARAMS_MAX) {
+		snprintf(err, errlen, "params: give 1 to %d params", IG_PARAMS_MAX);
+		return IG_ELIMIT;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ig_param_decl *d = NULL;
+		uint16_t idx = 0;
+		size_t len = strlen(values[i]);
+		int64_t v = 0;
+		bool b;
+
+		for (const struct ig_param_decl *p = t->params; p->name != NULL; p++, idx++)
+			if (strcmp(p->name, keys[i]) == 0) {
+				d = p;
+				break;
+			}
+		if (d == NULL || idx >= IG_CFG_MAX_PARAMS) {
+			snprintf(err, errlen, "params.%.64s: not a param of type %s", keys[i], s->type);
+			return IG_ECONFIG;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (out->index[j] == idx) {
+				snprintf(err, errlen, "params.%s: given twice", d->name);
+				return IG_ELIMIT;
+			}
+		if (d->kind == IG_PARAM_STRING) {
+			snprintf(err, errlen, "params.%s: a string param cannot change while running",
+				 d->name);
+			return IG_ECONFIG;
+		}
+		if (ig__param_check(d, values[i], msg, sizeof(msg)) != 0) {
+			snprintf(err, errlen, "params.%s: %s", d->name, msg);
+			return IG_ECONFIG;
+		}
+		switch (d->kind) {
+		case IG_PARAM_INT:
+			if (ig__config_parse_i64(values[i], len, &v) != 0)
+				goto bad;
+			break;
+		case IG_PARAM_DECIMAL:
+			if (ig_fixed_parse(values[i], len, &v) != 0)
+				goto bad;
+			break;
+		case IG_PARAM_BOOL:
+			if (ig__config_parse_bool(values[i], &b) != 0)
+				goto bad;
+			v = b ? 1 : 0;
+			break;
+		case IG_PARAM_ENUM:
+			v = ig__param_choice(d->choices, values[i]);
+			if (v < 0)
+				goto bad;
+			break;
+		case IG_PARAM_STRING:
+		default:
+			goto bad;
+		}
+		out->index[out->n] = idx;
+		out->value[out->n] = v;
+		out->n++;
+		continue;
+	bad:
+		snprintf(err, errlen, "params.%s: invalid value \"%.64s\"", d->name, values[i]);
+		return IG_ECONFIG;
+	}
+	return 0;
+}
+
 const char *ig_param_kind_name(enum ig_param_kind kind)
 {
 	switch (kind) {

@@ -67,7 +67,7 @@ static const char *ctl_name(unsigned t)
 {
 	static const char *const n[] = {"none",     "stop",          "kill_switch", "feed_end",
 					"trading_state", "session", "recovered", "pause",
-					"resume", "cancel_all", "reset"};
+					"resume", "cancel_all", "reset", "params"};
 	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
 }
 
@@ -202,6 +202,13 @@ static void text_event(struct line *l, const struct ig_event *ev)
 		put(l, " count=%" PRIu64, ev->body.timer.count);
 		break;
 	case IG_EV_CONTROL:
+		if (ev->body.control.cmd == IG_CTL_PARAMS) {
+			const struct ig_params_change *pc = &ev->body.params;
+			put(l, " cmd=params");
+			for (unsigned i = 0; i < pc->n && i < IG_PARAMS_MAX; i++)
+				put(l, " p%u=%" PRId64, (unsigned)pc->index[i], pc->value[i]);
+			break;
+		}
 		put(l, " cmd=%s arg=%" PRId64, ctl_name(ev->body.control.cmd), ev->body.control.arg);
 		break;
 	case IG_EV_RECONCILE: {
@@ -405,6 +412,20 @@ static json_t *json_event(const struct ig_event *ev)
 		break;
 	case IG_EV_CONTROL:
 		jset(o, "cmd", json_string(ctl_name(ev->body.control.cmd)));
+		if (ev->body.control.cmd == IG_CTL_PARAMS) {
+			const struct ig_params_change *pc = &ev->body.params;
+			json_t *a = json_array();
+			for (unsigned i = 0; i < pc->n && i < IG_PARAMS_MAX && a != NULL; i++) {
+				json_t *e = json_object();
+				if (e == NULL)
+					break;
+				json_object_set_new(e, "index", json_integer(pc->index[i]));
+				json_object_set_new(e, "value", json_integer(pc->value[i]));
+				json_array_append_new(a, e);
+			}
+			jset(o, "params", a);
+			break;
+		}
 		jset(o, "arg", json_integer(ev->body.control.arg));
 		break;
 	case IG_EV_RECONCILE: {

@@ -1635,6 +1635,93 @@ static void on_operator_control(struct ig_oms *oms, const struct ig_event *in, s
 	}
 }
 
+/* True if pc is a well-formed IG_CTL_PARAMS body. */
+static bool params_valid(const struct ig_params_change *pc)
+{
+	if (pc->n < 1 || pc->n > IG_PARAMS_MAX)
+		return false;
+	for (unsigned i = 0; i < pc->n; i++)
+		if (pc->index[i] >= IG_OMS_MAX_PARAMS)
+			return false;
+	return true;
+}
+
+/* IG_CTL_PARAMS for in->hdr.strategy_id: keeps the values and forwards
+ * the event to the strategy's thread. */
+static void on_params(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
+{
+	uint16_t sid = in->hdr.strategy_id;
+	const struct ig_params_change *pc = &in->body.params;
+	struct ig_oms_strategy *s;
+	struct ig_event fwd;
+
+	if (sid >= oms->nstrategies) {
+		oms->ctl_status = IG_OMS_CTL_NOT_FOUND;
+		return;
+	}
+	if (!params_valid(pc)) {
+		oms->ctl_status = IG_OMS_CTL_INVALID;
+		return;
+	}
+	s = &oms->s[sid];
+	for (unsigned i = 0; i < pc->n; i++) {
+		s->param_set |= UINT32_C(1) << pc->index[i];
+		s->param_val[pc->index[i]] = pc->value[i];
+	}
+	s->ctl_applied[IG_OMS_CK_PARAMS]++;
+	ig_log_warn("strategy %s: %u param(s) changed by the operator",
+		    oms->cfg->strategies[sid].name, (unsigned)pc->n);
+	ig_event_reply_init(&fwd, in, IG_EV_CONTROL);
+	fwd.body.params = *pc;
+	to_strategy(oms, out, sid, &fwd);
+	oms->ctl_status = IG_OMS_CTL_OK;
+}
+
+/* After a recovery: the params in force for s, as IG_CTL_PARAMS events
+ * of up to IG_PARAMS_MAX entries (nothing if none was ever changed). */
+static void announce_params(struct ig_oms *oms, const struct ig_event *cause, uint16_t sid,
+			    struct ig_emit *out)
+{
+	const struct ig_oms_strategy *s = &oms->s[sid];
+	struct ig_event ev;
+
+	ig_event_reply_init(&ev, cause, IG_EV_CONTROL);
+	ev.body.params.cmd = IG_CTL_PARAMS;
+	for (unsigned i = 0; i < IG_OMS_MAX_PARAMS; i++) {
+		if (!(s->param_set & (UINT32_C(1) << i)))
+			continue;
+		ev.body.params.index[ev.body.params.n] = (uint16_t)i;
+		ev.body.params.value[ev.body.params.n] = s->param_val[i];
+		if (++ev.body.params.n == IG_PARAMS_MAX) {
+			to_strategy(oms, out, sid, &ev);
+			ev.body.params.n = 0;
+		}
+	}
+	if (ev.body.params.n > 0)
+		to_strategy(oms, out, sid, &ev);
+}
+
+enum ig_oms_ctl_status ig_oms_params(struct ig_oms *oms, uint16_t strategy,
+				     const struct ig_params_change *pc, int64_t data_ns,
+				     struct ig_emit *out)
+{
+	struct ig_event ev;
+
+	if (strategy >= oms->nstrategies)
+		return IG_OMS_CTL_NOT_FOUND;
+	if (!params_valid(pc))
+		return IG_OMS_CTL_INVALID;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_CONTROL;
+	ev.hdr.src = IG_STAGE_OMS;
+	ev.hdr.strategy_id = strategy;
+	ev.hdr.ts_event_ns = data_ns;
+	ev.body.params = *pc;
+	ev.body.params.cmd = IG_CTL_PARAMS;
+	ig_oms_handle(oms, &ev, out);
+	return oms->ctl_status;
+}
+
 enum ig_oms_ctl_status ig_oms_control(struct ig_oms *oms, uint16_t cmd, uint16_t strategy,
 				      int64_t arg, int64_t data_ns, struct ig_emit *out)
 {
@@ -1820,6 +1907,8 @@ __attribute__((noinline)) static void handle(struct ig_oms *oms, const struct ig
 				    !ig_order_terminal((enum ig_ord_state)r->state))
 					send_update(oms, &cause, (uint16_t)i, r, r->state, 0, out);
 			}
+			/* ... and the params it last ran with ... */
+			announce_params(oms, in, (uint16_t)i, out);
 			/* ... and that this was all: its host holds on_start and
 			 * every other callback until now (host.h). */
 			{
@@ -1861,6 +1950,8 @@ __attribute__((noinline)) static void handle(struct ig_oms *oms, const struct ig
 		} else if (in->body.control.cmd >= IG_CTL_PAUSE &&
 			   in->body.control.cmd <= IG_CTL_RESET) {
 			on_operator_control(oms, in, out);
+		} else if (in->body.control.cmd == IG_CTL_PARAMS) {
+			on_params(oms, in, out);
 		} else if (in->body.control.cmd == IG_CTL_TRADING_STATE) {
 			int64_t st = in->body.control.arg;
 			if (st >= IG_TS_ACTIVE && st <= IG_TS_HALTED && st != oms->trading_state) {

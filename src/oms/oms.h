@@ -94,6 +94,7 @@ enum ig_oms_ctl_kind {
 	IG_OMS_CK_RESUME,
 	IG_OMS_CK_CANCEL_ALL,
 	IG_OMS_CK_RESET,
+	IG_OMS_CK_PARAMS,
 	IG_OMS_CTL_KINDS
 };
 
@@ -116,6 +117,8 @@ const char *ig_oms_ctl_status_name(enum ig_oms_ctl_status s);
 
 #define IG_OMS_RECENT 16        /* intents remembered for duplicate detection */
 #define IG_OMS_MAX_CONDITIONAL 256 /* armed conditional orders per strategy */
+#define IG_OMS_MAX_PARAMS IG_CFG_MAX_PARAMS /* declared params a strategy type may have */
+_Static_assert(IG_OMS_MAX_PARAMS <= 32, "param_set is a 32-bit mask");
 
 struct ig_recent_intent {
 	int64_t ts_ns;
@@ -162,6 +165,11 @@ struct ig_oms_strategy {
 	uint32_t nheld;
 	uint64_t triggered;                   /* conditional orders released */
 	bool paused;                          /* IG_CTL_PAUSE: new intents denied `paused` */
+	/* IG_CTL_PARAMS in force: bit i of param_set says param i of the
+	 * type's declaration has the value param_val[i] (kept so a recovery
+	 * hands the strategy the values it last ran with). */
+	uint32_t param_set;
+	int64_t param_val[IG_OMS_MAX_PARAMS];
 	/* Run-scoped (not hashed, not snapshotted; cleared at each session
 	 * start): operator controls applied to this strategy in this run. */
 	uint32_t ctl_applied[IG_OMS_CTL_KINDS];
@@ -366,6 +374,19 @@ void ig_oms_kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out);
  * OMS thread. */
 enum ig_oms_ctl_status ig_oms_control(struct ig_oms *oms, uint16_t cmd, uint16_t strategy,
 				      int64_t arg, int64_t data_ns, struct ig_emit *out);
+
+/* Applies new param values pc (IG_CTL_PARAMS; pc->n entries, indexes
+ * below IG_OMS_MAX_PARAMS, checked against the declarations by the
+ * caller) for strategy (an index): through ig_oms_handle() as an
+ * IG_EV_CONTROL event, so it is journaled as an input; the OMS keeps the
+ * values (a recovery hands them to the strategy again) and forwards the
+ * event to the strategy's thread, where on_params sees them. Returns
+ * IG_OMS_CTL_OK, IG_OMS_CTL_NOT_FOUND (strategy out of range) or
+ * IG_OMS_CTL_INVALID (n out of 1..IG_PARAMS_MAX, an index out of range).
+ * OMS thread. */
+enum ig_oms_ctl_status ig_oms_params(struct ig_oms *oms, uint16_t strategy,
+				     const struct ig_params_change *pc, int64_t data_ns,
+				     struct ig_emit *out);
 
 /* Returns true if strategy i is paused (IG_CTL_PAUSE). */
 bool ig_oms_paused(const struct ig_oms *oms, uint32_t strategy);

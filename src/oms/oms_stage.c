@@ -29,7 +29,8 @@ int ig_oms_request(struct ig_oms_stage *st, const struct ig_oms_ctl_req *req, ui
 	uint64_t pos = __atomic_load_n(&st->ctl_tail, __ATOMIC_RELAXED);
 	struct ig_oms_ctl_slot *slot;
 
-	if (req->cmd != IG_CTL_KILL_SWITCH && (req->cmd < IG_CTL_PAUSE || req->cmd > IG_CTL_RESET))
+	if (req->cmd != IG_CTL_KILL_SWITCH && req->cmd != IG_CTL_PARAMS &&
+	    (req->cmd < IG_CTL_PAUSE || req->cmd > IG_CTL_RESET))
 		return IG_EINVAL;
 	/* Bounded MPSC queue of tickets: a slot is free for ticket pos when
 	 * its seq is pos, and holds ticket pos once its seq is pos + 1. */
@@ -188,7 +189,9 @@ static int oms_stage_poll(void *self, int64_t now_ns, struct ig_emit *out)
 		/* The slot is free again for the ticket a lap ahead. */
 		__atomic_store_n(&slot->seq, st->ctl_head + IG_OMS_CTL_QUEUE, __ATOMIC_RELEASE);
 		st->ctl_head++;
-		rc = ig_oms_control(st->oms, req.cmd, req.strategy, req.arg, 0, out);
+		rc = req.cmd == IG_CTL_PARAMS
+			     ? ig_oms_params(st->oms, req.strategy, &req.params, 0, out)
+			     : ig_oms_control(st->oms, req.cmd, req.strategy, req.arg, 0, out);
 		if (rc != IG_OMS_CTL_OK)
 			ig_log_warn("control request %llu (cmd %u, strategy %d): %s",
 				    (unsigned long long)id, (unsigned)req.cmd,
@@ -226,11 +229,12 @@ static json_t *strategy_json(const struct ig_oms *o, uint32_t i)
 	json_t *rj = json_object();
 
 	ig_oms_totals(o, i, &t);
-	json_t *ctl = json_pack("{s:I, s:I, s:I, s:I}", "pause",
+	json_t *ctl = json_pack("{s:I, s:I, s:I, s:I, s:I}", "pause",
 				(json_int_t)s->ctl_applied[IG_OMS_CK_PAUSE], "resume",
 				(json_int_t)s->ctl_applied[IG_OMS_CK_RESUME], "cancel_all",
 				(json_int_t)s->ctl_applied[IG_OMS_CK_CANCEL_ALL], "reset",
-				(json_int_t)s->ctl_applied[IG_OMS_CK_RESET]);
+				(json_int_t)s->ctl_applied[IG_OMS_CK_RESET], "params",
+				(json_int_t)s->ctl_applied[IG_OMS_CK_PARAMS]);
 	for (int r = 1; r < IG_RJ__COUNT; r++)
 		if (s->rejects[r] > 0)
 			json_object_set_new(rj, ig_reject_reason_name((enum ig_reject_reason)r),

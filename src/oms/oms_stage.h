@@ -60,10 +60,12 @@
 
 /* An operator control request (a public value type). */
 struct ig_oms_ctl_req {
-	uint16_t cmd;      /* IG_CTL_KILL_SWITCH, _PAUSE, _RESUME, _CANCEL_ALL, _RESET */
+	uint16_t cmd;      /* IG_CTL_KILL_SWITCH, _PAUSE, _RESUME, _CANCEL_ALL, _RESET, _PARAMS */
 	uint16_t strategy; /* strategy index (ig_oms_stage_strategy_index), or
-			    * IG_STRATEGY_NONE: every strategy (kill switch: ignored) */
+			    * IG_STRATEGY_NONE: every strategy (kill switch: ignored;
+			    * PARAMS needs one) */
 	int64_t arg;       /* KILL_SWITCH: 1 engage, 0 clear; else 0 */
+	struct ig_params_change params; /* PARAMS: the values (ig_oms_params) */
 };
 
 struct ig_oms_ctl_slot {

@@ -30,7 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SNAP_MAGIC "IGOMSNP2" /* 2: paused, the `paused` reject count */
+#define SNAP_MAGIC "IGOMSNP3" /* 2: paused, the `paused` reject count; 3: params */
 #define SNAP_HEADER 32u
 
 enum { SV_HASH, SV_WRITE, SV_READ, SV_SIZE };
@@ -243,6 +243,9 @@ static void sv_strategy(struct ig__sv *v, struct ig_oms_strategy *s)
 		SV_U32(v, s->held[i]);
 	SV_U64(v, s->triggered);
 	SV_BOOL(v, s->paused);
+	SV_U32(v, s->param_set);
+	for (uint32_t i = 0; i < IG_OMS_MAX_PARAMS; i++)
+		SV_I64(v, s->param_val[i]);
 }
 
 /* The walk. The OMS is only written in SV_READ mode (the cast is for the

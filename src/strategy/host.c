@@ -94,6 +94,14 @@ int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cf
 			return IG_ECONFIG;
 		}
 		c->inited = true;
+		if (t->on_params != NULL) {
+			c->live_cfg = malloc(sizeof(*c->live_cfg));
+			if (c->live_cfg == NULL) {
+				ig_strategy_host_destroy(h);
+				return IG_ENOMEM;
+			}
+			*c->live_cfg = *sc;
+		}
 	}
 	return 0;
 }
@@ -105,6 +113,7 @@ void ig_strategy_host_destroy(struct ig_strategy_host *h)
 		if (c->inited && c->type->destroy != NULL)
 			c->type->destroy(c->state);
 		free(c->state);
+		free(c->live_cfg);
 		free(c);
 		h->ctx[i] = NULL;
 	}
@@ -380,6 +389,93 @@ static void deliver_md(struct ig_strategy_host *h, const struct ig_event *ev, st
 
 static void host_handle(struct ig_strategy_host *h, const struct ig_event *ev, struct ig_emit *out);
 
+/* Writes the text of value for declaration d (the inverse of how the
+ * API parsed it, struct ig_params_change) into out. Returns false for a
+ * kind that cannot change live, or an enum index out of range. */
+static bool param_text(const struct ig_param_decl *d, int64_t value, char *out, size_t cap)
+{
+	const char *c, *bar;
+	int64_t i = 0;
+
+	switch (d->kind) {
+	case IG_PARAM_INT:
+		snprintf(out, cap, "%lld", (long long)value);
+		return true;
+	case IG_PARAM_DECIMAL:
+		return ig_fixed_format(value, out, cap) > 0;
+	case IG_PARAM_BOOL:
+		snprintf(out, cap, "%s", value != 0 ? "true" : "false");
+		return true;
+	case IG_PARAM_ENUM:
+		for (c = d->choices; c != NULL && value >= 0; c = bar + 1, i++) {
+			bar = strchr(c, '|');
+			if (i == value) {
+				size_t n = bar != NULL ? (size_t)(bar - c) : strlen(c);
+				snprintf(out, cap, "%.*s", (int)n, c);
+				return true;
+			}
+			if (bar == NULL)
+				break;
+		}
+		return false;
+	case IG_PARAM_STRING:
+	default:
+		return false;
+	}
+}
+
+/* IG_CTL_PARAMS for c: writes the new values into its live copy of the
+ * config; calls on_params now if the strategies have started (and not
+ * stopped), else after on_start. */
+static void params_change(struct ig_strategy_ctx *c, const struct ig_event *ev)
+{
+	const struct ig_params_change *pc = &ev->body.params;
+	const struct ig_param_decl *decls = c->type->params;
+	uint32_t ndecl = 0;
+
+	if (c->live_cfg == NULL || decls == NULL)
+		return; /* the API refuses these; a journal of another build might not */
+	while (decls[ndecl].name != NULL)
+		ndecl++;
+	for (unsigned i = 0; i < pc->n && i < IG_PARAMS_MAX; i++) {
+		const struct ig_param_decl *d;
+		char text[IG_PARAM_STR_MAX];
+
+		if (pc->index[i] >= ndecl)
+			continue;
+		d = &decls[pc->index[i]];
+		if (!param_text(d, pc->value[i], text, sizeof(text)))
+			continue;
+		for (uint32_t k = 0; k < c->live_cfg->nparams; k++) {
+			struct ig_cfg_param *p = &c->live_cfg->params[k];
+			if (strcmp(p->key, d->name) == 0) {
+				snprintf(p->value, sizeof(p->value), "%s", text);
+				p->is_default = false;
+				p->line = p->col = 0;
+			}
+		}
+	}
+	c->params_pending = true;
+}
+
+/* Calls on_params for every strategy of h with values it has not seen. */
+static void params_deliver(struct ig_strategy_host *h, const struct ig_event *ev,
+			   struct ig_emit *out)
+{
+	for (uint32_t i = 0; i < h->n; i++) {
+		struct ig_strategy_ctx *c = h->ctx[i];
+		if (!c->params_pending)
+			continue;
+		c->params_pending = false;
+		c->params_applied++;
+		c->out = out;
+		c->cur = ev;
+		c->type->on_params(c->state, c, c->live_cfg);
+		c->out = NULL;
+		c->cur = NULL;
+	}
+}
+
 void ig_strategy_host_handle(struct ig_strategy_host *h, const struct ig_event *ev,
 			     struct ig_emit *out)
 {
@@ -414,6 +510,8 @@ __attribute__((noinline)) static void host_handle(struct ig_strategy_host *h,
 				    h->thread_index, (unsigned long long)h->md_held);
 		for (uint32_t i = 0; i < h->n; i++)
 			call_hook(h->ctx[i], ev, out, h->ctx[i]->type->on_start);
+		/* Params the recovery handed over, in force from here. */
+		params_deliver(h, ev, out);
 	}
 	if (!h->started && ev->hdr.type != IG_EV_CONTROL) {
 		/* Holding for the recovery: order events reach the mirrors
@@ -445,6 +543,14 @@ __attribute__((noinline)) static void host_handle(struct ig_strategy_host *h,
 			call(h->ctx[i], ev, out, h->ctx[i]->type->on_timer);
 		return;
 	case IG_EV_CONTROL:
+		if (ev->body.control.cmd == IG_CTL_PARAMS) {
+			for (uint32_t i = 0; i < h->n; i++)
+				if (h->ctx[i]->id == ev->hdr.strategy_id)
+					params_change(h->ctx[i], ev);
+			if (h->started && !h->stopped)
+				params_deliver(h, ev, out);
+			return;
+		}
 		if (ev->body.control.cmd == IG_CTL_FEED_END) {
 			struct ig_event fwd = *ev;
 			if (!h->stopped) {

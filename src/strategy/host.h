@@ -103,6 +103,12 @@ struct ig_strategy_ctx {
 	uint64_t ctx_misuse;              /* acting calls made outside a callback */
 	bool misuse_logged;
 	bool inited;                      /* init returned 0: destroy is owed */
+	/* Live params (type->on_params set): a private copy of cfg whose
+	 * values IG_CTL_PARAMS changes, so the shared config stays
+	 * read-only; NULL for a type without on_params. */
+	struct ig_cfg_strategy *live_cfg;
+	bool params_pending;              /* changed before on_start: call on_params after it */
+	uint64_t params_applied;          /* on_params calls */
 };
 
 struct ig_strategy_host {

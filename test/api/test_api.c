@@ -834,13 +834,42 @@ static int fake_index(void *ctx, const char *name)
 	return strcmp(name, "s0") == 0 ? 0 : strcmp(name, "s1") == 0 ? 1 : -1;
 }
 
+/* The params hook: strategy 1 takes no live changes (IG_ESTATE); a key
+ * "bad" is refused; otherwise value i is atoll(values[i]) at index i, and
+ * the keys seen are kept in fake_keys. */
+static char fake_keys[IG_PARAMS_MAX][64];
+static int fake_params(void *ctx, int strategy, const char *const *keys, const char *const *values,
+		       size_t n, struct ig_oms_ctl_req *req, char *err, size_t errlen)
+{
+	(void)ctx;
+	if (strategy == 1) {
+		snprintf(err, errlen, "strategy type x takes no param changes while running");
+		return IG_ESTATE;
+	}
+	memset(req, 0, sizeof(*req));
+	req->cmd = IG_CTL_PARAMS;
+	req->strategy = (uint16_t)strategy;
+	req->params.cmd = IG_CTL_PARAMS;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(keys[i], "bad") == 0) {
+			snprintf(err, errlen, "params.bad: nope");
+			return IG_ECONFIG;
+		}
+		snprintf(fake_keys[i], sizeof(fake_keys[i]), "%s", keys[i]);
+		req->params.index[i] = (uint16_t)i;
+		req->params.value[i] = strcmp(values[i], "true") == 0 ? 1 : atoll(values[i]);
+	}
+	req->params.n = (uint8_t)n;
+	return 0;
+}
+
 static void test_server_controls(void **state)
 {
 	struct ig_cfg_api cfg;
 	struct ig_snap_pub *pub = ig_snap_pub_create();
 	struct ig_api *api = NULL;
 	struct ig_api_info info = { "1.2.3", "dedicated", "paper", 0, 0 };
-	struct ig_api_ctl ctl = { &fake, fake_control, fake_status, fake_index };
+	struct ig_api_ctl ctl = { &fake, fake_control, fake_status, fake_index, fake_params };
 	struct reply r;
 	char err[256];
 	uint16_t port;
@@ -922,6 +951,62 @@ static void test_server_controls(void **state)
 		assert_int_equal(r.status, 413);
 		fake_last(&now);
 		assert_int_equal(now, calls);
+
+		/* Params: refused before the mailbox (no token, bad JSON, a
+		 * float, too many, a refused value, a type without live
+		 * params, a body over the limit, GET). */
+		get(port, "/api/v1/strategies/s0/params", NULL, "{\"fast\":5}", &r);
+		assert_int_equal(r.status, 401);
+		get(port, "/api/v1/strategies/s0/params", tok, "{\"fast\":", &r);
+		assert_int_equal(r.status, 400);
+		assert_non_null(strstr(r.body, "bad JSON"));
+		get(port, "/api/v1/strategies/s0/params", tok, "[1]", &r);
+		assert_int_equal(r.status, 400);
+		get(port, "/api/v1/strategies/s0/params", tok, "{}", &r);
+		assert_int_equal(r.status, 400);
+		get(port, "/api/v1/strategies/s0/params", tok, "{\"qty\":0.5}", &r);
+		assert_int_equal(r.status, 400);
+		assert_non_null(strstr(r.body, "as a string"));
+		get(port, "/api/v1/strategies/s0/params", tok, "{\"qty\":null}", &r);
+		assert_int_equal(r.status, 400);
+		get(port, "/api/v1/strategies/s0/params", tok,
+		    "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9}", &r);
+		assert_int_equal(r.status, 400);
+		get(port, "/api/v1/strategies/s0/params", tok, "{\"fast\":1,\"fast\":2}", &r);
+		assert_int_equal(r.status, 400);
+		get(port, "/api/v1/strategies/s0/params", tok, "{\"bad\":1}", &r);
+		assert_int_equal(r.status, 400);
+		assert_non_null(strstr(r.body, "params.bad: nope"));
+		get(port, "/api/v1/strategies/s1/params", tok, "{\"fast\":1}", &r);
+		assert_int_equal(r.status, 409);
+		get(port, "/api/v1/strategies/nope/params", tok, "{\"fast\":1}", &r);
+		assert_int_equal(r.status, 404);
+		{
+			char big[IG_API_BODY_MAX + 64];
+			memset(big, ' ', sizeof(big) - 1);
+			big[0] = '{';
+			memcpy(big + sizeof(big) - 12, "\"fast\":1}", 10);
+			big[sizeof(big) - 2] = '\0';
+			get(port, "/api/v1/strategies/s0/params", tok, big, &r);
+			assert_int_equal(r.status, 413);
+		}
+		get(port, "/api/v1/strategies/s0/params", tok, NULL, &r);
+		assert_int_equal(r.status, 405);
+		fake_last(&now);
+		assert_int_equal(now, calls);
+
+		/* Accepted: one request with both values. */
+		get(port, "/api/v1/strategies/s0/params", tok,
+		    "{\"fast\": 12, \"qty\": \"34\", \"short\": true}", &r);
+		assert_int_equal(r.status, 200);
+		assert_int_equal(fake_last(NULL).cmd, IG_CTL_PARAMS);
+		assert_int_equal(fake_last(NULL).strategy, 0);
+		assert_int_equal(fake_last(NULL).params.n, 3);
+		assert_string_equal(fake_keys[0], "fast");
+		assert_int_equal(fake_last(NULL).params.value[0], 12);
+		assert_string_equal(fake_keys[1], "qty");
+		assert_int_equal(fake_last(NULL).params.value[1], 34);
+		assert_int_equal(fake_last(NULL).params.value[2], 1);
 	}
 
 	ig_api_stop(api);

@@ -946,6 +946,59 @@ static void test_declared_params_refused(void **state)
 		  "strategies.0.params.offset_bps: out of range: \"-1\" (must be 0..10000)");
 }
 
+/* New values while running (the params control): checked by the
+ * loader's rules, turned into declaration indexes and values. */
+static void test_params_change(void **state)
+{
+	struct ig_params_change pc;
+	const char *k[IG_PARAMS_MAX + 1], *v[IG_PARAMS_MAX + 1];
+	(void)state;
+	assert_int_equal(load(MIN_FEED "strategies:\n  - {name: s, type: sma_cross, params: {fast: 3, slow: 9}}\n"
+			      "  - {name: m, type: maker}\n"),
+			 0);
+	k[0] = "qty", v[0] = "0.25";
+	k[1] = "slow", v[1] = "40";
+	k[2] = "allow_short", v[2] = "yes";
+	assert_int_equal(ig_config_params_change(&cfg.strategies[0], k, v, 3, &pc, err, sizeof(err)), 0);
+	assert_int_equal(pc.cmd, IG_CTL_PARAMS);
+	assert_int_equal(pc.n, 3);
+	assert_int_equal(pc.index[0], 2);
+	assert_int_equal(pc.value[0], 25000000);
+	assert_int_equal(pc.index[1], 1);
+	assert_int_equal(pc.value[1], 40);
+	assert_int_equal(pc.index[2], 3);
+	assert_int_equal(pc.value[2], 1);
+	/* Refusals, each naming the key. */
+	k[0] = "fast", v[0] = "0";
+	assert_int_equal(ig_config_params_change(&cfg.strategies[0], k, v, 1, &pc, err, sizeof(err)),
+			 IG_ECONFIG);
+	assert_string_equal(err, "params.fast: out of range: \"0\" (must be 1..4096)");
+	k[0] = "qty", v[0] = "0.123456789";
+	assert_int_equal(ig_config_params_change(&cfg.strategies[0], k, v, 1, &pc, err, sizeof(err)),
+			 IG_ECONFIG);
+	assert_non_null(strstr(err, "params.qty: too many decimals"));
+	k[0] = "speed", v[0] = "1";
+	assert_int_equal(ig_config_params_change(&cfg.strategies[0], k, v, 1, &pc, err, sizeof(err)),
+			 IG_ECONFIG);
+	assert_string_equal(err, "params.speed: not a param of type sma_cross");
+	k[0] = "fast", v[0] = "4";
+	k[1] = "fast", v[1] = "5";
+	assert_int_equal(ig_config_params_change(&cfg.strategies[0], k, v, 2, &pc, err, sizeof(err)),
+			 IG_ELIMIT);
+	assert_int_equal(ig_config_params_change(&cfg.strategies[0], k, v, 0, &pc, err, sizeof(err)),
+			 IG_ELIMIT);
+	for (int i = 0; i <= IG_PARAMS_MAX; i++)
+		k[i] = "fast", v[i] = "4";
+	assert_int_equal(ig_config_params_change(&cfg.strategies[0], k, v, IG_PARAMS_MAX + 1, &pc,
+						 err, sizeof(err)),
+			 IG_ELIMIT);
+	/* maker has no on_params: no live changes at all. */
+	k[0] = "offset_bps", v[0] = "5";
+	assert_int_equal(ig_config_params_change(&cfg.strategies[1], k, v, 1, &pc, err, sizeof(err)),
+			 IG_ESTATE);
+	assert_non_null(strstr(err, "maker takes no param changes while running"));
+}
+
 static void test_declared_params_set_checked(void **state)
 {
 	(void)state;
@@ -1102,6 +1155,7 @@ int main(void)
 		cmocka_unit_test(test_override_params),
 		cmocka_unit_test(test_declared_params_refused),
 		cmocka_unit_test(test_declared_params_set_checked),
+		cmocka_unit_test(test_params_change),
 		cmocka_unit_test(test_declared_defaults_applied),
 		cmocka_unit_test(test_override_index_out_of_range),
 		cmocka_unit_test(test_override_symbols),

@@ -743,7 +743,7 @@ static void test_snapshot_roundtrip(void **state)
 	assert_int_equal(ig_oms_snapshot_write(&f->live, snap, sz - 1), IG_ERANGE);
 	n = ig_oms_snapshot_write(&f->live, snap, sz + 16);
 	assert_int_equal(n, (long)sz);
-	assert_memory_equal(snap, "IGOMSNP2", 8);
+	assert_memory_equal(snap, "IGOMSNP3", 8);
 	oms_up(f->cfg, &o);
 	assert_int_equal(ig_oms_snapshot_read(&o, snap, sz), 0);
 	assert_int_equal(ig_oms_state_hash(&o), live);
@@ -1595,6 +1595,28 @@ static void test_replay_controls(void **state)
 	assert_int_equal(ig_oms_control(o, IG_CTL_PAUSE, 0, 0, 0, &f->d.emit),
 			 IG_OMS_CTL_NO_CHANGE);
 	assert_int_equal(f->d.n, 0);
+	/* New params for s1: kept, forwarded to its strategy, journaled. */
+	{
+		struct ig_params_change pc = { .cmd = IG_CTL_PARAMS, .n = 2 };
+		const struct ig_event *fw = NULL;
+		pc.index[0] = 3, pc.value[0] = 77;
+		pc.index[1] = 0, pc.value[1] = -5;
+		f->d.n = 0;
+		assert_int_equal(ig_oms_params(o, 1, &pc, 0, &f->d.emit), IG_OMS_CTL_OK);
+		for (uint32_t i = 0; i < f->d.n; i++)
+			if (f->d.it[i].dst == IG_STAGE_STRATEGY &&
+			    f->d.it[i].ev.hdr.type == IG_EV_CONTROL)
+				fw = &f->d.it[i].ev;
+		assert_non_null(fw);
+		assert_int_equal(fw->hdr.strategy_id, 1);
+		assert_int_equal(fw->body.params.cmd, IG_CTL_PARAMS);
+		assert_int_equal(fw->body.params.n, 2);
+		assert_int_equal(fw->body.params.value[0], 77);
+		pc.index[1] = IG_OMS_MAX_PARAMS; /* out of range: refused, nothing kept */
+		assert_int_equal(ig_oms_params(o, 1, &pc, 0, &f->d.emit), IG_OMS_CTL_INVALID);
+		assert_int_equal(ig_oms_params(o, 9, &pc, 0, &f->d.emit), IG_OMS_CTL_NOT_FOUND);
+		assert_int_equal(o->s[1].param_set, (1u << 3) | 1u);
+	}
 	update(f, o, 1, 1, 103, IG_OS_CANCELED);
 	quote(f, o, 0, 140, "101", "103");
 	live = ig_oms_state_hash(o);
@@ -1609,6 +1631,10 @@ static void test_replay_controls(void **state)
 	assert_true(r.kill_switch);
 	assert_int_equal(r.s[0].rejects[IG_RJ_PAUSED], 1);
 	assert_null(ig_order_find(&r.s[1].om, 103));
+	assert_int_equal(r.s[1].param_set, (1u << 3) | 1u);
+	assert_int_equal(r.s[1].param_val[3], 77);
+	assert_int_equal(r.s[1].param_val[0], -5);
+	assert_int_equal(r.s[0].param_set, 0);
 	/* The pause survives a compaction too. */
 	{
 		size_t sz = ig_oms_snapshot_size(&r);
@@ -1619,9 +1645,38 @@ static void test_replay_controls(void **state)
 		oms_up(f->cfg, &q);
 		assert_int_equal(ig_oms_snapshot_read(&q, snap, sz), 0);
 		assert_true(q.s[0].paused);
+		assert_int_equal(q.s[1].param_val[3], 77);
 		assert_int_equal(ig_oms_state_hash(&q), live);
 		ig_oms_destroy(&q);
 		free(snap);
+	}
+	/* After the recovery, s1's strategy is handed its params again,
+	 * before its IG_CTL_RECOVERED; s0's gets none. */
+	{
+		int params_at = -1, recovered_at = -1, s0_params = 0;
+		ig_oms_after_replay(&r);
+		f->d.n = 0;
+		quote(f, &r, 0, 150, "101", "103");
+		for (uint32_t i = 0; i < f->d.n; i++) {
+			const struct ig_event *e = &f->d.it[i].ev;
+			if (f->d.it[i].dst != IG_STAGE_STRATEGY || e->hdr.type != IG_EV_CONTROL)
+				continue;
+			if (e->body.control.cmd == IG_CTL_PARAMS && e->hdr.strategy_id == 0)
+				s0_params++;
+			if (e->body.control.cmd == IG_CTL_PARAMS && e->hdr.strategy_id == 1) {
+				params_at = (int)i;
+				assert_int_equal(e->body.params.n, 2);
+				assert_int_equal(e->body.params.index[0], 0);
+				assert_int_equal(e->body.params.value[0], -5);
+				assert_int_equal(e->body.params.index[1], 3);
+				assert_int_equal(e->body.params.value[1], 77);
+			}
+			if (e->body.control.cmd == IG_CTL_RECOVERED && e->hdr.strategy_id == 1)
+				recovered_at = (int)i;
+		}
+		assert_int_equal(s0_params, 0);
+		assert_true(params_at >= 0);
+		assert_true(recovered_at > params_at);
 	}
 	ig_oms_destroy(&r);
 }
@@ -1632,7 +1687,7 @@ static void test_replay_controls(void **state)
  * hold pseudo-random field values, as the single visitor walk computed
  * it before that path existed. (Re-pinned when the walk gained each
  * strategy's `paused` flag and the `paused` reject count: operator
- * controls.)
+ * controls; again when it gained the params in force.)
  */
 static uint64_t golden_x;
 static uint8_t golden_rnd(void)
@@ -1662,7 +1717,7 @@ static void test_state_hash_golden(void **state)
 	ig_config_defaults(&cfg);
 	cfg.nstrategies = 2;
 	assert_int_equal(ig_oms_init(&o, &cfg, 1), 0);
-	assert_int_equal(ig_oms_state_hash(&o), UINT64_C(0x62c6714f7fd0dbc3));
+	assert_int_equal(ig_oms_state_hash(&o), UINT64_C(0x0c3b5bdd51dabade));
 	golden_x = UINT64_C(88172645463325252);
 	for (uint32_t i = 0; i < o.nstrategies; i++) {
 		for (uint32_t p = 0; p < IG_OM_CAPACITY; p++)
@@ -1671,7 +1726,7 @@ static void test_state_hash_golden(void **state)
 		for (uint32_t p = 0; p < IG_OM_HISTORY; p++)
 			golden_fill(&o.s[i].om.history[p]);
 	}
-	assert_int_equal(ig_oms_state_hash(&o), UINT64_C(0x8a52c0c857536c7c));
+	assert_int_equal(ig_oms_state_hash(&o), UINT64_C(0xbed8a09b85d6e355));
 	ig_oms_destroy(&o);
 }
 

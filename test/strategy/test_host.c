@@ -997,6 +997,64 @@ static void test_on_start_waits_for_recovery(void **state)
 	assert_int_equal(recov_starts, 2);
 }
 
+/* IG_CTL_PARAMS for sid: qty (param index 2 of sma_cross) = qty_1e8. */
+static void params_qty(struct ig_strategy_host *h, uint16_t sid, int64_t qty_1e8)
+{
+	struct ig_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.body.params.cmd = IG_CTL_PARAMS;
+	ev.body.params.n = 1;
+	ev.body.params.index[0] = 2;
+	ev.body.params.value[0] = qty_1e8;
+	oms_event(h, &ev, sid, IG_EV_CONTROL);
+}
+
+/* New params while running reach on_params through the strategy's own
+ * copy of its config (the shared config is untouched): sma_cross a's
+ * next order has the new qty; b (same type, other host) keeps its own. */
+static void test_params_live(void **state)
+{
+	const struct ig_event *o;
+	struct ig_strategy_ctx *a;
+	(void)state;
+	start();
+	a = ctx_of(&host0, 0);
+	for (int i = 0; i < 4; i++)
+		quote(&host0, 0, "10");
+	params_qty(&host0, 0, D("3"));
+	assert_int_equal(out.n, 0);
+	assert_int_equal(a->params_applied, 1);
+	assert_string_equal(ig_config_param(a->live_cfg, "qty")->value, "3");
+	assert_string_equal(ig_config_param(&cfg.strategies[0], "qty")->value, "1");
+	/* A params event for a strategy of another host changes nothing here. */
+	params_qty(&host0, 1, D("5"));
+	assert_int_equal(a->params_applied, 1);
+	quote(&host0, 0, "11");
+	o = intent();
+	assert_int_equal(o->body.order.side, IG_SIDE_BUY);
+	assert_int_equal(o->body.order.qty, D("3"));
+}
+
+/* A recovery hands the params over before IG_CTL_RECOVERED: they are
+ * in force from on_start on (on_params runs right after it). */
+static void test_params_before_start(void **state)
+{
+	struct ig_strategy_ctx *a;
+	(void)state;
+	start();
+	a = ctx_of(&host0, 0);
+	ig_strategy_host_await_recovery(&host0);
+	params_qty(&host0, 0, D("2.5"));
+	assert_int_equal(a->params_applied, 0); /* not before on_start */
+	recovered(&host0, 0);
+	recovered(&host0, 2);
+	assert_int_equal(a->params_applied, 1);
+	for (int i = 0; i < 4; i++)
+		quote(&host0, 0, "10");
+	quote(&host0, 0, "11");
+	assert_int_equal(intent()->body.order.qty, D("2.5"));
+}
+
 struct foreign_call {
 	struct ig_strategy_ctx *ctx;
 	uint64_t id;
@@ -1064,6 +1122,8 @@ int main(void)
 		T(test_ctx_misuse_and_limits),
 		T(test_ctx_instrument_and_symbol),
 		T(test_on_start_waits_for_recovery),
+		T(test_params_live),
+		T(test_params_before_start),
 		T(test_no_timers_after_feed_end),
 		T(test_ctx_from_another_thread_refused),
 #undef T

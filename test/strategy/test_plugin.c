@@ -122,7 +122,7 @@ static void test_refusals(void **state)
 	expect_refused(plugin("plug_trader"), "other",
 		       "defines strategy type \"trader\", not \"other\"");
 	expect_refused(plugin("plug_abi"), "abi",
-		       "built for SDK ABI version 999, this engine loads version 1");
+		       "built for SDK ABI version 999, this engine loads version 2");
 	/* Nothing refused stays loaded: only the trader (accepted, then its
 	 * type name refused for this entry) is in the registry. */
 	assert_null(ig_strategy_type_at(3, NULL));
