@@ -111,7 +111,7 @@ build-tests: $(BIN) $(TEST_BINS) $(PLUGINS)
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	./$(BIN) run -c config/ingenium.yaml --summary-json $(BUILD)/summary.json
+	@./scripts/demo.sh $(BUILD)
 
 test: deps
 	@$(MAKE) --no-print-directory build-tests

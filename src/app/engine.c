@@ -206,6 +206,7 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 	};
 	struct ig_api_ctl ctl = { e, api_control, api_control_status, api_strategy_index,
 				  api_params };
+	int rc;
 
 	e->snap_pub = ig_snap_pub_create();
 	e->lat_pub = ig_snap_pub_create();
@@ -216,8 +217,17 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 	ig_oms_stage_set_publisher(&e->oms_stage, e->snap_pub, e->cfg->api.publish_ms,
 				   e->symbol_names, e->ninstruments);
 	ig_exec_set_publisher(&e->exec, e->lat_pub, e->cfg->api.publish_ms);
-	return ig_api_start(&e->api, &e->cfg->api, e->snap_pub, e->lat_pub, &info, &ctl, err,
-			    errlen);
+	rc = ig_api_start(&e->api, &e->cfg->api, e->snap_pub, e->lat_pub, &info, &ctl, err,
+			  errlen);
+	if (rc == 0) {
+		/* The host as configured, the port as bound (port 0 picks one). */
+		const char *colon = strrchr(e->cfg->api.listen, ':');
+		int hlen = colon != NULL ? (int)(colon - e->cfg->api.listen) : 0;
+		ig_log_info("api: serving %s://%.*s:%u/ (dashboard at /; bearer token from $%s)",
+			    e->cfg->api.tls_cert[0] != '\0' ? "https" : "http", hlen,
+			    e->cfg->api.listen, (unsigned)ig_api_port(e->api), e->cfg->api.token_env);
+	}
+	return rc;
 }
 
 /* Stops the API thread and frees the snapshots (rcu_barrier first). */
@@ -463,8 +473,10 @@ int ig_engine_run(struct ig_engine *e)
 		rc = ig_driver_run_threaded(&e->drv, &set, on_signal, e);
 	}
 	ig_driver_finish(&e->drv);
-	/* The stages are done: the API stops before the log and the OMS. */
-	stop_api(e);
+	/* The stages are done: the API stops before the log and the OMS
+	 * (unless it lingers: then the caller keeps the log up). */
+	if (!e->opts.api_linger)
+		stop_api(e);
 	ig_driver_results(&e->drv, &res);
 	e->md_events = ig_tick_md_events(&e->tick);
 	e->events = res.events;

@@ -75,6 +75,9 @@ struct ig_engine_opts {
 	/* Start the status API when api.listen is set (`ingenium run` only:
 	 * backtests and sweep workers never serve it). */
 	bool api;
+	/* Keep the API up after the run (ig_engine_run leaves it running;
+	 * ig_engine_destroy stops it): `run --linger`. */
+	bool api_linger;
 	/* The build's version, for the API; NULL = "". */
 	const char *version;
 };

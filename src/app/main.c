@@ -51,6 +51,8 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n"
 		"  run -c FILE [--summary-json FILE] [--set KEY=VALUE]...  run the daemon\n"
+		"      [--linger]                                          (--linger: after the run, keep\n"
+		"                                                          the API up until Ctrl-C)\n"
 		"  backtest -c FILE [-v] [--report DIR] [--summary-json FILE] [--set KEY=VALUE]...\n"
 		"                                                          inline, deterministic run; --report\n"
 		"                                                          writes report.html, stats.json,\n"
@@ -68,7 +70,8 @@ static void usage(FILE *out)
 		"  journal verify|dump FILE [--json]                       check or print a journal\n"
 		"  journal state -c FILE [--journal PATH] [--set K=V]...   replay a journal into the OMS and\n"
 		"                                                          print the books and their state hash\n"
-		"  ctl status|kill|unkill|pause NAME|resume NAME|cancel-all NAME|reset [NAME] --api URL\n"
+		"  ctl status|kill|unkill|pause NAME|resume NAME|cancel-all NAME|reset [NAME]|\n"
+		"      params NAME KEY=VALUE... --api URL\n"
 		"      [--token-env NAME] [--json]                         steer a running daemon through its\n"
 		"                                                          API (token: $INGENIUM_API_TOKEN)\n"
 		"  version                                                 print the version\n"
@@ -90,6 +93,7 @@ struct args {
 	size_t nplugins;
 	bool quiet;
 	bool verbose;
+	bool linger;     /* run: keep the API up after the run until SIGINT/SIGTERM */
 	bool json;
 	/* sweep */
 	struct ig_sweep_grid grids[IG_SWEEP_MAX_GRIDS];
@@ -190,6 +194,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			i++;
 		} else if (strcmp(o, "--json") == 0) {
 			a->json = true;
+		} else if (strcmp(o, "--linger") == 0) {
+			a->linger = true;
 		} else if (strcmp(o, "--quiet") == 0 || strcmp(o, "-q") == 0) {
 			a->quiet = true;
 		} else if (strcmp(o, "--verbose") == 0 || strcmp(o, "-v") == 0) {
@@ -320,6 +326,23 @@ static int cmd_backtest(const struct args *a)
 	return rc == 0 ? 0 : 1;
 }
 
+/* run --linger: the run is over; the API keeps serving its last snapshot
+ * (controls answer 504: no OMS applies them) until SIGINT or SIGTERM. */
+static void linger(void)
+{
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	printf("the run is over; the API and the dashboard stay up with its final state: "
+	       "Ctrl-C to stop\n");
+	fflush(stdout);
+	sigwait(&set, &sig);
+}
+
 static int cmd_run(const struct args *a)
 {
 	static struct ig_config cfg;
@@ -345,6 +368,7 @@ static int cmd_run(const struct args *a)
 	opts.status_lines = cfg.engine.threading != IG_THREADING_INLINE;
 	opts.version = IG_VERSION;
 	opts.api = true;
+	opts.api_linger = a->linger && cfg.api.listen[0] != '\0';
 	/* Run epoch: minutes since 2020-01-01 (24 bits: until 2051), raised
 	 * above the journal's last run when there is one (ig_recover_epoch),
 	 * so client order ids differ between runs; backtests use 0 to stay
@@ -363,7 +387,8 @@ static int cmd_run(const struct args *a)
 	log_start(&cfg, cfg.engine.threading);
 	rc = ig_engine_run(&eng);
 	ig_exec_log_stats(&eng.exec);
-	ig_log_stop();
+	if (!opts.api_linger)
+		ig_log_stop(); /* else after the API, which logs */
 	if (rc != 0) {
 		fprintf(stderr, "ingenium: run failed: %s\n", ig_strerror(rc));
 	} else {
@@ -383,6 +408,15 @@ static int cmd_run(const struct args *a)
 				printf("report: %s\n", path);
 			}
 		}
+	}
+	if (opts.api_linger) {
+		if (rc == 0)
+			linger();
+		ig_engine_destroy(&eng);
+		ig_log_stop();
+		ig_strategy_plugins_unload();
+		curl_global_cleanup();
+		return rc == 0 ? 0 : 1;
 	}
 	ig_engine_destroy(&eng);
 	ig_strategy_plugins_unload(); /* after every destroy hook */

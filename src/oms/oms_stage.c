@@ -220,6 +220,9 @@ static void oms_stage_on_stop(void *self)
 	struct ig_oms_stage *st = self;
 	st->state_hash = ig_oms_state_hash(st->oms);
 	st->cancels_outstanding = ig_oms_cancels_outstanding(st->oms);
+	/* The final books, for an API that outlives the run (run --linger). */
+	st->next_publish_ns = 0;
+	snapshot_poll(st, 0);
 }
 
 static json_t *strategy_json(const struct ig_oms *o, uint32_t i)

@@ -630,6 +630,36 @@ static void test_api_controls_crash(void **state)
 	assert_int_equal(it_count(run_out, TOKEN), 0);
 }
 
+/* run --linger: after the run the API still answers with the final
+ * snapshot until SIGINT, then the daemon exits 0. */
+static void test_api_linger(void **state)
+{
+	static struct reply r;
+	char out[300], setl[80];
+	uint16_t port = free_port();
+	json_t *doc;
+
+	(void)state;
+	snprintf(out, sizeof(out), "%s/linger.out", it_tmpdir);
+	snprintf(setl, sizeof(setl), "api.listen=127.0.0.1:%u", port);
+	setenv("INGENIUM_API_TOKEN", TOKEN, 1);
+	{
+		const char *argv[] = { it_bin, "run", "-c", "config/ingenium.yaml", "--set", setl,
+				       "--set", "feed.rate=0", "--linger", NULL };
+		it_run_pid = it_spawn(argv, out, false);
+	}
+	unsetenv("INGENIUM_API_TOKEN");
+	assert_true(it_run_pid > 0);
+	for (int i = 0; i < 1500 && it_count(out, "the run is over") == 0; i++)
+		it_msleep(20);
+	assert_int_equal(it_count(out, "the run is over"), 1);
+	assert_true(status_seq(port, &r) > 0);
+	doc = json_loads(r.body, 0, NULL);
+	assert_true(json_integer_value(json_object_get(doc, "fills")) > 0);
+	json_decref(doc);
+	assert_int_equal(it_reap(&it_run_pid, SIGINT, 20000), 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -638,6 +668,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_api_controls, it_teardown),
 		cmocka_unit_test_teardown(test_api_not_in_backtest, it_teardown),
 		cmocka_unit_test_teardown(test_api_controls_crash, it_teardown),
+		cmocka_unit_test_teardown(test_api_linger, it_teardown),
 	};
 	int rc;
 
