@@ -51,6 +51,15 @@ PLUGIN_SRCS := $(sort $(wildcard test/plugins/*.c))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+
+# The dashboard's static files (src/api/www/), embedded in the binary: the
+# generator tools/embed.c (built first, with the compiler alone) turns them
+# into a C source under $(BUILD)/gen/ (docs/api.md, "Dashboard").
+WWW_FILES  := index.html app.css app.js favicon.svg
+WWW_SRCS   := $(addprefix src/api/www/,$(WWW_FILES))
+EMBED      := $(BUILD)/tools/embed
+WWW_GEN    := $(BUILD)/gen/www.c
+WWW_OBJ    := $(BUILD)/obj/gen/www.o
 APP_OBJS   := $(APP_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_OBJS  := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o)
 SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
@@ -85,7 +94,19 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(LIB): $(LIB_OBJS)
+$(EMBED): tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 $(WARN) -o $@ $<
+
+$(WWW_GEN): $(EMBED) $(WWW_SRCS)
+	@mkdir -p $(dir $@)
+	$(EMBED) $@ src/api/www $(WWW_FILES)
+
+$(WWW_OBJ): $(WWW_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS) $(WWW_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
@@ -166,7 +187,11 @@ $(FUZZ_BUILD)/obj/fuzz/%.o: fuzz/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -c $< -o $@
 
-$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+$(FUZZ_BUILD)/obj/gen/www.o: $(WWW_GEN)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS) $(FUZZ_BUILD)/obj/gen/www.o
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 

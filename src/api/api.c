@@ -1,6 +1,8 @@
 /* api.c - the HTTP status API on its own thread (see api.h). */
 #include "api/api.h"
 
+#include "api/dashboard.h"
+
 #include "core/clock.h"
 #include "core/log.h"
 #include "ingenium/error.h"
@@ -777,6 +779,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (strcmp(url, "/healthz") == 0)
 		return reply_const(c, 200, "{\"ok\":true}");
+	if (ig_dash_path(url)) /* the dashboard's static files: no token (they hold no data) */
+		return ig_dash_serve(c, method, url);
 
 	alen = client_addr(c, addr);
 	now_ns = ig_clock_mono_ns();
