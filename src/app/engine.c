@@ -2,6 +2,8 @@
  * engine.h). The drivers are in src/core/driver*.c. */
 #include "app/engine.h"
 
+#include "api/events.h"
+
 #include "core/clock.h"
 #include "core/log.h"
 #include "ingenium/error.h"
@@ -188,6 +190,7 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 		.venue = vt != NULL ? vt->name : "",
 	};
 	struct ig_api_ctl ctl = { e, api_control, api_control_status, api_strategy_index };
+	int rc;
 
 	e->snap_pub = ig_snap_pub_create();
 	e->lat_pub = ig_snap_pub_create();
@@ -198,8 +201,24 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 	ig_oms_stage_set_publisher(&e->oms_stage, e->snap_pub, e->cfg->api.publish_ms,
 				   e->symbol_names, e->ninstruments);
 	ig_exec_set_publisher(&e->exec, e->lat_pub, e->cfg->api.publish_ms);
-	return ig_api_start(&e->api, &e->cfg->api, e->snap_pub, e->lat_pub, &info, &ctl, err,
-			    errlen);
+	{
+		const char *names[IG_MAX_STRATEGIES];
+		struct ig_events_names n = { 0, names, e->ninstruments, e->symbol_names };
+		for (uint32_t i = 0; i < e->cfg->nstrategies && i < IG_MAX_STRATEGIES; i++)
+			names[n.nstrategies++] = e->cfg->strategies[i].name;
+		e->api_events = ig_events_create(&n);
+		if (e->api_events == NULL) {
+			snprintf(err, errlen, "api: out of memory");
+			return IG_ENOMEM;
+		}
+		/* After recovery: the OMS seeds the ring with the books' open
+		 * orders at its first poll. */
+		ig_oms_stage_set_events(&e->oms_stage, e->api_events);
+	}
+	rc = ig_api_start(&e->api, &e->cfg->api, e->snap_pub, e->lat_pub, &info, &ctl, err, errlen);
+	if (rc == 0)
+		ig_api_set_events(e->api, e->api_events);
+	return rc;
 }
 
 /* Stops the API thread and frees the snapshots (rcu_barrier first). */
@@ -207,6 +226,9 @@ static void stop_api(struct ig_engine *e)
 {
 	ig_api_stop(e->api);
 	e->api = NULL;
+	ig_oms_stage_set_events(&e->oms_stage, NULL);
+	ig_events_destroy(e->api_events);
+	e->api_events = NULL;
 	ig_snap_pub_destroy(e->snap_pub);
 	ig_snap_pub_destroy(e->lat_pub);
 	e->snap_pub = NULL;
