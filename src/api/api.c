@@ -1,5 +1,6 @@
 /* api.c - the HTTP status API on its own thread (see api.h). */
 #include "api/api.h"
+#include "api/events.h"
 
 #include "api/dashboard.h"
 
@@ -458,10 +459,17 @@ struct ig_api {
 	int64_t t_start_ns;          /* CLOCK_MONOTONIC */
 	struct ig_api_limiter lim;   /* API thread */
 	struct ig_api_ctl ctl;       /* control == NULL: no controls */
+	struct ig_events *events;    /* atomic pointer (ig_api_set_events), NULL = none */
 	pthread_t thread;
 	bool stop;                   /* atomic */
 	uint16_t port;
 };
+
+/* The event hub, or NULL. */
+static struct ig_events *events_of(const struct ig_api *api)
+{
+	return __atomic_load_n(&api->events, __ATOMIC_ACQUIRE);
+}
 
 /* A marker for the first call of a request (libmicrohttpd calls the
  * handler again for each part of a body). */
@@ -562,12 +570,17 @@ static enum MHD_Result serve(struct ig_api *api, struct MHD_Connection *c, const
 	if (snap == NULL) {
 		rc = reply_const(c, 503, "{\"error\":\"no snapshot yet: the engine is starting\"}");
 	} else if (strcmp(url, "/api/v1/status") == 0) {
-		rc = reply_json(c, 200, ig_api_status_json(snap, &info));
+		json_t *doc = ig_api_status_json(snap, &info);
+		if (doc != NULL && events_of(api) != NULL)
+			json_object_set_new(doc, "events", ig_events_status_json(events_of(api)));
+		rc = reply_json(c, 200, doc);
 	} else {
 		size_t len = 0;
 		const struct ig_snapshot *ls = api->lat != NULL ? ig_snap_current(api->lat) : NULL;
 		char *text = ig_api_metrics_text(snap, ls != NULL ? &ls->tick_to_order : NULL, &info,
 						 &len);
+		if (text != NULL && events_of(api) != NULL)
+			text = ig_events_metrics_append(events_of(api), text, &len);
 		rc = text != NULL ? reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
 					  true)
 				  : reply_const(c, 500, "{\"error\":\"out of memory\"}");
@@ -755,7 +768,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	known = strcmp(url, "/healthz") == 0 || strcmp(url, "/api/v1/status") == 0 ||
-		strcmp(url, "/metrics") == 0;
+		strcmp(url, "/metrics") == 0 ||
+		(events_of(api) != NULL && ig_events_is_path(url));
 	route = ig_api_control_route(method, url, &rt);
 	if (route == 405 || (route == 0 && known && strcmp(method, "GET") != 0 &&
 			     strcmp(method, "HEAD") != 0))
@@ -813,6 +827,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return control(api, c, &rt, NULL, 0);
 	if (!known)
 		return reply_const(c, 404, "{\"error\":\"not found\"}");
+	if (events_of(api) != NULL && ig_events_is_path(url))
+		return (enum MHD_Result)ig_events_serve(events_of(api), c, url, method);
 	return serve(api, c, url);
 }
 
@@ -835,9 +851,18 @@ static void *api_thread(void *arg)
 		/* Wakes at least every 50 ms for the retired snapshots and the
 		 * stop flag. */
 		MHD_run_wait(api->mhd, 50);
+		if (events_of(api) != NULL)
+			ig_events_drain(events_of(api), ig_clock_mono_ns());
 		ig_snap_reclaim(api->pub);
 		if (api->lat != NULL)
 			ig_snap_reclaim(api->lat);
+	}
+	if (events_of(api) != NULL) {
+		/* No suspended connection may be left for MHD_stop_daemon: end
+		 * every event stream, resume them and let them finish. */
+		ig_events_stop_clients(events_of(api));
+		for (int i = 0; i < 4; i++)
+			MHD_run_wait(api->mhd, 0);
 	}
 	MHD_stop_daemon(api->mhd);
 	api->mhd = NULL;
@@ -887,7 +912,9 @@ int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_sn
 	bool lo = false;
 	const char *why, *tok;
 	struct ig_api *api;
-	unsigned flags = MHD_USE_ERROR_LOG;
+	/* Suspend/resume: the event stream (events.h) parks a connection with
+	 * nothing to send. */
+	unsigned flags = MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	const union MHD_DaemonInfo *di;
 
 	*out = NULL;
@@ -986,6 +1013,11 @@ no_thread:
 		api_free(api);
 		return IG_ETHREAD;
 	}
+}
+
+void ig_api_set_events(struct ig_api *api, struct ig_events *ev)
+{
+	__atomic_store_n(&api->events, ev, __ATOMIC_RELEASE);
 }
 
 uint16_t ig_api_port(const struct ig_api *api)

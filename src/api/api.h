@@ -112,6 +112,7 @@ struct ig_api_info {
 };
 
 struct ig_api;
+struct ig_events;
 
 /* Reads the token from the environment variable cfg->token_env, binds
  * cfg->listen (TLS with cfg->tls_cert/tls_key) and starts the API thread.
@@ -125,6 +126,12 @@ struct ig_api;
 int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_snap_pub *pub,
 		 struct ig_snap_pub *lat, const struct ig_api_info *info,
 		 const struct ig_api_ctl *ctl, char *err, size_t errlen);
+
+/* Serves /api/v1/orders, /api/v1/fills and /api/v1/events from ev
+ * (api/events.h; it must outlive the API) and drains it on the API
+ * thread. Until it is called those paths are 404. Main thread, right
+ * after ig_api_start. */
+void ig_api_set_events(struct ig_api *api, struct ig_events *ev);
 
 /* The port bound (useful with port 0). */
 uint16_t ig_api_port(const struct ig_api *api);

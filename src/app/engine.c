@@ -2,6 +2,8 @@
  * engine.h). The drivers are in src/core/driver*.c. */
 #include "app/engine.h"
 
+#include "api/events.h"
+
 #include "core/clock.h"
 #include "core/log.h"
 #include "ingenium/error.h"
@@ -217,12 +219,27 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 	ig_oms_stage_set_publisher(&e->oms_stage, e->snap_pub, e->cfg->api.publish_ms,
 				   e->symbol_names, e->ninstruments);
 	ig_exec_set_publisher(&e->exec, e->lat_pub, e->cfg->api.publish_ms);
+	{
+		const char *names[IG_MAX_STRATEGIES];
+		struct ig_events_names n = { 0, names, e->ninstruments, e->symbol_names };
+		for (uint32_t i = 0; i < e->cfg->nstrategies && i < IG_MAX_STRATEGIES; i++)
+			names[n.nstrategies++] = e->cfg->strategies[i].name;
+		e->api_events = ig_events_create(&n);
+		if (e->api_events == NULL) {
+			snprintf(err, errlen, "api: out of memory");
+			return IG_ENOMEM;
+		}
+		/* After recovery: the OMS seeds the ring with the books' open
+		 * orders at its first poll. */
+		ig_oms_stage_set_events(&e->oms_stage, e->api_events);
+	}
 	rc = ig_api_start(&e->api, &e->cfg->api, e->snap_pub, e->lat_pub, &info, &ctl, err,
 			  errlen);
 	if (rc == 0) {
 		/* The host as configured, the port as bound (port 0 picks one). */
 		const char *colon = strrchr(e->cfg->api.listen, ':');
 		int hlen = colon != NULL ? (int)(colon - e->cfg->api.listen) : 0;
+		ig_api_set_events(e->api, e->api_events);
 		ig_log_info("api: serving %s://%.*s:%u/ (dashboard at /; bearer token from $%s)",
 			    e->cfg->api.tls_cert[0] != '\0' ? "https" : "http", hlen,
 			    e->cfg->api.listen, (unsigned)ig_api_port(e->api), e->cfg->api.token_env);
@@ -235,6 +252,9 @@ static void stop_api(struct ig_engine *e)
 {
 	ig_api_stop(e->api);
 	e->api = NULL;
+	ig_oms_stage_set_events(&e->oms_stage, NULL);
+	ig_events_destroy(e->api_events);
+	e->api_events = NULL;
 	ig_snap_pub_destroy(e->snap_pub);
 	ig_snap_pub_destroy(e->lat_pub);
 	e->snap_pub = NULL;

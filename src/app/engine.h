@@ -110,6 +110,7 @@ struct ig_engine {
 	struct ig_snap_pub *snap_pub;
 	struct ig_snap_pub *lat_pub;            /* the executor's (tick-to-order) */
 	struct ig_api *api;
+	struct ig_events *api_events;              /* OMS -> API: orders, fills, the event stream */
 
 	/* results, after ig_engine_run */
 	uint64_t md_events;                     /* market-data events in */

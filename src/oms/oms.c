@@ -113,6 +113,12 @@ void ig_oms_set_observer(struct ig_oms *oms, ig_oms_observer_fn fn, void *arg)
 	oms->observer_arg = arg;
 }
 
+void ig_oms_set_tap(struct ig_oms *oms, ig_oms_tap_fn fn, void *arg)
+{
+	oms->tap = fn;
+	oms->tap_arg = arg;
+}
+
 void ig_oms_totals(const struct ig_oms *oms, uint32_t strategy, struct ig_oms_totals *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -253,6 +259,8 @@ static void deny(struct ig_oms *oms, const struct ig_event *in, int reason, stru
 	s->rejects[reason]++;
 	log_order_event(oms, &ev);
 	to_strategy(oms, out, in->hdr.strategy_id, &ev);
+	if (oms->tap != NULL)
+		oms->tap(oms->tap_arg, oms, &ev, NULL);
 }
 
 static void send_update(struct ig_oms *oms, const struct ig_event *cause, uint16_t sid,
@@ -278,6 +286,8 @@ static void send_update(struct ig_oms *oms, const struct ig_event *cause, uint16
 	u->reason = reason;
 	to_strategy(oms, out, sid, &ev);
 	jrec(oms, out, &ev, IG_EVF_J_DERIVED);
+	if (oms->tap != NULL)
+		oms->tap(oms->tap_arg, oms, &ev, r);
 }
 
 /* Releases what an order still holds in the open-order totals. */
@@ -707,6 +717,8 @@ static void deny_release(struct ig_oms *oms, struct ig_oms_strategy *s, const st
 	s->rejects[reason]++;
 	log_order_event(oms, &ev);
 	to_strategy(oms, out, sid, &ev);
+	if (oms->tap != NULL)
+		oms->tap(oms->tap_arg, oms, &ev, r);
 	if (r->state == IG_OS_SUBMITTED)
 		ig_order_transition(&s->om, r, IG_OS_ACCEPTED); /* held: never acked */
 	move(oms, s, cause, r, IG_OS_DENIED, (uint8_t)reason, out);
@@ -1131,6 +1143,8 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	ev.body.fill.last = r->filled_qty == r->qty;
 	log_order_event(oms, &ev);
 	to_strategy(oms, out, in->hdr.strategy_id, &ev);
+	if (oms->tap != NULL)
+		oms->tap(oms->tap_arg, oms, &ev, r);
 	if (s->pos[k].mark_px == 0)
 		s->pos[k].mark_px = f->px;
 	revalue(oms, s);

@@ -192,6 +192,14 @@ struct ig_oms;
  * OMS through its accessor functions, never change it. */
 typedef void (*ig_oms_observer_fn)(void *arg, const struct ig_oms *oms, const struct ig_event *ev);
 
+/* A tap on the order flow (ig_oms_set_tap): called on the OMS's thread
+ * with each order update (ev an IG_EV_ORDER_UPDATE, r the order in its new
+ * state), each applied fill (IG_EV_FILL, r the order) and each risk
+ * denial (IG_EV_REJECT with by_venue 0; r the order when one existed,
+ * else NULL). It must not change the OMS, wait or allocate. */
+typedef void (*ig_oms_tap_fn)(void *arg, const struct ig_oms *oms, const struct ig_event *ev,
+			      const struct ig_order_rec *r);
+
 struct ig_oms {
 	const struct ig_config *cfg;
 	uint32_t nstrategies;
@@ -222,6 +230,8 @@ struct ig_oms {
 	struct ig_emit *cur_out;              /* the emitter of the handle call in progress */
 	ig_oms_observer_fn observer;          /* ig_oms_set_observer, NULL = none */
 	void *observer_arg;
+	ig_oms_tap_fn tap;                    /* ig_oms_set_tap, NULL = none */
+	void *tap_arg;
 	bool journal;                         /* emit journal records (IG_STAGE_JOURNAL) */
 	bool quiet_orders;                    /* no per-order/fill/reject log lines */
 	bool announce;                        /* send recovered positions to the strategies */
@@ -353,6 +363,10 @@ int64_t ig_oms_capital(const struct ig_oms *oms, uint32_t strategy);
 /* Sets (or, fn NULL, clears) the observer (ig_oms_observer_fn above), e.g.
  * the backtest report collector. Main thread, before the run. */
 void ig_oms_set_observer(struct ig_oms *oms, ig_oms_observer_fn fn, void *arg);
+
+/* Sets (or, fn NULL, clears) the order-flow tap (ig_oms_tap_fn above),
+ * e.g. the API's event ring. Main thread, before the run. */
+void ig_oms_set_tap(struct ig_oms *oms, ig_oms_tap_fn fn, void *arg);
 
 /* Engages (on = true) or clears the kill switch, as an IG_CTL_KILL_SWITCH
  * control event would: engaging cancels every open order of every

@@ -2,6 +2,7 @@
  * oms_stage.h). */
 #include "oms/oms_stage.h"
 
+#include "api/events.h"
 #include "api/snapshot.h"
 #include "core/clock.h"
 #include "core/jsonx.h"
@@ -106,6 +107,12 @@ void ig_oms_stage_set_publisher(struct ig_oms_stage *st, struct ig_snap_pub *pub
 	st->ninstruments = ninstruments;
 }
 
+void ig_oms_stage_set_events(struct ig_oms_stage *st, struct ig_events *ev)
+{
+	st->events = ev;
+	ig_oms_set_tap(st->oms, ev != NULL ? ig_events_oms_tap : NULL, ev);
+}
+
 /* Fills snap from the books. OMS thread. */
 static void snapshot_fill(const struct ig_oms_stage *st, struct ig_snapshot *snap)
 {
@@ -201,6 +208,9 @@ static int oms_stage_poll(void *self, int64_t now_ns, struct ig_emit *out)
 				 __ATOMIC_RELEASE);
 		n++;
 	}
+	/* After the controls: a state they changed goes out this cycle. */
+	if (st->events != NULL)
+		ig_events_oms_poll(st->events, st->oms);
 	return n;
 }
 

@@ -88,6 +88,7 @@ struct ig_oms_stage {
 	int64_t next_publish_ns;      /* CLOCK_MONOTONIC of the next publish; 0 = at once */
 	const char *const *symbols;   /* instrument names, for the snapshot */
 	uint16_t ninstruments;
+	struct ig_events *events;     /* the API's event ring (api/events.h), NULL = none */
 };
 
 struct ig_snap_pub;
@@ -98,6 +99,14 @@ struct ig_snap_pub;
 void ig_oms_stage_set_publisher(struct ig_oms_stage *st, struct ig_snap_pub *pub,
 				int64_t publish_ms, const char *const *symbols,
 				uint16_t ninstruments);
+
+struct ig_events;
+
+/* Feeds the API's event ring (api/events.h): sets the OMS's tap to it
+ * (order updates, fills, denials) and, from poll, seeds it with the open
+ * orders and pushes trading-state changes. ev NULL detaches. Before the
+ * run (after any recovery), main thread. */
+void ig_oms_stage_set_events(struct ig_oms_stage *st, struct ig_events *ev);
 
 /* Wraps oms (after any recovery: a kill switch engaged in the books stays
  * the wanted state). */
