@@ -409,9 +409,20 @@ struct ig_api {
 	uint16_t port;
 };
 
-/* A marker for the first call of a request (libmicrohttpd calls the
- * handler again for each part of a body). */
-static int first_call_marker;
+/* Markers of a request's progress in *con_cls (libmicrohttpd calls the
+ * handler once with the headers, then for each part of a body, then once
+ * more with none): waiting for the end of an empty body (the answer
+ * comes then, so the connection can be kept alive), or answered. */
+static int wait_marker, done_marker;
+
+/* True if the request announces a body (a Content-Length other than 0,
+ * or any Transfer-Encoding). */
+static bool has_body(struct MHD_Connection *c)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+	return (cl != NULL && strcmp(cl, "0") != 0) ||
+	       MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") != NULL;
+}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
 			     char *body, size_t len, bool must_free)
@@ -618,7 +629,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	uint8_t addr[16];
 	size_t alen;
 	int64_t now_ns, wait_ns;
-	const char *cl;
 	bool known;
 	struct ig_api_route rt;
 	int route;
@@ -626,10 +636,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	(void)upload_data;
 	if (*con_cls == NULL) {
-		*con_cls = &first_call_marker;
+		/* The headers arrived: from now on the connection may idle for
+		 * IG_API_CONN_TIMEOUT_S, not the short timeout it had while the
+		 * request was incomplete. */
+		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+					  (unsigned int)IG_API_CONN_TIMEOUT_S);
+		if (!has_body(c)) {
+			/* Answer at the next call, once the (empty) body is read:
+			 * an answer queued before that closes the connection. */
+			*con_cls = &wait_marker;
+			return MHD_YES;
+		}
+		/* A body: answered now (405, 404 or 413 below); the connection
+		 * closes after it, the body unread. */
+		*con_cls = &done_marker;
+	} else if (*con_cls == &wait_marker && *upload_data_size == 0) {
+		*con_cls = &done_marker;
 	} else {
-		/* A later call: a body we did not ask for; drop it (the reply is
-		 * queued already). */
+		/* A body we did not ask for, or a call after the answer: drop
+		 * it (the reply is queued already). */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -641,9 +666,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply_const(c, 405, "{\"error\":\"method not allowed\"}");
 	if (route == 404 || (route == 0 && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0))
 		return reply_const(c, 404, "{\"error\":\"not found\"}");
-	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-	if ((cl != NULL && strcmp(cl, "0") != 0) ||
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") != NULL)
+	if (has_body(c))
 		return reply_const(c, 413, "{\"error\":\"a request body is not accepted\"}");
 	if (strcmp(url, "/healthz") == 0)
 		return reply_const(c, 200, "{\"ok\":true}");
@@ -754,6 +777,15 @@ int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_sn
 		snprintf(err, errlen, "api.listen: %s", why);
 		return IG_ECONFIG;
 	}
+	if (!lo && cfg->tls_cert[0] == '\0' && !cfg->allow_plain_remote) {
+		/* The config check refuses this first; this is the last line. */
+		snprintf(err, errlen,
+			 "api.listen: \"%s\" is not a loopback address: set api.tls_cert and "
+			 "api.tls_key (HTTPS), or api.allow_plain_remote: true to send the token in "
+			 "the clear",
+			 cfg->listen);
+		return IG_ECONFIG;
+	}
 	tok = getenv(cfg->token_env);
 	if (tok == NULL || tok[0] == '\0') {
 		snprintf(err, errlen,
@@ -799,6 +831,12 @@ int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_sn
 	}
 	if (sa.sin6_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* epoll, not select: select cannot watch a descriptor numbered
+	 * FD_SETSIZE (1024) or more, and libmicrohttpd closes such a
+	 * connection at once, so a process with many descriptors open would
+	 * serve nobody. */
+	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+		flags |= MHD_USE_EPOLL;
 	api->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, api, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR,
@@ -806,7 +844,7 @@ int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_sn
 		(size_t)IG_API_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)IG_API_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)IG_API_CONN_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)IG_API_CONN_TIMEOUT_S,
+		(unsigned)IG_API_HEADER_TIMEOUT_S,
 		api->tls_cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, api->tls_cert,
 		MHD_OPTION_HTTPS_MEM_KEY, api->tls_key, MHD_OPTION_END);
 	if (api->mhd == NULL) {
