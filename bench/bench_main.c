@@ -57,6 +57,7 @@ static const struct bench_section sections[] = {
 	{"sweep", bench_sweep, "sweep backtest runs/s at 1 and 2 jobs (forked workers)"},
 	{"pipeline", bench_pipeline, "tick-to-order through the real engine, per mode/wait/rate"},
 	{"journal", bench_journal, "journal append rate, order latency added by sync: order / batch"},
+	{"api", bench_api, "tick-to-order with the API off vs on and scraped at 10 Hz; /metrics size and render time"},
 };
 
 struct bench_target_def {
@@ -117,6 +118,12 @@ static const struct bench_target_def targets[] = {
 	 "sweep.jobs2.runs_per_s", "sweep.jobs1.runs_per_s", BENCH_GE, 1.8},
 	{"risk.check_p99", "risk check p99 < 100 ns (issue 3)", "risk.check_p99_ns", NULL, BENCH_LE,
 	 100.0},
+	{"api.on_vs_off.p50",
+	 "API on and scraped at 10 Hz vs off (shared/spin, 10k/s): no visible difference at p50 (ratio <= 1.10, issue 13)",
+	 "api.on.tick_to_order_p50_ns", "api.off.tick_to_order_p50_ns", BENCH_LE, 1.10},
+	{"api.on_vs_off.p99",
+	 "API on and scraped at 10 Hz vs off (shared/spin, 10k/s): p99 within 10% (ratio <= 1.10, issue 13)",
+	 "api.on.tick_to_order_p99_ns", "api.off.tick_to_order_p99_ns", BENCH_LE, 1.10},
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -471,9 +471,27 @@ static struct ig_events *events_of(const struct ig_api *api)
 	return __atomic_load_n(&api->events, __ATOMIC_ACQUIRE);
 }
 
-/* A marker for the first call of a request (libmicrohttpd calls the
- * handler again for each part of a body). */
-static int first_call_marker;
+/* Markers of a request's progress in *con_cls (libmicrohttpd calls the
+ * handler once with the headers, then for each part of a body, then once
+ * more with none): waiting for the end of an empty body (the answer
+ * comes then, so the connection can be kept alive), or answered. Any
+ * other non-NULL value is a params control's body (struct api_body). */
+static int wait_marker, done_marker;
+
+/* True if the request announces a body (a Content-Length other than 0,
+ * or any Transfer-Encoding). */
+static bool has_body(struct MHD_Connection *c)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+	return (cl != NULL && strcmp(cl, "0") != 0) ||
+	       MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") != NULL;
+}
+
+/* True if con_cls holds a params control's body. */
+static bool is_body(void *con_cls)
+{
+	return con_cls != NULL && con_cls != &wait_marker && con_cls != &done_marker;
+}
 
 /* The body of a params control, gathered over the handler's calls;
  * allocated once the request is authenticated, freed by on_completed. */
@@ -491,9 +509,21 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)cls;
 	(void)c;
 	(void)toe;
-	if (*con_cls != NULL && *con_cls != &first_call_marker)
+	if (is_body(*con_cls))
 		free(*con_cls);
 	*con_cls = NULL;
+}
+
+/* The value of hex digit ch, or -1. */
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
@@ -732,13 +762,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	uint8_t addr[16];
 	size_t alen;
 	int64_t now_ns, wait_ns;
-	const char *cl;
 	bool known;
 	struct ig_api_route rt;
 	int route;
 
 	(void)version;
-	if (*con_cls != NULL && *con_cls != &first_call_marker) {
+	if (is_body(*con_cls)) {
 		/* The params control's body: gather it (bounded), then act on
 		 * the last call (no more data). */
 		struct api_body *b = *con_cls;
@@ -760,10 +789,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return control(api, c, &rt, b->buf, b->len);
 	}
 	if (*con_cls == NULL) {
-		*con_cls = &first_call_marker;
+		/* The headers arrived: from now on the connection may idle for
+		 * IG_API_CONN_TIMEOUT_S, not the short timeout it had while the
+		 * request was incomplete. */
+		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+					  (unsigned int)IG_API_CONN_TIMEOUT_S);
+		if (!has_body(c)) {
+			/* Answer at the next call, once the (empty) body is read:
+			 * an answer queued before that closes the connection. */
+			*con_cls = &wait_marker;
+			return MHD_YES;
+		}
+		/* A body: answered now (405, 404 or 413 below); the connection
+		 * closes after it, the body unread. */
+		*con_cls = &done_marker;
+	} else if (*con_cls == &wait_marker && *upload_data_size == 0) {
+		*con_cls = &done_marker;
 	} else {
-		/* A later call: a body we did not ask for; drop it (the reply is
-		 * queued already). */
+		/* A body we did not ask for, or a call after the answer: drop
+		 * it (the reply is queued already). */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -776,10 +820,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply_const(c, 405, "{\"error\":\"method not allowed\"}");
 	if (route == 404 || (route == 0 && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0))
 		return reply_const(c, 404, "{\"error\":\"not found\"}");
-	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	if (route == 200 && rt.cmd == IG_CTL_PARAMS) {
 		/* The one endpoint with a body: a Content-Length up to
 		 * IG_API_BODY_MAX (checked again as it arrives). */
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 		char *end = NULL;
 		unsigned long long want = cl != NULL ? strtoull(cl, &end, 10) : 0;
 		if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") != NULL ||
@@ -787,8 +831,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return reply_const(c, 411, "{\"error\":\"a Content-Length is required\"}");
 		if (want > IG_API_BODY_MAX)
 			return reply_const(c, 413, "{\"error\":\"the body is over 4096 bytes\"}");
-	} else if ((cl != NULL && strcmp(cl, "0") != 0) ||
-		   MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") != NULL) {
+	} else if (has_body(c)) {
 		return reply_const(c, 413, "{\"error\":\"a request body is not accepted\"}");
 	}
 	if (strcmp(url, "/healthz") == 0)
@@ -830,6 +873,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (events_of(api) != NULL && ig_events_is_path(url))
 		return (enum MHD_Result)ig_events_serve(events_of(api), c, url, method);
 	return serve(api, c, url);
+}
+
+/* libmicrohttpd's URL decoding, in place: %HH becomes its byte, except
+ * %00, which stays as written. Decoded, a NUL would end the path early:
+ * "/static/app.js%00.txt" would serve app.js, and every route would
+ * match a longer path. Returns the new length. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *w = s;
+	const char *r = s;
+
+	(void)cls;
+	(void)c;
+	while (*r != '\0') {
+		int hi, lo;
+		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 &&
+		    (hi | lo) != 0) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 /* libmicrohttpd's own messages (a request too big, a closed connection)
@@ -923,6 +991,15 @@ int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_sn
 		snprintf(err, errlen, "api.listen: %s", why);
 		return IG_ECONFIG;
 	}
+	if (!lo && cfg->tls_cert[0] == '\0' && !cfg->allow_plain_remote) {
+		/* The config check refuses this first; this is the last line. */
+		snprintf(err, errlen,
+			 "api.listen: \"%s\" is not a loopback address: set api.tls_cert and "
+			 "api.tls_key (HTTPS), or api.allow_plain_remote: true to send the token in "
+			 "the clear",
+			 cfg->listen);
+		return IG_ECONFIG;
+	}
 	tok = getenv(cfg->token_env);
 	if (tok == NULL || tok[0] == '\0') {
 		snprintf(err, errlen,
@@ -968,15 +1045,22 @@ int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_sn
 	}
 	if (sa.sin6_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* epoll, not select: select cannot watch a descriptor numbered
+	 * FD_SETSIZE (1024) or more, and libmicrohttpd closes such a
+	 * connection at once, so a process with many descriptors open would
+	 * serve nobody. */
+	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+		flags |= MHD_USE_EPOLL;
 	api->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, api, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
+		NULL,
 		MHD_OPTION_SOCK_ADDR,
 		(const struct sockaddr *)&sa, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)IG_API_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)IG_API_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)IG_API_CONN_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)IG_API_CONN_TIMEOUT_S,
+		(unsigned)IG_API_HEADER_TIMEOUT_S,
 		api->tls_cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, api->tls_cert,
 		MHD_OPTION_HTTPS_MEM_KEY, api->tls_key, MHD_OPTION_END);
 	if (api->mhd == NULL) {

@@ -17,7 +17,8 @@
  * IG_API_FAIL_MAX failures within IG_API_FAIL_WINDOW_MS gets 429 for a
  * time that doubles with each such burst (ig_api_limiter_*; the server
  * never sleeps). Limits: per-connection memory (headers and any body),
- * connection count (total and per address), idle timeout; GET and HEAD
+ * connection count (total and per address), idle timeouts (short until a
+ * whole request has arrived, longer for keep-alive); GET and HEAD
  * serve the documents, POST and DELETE the operator controls (through
  * struct ig_api_ctl); a request with a body gets 413.
  *
@@ -52,7 +53,8 @@
 #define IG_API_CONN_MEMORY 16384          /* bytes per connection: request line + headers */
 #define IG_API_CONN_LIMIT 64              /* connections at once */
 #define IG_API_CONN_PER_IP 16
-#define IG_API_CONN_TIMEOUT_S 10          /* idle connection timeout */
+#define IG_API_CONN_TIMEOUT_S 10          /* idle timeout once a whole request arrived (keep-alive) */
+#define IG_API_HEADER_TIMEOUT_S 2         /* idle timeout before that (a new or half-sent request) */
 #define IG_API_CTL_WAIT_MS 2000           /* longest wait for a control's outcome (504) */
 #define IG_API_BODY_MAX 4096              /* bytes of a request body (the params control) */
 
