@@ -177,6 +177,14 @@ static int api_strategy_index(void *ctx, const char *name)
 	return ig_engine_strategy_index(ctx, name);
 }
 
+/* The back-pressure count so far (ig_driver_backpressure_live); ctx is
+ * the engine. Any thread. */
+static uint64_t api_backpressure(void *ctx)
+{
+	const struct ig_engine *e = ctx;
+	return ig_driver_backpressure_live(&e->drv);
+}
+
 /* The snapshot publisher on the OMS stage, and the API thread. Returns 0
  * or the API's error (err set). */
 static int start_api(struct ig_engine *e, char *err, size_t errlen)
@@ -188,6 +196,7 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 		.venue = vt != NULL ? vt->name : "",
 	};
 	struct ig_api_ctl ctl = { e, api_control, api_control_status, api_strategy_index };
+	struct ig_api_extra extra = { 0 };
 
 	e->snap_pub = ig_snap_pub_create();
 	e->lat_pub = ig_snap_pub_create();
@@ -198,8 +207,22 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 	ig_oms_stage_set_publisher(&e->oms_stage, e->snap_pub, e->cfg->api.publish_ms,
 				   e->symbol_names, e->ninstruments);
 	ig_exec_set_publisher(&e->exec, e->lat_pub, e->cfg->api.publish_ms);
-	return ig_api_start(&e->api, &e->cfg->api, e->snap_pub, e->lat_pub, &info, &ctl, err,
-			    errlen);
+	if (e->journal_on) {
+		e->jrnl_pub = ig_snap_pub_create();
+		if (e->jrnl_pub == NULL) {
+			snprintf(err, errlen, "api: out of memory");
+			return IG_ENOMEM;
+		}
+		ig_jstage_set_publisher(&e->journal, e->jrnl_pub, e->cfg->api.publish_ms);
+	}
+	/* The config is never written after load (config.h), so the API
+	 * thread may read it for /api/v1/config. */
+	extra.cfg = e->cfg;
+	extra.journal = e->jrnl_pub;
+	extra.backpressure = api_backpressure;
+	extra.backpressure_ctx = e;
+	return ig_api_start_ex(&e->api, &e->cfg->api, e->snap_pub, e->lat_pub, &info, &ctl, &extra,
+			       err, errlen);
 }
 
 /* Stops the API thread and frees the snapshots (rcu_barrier first). */
@@ -209,8 +232,10 @@ static void stop_api(struct ig_engine *e)
 	e->api = NULL;
 	ig_snap_pub_destroy(e->snap_pub);
 	ig_snap_pub_destroy(e->lat_pub);
+	ig_snap_pub_destroy(e->jrnl_pub);
 	e->snap_pub = NULL;
 	e->lat_pub = NULL;
+	e->jrnl_pub = NULL;
 }
 
 int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
