@@ -1,5 +1,6 @@
 /*
- * api.h - the HTTP status API: /healthz, /api/v1/status, /metrics and the
+ * api.h - the HTTP status API: /healthz, /api/v1/status, /api/v1/risk,
+ * /api/v1/config, /metrics and the
  * operator controls (docs/api.md), served by libmicrohttpd on the API's own thread.
  *
  * Design
