@@ -1,8 +1,8 @@
 /* api.c - the HTTP status API on its own thread (see api.h). */
 #include "api/api.h"
-#include "api/events.h"
-
 #include "api/dashboard.h"
+#include "api/events.h"
+#include "api/prom.h"
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -285,159 +285,74 @@ json_t *ig_api_status_json(const struct ig_snapshot *snap, const struct ig_api_i
 			 "rejects", rejects_json(snap->rejects), "strategies", strats);
 }
 
-/* A growing text buffer; on failure it stays failed (ok = false). */
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool ok;
-};
-
-static void bput(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void bput(struct buf *b, const char *fmt, ...)
+/* The families every page has (docs/api.md, the first table), into b. */
+static void metrics_core(struct ig__buf *b, const struct ig_snapshot *snap,
+			 const struct ig_snap_latency *lat, const struct ig_api_info *info)
 {
-	va_list ap;
-	int n;
+	static const int64_t lat_bound[IG_SNAP_LAT_BUCKETS] = IG_SNAP_LAT_BOUNDS_NS;
+	char v[IG_FIXED_STRLEN], name[2 * IG_CFG_NAME_MAX + 1], sym[2 * IG_CFG_NAME_MAX + 1];
+	char ver[2 * IG_CFG_NAME_MAX + 1];
 
-	if (!b->ok)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->ok = false;
-			return;
-		}
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		{
-			size_t cap = b->cap * 2 + (size_t)n;
-			char *p = realloc(b->p, cap);
-			if (p == NULL) {
-				b->ok = false;
-				return;
-			}
-			b->p = p;
-			b->cap = cap;
+	ig__label_escape(info->version, ver, sizeof(ver));
+	ig__metric_head(b, "ingenium_build_info", "gauge", "Build information; always 1.");
+	ig__bput(b, "ingenium_build_info{version=\"%s\"} 1\n", ver);
+	ig__metric_head(b, "ingenium_uptime_seconds", "gauge", "Seconds since the API started.");
+	ig__bput(b, "ingenium_uptime_seconds %lld\n", (long long)info->uptime_s);
+	ig__metric_head(b, "ingenium_kill_switch", "gauge", "1 while the kill switch is engaged.");
+	ig__bput(b, "ingenium_kill_switch %d\n", snap->kill_switch ? 1 : 0);
+	ig__metric_head(b, "ingenium_orders_total", "counter", "Orders sent to the venue.");
+	ig__bput(b, "ingenium_orders_total %llu\n", (unsigned long long)snap->orders);
+	ig__metric_head(b, "ingenium_fills_total", "counter", "Fills applied.");
+	ig__bput(b, "ingenium_fills_total %llu\n", (unsigned long long)snap->fills);
+	ig__metric_head(b, "ingenium_rejects_total", "counter",
+		    "Orders denied by risk or rejected by the venue, by reason.");
+	for (int r = 1; r < IG_RJ__COUNT; r++)
+		ig__bput(b, "ingenium_rejects_total{reason=\"%s\"} %llu\n",
+		     ig_reject_reason_name((enum ig_reject_reason)r),
+		     (unsigned long long)snap->rejects[r]);
+	ig__metric_head(b, "ingenium_position", "gauge", "Net position per strategy and symbol, base units.");
+	for (uint32_t i = 0; i < snap->nstrategies; i++) {
+		ig__label_escape(snap->s[i].name, name, sizeof(name));
+		for (uint16_t k = 0; k < snap->ninstruments; k++) {
+			ig__label_escape(snap->symbols[k], sym, sizeof(sym));
+			ig_fixed_format(snap->s[i].qty[k], v, sizeof(v));
+			ig__bput(b, "ingenium_position{strategy=\"%s\",symbol=\"%s\"} %s\n", name, sym, v);
 		}
 	}
-}
-
-/* A label value with \, " and newline escaped (Prometheus text format). */
-static void label_escape(const char *s, char *out, size_t cap)
-{
-	size_t j = 0;
-	for (; *s != '\0' && j + 3 < cap; s++) {
-		if (*s == '\\' || *s == '"') {
-			out[j++] = '\\';
-			out[j++] = *s;
-		} else if (*s == '\n') {
-			out[j++] = '\\';
-			out[j++] = 'n';
-		} else {
-			out[j++] = *s;
-		}
+	ig__metric_head(b, "ingenium_equity", "gauge", "Equity per strategy (cash + positions at the mark), quote units.");
+	for (uint32_t i = 0; i < snap->nstrategies; i++) {
+		ig__label_escape(snap->s[i].name, name, sizeof(name));
+		ig_fixed_format(snap->s[i].equity, v, sizeof(v));
+		ig__bput(b, "ingenium_equity{strategy=\"%s\"} %s\n", name, v);
 	}
-	out[j] = '\0';
-}
-
-static void metric_head(struct buf *b, const char *name, const char *type, const char *help)
-{
-	bput(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* Nanoseconds (>= 0) as decimal seconds, exact, no trailing zeros
- * ("0.000025", "3.00004", "1"). */
-static void ns_seconds(int64_t ns, char *buf, size_t cap)
-{
-	int n;
-
-	if (ns < 0)
-		ns = 0;
-	n = snprintf(buf, cap, "%lld.%09lld", (long long)(ns / 1000000000),
-		     (long long)(ns % 1000000000));
-	if (n <= 0 || (size_t)n >= cap)
-		return;
-	while (n > 0 && buf[n - 1] == '0')
-		buf[--n] = '\0';
-	if (n > 0 && buf[n - 1] == '.')
-		buf[--n] = '\0';
-}
-
-static void latency_metrics(struct buf *b, const struct ig_snap_latency *l)
-{
-	static const int64_t bound[IG_SNAP_LAT_BUCKETS] = IG_SNAP_LAT_BOUNDS_NS;
-	uint64_t cum = 0;
-	char v[IG_FIXED_STRLEN];
-
-	metric_head(b, "ingenium_tick_to_order_seconds", "histogram",
-		    "Time from a tick's ingress to the order it caused reaching the executor.");
-	for (int i = 0; i < IG_SNAP_LAT_BUCKETS; i++) {
-		cum += l->bucket[i];
-		ns_seconds(bound[i], v, sizeof(v));
-		bput(b, "ingenium_tick_to_order_seconds_bucket{le=\"%s\"} %llu\n", v,
-		     (unsigned long long)cum);
+	ig__metric_head(b, "ingenium_strategy_orders_total", "counter", "Orders sent to the venue per strategy.");
+	for (uint32_t i = 0; i < snap->nstrategies; i++) {
+		ig__label_escape(snap->s[i].name, name, sizeof(name));
+		ig__bput(b, "ingenium_strategy_orders_total{strategy=\"%s\"} %llu\n", name,
+		     (unsigned long long)snap->s[i].orders);
 	}
-	cum += l->bucket[IG_SNAP_LAT_BUCKETS];
-	bput(b, "ingenium_tick_to_order_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
-	ns_seconds(l->sum_ns, v, sizeof(v));
-	bput(b, "ingenium_tick_to_order_seconds_sum %s\n", v);
-	bput(b, "ingenium_tick_to_order_seconds_count %llu\n", (unsigned long long)l->count);
+	if (lat != NULL)
+		ig__histogram(b, "ingenium_tick_to_order_seconds",
+			      "Time from a tick's ingress to the order it caused reaching the executor.",
+			      lat_bound, lat);
 }
 
 char *ig_api_metrics_text(const struct ig_snapshot *snap, const struct ig_snap_latency *lat,
 			  const struct ig_api_info *info, size_t *len)
 {
-	struct buf b = { malloc(4096), 0, 4096, true };
-	char v[IG_FIXED_STRLEN], name[2 * IG_CFG_NAME_MAX + 1], sym[2 * IG_CFG_NAME_MAX + 1];
-	char ver[2 * IG_CFG_NAME_MAX + 1];
+	struct ig_api_metrics_src src = { .snap = snap, .tick_to_order = lat };
+	return ig_api_metrics_page(&src, info, len);
+}
+
+char *ig_api_metrics_page(const struct ig_api_metrics_src *src, const struct ig_api_info *info,
+			  size_t *len)
+{
+	struct ig__buf b = { malloc(8192), 0, 8192, true };
 
 	if (b.p == NULL)
 		return NULL;
-	label_escape(info->version, ver, sizeof(ver));
-	metric_head(&b, "ingenium_build_info", "gauge", "Build information; always 1.");
-	bput(&b, "ingenium_build_info{version=\"%s\"} 1\n", ver);
-	metric_head(&b, "ingenium_uptime_seconds", "gauge", "Seconds since the API started.");
-	bput(&b, "ingenium_uptime_seconds %lld\n", (long long)info->uptime_s);
-	metric_head(&b, "ingenium_kill_switch", "gauge", "1 while the kill switch is engaged.");
-	bput(&b, "ingenium_kill_switch %d\n", snap->kill_switch ? 1 : 0);
-	metric_head(&b, "ingenium_orders_total", "counter", "Orders sent to the venue.");
-	bput(&b, "ingenium_orders_total %llu\n", (unsigned long long)snap->orders);
-	metric_head(&b, "ingenium_fills_total", "counter", "Fills applied.");
-	bput(&b, "ingenium_fills_total %llu\n", (unsigned long long)snap->fills);
-	metric_head(&b, "ingenium_rejects_total", "counter",
-		    "Orders denied by risk or rejected by the venue, by reason.");
-	for (int r = 1; r < IG_RJ__COUNT; r++)
-		bput(&b, "ingenium_rejects_total{reason=\"%s\"} %llu\n",
-		     ig_reject_reason_name((enum ig_reject_reason)r),
-		     (unsigned long long)snap->rejects[r]);
-	metric_head(&b, "ingenium_position", "gauge", "Net position per strategy and symbol, base units.");
-	for (uint32_t i = 0; i < snap->nstrategies; i++) {
-		label_escape(snap->s[i].name, name, sizeof(name));
-		for (uint16_t k = 0; k < snap->ninstruments; k++) {
-			label_escape(snap->symbols[k], sym, sizeof(sym));
-			ig_fixed_format(snap->s[i].qty[k], v, sizeof(v));
-			bput(&b, "ingenium_position{strategy=\"%s\",symbol=\"%s\"} %s\n", name, sym, v);
-		}
-	}
-	metric_head(&b, "ingenium_equity", "gauge", "Equity per strategy (cash + positions at the mark), quote units.");
-	for (uint32_t i = 0; i < snap->nstrategies; i++) {
-		label_escape(snap->s[i].name, name, sizeof(name));
-		ig_fixed_format(snap->s[i].equity, v, sizeof(v));
-		bput(&b, "ingenium_equity{strategy=\"%s\"} %s\n", name, v);
-	}
-	metric_head(&b, "ingenium_strategy_orders_total", "counter", "Orders sent to the venue per strategy.");
-	for (uint32_t i = 0; i < snap->nstrategies; i++) {
-		label_escape(snap->s[i].name, name, sizeof(name));
-		bput(&b, "ingenium_strategy_orders_total{strategy=\"%s\"} %llu\n", name,
-		     (unsigned long long)snap->s[i].orders);
-	}
-	if (lat != NULL)
-		latency_metrics(&b, lat);
+	metrics_core(&b, src->snap, src->tick_to_order, info);
+	ig__api_metrics_more(&b, src);
 	if (!b.ok) {
 		free(b.p);
 		return NULL;
@@ -460,6 +375,7 @@ struct ig_api {
 	struct ig_api_limiter lim;   /* API thread */
 	struct ig_api_ctl ctl;       /* control == NULL: no controls */
 	struct ig_events *events;    /* atomic pointer (ig_api_set_events), NULL = none */
+	struct ig_api_extra extra;   /* NULL members: not served */
 	pthread_t thread;
 	bool stop;                   /* atomic */
 	uint16_t port;
@@ -591,24 +507,50 @@ static void fill_info(struct ig_api *api, struct ig_api_info *info)
 static enum MHD_Result serve(struct ig_api *api, struct MHD_Connection *c, const char *url)
 {
 	struct ig_api_info info;
-	const struct ig_snapshot *snap;
+	const struct ig_snapshot *snap, *xs, *js;
 	enum MHD_Result rc;
 
 	fill_info(api, &info);
+	if (strcmp(url, "/api/v1/config") == 0)
+		/* The config never changes after start (config.h: read-only
+		 * once loaded; the engine only reads it), so the API thread
+		 * reads it directly, with no snapshot. */
+		return api->extra.cfg != NULL ? reply_json(c, 200, ig_api_config_json(api->extra.cfg))
+					: reply_const(c, 503, "{\"error\":\"no config\"}");
 	ig_snap_read_lock();
 	snap = ig_snap_current(api->pub);
+	xs = api->lat != NULL ? ig_snap_current(api->lat) : NULL;
+	js = api->extra.journal != NULL ? ig_snap_current(api->extra.journal) : NULL;
 	if (snap == NULL) {
 		rc = reply_const(c, 503, "{\"error\":\"no snapshot yet: the engine is starting\"}");
 	} else if (strcmp(url, "/api/v1/status") == 0) {
 		json_t *doc = ig_api_status_json(snap, &info);
+		if (doc != NULL)
+			json_object_set_new(doc, "venue",
+					    ig_api_venue_json(xs != NULL ? &xs->venue : NULL, info.venue,
+							      snap->reconciled));
 		if (doc != NULL && events_of(api) != NULL)
 			json_object_set_new(doc, "events", ig_events_status_json(events_of(api)));
 		rc = reply_json(c, 200, doc);
+	} else if (strcmp(url, "/api/v1/risk") == 0) {
+		rc = reply_json(c, 200, ig_api_risk_json(snap));
 	} else {
 		size_t len = 0;
-		const struct ig_snapshot *ls = api->lat != NULL ? ig_snap_current(api->lat) : NULL;
-		char *text = ig_api_metrics_text(snap, ls != NULL ? &ls->tick_to_order : NULL, &info,
-						 &len);
+		static const struct ig_snap_latency no_sync;
+		struct ig_api_metrics_src src = {
+			.snap = snap,
+			.tick_to_order = xs != NULL ? &xs->tick_to_order : NULL,
+			.venue = xs != NULL ? &xs->venue : NULL,
+			/* journal on but no sync yet: an empty histogram */
+			.journal_sync = api->extra.journal == NULL ? NULL
+				      : js != NULL		  ? &js->journal_sync
+								  : &no_sync,
+			.have_backpressure = api->extra.backpressure != NULL,
+			.backpressure = api->extra.backpressure != NULL
+						? api->extra.backpressure(api->extra.backpressure_ctx)
+						: 0,
+		};
+		char *text = ig_api_metrics_page(&src, &info, &len);
 		if (text != NULL && events_of(api) != NULL)
 			text = ig_events_metrics_append(events_of(api), text, &len);
 		rc = text != NULL ? reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
@@ -812,7 +754,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	known = strcmp(url, "/healthz") == 0 || strcmp(url, "/api/v1/status") == 0 ||
-		strcmp(url, "/metrics") == 0 ||
+		strcmp(url, "/metrics") == 0 || strcmp(url, "/api/v1/risk") == 0 ||
+		strcmp(url, "/api/v1/config") == 0 ||
 		(events_of(api) != NULL && ig_events_is_path(url));
 	route = ig_api_control_route(method, url, &rt);
 	if (route == 405 || (route == 0 && known && strcmp(method, "GET") != 0 &&
@@ -924,6 +867,8 @@ static void *api_thread(void *arg)
 		ig_snap_reclaim(api->pub);
 		if (api->lat != NULL)
 			ig_snap_reclaim(api->lat);
+		if (api->extra.journal != NULL)
+			ig_snap_reclaim(api->extra.journal);
 	}
 	if (events_of(api) != NULL) {
 		/* No suspended connection may be left for MHD_stop_daemon: end
@@ -937,6 +882,8 @@ static void *api_thread(void *arg)
 	ig_snap_reclaim(api->pub);
 	if (api->lat != NULL)
 		ig_snap_reclaim(api->lat);
+	if (api->extra.journal != NULL)
+		ig_snap_reclaim(api->extra.journal);
 	ig_snap_thread_unregister();
 	return NULL;
 }
@@ -974,6 +921,14 @@ static void api_free(struct ig_api *api)
 int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_snap_pub *pub,
 		 struct ig_snap_pub *lat, const struct ig_api_info *info,
 		 const struct ig_api_ctl *ctl, char *err, size_t errlen)
+{
+	return ig_api_start_ex(out, cfg, pub, lat, info, ctl, NULL, err, errlen);
+}
+
+int ig_api_start_ex(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_snap_pub *pub,
+		    struct ig_snap_pub *lat, const struct ig_api_info *info,
+		    const struct ig_api_ctl *ctl, const struct ig_api_extra *extra, char *err,
+		    size_t errlen)
 {
 	struct sockaddr_in6 sa;
 	uint32_t salen = 0;
@@ -1026,6 +981,8 @@ int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_sn
 	api->info = *info;
 	if (ctl != NULL)
 		api->ctl = *ctl;
+	if (extra != NULL)
+		api->extra = *extra;
 	if (cfg->tls_cert[0] != '\0') {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 			snprintf(err, errlen,

@@ -1,5 +1,6 @@
 /*
- * api.h - the HTTP status API: /healthz, /api/v1/status, /metrics and the
+ * api.h - the HTTP status API: /healthz, /api/v1/status, /api/v1/risk,
+ * /api/v1/config, /metrics and the
  * operator controls (docs/api.md), served by libmicrohttpd on the API's own thread.
  *
  * Design
@@ -113,6 +114,17 @@ struct ig_api_info {
 	int64_t now_real_ns;     /* CLOCK_REALTIME, for the snapshot's age */
 };
 
+/* More that the API may serve (ig_api_start_ex); each optional (NULL: that
+ * part is left out) and outliving the API. */
+struct ig_api_extra {
+	const struct ig_config *cfg;    /* /api/v1/config (never written after start) */
+	struct ig_snap_pub *journal;    /* the journal stage's snapshots (journal_sync) */
+	/* The live back-pressure count (ig_driver_backpressure_live); called
+	 * on the API thread. */
+	uint64_t (*backpressure)(void *ctx);
+	void *backpressure_ctx;
+};
+
 struct ig_api;
 struct ig_events;
 
@@ -134,6 +146,13 @@ int ig_api_start(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_sn
  * thread. Until it is called those paths are 404. Main thread, right
  * after ig_api_start. */
 void ig_api_set_events(struct ig_api *api, struct ig_events *ev);
+
+/* ig_api_start with extra (copied; NULL: none): /api/v1/config, the
+ * journal's snapshots, the live back-pressure count. */
+int ig_api_start_ex(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig_snap_pub *pub,
+		    struct ig_snap_pub *lat, const struct ig_api_info *info,
+		    const struct ig_api_ctl *ctl, const struct ig_api_extra *extra, char *err,
+		    size_t errlen);
 
 /* The port bound (useful with port 0). */
 uint16_t ig_api_port(const struct ig_api *api);
@@ -182,5 +201,38 @@ json_t *ig_api_status_json(const struct ig_snapshot *snap, const struct ig_api_i
  * malloc'd (caller frees), its length in *len; NULL if out of memory. */
 char *ig_api_metrics_text(const struct ig_snapshot *snap, const struct ig_snap_latency *lat,
 			  const struct ig_api_info *info, size_t *len);
+
+/* -------------------------------------------- risk, config, venue (docs.c) */
+
+/* What a /metrics page shows: the OMS's snapshot and each other
+ * publisher's part; a NULL part is left out of the page. */
+struct ig_api_metrics_src {
+	const struct ig_snapshot *snap;              /* the OMS's; required */
+	const struct ig_snap_latency *tick_to_order; /* the executor's */
+	const struct ig_snap_venue *venue;           /* the executor's */
+	const struct ig_snap_latency *journal_sync;  /* the journal's */
+	bool have_backpressure;                      /* show backpressure */
+	uint64_t backpressure;                       /* events that waited in a spill */
+};
+
+/* The /metrics page (Prometheus text format 0.0.4) of src, malloc'd
+ * (caller frees), its length in *len; NULL if out of memory. */
+char *ig_api_metrics_page(const struct ig_api_metrics_src *src, const struct ig_api_info *info,
+			  size_t *len);
+
+/* The /api/v1/risk document for snap (docs/api.md): per strategy every
+ * limit the risk module applies with its current use. New reference or
+ * NULL (out of memory). */
+json_t *ig_api_risk_json(const struct ig_snapshot *snap);
+
+/* The /api/v1/config document: cfg as JSON, the YAML's structure with
+ * defaults filled in; secrets (the API token, the Luno key id and secret:
+ * anything read from the environment) appear only as "<redacted>", names
+ * of environment variables as themselves. New reference or NULL. */
+json_t *ig_api_config_json(const struct ig_config *cfg);
+
+/* The status document's "venue" object: kind, reconciled and the health
+ * in v (NULL: zeros, "ok"). New reference or NULL. */
+json_t *ig_api_venue_json(const struct ig_snap_venue *v, const char *kind, bool reconciled);
 
 #endif

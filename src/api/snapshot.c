@@ -1,6 +1,10 @@
 /* snapshot.c - RCU publication of immutable snapshots (see snapshot.h). */
 #include "api/snapshot.h"
 
+#include "core/hist.h"
+
+#include <string.h>
+
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -194,4 +198,74 @@ int ig_snap_free_slots(const struct ig_snap_pub *pub)
 	for (int i = 0; i < IG_SNAP_POOL; i++)
 		n += __atomic_load_n(&pub->slot[i].state, __ATOMIC_ACQUIRE) == SLOT_FREE;
 	return n;
+}
+
+/* ------------------------------------------------ value helpers */
+
+void ig_snap_latency_fill(const struct ig_hist *h, const int64_t *bound, int nbound,
+			  struct ig_snap_latency *l)
+{
+	int b = 0;
+
+	if (nbound > IG_SNAP_LAT_BUCKETS)
+		nbound = IG_SNAP_LAT_BUCKETS;
+	memset(l, 0, sizeof(*l));
+	l->count = h->count;
+	l->sum_ns = h->sum;
+	for (uint32_t i = 0; i < IG_HIST_BUCKETS; i++) {
+		int64_t high;
+		if (h->buckets[i] == 0)
+			continue;
+		high = ig_hist_bucket_high(i);
+		while (b < nbound && bound[b] < high)
+			b++;
+		/* past the last bound: +Inf, which is slot IG_SNAP_LAT_BUCKETS */
+		l->bucket[b < nbound ? b : IG_SNAP_LAT_BUCKETS] += h->buckets[i];
+	}
+}
+
+const char *ig_snap_http_code_name(int c)
+{
+	static const char *const names[IG_SNAP_HTTP__COUNT] = {
+		"400", "401", "403", "404", "409", "429", "4xx",
+		"500", "502", "503", "504", "5xx", "transport",
+	};
+	return c >= 0 && c < IG_SNAP_HTTP__COUNT ? names[c] : "?";
+}
+
+int ig_snap_http_code_slot(long status)
+{
+	switch (status) {
+	case 0:
+		return IG_SNAP_HTTP_TRANSPORT;
+	case 400:
+		return IG_SNAP_HTTP_400;
+	case 401:
+		return IG_SNAP_HTTP_401;
+	case 403:
+		return IG_SNAP_HTTP_403;
+	case 404:
+		return IG_SNAP_HTTP_404;
+	case 409:
+		return IG_SNAP_HTTP_409;
+	case 429:
+		return IG_SNAP_HTTP_429;
+	case 500:
+		return IG_SNAP_HTTP_500;
+	case 502:
+		return IG_SNAP_HTTP_502;
+	case 503:
+		return IG_SNAP_HTTP_503;
+	case 504:
+		return IG_SNAP_HTTP_504;
+	default:
+		if (status < 400)
+			return status < 0 ? IG_SNAP_HTTP_TRANSPORT : -1;
+		return status < 500 ? IG_SNAP_HTTP_4XX : IG_SNAP_HTTP_5XX;
+	}
+}
+
+const char *ig_snap_venue_state_name(int s)
+{
+	return s == IG_SNAP_VENUE_DOWN ? "down" : s == IG_SNAP_VENUE_DEGRADED ? "degraded" : "ok";
 }

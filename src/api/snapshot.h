@@ -50,8 +50,17 @@
 	  1000000000 }
 #define IG_SNAP_LAT_BUCKETS 19
 
+/* Upper bounds (ns) of the slow histograms' buckets (venue requests,
+ * journal syncs: milliseconds to seconds), as many as the fast ones. */
+#define IG_SNAP_SLOW_BOUNDS_NS                                                             \
+	{ 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000, 25000000, 50000000, \
+	  100000000, 250000000, 500000000, 1000000000, 2500000000, 5000000000, 10000000000, \
+	  20000000000, 30000000000, 60000000000 }
+
 /* A latency histogram in Prometheus form: counts per bucket (not
- * cumulative) of IG_SNAP_LAT_BOUNDS_NS, the last one past them (+Inf). */
+ * cumulative) of its bounds (IG_SNAP_LAT_BOUNDS_NS for tick_to_order,
+ * IG_SNAP_SLOW_BOUNDS_NS for the venue and journal ones), the last one
+ * past them (+Inf). */
 struct ig_snap_latency {
 	uint64_t bucket[IG_SNAP_LAT_BUCKETS + 1];
 	uint64_t count;
@@ -70,11 +79,58 @@ struct ig_snap_strategy {
 	uint64_t orders, fills;
 	uint32_t open_orders;
 	uint64_t rejects[IG_RJ__COUNT];          /* by enum ig_reject_reason */
+	/* Risk (GET /api/v1/risk): the effective limits and their use. */
+	struct ig_cfg_risk lim;                  /* IG_RISK_UNSET = none */
+	int64_t open_buy_qty[IG_MAX_INSTRUMENTS];  /* open + in-flight, 1e-8 base */
+	int64_t open_sell_qty[IG_MAX_INSTRUMENTS];
+	int64_t drawdown_pct;                    /* from the high-water mark, percent 1e-8 */
+	int64_t daily_loss;                      /* net realized loss today (>= 0), 1e-8 quote */
+	int64_t rate_used;                       /* order-rate tokens taken, not yet refilled */
+};
+
+/* HTTP error classes counted per venue (ingenium_venue_http_errors_total
+ * {code}): a few exact codes, the rest by class, and transport errors. */
+enum ig_snap_http_code {
+	IG_SNAP_HTTP_400 = 0, IG_SNAP_HTTP_401, IG_SNAP_HTTP_403, IG_SNAP_HTTP_404,
+	IG_SNAP_HTTP_409, IG_SNAP_HTTP_429, IG_SNAP_HTTP_4XX, IG_SNAP_HTTP_500,
+	IG_SNAP_HTTP_502, IG_SNAP_HTTP_503, IG_SNAP_HTTP_504, IG_SNAP_HTTP_5XX,
+	IG_SNAP_HTTP_TRANSPORT,
+	IG_SNAP_HTTP__COUNT
+};
+
+/* Returns the label of code slot c ("400", ..., "4xx", "5xx",
+ * "transport"), or "?". */
+const char *ig_snap_http_code_name(int c);
+
+/* Returns the slot an HTTP status counts in (0: a transport error, no
+ * status), or -1 for a status that is no error (below 400). */
+int ig_snap_http_code_slot(long status);
+
+enum ig_snap_venue_state {
+	IG_SNAP_VENUE_OK = 0,
+	IG_SNAP_VENUE_DEGRADED,   /* recent errors or a 429 backoff */
+	IG_SNAP_VENUE_DOWN,       /* the last requests all failed */
+};
+
+/* Returns "ok", "degraded" or "down". */
+const char *ig_snap_venue_state_name(int s);
+
+/* The venue's health, as the executor sees it (the paper venue: zeros,
+ * ok). */
+struct ig_snap_venue {
+	uint64_t requests;                       /* HTTP requests finished */
+	uint64_t errors;                         /* of which failed: 4xx, 5xx, transport */
+	uint64_t http_429;
+	int64_t last_rtt_ns;                     /* the last request's round trip; 0 none */
+	uint8_t state;                           /* enum ig_snap_venue_state */
+	uint64_t http_errors[IG_SNAP_HTTP__COUNT];
+	struct ig_snap_latency request;          /* IG_SNAP_SLOW_BOUNDS_NS */
 };
 
 /* A public value type: everything the API shows, as of one instant of the
- * OMS. Two publishers fill it, each its own part: the OMS stage all but
- * tick_to_order, the executor stage only tick_to_order (and seq, ts). */
+ * OMS. Three publishers fill it, each its own part: the OMS stage all but
+ * the last three fields, the executor stage only tick_to_order and venue,
+ * the journal stage only journal_sync (each also seq, ts). */
 struct ig_snapshot {
 	uint64_t seq;                            /* 1, 2, ... per publisher */
 	int64_t ts_real_ns;                      /* CLOCK_REALTIME when filled */
@@ -87,8 +143,22 @@ struct ig_snapshot {
 	uint64_t rejects[IG_RJ__COUNT];
 	uint32_t nstrategies;
 	struct ig_snap_strategy s[IG_MAX_STRATEGIES];
+	int64_t global_rate_per_s;               /* risk.max_orders_per_sec (all strategies) */
+	int64_t global_rate_used;                /* its tokens taken, not yet refilled */
 	struct ig_snap_latency tick_to_order;    /* the executor's publisher */
+	struct ig_snap_venue venue;              /* the executor's publisher */
+	struct ig_snap_latency journal_sync;     /* the journal's publisher: flush + fdatasync,
+						  * IG_SNAP_SLOW_BOUNDS_NS */
 };
+
+struct ig_hist;
+
+/* Re-buckets h into l with the nbound upper bounds (ns) of bound (at most
+ * IG_SNAP_LAT_BUCKETS): each of h's buckets counts under the first bound at
+ * or above its upper edge (a sample may count one bucket high, never
+ * low); count and sum are exact. */
+void ig_snap_latency_fill(const struct ig_hist *h, const int64_t *bound, int nbound,
+			  struct ig_snap_latency *l);
 
 struct ig_snap_pub;
 

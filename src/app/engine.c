@@ -196,6 +196,14 @@ static int api_params(void *ctx, int strategy, const char *const *keys,
 				       &req->params, err, errlen);
 }
 
+/* The back-pressure count so far (ig_driver_backpressure_live); ctx is
+ * the engine. Any thread. */
+static uint64_t api_backpressure(void *ctx)
+{
+	const struct ig_engine *e = ctx;
+	return ig_driver_backpressure_live(&e->drv);
+}
+
 /* The snapshot publisher on the OMS stage, and the API thread. Returns 0
  * or the API's error (err set). */
 static int start_api(struct ig_engine *e, char *err, size_t errlen)
@@ -208,6 +216,7 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 	};
 	struct ig_api_ctl ctl = { e, api_control, api_control_status, api_strategy_index,
 				  api_params };
+	struct ig_api_extra extra = { 0 };
 	int rc;
 
 	e->snap_pub = ig_snap_pub_create();
@@ -219,6 +228,14 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 	ig_oms_stage_set_publisher(&e->oms_stage, e->snap_pub, e->cfg->api.publish_ms,
 				   e->symbol_names, e->ninstruments);
 	ig_exec_set_publisher(&e->exec, e->lat_pub, e->cfg->api.publish_ms);
+	if (e->journal_on) {
+		e->jrnl_pub = ig_snap_pub_create();
+		if (e->jrnl_pub == NULL) {
+			snprintf(err, errlen, "api: out of memory");
+			return IG_ENOMEM;
+		}
+		ig_jstage_set_publisher(&e->journal, e->jrnl_pub, e->cfg->api.publish_ms);
+	}
 	{
 		const char *names[IG_MAX_STRATEGIES];
 		struct ig_events_names n = { 0, names, e->ninstruments, e->symbol_names };
@@ -233,8 +250,14 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 		 * orders at its first poll. */
 		ig_oms_stage_set_events(&e->oms_stage, e->api_events);
 	}
-	rc = ig_api_start(&e->api, &e->cfg->api, e->snap_pub, e->lat_pub, &info, &ctl, err,
-			  errlen);
+	/* The config is never written after load (config.h), so the API
+	 * thread may read it for /api/v1/config. */
+	extra.cfg = e->cfg;
+	extra.journal = e->jrnl_pub;
+	extra.backpressure = api_backpressure;
+	extra.backpressure_ctx = e;
+	rc = ig_api_start_ex(&e->api, &e->cfg->api, e->snap_pub, e->lat_pub, &info, &ctl, &extra,
+			     err, errlen);
 	if (rc == 0) {
 		/* The host as configured, the port as bound (port 0 picks one). */
 		const char *colon = strrchr(e->cfg->api.listen, ':');
@@ -257,8 +280,10 @@ static void stop_api(struct ig_engine *e)
 	e->api_events = NULL;
 	ig_snap_pub_destroy(e->snap_pub);
 	ig_snap_pub_destroy(e->lat_pub);
+	ig_snap_pub_destroy(e->jrnl_pub);
 	e->snap_pub = NULL;
 	e->lat_pub = NULL;
+	e->jrnl_pub = NULL;
 }
 
 int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,

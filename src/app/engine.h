@@ -109,6 +109,7 @@ struct ig_engine {
 	 * to snap_pub, the API thread serves them (api.h) */
 	struct ig_snap_pub *snap_pub;
 	struct ig_snap_pub *lat_pub;            /* the executor's (tick-to-order) */
+	struct ig_snap_pub *jrnl_pub;   /* the journal stage's (API on, journal on), or NULL */
 	struct ig_api *api;
 	struct ig_events *api_events;              /* OMS -> API: orders, fills, the event stream */
 

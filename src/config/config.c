@@ -57,6 +57,7 @@
 #include <sys/stat.h>
 
 #include <yaml.h>
+#include <jansson.h>
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1968,4 +1969,151 @@ const struct ig_cfg_param *ig_config_param(const struct ig_cfg_strategy *s, cons
 		if (strcmp(s->params[i].key, key) == 0)
 			return &s->params[i];
 	return NULL;
+}
+
+/* ------------------------------------------------------------ as JSON */
+
+/* One schema field of the struct at base as JSON (IG_RISK_UNSET, an unset
+ * feed.from/to: null). New reference or NULL. */
+static json_t *field_json(const struct field *f, const void *base)
+{
+	const char *p = (const char *)base + f->off;
+	char buf[IG_FIXED_STRLEN];
+
+	switch (f->type) {
+	case FT_INT: {
+		int v;
+		memcpy(&v, p, sizeof(v));
+		return json_integer(v);
+	}
+	case FT_I64:
+	case FT_FIXED:
+	case FT_TIME: {
+		int64_t v;
+		memcpy(&v, p, sizeof(v));
+		if (v == IG_RISK_UNSET || (f->type == FT_TIME && v == IG_CFG_TO_UNSET))
+			return json_null(); /* IG_RISK_UNSET == IG_CFG_FROM_UNSET */
+		if (f->type != FT_FIXED)
+			return json_integer((json_int_t)v);
+		ig_fixed_format(v, buf, sizeof(buf));
+		return json_string(buf);
+	}
+	case FT_U32: {
+		uint32_t v;
+		memcpy(&v, p, sizeof(v));
+		return json_integer((json_int_t)v);
+	}
+	case FT_U64: {
+		uint64_t v;
+		memcpy(&v, p, sizeof(v));
+		snprintf(buf, sizeof(buf), "%" PRIu64, v); /* may not fit a JSON integer */
+		return json_string(buf);
+	}
+	case FT_BOOL: {
+		bool v;
+		memcpy(&v, p, sizeof(v));
+		return json_boolean(v);
+	}
+	case FT_STR:
+		return json_stringn(p, strnlen(p, f->size));
+	case FT_ENUM: {
+		int v;
+		const char *name = NULL;
+		memcpy(&v, p, sizeof(v));
+		if (v < 0)
+			return json_string("inherit"); /* IG_BREACH_INHERIT */
+		if (f->name_at != NULL)
+			name = f->name_at(v);
+		else
+			for (int i = 0; f->names != NULL && f->names[i] != NULL && name == NULL; i++)
+				if (i == v)
+					name = f->names[i];
+		return name != NULL ? json_string(name) : json_integer(v);
+	}
+	case FT_CPUS: {
+		int v[IG_MAX_STRATEGY_THREADS];
+		json_t *a = json_array();
+		memcpy(v, p, sizeof(v));
+		for (int i = 0; a != NULL && i < IG_MAX_STRATEGY_THREADS; i++)
+			json_array_append_new(a, json_integer(v[i]));
+		return a;
+	}
+	}
+	return json_null();
+}
+
+/* Every field of a table as an object; FT_TIME keys get "_ns". */
+static json_t *fields_json(const struct field *fields, size_t n, const void *base)
+{
+	json_t *o = json_object();
+	char key[64];
+
+	for (size_t i = 0; o != NULL && i < n; i++) {
+		snprintf(key, sizeof(key), "%s%s", fields[i].name,
+			 fields[i].type == FT_TIME ? "_ns" : "");
+		if (json_object_set_new(o, key, field_json(&fields[i], base)) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+json_t *ig_config_json(const struct ig_config *cfg)
+{
+	json_t *root = json_object(), *feed, *files, *cols, *syms, *strats;
+
+	if (root == NULL)
+		return NULL;
+	json_object_set_new(root, "file", json_string(cfg->file));
+	json_object_set_new(root, "engine", fields_json(engine_fields, NELEM(engine_fields), &cfg->engine));
+	feed = fields_json(feed_fields, NELEM(feed_fields), &cfg->feed);
+	files = json_array();
+	cols = json_object();
+	syms = json_array();
+	for (uint32_t i = 0; files != NULL && i < cfg->feed.nfiles; i++)
+		json_array_append_new(files, json_pack("{s:s, s:s}", "path", cfg->feed.files[i].path,
+						       "symbol", cfg->feed.files[i].symbol));
+	for (uint32_t i = 0; cols != NULL && i < cfg->feed.ncolumns; i++)
+		json_object_set_new(cols, cfg->feed.columns[i].key,
+				    json_string(cfg->feed.columns[i].name));
+	for (uint32_t i = 0; syms != NULL && i < cfg->feed.nsymbols; i++)
+		json_array_append_new(syms, json_string(cfg->feed.symbols[i]));
+	if (feed != NULL) {
+		json_object_set_new(feed, "files", files);
+		json_object_set_new(feed, "columns", cols);
+		json_object_set_new(feed, "symbols", syms);
+	} else {
+		json_decref(files);
+		json_decref(cols);
+		json_decref(syms);
+	}
+	json_object_set_new(root, "feed", feed);
+	json_object_set_new(root, "venue", fields_json(venue_fields, NELEM(venue_fields), &cfg->venue));
+	json_object_set_new(root, "risk", fields_json(risk_fields, NELEM(risk_fields), &cfg->risk));
+	json_object_set_new(root, "journal",
+			    fields_json(journal_fields, NELEM(journal_fields), &cfg->journal));
+	json_object_set_new(root, "report", fields_json(report_fields, NELEM(report_fields), &cfg->report));
+	json_object_set_new(root, "api", fields_json(api_fields, NELEM(api_fields), &cfg->api));
+	strats = json_array();
+	for (uint32_t i = 0; strats != NULL && i < cfg->nstrategies; i++) {
+		const struct ig_cfg_strategy *st = &cfg->strategies[i];
+		json_t *e = fields_json(strategy_fields, NELEM(strategy_fields), st);
+		json_t *ss = json_array(), *params = json_object();
+		for (uint32_t k = 0; ss != NULL && k < st->nsymbols; k++)
+			json_array_append_new(ss, json_string(st->symbols[k]));
+		for (uint32_t k = 0; params != NULL && k < st->nparams; k++)
+			json_object_set_new(params, st->params[k].key, json_string(st->params[k].value));
+		if (e == NULL) {
+			json_decref(ss);
+			json_decref(params);
+			continue;
+		}
+		json_object_set_new(e, "symbols", ss);
+		json_object_set_new(e, "params", params);
+		json_object_set_new(e, "risk", fields_json(risk_fields, NELEM(risk_fields), &st->risk));
+		json_array_append_new(strats, e);
+	}
+	json_object_set_new(root, "strategies", strats);
+	return root;
 }

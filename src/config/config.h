@@ -401,6 +401,17 @@ int ig_config_params_change(const struct ig_cfg_strategy *s, const char *const *
 			    const char *const *values, size_t n, struct ig_params_change *out,
 			    char *err, size_t errlen);
 
+/* cfg as JSON (a json_t *, jansson): every key of the schema by its YAML
+ * name, defaults filled in, each section an object (strategies an array,
+ * feed.files/columns/symbols and each strategy's symbols, params and risk
+ * overrides included); an unset limit (IG_RISK_UNSET) or feed.from/to is
+ * null, money a decimal string, a u64 a decimal string, feed.from/to as
+ * from_ns/to_ns. cfg holds no secret (only the names of the variables
+ * holding them), so nothing is redacted here. New reference or NULL (out
+ * of memory). */
+struct json_t;
+struct json_t *ig_config_json(const struct ig_config *cfg);
+
 /* The kind's name as `ingenium strategies` prints it ("int", "decimal",
  * "bool", "string", "enum"). */
 const char *ig_param_kind_name(enum ig_param_kind kind);

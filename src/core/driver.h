@@ -200,6 +200,12 @@ void ig_driver_wake(struct ig_driver *d, const void *self);
  * IG_ENOMEM. */
 int ig_driver_hops_json(const struct ig_driver *d, json_t *hops);
 
+/* Returns the events that waited in a spill so far (back-pressure),
+ * summed over every outbox with relaxed loads: live, while the threaded
+ * run goes (0 before it starts and for an inline run). Any thread, between
+ * ig_driver_init and ig_driver_destroy. */
+uint64_t ig_driver_backpressure_live(const struct ig_driver *d);
+
 /* What a run counted: a public value type (ig_driver_results). */
 struct ig_driver_results {
 	uint64_t events;             /* events handled by all nodes */

@@ -330,6 +330,20 @@ int ig_driver_run_threaded(struct ig_driver *d, const sigset_t *sigs,
 	return 0;
 }
 
+uint64_t ig_driver_backpressure_live(const struct ig_driver *d)
+{
+	uint64_t n = 0;
+
+	/* The agents and their outboxes exist once `started` is published
+	 * (as in ig_driver_wake) and until ig_driver_destroy. */
+	if (!__atomic_load_n(&d->started, __ATOMIC_ACQUIRE))
+		return 0;
+	for (uint32_t a = 0; a < d->nagents; a++)
+		for (uint32_t b = 0; b < d->agents[a].nbox; b++)
+			n += __atomic_load_n(&d->agents[a].box[b].spilled, __ATOMIC_RELAXED);
+	return n;
+}
+
 void ig_driver_wake(struct ig_driver *d, const void *self)
 {
 	/* The agents exist only once `started` is published (release, after

@@ -62,7 +62,9 @@ void ig_outbox_put(struct ig_outbox *ob, const struct ig_event *ev)
 	}
 	ob->spill[ob->spill_head & (ob->spill_cap - 1)] = *ev;
 	ob->spill_head++;
-	ob->spilled++;
+	/* Read live by other threads (ig_driver_backpressure_live): a relaxed
+	 * store by the one writer, no read-modify-write. */
+	__atomic_store_n(&ob->spilled, ob->spilled + 1, __ATOMIC_RELAXED);
 	pending = ob->spill_head - ob->spill_tail;
 	if (pending > ob->spill_max)
 		ob->spill_max = pending;

@@ -159,7 +159,9 @@ struct ig_outbox {
 	uint32_t spill_tail;        /* next to flush */
 	bool dirty;                 /* pushed since the last notify */
 	uint64_t pushed;            /* events that entered the ring */
-	uint64_t spilled;           /* events that had to wait in the spill (back-pressure) */
+	uint64_t spilled;           /* events that had to wait in the spill (back-pressure);
+				     * written by the producer only (relaxed atomic store), read
+				     * by any thread (relaxed load) */
 	uint64_t blocked;           /* times the spill was full and we waited in place */
 	uint32_t spill_max;         /* high-water mark of the spill */
 };

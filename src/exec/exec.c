@@ -218,28 +218,6 @@ void ig_exec_set_publisher(struct ig_exec *x, struct ig_snap_pub *pub, int64_t p
 	x->next_publish_ns = 0;
 }
 
-/* The tick-to-order histogram in Prometheus buckets: each of the
- * histogram's buckets counts in the first le bound at or above its upper
- * bound (so a sample may count one bucket high, never low). */
-static void latency_fill(const struct ig_hist *h, struct ig_snap_latency *l)
-{
-	static const int64_t bound[IG_SNAP_LAT_BUCKETS] = IG_SNAP_LAT_BOUNDS_NS;
-	uint32_t b = 0;
-
-	memset(l, 0, sizeof(*l));
-	l->count = h->count;
-	l->sum_ns = h->sum;
-	for (uint32_t i = 0; i < IG_HIST_BUCKETS; i++) {
-		int64_t high;
-		if (h->buckets[i] == 0)
-			continue;
-		high = ig_hist_bucket_high(i);
-		while (b < IG_SNAP_LAT_BUCKETS && bound[b] < high)
-			b++;
-		l->bucket[b] += h->buckets[i];
-	}
-}
-
 static int exec_stage_poll(void *self, int64_t now_ns, struct ig_emit *out)
 {
 	struct ig_exec *x = self;
@@ -249,8 +227,15 @@ static int exec_stage_poll(void *self, int64_t now_ns, struct ig_emit *out)
 		struct ig_snapshot *snap = ig_snap_begin(x->pub);
 		x->next_publish_ns = now_ns + x->publish_ns;
 		if (snap != NULL) {
+			static const int64_t bound[IG_SNAP_LAT_BUCKETS] = IG_SNAP_LAT_BOUNDS_NS;
 			snap->ts_real_ns = ig_clock_real_ns();
-			latency_fill(&x->tick_to_order, &snap->tick_to_order);
+			ig_snap_latency_fill(&x->tick_to_order, bound, IG_SNAP_LAT_BUCKETS,
+					     &snap->tick_to_order);
+			/* The venue's health; a venue without the op (paper)
+			 * reports zeros and "ok". */
+			memset(&snap->venue, 0, sizeof(snap->venue));
+			if (x->ops != NULL && x->ops->health != NULL && x->venue != NULL)
+				x->ops->health(x->venue, &snap->venue);
 			ig_snap_publish(x->pub, snap);
 		}
 	}

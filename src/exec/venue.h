@@ -29,6 +29,8 @@
 
 /* One order the replayed journal says is not finished: a public value
  * type (recovery fills it, the venue reads it). */
+struct ig_snap_venue;
+
 struct ig_recover_order {
 	uint64_t client_id;
 	uint64_t venue_order_id;  /* 0 if the venue never acknowledged it */
@@ -108,6 +110,12 @@ struct ig_venue_ops {
 	 * a backtest replays (venue.latency_from). Main thread, after the
 	 * executor thread has stopped. May be NULL. */
 	const struct ig_hist *(*round_trips)(const void *venue);
+	/* The venue's health for the status API (api/snapshot.h): requests
+	 * finished, errors by HTTP code, 429s, the last round trip, the
+	 * request round-trip histogram and a state. Executor thread (the
+	 * executor's snapshot publisher). May be NULL: nothing to report
+	 * (zeros, "ok"). */
+	void (*health)(const void *venue, struct ig_snap_venue *out);
 };
 
 /*

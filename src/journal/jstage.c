@@ -2,6 +2,8 @@
 #include "journal/jstage.h"
 #include "journal/jrecover.h"
 
+#include "api/snapshot.h"
+
 #include "core/clock.h"
 #include "core/jsonx.h"
 #include "core/log.h"
@@ -329,9 +331,46 @@ static int jstage_stage_commit(void *self, int64_t now_ns, enum ig_commit_mode m
 	}
 }
 
+void ig_jstage_set_publisher(struct ig_jstage *js, struct ig_snap_pub *pub, int64_t publish_ms)
+{
+	js->pub = pub;
+	js->publish_ns = publish_ms * 1000000;
+	js->next_publish_ns = 0;
+	js->published_syncs = UINT64_MAX;
+}
+
+/* True when a snapshot of the sync histogram is wanted: a publisher, and
+ * syncs it has not shown yet (or none published). */
+static bool publish_wanted(const struct ig_jstage *js)
+{
+	return js->pub != NULL && js->syncs != js->published_syncs;
+}
+
+static int jstage_stage_poll(void *self, int64_t now_ns, struct ig_emit *out)
+{
+	static const int64_t bound[IG_SNAP_LAT_BUCKETS] = IG_SNAP_SLOW_BOUNDS_NS;
+	struct ig_jstage *js = self;
+	struct ig_snapshot *snap;
+
+	(void)out;
+	if (!publish_wanted(js) || now_ns < js->next_publish_ns)
+		return 0;
+	js->next_publish_ns = now_ns + js->publish_ns;
+	snap = ig_snap_begin(js->pub);
+	if (snap == NULL)
+		return 0; /* no free slot: skipped (counted); the next period retries */
+	snap->ts_real_ns = ig_clock_real_ns();
+	ig_snap_latency_fill(&js->sync_ns, bound, IG_SNAP_LAT_BUCKETS, &snap->journal_sync);
+	ig_snap_publish(js->pub, snap);
+	js->published_syncs = js->syncs;
+	return 0; /* bookkeeping, not work: the thread may park */
+}
+
 static int64_t jstage_stage_deadline(void *self)
 {
-	return ig_jstage_deadline_ns(self);
+	const struct ig_jstage *js = self;
+	int64_t d = ig_jstage_deadline_ns(self);
+	return publish_wanted(js) && js->next_publish_ns < d ? js->next_publish_ns : d;
 }
 
 static int jstage_stage_stats(const void *self, json_t *root)
@@ -354,6 +393,7 @@ static int jstage_stage_stats(const void *self, json_t *root)
 const struct ig_stage_ops ig_jstage_ops = {
 	.name = "journal",
 	.handle = jstage_stage_handle,
+	.poll = jstage_stage_poll,
 	.commit = jstage_stage_commit,
 	.deadline_ns = jstage_stage_deadline,
 	.stats = jstage_stage_stats,

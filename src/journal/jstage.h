@@ -75,7 +75,21 @@ struct ig_jstage {
 	uint64_t syncs;
 	const struct ig_jrecovery *recovery; /* what recovery at start found, for the summary
 					      * (jrecover.h; NULL: none) */
+	/* Status snapshots (api.listen set): sync_ns published from poll,
+	 * on the journal thread, at most every publish_ns and only after a
+	 * sync (an idle journal is not woken for it). */
+	struct ig_snap_pub *pub;
+	int64_t publish_ns;
+	int64_t next_publish_ns;
+	uint64_t published_syncs;   /* syncs when last published; UINT64_MAX: never */
 };
+
+struct ig_snap_pub;
+
+/* Publishes the sync histogram (journal_sync, api/snapshot.h) to pub
+ * every publish_ms at most (poll, journal thread). Before the run, main
+ * thread. */
+void ig_jstage_set_publisher(struct ig_jstage *js, struct ig_snap_pub *pub, int64_t publish_ms);
 
 /*
  * Opens the journal at jc->path for appending (creating its directory if

@@ -2099,6 +2099,20 @@ static void complete(struct ig_luno *v, struct ig_luno_slot *sl, CURLcode res, i
 		if (sl->req.kind == RQ_SUBMIT)
 			ig_hist_record(&v->stats.order_rtt_ns, rp.rtt_ns);
 	}
+	{
+		/* Health (op_health): failures by code, and replies in a row that
+		 * say the venue is struggling (5xx, 429, no answer). */
+		long status = res == CURLE_OK ? rp.status : 0;
+		int slot = ig_snap_http_code_slot(status);
+		if (rp.rtt_ns > 0)
+			v->stats.last_rtt_ns = rp.rtt_ns;
+		if (slot >= 0)
+			v->stats.http_code[slot]++;
+		if (status == 0 || status == 429 || status >= 500)
+			v->stats.bad_streak++;
+		else
+			v->stats.bad_streak = 0;
+	}
 	if (res == CURLE_OK) {
 		if (rp.status >= 500)
 			v->stats.http_5xx++;
@@ -2750,6 +2764,26 @@ static const struct ig_hist *op_round_trips(const void *v)
 	return &((const struct ig_luno *)v)->stats.order_rtt_ns;
 }
 
+/* The venue's health (venue.h health): requests finished, failures, the
+ * request round trips; down after 3 bad replies in a row (5xx, 429, no
+ * answer), degraded after 1. */
+static void op_health(const void *venue, struct ig_snap_venue *out)
+{
+	static const int64_t bound[IG_SNAP_LAT_BUCKETS] = IG_SNAP_SLOW_BOUNDS_NS;
+	const struct ig_luno_stats *s = &((const struct ig_luno *)venue)->stats;
+
+	out->requests = s->http_2xx + s->http_3xx + s->http_4xx + s->http_5xx +
+			s->transport_errors;
+	out->errors = s->http_4xx + s->http_5xx + s->transport_errors;
+	out->http_429 = s->http_429;
+	out->last_rtt_ns = s->last_rtt_ns;
+	out->state = s->bad_streak >= 3   ? IG_SNAP_VENUE_DOWN
+		     : s->bad_streak >= 1 ? IG_SNAP_VENUE_DEGRADED
+					  : IG_SNAP_VENUE_OK;
+	memcpy(out->http_errors, s->http_code, sizeof(out->http_errors));
+	ig_snap_latency_fill(&s->rtt_ns, bound, IG_SNAP_LAT_BUCKETS, &out->request);
+}
+
 const struct ig_venue_ops ig_luno_ops = {
 	.name = "luno",
 	.wants_md = true, /* the latest ask sizes market buys */
@@ -2764,6 +2798,7 @@ const struct ig_venue_ops ig_luno_ops = {
 	.destroy = op_destroy,
 	.peer = op_peer,
 	.round_trips = op_round_trips,
+	.health = op_health,
 };
 
 /* Makes the Luno venue of cfg (venue.*, feed.symbol). Returns 0, or

@@ -202,6 +202,7 @@
 #include "luno/luno_budget.h"
 #include "luno/luno_http.h"
 #include "luno/luno_json.h"
+#include "api/snapshot.h"
 #include "exec/venue.h"
 
 struct ig_luno_instance; /* luno.h */
@@ -282,6 +283,9 @@ struct ig_luno_stats {
 	uint64_t recon_fills;       /* fills emitted while the pass ran */
 	uint64_t recon_passes;      /* passes completed (IG_RECON_OK reported) */
 	struct ig_hist rtt_ns;      /* REST round trip (curl total time), ns */
+	int64_t last_rtt_ns;        /* the last request's round trip, ns */
+	uint64_t http_code[IG_SNAP_HTTP__COUNT]; /* failed replies by code (api/snapshot.h) */
+	uint32_t bad_streak;        /* replies in a row that were 5xx, 429 or transport errors */
 	struct ig_hist order_rtt_ns; /* of which order submits (postorder, marketorder):
 				      * the summary's venue.round_trip_ns */
 };

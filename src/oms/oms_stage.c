@@ -113,6 +113,18 @@ void ig_oms_stage_set_events(struct ig_oms_stage *st, struct ig_events *ev)
 	ig_oms_set_tap(st->oms, ev != NULL ? ig_events_oms_tap : NULL, ev);
 }
 
+/* Order-rate tokens b has handed out and not yet got back, as of its last
+ * refill (an order's data time): what /api/v1/risk shows as the use of
+ * max_orders_per_sec. Returns 0 for an unlimited or unused bucket. */
+static int64_t bucket_used(const struct ig_bucket *b)
+{
+	int64_t used_e9;
+	if (b->rate_per_s == IG_RISK_UNSET || b->last_ns == INT64_MIN)
+		return 0;
+	used_e9 = b->rate_per_s * 1000000000 - b->tokens_e9;
+	return used_e9 <= 0 ? 0 : (used_e9 + 999999999) / 1000000000;
+}
+
 /* Fills snap from the books. OMS thread. */
 static void snapshot_fill(const struct ig_oms_stage *st, struct ig_snapshot *snap)
 {
@@ -129,6 +141,8 @@ static void snapshot_fill(const struct ig_oms_stage *st, struct ig_snapshot *sna
 	snap->orders = snap->fills = 0;
 	memset(snap->rejects, 0, sizeof(snap->rejects));
 	snap->nstrategies = o->nstrategies;
+	snap->global_rate_per_s = o->global_bucket.rate_per_s;
+	snap->global_rate_used = bucket_used(&o->global_bucket);
 	for (uint32_t i = 0; i < o->nstrategies; i++) {
 		const struct ig_oms_strategy *s = &o->s[i];
 		struct ig_snap_strategy *d = &snap->s[i];
@@ -152,6 +166,20 @@ static void snapshot_fill(const struct ig_oms_stage *st, struct ig_snapshot *sna
 		d->fills = s->fills;
 		d->open_orders = t.open_orders;
 		memcpy(d->rejects, s->rejects, sizeof(d->rejects));
+		d->lim = s->lim;
+		{
+			int64_t net = 0;
+			for (uint32_t k = 0; k < IG_MAX_INSTRUMENTS; k++)
+				net += s->pos[k].realized_pnl - s->pos[k].fees;
+			/* as revalue() judges daily_loss_limit */
+			d->daily_loss = s->day_start_net_pnl - net > 0 ? s->day_start_net_pnl - net : 0;
+		}
+		for (uint16_t k = 0; k < nk; k++) {
+			d->open_buy_qty[k] = s->open_buy_qty[k];
+			d->open_sell_qty[k] = s->open_sell_qty[k];
+		}
+		d->drawdown_pct = s->drawdown_pct;
+		d->rate_used = bucket_used(&s->bucket);
 		snap->orders += s->orders;
 		snap->fills += s->fills;
 		for (int r = 0; r < IG_RJ__COUNT; r++)

@@ -1,0 +1,173 @@
+/* docs.c - the risk, config and venue documents and the venue, journal
+ * and back-pressure metric families (see api.h, docs/api.md). */
+#include "api/api.h"
+#include "api/prom.h"
+
+#include "ingenium/fixed.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define REDACTED "<redacted>"
+
+static json_t *money_or_null(int64_t v)
+{
+	char buf[IG_FIXED_STRLEN];
+	if (v == IG_RISK_UNSET)
+		return json_null();
+	ig_fixed_format(v, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *int_or_null(int64_t v)
+{
+	return v == IG_RISK_UNSET ? json_null() : json_integer((json_int_t)v);
+}
+
+/* {"limit": name, "value": value, "use": use} (use NULL: null). Takes
+ * the references. */
+static json_t *limit(const char *name, json_t *value, json_t *use)
+{
+	return json_pack("{s:s, s:o*, s:o*}", "limit", name, "value", value, "use",
+			 use != NULL ? use : json_null());
+}
+
+static json_t *strategy_limits(const struct ig_snapshot *snap, const struct ig_snap_strategy *s)
+{
+	const struct ig_cfg_risk *l = &s->lim;
+	json_t *a = json_array();
+	char buf[IG_FIXED_STRLEN];
+
+	if (a == NULL)
+		return NULL;
+	json_array_append_new(a, limit("max_order_qty", money_or_null(l->max_order_qty), NULL));
+	json_array_append_new(a, limit("max_order_notional", money_or_null(l->max_order_notional),
+				       NULL));
+	for (uint16_t k = 0; k < snap->ninstruments; k++) {
+		/* use: the position; worst: what the check adds an order to,
+		 * the position plus everything open on the side that grows it */
+		int64_t buy = s->qty[k] + s->open_buy_qty[k], sell = s->open_sell_qty[k] - s->qty[k];
+		json_t *e = limit("max_position_qty", money_or_null(l->max_position_qty),
+				  money_or_null(s->qty[k]));
+		ig_fixed_format(buy > sell ? buy : sell, buf, sizeof(buf));
+		json_object_set_new(e, "symbol", json_string(snap->symbols[k]));
+		json_object_set_new(e, "worst", json_string(buf));
+		json_array_append_new(a, e);
+	}
+	json_array_append_new(a, limit("max_open_orders", int_or_null(l->max_open_orders),
+				       json_integer((json_int_t)s->open_orders)));
+	json_array_append_new(a, limit("max_orders_per_sec", int_or_null(l->max_orders_per_sec),
+				       json_integer((json_int_t)s->rate_used)));
+	json_array_append_new(a, limit("price_collar_bps", int_or_null(l->price_collar_bps), NULL));
+	json_array_append_new(a, limit("stale_data_ms", int_or_null(l->stale_data_ms), NULL));
+	json_array_append_new(a, limit("duplicate_window_ms", int_or_null(l->duplicate_window_ms),
+				       NULL));
+	json_array_append_new(a, limit("daily_loss_limit", money_or_null(l->daily_loss_limit),
+				       money_or_null(s->daily_loss)));
+	{
+		json_t *e = limit("max_drawdown_pct", money_or_null(l->max_drawdown_pct),
+				  money_or_null(s->drawdown_pct));
+		json_object_set_new(e, "action",
+				    json_string(l->drawdown_action == IG_BREACH_HALTED ? "halted"
+										: "reducing"));
+		json_array_append_new(a, e);
+	}
+	return a;
+}
+
+json_t *ig_api_risk_json(const struct ig_snapshot *snap)
+{
+	json_t *strats = json_array();
+
+	for (uint32_t i = 0; strats != NULL && i < snap->nstrategies; i++) {
+		const struct ig_snap_strategy *s = &snap->s[i];
+		const char *state = s->paused && s->trading_state == IG_TS_ACTIVE
+					    ? "paused"
+					    : ig_trading_state_name((enum ig_trading_state)s->trading_state);
+		json_array_append_new(strats, json_pack("{s:s, s:s, s:b, s:o*}", "name", s->name, "state",
+							state, "paused", (int)s->paused, "limits",
+							strategy_limits(snap, s)));
+	}
+	return json_pack("{s:s, s:b, s:{s:[{s:s, s:o*, s:I}]}, s:o*}", "trading_state",
+			 ig_trading_state_name((enum ig_trading_state)snap->trading_state),
+			 "kill_switch", (int)snap->kill_switch, "global", "limits", "limit",
+			 "max_orders_per_sec", "value", int_or_null(snap->global_rate_per_s), "use",
+			 (json_int_t)snap->global_rate_used, "strategies", strats);
+}
+
+json_t *ig_api_config_json(const struct ig_config *cfg)
+{
+	json_t *doc = ig_config_json(cfg);
+	json_t *api, *venue;
+
+	if (doc == NULL)
+		return NULL;
+	/* The config holds only the names of the variables with the
+	 * secrets; the values (read from the environment at start) are
+	 * shown as redacted, never read here. */
+	api = json_object_get(doc, "api");
+	venue = json_object_get(doc, "venue");
+	if (api == NULL || venue == NULL || json_object_set_new(api, "token", json_string(REDACTED)) != 0 ||
+	    json_object_set_new(venue, "key_id", json_string(REDACTED)) != 0 ||
+	    json_object_set_new(venue, "secret", json_string(REDACTED)) != 0) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+json_t *ig_api_venue_json(const struct ig_snap_venue *v, const char *kind, bool reconciled)
+{
+	static const struct ig_snap_venue zero;
+	json_t *codes = json_object();
+
+	if (v == NULL)
+		v = &zero;
+	for (int c = 0; codes != NULL && c < IG_SNAP_HTTP__COUNT; c++)
+		if (v->http_errors[c] > 0)
+			json_object_set_new(codes, ig_snap_http_code_name(c),
+					    json_integer((json_int_t)v->http_errors[c]));
+	return json_pack("{s:s, s:b, s:o, s:I, s:I, s:I, s:s, s:o*}", "kind", kind, "reconciled",
+			 (int)reconciled, "last_round_trip_ms",
+			 v->last_rtt_ns > 0 ? json_real((double)v->last_rtt_ns / 1e6) : json_null(),
+			 "requests", (json_int_t)v->requests, "errors", (json_int_t)v->errors,
+			 "http_429", (json_int_t)v->http_429, "state",
+			 ig_snap_venue_state_name(v->state), "http_errors", codes);
+}
+
+void ig__api_metrics_more(struct ig__buf *b, const struct ig_api_metrics_src *src)
+{
+	static const int64_t slow[IG_SNAP_LAT_BUCKETS] = IG_SNAP_SLOW_BOUNDS_NS;
+	char v[IG_FIXED_STRLEN];
+
+	if (src->venue != NULL) {
+		const struct ig_snap_venue *vn = src->venue;
+		ig__histogram(b, "ingenium_venue_request_seconds",
+			      "Round trip of each request to the venue (REST, connect to reply).",
+			      slow, &vn->request);
+		ig__metric_head(b, "ingenium_venue_http_errors_total", "counter",
+				"Failed venue requests by HTTP status (4xx, 5xx: the others of the "
+				"class; transport: no answer).");
+		for (int c = 0; c < IG_SNAP_HTTP__COUNT; c++)
+			ig__bput(b, "ingenium_venue_http_errors_total{code=\"%s\"} %llu\n",
+				 ig_snap_http_code_name(c), (unsigned long long)vn->http_errors[c]);
+		ig__metric_head(b, "ingenium_venue_last_round_trip_seconds", "gauge",
+				"The last venue request's round trip (0: none yet).");
+		ig__ns_seconds(vn->last_rtt_ns, v, sizeof(v));
+		ig__bput(b, "ingenium_venue_last_round_trip_seconds %s\n", v);
+		ig__metric_head(b, "ingenium_venue_up", "gauge",
+				"Venue state: 1 ok, 0.5 degraded (recent failures), 0 down.");
+		ig__bput(b, "ingenium_venue_up %s\n",
+			 vn->state == IG_SNAP_VENUE_OK ? "1" : vn->state == IG_SNAP_VENUE_DEGRADED ? "0.5" : "0");
+	}
+	if (src->journal_sync != NULL)
+		ig__histogram(b, "ingenium_journal_fsync_seconds",
+			      "One journal sync on the journal thread: the buffered write and the fdatasync.",
+			      slow, src->journal_sync);
+	if (src->have_backpressure) {
+		ig__metric_head(b, "ingenium_backpressure_events_total", "counter",
+				"Events that waited in a spill because a ring was full.");
+		ig__bput(b, "ingenium_backpressure_events_total %llu\n",
+			 (unsigned long long)src->backpressure);
+	}
+}
