@@ -304,6 +304,8 @@ static const char *tif_name(uint8_t t)
 	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
 }
 
+/* An id as a decimal string (client order ids pass 2^53: a JSON number
+ * would lose digits in a browser), or null for 0. */
 static json_t *id_or_null(uint64_t v)
 {
 	char buf[24];
@@ -354,8 +356,8 @@ json_t *ig_events_rec_json(const struct ig_events_names *n, const struct ig_api_
 	switch (r->kind) {
 	case IG_APIEV_ORDER:
 		return json_pack(
-			"{s:I, s:o, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:I}",
-			"client_order_id", (json_int_t)r->client_id, "venue_order_id",
+			"{s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:I}",
+			"client_order_id", id_or_null(r->client_id), "venue_order_id",
 			id_or_null(r->venue_order_id), "strategy", strat_name(n, r->strategy),
 			"symbol", sym_name(n, r->instrument), "side",
 			ig_side_name((enum ig_side)r->side), "type", type_name(r->type), "tif",
@@ -369,8 +371,8 @@ json_t *ig_events_rec_json(const struct ig_events_names *n, const struct ig_api_
 			"created_ns", (json_int_t)r->created_ns, "updated_ns", (json_int_t)r->ts_ns);
 	case IG_APIEV_FILL: {
 		const char *liq = liq_name(r->liquidity);
-		return json_pack("{s:o, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I}", "trade_id",
-				 id_or_null(r->trade_id), "client_order_id", (json_int_t)r->client_id,
+		return json_pack("{s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I}", "trade_id",
+				 id_or_null(r->trade_id), "client_order_id", id_or_null(r->client_id),
 				 "strategy", strat_name(n, r->strategy), "symbol",
 				 sym_name(n, r->instrument), "side", ig_side_name((enum ig_side)r->side),
 				 "qty", ig_json_money(r->qty), "price", ig_json_money(r->px), "fee",
@@ -379,14 +381,14 @@ json_t *ig_events_rec_json(const struct ig_events_names *n, const struct ig_api_
 				 (json_int_t)r->ts_ns);
 	}
 	case IG_APIEV_DENIAL:
-		return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:I}", "strategy",
+		return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:I}", "strategy",
 				 strat_name(n, r->strategy), "symbol", sym_name(n, r->instrument),
 				 "side", ig_side_name((enum ig_side)r->side), "qty", ig_json_money(r->qty),
 				 "price", money_or_null(r->px), "reason",
 				 ig_reject_reason_name((enum ig_reject_reason)(r->reason < IG_RJ__COUNT
 										 ? r->reason
 										 : 0)),
-				 "client_order_id", (json_int_t)r->client_id, "ts_ns",
+				 "client_order_id", id_or_null(r->client_id), "ts_ns",
 				 (json_int_t)r->ts_ns);
 	case IG_APIEV_STATE: {
 		bool global = r->strategy == IG_STRATEGY_NONE;

@@ -506,9 +506,16 @@
 
 	/* ------------------------------------------------------ navigation */
 
+	var PAGES = ['overview', 'orders', 'risk', 'controls'];
+
 	function setPage(p) {
+		if (PAGES.indexOf(p) < 0) p = 'overview';
 		S.page = p;
-		['overview', 'orders', 'risk', 'controls'].forEach(function (n) {
+		/* The page is in the address (#orders): a reload or a bookmark
+		 * comes back to it. */
+		if (window.location.hash !== '#' + p)
+			history.replaceState(null, '', window.location.pathname + window.location.search + '#' + p);
+		PAGES.forEach(function (n) {
 			show($('page-' + n), n === p);
 		});
 		document.querySelectorAll('.tab').forEach(function (t) {
@@ -520,6 +527,10 @@
 
 	function init() {
 		takeTokenFromUrl();
+		if (window.location.hash.length > 1) S.page = window.location.hash.slice(1);
+		window.addEventListener('hashchange', function () {
+			setPage(window.location.hash.slice(1));
+		});
 		document.querySelectorAll('.tab').forEach(function (t) {
 			t.addEventListener('click', function () { setPage(t.getAttribute('data-page')); });
 		});
