@@ -161,9 +161,30 @@ int ig_ctl_main(int argc, char **argv)
 				return 2;
 			}
 			{
+				/* Every KEY=VALUE goes into the body or the command
+				 * fails: never a change half sent. */
 				char key[128];
+				json_t *v;
+				if ((size_t)(eq - o) >= sizeof(key)) {
+					fprintf(stderr, "ingenium ctl: params: key too long in \"%.40s...\"\n",
+						o);
+					json_decref(params);
+					return 2;
+				}
 				snprintf(key, sizeof(key), "%.*s", (int)(eq - o), o);
-				json_object_set_new(params, key, json_string(eq + 1));
+				if (json_object_get(params, key) != NULL) {
+					fprintf(stderr, "ingenium ctl: params: %s given twice\n", key);
+					json_decref(params);
+					return 2;
+				}
+				v = json_string(eq + 1);
+				if (v == NULL || json_object_set_new(params, key, v) != 0) {
+					fprintf(stderr,
+						"ingenium ctl: params: \"%s\" is not valid UTF-8 text\n",
+						o);
+					json_decref(params);
+					return 2;
+				}
 			}
 		} else {
 			fprintf(stderr, "ingenium ctl: unexpected argument %s\n", o);

@@ -426,11 +426,17 @@ static bool param_text(const struct ig_param_decl *d, int64_t value, char *out, 
 
 /* IG_CTL_PARAMS for c: writes the new values into its live copy of the
  * config; calls on_params now if the strategies have started (and not
- * stopped), else after on_start. */
+ * stopped), else after on_start. The values come from the OMS, which
+ * keeps what it is given (a journal or snapshot of another build of the
+ * type included): each is checked against the declaration here again
+ * (index, kind, enum range, bounds), and a change with one bad value is
+ * refused whole (its values belong together), logged, the values in
+ * force kept. */
 static void params_change(struct ig_strategy_ctx *c, const struct ig_event *ev)
 {
 	const struct ig_params_change *pc = &ev->body.params;
 	const struct ig_param_decl *decls = c->type->params;
+	char text[IG_PARAMS_MAX][IG_PARAM_STR_MAX];
 	uint32_t ndecl = 0;
 
 	if (c->live_cfg == NULL || decls == NULL)
@@ -438,18 +444,30 @@ static void params_change(struct ig_strategy_ctx *c, const struct ig_event *ev)
 	while (decls[ndecl].name != NULL)
 		ndecl++;
 	for (unsigned i = 0; i < pc->n && i < IG_PARAMS_MAX; i++) {
-		const struct ig_param_decl *d;
-		char text[IG_PARAM_STR_MAX];
+		char msg[192];
 
-		if (pc->index[i] >= ndecl)
-			continue;
-		d = &decls[pc->index[i]];
-		if (!param_text(d, pc->value[i], text, sizeof(text)))
-			continue;
+		if (pc->index[i] >= ndecl) {
+			ig_log_error("strategy %s: params change refused: param #%u is not declared by "
+				     "type %s",
+				     c->cfg->name, (unsigned)pc->index[i], c->type->name);
+			return;
+		}
+		if (!param_text(&decls[pc->index[i]], pc->value[i], text[i], sizeof(text[i])) ||
+		    ig__param_check(&decls[pc->index[i]], text[i], msg, sizeof(msg)) != 0) {
+			ig_log_error("strategy %s: params change refused: %s = %lld does not fit its "
+				     "declaration; the values in force stay",
+				     c->cfg->name, decls[pc->index[i]].name, (long long)pc->value[i]);
+			return;
+		}
+	}
+	for (unsigned i = 0; i < pc->n && i < IG_PARAMS_MAX; i++) {
+		const struct ig_param_decl *d = &decls[pc->index[i]];
+
 		for (uint32_t k = 0; k < c->live_cfg->nparams; k++) {
 			struct ig_cfg_param *p = &c->live_cfg->params[k];
 			if (strcmp(p->key, d->name) == 0) {
-				snprintf(p->value, sizeof(p->value), "%s", text);
+				_Static_assert(sizeof(p->value) == sizeof(text[i]), "same size");
+				memcpy(p->value, text[i], sizeof(p->value));
 				p->is_default = false;
 				p->line = p->col = 0;
 			}

@@ -1055,6 +1055,75 @@ static void test_params_before_start(void **state)
 	assert_int_equal(intent()->body.order.qty, D("2.5"));
 }
 
+/* A params event whose values break the type's declaration (sma_cross:
+ * slow is 2..4096, qty at least 1e-8) - a journal or snapshot written by
+ * another build of the type, replayed or announced after a recovery -
+ * never reaches on_params or the strategy's config: the whole change is
+ * refused (its values belong together), the values in force stay. */
+static void test_params_out_of_bounds_refused(void **state)
+{
+	struct ig_strategy_ctx *a;
+	struct ig_event ev;
+	(void)state;
+	start();
+	a = ctx_of(&host0, 0);
+	quote(&host0, 0, "10");
+	memset(&ev, 0, sizeof(ev));
+	ev.body.params.cmd = IG_CTL_PARAMS;
+	ev.body.params.n = 2;
+	ev.body.params.index[0] = 2; /* qty: in range */
+	ev.body.params.value[0] = D("3");
+	ev.body.params.index[1] = 1; /* slow: over its max 4096 */
+	ev.body.params.value[1] = 5000;
+	oms_event(&host0, &ev, 0, IG_EV_CONTROL);
+	assert_int_equal(a->params_applied, 0);
+	assert_string_equal(ig_config_param(a->live_cfg, "slow")->value, "4");
+	assert_string_equal(ig_config_param(a->live_cfg, "qty")->value, "1");
+	/* Under the min: the same. */
+	ev.body.params.n = 1;
+	ev.body.params.index[0] = 2;
+	ev.body.params.value[0] = 0;
+	oms_event(&host0, &ev, 0, IG_EV_CONTROL);
+	assert_int_equal(a->params_applied, 0);
+	assert_string_equal(ig_config_param(a->live_cfg, "qty")->value, "1");
+	/* A good change still goes through afterwards. */
+	params_qty(&host0, 0, D("3"));
+	assert_int_equal(a->params_applied, 1);
+	assert_string_equal(ig_config_param(a->live_cfg, "qty")->value, "3");
+}
+
+/* REVIEW FINDING, NOT FIXED (skipped): a params change that each value
+ * of passes its declaration but whose combination the strategy refuses
+ * (sma_cross: fast >= slow) is still answered 200 by the API, kept by the
+ * OMS (param_val, journaled, snapshotted) and written into live_cfg; only
+ * on_params says no ("keeps its old values"). From then on every later
+ * change is refused too, because live_cfg still holds the bad value: here
+ * the operator's qty cut never takes effect. After a recovery the OMS
+ * announces the accumulated set, the strategy refuses it whole and runs
+ * on its config values, not on those it last ran with. The fix belongs
+ * before the request is put (the API thread checks the combination
+ * against the values in force, e.g. by a scratch init of the type): the
+ * host alone cannot tell a refusal (on_params returns void) nor make the
+ * OMS forget the value. */
+static void test_params_refused_combination_poisons_later_changes(void **state)
+{
+	struct ig_event ev;
+	(void)state;
+	skip(); /* see the comment: needs the combination checked before the OMS */
+	start();
+	memset(&ev, 0, sizeof(ev));
+	ev.body.params.cmd = IG_CTL_PARAMS;
+	ev.body.params.n = 1;
+	ev.body.params.index[0] = 0; /* fast = 6, slow is 4: refused by sma_cross */
+	ev.body.params.value[0] = 6;
+	oms_event(&host0, &ev, 0, IG_EV_CONTROL);
+	params_qty(&host0, 0, D("3")); /* the operator's next change */
+	for (int i = 0; i < 4; i++)
+		quote(&host0, 0, "10");
+	quote(&host0, 0, "11");
+	assert_int_equal(intent()->body.order.qty, D("3"));
+}
+
 struct foreign_call {
 	struct ig_strategy_ctx *ctx;
 	uint64_t id;
@@ -1124,6 +1193,8 @@ int main(void)
 		T(test_on_start_waits_for_recovery),
 		T(test_params_live),
 		T(test_params_before_start),
+		T(test_params_out_of_bounds_refused),
+		T(test_params_refused_combination_poisons_later_changes),
 		T(test_no_timers_after_feed_end),
 		T(test_ctx_from_another_thread_refused),
 #undef T
