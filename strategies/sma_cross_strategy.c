@@ -96,9 +96,10 @@ static int sma_init(void *state, struct ig_strategy_ctx *ctx, const struct ig_cf
 /* New params while running: qty and allow_short apply from the next
  * signal; new windows start the averages over (the strategy waits for
  * `slow` prices again, holding its position meanwhile). A combination
- * that does not hold together is logged and ignored. */
-static void sma_on_params(void *state, struct ig_strategy_ctx *ctx,
-			  const struct ig_cfg_strategy *cfg)
+ * that does not hold together (fast >= slow) is logged and refused:
+ * returns IG_ECONFIG, else 0. */
+static int sma_on_params(void *state, struct ig_strategy_ctx *ctx,
+			 const struct ig_cfg_strategy *cfg)
 {
 	struct sma_state *s = state;
 	struct sma_params next;
@@ -107,7 +108,7 @@ static void sma_on_params(void *state, struct ig_strategy_ctx *ctx,
 	if (sma_read(&next, cfg, err, sizeof(err)) != 0) {
 		ig_ctx_log(ctx, "params refused, keeping fast=%lld slow=%lld: %s",
 			   (long long)s->fast, (long long)s->slow, err);
-		return;
+		return IG_ECONFIG;
 	}
 	if (next.fast != s->fast || next.slow != s->slow) {
 		s->fast = next.fast;
@@ -122,6 +123,7 @@ static void sma_on_params(void *state, struct ig_strategy_ctx *ctx,
 	ig_ctx_log(ctx, "params now fast=%lld slow=%lld qty=%lld.%08lld allow_short=%d",
 		   (long long)s->fast, (long long)s->slow, (long long)(s->qty / IG_FIXED(1)),
 		   (long long)(s->qty % IG_FIXED(1)), s->allow_short ? 1 : 0);
+	return 0;
 }
 
 static void on_price(struct sma_state *s, struct ig_strategy_ctx *ctx, uint16_t instr, int64_t px)

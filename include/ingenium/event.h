@@ -190,6 +190,10 @@ enum ig_control_cmd {
 	IG_CTL_PARAMS,      /* new values of the strategy's declared params (body.params);
 			     * the strategy sees them through on_params (strategy.h).
 			     * Internal: not part of the SDK, may change */
+	IG_CTL_PARAMS_APPLIED, /* strategy -> OMS: on_params took body.params (the OMS
+				* now holds them in force). Internal */
+	IG_CTL_PARAMS_REFUSED, /* strategy -> OMS: body.params refused (by the check of
+				* the declarations or by on_params). Internal */
 };
 
 /* Header flags (hdr.flags). Bits 0x08..0x80 are the engine's own
@@ -323,8 +327,10 @@ struct ig_control {
 	char key_id[24];      /* SESSION: the API key id (never the secret), cut to 23 */
 };
 
-/* IG_CTL_PARAMS: up to IG_PARAMS_MAX new values for one strategy
- * (hdr.strategy_id), applied together. index[i] is the param's position in
+/* IG_CTL_PARAMS (and its verdicts _APPLIED, _REFUSED, which echo it):
+ * up to IG_PARAMS_MAX new values for one strategy (hdr.strategy_id),
+ * applied together. With IG_EVF_ADOPT it is the OMS handing a
+ * strategy, after a recovery, values already in force (no verdict). index[i] is the param's position in
  * its type's declaration array; value[i] the value parsed by its kind: INT
  * the integer, DECIMAL 1e-8 fixed point, BOOL 0/1, ENUM the index of the
  * choice (STRING params cannot change while running). cmd overlays

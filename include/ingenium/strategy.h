@@ -116,14 +116,17 @@ struct ig_strategy_type {
 	void (*on_start)(void *state, struct ig_strategy_ctx *ctx);
 	void (*destroy)(void *state);       /* frees what init allocated; may be NULL */
 	/* Since ABI 2: new param values while running (the operator's
-	 * POST /api/v1/strategies/NAME/params). cfg holds every param as
-	 * now in force, each value already checked against the declaration;
-	 * read it with ig_param_* as init does. Called on the strategy's
-	 * thread between two callbacks (after on_start, never after on_stop).
-	 * A strategy that finds the combination unusable logs why and keeps
-	 * its old values. NULL: the type takes no live changes (the API
+	 * POST /api/v1/strategies/NAME/params). cfg holds every param with
+	 * the new values, each already checked against the declaration;
+	 * read it with ig_param_* as init does and check what involves two
+	 * params. Returns 0 when the strategy now runs with them, or a
+	 * negative IG_E* code (IG_ECONFIG) when it refuses the combination:
+	 * it then keeps its old values, the engine its old config, and the
+	 * operator gets the refusal (log it to say why). Called on the
+	 * strategy's thread between two callbacks (after on_start, never
+	 * after on_stop). NULL: the type takes no live changes (the API
 	 * answers 409). */
-	void (*on_params)(void *state, struct ig_strategy_ctx *ctx, const struct ig_cfg_strategy *cfg);
+	int (*on_params)(void *state, struct ig_strategy_ctx *ctx, const struct ig_cfg_strategy *cfg);
 };
 
 /* What a plugin exports (see IG_STRATEGY_PLUGIN). */

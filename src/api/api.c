@@ -684,6 +684,12 @@ static enum MHD_Result control(struct ig_api *api, struct MHD_Connection *c,
 	case IG_OMS_CTL_PENDING:
 		code = 504, msg = "the engine did not apply the control in time (it may still)";
 		break;
+	case IG_OMS_CTL_REFUSED:
+		code = 422, msg = "refused by the strategy (its log says why); the values in force stay";
+		break;
+	case IG_OMS_CTL_BUSY:
+		code = 409, msg = "the strategy has not answered the last params change yet";
+		break;
 	case IG_OMS_CTL_EXPIRED:
 	default:
 		code = 500, msg = "the outcome expired";

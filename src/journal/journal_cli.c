@@ -67,7 +67,8 @@ static const char *ctl_name(unsigned t)
 {
 	static const char *const n[] = {"none",     "stop",          "kill_switch", "feed_end",
 					"trading_state", "session", "recovered", "pause",
-					"resume", "cancel_all", "reset", "params"};
+					"resume", "cancel_all", "reset", "params", "params_applied",
+					"params_refused"};
 	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
 }
 
@@ -202,9 +203,10 @@ static void text_event(struct line *l, const struct ig_event *ev)
 		put(l, " count=%" PRIu64, ev->body.timer.count);
 		break;
 	case IG_EV_CONTROL:
-		if (ev->body.control.cmd == IG_CTL_PARAMS) {
+		if (ev->body.control.cmd >= IG_CTL_PARAMS &&
+		    ev->body.control.cmd <= IG_CTL_PARAMS_REFUSED) {
 			const struct ig_params_change *pc = &ev->body.params;
-			put(l, " cmd=params");
+			put(l, " cmd=%s", ctl_name(ev->body.control.cmd));
 			for (unsigned i = 0; i < pc->n && i < IG_PARAMS_MAX; i++)
 				put(l, " p%u=%" PRId64, (unsigned)pc->index[i], pc->value[i]);
 			break;
@@ -412,7 +414,8 @@ static json_t *json_event(const struct ig_event *ev)
 		break;
 	case IG_EV_CONTROL:
 		jset(o, "cmd", json_string(ctl_name(ev->body.control.cmd)));
-		if (ev->body.control.cmd == IG_CTL_PARAMS) {
+		if (ev->body.control.cmd >= IG_CTL_PARAMS &&
+		    ev->body.control.cmd <= IG_CTL_PARAMS_REFUSED) {
 			const struct ig_params_change *pc = &ev->body.params;
 			json_t *a = json_array();
 			for (unsigned i = 0; i < pc->n && i < IG_PARAMS_MAX && a != NULL; i++) {

@@ -15,8 +15,8 @@
 
 const char *ig_oms_ctl_status_name(enum ig_oms_ctl_status s)
 {
-	static const char *const n[] = {"pending", "ok", "no_change", "not_found", "invalid",
-					"expired"};
+	static const char *const n[] = {"pending", "ok",      "no_change", "not_found",
+					"invalid", "expired", "refused",   "busy"};
 	return (unsigned)s < sizeof(n) / sizeof(n[0]) ? n[s] : "unknown";
 }
 
@@ -37,6 +37,7 @@ int ig_oms_init(struct ig_oms *oms, const struct ig_config *cfg, uint32_t strate
 {
 	memset(oms, 0, sizeof(*oms));
 	oms->cfg = cfg;
+	oms->verdict_sid = IG_STRATEGY_NONE;
 	oms->nstrategies = cfg->nstrategies;
 	oms->feed_end_needed = 1 + strategy_threads;
 	oms->s = calloc(cfg->nstrategies ? cfg->nstrategies : 1, sizeof(*oms->s));
@@ -1660,13 +1661,12 @@ static bool params_valid(const struct ig_params_change *pc)
 	return true;
 }
 
-/* IG_CTL_PARAMS for in->hdr.strategy_id: keeps the values and forwards
- * the event to the strategy's thread. */
+/* IG_CTL_PARAMS for in->hdr.strategy_id: forwards the change to the
+ * strategy's thread; the values are in force once it answers APPLIED. */
 static void on_params(struct ig_oms *oms, const struct ig_event *in, struct ig_emit *out)
 {
 	uint16_t sid = in->hdr.strategy_id;
 	const struct ig_params_change *pc = &in->body.params;
-	struct ig_oms_strategy *s;
 	struct ig_event fwd;
 
 	if (sid >= oms->nstrategies) {
@@ -1677,18 +1677,54 @@ static void on_params(struct ig_oms *oms, const struct ig_event *in, struct ig_e
 		oms->ctl_status = IG_OMS_CTL_INVALID;
 		return;
 	}
-	s = &oms->s[sid];
-	for (unsigned i = 0; i < pc->n; i++) {
-		s->param_set |= UINT32_C(1) << pc->index[i];
-		s->param_val[pc->index[i]] = pc->value[i];
-	}
-	s->ctl_applied[IG_OMS_CK_PARAMS]++;
-	ig_log_warn("strategy %s: %u param(s) changed by the operator",
+	oms->s[sid].params_inflight = true;
+	ig_log_info("strategy %s: %u param(s) sent to the strategy by the operator",
 		    oms->cfg->strategies[sid].name, (unsigned)pc->n);
 	ig_event_reply_init(&fwd, in, IG_EV_CONTROL);
 	fwd.body.params = *pc;
 	to_strategy(oms, out, sid, &fwd);
 	oms->ctl_status = IG_OMS_CTL_OK;
+}
+
+/* A strategy's answer to a params change (IG_CTL_PARAMS_APPLIED or
+ * _REFUSED, echoing the change): applied values are in force from here
+ * (book state). Kept for ig_oms_params_verdict. */
+static void on_params_verdict(struct ig_oms *oms, const struct ig_event *in)
+{
+	uint16_t sid = in->hdr.strategy_id;
+	const struct ig_params_change *pc = &in->body.params;
+	bool applied = in->body.control.cmd == IG_CTL_PARAMS_APPLIED;
+	struct ig_oms_strategy *s;
+
+	if (sid >= oms->nstrategies || !params_valid(pc))
+		return;
+	s = &oms->s[sid];
+	s->params_inflight = false;
+	if (applied) {
+		for (unsigned i = 0; i < pc->n; i++) {
+			s->param_set |= UINT32_C(1) << pc->index[i];
+			s->param_val[pc->index[i]] = pc->value[i];
+		}
+		s->ctl_applied[IG_OMS_CK_PARAMS]++;
+		ig_log_warn("strategy %s: %u param(s) changed by the operator, applied",
+			    oms->cfg->strategies[sid].name, (unsigned)pc->n);
+	} else {
+		ig_log_warn("strategy %s: param change refused by the strategy; the values in force "
+			    "stay",
+			    oms->cfg->strategies[sid].name);
+	}
+	oms->verdict_sid = sid;
+	oms->verdict_status = (uint8_t)(applied ? IG_OMS_CTL_OK : IG_OMS_CTL_REFUSED);
+}
+
+bool ig_oms_params_verdict(struct ig_oms *oms, uint16_t *strategy, enum ig_oms_ctl_status *st)
+{
+	if (oms->verdict_sid == IG_STRATEGY_NONE)
+		return false;
+	*strategy = oms->verdict_sid;
+	*st = (enum ig_oms_ctl_status)oms->verdict_status;
+	oms->verdict_sid = IG_STRATEGY_NONE;
+	return true;
 }
 
 /* After a recovery: the params in force for s, as IG_CTL_PARAMS events
@@ -1700,6 +1736,7 @@ static void announce_params(struct ig_oms *oms, const struct ig_event *cause, ui
 	struct ig_event ev;
 
 	ig_event_reply_init(&ev, cause, IG_EV_CONTROL);
+	ev.hdr.flags = IG_EVF_ADOPT; /* values in force: no verdict */
 	ev.body.params.cmd = IG_CTL_PARAMS;
 	for (unsigned i = 0; i < IG_OMS_MAX_PARAMS; i++) {
 		if (!(s->param_set & (UINT32_C(1) << i)))
@@ -1725,6 +1762,8 @@ enum ig_oms_ctl_status ig_oms_params(struct ig_oms *oms, uint16_t strategy,
 		return IG_OMS_CTL_NOT_FOUND;
 	if (!params_valid(pc))
 		return IG_OMS_CTL_INVALID;
+	if (oms->s[strategy].params_inflight)
+		return IG_OMS_CTL_BUSY;
 	memset(&ev, 0, sizeof(ev));
 	ev.hdr.type = IG_EV_CONTROL;
 	ev.hdr.src = IG_STAGE_OMS;
@@ -1966,6 +2005,9 @@ __attribute__((noinline)) static void handle(struct ig_oms *oms, const struct ig
 			on_operator_control(oms, in, out);
 		} else if (in->body.control.cmd == IG_CTL_PARAMS) {
 			on_params(oms, in, out);
+		} else if (in->body.control.cmd == IG_CTL_PARAMS_APPLIED ||
+			   in->body.control.cmd == IG_CTL_PARAMS_REFUSED) {
+			on_params_verdict(oms, in);
 		} else if (in->body.control.cmd == IG_CTL_TRADING_STATE) {
 			int64_t st = in->body.control.arg;
 			if (st >= IG_TS_ACTIVE && st <= IG_TS_HALTED && st != oms->trading_state) {

@@ -110,6 +110,8 @@ enum ig_oms_ctl_status {
 	IG_OMS_CTL_INVALID,     /* unknown command, or one that needs a strategy */
 	IG_OMS_CTL_EXPIRED,     /* oms_stage.h only: the result was overwritten by a later
 				 * request's (ask sooner) */
+	IG_OMS_CTL_REFUSED,     /* params: the strategy refused them (its log says why) */
+	IG_OMS_CTL_BUSY,        /* params: the strategy has not answered the last change yet */
 };
 
 /* Names for logs and JSON ("ok", "no_change", ...). Static strings. */
@@ -165,11 +167,15 @@ struct ig_oms_strategy {
 	uint32_t nheld;
 	uint64_t triggered;                   /* conditional orders released */
 	bool paused;                          /* IG_CTL_PAUSE: new intents denied `paused` */
-	/* IG_CTL_PARAMS in force: bit i of param_set says param i of the
-	 * type's declaration has the value param_val[i] (kept so a recovery
-	 * hands the strategy the values it last ran with). */
+	/* Params in force (the strategy's IG_CTL_PARAMS_APPLIED): bit i of
+	 * param_set says param i of the type's declaration has the value
+	 * param_val[i] (kept so a recovery hands the strategy the values it
+	 * last ran with). */
 	uint32_t param_set;
 	int64_t param_val[IG_OMS_MAX_PARAMS];
+	/* Run-scoped (not hashed): a params change sent to the strategy and
+	 * not answered yet. */
+	bool params_inflight;
 	/* Run-scoped (not hashed, not snapshotted; cleared at each session
 	 * start): operator controls applied to this strategy in this run. */
 	uint32_t ctl_applied[IG_OMS_CTL_KINDS];
@@ -258,6 +264,10 @@ struct ig_oms {
 	uint32_t ctl_kill_switch;             /* run-scoped: kill switch controls applied */
 	uint8_t ctl_status;                   /* run-scoped: outcome of the last control event
 					       * handled (enum ig_oms_ctl_status) */
+	uint16_t verdict_sid;                 /* run-scoped: strategy whose params verdict is
+					       * waiting for ig_oms_params_verdict, or
+					       * IG_STRATEGY_NONE */
+	uint8_t verdict_status;               /* its outcome (OK or REFUSED) */
 };
 
 /* Builds the per-strategy managers. Returns 0 or IG_ENOMEM (nothing to
@@ -389,18 +399,27 @@ void ig_oms_kill_switch(struct ig_oms *oms, bool on, struct ig_emit *out);
 enum ig_oms_ctl_status ig_oms_control(struct ig_oms *oms, uint16_t cmd, uint16_t strategy,
 				      int64_t arg, int64_t data_ns, struct ig_emit *out);
 
-/* Applies new param values pc (IG_CTL_PARAMS; pc->n entries, indexes
+/* Sends new param values pc (IG_CTL_PARAMS; pc->n entries, indexes
  * below IG_OMS_MAX_PARAMS, checked against the declarations by the
- * caller) for strategy (an index): through ig_oms_handle() as an
- * IG_EV_CONTROL event, so it is journaled as an input; the OMS keeps the
- * values (a recovery hands them to the strategy again) and forwards the
- * event to the strategy's thread, where on_params sees them. Returns
- * IG_OMS_CTL_OK, IG_OMS_CTL_NOT_FOUND (strategy out of range) or
+ * caller) to strategy (an index): through ig_oms_handle() as an
+ * IG_EV_CONTROL event, so it is journaled as an input, forwarded to the
+ * strategy's thread. The strategy answers with IG_CTL_PARAMS_APPLIED
+ * (then, and only then, the OMS holds the values in force: a recovery
+ * hands them to the strategy again) or IG_CTL_PARAMS_REFUSED, both
+ * journaled inputs too; ig_oms_params_verdict() tells the OMS stage.
+ * Returns IG_OMS_CTL_OK (sent), IG_OMS_CTL_BUSY (the last change has no
+ * answer yet), IG_OMS_CTL_NOT_FOUND (strategy out of range) or
  * IG_OMS_CTL_INVALID (n out of 1..IG_PARAMS_MAX, an index out of range).
  * OMS thread. */
 enum ig_oms_ctl_status ig_oms_params(struct ig_oms *oms, uint16_t strategy,
 				     const struct ig_params_change *pc, int64_t data_ns,
 				     struct ig_emit *out);
+
+/* The strategy's answer to the last params change the handler saw, if
+ * one came since the last call: returns true with *strategy and *st
+ * (IG_OMS_CTL_OK applied, IG_OMS_CTL_REFUSED) and forgets it. Cheap: the
+ * OMS stage asks after each event. OMS thread. */
+bool ig_oms_params_verdict(struct ig_oms *oms, uint16_t *strategy, enum ig_oms_ctl_status *st);
 
 /* Returns true if strategy i is paused (IG_CTL_PAUSE). */
 bool ig_oms_paused(const struct ig_oms *oms, uint32_t strategy);

@@ -90,10 +90,32 @@ static bool ctl_due(const struct ig_oms_stage *st)
 	return __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE) == st->ctl_head + 1;
 }
 
+/* Publishes the outcome of request id. OMS thread. */
+static void ctl_result(struct ig_oms_stage *st, uint64_t id, enum ig_oms_ctl_status rc)
+{
+	__atomic_store_n(&st->ctl_result[id & (IG_OMS_CTL_RESULTS - 1)], id << 8 | (uint64_t)rc,
+			 __ATOMIC_RELEASE);
+}
+
+/* A strategy answered a params change: its request's outcome. */
+static void params_verdict(struct ig_oms_stage *st)
+{
+	uint16_t sid;
+	enum ig_oms_ctl_status rc;
+
+	if (!ig_oms_params_verdict(st->oms, &sid, &rc) || sid >= IG_MAX_STRATEGIES ||
+	    st->params_req[sid] == 0)
+		return;
+	ctl_result(st, st->params_req[sid], rc);
+	st->params_req[sid] = 0;
+}
+
 static void oms_stage_handle(void *self, const struct ig_event *ev, struct ig_emit *out)
 {
 	struct ig_oms_stage *st = self;
 	ig_oms_handle(st->oms, ev, out);
+	if (__builtin_expect(st->oms->verdict_sid != IG_STRATEGY_NONE, 0))
+		params_verdict(st);
 }
 
 void ig_oms_stage_set_publisher(struct ig_oms_stage *st, struct ig_snap_pub *pub,
@@ -232,8 +254,10 @@ static int oms_stage_poll(void *self, int64_t now_ns, struct ig_emit *out)
 				    (unsigned long long)id, (unsigned)req.cmd,
 				    req.strategy == IG_STRATEGY_NONE ? -1 : (int)req.strategy,
 				    ig_oms_ctl_status_name(rc));
-		__atomic_store_n(&st->ctl_result[id & (IG_OMS_CTL_RESULTS - 1)], id << 8 | (uint64_t)rc,
-				 __ATOMIC_RELEASE);
+		if (rc == IG_OMS_CTL_OK && req.cmd == IG_CTL_PARAMS && req.strategy < IG_MAX_STRATEGIES)
+			st->params_req[req.strategy] = id; /* answered with the strategy's verdict */
+		else
+			ctl_result(st, id, rc);
 		n++;
 	}
 	/* After the controls: a state they changed goes out this cycle. */

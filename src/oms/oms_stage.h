@@ -86,6 +86,10 @@ struct ig_oms_stage {
 	struct ig_snap_pub *pub;      /* snapshot publisher, NULL = none (API off) */
 	int64_t publish_ns;           /* period */
 	int64_t next_publish_ns;      /* CLOCK_MONOTONIC of the next publish; 0 = at once */
+	/* Params requests waiting for their strategy's verdict: the request
+	 * id per strategy (0 = none); its result is published when the
+	 * verdict comes (ig_oms_params_verdict, after each event). */
+	uint64_t params_req[IG_MAX_STRATEGIES];
 	const char *const *symbols;   /* instrument names, for the snapshot */
 	uint16_t ninstruments;
 	struct ig_events *events;     /* the API's event ring (api/events.h), NULL = none */

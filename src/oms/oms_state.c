@@ -376,7 +376,9 @@ void ig_oms_session_start(struct ig_oms *oms, bool recovering)
 		memset(oms->s[i].recent, 0, sizeof(oms->s[i].recent));
 		oms->s[i].recent_n = 0;
 		memset(oms->s[i].ctl_applied, 0, sizeof(oms->s[i].ctl_applied));
+		oms->s[i].params_inflight = false; /* that run's strategy will never answer */
 	}
+	oms->verdict_sid = IG_STRATEGY_NONE;
 	oms->ctl_kill_switch = 0;
 	oms->reconciled = !recovering;
 	oms->recon_passes = oms->recon_foreign = oms->recon_adopted = 0;

@@ -96,11 +96,13 @@ int ig_strategy_host_init(struct ig_strategy_host *h, const struct ig_config *cf
 		c->inited = true;
 		if (t->on_params != NULL) {
 			c->live_cfg = malloc(sizeof(*c->live_cfg));
-			if (c->live_cfg == NULL) {
+			c->accepted_cfg = malloc(sizeof(*c->accepted_cfg));
+			if (c->live_cfg == NULL || c->accepted_cfg == NULL) {
 				ig_strategy_host_destroy(h);
 				return IG_ENOMEM;
 			}
 			*c->live_cfg = *sc;
+			*c->accepted_cfg = *sc;
 		}
 	}
 	return 0;
@@ -114,6 +116,7 @@ void ig_strategy_host_destroy(struct ig_strategy_host *h)
 			c->type->destroy(c->state);
 		free(c->state);
 		free(c->live_cfg);
+		free(c->accepted_cfg);
 		free(c);
 		h->ctx[i] = NULL;
 	}
@@ -424,32 +427,67 @@ static bool param_text(const struct ig_param_decl *d, int64_t value, char *out, 
 	}
 }
 
+/* Tells the OMS what became of the operator's change c->req (or of the
+ * change in ev when it never became c->req): IG_CTL_PARAMS_APPLIED or
+ * _REFUSED, echoing it; the OMS journals it and holds applied values in
+ * force. */
+static void params_verdict(struct ig_strategy_ctx *c, const struct ig_event *ev,
+			   const struct ig_params_change *pc, bool applied, struct ig_emit *out)
+{
+	struct ig_event v = *ev;
+
+	v.hdr.type = IG_EV_CONTROL;
+	v.hdr.src = IG_STAGE_STRATEGY;
+	v.hdr.flags = 0;
+	v.hdr.strategy_id = c->id;
+	v.body.params = *pc;
+	v.body.params.cmd = applied ? IG_CTL_PARAMS_APPLIED : IG_CTL_PARAMS_REFUSED;
+	if (!applied)
+		c->params_refused++;
+	ig_emit(out, IG_STAGE_OMS, 0, &v);
+}
+
 /* IG_CTL_PARAMS for c: writes the new values into its live copy of the
- * config; calls on_params now if the strategies have started (and not
- * stopped), else after on_start. The values come from the OMS, which
- * keeps what it is given (a journal or snapshot of another build of the
- * type included): each is checked against the declaration here again
+ * config, for on_params (now if the strategies have started and not
+ * stopped, else after on_start). The values come from the OMS, which
+ * forwards what it is given (a journal or snapshot of another build of
+ * the type included): each is checked against the declaration here again
  * (index, kind, enum range, bounds), and a change with one bad value is
  * refused whole (its values belong together), logged, the values in
- * force kept. */
-static void params_change(struct ig_strategy_ctx *c, const struct ig_event *ev)
+ * force kept. An operator's change (no IG_EVF_ADOPT) gets a verdict; a
+ * recovery's hand-over of the values in force (IG_EVF_ADOPT) does not. */
+static void params_change(struct ig_strategy_ctx *c, const struct ig_event *ev,
+			  struct ig_emit *out)
 {
 	const struct ig_params_change *pc = &ev->body.params;
 	const struct ig_param_decl *decls = c->type->params;
+	bool request = !(ev->hdr.flags & IG_EVF_ADOPT);
 	char text[IG_PARAMS_MAX][IG_PARAM_STR_MAX];
 	uint32_t ndecl = 0;
 
-	if (c->live_cfg == NULL || decls == NULL)
-		return; /* the API refuses these; a journal of another build might not */
+	if (c->live_cfg == NULL || decls == NULL || pc->n < 1 || pc->n > IG_PARAMS_MAX) {
+		/* the API refuses these; a journal of another build might not */
+		if (request)
+			params_verdict(c, ev, pc, false, out);
+		return;
+	}
+	if (request && c->req_pending) {
+		ig_log_error("strategy %s: params change refused: the last one is not applied yet",
+			     c->cfg->name);
+		params_verdict(c, ev, pc, false, out);
+		return;
+	}
 	while (decls[ndecl].name != NULL)
 		ndecl++;
-	for (unsigned i = 0; i < pc->n && i < IG_PARAMS_MAX; i++) {
+	for (unsigned i = 0; i < pc->n; i++) {
 		char msg[192];
 
 		if (pc->index[i] >= ndecl) {
 			ig_log_error("strategy %s: params change refused: param #%u is not declared by "
 				     "type %s",
 				     c->cfg->name, (unsigned)pc->index[i], c->type->name);
+			if (request)
+				params_verdict(c, ev, pc, false, out);
 			return;
 		}
 		if (!param_text(&decls[pc->index[i]], pc->value[i], text[i], sizeof(text[i])) ||
@@ -457,10 +495,12 @@ static void params_change(struct ig_strategy_ctx *c, const struct ig_event *ev)
 			ig_log_error("strategy %s: params change refused: %s = %lld does not fit its "
 				     "declaration; the values in force stay",
 				     c->cfg->name, decls[pc->index[i]].name, (long long)pc->value[i]);
+			if (request)
+				params_verdict(c, ev, pc, false, out);
 			return;
 		}
 	}
-	for (unsigned i = 0; i < pc->n && i < IG_PARAMS_MAX; i++) {
+	for (unsigned i = 0; i < pc->n; i++) {
 		const struct ig_param_decl *d = &decls[pc->index[i]];
 
 		for (uint32_t k = 0; k < c->live_cfg->nparams; k++) {
@@ -473,24 +513,46 @@ static void params_change(struct ig_strategy_ctx *c, const struct ig_event *ev)
 			}
 		}
 	}
-	c->params_pending = true;
+	if (request) {
+		c->req_pending = true;
+		c->req = *pc;
+	} else {
+		c->params_pending = true;
+	}
 }
 
-/* Calls on_params for every strategy of h with values it has not seen. */
+/* Calls on_params for every strategy of h with values it has not seen:
+ * taken, they become the accepted ones; refused (a non-zero return),
+ * the config copy goes back to the accepted ones. An operator's change
+ * gets its verdict. After the stop, a change is refused unseen. */
 static void params_deliver(struct ig_strategy_host *h, const struct ig_event *ev,
 			   struct ig_emit *out)
 {
 	for (uint32_t i = 0; i < h->n; i++) {
 		struct ig_strategy_ctx *c = h->ctx[i];
-		if (!c->params_pending)
+		int rc = IG_ESTATE;
+
+		if (!c->params_pending && !c->req_pending)
 			continue;
-		c->params_pending = false;
-		c->params_applied++;
-		c->out = out;
-		c->cur = ev;
-		c->type->on_params(c->state, c, c->live_cfg);
-		c->out = NULL;
-		c->cur = NULL;
+		if (!h->stopped) {
+			c->out = out;
+			c->cur = ev;
+			rc = c->type->on_params(c->state, c, c->live_cfg);
+			c->out = NULL;
+			c->cur = NULL;
+		}
+		if (rc == 0) {
+			*c->accepted_cfg = *c->live_cfg;
+			c->params_applied++;
+		} else {
+			*c->live_cfg = *c->accepted_cfg;
+			ig_log_error("strategy %s: params change refused by the strategy (%s); the "
+				     "values in force stay",
+				     c->cfg->name, h->stopped ? "stopped" : ig_strerror(rc));
+		}
+		if (c->req_pending)
+			params_verdict(c, ev, &c->req, rc == 0, out);
+		c->params_pending = c->req_pending = false;
 	}
 }
 
@@ -564,8 +626,8 @@ __attribute__((noinline)) static void host_handle(struct ig_strategy_host *h,
 		if (ev->body.control.cmd == IG_CTL_PARAMS) {
 			for (uint32_t i = 0; i < h->n; i++)
 				if (h->ctx[i]->id == ev->hdr.strategy_id)
-					params_change(h->ctx[i], ev);
-			if (h->started && !h->stopped)
+					params_change(h->ctx[i], ev, out);
+			if (h->started)
 				params_deliver(h, ev, out);
 			return;
 		}

@@ -107,8 +107,14 @@ struct ig_strategy_ctx {
 	 * values IG_CTL_PARAMS changes, so the shared config stays
 	 * read-only; NULL for a type without on_params. */
 	struct ig_cfg_strategy *live_cfg;
-	bool params_pending;              /* changed before on_start: call on_params after it */
-	uint64_t params_applied;          /* on_params calls */
+	struct ig_cfg_strategy *accepted_cfg; /* the values on_params last took (or init's):
+					       * live_cfg goes back to it on a refusal */
+	bool params_pending;              /* values in force handed over by a recovery: call
+					   * on_params after on_start, no verdict */
+	bool req_pending;                 /* an operator's change (req) not delivered yet */
+	struct ig_params_change req;      /* it, echoed in the verdict to the OMS */
+	uint64_t params_applied;          /* on_params calls that took the values */
+	uint64_t params_refused;          /* changes refused (checks or on_params) */
 };
 
 struct ig_strategy_host {

@@ -581,6 +581,11 @@ static void test_api_controls_crash(void **state)
 			 409);
 	assert_int_equal(post_json(port, "/api/v1/strategies/sma_xbt/params", "{\"fast\": 0}", &r), 400);
 	assert_non_null(strstr(r.body, "params.fast"));
+	/* Each value fits, the combination does not (fast >= slow 20): the
+	 * strategy refuses it (422) and the values in force stay. */
+	assert_int_equal(post_json(port, "/api/v1/strategies/sma_xbt/params", "{\"fast\": 20}", &r),
+			 422);
+	assert_non_null(strstr(r.body, "refused by the strategy"));
 	assert_int_equal(ctl_http(port, "POST", "/api/v1/kill-switch", &r), 200);
 	for (int i = 0; i < 100 && it_count(run_out, params_line) < 1; i++)
 		it_msleep(20);

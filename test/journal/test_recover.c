@@ -1595,10 +1595,15 @@ static void test_replay_controls(void **state)
 	assert_int_equal(ig_oms_control(o, IG_CTL_PAUSE, 0, 0, 0, &f->d.emit),
 			 IG_OMS_CTL_NO_CHANGE);
 	assert_int_equal(f->d.n, 0);
-	/* New params for s1: kept, forwarded to its strategy, journaled. */
+	/* New params for s1: forwarded to its strategy, journaled; in force
+	 * once the strategy answers APPLIED (a journaled input too); one
+	 * change at a time; a REFUSED one keeps nothing. */
 	{
 		struct ig_params_change pc = { .cmd = IG_CTL_PARAMS, .n = 2 };
 		const struct ig_event *fw = NULL;
+		struct ig_event v;
+		uint16_t vs = 0;
+		enum ig_oms_ctl_status vst;
 		pc.index[0] = 3, pc.value[0] = 77;
 		pc.index[1] = 0, pc.value[1] = -5;
 		f->d.n = 0;
@@ -1612,10 +1617,31 @@ static void test_replay_controls(void **state)
 		assert_int_equal(fw->body.params.cmd, IG_CTL_PARAMS);
 		assert_int_equal(fw->body.params.n, 2);
 		assert_int_equal(fw->body.params.value[0], 77);
-		pc.index[1] = IG_OMS_MAX_PARAMS; /* out of range: refused, nothing kept */
+		assert_int_equal(o->s[1].param_set, 0); /* not before the strategy took them */
+		assert_false(ig_oms_params_verdict(o, &vs, &vst));
+		assert_int_equal(ig_oms_params(o, 1, &pc, 0, &f->d.emit), IG_OMS_CTL_BUSY);
+		v = *fw;
+		v.hdr.src = IG_STAGE_STRATEGY;
+		v.body.params.cmd = IG_CTL_PARAMS_APPLIED;
+		f->d.n = 0;
+		ig_oms_handle(o, &v, &f->d.emit);
+		assert_true(ig_oms_params_verdict(o, &vs, &vst));
+		assert_int_equal(vs, 1);
+		assert_int_equal(vst, IG_OMS_CTL_OK);
+		assert_false(ig_oms_params_verdict(o, &vs, &vst)); /* once */
+		assert_int_equal(o->s[1].param_set, (1u << 3) | 1u);
+		/* Refused: nothing kept. */
+		pc.n = 1, pc.index[0] = 5, pc.value[0] = 1;
+		assert_int_equal(ig_oms_params(o, 1, &pc, 0, &f->d.emit), IG_OMS_CTL_OK);
+		v.body.params = pc;
+		v.body.params.cmd = IG_CTL_PARAMS_REFUSED;
+		ig_oms_handle(o, &v, &f->d.emit);
+		assert_true(ig_oms_params_verdict(o, &vs, &vst));
+		assert_int_equal(vst, IG_OMS_CTL_REFUSED);
+		assert_int_equal(o->s[1].param_set, (1u << 3) | 1u);
+		pc.index[0] = IG_OMS_MAX_PARAMS; /* out of range: refused, nothing kept */
 		assert_int_equal(ig_oms_params(o, 1, &pc, 0, &f->d.emit), IG_OMS_CTL_INVALID);
 		assert_int_equal(ig_oms_params(o, 9, &pc, 0, &f->d.emit), IG_OMS_CTL_NOT_FOUND);
-		assert_int_equal(o->s[1].param_set, (1u << 3) | 1u);
 	}
 	update(f, o, 1, 1, 103, IG_OS_CANCELED);
 	quote(f, o, 0, 140, "101", "103");
@@ -1665,6 +1691,7 @@ static void test_replay_controls(void **state)
 				s0_params++;
 			if (e->body.control.cmd == IG_CTL_PARAMS && e->hdr.strategy_id == 1) {
 				params_at = (int)i;
+				assert_true(e->hdr.flags & IG_EVF_ADOPT); /* a hand-over */
 				assert_int_equal(e->body.params.n, 2);
 				assert_int_equal(e->body.params.index[0], 0);
 				assert_int_equal(e->body.params.value[0], -5);
