@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -635,6 +637,75 @@ static void test_api_controls_crash(void **state)
 	assert_int_equal(it_count(run_out, TOKEN), 0);
 }
 
+/* A thousand idle connections against the running daemon: they are
+ * held (the API keeps 16 of them, per address, and drops the rest) for
+ * longer than the incomplete-request timeout while the daemon trades on;
+ * afterwards the API answers again and the books moved on meanwhile (the
+ * OMS published and filled: no stage waited on the API), and the stop is
+ * clean. */
+static void test_api_idle_flood(void **state)
+{
+	static struct reply r;
+	char out[300], setl[80];
+	uint16_t port = free_port();
+	struct rlimit rl;
+	struct sockaddr_in a;
+	int fds[1000], opened = 0;
+	long long seq0, seq1;
+	json_int_t fills0, fills1;
+	json_t *doc;
+
+	(void)state;
+	snprintf(out, sizeof(out), "%s/flood.out", it_tmpdir);
+	snprintf(setl, sizeof(setl), "api.listen=127.0.0.1:%u", port);
+	setenv("INGENIUM_API_TOKEN", TOKEN, 1);
+	{
+		const char *argv[] = { it_bin, "run", "-c", "config/ingenium.yaml", "--set", setl,
+				       "--set", "feed.rate=200", NULL };
+		it_run_pid = it_spawn(argv, out, false);
+	}
+	unsetenv("INGENIUM_API_TOKEN");
+	assert_true(it_run_pid > 0);
+	for (int i = 0; i < 1500 && (seq0 = status_seq(port, &r)) < 0; i++)
+		it_msleep(20);
+	assert_true(seq0 >= 0);
+	doc = json_loads(r.body, 0, NULL);
+	fills0 = json_integer_value(json_object_get(doc, "fills"));
+	json_decref(doc);
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < 1100 && rl.rlim_max >= 1100) {
+		rl.rlim_cur = 1100;
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons(port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < 1000; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			break;
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		(void)connect(fd, (struct sockaddr *)&a, sizeof(a)); /* EINPROGRESS is fine */
+		fds[opened++] = fd;
+	}
+	assert_true(opened >= 900);
+	it_msleep(3500); /* past the 2 s a connection may idle before its request */
+	for (int i = 0; i < 200 && (seq1 = status_seq(port, &r)) < 0; i++)
+		it_msleep(50);
+	assert_true(seq1 > seq0);
+	doc = json_loads(r.body, 0, NULL);
+	fills1 = json_integer_value(json_object_get(doc, "fills"));
+	json_decref(doc);
+	assert_true(fills1 > fills0); /* the books moved on while the API was flooded */
+	for (int i = 0; i < opened; i++)
+		close(fds[i]);
+	assert_true(status_seq(port, &r) > 0);
+	assert_int_equal(it_reap(&it_run_pid, SIGINT, 20000), 0);
+	assert_int_equal(it_count(out, TOKEN), 0);
+}
+
 /* run --linger: after the run the API still answers with the final
  * snapshot until SIGINT, then the daemon exits 0. */
 static void test_api_linger(void **state)
@@ -674,6 +745,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_api_not_in_backtest, it_teardown),
 		cmocka_unit_test_teardown(test_api_controls_crash, it_teardown),
 		cmocka_unit_test_teardown(test_api_linger, it_teardown),
+		cmocka_unit_test_teardown(test_api_idle_flood, it_teardown),
 	};
 	int rc;
 
