@@ -575,6 +575,7 @@ static void test_api_controls_crash(void **state)
 	assert_true(it_run_pid > 0);
 	json_decref(status_reconciled(port, &r));
 	assert_int_equal(ctl_http(port, "POST", "/api/v1/strategies/maker_xbt/pause", &r), 200);
+	assert_int_equal(ctl_http(port, "POST", "/api/v1/strategies/maker_xbt/cancel-all", &r), 200);
 	assert_int_equal(post_json(port, "/api/v1/strategies/sma_xbt/params",
 				   "{\"fast\": 3, \"qty\": \"0.002\"}", &r),
 			 200);
@@ -603,6 +604,9 @@ static void test_api_controls_crash(void **state)
 	doc = status_reconciled(port, &r);
 	assert_true(json_is_true(json_object_get(doc, "kill_switch")));
 	assert_true(json_is_true(json_object_get(strategy_of(doc, "maker_xbt"), "paused")));
+	/* Cancelled before the crash, paused since: nothing of it is open. */
+	assert_int_equal(json_integer_value(json_object_get(strategy_of(doc, "maker_xbt"), "open_orders")),
+			 0);
 	assert_false(json_is_true(json_object_get(strategy_of(doc, "sma_xbt"), "paused")));
 	json_decref(doc);
 	for (int i = 0; i < 200 && it_count(run_out, params_line) < 2; i++)
