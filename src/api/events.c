@@ -22,6 +22,9 @@ _Static_assert(sizeof(struct ig_api_ev) % 8 == 0, "ring element: a multiple of 8
 _Static_assert((IG_EVENTS_RING & (IG_EVENTS_RING - 1)) == 0, "ring: a power of two");
 
 #define STATE_UNKNOWN 0xffu
+/* Pool slots one poll looks at for a seed, at most: a seed of many
+ * strategies' pools is spread over polls, not one long OMS duty cycle. */
+#define SEED_SCAN IG_OM_CAPACITY
 
 struct sse_client {
 	struct ig_events *ev;
@@ -292,7 +295,7 @@ int ig_events_oms_poll(struct ig_events *ev, const struct ig_oms *oms)
 	/* The open orders the books held before the ring was attached
 	 * (recovered ones too), once; a full ring stops the seed, which goes
 	 * on at the next poll (not counted as a drop). */
-	while (!ev->seeded) {
+	for (uint32_t budget = SEED_SCAN; !ev->seeded;) {
 		const struct ig_order_rec *r;
 		struct ig_api_ev o;
 
@@ -305,6 +308,8 @@ int ig_events_oms_poll(struct ig_events *ev, const struct ig_oms *oms)
 			ev->seed_p = 0;
 			continue;
 		}
+		if (budget-- == 0)
+			break; /* the rest at the next poll */
 		r = &oms->s[ev->seed_s].om.pool[ev->seed_p];
 		if (r->client_id == 0 || ig_order_terminal((enum ig_ord_state)r->state)) {
 			ev->seed_p++;

@@ -440,6 +440,23 @@ static void test_drop_resyncs_open_orders(void **state)
 	ig_events_destroy(ev);
 }
 
+/* Review: a seed (the first one, or a resync after drops) looks at one
+ * strategy's pool of slots per poll at most, so going over 64 pools is
+ * not one long OMS duty cycle. */
+static void test_seed_scan_bounded(void **state)
+{
+	struct ig_events *ev = ig_events_create(&names);
+
+	(void)state;
+	oh_start();
+	oh_quote(0, "100", "100");
+	oh_send_ok(OH_BY_REF(oh_ord(1, 21, IG_SIDE_BUY, IG_ORD_LIMIT, "90", "1", 1)), "no reply");
+	assert_int_equal(ig_events_oms_poll(ev, &oms), 3); /* the states; s0's pool looked at */
+	assert_int_equal(ig_events_oms_poll(ev, &oms), 1); /* s1's order */
+	assert_int_equal(ig_events_oms_poll(ev, &oms), 0);
+	ig_events_destroy(ev);
+}
+
 #define T(f) cmocka_unit_test_prestate_setup_teardown(f, oh_setup, oh_teardown, &harness)
 
 int main(void)
@@ -452,6 +469,7 @@ int main(void)
 		T(test_oms_seed_and_tap),
 		T(test_oms_seed_resumes),
 		T(test_drop_resyncs_open_orders),
+		T(test_seed_scan_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
