@@ -545,7 +545,11 @@ static void apply_order(struct ig_events *ev, const struct ig_api_ev *r)
 	if (ev->hash[slot] != 0) {
 		uint32_t idx = ev->hash[slot] - 1;
 		if (!done) {
+			/* A seed's record carries the creation time: the last
+			 * update's time stays. */
+			int64_t ts_ns = ev->open[idx].ts_ns > r->ts_ns ? ev->open[idx].ts_ns : r->ts_ns;
 			ev->open[idx] = *r;
+			ev->open[idx].ts_ns = ts_ns;
 			ev->open_gen[idx] = ev->sync_gen;
 		} else {
 			open_remove(ev, slot);

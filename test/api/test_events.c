@@ -404,6 +404,7 @@ static void test_drop_resyncs_open_orders(void **state)
 	struct ig_events *ev = ig_events_create(&names);
 	struct ig_api_ev filler = fill(1);
 	json_t *doc, *open;
+	json_int_t updated;
 	int i;
 
 	(void)state;
@@ -435,6 +436,31 @@ static void test_drop_resyncs_open_orders(void **state)
 	open = json_object_get(doc, "open");
 	assert_int_equal(json_array_size(open), 1);
 	assert_string_equal(str(json_array_get(open, 0), "price"), "98");
+	json_decref(doc);
+
+	/* Order 12 is accepted later; another drop and resync: the entry
+	 * keeps the time of its last update, not the seed's creation time. */
+	oh_venue_update_at(T0 + INT64_C(60000000000), 0, 12, IG_OS_ACCEPTED);
+	ig_events_drain(ev, 0);
+	doc = ig_events_orders_json(ev, NULL);
+	updated = json_integer_value(json_object_get(json_array_get(json_object_get(doc, "open"), 0),
+						     "updated_ns"));
+	assert_true(updated > json_integer_value(json_object_get(
+				      json_array_get(json_object_get(doc, "open"), 0), "created_ns")));
+	json_decref(doc);
+	for (i = 0; i <= IG_EVENTS_RING; i++) /* the last one is dropped */
+		ig_events_push(ev, &filler);
+	ig_events_drain(ev, 0);
+	for (i = 0; i < 3; i++) {
+		ig_events_oms_poll(ev, &oms);
+		ig_events_drain(ev, 0);
+	}
+	doc = ig_events_orders_json(ev, NULL);
+	open = json_object_get(doc, "open");
+	assert_int_equal(json_array_size(open), 1);
+	assert_string_equal(str(json_array_get(open, 0), "state"), "accepted");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(open, 0), "updated_ns")),
+			 updated);
 	json_decref(doc);
 	ig_oms_set_tap(&oms, NULL, NULL);
 	ig_events_destroy(ev);
