@@ -95,6 +95,58 @@ json_t *ig_api_risk_json(const struct ig_snapshot *snap)
 			 (json_int_t)snap->global_rate_used, "strategies", strats);
 }
 
+/* s with what a URL may carry as credentials replaced: the user info
+ * ("scheme://user:pw@host" -> "scheme://<redacted>@host") and the query
+ * and fragment ("...?<redacted>"). Writes into out (cap bytes). Returns
+ * true if s is such a URL and out differs from it. */
+static bool url_redact(const char *s, char *out, size_t cap)
+{
+	const char *auth = strstr(s, "://"), *at, *q;
+	size_t alen, n = 0;
+
+	if (auth == NULL || auth == s || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+					    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") != (size_t)(auth - s))
+		return false;
+	auth += 3;
+	alen = strcspn(auth, "/?#");
+	at = NULL;
+	for (const char *p = auth; p < auth + alen; p++)
+		if (*p == '@')
+			at = p; /* the last one: a password may hold an '@' */
+	q = auth + strcspn(auth, "?#");
+	if (at == NULL && *q == '\0')
+		return false;
+	n = (size_t)snprintf(out, cap, "%.*s%s%.*s%s", (int)(auth - s), s,
+			     at != NULL ? REDACTED : "", (int)(q - (at != NULL ? at : auth)),
+			     at != NULL ? at : auth, *q != '\0' ? "?" REDACTED : "");
+	return n < cap;
+}
+
+/* Redacts every URL-like string under j (url_redact), in place. */
+static void redact_urls(json_t *j)
+{
+	char buf[2 * IG_CFG_PATH_MAX];
+
+	if (json_is_object(j)) {
+		const char *k;
+		json_t *v;
+		json_object_foreach (j, k, v) {
+			if (json_is_string(v) && url_redact(json_string_value(v), buf, sizeof(buf)))
+				json_object_set_new(j, k, json_string(buf));
+			else
+				redact_urls(v);
+		}
+	} else if (json_is_array(j)) {
+		for (size_t i = 0; i < json_array_size(j); i++) {
+			json_t *v = json_array_get(j, i);
+			if (json_is_string(v) && url_redact(json_string_value(v), buf, sizeof(buf)))
+				json_array_set_new(j, i, json_string(buf));
+			else
+				redact_urls(v);
+		}
+	}
+}
+
 json_t *ig_api_config_json(const struct ig_config *cfg)
 {
 	json_t *doc = ig_config_json(cfg);
@@ -113,6 +165,10 @@ json_t *ig_api_config_json(const struct ig_config *cfg)
 		json_decref(doc);
 		return NULL;
 	}
+	/* Credentials written into a URL by mistake (venue.base_url: the
+	 * Luno venue refuses them when it opens, a paper run does not; a
+	 * string param) are not shown either. */
+	redact_urls(doc);
 	return doc;
 }
 

@@ -22,6 +22,9 @@ _Static_assert(sizeof(struct ig_api_ev) % 8 == 0, "ring element: a multiple of 8
 _Static_assert((IG_EVENTS_RING & (IG_EVENTS_RING - 1)) == 0, "ring: a power of two");
 
 #define STATE_UNKNOWN 0xffu
+/* Pool slots one poll looks at for a seed, at most: a seed of many
+ * strategies' pools is spread over polls, not one long OMS duty cycle. */
+#define SEED_SCAN IG_OM_CAPACITY
 
 struct sse_client {
 	struct ig_events *ev;
@@ -39,6 +42,8 @@ struct ig_events {
 	/* Producer (OMS thread). */
 	bool seeded;               /* every open order of the books was pushed */
 	uint32_t seed_s, seed_p;   /* where the seed goes on (strategy, pool index) */
+	uint64_t seed_drops;       /* dropped as the last seed began */
+	bool sync_end_due;         /* a resync's seed is under way: SYNC end after it */
 	bool state_seen;           /* the states below hold what was last pushed */
 	uint8_t g_state, g_kill;
 	uint8_t s_state[IG_MAX_STRATEGIES], s_paused[IG_MAX_STRATEGIES];
@@ -54,6 +59,9 @@ struct ig_events {
 	uint32_t *hash;            /* client id -> open index + 1, linear probing */
 	uint32_t hash_mask;
 	uint64_t open_lost;        /* open orders beyond open_cap (not shown) */
+	uint64_t *open_gen;        /* per open entry: sync_gen when last set */
+	uint64_t sync_gen;         /* SYNC begin records seen */
+	uint64_t open_evicted;     /* open entries a resync found ended */
 	struct ig_api_ev recent[IG_EVENTS_RECENT];
 	uint64_t nrecent;
 	struct ig_api_ev *fills;   /* IG_EVENTS_FILLS, a ring */
@@ -97,10 +105,12 @@ struct ig_events *ig_events_create(const struct ig_events_names *names)
 	ev->hash_mask = hcap - 1;
 	ev->open = calloc(ev->open_cap, sizeof(*ev->open));
 	ev->hash = calloc(hcap, sizeof(*ev->hash));
+	ev->open_gen = calloc(ev->open_cap, sizeof(*ev->open_gen));
 	ev->fills = calloc(IG_EVENTS_FILLS, sizeof(*ev->fills));
-	if (ev->open == NULL || ev->hash == NULL || ev->fills == NULL ||
+	if (ev->open == NULL || ev->open_gen == NULL || ev->hash == NULL || ev->fills == NULL ||
 	    ig_ring_init(&ev->ring, IG_EVENTS_RING, sizeof(struct ig_api_ev)) != 0) {
 		free(ev->open);
+		free(ev->open_gen);
 		free(ev->hash);
 		free(ev->fills);
 		free(ev);
@@ -123,6 +133,7 @@ void ig_events_destroy(struct ig_events *ev)
 	}
 	ig_ring_destroy(&ev->ring);
 	free(ev->open);
+	free(ev->open_gen);
 	free(ev->hash);
 	free(ev->fills);
 	free(ev);
@@ -229,6 +240,17 @@ static int push_state(struct ig_events *ev, uint16_t sid, uint8_t state, uint8_t
 	return ig_events_push(ev, &o) ? 1 : 0;
 }
 
+/* Pushes a SYNC record (0 begin, 1 end); the caller checked the room. */
+static void push_sync(struct ig_events *ev, uint8_t end)
+{
+	struct ig_api_ev o;
+	memset(&o, 0, sizeof(o));
+	o.kind = IG_APIEV_SYNC;
+	o.strategy = IG_STRATEGY_NONE;
+	o.state = end;
+	ig_ring_push_spsc(&ev->ring, &o);
+}
+
 int ig_events_oms_poll(struct ig_events *ev, const struct ig_oms *oms)
 {
 	int n = 0;
@@ -258,10 +280,22 @@ int ig_events_oms_poll(struct ig_events *ev, const struct ig_oms *oms)
 			n++;
 		}
 	}
+	/* Records were dropped since the last seed began: an order's end (or
+	 * start) may be lost to the API. Seed again, framed by SYNC records:
+	 * the API drops the open entries the new seed does not confirm. */
+	if (ev->seeded && !ev->sync_end_due && ig_events_dropped(ev) != ev->seed_drops &&
+	    ig_ring_writable(&ev->ring)) {
+		ev->seed_drops = ig_events_dropped(ev);
+		push_sync(ev, 0);
+		ev->seeded = false;
+		ev->seed_s = ev->seed_p = 0;
+		ev->sync_end_due = true;
+		n++;
+	}
 	/* The open orders the books held before the ring was attached
 	 * (recovered ones too), once; a full ring stops the seed, which goes
 	 * on at the next poll (not counted as a drop). */
-	while (!ev->seeded) {
+	for (uint32_t budget = SEED_SCAN; !ev->seeded;) {
 		const struct ig_order_rec *r;
 		struct ig_api_ev o;
 
@@ -274,6 +308,8 @@ int ig_events_oms_poll(struct ig_events *ev, const struct ig_oms *oms)
 			ev->seed_p = 0;
 			continue;
 		}
+		if (budget-- == 0)
+			break; /* the rest at the next poll */
 		r = &oms->s[ev->seed_s].om.pool[ev->seed_p];
 		if (r->client_id == 0 || ig_order_terminal((enum ig_ord_state)r->state)) {
 			ev->seed_p++;
@@ -284,6 +320,11 @@ int ig_events_oms_poll(struct ig_events *ev, const struct ig_oms *oms)
 		order_rec(&o, (uint16_t)ev->seed_s, r, 0, 0);
 		ig_ring_push_spsc(&ev->ring, &o);
 		ev->seed_p++;
+		n++;
+	}
+	if (ev->seeded && ev->sync_end_due && ig_ring_writable(&ev->ring)) {
+		push_sync(ev, 1);
+		ev->sync_end_due = false;
 		n++;
 	}
 	return n;
@@ -468,6 +509,33 @@ static void hdel(struct ig_events *ev, uint32_t i)
 	}
 }
 
+/* Removes the open entry at hash slot `slot`. */
+static void open_remove(struct ig_events *ev, uint32_t slot)
+{
+	uint32_t idx = ev->hash[slot] - 1, last = --ev->nopen;
+
+	hdel(ev, slot);
+	if (idx != last) {
+		/* The last entry moves into the hole. */
+		ev->open[idx] = ev->open[last];
+		ev->open_gen[idx] = ev->open_gen[last];
+		ev->hash[hfind(ev, ev->open[idx].client_id)] = idx + 1;
+	}
+}
+
+/* The end of a resync: an open entry neither seeded nor updated since
+ * its begin (open_gen older than sync_gen) ended while its record was
+ * dropped; it leaves the table. */
+static void sync_end(struct ig_events *ev)
+{
+	for (uint32_t i = ev->nopen; i-- > 0;) {
+		if (ev->open_gen[i] >= ev->sync_gen)
+			continue;
+		open_remove(ev, hfind(ev, ev->open[i].client_id));
+		ev->open_evicted++;
+	}
+}
+
 /* An order's new state into the open table or the recent ring. */
 static void apply_order(struct ig_events *ev, const struct ig_api_ev *r)
 {
@@ -477,15 +545,14 @@ static void apply_order(struct ig_events *ev, const struct ig_api_ev *r)
 	if (ev->hash[slot] != 0) {
 		uint32_t idx = ev->hash[slot] - 1;
 		if (!done) {
+			/* A seed's record carries the creation time: the last
+			 * update's time stays. */
+			int64_t ts_ns = ev->open[idx].ts_ns > r->ts_ns ? ev->open[idx].ts_ns : r->ts_ns;
 			ev->open[idx] = *r;
+			ev->open[idx].ts_ns = ts_ns;
+			ev->open_gen[idx] = ev->sync_gen;
 		} else {
-			uint32_t last = --ev->nopen;
-			hdel(ev, slot);
-			if (idx != last) {
-				/* The last entry moves into the hole. */
-				ev->open[idx] = ev->open[last];
-				ev->hash[hfind(ev, ev->open[idx].client_id)] = idx + 1;
-			}
+			open_remove(ev, slot);
 		}
 	} else if (!done) {
 		if (ev->nopen == ev->open_cap) {
@@ -493,6 +560,7 @@ static void apply_order(struct ig_events *ev, const struct ig_api_ev *r)
 			return;
 		}
 		ev->open[ev->nopen] = *r;
+		ev->open_gen[ev->nopen] = ev->sync_gen;
 		ev->hash[slot] = ++ev->nopen;
 	}
 	if (done)
@@ -539,8 +607,16 @@ int ig_events_drain(struct ig_events *ev, int64_t now_ns)
 	int n = 0;
 
 	while (ig_ring_pop_spsc(&ev->ring, &rec)) {
-		uint64_t id = ++ev->msg_id;
+		uint64_t id;
 		n++;
+		if (rec.kind == IG_APIEV_SYNC) { /* not a message */
+			if (rec.state == 0)
+				ev->sync_gen++;
+			else
+				sync_end(ev);
+			continue;
+		}
+		id = ++ev->msg_id;
 		switch (rec.kind) {
 		case IG_APIEV_ORDER:
 			apply_order(ev, &rec);

@@ -16,7 +16,10 @@
  * journal's recovery) and emits a state record whenever the global
  * trading state, the kill switch or a strategy's state or pause changed
  * since its last look. The producer never waits and never allocates: a
- * full ring drops the record and counts it (ig_events_dropped).
+ * full ring drops the record and counts it (ig_events_dropped). After a
+ * drop the poll seeds again, between a SYNC begin and a SYNC end record:
+ * an order the API lists as open that was neither seeded nor updated in
+ * between ended while its record was lost, and leaves the table.
  *
  * The consumer is the API thread: ig_events_drain (between two
  * MHD_run_wait calls) moves every record into a table of open orders, a
@@ -58,6 +61,8 @@ enum ig_api_ev_kind {
 	IG_APIEV_FILL,      /* a fill applied */
 	IG_APIEV_DENIAL,    /* an intent denied by risk (no venue involved) */
 	IG_APIEV_STATE,     /* global or per-strategy trading state, kill switch, pause */
+	IG_APIEV_SYNC,      /* a resync of the open orders after drops: state 0 begins it,
+			     * 1 ends it (not shown; ig_events_oms_poll) */
 };
 
 /* One record (a public value type; the ring's element: seq first). Money
@@ -122,9 +127,11 @@ void ig_events_oms_tap(void *arg, const struct ig_oms *oms, const struct ig_even
 		       const struct ig_order_rec *r);
 
 /* From the OMS stage's poll: seeds the ring with the books' open orders
- * (once; resumes where a full ring stopped it) and pushes a state record
- * for every trading state, kill switch or pause that changed since the
- * last call (all of them the first time). Returns the records pushed. */
+ * (once, and again, framed by SYNC records, whenever records were dropped
+ * since the last seed began; resumes where a full ring stopped it) and
+ * pushes a state record for every trading state, kill switch or pause
+ * that changed since the last call (all of them the first time). Returns
+ * the records pushed. */
 int ig_events_oms_poll(struct ig_events *ev, const struct ig_oms *oms);
 
 /* Records dropped because the ring was full. Any thread. */

@@ -90,11 +90,17 @@ static bool ctl_due(const struct ig_oms_stage *st)
 	return __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE) == st->ctl_head + 1;
 }
 
-/* Publishes the outcome of request id. OMS thread. */
+/* Publishes the outcome of request id. A params request's outcome comes
+ * with the strategy's answer, possibly after IG_OMS_CTL_RESULTS later
+ * requests completed: then the slot holds a newer one's, which stays
+ * (id has expired). OMS thread (the slots' only writer). */
 static void ctl_result(struct ig_oms_stage *st, uint64_t id, enum ig_oms_ctl_status rc)
 {
-	__atomic_store_n(&st->ctl_result[id & (IG_OMS_CTL_RESULTS - 1)], id << 8 | (uint64_t)rc,
-			 __ATOMIC_RELEASE);
+	uint64_t *slot = &st->ctl_result[id & (IG_OMS_CTL_RESULTS - 1)];
+
+	if ((__atomic_load_n(slot, __ATOMIC_RELAXED) >> 8) > id)
+		return;
+	__atomic_store_n(slot, id << 8 | (uint64_t)rc, __ATOMIC_RELEASE);
 }
 
 /* A strategy answered a params change: its request's outcome. */

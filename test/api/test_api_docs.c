@@ -229,6 +229,44 @@ static void test_config_redacted(void **state)
 	unsetenv("IG_TEST_DOCS_SECRET");
 }
 
+/* Review: credentials in a URL never reach /api/v1/config. The Luno
+ * venue refuses a venue.base_url with user:password@ when it opens it,
+ * but a paper run (or any other string, e.g. a string param holding a
+ * webhook URL) took it into the document verbatim. */
+static void test_config_url_credentials_redacted(void **state)
+{
+	static struct ig_config cfg;
+	char *text;
+	json_t *doc, *s;
+
+	(void)state;
+	ig_config_defaults(&cfg);
+	snprintf(cfg.venue.base_url, sizeof(cfg.venue.base_url),
+		 "https://keyid:pw-Zq7-5151@api.luno.com/");
+	cfg.nstrategies = 1;
+	snprintf(cfg.strategies[0].name, sizeof(cfg.strategies[0].name), "fast");
+	snprintf(cfg.strategies[0].type, sizeof(cfg.strategies[0].type), "sma_cross");
+	cfg.strategies[0].nparams = 2;
+	snprintf(cfg.strategies[0].params[0].key, sizeof(cfg.strategies[0].params[0].key), "hook");
+	snprintf(cfg.strategies[0].params[0].value, sizeof(cfg.strategies[0].params[0].value),
+		 "http://hooks.example/x?token=q-Zq7-6262#f");
+	snprintf(cfg.strategies[0].params[1].key, sizeof(cfg.strategies[0].params[1].key), "fast");
+	snprintf(cfg.strategies[0].params[1].value, sizeof(cfg.strategies[0].params[1].value), "5");
+
+	doc = ig_api_config_json(&cfg);
+	assert_non_null(doc);
+	text = json_dumps(doc, JSON_COMPACT);
+	assert_non_null(text);
+	assert_null(strstr(text, "Zq7"));
+	assert_null(strstr(text, "keyid"));
+	assert_str(json_object_get(doc, "venue"), "base_url", "https://<redacted>@api.luno.com/");
+	s = json_object_get(json_array_get(json_object_get(doc, "strategies"), 0), "params");
+	assert_str(s, "hook", "http://hooks.example/x?<redacted>");
+	assert_str(s, "fast", "5");
+	free(text);
+	json_decref(doc);
+}
+
 /* Checks Prometheus text format: every sample's family (its name less a
  * _bucket/_sum/_count suffix of a histogram) had its # TYPE before it,
  * and no family is declared twice. Returns the number of families. */
@@ -391,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_venue_json),
 		cmocka_unit_test(test_http_code_slots),
 		cmocka_unit_test(test_config_redacted),
+		cmocka_unit_test(test_config_url_credentials_redacted),
 		cmocka_unit_test(test_metrics_more),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

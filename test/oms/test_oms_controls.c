@@ -359,6 +359,74 @@ static void test_summary(void **state)
 	json_decref(root);
 }
 
+/* The strategy's answer to params change pc for sid, as its host sends it. */
+static struct ig_event params_answer(uint16_t sid, const struct ig_params_change *pc, bool applied)
+{
+	struct ig_event v;
+	memset(&v, 0, sizeof(v));
+	v.hdr.type = IG_EV_CONTROL;
+	v.hdr.src = IG_STAGE_STRATEGY;
+	v.hdr.strategy_id = sid;
+	v.hdr.ts_event_ns = T0;
+	v.body.params = *pc;
+	v.body.params.cmd = applied ? IG_CTL_PARAMS_APPLIED : IG_CTL_PARAMS_REFUSED;
+	return v;
+}
+
+/* Review: a params request's outcome is the strategy's answer, which may
+ * come late (after the API's 2 s). Meanwhile IG_OMS_CTL_RESULTS other
+ * requests may have completed: the late outcome was written into the slot
+ * they share and overwrote the newer request's result, which then read
+ * PENDING forever (the API: 504 for a control that was applied). A late
+ * outcome must not take a newer request's slot: it has expired. */
+static void test_late_params_verdict(void **state)
+{
+	static struct ig_oms_stage st;
+	const struct ig_stage_ops *ops = &ig_oms_stage_ops;
+	struct ig_oms_ctl_req r = { .cmd = IG_CTL_PARAMS, .strategy = 0 };
+	struct ig_event v;
+	uint64_t pid, id = 0;
+	(void)state;
+	oh_start();
+	ig_oms_stage_init(&st, &oms);
+	r.params.cmd = IG_CTL_PARAMS;
+	r.params.n = 1;
+	r.params.index[0] = 0;
+	r.params.value[0] = 7;
+
+	/* The round trip: pending until the strategy answers, then its answer;
+	 * another change meanwhile is busy. */
+	assert_int_equal(ig_oms_request(&st, &r, &pid), 0);
+	ops->poll(&st, 0, &out.emit);
+	assert_int_equal(ig_oms_request_status(&st, pid), IG_OMS_CTL_PENDING);
+	assert_int_equal(ig_oms_request(&st, &r, &id), 0);
+	ops->poll(&st, 0, &out.emit);
+	assert_int_equal(ig_oms_request_status(&st, id), IG_OMS_CTL_BUSY);
+	v = params_answer(0, &r.params, true);
+	ops->handle(&st, &v, &out.emit);
+	assert_int_equal(ig_oms_request_status(&st, pid), IG_OMS_CTL_OK);
+	assert_true(oms.s[0].param_set & 1u);
+	assert_int_equal(oms.s[0].param_val[0], 7);
+
+	/* A late answer: IG_OMS_CTL_RESULTS requests complete first. */
+	r.params.value[0] = 8;
+	assert_int_equal(ig_oms_request(&st, &r, &pid), 0);
+	ops->poll(&st, 0, &out.emit);
+	for (uint32_t i = 0; i < IG_OMS_CTL_RESULTS; i++) {
+		struct ig_oms_ctl_req k = { .cmd = IG_CTL_RESUME, .strategy = 1 };
+		assert_int_equal(ig_oms_request(&st, &k, &id), 0);
+		ops->poll(&st, 0, &out.emit);
+	}
+	assert_int_equal(id, pid + IG_OMS_CTL_RESULTS); /* the same slot */
+	assert_int_equal(ig_oms_request_status(&st, id), IG_OMS_CTL_NO_CHANGE);
+	v = params_answer(0, &r.params, false);
+	ops->handle(&st, &v, &out.emit);
+	assert_int_equal(ig_oms_request_status(&st, id), IG_OMS_CTL_NO_CHANGE);
+	assert_int_equal(ig_oms_request_status(&st, pid), IG_OMS_CTL_EXPIRED);
+	assert_int_equal(oms.s[0].param_val[0], 7); /* refused: the values in force stay */
+	assert_false(oms.s[0].params_inflight);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +438,7 @@ int main(void)
 		T(test_mailbox),
 		T(test_requests_from_threads),
 		T(test_summary),
+		T(test_late_params_verdict),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
