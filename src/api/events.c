@@ -720,15 +720,19 @@ void ig_events_counts(const struct ig_events *ev, struct ig_events_counts *out)
 	out->sse_clients = ev->nclients;
 	out->sse_dropped = ev->sse_dropped;
 	out->sse_refused = ev->sse_refused;
+	out->open_hidden = ev->open_lost;
+	out->open_evicted = ev->open_evicted;
 }
 
 json_t *ig_events_status_json(const struct ig_events *ev)
 {
 	struct ig_events_counts k;
 	ig_events_counts(ev, &k);
-	return json_pack("{s:I, s:I, s:I, s:I}", "dropped", (json_int_t)k.dropped, "sse_clients",
-			 (json_int_t)k.sse_clients, "sse_dropped", (json_int_t)k.sse_dropped,
-			 "sse_refused", (json_int_t)k.sse_refused);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "dropped", (json_int_t)k.dropped,
+			 "sse_clients", (json_int_t)k.sse_clients, "sse_dropped",
+			 (json_int_t)k.sse_dropped, "sse_refused", (json_int_t)k.sse_refused,
+			 "open_hidden", (json_int_t)k.open_hidden, "open_evicted",
+			 (json_int_t)k.open_evicted);
 }
 
 char *ig_events_metrics_append(const struct ig_events *ev, char *text, size_t *len)

@@ -164,11 +164,13 @@ struct ig_events_counts {
 	uint32_t sse_clients;
 	uint64_t sse_dropped;
 	uint64_t sse_refused; /* 503: too many clients */
+	uint64_t open_hidden; /* open orders beyond the table (not listed) */
+	uint64_t open_evicted; /* listed open orders a resync found ended */
 };
 void ig_events_counts(const struct ig_events *ev, struct ig_events_counts *out);
 
 /* The status's "events" object: {"dropped", "sse_clients", "sse_dropped",
- * "sse_refused"}. New reference or NULL. API thread. */
+ * "sse_refused", "open_hidden", "open_evicted"}. New reference or NULL. API thread. */
 json_t *ig_events_status_json(const struct ig_events *ev);
 
 /* The /metrics lines of the counts, appended to the malloc'd text (*len

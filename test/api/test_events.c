@@ -437,6 +437,11 @@ static void test_drop_resyncs_open_orders(void **state)
 	assert_int_equal(json_array_size(open), 1);
 	assert_string_equal(str(json_array_get(open, 0), "price"), "98");
 	json_decref(doc);
+	/* The status counts what the resync removed. */
+	doc = ig_events_status_json(ev);
+	assert_true(json_integer_value(json_object_get(doc, "open_evicted")) >= 1);
+	assert_int_equal(json_integer_value(json_object_get(doc, "open_hidden")), 0);
+	json_decref(doc);
 
 	/* Order 12 is accepted later; another drop and resync: the entry
 	 * keeps the time of its last update, not the seed's creation time. */
