@@ -35,6 +35,9 @@ else
   $(error unknown VARIANT $(VARIANT))
 endif
 
+# The PostgreSQL history store backend (src/store/store_pg.c).
+PKGS    += libpq
+
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(BASE_CFLAGS) $(VFLAGS) $(PKG_CFLAGS)

@@ -4,6 +4,9 @@
 # only when something is missing. Safe to call from every make target.
 #   --fuzz  also the optional fuzzing toolchain (clang and its libFuzzer
 #           runtime), for `make fuzz`.
+# libpq-dev is the PostgreSQL client library the history store links; the
+# postgresql server (initdb, pg_ctl under /usr/lib/postgresql/<ver>/bin) is
+# only for the tests, which start a throwaway cluster (test/store/pgtest.c).
 set -eu
 
 PKGS="build-essential pkg-config libck-dev liburcu-dev libyaml-dev libcmocka-dev
@@ -16,6 +19,7 @@ for arg in "$@"; do
 	*) echo "install-deps: unknown option $arg (want --fuzz)" >&2; exit 2 ;;
 	esac
 done
+PKGS="$PKGS libpq-dev postgresql"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,658 @@
+/*
+ * store_pg.c - the PostgreSQL backend of the history store (libpq).
+ *
+ * One connection per handle. open() connects, migrates the schema to
+ * IG_STORE_SCHEMA_VERSION in one transaction (forward-only, serialised
+ * between daemons by an advisory lock), refuses a newer store, and
+ * prepares one statement per row kind. Every put is one prepared
+ * statement with text parameters: money and quantities go to
+ * NUMERIC(38,8) as exact decimal text formatted from the int64 1e-8
+ * units (never through a double), ids (uint64) as TEXT. Insert-only
+ * tables use ON CONFLICT DO NOTHING; orders keep the row with the
+ * newest updated_at. Several daemons share one database: daemon_id is
+ * part of every key.
+ *
+ * Error messages never hold the password of the connection string:
+ * libpq echoes a malformed URI whole, so every message is scrubbed of the
+ * password (as written and percent-decoded) before it is copied out.
+ *
+ * Owner: the recorder thread (or `history rebuild`), one handle each.
+ */
+#include "store/store.h"
+
+#include <ingenium/error.h>
+
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IG__PG_MONEY_LEN 32
+#define IG__PG_ID_LEN 24
+#define IG__PG_INT_LEN 24
+#define IG__PG_MAX_PARAMS 16
+/* pg_advisory_xact_lock key of the migration: "ig_store" in ASCII. */
+#define IG__PG_MIGRATE_LOCK "7595448694413914725"
+
+struct ig__pg {
+	PGconn *conn;
+	char last_err[256]; /* the last put's failure, for a debugger */
+};
+
+/* ---- migrations ------------------------------------------------------ */
+
+/* migrations[i] takes the schema from version i to i + 1. */
+static const char *const ig__pg_migrations[IG_STORE_SCHEMA_VERSION] = {
+	/* 0 -> 1 */
+	"CREATE TABLE sessions ("
+	" daemon_id TEXT NOT NULL, run_epoch BIGINT NOT NULL,"
+	" config_hash TEXT NOT NULL, venue TEXT NOT NULL,"
+	" started_at BIGINT NOT NULL, stopped_at BIGINT,"
+	" PRIMARY KEY (daemon_id, run_epoch));"
+	"CREATE TABLE orders ("
+	" daemon_id TEXT NOT NULL, client_order_id TEXT NOT NULL,"
+	" venue_order_id TEXT, strategy TEXT NOT NULL, symbol TEXT NOT NULL,"
+	" side TEXT NOT NULL, type TEXT NOT NULL, tif TEXT NOT NULL,"
+	" qty NUMERIC(38,8) NOT NULL, price NUMERIC(38,8),"
+	" stop_price NUMERIC(38,8), filled_qty NUMERIC(38,8) NOT NULL,"
+	" state TEXT NOT NULL, reject_reason TEXT,"
+	" created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
+	" PRIMARY KEY (daemon_id, client_order_id));"
+	"CREATE TABLE order_events ("
+	" daemon_id TEXT NOT NULL, client_order_id TEXT NOT NULL,"
+	" seq BIGINT NOT NULL, state TEXT NOT NULL, at BIGINT NOT NULL,"
+	" PRIMARY KEY (daemon_id, client_order_id, seq));"
+	"CREATE TABLE fills ("
+	" daemon_id TEXT NOT NULL, trade_id TEXT NOT NULL,"
+	" client_order_id TEXT NOT NULL, strategy TEXT NOT NULL,"
+	" symbol TEXT NOT NULL, side TEXT NOT NULL,"
+	" qty NUMERIC(38,8) NOT NULL, price NUMERIC(38,8) NOT NULL,"
+	" fee NUMERIC(38,8) NOT NULL, fee_currency TEXT NOT NULL,"
+	" liquidity TEXT, at BIGINT NOT NULL,"
+	" PRIMARY KEY (daemon_id, client_order_id, trade_id));"
+	"CREATE TABLE equity ("
+	" daemon_id TEXT NOT NULL, strategy TEXT NOT NULL, at BIGINT NOT NULL,"
+	" equity NUMERIC(38,8) NOT NULL, cash NUMERIC(38,8) NOT NULL,"
+	" position NUMERIC(38,8) NOT NULL,"
+	" PRIMARY KEY (daemon_id, strategy, at));"
+	"CREATE TABLE denials ("
+	" daemon_id TEXT NOT NULL, client_order_id TEXT NOT NULL,"
+	" strategy TEXT NOT NULL, symbol TEXT NOT NULL, reason TEXT NOT NULL,"
+	" side TEXT NOT NULL, type TEXT NOT NULL, qty NUMERIC(38,8) NOT NULL,"
+	" price NUMERIC(38,8), at BIGINT NOT NULL,"
+	" PRIMARY KEY (daemon_id, client_order_id));"
+	"CREATE INDEX fills_at ON fills (at);"
+	"CREATE INDEX orders_updated_at ON orders (updated_at);"
+	/* Readable views: money as decimal text, times as timestamptz
+	 * (microseconds; the ns columns stay exact). */
+	"CREATE FUNCTION ig_ns_time(ns BIGINT) RETURNS timestamptz"
+	" LANGUAGE sql IMMUTABLE AS"
+	" $$ SELECT timestamptz 'epoch' + (ns / 1000) * interval '1 microsecond' $$;"
+	"CREATE VIEW v_orders AS SELECT daemon_id, client_order_id,"
+	" venue_order_id, strategy, symbol, side, type, tif,"
+	" qty::text AS qty, price::text AS price, stop_price::text AS stop_price,"
+	" filled_qty::text AS filled_qty, state, reject_reason,"
+	" ig_ns_time(created_at) AS created, ig_ns_time(updated_at) AS updated,"
+	" created_at, updated_at FROM orders;"
+	"CREATE VIEW v_fills AS SELECT daemon_id, trade_id, client_order_id,"
+	" strategy, symbol, side, qty::text AS qty, price::text AS price,"
+	" fee::text AS fee, fee_currency, liquidity, ig_ns_time(at) AS time, at"
+	" FROM fills;"
+	"CREATE VIEW v_equity AS SELECT daemon_id, strategy, ig_ns_time(at) AS time,"
+	" equity::text AS equity, cash::text AS cash,"
+	" position::text AS position, at FROM equity;",
+};
+
+/* ---- prepared statements --------------------------------------------- */
+
+enum {
+	IG__PG_SESSION,
+	IG__PG_ORDER,
+	IG__PG_ORDER_EVENT,
+	IG__PG_FILL,
+	IG__PG_EQUITY,
+	IG__PG_DENIAL,
+	IG__PG_NSTMT
+};
+
+static const struct {
+	const char *name;
+	int nparams;
+	const char *sql;
+} ig__pg_stmts[IG__PG_NSTMT] = {
+	[IG__PG_SESSION] = {"ig_put_session", 6,
+		"INSERT INTO sessions (daemon_id, run_epoch, config_hash, venue,"
+		" started_at, stopped_at) VALUES ($1, $2, $3, $4, $5, $6)"
+		" ON CONFLICT (daemon_id, run_epoch) DO UPDATE SET"
+		" stopped_at = GREATEST(sessions.stopped_at, excluded.stopped_at)"
+		" WHERE excluded.stopped_at IS NOT NULL"
+		" AND sessions.stopped_at IS DISTINCT FROM"
+		" GREATEST(sessions.stopped_at, excluded.stopped_at)"},
+	[IG__PG_ORDER] = {"ig_put_order", 16,
+		"INSERT INTO orders (daemon_id, client_order_id, venue_order_id,"
+		" strategy, symbol, side, type, tif, qty, price, stop_price,"
+		" filled_qty, state, reject_reason, created_at, updated_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+		" $14, $15, $16)"
+		" ON CONFLICT (daemon_id, client_order_id) DO UPDATE SET"
+		" venue_order_id = COALESCE(excluded.venue_order_id, orders.venue_order_id),"
+		" strategy = excluded.strategy, symbol = excluded.symbol,"
+		" side = excluded.side, type = excluded.type, tif = excluded.tif,"
+		" qty = excluded.qty, price = excluded.price,"
+		" stop_price = excluded.stop_price, filled_qty = excluded.filled_qty,"
+		" state = excluded.state, reject_reason = excluded.reject_reason,"
+		" updated_at = excluded.updated_at"
+		" WHERE excluded.updated_at >= orders.updated_at"},
+	[IG__PG_ORDER_EVENT] = {"ig_put_order_event", 5,
+		"INSERT INTO order_events (daemon_id, client_order_id, seq, state, at)"
+		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"},
+	[IG__PG_FILL] = {"ig_put_fill", 12,
+		"INSERT INTO fills (daemon_id, trade_id, client_order_id, strategy,"
+		" symbol, side, qty, price, fee, fee_currency, liquidity, at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+		" ON CONFLICT DO NOTHING"},
+	[IG__PG_EQUITY] = {"ig_put_equity", 6,
+		"INSERT INTO equity (daemon_id, strategy, at, equity, cash, position)"
+		" VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"},
+	[IG__PG_DENIAL] = {"ig_put_denial", 10,
+		"INSERT INTO denials (daemon_id, client_order_id, strategy, symbol,"
+		" reason, side, type, qty, price, at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+		" ON CONFLICT DO NOTHING"},
+};
+
+/* ---- text helpers ---------------------------------------------------- */
+
+/* Formats v (1e-8 units) as exact decimal text with 8 decimals, e.g.
+ * "-123.45678900"; INT64_MIN included. Returns buf. */
+static const char *ig__pg_money(int64_t v, char buf[IG__PG_MONEY_LEN])
+{
+	uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	snprintf(buf, IG__PG_MONEY_LEN, "%s%" PRIu64 ".%08" PRIu64, v < 0 ? "-" : "",
+	         mag / 100000000u, mag % 100000000u);
+	return buf;
+}
+
+/* Money, or NULL (SQL NULL) for 0 = none. Returns buf or NULL. */
+static const char *ig__pg_money_opt(int64_t v, char buf[IG__PG_MONEY_LEN])
+{
+	return v == 0 ? NULL : ig__pg_money(v, buf);
+}
+
+/* Returns buf holding v in decimal. */
+static const char *ig__pg_u64(uint64_t v, char buf[IG__PG_ID_LEN])
+{
+	snprintf(buf, IG__PG_ID_LEN, "%" PRIu64, v);
+	return buf;
+}
+
+/* Returns buf holding v in decimal. */
+static const char *ig__pg_i64(int64_t v, char buf[IG__PG_INT_LEN])
+{
+	snprintf(buf, IG__PG_INT_LEN, "%" PRId64, v);
+	return buf;
+}
+
+/* Returns the value of hex digit c, or -1. */
+static int ig__pg_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Replaces every occurrence of the n bytes at pw in msg (capacity cap,
+ * NUL-terminated) with "***", truncating at cap. Returns nothing. */
+static void ig__pg_scrub_one(char *msg, size_t cap, const char *pw, size_t n)
+{
+	char out[1024];
+	size_t o = 0, len = strlen(msg);
+	const char *p = msg, *end = msg + len;
+
+	if (n == 0 || memmem(msg, len, pw, n) == NULL)
+		return;
+	while (p < end && o + 1 < sizeof(out)) {
+		if ((size_t)(end - p) >= n && memcmp(p, pw, n) == 0) {
+			for (int i = 0; i < 3 && o + 1 < sizeof(out); i++)
+				out[o++] = '*';
+			p += n;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+	snprintf(msg, cap, "%s", out);
+}
+
+/* Scrubs the n bytes at raw from msg, and their percent-decoded form when
+ * decode. Returns nothing. */
+static void ig__pg_scrub_value(char *msg, size_t cap, const char *raw, size_t n, bool decode)
+{
+	char dec[512];
+	size_t k = 0;
+
+	ig__pg_scrub_one(msg, cap, raw, n);
+	if (!decode)
+		return;
+	for (size_t i = 0; i < n && k + 1 < sizeof(dec); i++) {
+		int h1 = i + 2 < n ? ig__pg_hex(raw[i + 1]) : -1;
+		int h2 = i + 2 < n ? ig__pg_hex(raw[i + 2]) : -1;
+
+		if (raw[i] == '%' && h1 >= 0 && h2 >= 0) {
+			dec[k++] = (char)(h1 * 16 + h2);
+			i += 2;
+		} else {
+			dec[k++] = raw[i];
+		}
+	}
+	ig__pg_scrub_one(msg, cap, dec, k);
+}
+
+/* Scrubs from msg each password the connection string target carries:
+ * the value of a password= keyword (conninfo, quoted or not, or a URI
+ * query parameter) and the password of a URI's user:password@ part, as
+ * written and percent-decoded. Returns nothing. */
+static void ig__pg_scrub(char *msg, size_t cap, const char *target)
+{
+	const char *s = target;
+	bool uri = strncmp(target, "postgresql://", 13) == 0 ||
+	           strncmp(target, "postgres://", 11) == 0;
+
+	if (uri) {
+		const char *auth = strstr(target, "://") + 3;
+		size_t alen = strcspn(auth, "/?");
+		const char *at = NULL;
+
+		for (size_t i = 0; i < alen; i++)
+			if (auth[i] == '@')
+				at = auth + i;
+		if (at != NULL) {
+			const char *colon = memchr(auth, ':', (size_t)(at - auth));
+
+			if (colon != NULL)
+				ig__pg_scrub_value(msg, cap, colon + 1, (size_t)(at - colon - 1), true);
+		}
+	}
+	while ((s = strstr(s, "password")) != NULL) {
+		const char *v = s + 8;
+
+		s = v;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (*v != '=')
+			continue;
+		v++;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (!uri && *v == '\'') {
+			char q[512];
+			size_t k = 0;
+
+			for (v++; *v != '\0' && *v != '\'' && k + 1 < sizeof(q); v++) {
+				if (*v == '\\' && v[1] != '\0')
+					v++;
+				q[k++] = *v;
+			}
+			ig__pg_scrub_one(msg, cap, q, k);
+		} else {
+			ig__pg_scrub_value(msg, cap, v, strcspn(v, uri ? "&" : " \t\n"), uri);
+		}
+	}
+}
+
+/* Copies "what: libpq's message" into err (one line, scrubbed of any
+ * password in target when target is given). Returns nothing. */
+static void ig__pg_err(char *err, size_t errlen, const char *what, const char *pq,
+                       const char *target)
+{
+	size_t n;
+
+	if (err == NULL || errlen == 0)
+		return;
+	snprintf(err, errlen, "%s%s%s", what, pq != NULL && pq[0] ? ": " : "",
+	         pq != NULL ? pq : "");
+	/* libpq ends its messages with a newline, sometimes several lines */
+	for (char *p = err; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	n = strlen(err);
+	while (n > 0 && err[n - 1] == ' ')
+		err[--n] = '\0';
+	if (target != NULL)
+		ig__pg_scrub(err, errlen, target);
+}
+
+/* A notice processor that drops server notices (no stderr noise from the
+ * recorder thread). */
+static void ig__pg_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/* Runs sql (no result rows wanted). Returns 0 or IG_EIO with err set. */
+static int ig__pg_exec(PGconn *c, const char *sql, const char *what, char *err,
+                       size_t errlen)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+	int rc = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		ig__pg_err(err, errlen, what, PQerrorMessage(c), NULL);
+		rc = IG_EIO;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* ---- open / migrate -------------------------------------------------- */
+
+/* Migrates c to IG_STORE_SCHEMA_VERSION in one transaction. Returns 0,
+ * IG_ESTATE for a newer store, or IG_EIO, with err set. */
+static int ig__pg_migrate(PGconn *c, char *err, size_t errlen)
+{
+	PGresult *r;
+	long version = 0;
+	int rc;
+	char sql[128];
+
+	if ((rc = ig__pg_exec(c, "BEGIN", "begin migration", err, errlen)) != 0)
+		return rc;
+	/* Two daemons opening a new database at once: one migrates, the
+	 * other waits and then sees the new version. */
+	rc = ig__pg_exec(c, "SELECT pg_advisory_xact_lock(" IG__PG_MIGRATE_LOCK ")",
+	                 "migration lock", err, errlen);
+	if (rc == 0)
+		rc = ig__pg_exec(c, "CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)",
+		                 "create schema_version", err, errlen);
+	if (rc != 0)
+		goto fail;
+	r = PQexec(c, "SELECT max(version), count(*) FROM schema_version");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		ig__pg_err(err, errlen, "read schema_version", PQerrorMessage(c), NULL);
+		PQclear(r);
+		rc = IG_EIO;
+		goto fail;
+	}
+	if (!PQgetisnull(r, 0, 0))
+		version = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	if (version > IG_STORE_SCHEMA_VERSION) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "store schema version %ld is newer than this binary's %d",
+			         version, IG_STORE_SCHEMA_VERSION);
+		rc = IG_ESTATE;
+		goto fail;
+	}
+	if (version < 0) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "store schema version %ld is invalid", version);
+		rc = IG_ESTATE;
+		goto fail;
+	}
+	if (version == IG_STORE_SCHEMA_VERSION)
+		return ig__pg_exec(c, "COMMIT", "commit migration", err, errlen);
+	for (long v = version; v < IG_STORE_SCHEMA_VERSION; v++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "migrate schema %ld -> %ld", v, v + 1);
+		if ((rc = ig__pg_exec(c, ig__pg_migrations[v], what, err, errlen)) != 0)
+			goto fail;
+	}
+	snprintf(sql, sizeof(sql),
+	         "DELETE FROM schema_version; INSERT INTO schema_version VALUES (%d)",
+	         IG_STORE_SCHEMA_VERSION);
+	if ((rc = ig__pg_exec(c, sql, "write schema_version", err, errlen)) != 0)
+		goto fail;
+	return ig__pg_exec(c, "COMMIT", "commit migration", err, errlen);
+fail:
+	PQclear(PQexec(c, "ROLLBACK"));
+	return rc;
+}
+
+/* Opens the store at the libpq connection string target (key=value or a
+ * postgresql:// URI). Returns 0 with *h set, IG_EINVAL, IG_ENOMEM, IG_EIO
+ * (connection or SQL failure) or IG_ESTATE (a newer store), with err set
+ * and never holding the password. */
+static int ig__pg_open(void **h, const char *target, char *err, size_t errlen)
+{
+	struct ig__pg *s;
+	int rc;
+
+	*h = NULL;
+	if (target == NULL || target[0] == '\0') {
+		ig__pg_err(err, errlen, "postgres: empty connection string", NULL, NULL);
+		return IG_EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return IG_ENOMEM;
+	s->conn = PQconnectdb(target);
+	if (s->conn == NULL) {
+		free(s);
+		ig__pg_err(err, errlen, "postgres: out of memory", NULL, NULL);
+		return IG_ENOMEM;
+	}
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		ig__pg_err(err, errlen, "postgres: connect", PQerrorMessage(s->conn), target);
+		PQfinish(s->conn);
+		free(s);
+		return IG_EIO;
+	}
+	PQsetNoticeProcessor(s->conn, ig__pg_notice, NULL);
+	rc = ig__pg_exec(s->conn, "SET client_encoding = 'UTF8'", "postgres: set encoding",
+	                 err, errlen);
+	if (rc == 0)
+		rc = ig__pg_migrate(s->conn, err, errlen);
+	for (int i = 0; rc == 0 && i < IG__PG_NSTMT; i++) {
+		PGresult *r = PQprepare(s->conn, ig__pg_stmts[i].name, ig__pg_stmts[i].sql,
+		                        ig__pg_stmts[i].nparams, NULL);
+
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			ig__pg_err(err, errlen, "postgres: prepare", PQerrorMessage(s->conn), NULL);
+			rc = IG_EIO;
+		}
+		PQclear(r);
+	}
+	if (rc != 0) {
+		PQfinish(s->conn);
+		free(s);
+		return rc;
+	}
+	*h = s;
+	return 0;
+}
+
+/* Returns 0 or IG_EIO with err set. */
+static int ig__pg_begin(void *h, char *err, size_t errlen)
+{
+	struct ig__pg *s = h;
+
+	return ig__pg_exec(s->conn, "BEGIN", "postgres: begin", err, errlen);
+}
+
+/* Commits. A transaction the server aborted (a put failed in it) answers
+ * COMMIT with ROLLBACK: that is a failure here. Returns 0 or IG_EIO with
+ * err set. */
+static int ig__pg_commit(void *h, char *err, size_t errlen)
+{
+	struct ig__pg *s = h;
+	PGresult *r = PQexec(s->conn, "COMMIT");
+	int rc = 0;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		ig__pg_err(err, errlen, "postgres: commit", PQerrorMessage(s->conn), NULL);
+		rc = IG_EIO;
+	} else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+		ig__pg_err(err, errlen,
+		           "postgres: commit: the transaction was rolled back (a write in it failed)",
+		           NULL, NULL);
+		rc = IG_EIO;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Rolls back (a no-op outside a transaction or on a lost connection).
+ * Returns nothing. */
+static void ig__pg_rollback(void *h)
+{
+	struct ig__pg *s = h;
+
+	if (PQstatus(s->conn) == CONNECTION_OK)
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+}
+
+/* Runs prepared statement k with n text parameters (NULL = SQL NULL).
+ * Returns 0 or IG_EIO (the failure kept in s->last_err). */
+static int ig__pg_put(struct ig__pg *s, int k, const char *const *vals)
+{
+	PGresult *r = PQexecPrepared(s->conn, ig__pg_stmts[k].name, ig__pg_stmts[k].nparams,
+	                             vals, NULL, NULL, 0);
+	int rc = 0;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		ig__pg_err(s->last_err, sizeof(s->last_err), ig__pg_stmts[k].name,
+		           PQerrorMessage(s->conn), NULL);
+		rc = IG_EIO;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Returns 0, IG_EINVAL (a required string missing) or IG_EIO. */
+static int ig__pg_put_session(void *h, const struct ig_store_session *r)
+{
+	char epoch[IG__PG_INT_LEN], start[IG__PG_INT_LEN], stop[IG__PG_INT_LEN];
+	const char *v[6] = {r->daemon_id, ig__pg_i64(r->run_epoch, epoch), r->config_hash,
+	                    r->venue, ig__pg_i64(r->started_at, start),
+	                    r->stopped_at != 0 ? ig__pg_i64(r->stopped_at, stop) : NULL};
+
+	return ig__pg_put(h, IG__PG_SESSION, v);
+}
+
+/* Returns 0, IG_EINVAL (a required string missing) or IG_EIO. */
+static int ig__pg_put_order(void *h, const struct ig_store_order *r)
+{
+	char coid[IG__PG_ID_LEN], voi[IG__PG_ID_LEN], qty[IG__PG_MONEY_LEN],
+		px[IG__PG_MONEY_LEN], stop[IG__PG_MONEY_LEN], filled[IG__PG_MONEY_LEN],
+		cr[IG__PG_INT_LEN], up[IG__PG_INT_LEN];
+	const char *v[16];
+
+	if (r->side == NULL || r->type == NULL || r->tif == NULL || r->state == NULL)
+		return IG_EINVAL;
+	v[0] = r->daemon_id;
+	v[1] = ig__pg_u64(r->client_order_id, coid);
+	v[2] = r->venue_order_id != 0 ? ig__pg_u64(r->venue_order_id, voi) : NULL;
+	v[3] = r->strategy;
+	v[4] = r->symbol;
+	v[5] = r->side;
+	v[6] = r->type;
+	v[7] = r->tif;
+	v[8] = ig__pg_money(r->qty, qty);
+	v[9] = ig__pg_money_opt(r->price, px);
+	v[10] = ig__pg_money_opt(r->stop_price, stop);
+	v[11] = ig__pg_money(r->filled_qty, filled);
+	v[12] = r->state;
+	v[13] = r->reject_reason;
+	v[14] = ig__pg_i64(r->created_at, cr);
+	v[15] = ig__pg_i64(r->updated_at, up);
+	return ig__pg_put(h, IG__PG_ORDER, v);
+}
+
+/* Returns 0, IG_EINVAL (a required string missing) or IG_EIO. */
+static int ig__pg_put_order_event(void *h, const struct ig_store_order_event *r)
+{
+	char coid[IG__PG_ID_LEN], seq[IG__PG_INT_LEN], at[IG__PG_INT_LEN];
+	const char *v[5] = {r->daemon_id, ig__pg_u64(r->client_order_id, coid),
+	                    ig__pg_i64(r->seq, seq), r->state, ig__pg_i64(r->at, at)};
+
+	if (r->state == NULL)
+		return IG_EINVAL;
+	return ig__pg_put(h, IG__PG_ORDER_EVENT, v);
+}
+
+/* Returns 0, IG_EINVAL (a required string missing) or IG_EIO. */
+static int ig__pg_put_fill(void *h, const struct ig_store_fill *r)
+{
+	char tid[IG__PG_ID_LEN], coid[IG__PG_ID_LEN], qty[IG__PG_MONEY_LEN],
+		px[IG__PG_MONEY_LEN], fee[IG__PG_MONEY_LEN], at[IG__PG_INT_LEN];
+	const char *v[12] = {r->daemon_id,
+	                     ig__pg_u64(r->trade_id, tid),
+	                     ig__pg_u64(r->client_order_id, coid),
+	                     r->strategy,
+	                     r->symbol,
+	                     r->side,
+	                     ig__pg_money(r->qty, qty),
+	                     ig__pg_money(r->price, px),
+	                     ig__pg_money(r->fee, fee),
+	                     r->fee_currency,
+	                     r->liquidity,
+	                     ig__pg_i64(r->at, at)};
+
+	if (r->side == NULL)
+		return IG_EINVAL;
+	return ig__pg_put(h, IG__PG_FILL, v);
+}
+
+/* Returns 0 or IG_EIO. */
+static int ig__pg_put_equity(void *h, const struct ig_store_equity *r)
+{
+	char at[IG__PG_INT_LEN], eq[IG__PG_MONEY_LEN], cash[IG__PG_MONEY_LEN],
+		pos[IG__PG_MONEY_LEN];
+	const char *v[6] = {r->daemon_id, r->strategy, ig__pg_i64(r->at, at),
+	                    ig__pg_money(r->equity, eq), ig__pg_money(r->cash, cash),
+	                    ig__pg_money(r->position, pos)};
+
+	return ig__pg_put(h, IG__PG_EQUITY, v);
+}
+
+/* Returns 0, IG_EINVAL (a required string missing) or IG_EIO. */
+static int ig__pg_put_denial(void *h, const struct ig_store_denial *r)
+{
+	char coid[IG__PG_ID_LEN], qty[IG__PG_MONEY_LEN], px[IG__PG_MONEY_LEN],
+		at[IG__PG_INT_LEN];
+	const char *v[10] = {r->daemon_id, ig__pg_u64(r->client_order_id, coid),
+	                     r->strategy, r->symbol, r->reason, r->side, r->type,
+	                     ig__pg_money(r->qty, qty), ig__pg_money_opt(r->price, px),
+	                     ig__pg_i64(r->at, at)};
+
+	if (r->reason == NULL || r->side == NULL || r->type == NULL)
+		return IG_EINVAL;
+	return ig__pg_put(h, IG__PG_DENIAL, v);
+}
+
+/* Closes the connection (an open transaction is rolled back by the
+ * server) and frees h. Returns nothing. */
+static void ig__pg_close(void *h)
+{
+	struct ig__pg *s = h;
+
+	if (s == NULL)
+		return;
+	PQfinish(s->conn);
+	free(s);
+}
+
+const struct ig_store_ops ig_store_pg_ops = {
+	.name = "postgres",
+	.open = ig__pg_open,
+	.begin = ig__pg_begin,
+	.commit = ig__pg_commit,
+	.rollback = ig__pg_rollback,
+	.put_session = ig__pg_put_session,
+	.put_order = ig__pg_put_order,
+	.put_order_event = ig__pg_put_order_event,
+	.put_fill = ig__pg_put_fill,
+	.put_equity = ig__pg_put_equity,
+	.put_denial = ig__pg_put_denial,
+	.close = ig__pg_close,
+};
