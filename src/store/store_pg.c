@@ -36,9 +36,16 @@
 /* pg_advisory_xact_lock key of the migration: "ig_store" in ASCII. */
 #define IG__PG_MIGRATE_LOCK "7595448694413914725"
 
+/* Puts queued in a transaction's pipeline before their results are read
+ * (bounds what the server holds for us: it never blocks on its output
+ * while we block on our input). */
+#define IG__PG_PIPE_MAX 256
+
 struct ig__pg {
 	PGconn *conn;
-	char last_err[256]; /* the last put's failure, for a debugger */
+	bool pipe;          /* in a transaction: puts are pipelined */
+	int queued;         /* queries sent since the last sync point */
+	char last_err[256]; /* the first failure in the pipeline, or the last put's */
 };
 
 /* ---- migrations ------------------------------------------------------ */
@@ -471,23 +478,129 @@ static int ig__pg_open(void **h, const char *target, char *err, size_t errlen)
 	return 0;
 }
 
-/* Returns 0 or IG_EIO with err set. */
+/* Sends a sync point and reads every result up to it. Records the first
+ * failure in s->last_err (a COMMIT the server answered with ROLLBACK
+ * counts). Returns 0 or IG_EIO. */
+static int ig__pg_drain(struct ig__pg *s)
+{
+	int rc = 0, nulls = 0;
+
+	if (PQpipelineSync(s->conn) != 1) {
+		ig__pg_err(s->last_err, sizeof(s->last_err), "postgres: sync",
+		           PQerrorMessage(s->conn), NULL);
+		return IG_EIO;
+	}
+	for (;;) {
+		PGresult *r = PQgetResult(s->conn);
+		ExecStatusType st;
+
+		if (r == NULL) {
+			/* one NULL ends each query's results; more than that
+			 * and no sync: the connection is gone */
+			if (PQstatus(s->conn) == CONNECTION_BAD || ++nulls > s->queued + 1) {
+				if (rc == 0)
+					ig__pg_err(s->last_err, sizeof(s->last_err), "postgres: pipeline",
+					           PQerrorMessage(s->conn), NULL);
+				rc = IG_EIO;
+				break;
+			}
+			continue;
+		}
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			ig__pg_err(s->last_err, sizeof(s->last_err), "postgres: write",
+			           st == PGRES_PIPELINE_ABORTED ? "an earlier write failed"
+			                                        : PQresultErrorMessage(r),
+			           NULL);
+			rc = IG_EIO;
+		} else if (rc == 0 && strcmp(PQcmdStatus(r), "ROLLBACK") == 0) {
+			ig__pg_err(s->last_err, sizeof(s->last_err),
+			           "postgres: commit: the transaction was rolled back (a write in it failed)",
+			           NULL, NULL);
+			rc = IG_EIO;
+		}
+		PQclear(r);
+	}
+	s->queued = 0;
+	return rc;
+}
+
+/* Leaves pipeline mode after draining it. Returns 0 or IG_EIO. */
+static int ig__pg_pipe_end(struct ig__pg *s)
+{
+	int rc = 0;
+
+	if (!s->pipe)
+		return 0;
+	if (PQstatus(s->conn) == CONNECTION_OK)
+		rc = ig__pg_drain(s);
+	else
+		rc = IG_EIO;
+	if (PQexitPipelineMode(s->conn) != 1)
+		rc = IG_EIO;
+	s->pipe = false;
+	s->queued = 0;
+	return rc;
+}
+
+/* Begins a transaction, in which puts are pipelined (sent without
+ * waiting; their results are read every IG__PG_PIPE_MAX puts and at the
+ * commit). Returns 0 or IG_EIO with err set. */
 static int ig__pg_begin(void *h, char *err, size_t errlen)
 {
 	struct ig__pg *s = h;
+	int rc;
 
-	return ig__pg_exec(s->conn, "BEGIN", "postgres: begin", err, errlen);
+	if (s->pipe)
+		ig__pg_pipe_end(s);
+	rc = ig__pg_exec(s->conn, "BEGIN", "postgres: begin", err, errlen);
+	if (rc != 0)
+		return rc;
+	if (PQenterPipelineMode(s->conn) != 1) {
+		ig__pg_err(err, errlen, "postgres: pipeline mode", PQerrorMessage(s->conn), NULL);
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+		return IG_EIO;
+	}
+	s->pipe = true;
+	s->queued = 0;
+	s->last_err[0] = '\0';
+	return 0;
 }
 
-/* Commits. A transaction the server aborted (a put failed in it) answers
- * COMMIT with ROLLBACK: that is a failure here. Returns 0 or IG_EIO with
- * err set. */
+/* Commits. A failed write in the transaction, or a COMMIT the server
+ * answered with ROLLBACK, fails it; the transaction is then rolled back.
+ * Returns 0 or IG_EIO with err set. */
 static int ig__pg_commit(void *h, char *err, size_t errlen)
 {
 	struct ig__pg *s = h;
-	PGresult *r = PQexec(s->conn, "COMMIT");
+	PGresult *r;
 	int rc = 0;
 
+	if (s->pipe) {
+		if (PQsendQueryParams(s->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1) {
+			ig__pg_err(s->last_err, sizeof(s->last_err), "postgres: commit",
+			           PQerrorMessage(s->conn), NULL);
+			rc = IG_EIO;
+		} else {
+			s->queued++;
+		}
+		if (ig__pg_pipe_end(s) != 0)
+			rc = IG_EIO;
+		if (rc != 0) {
+			ig__pg_err(err, errlen, s->last_err[0] ? s->last_err : "postgres: commit",
+			           NULL, NULL);
+			/* a COMMIT skipped after a failed write leaves the
+			 * transaction open and aborted */
+			if (PQstatus(s->conn) == CONNECTION_OK)
+				PQclear(PQexec(s->conn, "ROLLBACK"));
+		}
+		return rc;
+	}
+	r = PQexec(s->conn, "COMMIT");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		ig__pg_err(err, errlen, "postgres: commit", PQerrorMessage(s->conn), NULL);
 		rc = IG_EIO;
@@ -507,18 +620,33 @@ static void ig__pg_rollback(void *h)
 {
 	struct ig__pg *s = h;
 
+	ig__pg_pipe_end(s);
 	if (PQstatus(s->conn) == CONNECTION_OK)
 		PQclear(PQexec(s->conn, "ROLLBACK"));
 }
 
-/* Runs prepared statement k with n text parameters (NULL = SQL NULL).
- * Returns 0 or IG_EIO (the failure kept in s->last_err). */
+/* Runs prepared statement k with text parameters vals (NULL = SQL NULL).
+ * In a transaction it is queued; a failure of a queued put shows at a
+ * later put (every IG__PG_PIPE_MAX) or at the commit. Returns 0 or IG_EIO
+ * (the failure kept in s->last_err). */
 static int ig__pg_put(struct ig__pg *s, int k, const char *const *vals)
 {
-	PGresult *r = PQexecPrepared(s->conn, ig__pg_stmts[k].name, ig__pg_stmts[k].nparams,
-	                             vals, NULL, NULL, 0);
+	PGresult *r;
 	int rc = 0;
 
+	if (s->pipe) {
+		if (PQsendQueryPrepared(s->conn, ig__pg_stmts[k].name, ig__pg_stmts[k].nparams,
+		                        vals, NULL, NULL, 0) != 1) {
+			ig__pg_err(s->last_err, sizeof(s->last_err), ig__pg_stmts[k].name,
+			           PQerrorMessage(s->conn), NULL);
+			return IG_EIO;
+		}
+		if (++s->queued >= IG__PG_PIPE_MAX)
+			return ig__pg_drain(s);
+		return 0;
+	}
+	r = PQexecPrepared(s->conn, ig__pg_stmts[k].name, ig__pg_stmts[k].nparams, vals, NULL,
+	                   NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		ig__pg_err(s->last_err, sizeof(s->last_err), ig__pg_stmts[k].name,
 		           PQerrorMessage(s->conn), NULL);
