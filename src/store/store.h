@@ -1,0 +1,119 @@
+/*
+ * store.h - the history store: rows and the backend interface.
+ *
+ * A backend (SQLite: store_sqlite.c; PostgreSQL: store_pg.c) writes rows
+ * in batched transactions. Every insert is idempotent on the row's
+ * natural key (see each row), so writing the same row twice (a catch-up
+ * from the journal, a rebuild) changes nothing; put_order is an upsert
+ * that keeps the newest updated_at.
+ *
+ * Owner: the recorder thread (or `history rebuild` on the main thread).
+ */
+#ifndef IG_STORE_STORE_H
+#define IG_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IG_STORE_SCHEMA_VERSION 1
+#define IG_STORE_NAME_MAX 64
+
+/* key (daemon_id, run_epoch) */
+struct ig_store_session {
+	char daemon_id[IG_STORE_NAME_MAX];
+	uint32_t run_epoch;
+	char config_hash[24];          /* hex */
+	char venue[IG_STORE_NAME_MAX]; /* registry name: paper, luno */
+	int64_t started_at;
+	int64_t stopped_at;            /* 0 = running / unknown */
+};
+
+/* key (daemon_id, client_order_id); upsert keeps the newest updated_at */
+struct ig_store_order {
+	char daemon_id[IG_STORE_NAME_MAX];
+	uint64_t client_order_id;
+	uint64_t venue_order_id;       /* 0 = none */
+	char strategy[IG_STORE_NAME_MAX];
+	char symbol[IG_STORE_NAME_MAX];
+	const char *side;              /* ig_side_name(): static strings */
+	const char *type;              /* "market", "limit", "stop_market", ... */
+	const char *tif;               /* "gtc", "ioc", "fok", "day", ... */
+	int64_t qty, price, stop_price; /* price/stop_price 0 = none (NULL in the table) */
+	int64_t filled_qty;
+	const char *state;             /* ig_ord_state_name() */
+	const char *reject_reason;     /* NULL = none */
+	int64_t created_at, updated_at;
+};
+
+/* key (daemon_id, client_order_id, seq): seq counts the order's state
+ * changes as the OMS made them (1, 2, ...), the same live and in a replay */
+struct ig_store_order_event {
+	char daemon_id[IG_STORE_NAME_MAX];
+	uint64_t client_order_id;
+	uint32_t seq;
+	const char *state;
+	int64_t at;
+};
+
+/* key (daemon_id, client_order_id, trade_id): client ids carry the run
+ * epoch, so the key is unique across runs and venues */
+struct ig_store_fill {
+	char daemon_id[IG_STORE_NAME_MAX];
+	uint64_t trade_id;
+	uint64_t client_order_id;
+	char strategy[IG_STORE_NAME_MAX];
+	char symbol[IG_STORE_NAME_MAX];
+	const char *side;
+	int64_t qty, price, fee;
+	char fee_currency[16];         /* the quote currency ("USD", "ZAR"), or the base for fee_base */
+	const char *liquidity;         /* "maker", "taker", NULL = unknown */
+	int64_t at;
+};
+
+/* key (daemon_id, strategy, at) */
+struct ig_store_equity {
+	char daemon_id[IG_STORE_NAME_MAX];
+	char strategy[IG_STORE_NAME_MAX];
+	int64_t at;
+	int64_t equity, cash, position; /* position: net base qty summed over its instruments */
+};
+
+/* key (daemon_id, client_order_id): a denied intent still has its id */
+struct ig_store_denial {
+	char daemon_id[IG_STORE_NAME_MAX];
+	uint64_t client_order_id;
+	char strategy[IG_STORE_NAME_MAX];
+	char symbol[IG_STORE_NAME_MAX];
+	const char *reason;            /* ig_reject_reason_name() */
+	const char *side;
+	const char *type;
+	int64_t qty, price;            /* price 0 = none */
+	int64_t at;
+};
+
+/* A backend. Each function returns 0 or a negative IG_E* code with err
+ * (where there is one) set; the message never holds a password. */
+struct ig_store_ops {
+	const char *name; /* "sqlite", "postgres" */
+	/* target: a file path (sqlite) or a libpq connection string (postgres).
+	 * Creates or migrates the schema to IG_STORE_SCHEMA_VERSION in one
+	 * transaction (forward-only); a store newer than the binary is
+	 * refused (IG_ESTATE, "store schema version N is newer than this
+	 * binary's M"). */
+	int (*open)(void **h, const char *target, char *err, size_t errlen);
+	int (*begin)(void *h, char *err, size_t errlen);
+	int (*commit)(void *h, char *err, size_t errlen);
+	void (*rollback)(void *h);
+	int (*put_session)(void *h, const struct ig_store_session *r);
+	int (*put_order)(void *h, const struct ig_store_order *r);
+	int (*put_order_event)(void *h, const struct ig_store_order_event *r);
+	int (*put_fill)(void *h, const struct ig_store_fill *r);
+	int (*put_equity)(void *h, const struct ig_store_equity *r);
+	int (*put_denial)(void *h, const struct ig_store_denial *r);
+	void (*close)(void *h);
+};
+
+extern const struct ig_store_ops ig_store_sqlite_ops;
+extern const struct ig_store_ops ig_store_pg_ops;
+
+#endif
