@@ -369,6 +369,7 @@ static int cmd_run(const struct args *a)
 	opts.version = IG_VERSION;
 	opts.api = true;
 	opts.api_linger = a->linger && cfg.api.listen[0] != '\0';
+	opts.store_default = true; /* store.kind auto: sqlite for `run` */
 	/* Run epoch: minutes since 2020-01-01 (24 bits: until 2051), raised
 	 * above the journal's last run when there is one (ig_recover_epoch),
 	 * so client order ids differ between runs; backtests use 0 to stay
