@@ -102,9 +102,7 @@ static const char *liq_name(uint8_t l)
 	return l == IG_LIQ_MAKER ? "maker" : l == IG_LIQ_TAKER ? "taker" : NULL;
 }
 
-/* The quote (quote true) or base currency of a symbol: split at '/', '-'
- * or '_', else the last 3 characters are the quote (4 for USDT, USDC). */
-static void currency_of(const char *sym, bool quote, char *out, size_t cap)
+void ig_store_currency_of(const char *sym, bool quote, char *out, size_t cap)
 {
 	size_t n = strlen(sym), cut = n > 3 ? n - 3 : 0;
 	const char *sep = strpbrk(sym, "/-_");
@@ -192,10 +190,10 @@ static int put_item(struct ig_recorder *r, const struct ig__item *it)
 		/* A fee charged in base (Luno's buyers) when that is the only one. */
 		if (it->fee == 0 && it->fee_base != 0) {
 			f.fee = it->fee_base;
-			currency_of(sym, false, f.fee_currency, sizeof(f.fee_currency));
+			ig_store_currency_of(sym, false, f.fee_currency, sizeof(f.fee_currency));
 		} else {
 			f.fee = it->fee;
-			currency_of(sym, true, f.fee_currency, sizeof(f.fee_currency));
+			ig_store_currency_of(sym, true, f.fee_currency, sizeof(f.fee_currency));
 		}
 		f.liquidity = liq_name(it->liquidity);
 		f.at = it->at;

@@ -118,6 +118,11 @@ int ig_recorder_replay(struct ig_recorder *r, const char *path);
  * (stopped_at unknown: left as the store has it). Returns 0 or an IG_E*. */
 int ig_recorder_journal_sessions(struct ig_recorder *r, const char *path);
 
+/* The quote (quote true) or base currency of an instrument symbol, into
+ * out: split at '/', '-' or '_', else the last 3 characters are the quote
+ * (4 for USDT and USDC): BTCUSD -> BTC / USD, XBTZAR -> XBT / ZAR. */
+void ig_store_currency_of(const char *sym, bool quote, char *out, size_t cap);
+
 /* The backend for a store kind (IG_STORE_SQLITE, IG_STORE_POSTGRES), or
  * NULL when this build has none. */
 const struct ig_store_ops *ig_recorder_backend(int kind);
