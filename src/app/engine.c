@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "store/store_sqlite.h"
 #include "ingenium/error.h"
 
 #include <signal.h>
@@ -332,6 +333,9 @@ static int start_store(struct ig_engine *e, char *err, size_t errlen)
 	ro.run_epoch = e->opts.epoch;
 	ro.started_at = e->journal_on ? e->recovery.session_ns : ig_clock_real_ns();
 	ro.journal = e->journal_on ? cfg->journal.path : NULL;
+	/* Inline (backtests): no live trading to protect, and the OMS outruns
+	 * any store: rows are written on the run's thread, none dropped. */
+	ro.sync = cfg->engine.threading == IG_THREADING_INLINE;
 	rc = ig_recorder_create(&e->recorder, &ro, err, errlen);
 	if (rc == 0 && (rc = ig_recorder_attach(e->recorder, &e->oms)) != 0)
 		snprintf(err, errlen, "store: the OMS has no room for another hook");
@@ -425,6 +429,18 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 		if (rc != 0)
 			goto out_oms;
 		e->opts.epoch = ig_jrecover_epoch(&e->recovery);
+	}
+	/* A run's client ids must not repeat an earlier run's in the history
+	 * store either (a run without a journal within the minute of the last
+	 * one): the epoch goes past the store's last session of this daemon.
+	 * Inline runs keep epoch 0 (identical ids run after run). */
+	if (e->opts.epoch != 0 && ig_config_store_kind(cfg, opts->store_default) == IG_STORE_SQLITE) {
+		uint32_t last;
+		if (ig_store_sqlite_last_epoch(cfg->store.path, cfg->store.daemon_id, &last) == 0 &&
+		    last >= e->opts.epoch && last < IG_CID_EPOCH_MASK) {
+			e->opts.epoch = last + 1;
+			e->recovery.epoch = e->opts.epoch; /* the journal's SESSION record too */
+		}
 	}
 	for (h = 0; h < e->nthreads; h++) {
 		/* Timers run on data time inline (backtests), on the wall clock

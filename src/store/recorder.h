@@ -28,8 +28,10 @@
  * clock) and its stopped_at at stop (the clock: the journal has no stop
  * record, so a rebuild leaves stopped_at as it finds it).
  *
- * Sync mode (`history rebuild`): no thread and no ring; the hooks write
- * on the caller's thread in transactions of 1000 rows.
+ * Sync mode (`history rebuild`, and inline runs: backtests, where the OMS
+ * outruns any store and there is no live trading to protect): no thread
+ * and no ring; the hooks write on the caller's thread in transactions of
+ * 1000 rows, so nothing is dropped.
  *
  * Owner: created, started, stopped and destroyed by the main thread; the
  * hooks run on the OMS's thread; the rest on the recorder's thread.

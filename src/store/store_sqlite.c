@@ -410,6 +410,26 @@ static int sq_put_denial(void *h, const struct ig_store_denial *r)
 	return run(s, q, "denials");
 }
 
+int ig_store_sqlite_last_epoch(const char *path, const char *daemon_id, uint32_t *epoch)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc = IG_ENOENT;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT max(run_epoch) FROM sessions WHERE daemon_id = ?1", -1, &q,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, daemon_id, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+			*epoch = (uint32_t)sqlite3_column_int64(q, 0);
+			rc = 0;
+		}
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return rc;
+}
+
 const struct ig_store_ops ig_store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
