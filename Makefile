@@ -35,6 +35,12 @@ else
   $(error unknown VARIANT $(VARIANT))
 endif
 
+# The history store's PostgreSQL backend (src/store/store_pg.c) is built
+# in when its source is there; the recorder then offers store.kind postgres.
+ifneq ($(wildcard src/store/store_pg.c),)
+  BASE_CFLAGS += -DIG_HAVE_STORE_PG=1
+endif
+
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(BASE_CFLAGS) $(VFLAGS) $(PKG_CFLAGS)

@@ -19,8 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-/* The PostgreSQL backend may not be linked into this build. */
-#pragma weak ig_store_pg_ops
 
 enum { IT_ORDER = 1, IT_FILL, IT_DENIAL, IT_EQUITY };
 
@@ -77,8 +75,10 @@ const struct ig_store_ops *ig_recorder_backend(int kind)
 {
 	if (kind == IG_STORE_SQLITE)
 		return &ig_store_sqlite_ops;
-	if (kind == IG_STORE_POSTGRES && &ig_store_pg_ops != NULL)
+#ifdef IG_HAVE_STORE_PG /* the Makefile: src/store/store_pg.c is there */
+	if (kind == IG_STORE_POSTGRES)
 		return &ig_store_pg_ops;
+#endif
 	return NULL;
 }
 
