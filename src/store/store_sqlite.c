@@ -186,7 +186,7 @@ static int user_version(struct ig__sqlite *s, int *v)
  * Returns 0, IG_ESTATE (newer than this binary) or IG_EIO. */
 static int migrate(struct ig__sqlite *s)
 {
-	int v, rc;
+	int v = 0, rc;
 	char sql[64];
 
 	if (exec_sql(s, "BEGIN IMMEDIATE", "starting the migration") != 0)
