@@ -15,7 +15,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 VARIANT ?= release
 
-PKGS    := ck liburcu yaml-0.1 jansson libcurl libmicrohttpd
+PKGS    := ck liburcu yaml-0.1 jansson libcurl libmicrohttpd sqlite3
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
            -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wcast-qual \
            -Wwrite-strings -Wundef -Wformat=2 -Wimplicit-fallthrough -Wvla \
@@ -35,7 +35,7 @@ else
   $(error unknown VARIANT $(VARIANT))
 endif
 
-# The PostgreSQL history store backend (src/store/store_pg.c).
+# The history store's PostgreSQL backend (src/store/store_pg.c).
 PKGS    += libpq
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -58,6 +58,7 @@ static const struct bench_section sections[] = {
 	{"pipeline", bench_pipeline, "tick-to-order through the real engine, per mode/wait/rate"},
 	{"journal", bench_journal, "journal append rate, order latency added by sync: order / batch"},
 	{"api", bench_api, "tick-to-order with the API off vs on and scraped at 10 Hz; /metrics size and render time"},
+	{"store", bench_store, "fills/s into the SQLite history store, batched as the recorder writes"},
 };
 
 struct bench_target_def {
@@ -116,6 +117,8 @@ static const struct bench_target_def targets[] = {
 	 "inline.sma_cross.events_per_s", NULL, BENCH_GE, 10e6},
 	{"sweep.scaling", "a sweep of CPU-bound backtests scales >= 1.8x from 1 to 2 jobs",
 	 "sweep.jobs2.runs_per_s", "sweep.jobs1.runs_per_s", BENCH_GE, 1.8},
+	{"store.sqlite.fills", "history store: >= 100k fills/s into SQLite, batched (issue 14)",
+	 "store.sqlite.fills_per_s", NULL, BENCH_GE, 100e3},
 	{"risk.check_p99", "risk check p99 < 100 ns (issue 3)", "risk.check_p99_ns", NULL, BENCH_LE,
 	 100.0},
 	{"api.on_vs_off.p50",

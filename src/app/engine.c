@@ -6,9 +6,11 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "store/store_sqlite.h"
 #include "ingenium/error.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +288,66 @@ static void stop_api(struct ig_engine *e)
 	e->jrnl_pub = NULL;
 }
 
+/* The history store: the recorder for store.kind (none when off), hooked
+ * to the OMS, its thread started. Returns 0 or an IG_E* with err set. */
+static int start_store(struct ig_engine *e, char *err, size_t errlen)
+{
+	const struct ig_config *cfg = e->cfg;
+	int kind = ig_config_store_kind(cfg, e->opts.store_default);
+	struct ig_recorder_opts ro;
+	const char *target;
+	int rc;
+
+	if (kind == IG_STORE_OFF)
+		return 0;
+	memset(&ro, 0, sizeof(ro));
+	ro.ops = ig_recorder_backend(kind);
+	if (ro.ops == NULL) {
+		snprintf(err, errlen, "%s: store.kind: %s: this build has no such backend", cfg->file,
+			 kind == IG_STORE_POSTGRES ? "postgres" : "?");
+		return IG_ECONFIG;
+	}
+	if (kind == IG_STORE_POSTGRES) {
+		/* The URL only ever comes from the environment, and is never shown. */
+		target = getenv(cfg->store.url_env);
+		if (target == NULL || target[0] == '\0') {
+			snprintf(err, errlen, "%s: store.kind postgres: $%s is not set", cfg->file,
+				 cfg->store.url_env);
+			return IG_ECONFIG;
+		}
+	} else {
+		char dir[IG_CFG_PATH_MAX];
+		char *slash;
+		target = cfg->store.path;
+		snprintf(dir, sizeof(dir), "%s", target);
+		slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			mkdir(dir, 0755); /* a failure shows when the store is opened */
+		}
+	}
+	ro.target = target;
+	ro.cfg = cfg;
+	ro.symbols = e->symbol_names;
+	ro.ninstruments = e->ninstruments;
+	ro.run_epoch = e->opts.epoch;
+	ro.started_at = e->journal_on ? e->recovery.session_ns : ig_clock_real_ns();
+	ro.journal = e->journal_on ? cfg->journal.path : NULL;
+	/* Inline (backtests): no live trading to protect, and the OMS outruns
+	 * any store: rows are written on the run's thread, none dropped. */
+	ro.sync = cfg->engine.threading == IG_THREADING_INLINE;
+	rc = ig_recorder_create(&e->recorder, &ro, err, errlen);
+	if (rc == 0 && (rc = ig_recorder_attach(e->recorder, &e->oms)) != 0)
+		snprintf(err, errlen, "store: the OMS has no room for another hook");
+	if (rc == 0 && (rc = ig_recorder_start(e->recorder)) != 0)
+		snprintf(err, errlen, "store: cannot start the recorder thread");
+	if (rc != 0) {
+		ig_recorder_destroy(e->recorder);
+		e->recorder = NULL;
+	}
+	return rc;
+}
+
 int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 		   const struct ig_engine_opts *opts, char *err, size_t errlen)
 {
@@ -368,6 +430,18 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 			goto out_oms;
 		e->opts.epoch = ig_jrecover_epoch(&e->recovery);
 	}
+	/* A run's client ids must not repeat an earlier run's in the history
+	 * store either (a run without a journal within the minute of the last
+	 * one): the epoch goes past the store's last session of this daemon.
+	 * Inline runs keep epoch 0 (identical ids run after run). */
+	if (e->opts.epoch != 0 && ig_config_store_kind(cfg, opts->store_default) == IG_STORE_SQLITE) {
+		uint32_t last;
+		if (ig_store_sqlite_last_epoch(cfg->store.path, cfg->store.daemon_id, &last) == 0 &&
+		    last >= e->opts.epoch && last < IG_CID_EPOCH_MASK) {
+			e->opts.epoch = last + 1;
+			e->recovery.epoch = e->opts.epoch; /* the journal's SESSION record too */
+		}
+	}
 	for (h = 0; h < e->nthreads; h++) {
 		/* Timers run on data time inline (backtests), on the wall clock
 		 * otherwise. */
@@ -404,6 +478,10 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 		e->journal_on = false;
 		goto out_hosts;
 	}
+	if ((rc = start_store(e, err, errlen)) != 0) {
+		ig_engine_destroy(e);
+		return rc;
+	}
 	if (opts->api && cfg->api.listen[0] != '\0' && (rc = start_api(e, err, errlen)) != 0) {
 		ig_engine_destroy(e);
 		return rc;
@@ -425,6 +503,8 @@ out_exec:
 void ig_engine_destroy(struct ig_engine *e)
 {
 	stop_api(e);
+	ig_recorder_destroy(e->recorder);
+	e->recorder = NULL;
 	if (e->journal_on)
 		ig_jstage_close(&e->journal); /* a no-op if already closed */
 	ig_exec_destroy(&e->exec);
@@ -518,6 +598,16 @@ int ig_engine_run(struct ig_engine *e)
 		rc = ig_driver_run_threaded(&e->drv, &set, on_signal, e);
 	}
 	ig_driver_finish(&e->drv);
+	/* The OMS is done and the journal final: the recorder writes what it
+	 * holds, catches up if it must, and stops. */
+	if (e->recorder != NULL && ig_recorder_stop(e->recorder, ig_clock_real_ns()) != 0) {
+		struct ig_recorder_stats st;
+		ig_recorder_stats(e->recorder, &st);
+		ig_log_error("store: the history store is incomplete (%llu dropped, %llu behind, "
+			     "%llu errors)",
+			     (unsigned long long)st.dropped, (unsigned long long)st.behind,
+			     (unsigned long long)st.errors);
+	}
 	/* The stages are done: the API stops before the log and the OMS
 	 * (unless it lingers: then the caller keeps the log up). */
 	if (!e->opts.api_linger)

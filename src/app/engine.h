@@ -37,6 +37,11 @@
  * (jrecover.h) before the strategy hosts (the run epoch) and after the
  * venue is set up (the writer, the SESSION record, the venue's recover()).
  *
+ * The history store (store.kind sqlite or postgres; auto: sqlite when
+ * opts.store_default): ig_engine_init creates the recorder, hooks it to
+ * the OMS and starts its thread last but the API; ig_engine_run stops it
+ * after the final drain (the journal is final: a catch-up reads it all).
+ *
  * The API (api.listen set): ig_engine_init creates the snapshot publisher,
  * hands it to the OMS stage and starts the API thread last (refused, with
  * everything undone, if the token variable is unset); ig_engine_run stops
@@ -62,6 +67,7 @@
 #include "journal/jstage.h"
 #include "oms/oms.h"
 #include "oms/oms_stage.h"
+#include "store/recorder.h"
 #include "strategy/host.h"
 #include "tick/tick.h"
 
@@ -80,6 +86,8 @@ struct ig_engine_opts {
 	bool api_linger;
 	/* The build's version, for the API; NULL = "". */
 	const char *version;
+	/* store.kind auto means sqlite (`ingenium run`); else off (backtests). */
+	bool store_default;
 };
 
 struct ig_engine {
@@ -112,6 +120,10 @@ struct ig_engine {
 	struct ig_snap_pub *jrnl_pub;   /* the journal stage's (API on, journal on), or NULL */
 	struct ig_api *api;
 	struct ig_events *api_events;              /* OMS -> API: orders, fills, the event stream */
+
+	/* the history store (store.kind on): the OMS's hooks feed the
+	 * recorder's ring; its thread writes the store (recorder.h) */
+	struct ig_recorder *recorder;
 
 	/* results, after ig_engine_run */
 	uint64_t md_events;                     /* market-data events in */

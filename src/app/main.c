@@ -20,6 +20,7 @@
 #include "app/backtest.h"
 #include "app/ctl.h"
 #include "app/engine.h"
+#include "app/history.h"
 #include "app/sweep.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -70,6 +71,10 @@ static void usage(FILE *out)
 		"  journal verify|dump FILE [--json]                       check or print a journal\n"
 		"  journal state -c FILE [--journal PATH] [--set K=V]...   replay a journal into the OMS and\n"
 		"                                                          print the books and their state hash\n"
+		"  history rebuild --journal FILE --store sqlite:PATH -c FILE\n"
+		"                                                          rebuild the history store from a journal\n"
+		"  history --store sqlite:PATH orders|fills|pnl|sessions [--strategy S] [--daemon D]\n"
+		"          [--from T] [--to T] [--csv|--json]               query the history store\n"
 		"  ctl status|kill|unkill|pause NAME|resume NAME|cancel-all NAME|reset [NAME]|\n"
 		"      params NAME KEY=VALUE... --api URL\n"
 		"      [--token-env NAME] [--json]                         steer a running daemon through its\n"
@@ -369,6 +374,7 @@ static int cmd_run(const struct args *a)
 	opts.version = IG_VERSION;
 	opts.api = true;
 	opts.api_linger = a->linger && cfg.api.listen[0] != '\0';
+	opts.store_default = true; /* store.kind auto: sqlite for `run` */
 	/* Run epoch: minutes since 2020-01-01 (24 bits: until 2051), raised
 	 * above the journal's last run when there is one (ig_recover_epoch),
 	 * so client order ids differ between runs; backtests use 0 to stay
@@ -682,6 +688,8 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "journal") == 0)
 		return ig_journal_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "history") == 0)
+		return ig_history_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "ctl") == 0) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		rc = ig_ctl_main(argc - 1, argv + 1);

@@ -65,6 +65,8 @@ json_t *ig_engine_summary(const struct ig_engine *e)
 	json_object_set_new(root, "backpressure_max_spill", json_integer((json_int_t)e->spill_max));
 	json_object_set_new(root, "drained_after_stop", json_integer((json_int_t)e->drained_after_stop));
 	json_object_set_new(root, "log_dropped", json_integer((json_int_t)ig_log_dropped()));
+	if (e->recorder != NULL)
+		ig_recorder_stats_json(e->recorder, root);
 	return root;
 }
 
@@ -129,6 +131,12 @@ void ig_engine_print_summary(const struct ig_engine *e, FILE *out)
 	if (num(root, "feed.bad_rows") > 0)
 		fprintf(out, "feed: %llu malformed rows skipped\n",
 			(unsigned long long)num(root, "feed.bad_rows"));
+	if (json_object_get(root, "store") != NULL)
+		fprintf(out, "store: %s, %llu rows, %llu dropped, %llu behind, %llu errors\n",
+			str(json_object_get(root, "store"), "kind"), (unsigned long long)num(root, "store.rows"),
+			(unsigned long long)num(root, "store.dropped"),
+			(unsigned long long)num(root, "store.behind"),
+			(unsigned long long)num(root, "store.errors"));
 	fprintf(out, "tick-to-order: n=%llu p50=%lld ns p99=%lld ns p99.9=%lld ns max=%lld ns\n",
 		(unsigned long long)num(root, "latency.tick_to_order_ns.count"),
 		num(root, "latency.tick_to_order_ns.p50"), num(root, "latency.tick_to_order_ns.p99"),

@@ -381,6 +381,9 @@ static int worker_run(const struct ig_sweep_opts *o, uint64_t idx, const char *t
 	rc = ig_config_load(&cfg, o->config, ovr, n, err, errlen);
 	if (rc != 0)
 		return rc;
+	/* Sweep runs never record history: their client ids repeat run after
+	 * run (epoch 0), so their rows would overwrite each other. */
+	cfg.store.kind = IG_STORE_OFF;
 	stats = calloc((size_t)IG_MAX_STRATEGIES * r->nstats, sizeof(*stats));
 	if (stats == NULL)
 		return IG_ENOMEM;

@@ -118,6 +118,8 @@ static const char *const mismatch_names[] = { "halt", "warn", NULL };
 static const char *const endpoint_names[] = { "ticker", "orderbook_top", NULL };
 static const char *const bar_fill_names[] = { "next_open", "close", NULL };
 static const char *const adjust_names[] = { "none", "adj_close", NULL };
+static const char *const store_kind_names[] = { "auto", "sqlite", "postgres", "off", NULL };
+_Static_assert(IG_STORE_OFF == 3, "store_kind_names follows enum ig_store_kind");
 _Static_assert(IG_ADJUST_ADJ_CLOSE == 1, "adjust_names follows enum ig_feed_adjust");
 
 _Static_assert(IG_THREADING_INLINE == 2, "threading_names follows enum ig_threading");
@@ -231,6 +233,14 @@ static const struct field report_fields[] = {
 	{ FIELD(ig_cfg_report, chart_points, FT_I64), .min = 16, .max = 100000 },
 };
 
+static const struct field store_fields[] = {
+	{ FIELD(ig_cfg_store, kind, FT_ENUM), .names = store_kind_names },
+	{ FIELD(ig_cfg_store, path, FT_STR), .flags = F_NONEMPTY },
+	{ FIELD(ig_cfg_store, url_env, FT_STR), .flags = F_NONEMPTY },
+	{ FIELD(ig_cfg_store, daemon_id, FT_STR), .flags = F_NONEMPTY },
+	{ FIELD(ig_cfg_store, equity_every_s, FT_I64), .min = 0, .max = INT64_C(86400) * 366 },
+};
+
 /* api.listen's check: a numeric address and a port. */
 static const char *api_listen_problem(const char *s)
 {
@@ -328,6 +338,7 @@ static const struct section sections[] = {
 	{ "journal", journal_fields, NELEM(journal_fields), offsetof(struct ig_config, journal) },
 	{ "report", report_fields, NELEM(report_fields), offsetof(struct ig_config, report) },
 	{ "api", api_fields, NELEM(api_fields), offsetof(struct ig_config, api) },
+	{ "store", store_fields, NELEM(store_fields), offsetof(struct ig_config, store) },
 };
 
 /* Where a value came from: a file position (1-based) or a --set key. */
@@ -1863,6 +1874,12 @@ void ig_config_defaults(struct ig_config *cfg)
 	cfg->api.tls_key[0] = '\0';
 	cfg->api.allow_plain_remote = false;
 
+	cfg->store.kind = IG_CFG_DEFAULT_STORE_KIND;
+	snprintf(cfg->store.path, sizeof(cfg->store.path), "%s", IG_CFG_DEFAULT_STORE_PATH);
+	snprintf(cfg->store.url_env, sizeof(cfg->store.url_env), "%s", IG_CFG_DEFAULT_STORE_URL_ENV);
+	cfg->store.daemon_id[0] = '\0'; /* the file's base name, at load */
+	cfg->store.equity_every_s = IG_CFG_DEFAULT_STORE_EQUITY_EVERY_S;
+
 	for (uint32_t i = 0; i < IG_MAX_STRATEGIES; i++) {
 		struct ig_cfg_strategy *s = &cfg->strategies[i];
 		s->thread = 0;
@@ -1874,6 +1891,35 @@ void ig_config_defaults(struct ig_config *cfg)
 		s->index = i;
 	}
 	cfg->nstrategies = 0;
+}
+
+/* store.daemon_id's default: the base name of cfg->file without its
+ * extension ("ingenium" for config/ingenium.yaml; "ingenium" if that
+ * leaves nothing). */
+static void store_default_daemon_id(struct ig_config *cfg)
+{
+	const char *b = strrchr(cfg->file, '/');
+	const char *dot;
+	size_t n;
+
+	b = b != NULL ? b + 1 : cfg->file;
+	dot = strrchr(b, '.');
+	n = dot != NULL && dot != b ? (size_t)(dot - b) : strlen(b);
+	if (n == 0) {
+		snprintf(cfg->store.daemon_id, sizeof(cfg->store.daemon_id), "ingenium");
+		return;
+	}
+	if (n >= sizeof(cfg->store.daemon_id))
+		n = sizeof(cfg->store.daemon_id) - 1;
+	memcpy(cfg->store.daemon_id, b, n);
+	cfg->store.daemon_id[n] = '\0';
+}
+
+int ig_config_store_kind(const struct ig_config *cfg, bool live)
+{
+	if (cfg->store.kind == IG_STORE_AUTO)
+		return live ? IG_STORE_SQLITE : IG_STORE_OFF;
+	return cfg->store.kind;
 }
 
 int ig_config_load(struct ig_config *cfg, const char *path, const struct ig_cfg_override *ovr,
@@ -1933,6 +1979,8 @@ int ig_config_load(struct ig_config *cfg, const char *path, const struct ig_cfg_
 		if (rc != 0)
 			return rc;
 	}
+	if (cfg->store.daemon_id[0] == '\0')
+		store_default_daemon_id(cfg);
 
 	for (uint32_t i = 0; i < cfg->nstrategies; i++) {
 		struct ig_cfg_strategy *s = &cfg->strategies[i];
@@ -2095,6 +2143,7 @@ json_t *ig_config_json(const struct ig_config *cfg)
 			    fields_json(journal_fields, NELEM(journal_fields), &cfg->journal));
 	json_object_set_new(root, "report", fields_json(report_fields, NELEM(report_fields), &cfg->report));
 	json_object_set_new(root, "api", fields_json(api_fields, NELEM(api_fields), &cfg->api));
+	json_object_set_new(root, "store", fields_json(store_fields, NELEM(store_fields), &cfg->store));
 	strats = json_array();
 	for (uint32_t i = 0; strats != NULL && i < cfg->nstrategies; i++) {
 		const struct ig_cfg_strategy *st = &cfg->strategies[i];

@@ -313,6 +313,29 @@ struct ig_cfg_report {
 	int64_t chart_points;     /* bound on the points of each HTML curve; default IG_CFG_DEFAULT_CHART_POINTS */
 };
 
+/* The history store (src/store/, docs/architecture.md "History store"). */
+enum ig_store_kind {
+	IG_STORE_AUTO = 0,  /* not set: sqlite for `run`, off for `backtest` and `sweep` */
+	IG_STORE_SQLITE,
+	IG_STORE_POSTGRES,
+	IG_STORE_OFF,
+};
+#define IG_CFG_DEFAULT_STORE_KIND IG_STORE_AUTO
+#define IG_CFG_DEFAULT_STORE_PATH "var/history.sqlite"    /* store.path (sqlite) */
+#define IG_CFG_DEFAULT_STORE_URL_ENV "INGENIUM_PG_URL"     /* store.url_env (postgres) */
+#define IG_CFG_DEFAULT_STORE_EQUITY_EVERY_S 60             /* store.equity_every_s, data time */
+
+struct ig_cfg_store {
+	int kind;                         /* enum ig_store_kind; default IG_CFG_DEFAULT_STORE_KIND */
+	char path[IG_CFG_PATH_MAX];       /* the SQLite file; default IG_CFG_DEFAULT_STORE_PATH */
+	char url_env[IG_CFG_NAME_MAX];    /* the variable holding the PostgreSQL URL (never the
+					   * URL itself); default IG_CFG_DEFAULT_STORE_URL_ENV */
+	char daemon_id[IG_CFG_NAME_MAX];  /* default: the config file's base name without
+					   * its extension ("ingenium" for config/ingenium.yaml) */
+	int64_t equity_every_s;           /* one equity row per strategy per N s of data time;
+					   * default IG_CFG_DEFAULT_STORE_EQUITY_EVERY_S; 0 = none */
+};
+
 /* The HTTP status API (src/api/, docs/api.md); off unless listen is set. */
 #define IG_CFG_DEFAULT_API_TOKEN_ENV "INGENIUM_API_TOKEN" /* api.token_env */
 #define IG_CFG_DEFAULT_API_PUBLISH_MS 100                 /* api.publish_ms */
@@ -345,9 +368,15 @@ struct ig_config {
 	struct ig_cfg_journal journal;
 	struct ig_cfg_report report;
 	struct ig_cfg_api api;
+	struct ig_cfg_store store;
 	struct ig_cfg_strategy strategies[IG_MAX_STRATEGIES];
 	uint32_t nstrategies;
 };
+
+/* The store kind a command uses: kind as set, or (IG_STORE_AUTO) sqlite
+ * when live is true (`run`), off otherwise (`backtest`, `sweep`). Returns
+ * IG_STORE_SQLITE, IG_STORE_POSTGRES or IG_STORE_OFF. */
+int ig_config_store_kind(const struct ig_config *cfg, bool live);
 
 /* One --set KEY=VALUE override. */
 struct ig_cfg_override {

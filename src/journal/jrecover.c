@@ -196,7 +196,8 @@ int ig_jrecover_open(struct ig_jrecovery *r, struct ig_oms *oms, struct ig_jstag
 		ig_log_warn("recovery: the kill switch is engaged (SIGUSR2 clears it)");
 	/* The run starts: its epoch and wall-clock start, as an input record
 	 * (replay notes it; the OMS ignores it). */
-	ig_recover_session(oms, &ev, r->epoch, r->recovering, &r->account, ig_clock_real_ns());
+	r->session_ns = ig_clock_real_ns();
+	ig_recover_session(oms, &ev, r->epoch, r->recovering, &r->account, r->session_ns);
 	ig_jstage_handle(js, &ev, NULL);
 	ig_jstage_commit(js, ig_clock_mono_ns(), true, NULL);
 	if (js->err != 0) {

@@ -54,6 +54,8 @@ struct ig_jrecovery {
 	struct ig_replay_info replay;          /* what the journal held */
 	struct ig_recover_account account;     /* the venue account this run trades */
 	uint64_t fresh_compacted;              /* records a fresh start compacted away */
+	int64_t session_ns;                    /* the SESSION record's time (CLOCK_REALTIME),
+						* after ig_jrecover_open */
 };
 
 /*

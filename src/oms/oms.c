@@ -108,16 +108,73 @@ int64_t ig_oms_capital(const struct ig_oms *oms, uint32_t strategy)
 	return oms->s[strategy].capital;
 }
 
+/* Recounts the hook slots in use. */
+static void count_hooks(struct ig_oms *oms)
+{
+	oms->nobservers = 0;
+	oms->ntaps = 0;
+	for (uint32_t i = 0; i < IG_OMS_HOOKS; i++) {
+		oms->nobservers = (uint8_t)(oms->nobservers + (oms->observers[i].fn != NULL));
+		oms->ntaps = (uint8_t)(oms->ntaps + (oms->taps[i].fn != NULL));
+	}
+}
+
 void ig_oms_set_observer(struct ig_oms *oms, ig_oms_observer_fn fn, void *arg)
 {
-	oms->observer = fn;
-	oms->observer_arg = arg;
+	oms->observers[0].fn = fn;
+	oms->observers[0].arg = arg;
+	count_hooks(oms);
 }
 
 void ig_oms_set_tap(struct ig_oms *oms, ig_oms_tap_fn fn, void *arg)
 {
-	oms->tap = fn;
-	oms->tap_arg = arg;
+	oms->taps[0].fn = fn;
+	oms->taps[0].arg = arg;
+	count_hooks(oms);
+}
+
+int ig_oms_add_observer(struct ig_oms *oms, ig_oms_observer_fn fn, void *arg)
+{
+	for (uint32_t i = 1; i < IG_OMS_HOOKS; i++)
+		if (oms->observers[i].fn == NULL) {
+			oms->observers[i].fn = fn;
+			oms->observers[i].arg = arg;
+			count_hooks(oms);
+			return 0;
+		}
+	return IG_ELIMIT;
+}
+
+int ig_oms_add_tap(struct ig_oms *oms, ig_oms_tap_fn fn, void *arg)
+{
+	for (uint32_t i = 1; i < IG_OMS_HOOKS; i++)
+		if (oms->taps[i].fn == NULL) {
+			oms->taps[i].fn = fn;
+			oms->taps[i].arg = arg;
+			count_hooks(oms);
+			return 0;
+		}
+	return IG_ELIMIT;
+}
+
+/* Calls every tap / observer; nothing but a compare when none is set. */
+static inline void call_taps(struct ig_oms *oms, const struct ig_event *ev,
+			     const struct ig_order_rec *r)
+{
+	if (__builtin_expect(oms->ntaps == 0, 1))
+		return;
+	for (uint32_t i = 0; i < IG_OMS_HOOKS; i++)
+		if (oms->taps[i].fn != NULL)
+			oms->taps[i].fn(oms->taps[i].arg, oms, ev, r);
+}
+
+static inline void call_observers(struct ig_oms *oms, const struct ig_event *ev)
+{
+	if (__builtin_expect(oms->nobservers == 0, 1))
+		return;
+	for (uint32_t i = 0; i < IG_OMS_HOOKS; i++)
+		if (oms->observers[i].fn != NULL)
+			oms->observers[i].fn(oms->observers[i].arg, oms, ev);
 }
 
 void ig_oms_totals(const struct ig_oms *oms, uint32_t strategy, struct ig_oms_totals *t)
@@ -260,8 +317,7 @@ static void deny(struct ig_oms *oms, const struct ig_event *in, int reason, stru
 	s->rejects[reason]++;
 	log_order_event(oms, &ev);
 	to_strategy(oms, out, in->hdr.strategy_id, &ev);
-	if (oms->tap != NULL)
-		oms->tap(oms->tap_arg, oms, &ev, NULL);
+	call_taps(oms, &ev, NULL);
 }
 
 static void send_update(struct ig_oms *oms, const struct ig_event *cause, uint16_t sid,
@@ -285,10 +341,13 @@ static void send_update(struct ig_oms *oms, const struct ig_event *cause, uint16
 	u->prev_state = prev;
 	u->side = r->side;
 	u->reason = reason;
+	/* A state change (not the announcement of a recovered order after a
+	 * replay, which restates it): the history store's event seq. */
+	if (!((cause->hdr.flags & IG_EVF_ADOPT) && prev == r->state))
+		r->updates++;
 	to_strategy(oms, out, sid, &ev);
 	jrec(oms, out, &ev, IG_EVF_J_DERIVED);
-	if (oms->tap != NULL)
-		oms->tap(oms->tap_arg, oms, &ev, r);
+	call_taps(oms, &ev, r);
 }
 
 /* Releases what an order still holds in the open-order totals. */
@@ -718,8 +777,7 @@ static void deny_release(struct ig_oms *oms, struct ig_oms_strategy *s, const st
 	s->rejects[reason]++;
 	log_order_event(oms, &ev);
 	to_strategy(oms, out, sid, &ev);
-	if (oms->tap != NULL)
-		oms->tap(oms->tap_arg, oms, &ev, r);
+	call_taps(oms, &ev, r);
 	if (r->state == IG_OS_SUBMITTED)
 		ig_order_transition(&s->om, r, IG_OS_ACCEPTED); /* held: never acked */
 	move(oms, s, cause, r, IG_OS_DENIED, (uint8_t)reason, out);
@@ -1144,13 +1202,11 @@ static void on_fill(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	ev.body.fill.last = r->filled_qty == r->qty;
 	log_order_event(oms, &ev);
 	to_strategy(oms, out, in->hdr.strategy_id, &ev);
-	if (oms->tap != NULL)
-		oms->tap(oms->tap_arg, oms, &ev, r);
+	call_taps(oms, &ev, r);
 	if (s->pos[k].mark_px == 0)
 		s->pos[k].mark_px = f->px;
 	revalue(oms, s);
-	if (oms->observer != NULL)
-		oms->observer(oms->observer_arg, oms, &ev);
+	call_observers(oms, &ev);
 	send_position(oms, in, s, k, out);
 	if (r->sl_px > 0)
 		attach_stop_loss(oms, s, in, r, f->qty - f->fee_base, out); /* what is held */
@@ -1431,8 +1487,7 @@ static void on_mark(struct ig_oms *oms, const struct ig_event *in, struct ig_emi
 	} else {
 		px = ask_px = in->hdr.type == IG_EV_TRADE ? in->body.trade.px : in->body.bar.close_px;
 	}
-	if (oms->observer != NULL)
-		oms->observer(oms->observer_arg, oms, in);
+	call_observers(oms, in);
 	oms->marks[k].px = px;
 	oms->marks[k].ask_px = ask_px;
 	oms->marks[k].ts_event_ns = in->hdr.ts_event_ns;

@@ -206,6 +206,18 @@ typedef void (*ig_oms_observer_fn)(void *arg, const struct ig_oms *oms, const st
 typedef void (*ig_oms_tap_fn)(void *arg, const struct ig_oms *oms, const struct ig_event *ev,
 			      const struct ig_order_rec *r);
 
+#define IG_OMS_HOOKS 4 /* observers, and taps, at most */
+
+struct ig_oms_tap_slot {
+	ig_oms_tap_fn fn;
+	void *arg;
+};
+
+struct ig_oms_observer_slot {
+	ig_oms_observer_fn fn;
+	void *arg;
+};
+
 struct ig_oms {
 	const struct ig_config *cfg;
 	uint32_t nstrategies;
@@ -234,10 +246,12 @@ struct ig_oms {
 	/* Run-scoped (not book state: not hashed, not snapshotted, reset by
 	 * ig_oms_after_replay). */
 	struct ig_emit *cur_out;              /* the emitter of the handle call in progress */
-	ig_oms_observer_fn observer;          /* ig_oms_set_observer, NULL = none */
-	void *observer_arg;
-	ig_oms_tap_fn tap;                    /* ig_oms_set_tap, NULL = none */
-	void *tap_arg;
+	/* Slot 0: ig_oms_set_observer / ig_oms_set_tap; 1..: ig_oms_add_*.
+	 * nobservers / ntaps count the slots in use (0: nothing is called). */
+	struct ig_oms_observer_slot observers[IG_OMS_HOOKS];
+	struct ig_oms_tap_slot taps[IG_OMS_HOOKS];
+	uint8_t nobservers;
+	uint8_t ntaps;
 	bool journal;                         /* emit journal records (IG_STAGE_JOURNAL) */
 	bool quiet_orders;                    /* no per-order/fill/reject log lines */
 	bool announce;                        /* send recovered positions to the strategies */
@@ -370,13 +384,22 @@ int64_t ig_oms_position(const struct ig_oms *oms, uint32_t strategy, uint16_t k)
 /* A strategy's starting cash (strategies[].capital), 1e-8 quote. */
 int64_t ig_oms_capital(const struct ig_oms *oms, uint32_t strategy);
 
-/* Sets (or, fn NULL, clears) the observer (ig_oms_observer_fn above), e.g.
- * the backtest report collector. Main thread, before the run. */
+/* Sets (or, fn NULL, clears) the first observer (ig_oms_observer_fn
+ * above), e.g. the backtest report collector; observers added with
+ * ig_oms_add_observer stay. Main thread, before the run. */
 void ig_oms_set_observer(struct ig_oms *oms, ig_oms_observer_fn fn, void *arg);
 
-/* Sets (or, fn NULL, clears) the order-flow tap (ig_oms_tap_fn above),
- * e.g. the API's event ring. Main thread, before the run. */
+/* Sets (or, fn NULL, clears) the first order-flow tap (ig_oms_tap_fn
+ * above), e.g. the API's event ring; taps added with ig_oms_add_tap stay.
+ * Main thread, before the run. */
 void ig_oms_set_tap(struct ig_oms *oms, ig_oms_tap_fn fn, void *arg);
+
+/* Adds an observer or a tap beside the first (e.g. the history store's
+ * recorder), called after it, in the order added. Returns 0, or
+ * IG_ELIMIT when IG_OMS_HOOKS - 1 are already added. Main thread, before
+ * the run. */
+int ig_oms_add_observer(struct ig_oms *oms, ig_oms_observer_fn fn, void *arg);
+int ig_oms_add_tap(struct ig_oms *oms, ig_oms_tap_fn fn, void *arg);
 
 /* Engages (on = true) or clears the kill switch, as an IG_CTL_KILL_SWITCH
  * control event would: engaging cancels every open order of every

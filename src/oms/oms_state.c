@@ -30,7 +30,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SNAP_MAGIC "IGOMSNP3" /* 2: paused, the `paused` reject count; 3: params */
+#define SNAP_MAGIC "IGOMSNP4" /* 2: paused, the `paused` reject count; 3: params;
+			      * 4: each order's update count */
 #define SNAP_HEADER 32u
 
 enum { SV_HASH, SV_WRITE, SV_READ, SV_SIZE };
@@ -123,6 +124,7 @@ static inline uint64_t sv_uint(struct ig__sv *v, uint64_t x, size_t n)
 	X(U8, tif)                         \
 	X(U8, flags)                       \
 	X(U8, state)                       \
+	X(U32, updates)                    \
 	X(U32, next_free)
 
 /* The width each kind is walked at (sv_uint's n). */

@@ -59,6 +59,8 @@ struct ig_order_rec {
 	uint8_t tif;
 	uint8_t flags;
 	uint8_t state;        /* enum ig_ord_state */
+	uint32_t updates;     /* order updates sent (state changes reported): the seq of
+			       * the last one, the same live and in a replay (book state) */
 	uint32_t next_free;   /* free-list link when unused */
 };
 

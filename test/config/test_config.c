@@ -1111,11 +1111,51 @@ static void test_api_section(void **state)
 		   "--set api.listen: expected ADDR:PORT");
 }
 
+/* ---- store ---------------------------------------------------------------- */
+
+static void test_store_section(void **state)
+{
+	char want[32];
+	const char *base;
+	(void)state;
+	/* Defaults named once; kind unset means sqlite for run, off for backtest. */
+	load_ok(MIN_FEED);
+	assert_int_equal(cfg.store.kind, IG_STORE_AUTO);
+	assert_int_equal(ig_config_store_kind(&cfg, true), IG_STORE_SQLITE);
+	assert_int_equal(ig_config_store_kind(&cfg, false), IG_STORE_OFF);
+	assert_string_equal(cfg.store.path, IG_CFG_DEFAULT_STORE_PATH);
+	assert_string_equal(cfg.store.url_env, IG_CFG_DEFAULT_STORE_URL_ENV);
+	assert_int_equal(cfg.store.equity_every_s, IG_CFG_DEFAULT_STORE_EQUITY_EVERY_S);
+	/* daemon_id: the file's base name without its extension. */
+	base = strrchr(tmp_path, '/') + 1;
+	snprintf(want, sizeof(want), "%.*s", (int)(strlen(base) - 5), base);
+	assert_string_equal(cfg.store.daemon_id, want);
+
+	load_ok(MIN_FEED "store: {kind: off, path: /tmp/h.sqlite, url_env: PGX, daemon_id: d1,"
+		" equity_every_s: 5}\n");
+	assert_int_equal(ig_config_store_kind(&cfg, true), IG_STORE_OFF);
+	assert_string_equal(cfg.store.path, "/tmp/h.sqlite");
+	assert_string_equal(cfg.store.url_env, "PGX");
+	assert_string_equal(cfg.store.daemon_id, "d1");
+	assert_int_equal(cfg.store.equity_every_s, 5);
+	load_ok(MIN_FEED "store: {kind: sqlite}\n");
+	assert_int_equal(ig_config_store_kind(&cfg, false), IG_STORE_SQLITE);
+	load_ok(MIN_FEED "store: {kind: postgres}\n");
+	assert_int_equal(ig_config_store_kind(&cfg, true), IG_STORE_POSTGRES);
+
+	/* The URL itself has no key: only the variable's name. */
+	expect_at(MIN_FEED "store:\n  url: postgres://u:p@h/db\n", 3, 3, "store.url: unknown key");
+	expect_at(MIN_FEED "store: {kind: mysql}\n", 2, 15, "store.kind:");
+	expect_at(MIN_FEED "store: {equity_every_s: -1}\n", 2, 25, "store.equity_every_s: out of range");
+	expect_set(MIN_FEED, "store.bogus", "1", "--set store.bogus: unknown key");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_api_section),
+		cmocka_unit_test(test_store_section),
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_empty_sections_ok),
 		cmocka_unit_test(test_unknown_top_level_key),

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "ingenium/error.h"
 #include "oms_harness.h"
 
 #include <string.h>
@@ -1161,11 +1162,80 @@ static void test_market_buy_reserved_at_ask_without_ioc(void **state)
 	assert_int_equal(oms.s[0].open_buy_notional, D("101.101"));
 }
 
+/* Taps fan out: the first (ig_oms_set_tap) and every added one see each
+ * update, fill and denial, in order; each order record counts its
+ * updates (the history store's event seq). */
+struct tap_log {
+	uint32_t n;
+	uint16_t type[32];
+	uint32_t seq[32];
+};
+
+static void tap_note(void *arg, const struct ig_oms *o, const struct ig_event *ev,
+		     const struct ig_order_rec *r)
+{
+	struct tap_log *l = arg;
+	(void)o;
+	if (l->n < 32) {
+		l->type[l->n] = ev->hdr.type;
+		l->seq[l->n] = r != NULL ? r->updates : 0;
+		l->n++;
+	}
+}
+
+static void test_taps_fan_out_and_count_updates(void **state)
+{
+	static struct tap_log a, b, c;
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	cfg.risk.max_order_qty = D("5");
+	oh_start();
+	ig_oms_set_tap(&oms, tap_note, &a);
+	assert_int_equal(ig_oms_add_tap(&oms, tap_note, &b), 0);
+	assert_int_equal(ig_oms_add_tap(&oms, tap_note, &c), 0);
+	assert_int_equal(ig_oms_add_tap(&oms, tap_note, &c), 0);
+	assert_int_equal(ig_oms_add_tap(&oms, tap_note, &c), IG_ELIMIT);
+	/* Clearing the first leaves the added ones. */
+	ig_oms_set_tap(&oms, NULL, NULL);
+	ig_oms_set_tap(&oms, tap_note, &a);
+	quote_at(0, "99.95", "100.05");
+	expect_ok(0, 7, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "2", 10);
+	oh_venue_update(0, 7, IG_OS_ACCEPTED);
+	oh_fill(0, 7, 1, IG_SIDE_BUY, "100", "1", "0");
+	oh_fill(0, 7, 2, IG_SIDE_BUY, "100", "1", "0");
+	oh_handle(OH_BY_REF(oh_ord(0, 8, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "9", 20)));
+	assert_int_equal(a.n, b.n);
+	assert_memory_equal(a.type, b.type, sizeof(a.type));
+	assert_memory_equal(a.seq, b.seq, sizeof(a.seq));
+	assert_int_equal(c.n, 2 * a.n);
+	/* Updates count 1, 2, ... per order; a fill carries the count so far. */
+	assert_int_equal(oh_rec(0, 7) == NULL ? 0 : 1, 0); /* filled: retired */
+	{
+		uint32_t last = 0, updates = 0, fills = 0, denials = 0;
+		for (uint32_t i = 0; i < a.n; i++) {
+			if (a.type[i] == IG_EV_ORDER_UPDATE) {
+				assert_int_equal(a.seq[i], ++last);
+				updates++;
+			} else if (a.type[i] == IG_EV_FILL) {
+				fills++;
+			} else if (a.type[i] == IG_EV_REJECT) {
+				denials++;
+			}
+		}
+		assert_true(updates >= 3); /* accepted, partially filled, filled */
+		assert_int_equal(fills, 2);
+		assert_int_equal(denials, 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_prestate_setup_teardown(f, oh_setup, oh_teardown, &harness)
 		T(test_market_data_sets_mark),
+		T(test_taps_fan_out_and_count_updates),
 		T(test_order_within_limits_forwarded),
 		T(test_deny_invalid_and_no_mark),
 		T(test_deny_max_order_qty),
