@@ -278,6 +278,10 @@ static void direct_put(struct ig_recorder *r, const struct ig__item *it)
 		}
 	}
 	rc = put_item(r, it);
+	if (rc == IG_EINVAL) {
+		note_error(r, "a row refused;", rc); /* the row, not the store: skip it */
+		return;
+	}
 	if (rc != 0) {
 		note_error(r, "write", rc);
 		r->ops->rollback(r->h);
@@ -588,6 +592,14 @@ static long write_batch(struct ig_recorder *r, uint64_t tail, uint64_t n)
 	for (uint64_t i = 0; i < n && rc == 0; i++) {
 		const struct ig__item *it = &r->ring[(tail + i) & (r->cap - 1)];
 		rc = put_item(r, it);
+		if (rc == IG_EINVAL) {
+			/* The backend refuses this row itself (not the store
+			 * being down): skip it, counted, so one bad row never
+			 * holds every later one back. */
+			note_error(r, "a row refused;", rc);
+			rc = 0;
+			continue;
+		}
 		rows += item_rows(it);
 	}
 	if (rc != 0) {
@@ -619,7 +631,7 @@ static void *recorder_main(void *arg)
 {
 	struct ig_recorder *r = arg;
 	int64_t backoff_ms = 100, next_open = 0, last_commit = 0, last_log = ig_clock_mono_ns();
-	uint32_t stop_tries = 0, batch_fails = 0;
+	uint32_t stop_tries = 0, batch_fails = 0, stop_catchups = 0;
 	char err[256];
 
 	ig_log_attach("ig-recorder");
@@ -663,6 +675,17 @@ static void *recorder_main(void *arg)
 		tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 		if (atomic_load_explicit(&r->lost, memory_order_relaxed) && r->journal[0] != '\0' &&
 		    (!stopping || head == tail)) {
+			/* At stop a catch-up that keeps failing is given up after
+			 * a few tries: the stop must end (the journal still has
+			 * everything: `ingenium history rebuild`). */
+			if (stopping && ++stop_catchups > 3) {
+				ig_log_error("store: catch-up at stop failed %u times; the store is "
+					     "incomplete: rebuild it from the journal (ingenium history "
+					     "rebuild)",
+					     stop_catchups - 1);
+				r->stop_rc = IG_EIO;
+				break;
+			}
 			catch_up(r);
 			if (r->h == NULL)
 				continue;

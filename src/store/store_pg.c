@@ -87,7 +87,7 @@ static const char *const ig__pg_migrations[IG_STORE_SCHEMA_VERSION] = {
 	"CREATE TABLE denials ("
 	" daemon_id TEXT NOT NULL, client_order_id TEXT NOT NULL,"
 	" strategy TEXT NOT NULL, symbol TEXT NOT NULL, reason TEXT NOT NULL,"
-	" side TEXT NOT NULL, type TEXT NOT NULL, qty NUMERIC(38,8) NOT NULL,"
+	" side TEXT NOT NULL, type TEXT, qty NUMERIC(38,8) NOT NULL,"
 	" price NUMERIC(38,8), at BIGINT NOT NULL,"
 	" PRIMARY KEY (daemon_id, client_order_id));"
 	"CREATE INDEX fills_at ON fills (at);"
@@ -753,7 +753,8 @@ static int ig__pg_put_denial(void *h, const struct ig_store_denial *r)
 	                     ig__pg_money(r->qty, qty), ig__pg_money_opt(r->price, px),
 	                     ig__pg_i64(r->at, at)};
 
-	if (r->reason == NULL || r->side == NULL || r->type == NULL)
+	/* type may be NULL: an intent denied before it had an order record */
+	if (r->reason == NULL || r->side == NULL)
 		return IG_EINVAL;
 	return ig__pg_put(h, IG__PG_DENIAL, v);
 }
