@@ -129,8 +129,8 @@ static void test_two_daemons_one_database(void **state)
 		char ja[320], jb[320];
 		snprintf(ja, sizeof(ja), "%s/a.journal", it_tmpdir);
 		snprintf(jb, sizeof(jb), "%s/b.journal", it_tmpdir);
-		run_daemon("alpha", ja, "0", sum_a, out_a, NULL);
-		run_daemon("beta", jb, "0", sum_b, out_b, NULL);
+		run_daemon("alpha", ja, "2000", sum_a, out_a, NULL);
+		run_daemon("beta", jb, "2000", sum_b, out_b, NULL);
 	}
 	it_json[0] = json_load_file(sum_a, 0, NULL);
 	it_json[1] = json_load_file(sum_b, 0, NULL);
