@@ -59,6 +59,7 @@ static const struct bench_section sections[] = {
 	{"journal", bench_journal, "journal append rate, order latency added by sync: order / batch"},
 	{"api", bench_api, "tick-to-order with the API off vs on and scraped at 10 Hz; /metrics size and render time"},
 	{"store", bench_store, "fills/s into the SQLite history store, batched as the recorder writes"},
+	{"store_t2o", bench_store_t2o, "tick-to-order with the history store (SQLite) off vs on"},
 };
 
 struct bench_target_def {
@@ -127,6 +128,12 @@ static const struct bench_target_def targets[] = {
 	{"api.on_vs_off.p99",
 	 "API on and scraped at 10 Hz vs off (shared/spin, 10k/s): p99 within 10% (ratio <= 1.10, issue 13)",
 	 "api.on.tick_to_order_p99_ns", "api.off.tick_to_order_p99_ns", BENCH_LE, 1.10},
+	{"store.on_vs_off.p50",
+	 "history store (SQLite) on vs off (shared/spin, 10k/s): no visible difference at p50 (ratio <= 1.10, issue 14)",
+	 "store.on.tick_to_order_p50_ns", "store.off.tick_to_order_p50_ns", BENCH_LE, 1.10},
+	{"store.on_vs_off.p99",
+	 "history store (SQLite) on vs off (shared/spin, 10k/s): p99 within 10% (ratio <= 1.10, issue 14)",
+	 "store.on.tick_to_order_p99_ns", "store.off.tick_to_order_p99_ns", BENCH_LE, 1.10},
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -333,6 +333,9 @@ static int start_store(struct ig_engine *e, char *err, size_t errlen)
 	ro.run_epoch = e->opts.epoch;
 	ro.started_at = e->journal_on ? e->recovery.session_ns : ig_clock_real_ns();
 	ro.journal = e->journal_on ? cfg->journal.path : NULL;
+	/* The journal held earlier runs: the last may have been killed before
+	 * its recorder committed everything it journaled. */
+	ro.catch_up_at_start = e->journal_on && e->recovery.recovering;
 	/* Inline (backtests): no live trading to protect, and the OMS outruns
 	 * any store: rows are written on the run's thread, none dropped. */
 	ro.sync = cfg->engine.threading == IG_THREADING_INLINE;

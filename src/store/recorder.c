@@ -768,6 +768,10 @@ int ig_recorder_create(struct ig_recorder **out, const struct ig_recorder_opts *
 	r->live.r = r;
 	r->live.direct = o->sync;
 	r->live.eq_bucket = INT64_MIN;
+	/* A run that died left in the journal what its recorder had not
+	 * committed: replay it (idempotent) as soon as the store opens. */
+	if (o->catch_up_at_start && r->journal[0] != '\0')
+		atomic_store_explicit(&r->lost, true, memory_order_relaxed);
 	if (o->sync) {
 		rc = open_store(r, err, errlen);
 		if (rc != 0) {

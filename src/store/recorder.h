@@ -64,6 +64,9 @@ struct ig_recorder_opts {
 					   * 0 = IG_RECORDER_RING_DEFAULT */
 	bool sync;                        /* write on the caller's thread (rebuild) */
 	bool no_session;                  /* write no session row (rebuild: from the journal) */
+	bool catch_up_at_start;           /* catch up from journal once the store is open: an
+					   * earlier run of it may have died (kill -9) with
+					   * rows journaled but not yet committed */
 };
 
 #define IG_RECORDER_RING_DEFAULT 16384u

@@ -1,0 +1,186 @@
+/*
+ * bench_store_t2o.c - what the history store costs the pipeline:
+ * tick-to-order with the store off, and on (SQLite in a fresh temporary
+ * file, the recorder thread fed by its OMS tap), in the same run.
+ *
+ * Method
+ * ------
+ * The pipeline as bench_api.c runs it (synthetic feed, one sma_cross 2/4
+ * on the paper venue, shared threading with a spinning worker at 10k
+ * events/s, STORE_SECS per run, the journal off). Off and on alternate,
+ * STORE_ROUNDS rounds each (fewer under --quick), so drift hits both
+ * alike; each run's p50 and p99 come from the engine's own tick-to-order
+ * histogram; the figures are the medians over runs, the ratios on / off
+ * of those medians. The rows the recorder wrote and any it dropped are
+ * reported from the on runs (summed).
+ */
+#include "bench.h"
+
+#include "app/engine.h"
+#include "config/config.h"
+#include "core/log.h"
+#include "ingenium/fixed.h"
+#include "store/recorder.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STORE_SECS 2.0
+#define STORE_ROUNDS 5
+
+static struct ig_config st_cfg;
+static struct ig_engine st_eng;
+
+static void st_config(struct ig_config *cfg, bool quick, const char *db)
+{
+	struct ig_cfg_strategy *s;
+
+	ig_config_defaults(cfg);
+	snprintf(cfg->file, sizeof(cfg->file), "bench");
+	cfg->feed.source = IG_FEED_SYNTHETIC;
+	snprintf(cfg->feed.symbol, sizeof(cfg->feed.symbol), "SYN");
+	cfg->feed.heartbeat_ms = 1000;
+	cfg->feed.seed = 7;
+	cfg->feed.start_px = IG_FIXED(100);
+	cfg->feed.tick_size = IG_FIXED(1) / 100;
+	cfg->feed.spread_bps = 10;
+	cfg->feed.qty = IG_FIXED(5);
+	cfg->feed.rate = 10000;
+	cfg->feed.count = (int64_t)(10000.0 * (quick ? STORE_SECS / 2 : STORE_SECS));
+	cfg->venue.kind = IG_VENUE_PAPER;
+	cfg->engine.ring_size = 4096;
+	cfg->engine.strategy_threads = 1;
+	cfg->engine.threading = IG_THREADING_SHARED;
+	cfg->engine.wait = 0; /* spin */
+	cfg->engine.workers = 1;
+	cfg->nstrategies = 1;
+	s = &cfg->strategies[0];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "bench");
+	snprintf(s->type, sizeof(s->type), "sma_cross");
+	snprintf(s->symbols[0], sizeof(s->symbols[0]), "SYN");
+	s->nsymbols = 1;
+	s->capital = IG_FIXED(1000000000);
+	s->risk = cfg->risk;
+	snprintf(s->params[0].key, sizeof(s->params[0].key), "fast");
+	snprintf(s->params[0].value, sizeof(s->params[0].value), "2");
+	snprintf(s->params[1].key, sizeof(s->params[1].key), "slow");
+	snprintf(s->params[1].value, sizeof(s->params[1].value), "4");
+	snprintf(s->params[2].key, sizeof(s->params[2].key), "qty");
+	snprintf(s->params[2].value, sizeof(s->params[2].value), "1");
+	s->nparams = 3;
+	snprintf(cfg->store.daemon_id, sizeof(cfg->store.daemon_id), "bench");
+	if (db != NULL) {
+		cfg->store.kind = IG_STORE_SQLITE;
+		snprintf(cfg->store.path, sizeof(cfg->store.path), "%s", db);
+	} else {
+		cfg->store.kind = IG_STORE_OFF;
+	}
+}
+
+static void st_cleanup(const char *path)
+{
+	char p[96];
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+struct st_run {
+	double p50, p99;
+	uint64_t rows, dropped;
+	bool ok;
+};
+
+/* One pipeline run, the store on or off. Returns its tick-to-order p50
+ * and p99 (ok false when it failed or sent no order). */
+static struct st_run st_run_once(struct bench_ctx *ctx, bool on)
+{
+	struct ig_engine_opts opts;
+	struct st_run r = { 0, 0, 0, 0, false };
+	char err[512], path[64];
+
+	path[0] = '\0';
+	if (on) {
+		int fd;
+		snprintf(path, sizeof(path), "/tmp/ig-bench-t2o-XXXXXX");
+		fd = mkstemp(path);
+		if (fd < 0) {
+			bench_fail(ctx, "cannot make a temporary file");
+			return r;
+		}
+		close(fd);
+		unlink(path);
+	}
+	st_config(&st_cfg, ctx->quick, on ? path : NULL);
+	memset(&opts, 0, sizeof(opts));
+	opts.epoch = 1;
+	if (ig_engine_init(&st_eng, &st_cfg, &opts, err, sizeof(err)) != 0) {
+		bench_fail(ctx, "engine init (store %s): %s", on ? "on" : "off", err);
+		if (on)
+			st_cleanup(path);
+		return r;
+	}
+	if (on && st_eng.recorder == NULL) {
+		bench_fail(ctx, "the store is on but the engine has no recorder");
+	} else if (ig_engine_run(&st_eng) == 0) {
+		const struct ig_hist *h = &st_eng.exec.tick_to_order;
+		r.p50 = (double)ig_hist_quantile(h, 0.50);
+		r.p99 = (double)ig_hist_quantile(h, 0.99);
+		r.ok = h->count > 0;
+		if (on) {
+			struct ig_recorder_stats s;
+			ig_recorder_stats(st_eng.recorder, &s);
+			r.rows = s.rows;
+			r.dropped = s.dropped;
+		}
+	} else {
+		bench_fail(ctx, "engine run failed (store %s)", on ? "on" : "off");
+	}
+	ig_engine_destroy(&st_eng);
+	if (on)
+		st_cleanup(path);
+	return r;
+}
+
+void bench_store_t2o(struct bench_ctx *ctx)
+{
+	double p50[2][BENCH_MAX_REPEATS], p99[2][BENCH_MAX_REPEATS];
+	uint32_t n[2] = { 0, 0 }, rounds = ctx->quick ? 2 : STORE_ROUNDS;
+	uint64_t rows = 0, dropped = 0;
+	double m50[2], m99[2];
+
+	ig_log_set_level(IG_LOG_ERROR);
+	for (uint32_t k = 0; k < rounds; k++) {
+		for (int on = 0; on < 2; on++) {
+			struct st_run r = st_run_once(ctx, on == 1);
+			if (!r.ok)
+				continue;
+			p50[on][n[on]] = r.p50;
+			p99[on][n[on]] = r.p99;
+			n[on]++;
+			rows += r.rows;
+			dropped += r.dropped;
+		}
+	}
+	if (n[0] == 0 || n[1] == 0) {
+		bench_fail(ctx, "store_t2o: no orders measured (off %u, on %u runs)", n[0], n[1]);
+		return;
+	}
+	m50[0] = bench_result_median(ctx, "store.off.tick_to_order_p50_ns", p50[0], n[0], "ns");
+	m99[0] = bench_result_median(ctx, "store.off.tick_to_order_p99_ns", p99[0], n[0], "ns");
+	m50[1] = bench_result_median(ctx, "store.on.tick_to_order_p50_ns", p50[1], n[1], "ns");
+	m99[1] = bench_result_median(ctx, "store.on.tick_to_order_p99_ns", p99[1], n[1], "ns");
+	if (m50[0] > 0)
+		bench_result(ctx, "store.on_vs_off.p50_ratio", m50[1] / m50[0], "x");
+	if (m99[0] > 0)
+		bench_result(ctx, "store.on_vs_off.p99_ratio", m99[1] / m99[0], "x");
+	bench_result(ctx, "store.on.rows", (double)rows, "rows");
+	bench_result(ctx, "store.on.dropped", (double)dropped, "items");
+	if (dropped > 0)
+		bench_note(ctx, "the recorder dropped %llu items", (unsigned long long)dropped);
+}
