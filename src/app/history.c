@@ -10,9 +10,10 @@
  * the rows equal the live ones (inserts are idempotent: rebuilding into a
  * store that already has them changes nothing).
  *
- * Queries read the SQLite store (PostgreSQL queries are not built yet):
- * each collects its rows as text, then prints them as an aligned table,
- * CSV or a JSON array of objects. pnl replays each strategy's fills in
+ * Queries read either store with one SQL text per query (see "queries"
+ * below): a backend only fetches the rows as text; the formatting, the
+ * pnl walk and the output (an aligned table, CSV or a JSON array of
+ * objects) are shared, so both stores print the same bytes. pnl replays each strategy's fills in
  * order through the OMS's own position arithmetic (ig_pos_apply_fill:
  * average cost, fees booked the same way), per UTC day.
  *
@@ -45,8 +46,9 @@ struct hargs {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ingenium history rebuild --journal FILE --store sqlite:PATH -c CONFIG\n"
-		   "       ingenium history --store sqlite:PATH orders|fills|pnl|sessions\n"
+	fprintf(f, "usage: ingenium history rebuild --journal FILE --store sqlite:PATH|postgres:ENV_VAR"
+		   " -c CONFIG\n"
+		   "       ingenium history --store sqlite:PATH|postgres:ENV_VAR orders|fills|pnl|sessions\n"
 		   "                        [--strategy S] [--daemon D] [--from T] [--to T] [--csv|--json]\n"
 		   "  T: an ISO 8601 date or date-time (UTC), e.g. 2024-01-31 or 2024-01-31T09:30:00Z\n");
 }
