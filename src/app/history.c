@@ -10,9 +10,10 @@
  * the rows equal the live ones (inserts are idempotent: rebuilding into a
  * store that already has them changes nothing).
  *
- * Queries read the SQLite store (PostgreSQL queries are not built yet):
- * each collects its rows as text, then prints them as an aligned table,
- * CSV or a JSON array of objects. pnl replays each strategy's fills in
+ * Queries read either store with one SQL text per query (see "queries"
+ * below): a backend only fetches the rows as text; the formatting, the
+ * pnl walk and the output (an aligned table, CSV or a JSON array of
+ * objects) are shared, so both stores print the same bytes. pnl replays each strategy's fills in
  * order through the OMS's own position arithmetic (ig_pos_apply_fill:
  * average cost, fees booked the same way), per UTC day.
  *
@@ -45,8 +46,9 @@ struct hargs {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ingenium history rebuild --journal FILE --store sqlite:PATH -c CONFIG\n"
-		   "       ingenium history --store sqlite:PATH orders|fills|pnl|sessions\n"
+	fprintf(f, "usage: ingenium history rebuild --journal FILE --store sqlite:PATH|postgres:ENV_VAR"
+		   " -c CONFIG\n"
+		   "       ingenium history --store sqlite:PATH|postgres:ENV_VAR orders|fills|pnl|sessions\n"
 		   "                        [--strategy S] [--daemon D] [--from T] [--to T] [--csv|--json]\n"
 		   "  T: an ISO 8601 date or date-time (UTC), e.g. 2024-01-31 or 2024-01-31T09:30:00Z\n");
 }
@@ -309,63 +311,227 @@ static int print_table(const struct table *t, const struct hargs *a)
 
 /* ---- queries ------------------------------------------------------------ */
 
-static char *dup_or_null(const unsigned char *s)
-{
-	return s != NULL ? strdup((const char *)s) : NULL;
-}
+/*
+ * Each query is one SQL text for both backends ($1 strategy, $2 daemon,
+ * $3 from, $4 to; SQLite reads them as ?1..?4) on the base tables. A
+ * backend's fetcher hands back every cell as text, money as its int64
+ * 1e-8 units and times as Unix ns; the formatting below is the same for
+ * both.
+ */
 
-/* Binds the common filters ?1 strategy, ?2 daemon, ?3 from, ?4 to. */
-static void bind_filters(sqlite3_stmt *q, const struct hargs *a)
-{
-	if (a->strategy != NULL)
-		sqlite3_bind_text(q, 1, a->strategy, -1, SQLITE_STATIC);
-	if (a->daemon != NULL)
-		sqlite3_bind_text(q, 2, a->daemon, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, a->from_ns);
-	sqlite3_bind_int64(q, 4, a->to_ns);
-}
+enum col_kind {
+	COL_TEXT,  /* as is */
+	COL_MONEY, /* 1e-8 units, shown with 8 decimals */
+	COL_NS,    /* Unix ns, shown as UTC with its nanoseconds */
+	COL_SECS,  /* Unix ns, shown as UTC to the second */
+};
 
-/* Runs sql into t (every column as text). Returns 0 or -1. */
-static int select_rows(sqlite3 *db, const char *sql, const struct hargs *a, struct table *t)
+/* A backend's connection for one query. */
+struct fetcher {
+	int kind; /* IG_STORE_SQLITE or IG_STORE_POSTGRES */
+	const char *target;
+	sqlite3 *db;
+};
+
+/* Collects rows of a fetch into t, normalising money cells to units. */
+struct collect {
+	struct table *t;
+	const unsigned char *kinds;
+	bool money_decimal; /* the backend gives money as decimal text */
+};
+
+/* Copies the cells of one row into c->t. Returns 0 or -1 (no memory, a
+ * malformed money cell). */
+static int collect_row(void *ctx, const char *const *cells, int ncols)
 {
-	sqlite3_stmt *q;
-	int rc;
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-		fprintf(stderr, "ingenium history: %s\n", sqlite3_errmsg(db));
-		return -1;
-	}
-	bind_filters(q, a);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		char *row[32];
-		for (size_t c = 0; c < t->ncols; c++)
-			row[c] = dup_or_null(sqlite3_column_text(q, (int)c));
-		if (add_row(t, row) != 0) {
-			rc = SQLITE_NOMEM;
-			break;
+	struct collect *c = ctx;
+	char *row[32];
+	size_t n = c->t->ncols;
+	int bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *v = (int)i < ncols ? cells[i] : NULL;
+		row[i] = NULL;
+		if (v != NULL && c->money_decimal && c->kinds[i] == COL_MONEY) {
+			int64_t units;
+			char b[24];
+			if (ig_fixed_parse_cstr(v, &units) != 0) {
+				fprintf(stderr, "ingenium history: not an exact amount in the store: %s\n", v);
+				bad = 1;
+				continue;
+			}
+			snprintf(b, sizeof(b), "%" PRId64, units);
+			row[i] = strdup(b);
+		} else if (v != NULL) {
+			row[i] = strdup(v);
 		}
+		if (row[i] == NULL && v != NULL && !bad)
+			bad = 1;
 	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE) {
-		fprintf(stderr, "ingenium history: %s\n", sqlite3_errmsg(db));
+	if (bad || add_row(c->t, row) != 0) {
+		for (size_t i = 0; i < n; i++)
+			free(row[i]);
 		return -1;
 	}
 	return 0;
 }
 
-#define FILTERS(tbl, at)                                                                   \
-	" WHERE (?1 IS NULL OR " tbl ".strategy = ?1) AND (?2 IS NULL OR " tbl ".daemon_id = ?2)" \
-	" AND " tbl "." at " >= ?3 AND " tbl "." at " <= ?4"
+/* Runs sql with the filters of a on f's store, its rows into t (kinds:
+ * per column). Returns 0 or -1 with the error printed. */
+static int fetch(struct fetcher *f, const char *sql, const unsigned char *kinds,
+		 const struct hargs *a, struct table *t)
+{
+	struct collect c = { t, kinds, f->kind == IG_STORE_POSTGRES };
+
+	if (f->kind == IG_STORE_POSTGRES) {
+		static const unsigned char is_int[4] = { 0, 0, 1, 1 };
+		char from[24], to[24], err[512];
+		const char *params[4];
+		int rc;
+		snprintf(from, sizeof(from), "%" PRId64, a->from_ns);
+		snprintf(to, sizeof(to), "%" PRId64, a->to_ns);
+		params[0] = a->strategy;
+		params[1] = a->daemon;
+		params[2] = from;
+		params[3] = to;
+		rc = ig_store_pg_select(f->target, sql, 4, params, is_int, collect_row, &c, err,
+					sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr, "ingenium history: %s\n",
+				rc == IG_ENOMEM ? "out of memory" : err);
+			return -1;
+		}
+		return 0;
+	}
+	{
+		char q[2048];
+		sqlite3_stmt *st;
+		size_t n = strlen(sql);
+		int rc;
+		if (n >= sizeof(q))
+			return -1;
+		/* $N -> ?N: the same numbered parameters */
+		for (size_t i = 0; i <= n; i++)
+			q[i] = sql[i] == '$' ? '?' : sql[i];
+		if (sqlite3_prepare_v2(f->db, q, -1, &st, NULL) != SQLITE_OK) {
+			fprintf(stderr, "ingenium history: %s\n", sqlite3_errmsg(f->db));
+			return -1;
+		}
+		if (a->strategy != NULL)
+			sqlite3_bind_text(st, 1, a->strategy, -1, SQLITE_STATIC);
+		if (a->daemon != NULL)
+			sqlite3_bind_text(st, 2, a->daemon, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, a->from_ns);
+		sqlite3_bind_int64(st, 4, a->to_ns);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *cells[32];
+			int nc = sqlite3_column_count(st);
+			if (nc > 32)
+				nc = 32;
+			for (int i = 0; i < nc; i++)
+				cells[i] = (const char *)sqlite3_column_text(st, i);
+			if (collect_row(&c, cells, nc) != 0) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			fprintf(stderr, "ingenium history: %s\n",
+				rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(f->db));
+			return -1;
+		}
+		return 0;
+	}
+}
+
+/* Returns v (integer text) as an int64 (0 for NULL). */
+static int64_t cell_int(const char *v)
+{
+	return v != NULL ? strtoll(v, NULL, 10) : 0;
+}
+
+/* Rewrites the money and time cells of t (kinds per column) for display:
+ * money with 8 decimals, times as UTC. Returns 0 or -1 (no memory). */
+static int format_cells(struct table *t, const unsigned char *kinds)
+{
+	for (size_t r = 0; r < t->rows; r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			char **cell = &t->cells[r * t->ncols + c], b[64];
+			int64_t v;
+			if (*cell == NULL || kinds[c] == COL_TEXT)
+				continue;
+			v = cell_int(*cell);
+			if (kinds[c] == COL_MONEY) {
+				uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+				snprintf(b, sizeof(b), "%s%" PRIu64 ".%08" PRIu64, v < 0 ? "-" : "",
+					 mag / 100000000u, mag % 100000000u);
+			} else {
+				time_t secs = (time_t)(v / 1000000000);
+				struct tm tm;
+				size_t l;
+				gmtime_r(&secs, &tm);
+				l = strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
+				if (kinds[c] == COL_NS)
+					snprintf(b + l, sizeof(b) - l, ".%09" PRId64 "Z", v % 1000000000);
+				else
+					snprintf(b + l, sizeof(b) - l, "Z");
+			}
+			free(*cell);
+			*cell = strdup(b);
+			if (*cell == NULL)
+				return -1;
+		}
+	return 0;
+}
+
+#define FILTERS(at)                                                                           \
+	" WHERE ($1 IS NULL OR strategy = $1) AND ($2 IS NULL OR daemon_id = $2)"             \
+	" AND " at " >= $3 AND " at " <= $4"
 
 static const char *const order_cols[] = { "daemon_id", "strategy", "client_order_id", "symbol",
 					  "side", "type", "tif", "qty", "price", "filled_qty",
 					  "state", "reject_reason", "created", "updated" };
+static const unsigned char order_kinds[] = { COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT,
+					     COL_TEXT, COL_TEXT, COL_MONEY, COL_MONEY, COL_MONEY,
+					     COL_TEXT, COL_TEXT, COL_NS, COL_NS };
+static const char order_sql[] =
+	"SELECT daemon_id, strategy, client_order_id, symbol, side, type, tif, qty, price,"
+	" filled_qty, state, reject_reason, created_at, updated_at FROM orders"
+	FILTERS("created_at") " ORDER BY created_at, client_order_id";
+
 static const char *const fill_cols[] = { "daemon_id", "strategy", "trade_id", "client_order_id",
 					 "symbol", "side", "qty", "price", "fee", "fee_currency",
 					 "liquidity", "at" };
+static const unsigned char fill_kinds[] = { COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT,
+					    COL_TEXT, COL_TEXT, COL_MONEY, COL_MONEY,
+					    COL_MONEY, COL_TEXT, COL_TEXT, COL_NS };
+static const char fill_sql[] =
+	"SELECT daemon_id, strategy, trade_id, client_order_id, symbol, side, qty, price, fee,"
+	" fee_currency, liquidity, at FROM fills" FILTERS("at") " ORDER BY at, trade_id";
+
 static const char *const session_cols[] = { "daemon_id", "run_epoch", "config_hash", "venue",
 					    "started", "stopped" };
+static const unsigned char session_kinds[] = { COL_TEXT, COL_TEXT, COL_TEXT,
+					       COL_TEXT, COL_SECS, COL_SECS };
+static const char session_sql[] =
+	"SELECT daemon_id, run_epoch, config_hash, venue, started_at, stopped_at FROM sessions"
+	" WHERE ($2 IS NULL OR daemon_id = $2) AND started_at >= $3 AND started_at <= $4"
+	" ORDER BY started_at";
+
 static const char *const pnl_cols[] = { "daemon_id", "strategy", "day", "realized", "fees",
 					"net", "trades", "end_position" };
+/* The fills pnl walks: every one up to --to (the positions before --from
+ * count toward the days shown). */
+static const char *const pnl_fill_cols[] = { "daemon_id", "strategy", "symbol", "side", "qty",
+					     "price", "fee", "fee_currency", "at" };
+static const unsigned char pnl_fill_kinds[] = { COL_TEXT, COL_TEXT, COL_TEXT,
+						COL_TEXT, COL_MONEY, COL_MONEY,
+						COL_MONEY, COL_TEXT, COL_TEXT };
+static const char pnl_sql[] =
+	"SELECT daemon_id, strategy, symbol, side, qty, price, fee, fee_currency, at FROM fills"
+	" WHERE ($1 IS NULL OR strategy = $1) AND ($2 IS NULL OR daemon_id = $2) AND at <= $4"
+	" ORDER BY daemon_id, strategy, at, trade_id";
 
 /* One strategy-day of pnl. */
 struct pnl_day {
@@ -395,35 +561,24 @@ static char *fmt_int(int64_t v)
 	return strdup(b);
 }
 
-/* pnl per strategy per UTC day: the fills in order through the OMS's
- * position arithmetic. The filters pick the days shown; the positions
- * before --from still count toward them. */
-static int pnl(sqlite3 *db, const struct hargs *a, struct table *t)
+/* pnl per strategy per UTC day from the fills f (pnl_fill_cols, in
+ * order) through the OMS's position arithmetic, into t. The filters pick
+ * the days shown; the positions before --from still count toward them.
+ * Returns 0 or -1 (no memory). */
+static int pnl(const struct table *f, const struct hargs *a, struct table *t)
 {
-	static const char sql[] =
-		"SELECT daemon_id, strategy, symbol, side, qty, price, fee, fee_currency, at FROM fills"
-		" WHERE (?1 IS NULL OR strategy = ?1) AND (?2 IS NULL OR daemon_id = ?2)"
-		" AND at <= ?4 AND ?3 = ?3 ORDER BY daemon_id, strategy, at, trade_id";
 	const int64_t day_ns = INT64_C(86400000000000);
 	struct pnl_pos *pos = NULL;
 	struct pnl_day *days = NULL;
 	size_t npos = 0, ndays = 0, capd = 0;
-	sqlite3_stmt *q;
-	int rc;
+	int rc = 0;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-		fprintf(stderr, "ingenium history: %s\n", sqlite3_errmsg(db));
-		return -1;
-	}
-	bind_filters(q, a);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *d = (const char *)sqlite3_column_text(q, 0);
-		const char *s = (const char *)sqlite3_column_text(q, 1);
-		const char *sym = (const char *)sqlite3_column_text(q, 2);
-		const char *side = (const char *)sqlite3_column_text(q, 3);
-		const char *cur = (const char *)sqlite3_column_text(q, 7);
-		int64_t qty = sqlite3_column_int64(q, 4), px = sqlite3_column_int64(q, 5);
-		int64_t fee = sqlite3_column_int64(q, 6), at = sqlite3_column_int64(q, 8);
+	for (size_t r = 0; r < f->rows && rc == 0; r++) {
+		char *const *cell = &f->cells[r * f->ncols];
+		const char *d = cell[0], *s = cell[1], *sym = cell[2], *side = cell[3];
+		const char *cur = cell[7];
+		int64_t qty = cell_int(cell[4]), px = cell_int(cell[5]);
+		int64_t fee = cell_int(cell[6]), at = cell_int(cell[8]);
 		int64_t realized0, fee_quote = 0, day, held = 0;
 		char base[16];
 		struct pnl_pos *p = NULL;
@@ -438,8 +593,10 @@ static int pnl(sqlite3 *db, const struct hargs *a, struct table *t)
 				p = &pos[i];
 		if (p == NULL) {
 			struct pnl_pos *np = realloc(pos, (npos + 1) * sizeof(*pos));
-			if (np == NULL)
+			if (np == NULL) {
+				rc = -1;
 				break;
+			}
 			pos = np;
 			p = &pos[npos++];
 			memset(p, 0, sizeof(*p));
@@ -463,8 +620,10 @@ static int pnl(sqlite3 *db, const struct hargs *a, struct table *t)
 				struct pnl_day *nd;
 				capd = capd ? capd * 2 : 64;
 				nd = realloc(days, capd * sizeof(*days));
-				if (nd == NULL)
+				if (nd == NULL) {
+					rc = -1;
 					break;
+				}
 				days = nd;
 			}
 			dd = &days[ndays++];
@@ -481,8 +640,7 @@ static int pnl(sqlite3 *db, const struct hargs *a, struct table *t)
 				held += pos[i].p.qty;
 		dd->position = held;
 	}
-	sqlite3_finalize(q);
-	for (size_t i = 0; i < ndays; i++) {
+	for (size_t i = 0; rc == 0 && i < ndays; i++) {
 		char *row[8];
 		char day[16];
 		time_t secs = (time_t)(days[i].day * 86400);
@@ -497,73 +655,76 @@ static int pnl(sqlite3 *db, const struct hargs *a, struct table *t)
 		row[5] = fmt_fixed(days[i].realized - days[i].fees);
 		row[6] = fmt_int((int64_t)days[i].trades);
 		row[7] = fmt_fixed(days[i].position);
-		add_row(t, row);
+		if (add_row(t, row) != 0) {
+			for (int k = 0; k < 8; k++)
+				free(row[k]);
+			rc = -1;
+		}
 	}
 	free(pos);
 	free(days);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+	if (rc != 0)
+		fprintf(stderr, "ingenium history: out of memory\n");
+	return rc;
 }
+
+#define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
 
 static int query(const struct hargs *a)
 {
 	struct table t;
-	sqlite3 *db = NULL;
-	const char *target;
-	int kind, rc;
+	struct fetcher f;
+	const unsigned char *kinds = NULL;
+	int rc;
 
 	memset(&t, 0, sizeof(t));
-	if (store_target(a->store, &kind, &target) != 0)
+	memset(&f, 0, sizeof(f));
+	if (store_target(a->store, &f.kind, &f.target) != 0)
 		return 2;
-	if (kind != IG_STORE_SQLITE) {
-		fprintf(stderr, "ingenium history: queries of a PostgreSQL store are not built yet\n");
-		return 1;
+	if (strcmp(a->what, "orders") != 0 && strcmp(a->what, "fills") != 0 &&
+	    strcmp(a->what, "sessions") != 0 && strcmp(a->what, "pnl") != 0) {
+		fprintf(stderr, "ingenium history: unknown query \"%s\" (orders, fills, pnl, sessions)\n",
+			a->what);
+		return 2;
 	}
-	if (sqlite3_open_v2(target, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		fprintf(stderr, "ingenium history: %s: %s\n", target, sqlite3_errmsg(db));
-		sqlite3_close(db);
+	if (f.kind == IG_STORE_SQLITE &&
+	    sqlite3_open_v2(f.target, &f.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		fprintf(stderr, "ingenium history: %s: %s\n", f.target, sqlite3_errmsg(f.db));
+		sqlite3_close(f.db);
 		return 2;
 	}
 	if (strcmp(a->what, "orders") == 0) {
 		t.cols = order_cols;
-		t.ncols = sizeof(order_cols) / sizeof(order_cols[0]);
-		rc = select_rows(db,
-				 "SELECT v.daemon_id, v.strategy, v.client_order_id, v.symbol, v.side,"
-				 " v.type, v.tif, v.qty, v.price, v.filled_qty, v.state, v.reject_reason,"
-				 " v.created, v.updated FROM v_orders v JOIN orders o"
-				 " ON o.daemon_id = v.daemon_id AND o.client_order_id = v.client_order_id"
-				 FILTERS("o", "created_at") " ORDER BY o.created_at, o.client_order_id",
-				 a, &t);
+		t.ncols = NCOLS(order_cols);
+		kinds = order_kinds;
+		rc = fetch(&f, order_sql, kinds, a, &t);
 	} else if (strcmp(a->what, "fills") == 0) {
 		t.cols = fill_cols;
-		t.ncols = sizeof(fill_cols) / sizeof(fill_cols[0]);
-		rc = select_rows(db,
-				 "SELECT v.daemon_id, v.strategy, v.trade_id, v.client_order_id, v.symbol,"
-				 " v.side, v.qty, v.price, v.fee, v.fee_currency, v.liquidity, v.at"
-				 " FROM v_fills v JOIN fills f ON f.daemon_id = v.daemon_id AND"
-				 " f.client_order_id = v.client_order_id AND f.trade_id = v.trade_id"
-				 FILTERS("f", "at") " ORDER BY f.at, f.trade_id",
-				 a, &t);
+		t.ncols = NCOLS(fill_cols);
+		kinds = fill_kinds;
+		rc = fetch(&f, fill_sql, kinds, a, &t);
 	} else if (strcmp(a->what, "sessions") == 0) {
 		t.cols = session_cols;
-		t.ncols = sizeof(session_cols) / sizeof(session_cols[0]);
-		rc = select_rows(db,
-				 "SELECT daemon_id, run_epoch, config_hash, venue,"
-				 " strftime('%Y-%m-%dT%H:%M:%SZ', started_at / 1000000000, 'unixepoch'),"
-				 " strftime('%Y-%m-%dT%H:%M:%SZ', stopped_at / 1000000000, 'unixepoch')"
-				 " FROM sessions WHERE ?1 IS ?1 AND (?2 IS NULL OR daemon_id = ?2)"
-				 " AND started_at >= ?3 AND started_at <= ?4 ORDER BY started_at",
-				 a, &t);
-	} else if (strcmp(a->what, "pnl") == 0) {
-		t.cols = pnl_cols;
-		t.ncols = sizeof(pnl_cols) / sizeof(pnl_cols[0]);
-		rc = pnl(db, a, &t);
+		t.ncols = NCOLS(session_cols);
+		kinds = session_kinds;
+		rc = fetch(&f, session_sql, kinds, a, &t);
 	} else {
-		fprintf(stderr, "ingenium history: unknown query \"%s\" (orders, fills, pnl, sessions)\n",
-			a->what);
-		sqlite3_close(db);
-		return 2;
+		struct table fills;
+		memset(&fills, 0, sizeof(fills));
+		fills.cols = pnl_fill_cols;
+		fills.ncols = NCOLS(pnl_fill_cols);
+		t.cols = pnl_cols;
+		t.ncols = NCOLS(pnl_cols);
+		rc = fetch(&f, pnl_sql, pnl_fill_kinds, a, &fills);
+		if (rc == 0)
+			rc = pnl(&fills, a, &t);
+		free_table(&fills);
 	}
-	sqlite3_close(db);
+	sqlite3_close(f.db);
+	if (rc == 0 && kinds != NULL && format_cells(&t, kinds) != 0) {
+		fprintf(stderr, "ingenium history: out of memory\n");
+		rc = -1;
+	}
 	if (rc == 0)
 		rc = print_table(&t, a);
 	free_table(&t);

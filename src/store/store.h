@@ -116,4 +116,20 @@ struct ig_store_ops {
 extern const struct ig_store_ops ig_store_sqlite_ops;
 extern const struct ig_store_ops ig_store_pg_ops;
 
+/* One result row for ig_store_pg_select(): ncols cells as text (NULL for
+ * SQL NULL). Returns 0 to go on, non-zero to stop with IG_ENOMEM. */
+typedef int (*ig_store_row_fn)(void *ctx, const char *const *cells, int ncols);
+
+/* Runs one SELECT on the PostgreSQL store at target (a libpq connection
+ * string) in a read-only transaction, for `ingenium history`: params
+ * $1..$nparams as text (NULL: SQL NULL), typed bigint where is_int[i],
+ * else text; each row goes to fn. The store must exist and be no newer
+ * than this binary (nothing is created or migrated). Returns 0,
+ * IG_EINVAL, IG_ENOMEM, IG_EIO (connection or SQL failure) or IG_ESTATE
+ * (not a store, or a newer one), with err set and never holding the
+ * password. */
+int ig_store_pg_select(const char *target, const char *sql, int nparams,
+                       const char *const *params, const unsigned char *is_int,
+                       ig_store_row_fn fn, void *ctx, char *err, size_t errlen);
+
 #endif

@@ -785,3 +785,82 @@ const struct ig_store_ops ig_store_pg_ops = {
 	.put_denial = ig__pg_put_denial,
 	.close = ig__pg_close,
 };
+
+/* ---- queries (`ingenium history`) ------------------------------------ */
+
+#define IG__PG_INT8OID 20u
+#define IG__PG_TEXTOID 25u
+
+int ig_store_pg_select(const char *target, const char *sql, int nparams,
+                       const char *const *params, const unsigned char *is_int,
+                       ig_store_row_fn fn, void *ctx, char *err, size_t errlen)
+{
+	Oid types[IG__PG_MAX_PARAMS];
+	PGconn *c;
+	PGresult *r;
+	long version = -1;
+	int rc = 0;
+
+	if (target == NULL || target[0] == '\0') {
+		ig__pg_err(err, errlen, "postgres: empty connection string", NULL, NULL);
+		return IG_EINVAL;
+	}
+	if (nparams < 0 || nparams > IG__PG_MAX_PARAMS)
+		return IG_EINVAL;
+	for (int i = 0; i < nparams; i++)
+		types[i] = is_int != NULL && is_int[i] ? IG__PG_INT8OID : IG__PG_TEXTOID;
+	c = PQconnectdb(target);
+	if (c == NULL) {
+		ig__pg_err(err, errlen, "postgres: out of memory", NULL, NULL);
+		return IG_ENOMEM;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		ig__pg_err(err, errlen, "postgres: connect", PQerrorMessage(c), target);
+		PQfinish(c);
+		return IG_EIO;
+	}
+	PQsetNoticeProcessor(c, ig__pg_notice, NULL);
+	rc = ig__pg_exec(c, "SET client_encoding = 'UTF8'", "postgres: set encoding", err, errlen);
+	if (rc == 0)
+		rc = ig__pg_exec(c, "BEGIN TRANSACTION READ ONLY", "postgres: begin", err, errlen);
+	if (rc != 0)
+		goto out;
+	r = PQexec(c, "SELECT max(version) FROM schema_version");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		version = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	if (version < 1 || version > IG_STORE_SCHEMA_VERSION) {
+		if (err != NULL && errlen > 0) {
+			if (version > IG_STORE_SCHEMA_VERSION)
+				snprintf(err, errlen,
+				         "store schema version %ld is newer than this binary's %d",
+				         version, IG_STORE_SCHEMA_VERSION);
+			else
+				snprintf(err, errlen, "postgres: the database holds no history store"
+				                      " (no schema_version)");
+		}
+		rc = IG_ESTATE;
+		goto out;
+	}
+	r = PQexecParams(c, sql, nparams, types, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		ig__pg_err(err, errlen, "postgres: query", PQerrorMessage(c), NULL);
+		rc = IG_EIO;
+	} else {
+		int nrows = PQntuples(r), ncols = PQnfields(r);
+		const char *cells[32];
+
+		if (ncols > 32)
+			ncols = 32;
+		for (int i = 0; i < nrows && rc == 0; i++) {
+			for (int k = 0; k < ncols; k++)
+				cells[k] = PQgetisnull(r, i, k) ? NULL : PQgetvalue(r, i, k);
+			if (fn(ctx, cells, ncols) != 0)
+				rc = IG_ENOMEM;
+		}
+	}
+	PQclear(r);
+out:
+	PQfinish(c); /* ends the read-only transaction */
+	return rc;
+}
