@@ -5,7 +5,8 @@
  * in batched transactions. Every insert is idempotent on the row's
  * natural key (see each row), so writing the same row twice (a catch-up
  * from the journal, a rebuild) changes nothing; put_order is an upsert
- * that keeps the newest updated_at.
+ * that keeps the row furthest along (the larger filled_qty, then the
+ * newer updated_at).
  *
  * Owner: the recorder thread (or `history rebuild` on the main thread).
  */
@@ -28,7 +29,8 @@ struct ig_store_session {
 	int64_t stopped_at;            /* 0 = running / unknown */
 };
 
-/* key (daemon_id, client_order_id); upsert keeps the newest updated_at */
+/* key (daemon_id, client_order_id); upsert keeps the larger filled_qty,
+ * then the newer updated_at */
 struct ig_store_order {
 	char daemon_id[IG_STORE_NAME_MAX];
 	uint64_t client_order_id;

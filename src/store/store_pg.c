@@ -8,8 +8,8 @@
  * statement with text parameters: money and quantities go to
  * NUMERIC(38,8) as exact decimal text formatted from the int64 1e-8
  * units (never through a double), ids (uint64) as TEXT. Insert-only
- * tables use ON CONFLICT DO NOTHING; orders keep the row with the
- * newest updated_at. Several daemons share one database: daemon_id is
+ * tables use ON CONFLICT DO NOTHING; orders keep the row furthest along
+ * (the larger filled_qty, then the newer updated_at). Several daemons share one database: daemon_id is
  * part of every key.
  *
  * Error messages never hold the password of the connection string:
@@ -151,7 +151,9 @@ static const struct {
 		" stop_price = excluded.stop_price, filled_qty = excluded.filled_qty,"
 		" state = excluded.state, reject_reason = excluded.reject_reason,"
 		" updated_at = excluded.updated_at"
-		" WHERE excluded.updated_at >= orders.updated_at"},
+		" WHERE excluded.filled_qty > orders.filled_qty OR"
+		" (excluded.filled_qty = orders.filled_qty AND"
+		" excluded.updated_at >= orders.updated_at)"},
 	[IG__PG_ORDER_EVENT] = {"ig_put_order_event", 5,
 		"INSERT INTO order_events (daemon_id, client_order_id, seq, state, at)"
 		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"},

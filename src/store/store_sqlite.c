@@ -11,8 +11,11 @@
  * is at version N or at its old version, never between; a store newer
  * than this binary is refused. Every put is a prepared statement, bound
  * and stepped: inserts are INSERT OR IGNORE on the row's natural key
- * (idempotent), orders an upsert that keeps the newest updated_at (on a
- * tie, the larger filled_qty, then the later write), sessions an upsert
+ * (idempotent), orders an upsert that keeps the row furthest along: the
+ * larger filled_qty (it never goes back; a fill stamped with the venue's
+ * trade time can be older than a local state change or a recovery's
+ * re-announcement), then the newer updated_at, then the later write;
+ * sessions an upsert
  * that keeps the latest stopped_at. Money, quantities and prices are
  * INTEGER 1e-8 units; client, venue and trade ids TEXT (uint64 does not
  * fit INTEGER); times INTEGER Unix ns. The views v_orders, v_fills and
@@ -118,9 +121,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 		     " stop_price = excluded.stop_price, filled_qty = excluded.filled_qty,"
 		     " state = excluded.state, reject_reason = excluded.reject_reason,"
 		     " updated_at = excluded.updated_at"
-		     " WHERE excluded.updated_at > orders.updated_at OR"
-		     " (excluded.updated_at = orders.updated_at AND"
-		     " excluded.filled_qty >= orders.filled_qty)",
+		     " WHERE excluded.filled_qty > orders.filled_qty OR"
+		     " (excluded.filled_qty = orders.filled_qty AND"
+		     " excluded.updated_at >= orders.updated_at)",
 	[ST_EVENT] = "INSERT OR IGNORE INTO order_events(daemon_id, client_order_id, seq, state, at)"
 		     " VALUES(?1, ?2, ?3, ?4, ?5)",
 	[ST_FILL] = "INSERT OR IGNORE INTO fills(daemon_id, trade_id, client_order_id, strategy,"

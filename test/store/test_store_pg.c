@@ -327,7 +327,10 @@ static void test_order_upsert_keeps_newest(void **state)
 	           "filled 300 777 1.50000000 1000");
 	begin_ok(h);
 	o = mk_order("d1", 42, 400, "cancelled"); /* newer, no venue id */
+	o.filled_qty = o.qty;
 	o.reject_reason = "user";
+	assert_int_equal(ops->put_order(h, &o), 0);
+	o = mk_order("d1", 42, 500, "accepted"); /* newer but behind (a re-announcement): ignored */
 	assert_int_equal(ops->put_order(h, &o), 0);
 	commit_ok(h);
 	ops->close(h);

@@ -224,6 +224,10 @@ static void test_order_upsert_keeps_newest(void **state)
 	assert_int_equal(ig_store_sqlite_ops.put_order(h, &o), 0);
 	o = order_at(20, "partially_filled", 50000000); /* same time, behind: ignored */
 	assert_int_equal(ig_store_sqlite_ops.put_order(h, &o), 0);
+	/* Newer but behind (a recovery's re-announcement after a fill stamped
+	 * with the venue's older trade time): ignored. */
+	o = order_at(30, "accepted", 0);
+	assert_int_equal(ig_store_sqlite_ops.put_order(h, &o), 0);
 	ig_store_sqlite_ops.close(h);
 	q_text("SELECT state || ' ' || filled_qty || ' ' || updated_at || ' ' || venue_order_id ||"
 	       " ' ' || client_order_id FROM orders",
