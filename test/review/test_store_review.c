@@ -1,0 +1,272 @@
+/*
+ * test_store_review.c - review findings on the history store (issue 14):
+ * the recorder (src/store/recorder.c) driven with a fake backend that
+ * records what it is asked, and journals written here with the journal
+ * API, so each test sees exactly what the recorder does.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "core/log.h"
+#include "ingenium/error.h"
+#include "journal/journal.h"
+#include "store/recorder.h"
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- a fake backend ------------------------------------------------------ */
+
+struct fake {
+	int in_tx;             /* a transaction is open */
+	int begins, commits, rollbacks, nested_begins;
+	int equity, orders, denials, fills;
+	int refuse_equity;     /* the next n put_equity answer IG_EINVAL */
+	int level_seen;        /* ig_log_level() during the last put */
+};
+
+static struct fake fk;
+
+static int f_open(void **h, const char *target, char *err, size_t errlen)
+{
+	(void)target;
+	(void)err;
+	(void)errlen;
+	*h = &fk;
+	return 0;
+}
+
+static int f_begin(void *h, char *err, size_t errlen)
+{
+	(void)h;
+	fk.begins++;
+	if (fk.in_tx) {
+		/* as SQLite: cannot start a transaction within a transaction */
+		fk.nested_begins++;
+		snprintf(err, errlen, "fake: a transaction is already open");
+		return IG_EIO;
+	}
+	fk.in_tx = 1;
+	return 0;
+}
+
+static int f_commit(void *h, char *err, size_t errlen)
+{
+	(void)h;
+	if (!fk.in_tx) {
+		snprintf(err, errlen, "fake: no transaction");
+		return IG_EIO;
+	}
+	fk.in_tx = 0;
+	fk.commits++;
+	return 0;
+}
+
+static void f_rollback(void *h)
+{
+	(void)h;
+	fk.in_tx = 0;
+	fk.rollbacks++;
+}
+
+static int f_put_session(void *h, const struct ig_store_session *s)
+{
+	(void)h;
+	(void)s;
+	return 0;
+}
+
+static int f_put_order(void *h, const struct ig_store_order *o)
+{
+	(void)h;
+	(void)o;
+	fk.orders++;
+	fk.level_seen = (int)ig_log_level();
+	return 0;
+}
+
+static int f_put_order_event(void *h, const struct ig_store_order_event *e)
+{
+	(void)h;
+	(void)e;
+	return 0;
+}
+
+static int f_put_fill(void *h, const struct ig_store_fill *f)
+{
+	(void)h;
+	(void)f;
+	fk.fills++;
+	return 0;
+}
+
+static int f_put_equity(void *h, const struct ig_store_equity *q)
+{
+	(void)h;
+	(void)q;
+	fk.level_seen = (int)ig_log_level();
+	if (fk.refuse_equity > 0) {
+		fk.refuse_equity--;
+		return IG_EINVAL;
+	}
+	fk.equity++;
+	return 0;
+}
+
+static int f_put_denial(void *h, const struct ig_store_denial *d)
+{
+	(void)h;
+	(void)d;
+	fk.denials++;
+	return 0;
+}
+
+static void f_close(void *h)
+{
+	(void)h;
+	fk.in_tx = 0;
+}
+
+static const struct ig_store_ops fake_ops = {
+	.name = "fake",
+	.open = f_open,
+	.begin = f_begin,
+	.commit = f_commit,
+	.rollback = f_rollback,
+	.put_session = f_put_session,
+	.put_order = f_put_order,
+	.put_order_event = f_put_order_event,
+	.put_fill = f_put_fill,
+	.put_equity = f_put_equity,
+	.put_denial = f_put_denial,
+	.close = f_close,
+};
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+static struct ig_config cfg;
+static char dir[64], jpath[128];
+static const char *const syms[] = { "BTCUSD" };
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&fk, 0, sizeof(fk));
+	snprintf(dir, sizeof(dir), "/tmp/ig_store_review_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(jpath, sizeof(jpath), "%s/run.journal", dir);
+	ig_config_defaults(&cfg);
+	snprintf(cfg.file, sizeof(cfg.file), "review.yaml");
+	cfg.feed.source = IG_FEED_SYNTHETIC;
+	cfg.engine.threading = IG_THREADING_DEDICATED;
+	cfg.engine.strategy_threads = 2;
+	cfg.nstrategies = 2;
+	for (uint32_t i = 0; i < 2; i++) {
+		snprintf(cfg.strategies[i].name, IG_CFG_NAME_MAX, "s%u", i);
+		snprintf(cfg.strategies[i].type, IG_CFG_NAME_MAX, "sma_cross");
+		cfg.strategies[i].thread = i;
+		cfg.strategies[i].capital = INT64_C(1000000000000); /* 10,000 */
+	}
+	snprintf(cfg.store.daemon_id, sizeof(cfg.store.daemon_id), "review");
+	cfg.store.equity_every_s = 1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[160];
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		return -1;
+	return 0;
+}
+
+/* Writes a journal of n quotes, one per second of data time. */
+static void write_quotes(const char *path, int n)
+{
+	struct ig_journal *j = calloc(1, sizeof(*j));
+	struct ig_journal_opts jo;
+	struct ig_journal_report rep;
+	assert_non_null(j);
+	memset(&jo, 0, sizeof(jo));
+	assert_int_equal(ig_journal_open(j, path, &jo, &rep), 0);
+	for (int i = 0; i < n; i++) {
+		struct ig_event ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.hdr.type = IG_EV_QUOTE;
+		ev.hdr.src = IG_STAGE_TICK;
+		ev.hdr.strategy_id = IG_STRATEGY_NONE;
+		ev.hdr.ts_event_ns = INT64_C(1700000000000000000) + (int64_t)i * INT64_C(1000000000);
+		ev.body.quote.bid_px = INT64_C(10000000000000);
+		ev.body.quote.ask_px = INT64_C(10001000000000);
+		ev.body.quote.bid_qty = INT64_C(500000000);
+		ev.body.quote.ask_qty = INT64_C(500000000);
+		assert_int_equal(ig_journal_append_event(j, IG_JR_EVENT, &ev, NULL), 0);
+	}
+	assert_int_equal(ig_journal_close(j), 0);
+	free(j);
+}
+
+static struct ig_recorder *make(bool sync, const char *journal)
+{
+	struct ig_recorder_opts ro;
+	struct ig_recorder *r = NULL;
+	char err[256];
+	memset(&ro, 0, sizeof(ro));
+	ro.ops = &fake_ops;
+	ro.target = "fake";
+	ro.cfg = &cfg;
+	ro.symbols = syms;
+	ro.ninstruments = 1;
+	ro.run_epoch = 7;
+	ro.started_at = 1;
+	ro.journal = journal;
+	ro.sync = sync;
+	ro.no_session = true;
+	assert_int_equal(ig_recorder_create(&r, &ro, err, sizeof(err)), 0);
+	return r;
+}
+
+/* ---- findings ------------------------------------------------------------ */
+
+/* A live catch-up replays the journal on the recorder's thread while the
+ * engine trades. The replay must not silence the log of the whole process
+ * (every other thread's warnings: refused fills, risk, venue errors) for
+ * as long as it runs: only its own thread's. */
+static void test_catchup_replay_keeps_process_log_level(void **state)
+{
+	struct ig_recorder *r;
+	(void)state;
+	write_quotes(jpath, 3);
+	ig_log_set_level(IG_LOG_INFO);
+	r = make(true, jpath);
+	fk.level_seen = -99;
+	assert_int_equal(ig_recorder_replay(r, jpath), 0);
+	assert_true(fk.equity > 0);
+	/* What any other thread saw while the replay ran. */
+	assert_int_equal(fk.level_seen, IG_LOG_INFO);
+	assert_int_equal(ig_log_level(), IG_LOG_INFO);
+	assert_int_equal(ig_recorder_stop(r, 0), 0);
+	ig_recorder_destroy(r);
+	ig_log_set_level(IG_LOG_ERROR);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_catchup_replay_keeps_process_log_level, setup,
+						teardown),
+	};
+	ig_log_set_level(IG_LOG_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
