@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "ingenium/error.h"
 #include "journal/journal.h"
+#include "oms/oms.h"
 #include "store/recorder.h"
 #include "store/store.h"
 
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- a fake backend ------------------------------------------------------ */
@@ -261,11 +263,137 @@ static void test_catchup_replay_keeps_process_log_level(void **state)
 	ig_log_set_level(IG_LOG_ERROR);
 }
 
+/* In sync mode (`history rebuild`) and in a catch-up, a row the backend
+ * refuses (IG_EINVAL) is skipped. When it is the first of a transaction
+ * the transaction is open all the same: the next row must not begin
+ * another one (SQLite refuses a nested BEGIN, and the whole replay was
+ * given up), and the last commit must not be skipped. */
+static void test_refused_first_row_keeps_transaction(void **state)
+{
+	struct ig_recorder *r;
+	struct ig_recorder_stats st;
+	(void)state;
+	write_quotes(jpath, 3); /* 3 periods x 2 strategies: 6 equity rows */
+	r = make(true, jpath);
+	fk.refuse_equity = 1;
+	assert_int_equal(ig_recorder_replay(r, jpath), 0);
+	assert_int_equal(fk.nested_begins, 0);
+	assert_int_equal(fk.equity, 5);
+	assert_int_equal(fk.in_tx, 0); /* committed */
+	assert_int_equal(ig_recorder_stop(r, 0), 0);
+	ig_recorder_stats(r, &st);
+	assert_int_equal(st.rows, 5);
+	ig_recorder_destroy(r);
+
+	/* Every row of a transaction refused: it is still ended. */
+	memset(&fk, 0, sizeof(fk));
+	write_quotes(jpath, 1); /* appends one more period: 8 rows in all */
+	r = make(true, jpath);
+	fk.refuse_equity = 8;
+	assert_int_equal(ig_recorder_replay(r, jpath), 0);
+	assert_int_equal(fk.nested_begins, 0);
+	assert_int_equal(fk.in_tx, 0);
+	assert_int_equal(ig_recorder_stop(r, 0), 0);
+	ig_recorder_destroy(r);
+}
+
+static void no_emit(struct ig_emit *self, enum ig_stage dst, uint32_t idx, struct ig_event *ev)
+{
+	(void)self;
+	(void)dst;
+	(void)idx;
+	(void)ev;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* A live catch-up that fails (a journal the replay cannot read) must not
+ * be retried in a tight loop: each try replays the whole journal on a
+ * core the trading threads share, and logs a warning. It backs off. */
+static void test_failed_catchup_backs_off(void **state)
+{
+	struct ig_oms *oms = calloc(1, sizeof(*oms));
+	struct ig_emit out = { no_emit, IG_STAGE_OMS, false };
+	struct ig_recorder *r;
+	struct ig_recorder_stats st;
+	struct ig_journal *j = calloc(1, sizeof(*j));
+	struct ig_journal_opts jo;
+	struct ig_journal_report rep;
+	static const uint8_t junk[64] = { 1, 2, 3 };
+	struct ig_recorder_opts ro;
+	char err[256];
+	uint64_t seen;
+	int waited = 0;
+	(void)state;
+
+	/* A journal whose snapshot does not fit: every replay fails (IG_EPARSE). */
+	assert_non_null(j);
+	memset(&jo, 0, sizeof(jo));
+	assert_int_equal(ig_journal_open(j, jpath, &jo, &rep), 0);
+	assert_int_equal(ig_journal_append(j, IG_JR_SNAPSHOT, junk, sizeof(junk), NULL), 0);
+	assert_int_equal(ig_journal_close(j), 0);
+	free(j);
+
+	assert_non_null(oms);
+	assert_int_equal(ig_oms_init(oms, &cfg, 2), 0);
+	memset(&ro, 0, sizeof(ro));
+	ro.ops = &fake_ops;
+	ro.target = "fake";
+	ro.cfg = &cfg;
+	ro.symbols = syms;
+	ro.ninstruments = 1;
+	ro.run_epoch = 7;
+	ro.journal = jpath;
+	ro.ring_size = 1;
+	ro.no_session = true;
+	assert_int_equal(ig_recorder_create(&r, &ro, err, sizeof(err)), 0);
+	assert_int_equal(ig_recorder_attach(r, oms), 0);
+	/* Equity samples into a ring of one, before the thread runs: dropped. */
+	for (int i = 0; i < 3; i++) {
+		struct ig_event ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.hdr.type = IG_EV_QUOTE;
+		ev.hdr.src = IG_STAGE_TICK;
+		ev.hdr.strategy_id = IG_STRATEGY_NONE;
+		ev.hdr.ts_event_ns = INT64_C(1700000000000000000) + (int64_t)i * INT64_C(1000000000);
+		ev.body.quote.bid_px = INT64_C(10000000000000);
+		ev.body.quote.ask_px = INT64_C(10001000000000);
+		ev.body.quote.bid_qty = INT64_C(500000000);
+		ev.body.quote.ask_qty = INT64_C(500000000);
+		ig_oms_handle(oms, &ev, &out);
+	}
+	ig_recorder_stats(r, &st);
+	assert_true(st.dropped > 0);
+	assert_int_equal(ig_recorder_start(r), 0);
+	do {
+		sleep_ms(5);
+		ig_recorder_stats(r, &st);
+	} while (st.catchups == 0 && ++waited < 2000);
+	assert_true(st.catchups > 0);
+	seen = st.catchups;
+	sleep_ms(300);
+	ig_recorder_stats(r, &st);
+	/* A backoff of a second or more: at most one more try in 300 ms
+	 * (a tight loop made thousands). */
+	assert_true(st.catchups - seen <= 1);
+	ig_recorder_stop(r, 0); /* gives up after a few tries at stop */
+	ig_recorder_destroy(r);
+	ig_oms_destroy(oms);
+	free(oms);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_catchup_replay_keeps_process_log_level, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_refused_first_row_keeps_transaction, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_failed_catchup_backs_off, setup, teardown),
 	};
 	ig_log_set_level(IG_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
