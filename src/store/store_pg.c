@@ -33,6 +33,9 @@
 #define IG__PG_ID_LEN 24
 #define IG__PG_INT_LEN 24
 #define IG__PG_MAX_PARAMS 16
+/* Seconds to connect (the whole start-up, authentication included)
+ * unless the connection string says otherwise. */
+#define IG__PG_CONNECT_TIMEOUT_S "5"
 /* pg_advisory_xact_lock key of the migration: "ig_store" in ASCII. */
 #define IG__PG_MIGRATE_LOCK "7595448694413914725"
 
@@ -442,7 +445,17 @@ static int ig__pg_open(void **h, const char *target, char *err, size_t errlen)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return IG_ENOMEM;
-	s->conn = PQconnectdb(target);
+	{
+		/* Bounds so a hung or unreachable server never holds the
+		 * recorder's thread (and the daemon's stop) for long: the
+		 * connection string's own values, expanded after these, win. */
+		static const char *const kw[] = { "connect_timeout", "tcp_user_timeout",
+						   "keepalives_idle", "keepalives_interval",
+						   "keepalives_count", "dbname", NULL };
+		const char *const val[] = { IG__PG_CONNECT_TIMEOUT_S, "15000", "10", "5", "3", target,
+					    NULL };
+		s->conn = PQconnectdbParams(kw, val, 1);
+	}
 	if (s->conn == NULL) {
 		free(s);
 		ig__pg_err(err, errlen, "postgres: out of memory", NULL, NULL);

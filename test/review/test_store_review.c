@@ -19,7 +19,11 @@
 #include "store/recorder.h"
 #include "store/store.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,6 +390,68 @@ static void test_failed_catchup_backs_off(void **state)
 	free(oms);
 }
 
+struct pg_try {
+	const char *target;
+	int rc;
+	int done; /* atomic */
+};
+
+static void *pg_open_thread(void *arg)
+{
+	struct pg_try *t = arg;
+	void *h = NULL;
+	char err[256];
+	t->rc = ig_store_pg_ops.open(&h, t->target, err, sizeof(err));
+	if (h != NULL)
+		ig_store_pg_ops.close(h);
+	__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A PostgreSQL server that takes the connection and never answers (hung,
+ * or a half-open path): opening the store must give up on its own, or
+ * the recorder's thread hangs in it and ig_recorder_stop (the daemon's
+ * exit) waits forever. The connection string sets no connect_timeout, as
+ * most do. */
+static void test_pg_open_gives_up_on_silent_server(void **state)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char target[128];
+	struct pg_try t;
+	pthread_t th;
+	int waited_ms = 0;
+	(void)state;
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 8), 0); /* the kernel completes the handshake; no one answers */
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	snprintf(target, sizeof(target), "host=127.0.0.1 port=%u dbname=ig user=ig sslmode=disable",
+		 (unsigned)ntohs(a.sin_port));
+	memset(&t, 0, sizeof(t));
+	t.target = target;
+	assert_int_equal(pthread_create(&th, NULL, pg_open_thread, &t), 0);
+	/* A generous bound (the fix gives up after its connect_timeout); the
+	 * listener is closed either way, which resets the connection and
+	 * frees the thread. */
+	while (!__atomic_load_n(&t.done, __ATOMIC_ACQUIRE) && waited_ms < 25000) {
+		sleep_ms(50);
+		waited_ms += 50;
+	}
+	{
+		int done = __atomic_load_n(&t.done, __ATOMIC_ACQUIRE);
+		close(fd);
+		pthread_join(th, NULL);
+		assert_true(done);
+	}
+	assert_int_equal(t.rc, IG_EIO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +460,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_first_row_keeps_transaction, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_failed_catchup_backs_off, setup, teardown),
+		cmocka_unit_test(test_pg_open_gives_up_on_silent_server),
 	};
 	ig_log_set_level(IG_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
