@@ -452,6 +452,29 @@ static void test_pg_open_gives_up_on_silent_server(void **state)
 	assert_int_equal(t.rc, IG_EIO);
 }
 
+/* The error of a failed open never holds the password, even cut short: a
+ * long URI that libpq quotes whole, cut by the caller's buffer (the
+ * recorder's is 256 bytes) in the middle of the password, left its first
+ * characters in the message (the scrub looked for the whole password in
+ * the cut text). */
+static void test_pg_error_cut_in_password_scrubbed(void **state)
+{
+	char target[600], err[256];
+	(void)state;
+	for (int n = 1; n < 280; n++) {
+		void *h = NULL;
+		int k = snprintf(target, sizeof(target), "postgresql://");
+		for (int i = 0; i < n; i++)
+			target[k++] = 'u';
+		snprintf(target + k, sizeof(target) - (size_t)k, ":Sup3rSecretPassw0rd@[::1/db");
+		err[0] = '\0';
+		assert_int_not_equal(ig_store_pg_ops.open(&h, target, err, sizeof(err)), 0);
+		assert_null(h);
+		if (strstr(err, "Sup3rS") != NULL)
+			fail_msg("a user name of %d: part of the password in: %s", n, err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +484,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_failed_catchup_backs_off, setup, teardown),
 		cmocka_unit_test(test_pg_open_gives_up_on_silent_server),
+		cmocka_unit_test(test_pg_error_cut_in_password_scrubbed),
 	};
 	ig_log_set_level(IG_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
