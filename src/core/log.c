@@ -59,12 +59,20 @@ static struct {
 
 static _Thread_local struct log_slot *tls_slot;
 static _Thread_local uint32_t tls_generation;
+static _Thread_local _Bool tls_muted;
 
 static const char *const level_names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
 
 void ig_log_set_level(enum ig_log_level lvl)
 {
 	__atomic_store_n(&L.level, (int)lvl, __ATOMIC_RELAXED);
+}
+
+_Bool ig_log_mute_thread(_Bool on)
+{
+	_Bool was = tls_muted;
+	tls_muted = on;
+	return was;
 }
 
 enum ig_log_level ig_log_level(void)
@@ -307,7 +315,7 @@ void ig_vlog(enum ig_log_level lvl, const char *fmt, va_list ap)
 	struct log_rec r;
 	int n;
 
-	if ((int)lvl > __atomic_load_n(&L.level, __ATOMIC_RELAXED))
+	if (tls_muted || (int)lvl > __atomic_load_n(&L.level, __ATOMIC_RELAXED))
 		return;
 	s = my_slot();
 	r.ts_real_ns = ig_clock_real_ns();
@@ -339,7 +347,7 @@ void ig_log_event(enum ig_log_level lvl, const struct ig_event *ev)
 	struct log_slot *s;
 	struct log_rec r;
 
-	if ((int)lvl > __atomic_load_n(&L.level, __ATOMIC_RELAXED))
+	if (tls_muted || (int)lvl > __atomic_load_n(&L.level, __ATOMIC_RELAXED))
 		return;
 	s = my_slot();
 	r.ts_real_ns = ig_clock_real_ns();

@@ -40,6 +40,12 @@ enum ig_log_level {
 void ig_log_set_level(enum ig_log_level lvl);
 enum ig_log_level ig_log_level(void);
 
+/* Mutes (on) or unmutes the calling thread's lines, whatever the level;
+ * other threads log as before (a journal replay beside a live run, e.g.
+ * the history store's catch-up, silences only itself). Returns the
+ * previous setting. */
+_Bool ig_log_mute_thread(_Bool on);
+
 /* Names used when the logger formats raw events. The arrays must outlive
  * the logger; set before ig_log_start(). */
 void ig_log_set_names(const char *const *strategy_names, uint32_t nstrategies,

@@ -174,7 +174,7 @@ int ig_recover_replay(const char *path, struct ig_oms *oms, const struct ig_reco
 		      struct ig_replay_info *info)
 {
 	struct replay_ctx c;
-	enum ig_log_level lvl = ig_log_level();
+	bool muted;
 	int64_t t0 = ig_clock_mono_ns();
 	bool journal = oms->journal;
 	int rc;
@@ -193,9 +193,9 @@ int ig_recover_replay(const char *path, struct ig_oms *oms, const struct ig_reco
 	/* The run that wrote the journal logged every order, fill and
 	 * warning once; a replay repeats none of it (the caller reports what
 	 * the replay itself found). */
-	ig_log_set_level(IG_LOG_OFF);
+	muted = ig_log_mute_thread(true); /* this thread only: others may be trading */
 	rc = ig_journal_replay(path, replay_one, &c, &info->rep);
-	ig_log_set_level(lvl);
+	ig_log_mute_thread(muted);
 	free(c.outs);
 	oms->journal = journal;
 	info->elapsed_ns = ig_clock_mono_ns() - t0;

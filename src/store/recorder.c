@@ -67,6 +67,7 @@ struct ig_recorder {
 	bool started, stopped;
 	bool session_done;              /* the start row is in */
 	uint32_t in_tx;                 /* rows in the open transaction (direct writes) */
+	bool tx_open;                   /* a direct transaction is open (even with no row in it) */
 	bool direct_failed;             /* a direct write failed: the replay's rows are incomplete */
 	int stop_rc;
 };
@@ -247,8 +248,9 @@ static int direct_commit(struct ig_recorder *r)
 {
 	char err[256];
 	int rc;
-	if (r->in_tx == 0)
+	if (!r->tx_open)
 		return 0;
+	r->tx_open = false;
 	rc = r->ops->commit(r->h, err, sizeof(err));
 	if (rc != 0) {
 		r->ops->rollback(r->h);
@@ -268,7 +270,7 @@ static void direct_put(struct ig_recorder *r, const struct ig__item *it)
 	int rc;
 	if (r->h == NULL || r->direct_failed)
 		return;
-	if (r->in_tx == 0) {
+	if (!r->tx_open) {
 		rc = r->ops->begin(r->h, err, sizeof(err));
 		if (rc != 0) {
 			atomic_fetch_add_explicit(&r->errors, 1, memory_order_relaxed);
@@ -276,6 +278,7 @@ static void direct_put(struct ig_recorder *r, const struct ig__item *it)
 			r->direct_failed = true;
 			return;
 		}
+		r->tx_open = true;
 	}
 	rc = put_item(r, it);
 	if (rc == IG_EINVAL) {
@@ -286,6 +289,7 @@ static void direct_put(struct ig_recorder *r, const struct ig__item *it)
 		note_error(r, "write", rc);
 		r->ops->rollback(r->h);
 		r->in_tx = 0;
+		r->tx_open = false;
 		r->direct_failed = true;
 		return;
 	}
@@ -550,8 +554,9 @@ int ig_recorder_journal_sessions(struct ig_recorder *r, const char *path)
 	return rc;
 }
 
-/* Replays the journal into the store (the recorder's thread). */
-static void catch_up(struct ig_recorder *r)
+/* Replays the journal into the store (the recorder's thread). Returns 0
+ * or the replay's error (then `lost` stays set). */
+static int catch_up(struct ig_recorder *r)
 {
 	int64_t t0 = ig_clock_mono_ns();
 	uint64_t rows0 = atomic_load_explicit(&r->rows, memory_order_relaxed);
@@ -567,11 +572,12 @@ static void catch_up(struct ig_recorder *r)
 		ig_log_warn("store: catch-up from %s failed (%s)", r->journal, ig_strerror(rc));
 		if (r->direct_failed)
 			close_store(r);
-		return;
+		return rc;
 	}
 	ig_log_info("store: caught up from the journal: %" PRIu64 " rows in %.3f s",
 		    atomic_load_explicit(&r->rows, memory_order_relaxed) - rows0,
 		    (double)(ig_clock_mono_ns() - t0) / 1e9);
+	return 0;
 }
 
 /* Writes up to IG_RECORDER_BATCH_ROWS items from the ring in one
@@ -631,6 +637,7 @@ static void *recorder_main(void *arg)
 {
 	struct ig_recorder *r = arg;
 	int64_t backoff_ms = 100, next_open = 0, last_commit = 0, last_log = ig_clock_mono_ns();
+	int64_t next_catchup = 0, catchup_backoff_ms = IG_RECORDER_CATCHUP_MIN_MS;
 	uint32_t stop_tries = 0, batch_fails = 0, stop_catchups = 0;
 	char err[256];
 
@@ -674,7 +681,7 @@ static void *recorder_main(void *arg)
 		head = atomic_load_explicit(&r->head, memory_order_acquire);
 		tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 		if (atomic_load_explicit(&r->lost, memory_order_relaxed) && r->journal[0] != '\0' &&
-		    (!stopping || head == tail)) {
+		    (stopping ? head == tail : now >= next_catchup)) {
 			/* At stop a catch-up that keeps failing is given up after
 			 * a few tries: the stop must end (the journal still has
 			 * everything: `ingenium history rebuild`). */
@@ -686,7 +693,19 @@ static void *recorder_main(void *arg)
 				r->stop_rc = IG_EIO;
 				break;
 			}
-			catch_up(r);
+			/* Live, a replay (the whole journal, on a core the
+			 * trading threads share) runs at most once a
+			 * second, and one that failed is retried with
+			 * backoff (1 s doubling to 60 s), never in a loop. */
+			if (catch_up(r) != 0 && r->h != NULL) {
+				next_catchup = ig_clock_mono_ns() + catchup_backoff_ms * 1000000;
+				catchup_backoff_ms = catchup_backoff_ms * 2 > IG_RECORDER_CATCHUP_MAX_MS
+							     ? IG_RECORDER_CATCHUP_MAX_MS
+							     : catchup_backoff_ms * 2;
+			} else {
+				next_catchup = ig_clock_mono_ns() + IG_RECORDER_CATCHUP_MIN_MS * 1000000;
+				catchup_backoff_ms = IG_RECORDER_CATCHUP_MIN_MS;
+			}
 			if (r->h == NULL)
 				continue;
 		}

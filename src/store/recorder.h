@@ -72,6 +72,10 @@ struct ig_recorder_opts {
 #define IG_RECORDER_RING_DEFAULT 16384u
 #define IG_RECORDER_BATCH_ROWS 1000u
 #define IG_RECORDER_BATCH_MS 50
+/* Live catch-ups: at most one per IG_RECORDER_CATCHUP_MIN_MS; a failed one
+ * is retried after a backoff doubling from that to IG_RECORDER_CATCHUP_MAX_MS. */
+#define IG_RECORDER_CATCHUP_MIN_MS 1000
+#define IG_RECORDER_CATCHUP_MAX_MS 60000
 
 /* The recorder's counters (the summary's `store`). */
 struct ig_recorder_stats {

@@ -33,6 +33,12 @@
 #define IG__PG_ID_LEN 24
 #define IG__PG_INT_LEN 24
 #define IG__PG_MAX_PARAMS 16
+/* Seconds to connect (the whole start-up, authentication included)
+ * unless the connection string says otherwise. */
+#define IG__PG_CONNECT_TIMEOUT_S "5"
+/* An error message as composed and scrubbed, before it is cut to the
+ * caller's buffer. */
+#define IG__PG_ERR_FULL 4096
 /* pg_advisory_xact_lock key of the migration: "ig_store" in ASCII. */
 #define IG__PG_MIGRATE_LOCK "7595448694413914725"
 
@@ -221,7 +227,7 @@ static int ig__pg_hex(char c)
  * NUL-terminated) with "***", truncating at cap. Returns nothing. */
 static void ig__pg_scrub_one(char *msg, size_t cap, const char *pw, size_t n)
 {
-	char out[1024];
+	char out[IG__PG_ERR_FULL];
 	size_t o = 0, len = strlen(msg);
 	const char *p = msg, *end = msg + len;
 
@@ -317,25 +323,36 @@ static void ig__pg_scrub(char *msg, size_t cap, const char *target)
 }
 
 /* Copies "what: libpq's message" into err (one line, scrubbed of any
- * password in target when target is given). Returns nothing. */
+ * password in target when target is given). The message is scrubbed
+ * whole, before it is cut to errlen: a cut inside the password would
+ * leave its first characters, which the scrub cannot know. Returns
+ * nothing. */
 static void ig__pg_err(char *err, size_t errlen, const char *what, const char *pq,
                        const char *target)
 {
+	char full[IG__PG_ERR_FULL];
 	size_t n;
+	int w;
 
 	if (err == NULL || errlen == 0)
 		return;
-	snprintf(err, errlen, "%s%s%s", what, pq != NULL && pq[0] ? ": " : "",
-	         pq != NULL ? pq : "");
+	w = snprintf(full, sizeof(full), "%s%s%s", what, pq != NULL && pq[0] ? ": " : "",
+	             pq != NULL ? pq : "");
+	if (target != NULL && (w < 0 || (size_t)w >= sizeof(full))) {
+		/* too long to scrub whole: libpq's text is not shown */
+		snprintf(err, errlen, "%s: failed (the message is too long to show safely)", what);
+		return;
+	}
 	/* libpq ends its messages with a newline, sometimes several lines */
-	for (char *p = err; *p; p++)
+	for (char *p = full; *p; p++)
 		if (*p == '\n' || *p == '\t')
 			*p = ' ';
-	n = strlen(err);
-	while (n > 0 && err[n - 1] == ' ')
-		err[--n] = '\0';
+	n = strlen(full);
+	while (n > 0 && full[n - 1] == ' ')
+		full[--n] = '\0';
 	if (target != NULL)
-		ig__pg_scrub(err, errlen, target);
+		ig__pg_scrub(full, sizeof(full), target);
+	snprintf(err, errlen, "%s", full);
 }
 
 /* A notice processor that drops server notices (no stderr noise from the
@@ -444,7 +461,17 @@ static int ig__pg_open(void **h, const char *target, char *err, size_t errlen)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return IG_ENOMEM;
-	s->conn = PQconnectdb(target);
+	{
+		/* Bounds so a hung or unreachable server never holds the
+		 * recorder's thread (and the daemon's stop) for long: the
+		 * connection string's own values, expanded after these, win. */
+		static const char *const kw[] = { "connect_timeout", "tcp_user_timeout",
+						   "keepalives_idle", "keepalives_interval",
+						   "keepalives_count", "dbname", NULL };
+		const char *const val[] = { IG__PG_CONNECT_TIMEOUT_S, "15000", "10", "5", "3", target,
+					    NULL };
+		s->conn = PQconnectdbParams(kw, val, 1);
+	}
 	if (s->conn == NULL) {
 		free(s);
 		ig__pg_err(err, errlen, "postgres: out of memory", NULL, NULL);
