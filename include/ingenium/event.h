@@ -412,5 +412,8 @@ const char *ig_ord_state_name(enum ig_ord_state s);
 const char *ig_reject_reason_name(enum ig_reject_reason r);
 const char *ig_side_name(enum ig_side s);
 const char *ig_recon_error_name(enum ig_recon_error e);
+const char *ig_ord_type_name(enum ig_ord_type t);     /* "market", ..., "unknown" */
+const char *ig_tif_name(enum ig_tif t);               /* "gtc", ..., "unknown" */
+const char *ig_liquidity_name(enum ig_liquidity l);   /* "none", "maker", "taker", "unknown" */
 
 #endif

@@ -332,18 +332,7 @@ int ig_events_oms_poll(struct ig_events *ev, const struct ig_oms *oms)
 
 /* --------------------------------------------------------- renderers */
 
-static const char *type_name(uint8_t t)
-{
-	static const char *const n[] = { "market",     "limit",       "stop_market",
-					 "stop_limit", "take_profit", "trailing_stop" };
-	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
-}
 
-static const char *tif_name(uint8_t t)
-{
-	static const char *const n[] = { "gtc", "ioc", "fok", "day" };
-	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
-}
 
 /* An id as a decimal string (client order ids pass 2^53: a JSON number
  * would lose digits in a browser), or null for 0. */
@@ -387,10 +376,6 @@ const char *ig_events_kind_name(uint8_t kind)
 	}
 }
 
-static const char *liq_name(uint8_t l)
-{
-	return l == IG_LIQ_MAKER ? "maker" : l == IG_LIQ_TAKER ? "taker" : NULL;
-}
 
 json_t *ig_events_rec_json(const struct ig_events_names *n, const struct ig_api_ev *r)
 {
@@ -401,8 +386,9 @@ json_t *ig_events_rec_json(const struct ig_events_names *n, const struct ig_api_
 			"client_order_id", id_or_null(r->client_id), "venue_order_id",
 			id_or_null(r->venue_order_id), "strategy", strat_name(n, r->strategy),
 			"symbol", sym_name(n, r->instrument), "side",
-			ig_side_name((enum ig_side)r->side), "type", type_name(r->type), "tif",
-			tif_name(r->tif), "qty", ig_json_money(r->qty), "price", money_or_null(r->px),
+			ig_side_name((enum ig_side)r->side), "type",
+			ig_ord_type_name((enum ig_ord_type)r->type), "tif",
+			ig_tif_name((enum ig_tif)r->tif), "qty", ig_json_money(r->qty), "price", money_or_null(r->px),
 			"stop_price", money_or_null(r->stop_px), "filled_qty",
 			ig_json_money(r->filled_qty), "state",
 			ig_ord_state_name((enum ig_ord_state)r->state), "reject_reason",
@@ -411,7 +397,9 @@ json_t *ig_events_rec_json(const struct ig_events_names *n, const struct ig_api_
 				: json_null(),
 			"created_ns", (json_int_t)r->created_ns, "updated_ns", (json_int_t)r->ts_ns);
 	case IG_APIEV_FILL: {
-		const char *liq = liq_name(r->liquidity);
+		const char *liq = r->liquidity == IG_LIQ_MAKER || r->liquidity == IG_LIQ_TAKER
+				      ? ig_liquidity_name((enum ig_liquidity)r->liquidity)
+				      : NULL;
 		return json_pack("{s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I}", "trade_id",
 				 id_or_null(r->trade_id), "client_order_id", id_or_null(r->client_id),
 				 "strategy", strat_name(n, r->strategy), "symbol",

@@ -48,6 +48,25 @@ const char *ig_side_name(enum ig_side s)
 	}
 }
 
+const char *ig_ord_type_name(enum ig_ord_type t)
+{
+	static const char *const n[IG_ORD__COUNT] = { "market",     "limit",       "stop_market",
+						      "stop_limit", "take_profit", "trailing_stop" };
+	return (unsigned)t < IG_ORD__COUNT ? n[t] : "unknown";
+}
+
+const char *ig_tif_name(enum ig_tif t)
+{
+	static const char *const n[] = { "gtc", "ioc", "fok", "day" };
+	return (unsigned)t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
+}
+
+const char *ig_liquidity_name(enum ig_liquidity l)
+{
+	static const char *const n[] = { "none", "maker", "taker" };
+	return (unsigned)l < sizeof(n) / sizeof(n[0]) ? n[l] : "unknown";
+}
+
 const char *ig_recon_error_name(enum ig_recon_error e)
 {
 	static const char *const names[IG_RECON__COUNT] = {

@@ -42,26 +42,9 @@ static void usage(FILE *out)
 		     "2 if it cannot be read.\n");
 }
 
-/* ---- names of small enums (no shared table for them yet) --------------- */
 
-static const char *ord_type_name(unsigned t)
-{
-	static const char *const n[] = {"market",      "limit",       "stop_market",
-					"stop_limit",  "take_profit", "trailing_stop"};
-	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
-}
 
-static const char *tif_name(unsigned t)
-{
-	static const char *const n[] = {"gtc", "ioc", "fok", "day"};
-	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
-}
 
-static const char *liq_name(unsigned t)
-{
-	static const char *const n[] = {"none", "maker", "taker"};
-	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
-}
 
 static const char *ctl_name(unsigned t)
 {
@@ -120,7 +103,8 @@ static void text_event(struct line *l, const struct ig_event *ev)
 	case IG_EV_ORDER: {
 		const struct ig_order *o = &ev->body.order;
 		put(l, " client_id=0x%016" PRIx64 " side=%s ord=%s tif=%s", o->client_id,
-		    ig_side_name((enum ig_side)o->side), ord_type_name(o->type), tif_name(o->tif));
+		    ig_side_name((enum ig_side)o->side), ig_ord_type_name((enum ig_ord_type)o->type),
+		    ig_tif_name((enum ig_tif)o->tif));
 		put_money(l, "px", o->px);
 		put_money(l, "qty", o->qty);
 		if (o->stop_px != 0)
@@ -162,7 +146,7 @@ static void text_event(struct line *l, const struct ig_event *ev)
 		put_money(l, "qty", f->qty);
 		put_money(l, "fee", f->fee);
 		put_money(l, "fee_base", f->fee_base);
-		put(l, " liquidity=%s last=%u", liq_name(f->liquidity), (unsigned)f->last);
+		put(l, " liquidity=%s last=%u", ig_liquidity_name((enum ig_liquidity)f->liquidity), (unsigned)f->last);
 		break;
 	}
 	case IG_EV_REJECT: {
@@ -323,8 +307,8 @@ static json_t *json_event(const struct ig_event *ev)
 		const struct ig_order *x = &ev->body.order;
 		jset(o, "client_id", jid(x->client_id));
 		jset(o, "side", json_string(ig_side_name((enum ig_side)x->side)));
-		jset(o, "ord_type", json_string(ord_type_name(x->type)));
-		jset(o, "tif", json_string(tif_name(x->tif)));
+		jset(o, "ord_type", json_string(ig_ord_type_name((enum ig_ord_type)x->type)));
+		jset(o, "tif", json_string(ig_tif_name((enum ig_tif)x->tif)));
 		jset(o, "px", jmoney(x->px));
 		jset(o, "qty", jmoney(x->qty));
 		jset(o, "stop_px", jmoney(x->stop_px));
@@ -362,7 +346,7 @@ static json_t *json_event(const struct ig_event *ev)
 		jset(o, "qty", jmoney(x->qty));
 		jset(o, "fee", jmoney(x->fee));
 		jset(o, "fee_base", jmoney(x->fee_base));
-		jset(o, "liquidity", json_string(liq_name(x->liquidity)));
+		jset(o, "liquidity", json_string(ig_liquidity_name((enum ig_liquidity)x->liquidity)));
 		jset(o, "last", json_boolean(x->last));
 		break;
 	}

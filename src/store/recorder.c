@@ -83,23 +83,8 @@ const struct ig_store_ops *ig_recorder_backend(int kind)
 
 /* ---- names ------------------------------------------------------------ */
 
-static const char *type_name(uint8_t t)
-{
-	static const char *const n[] = { "market",      "limit",       "stop_market",
-					 "stop_limit",  "take_profit", "trailing_stop" };
-	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
-}
 
-static const char *tif_name(uint8_t t)
-{
-	static const char *const n[] = { "gtc", "ioc", "fok", "day" };
-	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
-}
 
-static const char *liq_name(uint8_t l)
-{
-	return l == IG_LIQ_MAKER ? "maker" : l == IG_LIQ_TAKER ? "taker" : NULL;
-}
 
 void ig_store_currency_of(const char *sym, bool quote, char *out, size_t cap)
 {
@@ -150,8 +135,8 @@ static int put_item(struct ig_recorder *r, const struct ig__item *it)
 		snprintf(o.strategy, sizeof(o.strategy), "%s", strategy_name(r, it->sid));
 		snprintf(o.symbol, sizeof(o.symbol), "%s", symbol_name(r, it->iid));
 		o.side = ig_side_name((enum ig_side)it->side);
-		o.type = type_name(it->type);
-		o.tif = tif_name(it->tif);
+		o.type = ig_ord_type_name((enum ig_ord_type)it->type);
+		o.tif = ig_tif_name((enum ig_tif)it->tif);
 		o.qty = it->qty;
 		o.price = it->px;
 		o.stop_price = it->stop_px;
@@ -194,7 +179,9 @@ static int put_item(struct ig_recorder *r, const struct ig__item *it)
 			f.fee = it->fee;
 			ig_store_currency_of(sym, true, f.fee_currency, sizeof(f.fee_currency));
 		}
-		f.liquidity = liq_name(it->liquidity);
+		f.liquidity = it->liquidity == IG_LIQ_MAKER || it->liquidity == IG_LIQ_TAKER
+				      ? ig_liquidity_name((enum ig_liquidity)it->liquidity)
+				      : NULL;
 		f.at = it->at;
 		return r->ops->put_fill(r->h, &f);
 	}
@@ -207,7 +194,7 @@ static int put_item(struct ig_recorder *r, const struct ig__item *it)
 		snprintf(d.symbol, sizeof(d.symbol), "%s", symbol_name(r, it->iid));
 		d.reason = ig_reject_reason_name((enum ig_reject_reason)it->reason);
 		d.side = ig_side_name((enum ig_side)it->side);
-		d.type = it->type != UINT8_MAX ? type_name(it->type) : NULL;
+		d.type = it->type != UINT8_MAX ? ig_ord_type_name((enum ig_ord_type)it->type) : NULL;
 		d.qty = it->qty;
 		d.price = it->px;
 		d.at = it->at;

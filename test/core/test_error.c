@@ -11,7 +11,8 @@
  *     ig_reject_reason_name give a distinct, non-empty, non-"unknown" name
  *     for every valid value (checked against the X-macro tables and, for
  *     event types, against the enum by hand) and "unknown" out of range;
- *     ig_side_name for every side.
+ *     ig_side_name for every side; ig_ord_type_name, ig_tif_name and
+ *     ig_liquidity_name for every value and out of range.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -202,6 +203,27 @@ static void test_side_names(void **state)
 	assert_string_equal(ig_side_name((enum ig_side)9), "none");
 }
 
+static void test_order_enum_names(void **state)
+{
+	static const char *const types[] = { "market",     "limit",       "stop_market",
+					     "stop_limit", "take_profit", "trailing_stop" };
+	(void)state;
+	assert_int_equal(sizeof(types) / sizeof(types[0]), IG_ORD__COUNT);
+	for (unsigned t = 0; t < IG_ORD__COUNT; t++)
+		assert_string_equal(ig_ord_type_name((enum ig_ord_type)t), types[t]);
+	assert_string_equal(ig_ord_type_name(IG_ORD__COUNT), "unknown");
+	assert_string_equal(ig_ord_type_name((enum ig_ord_type)-1), "unknown");
+	assert_string_equal(ig_tif_name(IG_TIF_GTC), "gtc");
+	assert_string_equal(ig_tif_name(IG_TIF_IOC), "ioc");
+	assert_string_equal(ig_tif_name(IG_TIF_FOK), "fok");
+	assert_string_equal(ig_tif_name(IG_TIF_DAY), "day");
+	assert_string_equal(ig_tif_name((enum ig_tif)(IG_TIF_DAY + 1)), "unknown");
+	assert_string_equal(ig_liquidity_name(IG_LIQ_NONE), "none");
+	assert_string_equal(ig_liquidity_name(IG_LIQ_MAKER), "maker");
+	assert_string_equal(ig_liquidity_name(IG_LIQ_TAKER), "taker");
+	assert_string_equal(ig_liquidity_name((enum ig_liquidity)3), "unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_ord_state_names),
 		cmocka_unit_test(test_reject_reason_names),
 		cmocka_unit_test(test_side_names),
+		cmocka_unit_test(test_order_enum_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
