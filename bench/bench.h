@@ -66,6 +66,12 @@ void bench_fixed(struct bench_ctx *ctx);
 /* bench_pipeline.c (issue 6 items 3-6; register them in bench_main.c's
  * sections[] table when that file lands). */
 void bench_pipeline(struct bench_ctx *ctx);
+struct ig_config;
+/* The pipeline sections' engine: a synthetic SYN feed (seed 7, 100.00,
+ * 10 bps), the paper venue, one sma_cross 2/4 of qty 1 with every risk
+ * limit unset, ring 4096, one strategy thread; the caller sets the rate,
+ * count and threading. Overwrites *cfg. */
+void bench_pipeline_config(struct ig_config *cfg);
 void bench_inline(struct bench_ctx *ctx);
 void bench_sweep(struct bench_ctx *ctx);
 void bench_risk(struct bench_ctx *ctx);

@@ -50,7 +50,7 @@
 static struct ig_config cfg_buf;
 static struct ig_engine eng_buf;
 
-static void base_config(struct ig_config *cfg)
+void bench_pipeline_config(struct ig_config *cfg)
 {
 	struct ig_cfg_strategy *s;
 
@@ -151,7 +151,7 @@ static const struct rate rates[] = {
 static void configure(struct ig_config *cfg, const struct mode *m, int wait, int64_t rate,
 		      double secs, const struct bench_ctx *ctx)
 {
-	base_config(cfg);
+	bench_pipeline_config(cfg);
 	cfg->engine.threading = m->threading;
 	cfg->engine.wait = wait;
 	cfg->engine.workers = m->workers;
@@ -257,7 +257,7 @@ void bench_inline(struct bench_ctx *ctx)
 	memset(&opts, 0, sizeof(opts));
 	for (uint32_t k = 0; k < reps && k < 64; k++) {
 		struct ig_cfg_strategy *s;
-		base_config(&cfg_buf);
+		bench_pipeline_config(&cfg_buf);
 		cfg_buf.engine.threading = IG_THREADING_INLINE;
 		cfg_buf.feed.source = IG_FEED_CSV;
 		snprintf(cfg_buf.feed.path, sizeof(cfg_buf.feed.path),
@@ -363,7 +363,7 @@ void bench_risk(struct bench_ctx *ctx)
 		     "ns");
 
 	/* A whole intent through the OMS handler, and a fill. */
-	base_config(&cfg_buf);
+	bench_pipeline_config(&cfg_buf);
 	cfg_buf.risk = lim;
 	cfg_buf.risk.max_orders_per_sec = IG_RISK_UNSET;
 	cfg_buf.risk.max_open_orders = IG_RISK_UNSET;

@@ -35,42 +35,12 @@ static struct ig_engine st_eng;
 
 static void st_config(struct ig_config *cfg, bool quick, const char *db)
 {
-	struct ig_cfg_strategy *s;
-
-	ig_config_defaults(cfg);
-	snprintf(cfg->file, sizeof(cfg->file), "bench");
-	cfg->feed.source = IG_FEED_SYNTHETIC;
-	snprintf(cfg->feed.symbol, sizeof(cfg->feed.symbol), "SYN");
-	cfg->feed.heartbeat_ms = 1000;
-	cfg->feed.seed = 7;
-	cfg->feed.start_px = IG_FIXED(100);
-	cfg->feed.tick_size = IG_FIXED(1) / 100;
-	cfg->feed.spread_bps = 10;
-	cfg->feed.qty = IG_FIXED(5);
+	bench_pipeline_config(cfg);
 	cfg->feed.rate = 10000;
 	cfg->feed.count = (int64_t)(10000.0 * (quick ? STORE_SECS / 2 : STORE_SECS));
-	cfg->venue.kind = IG_VENUE_PAPER;
-	cfg->engine.ring_size = 4096;
-	cfg->engine.strategy_threads = 1;
 	cfg->engine.threading = IG_THREADING_SHARED;
 	cfg->engine.wait = 0; /* spin */
 	cfg->engine.workers = 1;
-	cfg->nstrategies = 1;
-	s = &cfg->strategies[0];
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "bench");
-	snprintf(s->type, sizeof(s->type), "sma_cross");
-	snprintf(s->symbols[0], sizeof(s->symbols[0]), "SYN");
-	s->nsymbols = 1;
-	s->capital = IG_FIXED(1000000000);
-	s->risk = cfg->risk;
-	snprintf(s->params[0].key, sizeof(s->params[0].key), "fast");
-	snprintf(s->params[0].value, sizeof(s->params[0].value), "2");
-	snprintf(s->params[1].key, sizeof(s->params[1].key), "slow");
-	snprintf(s->params[1].value, sizeof(s->params[1].value), "4");
-	snprintf(s->params[2].key, sizeof(s->params[2].key), "qty");
-	snprintf(s->params[2].value, sizeof(s->params[2].value), "1");
-	s->nparams = 3;
 	snprintf(cfg->store.daemon_id, sizeof(cfg->store.daemon_id), "bench");
 	if (db != NULL) {
 		cfg->store.kind = IG_STORE_SQLITE;
