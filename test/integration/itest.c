@@ -1,10 +1,13 @@
 /* itest.c - shared helpers of the integration tests (see itest.h). */
 #include "itest.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -204,4 +207,32 @@ int it_main(const char *argv0, const char *name, const struct CMUnitTest *tests,
 		fprintf(stderr, "outputs kept in %s\n", it_tmpdir);
 	}
 	return rc;
+}
+
+uint16_t it_free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t port;
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+int64_t it_sum_strategies(json_t *summary, const char *key)
+{
+	json_t *s = json_object_get(summary, "strategies"), *v;
+	size_t i;
+	int64_t n = 0;
+	json_array_foreach(s, i, v)
+		n += json_integer_value(json_object_get(v, key));
+	return n;
 }

@@ -50,6 +50,12 @@ int it_count(const char *path, const char *needle);
  * in outfile; returns the port or -1. */
 int it_sim_port(const char *outfile);
 
+/* A TCP port free on 127.0.0.1 just now (bound, read, closed). */
+uint16_t it_free_port(void);
+
+/* The sum of summary.strategies[].key (integers). */
+int64_t it_sum_strategies(json_t *summary, const char *key);
+
 /* The decimal string at o[key] as 1e-8 fixed-point; fails the test if it
  * is missing or malformed. */
 int64_t it_money(json_t *o, const char *key);

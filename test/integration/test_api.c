@@ -130,25 +130,6 @@ static CURLcode request_m(uint16_t port, const char *method, const char *path, c
 	return rc;
 }
 
-/* A port free on 127.0.0.1 just now. */
-static uint16_t free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	uint16_t port;
-
-	assert_true(fd >= 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 /* The snapshot sequence number /api/v1/status shows, or -1. */
 static long long status_seq(uint16_t port, struct reply *r)
 {
@@ -168,7 +149,7 @@ static void test_api_daemon(void **state)
 {
 	static struct reply r;
 	char out[300], sum[300], listen[64], setl[80];
-	uint16_t port = free_port();
+	uint16_t port = it_free_port();
 	long long seq0 = -1, seq1 = -1;
 	json_t *doc, *strats;
 	int rc;
@@ -312,7 +293,7 @@ static void test_api_controls(void **state)
 {
 	static struct reply r;
 	char out[300], sum[300], setl[80], ctl_out[300];
-	uint16_t port = free_port();
+	uint16_t port = it_free_port();
 	long long seq;
 	json_t *doc, *ks;
 	char *text;
@@ -442,7 +423,7 @@ static void test_api_token_unset_refused(void **state)
 
 	(void)state;
 	snprintf(out, sizeof(out), "%s/refused.out", it_tmpdir);
-	snprintf(setl, sizeof(setl), "api.listen=127.0.0.1:%u", free_port());
+	snprintf(setl, sizeof(setl), "api.listen=127.0.0.1:%u", it_free_port());
 	unsetenv("IG_IT_API_TOKEN_UNSET");
 	{
 		const char *argv[] = { it_bin, "run", "-c", "config/ingenium.yaml", "--set", setl,
@@ -465,7 +446,7 @@ static void test_api_not_in_backtest(void **state)
 
 	(void)state;
 	snprintf(out, sizeof(out), "%s/backtest.out", it_tmpdir);
-	snprintf(setl, sizeof(setl), "api.listen=127.0.0.1:%u", free_port());
+	snprintf(setl, sizeof(setl), "api.listen=127.0.0.1:%u", it_free_port());
 	unsetenv("IG_IT_API_TOKEN_UNSET");
 	{
 		const char *argv[] = { it_bin, "backtest", "-c", "config/ingenium.yaml", "--set", setl,
@@ -533,7 +514,7 @@ static void test_api_controls_crash(void **state)
 	char sim_out[300], run_out[300], journal[300], jset[340], url[80], setl[80];
 	const char *argv[32];
 	const char *params_line = "sma_xbt: params now fast=3 slow=20 qty=0.00200000";
-	uint16_t port = free_port();
+	uint16_t port = it_free_port();
 	json_t *doc;
 	int n, sim_port;
 
@@ -651,7 +632,7 @@ static void test_api_idle_flood(void **state)
 {
 	static struct reply r;
 	char out[300], setl[80];
-	uint16_t port = free_port();
+	uint16_t port = it_free_port();
 	struct rlimit rl;
 	struct sockaddr_in a;
 	int fds[1000], opened = 0;
@@ -716,7 +697,7 @@ static void test_api_linger(void **state)
 {
 	static struct reply r;
 	char out[300], setl[80];
-	uint16_t port = free_port();
+	uint16_t port = it_free_port();
 	json_t *doc;
 
 	(void)state;

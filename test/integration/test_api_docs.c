@@ -67,24 +67,6 @@ static long get(uint16_t port, const char *path, bool auth, struct reply *r)
 	return r->status;
 }
 
-static uint16_t free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	uint16_t port;
-
-	assert_true(fd >= 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 /* Waits (up to 60 s) for the first snapshot: /api/v1/status 200. */
 static void wait_status(uint16_t port, struct reply *r)
 {
@@ -188,7 +170,7 @@ static void test_paper(void **state)
 	static struct ig_config cfg;
 	char out[300], setl[80], err[IG_CFG_ERR_MAX];
 	const struct ig_cfg_override ovr[] = { { "feed.rate", "100" } };
-	uint16_t port = free_port();
+	uint16_t port = it_free_port();
 	json_t *doc, *s;
 	char fixed[IG_FIXED_STRLEN];
 
@@ -280,7 +262,7 @@ static void test_luno_sim(void **state)
 {
 	static struct reply r;
 	char sim_out[300], run_out[300], url[80], setl[80], jpath[340];
-	uint16_t port = free_port();
+	uint16_t port = it_free_port();
 	long long count = -1;
 	int sim_port;
 	json_t *doc, *v;

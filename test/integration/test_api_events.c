@@ -64,24 +64,6 @@ static long http(uint16_t port, const char *path, bool post, struct reply *r)
 	return r->status;
 }
 
-static uint16_t free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	uint16_t port;
-
-	assert_true(fd >= 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 /* A raw client that asks for the stream: rcvbuf > 0 shrinks its receive
  * buffer first. Returns the socket. */
 static int raw_stream(uint16_t port, int rcvbuf)
@@ -185,7 +167,7 @@ static void test_api_events(void **state)
 	static struct reply r;
 	static const char *const names[] = { "sma_fast", "sma_slow", "sma_big" };
 	char out[300], sum[300], setl[80];
-	uint16_t port = free_port();
+	uint16_t port = it_free_port();
 	CURLM *m;
 	CURL *c;
 	struct curl_slist *h;

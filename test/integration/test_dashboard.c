@@ -100,25 +100,6 @@ static CURLcode http_get(uint16_t port, const char *path, bool auth, struct repl
 	return rc;
 }
 
-/* A port free on 127.0.0.1 just now. */
-static uint16_t free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	uint16_t port;
-
-	assert_true(fd >= 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 /* The /api/v1/status document (new reference), or NULL if not 200. */
 static json_t *status_doc(uint16_t port)
 {
@@ -508,7 +489,7 @@ static int dash_teardown(void **state)
 static void test_dashboard_static(void **state)
 {
 	static struct reply r;
-	uint16_t port = free_port();
+	uint16_t port = it_free_port();
 	static const char *const bad[] = {
 		"/static/", "/static/nope.js", "/static/../static/app.js", "/static/./app.js",
 		"/static//app.js", "/static/%2e%2e/static/app.js", "/static/..%2fapp.js",
@@ -558,7 +539,7 @@ static void test_dashboard_browser(void **state)
 	static struct reply r;
 	static const char *const optional[] = { "/api/v1/orders", "/api/v1/fills",
 						"/api/v1/events", "/api/v1/risk" };
-	uint16_t port = free_port();
+	uint16_t port = it_free_port();
 	char url[160], *t;
 	json_t *res, *rows, *doc;
 	size_t i;

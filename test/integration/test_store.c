@@ -36,17 +36,6 @@ static int64_t q_int(const char *path, const char *sql)
 	return v;
 }
 
-/* Sums strategies[].key over the summary. */
-static int64_t sum_of(json_t *summary, const char *key)
-{
-	json_t *s = json_object_get(summary, "strategies"), *v;
-	size_t i;
-	int64_t n = 0;
-	json_array_foreach(s, i, v)
-		n += json_integer_value(json_object_get(v, key));
-	return n;
-}
-
 static int64_t store_stat(json_t *summary, const char *key)
 {
 	json_t *st = json_object_get(summary, "store");
@@ -57,7 +46,7 @@ static int64_t store_stat(json_t *summary, const char *key)
 /* The store's orders and fills equal the summary's. */
 static void check_counts(const char *db, json_t *summary)
 {
-	int64_t orders = sum_of(summary, "orders"), fills = sum_of(summary, "fills");
+	int64_t orders = it_sum_strategies(summary, "orders"), fills = it_sum_strategies(summary, "fills");
 	printf("  store %s: orders %lld (summary %lld), fills %lld (summary %lld)\n", db,
 	       (long long)q_int(db, "SELECT count(*) FROM orders"), (long long)orders,
 	       (long long)q_int(db, "SELECT count(*) FROM fills"), (long long)fills);
@@ -190,7 +179,7 @@ static void test_paper_run_and_rebuild(void **state)
 		const char *argv[] = { it_bin, "history", "--store", sdb, "fills", "--csv", NULL };
 		snprintf(csv, sizeof(csv), "%s/fills.csv", it_tmpdir);
 		assert_int_equal(it_run(argv, csv), 0);
-		assert_int_equal(it_count(csv, "\n"), 1 + sum_of(s, "fills"));
+		assert_int_equal(it_count(csv, "\n"), 1 + it_sum_strategies(s, "fills"));
 	}
 }
 
@@ -292,7 +281,7 @@ static void test_unwritable_store(void **state)
 		assert_int_equal(it_run(argv, out), 0);
 	}
 	s = load_summary(sum, 0);
-	assert_true(sum_of(s, "fills") > 0);
+	assert_true(it_sum_strategies(s, "fills") > 0);
 	assert_true(store_stat(s, "errors") > 0);
 	assert_int_equal(store_stat(s, "rows"), 0);
 	assert_true(it_count(out, "history store is incomplete") == 1);

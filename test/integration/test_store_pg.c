@@ -46,20 +46,10 @@ static int64_t q_int(const char *sql, const char *daemon)
 	return v;
 }
 
-static int64_t sum_of(json_t *summary, const char *key)
-{
-	json_t *s = json_object_get(summary, "strategies"), *v;
-	size_t i;
-	int64_t n = 0;
-	json_array_foreach(s, i, v)
-		n += json_integer_value(json_object_get(v, key));
-	return n;
-}
-
 /* daemon's orders and fills in the database equal the summary's. */
 static void check_counts(const char *daemon, json_t *summary)
 {
-	int64_t orders = sum_of(summary, "orders"), fills = sum_of(summary, "fills");
+	int64_t orders = it_sum_strategies(summary, "orders"), fills = it_sum_strategies(summary, "fills");
 	int64_t so = q_int("SELECT count(*) FROM orders WHERE daemon_id = $1", daemon);
 	int64_t sf = q_int("SELECT count(*) FROM fills WHERE daemon_id = $1", daemon);
 
@@ -205,10 +195,10 @@ static void check_history(const char *daemon, json_t *summary)
 	size_t i;
 
 	rows = history_json("orders", daemon, 2);
-	assert_int_equal((int64_t)json_array_size(rows), sum_of(summary, "orders"));
+	assert_int_equal((int64_t)json_array_size(rows), it_sum_strategies(summary, "orders"));
 	all_of(rows, daemon);
 	rows = history_json("fills", daemon, 2);
-	assert_int_equal((int64_t)json_array_size(rows), sum_of(summary, "fills"));
+	assert_int_equal((int64_t)json_array_size(rows), it_sum_strategies(summary, "fills"));
 	all_of(rows, daemon);
 	/* exact money, as SQLite shows it */
 	if (json_array_size(rows) > 0)
@@ -219,7 +209,7 @@ static void check_history(const char *daemon, json_t *summary)
 	all_of(rows, daemon);
 	assert_non_null(json_string_value(json_object_get(json_array_get(rows, 0), "stopped")));
 	rows = history_json("pnl", daemon, 2);
-	assert_int_equal(json_array_size(rows) > 0, sum_of(summary, "fills") > 0);
+	assert_int_equal(json_array_size(rows) > 0, it_sum_strategies(summary, "fills") > 0);
 	all_of(rows, daemon);
 	json_array_foreach(rows, i, row) {
 		realized += it_money(row, "realized");
@@ -233,10 +223,10 @@ static void check_history(const char *daemon, json_t *summary)
 	printf("  history %s: realized %lld (summary %lld), fees %lld (summary %lld),"
 	       " trades %lld (summary fills %lld)\n",
 	       daemon, (long long)realized, (long long)want_realized, (long long)fees,
-	       (long long)want_fees, (long long)trades, (long long)sum_of(summary, "fills"));
+	       (long long)want_fees, (long long)trades, (long long)it_sum_strategies(summary, "fills"));
 	assert_int_equal(realized, want_realized);
 	assert_int_equal(fees, want_fees);
-	assert_int_equal(trades, sum_of(summary, "fills"));
+	assert_int_equal(trades, it_sum_strategies(summary, "fills"));
 }
 
 /* Runs sql on the test database as postgres; fails the test on an error. */
@@ -276,10 +266,10 @@ static void test_history_queries(void **state)
 	assert_non_null(g);
 	check_history("alpha", a);
 	check_history("beta", b);
-	assert_true(sum_of(g, "fills") > 0); /* paced: hundreds of fills */
+	assert_true(it_sum_strategies(g, "fills") > 0); /* paced: hundreds of fills */
 	check_history("gamma", g);
 	assert_int_equal((int64_t)json_array_size(history_json("orders", NULL, 2)),
-			 sum_of(a, "orders") + sum_of(b, "orders") + sum_of(g, "orders"));
+			 it_sum_strategies(a, "orders") + it_sum_strategies(b, "orders") + it_sum_strategies(g, "orders"));
 	assert_int_equal((int64_t)json_array_size(history_json("sessions", NULL, 2)), 3);
 	assert_int_equal((int64_t)json_array_size(history_json("fills", "nobody", 2)), 0);
 	{
