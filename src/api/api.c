@@ -3,6 +3,7 @@
 #include "api/dashboard.h"
 #include "api/events.h"
 #include "api/prom.h"
+#include "core/thread.h"
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -13,7 +14,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1035,22 +1035,10 @@ int ig_api_start_ex(struct ig_api **out, const struct ig_cfg_api *cfg, struct ig
 	di = MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	api->port = di != NULL ? di->port : 0;
 	api->t_start_ns = ig_clock_mono_ns();
-	{
-		/* The API thread (and liburcu's call_rcu thread, which it
-		 * starts and which inherits its mask) never takes a signal:
-		 * SIGINT and the kill-switch signals are the main thread's
-		 * (driver_threaded.c waits for them). A thread that left them
-		 * unblocked could be picked by the kernel and die of SIGINT's
-		 * default action. The new thread inherits the mask set here. */
-		sigset_t all, old;
-		int prc;
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		prc = pthread_create(&api->thread, NULL, api_thread, api);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (prc != 0)
-			goto no_thread;
-	}
+	/* The API thread (and liburcu's call_rcu thread, which it starts and
+	 * which inherits its mask) never takes a signal (core/thread.h). */
+	if (ig_thread_start_quiet(&api->thread, api_thread, api) != 0)
+		goto no_thread;
 	*out = api;
 	return 0;
 no_thread:

@@ -3,11 +3,11 @@
 
 #include "core/clock.h"
 #include "core/ring.h"
+#include "core/thread.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,18 +242,8 @@ int ig_log_start(void)
 	L.generation++;
 	__atomic_store_n(&L.running, true, __ATOMIC_RELEASE);
 	{
-		/* The logger thread never takes a signal (it inherits the mask
-		 * set around its creation): SIGINT and the kill-switch signals
-		 * belong to the main thread, which waits for them while the
-		 * engine runs; a thread that left them unblocked could be
-		 * picked by the kernel and die of SIGINT's default action. */
-		sigset_t all, old;
-		int prc;
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		prc = pthread_create(&L.thread, NULL, logger_main, NULL);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (prc != 0) {
+		/* The logger thread never takes a signal (core/thread.h). */
+		if (ig_thread_start_quiet(&L.thread, logger_main, NULL) != 0) {
 			L.running = false;
 			return IG_ETHREAD;
 		}

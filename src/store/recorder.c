@@ -3,6 +3,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "exec/venue.h"
 #include "ingenium/error.h"
 #include "journal/journal.h"
@@ -12,7 +13,6 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -802,7 +802,6 @@ int ig_recorder_create(struct ig_recorder **out, const struct ig_recorder_opts *
 
 int ig_recorder_start(struct ig_recorder *r)
 {
-	sigset_t all, old;
 	int rc;
 
 	if (r->o.sync) {
@@ -812,12 +811,9 @@ int ig_recorder_start(struct ig_recorder *r)
 		return 0;
 	}
 	/* The recorder takes no signal: the main thread does. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&r->th, NULL, recorder_main, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = ig_thread_start_quiet(&r->th, recorder_main, r);
 	if (rc != 0)
-		return IG_ETHREAD;
+		return rc;
 	r->started = true;
 	return 0;
 }
