@@ -13,9 +13,12 @@
  * Queries read either store with one SQL text per query (see "queries"
  * below): a backend only fetches the rows as text; the formatting, the
  * pnl walk and the output (an aligned table, CSV or a JSON array of
- * objects) are shared, so both stores print the same bytes. pnl replays each strategy's fills in
- * order through the OMS's own position arithmetic (ig_pos_apply_fill:
- * average cost, fees booked the same way), per UTC day.
+ * objects) are shared, so both stores print the same bytes. pnl replays
+ * each strategy's fills through the OMS's own position arithmetic
+ * (ig_pos_apply_fill: average cost, fees booked the same way), per UTC
+ * day, in the order the OMS applied them: by time, then by fills.seq
+ * (fills that share a time; their order moves the average cost's
+ * rounding), then by trade id as a number (rows from before seq).
  *
  * Owner: the main thread.
  */
@@ -508,7 +511,8 @@ static const unsigned char fill_kinds[] = { COL_TEXT, COL_TEXT, COL_TEXT, COL_TE
 					    COL_MONEY, COL_TEXT, COL_TEXT, COL_NS };
 static const char fill_sql[] =
 	"SELECT daemon_id, strategy, trade_id, client_order_id, symbol, side, qty, price, fee,"
-	" fee_currency, liquidity, at FROM fills" FILTERS("at") " ORDER BY at, trade_id";
+	" fee_currency, liquidity, at FROM fills" FILTERS("at")
+	" ORDER BY at, seq, length(trade_id), trade_id";
 
 static const char *const session_cols[] = { "daemon_id", "run_epoch", "config_hash", "venue",
 					    "started", "stopped" };
@@ -531,7 +535,7 @@ static const unsigned char pnl_fill_kinds[] = { COL_TEXT, COL_TEXT, COL_TEXT,
 static const char pnl_sql[] =
 	"SELECT daemon_id, strategy, symbol, side, qty, price, fee, fee_currency, at FROM fills"
 	" WHERE ($1 IS NULL OR strategy = $1) AND ($2 IS NULL OR daemon_id = $2) AND at <= $4"
-	" ORDER BY daemon_id, strategy, at, trade_id";
+	" ORDER BY daemon_id, strategy, at, seq, length(trade_id), trade_id";
 
 /* One strategy-day of pnl. */
 struct pnl_day {

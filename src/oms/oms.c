@@ -98,6 +98,11 @@ int64_t ig_oms_cash(const struct ig_oms *oms, uint32_t strategy)
 	return oms->s[strategy].cash;
 }
 
+uint64_t ig_oms_fills(const struct ig_oms *oms, uint32_t strategy)
+{
+	return oms->s[strategy].fills;
+}
+
 int64_t ig_oms_position(const struct ig_oms *oms, uint32_t strategy, uint16_t k)
 {
 	return k < IG_MAX_INSTRUMENTS ? oms->s[strategy].pos[k].qty : 0;

@@ -378,6 +378,11 @@ int64_t ig_oms_equity(const struct ig_oms *oms, uint32_t strategy);
 /* A strategy's cash, 1e-8 quote. */
 int64_t ig_oms_cash(const struct ig_oms *oms, uint32_t strategy);
 
+/* The fills a strategy's books have taken, all runs of its journal
+ * together: inside a tap on a fill, that fill's place in the order they
+ * were applied (1, 2, ...), the same live and in a replay. */
+uint64_t ig_oms_fills(const struct ig_oms *oms, uint32_t strategy);
+
 /* A strategy's position in instrument k, 1e-8 (0 for k out of range). */
 int64_t ig_oms_position(const struct ig_oms *oms, uint32_t strategy, uint16_t k);
 

@@ -28,7 +28,7 @@ struct ig__item {
 	uint8_t side, type, tif, state, liquidity;
 	uint16_t reason;
 	uint16_t sid, iid;
-	uint32_t seq;
+	uint64_t seq;                   /* an order's updates, a fill's place in its books */
 	uint64_t cid, vid, trade_id;
 	int64_t qty, px, stop_px, filled, fee, fee_base, created, at;
 };
@@ -152,7 +152,7 @@ static int put_item(struct ig_recorder *r, const struct ig__item *it)
 			memset(&e, 0, sizeof(e));
 			memcpy(e.daemon_id, o.daemon_id, sizeof(e.daemon_id));
 			e.client_order_id = it->cid;
-			e.seq = it->seq;
+			e.seq = (uint32_t)it->seq;
 			e.state = o.state;
 			e.at = it->at;
 			rc = r->ops->put_order_event(r->h, &e);
@@ -183,6 +183,7 @@ static int put_item(struct ig_recorder *r, const struct ig__item *it)
 				      ? ig_liquidity_name((enum ig_liquidity)it->liquidity)
 				      : NULL;
 		f.at = it->at;
+		f.seq = it->seq;
 		return r->ops->put_fill(r->h, &f);
 	}
 	case IT_DENIAL: {
@@ -313,7 +314,6 @@ static void on_tap(void *arg, const struct ig_oms *oms, const struct ig_event *e
 		   const struct ig_order_rec *rec)
 {
 	struct ig__item it;
-	(void)oms;
 	memset(&it, 0, sizeof(it));
 	it.sid = ev->hdr.strategy_id;
 	it.iid = ev->hdr.instrument_id;
@@ -351,6 +351,7 @@ static void on_tap(void *arg, const struct ig_oms *oms, const struct ig_event *e
 		it.px = ev->body.fill.px;
 		it.fee = ev->body.fill.fee;
 		it.fee_base = ev->body.fill.fee_base;
+		it.seq = ig_oms_fills(oms, ev->hdr.strategy_id);
 		break;
 	case IG_EV_REJECT:
 		if (ev->body.reject.by_venue)

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IG_STORE_SCHEMA_VERSION 1
+#define IG_STORE_SCHEMA_VERSION 2
 #define IG_STORE_NAME_MAX 64
 
 /* key (daemon_id, run_epoch) */
@@ -58,7 +58,11 @@ struct ig_store_order_event {
 };
 
 /* key (daemon_id, client_order_id, trade_id): client ids carry the run
- * epoch, so the key is unique across runs and venues */
+ * epoch, so the key is unique across runs and venues. seq is the fill's
+ * place in its strategy's books (ig_oms_fills: 1, 2, ... in the order the
+ * OMS applied them, the same live and in a replay; 0 = unknown, a row
+ * from schema version 1): it orders fills that share a time, which the
+ * position arithmetic needs. */
 struct ig_store_fill {
 	char daemon_id[IG_STORE_NAME_MAX];
 	uint64_t trade_id;
@@ -70,6 +74,7 @@ struct ig_store_fill {
 	char fee_currency[16];         /* the quote currency ("USD", "ZAR"), or the base for fee_base */
 	const char *liquidity;         /* "maker", "taker", NULL = unknown */
 	int64_t at;
+	uint64_t seq;
 };
 
 /* key (daemon_id, strategy, at) */

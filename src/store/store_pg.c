@@ -116,6 +116,9 @@ static const char *const ig__pg_migrations[IG_STORE_SCHEMA_VERSION] = {
 	"CREATE VIEW v_equity AS SELECT daemon_id, strategy, ig_ns_time(at) AS time,"
 	" equity::text AS equity, cash::text AS cash,"
 	" position::text AS position, at FROM equity;",
+	/* 1 -> 2: fills.seq, the fill's place in its strategy's books
+	 * (store.h); rows written before it keep 0. */
+	"ALTER TABLE fills ADD COLUMN seq BIGINT NOT NULL DEFAULT 0",
 };
 
 /* ---- prepared statements --------------------------------------------- */
@@ -163,10 +166,10 @@ static const struct {
 	[IG__PG_ORDER_EVENT] = {"ig_put_order_event", 5,
 		"INSERT INTO order_events (daemon_id, client_order_id, seq, state, at)"
 		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"},
-	[IG__PG_FILL] = {"ig_put_fill", 12,
+	[IG__PG_FILL] = {"ig_put_fill", 13,
 		"INSERT INTO fills (daemon_id, trade_id, client_order_id, strategy,"
-		" symbol, side, qty, price, fee, fee_currency, liquidity, at)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+		" symbol, side, qty, price, fee, fee_currency, liquidity, at, seq)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
 		" ON CONFLICT DO NOTHING"},
 	[IG__PG_EQUITY] = {"ig_put_equity", 6,
 		"INSERT INTO equity (daemon_id, strategy, at, equity, cash, position)"
@@ -741,8 +744,9 @@ static int ig__pg_put_order_event(void *h, const struct ig_store_order_event *r)
 static int ig__pg_put_fill(void *h, const struct ig_store_fill *r)
 {
 	char tid[IG__PG_ID_LEN], coid[IG__PG_ID_LEN], qty[IG__PG_MONEY_LEN],
-		px[IG__PG_MONEY_LEN], fee[IG__PG_MONEY_LEN], at[IG__PG_INT_LEN];
-	const char *v[12] = {r->daemon_id,
+		px[IG__PG_MONEY_LEN], fee[IG__PG_MONEY_LEN], at[IG__PG_INT_LEN],
+		seq[IG__PG_INT_LEN];
+	const char *v[13] = {r->daemon_id,
 	                     ig__pg_u64(r->trade_id, tid),
 	                     ig__pg_u64(r->client_order_id, coid),
 	                     r->strategy,
@@ -753,7 +757,8 @@ static int ig__pg_put_fill(void *h, const struct ig_store_fill *r)
 	                     ig__pg_money(r->fee, fee),
 	                     r->fee_currency,
 	                     r->liquidity,
-	                     ig__pg_i64(r->at, at)};
+	                     ig__pg_i64(r->at, at),
+	                     ig__pg_i64(r->seq > INT64_MAX ? INT64_MAX : (int64_t)r->seq, seq)};
 
 	if (r->side == NULL)
 		return IG_EINVAL;

@@ -100,8 +100,15 @@ static const char *const migrate_1[] = {
 	NULL,
 };
 
+/* Migration 1 -> 2: fills.seq, the fill's place in its strategy's books
+ * (store.h); rows written before it keep 0. */
+static const char *const migrate_2[] = {
+	"ALTER TABLE fills ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+	NULL,
+};
+
 /* Migration i takes the schema from version i to i + 1 (NULL-ended lists). */
-static const char *const *const migrations[] = { migrate_1 };
+static const char *const *const migrations[] = { migrate_1, migrate_2 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == IG_STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
 
@@ -127,8 +134,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_EVENT] = "INSERT OR IGNORE INTO order_events(daemon_id, client_order_id, seq, state, at)"
 		     " VALUES(?1, ?2, ?3, ?4, ?5)",
 	[ST_FILL] = "INSERT OR IGNORE INTO fills(daemon_id, trade_id, client_order_id, strategy,"
-		    " symbol, side, qty, price, fee, fee_currency, liquidity, at)"
-		    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		    " symbol, side, qty, price, fee, fee_currency, liquidity, at, seq)"
+		    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[ST_EQUITY] = "INSERT OR IGNORE INTO equity(daemon_id, strategy, at, equity, cash, position)"
 		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_DENIAL] = "INSERT OR IGNORE INTO denials(daemon_id, client_order_id, strategy, symbol,"
@@ -380,6 +387,7 @@ static int sq_put_fill(void *h, const struct ig_store_fill *r)
 	b_text(q, 10, r->fee_currency);
 	b_text(q, 11, r->liquidity);
 	sqlite3_bind_int64(q, 12, r->at);
+	sqlite3_bind_int64(q, 13, r->seq > INT64_MAX ? INT64_MAX : (int64_t)r->seq);
 	return run(s, q, "fills");
 }
 

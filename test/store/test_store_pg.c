@@ -241,7 +241,7 @@ static char *dump_all(const char *ci)
 
 /* ---- tests ----------------------------------------------------------- */
 
-/* A new database gets every table, the views and schema_version 1 (one
+/* A new database gets every table, the views and schema_version 2 (one
  * row); a second open finds it current and changes nothing. */
 static void test_create_and_migrate(void **state)
 {
@@ -251,7 +251,7 @@ static void test_create_and_migrate(void **state)
 	(void)state;
 	h = open_ok(ci);
 	ops->close(h);
-	expect_sql(ci, "SELECT string_agg(version::text, ',') FROM schema_version", "1");
+	expect_sql(ci, "SELECT string_agg(version::text, ',') FROM schema_version", "2");
 	expect_sql(ci,
 	           "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM "
 	           "information_schema.tables WHERE table_schema = 'public'",
@@ -264,7 +264,8 @@ static void test_create_and_migrate(void **state)
 	           "WHERE table_name = 'fills'",
 	           "daemon_id text,trade_id text,client_order_id text,strategy text,"
 	           "symbol text,side text,qty numeric(38,8),price numeric(38,8),"
-	           "fee numeric(38,8),fee_currency text,liquidity text,at bigint(64,0)");
+	           "fee numeric(38,8),fee_currency text,liquidity text,at bigint(64,0),"
+	           "seq bigint(64,0)");
 	h = open_ok(ci);
 	ops->close(h);
 	expect_sql(ci, "SELECT count(*)::text FROM schema_version", "1");
@@ -375,13 +376,13 @@ static void test_newer_schema_refused(void **state)
 
 	(void)state;
 	ops->close(h);
-	free(sql1(ci, "UPDATE schema_version SET version = 2"));
+	free(sql1(ci, "UPDATE schema_version SET version = 3"));
 	h = (void *)1;
 	assert_int_equal(ops->open(&h, ci, err, sizeof(err)), IG_ESTATE);
 	assert_null(h);
-	assert_string_equal(err, "store schema version 2 is newer than this binary's 1");
+	assert_string_equal(err, "store schema version 3 is newer than this binary's 2");
 	msg = sql1(ci, "SELECT version::text FROM schema_version");
-	assert_string_equal(msg, "2");
+	assert_string_equal(msg, "3");
 	free(msg);
 }
 
@@ -396,7 +397,34 @@ static void test_migrate_from_version_0(void **state)
 	free(sql1(ci, "CREATE TABLE schema_version (version INT NOT NULL)"));
 	h = open_ok(ci);
 	ops->close(h);
-	expect_sql(ci, "SELECT string_agg(version::text, ',') FROM schema_version", "1");
+	expect_sql(ci, "SELECT string_agg(version::text, ',') FROM schema_version", "2");
+}
+
+/* A database at version 1 (before fills.seq: the column dropped, the
+ * version set back) with a fill in it migrates in place: the old row
+ * kept with seq 0, a new row carries its seq. */
+static void test_migrate_from_version_1(void **state)
+{
+	const char *ci = fresh_db("t_v1");
+	void *h = open_ok(ci);
+	struct ig_store_fill f = mk_fill("d1", 8, 9);
+
+	(void)state;
+	ops->close(h);
+	free(sql1(ci, "ALTER TABLE fills DROP COLUMN seq"));
+	free(sql1(ci, "INSERT INTO fills VALUES ('d1', '7', '9', 's1', 'BTCUSD', 'buy', 1, 25000,"
+	              " 0, 'USD', 'maker', 5)"));
+	free(sql1(ci, "UPDATE schema_version SET version = 1"));
+	h = open_ok(ci);
+	f.seq = 2;
+	f.at = 6;
+	begin_ok(h);
+	assert_int_equal(ops->put_fill(h, &f), 0);
+	commit_ok(h);
+	ops->close(h);
+	expect_sql(ci, "SELECT string_agg(version::text, ',') FROM schema_version", "2");
+	expect_sql(ci, "SELECT string_agg(trade_id || ':' || seq, ' ' ORDER BY at) FROM fills",
+	           "7:0 8:2");
 }
 
 /* Money is written exactly from the int64: the extremes, negatives, 1e-8. */
@@ -704,6 +732,7 @@ int main(void)
 		cmocka_unit_test(test_session_stop_recorded),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_migrate_from_version_0),
+		cmocka_unit_test(test_migrate_from_version_1),
 		cmocka_unit_test(test_money_exact),
 		cmocka_unit_test(test_daemons_kept_apart),
 		cmocka_unit_test(test_password_not_in_error),

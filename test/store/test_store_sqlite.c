@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "app/history.h"
 #include "ingenium/error.h"
 #include "store/store_sqlite.h"
 
@@ -247,7 +248,7 @@ static void test_newer_version_refused(void **state)
 	sqlite3_close(db);
 	assert_int_equal(ig_store_sqlite_ops.open(&h, path, err, sizeof(err)), IG_ESTATE);
 	assert_null(h);
-	assert_string_equal(err, "store schema version 99 is newer than this binary's 1");
+	assert_string_equal(err, "store schema version 99 is newer than this binary's 2");
 	/* Nothing was changed. */
 	assert_int_equal(q_int("PRAGMA user_version"), 99);
 	assert_int_equal(q_int("SELECT count(*) FROM sqlite_master"), 0);
@@ -303,6 +304,115 @@ static void test_views_exact(void **state)
 				 "2023-11-14T22:14:20.000000000Z");
 }
 
+/* A store at schema version 1 (before fills.seq: the column dropped, the
+ * version set back) with a fill in it: open migrates it to the current
+ * version in place, the old row kept with seq 0, new rows carry theirs. */
+static void test_migrate_from_version_1(void **state)
+{
+	sqlite3 *db;
+	void *h;
+	struct ig_store_fill f;
+	char txt[96];
+	(void)state;
+	h = open_ok();
+	ig_store_sqlite_ops.close(h);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "ALTER TABLE fills DROP COLUMN seq;"
+				      "INSERT INTO fills VALUES('d1', '7', '9', 's1', 'BTCUSD', 'buy',"
+				      " 100000000, 2500000000000, 0, 'USD', 'maker', 5);"
+				      "PRAGMA user_version = 1",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	h = open_ok();
+	memset(&f, 0, sizeof(f));
+	snprintf(f.daemon_id, sizeof(f.daemon_id), "d1");
+	snprintf(f.strategy, sizeof(f.strategy), "s1");
+	snprintf(f.symbol, sizeof(f.symbol), "BTCUSD");
+	snprintf(f.fee_currency, sizeof(f.fee_currency), "USD");
+	f.trade_id = 8;
+	f.client_order_id = 9;
+	f.side = "sell";
+	f.qty = 100000000;
+	f.price = 2600000000000;
+	f.at = 6;
+	f.seq = 2;
+	assert_int_equal(ig_store_sqlite_ops.put_fill(h, &f), 0);
+	ig_store_sqlite_ops.close(h);
+	assert_int_equal(q_int("PRAGMA user_version"), IG_STORE_SCHEMA_VERSION);
+	q_text("SELECT group_concat(trade_id || ':' || seq, ' ') FROM"
+	       " (SELECT * FROM fills ORDER BY at)",
+	       txt, sizeof(txt));
+	assert_string_equal(txt, "7:0 8:2");
+	assert_int_equal(q_int("SELECT count(*) FROM v_fills"), 2);
+}
+
+/* Runs `ingenium history --store sqlite:path ARGS --csv` in this process;
+ * its standard output lands in out. Returns the exit status. */
+static int history_csv(const char *what, char *out, size_t cap)
+{
+	char store[96], tmp[] = "/tmp/ig_hist_XXXXXX", a0[] = "history", a1[] = "--store",
+		a3[16], a4[] = "--csv";
+	char *argv[] = { a0, a1, store, a3, a4, NULL };
+	int fd = mkstemp(tmp), saved, rc;
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	snprintf(store, sizeof(store), "sqlite:%s", path);
+	snprintf(a3, sizeof(a3), "%s", what);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	rc = ig_history_main(5, argv);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	n = pread(fd, out, cap - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(tmp);
+	return rc;
+}
+
+/* Fills that share a time are walked in the order the OMS applied them
+ * (seq), not by trade id: buy 1 @ 100 (seq 1, trade 30), buy 1 @ 120
+ * (seq 2, trade 20), sell 1 @ 110 (seq 3, trade 10) realize 0 (average
+ * cost 110); by trade id (the sell first, short at 110, then bought back
+ * at 120) they would realize -10. */
+static void test_pnl_walks_fills_in_book_order(void **state)
+{
+	static const struct {
+		uint64_t trade, seq;
+		const char *side;
+		int64_t px;
+	} fl[] = { { 30, 1, "buy", 100 }, { 20, 2, "buy", 120 }, { 10, 3, "sell", 110 } };
+	struct ig_store_fill f;
+	char out[512];
+	void *h;
+	(void)state;
+	h = open_ok();
+	for (size_t i = 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		snprintf(f.daemon_id, sizeof(f.daemon_id), "d1");
+		snprintf(f.strategy, sizeof(f.strategy), "s1");
+		snprintf(f.symbol, sizeof(f.symbol), "BTCUSD");
+		snprintf(f.fee_currency, sizeof(f.fee_currency), "USD");
+		f.trade_id = fl[i].trade;
+		f.client_order_id = 100 + fl[i].seq;
+		f.side = fl[i].side;
+		f.qty = 100000000;
+		f.price = fl[i].px * 100000000;
+		f.at = INT64_C(1700000000000000000);
+		f.seq = fl[i].seq;
+		assert_int_equal(ig_store_sqlite_ops.put_fill(h, &f), 0);
+	}
+	ig_store_sqlite_ops.close(h);
+	assert_int_equal(history_csv("pnl", out, sizeof(out)), 0);
+	assert_string_equal(out, "daemon_id,strategy,day,realized,fees,net,trades,end_position\n"
+				 "d1,s1,2023-11-14,0,0,0,3,1\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +422,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_views_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_version_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pnl_walks_fills_in_book_order, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
