@@ -10,7 +10,8 @@
 set -eu
 
 PKGS="build-essential pkg-config libck-dev liburcu-dev libyaml-dev libcmocka-dev
-libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev chromium"
+libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libwebsockets-dev
+chromium"
 FUZZ_PKGS="clang libclang-rt-dev"
 
 for arg in "$@"; do
