@@ -437,10 +437,21 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 	 * store either (a run without a journal within the minute of the last
 	 * one): the epoch goes past the store's last session of this daemon.
 	 * Inline runs keep epoch 0 (identical ids run after run). */
-	if (e->opts.epoch != 0 && ig_config_store_kind(cfg, opts->store_default) == IG_STORE_SQLITE) {
-		uint32_t last;
-		if (ig_store_sqlite_last_epoch(cfg->store.path, cfg->store.daemon_id, &last) == 0 &&
-		    last >= e->opts.epoch && last < IG_CID_EPOCH_MASK) {
+	if (e->opts.epoch != 0) {
+		uint32_t last = 0;
+		int skind = ig_config_store_kind(cfg, opts->store_default), lrc = IG_ENOENT;
+		if (skind == IG_STORE_SQLITE) {
+			lrc = ig_store_sqlite_last_epoch(cfg->store.path, cfg->store.daemon_id, &last);
+		} else if (skind == IG_STORE_POSTGRES && getenv(cfg->store.url_env) != NULL) {
+			char perr[256];
+			lrc = ig_store_pg_last_epoch(getenv(cfg->store.url_env), cfg->store.daemon_id,
+						     &last, perr, sizeof(perr));
+			if (lrc != 0 && lrc != IG_ENOENT)
+				ig_log_warn("store: the last session's run epoch could not be read (%s);"
+					    " client ids use epoch %u",
+					    perr, e->opts.epoch);
+		}
+		if (lrc == 0 && last >= e->opts.epoch && last < IG_CID_EPOCH_MASK) {
 			e->opts.epoch = last + 1;
 			e->recovery.epoch = e->opts.epoch; /* the journal's SESSION record too */
 		}

@@ -139,4 +139,12 @@ int ig_store_pg_select(const char *target, const char *sql, int nparams,
                        const char *const *params, const unsigned char *is_int,
                        ig_store_row_fn fn, void *ctx, char *err, size_t errlen);
 
+/* The highest run_epoch of daemon_id's sessions in the PostgreSQL store at
+ * target (read only; nothing is created). Returns 0 with *epoch set,
+ * IG_ENOENT (no session of that daemon) or another ig_store_pg_select
+ * error with err set (the server unreachable: within its connect
+ * timeout), never holding the password. */
+int ig_store_pg_last_epoch(const char *target, const char *daemon_id, uint32_t *epoch, char *err,
+                           size_t errlen);
+
 #endif

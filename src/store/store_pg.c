@@ -36,6 +36,10 @@
 /* Seconds to connect (the whole start-up, authentication included)
  * unless the connection string says otherwise. */
 #define IG__PG_CONNECT_TIMEOUT_S "5"
+/* A statement waits at most this long for a lock (another daemon's
+ * migration, a reader's long transaction), and runs at most this long. */
+#define IG__PG_LOCK_TIMEOUT_MS "5000"
+#define IG__PG_STATEMENT_TIMEOUT_MS "30000"
 /* An error message as composed and scrubbed, before it is cut to the
  * caller's buffer. */
 #define IG__PG_ERR_FULL 4096
@@ -384,6 +388,24 @@ static int ig__pg_exec(PGconn *c, const char *sql, const char *what, char *err,
 
 /* ---- open / migrate -------------------------------------------------- */
 
+/* Connects to target with bounds, so a hung or unreachable server never
+ * holds the recorder's thread, the daemon's start or stop, or a query for
+ * long: connect and TCP timeouts, keepalives, and server-side
+ * lock_timeout / statement_timeout. The connection string's own values,
+ * expanded after these, win. Returns the connection (check PQstatus; NULL
+ * only when out of memory); the caller PQfinish()es it. */
+static PGconn *ig__pg_connect(const char *target)
+{
+	static const char *const kw[] = { "connect_timeout", "tcp_user_timeout",
+					   "keepalives_idle", "keepalives_interval",
+					   "keepalives_count", "options", "dbname", NULL };
+	const char *const val[] = { IG__PG_CONNECT_TIMEOUT_S, "15000", "10", "5", "3",
+				    "-c lock_timeout=" IG__PG_LOCK_TIMEOUT_MS
+				    " -c statement_timeout=" IG__PG_STATEMENT_TIMEOUT_MS,
+				    target, NULL };
+	return PQconnectdbParams(kw, val, 1);
+}
+
 /* Migrates c to IG_STORE_SCHEMA_VERSION in one transaction. Returns 0,
  * IG_ESTATE for a newer store, or IG_EIO, with err set. */
 static int ig__pg_migrate(PGconn *c, char *err, size_t errlen)
@@ -464,17 +486,7 @@ static int ig__pg_open(void **h, const char *target, char *err, size_t errlen)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return IG_ENOMEM;
-	{
-		/* Bounds so a hung or unreachable server never holds the
-		 * recorder's thread (and the daemon's stop) for long: the
-		 * connection string's own values, expanded after these, win. */
-		static const char *const kw[] = { "connect_timeout", "tcp_user_timeout",
-						   "keepalives_idle", "keepalives_interval",
-						   "keepalives_count", "dbname", NULL };
-		const char *const val[] = { IG__PG_CONNECT_TIMEOUT_S, "15000", "10", "5", "3", target,
-					    NULL };
-		s->conn = PQconnectdbParams(kw, val, 1);
-	}
+	s->conn = ig__pg_connect(target);
 	if (s->conn == NULL) {
 		free(s);
 		ig__pg_err(err, errlen, "postgres: out of memory", NULL, NULL);
@@ -843,7 +855,7 @@ int ig_store_pg_select(const char *target, const char *sql, int nparams,
 		return IG_EINVAL;
 	for (int i = 0; i < nparams; i++)
 		types[i] = is_int != NULL && is_int[i] ? IG__PG_INT8OID : IG__PG_TEXTOID;
-	c = PQconnectdb(target);
+	c = ig__pg_connect(target);
 	if (c == NULL) {
 		ig__pg_err(err, errlen, "postgres: out of memory", NULL, NULL);
 		return IG_ENOMEM;
@@ -897,4 +909,42 @@ int ig_store_pg_select(const char *target, const char *sql, int nparams,
 out:
 	PQfinish(c); /* ends the read-only transaction */
 	return rc;
+}
+
+struct ig__pg_epoch {
+	bool found;
+	uint32_t epoch;
+};
+
+static int ig__pg_epoch_row(void *ctx, const char *const *cells, int ncols)
+{
+	struct ig__pg_epoch *e = ctx;
+	char *end;
+	unsigned long long v;
+
+	if (ncols < 1 || cells[0] == NULL)
+		return 0;
+	v = strtoull(cells[0], &end, 10);
+	if (*end == '\0' && v <= UINT32_MAX) {
+		e->epoch = (uint32_t)v;
+		e->found = true;
+	}
+	return 0;
+}
+
+int ig_store_pg_last_epoch(const char *target, const char *daemon_id, uint32_t *epoch, char *err,
+                           size_t errlen)
+{
+	struct ig__pg_epoch e = { false, 0 };
+	const char *params[1] = { daemon_id };
+	int rc = ig_store_pg_select(target, "SELECT max(run_epoch)::text FROM sessions"
+	                                    " WHERE daemon_id = $1",
+	                            1, params, NULL, ig__pg_epoch_row, &e, err, errlen);
+
+	if (rc != 0)
+		return rc;
+	if (!e.found)
+		return IG_ENOENT;
+	*epoch = e.epoch;
+	return 0;
 }

@@ -384,12 +384,76 @@ static void test_server_down_mid_run(void **state)
 	check_counts("gamma", it_json[0]);
 }
 
+/* Two runs of one daemon_id without a journal, back to back (the clock
+ * gives both the same run epoch): the second run's epoch goes past the
+ * last session in the database, so their client ids never meet (two
+ * session rows, the later one with the larger epoch), as with SQLite. */
+static void test_epoch_past_last_session(void **state)
+{
+	char sum[320], out[320];
+
+	(void)state;
+	snprintf(sum, sizeof(sum), "%s/e.json", it_tmpdir);
+	snprintf(out, sizeof(out), "%s/e1.out", it_tmpdir);
+	run_daemon("delta", NULL, "20000", sum, out, NULL);
+	snprintf(out, sizeof(out), "%s/e2.out", it_tmpdir);
+	run_daemon("delta", NULL, "20000", sum, out, NULL);
+	assert_int_equal(q_int("SELECT count(DISTINCT run_epoch) FROM sessions WHERE daemon_id = $1",
+			       "delta"),
+			 2);
+	assert_int_equal(q_int("SELECT count(*) FROM sessions s, sessions t WHERE s.daemon_id = $1"
+			       " AND t.daemon_id = $1 AND s.started_at < t.started_at"
+			       " AND s.run_epoch < t.run_epoch",
+			       "delta"),
+			 1);
+}
+
+/* A table held locked by another session (a long report, a migration by
+ * hand) never holds the daemon's stop: the recorder's statements give up
+ * after the lock timeout, the stop's catch-ups are bounded, and the
+ * daemon exits by itself while the lock is still held (it_reap's SIGKILL
+ * never comes). */
+static void test_locked_table_does_not_hold_stop(void **state)
+{
+	char sum[320], out[320], jr[320];
+	pid_t pid = -1;
+	PGconn *c;
+	PGresult *r;
+	int status;
+
+	(void)state;
+	snprintf(sum, sizeof(sum), "%s/lock.json", it_tmpdir);
+	snprintf(out, sizeof(out), "%s/lock.out", it_tmpdir);
+	snprintf(jr, sizeof(jr), "%s/lock.journal", it_tmpdir);
+	run_daemon("epsilon", jr, "1000", sum, out, &pid);
+	it_run_pid = pid;
+	it_msleep(1500);
+	c = PQconnectdb(conninfo);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	r = PQexec(c, "BEGIN; LOCK TABLE fills, orders IN ACCESS EXCLUSIVE MODE");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	it_msleep(1500);
+	status = it_reap(&it_run_pid, SIGINT, 120000);
+	r = PQexec(c, "COMMIT");
+	PQclear(r);
+	PQfinish(c);
+	printf("  stop with fills locked: exit %d\n", status);
+
+	assert_int_not_equal(status, 128 + SIGKILL);
+	/* It said so: the locks timed out, and the store is behind. */
+	assert_true(it_count(out, "lock timeout") > 0);
+	assert_true(it_count(out, "the history store is incomplete") > 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_two_daemons_one_database, it_teardown),
 		cmocka_unit_test_teardown(test_server_down_mid_run, it_teardown),
 		cmocka_unit_test_teardown(test_history_queries, it_teardown),
+		cmocka_unit_test_teardown(test_epoch_past_last_session, it_teardown),
+		cmocka_unit_test_teardown(test_locked_table_does_not_hold_stop, it_teardown),
 	};
 	char err[512];
 	int rc;
