@@ -51,7 +51,9 @@ TEST_SRCS  := $(shell find test -name 'test_*.c' 2>/dev/null | sort)
 TEST_SUPPORT := $(filter-out $(TEST_SRCS),$(shell find test -name '*.c' ! -path 'test/plugins/*' 2>/dev/null | sort))
 # Strategy plugins the tests load (test/plugins/NAME.c -> build/test/plugins/NAME.so).
 PLUGIN_SRCS := $(sort $(wildcard test/plugins/*.c))
-BENCH_SRCS := $(sort $(wildcard bench/*.c))
+# The bench's store section starts a throwaway PostgreSQL cluster with the
+# tests' helper.
+BENCH_SRCS := $(sort $(wildcard bench/*.c)) test/store/pgtest.c
 
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 

@@ -72,6 +72,23 @@ struct ig_config;
  * limit unset, ring 4096, one strategy thread; the caller sets the rate,
  * count and threading. Overwrites *cfg. */
 void bench_pipeline_config(struct ig_config *cfg);
+
+/* The risk section's limits (live-looking: qty 10, notional 100k, ...). */
+struct ig_cfg_risk;
+void bench_risk_limits(struct ig_cfg_risk *lim);
+
+/* An OMS for timing its handler: cfg from bench_pipeline_config with
+ * bench_risk_limits (rate, open-order, position and staleness checks off),
+ * one strategy thread, data clock, a first quote at 100 / 100.01. Returns
+ * 0 or -1 (init failed). ig_oms_destroy() it. */
+struct ig_oms;
+int bench_oms_init(struct ig_oms *oms, struct ig_config *cfg);
+
+/* A market buy intent of 0.01 with client id k through the OMS handler,
+ * then its fill (trade id k at 100) with a null emitter. Returns the ns
+ * the intent took (time_fill false) or the fill (true), the clock's own
+ * cost included. */
+int64_t bench_oms_order_fill(struct ig_oms *oms, uint64_t k, bool time_fill);
 void bench_inline(struct bench_ctx *ctx);
 void bench_sweep(struct bench_ctx *ctx);
 void bench_risk(struct bench_ctx *ctx);

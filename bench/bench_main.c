@@ -58,7 +58,7 @@ static const struct bench_section sections[] = {
 	{"pipeline", bench_pipeline, "tick-to-order through the real engine, per mode/wait/rate"},
 	{"journal", bench_journal, "journal append rate, order latency added by sync: order / batch"},
 	{"api", bench_api, "tick-to-order with the API off vs on and scraped at 10 Hz; /metrics size and render time"},
-	{"store", bench_store, "fills/s into the SQLite history store, batched as the recorder writes"},
+	{"store", bench_store, "fills/s into the SQLite and PostgreSQL history stores, batched as the recorder writes"},
 	{"store_t2o", bench_store_t2o, "tick-to-order with the history store (SQLite) off vs on"},
 };
 

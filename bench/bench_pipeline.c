@@ -305,6 +305,86 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+void bench_risk_limits(struct ig_cfg_risk *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->max_order_qty = IG_FIXED(10);
+	lim->max_order_notional = IG_FIXED(100000);
+	lim->max_position_qty = IG_FIXED(50);
+	lim->max_open_orders = 100;
+	lim->max_orders_per_sec = 1000;
+	lim->price_collar_bps = 500;
+	lim->stale_data_ms = 5000;
+	lim->daily_loss_limit = IG_RISK_UNSET;
+	lim->max_drawdown_pct = IG_RISK_UNSET;
+	lim->duplicate_window_ms = IG_RISK_UNSET;
+	lim->tax_rate_pct = IG_RISK_UNSET;
+}
+
+int bench_oms_init(struct ig_oms *oms, struct ig_config *cfg)
+{
+	struct ig_emit em;
+	struct ig_event ev;
+
+	bench_pipeline_config(cfg);
+	bench_risk_limits(&cfg->risk);
+	cfg->risk.max_orders_per_sec = IG_RISK_UNSET;
+	cfg->risk.max_open_orders = IG_RISK_UNSET;
+	cfg->risk.max_position_qty = IG_RISK_UNSET;
+	cfg->risk.stale_data_ms = IG_RISK_UNSET;
+	if (ig_oms_init(oms, cfg, 1) != 0)
+		return -1;
+	oms->data_clock = true;
+	memset(&em, 0, sizeof(em));
+	em.fn = null_emit;
+	em.src = IG_STAGE_OMS;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_QUOTE;
+	ev.body.quote.bid_px = IG_FIXED(100);
+	ev.body.quote.ask_px = IG_FIXED(100) + IG_FIXED(1) / 100;
+	ig_oms_handle(oms, &ev, &em);
+	return 0;
+}
+
+int64_t bench_oms_order_fill(struct ig_oms *oms, uint64_t k, bool time_fill)
+{
+	struct ig_emit em;
+	struct ig_event ev, fill;
+	int64_t t0, t;
+
+	memset(&em, 0, sizeof(em));
+	em.fn = null_emit;
+	em.src = IG_STAGE_OMS;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = IG_EV_ORDER;
+	ev.hdr.strategy_id = 0;
+	ev.body.order.client_id = k;
+	ev.body.order.side = IG_SIDE_BUY;
+	ev.body.order.type = IG_ORD_MARKET;
+	ev.body.order.qty = IG_FIXED(1) / 100;
+	memset(&fill, 0, sizeof(fill));
+	fill.hdr.type = IG_EV_FILL;
+	fill.hdr.src = IG_STAGE_EXEC;
+	fill.body.fill.client_id = k;
+	fill.body.fill.trade_id = k;
+	fill.body.fill.px = IG_FIXED(100);
+	fill.body.fill.qty = IG_FIXED(1) / 100;
+	fill.body.fill.fee = 1000;
+	fill.body.fill.side = IG_SIDE_BUY;
+	if (!time_fill) {
+		t0 = ig_clock_mono_ns();
+		ig_oms_handle(oms, &ev, &em);
+		t = ig_clock_mono_ns() - t0;
+		ig_oms_handle(oms, &fill, &em); /* retire it */
+	} else {
+		ig_oms_handle(oms, &ev, &em);
+		t0 = ig_clock_mono_ns();
+		ig_oms_handle(oms, &fill, &em);
+		t = ig_clock_mono_ns() - t0;
+	}
+	return t;
+}
+
 #define RISK_N 200000
 
 void bench_risk(struct bench_ctx *ctx)
@@ -316,26 +396,13 @@ void bench_risk(struct bench_ctx *ctx)
 	double clk = bench_clock_cost_ns();
 	uint32_t n = ctx->quick ? RISK_N / 4 : RISK_N;
 	volatile int sink = 0;
-	struct ig_oms oms;
-	struct ig_emit em;
-	struct ig_event ev, fill;
+	static struct ig_oms oms;
 	char name[64];
 
 	/* The logger is not running in the bench: at INFO every order line
 	 * would be formatted and written synchronously, inside the timing. */
 	ig_log_set_level(IG_LOG_ERROR);
-	memset(&lim, 0, sizeof(lim));
-	lim.max_order_qty = IG_FIXED(10);
-	lim.max_order_notional = IG_FIXED(100000);
-	lim.max_position_qty = IG_FIXED(50);
-	lim.max_open_orders = 100;
-	lim.max_orders_per_sec = 1000;
-	lim.price_collar_bps = 500;
-	lim.stale_data_ms = 5000;
-	lim.daily_loss_limit = IG_RISK_UNSET;
-	lim.max_drawdown_pct = IG_RISK_UNSET;
-	lim.duplicate_window_ms = IG_RISK_UNSET;
-	lim.tax_rate_pct = IG_RISK_UNSET;
+	bench_risk_limits(&lim);
 	memset(&v, 0, sizeof(v));
 	v.position_qty = IG_FIXED(3);
 	v.open_buy_qty = IG_FIXED(1);
@@ -363,58 +430,15 @@ void bench_risk(struct bench_ctx *ctx)
 		     "ns");
 
 	/* A whole intent through the OMS handler, and a fill. */
-	bench_pipeline_config(&cfg_buf);
-	cfg_buf.risk = lim;
-	cfg_buf.risk.max_orders_per_sec = IG_RISK_UNSET;
-	cfg_buf.risk.max_open_orders = IG_RISK_UNSET;
-	cfg_buf.risk.max_position_qty = IG_RISK_UNSET;
-	cfg_buf.risk.stale_data_ms = IG_RISK_UNSET;
-	if (ig_oms_init(&oms, &cfg_buf, 1) != 0) {
+	if (bench_oms_init(&oms, &cfg_buf) != 0) {
 		bench_fail(ctx, "oms init");
 		return;
 	}
-	oms.data_clock = true;
-	memset(&em, 0, sizeof(em));
-	em.fn = null_emit;
-	em.src = IG_STAGE_OMS;
-	memset(&ev, 0, sizeof(ev));
-	ev.hdr.type = IG_EV_QUOTE;
-	ev.body.quote.bid_px = IG_FIXED(100);
-	ev.body.quote.ask_px = IG_FIXED(100) + IG_FIXED(1) / 100;
-	ig_oms_handle(&oms, &ev, &em);
 	for (uint32_t i = 0; i < 2; i++) {
 		/* i = 0: order intents; i = 1: each order's fill. */
 		uint32_t m = n / 4 < 50000 ? n / 4 : 50000;
-		for (uint32_t k = 0; k < m; k++) {
-			int64_t t0;
-			memset(&ev, 0, sizeof(ev));
-			ev.hdr.type = IG_EV_ORDER;
-			ev.hdr.strategy_id = 0;
-			ev.body.order.client_id = (uint64_t)k + 1;
-			ev.body.order.side = IG_SIDE_BUY;
-			ev.body.order.type = IG_ORD_MARKET;
-			ev.body.order.qty = IG_FIXED(1) / 100;
-			memset(&fill, 0, sizeof(fill));
-			fill.hdr.type = IG_EV_FILL;
-			fill.hdr.src = IG_STAGE_EXEC;
-			fill.body.fill.client_id = (uint64_t)k + 1;
-			fill.body.fill.trade_id = (uint64_t)k + 1;
-			fill.body.fill.px = IG_FIXED(100);
-			fill.body.fill.qty = IG_FIXED(1) / 100;
-			fill.body.fill.fee = 1000;
-			fill.body.fill.side = IG_SIDE_BUY;
-			if (i == 0) {
-				t0 = ig_clock_mono_ns();
-				ig_oms_handle(&oms, &ev, &em);
-				t[k] = ig_clock_mono_ns() - t0;
-				ig_oms_handle(&oms, &fill, &em); /* retire it */
-			} else {
-				ig_oms_handle(&oms, &ev, &em);
-				t0 = ig_clock_mono_ns();
-				ig_oms_handle(&oms, &fill, &em);
-				t[k] = ig_clock_mono_ns() - t0;
-			}
-		}
+		for (uint32_t k = 0; k < m; k++)
+			t[k] = bench_oms_order_fill(&oms, (uint64_t)k + 1, i == 1);
 		qsort(t, m, sizeof(t[0]), cmp_i64);
 		snprintf(name, sizeof(name), "oms.%s_p50_ns", i == 0 ? "order" : "fill");
 		bench_result(ctx, name, (double)t[m / 2] - clk > 0 ? (double)t[m / 2] - clk : 0, "ns");

@@ -1,5 +1,6 @@
 /*
- * bench_store.c - fills per second into the SQLite history store.
+ * bench_store.c - fills per second into the history store: SQLite and
+ * PostgreSQL.
  *
  * Method
  * ------
@@ -14,11 +15,20 @@
  * and, the same rows written a second time (every insert ignored on its
  * key, what a catch-up from the journal costs):
  *   store.sqlite.replay_fills_per_s
+ * PostgreSQL the same way through ig_store_pg_ops (pipelined puts), into
+ * the database of $IG_BENCH_PG_URL if set, else into a throwaway cluster
+ * on 127.0.0.1 (the tests' test/store/pgtest.c: initdb in a temporary
+ * directory, fsync off, removed at the end; skipped with a note when the
+ * server binaries are missing): a fresh database per repeat.
+ *   store.postgres.fills_per_s, store.postgres.replay_fills_per_s
  */
 #include "bench.h"
 
 #include "store/recorder.h"
+#include "store/store.h"
 #include "store/store_sqlite.h"
+
+#include "../test/store/pgtest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +45,9 @@ static void cleanup(const char *path)
 	unlink(p);
 }
 
-/* Writes n fills in batches; returns fills/s, or -1 on a store error. */
-static double write_fills(void *h, uint64_t n)
+/* Writes n fills through ops in batches; returns fills/s, or -1 on a
+ * store error. */
+static double write_fills(const struct ig_store_ops *ops, void *h, uint64_t n)
 {
 	struct ig_store_fill f;
 	int64_t t0;
@@ -49,7 +60,7 @@ static double write_fills(void *h, uint64_t n)
 	f.liquidity = "taker";
 	t0 = ig_clock_mono_ns();
 	for (uint64_t i = 0; i < n; i++) {
-		if (i % IG_RECORDER_BATCH_ROWS == 0 && ig_store_sqlite_ops.begin(h, NULL, 0) != 0)
+		if (i % IG_RECORDER_BATCH_ROWS == 0 && ops->begin(h, NULL, 0) != 0)
 			return -1;
 		f.trade_id = i + 1;
 		f.client_order_id = UINT64_C(0x0100000100000000) + i / 2;
@@ -58,13 +69,60 @@ static double write_fills(void *h, uint64_t n)
 		f.price = 471825000000 + (int64_t)(i % 1000) * 1000000;
 		f.fee = 235912500 + (int64_t)(i % 7);
 		f.at = INT64_C(1504400000000000000) + (int64_t)i * 60000000000;
-		if (ig_store_sqlite_ops.put_fill(h, &f) != 0)
+		f.seq = i + 1;
+		if (ops->put_fill(h, &f) != 0)
 			return -1;
 		if ((i + 1) % IG_RECORDER_BATCH_ROWS == 0 || i + 1 == n)
-			if (ig_store_sqlite_ops.commit(h, NULL, 0) != 0)
+			if (ops->commit(h, NULL, 0) != 0)
 				return -1;
 	}
 	return (double)n / ((double)(ig_clock_mono_ns() - t0) / 1e9);
+}
+
+/* The PostgreSQL figures (see the top). Returns nothing; a missing
+ * server is a note, a failing one a bench failure. */
+static void bench_store_pg(struct bench_ctx *ctx, uint64_t n)
+{
+	double fresh[BENCH_MAX_REPEATS], again[BENCH_MAX_REPEATS];
+	struct pgt_cluster cl;
+	const char *url = getenv("IG_BENCH_PG_URL");
+	char conninfo[512], err[512], name[32];
+	bool own = url == NULL || url[0] == '\0';
+
+	memset(&cl, 0, sizeof(cl));
+	if (own && pgt_start(&cl, err, sizeof(err)) != 0) {
+		printf("  store: PostgreSQL skipped (%s)\n", err);
+		return;
+	}
+	for (uint32_t r = 0; r < ctx->repeats; r++) {
+		void *h = NULL;
+		if (own) {
+			snprintf(name, sizeof(name), "bench_store_%u", r);
+			if (pgt_createdb(&cl, name, conninfo, sizeof(conninfo), err, sizeof(err)) != 0) {
+				bench_fail(ctx, "postgres: %s", err);
+				goto out;
+			}
+		} else {
+			snprintf(conninfo, sizeof(conninfo), "%s", url);
+		}
+		if (ig_store_pg_ops.open(&h, conninfo, err, sizeof(err)) != 0) {
+			bench_fail(ctx, "postgres open: %s", err);
+			goto out;
+		}
+		fresh[r] = write_fills(&ig_store_pg_ops, h, n);
+		again[r] = write_fills(&ig_store_pg_ops, h, n);
+		ig_store_pg_ops.close(h);
+		if (fresh[r] < 0 || again[r] < 0) {
+			bench_fail(ctx, "a postgres write failed");
+			goto out;
+		}
+	}
+	bench_result_median(ctx, "store.postgres.fills_per_s", fresh, ctx->repeats, "fills/s");
+	bench_result_median(ctx, "store.postgres.replay_fills_per_s", again, ctx->repeats,
+			    "fills/s");
+out:
+	if (own)
+		pgt_destroy(&cl);
 }
 
 void bench_store(struct bench_ctx *ctx)
@@ -89,8 +147,8 @@ void bench_store(struct bench_ctx *ctx)
 			cleanup(path);
 			return;
 		}
-		fresh[r] = write_fills(h, n);
-		again[r] = write_fills(h, n);
+		fresh[r] = write_fills(&ig_store_sqlite_ops, h, n);
+		again[r] = write_fills(&ig_store_sqlite_ops, h, n);
 		ig_store_sqlite_ops.close(h);
 		cleanup(path);
 		if (fresh[r] < 0 || again[r] < 0) {
@@ -100,4 +158,5 @@ void bench_store(struct bench_ctx *ctx)
 	}
 	bench_result_median(ctx, "store.sqlite.fills_per_s", fresh, ctx->repeats, "fills/s");
 	bench_result_median(ctx, "store.sqlite.replay_fills_per_s", again, ctx->repeats, "fills/s");
+	bench_store_pg(ctx, n);
 }
