@@ -96,6 +96,7 @@ void bench_journal(struct bench_ctx *ctx);
 void bench_api(struct bench_ctx *ctx);
 void bench_store(struct bench_ctx *ctx);
 void bench_store_t2o(struct bench_ctx *ctx);
+void bench_book(struct bench_ctx *ctx);
 
 /* Records one figure under the current section. Main thread. */
 void bench_result(struct bench_ctx *ctx, const char *name, double value, const char *unit);

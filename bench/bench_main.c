@@ -60,6 +60,7 @@ static const struct bench_section sections[] = {
 	{"api", bench_api, "tick-to-order with the API off vs on and scraped at 10 Hz; /metrics size and render time"},
 	{"store", bench_store, "fills/s into the SQLite and PostgreSQL history stores, batched as the recorder writes"},
 	{"store_t2o", bench_store_t2o, "tick-to-order with the history store (SQLite) off vs on"},
+	{"book", bench_book, "Luno stream order book: ns per update, parse+apply and apply alone"},
 };
 
 struct bench_target_def {
