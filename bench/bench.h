@@ -186,4 +186,7 @@ bool bench_start_line(int *arrived, int *abort);
 /* Measured cost of one ig_clock_mono_ns() call, ns (median of batches). */
 double bench_clock_cost_ns(void);
 
+/* Removes a SQLite database file and its -wal and -shm companions. */
+void bench_remove_sqlite(const char *path);
+
 #endif

@@ -244,6 +244,16 @@ bool bench_start_line(int *arrived, int *abort)
 	return true;
 }
 
+void bench_remove_sqlite(const char *path)
+{
+	char p[300];
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
 double bench_clock_cost_ns(void)
 {
 	enum { BATCH = 20000, REPS = 7 };

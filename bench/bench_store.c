@@ -35,16 +35,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void cleanup(const char *path)
-{
-	char p[96];
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-}
-
 /* Writes n fills through ops in batches; returns fills/s, or -1 on a
  * store error. */
 static double write_fills(const struct ig_store_ops *ops, void *h, uint64_t n)
@@ -144,13 +134,13 @@ void bench_store(struct bench_ctx *ctx)
 		unlink(path);
 		if (ig_store_sqlite_ops.open(&h, path, err, sizeof(err)) != 0) {
 			bench_fail(ctx, "open: %s", err);
-			cleanup(path);
+			bench_remove_sqlite(path);
 			return;
 		}
 		fresh[r] = write_fills(&ig_store_sqlite_ops, h, n);
 		again[r] = write_fills(&ig_store_sqlite_ops, h, n);
 		ig_store_sqlite_ops.close(h);
-		cleanup(path);
+		bench_remove_sqlite(path);
 		if (fresh[r] < 0 || again[r] < 0) {
 			bench_fail(ctx, "a write failed");
 			return;

@@ -63,16 +63,6 @@ static void st_config(struct ig_config *cfg, bool quick, const char *db)
 	}
 }
 
-static void st_cleanup(const char *path)
-{
-	char p[96];
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-}
-
 struct st_run {
 	double p50, p99;
 	uint64_t rows, dropped;
@@ -105,7 +95,7 @@ static struct st_run st_run_once(struct bench_ctx *ctx, bool on)
 	if (ig_engine_init(&st_eng, &st_cfg, &opts, err, sizeof(err)) != 0) {
 		bench_fail(ctx, "engine init (store %s): %s", on ? "on" : "off", err);
 		if (on)
-			st_cleanup(path);
+			bench_remove_sqlite(path);
 		return r;
 	}
 	if (on && st_eng.recorder == NULL) {
@@ -126,7 +116,7 @@ static struct st_run st_run_once(struct bench_ctx *ctx, bool on)
 	}
 	ig_engine_destroy(&st_eng);
 	if (on)
-		st_cleanup(path);
+		bench_remove_sqlite(path);
 	return r;
 }
 
@@ -225,7 +215,7 @@ out:
 	ig_recorder_destroy(rec);
 	for (int on = 0; on < 2; on++)
 		ig_oms_destroy(&oms[on]);
-	st_cleanup(path);
+	bench_remove_sqlite(path);
 }
 
 void bench_store_t2o(struct bench_ctx *ctx)
