@@ -92,6 +92,10 @@ struct ig_sim_cfg {
 	uint32_t accept_delay_ms;    /* default 15000 */
 	uint32_t flow_ms;            /* default 50; 0 = no background flow */
 	bool quiet;                  /* no MHD error log on stderr */
+	const char *request_log;     /* append one JSON line per HTTP request; NULL = none */
+	uint32_t ws_gap_every;       /* skip a market stream sequence every N messages; 0 = off */
+	uint32_t ws_drop_every_s;    /* close every stream every S seconds; 0 = off */
+	uint32_t ws_keepalive_ms;    /* stream keep-alive period; default 5000 */
 };
 
 /* Counters since start. */
@@ -106,6 +110,7 @@ struct ig_sim_stats {
 	uint64_t user_orders;        /* orders accepted for the user */
 	uint64_t user_trades;        /* the user's fills */
 	uint64_t trades;             /* all trades in the book */
+	uint64_t ws_connections;     /* websocket upgrades accepted */
 };
 
 struct ig_sim_server;
