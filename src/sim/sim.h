@@ -9,7 +9,8 @@
  *       [--rate-limit 300] [--fail-rate P] [--latency-ms N]
  *       [--timeout-after-accept P] [--accept-delay-ms 15000] [--flow-ms 50]
  *       [--min-volume 0.0005] [--price-scale 0] [--volume-scale 6]
- *       [--allow-remote] [--quiet]
+ *       [--request-log FILE] [--ws-gap-every N] [--ws-drop-every-s S]
+ *       [--ws-keepalive-ms 5000] [--allow-remote] [--quiet]
  *
  * What it is
  * ----------
@@ -31,6 +32,9 @@
  *            GET  /api/1/listorders  /api/1/orders/{id}
  *                 /api/exchange/2/orders/{id}  /api/exchange/3/order
  *                 /api/1/listtrades  /api/1/balance  /api/1/fee_info
+ *   streams  GET /api/1/stream/{PAIR}  /api/1/userstream  (websockets on this
+ *            same port; credentials in the first message; stream.c and
+ *            docs/architecture.md "exchange-sim" give the shapes)
  * Errors are {"error": "...", "error_code": "Err..."}: 400, 401, 404
  * (unknown order or route), 409 (duplicate client_order_id), 429 (rate
  * limit), 500 / 503 (injected faults; a 503 body is an HTML page, as a
