@@ -7,10 +7,11 @@
 # libpq-dev is the PostgreSQL client library the history store links; the
 # postgresql server (initdb, pg_ctl under /usr/lib/postgresql/<ver>/bin) is
 # only for the tests, which start a throwaway cluster (test/store/pgtest.c).
+# nettle-dev: SHA-1 and base64 for exchange-sim's websocket handshake.
 set -eu
 
 PKGS="build-essential pkg-config libck-dev liburcu-dev libyaml-dev libcmocka-dev
-libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libwebsockets-dev
+libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libwebsockets-dev nettle-dev
 chromium"
 FUZZ_PKGS="clang libclang-rt-dev"
 

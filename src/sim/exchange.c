@@ -217,6 +217,7 @@ static void user_fill(struct ig_sim_server *s, const struct ig_book_trade *t, ui
 	if (add_trade(s, &rec) != 0)
 		s->oom = 1;
 	s->stats.user_trades++;
+	ig__sim_stream_user_fill(s, o, &rec);
 }
 
 static void on_trade(void *arg, const struct ig_book_trade *t)
@@ -233,6 +234,7 @@ static void on_trade(void *arg, const struct ig_book_trade *t)
 	if (s->recent_n < IG__SIM_RECENT)
 		s->recent_n++;
 	s->stats.trades++;
+	ig__sim_stream_trade(s, t);
 	if (t->maker_account == IG__SIM_ACCT_USER)
 		user_fill(s, t, t->maker_order_id, t->maker_fee, t->maker_fee_in_base, true);
 	if (t->taker_account == IG__SIM_ACCT_USER)
@@ -245,11 +247,16 @@ static void on_gone(void *arg, uint64_t order_id, uint32_t account, enum ig_book
 	struct ig_sim_server *s = arg;
 	struct ig__sim_order *o;
 
+	/* A fill that empties an order needs no delete on the market stream
+	 * (its trade takes the volume to zero); a self-trade cancel does. */
+	if (why != IG_BOOK_GONE_FILLED)
+		ig__sim_stream_removed(s, order_id);
 	if (account != IG__SIM_ACCT_USER || (o = find_order(s, order_id)) == NULL)
 		return;
 	o->complete = true;
 	o->cancelled = why != IG_BOOK_GONE_FILLED;
 	o->completed_ms = ts_ms;
+	ig__sim_stream_user_status(s, o);
 }
 
 /* ---- init ---- */
@@ -783,7 +790,7 @@ static int submit(struct ig_sim_server *s, struct ig__sim_order *o, const char *
 	req->order_id = o->id;
 	req->account = IG__SIM_ACCT_USER;
 	req->ts_ms = o->created_ms;
-	rc = ig_book_place(&s->book, req, &res);
+	rc = ig__sim_book_place(s, req, &res);
 	if (rc != 0 || res.reject != IG_BOOK_REJ_NONE) {
 		/* Refused: no trace, so the client_order_id stays free. The
 		 * index entries point past norders and are ignored... */
@@ -792,6 +799,7 @@ static int submit(struct ig_sim_server *s, struct ig__sim_order *o, const char *
 		o->client_id = NULL;
 		/* ...and must not match a later order in this slot. */
 		o->id = 0;
+		ig__sim_stream_user_flush(s, NULL);
 		if (rc != 0)
 			return rc;
 		return reject(r, res.reject);
@@ -805,6 +813,7 @@ static int submit(struct ig_sim_server *s, struct ig__sim_order *o, const char *
 		else
 			o->cancelled = o->base == 0;
 	}
+	ig__sim_stream_user_flush(s, o);
 	ig__sim_format_id(o->id, id);
 	return reply_json(r, json_pack("{s:s}", "order_id", id));
 }
@@ -935,11 +944,13 @@ static int h_stoporder(struct ig_sim_server *s, const struct ig__sim_params *p,
 	if (o->complete)
 		return bad(r, "ErrCannotStopUnknownOrNonPendingOrder",
 			   "Cannot stop unknown or non-pending order");
-	if (ig_book_cancel(&s->book, id, NULL) != 0)
+	if (ig__sim_book_cancel(s, id, NULL) != 0)
 		return IG_ESTATE; /* an open record must be in the book */
 	o->complete = true;
 	o->cancelled = true;
 	o->completed_ms = ig__sim_now_ms();
+	ig__sim_stream_user_status(s, o);
+	ig__sim_stream_user_flush(s, NULL);
 	return reply_json(r, json_pack("{s:b}", "success", 1));
 }
 

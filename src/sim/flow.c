@@ -57,7 +57,7 @@ static void cancel_at(struct ig_sim_server *s, uint32_t i)
 {
 	struct ig__sim_flow *f = &s->flow;
 
-	ig_book_cancel(&s->book, f->ids[i], NULL);
+	ig__sim_book_cancel(s, f->ids[i], NULL);
 	memmove(&f->ids[i], &f->ids[i + 1], (size_t)(f->nids - i - 1) * sizeof(f->ids[0]));
 	f->nids--;
 }
@@ -91,7 +91,7 @@ static void place(struct ig_sim_server *s, uint32_t account, enum ig_book_kind k
 	req.qty = qty;
 	req.counter_qty = counter_qty;
 	req.ts_ms = ig__sim_now_ms();
-	if (ig_book_place(&s->book, &req, &res) == 0 && res.rested && account == IG__SIM_ACCT_MM)
+	if (ig__sim_book_place(s, &req, &res) == 0 && res.rested && account == IG__SIM_ACCT_MM)
 		f->ids[f->nids++] = req.order_id;
 }
 

@@ -2,7 +2,8 @@
  * server.c - exchange-sim's HTTP side: libmicrohttpd with a thread per
  * connection (so a held answer blocks only its own connection), HTTP basic
  * auth, the rate limit, latency and fault injection, the flow thread, and
- * start/stop. The exchange itself is in exchange.c.
+ * start/stop, and --request-log. The exchange itself is in exchange.c; the
+ * websocket streams (upgraded on this same port) in stream.c.
  *
  * Threads: MHD's listener and connection threads call on_request; the flow
  * thread ticks the synthetic market; all of them take the state mutex for
@@ -37,6 +38,7 @@ struct req_ctx {
 	char *body;
 	size_t len;
 	bool too_big;
+	int64_t t0_ns;    /* when the request arrived, mono ns */
 };
 
 static int64_t mono_ns(void)
@@ -226,6 +228,37 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct ig__sim_reply
 	return ret;
 }
 
+/* Appends {"method","path","status","ms"} to --request-log, if set. */
+static void log_request(struct ig_sim_server *s, const char *method, const char *url,
+			unsigned status, int64_t t0_ns)
+{
+	json_t *j;
+	char *line;
+
+	if (s->request_log == NULL)
+		return;
+	j = json_pack("{s:s, s:s, s:i, s:f}", "method", method, "path", url, "status", (int)status, "ms",
+		      (double)(mono_ns() - t0_ns) / 1e6);
+	line = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (line == NULL)
+		return;
+	pthread_mutex_lock(&s->log_mu);
+	fprintf(s->request_log, "%s\n", line);
+	fflush(s->request_log);
+	pthread_mutex_unlock(&s->log_mu);
+	free(line);
+}
+
+/* Logs the request, then sends r. Returns MHD's result. */
+static enum MHD_Result finish(struct ig_sim_server *s, struct MHD_Connection *c,
+			      struct ig__sim_reply *r, unsigned retry_after_s, const char *method,
+			      const char *url, int64_t t0_ns)
+{
+	log_request(s, method, url, r->status, t0_ns);
+	return send_reply(c, r, retry_after_s);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -238,14 +271,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	double u_fault, u_when, u_code, u_hold;
 	unsigned retry_s = 0;
 	bool admitted, order_entry = false;
+	int64_t t0;
 
 	(void)version;
 	if (rq == NULL) {
 		if ((rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
+		rq->t0_ns = mono_ns();
 		*con_cls = rq;
 		return MHD_YES;
 	}
+	t0 = rq->t0_ns;
 	if (*upload_size > 0) {
 		if (rq->len + *upload_size > BODY_MAX) {
 			rq->too_big = true;
@@ -263,6 +299,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 
 	/* The whole request is here. */
+	if (strncmp(url, "/api/1/stream/", 14) == 0 || strcmp(url, "/api/1/userstream") == 0) {
+		/* Streams: no rate limit, latency or faults (--ws-* faults). */
+		unsigned st = 0;
+		enum MHD_Result ret = ig__sim_stream_upgrade(s, c, method, url, &st) == MHD_YES
+					      ? MHD_YES
+					      : MHD_NO;
+		log_request(s, method, url, st, t0);
+		return ret;
+	}
 	memset(&p, 0, sizeof(p));
 	memset(&r, 0, sizeof(r));
 	pthread_mutex_lock(&s->mu);
@@ -282,7 +327,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!admitted) {
 		ig__sim_error(&r, 429, "ErrTooManyRequests",
 			      "You are exceeding the allowed request rate limit");
-		return send_reply(c, &r, retry_s);
+		return finish(s, c, &r, retry_s, method, url, t0);
 	}
 	if ((u_fault < s->cfg.fail_rate && u_when < 0.5) ||
 	    (s->cfg.fail_path != NULL && strcmp(url, s->cfg.fail_path) == 0)) {
@@ -291,7 +336,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		s->stats.faults_injected++;
 		pthread_mutex_unlock(&s->mu);
 		fault_reply(&r, u_code >= 0.5);
-		return send_reply(c, &r, 0);
+		return finish(s, c, &r, 0, method, url, t0);
 	}
 
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &p);
@@ -318,7 +363,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		pthread_mutex_unlock(&s->mu);
 		nap(s, s->cfg.accept_delay_ms);
 	}
-	return send_reply(c, &r, 0);
+	return finish(s, c, &r, 0, method, url, t0);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -364,6 +409,7 @@ void ig_sim_cfg_defaults(struct ig_sim_cfg *cfg)
 	cfg->rate_limit = 300;
 	cfg->accept_delay_ms = 15000;
 	cfg->flow_ms = 50;
+	cfg->ws_keepalive_ms = 5000;
 }
 
 /* Resolves host to an IPv4 address; refuses non-loopback without
@@ -442,6 +488,9 @@ static int check_cfg(const struct ig_sim_cfg *cfg, char *err, size_t errlen)
 
 static void server_free(struct ig_sim_server *s)
 {
+	if (s->request_log != NULL)
+		fclose(s->request_log);
+	pthread_mutex_destroy(&s->log_mu);
 	free(s->rl_ring);
 	free(s->key_id);
 	free(s->key_secret);
@@ -476,6 +525,7 @@ int ig_sim_server_start(const struct ig_sim_cfg *cfg, struct ig_sim_server **out
 	s->rl_ring = calloc(cfg->rate_limit > 0 ? cfg->rate_limit : 1, sizeof(*s->rl_ring));
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->wait_mu, NULL);
+	pthread_mutex_init(&s->log_mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->wait_cv, &ca);
@@ -486,6 +536,7 @@ int ig_sim_server_start(const struct ig_sim_cfg *cfg, struct ig_sim_server **out
 	s->cfg.key_id = s->key_id;
 	s->cfg.key_secret = s->key_secret;
 	s->cfg.state_path = s->state_path;
+	s->cfg.request_log = NULL; /* opened below; the path is not kept */
 	if (s->key_id == NULL || s->key_secret == NULL || s->rl_ring == NULL ||
 	    (cfg->state_path != NULL && s->state_path == NULL)) {
 		server_free(s);
@@ -495,9 +546,19 @@ int ig_sim_server_start(const struct ig_sim_cfg *cfg, struct ig_sim_server **out
 		uint64_t st = cfg->seed ^ UINT64_C(0x5eed0fa017fa0175);
 		s->fault_rng = ig__sim_rng(&st);
 	}
+	if (cfg->request_log != NULL && (s->request_log = fopen(cfg->request_log, "a")) == NULL) {
+		snprintf(err, errlen, "--request-log %s: cannot open: %s", cfg->request_log,
+			 strerror(errno));
+		server_free(s);
+		return IG_EIO;
+	}
 	if ((rc = ig__sim_exchange_init(s, err, errlen)) != 0) {
 		server_free(s);
 		return rc;
+	}
+	if ((rc = ig__sim_hub_start(s)) != 0) {
+		snprintf(err, errlen, "cannot start the streams");
+		goto out_exchange;
 	}
 	if (cfg->flow_ms > 0) {
 		if (pthread_create(&s->flow_thread, NULL, flow_main, s) != 0) {
@@ -507,7 +568,8 @@ int ig_sim_server_start(const struct ig_sim_cfg *cfg, struct ig_sim_server **out
 		}
 		s->flow_started = true;
 	}
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO |
+		MHD_ALLOW_UPGRADE;
 	if (!cfg->quiet)
 		flags |= MHD_USE_ERROR_LOG;
 	s->mhd = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
@@ -534,6 +596,8 @@ out_flow:
 		pthread_join(s->flow_thread, NULL);
 	}
 out_exchange:
+	ig__sim_hub_stop(s);
+	ig__sim_hub_free(s);
 	ig__sim_exchange_destroy(s);
 	server_free(s);
 	return rc;
@@ -574,8 +638,11 @@ int ig_sim_server_stop(struct ig_sim_server *s)
 	pthread_mutex_unlock(&s->wait_mu);
 	if (s->flow_started)
 		pthread_join(s->flow_thread, NULL);
-	/* Joins the connection threads; held answers were just woken. */
+	/* Closes every stream and waits for their threads, then joins the
+	 * connection threads; held answers were just woken. */
+	ig__sim_hub_stop(s);
 	MHD_stop_daemon(s->mhd);
+	ig__sim_hub_free(s);
 	if (s->state_path != NULL)
 		rc = ig_sim_server_write_state(s, s->state_path);
 	ig__sim_exchange_destroy(s);

@@ -9,7 +9,8 @@
  *       [--rate-limit 300] [--fail-rate P] [--latency-ms N]
  *       [--timeout-after-accept P] [--accept-delay-ms 15000] [--flow-ms 50]
  *       [--min-volume 0.0005] [--price-scale 0] [--volume-scale 6]
- *       [--allow-remote] [--quiet]
+ *       [--request-log FILE] [--ws-gap-every N] [--ws-drop-every-s S]
+ *       [--ws-keepalive-ms 5000] [--allow-remote] [--quiet]
  *
  * What it is
  * ----------
@@ -31,6 +32,9 @@
  *            GET  /api/1/listorders  /api/1/orders/{id}
  *                 /api/exchange/2/orders/{id}  /api/exchange/3/order
  *                 /api/1/listtrades  /api/1/balance  /api/1/fee_info
+ *   streams  GET /api/1/stream/{PAIR}  /api/1/userstream  (websockets on this
+ *            same port; credentials in the first message; stream.c and
+ *            docs/architecture.md "exchange-sim" give the shapes)
  * Errors are {"error": "...", "error_code": "Err..."}: 400, 401, 404
  * (unknown order or route), 409 (duplicate client_order_id), 429 (rate
  * limit), 500 / 503 (injected faults; a 503 body is an HTML page, as a
@@ -92,6 +96,10 @@ struct ig_sim_cfg {
 	uint32_t accept_delay_ms;    /* default 15000 */
 	uint32_t flow_ms;            /* default 50; 0 = no background flow */
 	bool quiet;                  /* no MHD error log on stderr */
+	const char *request_log;     /* append one JSON line per HTTP request; NULL = none */
+	uint32_t ws_gap_every;       /* skip a market stream sequence every N messages; 0 = off */
+	uint32_t ws_drop_every_s;    /* close every stream every S seconds; 0 = off */
+	uint32_t ws_keepalive_ms;    /* stream keep-alive period; default 5000 */
 };
 
 /* Counters since start. */
@@ -106,6 +114,7 @@ struct ig_sim_stats {
 	uint64_t user_orders;        /* orders accepted for the user */
 	uint64_t user_trades;        /* the user's fills */
 	uint64_t trades;             /* all trades in the book */
+	uint64_t ws_connections;     /* websocket upgrades accepted */
 };
 
 struct ig_sim_server;

@@ -52,8 +52,21 @@ static void usage(FILE *out)
 		"  --timeout-after-accept P    hold a fraction P of accepted orders' answers\n"
 		"  --accept-delay-ms N         ... for this long (default 15000)\n"
 		"  --flow-ms N                 synthetic order flow period (default 50; 0 = off)\n"
+		"  --request-log FILE          append one JSON line per HTTP request:\n"
+		"                              {\"method\",\"path\",\"status\",\"ms\"}\n"
+		"  --ws-gap-every N            market stream fault: skip one sequence number every\n"
+		"                              N market messages (0 = off)\n"
+		"  --ws-drop-every-s S         stream fault: close every stream every S seconds\n"
+		"                              (close code 1001; 0 = off)\n"
+		"  --ws-keepalive-ms N         stream keep-alive (\"\") period (default 5000)\n"
 		"  --allow-remote              allow a non-loopback --listen address\n"
 		"  --quiet                     no libmicrohttpd error log\n"
+		"\n"
+		"Streams (Luno's Streaming API, websockets on the same host:port as REST):\n"
+		"  GET /api/1/stream/PAIR    the market: snapshot, then one message per book change\n"
+		"  GET /api/1/userstream     the user's order_status, order_fill, balance_update\n"
+		"  The first client message is {\"api_key_id\": ..., \"api_key_secret\": ...};\n"
+		"  wrong credentials close the stream with 1008 (policy violation).\n"
 		"\n"
 		"Besides Luno's API, one control for tests and demos (authenticated):\n"
 		"  POST /sim/take side=SELL|BUY volume=DEC   the synthetic taker trades that much now\n"
@@ -196,6 +209,18 @@ int ig_exchange_sim_main(int argc, char **argv)
 				cfg.maker_fee_bps = (int64_t)u;
 			else
 				cfg.taker_fee_bps = (int64_t)u;
+		} else if (strcmp(o, "--request-log") == 0) {
+			cfg.request_log = v;
+		} else if (strcmp(o, "--ws-gap-every") == 0 || strcmp(o, "--ws-drop-every-s") == 0 ||
+			   strcmp(o, "--ws-keepalive-ms") == 0) {
+			if (!parse_u64(v, 3600000, &u) || (o[5] == 'k' && u == 0))
+				return bad_value(o, v);
+			if (o[5] == 'g')
+				cfg.ws_gap_every = (uint32_t)u;
+			else if (o[5] == 'd')
+				cfg.ws_drop_every_s = (uint32_t)u;
+			else
+				cfg.ws_keepalive_ms = (uint32_t)u;
 		} else if (strcmp(o, "--rate-limit") == 0) {
 			if (!parse_u64(v, 1000000, &u))
 				return bad_value(o, v);

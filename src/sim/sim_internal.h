@@ -6,7 +6,10 @@
  *               listener, order entry, and every endpoint's answer
  *   flow.c      the seeded synthetic order flow
  *   state.c     the --state JSON
- *   server.c    libmicrohttpd glue, auth, rate limit, faults, start/stop
+ *   server.c    libmicrohttpd glue, auth, rate limit, faults, start/stop,
+ *               --request-log
+ *   stream.c    the websocket streams (market and user) on the REST port
+ *   ws.c        RFC 6455 framing
  *
  * Everything below `mu` is guarded by it. The user's records are kept for
  * the server's lifetime (the state file lists them all); the synthetic
@@ -24,6 +27,8 @@
 #include "sim/sim.h"
 
 struct json_t;
+struct MHD_Connection;
+struct ig__sim_hub;
 
 #define IG__SIM_ACCT_FEE 0
 #define IG__SIM_ACCT_USER 1
@@ -157,6 +162,14 @@ struct ig_sim_server {
 	bool flow_started;
 	struct MHD_Daemon *mhd;
 	uint16_t port;
+
+	/* The websocket streams (stream.c): its exchange-side fields are
+	 * guarded by mu, the rest by its own mutexes. NULL until started. */
+	struct ig__sim_hub *hub;
+
+	/* --request-log: one JSON line per HTTP request, under log_mu. */
+	pthread_mutex_t log_mu;
+	void *request_log;          /* FILE *, NULL = none */
 };
 
 /* exchange.c */
@@ -183,6 +196,39 @@ void ig__sim_flow_tick(struct ig_sim_server *s);
  * buys about qty). Returns 0, IG_EINVAL or IG_ERANGE. Caller holds the
  * state mutex. */
 int ig__sim_flow_take(struct ig_sim_server *s, enum ig_book_side side, int64_t qty);
+
+/* stream.c. The book calls below replace ig_book_place/ig_book_cancel
+ * everywhere in the exchange, so that every book change reaches the market
+ * stream (callers hold mu). */
+int ig__sim_book_place(struct ig_sim_server *s, const struct ig_book_req *req,
+		       struct ig_book_result *res);
+int ig__sim_book_cancel(struct ig_sim_server *s, uint64_t order_id, int64_t *leaves);
+/* Book listener hooks (callers hold mu): a trade; a resting order removed
+ * by self-trade prevention. */
+void ig__sim_stream_trade(struct ig_sim_server *s, const struct ig_book_trade *t);
+void ig__sim_stream_removed(struct ig_sim_server *s, uint64_t order_id);
+/* The user stream (callers hold mu): a fill or a completion of the user's
+ * order o is buffered; ig__sim_stream_user_flush sends, in order, the
+ * creation status of placed (if not NULL), the buffered messages,
+ * placed's completion if it is complete, and a balance_update per changed
+ * asset. ig__sim_book_place flushes itself for orders of the synthetic
+ * accounts; the user's order entry flushes once its record is final. */
+void ig__sim_stream_user_fill(struct ig_sim_server *s, const struct ig__sim_order *o,
+			      const struct ig__sim_trade *t);
+void ig__sim_stream_user_status(struct ig_sim_server *s, const struct ig__sim_order *o);
+void ig__sim_stream_user_flush(struct ig_sim_server *s, const struct ig__sim_order *placed);
+/* Answers a request for /api/1/stream/<PAIR> or /api/1/userstream: 101
+ * and a client thread, or an error reply. *status is the HTTP status.
+ * Returns MHD's result (MHD_YES / MHD_NO). Takes mu itself. */
+int ig__sim_stream_upgrade(struct ig_sim_server *s, struct MHD_Connection *conn,
+			   const char *method, const char *url, unsigned *status);
+/* Start (after the exchange is built; the drop-fault thread if
+ * configured), stop (closes every stream, waits for their threads; call
+ * before MHD_stop_daemon) and free (after it). Start returns 0, IG_ENOMEM
+ * or IG_ETHREAD. */
+int ig__sim_hub_start(struct ig_sim_server *s);
+void ig__sim_hub_stop(struct ig_sim_server *s);
+void ig__sim_hub_free(struct ig_sim_server *s);
 
 /* state.c (callers hold mu); the caller frees with json_decref */
 struct json_t *ig__sim_state_json(struct ig_sim_server *s);
