@@ -826,7 +826,7 @@ const struct ig_store_ops ig_store_pg_ops = {
 #define IG__PG_TEXTOID 25u
 
 int ig_store_pg_select(const char *target, const char *sql, int nparams,
-                       const char *const *params, const unsigned char *is_int,
+                       const char *const *params, const unsigned char *is_int, int timeout_ms,
                        ig_store_row_fn fn, void *ctx, char *err, size_t errlen)
 {
 	Oid types[IG__PG_MAX_PARAMS];
@@ -843,7 +843,20 @@ int ig_store_pg_select(const char *target, const char *sql, int nparams,
 		return IG_EINVAL;
 	for (int i = 0; i < nparams; i++)
 		types[i] = is_int != NULL && is_int[i] ? IG__PG_INT8OID : IG__PG_TEXTOID;
-	c = PQconnectdb(target);
+	if (timeout_ms > 0) {
+		/* The connection string's own connect_timeout, expanded after
+		 * this one, wins. */
+		static const char *const kw[] = { "connect_timeout", "dbname", NULL };
+		char secs[16];
+		const char *val[3];
+		snprintf(secs, sizeof(secs), "%d", timeout_ms < 2000 ? 2 : (timeout_ms + 999) / 1000);
+		val[0] = secs;
+		val[1] = target;
+		val[2] = NULL;
+		c = PQconnectdbParams(kw, val, 1);
+	} else {
+		c = PQconnectdb(target);
+	}
 	if (c == NULL) {
 		ig__pg_err(err, errlen, "postgres: out of memory", NULL, NULL);
 		return IG_ENOMEM;
@@ -857,6 +870,11 @@ int ig_store_pg_select(const char *target, const char *sql, int nparams,
 	rc = ig__pg_exec(c, "SET client_encoding = 'UTF8'", "postgres: set encoding", err, errlen);
 	if (rc == 0)
 		rc = ig__pg_exec(c, "BEGIN TRANSACTION READ ONLY", "postgres: begin", err, errlen);
+	if (rc == 0 && timeout_ms > 0) {
+		char set[64];
+		snprintf(set, sizeof(set), "SET LOCAL statement_timeout = %d", timeout_ms);
+		rc = ig__pg_exec(c, set, "postgres: statement_timeout", err, errlen);
+	}
 	if (rc != 0)
 		goto out;
 	r = PQexec(c, "SELECT max(version) FROM schema_version");
