@@ -7,9 +7,12 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "feed/feed.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 #include "oms/oms.h"
+#include "store/query.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -361,6 +364,7 @@ char *ig_api_metrics_page(const struct ig_api_metrics_src *src, const struct ig_
 	return b.p;
 }
 
+
 /* ------------------------------------------------------------- server */
 
 struct ig_api {
@@ -702,6 +706,141 @@ static enum MHD_Result control(struct ig_api *api, struct MHD_Connection *c,
 	return reply_json(c, code, json_pack("{s:s, s:I}", "error", msg, "id", (json_int_t)id));
 }
 
+/* ------------------------------------------------------------ history */
+
+#define HISTORY_PREFIX "/api/v1/history/"
+
+/* True if url is under /api/v1/history/. */
+static bool is_history_path(const char *url)
+{
+	return strncmp(url, HISTORY_PREFIX, sizeof(HISTORY_PREFIX) - 1) == 0;
+}
+
+/* A name argument: 1..IG_STORE_NAME_MAX-1 printable ASCII bytes. */
+static bool name_ok(const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n >= IG_STORE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] < 0x21 || v[i] > 0x7e)
+			return false;
+	return true;
+}
+
+int ig_api_history_params(const char *url, const char *(*get)(void *ctx, const char *name),
+			  void *ctx, struct ig_api_history_req *out, char *err, size_t errlen)
+{
+	static const char *const names[] = { "orders", "fills", "pnl", "sessions" };
+	const char *name = url + sizeof(HISTORY_PREFIX) - 1, *v;
+
+	memset(out, 0, sizeof(*out));
+	if (!is_history_path(url))
+		return 404;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			out->what = names[i];
+	if (out->what == NULL)
+		return 404;
+	out->from_ns = INT64_MIN;
+	out->to_ns = INT64_MAX;
+	out->limit = IG_API_HISTORY_LIMIT;
+	if ((v = get(ctx, "strategy")) != NULL && v[0] != '\0') {
+		if (!name_ok(v)) {
+			snprintf(err, errlen, "strategy: 1 to %d printable characters",
+				 IG_STORE_NAME_MAX - 1);
+			return 400;
+		}
+		out->strategy = v;
+	}
+	if ((v = get(ctx, "daemon")) != NULL && v[0] != '\0') {
+		if (!name_ok(v)) {
+			snprintf(err, errlen, "daemon: 1 to %d printable characters",
+				 IG_STORE_NAME_MAX - 1);
+			return 400;
+		}
+		out->daemon = v;
+	}
+	if ((v = get(ctx, "from")) != NULL && v[0] != '\0' &&
+	    ig_feed_parse_iso8601(v, strlen(v), &out->from_ns) != 0) {
+		snprintf(err, errlen, "from: not an ISO 8601 date or date-time (UTC), e.g. 2024-01-31 "
+				      "or 2024-01-31T09:30:00Z");
+		return 400;
+	}
+	if ((v = get(ctx, "to")) != NULL && v[0] != '\0' &&
+	    ig_feed_parse_iso8601(v, strlen(v), &out->to_ns) != 0) {
+		snprintf(err, errlen, "to: not an ISO 8601 date or date-time (UTC), e.g. 2024-01-31 "
+				      "or 2024-01-31T09:30:00Z");
+		return 400;
+	}
+	if ((v = get(ctx, "limit")) != NULL && v[0] != '\0') {
+		char *end = NULL;
+		long long n = strtoll(v, &end, 10);
+		if (end == v || *end != '\0' || v[0] == '+' || v[0] == ' ' || n < 1 ||
+		    n > IG_API_HISTORY_LIMIT_MAX) {
+			snprintf(err, errlen, "limit: an integer from 1 to %d", IG_API_HISTORY_LIMIT_MAX);
+			return 400;
+		}
+		out->limit = (size_t)n;
+	}
+	return 200;
+}
+
+/* ig_api_history_params's argument reader for a connection. */
+static const char *get_arg(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* GET /api/v1/history/NAME: the store's rows (store/query.h), on the API
+ * thread, bounded by IG_API_HISTORY_TIMEOUT_MS; no stage is touched. */
+static enum MHD_Result history(struct ig_api *api, struct MHD_Connection *c, const char *url)
+{
+	struct ig_api_history_req hr;
+	struct ig_store_query q;
+	char err[512];
+	json_t *rows = NULL;
+	bool truncated = false;
+	int code, rc;
+
+	err[0] = '\0';
+	code = ig_api_history_params(url, get_arg, c, &hr, err, sizeof(err));
+	if (code == 404)
+		return reply_const(c, 404, "{\"error\":\"not found: /api/v1/history/ has orders, "
+					   "fills, pnl and sessions\"}");
+	if (code != 200)
+		return reply_json(c, 400, json_pack("{s:s}", "error", err));
+	if ((api->extra.store_kind != IG_STORE_SQLITE && api->extra.store_kind != IG_STORE_POSTGRES) ||
+	    api->extra.store_target == NULL)
+		return reply_const(c, 404, "{\"error\":\"the history store is off on this daemon "
+					   "(store.kind)\"}");
+	memset(&q, 0, sizeof(q));
+	q.kind = api->extra.store_kind;
+	q.target = api->extra.store_target;
+	q.what = hr.what;
+	q.strategy = hr.strategy;
+	q.daemon = hr.daemon != NULL ? hr.daemon : api->extra.store_daemon;
+	q.from_ns = hr.from_ns;
+	q.to_ns = hr.to_ns;
+	q.limit = hr.limit;
+	q.timeout_ms = IG_API_HISTORY_TIMEOUT_MS;
+	rc = ig_store_query_run(&q, &rows, &truncated, err, sizeof(err));
+	if (rc == IG_ENOMEM)
+		return reply_const(c, 500, "{\"error\":\"out of memory\"}");
+	if (rc != 0) {
+		/* err holds no password (store.h) */
+		char msg[640];
+		snprintf(msg, sizeof(msg), "the history store cannot be read: %s", err);
+		ig_log_warn("api: %s", msg);
+		return reply_json(c, 503, json_pack("{s:s}", "error", msg));
+	}
+	return reply_json(c, 200,
+			  json_pack("{s:s, s:s?, s:s?, s:I, s:b, s:o}", "query", hr.what, "daemon_id",
+				    q.daemon, "strategy", q.strategy, "limit", (json_int_t)hr.limit,
+				    "truncated", truncated, "rows", rows));
+}
+
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -761,7 +900,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	known = strcmp(url, "/healthz") == 0 || strcmp(url, "/api/v1/status") == 0 ||
 		strcmp(url, "/metrics") == 0 || strcmp(url, "/api/v1/risk") == 0 ||
-		strcmp(url, "/api/v1/config") == 0 ||
+		strcmp(url, "/api/v1/config") == 0 || is_history_path(url) ||
 		(events_of(api) != NULL && ig_events_is_path(url));
 	route = ig_api_control_route(method, url, &rt);
 	if (route == 405 || (route == 0 && known && strcmp(method, "GET") != 0 &&
@@ -821,6 +960,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply_const(c, 404, "{\"error\":\"not found\"}");
 	if (events_of(api) != NULL && ig_events_is_path(url))
 		return (enum MHD_Result)ig_events_serve(events_of(api), c, url, method);
+	if (is_history_path(url))
+		return history(api, c, url);
 	return serve(api, c, url);
 }
 

@@ -1,6 +1,7 @@
 /*
  * api.h - the HTTP status API: /healthz, /api/v1/status, /api/v1/risk,
- * /api/v1/config, /metrics and the
+ * /api/v1/config, /metrics, /api/v1/history/... (the history store, read
+ * on the API thread through store/query.h, bounded in time) and the
  * operator controls (docs/api.md), served by libmicrohttpd on the API's own thread.
  *
  * Design
@@ -58,6 +59,9 @@
 #define IG_API_HEADER_TIMEOUT_S 2         /* idle timeout before that (a new or half-sent request) */
 #define IG_API_CTL_WAIT_MS 2000           /* longest wait for a control's outcome (504) */
 #define IG_API_BODY_MAX 4096              /* bytes of a request body (the params control) */
+#define IG_API_HISTORY_LIMIT 500          /* /api/v1/history/...: rows when no limit= */
+#define IG_API_HISTORY_LIMIT_MAX 5000     /* the largest limit= */
+#define IG_API_HISTORY_TIMEOUT_MS 2000    /* a history query's bound (store/query.h) */
 
 /* How the API reaches the operator controls (docs/api.md "Operator
  * controls"): functions the engine supplies, so the API names no stage.
@@ -123,6 +127,14 @@ struct ig_api_extra {
 	 * on the API thread. */
 	uint64_t (*backpressure)(void *ctx);
 	void *backpressure_ctx;
+	/* The history store, for /api/v1/history/{orders,fills,pnl,sessions}:
+	 * store_kind IG_STORE_SQLITE or IG_STORE_POSTGRES (anything else: the
+	 * store is off, 404), store_target the SQLite path or the PostgreSQL
+	 * connection string (never shown), store_daemon the daemon_id asked
+	 * for when the request names none. */
+	int store_kind;
+	const char *store_target;
+	const char *store_daemon;
 };
 
 struct ig_api;
@@ -201,6 +213,25 @@ json_t *ig_api_status_json(const struct ig_snapshot *snap, const struct ig_api_i
  * malloc'd (caller frees), its length in *len; NULL if out of memory. */
 char *ig_api_metrics_text(const struct ig_snapshot *snap, const struct ig_snap_latency *lat,
 			  const struct ig_api_info *info, size_t *len);
+
+/* A /api/v1/history/NAME request, parsed (ig_api_history_params). */
+struct ig_api_history_req {
+	const char *what;     /* "orders", "fills", "pnl", "sessions" (static) */
+	const char *strategy; /* NULL: every strategy; else the argument (the caller's) */
+	const char *daemon;   /* NULL: the daemon's own */
+	int64_t from_ns, to_ns;
+	size_t limit;
+};
+
+/* Parses url (a path under /api/v1/history/) and its arguments (get(ctx,
+ * NAME) returns an argument's value or NULL; an empty value is no value):
+ * strategy, daemon (1..63 bytes), from, to (what `ingenium history`
+ * accepts: an ISO 8601 date or UTC date-time), limit (1..
+ * IG_API_HISTORY_LIMIT_MAX, default IG_API_HISTORY_LIMIT). Returns 200
+ * with *out filled, 404 (no such query) or 400 with err naming the
+ * argument. Pure. */
+int ig_api_history_params(const char *url, const char *(*get)(void *ctx, const char *name),
+			  void *ctx, struct ig_api_history_req *out, char *err, size_t errlen);
 
 /* -------------------------------------------- risk, config, venue (docs.c) */
 

@@ -255,6 +255,14 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 	/* The config is never written after load (config.h), so the API
 	 * thread may read it for /api/v1/config. */
 	extra.cfg = e->cfg;
+	/* The history store the recorder writes (start_store checked it), read
+	 * back by /api/v1/history/... on the API thread with its own
+	 * read-only connection per request. */
+	extra.store_kind = ig_config_store_kind(e->cfg, e->opts.store_default);
+	extra.store_target = extra.store_kind == IG_STORE_POSTGRES ? getenv(e->cfg->store.url_env)
+				: extra.store_kind == IG_STORE_SQLITE ? e->cfg->store.path
+								      : NULL;
+	extra.store_daemon = e->cfg->store.daemon_id;
 	extra.journal = e->jrnl_pub;
 	extra.backpressure = api_backpressure;
 	extra.backpressure_ctx = e;

@@ -128,15 +128,17 @@ extern const struct ig_store_ops ig_store_pg_ops;
 typedef int (*ig_store_row_fn)(void *ctx, const char *const *cells, int ncols);
 
 /* Runs one SELECT on the PostgreSQL store at target (a libpq connection
- * string) in a read-only transaction, for `ingenium history`: params
+ * string) in a read-only transaction, for the history queries (query.h): params
  * $1..$nparams as text (NULL: SQL NULL), typed bigint where is_int[i],
  * else text; each row goes to fn. The store must exist and be no newer
- * than this binary (nothing is created or migrated). Returns 0,
+ * than this binary (nothing is created or migrated). timeout_ms > 0
+ * bounds the time: connect_timeout (whole seconds, at least 2) and the
+ * statement's statement_timeout; 0: libpq's defaults. Returns 0,
  * IG_EINVAL, IG_ENOMEM, IG_EIO (connection or SQL failure) or IG_ESTATE
  * (not a store, or a newer one), with err set and never holding the
  * password. */
 int ig_store_pg_select(const char *target, const char *sql, int nparams,
-                       const char *const *params, const unsigned char *is_int,
+                       const char *const *params, const unsigned char *is_int, int timeout_ms,
                        ig_store_row_fn fn, void *ctx, char *err, size_t errlen);
 
 /* The highest run_epoch of daemon_id's sessions in the PostgreSQL store at

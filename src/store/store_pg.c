@@ -388,21 +388,25 @@ static int ig__pg_exec(PGconn *c, const char *sql, const char *what, char *err,
 
 /* ---- open / migrate -------------------------------------------------- */
 
-/* Connects to target with bounds, so a hung or unreachable server never
+/* Connects to target (connect_timeout_s > 0: that connect timeout, else
+ * IG__PG_CONNECT_TIMEOUT_S) with bounds, so a hung or unreachable server never
  * holds the recorder's thread, the daemon's start or stop, or a query for
  * long: connect and TCP timeouts, keepalives, and server-side
  * lock_timeout / statement_timeout. The connection string's own values,
  * expanded after these, win. Returns the connection (check PQstatus; NULL
  * only when out of memory); the caller PQfinish()es it. */
-static PGconn *ig__pg_connect(const char *target)
+static PGconn *ig__pg_connect(const char *target, int connect_timeout_s)
 {
 	static const char *const kw[] = { "connect_timeout", "tcp_user_timeout",
 					   "keepalives_idle", "keepalives_interval",
 					   "keepalives_count", "options", "dbname", NULL };
-	const char *const val[] = { IG__PG_CONNECT_TIMEOUT_S, "15000", "10", "5", "3",
+	char secs[16];
+	const char *const val[] = { connect_timeout_s > 0 ? secs : IG__PG_CONNECT_TIMEOUT_S,
+				    "15000", "10", "5", "3",
 				    "-c lock_timeout=" IG__PG_LOCK_TIMEOUT_MS
 				    " -c statement_timeout=" IG__PG_STATEMENT_TIMEOUT_MS,
 				    target, NULL };
+	snprintf(secs, sizeof(secs), "%d", connect_timeout_s);
 	return PQconnectdbParams(kw, val, 1);
 }
 
@@ -486,7 +490,7 @@ static int ig__pg_open(void **h, const char *target, char *err, size_t errlen)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return IG_ENOMEM;
-	s->conn = ig__pg_connect(target);
+	s->conn = ig__pg_connect(target, 0);
 	if (s->conn == NULL) {
 		free(s);
 		ig__pg_err(err, errlen, "postgres: out of memory", NULL, NULL);
@@ -838,7 +842,7 @@ const struct ig_store_ops ig_store_pg_ops = {
 #define IG__PG_TEXTOID 25u
 
 int ig_store_pg_select(const char *target, const char *sql, int nparams,
-                       const char *const *params, const unsigned char *is_int,
+                       const char *const *params, const unsigned char *is_int, int timeout_ms,
                        ig_store_row_fn fn, void *ctx, char *err, size_t errlen)
 {
 	Oid types[IG__PG_MAX_PARAMS];
@@ -855,7 +859,10 @@ int ig_store_pg_select(const char *target, const char *sql, int nparams,
 		return IG_EINVAL;
 	for (int i = 0; i < nparams; i++)
 		types[i] = is_int != NULL && is_int[i] ? IG__PG_INT8OID : IG__PG_TEXTOID;
-	c = ig__pg_connect(target);
+	/* A caller's time bound (the API's) shortens the connect too; the
+	 * connection string's own connect_timeout still wins. */
+	c = ig__pg_connect(target, timeout_ms > 0 ? (timeout_ms < 2000 ? 2 : (timeout_ms + 999) / 1000)
+						  : 0);
 	if (c == NULL) {
 		ig__pg_err(err, errlen, "postgres: out of memory", NULL, NULL);
 		return IG_ENOMEM;
@@ -869,6 +876,11 @@ int ig_store_pg_select(const char *target, const char *sql, int nparams,
 	rc = ig__pg_exec(c, "SET client_encoding = 'UTF8'", "postgres: set encoding", err, errlen);
 	if (rc == 0)
 		rc = ig__pg_exec(c, "BEGIN TRANSACTION READ ONLY", "postgres: begin", err, errlen);
+	if (rc == 0 && timeout_ms > 0) {
+		char set[64];
+		snprintf(set, sizeof(set), "SET LOCAL statement_timeout = %d", timeout_ms);
+		rc = ig__pg_exec(c, set, "postgres: statement_timeout", err, errlen);
+	}
 	if (rc != 0)
 		goto out;
 	r = PQexec(c, "SELECT max(version) FROM schema_version");
@@ -939,7 +951,7 @@ int ig_store_pg_last_epoch(const char *target, const char *daemon_id, uint32_t *
 	const char *params[1] = { daemon_id };
 	int rc = ig_store_pg_select(target, "SELECT max(run_epoch)::text FROM sessions"
 	                                    " WHERE daemon_id = $1",
-	                            1, params, NULL, ig__pg_epoch_row, &e, err, errlen);
+	                            1, params, NULL, 0, ig__pg_epoch_row, &e, err, errlen);
 
 	if (rc != 0)
 		return rc;

@@ -1069,11 +1069,85 @@ static void test_threads_block_signals(void **state)
 	ig_snap_pub_destroy(pub);
 }
 
+/* Arguments of one history request for ig_api_history_params: "k=v"
+ * strings, NULL ended. */
+static const char *hist_arg(void *ctx, const char *name)
+{
+	const char *const *kv = ctx;
+	size_t n = strlen(name);
+	for (; *kv != NULL; kv++)
+		if (strncmp(*kv, name, n) == 0 && (*kv)[n] == '=')
+			return *kv + n + 1;
+	return NULL;
+}
+
+/* ig_api_history_params: the query names, the defaults, each argument's
+ * bounds and a 400 that names it. */
+static void test_history_params(void **state)
+{
+	struct ig_api_history_req r;
+	char err[256];
+	const char *none[] = { NULL };
+	const char *full[] = { "strategy=sma_fast", "daemon=d2", "from=2017-09-04",
+			       "to=2017-09-04T12:00:00Z", "limit=5000", NULL };
+	const char *empty[] = { "strategy=", "from=", "to=", "limit=", NULL };
+	static const struct {
+		const char *arg, *name;
+	} bad[] = {
+		{ "limit=0", "limit" },	       { "limit=5001", "limit" }, { "limit=-1", "limit" },
+		{ "limit=12x", "limit" },      { "limit=+5", "limit" },	  { "from=today", "from" },
+		{ "to=2017-02-30x", "to" },    { "strategy=a b", "strategy" },
+		{ "daemon=\x01", "daemon" },
+	};
+
+	(void)state;
+	assert_int_equal(ig_api_history_params("/api/v1/history/equity", hist_arg, none, &r, err,
+					       sizeof(err)),
+			 404);
+	assert_int_equal(ig_api_history_params("/api/v1/history/", hist_arg, none, &r, err,
+					       sizeof(err)),
+			 404);
+	assert_int_equal(ig_api_history_params("/api/v1/history/fills/x", hist_arg, none, &r, err,
+					       sizeof(err)),
+			 404);
+	assert_int_equal(ig_api_history_params("/api/v1/history/pnl", hist_arg, none, &r, err,
+					       sizeof(err)),
+			 200);
+	assert_string_equal(r.what, "pnl");
+	assert_null(r.strategy);
+	assert_null(r.daemon);
+	assert_true(r.from_ns == INT64_MIN && r.to_ns == INT64_MAX);
+	assert_int_equal(r.limit, IG_API_HISTORY_LIMIT);
+	assert_int_equal(ig_api_history_params("/api/v1/history/fills", hist_arg, empty, &r, err,
+					       sizeof(err)),
+			 200);
+	assert_null(r.strategy);
+	assert_int_equal(r.limit, IG_API_HISTORY_LIMIT);
+	assert_int_equal(ig_api_history_params("/api/v1/history/orders", hist_arg, full, &r, err,
+					       sizeof(err)),
+			 200);
+	assert_string_equal(r.what, "orders");
+	assert_string_equal(r.strategy, "sma_fast");
+	assert_string_equal(r.daemon, "d2");
+	assert_int_equal(r.from_ns, INT64_C(1504483200000000000));
+	assert_int_equal(r.to_ns, INT64_C(1504526400000000000));
+	assert_int_equal(r.limit, 5000);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *kv[] = { bad[i].arg, NULL };
+		err[0] = '\0';
+		assert_int_equal(ig_api_history_params("/api/v1/history/fills", hist_arg, kv, &r, err,
+						       sizeof(err)),
+				 400);
+		assert_int_equal(strncmp(err, bad[i].name, strlen(bad[i].name)), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		/* First: before other tests start threads of their own. */
 		cmocka_unit_test(test_threads_block_signals),
+		cmocka_unit_test(test_history_params),
 		cmocka_unit_test(test_snapshot_publish_read),
 		cmocka_unit_test(test_snapshot_pool_exhausted_skips),
 		cmocka_unit_test(test_snapshot_grace_period),

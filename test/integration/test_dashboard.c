@@ -19,6 +19,10 @@
  * (probed with libcurl first: endpoints of issue 13 built elsewhere), so
  * the page's polite degradation is what is tested there.
  *
+ * The History page (#history) over a finished run's store: its pnl table
+ * equals /api/v1/history/pnl, the fills tab holds the run's fills, the
+ * strategy filter and the date range narrow them (test_dashboard_history).
+ *
  * Also the static files' headers and path handling over plain HTTP.
  * Every wait is bounded; chromium and the daemon are killed in teardown.
  */
@@ -476,6 +480,31 @@ static void cdp_stop(void)
 	cdp_errors = NULL;
 }
 
+/* Starts chromium, opens a blank page and attaches to it (cdp_session),
+ * with the runtime, the log and page events on (the error collector). */
+static void cdp_open(void)
+{
+	json_t *res;
+
+	cdp_start();
+	res = cdp_call("Target.createTarget", json_pack("{s:s}", "url", "about:blank"), false);
+	{
+		const char *tid = json_string_value(json_object_get(res, "targetId"));
+		json_t *att;
+		assert_non_null(tid);
+		att = cdp_call("Target.attachToTarget",
+			       json_pack("{s:s, s:b}", "targetId", tid, "flatten", 1), false);
+		snprintf(cdp_session, sizeof(cdp_session), "%s",
+			 json_string_value(json_object_get(att, "sessionId")));
+		json_decref(att);
+	}
+	json_decref(res);
+	assert_true(cdp_session[0] != '\0');
+	json_decref(cdp_call("Runtime.enable", NULL, true));
+	json_decref(cdp_call("Log.enable", NULL, true));
+	json_decref(cdp_call("Page.enable", NULL, true));
+}
+
 static int dash_teardown(void **state)
 {
 	cdp_stop();
@@ -572,23 +601,7 @@ static void test_dashboard_browser(void **state)
 	if (cdp_ntolerated > 0 && strcmp(cdp_tolerated[0], "/api/v1/orders") == 0)
 		snprintf(cdp_tolerated[cdp_ntolerated++], sizeof(cdp_tolerated[0]), "/api/v1/events");
 
-	cdp_start();
-	res = cdp_call("Target.createTarget", json_pack("{s:s}", "url", "about:blank"), false);
-	{
-		const char *tid = json_string_value(json_object_get(res, "targetId"));
-		json_t *att;
-		assert_non_null(tid);
-		att = cdp_call("Target.attachToTarget",
-			       json_pack("{s:s, s:b}", "targetId", tid, "flatten", 1), false);
-		snprintf(cdp_session, sizeof(cdp_session), "%s",
-			 json_string_value(json_object_get(att, "sessionId")));
-		json_decref(att);
-	}
-	json_decref(res);
-	assert_true(cdp_session[0] != '\0');
-	json_decref(cdp_call("Runtime.enable", NULL, true));
-	json_decref(cdp_call("Log.enable", NULL, true));
-	json_decref(cdp_call("Page.enable", NULL, true));
+	cdp_open();
 	/* The collector sees errors: a console.error and an uncaught
 	 * exception on the blank page are both caught, then forgotten. */
 	json_decref(cdp_eval("console.error('ig-probe'); "
@@ -774,11 +787,147 @@ static void test_dashboard_browser(void **state)
 	}
 }
 
+/* The History page (#history) over a finished run's store (the daemon
+ * lingers after the run with its SQLite store in the test's directory):
+ * the pnl table's rows equal /api/v1/history/pnl's, cell by cell; the
+ * fills tab lists every fill of the run (the summary's count); the
+ * strategy filter and the date range narrow the rows as the endpoint
+ * does; no page error. */
+static void test_dashboard_history(void **state)
+{
+	static struct reply r;
+	static const char *const pnl_cols[] = { "day", "strategy", "realized", "fees",
+						"net", "trades", "end_position" };
+	uint16_t port = it_free_port();
+	char out[300], setl[80], setp[340], db[300], sum[300], url[200], expr[600], day[16];
+	json_t *rows, *page, *res, *strats;
+	int64_t fills, slow_fills;
+	size_t i, nday = 0;
+	json_t *row;
+
+	(void)state;
+	snprintf(out, sizeof(out), "%s/hist-run.out", it_tmpdir);
+	snprintf(db, sizeof(db), "%s/dash-hist.sqlite", it_tmpdir);
+	snprintf(sum, sizeof(sum), "%s/dash-hist.json", it_tmpdir);
+	snprintf(setl, sizeof(setl), "api.listen=127.0.0.1:%u", port);
+	snprintf(setp, sizeof(setp), "store.path=%s", db);
+	setenv("INGENIUM_API_TOKEN", TOKEN, 1);
+	{
+		const char *argv[] = { it_bin, "run", "-c", "config/ingenium.yaml", "--set", setl,
+				       "--set", setp, "--summary-json", sum, "--linger", NULL };
+		it_run_pid = it_spawn(argv, out, false);
+	}
+	unsetenv("INGENIUM_API_TOKEN");
+	assert_true(it_run_pid > 0);
+	for (int k = 0; k < 3000 && it_count(out, "the run is over") == 0; k++)
+		it_msleep(20);
+	assert_int_equal(it_count(out, "the run is over"), 1);
+	it_json[0] = json_load_file(sum, 0, NULL);
+	assert_non_null(it_json[0]);
+	fills = it_sum_strategies(it_json[0], "fills");
+	strats = json_object_get(it_json[0], "strategies");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(strats, 1), "name")),
+			    "sma_slow");
+	slow_fills = json_integer_value(json_object_get(json_array_get(strats, 1), "fills"));
+	assert_true(fills > 0 && fills < 1000 && slow_fills > 0 && slow_fills < fills);
+
+	/* The endpoint's pnl rows, asked as the page asks. */
+	assert_int_equal(http_get(port, "/api/v1/history/pnl?limit=1000", true, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	it_json[1] = json_loads(r.body, 0, NULL);
+	rows = json_object_get(it_json[1], "rows");
+	assert_true(json_array_size(rows) > 1);
+
+	cdp_open();
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/?token=%s#history", port, TOKEN);
+	res = cdp_call("Page.navigate", json_pack("{s:s}", "url", url), true);
+	assert_null(json_object_get(res, "errorText"));
+	json_decref(res);
+	assert_true(cdp_wait_true("document.readyState === 'complete' && "
+				  "!document.getElementById('page-history').hidden && "
+				  "document.getElementById('hist-table').getAttribute('data-kind') === 'pnl' && "
+				  "document.querySelectorAll('#hist-table tbody tr').length > 0",
+				  30000));
+#define PAGE_ROWS                                                                             \
+	"Array.from(document.querySelectorAll('#hist-table tbody tr')).map(function (tr) {"   \
+	" var o = {}; tr.querySelectorAll('td').forEach(function (td) {"                      \
+	" o[td.getAttribute('data-col')] = td.textContent; }); return o; })"
+	page = cdp_eval(PAGE_ROWS);
+	it_json[2] = page;
+	printf("history page: %zu pnl rows, endpoint %zu\n", json_array_size(page),
+	       json_array_size(rows));
+	assert_int_equal(json_array_size(page), json_array_size(rows));
+	json_array_foreach(rows, i, row) {
+		json_t *p = json_array_get(page, i);
+		for (size_t c = 0; c < sizeof(pnl_cols) / sizeof(pnl_cols[0]); c++) {
+			const char *want = json_string_value(json_object_get(row, pnl_cols[c]));
+			const char *got = json_string_value(json_object_get(p, pnl_cols[c]));
+			assert_non_null(want);
+			assert_non_null(got);
+			assert_string_equal(got, want);
+		}
+	}
+
+	/* The fills tab: every fill of the run. */
+	json_decref(cdp_eval("document.querySelector('.htab[data-kind=fills]').click()"));
+	snprintf(expr, sizeof(expr),
+		 "document.getElementById('hist-table').getAttribute('data-kind') === 'fills' && "
+		 "document.querySelectorAll('#hist-table tbody tr').length === %lld",
+		 (long long)fills);
+	assert_true(cdp_wait_true(expr, 20000));
+
+	/* The strategy filter (its options come from the status). */
+	assert_true(cdp_wait_true("document.querySelectorAll('#hist-strategy option').length === 4",
+				  10000));
+	json_decref(cdp_eval("var s = document.getElementById('hist-strategy'); s.value = 'sma_slow';"
+			     " s.dispatchEvent(new Event('change')); 1"));
+	snprintf(expr, sizeof(expr),
+		 "document.querySelectorAll('#hist-table tbody tr').length === %lld && "
+		 "Array.from(document.querySelectorAll('#hist-table td[data-col=strategy]'))"
+		 ".every(function (td) { return td.textContent === 'sma_slow'; })",
+		 (long long)slow_fills);
+	assert_true(cdp_wait_true(expr, 20000));
+
+	/* The date range: one day, every strategy, pnl again. */
+	snprintf(day, sizeof(day), "%s", json_string_value(json_object_get(json_array_get(rows, 1),
+									    "day")));
+	json_array_foreach(rows, i, row)
+		if (strcmp(json_string_value(json_object_get(row, "day")), day) == 0)
+			nday++;
+	snprintf(expr, sizeof(expr),
+		 "document.getElementById('hist-strategy').value = '';"
+		 " document.getElementById('hist-from').value = '%s';"
+		 " document.getElementById('hist-to').value = '%s';"
+		 " document.querySelector('.htab[data-kind=pnl]').click(); 1",
+		 day, day);
+	json_decref(cdp_eval(expr));
+	snprintf(expr, sizeof(expr),
+		 "document.getElementById('hist-table').getAttribute('data-kind') === 'pnl' && "
+		 "document.querySelectorAll('#hist-table tbody tr').length === %zu && "
+		 "Array.from(document.querySelectorAll('#hist-table td[data-col=day]'))"
+		 ".every(function (td) { return td.textContent === '%s'; })",
+		 nday, day);
+	printf("history page: %zu pnl rows on %s\n", nday, day);
+	assert_true(cdp_wait_true(expr, 20000));
+
+	cdp_pump(500);
+	{
+		char *t = json_dumps(cdp_errors, JSON_COMPACT);
+		printf("page errors: %s\n", t);
+		if (json_array_size(cdp_errors) != 0)
+			fail_msg("the page showed %zu error(s): %s", json_array_size(cdp_errors), t);
+		free(t);
+	}
+	cdp_stop(); /* before the daemon: its going away is no page error */
+	assert_int_equal(it_reap(&it_run_pid, SIGINT, 20000), 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_dashboard_static, dash_teardown),
 		cmocka_unit_test_teardown(test_dashboard_browser, dash_teardown),
+		cmocka_unit_test_teardown(test_dashboard_history, dash_teardown),
 	};
 	int rc;
 

@@ -20,6 +20,9 @@
 #include <unistd.h>
 
 #include "../store/pgtest.h"
+#include "config/config.h"
+#include "ingenium/error.h"
+#include "store/query.h"
 
 #define CFG "config/ingenium.yaml"
 #define URL_ENV "IG_IT_PG_URL"
@@ -312,6 +315,52 @@ static void test_history_queries(void **state)
 				free(y);
 			}
 		unsetenv(URL_ENV);
+		/* ig_store_query_run as the API calls it (a limit, a time
+		 * bound): the same rows from either store, the newest kept. */
+		for (size_t w = 0; w < sizeof(whats) / sizeof(whats[0]); w++) {
+			struct ig_store_query q = { .kind = IG_STORE_SQLITE,
+						    .target = db + 7,
+						    .what = whats[w],
+						    .from_ns = INT64_MIN,
+						    .to_ns = INT64_MAX,
+						    .timeout_ms = 2000 };
+			json_t *all = NULL, *sq = NULL, *pg = NULL;
+			bool cut_sq = false, cut_pg = false;
+			size_t n;
+			assert_int_equal(ig_store_query_run(&q, &all, NULL, err, sizeof(err)), 0);
+			n = json_array_size(all);
+			q.limit = 3;
+			assert_int_equal(ig_store_query_run(&q, &sq, &cut_sq, err, sizeof(err)), 0);
+			q.kind = IG_STORE_POSTGRES;
+			q.target = cmp;
+			if (ig_store_query_run(&q, &pg, &cut_pg, err, sizeof(err)) != 0)
+				fail_msg("postgres %s: %s", whats[w], err);
+			printf("  query %s limit 3: %zu of %zu rows (sqlite), %zu (postgres)\n",
+			       whats[w], json_array_size(sq), n, json_array_size(pg));
+			assert_int_equal(json_array_size(sq), n < 3 ? n : 3);
+			assert_true(json_equal(sq, pg));
+			assert_true(cut_sq == (n > 3) && cut_pg == cut_sq);
+			for (size_t i = 0; i < json_array_size(sq); i++)
+				assert_true(json_equal(json_array_get(sq, i),
+						       json_array_get(all, n - json_array_size(sq) + i)));
+			json_decref(all);
+			json_decref(sq);
+			json_decref(pg);
+		}
+		{
+			/* A server that cannot be reached: an error within the
+			 * bound, no password in it. */
+			struct ig_store_query q = { .kind = IG_STORE_POSTGRES,
+						    .target = "postgresql://u:Secret-Pw-1@127.0.0.1:9/x",
+						    .what = "fills",
+						    .from_ns = INT64_MIN,
+						    .to_ns = INT64_MAX,
+						    .timeout_ms = 2000 };
+			json_t *rows = NULL;
+			assert_int_equal(ig_store_query_run(&q, &rows, NULL, err, sizeof(err)), IG_EIO);
+			assert_null(rows);
+			assert_null(strstr(err, "Secret-Pw-1"));
+		}
 	}
 
 	/* Password authentication for one role over TCP (the cluster trusts

@@ -6,14 +6,16 @@
  * orders & fills (/api/v1/orders, /api/v1/fills, then the SSE stream
  * /api/v1/events read with fetch: EventSource cannot send headers), risk
  * (/api/v1/risk), controls (the control endpoints, each confirmed in an
- * in-page dialog). An endpoint that answers 404 shows a message.
+ * in-page dialog), history (/api/v1/history/{pnl,orders,fills}: the
+ * history store, with a strategy filter and a date range). An endpoint
+ * that answers 404 shows a message.
  */
 'use strict';
 
 (function () {
 	var KEY = 'ingenium.token';
 	var POLL_MS = 1000, RISK_MS = 2000, ORDERS_POLL_MS = 2000, EVENTS_RETRY_MS = 3000;
-	var HIST_MAX = 600, LIST_MAX = 200;
+	var HIST_MAX = 600, LIST_MAX = 200, HISTORY_LIMIT = 1000;
 	var TERMINAL = { filled: 1, canceled: 1, cancelled: 1, rejected: 1, expired: 1, denied: 1 };
 
 	var S = {
@@ -21,7 +23,8 @@
 		hist: {},            /* strategy -> [[t_ms, equity], ...] */
 		orders: new Map(),   /* client_order_id -> ORDER */
 		fills: [], denials: [],
-		ordersOk: null, eventsOk: null, stream: null, ctlNames: ''
+		ordersOk: null, eventsOk: null, stream: null, ctlNames: '',
+		histKind: 'pnl', histSeq: 0, histNames: ''
 	};
 
 	function $(id) { return document.getElementById(id); }
@@ -139,6 +142,7 @@
 				renderHeader(r.body.trading_state, r.body.kill_switch);
 				renderOverview(r.body);
 				renderControls(r.body);
+				renderHistoryNames(r.body);
 			} else if (r.status !== 401) {
 				banner.textContent = r.status === 0 ? 'The daemon does not answer; retrying.'
 					: 'Status: ' + r.status + (r.body && r.body.error ? ' ' + r.body.error : '');
@@ -504,9 +508,97 @@
 		});
 	}
 
+	/* --------------------------------------------------------- history */
+
+	/* Columns shown per history query (the endpoint's row keys). */
+	var HISTORY_COLS = {
+		pnl: ['day', 'strategy', 'realized', 'fees', 'net', 'trades', 'end_position'],
+		orders: ['created', 'strategy', 'client_order_id', 'symbol', 'side', 'type', 'tif', 'qty',
+			'price', 'filled_qty', 'state', 'reject_reason', 'updated'],
+		fills: ['at', 'strategy', 'trade_id', 'client_order_id', 'symbol', 'side', 'qty', 'price',
+			'fee', 'fee_currency', 'liquidity']
+	};
+	var HISTORY_SIGNED = { realized: 1, net: 1 };
+	var HISTORY_NUM = /^(qty|price|fee|fees|filled_qty|trades|end_position|realized|net)$/;
+
+	/* The strategy filter's options: "all" and the daemon's strategies. */
+	function renderHistoryNames(st) {
+		var sel = $('hist-strategy');
+		var names = (st.strategies || []).map(function (s) { return s.name; });
+		if (names.join('\n') === S.histNames) return;
+		S.histNames = names.join('\n');
+		var keep = sel.value;
+		clear(sel);
+		sel.appendChild(el('option', { value: '' }, 'all'));
+		names.forEach(function (n) { sel.appendChild(el('option', { value: n }, n)); });
+		sel.value = names.indexOf(keep) >= 0 ? keep : '';
+	}
+
+	/* The query string of the filters. A "to" date takes that whole day. */
+	function historyQuery() {
+		var q = ['limit=' + HISTORY_LIMIT], s = $('hist-strategy').value;
+		var f = $('hist-from').value, t = $('hist-to').value;
+		if (s) q.push('strategy=' + encodeURIComponent(s));
+		if (f) q.push('from=' + encodeURIComponent(f));
+		if (t) q.push('to=' + encodeURIComponent(t + 'T23:59:59.999999999Z'));
+		return q.join('&');
+	}
+
+	function setHistoryKind(kind) {
+		if (!HISTORY_COLS[kind]) kind = 'pnl';
+		S.histKind = kind;
+		document.querySelectorAll('.htab').forEach(function (b) {
+			b.classList.toggle('current', b.getAttribute('data-kind') === kind);
+		});
+	}
+
+	function renderHistory(kind, body) {
+		var t = $('hist-table'), th = t.querySelector('thead'), tb = t.querySelector('tbody');
+		var cols = HISTORY_COLS[kind], rows = body.rows || [];
+		t.setAttribute('data-kind', kind);
+		clear(th);
+		clear(tb);
+		th.appendChild(el.apply(null, ['tr', null].concat(cols.map(function (c) {
+			return el('th', null, c.replace(/_/g, ' '));
+		}))));
+		rows.forEach(function (r) {
+			tb.appendChild(el.apply(null, ['tr', null].concat(cols.map(function (c) {
+				var cls = HISTORY_SIGNED[c] ? signClass(r[c]) : HISTORY_NUM.test(c) ? 'num' : '';
+				return el('td', { class: cls, 'data-col': c }, orNone(r[c]));
+			}))));
+		});
+		$('hist-info').textContent = rows.length + ' row' + (rows.length === 1 ? '' : 's') +
+			(body.truncated ? ' (the ' + (kind === 'pnl' ? 'last ' : 'newest ') + body.limit + ')' : '') +
+			' · daemon ' + body.daemon_id + (rows.length === 0 ? ' · nothing in this range' : '');
+	}
+
+	/* The current query once; a newer load wins over a slower older one. */
+	function loadHistory() {
+		var kind = S.histKind, seq = ++S.histSeq;
+		$('hist-msg').textContent = '';
+		$('hist-info').textContent = 'Loading…';
+		return api('/api/v1/history/' + kind + '?' + historyQuery()).then(function (r) {
+			if (seq !== S.histSeq || r.status === 401) return;
+			if (r.status === 200 && r.body) {
+				renderHistory(kind, r.body);
+				return;
+			}
+			var err = r.body && r.body.error ? r.body.error : '';
+			clear($('hist-table').querySelector('thead'));
+			clear($('hist-table').querySelector('tbody'));
+			$('hist-table').setAttribute('data-kind', '');
+			$('hist-info').textContent = '';
+			$('hist-msg').textContent = r.status === 404 ? 'History is not available: ' +
+				(err || 'this daemon has no history endpoint') + ' (404).'
+				: r.status === 503 ? 'The history store cannot be read (503): ' + err
+				: r.status === 400 ? 'Bad filter (400): ' + err
+				: unavailable('History', r.status);
+		});
+	}
+
 	/* ------------------------------------------------------ navigation */
 
-	var PAGES = ['overview', 'orders', 'risk', 'controls'];
+	var PAGES = ['overview', 'orders', 'risk', 'controls', 'history'];
 
 	function setPage(p) {
 		if (PAGES.indexOf(p) < 0) p = 'overview';
@@ -523,6 +615,7 @@
 		});
 		if (p === 'orders') renderOrders();
 		if (p === 'risk') loadRisk();
+		if (p === 'history') loadHistory();
 	}
 
 	function init() {
@@ -552,6 +645,20 @@
 		$('ctl-reset-all').addEventListener('click', function () {
 			control('Reset every strategy\'s drawdown / daily-loss breach', 'POST', '/api/v1/reset');
 		});
+		document.querySelectorAll('.htab').forEach(function (b) {
+			b.addEventListener('click', function () {
+				setHistoryKind(b.getAttribute('data-kind'));
+				loadHistory();
+			});
+		});
+		$('hist-form').addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			loadHistory();
+		});
+		['hist-strategy', 'hist-from', 'hist-to'].forEach(function (id) {
+			$(id).addEventListener('change', function () { loadHistory(); });
+		});
+		setHistoryKind(S.histKind);
 		document.addEventListener('keydown', function (ev) {
 			if (ev.key === 'Escape' && !$('confirm').hidden) $('confirm-cancel').click();
 		});
