@@ -66,6 +66,24 @@ int it_reap(pid_t *pid, int sig, int wait_ms)
 	return 128 + SIGKILL;
 }
 
+int it_print_lines(const char *path, const char *needle)
+{
+	char *text = it_slurp(path), *line = text;
+	int n = 0;
+
+	while (line != NULL && (line = strstr(line, needle)) != NULL) {
+		char *start = line, *end;
+		while (start > text && start[-1] != '\n')
+			start--;
+		end = strchr(line, '\n');
+		printf("    %.*s\n", end != NULL ? (int)(end - start) : (int)strlen(start), start);
+		line = end;
+		n++;
+	}
+	free(text);
+	return n;
+}
+
 int it_run(const char *const *argv, const char *outfile)
 {
 	pid_t pid = it_spawn(argv, outfile, false);

@@ -37,6 +37,10 @@ pid_t it_spawn(const char *const *argv, const char *outfile, bool append);
  * *pid becomes -1. */
 int it_reap(pid_t *pid, int sig, int wait_ms);
 
+/* Prints each line of path holding needle, indented (figures a test
+ * reports, e.g. the daemon's own timing lines). Returns how many. */
+int it_print_lines(const char *path, const char *needle);
+
 /* Runs argv to completion with output to outfile; returns its exit status. */
 int it_run(const char *const *argv, const char *outfile);
 

@@ -254,6 +254,7 @@ static void test_locked_store_catches_up(void **state)
 	printf("  store: errors %lld, dropped %lld, catch-ups %lld\n",
 	       (long long)store_stat(s, "errors"), (long long)store_stat(s, "dropped"),
 	       (long long)store_stat(s, "catchups"));
+	it_print_lines(out, "store: caught up from the journal");
 	assert_true(store_stat(s, "errors") > 0);
 	assert_true(store_stat(s, "dropped") == 0 || store_stat(s, "catchups") > 0);
 	check_counts(db, s);
