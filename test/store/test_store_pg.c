@@ -427,6 +427,35 @@ static void test_migrate_from_version_1(void **state)
 	           "7:0 8:2");
 }
 
+/* A schema-1 row (seq 0) written again by a rebuild or catch-up takes
+ * its seq (history pnl orders fills that share a time by it); a seq
+ * already known never changes, nor does anything else of the fill. */
+static void test_v1_seq_repaired_on_rewrite(void **state)
+{
+	const char *ci = fresh_db("t_v1seq");
+	void *h = open_ok(ci);
+	struct ig_store_fill f = mk_fill("d1", 7, 9);
+
+	(void)state;
+	ops->close(h);
+	free(sql1(ci, "ALTER TABLE fills DROP COLUMN seq"));
+	free(sql1(ci, "INSERT INTO fills VALUES ('d1', '7', '9', 's1', 'BTCUSD', 'buy', 1, 25000,"
+	              " 0, 'USD', 'maker', 5)"));
+	free(sql1(ci, "UPDATE schema_version SET version = 1"));
+	h = open_ok(ci);
+	f.seq = 3;
+	begin_ok(h);
+	assert_int_equal(ops->put_fill(h, &f), 0);
+	commit_ok(h);
+	f.seq = 4;
+	begin_ok(h);
+	assert_int_equal(ops->put_fill(h, &f), 0);
+	commit_ok(h);
+	ops->close(h);
+	expect_sql(ci, "SELECT string_agg(trade_id || ':' || seq || ':' || qty || ':' || at, ' ')"
+	               " FROM fills", "7:3:1.00000000:5");
+}
+
 /* Money is written exactly from the int64: the extremes, negatives, 1e-8. */
 static void test_money_exact(void **state)
 {
@@ -733,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_migrate_from_version_0),
 		cmocka_unit_test(test_migrate_from_version_1),
+		cmocka_unit_test(test_v1_seq_repaired_on_rewrite),
 		cmocka_unit_test(test_money_exact),
 		cmocka_unit_test(test_daemons_kept_apart),
 		cmocka_unit_test(test_password_not_in_error),
