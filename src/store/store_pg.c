@@ -8,7 +8,8 @@
  * statement with text parameters: money and quantities go to
  * NUMERIC(38,8) as exact decimal text formatted from the int64 1e-8
  * units (never through a double), ids (uint64) as TEXT. Insert-only
- * tables use ON CONFLICT DO NOTHING; orders keep the row furthest along
+ * tables use ON CONFLICT DO NOTHING (fills: but a schema-1 row's seq 0
+ * takes the seq written again); orders keep the row furthest along
  * (the larger filled_qty, then the newer updated_at). Several daemons share one database: daemon_id is
  * part of every key.
  *
@@ -174,7 +175,8 @@ static const struct {
 		"INSERT INTO fills (daemon_id, trade_id, client_order_id, strategy,"
 		" symbol, side, qty, price, fee, fee_currency, liquidity, at, seq)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-		" ON CONFLICT DO NOTHING"},
+		" ON CONFLICT (daemon_id, client_order_id, trade_id) DO UPDATE SET"
+		" seq = excluded.seq WHERE fills.seq = 0 AND excluded.seq <> 0"},
 	[IG__PG_EQUITY] = {"ig_put_equity", 6,
 		"INSERT INTO equity (daemon_id, strategy, at, equity, cash, position)"
 		" VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"},

@@ -11,7 +11,8 @@
  * is at version N or at its old version, never between; a store newer
  * than this binary is refused. Every put is a prepared statement, bound
  * and stepped: inserts are INSERT OR IGNORE on the row's natural key
- * (idempotent), orders an upsert that keeps the row furthest along: the
+ * (idempotent; fills: a schema-1 row's seq 0 takes the seq written
+ * again), orders an upsert that keeps the row furthest along: the
  * larger filled_qty (it never goes back; a fill stamped with the venue's
  * trade time can be older than a local state change or a recovery's
  * re-announcement), then the newer updated_at, then the later write;
@@ -133,9 +134,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 		     " excluded.updated_at >= orders.updated_at)",
 	[ST_EVENT] = "INSERT OR IGNORE INTO order_events(daemon_id, client_order_id, seq, state, at)"
 		     " VALUES(?1, ?2, ?3, ?4, ?5)",
-	[ST_FILL] = "INSERT OR IGNORE INTO fills(daemon_id, trade_id, client_order_id, strategy,"
+	/* A row from schema 1 (seq 0) takes the seq a rebuild or catch-up
+	 * brings; nothing else of a fill ever changes. */
+	[ST_FILL] = "INSERT INTO fills(daemon_id, trade_id, client_order_id, strategy,"
 		    " symbol, side, qty, price, fee, fee_currency, liquidity, at, seq)"
-		    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+		    " ON CONFLICT(daemon_id, client_order_id, trade_id) DO UPDATE SET"
+		    " seq = excluded.seq WHERE fills.seq = 0 AND excluded.seq <> 0",
 	[ST_EQUITY] = "INSERT OR IGNORE INTO equity(daemon_id, strategy, at, equity, cash, position)"
 		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_DENIAL] = "INSERT OR IGNORE INTO denials(daemon_id, client_order_id, strategy, symbol,"
