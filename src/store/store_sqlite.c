@@ -50,14 +50,18 @@ struct ig__sqlite {
 	char last_err[256];
 };
 
-/* An int64 1e-8 column as exact decimal text (SQL expression). */
+/* An int64 1e-8 column as exact decimal text (SQL expression). abs() of
+ * the quotient and remainder, never of the column: SQLite refuses
+ * abs(INT64_MIN). */
 #define DEC(x)                                                                             \
 	"CASE WHEN " x " IS NULL THEN NULL ELSE printf('%s%d.%08d', CASE WHEN " x              \
-	" < 0 THEN '-' ELSE '' END, abs(" x ") / 100000000, abs(" x ") % 100000000) END"
-/* A ns time column as UTC text with its nanoseconds. */
+	" < 0 THEN '-' ELSE '' END, abs(" x " / 100000000), abs(" x " % 100000000)) END"
+/* A ns time column as UTC text with its nanoseconds, floored (a time
+ * before 1970 is the second before plus its ns). */
 #define UTC(x)                                                                                 \
 	"CASE WHEN " x " IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%S', " x                  \
-	" / 1000000000, 'unixepoch') || printf('.%09dZ', " x " % 1000000000) END"
+	" / 1000000000 - (" x " % 1000000000 < 0), 'unixepoch') || printf('.%09dZ', (" x          \
+	" % 1000000000 + 1000000000) % 1000000000) END"
 
 /* Migration 0 -> 1, statement by statement (a C string literal has a
  * portable length limit). */
@@ -87,6 +91,16 @@ static const char *const migrate_1[] = {
 	" strategy TEXT NOT NULL, symbol TEXT NOT NULL, reason TEXT NOT NULL, side TEXT NOT NULL,"
 	" type TEXT, qty INTEGER NOT NULL, price INTEGER, at INTEGER NOT NULL,"
 	" PRIMARY KEY(daemon_id, client_order_id));",
+	NULL,
+};
+
+/* The views: derived, so not versioned; dropped and made again at every
+ * open (in the migration's transaction), so a store made by an older
+ * binary shows money and times as this one does. */
+static const char *const views[] = {
+	"DROP VIEW IF EXISTS v_orders",
+	"DROP VIEW IF EXISTS v_fills",
+	"DROP VIEW IF EXISTS v_equity",
 	"CREATE VIEW v_orders AS SELECT daemon_id, client_order_id, venue_order_id, strategy,"
 	" symbol, side, type, tif, " DEC("qty") " AS qty, " DEC("price") " AS price, "
 	DEC("stop_price") " AS stop_price, " DEC("filled_qty") " AS filled_qty, state,"
@@ -216,6 +230,8 @@ static int migrate(struct ig__sqlite *s)
 	for (; rc == 0 && v < IG_STORE_SCHEMA_VERSION; v++)
 		for (const char *const *m = migrations[v]; rc == 0 && *m != NULL; m++)
 			rc = exec_sql(s, *m, "migrating the schema");
+	for (const char *const *m = views; rc == 0 && *m != NULL; m++)
+		rc = exec_sql(s, *m, "making the views");
 	if (rc == 0) {
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", IG_STORE_SCHEMA_VERSION);
 		rc = exec_sql(s, sql, "setting the schema version");
