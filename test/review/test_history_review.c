@@ -330,6 +330,45 @@ static void test_view_int64_min(void **state)
 	sqlite3_close(h);
 }
 
+/* One text from sql on the store at db. */
+static void q_text(const char *sql, char *o, size_t cap)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(o, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+/* A partial fill is stamped with the venue's trade time, a later cancel
+ * with the local clock: when the local clock is behind the venue's, the
+ * cancel's time is the older one. The order row must still end canceled
+ * (the state the OMS holds), not stay partially_filled forever (the
+ * upsert kept the newer updated_at when filled_qty was equal). */
+static void test_order_row_ends_in_oms_state_under_clock_skew(void **state)
+{
+	char o[256];
+	(void)state;
+	start_recording();
+	oh_quote(0, "100", "100");
+	order(10, IG_SIDE_BUY, "100", "2", 1);
+	/* the venue's trade at 10 ms (its clock), then the cancel at 5 ms (ours) */
+	fill2(10, 1, IG_SIDE_BUY, "100", "1", "0", "0");
+	{
+		struct ig_event f = oh_fill_ev(T0 + 10 * OH_MS, 0, 10, 2, IG_SIDE_BUY, "100", "0.5", "0");
+		oh_handle(&f);
+	}
+	oh_venue_update_at(T0 + 5 * OH_MS, 0, 10, IG_OS_CANCELED);
+	assert_int_equal(oh_rec(0, 10) != NULL ? oh_rec(0, 10)->state : IG_OS_CANCELED,
+			 IG_OS_CANCELED);
+	stop_recording();
+	q_text("SELECT state || ' ' || filled_qty FROM orders", o, sizeof(o));
+	assert_string_equal(o, "canceled 150000000");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_prestate_setup_teardown(f, setup, teardown, &harness)
@@ -340,6 +379,7 @@ int main(void)
 		T(test_negative_time_printed_exactly),
 		T(test_rebuild_repairs_seq_of_v1_rows),
 		T(test_view_int64_min),
+		T(test_order_row_ends_in_oms_state_under_clock_skew),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -342,6 +342,32 @@ static void test_order_upsert_keeps_newest(void **state)
 	expect_sql(ci, "SELECT count(*)::text FROM orders", "1");
 }
 
+/* With filled_qty equal, an order that ended (canceled) is never taken
+ * back to an open state by a row stamped later (a partial fill carries
+ * the venue's trade time, the cancel our clock, which may be behind),
+ * and a terminal row replaces an open one whatever their times. */
+static void test_order_terminal_beats_open(void **state)
+{
+	const char *ci = fresh_db("t_terminal");
+	void *h = open_ok(ci);
+	struct ig_store_order o;
+
+	(void)state;
+	begin_ok(h);
+	o = mk_order("d1", 42, 300, "partially_filled");
+	o.filled_qty = 100000000;
+	assert_int_equal(ops->put_order(h, &o), 0);
+	o = mk_order("d1", 42, 200, "canceled"); /* older, terminal: applies */
+	o.filled_qty = 100000000;
+	assert_int_equal(ops->put_order(h, &o), 0);
+	o = mk_order("d1", 42, 400, "accepted"); /* newer, open: ignored */
+	o.filled_qty = 100000000;
+	assert_int_equal(ops->put_order(h, &o), 0);
+	commit_ok(h);
+	ops->close(h);
+	expect_sql(ci, "SELECT state || ' ' || updated_at FROM orders", "canceled 200");
+}
+
 /* A session's stopped_at is filled in by a later put and never goes back. */
 static void test_session_stop_recorded(void **state)
 {
@@ -758,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_create_and_migrate),
 		cmocka_unit_test(test_idempotent_inserts),
 		cmocka_unit_test(test_order_upsert_keeps_newest),
+		cmocka_unit_test(test_order_terminal_beats_open),
 		cmocka_unit_test(test_session_stop_recorded),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_migrate_from_version_0),
