@@ -15,7 +15,8 @@
  * again), orders an upsert that keeps the row furthest along: the
  * larger filled_qty (it never goes back; a fill stamped with the venue's
  * trade time can be older than a local state change or a recovery's
- * re-announcement), then the newer updated_at, then the later write;
+ * re-announcement), then a terminal state over an open one, then the
+ * newer updated_at, then the later write;
  * sessions an upsert
  * that keeps the latest stopped_at. Money, quantities and prices are
  * INTEGER 1e-8 units; client, venue and trade ids TEXT (uint64 does not
@@ -145,7 +146,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 		     " updated_at = excluded.updated_at"
 		     " WHERE excluded.filled_qty > orders.filled_qty OR"
 		     " (excluded.filled_qty = orders.filled_qty AND"
-		     " excluded.updated_at >= orders.updated_at)",
+		     " ((excluded.state IN " IG__STORE_TERMINAL " AND orders.state IN "
+		     IG__STORE_OPEN ") OR (NOT (excluded.state IN " IG__STORE_OPEN
+		     " AND orders.state IN " IG__STORE_TERMINAL ") AND"
+		     " excluded.updated_at >= orders.updated_at)))",
 	[ST_EVENT] = "INSERT OR IGNORE INTO order_events(daemon_id, client_order_id, seq, state, at)"
 		     " VALUES(?1, ?2, ?3, ?4, ?5)",
 	/* A row from schema 1 (seq 0) takes the seq a rebuild or catch-up

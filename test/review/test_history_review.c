@@ -16,6 +16,7 @@
 #include "app/history.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
+#include "oms/order.h"
 #include "store/recorder.h"
 #include "store/store.h"
 
@@ -369,6 +370,24 @@ static void test_order_row_ends_in_oms_state_under_clock_skew(void **state)
 	assert_string_equal(o, "canceled 150000000");
 }
 
+/* The SQL lists of terminal and open states the orders upsert uses are
+ * the OMS's own (ig_order_terminal), name for name. */
+static void test_upsert_state_lists_match_oms(void **state)
+{
+	(void)state;
+	for (int st = 0; st < IG_OS__COUNT; st++) {
+		char q[40];
+		snprintf(q, sizeof(q), "'%s'", ig_ord_state_name((enum ig_ord_state)st));
+		if (ig_order_terminal((enum ig_ord_state)st)) {
+			assert_non_null(strstr(IG__STORE_TERMINAL, q));
+			assert_null(strstr(IG__STORE_OPEN, q));
+		} else {
+			assert_non_null(strstr(IG__STORE_OPEN, q));
+			assert_null(strstr(IG__STORE_TERMINAL, q));
+		}
+	}
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_prestate_setup_teardown(f, setup, teardown, &harness)
@@ -380,6 +399,7 @@ int main(void)
 		T(test_rebuild_repairs_seq_of_v1_rows),
 		T(test_view_int64_min),
 		T(test_order_row_ends_in_oms_state_under_clock_skew),
+		cmocka_unit_test(test_upsert_state_lists_match_oms),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
