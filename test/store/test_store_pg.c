@@ -18,8 +18,11 @@
 
 #include <ingenium/error.h>
 
+#include "app/history.h"
 #include "store/store.h"
 #include "pgtest.h"
+
+#include <unistd.h>
 
 static struct pgt_cluster cl;
 static const struct ig_store_ops *ops = &ig_store_pg_ops;
@@ -366,6 +369,48 @@ static void test_order_terminal_beats_open(void **state)
 	commit_ok(h);
 	ops->close(h);
 	expect_sql(ci, "SELECT state || ' ' || updated_at FROM orders", "canceled 200");
+}
+
+/* An amount in the store that is not an int64 of 1e-8 units (a NUMERIC
+ * past 92233720368.54775807, written by hand or another tool) makes
+ * `history` say so and fail, without adding "out of memory" (it said
+ * both: the row callback's refusal was taken for an allocation
+ * failure). */
+static void test_history_bad_amount_message(void **state)
+{
+	const char *ci = fresh_db("t_badamount");
+	void *h = open_ok(ci);
+	struct ig_store_fill f = mk_fill("d1", 7, 9);
+	char tmp[] = "/tmp/ig_pg_hist_XXXXXX", a0[] = "history", a1[] = "--store",
+		a2[] = "postgres:IG_REVIEW_PG_URL", a3[] = "fills", a4[] = "--csv", msg[1024];
+	char *argv[] = { a0, a1, a2, a3, a4, NULL };
+	int fd = mkstemp(tmp), saved, rc;
+	ssize_t n;
+
+	(void)state;
+	begin_ok(h);
+	assert_int_equal(ops->put_fill(h, &f), 0);
+	commit_ok(h);
+	ops->close(h);
+	free(sql1(ci, "UPDATE fills SET qty = 100000000000000000000"));
+	assert_int_equal(setenv("IG_REVIEW_PG_URL", ci, 1), 0);
+	assert_true(fd >= 0);
+	fflush(stdout);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	rc = ig_history_main(5, argv);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, msg, sizeof(msg) - 1, 0);
+	msg[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(tmp);
+	unsetenv("IG_REVIEW_PG_URL");
+	assert_int_equal(rc, 1);
+	if (strstr(msg, "not an exact amount") == NULL || strstr(msg, "out of memory") != NULL)
+		fail_msg("history on a bad amount said: %s", msg);
 }
 
 /* A session's stopped_at is filled in by a later put and never goes back. */
@@ -785,6 +830,7 @@ int main(void)
 		cmocka_unit_test(test_idempotent_inserts),
 		cmocka_unit_test(test_order_upsert_keeps_newest),
 		cmocka_unit_test(test_order_terminal_beats_open),
+		cmocka_unit_test(test_history_bad_amount_message),
 		cmocka_unit_test(test_session_stop_recorded),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_migrate_from_version_0),
