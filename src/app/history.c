@@ -346,6 +346,7 @@ struct collect {
 	struct table *t;
 	const unsigned char *kinds;
 	bool money_decimal; /* the backend gives money as decimal text */
+	bool malformed;     /* a money cell was refused (and said so) */
 };
 
 /* Copies the cells of one row into c->t. Returns 0 or -1 (no memory, a
@@ -365,6 +366,7 @@ static int collect_row(void *ctx, const char *const *cells, int ncols)
 			char b[24];
 			if (ig_fixed_parse_cstr(v, &units) != 0) {
 				fprintf(stderr, "ingenium history: not an exact amount in the store: %s\n", v);
+				c->malformed = true;
 				bad = 1;
 				continue;
 			}
@@ -389,7 +391,7 @@ static int collect_row(void *ctx, const char *const *cells, int ncols)
 static int fetch(struct fetcher *f, const char *sql, const unsigned char *kinds,
 		 const struct hargs *a, struct table *t)
 {
-	struct collect c = { t, kinds, f->kind == IG_STORE_POSTGRES };
+	struct collect c = { t, kinds, f->kind == IG_STORE_POSTGRES, false };
 
 	if (f->kind == IG_STORE_POSTGRES) {
 		static const unsigned char is_int[4] = { 0, 0, 1, 1 };
@@ -405,8 +407,10 @@ static int fetch(struct fetcher *f, const char *sql, const unsigned char *kinds,
 		rc = ig_store_pg_select(f->target, sql, 4, params, is_int, collect_row, &c, err,
 					sizeof(err));
 		if (rc != 0) {
-			fprintf(stderr, "ingenium history: %s\n",
-				rc == IG_ENOMEM ? "out of memory" : err);
+			/* a refused cell stops the fetch as IG_ENOMEM: said already */
+			if (!c.malformed)
+				fprintf(stderr, "ingenium history: %s\n",
+					rc == IG_ENOMEM ? "out of memory" : err);
 			return -1;
 		}
 		return 0;
@@ -445,8 +449,9 @@ static int fetch(struct fetcher *f, const char *sql, const unsigned char *kinds,
 		}
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE) {
-			fprintf(stderr, "ingenium history: %s\n",
-				rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(f->db));
+			if (!c.malformed)
+				fprintf(stderr, "ingenium history: %s\n",
+					rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(f->db));
 			return -1;
 		}
 		return 0;
