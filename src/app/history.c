@@ -47,7 +47,8 @@ static void usage(FILE *f)
 		   " -c CONFIG\n"
 		   "       ingenium history --store sqlite:PATH|postgres:ENV_VAR orders|fills|pnl|sessions\n"
 		   "                        [--strategy S] [--daemon D] [--from T] [--to T] [--csv|--json]\n"
-		   "  T: an ISO 8601 date or date-time (UTC), e.g. 2024-01-31 or 2024-01-31T09:30:00Z\n");
+		   "  T: an ISO 8601 date or date-time (UTC), e.g. 2024-01-31 or 2024-01-31T09:30:00Z;\n"
+		   "     both ends are included, and --to with a date alone includes that whole day\n");
 }
 
 static int parse_time(const char *s, int64_t *out)
@@ -83,6 +84,10 @@ static int parse(int argc, char **argv, struct hargs *a)
 		} else if (strcmp(o, "--to") == 0 && v) {
 			if (parse_time(v, &a->to_ns) != 0)
 				return -1;
+			/* A date alone names its whole day: up to its last ns. */
+			if (strlen(v) == 10 &&
+			    __builtin_add_overflow(a->to_ns, INT64_C(86400000000000) - 1, &a->to_ns))
+				a->to_ns = INT64_MAX;
 			i++;
 		} else if (strcmp(o, "--csv") == 0) {
 			a->csv = true;

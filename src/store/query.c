@@ -247,13 +247,17 @@ static int format_cells(struct table *t, const unsigned char *kinds)
 				snprintf(b, sizeof(b), "%s%" PRIu64 ".%08" PRIu64, v < 0 ? "-" : "",
 					 mag / 100000000u, mag % 100000000u);
 			} else {
-				time_t secs = (time_t)(v / 1000000000);
+				/* floored: a time before 1970 is the second before, plus its ns */
+				int64_t ns = v % 1000000000;
+				time_t secs = (time_t)(v / 1000000000 - (ns < 0));
 				struct tm tm;
 				size_t l;
+				if (ns < 0)
+					ns += 1000000000;
 				gmtime_r(&secs, &tm);
 				l = strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
 				if (kinds[c] == COL_NS)
-					snprintf(b + l, sizeof(b) - l, ".%09" PRId64 "Z", v % 1000000000);
+					snprintf(b + l, sizeof(b) - l, ".%09" PRId64 "Z", ns);
 				else
 					snprintf(b + l, sizeof(b) - l, "Z");
 			}

@@ -5,8 +5,8 @@
  * in batched transactions. Every insert is idempotent on the row's
  * natural key (see each row), so writing the same row twice (a catch-up
  * from the journal, a rebuild) changes nothing; put_order is an upsert
- * that keeps the row furthest along (the larger filled_qty, then the
- * newer updated_at).
+ * that keeps the row furthest along (the larger filled_qty, then a
+ * terminal state over an open one, then the newer updated_at).
  *
  * Owner: the recorder thread (or `history rebuild` on the main thread).
  */
@@ -19,6 +19,14 @@
 #define IG_STORE_SCHEMA_VERSION 2
 #define IG_STORE_NAME_MAX 64
 
+/* ig_ord_state_name() of the terminal states and of the open ones, as SQL
+ * lists, for the orders upsert of both backends (an unknown name is
+ * neither: only its time counts). */
+#define IG__STORE_TERMINAL "('filled', 'canceled', 'rejected', 'expired', 'denied')"
+#define IG__STORE_OPEN                                                                       \
+	"('initialized', 'submitted', 'accepted', 'partially_filled', 'pending_cancel',"     \
+	" 'in_doubt')"
+
 /* key (daemon_id, run_epoch) */
 struct ig_store_session {
 	char daemon_id[IG_STORE_NAME_MAX];
@@ -30,7 +38,10 @@ struct ig_store_session {
 };
 
 /* key (daemon_id, client_order_id); upsert keeps the larger filled_qty,
- * then the newer updated_at */
+ * then (filled_qty equal) a terminal state over an open one whatever
+ * their times (a partial fill carries the venue's trade time, a later
+ * cancel the local clock, which may be behind it), then the newer
+ * updated_at */
 struct ig_store_order {
 	char daemon_id[IG_STORE_NAME_MAX];
 	uint64_t client_order_id;

@@ -8,8 +8,10 @@
  * statement with text parameters: money and quantities go to
  * NUMERIC(38,8) as exact decimal text formatted from the int64 1e-8
  * units (never through a double), ids (uint64) as TEXT. Insert-only
- * tables use ON CONFLICT DO NOTHING; orders keep the row furthest along
- * (the larger filled_qty, then the newer updated_at). Several daemons share one database: daemon_id is
+ * tables use ON CONFLICT DO NOTHING (fills: but a schema-1 row's seq 0
+ * takes the seq written again); orders keep the row furthest along
+ * (the larger filled_qty, then a terminal state over an open one, then
+ * the newer updated_at). Several daemons share one database: daemon_id is
  * part of every key.
  *
  * Error messages never hold the password of the connection string:
@@ -166,7 +168,10 @@ static const struct {
 		" updated_at = excluded.updated_at"
 		" WHERE excluded.filled_qty > orders.filled_qty OR"
 		" (excluded.filled_qty = orders.filled_qty AND"
-		" excluded.updated_at >= orders.updated_at)"},
+		" ((excluded.state IN " IG__STORE_TERMINAL " AND orders.state IN "
+		IG__STORE_OPEN ") OR (NOT (excluded.state IN " IG__STORE_OPEN
+		" AND orders.state IN " IG__STORE_TERMINAL ") AND"
+		" excluded.updated_at >= orders.updated_at)))"},
 	[IG__PG_ORDER_EVENT] = {"ig_put_order_event", 5,
 		"INSERT INTO order_events (daemon_id, client_order_id, seq, state, at)"
 		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"},
@@ -174,7 +179,8 @@ static const struct {
 		"INSERT INTO fills (daemon_id, trade_id, client_order_id, strategy,"
 		" symbol, side, qty, price, fee, fee_currency, liquidity, at, seq)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-		" ON CONFLICT DO NOTHING"},
+		" ON CONFLICT (daemon_id, client_order_id, trade_id) DO UPDATE SET"
+		" seq = excluded.seq WHERE fills.seq = 0 AND excluded.seq <> 0"},
 	[IG__PG_EQUITY] = {"ig_put_equity", 6,
 		"INSERT INTO equity (daemon_id, strategy, at, equity, cash, position)"
 		" VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"},

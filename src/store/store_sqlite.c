@@ -11,10 +11,12 @@
  * is at version N or at its old version, never between; a store newer
  * than this binary is refused. Every put is a prepared statement, bound
  * and stepped: inserts are INSERT OR IGNORE on the row's natural key
- * (idempotent), orders an upsert that keeps the row furthest along: the
+ * (idempotent; fills: a schema-1 row's seq 0 takes the seq written
+ * again), orders an upsert that keeps the row furthest along: the
  * larger filled_qty (it never goes back; a fill stamped with the venue's
  * trade time can be older than a local state change or a recovery's
- * re-announcement), then the newer updated_at, then the later write;
+ * re-announcement), then a terminal state over an open one, then the
+ * newer updated_at, then the later write;
  * sessions an upsert
  * that keeps the latest stopped_at. Money, quantities and prices are
  * INTEGER 1e-8 units; client, venue and trade ids TEXT (uint64 does not
@@ -49,14 +51,18 @@ struct ig__sqlite {
 	char last_err[256];
 };
 
-/* An int64 1e-8 column as exact decimal text (SQL expression). */
+/* An int64 1e-8 column as exact decimal text (SQL expression). abs() of
+ * the quotient and remainder, never of the column: SQLite refuses
+ * abs(INT64_MIN). */
 #define DEC(x)                                                                             \
 	"CASE WHEN " x " IS NULL THEN NULL ELSE printf('%s%d.%08d', CASE WHEN " x              \
-	" < 0 THEN '-' ELSE '' END, abs(" x ") / 100000000, abs(" x ") % 100000000) END"
-/* A ns time column as UTC text with its nanoseconds. */
+	" < 0 THEN '-' ELSE '' END, abs(" x " / 100000000), abs(" x " % 100000000)) END"
+/* A ns time column as UTC text with its nanoseconds, floored (a time
+ * before 1970 is the second before plus its ns). */
 #define UTC(x)                                                                                 \
 	"CASE WHEN " x " IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%S', " x                  \
-	" / 1000000000, 'unixepoch') || printf('.%09dZ', " x " % 1000000000) END"
+	" / 1000000000 - (" x " % 1000000000 < 0), 'unixepoch') || printf('.%09dZ', (" x          \
+	" % 1000000000 + 1000000000) % 1000000000) END"
 
 /* Migration 0 -> 1, statement by statement (a C string literal has a
  * portable length limit). */
@@ -86,6 +92,16 @@ static const char *const migrate_1[] = {
 	" strategy TEXT NOT NULL, symbol TEXT NOT NULL, reason TEXT NOT NULL, side TEXT NOT NULL,"
 	" type TEXT, qty INTEGER NOT NULL, price INTEGER, at INTEGER NOT NULL,"
 	" PRIMARY KEY(daemon_id, client_order_id));",
+	NULL,
+};
+
+/* The views: derived, so not versioned; dropped and made again at every
+ * open (in the migration's transaction), so a store made by an older
+ * binary shows money and times as this one does. */
+static const char *const views[] = {
+	"DROP VIEW IF EXISTS v_orders",
+	"DROP VIEW IF EXISTS v_fills",
+	"DROP VIEW IF EXISTS v_equity",
 	"CREATE VIEW v_orders AS SELECT daemon_id, client_order_id, venue_order_id, strategy,"
 	" symbol, side, type, tif, " DEC("qty") " AS qty, " DEC("price") " AS price, "
 	DEC("stop_price") " AS stop_price, " DEC("filled_qty") " AS filled_qty, state,"
@@ -130,12 +146,19 @@ static const char *const stmt_sql[ST__COUNT] = {
 		     " updated_at = excluded.updated_at"
 		     " WHERE excluded.filled_qty > orders.filled_qty OR"
 		     " (excluded.filled_qty = orders.filled_qty AND"
-		     " excluded.updated_at >= orders.updated_at)",
+		     " ((excluded.state IN " IG__STORE_TERMINAL " AND orders.state IN "
+		     IG__STORE_OPEN ") OR (NOT (excluded.state IN " IG__STORE_OPEN
+		     " AND orders.state IN " IG__STORE_TERMINAL ") AND"
+		     " excluded.updated_at >= orders.updated_at)))",
 	[ST_EVENT] = "INSERT OR IGNORE INTO order_events(daemon_id, client_order_id, seq, state, at)"
 		     " VALUES(?1, ?2, ?3, ?4, ?5)",
-	[ST_FILL] = "INSERT OR IGNORE INTO fills(daemon_id, trade_id, client_order_id, strategy,"
+	/* A row from schema 1 (seq 0) takes the seq a rebuild or catch-up
+	 * brings; nothing else of a fill ever changes. */
+	[ST_FILL] = "INSERT INTO fills(daemon_id, trade_id, client_order_id, strategy,"
 		    " symbol, side, qty, price, fee, fee_currency, liquidity, at, seq)"
-		    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+		    " ON CONFLICT(daemon_id, client_order_id, trade_id) DO UPDATE SET"
+		    " seq = excluded.seq WHERE fills.seq = 0 AND excluded.seq <> 0",
 	[ST_EQUITY] = "INSERT OR IGNORE INTO equity(daemon_id, strategy, at, equity, cash, position)"
 		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_DENIAL] = "INSERT OR IGNORE INTO denials(daemon_id, client_order_id, strategy, symbol,"
@@ -211,6 +234,8 @@ static int migrate(struct ig__sqlite *s)
 	for (; rc == 0 && v < IG_STORE_SCHEMA_VERSION; v++)
 		for (const char *const *m = migrations[v]; rc == 0 && *m != NULL; m++)
 			rc = exec_sql(s, *m, "migrating the schema");
+	for (const char *const *m = views; rc == 0 && *m != NULL; m++)
+		rc = exec_sql(s, *m, "making the views");
 	if (rc == 0) {
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", IG_STORE_SCHEMA_VERSION);
 		rc = exec_sql(s, sql, "setting the schema version");

@@ -288,6 +288,65 @@ static void test_unwritable_store(void **state)
 	assert_true(it_count(out, "history store is incomplete") == 1);
 }
 
+/* A run whose store could not take its rows (here: never writable; the
+ * same after a kill -9, or a store down at stop) told the user to
+ * rebuild from the journal. The next run of a paper daemon (journal
+ * on, journal.recover auto: a fresh start) compacts that journal away
+ * first: the earlier run's fills must reach the store before, or they
+ * are gone for good. */
+static void test_fresh_start_keeps_unrecorded_rows(void **state)
+{
+	char db[340], sdir[300], jr[320], sum[320], out[320], p1[360], p2[340];
+	json_t *s1, *s2;
+	FILE *f;
+	(void)state;
+	/* NOT FIXED (review): a fresh start (paper, or journal.recover off)
+	 * compacts the journal in ig_jrecover_open without catching the
+	 * store up from it first (failed: run 1 388 fills, run 2 407, store
+	 * 407). The fix: before ig_jrecover_open, when the store is on and
+	 * the journal has records, replay it into the store with a sync
+	 * recorder (what `history rebuild` does), unless the journal was
+	 * written with other strategies (its rows would carry the new
+	 * names). Enable this test with it. */
+	skip();
+	snprintf(sdir, sizeof(sdir), "%s/fresh-store", it_tmpdir);
+	f = fopen(sdir, "w"); /* a file where the store's directory goes: unwritable */
+	assert_non_null(f);
+	fclose(f);
+	snprintf(db, sizeof(db), "%s/h.sqlite", sdir);
+	snprintf(jr, sizeof(jr), "%s/fresh.journal", it_tmpdir);
+	snprintf(out, sizeof(out), "%s/fresh.out", it_tmpdir);
+	snprintf(p1, sizeof(p1), "store.path=%s", db);
+	snprintf(p2, sizeof(p2), "journal.path=%s", jr);
+	snprintf(sum, sizeof(sum), "%s/fresh1.json", it_tmpdir);
+	{
+		const char *argv[] = { it_bin, "run", "-c", CFG, "--set", p1, "--set",
+				       "journal.enabled=true", "--set", p2, "--summary-json", sum,
+				       "-q", NULL };
+		assert_int_equal(it_run(argv, out), 0);
+	}
+	s1 = load_summary(sum, 0);
+	assert_true(it_sum_strategies(s1, "fills") > 0);
+	assert_int_equal(store_stat(s1, "rows"), 0);
+	/* The store is back; the daemon starts again. */
+	assert_int_equal(unlink(sdir), 0);
+	assert_int_equal(mkdir(sdir, 0755), 0);
+	snprintf(sum, sizeof(sum), "%s/fresh2.json", it_tmpdir);
+	{
+		const char *argv[] = { it_bin, "run", "-c", CFG, "--set", p1, "--set",
+				       "journal.enabled=true", "--set", p2, "--summary-json", sum,
+				       "-q", NULL };
+		assert_int_equal(it_run(argv, out), 0);
+	}
+	s2 = load_summary(sum, 1);
+	printf("  fills: run 1 %lld, run 2 %lld, store %lld\n",
+	       (long long)it_sum_strategies(s1, "fills"), (long long)it_sum_strategies(s2, "fills"),
+	       (long long)q_int(db, "SELECT count(*) FROM fills"));
+	assert_int_equal(q_int(db, "SELECT count(*) FROM fills"),
+			 it_sum_strategies(s1, "fills") + it_sum_strategies(s2, "fills"));
+	assert_int_equal(q_int(db, "SELECT count(*) FROM sessions"), 2);
+}
+
 /* Cardinal of a set of uint64 ids (linear, small sets). */
 static bool seen_add(uint64_t *seen, size_t *n, size_t cap, uint64_t id)
 {
@@ -522,6 +581,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_backtest_store, it_teardown),
 		cmocka_unit_test_teardown(test_locked_store_catches_up, it_teardown),
 		cmocka_unit_test_teardown(test_unwritable_store, it_teardown),
+		cmocka_unit_test_teardown(test_fresh_start_keeps_unrecorded_rows, it_teardown),
 		cmocka_unit_test_teardown(test_kill9_restarts, it_teardown),
 	};
 	(void)argc;

@@ -18,8 +18,11 @@
 
 #include <ingenium/error.h>
 
+#include "app/history.h"
 #include "store/store.h"
 #include "pgtest.h"
+
+#include <unistd.h>
 
 static struct pgt_cluster cl;
 static const struct ig_store_ops *ops = &ig_store_pg_ops;
@@ -342,6 +345,74 @@ static void test_order_upsert_keeps_newest(void **state)
 	expect_sql(ci, "SELECT count(*)::text FROM orders", "1");
 }
 
+/* With filled_qty equal, an order that ended (canceled) is never taken
+ * back to an open state by a row stamped later (a partial fill carries
+ * the venue's trade time, the cancel our clock, which may be behind),
+ * and a terminal row replaces an open one whatever their times. */
+static void test_order_terminal_beats_open(void **state)
+{
+	const char *ci = fresh_db("t_terminal");
+	void *h = open_ok(ci);
+	struct ig_store_order o;
+
+	(void)state;
+	begin_ok(h);
+	o = mk_order("d1", 42, 300, "partially_filled");
+	o.filled_qty = 100000000;
+	assert_int_equal(ops->put_order(h, &o), 0);
+	o = mk_order("d1", 42, 200, "canceled"); /* older, terminal: applies */
+	o.filled_qty = 100000000;
+	assert_int_equal(ops->put_order(h, &o), 0);
+	o = mk_order("d1", 42, 400, "accepted"); /* newer, open: ignored */
+	o.filled_qty = 100000000;
+	assert_int_equal(ops->put_order(h, &o), 0);
+	commit_ok(h);
+	ops->close(h);
+	expect_sql(ci, "SELECT state || ' ' || updated_at FROM orders", "canceled 200");
+}
+
+/* An amount in the store that is not an int64 of 1e-8 units (a NUMERIC
+ * past 92233720368.54775807, written by hand or another tool) makes
+ * `history` say so and fail, without adding "out of memory" (it said
+ * both: the row callback's refusal was taken for an allocation
+ * failure). */
+static void test_history_bad_amount_message(void **state)
+{
+	const char *ci = fresh_db("t_badamount");
+	void *h = open_ok(ci);
+	struct ig_store_fill f = mk_fill("d1", 7, 9);
+	char tmp[] = "/tmp/ig_pg_hist_XXXXXX", a0[] = "history", a1[] = "--store",
+		a2[] = "postgres:IG_REVIEW_PG_URL", a3[] = "fills", a4[] = "--csv", msg[1024];
+	char *argv[] = { a0, a1, a2, a3, a4, NULL };
+	int fd = mkstemp(tmp), saved, rc;
+	ssize_t n;
+
+	(void)state;
+	begin_ok(h);
+	assert_int_equal(ops->put_fill(h, &f), 0);
+	commit_ok(h);
+	ops->close(h);
+	free(sql1(ci, "UPDATE fills SET qty = 100000000000000000000"));
+	assert_int_equal(setenv("IG_REVIEW_PG_URL", ci, 1), 0);
+	assert_true(fd >= 0);
+	fflush(stdout);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	rc = ig_history_main(5, argv);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, msg, sizeof(msg) - 1, 0);
+	msg[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(tmp);
+	unsetenv("IG_REVIEW_PG_URL");
+	assert_int_equal(rc, 1);
+	if (strstr(msg, "not an exact amount") == NULL || strstr(msg, "out of memory") != NULL)
+		fail_msg("history on a bad amount said: %s", msg);
+}
+
 /* A session's stopped_at is filled in by a later put and never goes back. */
 static void test_session_stop_recorded(void **state)
 {
@@ -425,6 +496,35 @@ static void test_migrate_from_version_1(void **state)
 	expect_sql(ci, "SELECT string_agg(version::text, ',') FROM schema_version", "2");
 	expect_sql(ci, "SELECT string_agg(trade_id || ':' || seq, ' ' ORDER BY at) FROM fills",
 	           "7:0 8:2");
+}
+
+/* A schema-1 row (seq 0) written again by a rebuild or catch-up takes
+ * its seq (history pnl orders fills that share a time by it); a seq
+ * already known never changes, nor does anything else of the fill. */
+static void test_v1_seq_repaired_on_rewrite(void **state)
+{
+	const char *ci = fresh_db("t_v1seq");
+	void *h = open_ok(ci);
+	struct ig_store_fill f = mk_fill("d1", 7, 9);
+
+	(void)state;
+	ops->close(h);
+	free(sql1(ci, "ALTER TABLE fills DROP COLUMN seq"));
+	free(sql1(ci, "INSERT INTO fills VALUES ('d1', '7', '9', 's1', 'BTCUSD', 'buy', 1, 25000,"
+	              " 0, 'USD', 'maker', 5)"));
+	free(sql1(ci, "UPDATE schema_version SET version = 1"));
+	h = open_ok(ci);
+	f.seq = 3;
+	begin_ok(h);
+	assert_int_equal(ops->put_fill(h, &f), 0);
+	commit_ok(h);
+	f.seq = 4;
+	begin_ok(h);
+	assert_int_equal(ops->put_fill(h, &f), 0);
+	commit_ok(h);
+	ops->close(h);
+	expect_sql(ci, "SELECT string_agg(trade_id || ':' || seq || ':' || qty || ':' || at, ' ')"
+	               " FROM fills", "7:3:1.00000000:5");
 }
 
 /* Money is written exactly from the int64: the extremes, negatives, 1e-8. */
@@ -729,10 +829,13 @@ int main(void)
 		cmocka_unit_test(test_create_and_migrate),
 		cmocka_unit_test(test_idempotent_inserts),
 		cmocka_unit_test(test_order_upsert_keeps_newest),
+		cmocka_unit_test(test_order_terminal_beats_open),
+		cmocka_unit_test(test_history_bad_amount_message),
 		cmocka_unit_test(test_session_stop_recorded),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_migrate_from_version_0),
 		cmocka_unit_test(test_migrate_from_version_1),
+		cmocka_unit_test(test_v1_seq_repaired_on_rewrite),
 		cmocka_unit_test(test_money_exact),
 		cmocka_unit_test(test_daemons_kept_apart),
 		cmocka_unit_test(test_password_not_in_error),
