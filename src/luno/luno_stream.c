@@ -680,7 +680,12 @@ int ig_luno_stream_open(const struct ig_luno_stream_opts *o, struct ig_luno_stre
 			return IG_ECONFIG;
 		}
 	}
-	s = calloc(1, sizeof(*s));
+	/* The ring's fields are cache-line aligned: so is the struct. */
+	s = aligned_alloc(_Alignof(struct ig_luno_stream),
+			  (sizeof(*s) + _Alignof(struct ig_luno_stream) - 1) /
+				  _Alignof(struct ig_luno_stream) * _Alignof(struct ig_luno_stream));
+	if (s != NULL)
+		memset(s, 0, sizeof(*s));
 	if (s == NULL) {
 		snprintf(err, errlen, "feed: out of memory");
 		return IG_ENOMEM;

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "app/engine.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "luno/luno_feed.h"
@@ -110,8 +111,12 @@ static int srv_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		snprintf(S.first, sizeof(S.first), "%.*s", (int)len, (const char *)in);
 		if (strcmp(S.first, "{\"api_key_id\":\"" KEY "\",\"api_key_secret\":\"" SECRET "\"}") == 0) {
 			S.creds_ok++;
-			if (S.snapshot[0] != '\0' && S.qn < QMAX)
-				S.q[S.qn++] = strdup(S.snapshot);
+			/* The snapshot goes first, before anything queued. */
+			if (S.snapshot[0] != '\0' && S.qn < QMAX) {
+				memmove(S.q + 1, S.q, (size_t)S.qn * sizeof(S.q[0]));
+				S.q[0] = strdup(S.snapshot);
+				S.qn++;
+			}
 		} else {
 			S.creds_bad++;
 		}
@@ -320,7 +325,9 @@ static void expect_quote(struct ig_luno_stream *s, const char *bid, const char *
 	assert_true(next_ev(s, &ev));
 	assert_int_equal(ev.hdr.type, IG_EV_QUOTE);
 	assert_int_equal(ev.hdr.instrument_id, 3);
-	assert_int_equal(ev.body.quote.bid_px, D(bid));
+	if (ev.body.quote.bid_px != D(bid))
+		fail_msg("bid %lld (ts %lld), expected %s", (long long)ev.body.quote.bid_px,
+			 (long long)ev.hdr.ts_event_ns, bid);
 	assert_int_equal(ev.body.quote.bid_qty, D(bq));
 	assert_int_equal(ev.body.quote.ask_px, D(ask));
 	assert_int_equal(ev.body.quote.ask_qty, D(aq));
@@ -713,6 +720,135 @@ static void test_feed_stream_mode(void **state)
 	srv_stop();
 }
 
+/* A full ring: the stream thread never blocks; the dropped quotes are
+ * counted, and the latest top goes out once there is room. */
+static void test_ring_full_repushes_top(void **state)
+{
+	struct ig_luno_stream_opts o;
+	struct ig_luno_stream *s = NULL;
+	struct ig_event ev;
+	char err[256], m[512];
+	static const char *const bids[] = { "99.6", "99.7", "99.8", "99.9", "99.95" };
+	(void)state;
+
+	srv_start(SNAP10);
+	memset(&o, 0, sizeof(o));
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%d", S.port);
+	o.url = url;
+	o.pairs[0] = "XBTZAR";
+	o.instrument_ids[0] = 3;
+	o.npairs = 1;
+	o.key_id_env = KEY_ENV;
+	o.secret_env = SECRET_ENV;
+	o.timeout_ms = 2000; /* the silence check, every 500 ms, retries the top */
+	o.ring_size = 2;
+	if (ig_luno_stream_open(&o, &s, err, sizeof(err)) != 0)
+		fail_msg("open: %s", err);
+	for (int i = 0; i < WAIT_MS && stats(s).quotes < 1; i++)
+		sleep_ms(1);
+	/* Five better bids, none read yet: the snapshot's quote and the
+	 * first fill the ring, the other four are dropped. */
+	for (int i = 0; i < 5; i++) {
+		snprintf(m, sizeof(m),
+			 "{\"sequence\":\"%d\",\"trade_updates\":null,\"create_update\":{\"order_id\":\"N%d\","
+			 "\"type\":\"BID\",\"price\":\"%s\",\"volume\":\"1\"},\"delete_update\":null,"
+			 "\"status_update\":null,\"timestamp\":%lld}",
+			 11 + i, i, bids[i], (long long)(T0 + 100 * (i + 1)));
+		srv_send(m);
+	}
+	for (int i = 0; i < WAIT_MS && stats(s).quotes_dropped < 4; i++)
+		sleep_ms(1);
+	assert_int_equal(stats(s).quotes_dropped, 4);
+	assert_int_equal(stats(s).quotes, 2);
+	expect_quote(s, "99.5", "1.25", "101", "2.5", T0);
+	expect_quote(s, "99.6", "1", "101", "2.5", T0 + 100);
+	/* The book moved on to 99.95 meanwhile: that top comes next (the
+	 * silence check pushes it, well before the timeout). */
+	expect_quote(s, "99.95", "1", "101", "2.5", T0 + 500);
+	assert_int_equal(stats(s).resyncs, 0);
+	assert_false(ig_luno_stream_next(s, 0, &ev, &(int64_t){ 0 }) == 1);
+	ig_luno_stream_close(s);
+	srv_stop();
+}
+
+static void *engine_run_thread(void *p)
+{
+	struct ig_engine *e = p;
+	return (void *)(intptr_t)ig_engine_run(e);
+}
+
+/* The whole engine on the stream: quotes reach the OMS (md_events), a gap
+ * is a resync, and the summary (JSON and text) reports it. */
+static void test_engine_summary(void **state)
+{
+	static struct ig_engine eng;
+	static struct ig_config cfg;
+	struct ig_engine_opts opts;
+	char path[] = "/tmp/igt_stream_eng_XXXXXX", err[512], *text = NULL;
+	size_t tlen = 0;
+	pthread_t tid;
+	void *ret;
+	json_t *root;
+	FILE *f;
+	int fd, rc;
+	(void)state;
+
+	srv_start(SNAP10);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fprintf(f,
+		"engine:\n  threading: dedicated\n"
+		"feed:\n  source: luno\n  luno_endpoint: stream\n  symbol: XBTZAR\n  heartbeat_ms: 100\n"
+		"venue:\n  kind: paper\n  stream_url: \"ws://127.0.0.1:%d\"\n"
+		"  key_id_env: " KEY_ENV "\n  secret_env: " SECRET_ENV "\n"
+		"strategies:\n  - name: s\n    type: sma_cross\n    capital: \"1000000\"\n",
+		S.port);
+	fclose(f);
+	rc = ig_config_load(&cfg, path, NULL, 0, err, sizeof(err));
+	unlink(path);
+	if (rc != 0)
+		fail_msg("%s", err);
+	memset(&opts, 0, sizeof(opts));
+	rc = ig_engine_init(&eng, &cfg, &opts, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("ig_engine_init: %s", err);
+	assert_int_equal(pthread_create(&tid, NULL, engine_run_thread, &eng), 0);
+	for (int i = 0; i < WAIT_MS && srv_get(&S.creds_ok) < 1; i++)
+		sleep_ms(1);
+	srv_send("{\"sequence\":\"11\",\"trade_updates\":null,\"create_update\":{\"order_id\":\"B2\","
+		 "\"type\":\"BID\",\"price\":\"100.00\",\"volume\":\"0.5\"},\"delete_update\":null,"
+		 "\"status_update\":null,\"timestamp\":1700000000100}");
+	srv_send("{\"sequence\":\"13\",\"trade_updates\":null,\"create_update\":null,"
+		 "\"delete_update\":{\"order_id\":\"B2\"},\"status_update\":null,\"timestamp\":1700000000300}");
+	for (int i = 0; i < WAIT_MS && srv_get(&S.creds_ok) < 2; i++)
+		sleep_ms(1);
+	assert_int_equal(srv_get(&S.creds_ok), 2);
+	sleep_ms(50);
+	ig_engine_request_stop(&eng);
+	assert_int_equal(pthread_join(tid, &ret), 0);
+	assert_int_equal((int)(intptr_t)ret, 0);
+	root = ig_engine_summary(&eng);
+	assert_non_null(root);
+	assert_true(json_integer_value(json_object_get(root, "md_events")) >= 3);
+	{
+		json_t *fd_ = json_object_get(root, "feed");
+		json_t *rs = json_object_get(fd_, "stream_resyncs");
+		assert_int_equal(json_integer_value(json_object_get(rs, "total")), 1);
+		assert_int_equal(json_integer_value(json_object_get(rs, "sequence")), 1);
+		assert_true(json_integer_value(json_object_get(json_object_get(fd_, "stream"), "quotes")) >= 3);
+	}
+	json_decref(root);
+	f = open_memstream(&text, &tlen);
+	ig_engine_print_summary(&eng, f);
+	fclose(f);
+	if (strstr(text, "feed: stream resyncs 1 (sequence 1)") == NULL)
+		fail_msg("%s", text);
+	free(text);
+	ig_engine_destroy(&eng);
+	srv_stop();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -726,6 +862,8 @@ int main(void)
 		cmocka_unit_test(test_secret_never_logged),
 		cmocka_unit_test(test_config_keys),
 		cmocka_unit_test(test_feed_stream_mode),
+		cmocka_unit_test(test_ring_full_repushes_top),
+		cmocka_unit_test(test_engine_summary),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
