@@ -656,7 +656,7 @@ int ig_luno_stream_open(const struct ig_luno_stream_opts *o, struct ig_luno_stre
 	struct ig_luno_stream *s;
 	struct lws_context_creation_info info;
 	char prefix[PATH_MAX_];
-	const char *why;
+	const char *why = NULL;
 	int rc;
 
 	*out = NULL;
@@ -727,7 +727,7 @@ int ig_luno_stream_open(const struct ig_luno_stream_opts *o, struct ig_luno_stre
 		c->instrument_id = o->instrument_ids[i];
 		c->backoff_ms = s->backoff_min_ms;
 		snprintf(c->pair, sizeof(c->pair), "%s", o->pairs[i]);
-		snprintf(c->path, sizeof(c->path), "%s/api/1/stream/%s", prefix, c->pair);
+		snprintf(c->path, sizeof(c->path), "%s/api/1/stream/%s", prefix, o->pairs[i]);
 		c->rx = malloc((size_t)s->msg_max + 1);
 		rc = c->rx != NULL ? ig_luno_book_create(o->max_orders, 0, &c->book) : IG_ENOMEM;
 		if (rc != 0) {
