@@ -50,6 +50,7 @@ struct conn {
 	size_t rx_len;
 	lws_sorted_usec_list_t sul_retry;
 	lws_sorted_usec_list_t sul_watch;
+	lws_sorted_usec_list_t sul_top;   /* retries an unpublished top while the ring is full */
 };
 
 struct ig_luno_stream {
@@ -188,6 +189,8 @@ const char *ig_luno_stream_base(const char *stream_url, const char *base_url)
 
 /* ------------------------------------------------------- the events */
 
+static void sul_top_cb(lws_sorted_usec_list_t *sul);
+
 /* Pushes the book's top as a quote. counted: a new top (a failure is a
  * dropped quote) rather than a retry. Returns nothing; top_pending says
  * whether the top still has to go out. */
@@ -221,7 +224,17 @@ static void push_top(struct conn *c, int64_t rx_ns, bool counted)
 		if (counted)
 			add(&s->st.quotes_dropped, 1);
 		c->top_pending = true;
+		/* Try again in 1 ms, whether or not another frame comes. */
+		lws_sul_schedule(s->ctx, 0, &c->sul_top, sul_top_cb, 1000);
 	}
+}
+
+static void sul_top_cb(lws_sorted_usec_list_t *sul)
+{
+	struct conn *c = CONN_OF(sul, sul_top);
+
+	if (c->state != C_IDLE && c->top_pending)
+		push_top(c, ig_clock_mono_ns(), false);
 }
 
 static void push_trades(struct conn *c, int64_t rx_ns)
@@ -276,6 +289,7 @@ static void conn_down(struct conn *c, int reason)
 	c->top_pending = false;
 	ig_luno_book_reset(c->book);
 	lws_sul_cancel(&c->sul_watch);
+	lws_sul_cancel(&c->sul_top);
 	if (stopping(s))
 		return;
 	add(&s->st.resyncs, 1);
@@ -360,8 +374,6 @@ static void sul_watch_cb(lws_sorted_usec_list_t *sul)
 		conn_kill(c, c->state == C_OPEN ? IG_LUNO_STREAM_R_TIMEOUT : IG_LUNO_STREAM_R_CONNECT);
 		return;
 	}
-	if (c->top_pending)
-		push_top(c, now, false);
 	lws_sul_schedule(s->ctx, 0, &c->sul_watch, sul_watch_cb,
 			 (lws_usec_t)(s->timeout_ns / 4000 > 1000 ? s->timeout_ns / 4000 : 1000));
 }
@@ -599,6 +611,7 @@ static void *run(void *arg)
 	for (uint32_t i = 0; i < s->nconns; i++) {
 		lws_sul_cancel(&s->conns[i].sul_retry);
 		lws_sul_cancel(&s->conns[i].sul_watch);
+		lws_sul_cancel(&s->conns[i].sul_top);
 	}
 	/* The context stays until close() (after the join): stop() may still
 	 * be waking it from another thread. */

@@ -38,7 +38,7 @@
  * book is still right, so no resync would bring it back): counted in
  * trades_dropped. A dropped quote is not lost: the connection remembers
  * that its top is unpublished and pushes the book's current top as soon
- * as the ring has room (at the next message or silence check), so the
+ * as the ring has room (at the next frame, or a retry every 1 ms), so the
  * consumers never keep a stale top while the book moves on (counted in
  * quotes_dropped).
  *
