@@ -7,6 +7,8 @@
 #include "ingenium/error.h"
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 static const char *threading_name(int t)
@@ -112,6 +114,27 @@ static const char *str(const json_t *o, const char *key)
 	return s != NULL ? s : "";
 }
 
+/* The Luno stream's line: its resyncs by reason (the nonzero ones) and
+ * what the ring dropped. */
+static void print_stream(FILE *out, const json_t *feed)
+{
+	const json_t *rs = json_object_get(feed, "stream_resyncs");
+	const char *key;
+	json_t *v;
+	bool first = true;
+
+	fprintf(out, "feed: stream resyncs %lld", num(rs, "total"));
+	json_object_foreach((json_t *)(uintptr_t)rs, key, v) {
+		if (strcmp(key, "total") == 0 || json_integer_value(v) == 0)
+			continue;
+		fprintf(out, "%s%s %lld", first ? " (" : ", ", key, (long long)json_integer_value(v));
+		first = false;
+	}
+	fprintf(out, "%s, quotes %lld, trades %lld, dropped quotes %lld, trades %lld\n",
+		first ? "" : ")", num(feed, "stream.quotes"), num(feed, "stream.trades"),
+		num(feed, "stream.quotes_dropped"), num(feed, "stream.trades_dropped"));
+}
+
 void ig_engine_print_summary(const struct ig_engine *e, FILE *out)
 {
 	json_t *root = ig_engine_summary(e);
@@ -131,6 +154,8 @@ void ig_engine_print_summary(const struct ig_engine *e, FILE *out)
 	if (num(root, "feed.bad_rows") > 0)
 		fprintf(out, "feed: %llu malformed rows skipped\n",
 			(unsigned long long)num(root, "feed.bad_rows"));
+	if (json_object_get(json_object_get(root, "feed"), "stream_resyncs") != NULL)
+		print_stream(out, json_object_get(root, "feed"));
 	if (json_object_get(root, "store") != NULL)
 		fprintf(out, "store: %s, %llu rows, %llu dropped, %llu behind, %llu errors\n",
 			str(json_object_get(root, "store"), "kind"), (unsigned long long)num(root, "store.rows"),

@@ -42,6 +42,7 @@
 #include "strategy/registry.h"
 #include "exec/venue.h"
 #include "feed/feed.h"
+#include "luno/luno_stream.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
@@ -88,6 +89,7 @@ enum ftype {
 
 #define F_POW2 1u     /* a power of two >= 2 */
 #define F_NONEMPTY 2u /* a string that must not be empty */
+#define F_NO_ECHO 4u  /* a bad value is not repeated in the error (it may hold a credential) */
 
 /* One key of the schema. Owner: constant tables. */
 struct field {
@@ -115,7 +117,8 @@ static const char *const sync_names[] = { "order", "batch", NULL };
 static const char *const breach_names[] = { "reducing", "halted", NULL };
 static const char *const recover_names[] = { "auto", "on", "off", NULL };
 static const char *const mismatch_names[] = { "halt", "warn", NULL };
-static const char *const endpoint_names[] = { "ticker", "orderbook_top", NULL };
+static const char *const endpoint_names[] = { "ticker", "orderbook_top", "stream", NULL };
+_Static_assert(IG_LUNO_EP_STREAM == 2, "endpoint_names follows enum ig_luno_endpoint");
 static const char *const bar_fill_names[] = { "next_open", "close", NULL };
 static const char *const adjust_names[] = { "none", "adj_close", NULL };
 static const char *const store_kind_names[] = { "auto", "sqlite", "postgres", "off", NULL };
@@ -161,6 +164,7 @@ static const struct field feed_fields[] = {
 	{ FIELD(ig_cfg_feed, spread_bps, FT_I64), .min = 0, .max = BPS_MAX },
 	{ FIELD(ig_cfg_feed, qty, FT_FIXED), .min = 1, .max = INT64_MAX },
 	{ FIELD(ig_cfg_feed, luno_endpoint, FT_ENUM), .names = endpoint_names },
+	{ FIELD(ig_cfg_feed, stream_timeout_ms, FT_I64), .min = 1, .max = MS_MAX },
 	{ FIELD(ig_cfg_feed, ts_format, FT_STR), .check = ig_feed_ts_format_problem },
 	{ .name = "from", .type = FT_TIME, .off = offsetof(struct ig_cfg_feed, from_ns),
 	  .size = sizeof(int64_t) },
@@ -174,6 +178,8 @@ static const struct field feed_fields[] = {
 static const struct field venue_fields[] = {
 	{ FIELD(ig_cfg_venue, kind, FT_ENUM), .parse = ig_venue_index, .name_at = ig_venue_name_at },
 	{ FIELD(ig_cfg_venue, base_url, FT_STR) },
+	{ FIELD(ig_cfg_venue, stream_url, FT_STR), .check = ig_luno_stream_url_problem,
+	  .flags = F_NO_ECHO },
 	{ FIELD(ig_cfg_venue, key_id_env, FT_STR) },
 	{ FIELD(ig_cfg_venue, secret_env, FT_STR) },
 	{ FIELD(ig_cfg_venue, maker_fee_bps, FT_I64), .min = -BPS_MAX, .max = BPS_MAX },
@@ -656,6 +662,8 @@ static int set_field(const struct errctx *ec, const struct where *at, const char
 	case FT_STR:
 		if (f->check != NULL) {
 			const char *why = f->check(val);
+			if (why != NULL && (f->flags & F_NO_ECHO) != 0)
+				return fail(ec, at, comp, n, "%s", why);
 			if (why != NULL)
 				return fail(ec, at, comp, n, "%s: " SHOW_FMT, why, SHOW(val, len));
 		}
@@ -1823,9 +1831,11 @@ void ig_config_defaults(struct ig_config *cfg)
 	cfg->feed.to_ns = IG_CFG_TO_UNSET;
 	cfg->feed.adjust = IG_ADJUST_NONE;
 	cfg->feed.nsymbols = 0;
+	cfg->feed.stream_timeout_ms = IG_CFG_DEFAULT_STREAM_TIMEOUT_MS;
 
 	cfg->venue.kind = IG_VENUE_PAPER;
 	snprintf(cfg->venue.base_url, sizeof(cfg->venue.base_url), "%s", IG_CFG_DEFAULT_VENUE_BASE_URL);
+	cfg->venue.stream_url[0] = '\0';
 	snprintf(cfg->venue.key_id_env, sizeof(cfg->venue.key_id_env), "%s", IG_CFG_DEFAULT_KEY_ID_ENV);
 	snprintf(cfg->venue.secret_env, sizeof(cfg->venue.secret_env), "%s", IG_CFG_DEFAULT_SECRET_ENV);
 	cfg->venue.maker_fee_bps = IG_CFG_DEFAULT_MAKER_FEE_BPS;

@@ -146,6 +146,13 @@ struct ig_cfg_feed_column {
 	int col;
 };
 
+/* feed.luno_endpoint: where feed.source luno gets its quotes. */
+enum ig_luno_endpoint {
+	IG_LUNO_EP_TICKER = 0,    /* REST GET /api/1/ticker every heartbeat (default) */
+	IG_LUNO_EP_ORDERBOOK_TOP, /* REST GET /api/1/orderbook_top every heartbeat */
+	IG_LUNO_EP_STREAM,        /* the websocket market stream (src/luno/luno_stream.h) */
+};
+
 struct ig_cfg_feed {
 	int source;               /* feed-source registry index (enum ig_feed_source); required */
 	char path[IG_CFG_PATH_MAX];/* csv: required */
@@ -161,7 +168,9 @@ struct ig_cfg_feed {
 	int64_t tick_size;        /* 1e-8; default 0.01 */
 	int64_t spread_bps;       /* default 10 */
 	int64_t qty;              /* displayed size per side, 1e-8; default 1 */
-	int luno_endpoint;        /* luno: 0 = ticker (default), 1 = orderbook_top */
+	int luno_endpoint;        /* luno: enum ig_luno_endpoint; default ticker */
+	int64_t stream_timeout_ms; /* luno stream: silence that forces a resync; default
+				    * IG_CFG_DEFAULT_STREAM_TIMEOUT_MS */
 	/* csv (docs/backtesting.md, "Data") */
 	struct ig_cfg_feed_file files[IG_CFG_MAX_FEED_FILES]; /* feed.path as a list; then path is "" */
 	uint32_t nfiles;
@@ -180,6 +189,11 @@ struct ig_cfg_feed {
  * at its reference price plus this, and the OMS reserves cash at that price. */
 #define IG_CFG_MARKET_BUY_IOC_BPS 50
 #define IG_CFG_DEFAULT_VENUE_BASE_URL "https://api.luno.com" /* venue.base_url */
+/* Luno's market stream host: what an empty venue.stream_url means while
+ * venue.base_url is the default (any other base_url gives its own host,
+ * http -> ws, https -> wss: exchange-sim serves both on one port). */
+#define IG_CFG_DEFAULT_STREAM_URL "wss://ws.luno.com"
+#define IG_CFG_DEFAULT_STREAM_TIMEOUT_MS 30000   /* feed.stream_timeout_ms: Luno sends keep-alives */
 #define IG_CFG_DEFAULT_KEY_ID_ENV "LUNO_API_KEY_ID"         /* venue.key_id_env */
 #define IG_CFG_DEFAULT_SECRET_ENV "LUNO_API_KEY_SECRET"     /* venue.secret_env */
 #define IG_CFG_DEFAULT_MAKER_FEE_BPS 0
@@ -208,6 +222,7 @@ enum ig_bar_fill {
 struct ig_cfg_venue {
 	int kind;                 /* venue registry index (enum ig_venue_kind); default paper */
 	char base_url[IG_CFG_PATH_MAX]; /* default IG_CFG_DEFAULT_VENUE_BASE_URL */
+	char stream_url[IG_CFG_PATH_MAX]; /* ws(s)://host[:port][/prefix]; "" = from base_url */
 	char key_id_env[IG_CFG_NAME_MAX];   /* default IG_CFG_DEFAULT_KEY_ID_ENV */
 	char secret_env[IG_CFG_NAME_MAX];   /* default IG_CFG_DEFAULT_SECRET_ENV */
 	int64_t maker_fee_bps;    /* default 0 */

@@ -31,6 +31,13 @@ int ig_feed_open(struct ig_feed *f, const struct ig_config *cfg, uint16_t instru
 	return 0;
 }
 
+int ig_feed_stats_json(const struct ig_feed *f, struct json_t *feed)
+{
+	if (f->type == NULL || f->src == NULL || f->type->ops->stats_json == NULL)
+		return 0;
+	return f->type->ops->stats_json(f->src, feed);
+}
+
 void ig_feed_close(struct ig_feed *f)
 {
 	if (f->type == NULL || f->src == NULL)

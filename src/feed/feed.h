@@ -77,6 +77,7 @@ enum ig_csv_kind {
 
 struct ig_feed;
 struct ig_venue_type; /* exec/venue.h */
+struct json_t;        /* jansson */
 
 /* What a source does; its state is f->src. Tick thread (or the inline
  * driver), except close(). */
@@ -88,6 +89,10 @@ struct ig_feed_ops {
 	uint64_t (*size)(const struct ig_feed *f);
 	/* Logs the source's counters as the feed closes. May be NULL. */
 	void (*log_stats)(const void *src);
+	/* Adds the source's counters to the run summary's "feed" object
+	 * (main thread, after the run; the source may still be open).
+	 * Returns 0 or IG_ENOMEM. May be NULL. */
+	int (*stats_json)(const void *src, struct json_t *feed);
 	/* Frees src (an in-flight request is abandoned). */
 	void (*close)(void *src);
 };
@@ -158,6 +163,10 @@ struct ig_feed {
  */
 int ig_feed_open(struct ig_feed *f, const struct ig_config *cfg, uint16_t instrument_id,
 		 const struct ig_venue_type *vt, void *venue_ctx, char *err, size_t errlen);
+
+/* Adds the source's counters (if it reports any) to the summary's "feed"
+ * object. Returns 0 or IG_ENOMEM. */
+int ig_feed_stats_json(const struct ig_feed *f, struct json_t *feed);
 
 /* Logs the source's counters (if it keeps any) and frees it. */
 void ig_feed_close(struct ig_feed *f);

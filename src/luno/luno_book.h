@@ -1,8 +1,8 @@
 /*
  * luno_book.h - the order book of Luno's market stream, and its messages.
  *
- * Pure: no networking, no clock, no logging. The websocket client (later)
- * hands every text frame of wss://ws.luno.com/api/1/stream/<PAIR> to
+ * Pure: no networking, no clock, no logging. The websocket client
+ * (luno_stream.c) hands every text frame of wss://ws.luno.com/api/1/stream/<PAIR> to
  * ig_luno_book_on_message() and acts on the result code.
  *
  * The stream
@@ -63,8 +63,9 @@
  * are reported; further ones still apply to the book and are counted in
  * stats.trades_dropped.
  *
- * Owner: the feed thread (the tick thread). No locks, no atomics: another
- * thread may not read the book; the feed copies what it publishes.
+ * Owner: the stream thread (luno_stream.h: one book per connection). No
+ * locks, no atomics: another thread may not read the book; the stream
+ * copies what it publishes into events.
  */
 #ifndef IG_LUNO_LUNO_BOOK_H
 #define IG_LUNO_LUNO_BOOK_H

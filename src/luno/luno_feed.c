@@ -8,10 +8,12 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "luno/luno_json.h"
+#include "luno/luno_stream.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,12 +32,33 @@ void ig_luno_feed_opts_from_config(struct ig_luno_feed_opts *o, const struct ig_
 	o->pair = cfg->feed.symbol;
 	o->instrument_id = instrument_id;
 	o->interval_ms = cfg->feed.heartbeat_ms > 0 ? cfg->feed.heartbeat_ms : IG_CFG_DEFAULT_HEARTBEAT_MS;
-	o->orderbook_top = cfg->feed.luno_endpoint == 1;
+	o->orderbook_top = cfg->feed.luno_endpoint == IG_LUNO_EP_ORDERBOOK_TOP;
 	o->connect_timeout_ms = cfg->venue.connect_timeout_ms;
 	o->timeout_ms = 0;
 	o->io_poll_us = 0;
 	o->budget = NULL; /* src_open() gives its Luno instance's */
 	o->reserve = -1;
+	o->stream = cfg->feed.luno_endpoint == IG_LUNO_EP_STREAM;
+	o->stream_url = ig_luno_stream_base(cfg->venue.stream_url, cfg->venue.base_url);
+	o->key_id_env = cfg->venue.key_id_env;
+	o->secret_env = cfg->venue.secret_env;
+	o->stream_timeout_ms = cfg->feed.stream_timeout_ms;
+}
+
+static int open_stream(struct ig_luno_feed *f, const struct ig_luno_feed_opts *o, char *err,
+		       size_t errlen)
+{
+	struct ig_luno_stream_opts so;
+
+	memset(&so, 0, sizeof(so));
+	so.url = o->stream_url;
+	so.pairs[0] = o->pair;
+	so.instrument_ids[0] = o->instrument_id;
+	so.npairs = 1;
+	so.key_id_env = o->key_id_env;
+	so.secret_env = o->secret_env;
+	so.timeout_ms = o->stream_timeout_ms;
+	return ig_luno_stream_open(&so, &f->stream, err, errlen);
 }
 
 int ig_luno_feed_open(struct ig_luno_feed *f, const struct ig_luno_feed_opts *o, char *err,
@@ -46,6 +69,8 @@ int ig_luno_feed_open(struct ig_luno_feed *f, const struct ig_luno_feed_opts *o,
 	int rc;
 
 	memset(f, 0, sizeof(*f));
+	if (o->stream)
+		return open_stream(f, o, err, errlen);
 	rc = ig_luno_http_base(o->base_url, base, sizeof(base), err, errlen);
 	if (rc != 0)
 		return rc;
@@ -96,6 +121,8 @@ int ig_luno_feed_open(struct ig_luno_feed *f, const struct ig_luno_feed_opts *o,
 
 void ig_luno_feed_close(struct ig_luno_feed *f)
 {
+	ig_luno_stream_close(f->stream);
+	f->stream = NULL;
 	if (f->multi == NULL)
 		return;
 	if (f->inflight)
@@ -110,6 +137,8 @@ void ig_luno_feed_close(struct ig_luno_feed *f)
 void ig_luno_feed_stop(struct ig_luno_feed *f)
 {
 	f->stopped = true;
+	if (f->stream != NULL)
+		ig_luno_stream_stop(f->stream);
 }
 
 /* Logs a failure once per change of kind (a dead feed is one line, not
@@ -242,6 +271,8 @@ int ig_luno_feed_next(struct ig_luno_feed *f, int64_t now_ns, struct ig_event *e
 		now_ns = ig_clock_mono_ns();
 	if (f->stopped)
 		return IG_EEOF;
+	if (f->stream != NULL)
+		return ig_luno_stream_next(f->stream, now_ns, ev, due_ns);
 	if (f->inflight) {
 		CURLMsg *m;
 		curl_multi_perform(f->multi, &running);
@@ -283,6 +314,10 @@ int ig_luno_feed_next(struct ig_luno_feed *f, int64_t now_ns, struct ig_event *e
 void ig_luno_feed_log_stats(const struct ig_luno_feed *f)
 {
 	const struct ig_luno_feed_stats *s = &f->stats;
+	if (f->stream != NULL) {
+		ig_luno_stream_log_stats(f->stream);
+		return;
+	}
 	ig_log_info("luno feed: requests=%llu quotes=%llu http_errors=%llu (429=%llu) transport=%llu "
 		    "malformed=%llu empty_book=%llu crossed_book=%llu budget_waits=%llu rtt_us p50=%lld p99=%lld",
 		    (unsigned long long)s->requests, (unsigned long long)s->quotes,
@@ -294,7 +329,17 @@ void ig_luno_feed_log_stats(const struct ig_luno_feed *f)
 		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.99) / 1000));
 }
 
+int ig_luno_feed_stats_json(const struct ig_luno_feed *f, json_t *feed)
+{
+	return f->stream != NULL ? ig_luno_stream_stats_json(f->stream, feed) : 0;
+}
+
 /* ------------------------------------------------------ registry entry */
+
+static int src_stats_json(const void *src, json_t *feed)
+{
+	return ig_luno_feed_stats_json(src, feed);
+}
 
 static int src_next(struct ig_feed *f, int64_t now_ns, struct ig_event *ev, int64_t *due_ns)
 {
@@ -358,6 +403,7 @@ static int src_open(struct ig_feed *f, const struct ig_config *cfg, const struct
 static const struct ig_feed_ops src_ops = {
 	.next = src_next,
 	.log_stats = src_log_stats,
+	.stats_json = src_stats_json,
 	.close = src_close,
 };
 

@@ -26,6 +26,11 @@
  *
  * No credentials: these are public endpoints.
  *
+ * feed.luno_endpoint: stream replaces the polling with Luno's websocket
+ * market stream (luno_stream.h: its own thread, a ring to next(), the
+ * order book, resyncs); open/next/stop/close/log_stats then hand over to
+ * it and the budget is not used (the stream is not a REST call).
+ *
  * Owner: the tick thread (the budget is the Luno instance's, shared with
  * the venue: atomics; luno.h).
  */
@@ -43,6 +48,7 @@
 #include "ingenium/event.h"
 
 struct ig_luno_instance; /* luno.h */
+struct ig_luno_stream;   /* luno_stream.h */
 
 #define IG_LUNO_FEED_BODY_MAX (64 * 1024)
 
@@ -57,6 +63,13 @@ struct ig_luno_feed_opts {
 	int64_t io_poll_us;          /* re-check spacing while in flight; default 250 */
 	struct ig_luno_budget *budget; /* the instance's; NULL = an own one of IG_CFG_DEFAULT_REQUESTS_PER_MIN */
 	int64_t reserve;             /* budget calls left free for orders; -1 = burst / 3 */
+	/* feed.luno_endpoint: stream (luno_stream.h): no polling; the rest
+	 * above is unused but pair and instrument_id. */
+	bool stream;
+	const char *stream_url;      /* the stream base (ig_luno_stream_base) */
+	const char *key_id_env;      /* venue.key_id_env */
+	const char *secret_env;      /* venue.secret_env */
+	int64_t stream_timeout_ms;   /* feed.stream_timeout_ms */
 };
 
 struct ig_luno_feed_stats {
@@ -94,6 +107,7 @@ struct ig_luno_feed {
 	struct ig_luno_budget own_budget;
 	struct ig_luno_instance *instance; /* a reference taken by the source's open(): released at close */
 	struct ig_luno_feed_stats stats;
+	struct ig_luno_stream *stream;   /* stream mode: the stream client; nothing above is used */
 };
 
 /* Options from the config: feed.symbol, feed.heartbeat_ms, venue.base_url
@@ -124,5 +138,9 @@ void ig_luno_feed_stop(struct ig_luno_feed *f);
 
 /* Logs the counters as one line. */
 void ig_luno_feed_log_stats(const struct ig_luno_feed *f);
+
+/* Adds the stream's counters to the summary's feed object (nothing for a
+ * REST poller). Returns 0 or IG_ENOMEM. */
+int ig_luno_feed_stats_json(const struct ig_luno_feed *f, struct json_t *feed);
 
 #endif

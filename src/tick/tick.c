@@ -256,11 +256,15 @@ static void tick_handle(void *self, const struct ig_event *ev, struct ig_emit *o
 static int tick_stats(const void *self, json_t *root)
 {
 	const struct ig_tick *t = self;
-	return json_object_set_new(root, "feed",
-				   json_pack("{s:I, s:I}", "rows", (json_int_t)ig_feed_rows(t->feed),
-					     "bad_rows", (json_int_t)ig_feed_bad_rows(t->feed))) == 0
-		       ? 0
-		       : IG_ENOMEM;
+	json_t *feed = json_pack("{s:I, s:I}", "rows", (json_int_t)ig_feed_rows(t->feed), "bad_rows",
+				 (json_int_t)ig_feed_bad_rows(t->feed));
+
+	/* The source's own counters (the Luno stream's resyncs), if any. */
+	if (feed == NULL || ig_feed_stats_json(t->feed, feed) != 0) {
+		json_decref(feed);
+		return IG_ENOMEM;
+	}
+	return json_object_set_new(root, "feed", feed) == 0 ? 0 : IG_ENOMEM;
 }
 
 const struct ig_stage_ops ig_tick_ops = {

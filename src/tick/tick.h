@@ -99,7 +99,8 @@ void ig_tick_set_measure(struct ig_tick *t, bool on);
 uint64_t ig_tick_md_events(const struct ig_tick *t);
 
 /* The stage's operations (stage.h): source, deadline_ns, has_work, stats
- * ("feed": {rows, bad_rows}). */
+ * ("feed": {rows, bad_rows}, plus what the source adds: the Luno
+ * stream's stream_resyncs and stream). */
 extern const struct ig_stage_ops ig_tick_ops;
 
 #endif
