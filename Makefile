@@ -15,7 +15,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 VARIANT ?= release
 
-PKGS    := ck liburcu yaml-0.1 jansson libcurl libmicrohttpd sqlite3 nettle
+PKGS    := ck liburcu yaml-0.1 jansson libcurl libmicrohttpd sqlite3 nettle libwebsockets
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
            -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wcast-qual \
            -Wwrite-strings -Wundef -Wformat=2 -Wimplicit-fallthrough -Wvla \
