@@ -392,6 +392,8 @@ static void *user_main(void *arg)
 	struct user_priv *p = u->priv;
 	struct lws_context_creation_info info;
 
+	ig_log_attach("ig-luno-user");
+	pthread_setname_np(pthread_self(), "ig-luno-user");
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
