@@ -473,6 +473,8 @@ void ig_luno_user_destroy(struct ig_luno_user *u)
 
 	if (p == NULL)
 		return;
+	/* Nobody to wake any more (the engine may be tearing down). */
+	ig_luno_user_set_wake(u, NULL, NULL);
 	__atomic_store_n(&u->stop, 1, __ATOMIC_RELEASE);
 	if (u->started) {
 		/* The housekeeping tick ends lws_service within TICK_US; no
