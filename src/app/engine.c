@@ -94,6 +94,13 @@ static void assign_threads(struct ig_engine *e, struct ig_graph *g)
 }
 
 /* The pipeline as a graph (engine.h). Returns 0 or IG_ELIMIT. */
+/* Wakes the executor's thread (a venue thread signalled; any thread). */
+static void wake_exec(void *arg)
+{
+	struct ig_engine *e = arg;
+	ig_driver_wake(&e->drv, &e->exec);
+}
+
 static int build_graph(struct ig_engine *e, struct ig_graph *g)
 {
 	uint32_t n = e->nthreads;
@@ -500,6 +507,9 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 		e->journal_on = false;
 		goto out_hosts;
 	}
+	/* A venue thread of its own (the Luno user stream) wakes the
+	 * executor through the driver. */
+	ig_exec_set_wake(&e->exec, wake_exec, e);
 	if ((rc = start_store(e, err, errlen)) != 0) {
 		ig_engine_destroy(e);
 		return rc;

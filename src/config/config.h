@@ -199,6 +199,8 @@ struct ig_cfg_feed {
 #define IG_CFG_DEFAULT_MAKER_FEE_BPS 0
 #define IG_CFG_DEFAULT_TAKER_FEE_BPS 10
 #define IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS 3000   /* venue.connect_timeout_ms */
+#define IG_CFG_DEFAULT_STREAM_TIMEOUT_MS 15000   /* venue.stream_timeout_ms: a stream message
+						  * (keep-alives count) within this, or unhealthy */
 #define IG_CFG_DEFAULT_TIMEOUT_MS 10000          /* venue.timeout_ms, a whole request */
 #define IG_CFG_DEFAULT_REQUESTS_PER_MIN 300      /* venue.requests_per_min: Luno's limit */
 /* Backtest fills of the paper venue (docs/backtesting.md "Fills"). */
@@ -234,6 +236,9 @@ struct ig_cfg_venue {
 	int64_t price_scale;        /* decimals of prices; -1 = from /api/exchange/1/markets */
 	int64_t volume_scale;       /* decimals of volumes; -1 = from the markets endpoint */
 	int64_t in_doubt_window_ms; /* "not found" is final only this long after a send; -1 = timeout_ms + 2000 */
+	bool user_stream;           /* luno: the user stream triggers the REST reads (default false) */
+	char stream_url[IG_CFG_PATH_MAX]; /* ws(s):// base of the streams; "" = from base_url */
+	int64_t stream_timeout_ms;  /* default IG_CFG_DEFAULT_STREAM_TIMEOUT_MS */
 	int64_t market_buy_ioc_bps; /* market BUY as a BID IOC at ref + bps; -1 = marketorder by counter_volume;
 				     * default IG_CFG_MARKET_BUY_IOC_BPS; the OMS reserves at that price */
 	/* The paper venue's fills (docs/backtesting.md "Fills"). */

@@ -77,6 +77,12 @@ void *ig_exec_venue_peer(const struct ig_exec *x)
 	return x->ops->peer(x->venue);
 }
 
+void ig_exec_set_wake(struct ig_exec *x, void (*fn)(void *arg), void *arg)
+{
+	if (x->ops != NULL && x->ops->set_wake != NULL && x->venue != NULL)
+		x->ops->set_wake(x->venue, fn, arg);
+}
+
 int ig_exec_recover(struct ig_exec *x, const struct ig_recover *rc, uint32_t ninstruments)
 {
 	if (x->ops->recover != NULL)
@@ -249,6 +255,14 @@ static int64_t exec_stage_deadline(void *self)
 	return x->pub != NULL && x->next_publish_ns < d ? x->next_publish_ns : d;
 }
 
+/* The venue's own thread signalled work (venue.h has_work). */
+static bool exec_stage_has_work(void *self)
+{
+	struct ig_exec *x = self;
+	return x->ops != NULL && x->ops->has_work != NULL && x->venue != NULL &&
+	       x->ops->has_work(x->venue);
+}
+
 /* latency.tick_to_order_ns; venue.round_trip_ns when the venue measures
  * order round trips. */
 static int exec_stage_stats(const void *self, json_t *root)
@@ -275,5 +289,6 @@ const struct ig_stage_ops ig_exec_stage_ops = {
 	.handle = exec_stage_handle,
 	.poll = exec_stage_poll,
 	.deadline_ns = exec_stage_deadline,
+	.has_work = exec_stage_has_work,
 	.stats = exec_stage_stats,
 };

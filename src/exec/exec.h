@@ -79,6 +79,10 @@ const struct ig_venue_type *ig_exec_venue_type(const struct ig_exec *x);
  * own reference. Main thread, before the threads start. */
 void *ig_exec_venue_peer(const struct ig_exec *x);
 
+/* Hands the venue the function that wakes the executor's thread (its
+ * set_wake op, venue.h); nothing if it has none. Main thread. */
+void ig_exec_set_wake(struct ig_exec *x, void (*fn)(void *arg), void *arg);
+
 void ig_exec_handle(struct ig_exec *x, const struct ig_event *in, struct ig_emit *out);
 
 /* Recovery (venue.h): hands the venue the journal's unfinished orders and

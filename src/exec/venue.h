@@ -116,6 +116,14 @@ struct ig_venue_ops {
 	 * executor's snapshot publisher). May be NULL: nothing to report
 	 * (zeros, "ok"). */
 	void (*health)(const void *venue, struct ig_snap_venue *out);
+	/* True when a thread of the venue's own (the Luno user stream) has
+	 * signalled work for poll() since the last poll (the executor
+	 * stage's has_work, stage.h). Executor thread. May be NULL. */
+	bool (*has_work)(void *venue);
+	/* Gives the venue the function that wakes the executor thread, for
+	 * a thread of its own to call after it signals (set before or while
+	 * the threads run). Main thread. May be NULL (nothing signals). */
+	void (*set_wake)(void *venue, void (*fn)(void *arg), void *arg);
 };
 
 /*

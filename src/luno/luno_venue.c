@@ -3,6 +3,8 @@
 
 #include "luno/luno.h"
 #include "luno/luno_http.h"
+#include "luno/luno_user.h"
+#include "luno/luno_ws.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "ingenium/error.h"
@@ -60,6 +62,10 @@ static const char *const rq_name[] = { "none", "stoporder", "submit", "lookup", 
 /* Submits on a pair wait for its probe (the account's latest trade) at most
  * PROBE_PATIENCE status periods (and two request timeouts); a failed probe
  * is sent again after one status period, doubling up to PROBE_BACKOFF_MAX. */
+/* While the user stream is healthy the steady polls stop, except one
+ * status round in STREAM_AUDIT_ROUNDS (an audit, should a message ever be
+ * lost without the connection dropping). */
+#define STREAM_AUDIT_ROUNDS 60
 #define PROBE_PATIENCE 16
 #define PROBE_BACKOFF_MAX 32
 
@@ -238,6 +244,8 @@ void ig_luno_opts_default(struct ig_luno_opts *o)
 	o->poll_reserve = -1;
 	o->requests_per_min = IG_CFG_DEFAULT_REQUESTS_PER_MIN;
 	o->backoff_base_ms = 500;
+	o->stream_timeout_ms = IG_CFG_DEFAULT_STREAM_TIMEOUT_MS;
+	o->stream_backoff_ms = 500;
 }
 
 void ig_luno_opts_from_config(struct ig_luno_opts *o, const struct ig_config *cfg)
@@ -261,6 +269,9 @@ void ig_luno_opts_from_config(struct ig_luno_opts *o, const struct ig_config *cf
 	o->market_buy_ioc_bps = cfg->venue.market_buy_ioc_bps;
 	o->budget = NULL; /* the create() of the registry entry gives its instance's */
 	o->requests_per_min = ig_luno_budget_per_min(cfg);
+	o->user_stream = cfg->venue.user_stream;
+	o->stream_url = cfg->venue.stream_url;
+	o->stream_timeout_ms = cfg->venue.stream_timeout_ms;
 }
 
 /* ---------------------------------------------------------- init/destroy */
@@ -293,6 +304,44 @@ static int read_env(const char *key, const char *name, char *dst, size_t cap, ch
 
 static void queue_push(struct ig_luno *v, uint8_t kind, uint16_t inst, uint32_t rec,
 		       int64_t not_before_ns);
+
+/* Makes and starts the user stream (venue.user_stream). Returns 0,
+ * IG_ECONFIG, IG_ENOMEM or IG_ETHREAD with err set. */
+static int user_start(struct ig_luno *v, const struct ig_luno_opts *o, char *err, size_t errlen)
+{
+	struct ig_luno_user_opts uo;
+	char url[IG_LUNO_WS_URL_MAX];
+	int rc;
+
+	memset(&uo, 0, sizeof(uo));
+	rc = ig_luno_ws_url(v->base_url, o->stream_url, "/api/1/userstream", url, sizeof(url), err,
+			    errlen);
+	if (rc != 0)
+		return rc;
+	v->user = calloc(1, sizeof(*v->user));
+	if (v->user == NULL)
+		return ig__luno_errf(err, errlen, IG_ENOMEM, "%s", "venue: out of memory");
+	uo.url = url;
+	uo.key_id = v->key_id;
+	uo.secret = v->secret;
+	for (uint32_t k = 0; k < v->ninst; k++)
+		uo.pairs[k] = v->inst[k].pair;
+	uo.npairs = v->ninst;
+	uo.timeout_ms = o->stream_timeout_ms;
+	uo.connect_timeout_ms = v->connect_timeout_ms;
+	uo.backoff_base_ms = o->stream_backoff_ms;
+	rc = ig_luno_user_init(v->user, &uo, err, errlen);
+	if (rc == 0 && ig_luno_user_start(v->user) != 0)
+		rc = ig__luno_errf(err, errlen, IG_ETHREAD, "%s", "venue: the user stream thread would not start");
+	if (rc != 0) {
+		ig_luno_user_destroy(v->user);
+		free(v->user);
+		v->user = NULL;
+		return rc;
+	}
+	ig_log_info("luno: user stream %s (REST polling until it is live and caught up)", url);
+	return 0;
+}
 
 int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, size_t errlen)
 {
@@ -407,6 +456,13 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 			queue_push(v, RQ_TRADES, (uint16_t)i, 0, 0);
 	}
 	v->next_status_ns = ig_clock_mono_ns() + v->status_ns;
+	if (o->user_stream) {
+		rc = user_start(v, o, err, errlen);
+		if (rc != 0) {
+			s = IG_LUNO_SLOTS;
+			goto out_slots;
+		}
+	}
 	return 0;
 
 out_slots:
@@ -421,7 +477,7 @@ out_free:
 	free(v->queue);
 	free(v->page);
 	free(v->opage);
-	if (err != NULL && errlen > 0)
+	if (rc == IG_ENOMEM && err != NULL && errlen > 0)
 		snprintf(err, errlen, "venue: out of memory");
 out_wipe:
 	explicit_bzero(v->key_id, sizeof(v->key_id));
@@ -440,6 +496,11 @@ void ig_luno_destroy(struct ig_luno *v)
 {
 	if (v->multi == NULL)
 		return;
+	if (v->user != NULL) {
+		ig_luno_user_destroy(v->user);
+		free(v->user);
+		v->user = NULL;
+	}
 	for (uint32_t s = 0; s < IG_LUNO_SLOTS; s++) {
 		struct ig_luno_slot *sl = &v->slots[s];
 		if (sl->busy)
@@ -1431,6 +1492,9 @@ static void on_cancel(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_luno
 static int64_t lookup_later(const struct ig_luno *v, struct ig_luno_rec *r, int64_t now)
 {
 	r->next_lookup_ns = now + (r->state == RS_UNPLACED ? UNPLACED_PACE : 1) * v->status_ns;
+	/* With the user stream on, no steady status poll would ask again. */
+	if (v->user != NULL && r->state == RS_OPEN)
+		r->stream_dirty = true;
 	return r->next_lookup_ns;
 }
 
@@ -1635,6 +1699,8 @@ static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_luno
 		lookup_later(v, r, now);
 		return;
 	}
+	if (r->catchup && sl->req.queued_ns >= v->catchup_ns)
+		r->catchup = false;
 	apply_status(v, r, &st, now, out);
 }
 
@@ -1763,6 +1829,11 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_luno
 		 * same trades are read again: no fill is lost or doubled. */
 		if (rp->res == CURLE_OK && rp->status >= 200 && rp->status < 300)
 			malformed(v, sl, "; read again next round");
+		if (v->user != NULL && !is_probe && !in->rq_trades) {
+			/* With the user stream on, no steady poll reads it again. */
+			in->stream_dirty = true;
+			in->stream_not_before_ns = now + v->status_ns;
+		}
 		if (is_probe && !in->rq_trades) {
 			/* The submits wait for it: again, backing off. */
 			in->probe_fails = count_up(in->probe_fails);
@@ -1849,6 +1920,14 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_luno
 		if (!in->rq_trades)
 			queue_push(v, RQ_TRADES, k, 0, now);
 		return;
+	}
+	if (stopped && v->user != NULL) {
+		/* Read again once our orders' ids are known: with the user
+		 * stream on, no steady poll would. */
+		in->stream_dirty = true;
+		in->stream_not_before_ns = now + v->status_ns;
+	} else if (n < IG_LUNO_TRADES_PAGE && in->catchup && sl->req.queued_ns >= v->catchup_ns) {
+		in->catchup = false;
 	}
 	if (n == IG_LUNO_TRADES_PAGE) {
 		in->more_trades = true;
@@ -2191,6 +2270,7 @@ static void status_round(struct ig_luno *v, int64_t now)
 	uint32_t resting = 0;
 	int64_t resting_ns;
 	bool any[IG_MAX_INSTRUMENTS] = { false };
+	bool polls;
 
 	for (uint32_t i = 0; i < v->nrecs; i++) {
 		const struct ig_luno_rec *r = &v->recs[i];
@@ -2207,10 +2287,17 @@ static void status_round(struct ig_luno *v, int64_t now)
 	resting_ns = (int64_t)resting * (INT64_C(240000000000) / ig_luno_budget_limit(v->budget));
 	if (resting_ns < v->status_ns)
 		resting_ns = v->status_ns;
+	/* The user stream, healthy and caught up, triggers these reads:
+	 * the steady ones stop but for a slow audit round. */
+	polls = !v->stream_on || ++v->stream_rounds % STREAM_AUDIT_ROUNDS == 0;
 	for (uint32_t k = 0; k < v->ninst; k++) {
 		struct ig_luno_inst *in = &v->inst[k];
-		if (any[k] && !in->rq_trades && in->price_scale >= 0)
-			queue_push(v, RQ_TRADES, (uint16_t)k, 0, now);
+		if (any[k] && !in->rq_trades && in->price_scale >= 0) {
+			if (polls)
+				queue_push(v, RQ_TRADES, (uint16_t)k, 0, now);
+			else
+				v->stats.stream_saved++;
+		}
 		if (in->price_scale < 0 && !in->rq_markets && now >= in->next_markets_ns)
 			queue_push(v, RQ_MARKETS, (uint16_t)k, 0, now);
 	}
@@ -2249,7 +2336,10 @@ static void status_round(struct ig_luno *v, int64_t now)
 				      r->type == IG_ORD_MARKET;
 			if (urgent || now - r->last_status_ns >= resting_ns) {
 				r->last_status_ns = now; /* its turn is taken */
-				queue_push(v, RQ_STATUS, r->instrument_id, i + 1, now);
+				if (polls)
+					queue_push(v, RQ_STATUS, r->instrument_id, i + 1, now);
+				else
+					v->stats.stream_saved++;
 			}
 		}
 	}
@@ -2574,6 +2664,139 @@ static void probe_check(struct ig_luno *v, int64_t now)
 	}
 }
 
+/* ----------------------------------------------------------- user stream */
+
+/* A record the stream's note names: by client id, else by order id. */
+static struct ig_luno_rec *note_rec(struct ig_luno *v, const struct ig_luno_user_note *n)
+{
+	struct ig_luno_rec *r = n->client_id != 0 ? find_client(v, n->client_id) : NULL;
+	if (r == NULL && n->order_id[0] != '\0')
+		r = find_order_id(v, n->order_id);
+	return r;
+}
+
+/* The catch-up is read: every pair's trades to a short page, and every
+ * OPEN order's status, by requests queued after the connection went live. */
+static bool catchup_done(const struct ig_luno *v)
+{
+	for (uint32_t k = 0; k < v->ninst; k++)
+		if (v->inst[k].catchup && !v->inst[k].invalid)
+			return false;
+	for (uint32_t i = 0; i < v->nrecs; i++) {
+		const struct ig_luno_rec *r = &v->recs[i];
+		if (r->client_id != 0 && r->catchup && r->state == RS_OPEN && !r->complete)
+			return false;
+	}
+	return true;
+}
+
+/* Marks every pair's trades and every OPEN order's status to be read;
+ * with catchup, each must be read again after now. */
+static void mark_everything(struct ig_luno *v, bool catchup)
+{
+	for (uint32_t k = 0; k < v->ninst; k++) {
+		v->inst[k].stream_dirty = true;
+		v->inst[k].catchup |= catchup;
+	}
+	for (uint32_t i = 0; i < v->nrecs; i++) {
+		struct ig_luno_rec *r = &v->recs[i];
+		if (r->client_id != 0 && r->state == RS_OPEN && !r->complete) {
+			r->stream_dirty = true;
+			r->catchup |= catchup;
+		}
+	}
+}
+
+/* The user stream's part of a poll: health (back to polling when it is
+ * not healthy; a catch-up on every new live connection, polling on until
+ * it is read), then what it signalled, then the reads it asks for. */
+static void stream_drive(struct ig_luno *v, int64_t now)
+{
+	struct ig_luno_user *u = v->user;
+	struct ig_luno_user_note note;
+	uint64_t gen;
+	uint32_t mask;
+
+	if (u == NULL)
+		return;
+	v->user_seen = ig_luno_user_events(u); /* before taking: a later signal stays visible */
+	if (!ig_luno_user_healthy(u, now, &gen)) {
+		if (v->stream_on) {
+			v->stats.stream_fallbacks++;
+			ig_log_warn("luno: user stream not healthy; polling listtrades and status again");
+			v->next_status_ns = now; /* a round at once */
+		}
+		v->stream_on = false;
+		v->catching_up = false;
+	} else if (gen != v->user_gen || (!v->stream_on && !v->catching_up)) {
+		/* A new live connection: what happened while there was none is
+		 * read over REST before the polls stop. */
+		v->user_gen = gen;
+		v->stream_on = false;
+		v->catching_up = true;
+		v->catchup_ns = now;
+		v->stats.stream_catchups++;
+		mark_everything(v, true);
+	}
+	mask = ig_luno_user_take_trades(u);
+	for (uint32_t k = 0; k < v->ninst; k++)
+		if (mask & (UINT32_C(1) << k))
+			v->inst[k].stream_dirty = true;
+	if (ig_luno_user_take_all_orders(u))
+		mark_everything(v, false);
+	while (ig_luno_user_take_note(u, &note)) {
+		struct ig_luno_rec *r = note_rec(v, &note);
+		if (r != NULL)
+			r->stream_dirty = true;
+	}
+	for (uint32_t k = 0; k < v->ninst; k++) {
+		struct ig_luno_inst *in = &v->inst[k];
+		/* Behind a listtrades already queued or in flight: it may have
+		 * started before the trade, so one more after it. */
+		if (!in->stream_dirty || in->rq_trades || in->probe || in->price_scale < 0 ||
+		    in->rcv_since_wait || in->invalid || now < in->stream_not_before_ns)
+			continue;
+		in->stream_dirty = false;
+		v->stats.stream_trade_reads++;
+		queue_push(v, RQ_TRADES, (uint16_t)k, 0, now);
+	}
+	for (uint32_t i = 0; i < v->nrecs; i++) {
+		struct ig_luno_rec *r = &v->recs[i];
+		if (r->client_id == 0 || !r->stream_dirty)
+			continue;
+		if (r->state != RS_OPEN || r->complete) {
+			/* Not yet at Luno as far as we know (it will be read when it
+			 * opens), or settled: nothing to read now. */
+			if (r->state == RS_OPEN || r->state == RS_UNPLACED)
+				r->stream_dirty = false;
+			continue;
+		}
+		if (r->rq_lookup || now < r->next_lookup_ns)
+			continue;
+		r->stream_dirty = false;
+		r->last_status_ns = now;
+		v->stats.stream_status_reads++;
+		queue_push(v, RQ_STATUS, r->instrument_id, i + 1, now);
+	}
+	if (v->catching_up && catchup_done(v)) {
+		v->catching_up = false;
+		v->stream_on = true;
+		v->stream_rounds = 0;
+		ig_log_info("luno: user stream live and caught up; steady polling stops");
+	}
+}
+
+bool ig_luno_has_work(const struct ig_luno *v)
+{
+	return v->user != NULL && ig_luno_user_events(v->user) != v->user_seen;
+}
+
+void ig_luno_set_wake(struct ig_luno *v, void (*fn)(void *), void *arg)
+{
+	if (v->user != NULL)
+		ig_luno_user_set_wake(v->user, fn, arg);
+}
+
 int ig_luno_poll(struct ig_luno *v, int64_t now_ns, struct ig_emit *out)
 {
 	int work = 0, running = 0, left = 0;
@@ -2594,6 +2817,7 @@ int ig_luno_poll(struct ig_luno *v, int64_t now_ns, struct ig_emit *out)
 			work++;
 		}
 	}
+	stream_drive(v, now_ns);
 	if (now_ns >= v->next_status_ns) {
 		status_round(v, now_ns);
 		v->next_status_ns = now_ns + v->status_ns;
@@ -2690,6 +2914,23 @@ void ig_luno_log_stats(const struct ig_luno *v)
 		    (unsigned long long)s->overfills, (unsigned long long)s->unlisted_fills,
 		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.5) / 1000),
 		    (long long)(ig_hist_quantile(&s->rtt_ns, 0.99) / 1000), (long long)(s->rtt_ns.max / 1000));
+	if (v->user != NULL) {
+		struct ig_luno_user_stats us;
+		ig_luno_user_stats(v->user, &us);
+		ig_log_info("luno: user stream: connects=%llu attempts=%llu drops=%llu messages=%llu "
+			    "(fills=%llu statuses=%llu keepalives=%llu malformed=%llu) auth_refused=%llu "
+			    "catchups=%llu fallbacks=%llu rest_saved=%llu triggered listtrades=%llu "
+			    "status=%llu%s",
+			    (unsigned long long)us.connects, (unsigned long long)us.attempts,
+			    (unsigned long long)us.drops, (unsigned long long)us.messages,
+			    (unsigned long long)us.fills, (unsigned long long)us.statuses,
+			    (unsigned long long)us.keepalives, (unsigned long long)us.malformed,
+			    (unsigned long long)us.auth_refused, (unsigned long long)s->stream_catchups,
+			    (unsigned long long)s->stream_fallbacks, (unsigned long long)s->stream_saved,
+			    (unsigned long long)s->stream_trade_reads,
+			    (unsigned long long)s->stream_status_reads,
+			    v->stream_on ? " (on at the end)" : " (polling at the end)");
+	}
 	if (s->recovered != 0 || v->rcv.started_ns != 0)
 		ig_log_info("luno: recovery: recovered=%llu (found=%llu not_found=%llu) adopted=%llu "
 			    "foreign_orders=%llu recon_fills=%llu passes=%llu%s",
@@ -2734,6 +2975,16 @@ static int op_recover(void *v, const struct ig_recover *rc)
 static bool op_busy(void *v)
 {
 	return ig_luno_busy(v);
+}
+
+static bool op_has_work(void *v)
+{
+	return ig_luno_has_work(v);
+}
+
+static void op_set_wake(void *v, void (*fn)(void *), void *arg)
+{
+	ig_luno_set_wake(v, fn, arg);
 }
 
 static void op_log_stats(const void *v)
@@ -2799,6 +3050,8 @@ const struct ig_venue_ops ig_luno_ops = {
 	.peer = op_peer,
 	.round_trips = op_round_trips,
 	.health = op_health,
+	.has_work = op_has_work,
+	.set_wake = op_set_wake,
 };
 
 /* Makes the Luno venue of cfg (venue.*, feed.symbol). Returns 0, or

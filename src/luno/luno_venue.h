@@ -186,6 +186,29 @@
  * goes out once; the pass keeps retrying (every status_ms) and reports OK
  * when it completes. busy() is true while the pass runs.
  *
+ * User stream (venue.user_stream: true; luno_user.h). A thread holds a
+ * websocket to <stream base>/api/1/userstream. It is a TRIGGER, never a
+ * second source of fills (Luno's order_fill_update has no trade
+ * sequence): an order_fill marks its pair "trades may be new", an
+ * order_status COMPLETE marks its order "changed", and the executor is
+ * woken; poll() then reads listtrades after the cursor (once no
+ * listtrades of the pair is queued or in flight, so a read that started
+ * before the trade is followed by one after it) and the status of each
+ * marked order that is OPEN (a mark on an order whose id is not known
+ * yet waits for it). Fills stay keyed by trade sequence as above, so
+ * nothing applies twice. While the stream is healthy (LIVE: connected
+ * and a message after the credentials; a message or keep-alive within
+ * venue.stream_timeout_ms) and caught up, the status round sends no
+ * listtrades and no status of OPEN orders, except one round in
+ * STREAM_AUDIT_ROUNDS (a slow audit); lookups, probes, markets, re-reads,
+ * submits, cancels and the recovery pass are unchanged. Every new live
+ * connection is a catch-up: every pair's trades after its cursor and
+ * the status of every OPEN order are read over REST while polling goes
+ * on; polling stops only once none of those reads is queued or in
+ * flight. A stream that turns unhealthy (dropped, silent, refused) puts
+ * the venue back to polling at once. Counters: catch-ups, fallbacks,
+ * polls saved, reads triggered (log_stats, with the stream's own).
+ *
  * Owner: the executor thread (every function here), except that the budget
  * is the Luno instance's (luno.h), shared with the feed (atomics).
  */
@@ -239,6 +262,10 @@ struct ig_luno_opts {
 	int64_t requests_per_min;   /*   its calls a minute; default IG_CFG_DEFAULT_REQUESTS_PER_MIN */
 	int64_t backoff_base_ms;    /*   its first 429 backoff; default 500 */
 	int64_t since_ms;           /* listtrades since= (Unix ms); 0 = from Luno's latest trade */
+	bool user_stream;           /* the user stream triggers the reads (see "User stream") */
+	const char *stream_url;     /* ws(s):// stream base; NULL or "" = from base_url */
+	int64_t stream_timeout_ms;  /* default IG_CFG_DEFAULT_STREAM_TIMEOUT_MS */
+	int64_t stream_backoff_ms;  /* first reconnect wait; default 500 */
 };
 
 /* Counters for the closing note. Owner: executor thread. */
@@ -282,6 +309,13 @@ struct ig_luno_stats {
 	uint64_t foreign_orders;    /* open orders on the account that are not ours */
 	uint64_t recon_fills;       /* fills emitted while the pass ran */
 	uint64_t recon_passes;      /* passes completed (IG_RECON_OK reported) */
+	/* User stream (venue side; the connection's own counters are the
+	 * stream's, luno_user.h). */
+	uint64_t stream_catchups;   /* REST catch-ups after a (re)connect */
+	uint64_t stream_saved;      /* listtrades / status polls not sent: the stream was healthy */
+	uint64_t stream_trade_reads;/* listtrades a stream message triggered */
+	uint64_t stream_status_reads;/* order status reads a stream message triggered */
+	uint64_t stream_fallbacks;  /* times the stream turned unhealthy and polling resumed */
 	struct ig_hist rtt_ns;      /* REST round trip (curl total time), ns */
 	int64_t last_rtt_ns;        /* the last request's round trip, ns */
 	uint64_t http_code[IG_SNAP_HTTP__COUNT]; /* failed replies by code (api/snapshot.h) */
@@ -343,6 +377,10 @@ struct ig_luno_rec {
 	bool rcv_pending;          /* recovered: not yet resolved (the pass waits) */
 	bool rcv_gone;             /* recovered: not found after the window; final once
 				    * the trade catch-up is complete */
+	bool stream_dirty;         /* the user stream says it changed: read its status once it
+				    * is OPEN and no lookup is in flight */
+	bool catchup;              /* stream catch-up: its status not yet read since the
+				    * connection went live */
 };
 
 struct ig_luno_req {
@@ -394,6 +432,11 @@ struct ig_luno_inst {
 	uint32_t rcv_adopted;
 	uint32_t rcv_foreign;
 	uint32_t rcv_fills;
+	bool stream_dirty;         /* the user stream says trades may be new: read after the
+				    * cursor once no listtrades is queued or in flight */
+	bool catchup;              /* stream catch-up: not yet read to a short page since the
+				    * connection went live */
+	int64_t stream_not_before_ns; /* a triggered read failed: the next not before */
 	int64_t bid_px;            /* latest market data, 1e-8 */
 	int64_t ask_px;
 };
@@ -459,6 +502,14 @@ struct ig_luno {
 	int64_t budget_retry_ns;   /* the budget said "not before"; 0 = not waiting */
 	bool promoted_last;        /* the last request started was an aged poll */
 	uint64_t rng;              /* jitter */
+	/* User stream (NULL when venue.user_stream is off). */
+	struct ig_luno_user *user;
+	uint64_t user_seen;        /* the stream's signal count when last taken */
+	uint64_t user_gen;         /* the live generation caught up (or catching up) */
+	bool stream_on;            /* healthy and caught up: the steady polls stop */
+	bool catching_up;          /* a new connection: REST reads before stream_on */
+	int64_t catchup_ns;        /* when it went live: catch-up reads are queued after it */
+	uint32_t stream_rounds;    /* status rounds skipped while stream_on (audit pace) */
 	struct ig_luno_stats stats;
 };
 
@@ -508,6 +559,14 @@ int ig_luno_recover(struct ig_luno *v, const struct ig_recover *rc);
 /* True while an order's outcome is still open: a submit or cancel queued
  * or in flight, or an order in doubt; and while a recovery pass runs. */
 bool ig_luno_busy(const struct ig_luno *v);
+
+/* True when the user stream has signalled something poll() has not taken
+ * yet (the executor's has_work). */
+bool ig_luno_has_work(const struct ig_luno *v);
+
+/* The function the user stream calls to wake the executor (venue.h
+ * set_wake). Main thread, before or while the threads run. */
+void ig_luno_set_wake(struct ig_luno *v, void (*fn)(void *), void *arg);
 
 /* Logs the counters as one line (for the closing note). */
 void ig_luno_log_stats(const struct ig_luno *v);

@@ -1150,10 +1150,33 @@ static void test_store_section(void **state)
 	expect_set(MIN_FEED, "store.bogus", "1", "--set store.bogus: unknown key");
 }
 
+static void test_venue_user_stream(void **state)
+{
+	(void)state;
+	/* Off by default; the stream base from base_url unless stream_url. */
+	assert_int_equal(load("feed: {source: synthetic}\nvenue: {kind: paper}\n"), 0);
+	assert_false(cfg.venue.user_stream);
+	assert_string_equal(cfg.venue.stream_url, "");
+	assert_int_equal(cfg.venue.stream_timeout_ms, IG_CFG_DEFAULT_STREAM_TIMEOUT_MS);
+	assert_int_equal(load("feed: {source: synthetic}\nvenue: {user_stream: true, stream_url: \"wss://ws.luno.com\", "
+			      "stream_timeout_ms: 20000}\n"),
+			 0);
+	assert_true(cfg.venue.user_stream);
+	assert_string_equal(cfg.venue.stream_url, "wss://ws.luno.com");
+	assert_int_equal(cfg.venue.stream_timeout_ms, 20000);
+	assert_int_equal(load("feed: {source: synthetic}\nvenue: {user_stream: maybe}\n"), IG_ECONFIG);
+	assert_non_null(strstr(err, "user_stream"));
+	assert_int_equal(load("feed: {source: synthetic}\nvenue: {stream_url: \"https://ws.luno.com\"}\n"), IG_ECONFIG);
+	assert_non_null(strstr(err, "ws:// or wss://"));
+	assert_int_equal(load("feed: {source: synthetic}\nvenue: {stream_url: \"wss://k:s@ws.luno.com\"}\n"), IG_ECONFIG);
+	assert_int_equal(load("feed: {source: synthetic}\nvenue: {stream_timeout_ms: 10}\n"), IG_ECONFIG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_venue_user_stream),
 		cmocka_unit_test(test_api_section),
 		cmocka_unit_test(test_store_section),
 		cmocka_unit_test(test_full_config),

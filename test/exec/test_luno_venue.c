@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "luno/luno_venue.h"
+#include "luno/luno_user.h"
 #include "luno/luno_budget.h"
 #include "luno/luno_feed.h"
 #include "ingenium/error.h"
@@ -2881,6 +2882,153 @@ static void test_feed_top_and_budget(void **state)
 	ig_luno_feed_close(&FD);
 }
 
+/* ----------------------------------------------------------- user stream */
+
+/* A user stream without its thread, handed to the venue: the test plays
+ * the connection (ig_luno_user_connected / on_message / lost). */
+static struct ig_luno_user *stream_attach(void)
+{
+	struct ig_luno_user_opts uo;
+	struct ig_luno_user *u = calloc(1, sizeof(*u));
+	char err[128];
+
+	assert_non_null(u);
+	memset(&uo, 0, sizeof(uo));
+	uo.url = "ws://127.0.0.1:9/api/1/userstream";
+	uo.key_id = "testkeyid";
+	uo.secret = "testsecret";
+	uo.pairs[0] = "XBTZAR";
+	uo.npairs = 1;
+	assert_int_equal(ig_luno_user_init(u, &uo, err, sizeof(err)), 0);
+	V.user = u; /* freed by ig_luno_destroy */
+	return u;
+}
+
+static void stream_live(struct ig_luno_user *u)
+{
+	ig_luno_user_connected(u);
+	assert_int_equal(ig_luno_user_on_message(u, "\"\"", 2, ig_clock_mono_ns()),
+			 IG_LUNO_USER_MSG_KEEPALIVE);
+}
+
+static void stream_msg(struct ig_luno_user *u, const char *msg)
+{
+	ig_luno_user_on_message(u, msg, strlen(msg), ig_clock_mono_ns());
+}
+
+/* Healthy and caught up: no steady listtrades or status polls; a fill
+ * message reads listtrades at once (the fill applies once, keyed by its
+ * sequence); a status message reads that order's status; a dropped stream
+ * puts the venue back to polling. */
+static void test_stream_triggers_reads(void **state)
+{
+	struct ig_luno_user *u;
+	char c[24], trades[1024], msg[512];
+	unsigned lt, st;
+	(void)state;
+
+	venue_up();
+	u = stream_attach();
+	send_order(0x91, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	pump_for(100);
+	/* Polling: listtrades every status period while the order rests. */
+	assert_true(count_path("/api/1/listtrades") >= 2);
+	stream_live(u);
+	assert_true(ig_luno_has_work(&V));
+	pump_once();
+	assert_false(ig_luno_has_work(&V));
+	assert_true(PUMP_UNTIL(V.stream_on, 3000));
+	assert_int_equal(V.stats.stream_catchups, 1);
+	lt = count_path("/api/1/listtrades");
+	st = count_path("/api/exchange/3/order");
+	pump_for(300); /* 10 status periods */
+	assert_int_equal(count_path("/api/1/listtrades"), lt);
+	assert_int_equal(count_path("/api/exchange/3/order"), st);
+	assert_true(V.stats.stream_saved >= 5);
+
+	/* A fill: listtrades now; the fill once. */
+	coid(0x91, c);
+	snprintf(trades, sizeof(trades),
+		 "{\"trades\":[{\"sequence\":11,\"order_id\":\"BX1\",\"client_order_id\":\"%s\","
+		 "\"price\":\"100\",\"volume\":\"0.25\",\"fee_counter\":\"0\",\"type\":\"BID\","
+		 "\"is_buy\":false}]}",
+		 c);
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.trades, sizeof(F.trades), "%s", trades);
+	pthread_mutex_unlock(&F.mu);
+	snprintf(msg, sizeof(msg),
+		 "{\"type\":\"order_fill\",\"timestamp\":1,\"order_fill_update\":{\"order_id\":\"BX1\","
+		 "\"client_order_id\":\"%s\",\"market_id\":\"XBTZAR\",\"base_delta\":\"0.25\"}}",
+		 c);
+	stream_msg(u, msg);
+	assert_true(ig_luno_has_work(&V));
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_FILL, -1) == 1, 3000));
+	assert_int_equal(count_path("/api/1/listtrades"), lt + 1);
+	stream_msg(u, msg); /* the same again: read again, applied never twice */
+	assert_true(PUMP_UNTIL(count_path("/api/1/listtrades") == lt + 2, 3000));
+	pump_for(60);
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
+	assert_int_equal(V.stats.stream_trade_reads, 3); /* the catch-up's and these two */
+
+	/* A fill on another pair is none of ours; a balance update nothing. */
+	stream_msg(u, "{\"type\":\"order_fill\",\"order_fill_update\":{\"market_id\":\"ETHZAR\"}}");
+	stream_msg(u, "{\"type\":\"balance_update\",\"balance_update\":{\"asset\":\"XBT\"}}");
+	stream_msg(u, "{\"type\":\"order_status\",\"order_status_update\":{\"order_id\":\"BX1\","
+		      "\"status\":\"PENDING\"}}");
+	pump_for(100);
+	assert_int_equal(count_path("/api/1/listtrades"), lt + 2);
+	assert_int_equal(count_path("/api/exchange/3/order"), st);
+
+	/* COMPLETE: its status at once (by client id or order id). */
+	snprintf(msg, sizeof(msg),
+		 "{\"type\":\"order_status\",\"order_status_update\":{\"order_id\":\"BX1\","
+		 "\"client_order_id\":\"%s\",\"market_id\":\"XBTZAR\",\"status\":\"COMPLETE\"}}",
+		 c);
+	stream_msg(u, msg);
+	assert_true(PUMP_UNTIL(count_path("/api/exchange/3/order") == st + 1, 3000));
+	assert_int_equal(V.stats.stream_status_reads, 2); /* the catch-up's and this one */
+
+	/* Dropped: polling again at once, and a catch-up after the reconnect. */
+	ig_luno_user_lost(u);
+	assert_true(PUMP_UNTIL(!V.stream_on, 1000));
+	lt = count_path("/api/1/listtrades");
+	assert_true(PUMP_UNTIL(count_path("/api/1/listtrades") >= lt + 3, 3000));
+	assert_int_equal(V.stats.stream_fallbacks, 1);
+	stream_live(u);
+	assert_true(PUMP_UNTIL(V.stream_on, 3000));
+	assert_int_equal(V.stats.stream_catchups, 2);
+	assert_int_equal(count_ev(IG_EV_FILL, -1), 1);
+}
+
+/* The catch-up reads every pair's trades and every open order's status
+ * with requests queued after the connection went live, before the polls
+ * stop: a listtrades that fails keeps the venue polling. */
+static void test_stream_catchup_waits_for_reads(void **state)
+{
+	struct ig_luno_user *u;
+	(void)state;
+
+	venue_up();
+	u = stream_attach();
+	send_order(0x92, IG_SIDE_SELL, IG_ORD_LIMIT, "500", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	pthread_mutex_lock(&F.mu);
+	F.trades_status = 500;
+	pthread_mutex_unlock(&F.mu);
+	stream_live(u);
+	pump_for(200);
+	assert_true(V.catching_up);
+	assert_false(V.stream_on);
+	assert_true(V.inst[0].catchup);
+	pthread_mutex_lock(&F.mu);
+	F.trades_status = 200;
+	pthread_mutex_unlock(&F.mu);
+	assert_true(PUMP_UNTIL(V.stream_on, 3000));
+	assert_false(V.inst[0].catchup);
+	assert_false(V.recs[0].catchup);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2894,6 +3042,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_polls_not_starved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fills_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_triggers_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_catchup_waits_for_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_before_ack_and_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_retried_until_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_non_pending_is_final, setup, teardown),
