@@ -175,30 +175,19 @@ static const struct field feed_fields[] = {
 	 * resolved by resolve_feed() */
 };
 
-/* venue.stream_url: empty, or ws:// / wss:// with a host and no credentials. */
+/* venue.stream_url: empty, or a ws:// / wss:// URL that
+ * ig_luno_stream_url_problem takes (a host, a good port, no credentials). */
 static const char *stream_url_problem(const char *s)
 {
-	const char *h;
-	if (s[0] == '\0')
-		return NULL;
-	if (strncmp(s, "ws://", 5) == 0)
-		h = s + 5;
-	else if (strncmp(s, "wss://", 6) == 0)
-		h = s + 6;
-	else
+	if (s[0] != '\0' && strncmp(s, "ws://", 5) != 0 && strncmp(s, "wss://", 6) != 0)
 		return "must start with ws:// or wss://";
-	if (h[0] == '\0' || h[0] == '/')
-		return "has no host";
-	if (strchr(h, '@') != NULL)
-		return "may not carry credentials";
-	return NULL;
+	return ig_luno_stream_url_problem(s);
 }
 
 static const struct field venue_fields[] = {
 	{ FIELD(ig_cfg_venue, kind, FT_ENUM), .parse = ig_venue_index, .name_at = ig_venue_name_at },
 	{ FIELD(ig_cfg_venue, base_url, FT_STR) },
-	{ FIELD(ig_cfg_venue, stream_url, FT_STR), .check = ig_luno_stream_url_problem,
-	  .flags = F_NO_ECHO },
+	{ FIELD(ig_cfg_venue, stream_url, FT_STR), .check = stream_url_problem, .flags = F_NO_ECHO },
 	{ FIELD(ig_cfg_venue, key_id_env, FT_STR) },
 	{ FIELD(ig_cfg_venue, secret_env, FT_STR) },
 	{ FIELD(ig_cfg_venue, maker_fee_bps, FT_I64), .min = -BPS_MAX, .max = BPS_MAX },
@@ -212,7 +201,6 @@ static const struct field venue_fields[] = {
 	{ FIELD(ig_cfg_venue, in_doubt_window_ms, FT_I64), .min = -1, .max = MS_MAX },
 	{ FIELD(ig_cfg_venue, market_buy_ioc_bps, FT_I64), .min = -1, .max = BPS_MAX },
 	{ FIELD(ig_cfg_venue, user_stream, FT_BOOL) },
-	{ FIELD(ig_cfg_venue, stream_url, FT_STR), .check = stream_url_problem },
 	{ FIELD(ig_cfg_venue, stream_timeout_ms, FT_I64), .min = 1000, .max = MS_MAX },
 	{ FIELD(ig_cfg_venue, bar_fill, FT_ENUM), .names = bar_fill_names },
 	{ FIELD(ig_cfg_venue, max_volume_pct, FT_FIXED), .min = 0, .max = IG_FIXED(100) },
@@ -1853,7 +1841,7 @@ void ig_config_defaults(struct ig_config *cfg)
 	cfg->feed.to_ns = IG_CFG_TO_UNSET;
 	cfg->feed.adjust = IG_ADJUST_NONE;
 	cfg->feed.nsymbols = 0;
-	cfg->feed.stream_timeout_ms = IG_CFG_DEFAULT_STREAM_TIMEOUT_MS;
+	cfg->feed.stream_timeout_ms = IG_CFG_DEFAULT_FEED_STREAM_TIMEOUT_MS;
 
 	cfg->venue.kind = IG_VENUE_PAPER;
 	snprintf(cfg->venue.base_url, sizeof(cfg->venue.base_url), "%s", IG_CFG_DEFAULT_VENUE_BASE_URL);
@@ -1866,8 +1854,7 @@ void ig_config_defaults(struct ig_config *cfg)
 	cfg->venue.timeout_ms = IG_CFG_DEFAULT_TIMEOUT_MS;
 	cfg->venue.status_ms = 0;
 	cfg->venue.user_stream = false;
-	cfg->venue.stream_url[0] = '\0';
-	cfg->venue.stream_timeout_ms = IG_CFG_DEFAULT_STREAM_TIMEOUT_MS;
+	cfg->venue.stream_timeout_ms = IG_CFG_DEFAULT_VENUE_STREAM_TIMEOUT_MS;
 	cfg->venue.requests_per_min = IG_CFG_DEFAULT_REQUESTS_PER_MIN;
 	cfg->venue.price_scale = -1;
 	cfg->venue.volume_scale = -1;

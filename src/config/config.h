@@ -170,7 +170,7 @@ struct ig_cfg_feed {
 	int64_t qty;              /* displayed size per side, 1e-8; default 1 */
 	int luno_endpoint;        /* luno: enum ig_luno_endpoint; default ticker */
 	int64_t stream_timeout_ms; /* luno stream: silence that forces a resync; default
-				    * IG_CFG_DEFAULT_STREAM_TIMEOUT_MS */
+				    * IG_CFG_DEFAULT_FEED_STREAM_TIMEOUT_MS */
 	/* csv (docs/backtesting.md, "Data") */
 	struct ig_cfg_feed_file files[IG_CFG_MAX_FEED_FILES]; /* feed.path as a list; then path is "" */
 	uint32_t nfiles;
@@ -193,13 +193,13 @@ struct ig_cfg_feed {
  * venue.base_url is the default (any other base_url gives its own host,
  * http -> ws, https -> wss: exchange-sim serves both on one port). */
 #define IG_CFG_DEFAULT_STREAM_URL "wss://ws.luno.com"
-#define IG_CFG_DEFAULT_STREAM_TIMEOUT_MS 30000   /* feed.stream_timeout_ms: Luno sends keep-alives */
+#define IG_CFG_DEFAULT_FEED_STREAM_TIMEOUT_MS 30000 /* feed.stream_timeout_ms: Luno sends keep-alives */
 #define IG_CFG_DEFAULT_KEY_ID_ENV "LUNO_API_KEY_ID"         /* venue.key_id_env */
 #define IG_CFG_DEFAULT_SECRET_ENV "LUNO_API_KEY_SECRET"     /* venue.secret_env */
 #define IG_CFG_DEFAULT_MAKER_FEE_BPS 0
 #define IG_CFG_DEFAULT_TAKER_FEE_BPS 10
 #define IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS 3000   /* venue.connect_timeout_ms */
-#define IG_CFG_DEFAULT_STREAM_TIMEOUT_MS 15000   /* venue.stream_timeout_ms: a stream message
+#define IG_CFG_DEFAULT_VENUE_STREAM_TIMEOUT_MS 15000 /* venue.stream_timeout_ms: a stream message
 						  * (keep-alives count) within this, or unhealthy */
 #define IG_CFG_DEFAULT_TIMEOUT_MS 10000          /* venue.timeout_ms, a whole request */
 #define IG_CFG_DEFAULT_REQUESTS_PER_MIN 300      /* venue.requests_per_min: Luno's limit */
@@ -237,8 +237,7 @@ struct ig_cfg_venue {
 	int64_t volume_scale;       /* decimals of volumes; -1 = from the markets endpoint */
 	int64_t in_doubt_window_ms; /* "not found" is final only this long after a send; -1 = timeout_ms + 2000 */
 	bool user_stream;           /* luno: the user stream triggers the REST reads (default false) */
-	char stream_url[IG_CFG_PATH_MAX]; /* ws(s):// base of the streams; "" = from base_url */
-	int64_t stream_timeout_ms;  /* default IG_CFG_DEFAULT_STREAM_TIMEOUT_MS */
+	int64_t stream_timeout_ms;  /* user stream health; default IG_CFG_DEFAULT_VENUE_STREAM_TIMEOUT_MS */
 	int64_t market_buy_ioc_bps; /* market BUY as a BID IOC at ref + bps; -1 = marketorder by counter_volume;
 				     * default IG_CFG_MARKET_BUY_IOC_BPS; the OMS reserves at that price */
 	/* The paper venue's fills (docs/backtesting.md "Fills"). */

@@ -717,7 +717,7 @@ int ig_luno_stream_open(const struct ig_luno_stream_opts *o, struct ig_luno_stre
 		free_all(s);
 		return rc;
 	}
-	s->timeout_ns = (o->timeout_ms > 0 ? o->timeout_ms : IG_CFG_DEFAULT_STREAM_TIMEOUT_MS) * NS_PER_MS;
+	s->timeout_ns = (o->timeout_ms > 0 ? o->timeout_ms : IG_CFG_DEFAULT_FEED_STREAM_TIMEOUT_MS) * NS_PER_MS;
 	s->backoff_min_ms = o->backoff_min_ms > 0 ? o->backoff_min_ms : IG_LUNO_STREAM_DEFAULT_BACKOFF_MIN_MS;
 	s->backoff_max_ms = o->backoff_max_ms > 0 ? o->backoff_max_ms : IG_LUNO_STREAM_DEFAULT_BACKOFF_MAX_MS;
 	if (s->backoff_max_ms < s->backoff_min_ms)

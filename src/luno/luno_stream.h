@@ -110,7 +110,7 @@ struct ig_luno_stream_opts {
 	uint32_t npairs;             /* >= 1 */
 	const char *key_id_env;      /* default IG_CFG_DEFAULT_KEY_ID_ENV */
 	const char *secret_env;      /* default IG_CFG_DEFAULT_SECRET_ENV */
-	int64_t timeout_ms;          /* silence; default IG_CFG_DEFAULT_STREAM_TIMEOUT_MS */
+	int64_t timeout_ms;          /* silence; default IG_CFG_DEFAULT_FEED_STREAM_TIMEOUT_MS */
 	int64_t backoff_min_ms;      /* default IG_LUNO_STREAM_DEFAULT_BACKOFF_MIN_MS */
 	int64_t backoff_max_ms;      /* default IG_LUNO_STREAM_DEFAULT_BACKOFF_MAX_MS */
 	int64_t poll_us;             /* default IG_LUNO_STREAM_DEFAULT_POLL_US */

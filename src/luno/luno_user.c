@@ -447,7 +447,7 @@ int ig_luno_user_init(struct ig_luno_user *u, const struct ig_luno_user_opts *o,
 	for (uint32_t k = 0; k < o->npairs; k++)
 		snprintf(u->pairs[k], sizeof(u->pairs[k]), "%s", o->pairs[k] != NULL ? o->pairs[k] : "");
 	u->npairs = o->npairs;
-	u->timeout_ns = (o->timeout_ms > 0 ? o->timeout_ms : IG_CFG_DEFAULT_STREAM_TIMEOUT_MS) * 1000000;
+	u->timeout_ns = (o->timeout_ms > 0 ? o->timeout_ms : IG_CFG_DEFAULT_VENUE_STREAM_TIMEOUT_MS) * 1000000;
 	u->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms
 							  : IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS;
 	u->backoff_base_ms = o->backoff_base_ms > 0 ? o->backoff_base_ms : 500;

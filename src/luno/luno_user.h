@@ -72,7 +72,7 @@ struct ig_luno_user_opts {
 	const char *secret;
 	const char *pairs[IG_MAX_INSTRUMENTS]; /* instrument k's pair: bit k of the trade mask */
 	uint32_t npairs;
-	int64_t timeout_ms;         /* healthy: a message within; default IG_CFG_DEFAULT_STREAM_TIMEOUT_MS */
+	int64_t timeout_ms;         /* healthy: a message within; default IG_CFG_DEFAULT_VENUE_STREAM_TIMEOUT_MS */
 	int64_t connect_timeout_ms; /* default IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS */
 	int64_t backoff_base_ms;    /* first reconnect wait; default 500 */
 	int64_t backoff_max_ms;     /* longest; default 30000 */

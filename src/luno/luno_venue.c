@@ -244,7 +244,7 @@ void ig_luno_opts_default(struct ig_luno_opts *o)
 	o->poll_reserve = -1;
 	o->requests_per_min = IG_CFG_DEFAULT_REQUESTS_PER_MIN;
 	o->backoff_base_ms = 500;
-	o->stream_timeout_ms = IG_CFG_DEFAULT_STREAM_TIMEOUT_MS;
+	o->stream_timeout_ms = IG_CFG_DEFAULT_VENUE_STREAM_TIMEOUT_MS;
 	o->stream_backoff_ms = 500;
 }
 

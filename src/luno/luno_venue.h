@@ -264,7 +264,7 @@ struct ig_luno_opts {
 	int64_t since_ms;           /* listtrades since= (Unix ms); 0 = from Luno's latest trade */
 	bool user_stream;           /* the user stream triggers the reads (see "User stream") */
 	const char *stream_url;     /* ws(s):// stream base; NULL or "" = from base_url */
-	int64_t stream_timeout_ms;  /* default IG_CFG_DEFAULT_STREAM_TIMEOUT_MS */
+	int64_t stream_timeout_ms;  /* default IG_CFG_DEFAULT_VENUE_STREAM_TIMEOUT_MS */
 	int64_t stream_backoff_ms;  /* first reconnect wait; default 500 */
 };
 

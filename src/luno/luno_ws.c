@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/rng.h"
 #include "ingenium/error.h"
+#include "config/config.h"
 #include "luno/luno_http.h"
 
 #include <libwebsockets.h>
@@ -31,8 +32,14 @@ int ig_luno_ws_url(const char *base_url, const char *stream_url, const char *pat
 					     "venue.stream_url: must start with ws:// or wss://");
 		}
 	} else {
-		src = base_url != NULL ? base_url : "";
-		if (strncmp(src, "http://", 7) == 0) {
+		src = base_url != NULL && base_url[0] != '\0' ? base_url : IG_CFG_DEFAULT_VENUE_BASE_URL;
+		/* Luno streams from another host than its REST API. */
+		if (strcmp(src, IG_CFG_DEFAULT_VENUE_BASE_URL) == 0)
+			src = IG_CFG_DEFAULT_STREAM_URL;
+		if (strncmp(src, "wss://", 6) == 0) {
+			scheme = "wss://";
+			rest = src + 6;
+		} else if (strncmp(src, "http://", 7) == 0) {
 			scheme = "ws://";
 			rest = src + 7;
 		} else if (strncmp(src, "https://", 8) == 0) {

@@ -1157,7 +1157,7 @@ static void test_venue_user_stream(void **state)
 	assert_int_equal(load("feed: {source: synthetic}\nvenue: {kind: paper}\n"), 0);
 	assert_false(cfg.venue.user_stream);
 	assert_string_equal(cfg.venue.stream_url, "");
-	assert_int_equal(cfg.venue.stream_timeout_ms, IG_CFG_DEFAULT_STREAM_TIMEOUT_MS);
+	assert_int_equal(cfg.venue.stream_timeout_ms, IG_CFG_DEFAULT_VENUE_STREAM_TIMEOUT_MS);
 	assert_int_equal(load("feed: {source: synthetic}\nvenue: {user_stream: true, stream_url: \"wss://ws.luno.com\", "
 			      "stream_timeout_ms: 20000}\n"),
 			 0);

@@ -673,7 +673,7 @@ static void test_config_keys(void **state)
 		memcpy(path + strlen(path) - 6, "XXXXXX", 6);
 	}
 	ig_config_defaults(&cfg);
-	assert_int_equal(cfg.feed.stream_timeout_ms, IG_CFG_DEFAULT_STREAM_TIMEOUT_MS);
+	assert_int_equal(cfg.feed.stream_timeout_ms, IG_CFG_DEFAULT_FEED_STREAM_TIMEOUT_MS);
 	assert_string_equal(cfg.venue.stream_url, "");
 }
 

@@ -30,7 +30,8 @@ static void test_url(void **state)
 	assert_int_equal(ig_luno_ws_url("https://api.luno.com", NULL, "/api/1/userstream", url,
 					sizeof(url), err, sizeof(err)),
 			 0);
-	assert_string_equal(url, "wss://api.luno.com/api/1/userstream");
+	/* Luno's own REST host: its streams are on ws.luno.com. */
+	assert_string_equal(url, "wss://ws.luno.com/api/1/userstream");
 	assert_int_equal(ig_luno_ws_url("http://127.0.0.1:8080/", "", "/api/1/userstream", url,
 					sizeof(url), err, sizeof(err)),
 			 0);
