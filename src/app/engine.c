@@ -11,6 +11,7 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,21 +304,21 @@ static void stop_api(struct ig_engine *e)
 	e->jrnl_pub = NULL;
 }
 
-/* The history store: the recorder for store.kind (none when off), hooked
- * to the OMS, its thread started. Returns 0 or an IG_E* with err set. */
-static int start_store(struct ig_engine *e, char *err, size_t errlen)
+/* The recorder options every use of the store shares: the backend for
+ * store.kind, its target (the SQLite path, its directory made; the
+ * PostgreSQL URL from the environment), the config and the instruments.
+ * Returns 1 (ro filled), 0 (the store is off) or an IG_E* with err set. */
+static int store_opts(struct ig_engine *e, struct ig_recorder_opts *ro, char *err, size_t errlen)
 {
 	const struct ig_config *cfg = e->cfg;
 	int kind = ig_config_store_kind(cfg, e->opts.store_default);
-	struct ig_recorder_opts ro;
 	const char *target;
-	int rc;
 
 	if (kind == IG_STORE_OFF)
 		return 0;
-	memset(&ro, 0, sizeof(ro));
-	ro.ops = ig_recorder_backend(kind);
-	if (ro.ops == NULL) {
+	memset(ro, 0, sizeof(*ro));
+	ro->ops = ig_recorder_backend(kind);
+	if (ro->ops == NULL) {
 		snprintf(err, errlen, "%s: store.kind: %s: this build has no such backend", cfg->file,
 			 kind == IG_STORE_POSTGRES ? "postgres" : "?");
 		return IG_ECONFIG;
@@ -341,10 +342,60 @@ static int start_store(struct ig_engine *e, char *err, size_t errlen)
 			mkdir(dir, 0755); /* a failure shows when the store is opened */
 		}
 	}
-	ro.target = target;
-	ro.cfg = cfg;
-	ro.symbols = e->symbol_names;
-	ro.ninstruments = e->ninstruments;
+	ro->target = target;
+	ro->cfg = cfg;
+	ro->symbols = e->symbol_names;
+	ro->ninstruments = e->ninstruments;
+	return 1;
+}
+
+/* A fresh start compacts the journal away: whatever of its runs the
+ * store never got (a kill -9, a store down at stop) is written now, as
+ * `history rebuild` would (inserts are idempotent: rows it has already
+ * are left alone). A journal of other strategies is not written (its
+ * rows would carry this config's names): said, and left. Never fails the
+ * start: the journal, not the store, is the truth. */
+static void store_before_compaction(struct ig_engine *e)
+{
+	const struct ig_config *cfg = e->cfg;
+	struct ig_recorder_opts ro;
+	struct ig_recorder_stats st;
+	char err[256];
+	int64_t t0 = ig_clock_mono_ns();
+	int rc;
+
+	if (!cfg->journal.enabled || e->recovery.recovering || e->recovery.replay.rep.records == 0 ||
+	    store_opts(e, &ro, err, sizeof(err)) != 1)
+		return;
+	rc = ig_recorder_journal_fits(cfg, cfg->journal.path);
+	if (rc == IG_ESTATE) {
+		ig_log_warn("store: the journal %s was written with other strategies: its rows are "
+			    "not written to the store before this fresh start compacts it (run "
+			    "`ingenium history rebuild` with the config that wrote it first)",
+			    cfg->journal.path);
+		return;
+	}
+	rc = rc != 0 ? rc : ig_recorder_rebuild(&ro, cfg->journal.path, &st, err, sizeof(err));
+	if (rc != 0)
+		ig_log_warn("store: the journal %s could not be written to the store before this "
+			    "fresh start compacts it (%s)",
+			    cfg->journal.path, err[0] != '\0' ? err : ig_strerror(rc));
+	else
+		ig_log_info("store: the journal's earlier runs written to the store before the "
+			    "fresh start: %" PRIu64 " rows in %.3f s",
+			    st.rows, (double)(ig_clock_mono_ns() - t0) / 1e9);
+}
+
+/* The history store: the recorder for store.kind (none when off), hooked
+ * to the OMS, its thread started. Returns 0 or an IG_E* with err set. */
+static int start_store(struct ig_engine *e, char *err, size_t errlen)
+{
+	const struct ig_config *cfg = e->cfg;
+	struct ig_recorder_opts ro;
+	int rc = store_opts(e, &ro, err, errlen);
+
+	if (rc <= 0)
+		return rc;
 	ro.run_epoch = e->opts.epoch;
 	ro.started_at = e->journal_on ? e->recovery.session_ns : ig_clock_real_ns();
 	ro.journal = e->journal_on ? cfg->journal.path : NULL;
@@ -483,6 +534,7 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 			ig_strategy_host_await_recovery(&e->hosts[h]);
 	}
 	if (cfg->journal.enabled) {
+		store_before_compaction(e);
 		rc = ig_jrecover_open(&e->recovery, &e->oms, &e->journal, &e->exec, e->symbol_names,
 				      e->ninstruments, ring_size(cfg) * 4, err, errlen);
 		if (rc != 0)

@@ -137,7 +137,6 @@ static int rebuild(const struct hargs *a)
 	char names[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX];
 	const char *symbols[IG_MAX_INSTRUMENTS];
 	struct ig_recorder_opts ro;
-	struct ig_recorder *r = NULL;
 	struct ig_recorder_stats st;
 	char err[IG_CFG_ERR_MAX];
 	int kind, n, rc;
@@ -177,25 +176,11 @@ static int rebuild(const struct hargs *a)
 	ro.cfg = &cfg;
 	ro.symbols = symbols;
 	ro.ninstruments = (uint16_t)n;
-	ro.sync = true;
-	ro.no_session = true;
 	ig_log_set_level(IG_LOG_ERROR); /* the replay's order lines are not news */
-	rc = ig_recorder_create(&r, &ro, err, sizeof(err));
+	rc = ig_recorder_rebuild(&ro, a->journal, &st, err, sizeof(err));
 	if (rc != 0) {
-		fprintf(stderr, "ingenium history: %s: %s\n",
+		fprintf(stderr, "ingenium history: rebuild from %s into %s failed: %s\n", a->journal,
 			kind == IG_STORE_SQLITE ? ro.target : "postgres", err);
-		return 1;
-	}
-	rc = ig_recorder_journal_sessions(r, a->journal);
-	if (rc == 0)
-		rc = ig_recorder_replay(r, a->journal);
-	if (ig_recorder_stop(r, 0) != 0 && rc == 0)
-		rc = IG_EIO;
-	ig_recorder_stats(r, &st);
-	ig_recorder_destroy(r);
-	if (rc != 0) {
-		fprintf(stderr, "ingenium history: rebuild from %s failed: %s (%" PRIu64 " errors)\n",
-			a->journal, ig_strerror(rc), st.errors);
 		return 1;
 	}
 	printf("history rebuild: %" PRIu64 " rows from %s into %s:%s (daemon_id %s)\n", st.rows,

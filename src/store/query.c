@@ -294,13 +294,13 @@ static const char order_sql_newest[] =
 
 static const char *const fill_cols[] = { "daemon_id", "strategy", "trade_id", "client_order_id",
 					 "symbol", "side", "qty", "price", "fee", "fee_currency",
-					 "liquidity", "at" };
+					 "fee_base", "liquidity", "at" };
 static const unsigned char fill_kinds[] = { COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT,
 					    COL_TEXT, COL_TEXT, COL_MONEY, COL_MONEY,
-					    COL_MONEY, COL_TEXT, COL_TEXT, COL_NS };
+					    COL_MONEY, COL_TEXT, COL_MONEY, COL_TEXT, COL_NS };
 #define FILL_SEL                                                                              \
 	"daemon_id, strategy, trade_id, client_order_id, symbol, side, qty, price, fee,"      \
-	" fee_currency, liquidity, at"
+	" fee_currency, fee_base, liquidity, at"
 static const char fill_sql[] = "SELECT " FILL_SEL " FROM fills" FILTERS("at")
 			       " ORDER BY at, seq, length(trade_id), trade_id";
 static const char fill_sql_newest[] =
@@ -326,12 +326,13 @@ static const char *const pnl_cols[] = { "daemon_id", "strategy", "day", "realize
 /* The fills pnl walks: every one up to --to (the positions before --from
  * count toward the days shown). */
 static const char *const pnl_fill_cols[] = { "daemon_id", "strategy", "symbol", "side", "qty",
-					     "price", "fee", "fee_currency", "at" };
+					     "price", "fee", "fee_currency", "fee_base", "at" };
 static const unsigned char pnl_fill_kinds[] = { COL_TEXT, COL_TEXT, COL_TEXT,
 						COL_TEXT, COL_MONEY, COL_MONEY,
-						COL_MONEY, COL_TEXT, COL_TEXT };
+						COL_MONEY, COL_TEXT, COL_MONEY, COL_TEXT };
 static const char pnl_sql[] =
-	"SELECT daemon_id, strategy, symbol, side, qty, price, fee, fee_currency, at FROM fills"
+	"SELECT daemon_id, strategy, symbol, side, qty, price, fee, fee_currency, fee_base, at"
+	" FROM fills"
 	" WHERE ($1 IS NULL OR strategy = $1) AND ($2 IS NULL OR daemon_id = $2) AND at <= $4"
 	" ORDER BY daemon_id, strategy, at, seq, length(trade_id), trade_id";
 
@@ -400,7 +401,7 @@ static int pnl(const struct table *f, int64_t from_ns, struct table *t)
 		const char *d = cell[0], *s = cell[1], *sym = cell[2], *side = cell[3];
 		const char *cur = cell[7];
 		int64_t qty = cell_int(cell[4]), px = cell_int(cell[5]);
-		int64_t fee = cell_int(cell[6]), at = cell_int(cell[8]);
+		int64_t fee = cell_int(cell[6]), fee_base = cell_int(cell[8]), at = cell_int(cell[9]);
 		int64_t realized0, fee_quote = 0, day, held = 0;
 		char base[16];
 		struct pnl_pos *p = NULL;
@@ -430,7 +431,8 @@ static int pnl(const struct table *f, int64_t from_ns, struct table *t)
 		base_fee = cur != NULL && strcmp(cur, base) == 0;
 		realized0 = p->p.realized_pnl;
 		if (ig_pos_apply_fill(&p->p, &p->cash, strcmp(side, "buy") == 0 ? IG_SIDE_BUY : IG_SIDE_SELL,
-				      px, qty, base_fee ? 0 : fee, base_fee ? fee : 0, &fee_quote) != 0)
+				      px, qty, base_fee ? 0 : fee, (base_fee ? fee : 0) + fee_base,
+				      &fee_quote) != 0)
 			continue;
 		day = at >= 0 ? at / day_ns : (at - day_ns + 1) / day_ns;
 		if (at < from_ns)

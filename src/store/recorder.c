@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 
 enum { IT_ORDER = 1, IT_FILL, IT_DENIAL, IT_EQUITY };
@@ -176,7 +177,9 @@ static int put_item(struct ig_recorder *r, const struct ig__item *it)
 			f.fee = it->fee_base;
 			ig_store_currency_of(sym, false, f.fee_currency, sizeof(f.fee_currency));
 		} else {
+			/* A quote fee, and a base fee besides it if both were charged. */
 			f.fee = it->fee;
+			f.fee_base = it->fee_base;
 			ig_store_currency_of(sym, true, f.fee_currency, sizeof(f.fee_currency));
 		}
 		f.liquidity = it->liquidity == IG_LIQ_MAKER || it->liquidity == IG_LIQ_TAKER
@@ -539,6 +542,73 @@ int ig_recorder_journal_sessions(struct ig_recorder *r, const char *path)
 		note_error(r, "session rows", rc);
 		r->ops->rollback(r->h);
 	}
+	return rc;
+}
+
+struct fits_ctx {
+	const struct ig_config *cfg;
+	int rc;
+};
+
+static int fits_one(const struct ig_journal_record *rec, void *arg)
+{
+	struct fits_ctx *c = arg;
+	struct ig_event ev;
+
+	if ((rec->flags & (IG_JRF_OUTPUT | IG_JRF_DERIVED)) != 0 || rec->type != IG_JR_EVENT ||
+	    ig_journal_record_event(rec, &ev) != 0 || ev.hdr.type != IG_EV_CONTROL ||
+	    ev.body.control.cmd != IG_CTL_SESSION)
+		return 0;
+	if (ev.body.control.nstrategies > c->cfg->nstrategies ||
+	    ev.body.control.fingerprint !=
+		    ig_recover_fingerprint(c->cfg, ev.body.control.nstrategies)) {
+		c->rc = IG_ESTATE;
+		return 1;
+	}
+	return 0;
+}
+
+int ig_recorder_journal_fits(const struct ig_config *cfg, const char *path)
+{
+	struct fits_ctx c = { cfg, 0 };
+	int rc;
+
+	if (access(path, R_OK) != 0)
+		return IG_ENOENT;
+	rc = ig_journal_replay(path, fits_one, &c, NULL);
+	return rc == 1 ? c.rc : rc;
+}
+
+int ig_recorder_rebuild(const struct ig_recorder_opts *o, const char *path,
+			struct ig_recorder_stats *st, char *err, size_t errlen)
+{
+	struct ig_recorder_opts ro;
+	struct ig_recorder *r = NULL;
+	int rc;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.ops = o->ops;
+	ro.target = o->target;
+	ro.cfg = o->cfg;
+	ro.symbols = o->symbols;
+	ro.ninstruments = o->ninstruments;
+	ro.sync = true;
+	ro.no_session = true;
+	memset(st, 0, sizeof(*st));
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	rc = ig_recorder_create(&r, &ro, err, errlen);
+	if (rc != 0)
+		return rc;
+	rc = ig_recorder_journal_sessions(r, path);
+	if (rc == 0)
+		rc = ig_recorder_replay(r, path);
+	if (ig_recorder_stop(r, 0) != 0 && rc == 0)
+		rc = IG_EIO;
+	ig_recorder_stats(r, st);
+	ig_recorder_destroy(r);
+	if (rc != 0 && err != NULL && errlen > 0 && err[0] == '\0')
+		snprintf(err, errlen, "%s (%" PRIu64 " errors)", ig_strerror(rc), st->errors);
 	return rc;
 }
 

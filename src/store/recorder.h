@@ -111,6 +111,22 @@ int ig_recorder_stop(struct ig_recorder *r, int64_t stopped_at);
 /* Frees it (stopping it first if needed). NULL is a no-op. */
 void ig_recorder_destroy(struct ig_recorder *r);
 
+/* Checks that every run in the journal at path was started with o->cfg's
+ * strategies (their fingerprint, as recovery checks it; strategies
+ * appended since are allowed): rows replayed from it carry this config's
+ * names. Returns 0, IG_ESTATE (other strategies), IG_ENOENT (no journal)
+ * or the journal's read error. */
+int ig_recorder_journal_fits(const struct ig_config *cfg, const char *path);
+
+/* Writes the journal at path into the store of o (its ops, target, cfg,
+ * symbols; the rest of o is ignored): the journal's sessions, then every
+ * order, fill, denial and equity row through a fresh OMS, synchronously
+ * on the caller's thread, as the live recorder would have (`history
+ * rebuild`; a fresh start before it compacts the journal). *st gets the
+ * counters. Returns 0 or an IG_E* with err set (never a password). */
+int ig_recorder_rebuild(const struct ig_recorder_opts *o, const char *path,
+			struct ig_recorder_stats *st, char *err, size_t errlen);
+
 /* Reads the counters (any thread; relaxed). */
 void ig_recorder_stats(const struct ig_recorder *r, struct ig_recorder_stats *st);
 

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IG_STORE_SCHEMA_VERSION 2
+#define IG_STORE_SCHEMA_VERSION 3
 #define IG_STORE_NAME_MAX 64
 
 /* ig_ord_state_name() of the terminal states and of the open ones, as SQL
@@ -82,7 +82,10 @@ struct ig_store_fill {
 	char symbol[IG_STORE_NAME_MAX];
 	const char *side;
 	int64_t qty, price, fee;
-	char fee_currency[16];         /* the quote currency ("USD", "ZAR"), or the base for fee_base */
+	char fee_currency[16];         /* the quote currency ("USD", "ZAR"), or the base when the
+					* fill's only fee was charged in base */
+	int64_t fee_base;              /* a fee charged in the base asset besides a quote fee in
+					* fee (schema 3; 0 = none): the OMS books both */
 	const char *liquidity;         /* "maker", "taker", NULL = unknown */
 	int64_t at;
 	uint64_t seq;

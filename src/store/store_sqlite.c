@@ -109,7 +109,7 @@ static const char *const views[] = {
 	" FROM orders;",
 	"CREATE VIEW v_fills AS SELECT daemon_id, trade_id, client_order_id, strategy, symbol,"
 	" side, " DEC("qty") " AS qty, " DEC("price") " AS price, " DEC("fee") " AS fee,"
-	" fee_currency, liquidity, " UTC("at") " AS at FROM fills;",
+	" fee_currency, liquidity, " UTC("at") " AS at, " DEC("fee_base") " AS fee_base FROM fills;",
 	"CREATE VIEW v_equity AS SELECT daemon_id, strategy, " UTC("at") " AS at, "
 	DEC("equity") " AS equity, " DEC("cash") " AS cash, " DEC("position") " AS position"
 	" FROM equity;",
@@ -123,8 +123,15 @@ static const char *const migrate_2[] = {
 	NULL,
 };
 
+/* Migration 2 -> 3: fills.fee_base, a base-asset fee charged besides the
+ * quote fee in fee (store.h); rows written before it keep 0. */
+static const char *const migrate_3[] = {
+	"ALTER TABLE fills ADD COLUMN fee_base INTEGER NOT NULL DEFAULT 0",
+	NULL,
+};
+
 /* Migration i takes the schema from version i to i + 1 (NULL-ended lists). */
-static const char *const *const migrations[] = { migrate_1, migrate_2 };
+static const char *const *const migrations[] = { migrate_1, migrate_2, migrate_3 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == IG_STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
 
@@ -155,8 +162,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	/* A row from schema 1 (seq 0) takes the seq a rebuild or catch-up
 	 * brings; nothing else of a fill ever changes. */
 	[ST_FILL] = "INSERT INTO fills(daemon_id, trade_id, client_order_id, strategy,"
-		    " symbol, side, qty, price, fee, fee_currency, liquidity, at, seq)"
-		    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+		    " symbol, side, qty, price, fee, fee_currency, liquidity, at, seq, fee_base)"
+		    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
 		    " ON CONFLICT(daemon_id, client_order_id, trade_id) DO UPDATE SET"
 		    " seq = excluded.seq WHERE fills.seq = 0 AND excluded.seq <> 0",
 	[ST_EQUITY] = "INSERT OR IGNORE INTO equity(daemon_id, strategy, at, equity, cash, position)"
@@ -413,6 +420,7 @@ static int sq_put_fill(void *h, const struct ig_store_fill *r)
 	b_text(q, 11, r->liquidity);
 	sqlite3_bind_int64(q, 12, r->at);
 	sqlite3_bind_int64(q, 13, r->seq > INT64_MAX ? INT64_MAX : (int64_t)r->seq);
+	sqlite3_bind_int64(q, 14, r->fee_base);
 	return run(s, q, "fills");
 }
 

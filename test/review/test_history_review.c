@@ -197,13 +197,8 @@ static void test_pnl_equals_oms_fees_rebates(void **state)
 static void test_pnl_fill_with_quote_and_base_fee(void **state)
 {
 	(void)state;
-	/* NOT FIXED (review): a fill row has one fee column, so the recorder
-	 * keeps the quote fee and drops fee_base when a fill has both; pnl
-	 * then shows fees 0.2 and position 0.01 where the OMS has 1.2 and 0.
-	 * The fix is schema 3 (fills.fee_base beside fee, both backends, the
-	 * pnl walk passing both to ig_pos_apply_fill); enable this test with
-	 * it. */
-	skip();
+	/* Fixed by schema 3 (fills.fee_base beside fee, both backends, the
+	 * pnl walk passing both to ig_pos_apply_fill). */
 	start_recording();
 	oh_quote(0, "100", "100");
 	order(10, IG_SIDE_BUY, "100", "1", 1);

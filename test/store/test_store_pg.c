@@ -254,7 +254,7 @@ static void test_create_and_migrate(void **state)
 	(void)state;
 	h = open_ok(ci);
 	ops->close(h);
-	expect_sql(ci, "SELECT string_agg(version::text, ',') FROM schema_version", "2");
+	expect_sql(ci, "SELECT string_agg(version::text, ',') FROM schema_version", "3");
 	expect_sql(ci,
 	           "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM "
 	           "information_schema.tables WHERE table_schema = 'public'",
@@ -268,7 +268,7 @@ static void test_create_and_migrate(void **state)
 	           "daemon_id text,trade_id text,client_order_id text,strategy text,"
 	           "symbol text,side text,qty numeric(38,8),price numeric(38,8),"
 	           "fee numeric(38,8),fee_currency text,liquidity text,at bigint(64,0),"
-	           "seq bigint(64,0)");
+	           "seq bigint(64,0),fee_base numeric(38,8)");
 	h = open_ok(ci);
 	ops->close(h);
 	expect_sql(ci, "SELECT count(*)::text FROM schema_version", "1");
@@ -447,13 +447,13 @@ static void test_newer_schema_refused(void **state)
 
 	(void)state;
 	ops->close(h);
-	free(sql1(ci, "UPDATE schema_version SET version = 3"));
+	free(sql1(ci, "UPDATE schema_version SET version = 4"));
 	h = (void *)1;
 	assert_int_equal(ops->open(&h, ci, err, sizeof(err)), IG_ESTATE);
 	assert_null(h);
-	assert_string_equal(err, "store schema version 3 is newer than this binary's 2");
+	assert_string_equal(err, "store schema version 4 is newer than this binary's 3");
 	msg = sql1(ci, "SELECT version::text FROM schema_version");
-	assert_string_equal(msg, "3");
+	assert_string_equal(msg, "4");
 	free(msg);
 }
 
@@ -468,7 +468,7 @@ static void test_migrate_from_version_0(void **state)
 	free(sql1(ci, "CREATE TABLE schema_version (version INT NOT NULL)"));
 	h = open_ok(ci);
 	ops->close(h);
-	expect_sql(ci, "SELECT string_agg(version::text, ',') FROM schema_version", "2");
+	expect_sql(ci, "SELECT string_agg(version::text, ',') FROM schema_version", "3");
 }
 
 /* A database at version 1 (before fills.seq: the column dropped, the
@@ -482,6 +482,7 @@ static void test_migrate_from_version_1(void **state)
 
 	(void)state;
 	ops->close(h);
+	free(sql1(ci, "ALTER TABLE fills DROP COLUMN fee_base CASCADE"));
 	free(sql1(ci, "ALTER TABLE fills DROP COLUMN seq"));
 	free(sql1(ci, "INSERT INTO fills VALUES ('d1', '7', '9', 's1', 'BTCUSD', 'buy', 1, 25000,"
 	              " 0, 'USD', 'maker', 5)"));
@@ -493,7 +494,7 @@ static void test_migrate_from_version_1(void **state)
 	assert_int_equal(ops->put_fill(h, &f), 0);
 	commit_ok(h);
 	ops->close(h);
-	expect_sql(ci, "SELECT string_agg(version::text, ',') FROM schema_version", "2");
+	expect_sql(ci, "SELECT string_agg(version::text, ',') FROM schema_version", "3");
 	expect_sql(ci, "SELECT string_agg(trade_id || ':' || seq, ' ' ORDER BY at) FROM fills",
 	           "7:0 8:2");
 }
@@ -509,6 +510,7 @@ static void test_v1_seq_repaired_on_rewrite(void **state)
 
 	(void)state;
 	ops->close(h);
+	free(sql1(ci, "ALTER TABLE fills DROP COLUMN fee_base CASCADE"));
 	free(sql1(ci, "ALTER TABLE fills DROP COLUMN seq"));
 	free(sql1(ci, "INSERT INTO fills VALUES ('d1', '7', '9', 's1', 'BTCUSD', 'buy', 1, 25000,"
 	              " 0, 'USD', 'maker', 5)"));
@@ -525,6 +527,37 @@ static void test_v1_seq_repaired_on_rewrite(void **state)
 	ops->close(h);
 	expect_sql(ci, "SELECT string_agg(trade_id || ':' || seq || ':' || qty || ':' || at, ' ')"
 	               " FROM fills", "7:3:1.00000000:5");
+}
+
+/* A database at version 2 (before fills.fee_base; its view as version 2
+ * made it) with a fill in it migrates in place: the old row kept with
+ * fee_base 0, a new row carries its base fee, and v_fills shows it. */
+static void test_migrate_from_version_2(void **state)
+{
+	const char *ci = fresh_db("t_v2");
+	void *h = open_ok(ci);
+	struct ig_store_fill f = mk_fill("d1", 8, 9);
+
+	(void)state;
+	ops->close(h);
+	free(sql1(ci, "ALTER TABLE fills DROP COLUMN fee_base CASCADE"));
+	free(sql1(ci, "CREATE VIEW v_fills AS SELECT daemon_id, trade_id, client_order_id,"
+	              " strategy, symbol, side, qty::text AS qty, price::text AS price,"
+	              " fee::text AS fee, fee_currency, liquidity, ig_ns_time(at) AS time, at"
+	              " FROM fills"));
+	free(sql1(ci, "INSERT INTO fills VALUES ('d1', '7', '9', 's1', 'BTCUSD', 'buy', 1, 25000,"
+	              " 0, 'USD', 'maker', 5, 1)"));
+	free(sql1(ci, "UPDATE schema_version SET version = 2"));
+	h = open_ok(ci);
+	f.fee_base = 100000;
+	f.at = 6;
+	begin_ok(h);
+	assert_int_equal(ops->put_fill(h, &f), 0);
+	commit_ok(h);
+	ops->close(h);
+	expect_sql(ci, "SELECT string_agg(version::text, ',') FROM schema_version", "3");
+	expect_sql(ci, "SELECT string_agg(trade_id || ':' || fee_base, ' ' ORDER BY at) FROM v_fills",
+	           "7:0.00000000 8:0.00100000");
 }
 
 /* Money is written exactly from the int64: the extremes, negatives, 1e-8. */
@@ -835,6 +868,7 @@ int main(void)
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_migrate_from_version_0),
 		cmocka_unit_test(test_migrate_from_version_1),
+		cmocka_unit_test(test_migrate_from_version_2),
 		cmocka_unit_test(test_v1_seq_repaired_on_rewrite),
 		cmocka_unit_test(test_money_exact),
 		cmocka_unit_test(test_daemons_kept_apart),

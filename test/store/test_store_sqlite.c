@@ -248,7 +248,7 @@ static void test_newer_version_refused(void **state)
 	sqlite3_close(db);
 	assert_int_equal(ig_store_sqlite_ops.open(&h, path, err, sizeof(err)), IG_ESTATE);
 	assert_null(h);
-	assert_string_equal(err, "store schema version 99 is newer than this binary's 2");
+	assert_string_equal(err, "store schema version 99 is newer than this binary's 3");
 	/* Nothing was changed. */
 	assert_int_equal(q_int("PRAGMA user_version"), 99);
 	assert_int_equal(q_int("SELECT count(*) FROM sqlite_master"), 0);
@@ -318,6 +318,8 @@ static void test_migrate_from_version_1(void **state)
 	ig_store_sqlite_ops.close(h);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+				      "DROP VIEW v_fills;"
+				      "ALTER TABLE fills DROP COLUMN fee_base;"
 				      "ALTER TABLE fills DROP COLUMN seq;"
 				      "INSERT INTO fills VALUES('d1', '7', '9', 's1', 'BTCUSD', 'buy',"
 				      " 100000000, 2500000000000, 0, 'USD', 'maker', 5);"
@@ -346,6 +348,52 @@ static void test_migrate_from_version_1(void **state)
 	       txt, sizeof(txt));
 	assert_string_equal(txt, "7:0 8:2");
 	assert_int_equal(q_int("SELECT count(*) FROM v_fills"), 2);
+}
+
+/* A store at schema version 2 (before fills.fee_base) with a fill in it:
+ * open migrates it in place, the old row kept with fee_base 0, a new row
+ * carries its base fee, and v_fills shows it. */
+static void test_migrate_from_version_2(void **state)
+{
+	sqlite3 *db;
+	void *h;
+	struct ig_store_fill f;
+	char txt[96];
+	(void)state;
+	h = open_ok();
+	ig_store_sqlite_ops.close(h);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP VIEW v_fills;"
+				      "ALTER TABLE fills DROP COLUMN fee_base;"
+				      "INSERT INTO fills VALUES('d1', '7', '9', 's1', 'BTCUSD', 'buy',"
+				      " 100000000, 2500000000000, 0, 'USD', 'maker', 5, 1);"
+				      "PRAGMA user_version = 2",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	h = open_ok();
+	memset(&f, 0, sizeof(f));
+	snprintf(f.daemon_id, sizeof(f.daemon_id), "d1");
+	snprintf(f.strategy, sizeof(f.strategy), "s1");
+	snprintf(f.symbol, sizeof(f.symbol), "BTCUSD");
+	snprintf(f.fee_currency, sizeof(f.fee_currency), "USD");
+	f.trade_id = 8;
+	f.client_order_id = 9;
+	f.side = "buy";
+	f.qty = 100000000;
+	f.price = 2600000000000;
+	f.fee = 2600000000;
+	f.fee_base = 100000;
+	f.at = 6;
+	f.seq = 2;
+	assert_int_equal(ig_store_sqlite_ops.put_fill(h, &f), 0);
+	ig_store_sqlite_ops.close(h);
+	assert_int_equal(q_int("PRAGMA user_version"), IG_STORE_SCHEMA_VERSION);
+	q_text("SELECT group_concat(trade_id || ':' || fee_base, ' ') FROM"
+	       " (SELECT * FROM v_fills ORDER BY at)",
+	       txt, sizeof(txt));
+	assert_string_equal(txt, "7:0.00000000 8:0.00100000");
 }
 
 /* Runs `ingenium history --store sqlite:path ARGS --csv` in this process;
@@ -423,6 +471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unwritable_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_views_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_version_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_version_2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pnl_walks_fills_in_book_order, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
