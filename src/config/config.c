@@ -42,7 +42,7 @@
 #include "strategy/registry.h"
 #include "exec/venue.h"
 #include "feed/feed.h"
-#include "luno/luno_stream.h"
+#include "luno/luno_ws.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
@@ -175,19 +175,10 @@ static const struct field feed_fields[] = {
 	 * resolved by resolve_feed() */
 };
 
-/* venue.stream_url: empty, or a ws:// / wss:// URL that
- * ig_luno_stream_url_problem takes (a host, a good port, no credentials). */
-static const char *stream_url_problem(const char *s)
-{
-	if (s[0] != '\0' && strncmp(s, "ws://", 5) != 0 && strncmp(s, "wss://", 6) != 0)
-		return "must start with ws:// or wss://";
-	return ig_luno_stream_url_problem(s);
-}
-
 static const struct field venue_fields[] = {
 	{ FIELD(ig_cfg_venue, kind, FT_ENUM), .parse = ig_venue_index, .name_at = ig_venue_name_at },
 	{ FIELD(ig_cfg_venue, base_url, FT_STR) },
-	{ FIELD(ig_cfg_venue, stream_url, FT_STR), .check = stream_url_problem, .flags = F_NO_ECHO },
+	{ FIELD(ig_cfg_venue, stream_url, FT_STR), .check = ig_luno_ws_url_problem, .flags = F_NO_ECHO },
 	{ FIELD(ig_cfg_venue, key_id_env, FT_STR) },
 	{ FIELD(ig_cfg_venue, secret_env, FT_STR) },
 	{ FIELD(ig_cfg_venue, maker_fee_bps, FT_I64), .min = -BPS_MAX, .max = BPS_MAX },

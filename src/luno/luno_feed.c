@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "luno/luno_json.h"
 #include "luno/luno_stream.h"
+#include "luno/luno_ws.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
@@ -39,7 +40,7 @@ void ig_luno_feed_opts_from_config(struct ig_luno_feed_opts *o, const struct ig_
 	o->budget = NULL; /* src_open() gives its Luno instance's */
 	o->reserve = -1;
 	o->stream = cfg->feed.luno_endpoint == IG_LUNO_EP_STREAM;
-	o->stream_url = ig_luno_stream_base(cfg->venue.stream_url, cfg->venue.base_url);
+	o->stream_url = cfg->venue.stream_url;
 	o->key_id_env = cfg->venue.key_id_env;
 	o->secret_env = cfg->venue.secret_env;
 	o->stream_timeout_ms = cfg->feed.stream_timeout_ms;
@@ -49,9 +50,13 @@ static int open_stream(struct ig_luno_feed *f, const struct ig_luno_feed_opts *o
 		       size_t errlen)
 {
 	struct ig_luno_stream_opts so;
+	char url[IG_LUNO_WS_URL_MAX];
+	int rc = ig_luno_ws_url(o->base_url, o->stream_url, "", url, sizeof(url), err, errlen);
 
+	if (rc != 0)
+		return rc;
 	memset(&so, 0, sizeof(so));
-	so.url = o->stream_url;
+	so.url = url;
 	so.pairs[0] = o->pair;
 	so.instrument_ids[0] = o->instrument_id;
 	so.npairs = 1;

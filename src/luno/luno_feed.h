@@ -66,7 +66,7 @@ struct ig_luno_feed_opts {
 	/* feed.luno_endpoint: stream (luno_stream.h): no polling; the rest
 	 * above is unused but pair and instrument_id. */
 	bool stream;
-	const char *stream_url;      /* the stream base (ig_luno_stream_base) */
+	const char *stream_url;      /* venue.stream_url; "" = from base_url (ig_luno_ws_url) */
 	const char *key_id_env;      /* venue.key_id_env */
 	const char *secret_env;      /* venue.secret_env */
 	int64_t stream_timeout_ms;   /* feed.stream_timeout_ms */
