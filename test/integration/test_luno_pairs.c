@@ -12,7 +12,8 @@
  *     positions the XBT change, the ETH strategies' the ETH change, the
  *     cash of all of them the ZAR change, fees and fills the sim's;
  *   - no client_order_id twice, the secret in no output.
- * Both processes are always stopped (SIGTERM), even when a check fails.
+ * Both processes are always stopped (SIGTERM; it_teardown when a check
+ * fails).
  */
 #include "itest.h"
 #include "ingenium/fixed.h"
@@ -25,19 +26,6 @@
 #define CANARY_SECRET "canary-Pa1rs-secret-never-logged"
 #define CANARY_KEY "canary-pairs-key-15"
 
-static pid_t sim_pid = -1, run_pid = -1;
-static json_t *g_state, *g_summary;
-
-static void assert_no_secret(const char *path)
-{
-	char *t = it_slurp(path);
-	assert_non_null(t);
-	if (strstr(t, CANARY_SECRET) != NULL) {
-		free(t);
-		fail_msg("%s: the API secret appears in the output", path);
-	}
-	free(t);
-}
 
 /* The config: two pairs, market and user streams, a maker and an
  * sma_cross on each pair. Returns nothing; fails the test on error. */
@@ -134,7 +122,7 @@ static void test_two_pairs_streams(void **state)
 	sim_argv[n++] = "--state";
 	sim_argv[n++] = st_path;
 	sim_argv[n] = NULL;
-	sim_pid = it_spawn(sim_argv, sim_out, false);
+	it_sim_pid = it_spawn(sim_argv, sim_out, false);
 	port = it_sim_port(sim_out);
 	assert_true(port > 0);
 	write_config(cfg_path, port, journal);
@@ -147,19 +135,20 @@ static void test_two_pairs_streams(void **state)
 	run_argv[n++] = "--summary-json";
 	run_argv[n++] = sum_path;
 	run_argv[n] = NULL;
-	run_pid = it_spawn(run_argv, run_out, false);
+	it_run_pid = it_spawn(run_argv, run_out, false);
 	it_msleep(10000);
-	assert_int_equal(it_reap(&run_pid, SIGTERM, 150000), 0);
-	assert_int_equal(it_reap(&sim_pid, SIGTERM, 150000), 0);
+	assert_int_equal(it_reap(&it_run_pid, SIGTERM, 150000), 0);
+	assert_int_equal(it_reap(&it_sim_pid, SIGTERM, 150000), 0);
 
-	assert_no_secret(run_out);
-	assert_no_secret(sim_out);
+	it_assert_no_secret(run_out);
+	it_assert_no_secret(sim_out);
 	/* One market stream connection per pair, each with its book. */
 	assert_true(it_count(run_out, "luno stream XBTZAR: snapshot") >= 1);
 	assert_true(it_count(run_out, "luno stream ETHZAR: snapshot") >= 1);
 
-	st = g_state = json_load_file(st_path, 0, &jerr);
-	sum = g_summary = json_load_file(sum_path, 0, &jerr);
+	/* it_teardown frees them. */
+	st = it_json[0] = json_load_file(st_path, 0, &jerr);
+	sum = it_json[1] = json_load_file(sum_path, 0, &jerr);
 	assert_non_null(st);
 	assert_non_null(sum);
 	orders = json_object_get(st, "orders");
@@ -214,21 +203,10 @@ static void test_two_pairs_streams(void **state)
 	assert_int_equal(fees, sim_fees);
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	it_reap(&run_pid, SIGTERM, 150000);
-	it_reap(&sim_pid, SIGTERM, 5000);
-	json_decref(g_state);
-	json_decref(g_summary);
-	g_state = g_summary = NULL;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_two_pairs_streams, teardown),
+		cmocka_unit_test_teardown(test_two_pairs_streams, it_teardown),
 	};
 	(void)argc;
 	it_key = CANARY_KEY;
