@@ -42,7 +42,7 @@
 #include "strategy/registry.h"
 #include "exec/venue.h"
 #include "feed/feed.h"
-#include "luno/luno_stream.h"
+#include "luno/luno_ws.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
@@ -175,19 +175,10 @@ static const struct field feed_fields[] = {
 	 * resolved by resolve_feed() */
 };
 
-/* venue.stream_url: empty, or a ws:// / wss:// URL that
- * ig_luno_stream_url_problem takes (a host, a good port, no credentials). */
-static const char *stream_url_problem(const char *s)
-{
-	if (s[0] != '\0' && strncmp(s, "ws://", 5) != 0 && strncmp(s, "wss://", 6) != 0)
-		return "must start with ws:// or wss://";
-	return ig_luno_stream_url_problem(s);
-}
-
 static const struct field venue_fields[] = {
 	{ FIELD(ig_cfg_venue, kind, FT_ENUM), .parse = ig_venue_index, .name_at = ig_venue_name_at },
 	{ FIELD(ig_cfg_venue, base_url, FT_STR) },
-	{ FIELD(ig_cfg_venue, stream_url, FT_STR), .check = stream_url_problem, .flags = F_NO_ECHO },
+	{ FIELD(ig_cfg_venue, stream_url, FT_STR), .check = ig_luno_ws_url_problem, .flags = F_NO_ECHO },
 	{ FIELD(ig_cfg_venue, key_id_env, FT_STR) },
 	{ FIELD(ig_cfg_venue, secret_env, FT_STR) },
 	{ FIELD(ig_cfg_venue, maker_fee_bps, FT_I64), .min = -BPS_MAX, .max = BPS_MAX },
@@ -1516,12 +1507,56 @@ static int validate(const struct ig_config *cfg, const struct marks *m, const st
 			if (strcmp(cfg->feed.symbols[a], cfg->feed.symbols[b]) == 0)
 				return fail(ec, feed_at, comp, 2, "duplicate symbol \"%s\"",
 					    cfg->feed.symbols[a]);
+	if (cfg->feed.nsymbols > 0 && cfg->feed.source != IG_FEED_CSV &&
+	    cfg->feed.source != IG_FEED_LUNO)
+		return fail(ec, feed_at, comp, 2,
+			    "only for feed.source csv (a symbol column's symbols) or luno (its pairs); "
+			    "feed.source %s has one symbol, feed.symbol", src->name);
+	for (uint32_t a = 0; cfg->feed.source == IG_FEED_LUNO && a < cfg->feed.nsymbols; a++) {
+		const char *p = cfg->feed.symbols[a];
+		size_t len = strlen(p);
+		if (len >= 16 || strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != len)
+			return fail(ec, feed_at, comp, 2, "\"%s\" is not a Luno pair name "
+				    "(capitals and digits, as XBTZAR)", p);
+	}
 	{
 		char names[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX];
-		if (ig_feed_symbols(cfg, names) < 0)
+		int nn = ig_feed_symbols(cfg, names);
+		if (nn < 0)
 			return fail(ec, feed_at, comp, 2,
 				    "more than %d symbols (feed.symbols and feed.path entries)",
 				    IG_MAX_INSTRUMENTS);
+		/* A Luno feed's pairs are what the venue and the streams
+		 * trade and carry: a strategy's pairs must be among them. */
+		for (uint32_t i = 0; cfg->feed.source == IG_FEED_LUNO && i < cfg->nstrategies; i++) {
+			const struct ig_cfg_strategy *st = &cfg->strategies[i];
+			const struct where none = { 0, 0, NULL };
+			struct where at = strategy_where(NULL, &none, st);
+			for (uint32_t k = 0; k < st->nsymbols && k < IG_CFG_MAX_SYMBOLS; k++) {
+				int j = 0;
+				while (j < nn && strcmp(names[j], st->symbols[k]) != 0)
+					j++;
+				if (j < nn)
+					continue;
+				char ik[12], kk[12];
+				const char *sc[4] = { "strategies", ik, "symbols", kk };
+				snprintf(ik, sizeof(ik), "%" PRIu32, i);
+				snprintf(kk, sizeof(kk), "%" PRIu32, k);
+				return fail(ec, &at, sc, 4, "\"%s\" is not one of the feed's pairs (%s%s%s)",
+					    st->symbols[k], cfg->feed.nsymbols > 0 ? "feed.symbols: " : "feed.symbol: ",
+					    names[0], nn > 1 ? ", ..." : "");
+			}
+		}
+	}
+	/* One venue.price_scale/volume_scale cannot fit several pairs: each
+	 * pair's come from /markets. */
+	if (cfg->feed.source == IG_FEED_LUNO && cfg->feed.nsymbols > 1 &&
+	    ig_venue_at(cfg->venue.kind) != NULL && strcmp(ig_venue_at(cfg->venue.kind)->name, "luno") == 0 &&
+	    (cfg->venue.price_scale >= 0 || cfg->venue.volume_scale >= 0)) {
+		const char *vc[2] = { "venue", cfg->venue.price_scale >= 0 ? "price_scale" : "volume_scale" };
+		return fail(ec, m ? &m->root : &top, vc, 2,
+			    "one scale for several pairs (feed.symbols): leave it unset, the venue "
+			    "reads each pair's scales from /markets");
 	}
 	comp[1] = "to";
 	if (cfg->feed.from_ns != IG_CFG_FROM_UNSET && cfg->feed.to_ns != IG_CFG_TO_UNSET &&

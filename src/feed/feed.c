@@ -131,6 +131,13 @@ int ig_feed_symbols(const struct ig_config *cfg, char names[IG_MAX_INSTRUMENTS][
 	const struct ig_cfg_feed *fc = &cfg->feed;
 	int n = 0;
 
+	if (fc->source == IG_FEED_LUNO && fc->nsymbols > 0) {
+		/* Luno's pairs: feed.symbols replaces feed.symbol. */
+		for (uint32_t i = 0; i < fc->nsymbols; i++)
+			if (add_symbol(names, &n, fc->symbols[i]) != 0)
+				return -1;
+		return n;
+	}
 	if (fc->source != IG_FEED_CSV) {
 		snprintf(names[0], IG_CFG_NAME_MAX, "%s", fc->symbol);
 		return 1;

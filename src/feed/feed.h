@@ -215,8 +215,9 @@ const char *ig_feed_ts_format_problem(const char *fmt);
 
 /* The feed's symbols, in instrument order (instrument i is names[i]):
  * for csv, feed.symbols, then each feed.path entry's symbol not yet
- * listed; [feed.symbol] when there are neither (one file), and for every
- * other source. Returns the count, or -1 if more than IG_MAX_INSTRUMENTS. */
+ * listed; [feed.symbol] when there are neither (one file); for luno,
+ * feed.symbols (its pairs) when given; [feed.symbol] for every other
+ * source. Returns the count, or -1 if more than IG_MAX_INSTRUMENTS. */
 int ig_feed_symbols(const struct ig_config *cfg, char names[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX]);
 
 /*

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "luno/luno_json.h"
 #include "luno/luno_stream.h"
+#include "luno/luno_ws.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 
@@ -31,6 +32,9 @@ void ig_luno_feed_opts_from_config(struct ig_luno_feed_opts *o, const struct ig_
 	o->base_url = cfg->venue.base_url;
 	o->pair = cfg->feed.symbol;
 	o->instrument_id = instrument_id;
+	for (uint32_t k = 0; k < cfg->feed.nsymbols && k < IG_MAX_INSTRUMENTS; k++)
+		o->pairs[k] = cfg->feed.symbols[k];
+	o->npairs = cfg->feed.nsymbols < IG_MAX_INSTRUMENTS ? cfg->feed.nsymbols : IG_MAX_INSTRUMENTS;
 	o->interval_ms = cfg->feed.heartbeat_ms > 0 ? cfg->feed.heartbeat_ms : IG_CFG_DEFAULT_HEARTBEAT_MS;
 	o->orderbook_top = cfg->feed.luno_endpoint == IG_LUNO_EP_ORDERBOOK_TOP;
 	o->connect_timeout_ms = cfg->venue.connect_timeout_ms;
@@ -39,7 +43,7 @@ void ig_luno_feed_opts_from_config(struct ig_luno_feed_opts *o, const struct ig_
 	o->budget = NULL; /* src_open() gives its Luno instance's */
 	o->reserve = -1;
 	o->stream = cfg->feed.luno_endpoint == IG_LUNO_EP_STREAM;
-	o->stream_url = ig_luno_stream_base(cfg->venue.stream_url, cfg->venue.base_url);
+	o->stream_url = cfg->venue.stream_url;
 	o->key_id_env = cfg->venue.key_id_env;
 	o->secret_env = cfg->venue.secret_env;
 	o->stream_timeout_ms = cfg->feed.stream_timeout_ms;
@@ -49,12 +53,23 @@ static int open_stream(struct ig_luno_feed *f, const struct ig_luno_feed_opts *o
 		       size_t errlen)
 {
 	struct ig_luno_stream_opts so;
+	char url[IG_LUNO_WS_URL_MAX];
+	int rc = ig_luno_ws_url(o->base_url, o->stream_url, "", url, sizeof(url), err, errlen);
 
+	if (rc != 0)
+		return rc;
 	memset(&so, 0, sizeof(so));
-	so.url = o->stream_url;
-	so.pairs[0] = o->pair;
-	so.instrument_ids[0] = o->instrument_id;
-	so.npairs = 1;
+	so.url = url;
+	if (o->npairs > IG_LUNO_STREAM_MAX_PAIRS) {
+		snprintf(err, errlen, "feed.symbols: the market stream takes at most %d pairs",
+			 IG_LUNO_STREAM_MAX_PAIRS);
+		return IG_ECONFIG;
+	}
+	so.npairs = o->npairs > 0 ? o->npairs : 1;
+	for (uint32_t k = 0; k < so.npairs; k++) {
+		so.pairs[k] = o->npairs > 0 ? o->pairs[k] : o->pair;
+		so.instrument_ids[k] = (uint16_t)(o->instrument_id + k);
+	}
 	so.key_id_env = o->key_id_env;
 	so.secret_env = o->secret_env;
 	so.timeout_ms = o->stream_timeout_ms;
@@ -74,17 +89,25 @@ int ig_luno_feed_open(struct ig_luno_feed *f, const struct ig_luno_feed_opts *o,
 	rc = ig_luno_http_base(o->base_url, base, sizeof(base), err, errlen);
 	if (rc != 0)
 		return rc;
-	plen = o->pair != NULL ? strlen(o->pair) : 0;
-	if (plen == 0 || plen >= IG_LUNO_PAIR_MAX ||
-	    strspn(o->pair, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != plen) {
-		snprintf(err, errlen, "feed.symbol: \"%s\" is not a Luno pair name",
-			 o->pair != NULL ? o->pair : "");
+	f->npairs = o->npairs > 0 ? o->npairs : 1;
+	if (f->npairs > IG_MAX_INSTRUMENTS) {
+		snprintf(err, errlen, "feed.symbols: at most %d pairs", IG_MAX_INSTRUMENTS);
 		return IG_ECONFIG;
 	}
-	if (ig_luno_http_url(f->url, sizeof(f->url), base, "/api/1/%s?pair=%s",
-			     o->orderbook_top ? "orderbook_top" : "ticker", o->pair) != 0) {
-		snprintf(err, errlen, "venue.base_url: too long");
-		return IG_ECONFIG;
+	for (uint32_t k = 0; k < f->npairs; k++) {
+		const char *pair = o->npairs > 0 ? o->pairs[k] : o->pair;
+		plen = pair != NULL ? strlen(pair) : 0;
+		if (plen == 0 || plen >= IG_LUNO_PAIR_MAX ||
+		    strspn(pair, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != plen) {
+			snprintf(err, errlen, "%s: \"%s\" is not a Luno pair name",
+				 o->npairs > 0 ? "feed.symbols" : "feed.symbol", pair != NULL ? pair : "");
+			return IG_ECONFIG;
+		}
+		if (ig_luno_http_url(f->url[k], sizeof(f->url[k]), base, "/api/1/%s?pair=%s",
+				     o->orderbook_top ? "orderbook_top" : "ticker", pair) != 0) {
+			snprintf(err, errlen, "venue.base_url: too long");
+			return IG_ECONFIG;
+		}
 	}
 	f->top = o->orderbook_top;
 	f->instrument_id = o->instrument_id;
@@ -163,7 +186,7 @@ static bool start(struct ig_luno_feed *f)
 	CURL *e = f->easy;
 	/* Public endpoints: no credentials. */
 	const struct ig_luno_http_req hr = {
-		.url = f->url,
+		.url = f->url[f->cur],
 		.connect_timeout_ms = f->connect_timeout_ms,
 		.timeout_ms = f->timeout_ms,
 		.rx = &f->rx,
@@ -252,7 +275,7 @@ static int finish(struct ig_luno_feed *f, CURLcode res, int64_t now, struct ig_e
 	memset(ev, 0, sizeof(*ev));
 	ev->hdr.type = IG_EV_QUOTE;
 	ev->hdr.strategy_id = IG_STRATEGY_NONE;
-	ev->hdr.instrument_id = f->instrument_id;
+	ev->hdr.instrument_id = (uint16_t)(f->instrument_id + f->cur);
 	ev->hdr.ts_event_ns = ts_ms > 0 ? ts_ms * NS_PER_MS : ig_clock_real_ns();
 	ev->body.quote.bid_px = bid;
 	ev->body.quote.ask_px = ask;
@@ -260,6 +283,20 @@ static int finish(struct ig_luno_feed *f, CURLcode res, int64_t now, struct ig_e
 	ev->body.quote.ask_qty = ask_qty;
 	f->stats.quotes++;
 	return 1;
+}
+
+/* The poll of pair cur is over: the next pair's is due at once, or the
+ * round is over (the first pair's is due a heartbeat after the round
+ * began). Returns nothing. */
+static void next_pair(struct ig_luno_feed *f, int64_t now_ns)
+{
+	if (f->cur + 1 < f->npairs) {
+		f->cur++;
+		f->next_ns = now_ns;
+	} else {
+		f->cur = 0;
+		f->next_ns = f->round_ns + f->interval_ns;
+	}
 }
 
 int ig_luno_feed_next(struct ig_luno_feed *f, int64_t now_ns, struct ig_event *ev, int64_t *due_ns)
@@ -278,7 +315,9 @@ int ig_luno_feed_next(struct ig_luno_feed *f, int64_t now_ns, struct ig_event *e
 		curl_multi_perform(f->multi, &running);
 		while ((m = curl_multi_info_read(f->multi, &left)) != NULL) {
 			if (m->msg == CURLMSG_DONE && m->easy_handle == f->easy) {
-				if (finish(f, m->data.result, now_ns, ev) == 1)
+				int got = finish(f, m->data.result, now_ns, ev);
+				next_pair(f, now_ns);
+				if (got == 1)
 					return 1;
 				break;
 			}
@@ -300,9 +339,14 @@ int ig_luno_feed_next(struct ig_luno_feed *f, int64_t now_ns, struct ig_event *e
 		return 0;
 	}
 	f->waiting = false;
-	/* The cadence counts from the start of each poll. */
-	f->next_ns = now_ns + f->interval_ns;
+	/* The cadence counts from the start of each round (one poll a
+	 * pair, one after the other). */
+	if (f->cur == 0) {
+		f->round_ns = now_ns;
+		f->next_ns = now_ns + f->interval_ns;
+	}
 	if (!start(f)) {
+		next_pair(f, now_ns);
 		*due_ns = f->next_ns;
 		return 0;
 	}
@@ -361,7 +405,7 @@ static void src_close(void *src)
 	ig_luno_instance_release(inst);
 }
 
-/* Opens the poller for feed.symbol at venue.base_url. On the engine's
+/* Opens the poller for feed.symbol (or each of feed.symbols) at venue.base_url. On the engine's
  * Luno venue (vt is ig_luno_venue_type: venue_ctx is its instance, luno.h)
  * it draws from the venue's request budget, taking a reference to the
  * instance; on any other venue (paper trading on live data) it makes an

@@ -54,8 +54,12 @@ struct ig_luno_stream;   /* luno_stream.h */
 
 struct ig_luno_feed_opts {
 	const char *base_url;        /* default IG_CFG_DEFAULT_VENUE_BASE_URL */
-	const char *pair;            /* "XBTZAR" */
-	uint16_t instrument_id;
+	const char *pair;            /* "XBTZAR": the one pair when npairs is 0 */
+	uint16_t instrument_id;      /* pair's, or pairs[0]'s (then + k) */
+	/* Several pairs (feed.symbols): pair k is instrument instrument_id + k.
+	 * npairs 0 = pair alone. */
+	const char *pairs[IG_MAX_INSTRUMENTS];
+	uint32_t npairs;
 	int64_t interval_ms;         /* poll spacing; default IG_CFG_DEFAULT_HEARTBEAT_MS */
 	bool orderbook_top;          /* poll orderbook_top instead of ticker */
 	int64_t connect_timeout_ms;  /* default IG_CFG_DEFAULT_CONNECT_TIMEOUT_MS */
@@ -66,7 +70,7 @@ struct ig_luno_feed_opts {
 	/* feed.luno_endpoint: stream (luno_stream.h): no polling; the rest
 	 * above is unused but pair and instrument_id. */
 	bool stream;
-	const char *stream_url;      /* the stream base (ig_luno_stream_base) */
+	const char *stream_url;      /* venue.stream_url; "" = from base_url (ig_luno_ws_url) */
 	const char *key_id_env;      /* venue.key_id_env */
 	const char *secret_env;      /* venue.secret_env */
 	int64_t stream_timeout_ms;   /* feed.stream_timeout_ms */
@@ -88,7 +92,10 @@ struct ig_luno_feed_stats {
 struct ig_luno_feed {
 	void *multi;                 /* CURLM * */
 	void *easy;                  /* CURL * */
-	char url[512];
+	char url[IG_MAX_INSTRUMENTS][512]; /* one ticker/orderbook_top URL a pair */
+	uint32_t npairs;
+	uint32_t cur;                /* the pair polled next (or in flight) */
+	int64_t round_ns;            /* when the current round of polls began */
 	struct ig_luno_body rx;      /* the reply, IG_LUNO_FEED_BODY_MAX at most */
 	bool inflight;
 	bool stopped;
@@ -110,7 +117,8 @@ struct ig_luno_feed {
 	struct ig_luno_stream *stream;   /* stream mode: the stream client; nothing above is used */
 };
 
-/* Options from the config: feed.symbol, feed.heartbeat_ms, venue.base_url
+/* Options from the config: feed.symbol or feed.symbols (its pairs, in
+ * instrument order from instrument_id), feed.heartbeat_ms, venue.base_url
  * and timeouts; no budget (the source's open() gives the Luno instance's,
  * luno.h). */
 void ig_luno_feed_opts_from_config(struct ig_luno_feed_opts *o, const struct ig_config *cfg,

@@ -9,7 +9,9 @@
 #include "core/ring.h"
 #include "core/thread.h"
 #include "luno/luno_book.h"
+#include "luno/luno_http.h"
 #include "luno/luno_json.h"
+#include "luno/luno_ws.h"
 #include "ingenium/error.h"
 
 #include <jansson.h>
@@ -21,8 +23,7 @@
 #include <unistd.h>
 
 #define NS_PER_MS INT64_C(1000000)
-#define HOST_MAX 256
-#define PATH_MAX_ 512
+#define HOST_MAX IG_LUNO_WS_HOST_MAX
 /* Room for the credentials message: both values escaped (6 bytes per
  * character at worst) plus the keys. */
 #define CREDS_MAX (LWS_PRE + 12 * IG_LUNO_STREAM_SECRET_MAX + 64)
@@ -43,9 +44,9 @@ struct conn {
 	bool top_pending;             /* a quote could not be pushed: push the top again */
 	bool rx_overflow;             /* the frame being received is over msg_max */
 	char pair[IG_LUNO_PAIR_MAX];
-	char path[PATH_MAX_ + IG_LUNO_PAIR_MAX + 16];
+	char path[IG_LUNO_WS_URL_MAX];  /* <prefix>/api/1/stream/<PAIR> */
 	int64_t last_rx_ns;           /* CLOCK_MONOTONIC of the last frame (or the connect) */
-	int64_t backoff_ms;           /* the next reconnect's delay before jitter */
+	unsigned failures;            /* drops since the last good snapshot (the backoff) */
 	char *rx;                     /* msg_max + 1 bytes */
 	size_t rx_len;
 	lws_sorted_usec_list_t sul_retry;
@@ -97,94 +98,6 @@ const char *ig_luno_stream_reason_name(int reason)
 static void add(uint64_t *c, uint64_t n)
 {
 	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
-}
-
-/* ------------------------------------------------------------ the URL */
-
-/* Splits a stream base into its parts. Returns NULL or the problem. */
-static const char *parse_url(const char *url, bool *tls, char *host, size_t hcap, int *port,
-			     char *prefix, size_t pcap)
-{
-	const char *p, *auth_end, *colon, *h;
-	size_t auth_len, hlen, n;
-	long pt = 0;
-
-	if (strncmp(url, "wss://", 6) == 0 || strncmp(url, "https://", 8) == 0) {
-		*tls = true;
-		p = url + (url[1] == 's' ? 6 : 8);
-		pt = 443;
-	} else if (strncmp(url, "ws://", 5) == 0 || strncmp(url, "http://", 7) == 0) {
-		*tls = false;
-		p = url + (url[0] == 'w' ? 5 : 7);
-		pt = 80;
-	} else {
-		return "not a ws://, wss://, http:// or https:// URL";
-	}
-	for (const char *c = url; *c != '\0'; c++)
-		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f || *c == '?' || *c == '#')
-			return "has a blank, control, non-ASCII, '?' or '#' character";
-	auth_len = strcspn(p, "/");
-	if (auth_len == 0)
-		return "has no host";
-	if (memchr(p, '@', auth_len) != NULL)
-		return "must not carry credentials (venue.key_id_env and venue.secret_env name them)";
-	auth_end = p + auth_len;
-	h = p;
-	if (*p == '[') {
-		const char *rb = memchr(p, ']', auth_len);
-		if (rb == NULL)
-			return "has an unclosed '[' in its host";
-		h = p + 1;
-		hlen = (size_t)(rb - h);
-		colon = rb + 1 < auth_end && rb[1] == ':' ? rb + 1 : NULL;
-		if (rb + 1 < auth_end && colon == NULL)
-			return "has junk after its [IPv6] host";
-	} else {
-		colon = memchr(p, ':', auth_len);
-		hlen = colon != NULL ? (size_t)(colon - p) : auth_len;
-	}
-	if (hlen == 0)
-		return "has no host";
-	if (colon != NULL) {
-		char *end;
-		if (colon + 1 == auth_end)
-			return "has an empty port";
-		pt = strtol(colon + 1, &end, 10);
-		if (end != auth_end || pt < 1 || pt > 65535)
-			return "has a bad port (1-65535)";
-	}
-	n = strlen(auth_end);
-	while (n > 0 && auth_end[n - 1] == '/')
-		n--;
-	if (hlen >= hcap || n + 64 >= pcap)
-		return "is too long";
-	if (host != NULL) {
-		memcpy(host, h, hlen);
-		host[hlen] = '\0';
-		memcpy(prefix, auth_end, n);
-		prefix[n] = '\0';
-		*port = (int)pt;
-	}
-	return NULL;
-}
-
-const char *ig_luno_stream_url_problem(const char *url)
-{
-	bool tls;
-	int port;
-
-	if (url == NULL || url[0] == '\0')
-		return NULL;
-	return parse_url(url, &tls, NULL, HOST_MAX, &port, NULL, PATH_MAX_);
-}
-
-const char *ig_luno_stream_base(const char *stream_url, const char *base_url)
-{
-	if (stream_url != NULL && stream_url[0] != '\0')
-		return stream_url;
-	if (base_url == NULL || base_url[0] == '\0' || strcmp(base_url, IG_CFG_DEFAULT_VENUE_BASE_URL) == 0)
-		return IG_CFG_DEFAULT_STREAM_URL;
-	return base_url;
 }
 
 /* ------------------------------------------------------- the events */
@@ -294,15 +207,12 @@ static void conn_down(struct conn *c, int reason)
 		return;
 	add(&s->st.resyncs, 1);
 	add(&s->st.resyncs_by[reason], 1);
-	s->rng ^= s->rng << 13;
-	s->rng ^= s->rng >> 7;
-	s->rng ^= s->rng << 17;
-	delay_ms = c->backoff_ms * (750 + (int64_t)(s->rng % 501)) / 1000;
+	c->failures++;
+	delay_ms = ig_luno_ws_backoff_ms(c->failures, s->backoff_min_ms, s->backoff_max_ms, &s->rng);
 	if (delay_ms < 1)
 		delay_ms = 1;
 	ig_log_warn("luno stream %s: %s; reconnecting in %lld ms", c->pair,
 		    ig_luno_stream_reason_name(reason), (long long)delay_ms);
-	c->backoff_ms = c->backoff_ms * 2 > s->backoff_max_ms ? s->backoff_max_ms : c->backoff_ms * 2;
 	lws_sul_schedule(s->ctx, 0, &c->sul_retry, sul_retry_cb, (lws_usec_t)delay_ms * 1000);
 }
 
@@ -378,67 +288,12 @@ static void sul_watch_cb(lws_sorted_usec_list_t *sul)
 			 (lws_usec_t)(s->timeout_ns / 4000 > 1000 ? s->timeout_ns / 4000 : 1000));
 }
 
-/* Appends a JSON string of s (escaped) at *p. Returns false if out of room. */
-static bool put_json_str(unsigned char **p, const unsigned char *end, const char *v)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char *q = *p;
-
-	if (q >= end)
-		return false;
-	*q++ = '"';
-	for (; *v != '\0'; v++) {
-		unsigned char ch = (unsigned char)*v;
-		if (end - q < 7)
-			return false;
-		if (ch == '"' || ch == '\\') {
-			*q++ = '\\';
-			*q++ = ch;
-		} else if (ch < 0x20) {
-			*q++ = '\\';
-			*q++ = 'u';
-			*q++ = '0';
-			*q++ = '0';
-			*q++ = (unsigned char)hex[ch >> 4];
-			*q++ = (unsigned char)hex[ch & 15];
-		} else {
-			*q++ = ch;
-		}
-	}
-	if (q >= end)
-		return false;
-	*q++ = '"';
-	*p = q;
-	return true;
-}
-
-/* Sends the credentials message. Returns 0 or -1 (close). */
+/* Sends the credentials message (and wipes it). Returns 0 or -1 (close). */
 static int send_creds(struct conn *c, struct lws *wsi)
 {
 	struct ig_luno_stream *s = c->s;
-	unsigned char *start = s->creds + LWS_PRE, *p = start;
-	const unsigned char *end = s->creds + sizeof(s->creds);
-	static const char k1[] = "{\"api_key_id\":", k2[] = ",\"api_key_secret\":";
-	bool ok;
-	int n;
 
-	memcpy(p, k1, sizeof(k1) - 1);
-	p += sizeof(k1) - 1;
-	ok = put_json_str(&p, end, s->key_id);
-	if (ok && end - p > (ptrdiff_t)sizeof(k2)) {
-		memcpy(p, k2, sizeof(k2) - 1);
-		p += sizeof(k2) - 1;
-		ok = put_json_str(&p, end, s->secret);
-	} else {
-		ok = false;
-	}
-	if (ok && p < end)
-		*p++ = '}';
-	else
-		ok = false;
-	n = ok ? lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_TEXT) : -1;
-	explicit_bzero(s->creds, sizeof(s->creds));
-	if (n < 0)
+	if (ig_luno_ws_send_auth(wsi, s->key_id, s->secret, s->creds, sizeof(s->creds)) != 0)
 		return -1;
 	c->creds_sent = true;
 	return 0;
@@ -492,7 +347,7 @@ static int on_frame(struct conn *c, int64_t rx_ns)
 		add(&s->st.keepalives, 1);
 	if (rc & IG_LUNO_BOOK_F_SNAPSHOT) {
 		add(&s->st.snapshots, 1);
-		c->backoff_ms = s->backoff_min_ms;
+		c->failures = 0;
 		ig_log_info("luno stream %s: snapshot at sequence %llu, %u orders", c->pair,
 			    (unsigned long long)ig_luno_book_sequence(c->book),
 			    ig_luno_book_order_count(c->book));
@@ -584,19 +439,6 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 	}
 }
 
-/* lws's own log lines (errors and warnings only), through ig_log. They
- * carry no payload at these levels; the line is cut at 160 bytes. */
-static void lws_log_emit(int level, const char *line)
-{
-	size_t n = strlen(line);
-
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	if (n > 160)
-		n = 160;
-	ig_log(level & LLL_ERR ? IG_LOG_ERROR : IG_LOG_WARN, "lws: %.*s", (int)n, line);
-}
-
 static void *run(void *arg)
 {
 	struct ig_luno_stream *s = arg;
@@ -668,13 +510,12 @@ int ig_luno_stream_open(const struct ig_luno_stream_opts *o, struct ig_luno_stre
 {
 	struct ig_luno_stream *s;
 	struct lws_context_creation_info info;
-	char prefix[PATH_MAX_];
+	char url[IG_LUNO_WS_URL_MAX];
 	const char *why = NULL;
 	int rc;
 
 	*out = NULL;
-	if (o->url == NULL || o->url[0] == '\0' ||
-	    (why = ig_luno_stream_url_problem(o->url)) != NULL) {
+	if (o->url == NULL || o->url[0] == '\0' || (why = ig_luno_ws_url_problem(o->url)) != NULL) {
 		/* Not echoed: it may carry credentials. */
 		snprintf(err, errlen, "venue.stream_url (or the venue.base_url it comes from): %s",
 			 o->url == NULL || o->url[0] == '\0' ? "is empty" : why);
@@ -703,7 +544,19 @@ int ig_luno_stream_open(const struct ig_luno_stream_opts *o, struct ig_luno_stre
 		snprintf(err, errlen, "feed: out of memory");
 		return IG_ENOMEM;
 	}
-	parse_url(o->url, &s->tls, s->host, sizeof(s->host), &s->port, prefix, sizeof(prefix));
+	for (uint32_t i = 0; i < o->npairs; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/api/1/stream/%s", o->pairs[i]);
+		rc = ig_luno_ws_url(NULL, o->url, path, url, sizeof(url), err, errlen);
+		if (rc == 0 && ig_luno_ws_split(url, &s->tls, s->host, sizeof(s->host), &s->port,
+						s->conns[i].path, sizeof(s->conns[i].path)) != 0)
+			rc = ig__luno_errf(err, errlen, IG_ECONFIG, "%s", "venue.stream_url: too long");
+		if (rc != 0) {
+			free_all(s);
+			return rc;
+		}
+	}
 	if (strchr(s->host, ':') != NULL)
 		snprintf(s->host_hdr, sizeof(s->host_hdr), "[%s]:%d", s->host, s->port);
 	else
@@ -738,9 +591,7 @@ int ig_luno_stream_open(const struct ig_luno_stream_opts *o, struct ig_luno_stre
 		struct conn *c = &s->conns[i];
 		c->s = s;
 		c->instrument_id = o->instrument_ids[i];
-		c->backoff_ms = s->backoff_min_ms;
 		snprintf(c->pair, sizeof(c->pair), "%s", o->pairs[i]);
-		snprintf(c->path, sizeof(c->path), "%s/api/1/stream/%s", prefix, o->pairs[i]);
 		c->rx = malloc((size_t)s->msg_max + 1);
 		rc = c->rx != NULL ? ig_luno_book_create(o->max_orders, 0, &c->book) : IG_ENOMEM;
 		if (rc != 0) {
@@ -750,7 +601,7 @@ int ig_luno_stream_open(const struct ig_luno_stream_opts *o, struct ig_luno_stre
 		}
 	}
 	/* lws logs errors and warnings only, through ig_log: never a frame. */
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+	ig_luno_ws_log_setup();
 	s->protocols[0].name = "ig-luno-stream";
 	s->protocols[0].callback = cb;
 	s->protocols[0].rx_buffer_size = 65536;

@@ -8,7 +8,9 @@
  * connection per pair (an array: one pair today, feed.symbol). Each
  * connection goes to <base>/api/1/stream/<PAIR>, where base is
  * venue.stream_url, or venue.base_url with http -> ws and https -> wss
- * (IG_CFG_DEFAULT_STREAM_URL while base_url is Luno's default). wss is
+ * (IG_CFG_DEFAULT_STREAM_URL while base_url is Luno's default): the
+ * URL, its checks and its split, the credentials message, the backoff
+ * and lws's log routing are luno_ws.h's, shared with the user stream. wss is
  * verified against the system CA store; there is no switch to turn that
  * off. When the connection is up, its first message is the credentials,
  * {"api_key_id": ..., "api_key_secret": ...}, read from the environment
@@ -46,8 +48,9 @@
  * duplicate, overfill, crossed, not ACTIVE, full), a frame larger than
  * the receive buffer, a close by the server, a connection that fails, or
  * silence beyond feed.stream_timeout_ms drops the connection, forgets the
- * book and reconnects for a new snapshot after a backoff: backoff_min_ms
- * doubling up to backoff_max_ms, each delay jittered to 75-125%, back to
+ * book and reconnects for a new snapshot after a backoff
+ * (ig_luno_ws_backoff_ms): backoff_min_ms doubling per drop up to
+ * backoff_max_ms, each delay drawn in [d/2, d], back to
  * the minimum after a good snapshot. Each is counted by reason
  * (stats.resyncs[]). While the book is not whole no quote or trade is
  * produced: the quotes simply stop, so risk's stale-data check
@@ -104,7 +107,7 @@ enum ig_luno_stream_reason {
 };
 
 struct ig_luno_stream_opts {
-	const char *url;             /* ws(s)://host[:port][/prefix] or http(s)://... (mapped) */
+	const char *url;             /* ws(s)://host[:port][/prefix]: ig_luno_ws_url(base, stream_url, "") */
 	const char *pairs[IG_LUNO_STREAM_MAX_PAIRS];
 	uint16_t instrument_ids[IG_LUNO_STREAM_MAX_PAIRS];
 	uint32_t npairs;             /* >= 1 */
@@ -134,18 +137,6 @@ struct ig_luno_stream_stats {
 };
 
 struct ig_luno_stream;
-
-/* Returns NULL if url is a usable stream base (ws, wss, http or https;
- * a host; no credentials, query, fragment, blank or control character;
- * short enough), else what is wrong (a static string). "" is fine (it
- * means: from venue.base_url). */
-const char *ig_luno_stream_url_problem(const char *url);
-
-/* The stream base for a config: stream_url when set, else
- * IG_CFG_DEFAULT_STREAM_URL when base_url is the default, else base_url
- * (its http(s) scheme is mapped at open). Returns it (one of the inputs or
- * the constant). */
-const char *ig_luno_stream_base(const char *stream_url, const char *base_url);
 
 /* The reason's name ("sequence", ...), or "unknown". */
 const char *ig_luno_stream_reason_name(int reason);

@@ -285,10 +285,7 @@ static int user_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		break;
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		if (!p->auth_sent) {
-			int n = ig_luno_ws_auth_msg(u->key_id, u->secret, (char *)p->tx + LWS_PRE, AUTH_MAX);
-			int w = n > 0 ? lws_write(wsi, p->tx + LWS_PRE, (size_t)n, LWS_WRITE_TEXT) : -1;
-			explicit_bzero(p->tx, sizeof(p->tx));
-			if (w < n)
+			if (ig_luno_ws_send_auth(wsi, u->key_id, u->secret, p->tx, sizeof(p->tx)) != 0)
 				return -1;
 			p->auth_sent = true;
 		}

@@ -254,8 +254,16 @@ void ig_luno_opts_from_config(struct ig_luno_opts *o, const struct ig_config *cf
 	o->base_url = cfg->venue.base_url;
 	o->key_id_env = cfg->venue.key_id_env;
 	o->secret_env = cfg->venue.secret_env;
-	o->pairs[0] = cfg->feed.symbol;
-	o->npairs = 1;
+	/* The feed's pairs in instrument order (ig_feed_symbols): feed.symbols
+	 * of a Luno feed, else feed.symbol. */
+	if (cfg->feed.source == IG_FEED_LUNO && cfg->feed.nsymbols > 0) {
+		for (uint32_t i = 0; i < cfg->feed.nsymbols && i < IG_MAX_INSTRUMENTS; i++)
+			o->pairs[i] = cfg->feed.symbols[i];
+		o->npairs = cfg->feed.nsymbols < IG_MAX_INSTRUMENTS ? cfg->feed.nsymbols : IG_MAX_INSTRUMENTS;
+	} else {
+		o->pairs[0] = cfg->feed.symbol;
+		o->npairs = 1;
+	}
 	o->connect_timeout_ms = cfg->venue.connect_timeout_ms;
 	o->timeout_ms = cfg->venue.timeout_ms;
 	/* Status polling: venue.status_ms, else every feed heartbeat as the
@@ -263,6 +271,10 @@ void ig_luno_opts_from_config(struct ig_luno_opts *o, const struct ig_config *cf
 	o->status_ms = cfg->venue.status_ms > 0      ? cfg->venue.status_ms
 		       : cfg->feed.heartbeat_ms > 0 ? cfg->feed.heartbeat_ms
 						    : IG_CFG_DEFAULT_HEARTBEAT_MS;
+	/* venue.price_scale/volume_scale: one pair's (config refuses them
+	 * with several); the others' come from /markets. */
+	for (uint32_t i = 1; i < o->npairs; i++)
+		o->price_scale[i] = o->volume_scale[i] = -1;
 	o->price_scale[0] = (int)cfg->venue.price_scale;
 	o->volume_scale[0] = (int)cfg->venue.volume_scale;
 	o->in_doubt_window_ms = cfg->venue.in_doubt_window_ms;
@@ -3054,7 +3066,7 @@ const struct ig_venue_ops ig_luno_ops = {
 	.set_wake = op_set_wake,
 };
 
-/* Makes the Luno venue of cfg (venue.*, feed.symbol). Returns 0, or
+/* Makes the Luno venue of cfg (venue.*, feed.symbol or feed.symbols). Returns 0, or
  * IG_ECONFIG / IG_ENOMEM with err set. */
 static int luno_create(const struct ig_config *cfg, void **venue, char *err, size_t errlen)
 {

@@ -222,19 +222,20 @@ static void user_fill(struct ig_sim_server *s, const struct ig_book_trade *t, ui
 
 static void on_trade(void *arg, const struct ig_book_trade *t)
 {
-	struct ig_sim_server *s = arg;
-	struct ig__sim_pub_trade *p = &s->recent[s->recent_next];
+	struct ig__sim_market *m = arg;
+	struct ig_sim_server *s = m->s;
+	struct ig__sim_pub_trade *p = &m->recent[m->recent_next];
 
 	p->seq = t->seq;
 	p->ts_ms = t->ts_ms;
 	p->px = t->px;
 	p->qty = t->qty;
 	p->is_buy = t->taker_side == IG_BOOK_BID;
-	s->recent_next = (s->recent_next + 1) % IG__SIM_RECENT;
-	if (s->recent_n < IG__SIM_RECENT)
-		s->recent_n++;
+	m->recent_next = (m->recent_next + 1) % IG__SIM_RECENT;
+	if (m->recent_n < IG__SIM_RECENT)
+		m->recent_n++;
 	s->stats.trades++;
-	ig__sim_stream_trade(s, t);
+	ig__sim_stream_trade(m, t);
 	if (t->maker_account == IG__SIM_ACCT_USER)
 		user_fill(s, t, t->maker_order_id, t->maker_fee, t->maker_fee_in_base, true);
 	if (t->taker_account == IG__SIM_ACCT_USER)
@@ -244,13 +245,14 @@ static void on_trade(void *arg, const struct ig_book_trade *t)
 static void on_gone(void *arg, uint64_t order_id, uint32_t account, enum ig_book_gone why,
 		    int64_t ts_ms)
 {
-	struct ig_sim_server *s = arg;
+	struct ig__sim_market *m = arg;
+	struct ig_sim_server *s = m->s;
 	struct ig__sim_order *o;
 
 	/* A fill that empties an order needs no delete on the market stream
 	 * (its trade takes the volume to zero); a self-trade cancel does. */
 	if (why != IG_BOOK_GONE_FILLED)
-		ig__sim_stream_removed(s, order_id);
+		ig__sim_stream_removed(m, order_id);
 	if (account != IG__SIM_ACCT_USER || (o = find_order(s, order_id)) == NULL)
 		return;
 	o->complete = true;
@@ -287,21 +289,86 @@ static int64_t mul_cap(int64_t v, int64_t k, int64_t cap)
 	return r;
 }
 
+struct ig__sim_market *ig__sim_market_of(struct ig_sim_server *s, const char *pair)
+{
+	for (uint32_t k = 0; pair != NULL && k < s->nmk; k++)
+		if (strcmp(s->mk[k].pair, pair) == 0)
+			return &s->mk[k];
+	return NULL;
+}
+
+/* Makes market m's book for pair (bc's other fields set). Returns 0 or
+ * an IG_E* code with err set. */
+static int market_init(struct ig_sim_server *s, struct ig__sim_market *m, const char *pair,
+		       size_t len, struct ig_book_cfg *bc, char *err, size_t errlen)
+{
+	struct ig_book_listener lis = { on_trade, on_gone, m };
+	int rc;
+
+	m->s = s;
+	m->index = (uint32_t)(m - s->mk);
+	if (len == 0 || len >= sizeof(m->pair)) {
+		snprintf(err, errlen, "--pair: expected BASECOUNTER in capitals, e.g. XBTZAR");
+		return IG_ECONFIG;
+	}
+	memcpy(m->pair, pair, len);
+	m->pair[len] = '\0';
+	snprintf(bc->pair, sizeof(bc->pair), "%s", m->pair);
+	if (split_pair(m->pair, bc->base, bc->counter) != 0) {
+		snprintf(err, errlen, "--pair %s: expected BASECOUNTER in capitals, e.g. XBTZAR",
+			 m->pair);
+		return IG_ECONFIG;
+	}
+	if (ig__sim_market_of(s, m->pair) != NULL) {
+		snprintf(err, errlen, "--pair %s: given twice", m->pair);
+		return IG_ECONFIG;
+	}
+	if ((rc = ig_book_init(&m->book, bc, &s->ledger, &lis)) != 0) {
+		snprintf(err, errlen, "invalid market: check --min-volume, fees (0..10000 bps), "
+				      "scales and --start-price");
+		return rc == IG_ENOMEM ? rc : IG_ECONFIG;
+	}
+	s->nmk++;
+	return 0;
+}
+
+/* The synthetic traders' money on m: deep pockets, but finite and
+ * conserved; and the user's default (no --balance). Returns 0 or an
+ * IG_E* code. */
+static int market_fund(struct ig_sim_server *s, const struct ig__sim_market *m)
+{
+	const struct ig_sim_cfg *c = &s->cfg;
+	int rc = 0;
+
+	if (c->nbalances == 0) {
+		rc = ig_ledger_deposit(&s->ledger, IG__SIM_ACCT_USER, m->book.base_asset, IG_FIXED(1));
+		if (rc == 0)
+			rc = ig_ledger_deposit(&s->ledger, IG__SIM_ACCT_USER, m->book.counter_asset,
+					       c->start_price);
+	}
+	if (rc == 0)
+		rc = ig_ledger_deposit(&s->ledger, IG__SIM_ACCT_MM, m->book.base_asset, IG_FIXED(1000));
+	if (rc == 0)
+		rc = ig_ledger_deposit(&s->ledger, IG__SIM_ACCT_MM, m->book.counter_asset,
+				       mul_cap(c->start_price, IG_FIXED(1000), INT64_MAX / 8));
+	if (rc == 0)
+		rc = ig_ledger_deposit(&s->ledger, IG__SIM_ACCT_TAKER, m->book.base_asset,
+				       IG_FIXED(100));
+	if (rc == 0)
+		rc = ig_ledger_deposit(&s->ledger, IG__SIM_ACCT_TAKER, m->book.counter_asset,
+				       mul_cap(c->start_price, IG_FIXED(100), INT64_MAX / 8));
+	return rc;
+}
+
 int ig__sim_exchange_init(struct ig_sim_server *s, char *err, size_t errlen)
 {
 	const struct ig_sim_cfg *c = &s->cfg;
 	struct ig_book_cfg bc;
-	struct ig_book_listener lis = { on_trade, on_gone, s };
+	const char *p = s->pairs;
 	int64_t tick;
-	int rc;
+	int rc = 0;
 
 	memset(&bc, 0, sizeof(bc));
-	snprintf(bc.pair, sizeof(bc.pair), "%s", s->pair);
-	if (split_pair(s->pair, bc.base, bc.counter) != 0) {
-		snprintf(err, errlen, "--pair %s: expected BASECOUNTER in capitals, e.g. XBTZAR",
-			 s->pair);
-		return IG_ECONFIG;
-	}
 	bc.price_scale = c->price_scale;
 	bc.volume_scale = c->volume_scale;
 	if (c->price_scale < 0 || c->price_scale > 8 || c->volume_scale < 0 || c->volume_scale > 8) {
@@ -332,49 +399,45 @@ int ig__sim_exchange_init(struct ig_sim_server *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return rc;
 	}
-	if ((rc = ig_book_init(&s->book, &bc, &s->ledger, &lis)) != 0) {
-		snprintf(err, errlen, "invalid market: check --min-volume, fees (0..10000 bps), "
-				      "scales and --start-price");
-		ig_ledger_destroy(&s->ledger);
-		return rc == IG_ENOMEM ? rc : IG_ECONFIG;
+	/* One market per pair of the comma-separated list. */
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		if (s->nmk == IG_SIM_MAX_PAIRS) {
+			snprintf(err, errlen, "--pair: at most %d pairs", IG_SIM_MAX_PAIRS);
+			rc = IG_ECONFIG;
+			break;
+		}
+		rc = market_init(s, &s->mk[s->nmk], p, len, &bc, err, errlen);
+		if (rc != 0 || p[len] == '\0')
+			break;
+		p += len + 1;
 	}
-	/* The user's money. */
-	if (c->nbalances == 0) {
-		rc = ig_ledger_deposit(&s->ledger, IG__SIM_ACCT_USER, s->book.base_asset, IG_FIXED(1));
-		if (rc == 0)
-			rc = ig_ledger_deposit(&s->ledger, IG__SIM_ACCT_USER, s->book.counter_asset,
-					       c->start_price);
-	}
+	/* The user's money: --balance, else 1 base and start_price counter a
+	 * pair (market_fund). */
 	for (uint32_t i = 0; rc == 0 && i < c->nbalances; i++) {
 		int a = ig_ledger_asset(&s->ledger, c->balances[i].asset);
 		rc = a < 0 ? a
 			   : ig_ledger_deposit(&s->ledger, IG__SIM_ACCT_USER, (uint32_t)a,
 					       c->balances[i].amount);
 	}
-	for (uint32_t a = 0; a < s->ledger.nassets; a++)
-		s->initial[a] = ig_ledger_get(&s->ledger, IG__SIM_ACCT_USER, a)->balance;
-	/* The synthetic traders': deep pockets, but finite and conserved. */
-	if (rc == 0)
-		rc = ig_ledger_deposit(&s->ledger, IG__SIM_ACCT_MM, s->book.base_asset, IG_FIXED(1000));
-	if (rc == 0)
-		rc = ig_ledger_deposit(&s->ledger, IG__SIM_ACCT_MM, s->book.counter_asset,
-				       mul_cap(c->start_price, IG_FIXED(1000), INT64_MAX / 8));
-	if (rc == 0)
-		rc = ig_ledger_deposit(&s->ledger, IG__SIM_ACCT_TAKER, s->book.base_asset,
-				       IG_FIXED(100));
-	if (rc == 0)
-		rc = ig_ledger_deposit(&s->ledger, IG__SIM_ACCT_TAKER, s->book.counter_asset,
-				       mul_cap(c->start_price, IG_FIXED(100), INT64_MAX / 8));
+	for (uint32_t k = 0; rc == 0 && k < s->nmk; k++)
+		rc = market_fund(s, &s->mk[k]);
 	if (rc != 0) {
-		snprintf(err, errlen, "--balance: %s", ig_strerror(rc));
-		ig_book_destroy(&s->book);
+		if (rc != IG_ECONFIG)
+			snprintf(err, errlen, "--balance: %s", ig_strerror(rc));
+		for (uint32_t k = 0; k < s->nmk; k++)
+			ig_book_destroy(&s->mk[k].book);
+		s->nmk = 0;
 		ig_ledger_destroy(&s->ledger);
 		return rc;
 	}
+	for (uint32_t a = 0; a < s->ledger.nassets; a++)
+		s->initial[a] = ig_ledger_get(&s->ledger, IG__SIM_ACCT_USER, a)->balance;
 	/* Unique across restarts of the simulator, so that ids a client kept
 	 * from an earlier run never name a new order. */
 	s->next_order_id = (uint64_t)ig__sim_now_ms() * 1000;
-	ig__sim_flow_init(s);
+	for (uint32_t k = 0; k < s->nmk; k++)
+		ig__sim_flow_init(&s->mk[k]);
 	return 0;
 }
 
@@ -386,7 +449,8 @@ void ig__sim_exchange_destroy(struct ig_sim_server *s)
 	free(s->trades);
 	index_destroy(&s->by_id);
 	index_destroy(&s->by_client_id);
-	ig_book_destroy(&s->book);
+	for (uint32_t k = 0; k < s->nmk; k++)
+		ig_book_destroy(&s->mk[k].book);
 	ig_ledger_destroy(&s->ledger);
 }
 
@@ -457,13 +521,15 @@ static const char *param(const struct ig__sim_params *p, const char *k)
 	return NULL;
 }
 
-/* Checks the pair parameter: 0 when it is ours, else the reply is set. */
+/* Checks the pair parameter: 0 with *ok and *m its market (NULL when
+ * not required and not given), else the reply is set. */
 static int check_pair(struct ig_sim_server *s, const struct ig__sim_params *p,
-		      struct ig__sim_reply *r, bool required, bool *ok)
+		      struct ig__sim_reply *r, bool required, bool *ok, struct ig__sim_market **m)
 {
 	const char *pair = param(p, "pair");
 
 	*ok = false;
+	*m = NULL;
 	if (pair == NULL || pair[0] == '\0') {
 		if (!required) {
 			*ok = true;
@@ -471,10 +537,26 @@ static int check_pair(struct ig_sim_server *s, const struct ig__sim_params *p,
 		}
 		return bad(r, "ErrInvalidArguments", "pair: required");
 	}
-	if (strcmp(pair, s->pair) != 0)
+	if ((*m = ig__sim_market_of(s, pair)) == NULL)
 		return bad(r, "ErrInvalidMarketPair", "Market pair is invalid");
 	*ok = true;
 	return 0;
+}
+
+/* Whether the request's pair parameters (it may repeat; none means all
+ * markets) name m. */
+static bool pair_wanted(const struct ig__sim_params *p, const struct ig__sim_market *m)
+{
+	bool any = false;
+
+	for (uint32_t i = 0; i < p->n; i++) {
+		if (strcmp(p->kv[i].k, "pair") != 0)
+			continue;
+		any = true;
+		if (strcmp(p->kv[i].v, m->pair) == 0)
+			return true;
+	}
+	return !any;
 }
 
 /* Parses an optional integer parameter in [lo, hi]. */
@@ -515,67 +597,58 @@ static bool param_bool(const struct ig__sim_params *p, const char *k, bool *out)
 
 /* ---- public endpoints ---- */
 
-static json_t *ticker_json(struct ig_sim_server *s)
+static json_t *ticker_json(const struct ig__sim_market *m)
 {
 	struct fbuf b1, b2, b3, b4;
 	int64_t bid = 0, ask = 0, q;
-	int dp = s->book.cfg.price_scale;
+	int dp = m->book.cfg.price_scale;
 
-	ig_book_best(&s->book, IG_BOOK_BID, &bid, &q);
-	ig_book_best(&s->book, IG_BOOK_ASK, &ask, &q);
-	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "pair", s->pair, "timestamp",
+	ig_book_best(&m->book, IG_BOOK_BID, &bid, &q);
+	ig_book_best(&m->book, IG_BOOK_ASK, &ask, &q);
+	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "pair", m->pair, "timestamp",
 			 (json_int_t)ig__sim_now_ms(), "bid", fdp(&b1, bid, dp), "ask",
-			 fdp(&b2, ask, dp), "last_trade", fdp(&b3, s->book.last_px, dp),
-			 "rolling_24_hour_volume", fdp(&b4, s->book.volume, s->book.cfg.volume_scale),
+			 fdp(&b2, ask, dp), "last_trade", fdp(&b3, m->book.last_px, dp),
+			 "rolling_24_hour_volume", fdp(&b4, m->book.volume, m->book.cfg.volume_scale),
 			 "status", "ACTIVE");
 }
 
 static int h_ticker(struct ig_sim_server *s, const struct ig__sim_params *p,
 		    struct ig__sim_reply *r)
 {
+	struct ig__sim_market *m;
 	bool ok;
-	int rc = check_pair(s, p, r, true, &ok);
+	int rc = check_pair(s, p, r, true, &ok, &m);
 	if (!ok)
 		return rc;
-	return reply_json(r, ticker_json(s));
+	return reply_json(r, ticker_json(m));
 }
 
 static int h_tickers(struct ig_sim_server *s, const struct ig__sim_params *p,
 		     struct ig__sim_reply *r)
 {
 	json_t *list = json_array();
-	bool want = true;
 
-	/* pair may repeat; none given means all markets. */
-	for (uint32_t i = 0; i < p->n; i++) {
-		if (strcmp(p->kv[i].k, "pair") != 0)
-			continue;
-		want = false;
-		if (strcmp(p->kv[i].v, s->pair) == 0) {
-			want = true;
-			break;
+	for (uint32_t k = 0; list != NULL && k < s->nmk; k++)
+		if (pair_wanted(p, &s->mk[k]) && json_array_append_new(list, ticker_json(&s->mk[k])) != 0) {
+			json_decref(list);
+			list = NULL;
 		}
-	}
-	if (list != NULL && want && json_array_append_new(list, ticker_json(s)) != 0) {
-		json_decref(list);
-		list = NULL;
-	}
 	return reply_json(r, list != NULL ? json_pack("{s:o}", "tickers", list) : NULL);
 }
 
-static json_t *levels_json(struct ig_sim_server *s, enum ig_book_side side, uint32_t max,
+static json_t *levels_json(const struct ig__sim_market *m, enum ig_book_side side, uint32_t max,
 			   bool aggregate)
 {
 	json_t *a = json_array();
 	struct fbuf b1, b2;
 
-	for (uint32_t i = 0; a != NULL && i < ig_book_levels(&s->book, side) && i < max; i++) {
-		const struct ig_book_level *lv = ig_book_level(&s->book, side, i);
+	for (uint32_t i = 0; a != NULL && i < ig_book_levels(&m->book, side) && i < max; i++) {
+		const struct ig_book_level *lv = ig_book_level(&m->book, side, i);
 		for (const struct ig_book_order *o = lv->head; o != NULL; o = aggregate ? NULL : o->next) {
 			json_t *e = json_pack("{s:s, s:s}", "price",
-					      fdp(&b1, lv->px, s->book.cfg.price_scale), "volume",
+					      fdp(&b1, lv->px, m->book.cfg.price_scale), "volume",
 					      fdp(&b2, aggregate ? lv->qty : o->leaves,
-						  s->book.cfg.volume_scale));
+						  m->book.cfg.volume_scale));
 			if (json_array_append_new(a, e) != 0) {
 				json_decref(a);
 				return NULL;
@@ -588,24 +661,26 @@ static json_t *levels_json(struct ig_sim_server *s, enum ig_book_side side, uint
 static int h_orderbook(struct ig_sim_server *s, const struct ig__sim_params *p,
 		       struct ig__sim_reply *r, bool top)
 {
+	struct ig__sim_market *m;
 	bool ok;
-	int rc = check_pair(s, p, r, true, &ok);
+	int rc = check_pair(s, p, r, true, &ok, &m);
 	if (!ok)
 		return rc;
 	return reply_json(r, json_pack("{s:I, s:o, s:o}", "timestamp",
 				       (json_int_t)ig__sim_now_ms(), "bids",
-				       levels_json(s, IG_BOOK_BID, top ? 100 : UINT32_MAX, top),
+				       levels_json(m, IG_BOOK_BID, top ? 100 : UINT32_MAX, top),
 				       "asks",
-				       levels_json(s, IG_BOOK_ASK, top ? 100 : UINT32_MAX, top)));
+				       levels_json(m, IG_BOOK_ASK, top ? 100 : UINT32_MAX, top)));
 }
 
 static int h_trades(struct ig_sim_server *s, const struct ig__sim_params *p,
 		    struct ig__sim_reply *r)
 {
+	struct ig__sim_market *m;
 	json_t *a;
 	int64_t since;
 	bool ok;
-	int rc = check_pair(s, p, r, true, &ok);
+	int rc = check_pair(s, p, r, true, &ok, &m);
 
 	if (!ok)
 		return rc;
@@ -613,17 +688,17 @@ static int h_trades(struct ig_sim_server *s, const struct ig__sim_params *p,
 		return bad(r, "ErrInvalidArguments", "since: not a timestamp");
 	a = json_array();
 	/* Newest first. */
-	for (uint32_t k = 0; a != NULL && k < s->recent_n; k++) {
+	for (uint32_t k = 0; a != NULL && k < m->recent_n; k++) {
 		const struct ig__sim_pub_trade *t =
-			&s->recent[(s->recent_next + IG__SIM_RECENT - 1 - k) % IG__SIM_RECENT];
+			&m->recent[(m->recent_next + IG__SIM_RECENT - 1 - k) % IG__SIM_RECENT];
 		struct fbuf b1, b2;
 		if (t->ts_ms <= since && since != 0)
 			break;
 		if (json_array_append_new(
 			    a, json_pack("{s:I, s:I, s:s, s:s, s:b}", "sequence", (json_int_t)t->seq,
 					 "timestamp", (json_int_t)t->ts_ms, "price",
-					 fdp(&b1, t->px, s->book.cfg.price_scale), "volume",
-					 fdp(&b2, t->qty, s->book.cfg.volume_scale), "is_buy",
+					 fdp(&b1, t->px, m->book.cfg.price_scale), "volume",
+					 fdp(&b2, t->qty, m->book.cfg.volume_scale), "is_buy",
 					 (int)t->is_buy)) != 0) {
 			json_decref(a);
 			a = NULL;
@@ -635,33 +710,27 @@ static int h_trades(struct ig_sim_server *s, const struct ig__sim_params *p,
 static int h_markets(struct ig_sim_server *s, const struct ig__sim_params *p,
 		     struct ig__sim_reply *r)
 {
-	const struct ig_book_cfg *c = &s->book.cfg;
-	struct fbuf b1, b2, b3, b4;
 	json_t *list = json_array();
-	bool want = true;
 
-	for (uint32_t i = 0; i < p->n; i++) {
-		if (strcmp(p->kv[i].k, "pair") != 0)
+	for (uint32_t k = 0; list != NULL && k < s->nmk; k++) {
+		const struct ig_book_cfg *c = &s->mk[k].book.cfg;
+		struct fbuf b1, b2, b3, b4;
+
+		if (!pair_wanted(p, &s->mk[k]))
 			continue;
-		want = false;
-		if (strcmp(p->kv[i].v, s->pair) == 0) {
-			want = true;
-			break;
+		if (json_array_append_new(
+			    list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i}",
+					    "market_id", s->mk[k].pair, "trading_status", "ACTIVE",
+					    "base_currency", c->base, "counter_currency", c->counter,
+					    "min_volume", fdp(&b1, c->min_volume, c->volume_scale),
+					    "max_volume", fdp(&b2, c->max_volume, c->volume_scale),
+					    "min_price", fdp(&b3, c->min_price, c->price_scale), "max_price",
+					    fdp(&b4, c->max_price, c->price_scale), "volume_scale",
+					    c->volume_scale, "price_scale", c->price_scale, "fee_scale",
+					    IG_FIXED_DECIMALS)) != 0) {
+			json_decref(list);
+			list = NULL;
 		}
-	}
-	if (list != NULL && want &&
-	    json_array_append_new(
-		    list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i}",
-				    "market_id", s->pair, "trading_status", "ACTIVE",
-				    "base_currency", c->base, "counter_currency", c->counter,
-				    "min_volume", fdp(&b1, c->min_volume, c->volume_scale),
-				    "max_volume", fdp(&b2, c->max_volume, c->volume_scale),
-				    "min_price", fdp(&b3, c->min_price, c->price_scale), "max_price",
-				    fdp(&b4, c->max_price, c->price_scale), "volume_scale",
-				    c->volume_scale, "price_scale", c->price_scale, "fee_scale",
-				    IG_FIXED_DECIMALS)) != 0) {
-		json_decref(list);
-		list = NULL;
 	}
 	return reply_json(r, list != NULL ? json_pack("{s:o}", "markets", list) : NULL);
 }
@@ -676,7 +745,8 @@ static const char *tif_name(enum ig_book_tif t)
 /* v1 (listorders, orders/{id}) when v3 is false; v2/v3 otherwise. */
 static json_t *order_json(struct ig_sim_server *s, const struct ig__sim_order *o, bool v3)
 {
-	const struct ig_book_cfg *c = &s->book.cfg;
+	const struct ig__sim_market *m = &s->mk[o->mk];
+	const struct ig_book_cfg *c = &m->book.cfg;
 	struct fbuf b1, b2, b3, b4, b5, b6;
 	char id[16];
 	json_t *j;
@@ -684,7 +754,7 @@ static json_t *order_json(struct ig_sim_server *s, const struct ig__sim_order *o
 
 	ig__sim_format_id(o->id, id);
 	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "order_id", id,
-		      "client_order_id", o->client_id != NULL ? o->client_id : "", "pair", s->pair,
+		      "client_order_id", o->client_id != NULL ? o->client_id : "", "pair", m->pair,
 		      "limit_price", fdp(&b1, o->limit_px, c->price_scale), "limit_volume",
 		      fdp(&b2, o->limit_qty, c->volume_scale), "base",
 		      fdp(&b3, o->base, c->volume_scale), "counter", fx(&b4, o->counter),
@@ -699,8 +769,8 @@ static json_t *order_json(struct ig_sim_server *s, const struct ig__sim_order *o
 		if (json_object_set_new(j, "side", json_string(buy ? "BUY" : "SELL")) != 0 ||
 		    json_object_set_new(j, "type", json_string(o->market ? "MARKET" : "LIMIT")) != 0 ||
 		    json_object_set_new(j, "status", json_string(o->complete ? "COMPLETE" : "PENDING")) != 0 ||
-		    json_object_set_new(j, "base_account_id", json_integer(1000 + (json_int_t)s->book.base_asset)) != 0 ||
-		    json_object_set_new(j, "counter_account_id", json_integer(1000 + (json_int_t)s->book.counter_asset)) != 0)
+		    json_object_set_new(j, "base_account_id", json_integer(1000 + (json_int_t)m->book.base_asset)) != 0 ||
+		    json_object_set_new(j, "counter_account_id", json_integer(1000 + (json_int_t)m->book.counter_asset)) != 0)
 			goto fail;
 	} else {
 		const char *type = o->market ? (buy ? "BUY" : "SELL") : (buy ? "BID" : "ASK");
@@ -768,9 +838,10 @@ static struct ig__sim_order *new_order(struct ig_sim_server *s)
 }
 
 /* Sends the tentative last record to the book and keeps it or drops it. */
-static int submit(struct ig_sim_server *s, struct ig__sim_order *o, const char *cid,
+static int submit(struct ig__sim_market *m, struct ig__sim_order *o, const char *cid,
 		  struct ig_book_req *req, struct ig__sim_reply *r)
 {
+	struct ig_sim_server *s = m->s;
 	struct ig_book_result res;
 	uint32_t idx = (uint32_t)(o - s->orders);
 	char id[16];
@@ -787,10 +858,11 @@ static int submit(struct ig_sim_server *s, struct ig__sim_order *o, const char *
 		return IG_ENOMEM;
 	}
 	s->norders++;
+	o->mk = m->index;
 	req->order_id = o->id;
 	req->account = IG__SIM_ACCT_USER;
 	req->ts_ms = o->created_ms;
-	rc = ig__sim_book_place(s, req, &res);
+	rc = ig__sim_book_place(m, req, &res);
 	if (rc != 0 || res.reject != IG_BOOK_REJ_NONE) {
 		/* Refused: no trace, so the client_order_id stays free. The
 		 * index entries point past norders and are ignored... */
@@ -844,11 +916,12 @@ static int h_postorder(struct ig_sim_server *s, const struct ig__sim_params *p,
 	const char *cid = param(p, "client_order_id");
 	struct ig_book_req req;
 	struct ig__sim_order *o;
+	struct ig__sim_market *m;
 	enum ig_book_reject rj;
 	bool ok;
 	int rc;
 
-	if ((rc = check_pair(s, p, r, true, &ok)) != 0 || !ok)
+	if ((rc = check_pair(s, p, r, true, &ok, &m)) != 0 || !ok)
 		return rc;
 	memset(&req, 0, sizeof(req));
 	req.kind = IG_BOOK_LIMIT;
@@ -887,7 +960,7 @@ static int h_postorder(struct ig_sim_server *s, const struct ig__sim_params *p,
 	o->post_only = req.post_only;
 	o->limit_px = req.px;
 	o->limit_qty = req.qty;
-	return submit(s, o, cid != NULL && cid[0] != '\0' ? cid : NULL, &req, r);
+	return submit(m, o, cid != NULL && cid[0] != '\0' ? cid : NULL, &req, r);
 }
 
 static int h_marketorder(struct ig_sim_server *s, const struct ig__sim_params *p,
@@ -896,11 +969,12 @@ static int h_marketorder(struct ig_sim_server *s, const struct ig__sim_params *p
 	const char *type = param(p, "type"), *cid = param(p, "client_order_id");
 	struct ig_book_req req;
 	struct ig__sim_order *o;
+	struct ig__sim_market *m;
 	enum ig_book_reject rj;
 	bool ok;
 	int rc;
 
-	if ((rc = check_pair(s, p, r, true, &ok)) != 0 || !ok)
+	if ((rc = check_pair(s, p, r, true, &ok, &m)) != 0 || !ok)
 		return rc;
 	memset(&req, 0, sizeof(req));
 	req.kind = IG_BOOK_MARKET;
@@ -927,7 +1001,7 @@ static int h_marketorder(struct ig_sim_server *s, const struct ig__sim_params *p
 	o->tif = IG_BOOK_IOC;
 	o->limit_qty = req.qty;
 	o->counter_qty = req.counter_qty;
-	return submit(s, o, cid != NULL && cid[0] != '\0' ? cid : NULL, &req, r);
+	return submit(m, o, cid != NULL && cid[0] != '\0' ? cid : NULL, &req, r);
 }
 
 static int h_stoporder(struct ig_sim_server *s, const struct ig__sim_params *p,
@@ -944,7 +1018,7 @@ static int h_stoporder(struct ig_sim_server *s, const struct ig__sim_params *p,
 	if (o->complete)
 		return bad(r, "ErrCannotStopUnknownOrNonPendingOrder",
 			   "Cannot stop unknown or non-pending order");
-	if (ig__sim_book_cancel(s, id, NULL) != 0)
+	if (ig__sim_book_cancel(&s->mk[o->mk], id, NULL) != 0)
 		return IG_ESTATE; /* an open record must be in the book */
 	o->complete = true;
 	o->cancelled = true;
@@ -961,14 +1035,22 @@ static int h_sim_take(struct ig_sim_server *s, const struct ig__sim_params *p,
 		      struct ig__sim_reply *r)
 {
 	const char *side = param(p, "side");
+	struct ig__sim_market *m;
 	int64_t qty = 0;
+	bool ok;
+	int rc;
 
+	/* pair: optional, the first market by default. */
+	if ((rc = check_pair(s, p, r, false, &ok, &m)) != 0 || !ok)
+		return rc;
+	if (m == NULL)
+		m = &s->mk[0];
 	if (side == NULL || (strcmp(side, "SELL") != 0 && strcmp(side, "BUY") != 0))
 		return bad(r, "ErrInvalidArguments", "side: expected SELL or BUY");
 	if (ig_fixed_parse_cstr(param(p, "volume") != NULL ? param(p, "volume") : "", &qty) != 0 ||
 	    qty <= 0)
 		return bad(r, "ErrInvalidArguments", "volume: a positive decimal");
-	if (ig__sim_flow_take(s, strcmp(side, "SELL") == 0 ? IG_BOOK_ASK : IG_BOOK_BID, qty) != 0)
+	if (ig__sim_flow_take(m, strcmp(side, "SELL") == 0 ? IG_BOOK_ASK : IG_BOOK_BID, qty) != 0)
 		return bad(r, "ErrInvalidArguments", "volume: out of range");
 	return reply_json(r, json_pack("{s:b}", "success", 1));
 }
@@ -980,10 +1062,11 @@ static int h_listorders(struct ig_sim_server *s, const struct ig__sim_params *p,
 	int64_t before, limit;
 	json_t *a;
 	int want = -1; /* -1 any, 0 pending, 1 complete */
+	struct ig__sim_market *m;
 	bool ok;
 	int rc;
 
-	if ((rc = check_pair(s, p, r, false, &ok)) != 0 || !ok)
+	if ((rc = check_pair(s, p, r, false, &ok, &m)) != 0 || !ok)
 		return rc;
 	if (state != NULL && state[0] != '\0') {
 		if (strcmp(state, "PENDING") == 0)
@@ -1002,7 +1085,7 @@ static int h_listorders(struct ig_sim_server *s, const struct ig__sim_params *p,
 	for (uint32_t i = s->norders; a != NULL && i-- > 0 && limit > 0;) {
 		const struct ig__sim_order *o = &s->orders[i];
 		if ((want == 0 && o->complete) || (want == 1 && !o->complete) ||
-		    o->created_ms >= before)
+		    o->created_ms >= before || (m != NULL && o->mk != m->index))
 			continue;
 		if (json_array_append_new(a, order_json(s, o, false)) != 0) {
 			json_decref(a);
@@ -1043,8 +1126,8 @@ static int h_order_v3(struct ig_sim_server *s, const struct ig__sim_params *p,
 
 json_t *ig__sim_trade_json(struct ig_sim_server *s, const struct ig__sim_trade *t)
 {
-	const struct ig_book_cfg *c = &s->book.cfg;
 	const struct ig__sim_order *o = &s->orders[t->order];
+	const struct ig_book_cfg *c = &s->mk[o->mk].book.cfg;
 	struct fbuf b1, b2, b3, b4, b5;
 	char id[16];
 	bool buy = o->side == IG_BOOK_BID;
@@ -1052,7 +1135,7 @@ json_t *ig__sim_trade_json(struct ig_sim_server *s, const struct ig__sim_trade *
 	ig__sim_format_id(o->id, id);
 	fdp(&b2, t->qty, c->volume_scale);
 	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}",
-			 "pair", s->pair, "sequence", (json_int_t)t->seq, "order_id", id,
+			 "pair", s->mk[o->mk].pair, "sequence", (json_int_t)t->seq, "order_id", id,
 			 "client_order_id", o->client_id != NULL ? o->client_id : "", "type",
 			 buy ? "BID" : "ASK", "is_buy", (int)t->is_buy, "price",
 			 fdp(&b1, t->px, c->price_scale), "volume", b2.s, "base", b2.s, "counter",
@@ -1065,11 +1148,12 @@ static int h_listtrades(struct ig_sim_server *s, const struct ig__sim_params *p,
 			struct ig__sim_reply *r)
 {
 	int64_t since, before, after_seq, before_seq, limit;
+	struct ig__sim_market *m;
 	bool ok, desc;
 	json_t *a;
 	int rc;
 
-	if ((rc = check_pair(s, p, r, true, &ok)) != 0 || !ok)
+	if ((rc = check_pair(s, p, r, true, &ok, &m)) != 0 || !ok)
 		return rc;
 	if (!param_int(p, "since", 0, INT64_MAX, 0, &since) ||
 	    !param_int(p, "before", 0, INT64_MAX, INT64_MAX, &before) ||
@@ -1085,7 +1169,7 @@ static int h_listtrades(struct ig_sim_server *s, const struct ig__sim_params *p,
 	for (uint32_t k = 0; a != NULL && k < s->ntrades && limit > 0; k++) {
 		const struct ig__sim_trade *t = &s->trades[desc ? s->ntrades - 1 - k : k];
 		if (t->ts_ms < since || t->ts_ms >= before || (int64_t)t->seq < after_seq ||
-		    (int64_t)t->seq >= before_seq)
+		    (int64_t)t->seq >= before_seq || s->orders[t->order].mk != m->index)
 			continue;
 		if (json_array_append_new(a, ig__sim_trade_json(s, t)) != 0) {
 			json_decref(a);
@@ -1131,21 +1215,23 @@ static int h_fee_info(struct ig_sim_server *s, const struct ig__sim_params *p,
 		      struct ig__sim_reply *r)
 {
 	struct fbuf b1, b2, b3;
+	struct ig__sim_market *m;
 	int64_t vol = 0;
 	bool ok;
 	int rc;
 
-	if ((rc = check_pair(s, p, r, true, &ok)) != 0 || !ok)
+	if ((rc = check_pair(s, p, r, true, &ok, &m)) != 0 || !ok)
 		return rc;
 	for (uint32_t i = 0; i < s->ntrades; i++)
-		vol += s->trades[i].qty;
+		if (s->orders[s->trades[i].order].mk == m->index)
+			vol += s->trades[i].qty;
 	/* A fee rate of bps is bps * 10^-4: in 1e-8 units, bps * 10^4. */
-	fx(&b1, s->book.cfg.maker_fee_bps * 10000);
-	fx(&b2, s->book.cfg.taker_fee_bps * 10000);
+	fx(&b1, m->book.cfg.maker_fee_bps * 10000);
+	fx(&b2, m->book.cfg.taker_fee_bps * 10000);
 	return reply_json(r, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "maker_fee", b1.s,
 				       "taker_fee", b2.s, "maker_fee_buy", b1.s, "maker_fee_sell",
 				       b1.s, "taker_fee_buy", b2.s, "taker_fee_sell", b2.s,
-				       "thirty_day_volume", fdp(&b3, vol, s->book.cfg.volume_scale)));
+				       "thirty_day_volume", fdp(&b3, vol, m->book.cfg.volume_scale)));
 }
 
 /* ---- routing ---- */
@@ -1225,40 +1311,51 @@ int ig__sim_handle(struct ig_sim_server *s, const char *method, const char *path
 
 bool ig__sim_sanity_locked(struct ig_sim_server *s)
 {
-	int64_t base = s->initial[s->book.base_asset], counter = s->initial[s->book.counter_asset];
-	const struct ig_ledger_entry *e;
+	int64_t want[IG_LEDGER_MAX_ASSETS];
 
-	if (s->oom || !ig_ledger_sanity(&s->ledger) || !ig_book_sanity(&s->book))
+	if (s->oom || !ig_ledger_sanity(&s->ledger))
 		return false;
+	for (uint32_t k = 0; k < s->nmk; k++)
+		if (!ig_book_sanity(&s->mk[k].book))
+			return false;
 	for (uint32_t acct = 0; acct < IG__SIM_NACCOUNTS; acct++)
-		for (uint32_t a = 0; a < s->ledger.nassets; a++)
-			if (ig_ledger_get(&s->ledger, acct, a)->reserved !=
-			    ig_book_reserved(&s->book, acct, a))
+		for (uint32_t a = 0; a < s->ledger.nassets; a++) {
+			int64_t in_books = 0;
+			for (uint32_t k = 0; k < s->nmk; k++)
+				in_books += ig_book_reserved(&s->mk[k].book, acct, a);
+			if (ig_ledger_get(&s->ledger, acct, a)->reserved != in_books)
 				return false;
-	/* Each record agrees with the book and with its fills. */
+		}
+	/* Each record agrees with its market's book and with its fills. */
 	for (uint32_t i = 0; i < s->norders; i++) {
 		const struct ig__sim_order *o = &s->orders[i];
-		const struct ig_book_order *bo = ig_book_find(&s->book, o->id);
-		if (o->complete != (bo == NULL) || (o->complete && o->completed_ms == 0))
+		const struct ig_book_order *bo = o->mk < s->nmk ? ig_book_find(&s->mk[o->mk].book, o->id) : NULL;
+		if (o->mk >= s->nmk || o->complete != (bo == NULL) || (o->complete && o->completed_ms == 0))
 			return false;
 		if (bo != NULL && (bo->leaves != o->limit_qty - o->base || bo->account != IG__SIM_ACCT_USER))
 			return false;
 	}
+	memcpy(want, s->initial, sizeof(want));
 	{
 		int64_t *sum = calloc((size_t)s->norders * 4 + 1, sizeof(*sum));
+		uint64_t last_seq[IG_SIM_MAX_PAIRS] = { 0 };
 		bool ok = sum != NULL;
 		for (uint32_t k = 0; ok && k < s->ntrades; k++) {
 			const struct ig__sim_trade *t = &s->trades[k];
-			bool buy = s->orders[t->order].side == IG_BOOK_BID;
+			const struct ig__sim_order *o = &s->orders[t->order];
+			const struct ig_book *b = &s->mk[o->mk].book;
+			bool buy = o->side == IG_BOOK_BID;
 			sum[t->order * 4] += t->qty;
 			sum[t->order * 4 + 1] += t->counter;
 			sum[t->order * 4 + 2] += t->fee_counter;
 			sum[t->order * 4 + 3] += t->fee_base;
-			base += buy ? t->qty - t->fee_base : -t->qty;
-			counter += buy ? -(t->counter + t->fee_counter) : t->counter - t->fee_counter;
-			/* (A match of two user orders is one sequence, twice.) */
-			if (k > 0 && t->seq < s->trades[k - 1].seq)
+			want[b->base_asset] += buy ? t->qty - t->fee_base : -t->qty;
+			want[b->counter_asset] += buy ? -(t->counter + t->fee_counter) : t->counter - t->fee_counter;
+			/* Each book's sequence only grows. (A match of two user
+			 * orders is one sequence, twice.) */
+			if (t->seq < last_seq[o->mk])
 				ok = false;
+			last_seq[o->mk] = t->seq;
 		}
 		for (uint32_t i = 0; ok && i < s->norders; i++)
 			if (sum[i * 4] != s->orders[i].base || sum[i * 4 + 1] != s->orders[i].counter ||
@@ -1270,9 +1367,8 @@ bool ig__sim_sanity_locked(struct ig_sim_server *s)
 			return false;
 	}
 	/* The user's balances are the initial ones plus the fills, exactly. */
-	e = ig_ledger_get(&s->ledger, IG__SIM_ACCT_USER, s->book.base_asset);
-	if (e->balance != base)
-		return false;
-	e = ig_ledger_get(&s->ledger, IG__SIM_ACCT_USER, s->book.counter_asset);
-	return e->balance == counter;
+	for (uint32_t a = 0; a < s->ledger.nassets; a++)
+		if (ig_ledger_get(&s->ledger, IG__SIM_ACCT_USER, a)->balance != want[a])
+			return false;
+	return true;
 }

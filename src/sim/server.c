@@ -387,7 +387,8 @@ static void *flow_main(void *arg)
 
 	while (!nap(s, s->cfg.flow_ms)) {
 		pthread_mutex_lock(&s->mu);
-		ig__sim_flow_tick(s);
+		for (uint32_t k = 0; k < s->nmk; k++)
+			ig__sim_flow_tick(&s->mk[k]);
 		pthread_mutex_unlock(&s->mu);
 	}
 	return NULL;
@@ -479,7 +480,7 @@ static int check_cfg(const struct ig_sim_cfg *cfg, char *err, size_t errlen)
 			return IG_ECONFIG;
 		}
 	}
-	if (cfg->pair == NULL || strlen(cfg->pair) >= sizeof(((struct ig_sim_server *)0)->pair)) {
+	if (cfg->pair == NULL || strlen(cfg->pair) >= sizeof(((struct ig_sim_server *)0)->pairs)) {
 		snprintf(err, errlen, "--pair: too long");
 		return IG_ECONFIG;
 	}
@@ -518,7 +519,7 @@ int ig_sim_server_start(const struct ig_sim_cfg *cfg, struct ig_sim_server **out
 		goto out_oom;
 	s->cfg = *cfg;
 	snprintf(s->host, sizeof(s->host), "%s", cfg->host != NULL ? cfg->host : "127.0.0.1");
-	snprintf(s->pair, sizeof(s->pair), "%s", cfg->pair);
+	snprintf(s->pairs, sizeof(s->pairs), "%s", cfg->pair);
 	s->key_id = strdup(cfg->key_id);
 	s->key_secret = strdup(cfg->key_secret);
 	s->state_path = cfg->state_path != NULL ? strdup(cfg->state_path) : NULL;
@@ -532,7 +533,7 @@ int ig_sim_server_start(const struct ig_sim_cfg *cfg, struct ig_sim_server **out
 	pthread_condattr_destroy(&ca);
 	/* No pointer in cfg may outlive the caller's strings. */
 	s->cfg.host = s->host;
-	s->cfg.pair = s->pair;
+	s->cfg.pair = s->pairs;
 	s->cfg.key_id = s->key_id;
 	s->cfg.key_secret = s->key_secret;
 	s->cfg.state_path = s->state_path;
@@ -654,7 +655,8 @@ void ig_sim_server_flow_step(struct ig_sim_server *s, uint32_t n)
 {
 	pthread_mutex_lock(&s->mu);
 	while (n-- > 0)
-		ig__sim_flow_tick(s);
+		for (uint32_t k = 0; k < s->nmk; k++)
+			ig__sim_flow_tick(&s->mk[k]);
 	pthread_mutex_unlock(&s->mu);
 }
 

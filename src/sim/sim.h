@@ -14,11 +14,13 @@
  *
  * What it is
  * ----------
- * One pair's price-time-priority book (src/sim/book.h) over a ledger of
+ * One price-time-priority book per pair (src/sim/book.h; --pair XBTZAR,ETHZAR
+ * or --pair repeated for several) over one ledger of
  * four accounts: 0 the exchange's fee account, 1 the user (the API key),
  * 2 a synthetic market maker, 3 a synthetic taker. A background thread
  * (every flow_ms) random-walks a mid price, requotes the market maker's
- * ladder around it and sends occasional market orders, so the user's
+ * ladder around it and sends occasional market orders (each pair its
+ * own walk, seeded from --seed and the pair's place), so the user's
  * resting orders fill, sometimes partially. The flow is seeded; with
  * flow_ms == 0 it only runs when ig_sim_server_flow_step() is called
  * (tests), and the initial ladder is always there.
@@ -59,6 +61,7 @@
 #include <stdint.h>
 
 #define IG_SIM_MAX_BALANCES 8
+#define IG_SIM_MAX_PAIRS 4     /* markets, each with its own book, flow and stream */
 #define IG_SIM_ERR_MAX 256
 
 struct ig_sim_balance {
@@ -74,7 +77,9 @@ struct ig_sim_cfg {
 	const char *key_id;          /* required */
 	const char *key_secret;      /* required */
 	const char *state_path;      /* written by ig_sim_server_stop(); NULL = none */
-	const char *pair;            /* default "XBTZAR" */
+	const char *pair;            /* default "XBTZAR"; several: "XBTZAR,ETHZAR" (at most
+				      * IG_SIM_MAX_PAIRS), each its own book, flow and
+				      * stream, all at start_price with the same scales */
 	int64_t start_price;         /* 1e-8; default 1000000 */
 	int price_scale;             /* price decimals; default 0 */
 	int volume_scale;            /* volume decimals; default 6 */

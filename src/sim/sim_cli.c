@@ -31,7 +31,8 @@ static void usage(FILE *out)
 		"                              $LUNO_API_KEY_SECRET; required)\n"
 		"  --seed N                    seed of the synthetic flow and of faults (default 1)\n"
 		"  --state FILE                write the user's final state as JSON on exit\n"
-		"  --pair XBTZAR               the market (default XBTZAR)\n"
+		"  --pair XBTZAR               the market (default XBTZAR); several: XBTZAR,ETHZAR\n"
+		"                              or --pair again (each its own book, flow, stream)\n"
 		"  --start-price DEC           initial mid (default 1000000)\n"
 		"  --price-scale N             price decimals (default 0)\n"
 		"  --volume-scale N            volume decimals (default 6)\n"
@@ -126,6 +127,8 @@ static int bad_value(const char *opt, const char *v)
 int ig_exchange_sim_main(int argc, char **argv)
 {
 	static char host[64] = "127.0.0.1";
+	static char pairs[IG_SIM_MAX_PAIRS * 17];
+	size_t npairs_len = 0;
 	struct ig_sim_cfg cfg;
 	struct ig_sim_server *srv;
 	struct ig_sim_stats st;
@@ -171,7 +174,14 @@ int ig_exchange_sim_main(int argc, char **argv)
 		} else if (strcmp(o, "--key-secret") == 0) {
 			cfg.key_secret = v;
 		} else if (strcmp(o, "--pair") == 0) {
-			cfg.pair = v;
+			/* Repeated, or a comma-separated list: every pair its own
+			 * market. */
+			int w = snprintf(pairs + npairs_len, sizeof(pairs) - npairs_len, "%s%s",
+					 npairs_len > 0 ? "," : "", v);
+			if (w < 0 || (size_t)w >= sizeof(pairs) - npairs_len)
+				return bad_value(o, v);
+			npairs_len += (size_t)w;
+			cfg.pair = pairs;
 		} else if (strcmp(o, "--start-price") == 0) {
 			if (ig_fixed_parse_cstr(v, &cfg.start_price) != 0 || cfg.start_price <= 0)
 				return bad_value(o, v);

@@ -61,6 +61,7 @@ struct ig__sim_order {
 			       * FOK kill, self-trade prevention, market rest) */
 	int64_t created_ms;
 	int64_t completed_ms; /* 0 while open */
+	uint32_t mk;          /* its market, index into s->mk */
 };
 
 /* One of the user's fills. */
@@ -100,6 +101,18 @@ struct ig__sim_flow {
 	uint64_t ticks;
 };
 
+/* One pair's market: its book, its synthetic flow and its recent public
+ * trades. Owner: the server, under mu. */
+struct ig__sim_market {
+	struct ig_sim_server *s;
+	uint32_t index;                        /* in s->mk[] */
+	char pair[16];
+	struct ig_book book;
+	struct ig__sim_flow flow;
+	struct ig__sim_pub_trade recent[IG__SIM_RECENT];
+	uint32_t recent_n, recent_next;
+};
+
 struct ig__sim_params {
 	uint32_t n;
 	struct {
@@ -125,7 +138,7 @@ struct ig_sim_server {
 	/* Configuration, owned copies. Read-only after start. */
 	struct ig_sim_cfg cfg;
 	char host[64];
-	char pair[16];
+	char pairs[IG_SIM_MAX_PAIRS * 17];     /* cfg.pair's copy: "XBTZAR,ETHZAR" */
 	char *key_id;
 	char *key_secret;
 	char *state_path;
@@ -134,7 +147,8 @@ struct ig_sim_server {
 
 	/* Exchange state. Guarded by mu. */
 	struct ig_ledger ledger;
-	struct ig_book book;
+	struct ig__sim_market mk[IG_SIM_MAX_PAIRS];
+	uint32_t nmk;
 	int64_t initial[IG_LEDGER_MAX_ASSETS]; /* the user's, 1e-8 */
 	uint64_t next_order_id;
 	struct ig__sim_order *orders;
@@ -144,9 +158,6 @@ struct ig_sim_server {
 	struct ig__sim_trade *trades;
 	uint32_t ntrades, trades_cap;
 	int oom;                               /* a record could not be stored */
-	struct ig__sim_pub_trade recent[IG__SIM_RECENT];
-	uint32_t recent_n, recent_next;
-	struct ig__sim_flow flow;
 	uint64_t fault_rng;
 	int64_t *rl_ring;                      /* admitted requests, mono ns */
 	uint32_t rl_head, rl_n;
@@ -189,24 +200,27 @@ int64_t ig__sim_now_ms(void);
 void ig__sim_format_id(uint64_t id, char out[16]);
 uint64_t ig__sim_rng(uint64_t *state);
 
-/* flow.c (callers hold mu) */
-void ig__sim_flow_init(struct ig_sim_server *s);
-void ig__sim_flow_tick(struct ig_sim_server *s);
-/* The taker sends a market order of qty base now (side ASK sells, BID
- * buys about qty). Returns 0, IG_EINVAL or IG_ERANGE. Caller holds the
- * state mutex. */
-int ig__sim_flow_take(struct ig_sim_server *s, enum ig_book_side side, int64_t qty);
+/* The market of pair, or NULL. */
+struct ig__sim_market *ig__sim_market_of(struct ig_sim_server *s, const char *pair);
+
+/* flow.c (callers hold mu): one market's flow */
+void ig__sim_flow_init(struct ig__sim_market *m);
+void ig__sim_flow_tick(struct ig__sim_market *m);
+/* The taker sends a market order of qty base now on m (side ASK sells,
+ * BID buys about qty). Returns 0, IG_EINVAL or IG_ERANGE. Caller holds
+ * the state mutex. */
+int ig__sim_flow_take(struct ig__sim_market *m, enum ig_book_side side, int64_t qty);
 
 /* stream.c. The book calls below replace ig_book_place/ig_book_cancel
  * everywhere in the exchange, so that every book change reaches the market
  * stream (callers hold mu). */
-int ig__sim_book_place(struct ig_sim_server *s, const struct ig_book_req *req,
+int ig__sim_book_place(struct ig__sim_market *m, const struct ig_book_req *req,
 		       struct ig_book_result *res);
-int ig__sim_book_cancel(struct ig_sim_server *s, uint64_t order_id, int64_t *leaves);
+int ig__sim_book_cancel(struct ig__sim_market *m, uint64_t order_id, int64_t *leaves);
 /* Book listener hooks (callers hold mu): a trade; a resting order removed
  * by self-trade prevention. */
-void ig__sim_stream_trade(struct ig_sim_server *s, const struct ig_book_trade *t);
-void ig__sim_stream_removed(struct ig_sim_server *s, uint64_t order_id);
+void ig__sim_stream_trade(struct ig__sim_market *m, const struct ig_book_trade *t);
+void ig__sim_stream_removed(struct ig__sim_market *m, uint64_t order_id);
 /* The user stream (callers hold mu): a fill or a completion of the user's
  * order o is buffered; ig__sim_stream_user_flush sends, in order, the
  * creation status of placed (if not NULL), the buffered messages,

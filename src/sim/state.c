@@ -1,7 +1,7 @@
 /*
  * state.c - exchange-sim's final state as JSON, the user's account only:
  *
- *   {"pair": "XBTZAR",
+ *   {"pair": "XBTZAR" (several: "XBTZAR,ETHZAR"; each order and trade names its own),
  *    "initial_balances": {ASSET: "dec"}, "balances": {ASSET: "dec"},
  *    "reserved": {ASSET: "dec"},
  *    "fees": {"maker_fee_bps": n, "taker_fee_bps": n, "fee_in_counter": bool},
@@ -58,7 +58,7 @@ static json_t *order_json(struct ig_sim_server *s, const struct ig__sim_order *o
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, "
 			 "s:o, s:o, s:b, s:I, s:I}",
 			 "order_id", id, "client_order_id", o->client_id != NULL ? o->client_id : "",
-			 "pair", s->pair, "type", o->market ? "MARKET" : "LIMIT", "side",
+			 "pair", s->mk[o->mk].pair, "type", o->market ? "MARKET" : "LIMIT", "side",
 			 o->side == IG_BOOK_BID ? "BUY" : "SELL", "state",
 			 o->complete ? "COMPLETE" : "PENDING", "time_in_force", tif, "post_only",
 			 (int)o->post_only, "limit_price", fx(o->limit_px), "limit_volume",
@@ -88,11 +88,11 @@ json_t *ig__sim_state_json(struct ig_sim_server *s)
 	}
 	return json_pack("{s:s, s:o, s:o, s:o, s:{s:I, s:I, s:b}, s:o, s:o, "
 			 "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
-			 "pair", s->pair, "initial_balances", assets_json(s, 0), "balances",
+			 "pair", s->pairs, "initial_balances", assets_json(s, 0), "balances",
 			 assets_json(s, 1), "reserved", assets_json(s, 2), "fees", "maker_fee_bps",
-			 (json_int_t)s->book.cfg.maker_fee_bps, "taker_fee_bps",
-			 (json_int_t)s->book.cfg.taker_fee_bps, "fee_in_counter",
-			 (int)s->book.cfg.fee_in_counter, "orders", orders, "trades", trades,
+			 (json_int_t)s->mk[0].book.cfg.maker_fee_bps, "taker_fee_bps",
+			 (json_int_t)s->mk[0].book.cfg.taker_fee_bps, "fee_in_counter",
+			 (int)s->mk[0].book.cfg.fee_in_counter, "orders", orders, "trades", trades,
 			 "stats", "requests", (json_int_t)st->requests, "faults_injected",
 			 (json_int_t)st->faults_injected, "faults_after", (json_int_t)st->faults_after,
 			 "rate_limited", (json_int_t)st->rate_limited, "duplicates_refused",

@@ -65,6 +65,7 @@ struct wsc {
 	int efd;                             /* eventfd: wake-ups */
 	struct MHD_UpgradeResponseHandle *urh;
 	int kind;
+	uint32_t mk;                         /* KIND_MARKET: its market */
 
 	pthread_mutex_t qmu;                 /* guards q*, overflow */
 	struct wsmsg **q;                    /* ring of WS_QUEUE_MAX */
@@ -81,10 +82,11 @@ struct wsc {
 	struct wsc *all_next;                /* hub.all, under live_mu */
 };
 
-/* The upgrade handler's closure, one per kind of stream. */
+/* The upgrade handler's closure, one per kind of stream (and market). */
 struct upgrade_arg {
 	struct ig_sim_server *s;
 	int kind;
+	uint32_t mk;
 };
 
 struct pend_trade {
@@ -92,14 +94,20 @@ struct pend_trade {
 	int64_t qty, counter;
 };
 
-struct ig__sim_hub {
-	/* Under the server's mu. */
-	struct wsc *subs;
-	uint32_t nsubs[2];
+/* One market's stream state, under the server's mu. */
+struct hub_market {
 	uint64_t seq;                        /* last market sequence used */
 	uint64_t nmsg;                       /* market messages so far */
 	struct pend_trade *pend;
 	uint32_t npend, pend_cap;
+	uint32_t nsubs;                      /* its market subscribers */
+};
+
+struct ig__sim_hub {
+	/* Under the server's mu. */
+	struct wsc *subs;
+	uint32_t nsubs[2];
+	struct hub_market hm[IG_SIM_MAX_PAIRS];
 	json_t *ubuf;                        /* buffered user messages (array) */
 	int64_t last_bal[IG_LEDGER_MAX_ASSETS];
 	int64_t last_avail[IG_LEDGER_MAX_ASSETS];
@@ -114,7 +122,8 @@ struct ig__sim_hub {
 
 	pthread_t drop_thread;
 	bool drop_started;
-	struct upgrade_arg ua[2];           /* read-only after start */
+	struct upgrade_arg ua_user;          /* read-only after start */
+	struct upgrade_arg ua_market[IG_SIM_MAX_PAIRS];
 };
 
 static int64_t mono_ms(void)
@@ -208,8 +217,9 @@ static struct wsmsg *pop(struct wsc *c, bool *overflow)
 	return m;
 }
 
-/* Sends j (stolen) to every subscriber of kind. Caller holds mu. */
-static void broadcast(struct ig_sim_server *s, int kind, json_t *j)
+/* Sends j (stolen) to every subscriber of kind (of market mk, for
+ * KIND_MARKET). Caller holds mu. */
+static void broadcast(struct ig_sim_server *s, int kind, uint32_t mk, json_t *j)
 {
 	char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	struct wsmsg *m = text != NULL ? msg_text(text, strlen(text)) : NULL;
@@ -217,7 +227,7 @@ static void broadcast(struct ig_sim_server *s, int kind, json_t *j)
 	json_decref(j);
 	free(text);
 	for (struct wsc *c = s->hub->subs; c != NULL; c = c->sub_next) {
-		if (c->kind != kind)
+		if (c->kind != kind || (kind == KIND_MARKET && c->mk != mk))
 			continue;
 		if (m != NULL) {
 			push(c, m);
@@ -263,22 +273,23 @@ static json_t *id_json(uint64_t id)
 
 /* Takes the next market sequence (skipping one every ws_gap_every
  * messages). Caller holds mu. Returns it. */
-static uint64_t next_seq(struct ig_sim_server *s)
+static uint64_t next_seq(struct ig__sim_market *m)
 {
-	struct ig__sim_hub *h = s->hub;
+	struct hub_market *h = &m->s->hub->hm[m->index];
 
 	h->nmsg++;
-	if (s->cfg.ws_gap_every > 0 && h->nmsg % s->cfg.ws_gap_every == 0)
+	if (m->s->cfg.ws_gap_every > 0 && h->nmsg % m->s->cfg.ws_gap_every == 0)
 		h->seq++; /* the fault: this number is never sent */
 	return ++h->seq;
 }
 
 /* One market update: the pending trades, an optional create (rested order
  * ro) and an optional delete (del_id != 0). Caller holds mu. */
-static void market_update(struct ig_sim_server *s, const struct ig_book_order *ro, uint64_t del_id)
+static void market_update(struct ig__sim_market *m, const struct ig_book_order *ro, uint64_t del_id)
 {
-	struct ig__sim_hub *h = s->hub;
-	const struct ig_book_cfg *bc = &s->book.cfg;
+	struct ig_sim_server *s = m->s;
+	struct hub_market *h = &s->hub->hm[m->index];
+	const struct ig_book_cfg *bc = &m->book.cfg;
 	uint64_t seq;
 	char seqs[24];
 	json_t *j, *trades = NULL, *create = NULL, *del = NULL;
@@ -286,8 +297,8 @@ static void market_update(struct ig_sim_server *s, const struct ig_book_order *r
 
 	if (h->npend == 0 && ro == NULL && del_id == 0)
 		return;
-	seq = next_seq(s);
-	if (h->nsubs[KIND_MARKET] == 0) {
+	seq = next_seq(m);
+	if (h->nsubs == 0) {
 		h->npend = 0;
 		return;
 	}
@@ -317,17 +328,17 @@ static void market_update(struct ig_sim_server *s, const struct ig_book_order *r
 		      create != NULL ? create : json_null(), "delete_update",
 		      del != NULL ? del : json_null(), "status_update", "timestamp",
 		      (json_int_t)ig__sim_now_ms());
-	broadcast(s, KIND_MARKET, j);
+	broadcast(s, KIND_MARKET, m->index, j);
 }
 
-static json_t *snapshot_side(struct ig_sim_server *s, enum ig_book_side side)
+static json_t *snapshot_side(const struct ig__sim_market *m, enum ig_book_side side)
 {
-	const struct ig_book_cfg *bc = &s->book.cfg;
+	const struct ig_book_cfg *bc = &m->book.cfg;
 	json_t *a = json_array();
 	struct fb b1, b2;
 
-	for (uint32_t i = 0; a != NULL && i < ig_book_levels(&s->book, side); i++) {
-		const struct ig_book_level *lv = ig_book_level(&s->book, side, i);
+	for (uint32_t i = 0; a != NULL && i < ig_book_levels(&m->book, side); i++) {
+		const struct ig_book_level *lv = ig_book_level(&m->book, side, i);
 		for (const struct ig_book_order *o = lv->head; o != NULL; o = o->next)
 			if (json_array_append_new(
 				    a, json_pack("{s:o, s:s, s:s}", "id", id_json(o->id), "price",
@@ -341,30 +352,32 @@ static json_t *snapshot_side(struct ig_sim_server *s, enum ig_book_side side)
 }
 
 /* The snapshot a new market subscriber starts from. Caller holds mu. */
-static json_t *snapshot_json(struct ig_sim_server *s)
+static json_t *snapshot_json(const struct ig__sim_market *m)
 {
 	char seqs[24];
 
-	snprintf(seqs, sizeof(seqs), "%llu", (unsigned long long)s->hub->seq);
+	snprintf(seqs, sizeof(seqs), "%llu", (unsigned long long)m->s->hub->hm[m->index].seq);
 	return json_pack("{s:s, s:o, s:o, s:s, s:I}", "sequence", seqs, "asks",
-			 snapshot_side(s, IG_BOOK_ASK), "bids", snapshot_side(s, IG_BOOK_BID),
+			 snapshot_side(m, IG_BOOK_ASK), "bids", snapshot_side(m, IG_BOOK_BID),
 			 "status", "ACTIVE", "timestamp", (json_int_t)ig__sim_now_ms());
 }
 
-void ig__sim_stream_trade(struct ig_sim_server *s, const struct ig_book_trade *t)
+void ig__sim_stream_trade(struct ig__sim_market *m, const struct ig_book_trade *t)
 {
-	struct ig__sim_hub *h = s->hub;
+	struct ig__sim_hub *hub = m->s->hub;
+	struct hub_market *h;
 
-	if (h == NULL)
+	if (hub == NULL)
 		return;
+	h = &hub->hm[m->index];
 	if (h->npend == h->pend_cap) {
 		uint32_t cap = h->pend_cap ? h->pend_cap * 2 : 64;
 		struct pend_trade *n = realloc(h->pend, (size_t)cap * sizeof(*n));
 		if (n == NULL) {
 			/* Out of memory: drop every market subscriber rather than
 			 * send a book that silently diverges. */
-			for (struct wsc *c = h->subs; c != NULL; c = c->sub_next)
-				if (c->kind == KIND_MARKET)
+			for (struct wsc *c = hub->subs; c != NULL; c = c->sub_next)
+				if (c->kind == KIND_MARKET && c->mk == m->index)
 					kick(c, IG__WS_CLOSE_TRY_LATER);
 			return;
 		}
@@ -378,12 +391,12 @@ void ig__sim_stream_trade(struct ig_sim_server *s, const struct ig_book_trade *t
 	h->npend++;
 }
 
-void ig__sim_stream_removed(struct ig_sim_server *s, uint64_t order_id)
+void ig__sim_stream_removed(struct ig__sim_market *m, uint64_t order_id)
 {
-	if (s->hub == NULL)
+	if (m->s->hub == NULL)
 		return;
-	market_update(s, NULL, 0); /* the trades before it, in order */
-	market_update(s, NULL, order_id);
+	market_update(m, NULL, 0); /* the trades before it, in order */
+	market_update(m, NULL, order_id);
 }
 
 /* ---- the user stream ---- */
@@ -405,7 +418,7 @@ static void user_add(struct ig_sim_server *s, json_t *j)
 static json_t *order_status_json(struct ig_sim_server *s, const struct ig__sim_order *o,
 				 bool created)
 {
-	const struct ig_book_cfg *bc = &s->book.cfg;
+	const struct ig_book_cfg *bc = &s->mk[o->mk].book.cfg;
 	bool buy = o->side == IG_BOOK_BID, done = o->complete && !created;
 	struct fb b1, b2, b3, b4, b5, b6;
 	const char *type = o->market ? (buy ? "BUY" : "SELL") : (buy ? "BID" : "ASK");
@@ -414,7 +427,7 @@ static json_t *order_status_json(struct ig_sim_server *s, const struct ig__sim_o
 		"{s:s, s:I, s:{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}}", "type",
 		"order_status", "timestamp", (json_int_t)(done ? o->completed_ms : o->created_ms),
 		"order_status_update", "order_id", id_json(o->id), "client_order_id",
-		o->client_id != NULL ? o->client_id : "", "market_id", s->pair, "status",
+		o->client_id != NULL ? o->client_id : "", "market_id", s->mk[o->mk].pair, "status",
 		done ? "COMPLETE" : "PENDING", "type", type, "limit_price",
 		fdp(&b1, o->limit_px, bc->price_scale), "limit_volume",
 		fdp(&b2, o->limit_qty, bc->volume_scale), "base",
@@ -432,7 +445,7 @@ void ig__sim_stream_user_status(struct ig_sim_server *s, const struct ig__sim_or
 void ig__sim_stream_user_fill(struct ig_sim_server *s, const struct ig__sim_order *o,
 			      const struct ig__sim_trade *t)
 {
-	const struct ig_book_cfg *bc = &s->book.cfg;
+	const struct ig_book_cfg *bc = &s->mk[o->mk].book.cfg;
 	struct fb b[10];
 
 	if (s->hub == NULL || s->hub->nsubs[KIND_USER] == 0)
@@ -441,7 +454,7 @@ void ig__sim_stream_user_fill(struct ig_sim_server *s, const struct ig__sim_orde
 			      "s:s, s:s, s:s, s:b, s:b}}",
 			      "type", "order_fill", "timestamp", (json_int_t)t->ts_ms,
 			      "order_fill_update", "order_id", id_json(o->id), "client_order_id",
-			      o->client_id != NULL ? o->client_id : "", "market_id", s->pair,
+			      o->client_id != NULL ? o->client_id : "", "market_id", s->mk[o->mk].pair,
 			      "sequence", (json_int_t)t->seq, "price",
 			      fdp(&b[0], t->px, bc->price_scale), "base_fill",
 			      fdp(&b[1], o->base, bc->volume_scale), "counter_fill",
@@ -506,35 +519,36 @@ void ig__sim_stream_user_flush(struct ig_sim_server *s, const struct ig__sim_ord
 	buf = h->ubuf;
 	h->ubuf = NULL;
 	json_array_foreach(buf, i, m)
-		broadcast(s, KIND_USER, json_incref(m));
+		broadcast(s, KIND_USER, 0, json_incref(m));
 	json_decref(buf);
 }
 
 /* ---- the book, with its stream ---- */
 
-int ig__sim_book_place(struct ig_sim_server *s, const struct ig_book_req *req,
+int ig__sim_book_place(struct ig__sim_market *m, const struct ig_book_req *req,
 		       struct ig_book_result *res)
 {
-	int rc = ig_book_place(&s->book, req, res);
+	struct ig_sim_server *s = m->s;
+	int rc = ig_book_place(&m->book, req, res);
 
 	if (s->hub != NULL) {
 		const struct ig_book_order *ro =
 			rc == 0 && res->reject == IG_BOOK_REJ_NONE && res->rested
-				? ig_book_find(&s->book, req->order_id)
+				? ig_book_find(&m->book, req->order_id)
 				: NULL;
-		market_update(s, ro, 0);
+		market_update(m, ro, 0);
 		if (req->account != IG__SIM_ACCT_USER)
 			ig__sim_stream_user_flush(s, NULL);
 	}
 	return rc;
 }
 
-int ig__sim_book_cancel(struct ig_sim_server *s, uint64_t order_id, int64_t *leaves)
+int ig__sim_book_cancel(struct ig__sim_market *m, uint64_t order_id, int64_t *leaves)
 {
-	int rc = ig_book_cancel(&s->book, order_id, leaves);
+	int rc = ig_book_cancel(&m->book, order_id, leaves);
 
-	if (rc == 0 && s->hub != NULL)
-		market_update(s, NULL, order_id);
+	if (rc == 0 && m->s->hub != NULL)
+		market_update(m, NULL, order_id);
 	return rc;
 }
 
@@ -631,7 +645,8 @@ static void subscribe(struct wsc *c)
 	s->hub->subs = c;
 	s->hub->nsubs[c->kind]++;
 	if (c->kind == KIND_MARKET) {
-		json_t *j = snapshot_json(s);
+		json_t *j = snapshot_json(&s->mk[c->mk]);
+		s->hub->hm[c->mk].nsubs++;
 		char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 		struct wsmsg *m = text != NULL ? msg_text(text, strlen(text)) : NULL;
 		json_decref(j);
@@ -654,6 +669,8 @@ static void unsubscribe(struct wsc *c)
 		if (*pp == c) {
 			*pp = c->sub_next;
 			s->hub->nsubs[c->kind]--;
+			if (c->kind == KIND_MARKET)
+				s->hub->hm[c->mk].nsubs--;
 			break;
 		}
 	}
@@ -871,6 +888,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 	c->fd = sock;
 	c->urh = urh;
 	c->kind = ua->kind;
+	c->mk = ua->mk;
 	memcpy(c->in, extra_in, extra_in_size);
 	c->in_len = extra_in_size;
 	pthread_mutex_init(&c->qmu, NULL);
@@ -922,13 +940,14 @@ int ig__sim_stream_upgrade(struct ig_sim_server *s, struct MHD_Connection *conn,
 	struct upgrade_arg *ua;
 	char accept[29];
 	enum MHD_Result ret;
-	int kind;
+	struct ig__sim_market *m = NULL;
 
 	memset(&r, 0, sizeof(r));
 	if (strcmp(url, "/api/1/userstream") == 0) {
-		kind = KIND_USER;
-	} else if (strncmp(url, "/api/1/stream/", 14) == 0 && strcmp(url + 14, s->pair) == 0) {
-		kind = KIND_MARKET;
+		ua = &s->hub->ua_user;
+	} else if (strncmp(url, "/api/1/stream/", 14) == 0 &&
+		   (m = ig__sim_market_of(s, url + 14)) != NULL) {
+		ua = &s->hub->ua_market[m->index];
 	} else {
 		ig__sim_error(&r, 404, "ErrInvalidMarketPair", "Market pair is invalid");
 		goto reply;
@@ -940,7 +959,6 @@ int ig__sim_stream_upgrade(struct ig_sim_server *s, struct MHD_Connection *conn,
 			      "expected a websocket upgrade (RFC 6455, version 13)");
 		goto reply;
 	}
-	ua = &s->hub->ua[kind];
 	pthread_mutex_lock(&s->mu);
 	s->stats.ws_connections++;
 	pthread_mutex_unlock(&s->mu);
@@ -1022,9 +1040,12 @@ int ig__sim_hub_start(struct ig_sim_server *s)
 		h->last_bal[a] = e->balance;
 		h->last_avail[a] = e->balance - e->reserved;
 	}
-	for (int k = 0; k < 2; k++) {
-		h->ua[k].s = s;
-		h->ua[k].kind = k;
+	h->ua_user.s = s;
+	h->ua_user.kind = KIND_USER;
+	for (uint32_t k = 0; k < IG_SIM_MAX_PAIRS; k++) {
+		h->ua_market[k].s = s;
+		h->ua_market[k].kind = KIND_MARKET;
+		h->ua_market[k].mk = k;
 	}
 	s->hub = h;
 	if (s->cfg.ws_drop_every_s > 0) {
@@ -1065,7 +1086,8 @@ void ig__sim_hub_free(struct ig_sim_server *s)
 	if (h == NULL)
 		return;
 	json_decref(h->ubuf);
-	free(h->pend);
+	for (uint32_t k = 0; k < IG_SIM_MAX_PAIRS; k++)
+		free(h->hm[k].pend);
 	pthread_cond_destroy(&h->live_cv);
 	pthread_mutex_destroy(&h->live_mu);
 	free(h);

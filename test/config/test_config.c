@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "core/wait.h"
+#include "feed/feed.h"
 #include "ingenium/error.h"
 #include "ingenium/fixed.h"
 #include "ingenium/strategy.h"
@@ -1172,11 +1173,54 @@ static void test_venue_user_stream(void **state)
 	assert_int_equal(load("feed: {source: synthetic}\nvenue: {stream_timeout_ms: 10}\n"), IG_ECONFIG);
 }
 
+/* feed.symbols for a Luno feed (issue 15, several pairs): its pairs in
+ * instrument order; feed.symbol still works; a strategy's pairs must be
+ * among them; clear errors with file:line:col. */
+static void test_luno_symbols(void **state)
+{
+	char names[IG_MAX_INSTRUMENTS][IG_CFG_NAME_MAX];
+	(void)state;
+
+	assert_int_equal(load("feed:\n  source: luno\n  symbols: [XBTZAR, ETHZAR]\nvenue: {kind: paper}\n"
+			      "strategies:\n  - {name: a, type: sma_cross, symbols: [ETHZAR]}\n"
+			      "  - {name: b, type: sma_cross}\n"),
+			 0);
+	assert_int_equal(cfg.feed.nsymbols, 2);
+	assert_int_equal(ig_feed_symbols(&cfg, names), 2);
+	assert_string_equal(names[0], "XBTZAR");
+	assert_string_equal(names[1], "ETHZAR");
+	assert_string_equal(cfg.strategies[0].symbols[0], "ETHZAR");
+	/* No symbols: the feed's first pair. */
+	assert_string_equal(cfg.strategies[1].symbols[0], "XBTZAR");
+	/* feed.symbol alone: one pair, as before. */
+	assert_int_equal(load("feed: {source: luno, symbol: ETHZAR}\nvenue: {kind: paper}\n"), 0);
+	assert_int_equal(ig_feed_symbols(&cfg, names), 1);
+	assert_string_equal(names[0], "ETHZAR");
+	/* A strategy's pair the feed does not carry. */
+	expect_at("feed:\n  source: luno\n  symbols: [XBTZAR, ETHZAR]\nvenue: {kind: paper}\n"
+		  "strategies:\n  - {name: a, type: sma_cross, symbols: [XBTZAR, LTCZAR]}\n",
+		  6, 5, "strategies.0.symbols.1: \"LTCZAR\" is not one of the feed's pairs (feed.symbols: XBTZAR, ...)");
+	expect_at("feed:\n  source: luno\n  symbol: XBTZAR\nvenue: {kind: paper}\n"
+		  "strategies:\n  - {name: a, type: sma_cross, symbols: [ETHZAR]}\n",
+		  6, 5, "strategies.0.symbols.0: \"ETHZAR\" is not one of the feed's pairs (feed.symbol: XBTZAR)");
+	/* Not a pair name; a duplicate; a source with one symbol. */
+	expect_at("feed:\n  source: luno\n  symbols: [XBTZAR, eth-zar]\nvenue: {kind: paper}\n", 2, 3,
+		  "feed.symbols: \"eth-zar\" is not a Luno pair name");
+	expect_at("feed:\n  source: luno\n  symbols: [XBTZAR, XBTZAR]\nvenue: {kind: paper}\n", 2, 3,
+		  "feed.symbols: duplicate symbol \"XBTZAR\"");
+	expect_at("feed:\n  source: synthetic\n  symbols: [AAA, BBB]\n", 2, 3,
+		  "feed.symbols: only for feed.source csv");
+	/* One venue scale cannot fit two pairs on the Luno venue. */
+	expect_at("feed:\n  source: luno\n  symbols: [XBTZAR, ETHZAR]\nvenue: {kind: luno, price_scale: 2}\n",
+		  1, 1, "venue.price_scale: one scale for several pairs");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_venue_user_stream),
+		cmocka_unit_test(test_luno_symbols),
 		cmocka_unit_test(test_api_section),
 		cmocka_unit_test(test_store_section),
 		cmocka_unit_test(test_full_config),

@@ -2859,6 +2859,52 @@ static void test_feed_ticker(void **state)
 	ig_luno_feed_close(&FD);
 }
 
+/* feed.symbols: the poller asks each pair's ticker in turn, one round a
+ * heartbeat, pair k's quote on instrument instrument_id + k. */
+static void test_feed_ticker_pairs(void **state)
+{
+	struct ig_luno_feed_opts fo;
+	struct ig_event ev;
+	char err[256];
+	static char url[64];
+	int64_t due = 0, t0;
+	(void)state;
+
+	ig_luno_budget_init(&B, 60000, 0, 40);
+	memset(&fo, 0, sizeof(fo));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)F.port);
+	fo.base_url = url;
+	fo.pairs[0] = "XBTZAR";
+	fo.pairs[1] = "ETHZAR";
+	fo.npairs = 2;
+	fo.instrument_id = 2;
+	fo.interval_ms = 40;
+	fo.timeout_ms = 400;
+	fo.budget = &B;
+	fo.reserve = 0;
+	if (ig_luno_feed_open(&FD, &fo, err, sizeof(err)) != 0)
+		fail_msg("feed open: %s", err);
+	assert_int_equal(feed_pump(&ev, 2000), 1);
+	assert_int_equal(ev.hdr.instrument_id, 2);
+	assert_string_equal(last_req("/api/1/ticker").query, "pair=XBTZAR");
+	/* The second pair's poll is due at once, not a heartbeat later. */
+	assert_int_equal(feed_pump(&ev, 2000), 1);
+	assert_int_equal(ev.hdr.instrument_id, 3);
+	assert_string_equal(last_req("/api/1/ticker").query, "pair=ETHZAR");
+	/* Then the round is over: nothing until the heartbeat. */
+	t0 = ig_clock_mono_ns();
+	assert_int_equal(ig_luno_feed_next(&FD, t0, &ev, &due), 0);
+	assert_true(due > t0);
+	assert_int_equal(feed_pump(&ev, 2000), 1);
+	assert_int_equal(ev.hdr.instrument_id, 2);
+	assert_int_equal(FD.stats.quotes, 3);
+	ig_luno_feed_close(&FD);
+	/* A bad pair among them is refused, named. */
+	fo.pairs[1] = "eth/zar";
+	assert_int_equal(ig_luno_feed_open(&FD, &fo, err, sizeof(err)), IG_ECONFIG);
+	assert_non_null(strstr(err, "feed.symbols"));
+}
+
 static void test_feed_top_and_budget(void **state)
 {
 	struct ig_event ev;
@@ -3078,6 +3124,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recover_since_not_local_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_since_order_creation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_ticker, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_ticker_pairs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_top_and_budget, setup, teardown),
 	};
 	int rc;

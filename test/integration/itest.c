@@ -188,6 +188,18 @@ void it_check_books(const char *label, json_t *st, json_t *strats)
 	assert_int_equal(fees, sim_fees);
 }
 
+void it_assert_no_secret(const char *path)
+{
+	char *t = it_slurp(path);
+
+	assert_non_null(t);
+	if (strstr(t, it_secret) != NULL) {
+		free(t);
+		fail_msg("%s: the API secret appears in the output", path);
+	}
+	free(t);
+}
+
 int it_teardown(void **state)
 {
 	(void)state;

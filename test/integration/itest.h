@@ -73,6 +73,10 @@ int64_t it_money(json_t *o, const char *key);
  * fails the test on any difference. */
 void it_check_books(const char *label, json_t *st, json_t *strats);
 
+/* Fails the test if it_secret (the API secret children were given)
+ * appears in the file at path. */
+void it_assert_no_secret(const char *path);
+
 /* cmocka teardown: kills it_run_pid, stops it_sim_pid, frees it_json[],
  * so a failed assertion leaves no process and no leak behind. */
 int it_teardown(void **state);

@@ -36,16 +36,6 @@ struct outcome {
 	unsigned long long connects, drops, catchups, saved;
 };
 
-static void assert_no_secret(const char *path)
-{
-	char *t = it_slurp(path);
-	assert_non_null(t);
-	if (strstr(t, CANARY_SECRET) != NULL) {
-		free(t);
-		fail_msg("%s: the API secret appears in the output", path);
-	}
-	free(t);
-}
 
 /* listtrades + status requests in the request log from the first postorder
  * to the first stoporder. */
@@ -139,8 +129,8 @@ static void run(const char *name, const char *const *sim_args, bool stream, int 
 	assert_int_equal(it_reap(&run_pid, SIGTERM, 150000), 0);
 	oc->run_s = mono_s() - t0;
 	assert_int_equal(it_reap(&sim_pid, SIGTERM, 20000), 0);
-	assert_no_secret(run_out);
-	assert_no_secret(sim_out);
+	it_assert_no_secret(run_out);
+	it_assert_no_secret(sim_out);
 
 	oc->polls = it_count(rlog, "\"path\":\"/api/1/listtrades") +
 		    it_count(rlog, "\"path\":\"/api/exchange/3/order");

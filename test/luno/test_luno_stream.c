@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "luno/luno_feed.h"
 #include "luno/luno_stream.h"
+#include "luno/luno_ws.h"
 #include "ingenium/error.h"
 #include "ingenium/event.h"
 #include "ingenium/fixed.h"
@@ -630,21 +631,28 @@ static void test_config_keys(void **state)
 			      "venue:\n  stream_url: \"wss://ws.example.com:8443/prefix/\"\n";
 	FILE *f;
 	char path[] = "/tmp/igt_stream_cfg_XXXXXX";
+	char u[IG_LUNO_WS_URL_MAX];
 	int fd;
 	(void)state;
 
 	/* The default and the derivation. */
-	assert_string_equal(ig_luno_stream_base("", IG_CFG_DEFAULT_VENUE_BASE_URL), IG_CFG_DEFAULT_STREAM_URL);
-	assert_string_equal(ig_luno_stream_base("", "http://127.0.0.1:9000"), "http://127.0.0.1:9000");
-	assert_string_equal(ig_luno_stream_base("ws://h:1", "http://127.0.0.1:9000"), "ws://h:1");
-	assert_null(ig_luno_stream_url_problem(""));
-	assert_null(ig_luno_stream_url_problem("wss://ws.luno.com"));
-	assert_null(ig_luno_stream_url_problem("http://[::1]:8080/x"));
-	assert_non_null(ig_luno_stream_url_problem("ws://"));
-	assert_non_null(ig_luno_stream_url_problem("ws://h:0"));
-	assert_non_null(ig_luno_stream_url_problem("ws://h:99999"));
-	assert_non_null(ig_luno_stream_url_problem("ws://h/a b"));
-	assert_non_null(ig_luno_stream_url_problem("ws://h/?q"));
+	/* The default and the derivation (luno_ws.c, shared with the user
+	 * stream). */
+	assert_int_equal(ig_luno_ws_url(IG_CFG_DEFAULT_VENUE_BASE_URL, "", "", u, sizeof(u), err, sizeof(err)), 0);
+	assert_string_equal(u, IG_CFG_DEFAULT_STREAM_URL);
+	assert_int_equal(ig_luno_ws_url("http://127.0.0.1:9000", "", "", u, sizeof(u), err, sizeof(err)), 0);
+	assert_string_equal(u, "ws://127.0.0.1:9000");
+	assert_int_equal(ig_luno_ws_url("http://127.0.0.1:9000", "ws://h:1", "", u, sizeof(u), err, sizeof(err)), 0);
+	assert_string_equal(u, "ws://h:1");
+	assert_int_equal(ig_luno_ws_url("http://[::1]:8080/x", "", "", u, sizeof(u), err, sizeof(err)), 0);
+	assert_null(ig_luno_ws_url_problem(""));
+	assert_null(ig_luno_ws_url_problem("wss://ws.luno.com"));
+	assert_null(ig_luno_ws_url_problem("ws://[::1]:8080/x"));
+	assert_non_null(ig_luno_ws_url_problem("ws://"));
+	assert_non_null(ig_luno_ws_url_problem("ws://h:0"));
+	assert_non_null(ig_luno_ws_url_problem("ws://h:99999"));
+	assert_non_null(ig_luno_ws_url_problem("ws://h/a b"));
+	assert_non_null(ig_luno_ws_url_problem("ws://h/?q"));
 
 	for (int k = 0; k < 3; k++) {
 		const char *y = k == 0 ? yaml_bad : k == 1 ? yaml_bad2 : yaml_ok;
@@ -694,7 +702,8 @@ static void test_feed_stream_mode(void **state)
 	memset(&fo, 0, sizeof(fo));
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", S.port); /* mapped to ws:// */
 	fo.stream = true;
-	fo.stream_url = ig_luno_stream_base("", url);
+	fo.base_url = url;
+	fo.stream_url = "";
 	fo.pair = "XBTZAR";
 	fo.instrument_id = 1;
 	fo.key_id_env = KEY_ENV;

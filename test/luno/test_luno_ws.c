@@ -78,6 +78,35 @@ static void test_split(void **state)
 			 IG_ECONFIG);
 	assert_int_equal(ig_luno_ws_split("http://h/x", &tls, host, sizeof(host), &port, path, sizeof(path)),
 			 IG_ECONFIG);
+	/* The market stream's stricter checks, now the one parser's: [IPv6]
+	 * hosts, no query, fragment, blank or credentials, a port that is a
+	 * number. */
+	assert_int_equal(ig_luno_ws_split("ws://[::1]:8080/p", &tls, host, sizeof(host), &port, path,
+					  sizeof(path)),
+			 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 8080);
+	assert_string_equal(path, "/p");
+	assert_int_equal(ig_luno_ws_split("ws://h/x?a=1", &tls, host, sizeof(host), &port, path, sizeof(path)),
+			 IG_ECONFIG);
+	assert_int_equal(ig_luno_ws_split("ws://h/x#f", &tls, host, sizeof(host), &port, path, sizeof(path)),
+			 IG_ECONFIG);
+	assert_int_equal(ig_luno_ws_split("ws://u:p@h/x", &tls, host, sizeof(host), &port, path, sizeof(path)),
+			 IG_ECONFIG);
+	assert_int_equal(ig_luno_ws_split("ws://h:/x", &tls, host, sizeof(host), &port, path, sizeof(path)),
+			 IG_ECONFIG);
+	assert_int_equal(ig_luno_ws_split("ws://[::1/x", &tls, host, sizeof(host), &port, path, sizeof(path)),
+			 IG_ECONFIG);
+	/* ig_luno_ws_url refuses what the split would. */
+	{
+		char url[IG_LUNO_WS_URL_MAX], err[128];
+		assert_int_equal(ig_luno_ws_url("http://h:0", NULL, "/p", url, sizeof(url), err, sizeof(err)),
+				 IG_ECONFIG);
+		assert_int_equal(ig_luno_ws_url("https://a", "wss://b/x?y", "/p", url, sizeof(url), err,
+						sizeof(err)),
+				 IG_ECONFIG);
+		assert_non_null(strstr(err, "venue.stream_url"));
+	}
 }
 
 static void test_auth_msg(void **state)

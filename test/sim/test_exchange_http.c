@@ -1278,10 +1278,103 @@ static void test_start_refusals(void **state)
 	assert_int_equal(ig_sim_server_stop(NULL), 0);
 }
 
+/* Several pairs (issue 15): one book, flow and set of answers per pair,
+ * one ledger; orders and trades name their own pair, the lists filter by
+ * it; a pair not configured is refused; sanity holds across the books. */
+static void test_two_pairs(void **state)
+{
+	struct fixture *f = *state;
+	struct ig_sim_cfg c;
+	struct http h;
+	char form[256], path[128];
+	const char *eth_id;
+	size_t i;
+	json_t *e;
+	int n = 0;
+
+	cfg_test(&c);
+	c.pair = "XBTZAR,ETHZAR";
+	start(f, &c);
+	get(f, "/api/exchange/1/markets", &h);
+	expect_ok(&h);
+	assert_int_equal(json_array_size(json_object_get(h.json, "markets")), 2);
+	assert_string_equal(jstr(json_array_get(json_object_get(h.json, "markets"), 1), "market_id"), "ETHZAR");
+	http_free(&h);
+	get(f, "/api/1/tickers", &h);
+	expect_ok(&h);
+	assert_int_equal(json_array_size(json_object_get(h.json, "tickers")), 2);
+	http_free(&h);
+	get(f, "/api/1/ticker?pair=ETHZAR", &h);
+	expect_ok(&h);
+	assert_string_equal(jstr(h.json, "pair"), "ETHZAR");
+	assert_true(jfix(h.json, "bid") > 0 && jfix(h.json, "ask") > jfix(h.json, "bid"));
+	http_free(&h);
+	get(f, "/api/1/ticker?pair=LTCZAR", &h);
+	expect_error(&h, 400, "ErrInvalidMarketPair");
+	http_free(&h);
+	/* Each pair's default money: 1 base each, start_price counter each. */
+	assert_int_equal(balance_of(f, "ETH", NULL), IG_FIXED(1));
+	assert_int_equal(balance_of(f, "XBT", NULL), IG_FIXED(1));
+	/* A resting ETHZAR bid, then the taker sells into it on ETHZAR. */
+	snprintf(form, sizeof(form), "pair=ETHZAR&type=BID&price=%s&volume=0.01", "999000");
+	eth_id = place(f, form);
+	snprintf(path, sizeof(path), "/api/exchange/2/orders/%s", eth_id);
+	get(f, path, &h);
+	expect_ok(&h);
+	assert_string_equal(jstr(h.json, "pair"), "ETHZAR");
+	http_free(&h);
+	place(f, "pair=XBTZAR&type=ASK&price=1001000&volume=0.01");
+	post(f, "/sim/take", "pair=ETHZAR&side=SELL&volume=5", &h);
+	expect_ok(&h);
+	http_free(&h);
+	get(f, "/api/1/listtrades?pair=ETHZAR", &h);
+	expect_ok(&h);
+	json_array_foreach(json_object_get(h.json, "trades"), i, e)
+	{
+		assert_string_equal(jstr(e, "pair"), "ETHZAR");
+		n++;
+	}
+	assert_true(n > 0);
+	http_free(&h);
+	get(f, "/api/1/listtrades?pair=XBTZAR", &h);
+	expect_ok(&h);
+	assert_int_equal(json_array_size(json_object_get(h.json, "trades")), 0);
+	http_free(&h);
+	get(f, "/api/1/listorders?pair=XBTZAR", &h);
+	expect_ok(&h);
+	assert_int_equal(json_array_size(json_object_get(h.json, "orders")), 1);
+	http_free(&h);
+	assert_true(balance_of(f, "ETH", NULL) > IG_FIXED(1));
+	ig_sim_server_flow_step(f->srv, 200);
+	assert_true(ig_sim_server_sanity(f->srv));
+}
+
+/* A pair twice, or too many pairs, is refused at start. */
+static void test_pairs_refused(void **state)
+{
+	struct ig_sim_cfg c;
+	struct ig_sim_server *srv = NULL;
+	char err[IG_SIM_ERR_MAX];
+	uint16_t port;
+	(void)state;
+
+	cfg_test(&c);
+	c.pair = "XBTZAR,XBTZAR";
+	assert_int_equal(ig_sim_server_start(&c, &srv, &port, err, sizeof(err)), IG_ECONFIG);
+	assert_non_null(strstr(err, "twice"));
+	c.pair = "XBTZAR,ETHZAR,LTCZAR,XRPZAR,BCHZAR";
+	assert_int_equal(ig_sim_server_start(&c, &srv, &port, err, sizeof(err)), IG_ECONFIG);
+	c.pair = "XBTZAR,";
+	assert_int_equal(ig_sim_server_start(&c, &srv, &port, err, sizeof(err)), IG_ECONFIG);
+	assert_null(srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_auth_required, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_pairs, setup, teardown),
+		cmocka_unit_test(test_pairs_refused),
 		cmocka_unit_test_setup_teardown(test_public_shapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_postorder_and_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_client_order_id, setup, teardown),
