@@ -427,7 +427,8 @@ static int cmp_i64(const void *a, const void *b)
 
 struct figures {
 	size_t samples, rest_calls, polls, entries, filled_orders, orders;
-	int64_t p50_ns, p90_ns, p99_ns, max_ns, tick_p50_ns;
+	int64_t p50_ns, p90_ns, p99_ns, max_ns, tick_p50_ns, end_p50_ns, end_p90_ns;
+	size_t end_samples;
 	double run_s;
 	long long t2o_count, t2o_p50, t2o_p99;
 };
@@ -438,8 +439,8 @@ static void read_rlog(const char *path, struct figures *f)
 {
 	char *t = it_slurp(path), *line, *save = NULL;
 	struct rl_ev *ev;
-	int64_t *d, *tick;
-	size_t n = 0, cap = 1, nd = 0, nt = 0;
+	int64_t *d, *tick, *de;
+	size_t n = 0, cap = 1, nd = 0, nt = 0, nde = 0;
 
 	assert_non_null(t);
 	for (char *c = t; *c != '\0'; c++)
@@ -447,6 +448,8 @@ static void read_rlog(const char *path, struct figures *f)
 	ev = calloc(cap, sizeof(*ev));
 	d = calloc(cap, sizeof(*d));
 	tick = calloc(cap, sizeof(*tick));
+	de = calloc(cap, sizeof(*de));
+	assert_non_null(de);
 	assert_non_null(ev);
 	assert_non_null(d);
 	assert_non_null(tick);
@@ -489,9 +492,20 @@ static void read_rlog(const char *path, struct figures *f)
 			continue;
 		while (j > 0 && ev[j - 1].kind == 2)
 			j--;
-		if (j > 0 && ev[j - 1].kind == 0)
+		if (j > 0 && ev[j - 1].kind == 0) {
 			d[nd++] = ev[i].t_ns - ev[j - 1].t_ns;
+			/* From the tick's end, where the order came after it. */
+			if (ev[j - 1].end_ns < ev[i].t_ns)
+				de[nde++] = ev[i].t_ns - ev[j - 1].end_ns;
+		}
 	}
+	qsort(de, nde, sizeof(*de), cmp_i64);
+	f->end_samples = nde;
+	if (nde > 0) {
+		f->end_p50_ns = de[nde / 2];
+		f->end_p90_ns = de[nde * 9 / 10];
+	}
+	free(de);
 	qsort(d, nd, sizeof(*d), cmp_i64);
 	qsort(tick, nt, sizeof(*tick), cmp_i64);
 	f->samples = nd;
@@ -563,17 +577,20 @@ static void figures_run(const char *name, bool streams, const char *journal, int
 	f->t2o_p99 = (long long)json_integer_value(json_object_get(t2o, "p99"));
 	read_rlog(p.rlog, f);
 	printf("%s: streams %s, %.1f s: signal delay (flow tick start -> order request arrival) "
-	       "n=%zu p50=%.3f ms p90=%.3f ms p99=%.3f ms max=%.3f ms (flow tick p50 %.3f ms); "
+	       "n=%zu p50=%.3f ms p90=%.3f ms p99=%.3f ms max=%.3f ms (flow tick p50 %.3f ms; "
+	       "from the tick's end n=%zu p50=%.3f ms p90=%.3f ms); "
 	       "daemon tick_to_order n=%lld p50=%.1f us p99=%.1f us; REST calls %zu = %.1f a minute, "
 	       "%.1f per filled order (%zu filled of %zu orders); of them polls (ticker, listtrades, "
 	       "status) %zu = %.1f a minute, order entry %zu\n",
 	       name, streams ? "on" : "off", f->run_s, f->samples, (double)f->p50_ns / 1e6,
 	       (double)f->p90_ns / 1e6, (double)f->p99_ns / 1e6, (double)f->max_ns / 1e6,
-	       (double)f->tick_p50_ns / 1e6, f->t2o_count, (double)f->t2o_p50 / 1e3,
+	       (double)f->tick_p50_ns / 1e6, f->end_samples, (double)f->end_p50_ns / 1e6,
+	       (double)f->end_p90_ns / 1e6, f->t2o_count, (double)f->t2o_p50 / 1e3,
 	       (double)f->t2o_p99 / 1e3, f->rest_calls, (double)f->rest_calls * 60.0 / f->run_s,
 	       f->filled_orders > 0 ? (double)f->rest_calls / (double)f->filled_orders : 0.0,
 	       f->filled_orders, f->orders, f->polls, (double)f->polls * 60.0 / f->run_s, f->entries);
 	it_print_lines(p.run_out, "luno: requests=");
+	it_print_lines(p.run_out, "luno stream: connects=");
 	for (size_t i = 0; i < 2; i++) {
 		json_decref(it_json[i]);
 		it_json[i] = NULL;
