@@ -58,7 +58,7 @@
 
 struct paths {
 	char sim_out[300], run_out[300], state[300], summary[300], journal[300], rlog[300];
-	char url[80], jset[340];
+	char url[80], jset[340], sset[340];
 };
 
 static void mkpaths(struct paths *p, const char *name)
@@ -70,6 +70,8 @@ static void mkpaths(struct paths *p, const char *name)
 	snprintf(p->journal, sizeof(p->journal), "%s/%s.journal", it_tmpdir, name);
 	snprintf(p->rlog, sizeof(p->rlog), "%s/%s.requests", it_tmpdir, name);
 	snprintf(p->jset, sizeof(p->jset), "journal.path=%s", p->journal);
+	/* The history store (auto: SQLite) per scenario, not var/. */
+	snprintf(p->sset, sizeof(p->sset), "store.path=%s/%s.sqlite", it_tmpdir, name);
 }
 
 static double mono_s(void)
@@ -120,6 +122,8 @@ static void daemon_argv(const char **argv, const struct paths *p, bool streams, 
 	argv[n++] = p->url;
 	argv[n++] = "--set";
 	argv[n++] = p->jset;
+	argv[n++] = "--set";
+	argv[n++] = p->sset;
 	argv[n++] = "--set";
 	argv[n++] = streams ? "feed.luno_endpoint=stream" : "feed.luno_endpoint=ticker";
 	argv[n++] = "--set";
@@ -380,6 +384,25 @@ static void test_kill9(void **state)
 
 	recovered = it_count(p.run_out, "reconciled with the venue:");
 	printf("kill9: %d kills; runs reconciled with the venue: %d\n", kills, recovered);
+	{
+		/* Every start replayed the journal: the first an empty one, each
+		 * restart what the killed daemons wrote. */
+		char *t = it_slurp(p.run_out), *q;
+		int starts = 0;
+		assert_non_null(t);
+		for (q = t; (q = strstr(q, ": replayed ")) != NULL; q++) {
+			long long nrec = 0;
+			char word[16] = "";
+			if (sscanf(q, ": replayed %lld records %15s", &nrec, word) != 2 || word[0] != '(')
+				continue; /* the summary's "recovery: replayed N records in" */
+			printf("kill9: start %d replayed %lld records\n", starts + 1, nrec);
+			if (starts > 0)
+				assert_true(nrec > 0);
+			starts++;
+		}
+		free(t);
+		assert_int_equal(starts, kills + 1);
+	}
 	check_run("kill9", &p, false);
 	rec = json_object_get(it_json[1], "recovery");
 	assert_true(json_is_true(json_object_get(rec, "reconciled")));
@@ -649,6 +672,7 @@ static void test_rss(void **state)
 	start_sim(&p, "7", sim);
 	daemon_argv(argv, &p, true, NULL);
 	it_run_pid = it_spawn(argv, p.run_out, false);
+	printf("rss: VmRSS kB every 10 s:");
 	for (int s = 0; s < secs; s++) {
 		long kb;
 		it_msleep(1000);
@@ -658,7 +682,10 @@ static void test_rss(void **state)
 		if (kb > max)
 			max = kb;
 		last = kb;
+		if ((s + 1) % 10 == 0)
+			printf(" %ld", kb);
 	}
+	printf("\n");
 	assert_int_equal(it_reap(&it_run_pid, SIGTERM, 150000), 0);
 	assert_int_equal(it_reap(&it_sim_pid, SIGTERM, 20000), 0);
 	it_json[1] = json_load_file(p.summary, 0, &jerr);
