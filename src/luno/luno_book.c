@@ -419,8 +419,10 @@ static int get_dec(struct ig_luno_book *b, const json_t *obj, const char *key, i
 	return 0;
 }
 
-/* "sequence": a string of 1..19 digits or a JSON integer, > 0. */
-static int get_seq(struct ig_luno_book *b, const json_t *msg, uint64_t *out)
+/* "sequence": a string of 1..19 digits or a JSON integer, > 0, or >= 0 in
+ * a snapshot (zero: an exchange where nothing has changed yet, whose first
+ * update is 1; exchange-sim just started). Returns 0 or a refusal. */
+static int get_seq(struct ig_luno_book *b, const json_t *msg, bool snapshot, uint64_t *out)
 {
 	const json_t *v = json_object_get(msg, "sequence");
 
@@ -428,7 +430,7 @@ static int get_seq(struct ig_luno_book *b, const json_t *msg, uint64_t *out)
 		return fail(b, IG_LUNO_BOOK_E_MALFORMED, "sequence: missing");
 	if (json_is_integer(v)) {
 		json_int_t x = json_integer_value(v);
-		if (x <= 0)
+		if (x < 0 || (x == 0 && !snapshot))
 			return fail(b, IG_LUNO_BOOK_E_MALFORMED, "sequence: %lld not positive",
 				    (long long)x);
 		*out = (uint64_t)x;
@@ -447,7 +449,7 @@ static int get_seq(struct ig_luno_book *b, const json_t *msg, uint64_t *out)
 					    "sequence: \"%.24s\" is not a number", s);
 			x = x * 10 + (uint64_t)(s[i] - '0');
 		}
-		if (x == 0)
+		if (x == 0 && !snapshot)
 			return fail(b, IG_LUNO_BOOK_E_MALFORMED, "sequence: 0");
 		*out = x;
 		return 0;
@@ -564,7 +566,7 @@ int ig_luno_book_snapshot(struct ig_luno_book *b, const json_t *msg)
 	b->err[0] = '\0';
 	if (!json_is_object(msg))
 		return refuse(b, fail(b, IG_LUNO_BOOK_E_MALFORMED, "snapshot: not an object"));
-	if ((rc = get_seq(b, msg, &seq)) != 0 || (rc = get_ts(b, msg, false, &ts)) != 0)
+	if ((rc = get_seq(b, msg, true, &seq)) != 0 || (rc = get_ts(b, msg, false, &ts)) != 0)
 		return refuse(b, rc);
 	st = json_object_get(msg, "status");
 	if (st != NULL && !json_is_null(st) && (rc = check_status(b, st, "status")) != 0)
@@ -669,7 +671,7 @@ int ig_luno_book_update(struct ig_luno_book *b, const json_t *msg)
 	b->err[0] = '\0';
 	if (!json_is_object(msg))
 		return refuse(b, fail(b, IG_LUNO_BOOK_E_MALFORMED, "update: not an object"));
-	if ((rc = get_seq(b, msg, &seq)) != 0)
+	if ((rc = get_seq(b, msg, false, &seq)) != 0)
 		return refuse(b, rc);
 	if (seq != b->seq + 1)
 		return refuse(b, fail(b, IG_LUNO_BOOK_E_SEQUENCE, "sequence %llu after %llu",

@@ -228,7 +228,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct ig__sim_reply
 	return ret;
 }
 
-/* Appends {"method","path","status","ms"} to --request-log, if set. */
+/* Appends {"method","path","status","ms","t_ns"} to --request-log, if set:
+ * ms is the time from t0_ns (the request's arrival, CLOCK_MONOTONIC, which
+ * is t_ns) to now. Returns nothing. */
 static void log_request(struct ig_sim_server *s, const char *method, const char *url,
 			unsigned status, int64_t t0_ns)
 {
@@ -237,8 +239,8 @@ static void log_request(struct ig_sim_server *s, const char *method, const char 
 
 	if (s->request_log == NULL)
 		return;
-	j = json_pack("{s:s, s:s, s:i, s:f}", "method", method, "path", url, "status", (int)status, "ms",
-		      (double)(mono_ns() - t0_ns) / 1e6);
+	j = json_pack("{s:s, s:s, s:i, s:f, s:I}", "method", method, "path", url, "status", (int)status,
+		      "ms", (double)(mono_ns() - t0_ns) / 1e6, "t_ns", (json_int_t)t0_ns);
 	line = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (line == NULL)
@@ -386,10 +388,15 @@ static void *flow_main(void *arg)
 	struct ig_sim_server *s = arg;
 
 	while (!nap(s, s->cfg.flow_ms)) {
+		int64_t t0 = mono_ns();
 		pthread_mutex_lock(&s->mu);
 		for (uint32_t k = 0; k < s->nmk; k++)
 			ig__sim_flow_tick(&s->mk[k]);
 		pthread_mutex_unlock(&s->mu);
+		/* --log-flow: the tick as a line of the request log (its stream
+		 * messages were queued by its end, t_ns + ms). */
+		if (s->cfg.log_flow)
+			log_request(s, "FLOW", "/sim/flow", 0, t0);
 	}
 	return NULL;
 }

@@ -102,6 +102,7 @@ struct ig_sim_cfg {
 	uint32_t flow_ms;            /* default 50; 0 = no background flow */
 	bool quiet;                  /* no MHD error log on stderr */
 	const char *request_log;     /* append one JSON line per HTTP request; NULL = none */
+	bool log_flow;               /* also one line per flow tick in request_log (method FLOW) */
 	uint32_t ws_gap_every;       /* skip a market stream sequence every N messages; 0 = off */
 	uint32_t ws_drop_every_s;    /* close every stream every S seconds; 0 = off */
 	uint32_t ws_keepalive_ms;    /* stream keep-alive period; default 5000 */

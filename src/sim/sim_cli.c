@@ -54,7 +54,9 @@ static void usage(FILE *out)
 		"  --accept-delay-ms N         ... for this long (default 15000)\n"
 		"  --flow-ms N                 synthetic order flow period (default 50; 0 = off)\n"
 		"  --request-log FILE          append one JSON line per HTTP request:\n"
-		"                              {\"method\",\"path\",\"status\",\"ms\"}\n"
+		"                              {\"method\",\"path\",\"status\",\"ms\",\"t_ns\"}\n"
+		"                              (t_ns: arrival, CLOCK_MONOTONIC; ms: to the answer)\n"
+		"  --log-flow                  also log each flow tick there (method FLOW)\n"
 		"  --ws-gap-every N            market stream fault: skip one sequence number every\n"
 		"                              N market messages (0 = off)\n"
 		"  --ws-drop-every-s S         stream fault: close every stream every S seconds\n"
@@ -153,6 +155,9 @@ int ig_exchange_sim_main(int argc, char **argv)
 			takes = false;
 		} else if (strcmp(o, "--quiet") == 0) {
 			cfg.quiet = true;
+			takes = false;
+		} else if (strcmp(o, "--log-flow") == 0) {
+			cfg.log_flow = true;
 			takes = false;
 		} else if (strcmp(o, "--fee-in-counter") == 0) {
 			cfg.fee_in_counter = true;

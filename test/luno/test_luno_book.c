@@ -171,6 +171,37 @@ static void test_snapshot_then_updates(void **state)
 	ig_luno_book_destroy(b);
 }
 
+/* A fresh exchange (exchange-sim just started, nothing changed yet)
+ * snapshots at sequence 0: a whole, empty-history book whose first update
+ * is 1. An update numbered 0 stays malformed (it can follow nothing). */
+static void test_snapshot_at_sequence_zero(void **state)
+{
+	(void)state;
+	struct ig_luno_book *b = fresh(64, 0);
+	static const char *const snaps[] = {
+		"{\"sequence\":\"0\",\"status\":\"ACTIVE\",\"timestamp\":1,\"bids\":[{\"id\":\"B1\","
+		"\"price\":\"100\",\"volume\":\"1\"}],\"asks\":[{\"id\":\"A1\",\"price\":\"101\","
+		"\"volume\":\"2\"}]}",
+		"{\"sequence\":0,\"bids\":[],\"asks\":[]}",
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(msg(b, snaps[i]) & (F_APPLIED | IG_LUNO_BOOK_F_SNAPSHOT),
+				 F_APPLIED | IG_LUNO_BOOK_F_SNAPSHOT);
+		assert_true(ig_luno_book_whole(b));
+		assert_int_equal(ig_luno_book_sequence(b), 0);
+		assert_int_equal(msg(b, "{\"sequence\":\"1\",\"timestamp\":2,\"create_update\":{"
+					"\"order_id\":\"B2\",\"type\":\"BID\",\"price\":\"99\","
+					"\"volume\":\"1\"}}") & F_APPLIED,
+				 F_APPLIED);
+		assert_int_equal(ig_luno_book_sequence(b), 1);
+	}
+	assert_int_equal(msg(b, "{\"sequence\":\"0\",\"bids\":[],\"asks\":[]}") & F_APPLIED, F_APPLIED);
+	assert_int_equal(msg(b, "{\"sequence\":\"0\",\"timestamp\":2}"), IG_LUNO_BOOK_E_MALFORMED);
+	assert_int_equal(ig_luno_book_stats(b)->errors[-IG_LUNO_BOOK_E_MALFORMED], 1);
+	ig_luno_book_destroy(b);
+}
+
 /* More trades in one message than the report holds: all apply, the rest
  * is counted. */
 static void test_trades_over_report(void **state)
@@ -849,6 +880,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshot_then_updates),
+		cmocka_unit_test(test_snapshot_at_sequence_zero),
 		cmocka_unit_test(test_trades_over_report),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_create_args),

@@ -829,6 +829,9 @@ static void test_request_log(void **state)
 		assert_non_null(path);
 		assert_non_null(json_string_value(json_object_get(j, "method")));
 		assert_true(json_is_number(json_object_get(j, "ms")));
+		/* The arrival time (CLOCK_MONOTONIC ns), for latency figures. */
+		assert_true(json_integer_value(json_object_get(j, "t_ns")) > 0);
+		assert_true(strcmp(json_string_value(json_object_get(j, "method")), "FLOW") != 0);
 		if (strcmp(path, "/api/1/ticker") == 0) {
 			assert_int_equal(json_integer_value(json_object_get(j, "status")), 200);
 			tickers++;
@@ -844,6 +847,51 @@ static void test_request_log(void **state)
 	assert_int_equal(lines, 4);
 }
 
+/* --log-flow: each flow tick is a line of the request log (method FLOW,
+ * path /sim/flow, its start t_ns, increasing, and duration ms) beside the
+ * requests, whose t_ns is their arrival on the same clock. */
+static void test_request_log_flow(void **state)
+{
+	char logp[400];
+	const char *extra[] = { "--request-log", logp, "--log-flow", "--flow-ms", "10", NULL };
+	char *t, *line, *save = NULL;
+	int flows = 0, tickers = 0;
+	json_int_t last_flow_ns = 0, ticker_ns = 0;
+	(void)state;
+
+	snprintf(logp, sizeof(logp), "%s/requests-flow.jsonl", it_tmpdir);
+	start_sim(extra);
+	for (int i = 0; i < 100 && it_count(logp, "\"method\":\"FLOW\"") < 3; i++)
+		it_msleep(10);
+	json_decref(rest("/api/1/ticker?pair=XBTZAR", NULL));
+	it_reap(&it_sim_pid, SIGTERM, 5000);
+
+	t = it_slurp(logp);
+	assert_non_null(t);
+	for (line = strtok_r(t, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		json_t *j = json_loads(line, 0, NULL);
+		const char *method;
+		assert_non_null(j);
+		method = json_string_value(json_object_get(j, "method"));
+		assert_non_null(method);
+		assert_true(json_is_number(json_object_get(j, "ms")));
+		if (strcmp(method, "FLOW") == 0) {
+			assert_string_equal(json_string_value(json_object_get(j, "path")), "/sim/flow");
+			assert_true(json_integer_value(json_object_get(j, "t_ns")) > last_flow_ns);
+			last_flow_ns = json_integer_value(json_object_get(j, "t_ns"));
+			flows++;
+		} else {
+			ticker_ns = json_integer_value(json_object_get(j, "t_ns"));
+			tickers++;
+		}
+		json_decref(j);
+	}
+	free(t);
+	assert_true(flows >= 3);
+	assert_int_equal(tickers, 1);
+	assert_true(ticker_ns > 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -854,6 +902,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_keepalive, it_teardown),
 		cmocka_unit_test_teardown(test_user_stream, it_teardown),
 		cmocka_unit_test_teardown(test_request_log, it_teardown),
+		cmocka_unit_test_teardown(test_request_log_flow, it_teardown),
 	};
 	static const char suffix[] = "/test/sim/test_sim_stream";
 	size_t len;
