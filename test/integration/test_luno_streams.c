@@ -43,6 +43,8 @@
  *     minute.
  *   - test_rss: the daemon's VmRSS sampled over a run on a fast flow
  *     (IG_E2E_RSS_S seconds, default 20).
+ * Both are measurements, not checks: `make test` skips them unless
+ * IG_E2E_FIGURES=1 (docs/benchmarks.md says how to run them).
  */
 #include "itest.h"
 
@@ -620,12 +622,21 @@ static void figures_run(const char *name, bool streams, const char *journal, int
 	}
 }
 
+/* The measurements run only when asked (IG_E2E_FIGURES=1). */
+static bool figures_wanted(void)
+{
+	const char *v = getenv("IG_E2E_FIGURES");
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
 static void test_figures(void **state)
 {
 	struct figures on, off, shm;
 	int ms = getenv("IG_E2E_FIG_S") != NULL ? atoi(getenv("IG_E2E_FIG_S")) * 1000 : 15000;
 	char jshm[128];
 	(void)state;
+	if (!figures_wanted())
+		skip();
 	figures_run("fig_on", true, NULL, ms, &on);
 	figures_run("fig_off", false, NULL, ms, &off);
 	/* The same with the journal on tmpfs: the order's fdatasync (journal
@@ -664,6 +675,8 @@ static void test_rss(void **state)
 	struct paths p;
 	const char *argv[48];
 	long first = -1, last = -1, max = -1;
+	if (!figures_wanted())
+		skip();
 	json_error_t jerr;
 	json_t *stream;
 	(void)state;
