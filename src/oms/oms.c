@@ -98,6 +98,11 @@ int64_t ig_oms_cash(const struct ig_oms *oms, uint32_t strategy)
 	return oms->s[strategy].cash;
 }
 
+int64_t ig_oms_books_ns(const struct ig_oms *oms)
+{
+	return oms->first_session_ns;
+}
+
 uint64_t ig_oms_fills(const struct ig_oms *oms, uint32_t strategy)
 {
 	return oms->s[strategy].fills;

@@ -383,6 +383,12 @@ int64_t ig_oms_cash(const struct ig_oms *oms, uint32_t strategy);
  * were applied (1, 2, ...), the same live and in a replay. */
 uint64_t ig_oms_fills(const struct ig_oms *oms, uint32_t strategy);
 
+/* The books' identity: the wall-clock start (Unix ns) of the journal's
+ * first run, kept by snapshots and replays (a fresh start begins new
+ * books: a new value); 0 without a journal. With ig_oms_fills it orders
+ * every fill the books ever took. */
+int64_t ig_oms_books_ns(const struct ig_oms *oms);
+
 /* A strategy's position in instrument k, 1e-8 (0 for k out of range). */
 int64_t ig_oms_position(const struct ig_oms *oms, uint32_t strategy, uint16_t k);
 

@@ -334,7 +334,7 @@ static const char pnl_sql[] =
 	"SELECT daemon_id, strategy, symbol, side, qty, price, fee, fee_currency, fee_base, at"
 	" FROM fills"
 	" WHERE ($1 IS NULL OR strategy = $1) AND ($2 IS NULL OR daemon_id = $2) AND at <= $4"
-	" ORDER BY daemon_id, strategy, at, seq, length(trade_id), trade_id";
+	" ORDER BY daemon_id, strategy, books_ns, seq, at, length(trade_id), trade_id";
 
 #define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
 

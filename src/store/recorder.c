@@ -187,6 +187,7 @@ static int put_item(struct ig_recorder *r, const struct ig__item *it)
 				      : NULL;
 		f.at = it->at;
 		f.seq = it->seq;
+		f.books_ns = it->created != 0 ? it->created : r->o.started_at;
 		return r->ops->put_fill(r->h, &f);
 	}
 	case IT_DENIAL: {
@@ -355,6 +356,7 @@ static void on_tap(void *arg, const struct ig_oms *oms, const struct ig_event *e
 		it.fee = ev->body.fill.fee;
 		it.fee_base = ev->body.fill.fee_base;
 		it.seq = ig_oms_fills(oms, ev->hdr.strategy_id);
+		it.created = ig_oms_books_ns(oms); /* 0 without a journal: put_item uses the run's start */
 		break;
 	case IG_EV_REJECT:
 		if (ev->body.reject.by_venue)

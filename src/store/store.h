@@ -72,8 +72,9 @@ struct ig_store_order_event {
  * epoch, so the key is unique across runs and venues. seq is the fill's
  * place in its strategy's books (ig_oms_fills: 1, 2, ... in the order the
  * OMS applied them, the same live and in a replay; 0 = unknown, a row
- * from schema version 1): it orders fills that share a time, which the
- * position arithmetic needs. */
+ * from schema version 1): with books_ns it orders fills as the OMS
+ * applied them, which the position arithmetic needs (a fill's time is
+ * the venue's or the data's, not always in that order). */
 struct ig_store_fill {
 	char daemon_id[IG_STORE_NAME_MAX];
 	uint64_t trade_id;
@@ -89,6 +90,9 @@ struct ig_store_fill {
 	const char *liquidity;         /* "maker", "taker", NULL = unknown */
 	int64_t at;
 	uint64_t seq;
+	int64_t books_ns;              /* the books the fill went into (ig_oms_books_ns, or the
+					* run's start without a journal; schema 3; 0 = unknown):
+					* (books_ns, seq) is the order the OMS applied fills in */
 };
 
 /* key (daemon_id, strategy, at) */

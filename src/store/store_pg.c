@@ -126,9 +126,11 @@ static const char *const ig__pg_migrations[IG_STORE_SCHEMA_VERSION] = {
 	 * (store.h); rows written before it keep 0. */
 	"ALTER TABLE fills ADD COLUMN seq BIGINT NOT NULL DEFAULT 0",
 	/* 2 -> 3: fills.fee_base, a base-asset fee charged besides the quote
-	 * fee in fee (store.h); rows written before it keep 0. The view
+	 * fee in fee, and fills.books_ns, the books the fill went into
+	 * (store.h); rows written before it keep 0. The view
 	 * shows it (a column added at the end). */
 	"ALTER TABLE fills ADD COLUMN fee_base NUMERIC(38,8) NOT NULL DEFAULT 0;"
+	"ALTER TABLE fills ADD COLUMN books_ns BIGINT NOT NULL DEFAULT 0;"
 	"CREATE OR REPLACE VIEW v_fills AS SELECT daemon_id, trade_id, client_order_id,"
 	" strategy, symbol, side, qty::text AS qty, price::text AS price,"
 	" fee::text AS fee, fee_currency, liquidity, ig_ns_time(at) AS time, at,"
@@ -183,12 +185,14 @@ static const struct {
 	[IG__PG_ORDER_EVENT] = {"ig_put_order_event", 5,
 		"INSERT INTO order_events (daemon_id, client_order_id, seq, state, at)"
 		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"},
-	[IG__PG_FILL] = {"ig_put_fill", 14,
+	[IG__PG_FILL] = {"ig_put_fill", 15,
 		"INSERT INTO fills (daemon_id, trade_id, client_order_id, strategy,"
-		" symbol, side, qty, price, fee, fee_currency, liquidity, at, seq, fee_base)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+		" symbol, side, qty, price, fee, fee_currency, liquidity, at, seq, fee_base,"
+		" books_ns)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
 		" ON CONFLICT (daemon_id, client_order_id, trade_id) DO UPDATE SET"
-		" seq = excluded.seq WHERE fills.seq = 0 AND excluded.seq <> 0"},
+		" seq = excluded.seq, books_ns = excluded.books_ns"
+		" WHERE fills.seq = 0 AND excluded.seq <> 0"},
 	[IG__PG_EQUITY] = {"ig_put_equity", 6,
 		"INSERT INTO equity (daemon_id, strategy, at, equity, cash, position)"
 		" VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"},
@@ -775,8 +779,8 @@ static int ig__pg_put_fill(void *h, const struct ig_store_fill *r)
 {
 	char tid[IG__PG_ID_LEN], coid[IG__PG_ID_LEN], qty[IG__PG_MONEY_LEN],
 		px[IG__PG_MONEY_LEN], fee[IG__PG_MONEY_LEN], at[IG__PG_INT_LEN],
-		seq[IG__PG_INT_LEN], feeb[IG__PG_MONEY_LEN];
-	const char *v[14] = {r->daemon_id,
+		seq[IG__PG_INT_LEN], feeb[IG__PG_MONEY_LEN], books[IG__PG_INT_LEN];
+	const char *v[15] = {r->daemon_id,
 	                     ig__pg_u64(r->trade_id, tid),
 	                     ig__pg_u64(r->client_order_id, coid),
 	                     r->strategy,
@@ -789,7 +793,8 @@ static int ig__pg_put_fill(void *h, const struct ig_store_fill *r)
 	                     r->liquidity,
 	                     ig__pg_i64(r->at, at),
 	                     ig__pg_i64(r->seq > INT64_MAX ? INT64_MAX : (int64_t)r->seq, seq),
-	                     ig__pg_money(r->fee_base, feeb)};
+	                     ig__pg_money(r->fee_base, feeb),
+	                     ig__pg_i64(r->books_ns, books)};
 
 	if (r->side == NULL)
 		return IG_EINVAL;

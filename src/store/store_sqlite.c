@@ -124,9 +124,11 @@ static const char *const migrate_2[] = {
 };
 
 /* Migration 2 -> 3: fills.fee_base, a base-asset fee charged besides the
- * quote fee in fee (store.h); rows written before it keep 0. */
+ * quote fee in fee, and fills.books_ns, the books the fill went into
+ * (store.h); rows written before it keep 0. */
 static const char *const migrate_3[] = {
 	"ALTER TABLE fills ADD COLUMN fee_base INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE fills ADD COLUMN books_ns INTEGER NOT NULL DEFAULT 0",
 	NULL,
 };
 
@@ -162,10 +164,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 	/* A row from schema 1 (seq 0) takes the seq a rebuild or catch-up
 	 * brings; nothing else of a fill ever changes. */
 	[ST_FILL] = "INSERT INTO fills(daemon_id, trade_id, client_order_id, strategy,"
-		    " symbol, side, qty, price, fee, fee_currency, liquidity, at, seq, fee_base)"
-		    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+		    " symbol, side, qty, price, fee, fee_currency, liquidity, at, seq, fee_base,"
+		    " books_ns)"
+		    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
 		    " ON CONFLICT(daemon_id, client_order_id, trade_id) DO UPDATE SET"
-		    " seq = excluded.seq WHERE fills.seq = 0 AND excluded.seq <> 0",
+		    " seq = excluded.seq, books_ns = excluded.books_ns"
+		    " WHERE fills.seq = 0 AND excluded.seq <> 0",
 	[ST_EQUITY] = "INSERT OR IGNORE INTO equity(daemon_id, strategy, at, equity, cash, position)"
 		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_DENIAL] = "INSERT OR IGNORE INTO denials(daemon_id, client_order_id, strategy, symbol,"
@@ -421,6 +425,7 @@ static int sq_put_fill(void *h, const struct ig_store_fill *r)
 	sqlite3_bind_int64(q, 12, r->at);
 	sqlite3_bind_int64(q, 13, r->seq > INT64_MAX ? INT64_MAX : (int64_t)r->seq);
 	sqlite3_bind_int64(q, 14, r->fee_base);
+	sqlite3_bind_int64(q, 15, r->books_ns);
 	return run(s, q, "fills");
 }
 

@@ -268,7 +268,7 @@ static void test_create_and_migrate(void **state)
 	           "daemon_id text,trade_id text,client_order_id text,strategy text,"
 	           "symbol text,side text,qty numeric(38,8),price numeric(38,8),"
 	           "fee numeric(38,8),fee_currency text,liquidity text,at bigint(64,0),"
-	           "seq bigint(64,0),fee_base numeric(38,8)");
+	           "seq bigint(64,0),fee_base numeric(38,8),books_ns bigint(64,0)");
 	h = open_ok(ci);
 	ops->close(h);
 	expect_sql(ci, "SELECT count(*)::text FROM schema_version", "1");
@@ -483,6 +483,7 @@ static void test_migrate_from_version_1(void **state)
 	(void)state;
 	ops->close(h);
 	free(sql1(ci, "ALTER TABLE fills DROP COLUMN fee_base CASCADE"));
+	free(sql1(ci, "ALTER TABLE fills DROP COLUMN books_ns"));
 	free(sql1(ci, "ALTER TABLE fills DROP COLUMN seq"));
 	free(sql1(ci, "INSERT INTO fills VALUES ('d1', '7', '9', 's1', 'BTCUSD', 'buy', 1, 25000,"
 	              " 0, 'USD', 'maker', 5)"));
@@ -511,6 +512,7 @@ static void test_v1_seq_repaired_on_rewrite(void **state)
 	(void)state;
 	ops->close(h);
 	free(sql1(ci, "ALTER TABLE fills DROP COLUMN fee_base CASCADE"));
+	free(sql1(ci, "ALTER TABLE fills DROP COLUMN books_ns"));
 	free(sql1(ci, "ALTER TABLE fills DROP COLUMN seq"));
 	free(sql1(ci, "INSERT INTO fills VALUES ('d1', '7', '9', 's1', 'BTCUSD', 'buy', 1, 25000,"
 	              " 0, 'USD', 'maker', 5)"));
@@ -541,6 +543,7 @@ static void test_migrate_from_version_2(void **state)
 	(void)state;
 	ops->close(h);
 	free(sql1(ci, "ALTER TABLE fills DROP COLUMN fee_base CASCADE"));
+	free(sql1(ci, "ALTER TABLE fills DROP COLUMN books_ns"));
 	free(sql1(ci, "CREATE VIEW v_fills AS SELECT daemon_id, trade_id, client_order_id,"
 	              " strategy, symbol, side, qty::text AS qty, price::text AS price,"
 	              " fee::text AS fee, fee_currency, liquidity, ig_ns_time(at) AS time, at"

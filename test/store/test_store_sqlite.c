@@ -320,6 +320,7 @@ static void test_migrate_from_version_1(void **state)
 	assert_int_equal(sqlite3_exec(db,
 				      "DROP VIEW v_fills;"
 				      "ALTER TABLE fills DROP COLUMN fee_base;"
+				      "ALTER TABLE fills DROP COLUMN books_ns;"
 				      "ALTER TABLE fills DROP COLUMN seq;"
 				      "INSERT INTO fills VALUES('d1', '7', '9', 's1', 'BTCUSD', 'buy',"
 				      " 100000000, 2500000000000, 0, 'USD', 'maker', 5);"
@@ -366,6 +367,7 @@ static void test_migrate_from_version_2(void **state)
 	assert_int_equal(sqlite3_exec(db,
 				      "DROP VIEW v_fills;"
 				      "ALTER TABLE fills DROP COLUMN fee_base;"
+				      "ALTER TABLE fills DROP COLUMN books_ns;"
 				      "INSERT INTO fills VALUES('d1', '7', '9', 's1', 'BTCUSD', 'buy',"
 				      " 100000000, 2500000000000, 0, 'USD', 'maker', 5, 1);"
 				      "PRAGMA user_version = 2",
@@ -394,6 +396,50 @@ static void test_migrate_from_version_2(void **state)
 	       " (SELECT * FROM v_fills ORDER BY at)",
 	       txt, sizeof(txt));
 	assert_string_equal(txt, "7:0.00000000 8:0.00100000");
+}
+
+/* The OMS applies fills in (books_ns, seq) order, and a fill's time (the
+ * venue's, or the data's) need not follow it: buy 1 @ 100 (seq 1, at
+ * t+2), buy 1 @ 120 (seq 2, at t+1), sell 1 @ 110 (seq 3, at t) realize 0
+ * in book order; by time (the sell first) -10. A second book (a fresh
+ * start: books_ns later, seq from 1 again) comes after the first. */
+static int history_csv(const char *what, char *out, size_t cap);
+
+static void test_pnl_walks_fills_in_books_order_not_time(void **state)
+{
+	static const struct {
+		uint64_t trade, seq;
+		int64_t books, dt;
+		const char *side;
+		int64_t px;
+	} fl[] = { { 1, 1, 5, 2, "buy", 100 }, { 2, 2, 5, 1, "buy", 120 }, { 3, 3, 5, 0, "sell", 110 },
+		   { 4, 1, 9, 3, "sell", 130 } };
+	struct ig_store_fill f;
+	char out[512];
+	void *h;
+	(void)state;
+	h = open_ok();
+	for (size_t i = 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		snprintf(f.daemon_id, sizeof(f.daemon_id), "d1");
+		snprintf(f.strategy, sizeof(f.strategy), "s1");
+		snprintf(f.symbol, sizeof(f.symbol), "BTCUSD");
+		snprintf(f.fee_currency, sizeof(f.fee_currency), "USD");
+		f.trade_id = fl[i].trade;
+		f.client_order_id = 100 + fl[i].trade;
+		f.side = fl[i].side;
+		f.qty = 100000000;
+		f.price = fl[i].px * 100000000;
+		f.at = INT64_C(1700000000000000000) + fl[i].dt;
+		f.seq = fl[i].seq;
+		f.books_ns = fl[i].books;
+		assert_int_equal(ig_store_sqlite_ops.put_fill(h, &f), 0);
+	}
+	ig_store_sqlite_ops.close(h);
+	assert_int_equal(history_csv("pnl", out, sizeof(out)), 0);
+	/* book 5: realized 0, one long at 110 left; then sells it at 130: +20 */
+	assert_string_equal(out, "daemon_id,strategy,day,realized,fees,net,trades,end_position\n"
+				 "d1,s1,2023-11-14,20,0,20,4,0\n");
 }
 
 /* Runs `ingenium history --store sqlite:path ARGS --csv` in this process;
@@ -473,6 +519,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_from_version_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_version_2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pnl_walks_fills_in_book_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pnl_walks_fills_in_books_order_not_time, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
