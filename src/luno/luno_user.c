@@ -218,8 +218,12 @@ void ig_luno_user_set_wake(struct ig_luno_user *u, void (*fn)(void *), void *arg
 
 bool ig_luno_user_healthy(const struct ig_luno_user *u, int64_t now_ns, uint64_t *gen)
 {
-	uint64_t g = __atomic_load_n(&u->live_gen, __ATOMIC_SEQ_CST);
+	/* The state before the generation: went_live bumps the generation
+	 * before it sets LIVE, so a LIVE read here comes with its own
+	 * generation (read the other way round, a reconnect between the two
+	 * loads gave the new LIVE with the old generation: no catch-up). */
 	bool live = __atomic_load_n(&u->state, __ATOMIC_SEQ_CST) == IG_LUNO_USER_LIVE;
+	uint64_t g = __atomic_load_n(&u->live_gen, __ATOMIC_SEQ_CST);
 	int64_t last = __atomic_load_n(&u->last_msg_ns, __ATOMIC_ACQUIRE);
 
 	if (gen != NULL)
