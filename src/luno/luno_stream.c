@@ -299,8 +299,24 @@ static int send_creds(struct conn *c, struct lws *wsi)
 	return 0;
 }
 
-/* Masks with '*' every run of text that starts like secret for 4 bytes
- * or more (the whole of it, or a quote of it cut short). */
+/* The length of the longest prefix of p (at most 255 bytes) that occurs
+ * somewhere in secret (n bytes). */
+static size_t in_secret(const char *p, const char *secret, size_t n)
+{
+	size_t best = 0;
+
+	for (size_t at = 0; at < n; at++) {
+		size_t k = 0;
+		while (at + k < n && p[k] != '\0' && p[k] == secret[at + k])
+			k++;
+		if (k > best)
+			best = k;
+	}
+	return best;
+}
+
+/* Masks with '*' every run of text of 4 bytes or more that is a piece of
+ * secret (its start, a tail, any part), or the whole of a shorter one. */
 static void scrub(char *text, const char *secret)
 {
 	size_t n = strlen(secret);
@@ -308,9 +324,7 @@ static void scrub(char *text, const char *secret)
 	if (n == 0)
 		return;
 	for (char *p = text; *p != '\0';) {
-		size_t k = 0;
-		while (k < n && p[k] != '\0' && p[k] == secret[k])
-			k++;
+		size_t k = in_secret(p, secret, n);
 		if (k >= 4 || k == n) {
 			memset(p, '*', k);
 			p += k;

@@ -35,14 +35,25 @@ struct user_priv {
 
 /* ------------------------------------------------------------ signals */
 
+/* The wake function and its argument as one pair (a sequence lock:
+ * set_wake makes wake_seq odd while it writes them), so a wake never
+ * goes to one function with another's argument. */
 static void signal_venue(struct ig_luno_user *u)
 {
 	void (*fn)(void *);
+	void *arg;
+	uint32_t s1, s2;
 
 	__atomic_add_fetch(&u->events, 1, __ATOMIC_SEQ_CST);
-	fn = __atomic_load_n(&u->wake_fn, __ATOMIC_ACQUIRE);
+	do {
+		s1 = __atomic_load_n(&u->wake_seq, __ATOMIC_ACQUIRE);
+		fn = __atomic_load_n(&u->wake_fn, __ATOMIC_RELAXED);
+		arg = __atomic_load_n(&u->wake_arg, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(&u->wake_seq, __ATOMIC_RELAXED);
+	} while ((s1 & 1) != 0 || s1 != s2);
 	if (fn != NULL)
-		fn(__atomic_load_n(&u->wake_arg, __ATOMIC_ACQUIRE));
+		fn(arg);
 }
 
 static void count(uint64_t *c)
@@ -195,15 +206,24 @@ void ig_luno_user_lost(struct ig_luno_user *u)
 
 void ig_luno_user_set_wake(struct ig_luno_user *u, void (*fn)(void *), void *arg)
 {
-	__atomic_store_n(&u->wake_fn, NULL, __ATOMIC_RELEASE);
-	__atomic_store_n(&u->wake_arg, arg, __ATOMIC_RELEASE);
-	__atomic_store_n(&u->wake_fn, fn, __ATOMIC_RELEASE);
+	uint32_t s = __atomic_load_n(&u->wake_seq, __ATOMIC_RELAXED);
+
+	/* One writer (the main thread); signal_venue retries across it. */
+	__atomic_store_n(&u->wake_seq, s + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&u->wake_fn, fn, __ATOMIC_RELAXED);
+	__atomic_store_n(&u->wake_arg, arg, __ATOMIC_RELAXED);
+	__atomic_store_n(&u->wake_seq, s + 2, __ATOMIC_RELEASE);
 }
 
 bool ig_luno_user_healthy(const struct ig_luno_user *u, int64_t now_ns, uint64_t *gen)
 {
-	uint64_t g = __atomic_load_n(&u->live_gen, __ATOMIC_SEQ_CST);
+	/* The state before the generation: went_live bumps the generation
+	 * before it sets LIVE, so a LIVE read here comes with its own
+	 * generation (read the other way round, a reconnect between the two
+	 * loads gave the new LIVE with the old generation: no catch-up). */
 	bool live = __atomic_load_n(&u->state, __ATOMIC_SEQ_CST) == IG_LUNO_USER_LIVE;
+	uint64_t g = __atomic_load_n(&u->live_gen, __ATOMIC_SEQ_CST);
 	int64_t last = __atomic_load_n(&u->last_msg_ns, __ATOMIC_ACQUIRE);
 
 	if (gen != NULL)

@@ -3075,6 +3075,45 @@ static void test_stream_catchup_waits_for_reads(void **state)
 	assert_false(V.recs[0].catchup);
 }
 
+
+/* The audit round (one status round in 60 while the stream is healthy)
+ * reads every OPEN order's status: an order Luno finished without a
+ * stream message (a lost COMPLETE: cancelled elsewhere, expired) is
+ * settled by it. With several resting orders each waits its turn
+ * (resting_ns, longer than a status period); the rounds that did not poll
+ * used to take that turn anyway, so an order whose turn did not fall on
+ * an audit round was never audited and stayed open for ever. */
+static void test_stream_audit_reads_resting(void **state)
+{
+	struct ig_luno_user *u;
+	unsigned st;
+	(void)state;
+
+	O.status_ms = 10;          /* an audit round every 600 ms */
+	O.requests_per_min = 600;  /* two resting orders: each one's turn every 800 ms */
+	venue_up();
+	u = stream_attach();
+	send_order(0x93, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	send_order(0x94, IG_SIDE_BUY, IG_ORD_LIMIT, "99", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 2, 5000));
+	stream_live(u);
+	assert_true(PUMP_UNTIL(V.stream_on, 5000));
+	/* Both finished at Luno; the stream says nothing (lost). */
+	pthread_mutex_lock(&F.mu);
+	snprintf(F.orders[0].status, sizeof(F.orders[0].status), "COMPLETE");
+	snprintf(F.orders[1].status, sizeof(F.orders[1].status), "COMPLETE");
+	pthread_mutex_unlock(&F.mu);
+	st = count_path("/api/exchange/3/order");
+	/* Keep the stream healthy while the audits come round (8 of them). */
+	for (int i = 0; i < 48 && count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED) < 2; i++) {
+		stream_msg(u, "\"\"");
+		pump_for(100);
+	}
+	assert_true(V.stream_on);
+	assert_true(count_path("/api/exchange/3/order") >= st + 2);
+	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3090,6 +3129,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fills_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_triggers_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_catchup_waits_for_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_audit_reads_resting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_before_ack_and_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_retried_until_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_non_pending_is_final, setup, teardown),

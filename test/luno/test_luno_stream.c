@@ -621,6 +621,43 @@ static void test_secret_never_logged(void **state)
 	free(log);
 }
 
+
+/* A hostile server that quotes the secret from its second byte on (an
+ * order id the book names in its error) does not get it into the log:
+ * every run of 4+ bytes of a credential is masked, not only its start. */
+static void test_secret_tail_never_logged(void **state)
+{
+	char path[] = "/tmp/igt_stream_stderr_XXXXXX", *log;
+	struct ig_luno_stream *s;
+	int fd, saved;
+	(void)state;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	srv_start(SNAP10);
+	s = open_stream(0, S.port);
+	expect_quote(s, "99.5", "1.25", "101", "2.5", T0);
+	srv_send("{\"sequence\":\"11\",\"trade_updates\":null,\"create_update\":null,"
+		 "\"delete_update\":{\"order_id\":\"ANARYSECRETbeefc0ffee\"},"
+		 "\"status_update\":null,\"timestamp\":1700000000100}");
+	wait_resync(s, IG_LUNO_STREAM_R_UNKNOWN_ORDER, 1);
+	ig_luno_stream_close(s);
+	srv_stop();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	log = slurp(path);
+	unlink(path);
+	assert_non_null(strstr(log, "not in the book"));
+	if (strstr(log, "SECRETbeef") != NULL)
+		fail_msg("%s", strstr(log, "SECRETbeef") - 60 > log ? strstr(log, "SECRETbeef") - 60 : log);
+	free(log);
+}
+
 static void test_config_keys(void **state)
 {
 	struct ig_config cfg;
@@ -869,6 +906,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_resyncs),
 		cmocka_unit_test(test_connect_failure_backs_off),
 		cmocka_unit_test(test_secret_never_logged),
+		cmocka_unit_test(test_secret_tail_never_logged),
 		cmocka_unit_test(test_config_keys),
 		cmocka_unit_test(test_feed_stream_mode),
 		cmocka_unit_test(test_ring_full_repushes_top),

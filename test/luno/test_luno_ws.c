@@ -16,6 +16,7 @@
 #include "luno/luno_ws.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +279,48 @@ static void test_user_messages(void **state)
 	assert_false(ig_luno_user_take_note(&U, &n));
 }
 
+
+/* The wake callback and its argument are one pair: while another thread
+ * changes them (destroy clears both), the stream thread never calls a
+ * wake function with an argument it was not given (the engine's wake
+ * with NULL dereferenced it at shutdown). */
+static int race_target;
+static unsigned long race_bad, race_calls;
+static bool race_stop;
+
+static void race_wake(void *arg)
+{
+	if (arg != &race_target)
+		__atomic_add_fetch(&race_bad, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&race_calls, 1, __ATOMIC_RELAXED);
+}
+
+static void *race_signaller(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&race_stop, __ATOMIC_ACQUIRE))
+		ig_luno_user_connected(&U);
+	return NULL;
+}
+
+static void test_user_wake_pair(void **state)
+{
+	pthread_t t;
+	(void)state;
+
+	race_bad = race_calls = 0;
+	race_stop = false;
+	assert_int_equal(pthread_create(&t, NULL, race_signaller, NULL), 0);
+	for (long i = 0; i < 3000000 && __atomic_load_n(&race_bad, __ATOMIC_RELAXED) == 0; i++) {
+		ig_luno_user_set_wake(&U, race_wake, &race_target);
+		ig_luno_user_set_wake(&U, NULL, NULL);
+	}
+	__atomic_store_n(&race_stop, true, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	assert_true(race_calls > 0);
+	assert_int_equal(race_bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test_setup_teardown(test_user_health, user_setup, user_teardown),
 		cmocka_unit_test_setup_teardown(test_user_messages, user_setup, user_teardown),
+		cmocka_unit_test_setup_teardown(test_user_wake_pair, user_setup, user_teardown),
 	};
 	ig_log_set_level(IG_LOG_WARN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
