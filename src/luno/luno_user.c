@@ -27,6 +27,7 @@ struct user_priv {
 	size_t rx_len;
 	bool rx_over;               /* it did not fit: dropped */
 	bool auth_sent;
+	int64_t since_ns;           /* when the upgrade came, then when the credentials went out */
 	unsigned failures;          /* attempts since the last LIVE */
 	int64_t next_connect_ns;
 	uint64_t rng;
@@ -300,7 +301,9 @@ static int user_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		p->wsi = wsi;
 		p->auth_sent = false;
-		ig_luno_user_connected(u);
+		p->since_ns = ig_clock_mono_ns();
+		/* CONNECTED (a first message then means LIVE) only once the
+		 * credentials are out: the server says nothing of worth before. */
 		lws_callback_on_writable(wsi);
 		break;
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
@@ -308,6 +311,8 @@ static int user_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			if (ig_luno_ws_send_auth(wsi, u->key_id, u->secret, p->tx, sizeof(p->tx)) != 0)
 				return -1;
 			p->auth_sent = true;
+			p->since_ns = ig_clock_mono_ns();
+			ig_luno_user_connected(u);
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -395,6 +400,19 @@ static void tick(lws_sorted_usec_list_t *sul)
 		 now - __atomic_load_n(&u->last_msg_ns, __ATOMIC_ACQUIRE) > u->timeout_ns) {
 		/* Silent too long: it is not healthy, so drop it and reconnect. */
 		ig_log_warn("luno: user stream silent for more than %lld ms; reconnecting",
+			    (long long)(u->timeout_ns / 1000000));
+		lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	} else if (p->wsi != NULL && st == IG_LUNO_USER_CONNECTED && p->auth_sent &&
+		   now - p->since_ns > u->timeout_ns) {
+		/* Credentials sent, never a message back: not a stream. */
+		ig_log_warn("luno: user stream: no message within %lld ms of the credentials; "
+			    "reconnecting",
+			    (long long)(u->timeout_ns / 1000000));
+		lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	} else if (p->wsi != NULL && !p->auth_sent && now - p->since_ns > u->timeout_ns) {
+		/* Upgraded, but the credentials never went out. */
+		ig_log_warn("luno: user stream: the credentials could not be sent within %lld ms; "
+			    "reconnecting",
 			    (long long)(u->timeout_ns / 1000000));
 		lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	} else if (p->wsi != NULL && st == IG_LUNO_USER_LIVE) {

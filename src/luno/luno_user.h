@@ -179,8 +179,10 @@ void ig_luno_user_stats(const struct ig_luno_user *u, struct ig_luno_user_stats 
 int ig_luno_user_on_message(struct ig_luno_user *u, const char *msg, size_t len, int64_t now_ns);
 
 /* The connection state changes the stream thread makes (tests call them
- * to stand in for a connection): CONNECTED after the upgrade, DOWN when
- * it is lost. Each signals. */
+ * to stand in for a connection): CONNECTED once the credentials are
+ * sent after the upgrade (the first message then makes it LIVE; none
+ * within the stream timeout drops the connection), DOWN when it is lost.
+ * Each signals. */
 void ig_luno_user_connected(struct ig_luno_user *u);
 void ig_luno_user_lost(struct ig_luno_user *u);
 
