@@ -6,6 +6,7 @@
 #include "core/thread.h"
 #include "ingenium/error.h"
 #include "luno/luno_http.h"
+#include "luno/luno_venue.h"
 
 #include <jansson.h>
 #include <libwebsockets.h>
@@ -38,7 +39,9 @@ struct user_priv {
 
 /* The wake function and its argument as one pair (a sequence lock:
  * set_wake makes wake_seq odd while it writes them), so a wake never
- * goes to one function with another's argument. */
+ * goes to one function with another's argument. Every access is
+ * sequentially consistent (no standalone fences, which TSan cannot
+ * follow): the second read of wake_seq cannot move before the pair's. */
 static void signal_venue(struct ig_luno_user *u)
 {
 	void (*fn)(void *);
@@ -47,11 +50,10 @@ static void signal_venue(struct ig_luno_user *u)
 
 	__atomic_add_fetch(&u->events, 1, __ATOMIC_SEQ_CST);
 	do {
-		s1 = __atomic_load_n(&u->wake_seq, __ATOMIC_ACQUIRE);
-		fn = __atomic_load_n(&u->wake_fn, __ATOMIC_RELAXED);
-		arg = __atomic_load_n(&u->wake_arg, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		s2 = __atomic_load_n(&u->wake_seq, __ATOMIC_RELAXED);
+		s1 = __atomic_load_n(&u->wake_seq, __ATOMIC_SEQ_CST);
+		fn = __atomic_load_n(&u->wake_fn, __ATOMIC_SEQ_CST);
+		arg = __atomic_load_n(&u->wake_arg, __ATOMIC_SEQ_CST);
+		s2 = __atomic_load_n(&u->wake_seq, __ATOMIC_SEQ_CST);
 	} while ((s1 & 1) != 0 || s1 != s2);
 	if (fn != NULL)
 		fn(arg);
@@ -70,26 +72,6 @@ static uint32_t pair_bit(const struct ig_luno_user *u, const char *pair)
 		if (strcmp(u->pairs[k], pair) == 0)
 			return UINT32_C(1) << k;
 	return 0; /* another pair: none of ours */
-}
-
-/* The client id of "ig-%016llx", else 0. */
-static uint64_t client_id_of(const char *s)
-{
-	uint64_t x = 0;
-	if (s == NULL || strncmp(s, "ig-", 3) != 0 || strlen(s) != 19)
-		return 0;
-	for (int i = 3; i < 19; i++) {
-		char c = s[i];
-		uint64_t d;
-		if (c >= '0' && c <= '9')
-			d = (uint64_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (uint64_t)(c - 'a' + 10);
-		else
-			return 0;
-		x = x << 4 | d;
-	}
-	return x;
 }
 
 static void push_note(struct ig_luno_user *u, uint64_t client_id, const char *order_id)
@@ -175,7 +157,7 @@ int ig_luno_user_on_message(struct ig_luno_user *u, const char *msg, size_t len,
 				count(&u->st.ring_full);
 				__atomic_store_n(&u->orders_all, 1, __ATOMIC_SEQ_CST);
 			} else {
-				push_note(u, client_id_of(coid), oid);
+				push_note(u, ig_luno_client_id_parse(coid), oid);
 			}
 			kind = IG_LUNO_USER_MSG_STATUS;
 			signal_venue(u);
@@ -210,11 +192,10 @@ void ig_luno_user_set_wake(struct ig_luno_user *u, void (*fn)(void *), void *arg
 	uint32_t s = __atomic_load_n(&u->wake_seq, __ATOMIC_RELAXED);
 
 	/* One writer (the main thread); signal_venue retries across it. */
-	__atomic_store_n(&u->wake_seq, s + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&u->wake_fn, fn, __ATOMIC_RELAXED);
-	__atomic_store_n(&u->wake_arg, arg, __ATOMIC_RELAXED);
-	__atomic_store_n(&u->wake_seq, s + 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&u->wake_seq, s + 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&u->wake_fn, fn, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&u->wake_arg, arg, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&u->wake_seq, s + 2, __ATOMIC_SEQ_CST);
 }
 
 bool ig_luno_user_healthy(const struct ig_luno_user *u, int64_t now_ns, uint64_t *gen)

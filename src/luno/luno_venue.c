@@ -102,11 +102,10 @@ void ig_luno_client_order_id(uint64_t client_id, char *buf, size_t cap)
 	snprintf(buf, cap, "ig-%016llx", (unsigned long long)client_id);
 }
 
-/* Parses "ig-%016llx" back; 0 if s is not one of ours. */
-static uint64_t client_id_of(const char *s)
+uint64_t ig_luno_client_id_parse(const char *s)
 {
 	uint64_t x = 0;
-	if (strncmp(s, "ig-", 3) != 0 || strlen(s) != 19)
+	if (s == NULL || strncmp(s, "ig-", 3) != 0 || strlen(s) != 19)
 		return 0;
 	for (int i = 3; i < 19; i++) {
 		char c = s[i];
@@ -1702,7 +1701,7 @@ static void on_lookup(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_luno
 		lookup_later(v, r, now);
 		return;
 	}
-	cid = client_id_of(st.client_order_id);
+	cid = ig_luno_client_id_parse(st.client_order_id);
 	if ((st.client_order_id[0] != '\0' && cid != r->client_id) ||
 	    (r->order_id[0] != '\0' && strcmp(st.order_id, r->order_id) != 0)) {
 		v->stats.malformed++;
@@ -1884,7 +1883,7 @@ static void on_trades(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_luno
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct ig_luno_trade *t = &v->page[i];
-		uint64_t cid = client_id_of(t->client_order_id);
+		uint64_t cid = ig_luno_client_id_parse(t->client_order_id);
 		struct ig_luno_rec *r;
 
 		r = cid != 0 ? find_client(v, cid) : find_order_id(v, t->order_id);
@@ -2097,7 +2096,7 @@ static void on_orders(struct ig_luno *v, struct ig_luno_slot *sl, struct ig_luno
 		return; /* a late answer to a pass already read */
 	for (size_t i = 0; i < n; i++) {
 		const struct ig_luno_order_status *st = &v->opage[i];
-		uint64_t cid = client_id_of(st->client_order_id);
+		uint64_t cid = ig_luno_client_id_parse(st->client_order_id);
 
 		if (st->created_ms > 0 && st->created_ms < oldest)
 			oldest = st->created_ms;

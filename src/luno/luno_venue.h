@@ -574,6 +574,10 @@ void ig_luno_log_stats(const struct ig_luno *v);
 /* The client_order_id for a client id: "ig-%016llx". buf >= 20 bytes. */
 void ig_luno_client_order_id(uint64_t client_id, char *buf, size_t cap);
 
+/* Parses ig_luno_client_order_id's form ("ig-%016llx") back. Returns the
+ * client id, or 0 if s (may be NULL) is not one of ours. */
+uint64_t ig_luno_client_id_parse(const char *s);
+
 /* The numeric venue order id the OMS sees for Luno's order id: the number
  * itself when it is all digits (exchange-sim), else a 64-bit FNV-1a hash;
  * never 0. */
