@@ -38,6 +38,12 @@ int ig_feed_stats_json(const struct ig_feed *f, struct json_t *feed)
 	return f->type->ops->stats_json(f->src, feed);
 }
 
+void ig_feed_halt(struct ig_feed *f)
+{
+	if (f->type != NULL && f->src != NULL && f->type->ops->halt != NULL)
+		f->type->ops->halt(f->src);
+}
+
 void ig_feed_close(struct ig_feed *f)
 {
 	if (f->type == NULL || f->src == NULL)

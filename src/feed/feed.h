@@ -93,6 +93,10 @@ struct ig_feed_ops {
 	 * (main thread, after the run; the source may still be open).
 	 * Returns 0 or IG_ENOMEM. May be NULL. */
 	int (*stats_json)(const void *src, struct json_t *feed);
+	/* Stops the source's own threads, if it has any (the Luno stream's),
+	 * so nothing of it runs (or logs) after the run; its counters stay.
+	 * Main thread, after the run. May be NULL. */
+	void (*halt)(void *src);
 	/* Frees src (an in-flight request is abandoned). */
 	void (*close)(void *src);
 };
@@ -167,6 +171,10 @@ int ig_feed_open(struct ig_feed *f, const struct ig_config *cfg, uint16_t instru
 /* Adds the source's counters (if it reports any) to the summary's "feed"
  * object. Returns 0 or IG_ENOMEM. */
 int ig_feed_stats_json(const struct ig_feed *f, struct json_t *feed);
+
+/* Stops the source's own threads (ops->halt), after the run and before
+ * the log stops; ig_feed_close frees it later. Main thread. */
+void ig_feed_halt(struct ig_feed *f);
 
 /* Logs the source's counters (if it keeps any) and frees it. */
 void ig_feed_close(struct ig_feed *f);

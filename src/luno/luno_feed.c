@@ -395,6 +395,12 @@ static void src_log_stats(const void *src)
 	ig_luno_feed_log_stats(src);
 }
 
+static void src_halt(void *src)
+{
+	struct ig_luno_feed *lf = src;
+	ig_luno_stream_halt(lf->stream);
+}
+
 static void src_close(void *src)
 {
 	struct ig_luno_feed *lf = src;
@@ -447,6 +453,7 @@ static int src_open(struct ig_feed *f, const struct ig_config *cfg, const struct
 static const struct ig_feed_ops src_ops = {
 	.next = src_next,
 	.log_stats = src_log_stats,
+	.halt = src_halt,
 	.stats_json = src_stats_json,
 	.close = src_close,
 };

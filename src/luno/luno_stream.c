@@ -655,16 +655,21 @@ void ig_luno_stream_stop(struct ig_luno_stream *s)
 	lws_cancel_service(s->ctx);
 }
 
+void ig_luno_stream_halt(struct ig_luno_stream *s)
+{
+	if (s == NULL || !s->thread_up)
+		return;
+	__atomic_store_n(&s->stop, true, __ATOMIC_RELEASE);
+	lws_cancel_service(s->ctx);
+	pthread_join(s->tid, NULL);
+	s->thread_up = false;
+}
+
 void ig_luno_stream_close(struct ig_luno_stream *s)
 {
 	if (s == NULL)
 		return;
-	if (s->thread_up) {
-		__atomic_store_n(&s->stop, true, __ATOMIC_RELEASE);
-		lws_cancel_service(s->ctx);
-		pthread_join(s->tid, NULL);
-		s->thread_up = false;
-	}
+	ig_luno_stream_halt(s);
 	/* Destroying the context closes what is still open: its callbacks
 	 * run here, see stop and schedule nothing. */
 	free_all(s);

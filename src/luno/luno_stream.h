@@ -149,6 +149,10 @@ const char *ig_luno_stream_reason_name(int reason);
 int ig_luno_stream_open(const struct ig_luno_stream_opts *o, struct ig_luno_stream **out,
 			char *err, size_t errlen);
 
+/* Ends the stream's thread (joins it); the counters stay readable and
+ * ig_luno_stream_close frees the rest. Idempotent. Main thread. */
+void ig_luno_stream_halt(struct ig_luno_stream *s);
+
 /* Stops the thread (if running), waits for it and frees everything
  * (NULL is fine). Main thread, once the tick thread no longer calls
  * next(). */
