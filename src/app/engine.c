@@ -682,9 +682,10 @@ int ig_engine_run(struct ig_engine *e)
 		rc = ig_driver_run_threaded(&e->drv, &set, on_signal, e);
 	}
 	ig_driver_finish(&e->drv);
-	/* A feed's own threads (the Luno stream's) end with the run: nothing
-	 * of it may log once the caller stops the log. */
+	/* The feed's and the venue's own threads (the Luno streams') end with
+	 * the run: nothing of them may log once the caller stops the log. */
 	ig_feed_halt(&e->feed);
+	ig_exec_halt(&e->exec);
 	/* The OMS is done and the journal final: the recorder writes what it
 	 * holds, catches up if it must, and stops. */
 	if (e->recorder != NULL && ig_recorder_stop(e->recorder, ig_clock_real_ns()) != 0) {

@@ -83,6 +83,12 @@ void ig_exec_set_wake(struct ig_exec *x, void (*fn)(void *arg), void *arg)
 		x->ops->set_wake(x->venue, fn, arg);
 }
 
+void ig_exec_halt(struct ig_exec *x)
+{
+	if (x->ops != NULL && x->ops->halt != NULL && x->venue != NULL)
+		x->ops->halt(x->venue);
+}
+
 int ig_exec_recover(struct ig_exec *x, const struct ig_recover *rc, uint32_t ninstruments)
 {
 	if (x->ops->recover != NULL)

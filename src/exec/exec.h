@@ -83,6 +83,10 @@ void *ig_exec_venue_peer(const struct ig_exec *x);
  * set_wake op, venue.h); nothing if it has none. Main thread. */
 void ig_exec_set_wake(struct ig_exec *x, void (*fn)(void *arg), void *arg);
 
+/* Stops the venue's own threads (its halt op, venue.h) after the run;
+ * nothing if it has none. Main thread. */
+void ig_exec_halt(struct ig_exec *x);
+
 void ig_exec_handle(struct ig_exec *x, const struct ig_event *in, struct ig_emit *out);
 
 /* Recovery (venue.h): hands the venue the journal's unfinished orders and

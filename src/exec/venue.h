@@ -124,6 +124,10 @@ struct ig_venue_ops {
 	 * a thread of its own to call after it signals (set before or while
 	 * the threads run). Main thread. May be NULL (nothing signals). */
 	void (*set_wake)(void *venue, void (*fn)(void *arg), void *arg);
+	/* Stops the venue's own threads (the Luno user stream's) once the
+	 * run is over, so nothing of it runs or logs after; destroy frees
+	 * the rest. Main thread, after the executor stopped. May be NULL. */
+	void (*halt)(void *venue);
 };
 
 /*

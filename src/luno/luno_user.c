@@ -483,11 +483,9 @@ int ig_luno_user_start(struct ig_luno_user *u)
 	return 0;
 }
 
-void ig_luno_user_destroy(struct ig_luno_user *u)
+void ig_luno_user_halt(struct ig_luno_user *u)
 {
-	struct user_priv *p = u->priv;
-
-	if (p == NULL)
+	if (u->priv == NULL)
 		return;
 	/* Nobody to wake any more (the engine may be tearing down). */
 	ig_luno_user_set_wake(u, NULL, NULL);
@@ -499,6 +497,15 @@ void ig_luno_user_destroy(struct ig_luno_user *u)
 		pthread_join(u->tid, NULL);
 		u->started = false;
 	}
+}
+
+void ig_luno_user_destroy(struct ig_luno_user *u)
+{
+	struct user_priv *p = u->priv;
+
+	if (p == NULL)
+		return;
+	ig_luno_user_halt(u);
 	free(p->rx);
 	explicit_bzero(p, sizeof(*p));
 	free(p);

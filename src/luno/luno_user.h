@@ -144,8 +144,12 @@ int ig_luno_user_init(struct ig_luno_user *u, const struct ig_luno_user_opts *o,
  * reconnecting until stop. Returns 0 or IG_ETHREAD. */
 int ig_luno_user_start(struct ig_luno_user *u);
 
-/* Stops and joins the thread (if started), frees everything and wipes the
- * credentials. Safe on a zeroed or failed-init struct. */
+/* Stops and joins the thread (if started): nobody is woken any more, the
+ * counters stay. Idempotent; safe on a zeroed or failed-init struct. */
+void ig_luno_user_halt(struct ig_luno_user *u);
+
+/* ig_luno_user_halt, then frees everything and wipes the credentials.
+ * Safe on a zeroed or failed-init struct. */
 void ig_luno_user_destroy(struct ig_luno_user *u);
 
 /* The function the stream thread calls (with arg) after every signal, to

@@ -3002,6 +3002,13 @@ static void op_set_wake(void *v, void (*fn)(void *), void *arg)
 	ig_luno_set_wake(v, fn, arg);
 }
 
+static void op_halt(void *venue)
+{
+	struct ig_luno *v = venue;
+	if (v->user != NULL)
+		ig_luno_user_halt(v->user);
+}
+
 static void op_log_stats(const void *v)
 {
 	ig_luno_log_stats(v);
@@ -3067,6 +3074,7 @@ const struct ig_venue_ops ig_luno_ops = {
 	.health = op_health,
 	.has_work = op_has_work,
 	.set_wake = op_set_wake,
+	.halt = op_halt,
 };
 
 /* Makes the Luno venue of cfg (venue.*, feed.symbol or feed.symbols). Returns 0, or
