@@ -2772,6 +2772,12 @@ static void stream_drive(struct ig_luno *v, int64_t now)
 		    in->rcv_since_wait || in->invalid || now < in->stream_not_before_ns)
 			continue;
 		in->stream_dirty = false;
+		/* At most one triggered read per pair per status period: on a
+		 * busy account fill messages come faster than reads end, and
+		 * the stream must not spend more of the request budget than
+		 * polling would, ahead of submits and cancels. A fill flagged
+		 * meanwhile waits for the next one (which reads it too). */
+		in->stream_not_before_ns = now + v->status_ns;
 		v->stats.stream_trade_reads++;
 		queue_push(v, RQ_TRADES, (uint16_t)k, 0, now);
 	}

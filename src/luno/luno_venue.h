@@ -436,7 +436,7 @@ struct ig_luno_inst {
 				    * cursor once no listtrades is queued or in flight */
 	bool catchup;              /* stream catch-up: not yet read to a short page since the
 				    * connection went live */
-	int64_t stream_not_before_ns; /* a triggered read failed: the next not before */
+	int64_t stream_not_before_ns; /* the next triggered read not before: one per status period */
 	int64_t bid_px;            /* latest market data, 1e-8 */
 	int64_t ask_px;
 };

@@ -3114,6 +3114,52 @@ static void test_stream_audit_reads_resting(void **state)
 	assert_int_equal(count_ev(IG_EV_ORDER_UPDATE, IG_OS_CANCELED), 2);
 }
 
+
+/* Review finding: each fill message started a listtrades as soon as the
+ * last one ended, so a busy account's stream spent more of the shared
+ * request budget than polling did, ahead of submits and cancels. At most
+ * one triggered listtrades per pair per status period now. */
+static void test_stream_fill_reads_bounded(void **state)
+{
+	struct ig_luno_user *u;
+	char c[24], msg[512];
+	unsigned lt, reads;
+	int64_t t0_ns, ms;
+	(void)state;
+
+	O.status_ms = 100;
+	venue_up();
+	u = stream_attach();
+	send_order(0x95, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	stream_live(u);
+	assert_true(PUMP_UNTIL(V.stream_on, 3000));
+	pump_for(150);
+	coid(0x95, c);
+	snprintf(msg, sizeof(msg),
+		 "{\"type\":\"order_fill\",\"timestamp\":1,\"order_fill_update\":{\"order_id\":\"BX1\","
+		 "\"client_order_id\":\"%s\",\"market_id\":\"XBTZAR\",\"base_delta\":\"0.001\"}}",
+		 c);
+	lt = count_path("/api/1/listtrades");
+	reads = (unsigned)V.stats.stream_trade_reads;
+	/* A fill message every pump for 600 ms (a partly filled order on a
+	 * busy book): six status periods. */
+	t0_ns = ig_clock_mono_ns();
+	do {
+		stream_msg(u, msg);
+		pump_once();
+		usleep(200);
+		ms = (ig_clock_mono_ns() - t0_ns) / 1000000;
+	} while (ms < 600);
+	pump_for(150); /* the last one flagged is still read */
+	assert_true(V.stream_on);
+	assert_true(count_path("/api/1/listtrades") - lt >= 2);
+	/* 600 ms of messages plus the 150 ms after: at most one read per
+	 * 100 ms period, the first at once. */
+	assert_in_range(count_path("/api/1/listtrades") - lt, 2, 9);
+	assert_int_equal(V.stats.stream_trade_reads - reads, count_path("/api/1/listtrades") - lt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3130,6 +3176,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stream_triggers_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_catchup_waits_for_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_audit_reads_resting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_fill_reads_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_before_ack_and_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_retried_until_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_non_pending_is_final, setup, teardown),
