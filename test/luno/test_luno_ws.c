@@ -1,7 +1,8 @@
 /*
  * test_luno_ws.c - what the Luno websocket clients share (luno_ws.c: the
  * stream URL, the credentials message, the backoff) and the user stream's
- * message handling and health (luno_user.c), without a connection.
+ * message handling and health (luno_user.c), without a connection; and
+ * the user stream against a server that upgrades and then goes quiet.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,13 +11,20 @@
 
 #include <cmocka.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "ingenium/error.h"
 #include "luno/luno_user.h"
 #include "luno/luno_ws.h"
+#include "sim/ws.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +329,150 @@ static void test_user_wake_pair(void **state)
 	assert_int_equal(race_bad, 0);
 }
 
+
+/* ------------------------------------------------ a server that goes quiet */
+
+/* A websocket server on 127.0.0.1 that answers the upgrade (101, the right
+ * accept key) and then says nothing, ever: it reads nothing either, so the
+ * client's credentials sit in its socket. Counts the upgrades it answered.
+ * Its thread owns everything but `upgrades` and `stop` (atomics). */
+struct quiet_srv {
+	int lfd;
+	uint16_t port;
+	int fds[32];
+	int nfds;
+	int upgrades;
+	int stop;
+	pthread_t th;
+};
+
+/* Reads a request head into buf (NUL-terminated). Returns its length, or
+ * -1 on close, error or 1 s of silence. */
+static int quiet_read_head(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+	while (n + 1 < cap) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN, .revents = 0 };
+		ssize_t r;
+		if (poll(&pf, 1, 1000) <= 0)
+			return -1;
+		r = read(fd, buf + n, cap - 1 - n);
+		if (r <= 0)
+			return -1;
+		n += (size_t)r;
+		buf[n] = '\0';
+		if (strstr(buf, "\r\n\r\n") != NULL)
+			return (int)n;
+	}
+	return -1;
+}
+
+static void *quiet_main(void *arg)
+{
+	struct quiet_srv *q = arg;
+	while (!__atomic_load_n(&q->stop, __ATOMIC_ACQUIRE)) {
+		struct pollfd pf = { .fd = q->lfd, .events = POLLIN, .revents = 0 };
+		char head[4096], key[64], akey[29], resp[256];
+		const char *k;
+		int fd, len;
+		if (poll(&pf, 1, 50) <= 0)
+			continue;
+		fd = accept(q->lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		if (q->nfds == (int)(sizeof(q->fds) / sizeof(q->fds[0])) ||
+		    quiet_read_head(fd, head, sizeof(head)) < 0 ||
+		    (k = strcasestr(head, "Sec-WebSocket-Key:")) == NULL ||
+		    sscanf(k + strlen("Sec-WebSocket-Key:"), " %63[^\r\n ]", key) != 1 ||
+		    ig__ws_accept_key(key, akey) != 0) {
+			close(fd);
+			continue;
+		}
+		len = snprintf(resp, sizeof(resp),
+			       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+			       "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+			       akey);
+		if (write(fd, resp, (size_t)len) != len) {
+			close(fd);
+			continue;
+		}
+		q->fds[q->nfds++] = fd; /* open, and quiet, until the end */
+		__atomic_add_fetch(&q->upgrades, 1, __ATOMIC_ACQ_REL);
+	}
+	return NULL;
+}
+
+static void quiet_start(struct quiet_srv *q)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	memset(q, 0, sizeof(*q));
+	q->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(q->lfd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(q->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(q->lfd, 8), 0);
+	assert_int_equal(getsockname(q->lfd, (struct sockaddr *)&a, &alen), 0);
+	q->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&q->th, NULL, quiet_main, q), 0);
+}
+
+static void quiet_stop(struct quiet_srv *q)
+{
+	__atomic_store_n(&q->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(q->th, NULL);
+	for (int i = 0; i < q->nfds; i++)
+		close(q->fds[i]);
+	close(q->lfd);
+}
+
+/* Review finding: the user stream counted as CONNECTED before its
+ * credentials were sent, and a connection that stayed CONNECTED (upgraded,
+ * credentials out, never a message back) was never dropped: the venue
+ * polled for ever on a dead stream that never reconnected. Now it is
+ * dropped after timeout_ms and reconnected, and it is never healthy. */
+static void test_user_quiet_server_reconnects(void **state)
+{
+	struct quiet_srv q;
+	struct ig_luno_user u;
+	struct ig_luno_user_opts o;
+	struct ig_luno_user_stats st;
+	char url[128], err[128];
+	int64_t end_ns;
+	(void)state;
+
+	quiet_start(&q);
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%u/api/1/userstream", (unsigned)q.port);
+	memset(&u, 0, sizeof(u));
+	memset(&o, 0, sizeof(o));
+	o.url = url;
+	o.key_id = "quietkey";
+	o.secret = "quietsecret";
+	o.pairs[0] = "XBTZAR";
+	o.npairs = 1;
+	o.timeout_ms = 300;
+	o.backoff_base_ms = 50;
+	o.backoff_max_ms = 100;
+	assert_int_equal(ig_luno_user_init(&u, &o, err, sizeof(err)), 0);
+	assert_int_equal(ig_luno_user_start(&u), 0);
+	/* Three upgrades: the first two were dropped for their silence. */
+	end_ns = ig_clock_mono_ns() + 5000 * MS;
+	while (__atomic_load_n(&q.upgrades, __ATOMIC_ACQUIRE) < 3 && ig_clock_mono_ns() < end_ns) {
+		assert_false(ig_luno_user_healthy(&u, ig_clock_mono_ns(), NULL));
+		usleep(10000);
+	}
+	assert_true(__atomic_load_n(&q.upgrades, __ATOMIC_ACQUIRE) >= 3);
+	assert_false(ig_luno_user_healthy(&u, ig_clock_mono_ns(), NULL));
+	ig_luno_user_halt(&u);
+	ig_luno_user_stats(&u, &st);
+	assert_true(st.attempts >= 3);
+	assert_int_equal(st.connects, 0); /* never live: no message ever came */
+	ig_luno_user_destroy(&u);
+	quiet_stop(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +483,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_user_health, user_setup, user_teardown),
 		cmocka_unit_test_setup_teardown(test_user_messages, user_setup, user_teardown),
 		cmocka_unit_test_setup_teardown(test_user_wake_pair, user_setup, user_teardown),
+		cmocka_unit_test(test_user_quiet_server_reconnects),
 	};
 	ig_log_set_level(IG_LOG_WARN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
