@@ -94,7 +94,6 @@ static void assign_threads(struct ig_engine *e, struct ig_graph *g)
 		g->node[n + 3].thread = (uint8_t)ig_graph_thread_add(g, "ig-journal", wait, -1, false);
 }
 
-/* The pipeline as a graph (engine.h). Returns 0 or IG_ELIMIT. */
 /* Wakes the executor's thread (a venue thread signalled; any thread). */
 static void wake_exec(void *arg)
 {
@@ -102,6 +101,15 @@ static void wake_exec(void *arg)
 	ig_driver_wake(&e->drv, &e->exec);
 }
 
+/* Wakes the tick thread (the feed's own thread, the Luno stream, left
+ * it events; any thread). */
+static void wake_tick(void *arg)
+{
+	struct ig_engine *e = arg;
+	ig_driver_wake(&e->drv, &e->tick);
+}
+
+/* The pipeline as a graph (engine.h). Returns 0 or IG_ELIMIT. */
 static int build_graph(struct ig_engine *e, struct ig_graph *g)
 {
 	uint32_t n = e->nthreads;
@@ -562,6 +570,9 @@ int ig_engine_init(struct ig_engine *e, const struct ig_config *cfg,
 	/* A venue thread of its own (the Luno user stream) wakes the
 	 * executor through the driver. */
 	ig_exec_set_wake(&e->exec, wake_exec, e);
+	/* So does a feed's (the Luno market stream) the tick thread, which
+	 * parks instead of polling its ring. */
+	ig_feed_set_wake(&e->feed, wake_tick, e);
 	if ((rc = start_store(e, err, errlen)) != 0) {
 		ig_engine_destroy(e);
 		return rc;

@@ -44,6 +44,18 @@ void ig_feed_halt(struct ig_feed *f)
 		f->type->ops->halt(f->src);
 }
 
+void ig_feed_set_wake(struct ig_feed *f, void (*fn)(void *arg), void *arg)
+{
+	if (f->type != NULL && f->src != NULL && f->type->ops->set_wake != NULL)
+		f->type->ops->set_wake(f->src, fn, arg);
+}
+
+bool ig_feed_has_work(const struct ig_feed *f)
+{
+	return f->type != NULL && f->src != NULL && f->type->ops->has_work != NULL &&
+	       f->type->ops->has_work(f->src);
+}
+
 void ig_feed_close(struct ig_feed *f)
 {
 	if (f->type == NULL || f->src == NULL)

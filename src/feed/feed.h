@@ -97,6 +97,14 @@ struct ig_feed_ops {
 	 * so nothing of it runs (or logs) after the run; its counters stay.
 	 * Main thread, after the run. May be NULL. */
 	void (*halt)(void *src);
+	/* A source fed by a thread of its own (the Luno stream): sets the
+	 * function that thread calls after it gave next() something, so the
+	 * tick thread may park instead of polling. Main thread. May be NULL
+	 * (the source is polled at its due times). */
+	void (*set_wake)(void *src, void (*fn)(void *arg), void *arg);
+	/* True if next() has something for the tick thread now (its re-check
+	 * before parking). Any thread. May be NULL (never). */
+	bool (*has_work)(const void *src);
 	/* Frees src (an in-flight request is abandoned). */
 	void (*close)(void *src);
 };
@@ -175,6 +183,13 @@ int ig_feed_stats_json(const struct ig_feed *f, struct json_t *feed);
 /* Stops the source's own threads (ops->halt), after the run and before
  * the log stops; ig_feed_close frees it later. Main thread. */
 void ig_feed_halt(struct ig_feed *f);
+
+/* ops->set_wake, if the source has it; nothing otherwise. Main thread. */
+void ig_feed_set_wake(struct ig_feed *f, void (*fn)(void *arg), void *arg);
+
+/* ops->has_work: true if the source's own thread left next() something.
+ * False for a source without that op. Any thread. */
+bool ig_feed_has_work(const struct ig_feed *f);
 
 /* Logs the source's counters (if it keeps any) and frees it. */
 void ig_feed_close(struct ig_feed *f);

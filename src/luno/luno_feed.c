@@ -401,6 +401,21 @@ static void src_halt(void *src)
 	ig_luno_stream_halt(lf->stream);
 }
 
+/* The stream's thread wakes the tick thread (the REST poller has no
+ * thread of its own: it is polled at its due times). */
+static void src_set_wake(void *src, void (*fn)(void *), void *arg)
+{
+	struct ig_luno_feed *lf = src;
+	if (lf->stream != NULL)
+		ig_luno_stream_set_wake(lf->stream, fn, arg);
+}
+
+static bool src_has_work(const void *src)
+{
+	const struct ig_luno_feed *lf = src;
+	return lf->stream != NULL && ig_luno_stream_has_work(lf->stream);
+}
+
 static void src_close(void *src)
 {
 	struct ig_luno_feed *lf = src;
@@ -454,6 +469,8 @@ static const struct ig_feed_ops src_ops = {
 	.next = src_next,
 	.log_stats = src_log_stats,
 	.halt = src_halt,
+	.set_wake = src_set_wake,
+	.has_work = src_has_work,
 	.stats_json = src_stats_json,
 	.close = src_close,
 };

@@ -71,7 +71,10 @@ struct ig_luno_stream {
 	int64_t timeout_ns;
 	int64_t backoff_min_ms;
 	int64_t backoff_max_ms;
-	int64_t poll_ns;
+	int64_t poll_ns;              /* next()'s due when the ring is empty */
+	struct ig_luno_ws_wake wake;  /* the tick thread's waker (set_wake) */
+	bool woken;                   /* __atomic: a waker is set, next()'s due is a safety net */
+	bool pushed;                  /* stream thread: an event went in since the last wake */
 	uint32_t msg_max;
 	uint64_t rng;
 	struct lws_protocols protocols[2];
@@ -104,6 +107,16 @@ static void add(uint64_t *c, uint64_t n)
 
 static void sul_top_cb(lws_sorted_usec_list_t *sul);
 
+/* After a frame's events went into the ring: wakes the tick thread, once
+ * per frame (a wake per event would cost the ring its throughput). */
+static void wake_tick(struct ig_luno_stream *s)
+{
+	if (s->pushed) {
+		s->pushed = false;
+		ig_luno_ws_wake_call(&s->wake);
+	}
+}
+
 /* Pushes the book's top as a quote. counted: a new top (a failure is a
  * dropped quote) rather than a retry. Returns nothing; top_pending says
  * whether the top still has to go out. */
@@ -132,6 +145,7 @@ static void push_top(struct conn *c, int64_t rx_ns, bool counted)
 	ev.body.quote.ask_qty = aq;
 	if (ig_ring_push_ev(&s->ring, &ev)) {
 		add(&s->st.quotes, 1);
+		s->pushed = true;
 		c->top_pending = false;
 	} else {
 		if (counted)
@@ -148,6 +162,7 @@ static void sul_top_cb(lws_sorted_usec_list_t *sul)
 
 	if (c->state != C_IDLE && c->top_pending)
 		push_top(c, ig_clock_mono_ns(), false);
+	wake_tick(c->s);
 }
 
 static void push_trades(struct conn *c, int64_t rx_ns)
@@ -168,9 +183,10 @@ static void push_trades(struct conn *c, int64_t rx_ns)
 		ev.body.trade.px = t[i].px;
 		ev.body.trade.qty = t[i].qty;
 		ev.body.trade.aggressor = t[i].side;
-		if (ig_ring_push_ev(&s->ring, &ev))
+		if (ig_ring_push_ev(&s->ring, &ev)) {
 			add(&s->st.trades, 1);
-		else
+			s->pushed = true;
+		} else
 			add(&s->st.trades_dropped, 1);
 	}
 }
@@ -372,6 +388,7 @@ static int on_frame(struct conn *c, int64_t rx_ns)
 		push_top(c, rx_ns, true);
 	else if (c->top_pending)
 		push_top(c, rx_ns, false);
+	wake_tick(s);
 	return 0;
 }
 
@@ -689,8 +706,21 @@ int ig_luno_stream_next(struct ig_luno_stream *s, int64_t now_ns, struct ig_even
 			ig_hist_record(&s->ring_wait_ns, now_ns - ev->hdr.ts_origin_ns);
 		return 1;
 	}
-	*due_ns = now_ns + s->poll_ns;
+	*due_ns = now_ns + (__atomic_load_n(&s->woken, __ATOMIC_RELAXED)
+				    ? IG_LUNO_STREAM_WOKEN_POLL_US * 1000
+				    : s->poll_ns);
 	return 0;
+}
+
+bool ig_luno_stream_has_work(const struct ig_luno_stream *s)
+{
+	return ig_ring_readable(&s->ring) || __atomic_load_n(&s->eof, __ATOMIC_RELAXED);
+}
+
+void ig_luno_stream_set_wake(struct ig_luno_stream *s, void (*fn)(void *), void *arg)
+{
+	ig_luno_ws_wake_set(&s->wake, fn, arg);
+	__atomic_store_n(&s->woken, fn != NULL, __ATOMIC_RELAXED);
 }
 
 void ig_luno_stream_stats(const struct ig_luno_stream *s, struct ig_luno_stream_stats *out)

@@ -58,7 +58,11 @@
  * orders until the book is back.
  *
  * next() never blocks: it pops one event (returns 1) or returns 0 with
- * *due_ns = now + poll_us. stop/close end the thread promptly
+ * *due_ns = now + poll_us. With a waker set (set_wake: the engine's wake
+ * of the tick thread) the stream thread calls it after each frame that
+ * put events in the ring, and the tick thread parks until then
+ * (has_work is its re-check before parking); the due is then only a
+ * safety net (IG_LUNO_STREAM_WOKEN_POLL_US). stop/close end the thread promptly
  * (lws_cancel_service wakes it) and free everything.
  *
  * Owner: open/close on the main thread; next/stop on the tick thread;
@@ -77,6 +81,7 @@
 struct json_t; /* jansson */
 
 #define IG_LUNO_STREAM_DEFAULT_POLL_US 100           /* next() when the ring is empty */
+#define IG_LUNO_STREAM_WOKEN_POLL_US 10000           /* the same with a waker set: a safety net */
 #define IG_LUNO_STREAM_DEFAULT_RING 4096u            /* events, a power of two */
 #define IG_LUNO_STREAM_DEFAULT_MSG_MAX (8u << 20)    /* largest frame (a snapshot), bytes */
 #define IG_LUNO_STREAM_DEFAULT_BACKOFF_MIN_MS 100    /* first reconnect delay */
@@ -163,6 +168,15 @@ void ig_luno_stream_close(struct ig_luno_stream *s);
  * now_ns <= 0 reads the clock. Tick thread only. */
 int ig_luno_stream_next(struct ig_luno_stream *s, int64_t now_ns, struct ig_event *ev,
 			int64_t *due_ns);
+
+/* True if next() has something: an event in the ring, or the end. The
+ * tick thread's re-check before it parks. Any thread. */
+bool ig_luno_stream_has_work(const struct ig_luno_stream *s);
+
+/* Sets the function (and its argument) the stream thread calls after a
+ * frame put events in the ring; NULL = none (next() is polled every
+ * poll_us). Main thread, any time. */
+void ig_luno_stream_set_wake(struct ig_luno_stream *s, void (*fn)(void *), void *arg);
 
 /* Makes next() return IG_EEOF from now on and asks the stream thread to
  * end (it does not wait: close() joins). Any thread. */

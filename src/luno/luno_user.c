@@ -37,26 +37,11 @@ struct user_priv {
 
 /* ------------------------------------------------------------ signals */
 
-/* The wake function and its argument as one pair (a sequence lock:
- * set_wake makes wake_seq odd while it writes them), so a wake never
- * goes to one function with another's argument. Every access is
- * sequentially consistent (no standalone fences, which TSan cannot
- * follow): the second read of wake_seq cannot move before the pair's. */
+/* Counts the signal (the venue's has_work) and wakes the venue's thread. */
 static void signal_venue(struct ig_luno_user *u)
 {
-	void (*fn)(void *);
-	void *arg;
-	uint32_t s1, s2;
-
 	__atomic_add_fetch(&u->events, 1, __ATOMIC_SEQ_CST);
-	do {
-		s1 = __atomic_load_n(&u->wake_seq, __ATOMIC_SEQ_CST);
-		fn = __atomic_load_n(&u->wake_fn, __ATOMIC_SEQ_CST);
-		arg = __atomic_load_n(&u->wake_arg, __ATOMIC_SEQ_CST);
-		s2 = __atomic_load_n(&u->wake_seq, __ATOMIC_SEQ_CST);
-	} while ((s1 & 1) != 0 || s1 != s2);
-	if (fn != NULL)
-		fn(arg);
+	ig_luno_ws_wake_call(&u->wake);
 }
 
 static void count(uint64_t *c)
@@ -189,13 +174,7 @@ void ig_luno_user_lost(struct ig_luno_user *u)
 
 void ig_luno_user_set_wake(struct ig_luno_user *u, void (*fn)(void *), void *arg)
 {
-	uint32_t s = __atomic_load_n(&u->wake_seq, __ATOMIC_RELAXED);
-
-	/* One writer (the main thread); signal_venue retries across it. */
-	__atomic_store_n(&u->wake_seq, s + 1, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&u->wake_fn, fn, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&u->wake_arg, arg, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&u->wake_seq, s + 2, __ATOMIC_SEQ_CST);
+	ig_luno_ws_wake_set(&u->wake, fn, arg);
 }
 
 bool ig_luno_user_healthy(const struct ig_luno_user *u, int64_t now_ns, uint64_t *gen)

@@ -124,9 +124,7 @@ struct ig_luno_user {
 	uint32_t ring_head;         /* written by the stream thread */
 	uint32_t ring_tail;         /* written by the venue's thread */
 	struct ig_luno_user_note ring[IG_LUNO_USER_RING];
-	uint32_t wake_seq;          /* odd while set_wake writes the pair below */
-	void (*wake_fn)(void *);
-	void *wake_arg;
+	struct ig_luno_ws_wake wake; /* whom signals wake (set_wake) */
 	struct ig_luno_user_stats st;
 	/* Stream thread only. */
 	pthread_t tid;

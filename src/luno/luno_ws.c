@@ -262,3 +262,29 @@ void ig_luno_ws_log_setup(void)
 
 	pthread_once(&once, log_setup_once);
 }
+
+void ig_luno_ws_wake_set(struct ig_luno_ws_wake *w, void (*fn)(void *), void *arg)
+{
+	uint32_t s = __atomic_load_n(&w->seq, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&w->seq, s + 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&w->fn, fn, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&w->arg, arg, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&w->seq, s + 2, __ATOMIC_SEQ_CST);
+}
+
+void ig_luno_ws_wake_call(struct ig_luno_ws_wake *w)
+{
+	void (*fn)(void *);
+	void *arg;
+	uint32_t s1, s2;
+
+	do {
+		s1 = __atomic_load_n(&w->seq, __ATOMIC_SEQ_CST);
+		fn = __atomic_load_n(&w->fn, __ATOMIC_SEQ_CST);
+		arg = __atomic_load_n(&w->arg, __ATOMIC_SEQ_CST);
+		s2 = __atomic_load_n(&w->seq, __ATOMIC_SEQ_CST);
+	} while ((s1 & 1) != 0 || s1 != s2);
+	if (fn != NULL)
+		fn(arg);
+}

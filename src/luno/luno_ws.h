@@ -70,4 +70,27 @@ int64_t ig_luno_ws_backoff_ms(unsigned failures, int64_t base_ms, int64_t max_ms
  * nothing). */
 void ig_luno_ws_log_setup(void);
 
+/*
+ * A stream thread's waker: the function (and its argument) it calls after
+ * it gave the engine's thread something to do, so that thread need not
+ * poll. Set by the main thread at any time, even while the stream thread
+ * calls it: a sequence lock (seq odd while set writes the pair) makes sure
+ * a wake never goes to one function with another's argument. Every access
+ * is sequentially consistent (no standalone fences, which TSan cannot
+ * follow): the second read of seq cannot move before the pair's.
+ *
+ * Owner: set by one thread (the main thread); called by the stream thread.
+ */
+struct ig_luno_ws_wake {
+	uint32_t seq;          /* odd while ig_luno_ws_wake_set writes */
+	void (*fn)(void *);
+	void *arg;
+};
+
+/* Sets the pair (fn NULL = nobody to wake). One writer at a time. */
+void ig_luno_ws_wake_set(struct ig_luno_ws_wake *w, void (*fn)(void *), void *arg);
+
+/* Calls the pair's function, if any, with its own argument. Any thread. */
+void ig_luno_ws_wake_call(struct ig_luno_ws_wake *w);
+
 #endif

@@ -231,7 +231,9 @@ static int tick_source(void *self, int64_t now_ns, struct ig_emit *out)
 static bool tick_has_work(void *self)
 {
 	struct ig_tick *t = self;
-	return __atomic_load_n(&t->stop_requested, __ATOMIC_ACQUIRE) && !t->feed_done;
+	if (t->feed_done)
+		return false;
+	return __atomic_load_n(&t->stop_requested, __ATOMIC_ACQUIRE) || ig_feed_has_work(t->feed);
 }
 
 static int64_t tick_deadline(void *self)

@@ -408,6 +408,57 @@ static void test_quotes_and_trades(void **state)
 	srv_stop();
 }
 
+static int wakes_n;
+
+static void count_wake(void *arg)
+{
+	__atomic_add_fetch((int *)arg, 1, __ATOMIC_SEQ_CST);
+}
+
+/* With a waker set, the stream thread calls it after each frame that put
+ * events in the ring (not after a keep-alive), has_work says the ring has
+ * something, and next()'s due is only a safety net: the tick thread parks
+ * instead of polling every poll_us. */
+static void test_wake_after_frame(void **state)
+{
+	struct ig_luno_stream *s;
+	struct ig_event ev;
+	int64_t due, now;
+	int w0;
+	(void)state;
+
+	srv_start(SNAP10);
+	s = open_stream(0, S.port);
+	ig_luno_stream_set_wake(s, count_wake, &wakes_n);
+	expect_quote(s, "99.5", "1.25", "101", "2.5", T0);
+	assert_false(ig_luno_stream_has_work(s));
+	now = ig_clock_mono_ns();
+	assert_int_equal(ig_luno_stream_next(s, now, &ev, &due), 0);
+	assert_int_equal(due, now + IG_LUNO_STREAM_WOKEN_POLL_US * 1000);
+	w0 = __atomic_load_n(&wakes_n, __ATOMIC_SEQ_CST);
+	srv_send("\"\"");
+	srv_send("{\"sequence\":\"11\",\"trade_updates\":null,\"create_update\":{\"order_id\":\"B2\","
+		 "\"type\":\"BID\",\"price\":\"100.00\",\"volume\":\"0.5\"},\"delete_update\":null,"
+		 "\"status_update\":null,\"timestamp\":1700000000100}");
+	for (int i = 0; i < WAIT_MS && __atomic_load_n(&wakes_n, __ATOMIC_SEQ_CST) == w0; i++)
+		sleep_ms(1);
+	/* One wake, for the frame with the quote; the keep-alive woke nobody. */
+	assert_int_equal(__atomic_load_n(&wakes_n, __ATOMIC_SEQ_CST), w0 + 1);
+	assert_int_equal(stats(s).keepalives, 1);
+	assert_true(ig_luno_stream_has_work(s));
+	expect_quote(s, "100", "0.5", "101", "2.5", T0 + 100);
+	assert_false(ig_luno_stream_has_work(s));
+	/* No waker: polled every poll_us again. */
+	ig_luno_stream_set_wake(s, NULL, NULL);
+	now = ig_clock_mono_ns();
+	assert_int_equal(ig_luno_stream_next(s, now, &ev, &due), 0);
+	assert_int_equal(due, now + IG_LUNO_STREAM_DEFAULT_POLL_US * 1000);
+	ig_luno_stream_stop(s);
+	assert_true(ig_luno_stream_has_work(s)); /* the end is something to read */
+	ig_luno_stream_close(s);
+	srv_stop();
+}
+
 static void test_gap_resyncs(void **state)
 {
 	struct ig_luno_stream *s;
@@ -899,6 +950,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quotes_and_trades),
+		cmocka_unit_test(test_wake_after_frame),
 		cmocka_unit_test(test_gap_resyncs),
 		cmocka_unit_test(test_server_close_resyncs),
 		cmocka_unit_test(test_silence_resyncs),
