@@ -197,3 +197,28 @@ enum ig_luno_verdict ig_luno_reply_parsed(struct ig_luno_reply *rp, int parse_rc
 		rp->verdict = IG_LUNO_R_MALFORMED;
 	return rp->verdict;
 }
+
+int ig_luno_read_env(const char *key, const char *name, const char *why, char *dst, size_t cap,
+		     char *err, size_t errlen)
+{
+	const char *val;
+
+	if (name == NULL || name[0] == '\0') {
+		snprintf(err, errlen, "venue.%s: no environment variable named", key);
+		return IG_ECONFIG;
+	}
+	val = getenv(name);
+	if (val == NULL || val[0] == '\0') {
+		snprintf(err, errlen, "venue.%s: environment variable %s is %s%s", key, name,
+			 val == NULL ? "not set" : "empty", why);
+		return IG_ECONFIG;
+	}
+	/* The value is never echoed, not even in this error. */
+	if (strlen(val) >= cap) {
+		snprintf(err, errlen, "venue.%s: the value of %s is longer than %zu bytes", key, name,
+			 cap - 1);
+		return IG_ECONFIG;
+	}
+	snprintf(dst, cap, "%s", val);
+	return 0;
+}

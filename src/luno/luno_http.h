@@ -65,6 +65,14 @@ struct ig_luno_http_req {
 	void *priv;                  /* CURLOPT_PRIVATE, or NULL */
 };
 
+/* Copies the environment variable `name` (venue.<key> names it: key_id_env
+ * or secret_env) into dst. Returns 0, or IG_ECONFIG with err saying which
+ * key and variable and why (none named, not set, empty, longer than
+ * cap - 1) and `why` appended ("" for none); the value itself never
+ * appears in err. */
+int ig_luno_read_env(const char *key, const char *name, const char *why, char *dst, size_t cap,
+		     char *err, size_t errlen);
+
 /* Checks a base URL (http(s)://host[:port][/prefix], no credentials, no
  * spaces, query or fragment, short enough for the longest request) and
  * copies it to dst without trailing '/'. Returns 0, or IG_ECONFIG with err

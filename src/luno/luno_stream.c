@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #define NS_PER_MS INT64_C(1000000)
+#define NEEDS_KEY " (the Luno stream needs an API key)" /* a credential's error's tail */
 #define HOST_MAX IG_LUNO_WS_HOST_MAX
 /* Room for the credentials message: both values escaped (6 bytes per
  * character at worst) plus the keys. */
@@ -493,31 +494,6 @@ static void *run(void *arg)
 
 /* ------------------------------------------------------- open/close */
 
-static int read_env(const char *key, const char *name, char *dst, size_t cap, char *err,
-		    size_t errlen)
-{
-	const char *val;
-
-	if (name == NULL || name[0] == '\0') {
-		snprintf(err, errlen, "venue.%s: no environment variable named", key);
-		return IG_ECONFIG;
-	}
-	val = getenv(name);
-	if (val == NULL || val[0] == '\0') {
-		snprintf(err, errlen, "venue.%s: environment variable %s is %s (the Luno stream needs an API key)",
-			 key, name, val == NULL ? "not set" : "empty");
-		return IG_ECONFIG;
-	}
-	/* The value is never echoed, not even in this error. */
-	if (strlen(val) >= cap) {
-		snprintf(err, errlen, "venue.%s: the value of %s is longer than %zu bytes", key, name,
-			 cap - 1);
-		return IG_ECONFIG;
-	}
-	snprintf(dst, cap, "%s", val);
-	return 0;
-}
-
 static void free_all(struct ig_luno_stream *s)
 {
 	/* The context first: closing its connections calls back into the
@@ -592,11 +568,11 @@ int ig_luno_stream_open(const struct ig_luno_stream_opts *o, struct ig_luno_stre
 		snprintf(s->host_hdr, sizeof(s->host_hdr), "[%s]:%d", s->host, s->port);
 	else
 		snprintf(s->host_hdr, sizeof(s->host_hdr), "%s:%d", s->host, s->port);
-	rc = read_env("key_id_env", o->key_id_env != NULL ? o->key_id_env : IG_CFG_DEFAULT_KEY_ID_ENV,
-		      s->key_id, sizeof(s->key_id), err, errlen);
+	rc = ig_luno_read_env("key_id_env", o->key_id_env != NULL ? o->key_id_env : IG_CFG_DEFAULT_KEY_ID_ENV,
+		      NEEDS_KEY, s->key_id, sizeof(s->key_id), err, errlen);
 	if (rc == 0)
-		rc = read_env("secret_env", o->secret_env != NULL ? o->secret_env : IG_CFG_DEFAULT_SECRET_ENV,
-			      s->secret, sizeof(s->secret), err, errlen);
+		rc = ig_luno_read_env("secret_env", o->secret_env != NULL ? o->secret_env : IG_CFG_DEFAULT_SECRET_ENV,
+			      NEEDS_KEY, s->secret, sizeof(s->secret), err, errlen);
 	if (rc != 0) {
 		free_all(s);
 		return rc;

@@ -288,31 +288,6 @@ void ig_luno_opts_from_config(struct ig_luno_opts *o, const struct ig_config *cf
 /* ---------------------------------------------------------- init/destroy */
 
 
-static int read_env(const char *key, const char *name, char *dst, size_t cap, char *err,
-		    size_t errlen)
-{
-	const char *val;
-
-	if (name == NULL || name[0] == '\0') {
-		snprintf(err, errlen, "venue.%s: no environment variable named", key);
-		return IG_ECONFIG;
-	}
-	val = getenv(name);
-	if (val == NULL || val[0] == '\0') {
-		snprintf(err, errlen, "venue.%s: environment variable %s is %s", key, name,
-			 val == NULL ? "not set" : "empty");
-		return IG_ECONFIG;
-	}
-	/* The value is never echoed, not even in this error. */
-	if (strlen(val) >= cap) {
-		snprintf(err, errlen, "venue.%s: the value of %s is longer than %zu bytes", key, name,
-			 cap - 1);
-		return IG_ECONFIG;
-	}
-	snprintf(dst, cap, "%s", val);
-	return 0;
-}
-
 static void queue_push(struct ig_luno *v, uint8_t kind, uint16_t inst, uint32_t rec,
 		       int64_t not_before_ns);
 
@@ -377,9 +352,9 @@ int ig_luno_init(struct ig_luno *v, const struct ig_luno_opts *o, char *err, siz
 		if ((o->price_scale[i] > IG_FIXED_DECIMALS) || (o->volume_scale[i] > IG_FIXED_DECIMALS))
 			return ig__luno_errf(err, errlen, IG_ECONFIG, "venue: %s: scales above 8 decimals", p);
 	}
-	rc = read_env("key_id_env", o->key_id_env, v->key_id, sizeof(v->key_id), err, errlen);
+	rc = ig_luno_read_env("key_id_env", o->key_id_env, "", v->key_id, sizeof(v->key_id), err, errlen);
 	if (rc == 0)
-		rc = read_env("secret_env", o->secret_env, v->secret, sizeof(v->secret), err, errlen);
+		rc = ig_luno_read_env("secret_env", o->secret_env, "", v->secret, sizeof(v->secret), err, errlen);
 	if (rc == 0 && strchr(v->key_id, ':') != NULL)
 		rc = ig__luno_errf(err, errlen, IG_ECONFIG, "venue.key_id_env: the key id in %s contains ':'",
 			  o->key_id_env);
