@@ -2697,6 +2697,20 @@ static void mark_everything(struct ig_luno *v, bool catchup)
 	}
 }
 
+/* When the pair's triggered listtrades may go: its gate
+ * (stream_not_before_ns) if the stream flagged it and nothing else holds
+ * it (a read queued or in flight, the probe, no scales yet, a wait for
+ * the receive window, an invalid pair), else INT64_MAX. Both the user
+ * stream's part of a poll and the executor's deadline ask it, so a read
+ * held only by its gate goes at the gate, not at the next status round. */
+static int64_t trades_trigger_ns(const struct ig_luno_inst *in)
+{
+	if (!in->stream_dirty || in->rq_trades || in->probe || in->price_scale < 0 ||
+	    in->rcv_since_wait || in->invalid)
+		return INT64_MAX;
+	return in->stream_not_before_ns;
+}
+
 /* The user stream's part of a poll: health (back to polling when it is
  * not healthy; a catch-up on every new live connection, polling on until
  * it is read), then what it signalled, then the reads it asks for. */
@@ -2743,8 +2757,7 @@ static void stream_drive(struct ig_luno *v, int64_t now)
 		struct ig_luno_inst *in = &v->inst[k];
 		/* Behind a listtrades already queued or in flight: it may have
 		 * started before the trade, so one more after it. */
-		if (!in->stream_dirty || in->rq_trades || in->probe || in->price_scale < 0 ||
-		    in->rcv_since_wait || in->invalid || now < in->stream_not_before_ns)
+		if (now < trades_trigger_ns(in))
 			continue;
 		in->stream_dirty = false;
 		/* At most one triggered read per pair per status period: on a
@@ -2854,6 +2867,9 @@ int64_t ig_luno_deadline_ns(const struct ig_luno *v)
 		q = v->budget_retry_ns;
 	if (rcv_deadline(v) < d)
 		d = rcv_deadline(v);
+	for (uint32_t k = 0; v->user != NULL && k < v->ninst; k++)
+		if (trades_trigger_ns(&v->inst[k]) < d)
+			d = trades_trigger_ns(&v->inst[k]);
 	return q < d ? q : d;
 }
 

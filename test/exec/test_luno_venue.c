@@ -3160,6 +3160,61 @@ static void test_stream_fill_reads_bounded(void **state)
 	assert_int_equal(V.stats.stream_trade_reads - reads, count_path("/api/1/listtrades") - lt);
 }
 
+/* Review finding: an executor that sleeps to ig_luno_deadline_ns and wakes on
+ * has_work (as the driver does): how late is a fill flagged right after a
+ * triggered read, relative to its gate (stream_not_before_ns)? The gate
+ * was not one of the executor's deadlines, so the read waited for the next
+ * status round, up to two status periods after the message; now it goes
+ * at the gate. */
+static void test_stream_gated_read_on_time(void **state)
+{
+	struct ig_luno_user *u;
+	char c[24], msg[512];
+	unsigned lt;
+	int64_t t_round, nb, t_read, t_flag, prev;
+	(void)state;
+
+	O.status_ms = 100;
+	venue_up();
+	u = stream_attach();
+	send_order(0x96, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	stream_live(u);
+	assert_true(PUMP_UNTIL(V.stream_on, 3000));
+	pump_for(150);
+	coid(0x96, c);
+	snprintf(msg, sizeof(msg),
+		 "{\"type\":\"order_fill\",\"timestamp\":1,\"order_fill_update\":{\"order_id\":\"BX1\","
+		 "\"client_order_id\":\"%s\",\"market_id\":\"XBTZAR\",\"base_delta\":\"0.001\"}}",
+		 c);
+	/* Just after a status round. */
+	prev = V.next_status_ns;
+	assert_true(PUMP_UNTIL(V.next_status_ns != prev, 3000));
+	t_round = ig_clock_mono_ns();
+	lt = count_path("/api/1/listtrades");
+	stream_msg(u, msg);
+	assert_true(PUMP_UNTIL(count_path("/api/1/listtrades") == lt + 1 && !V.inst[0].rq_trades, 3000));
+	nb = V.inst[0].stream_not_before_ns;
+	/* A second fill, flagged during the gap. */
+	stream_msg(u, msg);
+	t_flag = ig_clock_mono_ns();
+	/* Driver-like: poll when has_work, else sleep to the deadline. */
+	while (count_path("/api/1/listtrades") == lt + 1 && ig_clock_mono_ns() - t_flag < 2000 * MS) {
+		pump_once();
+		if (!ig_luno_has_work(&V)) {
+			int64_t d = ig_luno_deadline_ns(&V), now = ig_clock_mono_ns();
+			if (d > now)
+				usleep((useconds_t)((d - now) / 1000));
+		}
+	}
+	t_read = ig_clock_mono_ns();
+	print_message("round->flag %lld ms, gate at +%lld ms, read at +%lld ms (%lld ms after the gate)\n",
+		      (long long)((t_flag - t_round) / MS), (long long)((nb - t_flag) / MS),
+		      (long long)((t_read - t_flag) / MS), (long long)((t_read - nb) / MS));
+	assert_true(count_path("/api/1/listtrades") == lt + 2);
+	assert_true(t_read - nb < 20 * MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3177,6 +3232,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stream_catchup_waits_for_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_audit_reads_resting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_fill_reads_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_gated_read_on_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_before_ack_and_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_retried_until_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_non_pending_is_final, setup, teardown),
