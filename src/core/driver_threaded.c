@@ -113,13 +113,23 @@ static int agent_do_work(void *arg)
 	return work;
 }
 
+/* The re-check before parking: true if a duty cycle would find work.
+ * While an outbox spills, a duty cycle runs only poll and the feedback
+ * inputs (forward inputs and the source wait, agent_do_work), so only
+ * they count then: a readable forward input or a stage saying "more to
+ * produce" must not keep the thread spinning through the back-pressure,
+ * taking a core from the stage it waits for; the spill-retry deadline
+ * (agent_deadline) brings it back. */
 static bool agent_has_work(void *arg)
 {
 	struct ig_driver_agent *a = arg;
-	if (a->ops->has_work != NULL && a->ops->has_work(a->self))
+	bool spilling = pending_all(a) > 0;
+
+	if (a->ops->has_work != NULL && (!spilling || a->ops->poll != NULL) &&
+	    a->ops->has_work(a->self))
 		return true;
 	for (uint32_t i = 0; i < a->nin; i++)
-		if (ig_ring_readable(a->in[i].ring))
+		if ((!spilling || a->in[i].feedback) && ig_ring_readable(a->in[i].ring))
 			return true;
 	return false;
 }

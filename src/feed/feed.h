@@ -103,7 +103,8 @@ struct ig_feed_ops {
 	 * (the source is polled at its due times). */
 	void (*set_wake)(void *src, void (*fn)(void *arg), void *arg);
 	/* True if next() has something for the tick thread now (its re-check
-	 * before parking). Any thread. May be NULL (never). */
+	 * before parking). The tick thread only (it reads the consumer's side
+	 * of a ring). May be NULL (never). */
 	bool (*has_work)(const void *src);
 	/* Frees src (an in-flight request is abandoned). */
 	void (*close)(void *src);
@@ -188,7 +189,7 @@ void ig_feed_halt(struct ig_feed *f);
 void ig_feed_set_wake(struct ig_feed *f, void (*fn)(void *arg), void *arg);
 
 /* ops->has_work: true if the source's own thread left next() something.
- * False for a source without that op. Any thread. */
+ * False for a source without that op. The tick thread only. */
 bool ig_feed_has_work(const struct ig_feed *f);
 
 /* Logs the source's counters (if it keeps any) and frees it. */

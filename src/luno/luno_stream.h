@@ -170,7 +170,8 @@ int ig_luno_stream_next(struct ig_luno_stream *s, int64_t now_ns, struct ig_even
 			int64_t *due_ns);
 
 /* True if next() has something: an event in the ring, or the end. The
- * tick thread's re-check before it parks. Any thread. */
+ * tick thread's re-check before it parks. The tick thread only (the
+ * ring's consumer side is its own). */
 bool ig_luno_stream_has_work(const struct ig_luno_stream *s);
 
 /* Sets the function (and its argument) the stream thread calls after a
