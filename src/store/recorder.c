@@ -708,6 +708,10 @@ static void *recorder_main(void *arg)
 		uint64_t head, tail;
 
 		if (r->h == NULL) {
+			/* Stopping: the next try within IG_RECORDER_STOP_RETRY_MS,
+			 * whatever the backoff said. */
+			if (stopping && next_open - now > IG_RECORDER_STOP_RETRY_MS * INT64_C(1000000))
+				next_open = now + IG_RECORDER_STOP_RETRY_MS * INT64_C(1000000);
 			if (now < next_open) {
 				sleep_ms(stopping ? 20 : 5);
 				continue;

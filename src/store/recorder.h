@@ -76,6 +76,10 @@ struct ig_recorder_opts {
  * is retried after a backoff doubling from that to IG_RECORDER_CATCHUP_MAX_MS. */
 #define IG_RECORDER_CATCHUP_MIN_MS 1000
 #define IG_RECORDER_CATCHUP_MAX_MS 60000
+/* At stop, a store that cannot be opened is tried again this often, three
+ * times, then given up (the journal keeps everything: history rebuild),
+ * so a stop does not wait out the open backoff (up to 5 s a try). */
+#define IG_RECORDER_STOP_RETRY_MS 250
 
 /* The recorder's counters (the summary's `store`). */
 struct ig_recorder_stats {
