@@ -15,9 +15,11 @@ trap 'rm -f "$tmp"' EXIT INT TERM
 for t in $(find "$BUILD/test" -type f -name 'test_*' -perm -u+x | sort); do
 	name=${t#"$BUILD"/}
 	echo "== $name"
+	t0=$(date +%s)
 	timeout -k 5 "$LIMIT" "$t" >"$tmp" 2>&1
 	rc=$?
 	cat "$tmp"
+	echo "== $name: $(($(date +%s) - t0)) s"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$tmp" | awk '{s+=$1} END {print s+0}')
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$tmp" | awk '{s+=$1} END {print s+0}')
 	passed=$((passed + p))

@@ -319,7 +319,7 @@ static void scenario(const char *name, const char *const *sim_extra, int run_ms,
 static void test_clean(void **state)
 {
 	(void)state;
-	scenario("clean", NULL, 10000, false);
+	scenario("clean", NULL, 6000, false);
 	/* No fault, no resync: the daemon connects within milliseconds of the
 	 * sim's start, so the first snapshot is often at sequence 0 (once
 	 * refused as malformed). */
@@ -334,14 +334,14 @@ static void test_gaps(void **state)
 	 * 300 messages is one every second or two. */
 	static const char *const sim[] = { "--ws-gap-every", "300", NULL };
 	(void)state;
-	scenario("gaps", sim, 12000, true);
+	scenario("gaps", sim, 7000, true);
 }
 
 static void test_drops(void **state)
 {
-	static const char *const sim[] = { "--ws-drop-every-s", "3", NULL };
+	static const char *const sim[] = { "--ws-drop-every-s", "2", NULL };
 	(void)state;
-	scenario("drops", sim, 12000, true);
+	scenario("drops", sim, 7000, true);
 }
 
 /* kill -9 at random moments (seeded: IG_CRASH_SEED), each restart
@@ -355,7 +355,7 @@ static void test_kill9(void **state)
 	static const char *const extra[] = { "--set", "journal.reconcile_timeout_ms=4000", "--set",
 					     "venue.timeout_ms=2000", "--set", "venue.in_doubt_window_ms=600",
 					     NULL };
-	int kills = 5, rc, recovered;
+	int kills = 3, rc, recovered;
 	unsigned seed = (unsigned)(getenv("IG_CRASH_SEED") ? atoi(getenv("IG_CRASH_SEED")) : 20261215);
 	json_t *jstate, *rec;
 	char sout[340];
@@ -379,7 +379,7 @@ static void test_kill9(void **state)
 		it_run_pid = it_spawn(argv, p.run_out, true);
 		for (int w = 0; w < 300 && it_count(p.run_out, "reconciled with the venue:") == before; w++)
 			it_msleep(100);
-		it_msleep(5000);
+		it_msleep(3000);
 	}
 	assert_int_equal(it_reap(&it_run_pid, SIGTERM, 60000), 0);
 	assert_int_equal(it_reap(&it_sim_pid, SIGTERM, 20000), 0);

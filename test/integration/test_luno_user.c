@@ -191,7 +191,7 @@ static void test_trading(void **state)
 	static const char *const sim[] = { NULL };
 	struct outcome oc;
 	(void)state;
-	run("trading", sim, true, 9000, true, &oc);
+	run("trading", sim, true, 6000, true, &oc);
 	assert_true(oc.connects >= 1);
 	assert_true(oc.catchups >= 1);
 	assert_true(oc.upgrades >= 1);
@@ -221,7 +221,7 @@ static void test_drops(void **state)
 	static const char *const sim[] = { "--ws-drop-every-s", "2", NULL };
 	struct outcome oc;
 	(void)state;
-	run("drops", sim, true, 10000, true, &oc);
+	run("drops", sim, true, 7000, true, &oc);
 	/* Dropped every 2 s: reconnected and caught up each time. */
 	assert_true(oc.drops >= 2);
 	assert_true(oc.connects >= 3);
