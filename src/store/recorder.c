@@ -746,10 +746,10 @@ static void *recorder_main(void *arg)
 		tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 		if (atomic_load_explicit(&r->lost, memory_order_relaxed) && r->journal[0] != '\0' &&
 		    (stopping ? head == tail : now >= next_catchup)) {
-			/* At stop a catch-up that keeps failing is given up after
-			 * a few tries: the stop must end (the journal still has
+			/* At stop a catch-up that fails is given up after
+			 * IG_RECORDER_STOP_CATCHUPS tries: the stop must end (the journal still has
 			 * everything: `ingenium history rebuild`). */
-			if (stopping && ++stop_catchups > 3) {
+			if (stopping && ++stop_catchups > IG_RECORDER_STOP_CATCHUPS) {
 				ig_log_error("store: catch-up at stop failed %u times; the store is "
 					     "incomplete: rebuild it from the journal (ingenium history "
 					     "rebuild)",
@@ -799,10 +799,14 @@ static void *recorder_main(void *arg)
 								     : head - tail) < 0) {
 			/* The same batch again once the store is back; one that
 			 * keeps failing on an open store is given up (and caught
-			 * up from the journal). */
-			if (++batch_fails >= 5) {
-				uint64_t n = head - tail > IG_RECORDER_BATCH_ROWS ? IG_RECORDER_BATCH_ROWS
-										 : head - tail;
+			 * up from the journal). At stop, what is left is given
+			 * up at the first failure (each may cost a lock or
+			 * statement timeout): one catch-up from the journal is
+			 * the last try. */
+			if (stopping || ++batch_fails >= 5) {
+				uint64_t n = stopping ? head - tail
+					     : head - tail > IG_RECORDER_BATCH_ROWS ? IG_RECORDER_BATCH_ROWS
+										     : head - tail;
 				atomic_fetch_add_explicit(&r->dropped, n, memory_order_relaxed);
 				atomic_store_explicit(&r->lost, true, memory_order_relaxed);
 				atomic_store_explicit(&r->tail, tail + n, memory_order_release);

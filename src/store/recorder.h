@@ -80,6 +80,10 @@ struct ig_recorder_opts {
  * times, then given up (the journal keeps everything: history rebuild),
  * so a stop does not wait out the open backoff (up to 5 s a try). */
 #define IG_RECORDER_STOP_RETRY_MS 250
+/* At stop, a batch that fails drops what is left of the ring at once, and
+ * the journal's catch-up is tried this many times (a failing one may cost
+ * a lock or statement timeout each), then given up: the stop ends. */
+#define IG_RECORDER_STOP_CATCHUPS 1
 
 /* The recorder's counters (the summary's `store`). */
 struct ig_recorder_stats {

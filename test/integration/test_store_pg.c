@@ -488,6 +488,7 @@ static void test_locked_table_does_not_hold_stop(void **state)
 	PQclear(r);
 	PQfinish(c);
 	printf("  stop with fills locked: exit %d\n", status);
+	it_print_lines(out, "store:");
 
 	assert_int_not_equal(status, 128 + SIGKILL);
 	/* It said so: the locks timed out, and the store is behind. */
