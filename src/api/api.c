@@ -508,6 +508,20 @@ static void fill_info(struct ig_api *api, struct ig_api_info *info)
 	info->now_real_ns = ig_clock_real_ns();
 }
 
+/* Adds "feed" (the feed's own counters, extra.feed_stats) to the status
+ * document when the feed keeps any. */
+static void add_feed(const struct ig_api *api, json_t *doc)
+{
+	json_t *feed;
+
+	if (api->extra.feed_stats == NULL || (feed = json_object()) == NULL)
+		return;
+	if (api->extra.feed_stats(api->extra.feed_stats_ctx, feed) == 0 && json_object_size(feed) > 0)
+		json_object_set_new(doc, "feed", feed);
+	else
+		json_decref(feed);
+}
+
 static enum MHD_Result serve(struct ig_api *api, struct MHD_Connection *c, const char *url)
 {
 	struct ig_api_info info;
@@ -535,6 +549,8 @@ static enum MHD_Result serve(struct ig_api *api, struct MHD_Connection *c, const
 							      snap->reconciled));
 		if (doc != NULL && events_of(api) != NULL)
 			json_object_set_new(doc, "events", ig_events_status_json(events_of(api)));
+		if (doc != NULL)
+			add_feed(api, doc);
 		rc = reply_json(c, 200, doc);
 	} else if (strcmp(url, "/api/v1/risk") == 0) {
 		rc = reply_json(c, 200, ig_api_risk_json(snap));
@@ -554,7 +570,13 @@ static enum MHD_Result serve(struct ig_api *api, struct MHD_Connection *c, const
 						? api->extra.backpressure(api->extra.backpressure_ctx)
 						: 0,
 		};
-		char *text = ig_api_metrics_page(&src, &info, &len);
+		char *text;
+		json_t *feed = json_object();
+		if (feed != NULL && api->extra.feed_stats != NULL &&
+		    api->extra.feed_stats(api->extra.feed_stats_ctx, feed) == 0)
+			src.feed = feed;
+		text = ig_api_metrics_page(&src, &info, &len);
+		json_decref(feed);
 		if (text != NULL && events_of(api) != NULL)
 			text = ig_events_metrics_append(events_of(api), text, &len);
 		rc = text != NULL ? reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,

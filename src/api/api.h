@@ -127,6 +127,11 @@ struct ig_api_extra {
 	 * on the API thread. */
 	uint64_t (*backpressure)(void *ctx);
 	void *backpressure_ctx;
+	/* The feed's own counters (the Luno market stream's "stream" and
+	 * "stream_resyncs", ig_feed_stats_json) added to the object given;
+	 * returns 0 or IG_ENOMEM. Called on the API thread; NULL: none. */
+	int (*feed_stats)(void *ctx, json_t *feed);
+	void *feed_stats_ctx;
 	/* The history store, for /api/v1/history/{orders,fills,pnl,sessions}:
 	 * store_kind IG_STORE_SQLITE or IG_STORE_POSTGRES (anything else: the
 	 * store is off, 404), store_target the SQLite path or the PostgreSQL
@@ -244,6 +249,7 @@ struct ig_api_metrics_src {
 	const struct ig_snap_latency *journal_sync;  /* the journal's */
 	bool have_backpressure;                      /* show backpressure */
 	uint64_t backpressure;                       /* events that waited in a spill */
+	const json_t *feed;                          /* the feed's counters (feed_stats), or NULL */
 };
 
 /* The /metrics page (Prometheus text format 0.0.4) of src, malloc'd

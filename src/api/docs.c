@@ -5,6 +5,7 @@
 
 #include "ingenium/fixed.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -172,6 +173,19 @@ json_t *ig_api_config_json(const struct ig_config *cfg)
 	return doc;
 }
 
+/* The venue's push stream for the status document, or NULL (left out)
+ * when it has none. */
+static json_t *stream_json(const struct ig_snap_stream *st)
+{
+	if (st->state == IG_SNAP_STREAM_NONE)
+		return NULL;
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "state",
+			 ig_snap_stream_state_name(st->state), "connects", (json_int_t)st->connects,
+			 "drops", (json_int_t)st->drops, "messages", (json_int_t)st->messages,
+			 "catchups", (json_int_t)st->catchups, "fallbacks", (json_int_t)st->fallbacks,
+			 "polls_saved", (json_int_t)st->polls_saved);
+}
+
 json_t *ig_api_venue_json(const struct ig_snap_venue *v, const char *kind, bool reconciled)
 {
 	static const struct ig_snap_venue zero;
@@ -183,12 +197,86 @@ json_t *ig_api_venue_json(const struct ig_snap_venue *v, const char *kind, bool 
 		if (v->http_errors[c] > 0)
 			json_object_set_new(codes, ig_snap_http_code_name(c),
 					    json_integer((json_int_t)v->http_errors[c]));
-	return json_pack("{s:s, s:b, s:o, s:I, s:I, s:I, s:s, s:o*}", "kind", kind, "reconciled",
+	return json_pack("{s:s, s:b, s:o, s:I, s:I, s:I, s:s, s:o*, s:o*}", "kind", kind, "reconciled",
 			 (int)reconciled, "last_round_trip_ms",
 			 v->last_rtt_ns > 0 ? json_real((double)v->last_rtt_ns / 1e6) : json_null(),
 			 "requests", (json_int_t)v->requests, "errors", (json_int_t)v->errors,
 			 "http_429", (json_int_t)v->http_429, "state",
-			 ig_snap_venue_state_name(v->state), "http_errors", codes);
+			 ig_snap_venue_state_name(v->state), "http_errors", codes, "user_stream",
+			 stream_json(&v->stream));
+}
+
+/* The venue's push stream (the Luno user stream) in /metrics. */
+static void stream_metrics(struct ig__buf *b, const struct ig_snap_stream *st)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} counters[] = {
+		{ "ingenium_venue_user_stream_connects_total", "User stream connections that went live.",
+		  offsetof(struct ig_snap_stream, connects) },
+		{ "ingenium_venue_user_stream_drops_total", "Live user stream connections lost.",
+		  offsetof(struct ig_snap_stream, drops) },
+		{ "ingenium_venue_user_stream_messages_total", "User stream messages received.",
+		  offsetof(struct ig_snap_stream, messages) },
+		{ "ingenium_venue_user_stream_catchups_total",
+		  "REST catch-ups after a user stream (re)connect.", offsetof(struct ig_snap_stream, catchups) },
+		{ "ingenium_venue_user_stream_fallbacks_total",
+		  "Returns to REST polling because the user stream turned unhealthy.",
+		  offsetof(struct ig_snap_stream, fallbacks) },
+		{ "ingenium_venue_polls_saved_total", "Steady REST polls not sent while the user stream was live.",
+		  offsetof(struct ig_snap_stream, polls_saved) },
+	};
+
+	ig__metric_head(b, "ingenium_venue_user_stream_live", "gauge",
+			"1 while the user stream is healthy and caught up (steady polling stopped), 0 while "
+			"the venue polls.");
+	ig__bput(b, "ingenium_venue_user_stream_live %d\n", st->state == IG_SNAP_STREAM_LIVE ? 1 : 0);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		uint64_t v;
+		memcpy(&v, (const char *)st + counters[i].off, sizeof(v));
+		ig__metric_head(b, counters[i].name, "counter", counters[i].help);
+		ig__bput(b, "%s %llu\n", counters[i].name, (unsigned long long)v);
+	}
+}
+
+/* The feed's own stream (the Luno market stream) in /metrics, from its
+ * counters' JSON (ig_feed_stats_json): nothing when it keeps none. */
+static void feed_metrics(struct ig__buf *b, const json_t *feed)
+{
+	static const struct {
+		const char *key, *name, *help;
+	} counters[] = {
+		{ "connects", "ingenium_feed_stream_connects_total", "Market stream connections made." },
+		{ "snapshots", "ingenium_feed_stream_snapshots_total", "Order book snapshots applied." },
+		{ "messages", "ingenium_feed_stream_messages_total", "Market stream messages received." },
+		{ "quotes", "ingenium_feed_stream_quotes_total", "Top-of-book quotes passed on." },
+		{ "trades", "ingenium_feed_stream_trades_total", "Trades passed on." },
+	};
+	const json_t *st = json_object_get(feed, "stream");
+	const json_t *rs = json_object_get(feed, "stream_resyncs");
+	const char *reason;
+	json_t *n;
+
+	if (!json_is_object(st) || !json_is_object(rs))
+		return;
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		ig__metric_head(b, counters[i].name, "counter", counters[i].help);
+		ig__bput(b, "%s %lld\n", counters[i].name,
+			 (long long)json_integer_value(json_object_get(st, counters[i].key)));
+	}
+	ig__metric_head(b, "ingenium_feed_stream_dropped_total", "counter",
+			"Events the stream could not pass on (its ring full), by kind.");
+	ig__bput(b, "ingenium_feed_stream_dropped_total{kind=\"quote\"} %lld\n",
+		 (long long)json_integer_value(json_object_get(st, "quotes_dropped")));
+	ig__bput(b, "ingenium_feed_stream_dropped_total{kind=\"trade\"} %lld\n",
+		 (long long)json_integer_value(json_object_get(st, "trades_dropped")));
+	ig__metric_head(b, "ingenium_feed_stream_resyncs_total", "counter",
+			"Market stream resyncs (dropped, reconnected, a fresh snapshot), by reason.");
+	json_object_foreach((json_t *)(uintptr_t)rs, reason, n)
+		if (strcmp(reason, "total") != 0)
+			ig__bput(b, "ingenium_feed_stream_resyncs_total{reason=\"%s\"} %lld\n", reason,
+				 (long long)json_integer_value(n));
 }
 
 void ig__api_metrics_more(struct ig__buf *b, const struct ig_api_metrics_src *src)
@@ -215,7 +303,11 @@ void ig__api_metrics_more(struct ig__buf *b, const struct ig_api_metrics_src *sr
 				"Venue state: 1 ok, 0.5 degraded (recent failures), 0 down.");
 		ig__bput(b, "ingenium_venue_up %s\n",
 			 vn->state == IG_SNAP_VENUE_OK ? "1" : vn->state == IG_SNAP_VENUE_DEGRADED ? "0.5" : "0");
+		if (vn->stream.state != IG_SNAP_STREAM_NONE)
+			stream_metrics(b, &vn->stream);
 	}
+	if (src->feed != NULL)
+		feed_metrics(b, src->feed);
 	if (src->journal_sync != NULL)
 		ig__histogram(b, "ingenium_journal_fsync_seconds",
 			      "One journal sync on the journal thread: the buffered write and the fdatasync.",

@@ -265,6 +265,11 @@ int ig_snap_http_code_slot(long status)
 	}
 }
 
+const char *ig_snap_stream_state_name(int s)
+{
+	return s == IG_SNAP_STREAM_LIVE ? "live" : s == IG_SNAP_STREAM_POLLING ? "polling" : "none";
+}
+
 const char *ig_snap_venue_state_name(int s)
 {
 	return s == IG_SNAP_VENUE_DOWN ? "down" : s == IG_SNAP_VENUE_DEGRADED ? "degraded" : "ok";

@@ -115,6 +115,28 @@ enum ig_snap_venue_state {
 /* Returns "ok", "degraded" or "down". */
 const char *ig_snap_venue_state_name(int s);
 
+/* The venue's own push stream (the Luno user stream), as the status API
+ * shows it. */
+enum ig_snap_stream_state {
+	IG_SNAP_STREAM_NONE = 0,  /* the venue has none (or it is off) */
+	IG_SNAP_STREAM_POLLING,   /* not healthy, or catching up: the venue polls */
+	IG_SNAP_STREAM_LIVE,      /* healthy and caught up: the steady polls stop */
+};
+
+/* Returns "none", "polling" or "live". */
+const char *ig_snap_stream_state_name(int s);
+
+/* The push stream's counters (venue.h health fills them). */
+struct ig_snap_stream {
+	uint8_t state;            /* enum ig_snap_stream_state */
+	uint64_t connects;        /* connections that went live */
+	uint64_t drops;           /* live connections lost */
+	uint64_t messages;        /* messages received */
+	uint64_t catchups;        /* REST catch-ups after a (re)connect */
+	uint64_t fallbacks;       /* back to polling because it turned unhealthy */
+	uint64_t polls_saved;     /* steady REST polls not sent */
+};
+
 /* The venue's health, as the executor sees it (the paper venue: zeros,
  * ok). */
 struct ig_snap_venue {
@@ -125,6 +147,7 @@ struct ig_snap_venue {
 	uint8_t state;                           /* enum ig_snap_venue_state */
 	uint64_t http_errors[IG_SNAP_HTTP__COUNT];
 	struct ig_snap_latency request;          /* IG_SNAP_SLOW_BOUNDS_NS */
+	struct ig_snap_stream stream;            /* the venue's push stream, if any */
 };
 
 /* A public value type: everything the API shows, as of one instant of the

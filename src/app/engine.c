@@ -222,6 +222,15 @@ static uint64_t api_backpressure(void *ctx)
 	return ig_driver_backpressure_live(&e->drv);
 }
 
+/* The feed's own counters for the API (ig_feed_stats_json: the Luno
+ * stream's are atomics, read while it runs); ctx is the engine. API
+ * thread. */
+static int api_feed_stats(void *ctx, json_t *feed)
+{
+	struct ig_engine *e = ctx;
+	return ig_feed_stats_json(&e->feed, feed);
+}
+
 /* The snapshot publisher on the OMS stage, and the API thread. Returns 0
  * or the API's error (err set). */
 static int start_api(struct ig_engine *e, char *err, size_t errlen)
@@ -282,6 +291,8 @@ static int start_api(struct ig_engine *e, char *err, size_t errlen)
 	extra.journal = e->jrnl_pub;
 	extra.backpressure = api_backpressure;
 	extra.backpressure_ctx = e;
+	extra.feed_stats = api_feed_stats;
+	extra.feed_stats_ctx = e;
 	rc = ig_api_start_ex(&e->api, &e->cfg->api, e->snap_pub, e->lat_pub, &info, &ctl, &extra,
 			     err, errlen);
 	if (rc == 0) {

@@ -89,9 +89,10 @@ struct ig_feed_ops {
 	uint64_t (*size)(const struct ig_feed *f);
 	/* Logs the source's counters as the feed closes. May be NULL. */
 	void (*log_stats)(const void *src);
-	/* Adds the source's counters to the run summary's "feed" object
-	 * (main thread, after the run; the source may still be open).
-	 * Returns 0 or IG_ENOMEM. May be NULL. */
+	/* Adds the source's counters to the object given: the run summary's
+	 * "feed" (main thread, after the run) and the status API's (its
+	 * thread, while the run goes on): it reads only counters another
+	 * thread may read (atomics). Returns 0 or IG_ENOMEM. May be NULL. */
 	int (*stats_json)(const void *src, struct json_t *feed);
 	/* Stops the source's own threads, if it has any (the Luno stream's),
 	 * so nothing of it runs (or logs) after the run; its counters stay.
@@ -177,8 +178,10 @@ struct ig_feed {
 int ig_feed_open(struct ig_feed *f, const struct ig_config *cfg, uint16_t instrument_id,
 		 const struct ig_venue_type *vt, void *venue_ctx, char *err, size_t errlen);
 
-/* Adds the source's counters (if it reports any) to the summary's "feed"
- * object. Returns 0 or IG_ENOMEM. */
+/* Adds the source's counters (if it reports any) to feed: the summary's
+ * "feed" object, or the status API's while the run goes on (ops
+ * stats_json reads only atomics). Returns 0 or IG_ENOMEM. Any thread
+ * while the feed is open. */
 int ig_feed_stats_json(const struct ig_feed *f, struct json_t *feed);
 
 /* Stops the source's own threads (ops->halt), after the run and before

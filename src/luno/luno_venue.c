@@ -2795,6 +2795,27 @@ static void stream_drive(struct ig_luno *v, int64_t now)
 	}
 }
 
+/* The user stream for the status API (venue.h health): none without one;
+ * live while healthy and caught up (the steady polls stopped), else
+ * polling; its connection counters and the venue's catch-ups, fallbacks
+ * and polls saved. Executor thread. */
+static void user_stream_health(const struct ig_luno *v, struct ig_snap_stream *out)
+{
+	struct ig_luno_user_stats us;
+
+	memset(out, 0, sizeof(*out));
+	if (v->user == NULL)
+		return;
+	ig_luno_user_stats(v->user, &us);
+	out->state = v->stream_on ? IG_SNAP_STREAM_LIVE : IG_SNAP_STREAM_POLLING;
+	out->connects = us.connects;
+	out->drops = us.drops;
+	out->messages = us.messages;
+	out->catchups = v->stats.stream_catchups;
+	out->fallbacks = v->stats.stream_fallbacks;
+	out->polls_saved = v->stats.stream_saved;
+}
+
 bool ig_luno_has_work(const struct ig_luno *v)
 {
 	return v->user != NULL && ig_luno_user_events(v->user) != v->user_seen;
@@ -3052,6 +3073,7 @@ static void op_health(const void *venue, struct ig_snap_venue *out)
 					  : IG_SNAP_VENUE_OK;
 	memcpy(out->http_errors, s->http_code, sizeof(out->http_errors));
 	ig_snap_latency_fill(&s->rtt_ns, bound, IG_SNAP_LAT_BUCKETS, &out->request);
+	user_stream_health((const struct ig_luno *)venue, &out->stream);
 }
 
 const struct ig_venue_ops ig_luno_ops = {

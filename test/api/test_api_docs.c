@@ -422,6 +422,85 @@ static void test_metrics_more(void **state)
 	       (double)(t1 - t0) / 100 / 1000);
 }
 
+/* The streams in the status API and /metrics: the venue's push stream
+ * (the Luno user stream: state and counters) from its health, the feed's
+ * (the Luno market stream: counters, resyncs by reason) from its counters'
+ * JSON; neither appears when there is none. */
+static void test_stream_status_and_metrics(void **state)
+{
+	static struct ig_snap_venue v;
+	static struct ig_snap_latency tto;
+	struct ig_api_metrics_src src;
+	json_t *doc, *us, *feed;
+	size_t len = 0;
+	char *text;
+
+	(void)state;
+	fill();
+	memset(&v, 0, sizeof(v));
+	memset(&tto, 0, sizeof(tto));
+	doc = ig_api_venue_json(&v, "luno", true);
+	assert_null(json_object_get(doc, "user_stream"));
+	json_decref(doc);
+	v.stream.state = IG_SNAP_STREAM_LIVE;
+	v.stream.connects = 3;
+	v.stream.drops = 2;
+	v.stream.messages = 41;
+	v.stream.catchups = 3;
+	v.stream.fallbacks = 2;
+	v.stream.polls_saved = 120;
+	doc = ig_api_venue_json(&v, "luno", true);
+	us = json_object_get(doc, "user_stream");
+	assert_non_null(us);
+	assert_str(us, "state", "live");
+	assert_int_equal(json_integer_value(json_object_get(us, "connects")), 3);
+	assert_int_equal(json_integer_value(json_object_get(us, "drops")), 2);
+	assert_int_equal(json_integer_value(json_object_get(us, "messages")), 41);
+	assert_int_equal(json_integer_value(json_object_get(us, "catchups")), 3);
+	assert_int_equal(json_integer_value(json_object_get(us, "fallbacks")), 2);
+	assert_int_equal(json_integer_value(json_object_get(us, "polls_saved")), 120);
+	json_decref(doc);
+
+	feed = json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}}", "stream",
+			 "connects", (json_int_t)5, "snapshots", (json_int_t)5, "messages",
+			 (json_int_t)9000, "keepalives", (json_int_t)7, "quotes", (json_int_t)800,
+			 "trades", (json_int_t)90, "quotes_dropped", (json_int_t)1, "trades_dropped",
+			 (json_int_t)0, "stream_resyncs", "total", (json_int_t)4, "sequence",
+			 (json_int_t)3, "closed", (json_int_t)1);
+	assert_non_null(feed);
+	src = (struct ig_api_metrics_src){ .snap = &snap, .tick_to_order = &tto, .venue = &v,
+					   .feed = feed };
+	text = ig_api_metrics_page(&src, &info, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\ningenium_venue_user_stream_live 1\n"));
+	assert_non_null(strstr(text, "\ningenium_venue_user_stream_connects_total 3\n"));
+	assert_non_null(strstr(text, "\ningenium_venue_user_stream_drops_total 2\n"));
+	assert_non_null(strstr(text, "\ningenium_venue_user_stream_fallbacks_total 2\n"));
+	assert_non_null(strstr(text, "\ningenium_venue_polls_saved_total 120\n"));
+	assert_non_null(strstr(text, "\ningenium_feed_stream_messages_total 9000\n"));
+	assert_non_null(strstr(text, "\ningenium_feed_stream_snapshots_total 5\n"));
+	assert_non_null(strstr(text, "\ningenium_feed_stream_dropped_total{kind=\"quote\"} 1\n"));
+	assert_non_null(strstr(text, "\ningenium_feed_stream_resyncs_total{reason=\"sequence\"} 3\n"));
+	assert_non_null(strstr(text, "\ningenium_feed_stream_resyncs_total{reason=\"closed\"} 1\n"));
+	assert_null(strstr(text, "reason=\"total\""));
+	/* Every family well formed: the core ones, the venue's 4 and the
+	 * user stream's 7, the feed stream's 7. */
+	assert_int_equal(prom_check(text), 9 + 1 + 4 + 7 + 7);
+	free(text);
+	/* Polling: 0; no stream at all: none of it. */
+	v.stream.state = IG_SNAP_STREAM_POLLING;
+	src.feed = NULL;
+	text = ig_api_metrics_page(&src, &info, &len);
+	assert_non_null(strstr(text, "\ningenium_venue_user_stream_live 0\n"));
+	assert_null(strstr(text, "ingenium_feed_stream_"));
+	free(text);
+	v.stream.state = IG_SNAP_STREAM_NONE;
+	text = ig_api_metrics_page(&src, &info, &len);
+	assert_null(strstr(text, "user_stream"));
+	free(text);
+	json_decref(feed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_config_redacted),
 		cmocka_unit_test(test_config_url_credentials_redacted),
 		cmocka_unit_test(test_metrics_more),
+		cmocka_unit_test(test_stream_status_and_metrics),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
