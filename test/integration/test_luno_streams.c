@@ -456,6 +456,7 @@ struct figures {
 	size_t end_samples;
 	double run_s;
 	long long t2o_count, t2o_p50, t2o_p99;
+	long long jwait_p50; /* the order's wait for its journal sync, ns */
 };
 
 /* Reads the request log at path: the signal delays (see the file comment)
@@ -549,13 +550,19 @@ static void read_rlog(const char *path, struct figures *f)
 /* One figures run: a sim with a 370 ms flow logged, the daemon with both
  * streams on or both off for run_ms, stopped with SIGTERM; the books are
  * checked as in the scenarios. */
-static void figures_run(const char *name, bool streams, const char *journal, int run_ms,
-			struct figures *f)
+static void figures_run(const char *name, bool streams, const char *journal, bool store,
+			const char *threading, int run_ms, struct figures *f)
 {
 	static const char *const sim[] = { "--flow-ms", "370", "--log-flow", NULL };
 	/* The maker at its config's requote_bps (20): the 300-a-minute
-	 * budget is not what the orders wait for. */
+	 * budget is not what the orders wait for. Without the store, its
+	 * SQLite commits do not share the disk with the journal's syncs. */
 	static const char *const extra[] = { "--set", "strategies.1.params.requote_bps=20", NULL };
+	static const char *const extra_nostore[] = { "--set", "strategies.1.params.requote_bps=20",
+						     "--set", "store.kind=off", NULL };
+	char tset[64];
+	const char *extra_threads[] = { "--set", "strategies.1.params.requote_bps=20", "--set", tset,
+					NULL };
 	struct paths p;
 	const char *argv[48];
 	json_error_t jerr;
@@ -571,7 +578,9 @@ static void figures_run(const char *name, bool streams, const char *journal, int
 		snprintf(p.jset, sizeof(p.jset), "journal.path=%s", journal);
 	}
 	start_sim(&p, "7", sim);
-	daemon_argv(argv, &p, streams, extra);
+	snprintf(tset, sizeof(tset), "engine.threading=%s", threading != NULL ? threading : "");
+	daemon_argv(argv, &p, streams,
+		    threading != NULL ? (const char *const *)extra_threads : store ? extra : extra_nostore);
 	t0 = mono_s();
 	it_run_pid = it_spawn(argv, p.run_out, false);
 	it_msleep(run_ms);
@@ -600,18 +609,21 @@ static void figures_run(const char *name, bool streams, const char *journal, int
 	f->t2o_count = (long long)json_integer_value(json_object_get(t2o, "count"));
 	f->t2o_p50 = (long long)json_integer_value(json_object_get(t2o, "p50"));
 	f->t2o_p99 = (long long)json_integer_value(json_object_get(t2o, "p99"));
+	f->jwait_p50 = (long long)json_integer_value(json_object_get(
+		json_object_get(json_object_get(sum, "journal"), "order_wait_ns"), "p50"));
 	read_rlog(p.rlog, f);
 	printf("%s: streams %s, %.1f s: signal delay (flow tick start -> order request arrival) "
 	       "n=%zu p50=%.3f ms p90=%.3f ms p99=%.3f ms max=%.3f ms (flow tick p50 %.3f ms; "
 	       "from the tick's end n=%zu p50=%.3f ms p90=%.3f ms); "
-	       "daemon tick_to_order n=%lld p50=%.1f us p99=%.1f us; REST calls %zu = %.1f a minute, "
+	       "daemon tick_to_order n=%lld p50=%.1f us p99=%.1f us (of it the journal sync's wait "
+	       "p50 %.1f us); REST calls %zu = %.1f a minute, "
 	       "%.1f per filled order (%zu filled of %zu orders); of them polls (ticker, listtrades, "
 	       "status) %zu = %.1f a minute, order entry %zu\n",
 	       name, streams ? "on" : "off", f->run_s, f->samples, (double)f->p50_ns / 1e6,
 	       (double)f->p90_ns / 1e6, (double)f->p99_ns / 1e6, (double)f->max_ns / 1e6,
 	       (double)f->tick_p50_ns / 1e6, f->end_samples, (double)f->end_p50_ns / 1e6,
 	       (double)f->end_p90_ns / 1e6, f->t2o_count, (double)f->t2o_p50 / 1e3,
-	       (double)f->t2o_p99 / 1e3, f->rest_calls, (double)f->rest_calls * 60.0 / f->run_s,
+	       (double)f->t2o_p99 / 1e3, (double)f->jwait_p50 / 1e3, f->rest_calls, (double)f->rest_calls * 60.0 / f->run_s,
 	       f->filled_orders > 0 ? (double)f->rest_calls / (double)f->filled_orders : 0.0,
 	       f->filled_orders, f->orders, f->polls, (double)f->polls * 60.0 / f->run_s, f->entries);
 	it_print_lines(p.run_out, "luno: requests=");
@@ -631,23 +643,29 @@ static bool figures_wanted(void)
 
 static void test_figures(void **state)
 {
-	struct figures on, off, shm;
+	struct figures on, off, shm, nostore, shared;
 	int ms = getenv("IG_E2E_FIG_S") != NULL ? atoi(getenv("IG_E2E_FIG_S")) * 1000 : 15000;
 	char jshm[128];
 	(void)state;
 	if (!figures_wanted())
 		skip();
-	figures_run("fig_on", true, NULL, ms, &on);
-	figures_run("fig_off", false, NULL, ms, &off);
+	figures_run("fig_on", true, NULL, true, NULL, ms, &on);
+	figures_run("fig_off", false, NULL, true, NULL, ms, &off);
+	figures_run("fig_on_nostore", true, NULL, false, NULL, ms, &nostore);
+	/* Every stage on one thread (but the journal's and the venue's
+	 * streams'): no hop between threads. */
+	figures_run("fig_on_shared", true, NULL, true, "shared", ms, &shared);
 	/* The same with the journal on tmpfs: the order's fdatasync (journal
 	 * sync: order) is most of the daemon's own delay on this VM's disk. */
 	snprintf(jshm, sizeof(jshm), "/dev/shm/ig-e2e-%d.journal", (int)getpid());
-	figures_run("fig_on_shm", true, jshm, ms, &shm);
+	figures_run("fig_on_shm", true, jshm, true, NULL, ms, &shm);
 	unlink(jshm);
 	/* Figures only; what must hold is that every run traded. */
 	assert_true(on.samples > 0);
 	assert_true(off.samples > 0);
 	assert_true(shm.samples > 0);
+	assert_true(nostore.samples > 0);
+	assert_true(shared.samples > 0);
 }
 
 /* VmRSS of pid in kB, or -1. */
