@@ -3115,6 +3115,30 @@ static void test_stream_audit_reads_resting(void **state)
 }
 
 
+/* A venue with status_ms 100 and one resting GTC buy (client id id)
+ * accepted, the user stream live and caught up; msg gets an order_fill
+ * message for that order. Returns the stream. */
+static struct ig_luno_user *resting_order_stream_live(uint64_t id, char *msg, size_t cap)
+{
+	struct ig_luno_user *u;
+	char c[24];
+
+	O.status_ms = 100;
+	venue_up();
+	u = stream_attach();
+	send_order(id, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
+	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
+	stream_live(u);
+	assert_true(PUMP_UNTIL(V.stream_on, 3000));
+	pump_for(150);
+	coid(id, c);
+	snprintf(msg, cap,
+		 "{\"type\":\"order_fill\",\"timestamp\":1,\"order_fill_update\":{\"order_id\":\"BX1\","
+		 "\"client_order_id\":\"%s\",\"market_id\":\"XBTZAR\",\"base_delta\":\"0.001\"}}",
+		 c);
+	return u;
+}
+
 /* Review finding: each fill message started a listtrades as soon as the
  * last one ended, so a busy account's stream spent more of the shared
  * request budget than polling did, ahead of submits and cancels. At most
@@ -3122,24 +3146,12 @@ static void test_stream_audit_reads_resting(void **state)
 static void test_stream_fill_reads_bounded(void **state)
 {
 	struct ig_luno_user *u;
-	char c[24], msg[512];
+	char msg[512];
 	unsigned lt, reads;
 	int64_t t0_ns, ms;
 	(void)state;
 
-	O.status_ms = 100;
-	venue_up();
-	u = stream_attach();
-	send_order(0x95, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
-	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
-	stream_live(u);
-	assert_true(PUMP_UNTIL(V.stream_on, 3000));
-	pump_for(150);
-	coid(0x95, c);
-	snprintf(msg, sizeof(msg),
-		 "{\"type\":\"order_fill\",\"timestamp\":1,\"order_fill_update\":{\"order_id\":\"BX1\","
-		 "\"client_order_id\":\"%s\",\"market_id\":\"XBTZAR\",\"base_delta\":\"0.001\"}}",
-		 c);
+	u = resting_order_stream_live(0x95, msg, sizeof(msg));
 	lt = count_path("/api/1/listtrades");
 	reads = (unsigned)V.stats.stream_trade_reads;
 	/* A fill message every pump for 600 ms (a partly filled order on a
@@ -3169,24 +3181,12 @@ static void test_stream_fill_reads_bounded(void **state)
 static void test_stream_gated_read_on_time(void **state)
 {
 	struct ig_luno_user *u;
-	char c[24], msg[512];
+	char msg[512];
 	unsigned lt;
 	int64_t t_round, nb, t_read, t_flag, prev;
 	(void)state;
 
-	O.status_ms = 100;
-	venue_up();
-	u = stream_attach();
-	send_order(0x96, IG_SIDE_BUY, IG_ORD_LIMIT, "100", "1", IG_TIF_GTC, 0);
-	assert_true(PUMP_UNTIL(count_ev(IG_EV_ORDER_UPDATE, IG_OS_ACCEPTED) == 1, 3000));
-	stream_live(u);
-	assert_true(PUMP_UNTIL(V.stream_on, 3000));
-	pump_for(150);
-	coid(0x96, c);
-	snprintf(msg, sizeof(msg),
-		 "{\"type\":\"order_fill\",\"timestamp\":1,\"order_fill_update\":{\"order_id\":\"BX1\","
-		 "\"client_order_id\":\"%s\",\"market_id\":\"XBTZAR\",\"base_delta\":\"0.001\"}}",
-		 c);
+	u = resting_order_stream_live(0x96, msg, sizeof(msg));
 	/* Just after a status round. */
 	prev = V.next_status_ns;
 	assert_true(PUMP_UNTIL(V.next_status_ns != prev, 3000));
