@@ -712,6 +712,7 @@ int ig_luno_stream_stats_json(const struct ig_luno_stream *s, json_t *feed)
 {
 	struct ig_luno_stream_stats st;
 	json_t *rs = json_object(), *sm;
+	int rc1, rc2;
 
 	ig_luno_stream_stats(s, &st);
 	sm = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "connects", (json_int_t)st.connects,
@@ -727,10 +728,10 @@ int ig_luno_stream_stats_json(const struct ig_luno_stream *s, json_t *feed)
 	json_object_set_new(rs, "total", json_integer((json_int_t)st.resyncs));
 	for (int i = 0; i < IG_LUNO_STREAM_R__COUNT; i++)
 		json_object_set_new(rs, reason_names[i], json_integer((json_int_t)st.resyncs_by[i]));
-	if (json_object_set_new(feed, "stream_resyncs", rs) != 0 ||
-	    json_object_set_new(feed, "stream", sm) != 0)
-		return IG_ENOMEM;
-	return 0;
+	/* Both set (each takes its reference, also when it fails). */
+	rc1 = json_object_set_new(feed, "stream_resyncs", rs);
+	rc2 = json_object_set_new(feed, "stream", sm);
+	return rc1 == 0 && rc2 == 0 ? 0 : IG_ENOMEM;
 }
 
 void ig_luno_stream_log_stats(const struct ig_luno_stream *s)

@@ -716,8 +716,25 @@ static void *recorder_main(void *arg)
 				sleep_ms(stopping ? 20 : 5);
 				continue;
 			}
-			if (open_store(r, err, sizeof(err)) != 0) {
+			int rc = open_store(r, err, sizeof(err));
+
+			if (rc != 0) {
 				atomic_fetch_add_explicit(&r->errors, 1, memory_order_relaxed);
+			} else if (!r->session_done && !r->o.no_session) {
+				/* The start row first. A store that opens but
+				 * refuses it (a full disk, a lock, a permission)
+				 * is retried as one that does not open: with
+				 * backoff, and given up at stop (write_session
+				 * counted the error). */
+				if (write_session(r, 0) != 0) {
+					close_store(r);
+					snprintf(err, sizeof(err), "the session's start row was refused");
+					rc = IG_EIO;
+				} else {
+					r->session_done = true;
+				}
+			}
+			if (rc != 0) {
 				ig_log_warn("store: cannot open %s: %s (retrying in %lld ms)",
 					    r->ops == &ig_store_sqlite_ops ? r->target : r->ops->name,
 					    err, (long long)backoff_ms);
@@ -732,13 +749,6 @@ static void *recorder_main(void *arg)
 			backoff_ms = 100;
 			if (atomic_load_explicit(&r->errors, memory_order_relaxed) > 0)
 				ig_log_info("store: %s open again", r->ops->name);
-		}
-		if (!r->session_done && !r->o.no_session) {
-			if (write_session(r, 0) != 0) {
-				close_store(r);
-				continue;
-			}
-			r->session_done = true;
 		}
 		/* Catch up as soon as the store takes rows again; at stop, once
 		 * the ring is written (the journal is final by then). */
@@ -799,12 +809,14 @@ static void *recorder_main(void *arg)
 								     : head - tail) < 0) {
 			/* The same batch again once the store is back; one that
 			 * keeps failing on an open store is given up (and caught
-			 * up from the journal). At stop, what is left is given
-			 * up at the first failure (each may cost a lock or
-			 * statement timeout): one catch-up from the journal is
-			 * the last try. */
-			if (stopping || ++batch_fails >= 5) {
-				uint64_t n = stopping ? head - tail
+			 * up from the journal). At stop with a journal, what is
+			 * left is given up at the first failure (each try may
+			 * cost a lock or statement timeout): the journal's
+			 * catch-up writes it all. Without a journal, nothing
+			 * could bring it back: the batch is retried as live. */
+			bool all = stopping && r->journal[0] != '\0';
+			if (all || ++batch_fails >= 5) {
+				uint64_t n = all ? head - tail
 					     : head - tail > IG_RECORDER_BATCH_ROWS ? IG_RECORDER_BATCH_ROWS
 										     : head - tail;
 				atomic_fetch_add_explicit(&r->dropped, n, memory_order_relaxed);

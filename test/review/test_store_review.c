@@ -38,6 +38,10 @@ struct fake {
 	int equity, orders, denials, fills;
 	int refuse_equity;     /* the next n put_equity answer IG_EINVAL */
 	int level_seen;        /* ig_log_level() during the last put */
+	int opens;             /* open() calls (atomic) */
+	int fail_open;         /* the next n open() fail (atomic) */
+	int fail_session;      /* while set, put_session fails (atomic) */
+	int fail_commit;       /* the next n commit() fail (atomic) */
 };
 
 static struct fake fk;
@@ -47,6 +51,13 @@ static int f_open(void **h, const char *target, char *err, size_t errlen)
 	(void)target;
 	(void)err;
 	(void)errlen;
+	__atomic_fetch_add(&fk.opens, 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&fk.fail_open, __ATOMIC_ACQUIRE) > 0) {
+		__atomic_fetch_sub(&fk.fail_open, 1, __ATOMIC_RELEASE);
+		snprintf(err, errlen, "fake: cannot open");
+		*h = NULL;
+		return IG_EIO;
+	}
 	*h = &fk;
 	return 0;
 }
@@ -72,6 +83,11 @@ static int f_commit(void *h, char *err, size_t errlen)
 		snprintf(err, errlen, "fake: no transaction");
 		return IG_EIO;
 	}
+	if (__atomic_load_n(&fk.fail_commit, __ATOMIC_ACQUIRE) > 0) {
+		__atomic_fetch_sub(&fk.fail_commit, 1, __ATOMIC_RELEASE);
+		snprintf(err, errlen, "fake: database is locked");
+		return IG_EIO;
+	}
 	fk.in_tx = 0;
 	fk.commits++;
 	return 0;
@@ -88,7 +104,7 @@ static int f_put_session(void *h, const struct ig_store_session *s)
 {
 	(void)h;
 	(void)s;
-	return 0;
+	return __atomic_load_n(&fk.fail_session, __ATOMIC_ACQUIRE) ? IG_EIO : 0;
 }
 
 static int f_put_order(void *h, const struct ig_store_order *o)
@@ -390,6 +406,133 @@ static void test_failed_catchup_backs_off(void **state)
 	free(oms);
 }
 
+struct stop_try {
+	struct ig_recorder *r;
+	int rc;
+	int done; /* atomic */
+};
+
+static void *stop_thread(void *arg)
+{
+	struct stop_try *t = arg;
+	t->rc = ig_recorder_stop(t->r, 0);
+	__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Review 2: a store that opens but refuses the session's start row (a
+ * locked table, a permission on sessions, a full disk). The recorder
+ * closes it and opens it again at once, with no backoff (a tight loop of
+ * opens, each one a connection to a PostgreSQL server), and stop_tries
+ * counts only failed opens: ig_recorder_stop (the daemon's exit) never
+ * returns. */
+static void test_session_row_refused_stop_ends(void **state)
+{
+	struct ig_recorder_opts ro;
+	struct ig_recorder *r = NULL;
+	struct stop_try t;
+	pthread_t th;
+	char err[256];
+	int opens, waited_ms = 0, done;
+	(void)state;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.ops = &fake_ops;
+	ro.target = "fake";
+	ro.cfg = &cfg;
+	ro.symbols = syms;
+	ro.ninstruments = 1;
+	ro.run_epoch = 7;
+	ro.started_at = 1;
+	ro.no_session = false; /* the daemon's case */
+	__atomic_store_n(&fk.fail_session, 1, __ATOMIC_RELEASE);
+	assert_int_equal(ig_recorder_create(&r, &ro, err, sizeof(err)), 0);
+	assert_int_equal(ig_recorder_start(r), 0);
+	sleep_ms(100);
+	opens = __atomic_load_n(&fk.opens, __ATOMIC_RELAXED);
+	memset(&t, 0, sizeof(t));
+	t.r = r;
+	assert_int_equal(pthread_create(&th, NULL, stop_thread, &t), 0);
+	while (!__atomic_load_n(&t.done, __ATOMIC_ACQUIRE) && waited_ms < 3000) {
+		sleep_ms(50);
+		waited_ms += 50;
+	}
+	done = __atomic_load_n(&t.done, __ATOMIC_ACQUIRE);
+	/* Free the thread either way so the test ends. */
+	__atomic_store_n(&fk.fail_session, 0, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	ig_recorder_destroy(r);
+	if (opens > 20)
+		print_message("opens in the first 100 ms: %d (no backoff)\n", opens);
+	assert_true(done);          /* the stop ends within 3 s ... */
+	assert_int_equal(t.rc, IG_EIO); /* ... and says the store is incomplete */
+	assert_true(opens <= 20);   /* and the live loop backs off */
+}
+
+/* Review 2: journal off (journal.enabled: false, store on: the engine
+ * passes no journal). At stop a single transient failure (a commit that
+ * hits "database is locked" once) drops the whole ring at once: without a
+ * journal there is no catch-up, so every row of it is gone for good,
+ * where the batch used to be retried (up to 5 times). */
+static void test_stop_without_journal_retries_transient_failure(void **state)
+{
+	struct ig_oms *oms = calloc(1, sizeof(*oms));
+	struct ig_emit out = { no_emit, IG_STAGE_OMS, false };
+	struct ig_recorder_opts ro;
+	struct ig_recorder *r = NULL;
+	struct ig_recorder_stats st;
+	char err[256];
+	int rc;
+	(void)state;
+
+	assert_non_null(oms);
+	assert_int_equal(ig_oms_init(oms, &cfg, 2), 0);
+	memset(&ro, 0, sizeof(ro));
+	ro.ops = &fake_ops;
+	ro.target = "fake";
+	ro.cfg = &cfg;
+	ro.symbols = syms;
+	ro.ninstruments = 1;
+	ro.run_epoch = 7;
+	ro.journal = NULL;
+	ro.ring_size = 4096;
+	ro.no_session = true;
+	assert_int_equal(ig_recorder_create(&r, &ro, err, sizeof(err)), 0);
+	assert_int_equal(ig_recorder_attach(r, oms), 0);
+	for (int i = 0; i < 100; i++) {
+		struct ig_event ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.hdr.type = IG_EV_QUOTE;
+		ev.hdr.src = IG_STAGE_TICK;
+		ev.hdr.strategy_id = IG_STRATEGY_NONE;
+		ev.hdr.ts_event_ns = INT64_C(1700000000000000000) + (int64_t)i * INT64_C(1000000000);
+		ev.body.quote.bid_px = INT64_C(10000000000000);
+		ev.body.quote.ask_px = INT64_C(10001000000000);
+		ev.body.quote.bid_qty = INT64_C(500000000);
+		ev.body.quote.ask_qty = INT64_C(500000000);
+		ig_oms_handle(oms, &ev, &out);
+	}
+	ig_recorder_stats(r, &st);
+	assert_true(st.behind >= 100);
+	assert_int_equal(st.dropped, 0);
+	/* The store is down for the first open (retried after 100 ms), and
+	 * the first commit after it hits a lock once. */
+	__atomic_store_n(&fk.fail_open, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&fk.fail_commit, 1, __ATOMIC_RELEASE);
+	assert_int_equal(ig_recorder_start(r), 0);
+	sleep_ms(20);
+	rc = ig_recorder_stop(r, 0); /* the first write happens while stopping */
+	ig_recorder_stats(r, &st);
+	print_message("stop rc %d, rows %llu, dropped %llu, behind %llu, commits %d\n", rc,
+		      (unsigned long long)st.rows, (unsigned long long)st.dropped,
+		      (unsigned long long)st.behind, fk.commits);
+	ig_recorder_destroy(r);
+	ig_oms_destroy(oms);
+	free(oms);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(rc, 0);
+}
+
 struct pg_try {
 	const char *target;
 	int rc;
@@ -483,6 +626,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_first_row_keeps_transaction, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_failed_catchup_backs_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_row_refused_stop_ends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_without_journal_retries_transient_failure,
+						setup, teardown),
 		cmocka_unit_test(test_pg_open_gives_up_on_silent_server),
 		cmocka_unit_test(test_pg_error_cut_in_password_scrubbed),
 	};
