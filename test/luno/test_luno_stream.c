@@ -605,19 +605,46 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/* stderr (where the log goes) redirected to a temporary file. */
+struct stderr_cap {
+	char path[32];
+	int fd, saved;
+};
+
+static void stderr_capture(struct stderr_cap *c)
+{
+	snprintf(c->path, sizeof(c->path), "/tmp/igt_stream_stderr_XXXXXX");
+	c->fd = mkstemp(c->path);
+	assert_true(c->fd >= 0);
+	fflush(stderr);
+	c->saved = dup(2);
+	dup2(c->fd, 2);
+}
+
+/* Puts stderr back. Returns what was written meanwhile (the caller frees);
+ * the file is removed. */
+static char *stderr_release(struct stderr_cap *c)
+{
+	char *text;
+
+	fflush(stderr);
+	dup2(c->saved, 2);
+	close(c->saved);
+	close(c->fd);
+	text = slurp(c->path);
+	unlink(c->path);
+	return text;
+}
+
 static void test_secret_never_logged(void **state)
 {
-	char path[] = "/tmp/igt_stream_stderr_XXXXXX", err[256], *log;
+	char err[256], *log;
 	struct ig_luno_stream *s;
 	struct ig_luno_stream_opts o;
-	int fd, saved;
+	struct stderr_cap cap;
 	(void)state;
 
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	fflush(stderr);
-	saved = dup(2);
-	dup2(fd, 2);
+	stderr_capture(&cap);
 	ig_log_set_level(IG_LOG_DEBUG);
 
 	srv_start(SNAP10);
@@ -653,13 +680,8 @@ static void test_secret_never_logged(void **state)
 	assert_null(s);
 	fprintf(stderr, "%s\n", err);
 
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	close(fd);
 	ig_log_set_level(IG_LOG_INFO);
-	log = slurp(path);
-	unlink(path);
+	log = stderr_release(&cap);
 	/* The log did say things. */
 	assert_non_null(strstr(log, "luno stream XBTZAR"));
 	assert_non_null(strstr(log, "malformed"));
@@ -678,16 +700,12 @@ static void test_secret_never_logged(void **state)
  * every run of 4+ bytes of a credential is masked, not only its start. */
 static void test_secret_tail_never_logged(void **state)
 {
-	char path[] = "/tmp/igt_stream_stderr_XXXXXX", *log;
+	char *log;
 	struct ig_luno_stream *s;
-	int fd, saved;
+	struct stderr_cap cap;
 	(void)state;
 
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	fflush(stderr);
-	saved = dup(2);
-	dup2(fd, 2);
+	stderr_capture(&cap);
 	srv_start(SNAP10);
 	s = open_stream(0, S.port);
 	expect_quote(s, "99.5", "1.25", "101", "2.5", T0);
@@ -697,12 +715,7 @@ static void test_secret_tail_never_logged(void **state)
 	wait_resync(s, IG_LUNO_STREAM_R_UNKNOWN_ORDER, 1);
 	ig_luno_stream_close(s);
 	srv_stop();
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	close(fd);
-	log = slurp(path);
-	unlink(path);
+	log = stderr_release(&cap);
 	assert_non_null(strstr(log, "not in the book"));
 	if (strstr(log, "SECRETbeef") != NULL)
 		fail_msg("%s", strstr(log, "SECRETbeef") - 60 > log ? strstr(log, "SECRETbeef") - 60 : log);
