@@ -74,7 +74,6 @@ struct ig_luno_stream {
 	int64_t backoff_max_ms;
 	int64_t poll_ns;              /* next()'s due when the ring is empty */
 	struct ig_luno_ws_wake wake;  /* the tick thread's waker (set_wake) */
-	bool woken;                   /* __atomic: a waker is set, next()'s due is a safety net */
 	bool pushed;                  /* stream thread: an event went in since the last wake */
 	uint32_t msg_max;
 	uint64_t rng;
@@ -682,7 +681,7 @@ int ig_luno_stream_next(struct ig_luno_stream *s, int64_t now_ns, struct ig_even
 			ig_hist_record(&s->ring_wait_ns, now_ns - ev->hdr.ts_origin_ns);
 		return 1;
 	}
-	*due_ns = now_ns + (__atomic_load_n(&s->woken, __ATOMIC_RELAXED)
+	*due_ns = now_ns + (ig_luno_ws_wake_armed(&s->wake)
 				    ? IG_LUNO_STREAM_WOKEN_POLL_US * 1000
 				    : s->poll_ns);
 	return 0;
@@ -696,7 +695,6 @@ bool ig_luno_stream_has_work(const struct ig_luno_stream *s)
 void ig_luno_stream_set_wake(struct ig_luno_stream *s, void (*fn)(void *), void *arg)
 {
 	ig_luno_ws_wake_set(&s->wake, fn, arg);
-	__atomic_store_n(&s->woken, fn != NULL, __ATOMIC_RELAXED);
 }
 
 void ig_luno_stream_stats(const struct ig_luno_stream *s, struct ig_luno_stream_stats *out)

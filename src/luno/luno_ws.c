@@ -273,6 +273,11 @@ void ig_luno_ws_wake_set(struct ig_luno_ws_wake *w, void (*fn)(void *), void *ar
 	__atomic_store_n(&w->seq, s + 2, __ATOMIC_SEQ_CST);
 }
 
+bool ig_luno_ws_wake_armed(const struct ig_luno_ws_wake *w)
+{
+	return __atomic_load_n(&w->fn, __ATOMIC_RELAXED) != NULL;
+}
+
 void ig_luno_ws_wake_call(struct ig_luno_ws_wake *w)
 {
 	void (*fn)(void *);

@@ -90,6 +90,10 @@ struct ig_luno_ws_wake {
 /* Sets the pair (fn NULL = nobody to wake). One writer at a time. */
 void ig_luno_ws_wake_set(struct ig_luno_ws_wake *w, void (*fn)(void *), void *arg);
 
+/* True if a function is set (relaxed: a hint for polling, not a
+ * handshake). Any thread. */
+bool ig_luno_ws_wake_armed(const struct ig_luno_ws_wake *w);
+
 /* Calls the pair's function, if any, with its own argument. Any thread. */
 void ig_luno_ws_wake_call(struct ig_luno_ws_wake *w);
 

@@ -740,7 +740,7 @@ static void *recorder_main(void *arg)
 					    err, (long long)backoff_ms);
 				next_open = now + backoff_ms * 1000000;
 				backoff_ms = backoff_ms * 2 > 5000 ? 5000 : backoff_ms * 2;
-				if (stopping && ++stop_tries >= 3) {
+				if (stopping && ++stop_tries >= IG_RECORDER_STOP_OPENS) {
 					r->stop_rc = IG_EIO;
 					break;
 				}
@@ -757,8 +757,9 @@ static void *recorder_main(void *arg)
 		if (atomic_load_explicit(&r->lost, memory_order_relaxed) && r->journal[0] != '\0' &&
 		    (stopping ? head == tail : now >= next_catchup)) {
 			/* At stop a catch-up that fails is given up after
-			 * IG_RECORDER_STOP_CATCHUPS tries: the stop must end (the journal still has
-			 * everything: `ingenium history rebuild`). */
+			 * IG_RECORDER_STOP_CATCHUPS tries: the stop must end
+			 * (the journal still has everything: `ingenium
+			 * history rebuild`). */
 			if (stopping && ++stop_catchups > IG_RECORDER_STOP_CATCHUPS) {
 				ig_log_error("store: catch-up at stop failed %u times; the store is "
 					     "incomplete: rebuild it from the journal (ingenium history "

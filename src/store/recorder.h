@@ -76,10 +76,12 @@ struct ig_recorder_opts {
  * is retried after a backoff doubling from that to IG_RECORDER_CATCHUP_MAX_MS. */
 #define IG_RECORDER_CATCHUP_MIN_MS 1000
 #define IG_RECORDER_CATCHUP_MAX_MS 60000
-/* At stop, a store that cannot be opened is tried again this often, three
- * times, then given up (the journal keeps everything: history rebuild),
- * so a stop does not wait out the open backoff (up to 5 s a try). */
+/* At stop, a store that cannot be opened is tried again every
+ * IG_RECORDER_STOP_RETRY_MS, IG_RECORDER_STOP_OPENS times in all, then
+ * given up (the journal keeps everything: history rebuild), so a stop
+ * does not wait out the open backoff (up to 5 s a try). */
 #define IG_RECORDER_STOP_RETRY_MS 250
+#define IG_RECORDER_STOP_OPENS 3
 /* At stop, a batch that fails drops what is left of the ring at once, and
  * the journal's catch-up is tried this many times (a failing one may cost
  * a lock or statement timeout each), then given up: the stop ends. */
